@@ -1,0 +1,35 @@
+/// Something wrong found inside a stream that did not stop it: a truncated zstd frame, a corrupt
+/// gzip member, a tar member cut short. What came before it was delivered; reading resumes after
+/// it where the format allows (the next frame or member), otherwise the stream ends.
+public struct StreamDamage: Equatable, Sendable, CustomStringConvertible {
+    /// Offset in the stream's *input* (the compressed bytes) where the damage was found.
+    public var offset: Int
+    /// One line naming what is wrong, e.g. `truncated zstd frame (frame 3 starts at byte 1048576)`.
+    public var detail: String
+
+    public init(offset: Int, detail: String) {
+        self.offset = offset
+        self.detail = detail
+    }
+
+    public var description: String { "\(detail) at byte \(offset)" }
+}
+
+/// What a ``ByteStream`` yields.
+public enum StreamEvent {
+    /// The next bytes of the stream. The view is valid until the next call to `next()`.
+    case bytes(ByteView)
+    /// Damage that was skipped (see ``StreamDamage``).
+    case damage(StreamDamage)
+}
+
+/// A pull-based stream of bytes: a mapped file, a decompressor, a tar member.
+///
+/// Streams are single-pass and not thread-safe; each is used by one task at a time.
+public protocol ByteStream: AnyObject {
+    /// The next event, or nil at the end of the stream.
+    func next() throws(StoreError) -> StreamEvent?
+    /// How many bytes of the underlying *file* this stream (and the streams below it) has consumed
+    /// so far; used to drive progress reporting and streaming hashing.
+    var consumedInputBytes: Int { get }
+}

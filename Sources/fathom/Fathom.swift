@@ -1,0 +1,3 @@
+import FathomCore
+import ArgumentParser
+@main struct Fathom: ParsableCommand { func run() {} }
