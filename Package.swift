@@ -26,8 +26,7 @@ let package = Package(
         ),
         .target(
             name: "FathomStore",
-            dependencies: ["CZstd", "CZlib"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "FathomCore",
@@ -46,8 +45,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FathomStoreTests", dependencies: ["FathomStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FathomCoreTests", dependencies: ["FathomCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FathomCLITests", dependencies: ["FathomCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FathomCoreTests", dependencies: ["FathomCore", "FathomStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FathomCLITests", dependencies: ["FathomCore", "FathomStore", "fathom"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,21 @@
-import FathomCore
 import ArgumentParser
-@main struct Fathom: ParsableCommand { func run() {} }
+import FathomCore
+
+/// The `fathom` command line: an offline forensic analyzer for AI/ML security incidents.
+@main
+struct Fathom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fathom",
+        abstract: "Offline forensic analysis of AI/ML security incidents from compressed log archives.",
+        discussion: """
+            Exit statuses:
+              0   success (rejected records are counted in the summary, not errors)
+              1   an internal error
+              2   some inputs could not be read (they are recorded as evidence with the reason)
+              3   the store or catalog failed (in use by another process, corrupt, I/O error)
+              64  invalid arguments
+            """,
+        version: FathomVersion.current,
+        subcommands: [Ingest.self, StoreCommand.self, Formats.self]
+    )
+}

@@ -1,0 +1,136 @@
+import FathomStore
+import Foundation
+import GRDB
+
+/// The store's catalog: a SQLite database (WAL mode) that records which archives were ingested,
+/// with their SHA-256, members, rejected records and segments, and later runs and findings.
+///
+/// Migrations are append-only: a released migration is never edited, only followed by a new one.
+/// Every multi-row change that must be all-or-nothing happens in one transaction.
+public final class Catalog: Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
+    public init(path: String) throws(CatalogError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            try Catalog.migrator.migrate(queue)
+        } catch {
+            throw .database(path: path, detail: "\(error)")
+        }
+    }
+
+    /// The schema, one migration per released version.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-archives-segments") { db in
+            try db.execute(sql: """
+                CREATE TABLE archives (
+                    id INTEGER PRIMARY KEY,
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    sha256 TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('ingesting', 'complete')),
+                    compression TEXT NOT NULL DEFAULT '',
+                    container TEXT NOT NULL DEFAULT '',
+                    formats TEXT NOT NULL DEFAULT '',
+                    kinds TEXT NOT NULL DEFAULT '',
+                    rows INTEGER NOT NULL DEFAULT 0,
+                    rejected INTEGER NOT NULL DEFAULT 0,
+                    first_time INTEGER,
+                    last_time INTEGER,
+                    started_at INTEGER NOT NULL,
+                    ingested_at INTEGER
+                );
+                CREATE UNIQUE INDEX archives_sha256 ON archives(sha256) WHERE status = 'complete';
+                CREATE INDEX archives_identity ON archives(path, size, mtime_ns);
+                CREATE TABLE members (
+                    id INTEGER PRIMARY KEY,
+                    archive_id INTEGER NOT NULL REFERENCES archives(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    kind TEXT NOT NULL DEFAULT '',
+                    rows INTEGER NOT NULL,
+                    rejected INTEGER NOT NULL,
+                    first_time INTEGER,
+                    last_time INTEGER,
+                    note TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX members_archive ON members(archive_id);
+                CREATE TABLE rejects (
+                    id INTEGER PRIMARY KEY,
+                    archive_id INTEGER NOT NULL REFERENCES archives(id) ON DELETE CASCADE,
+                    member TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    sample BLOB NOT NULL
+                );
+                CREATE INDEX rejects_archive ON rejects(archive_id);
+                CREATE TABLE reject_reasons (
+                    archive_id INTEGER NOT NULL REFERENCES archives(id) ON DELETE CASCADE,
+                    reason TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (archive_id, reason)
+                );
+                CREATE TABLE segments (
+                    id INTEGER PRIMARY KEY,
+                    archive_id INTEGER NOT NULL REFERENCES archives(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    rows INTEGER NOT NULL,
+                    min_time INTEGER,
+                    max_time INTEGER,
+                    bytes INTEGER NOT NULL,
+                    checksum TEXT NOT NULL
+                );
+                CREATE INDEX segments_kind_time ON segments(kind, min_time, max_time);
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY,
+                    command TEXT NOT NULL,
+                    tool_version TEXT NOT NULL,
+                    ruleset_hash TEXT NOT NULL DEFAULT '',
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    status TEXT NOT NULL DEFAULT 'running'
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// The identifiers of the migrations applied to this catalog, oldest first.
+    public func appliedMigrations() throws(CatalogError) -> [String] {
+        try read { db in try Catalog.migrator.appliedMigrations(db) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(CatalogError) -> T {
+        do { return try queue.read(body) } catch { throw .database(path: path, detail: "\(error)") }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(CatalogError) -> T {
+        do { return try queue.write(body) } catch { throw .database(path: path, detail: "\(error)") }
+    }
+}
+
+/// Errors of the catalog layer.
+public enum CatalogError: Error, Sendable, CustomStringConvertible {
+    case database(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .database(path, detail): "Catalog '\(path)': \(detail)"
+        }
+    }
+}

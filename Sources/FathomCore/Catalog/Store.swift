@@ -1,0 +1,73 @@
+import FathomStore
+import Foundation
+
+/// A Fathom store: a directory holding the SQLite catalog and the segment files.
+///
+/// ```
+/// .fathom/
+///   catalog.sqlite            archives, members, rejects, segments, runs …
+///   lock                      held (flock) by the one process that writes
+///   segments/<kind>/<archive>-<n>.seg
+/// ```
+public final class Store: Sendable {
+    public let directory: String
+    public let catalog: Catalog
+    private let lock: FileLock?
+
+    /// Opens the store at `directory`, creating it when `forWriting`. A writer takes the store's
+    /// lock and cleans up after any run that was killed: archives whose ingest never completed, and
+    /// segment files the catalog does not reference.
+    public init(directory: String, forWriting: Bool) throws(IngestError) {
+        self.directory = directory
+        let manager = FileManager.default
+        if forWriting {
+            do {
+                for kind in SourceKind.allCases {
+                    try manager.createDirectory(atPath: directory + "/segments/" + kind.rawValue,
+                                                withIntermediateDirectories: true)
+                }
+            } catch {
+                throw .store(.io(path: directory, operation: "create directory", code: 0))
+            }
+            do {
+                guard let lock = try FileLock(path: directory + "/lock") else { throw IngestError.storeBusy(path: directory) }
+                self.lock = lock
+            } catch let error as IngestError {
+                throw error
+            } catch let error as StoreError {
+                throw .store(error)
+            } catch {
+                throw .storeBusy(path: directory)
+            }
+        } else {
+            guard FileSystem.status(directory + "/catalog.sqlite") != nil else {
+                throw .missingInput(path: directory + "/catalog.sqlite")
+            }
+            lock = nil
+        }
+        do { catalog = try Catalog(path: directory + "/catalog.sqlite") } catch { throw .catalog(error) }
+        if forWriting { try recoverInterruptedRuns() }
+    }
+
+    /// The absolute path of a store-relative path.
+    public func absolute(_ relative: String) -> String { directory + "/" + relative }
+
+    /// Deletes the traces of runs that were killed: incomplete archive rows and unreferenced
+    /// segment files (including `.tmp` files of a segment being written).
+    func recoverInterruptedRuns() throws(IngestError) {
+        do {
+            _ = try catalog.removeIncompleteArchives()
+            let referenced = try catalog.segmentPaths()
+            let manager = FileManager.default
+            for kind in SourceKind.allCases {
+                let folder = "segments/" + kind.rawValue
+                let names = (try? manager.contentsOfDirectory(atPath: absolute(folder))) ?? []
+                for name in names where !referenced.contains(folder + "/" + name) {
+                    try? manager.removeItem(atPath: absolute(folder + "/" + name))
+                }
+            }
+        } catch {
+            throw .catalog(error)
+        }
+    }
+}

@@ -1,0 +1,362 @@
+import FathomStore
+import Foundation
+
+/// Reads one archive file end to end: decompression, framing, decoding into segments, hashing,
+/// and the one catalog transaction that records it.
+///
+/// The file is read once: its SHA-256 is computed over the mapped bytes as the decompressor
+/// consumes them, and pages already hashed are released so that resident memory stays bounded.
+final class ArchiveIngestor {
+    let store: Store
+    let request: IngestRequest
+    let registry: FormatRegistry
+    let progress: ProgressCounter
+
+    /// How many records are buffered to choose a format.
+    static let sniffRecords = 16
+    static let sniffBytes = 256 << 10
+
+    init(store: Store, request: IngestRequest, registry: FormatRegistry, progress: ProgressCounter) {
+        self.store = store
+        self.request = request
+        self.registry = registry
+        self.progress = progress
+    }
+
+    func ingest(path: String, displayPath: String) throws(IngestError) -> FileOutcome {
+        guard let status = FileSystem.status(path), status.isRegular else { throw .missingInput(path: displayPath) }
+        let catalog = store.catalog
+        do {
+            if let known = try catalog.completeArchive(path: displayPath, size: status.size,
+                                                        modificationTime: status.modificationTime) {
+                progress.add(bytes: status.size, rows: 0, rejected: 0)
+                return FileOutcome(path: displayPath, status: .alreadyIngested, size: known.size, sha256: known.sha256,
+                                   rows: known.rows, rejected: known.rejected,
+                                   formats: known.formats.split(separator: ",").map(String.init),
+                                   kinds: known.kinds.split(separator: ",").map(String.init), segments: 0,
+                                   note: "already in the catalog (same path, size and modification time)")
+            }
+        } catch { throw .catalog(error) }
+
+        let mapping: FileMapping
+        do { mapping = try FileMapping(path: path) } catch { throw .store(error) }
+        let archiveID: Int64
+        do {
+            archiveID = try catalog.beginArchive(path: displayPath, size: Int64(mapping.count),
+                                                 modificationTime: mapping.modificationTime,
+                                                 startedAt: Clock.nowNanoseconds())
+        } catch { throw .catalog(error) }
+
+        let run = ArchiveRun(ingestor: self, mapping: mapping, archiveID: archiveID, displayPath: displayPath)
+        let result: ArchiveResult
+        var unreadable = false
+        do {
+            result = try run.readAll()
+        } catch let error as IngestError {
+            run.discardSegments()
+            // The file is still evidence: record it with its hash and the reason it could not be read.
+            result = run.unreadableResult(reason: error.description)
+            unreadable = true
+        }
+        let outcome: CompletionOutcome
+        do {
+            outcome = try catalog.completeArchive(id: archiveID, result: result, ingestedAt: Clock.nowNanoseconds())
+        } catch {
+            run.discardSegments()
+            throw .catalog(error)
+        }
+        if result.rows == 0, result.rejected > 0,
+           result.members.allSatisfy({ ["binary", "unknown", "unreadable"].contains($0.format) }) {
+            unreadable = true
+        }
+        switch outcome {
+        case .recorded:
+            return FileOutcome(path: displayPath, status: unreadable ? .unreadable : .ingested, size: Int64(mapping.count),
+                               sha256: result.sha256, rows: result.rows, rejected: result.rejected,
+                               formats: result.formats, kinds: result.kinds, segments: result.segments.count,
+                               note: run.notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
+                                   : run.notes.joined(separator: "; "))
+        case let .duplicate(existing):
+            run.discardSegments()
+            return FileOutcome(path: displayPath, status: .duplicate, size: Int64(mapping.count), sha256: result.sha256,
+                               rows: 0, rejected: 0, formats: result.formats, kinds: result.kinds, segments: 0,
+                               note: "same SHA-256 as '\(existing.path)', already ingested")
+        }
+    }
+}
+
+/// The state of reading one archive.
+final class ArchiveRun {
+    let ingestor: ArchiveIngestor
+    let mapping: FileMapping
+    let archiveID: Int64
+    let displayPath: String
+    var hasher = SHA256Stream()
+    var hashedUpTo = 0
+    var segments: [SegmentRecord] = []
+    var members: [MemberRecord] = []
+    var rejects = RejectLog()
+    var notes: [String] = []
+    let segmentSequence = Counter()
+
+    init(ingestor: ArchiveIngestor, mapping: FileMapping, archiveID: Int64, displayPath: String) {
+        self.ingestor = ingestor
+        self.mapping = mapping
+        self.archiveID = archiveID
+        self.displayPath = displayPath
+    }
+
+    /// Hashes the file bytes the streams have consumed so far and lets the kernel drop those pages.
+    func hashConsumed(upTo consumed: Int) {
+        let end = min(consumed, mapping.count)
+        guard end > hashedUpTo else { return }
+        hasher.update(mapping.bytes[hashedUpTo..<end])
+        ingestor.progress.add(bytes: Int64(end - hashedUpTo), rows: 0, rejected: 0)
+        // Keep the last megabyte mapped in: a decompressor may still be reading it.
+        mapping.release(0..<max(0, end - (1 << 20)))
+        hashedUpTo = end
+    }
+
+    func readAll() throws(IngestError) -> ArchiveResult {
+        let inputs: ArchiveInputs
+        do { inputs = try ArchiveInputs(mapping: mapping, displayName: displayPath) } catch {
+            hashConsumed(upTo: mapping.count)
+            throw .unknownFormat(input: displayPath, detail: "\(error)")
+        }
+        let rows = makeRowWriter()
+        do {
+            while let input = try inputs.nextInput() {
+                try readInput(input, rows: rows, inputs: inputs)
+            }
+        } catch let error as StoreError {
+            // A container-level failure: what was read so far stays; the rest is reported.
+            notes.append(error.description)
+            rejects.record(member: displayPath, line: 0, reason: "unreadable archive data", bytes: [])
+        } catch let error as IngestError {
+            throw error
+        } catch {
+            throw .store(.corrupt(path: displayPath, offset: inputs.consumedInputBytes, detail: "\(error)"))
+        }
+        for damage in inputs.containerDamage {
+            notes.append(damage.description)
+        }
+        try rows.flushAll()
+        hashConsumed(upTo: mapping.count)
+        let compression = inputs.compressions.map(\.rawValue).joined(separator: "+")
+        return ArchiveResult(sha256: hasher.finalize(), compression: compression,
+                             container: inputs.isTar ? "tar" : "", members: members,
+                             rejectSamples: rejects.samples, rejectReasons: rejects.counts, segments: segments)
+    }
+
+    /// A result for a file whose content cannot be read at all: hashed, recorded, zero rows.
+    func unreadableResult(reason: String) -> ArchiveResult {
+        hashConsumed(upTo: mapping.count)
+        var log = RejectLog()
+        let head = mapping.bytes[0..<min(mapping.count, RejectLog.sampleBytes)].array
+        log.record(member: displayPath, line: 0, reason: "unreadable input", bytes: head)
+        return ArchiveResult(sha256: hasher.finalize(), compression: "", container: "",
+                             members: [MemberRecord(name: displayPath, format: "unreadable", kind: "", rows: 0,
+                                                    rejected: 1, firstTime: nil, lastTime: nil, note: reason)],
+                             rejectSamples: log.samples, rejectReasons: log.counts, segments: [])
+    }
+
+    func discardSegments() {
+        for segment in segments {
+            try? FileManager.default.removeItem(atPath: ingestor.store.absolute(segment.path))
+        }
+    }
+
+    private func makeRowWriter() -> RowWriter {
+        let store = ingestor.store
+        let archiveID = archiveID
+        let sequence = segmentSequence
+        let sink = segmentSink
+        let writer = RowWriter(maxRows: ingestor.request.segmentRows, maxBytes: ingestor.request.segmentBytes) {
+            kind, builder throws(IngestError) in
+            let relative = "segments/\(kind.rawValue)/\(archiveID)-\(sequence.next()).seg"
+            do {
+                let info = try builder.write(to: store.absolute(relative), archiveID: archiveID)
+                sink.records.append(SegmentRecord(archiveID: archiveID, path: relative, kind: kind, rows: Int64(info.rows),
+                                                  minTime: info.minTime, maxTime: info.maxTime,
+                                                  bytes: Int64(info.bytes), checksum: info.checksum))
+            } catch {
+                throw .store(error)
+            }
+            builder.reset()
+        }
+        return writer
+    }
+
+    private let segmentSink = SegmentSink()
+
+    /// Reads one logical input (the file, or one tar member): sniff its format, decode its records.
+    func readInput(_ input: ArchiveInput, rows: RowWriter, inputs: ArchiveInputs) throws -> Void {
+        let request = ingestor.request
+        let framer = RecordFramer(maxRecordBytes: request.maxRecordBytes)
+        let memberName = input.name
+        rows.member = input.isTarMember ? memberName : ""
+        rows.resetMemberStatistics()
+        var memberRejects: Int64 = 0
+        var memberNotes: [String] = []
+        var decoder: (any RecordDecoder)?
+        var formatName = "unknown"
+        var undecodable: String?
+        var sample: [(ByteView?, [UInt8], Int64)] = []
+        var sampleBytes = 0
+        var sampling = true
+        var sawData = false
+        var binary = false
+
+        func reject(_ line: Int64, _ reason: String, _ bytes: [UInt8]) {
+            memberRejects += 1
+            rejects.record(member: memberName, line: line, reason: reason, bytes: bytes)
+        }
+
+        func decodeOne(_ record: ByteView, _ number: Int64) {
+            rows.line = number
+            guard let decoder else {
+                reject(number, undecodable ?? "unrecognised format", record[0..<RejectLog.sampleBytes].array)
+                return
+            }
+            guard record.isValidUTF8 else {
+                reject(number, "invalid UTF-8", record[0..<RejectLog.sampleBytes].array)
+                return
+            }
+            do {
+                try decoder.decode(record, into: rows)
+            } catch {
+                rows.abandon()
+                reject(number, error.reason, record[0..<RejectLog.sampleBytes].array)
+            }
+        }
+
+        func chooseDecoder() {
+            sampling = false
+            let records = sample.map(\.1)
+            let sniff = SniffSample(inputName: memberName, framing: framer.mode ?? .lines, records: records)
+            let format: FormatDescriptor?
+            if let name = request.formatName ?? request.profile?.format {
+                format = ingestor.registry.format(named: name)
+            } else {
+                format = ingestor.registry.sniff(sniff)
+            }
+            guard let format else {
+                undecodable = "unrecognised format"
+                memberNotes.append("no known format matches the content")
+                return
+            }
+            formatName = format.name
+            do {
+                decoder = try format.make(DecoderContext(kind: request.kind, profile: request.profile,
+                                                         inputName: memberName, sample: sniff))
+            } catch {
+                formatName = "unknown"
+                undecodable = "source kind undecidable"
+                memberNotes.append(error.description)
+            }
+        }
+
+        func handle(_ event: FramedEvent) {
+            switch event {
+            case let .record(view, number):
+                if sampling {
+                    sample.append((nil, view.array, number))
+                    sampleBytes += view.count
+                    if sample.count >= ArchiveIngestor.sniffRecords || sampleBytes >= ArchiveIngestor.sniffBytes {
+                        chooseDecoder()
+                        replaySample()
+                    }
+                } else {
+                    decodeOne(view, number)
+                }
+            case let .rejected(number, reason, bytes):
+                reject(number, reason, bytes.array)
+            }
+        }
+
+        func replaySample() {
+            let buffered = sample
+            sample = []
+            for (_, bytes, number) in buffered {
+                bytes.withByteView { decodeOne($0, number) }
+            }
+        }
+
+        while let event = try input.stream.next() {
+            switch event {
+            case let .bytes(chunk):
+                if !sawData, !chunk.isEmpty {
+                    sawData = true
+                    if BinarySniffer.looksBinary(chunk) {
+                        binary = true
+                        reject(0, "binary data, not a log", chunk[0..<64].array)
+                        memberNotes.append("binary content (not text); skipped")
+                    }
+                }
+                if !binary { framer.feed(chunk, handle) }
+            case let .damage(damage):
+                reject(0, "damaged archive data", [])
+                memberNotes.append(damage.description)
+            }
+            hashConsumed(upTo: inputs.consumedInputBytes)
+            ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
+            try rows.flushIfFull()
+            if !segmentSink.records.isEmpty {
+                segments += segmentSink.records
+                segmentSink.records.removeAll()
+            }
+        }
+        if !binary {
+            framer.finish(handle)
+            if sampling {
+                if sample.isEmpty {
+                    if !sawData { memberNotes.append("empty") }
+                } else {
+                    chooseDecoder()
+                    replaySample()
+                }
+            }
+        }
+        try rows.flushIfFull()
+        let kinds = SourceKind.allCases.filter { rows.rowCounts[Int($0.code)] > 0 }
+        let memberRows = rows.rowCounts.reduce(0, +)
+        ingestor.progress.add(bytes: 0, rows: memberRows, rejected: memberRejects)
+        members.append(MemberRecord(name: memberName, format: binary ? "binary" : formatName,
+                                    kind: kinds.map(\.rawValue).joined(separator: ","), rows: memberRows,
+                                    rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
+                                    note: memberNotes.joined(separator: "; ")))
+        notes += memberNotes.map { "\(memberName): \($0)" }
+        segments += segmentSink.records
+        segmentSink.records.removeAll()
+    }
+}
+
+/// Collects the segment records written by a row writer's flushes.
+final class SegmentSink {
+    var records: [SegmentRecord] = []
+}
+
+/// A monotonically increasing counter (segment sequence numbers).
+final class Counter {
+    private var value = 0
+    func next() -> Int {
+        value += 1
+        return value
+    }
+}
+
+/// Tells text logs from binary data by their first bytes.
+enum BinarySniffer {
+    /// True when the first 4 KiB hold a NUL byte, or mostly bytes that are neither printable ASCII,
+    /// whitespace nor part of UTF-8 sequences.
+    static func looksBinary(_ chunk: ByteView) -> Bool {
+        let head = chunk[0..<4096]
+        if head.firstIndex(of: 0) != nil { return true }
+        var control = 0
+        for index in 0..<head.count {
+            let byte = head[index]
+            if byte < 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D, byte != 0x0C { control += 1 }
+        }
+        return control * 10 > head.count
+    }
+}

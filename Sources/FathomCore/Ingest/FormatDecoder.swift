@@ -1,0 +1,117 @@
+import FathomStore
+
+/// Why one record was rejected. The reason is a short, stable sentence without evidence payload
+/// (e.g. "S3 access log: unterminated quoted field"), so rejects can be counted by reason.
+public struct RecordReject: Error, Sendable, Equatable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+/// Decodes the records of one input in one format into canonical rows.
+///
+/// A decoder is made per input (after sniffing) and used by one thread. It validates a record
+/// completely before calling ``RowWriter/begin(_:)``, or calls ``RowWriter/abandon()`` before
+/// throwing.
+public protocol RecordDecoder: AnyObject {
+    /// Decodes `record` into `rows`, or throws why it cannot.
+    func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject)
+}
+
+/// The first records of an input, copied, for choosing its format.
+public struct SniffSample: Sendable {
+    /// The input's name (for error messages only; formats are never chosen by name).
+    public var inputName: String
+    public var framing: FramingMode
+    public var records: [[UInt8]]
+
+    public init(inputName: String, framing: FramingMode, records: [[UInt8]]) {
+        self.inputName = inputName
+        self.framing = framing
+        self.records = records
+    }
+
+    /// Calls `body` with each sampled record as a view.
+    public func forEachRecord(_ body: (ByteView) -> Void) {
+        for record in records {
+            record.withByteView(body)
+        }
+    }
+
+    /// The parsed JSON objects among the sampled records.
+    public func jsonObjects<T>(_ body: (JSONValue) -> T?) -> [T] {
+        let parser = JSONParser()
+        var results: [T] = []
+        forEachRecord { view in
+            guard let document = try? parser.parse(view), document.root.kind == .object,
+                  let value = body(document.root) else { return }
+            results.append(value)
+        }
+        return results
+    }
+}
+
+/// What the ingest knows when it makes a decoder.
+public struct DecoderContext: Sendable {
+    /// `--kind`, when given.
+    public var kind: SourceKind?
+    /// `--profile`, when given.
+    public var profile: Profile?
+    public var inputName: String
+    public var sample: SniffSample
+}
+
+/// A format Fathom can read: how to recognise it and how to decode it.
+///
+/// Adding a format is one new file that declares a `FormatDescriptor` and its decoder, plus one
+/// line in ``FormatRegistry/builtIn``.
+public struct FormatDescriptor: Sendable {
+    /// Short name used by `--format` and shown in the evidence report (e.g. `s3-access-log`).
+    public var name: String
+    /// One sentence for `fathom formats`.
+    public var summary: String
+    /// The source kinds this format can feed.
+    public var kinds: [SourceKind]
+    /// Canonical column ← source field, for `fathom formats`.
+    public var fieldMap: [(canonical: String, source: String)]
+    /// How confident the format is that the sample is its own: 0 = not mine; higher wins.
+    public var sniff: @Sendable (SniffSample) -> Int
+    /// Makes a decoder for one input, or throws a clear error (e.g. the kind cannot be decided).
+    public var make: @Sendable (DecoderContext) throws(IngestError) -> any RecordDecoder
+
+    public init(name: String, summary: String, kinds: [SourceKind], fieldMap: [(canonical: String, source: String)],
+                sniff: @escaping @Sendable (SniffSample) -> Int,
+                make: @escaping @Sendable (DecoderContext) throws(IngestError) -> any RecordDecoder) {
+        self.name = name
+        self.summary = summary
+        self.kinds = kinds
+        self.fieldMap = fieldMap
+        self.sniff = sniff
+        self.make = make
+    }
+}
+
+/// The formats Fathom reads, in sniffing priority order (specific formats before generic ones).
+public struct FormatRegistry: Sendable {
+    public var formats: [FormatDescriptor]
+
+    public init(formats: [FormatDescriptor]) { self.formats = formats }
+
+    public static let builtIn = FormatRegistry(formats: [
+        GenericJSONFormat.descriptor,
+        DelimitedFormat.descriptor,
+    ])
+
+    public func format(named name: String) -> FormatDescriptor? {
+        formats.first { $0.name == name }
+    }
+
+    /// The format whose sniffer is most confident about `sample`, earliest on ties; nil when none is.
+    public func sniff(_ sample: SniffSample) -> FormatDescriptor? {
+        var best: (score: Int, format: FormatDescriptor)?
+        for format in formats {
+            let score = format.sniff(sample)
+            if score > 0, score > (best?.score ?? 0) { best = (score, format) }
+        }
+        return best?.format
+    }
+}

@@ -1,0 +1,137 @@
+import FathomStore
+import Foundation
+
+/// Ingests archives into a store: discovers the input files, reads them in parallel (one archive
+/// per job), and records each in the catalog in its own transaction.
+///
+/// A run killed at any point leaves a store that the next run completes: an archive is recorded
+/// together with its segments or not at all, and leftovers are removed when the store is opened.
+public enum IngestEngine {
+    /// Runs an ingest. `progress` is called at most four times a second from worker threads.
+    public static func run(_ request: IngestRequest, registry: FormatRegistry = .builtIn,
+                           progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(IngestError) -> IngestSummary {
+        if let name = request.formatName, registry.format(named: name) == nil {
+            throw .unknownFormatName(name, known: registry.formats.map(\.name))
+        }
+        let files = try InputDiscovery.files(in: request.paths, excluding: request.storeDirectory)
+        let store = try Store(directory: request.storeDirectory, forWriting: true)
+        let total = files.reduce(Int64(0)) { $0 + $1.size }
+        let counter = ProgressCounter(bytesTotal: total, filesTotal: files.count, report: progress)
+        let ingestor = ArchiveIngestor(store: store, request: request, registry: registry, progress: counter)
+        let results = ResultSlots(count: files.count)
+        let jobs = max(1, min(request.jobs, files.count))
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            while let index = results.claim() {
+                let file = files[index]
+                do {
+                    results.store(index, .success(try ingestor.ingest(path: file.path, displayPath: file.displayPath)))
+                } catch {
+                    results.store(index, .failure(error))
+                }
+                counter.add(bytes: 0, rows: 0, rejected: 0, fileDone: true)
+            }
+        }
+        var outcomes: [FileOutcome] = []
+        for result in results.all {
+            switch result {
+            case let .success(outcome): outcomes.append(outcome)
+            case let .failure(error): throw error
+            case nil: break
+            }
+        }
+        let final = counter.current
+        return IngestSummary(files: outcomes, bytesRead: final.bytesRead, seconds: final.seconds)
+    }
+}
+
+/// Results of parallel workers, in input order.
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var slots: [Result<FileOutcome, IngestError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ index: Int, _ result: Result<FileOutcome, IngestError>) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    var all: [Result<FileOutcome, IngestError>?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+}
+
+/// A file found under the input paths.
+struct DiscoveredFile: Sendable {
+    /// The path to open.
+    var path: String
+    /// The path as recorded and shown: relative to the current directory when inside it.
+    var displayPath: String
+    var size: Int64
+}
+
+/// Walks the input paths: files are taken as they are, directories recursively, in a stable order.
+enum InputDiscovery {
+    static func files(in paths: [String], excluding storeDirectory: String) throws(IngestError) -> [DiscoveredFile] {
+        let manager = FileManager.default
+        let cwd = manager.currentDirectoryPath
+        let excluded = absolute(storeDirectory, cwd: cwd)
+        var result: [DiscoveredFile] = []
+        var seen = Set<String>()
+        for path in paths {
+            guard let status = FileSystem.status(path) else { throw .missingInput(path: path) }
+            if status.isRegular {
+                let full = absolute(path, cwd: cwd)
+                if seen.insert(full).inserted {
+                    result.append(DiscoveredFile(path: path, displayPath: display(full, cwd: cwd), size: status.size))
+                }
+            } else if status.isDirectory {
+                var found: [String] = []
+                walk(absolute(path, cwd: cwd), excluded: excluded, into: &found)
+                for full in found.sorted() where seen.insert(full).inserted {
+                    let size = FileSystem.status(full)?.size ?? 0
+                    result.append(DiscoveredFile(path: full, displayPath: display(full, cwd: cwd), size: size))
+                }
+            } else {
+                throw .missingInput(path: path)
+            }
+        }
+        return result
+    }
+
+    private static func walk(_ directory: String, excluded: String, into found: inout [String]) {
+        guard directory != excluded else { return }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        for name in names where name != ".git" {
+            let full = directory + "/" + name
+            guard let status = FileSystem.status(full) else { continue }
+            if status.isDirectory {
+                walk(full, excluded: excluded, into: &found)
+            } else if status.isRegular {
+                found.append(full)
+            }
+        }
+    }
+
+    static func absolute(_ path: String, cwd: String) -> String {
+        let joined = path.hasPrefix("/") ? path : cwd + "/" + path
+        return (joined as NSString).standardizingPath
+    }
+
+    static func display(_ full: String, cwd: String) -> String {
+        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
+    }
+}

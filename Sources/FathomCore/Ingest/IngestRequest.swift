@@ -1,0 +1,80 @@
+/// What `fathom ingest` was asked to do.
+public struct IngestRequest: Sendable {
+    public var paths: [String]
+    public var storeDirectory: String
+    /// Forces the source kind of generic inputs.
+    public var kind: SourceKind?
+    public var profile: Profile?
+    /// Forces a format by name (see `fathom formats`).
+    public var formatName: String?
+    /// Archives read in parallel.
+    public var jobs: Int
+    /// A line or record longer than this is rejected, not loaded.
+    public var maxRecordBytes: Int
+    /// A segment is written when it holds this many rows …
+    public var segmentRows: Int
+    /// … or this many bytes of buffered column data.
+    public var segmentBytes: Int
+
+    public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
+                formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
+                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20) {
+        self.paths = paths
+        self.storeDirectory = storeDirectory
+        self.kind = kind
+        self.profile = profile
+        self.formatName = formatName
+        self.jobs = jobs
+        self.maxRecordBytes = maxRecordBytes
+        self.segmentRows = segmentRows
+        self.segmentBytes = segmentBytes
+    }
+}
+
+/// What happened to one input file.
+public struct FileOutcome: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        /// Read and recorded.
+        case ingested
+        /// The same path, size and modification time is already in the catalog; not read again.
+        case alreadyIngested = "already-ingested"
+        /// Read, but an archive with the same SHA-256 was already in the catalog; nothing recorded.
+        case duplicate
+        /// Recorded as evidence, but its content could not be decoded (see `note`).
+        case unreadable
+    }
+
+    public var path: String
+    public var status: Status
+    public var size: Int64
+    public var sha256: String
+    public var rows: Int64
+    public var rejected: Int64
+    public var formats: [String]
+    public var kinds: [String]
+    public var segments: Int
+    /// Why it was skipped, what it duplicates, or what could not be read.
+    public var note: String
+}
+
+/// The result of an ingest run.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    public var files: [FileOutcome]
+    public var bytesRead: Int64
+    public var seconds: Double
+
+    public var rows: Int64 { files.reduce(0) { $0 + $1.rows } }
+    public var rejected: Int64 { files.reduce(0) { $0 + $1.rejected } }
+    public var hasUnreadable: Bool { files.contains { $0.status == .unreadable } }
+}
+
+/// A snapshot of ingest progress, for a progress line.
+public struct IngestProgress: Sendable {
+    public var bytesRead: Int64
+    public var bytesTotal: Int64
+    public var rows: Int64
+    public var rejected: Int64
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var seconds: Double
+}

@@ -1,0 +1,75 @@
+import FathomStore
+import Foundation
+
+/// Parallel scans over the segments of one source kind.
+///
+/// Only segments whose time range overlaps the query are opened (pruning by the catalog's
+/// min/max time); the others are never mapped. Segments are processed on `jobs` threads and the
+/// per-segment results come back in catalog order, so a merge over them is deterministic.
+public struct StoreScan: Sendable {
+    public let store: Store
+    public let jobs: Int
+
+    public init(store: Store, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.store = store
+        self.jobs = max(1, jobs)
+    }
+
+    /// The segments of `kind` overlapping `[from, to]`.
+    public func segments(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil) throws(ScanError) -> [SegmentRecord] {
+        do { return try store.catalog.segments(kind: kind, from: from, to: to) } catch { throw .catalog(error) }
+    }
+
+    /// Applies `body` to every segment of `kind` overlapping `[from, to]`, in parallel, and returns
+    /// the results in segment order.
+    ///
+    /// - Complexity: O(rows in the overlapping segments) work spread over `jobs` threads.
+    public func map<T: Sendable>(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil,
+                                 _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
+        let records = try segments(kind, from: from, to: to)
+        let slots = ScanSlots<T>(count: records.count)
+        let store = store
+        DispatchQueue.concurrentPerform(iterations: min(jobs, max(1, records.count))) { _ in
+            while let index = slots.claim() {
+                do {
+                    let table = try SegmentTable(record: records[index], path: store.absolute(records[index].path))
+                    slots.store(index, .success(try body(table)))
+                } catch {
+                    slots.store(index, .failure(error))
+                }
+            }
+        }
+        return try slots.results()
+    }
+}
+
+final class ScanSlots<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var slots: [Result<T, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ index: Int, _ result: Result<T, any Error>) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    func results() throws -> [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try slots.map { slot in
+            guard let slot else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "segment not scanned")) }
+            return try slot.get()
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import Foundation
+
+/// Wall-clock time for catalog bookkeeping only. Reports never read it: they take an injected time.
+enum Clock {
+    static func nowNanoseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
+    }
+
+    static func monotonicSeconds() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds) / 1_000_000_000
+    }
+}

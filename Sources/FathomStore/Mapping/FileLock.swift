@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive advisory lock on a file, held for the life of this object.
+///
+/// The kernel releases the lock when the process dies, so a killed run never leaves a stale lock.
+/// The corresponding C function is `flock(2)` with `LOCK_EX | LOCK_NB`.
+public final class FileLock: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock, or returns nil when another process holds it.
+    public init?(path: String) throws(StoreError) {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw .io(path: path, operation: "open", code: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw .io(path: path, operation: "lock", code: code)
+        }
+        descriptor = fd
+        // Record the holder for the error message of whoever waits on us.
+        let text = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
+
+/// Small file-system operations the store needs, as throwing Swift calls.
+public enum FileSystem {
+    /// `fsync(2)` of a directory, so that a rename inside it is durable.
+    public static func syncDirectory(_ path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw .io(path: path, operation: "open directory", code: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", code: errno) }
+    }
+
+    /// Size, modification time (ns) and whether `path` is a directory or regular file, via `stat(2)`
+    /// (following symbolic links). Nil when the path does not exist.
+    public static func status(_ path: String) -> (size: Int64, modificationTime: Int64, isDirectory: Bool, isRegular: Bool)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let mode = info.st_mode & S_IFMT
+        return (Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                mode == S_IFDIR, mode == S_IFREG)
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import FathomCore
+
+/// The documented exit statuses (see `fathom --help`).
+enum ExitStatus {
+    static let inputsUnreadable = ExitCode(2)
+    static let storeFailure = ExitCode(3)
+
+    /// Maps a Core error onto its exit status, after printing it on stderr.
+    static func fail(_ error: IngestError) -> ExitCode {
+        printError(error.description)
+        switch error {
+        case .storeBusy, .store, .catalog: return storeFailure
+        case .missingInput, .unknownFormatName, .profile: return ExitCode(64)
+        case .undecidableKind, .unknownFormat: return inputsUnreadable
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var standardError = StandardError()
+    print("fathom: " + TerminalText.escape(message), to: &standardError)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleOutput.standardError(string)
+    }
+}

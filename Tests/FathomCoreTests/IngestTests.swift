@@ -1,0 +1,217 @@
+@testable import FathomCore
+import FathomStore
+import Foundation
+import Testing
+
+/// End-to-end ingest through the Core API: decoding, rejects, catalog idempotence.
+@Suite struct IngestTests {
+    static let gateway = """
+        {"timestamp":"2026-03-02T10:00:00Z","client_ip":"203.0.113.9:51000","api_key":"k1","method":"POST","path":"\\/v1\\/models\\/m\\/predict","status":200,"latency_ms":4.5,"request_body":"{\\"x\\":1}","model":"fraud"}
+        {"model":"fraud","request_body":"{\\"x\\":2}","latency_ms":5,"status":"503","path":"/v1/models/m/predict","method":"POST","api_key":"k2","client_ip":"[2001:db8::7]:443","timestamp":"2026-03-02T10:00:01.123456789+01:00"}
+
+        {"timestamp":1772445602000,"client_ip":"198.51.100.1","api_key":"caf\\u00e9","method":"GET","path":"/health","status":200}
+        """
+
+    func ingest(_ paths: [String], store: String, kind: SourceKind? = nil, profile: Profile? = nil) throws -> IngestSummary {
+        try IngestEngine.run(IngestRequest(paths: paths, storeDirectory: store, kind: kind, profile: profile, jobs: 2))
+    }
+
+    /// All rows of `kind` in the store, column name → value as text, in segment order.
+    func rows(_ kind: SourceKind, store: String) throws -> [[String: String]] {
+        let opened = try Store(directory: store, forWriting: false)
+        var result: [[String: String]] = []
+        for segment in try opened.catalog.segments(kind: kind) {
+            let reader = try SegmentReader(path: opened.absolute(segment.path))
+            for row in 0..<reader.rowCount {
+                var values: [String: String] = [:]
+                for (index, column) in reader.columns.enumerated() {
+                    switch column.type {
+                    case .int64:
+                        let value = try reader.int64(index)[row]
+                        if value != Int64.min { values[column.name] = String(value) }
+                    case .float64:
+                        let value = try reader.float64(index)[row]
+                        if !value.isNaN { values[column.name] = String(value) }
+                    case .dictionary:
+                        let value = try reader.dictionary(index).string(at: row)
+                        if !value.isEmpty { values[column.name] = value }
+                    case .text:
+                        let value = try reader.text(index).string(at: row)
+                        if !value.isEmpty { values[column.name] = value }
+                    case .hash128:
+                        let value = try reader.hash128(index)[row]
+                        if !value.isNull { values[column.name] = "\(value.high),\(value.low)" }
+                    }
+                }
+                result.append(values)
+            }
+        }
+        return result
+    }
+
+    @Test func decodesGenericJSONLinesIntoCanonicalColumns() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("in/gateway.jsonl", Self.gateway)
+        let summary = try ingest([file], store: directory.path("store"))
+        #expect(summary.files.map(\.status) == [.ingested])
+        #expect(summary.rows == 3)
+        #expect(summary.rejected == 0)
+        let rows = try rows(.inference, store: directory.path("store"))
+        #expect(rows.count == 3)
+        #expect(rows[0]["src_ip"] == "203.0.113.9")
+        #expect(rows[0]["path"] == "/v1/models/m/predict")
+        #expect(rows[0]["time"] == String(TimeParser.parse("2026-03-02T10:00:00Z")!))
+        #expect(rows[0]["line"] == "1")
+        #expect(rows[1]["src_ip"] == "2001:db8::7")
+        #expect(rows[1]["status"] == "503")
+        #expect(rows[1]["time"] == String(TimeParser.parse("2026-03-02T09:00:01.123456789Z")!))
+        #expect(rows[1]["line"] == "2")
+        #expect(rows[2]["principal"] == "café")
+        #expect(rows[2]["line"] == "4", "line numbers count the blank line")
+        #expect(rows[2]["time"] == "1772445602000000000")
+        #expect(rows[0]["input_hash"] != nil && rows[0]["input_hash"] != rows[1]["input_hash"])
+        #expect(rows[2]["input_hash"] == nil)
+    }
+
+    @Test func reingestingIsANoOpThatSaysSo() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("in/gateway.jsonl", Self.gateway)
+        let store = directory.path("store")
+        _ = try ingest([file], store: store)
+        let again = try ingest([file], store: store)
+        #expect(again.files.map(\.status) == [.alreadyIngested])
+        // A renamed copy has the same SHA-256: read, recognised, not recorded twice.
+        let copy = try directory.write("elsewhere/renamed.jsonl", Self.gateway)
+        let renamed = try ingest([copy], store: store)
+        #expect(renamed.files.map(\.status) == [.duplicate])
+        #expect(renamed.files[0].note.contains("gateway.jsonl"))
+        #expect(try rows(.inference, store: store).count == 3)
+        let catalog = try Store(directory: store, forWriting: false).catalog
+        #expect(try catalog.archives().count == 1)
+        let sha = try catalog.archives()[0].sha256
+        #expect(sha == (try Self.sha256(of: file)))
+    }
+
+    static func sha256(of path: String) throws -> String {
+        var hasher = SHA256Stream()
+        let mapping = try FileMapping(path: path)
+        hasher.update(mapping.bytes)
+        return hasher.finalize()
+    }
+
+    @Test func csvWithHeaderAndProfile() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("in/decisions.csv", """
+            when,model,model_version,req,outcome,risk
+            2026-03-02T10:00:00Z,fraud,v13,r-1,decline,0.91
+            2026-03-02T10:00:01Z,fraud,v13,r-2,"approve",0.12
+            2026-03-02T10:00:02Z,fraud,v13,r-3
+            """)
+        let profile = try Profile(yaml: """
+            kind: predictions
+            fields:
+              time: when
+              request_id: req
+              decision: outcome
+              score: risk
+            """, origin: "p.yaml")
+        let summary = try ingest([file], store: directory.path("store"), profile: profile)
+        #expect(summary.rows == 2)
+        #expect(summary.rejected == 1)
+        let rows = try rows(.predictions, store: directory.path("store"))
+        #expect(rows.map { $0["decision"] } == ["decline", "approve"])
+        #expect(rows.map { $0["version"] } == ["v13", "v13"])
+        #expect(rows.map { $0["request_id"] } == ["r-1", "r-2"])
+        #expect(rows[0]["score"] == "0.91")
+    }
+
+    @Test func undecidableKindIsAClearErrorNamingTheFields() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("in/odd.jsonl", #"{"timestamp":"2026-03-02T10:00:00Z","colour":"red","speed":3}"# + "\n")
+        let summary = try ingest([file], store: directory.path("store"))
+        #expect(summary.files[0].status == .unreadable)
+        #expect(summary.files[0].rejected == 1)
+        #expect(summary.files[0].note.contains("colour"))
+        #expect(summary.files[0].note.contains("odd.jsonl"))
+        // With --kind it is read.
+        let forced = try ingest([file], store: directory.path("store2"), kind: .inference)
+        #expect(forced.rows == 1)
+    }
+
+    /// Bad input: every good record of each damaged file is still ingested; the damage is counted.
+    @Test(arguments: [
+        ("truncated.jsonl.zst", 5, true),
+        ("corrupt-member.jsonl.gz", 4, true),
+        ("cut-member.tar", 3, true),
+        ("mixed.jsonl", 3, true),
+        ("empty.jsonl", 0, false),
+        ("huge-line.jsonl.zst", 2, true),
+    ])
+    func damagedInputsKeepTheirGoodRecords(name: String, goodRows: Int, hasRejects: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let summary = try ingest([Fixtures.path("bad-inputs/" + name)], store: directory.path("store"))
+        #expect(summary.files.count == 1)
+        let file = summary.files[0]
+        #expect(file.status == .ingested, "\(file.note)")
+        #expect(file.rows >= Int64(goodRows), "\(name): \(file.rows) rows")
+        #expect((file.rejected > 0) == hasRejects, "\(name): \(file.rejected) rejected; \(file.note)")
+        let catalog = try Store(directory: directory.path("store"), forWriting: false).catalog
+        let archive = try #require(try catalog.archives().first)
+        if hasRejects {
+            #expect(!(try catalog.rejectReasons(archiveID: archive.id)).isEmpty)
+            #expect(!(try catalog.rejectSamples(archiveID: archive.id)).isEmpty)
+        }
+    }
+
+    @Test func mixedFileRejectsAreCountedByReason() throws {
+        let directory = try TemporaryDirectory()
+        _ = try ingest([Fixtures.path("bad-inputs/mixed.jsonl")], store: directory.path("store"))
+        let catalog = try Store(directory: directory.path("store"), forWriting: false).catalog
+        let archive = try #require(try catalog.archives().first)
+        let reasons = try catalog.rejectReasons(archiveID: archive.id)
+        #expect(reasons["invalid UTF-8"] == 1)
+        #expect(reasons.keys.contains { $0.hasPrefix("malformed JSON") })
+        #expect(reasons.values.reduce(0, +) == 3)
+        #expect(archive.rows == 3)
+    }
+
+    @Test func hugeLineIsRejectedWithoutLoadingIt() throws {
+        let directory = try TemporaryDirectory()
+        let summary = try ingest([Fixtures.path("bad-inputs/huge-line.jsonl.zst")], store: directory.path("store"))
+        #expect(summary.rows == 2)
+        #expect(summary.rejected == 1)
+        let catalog = try Store(directory: directory.path("store"), forWriting: false).catalog
+        let archive = try #require(try catalog.archives().first)
+        let sample = try #require(try catalog.rejectSamples(archiveID: archive.id).first)
+        #expect(sample.line == 2)
+        #expect(sample.sample.count <= RejectLog.sampleBytes)
+        #expect(sample.reason.contains("exceeds"))
+    }
+
+    @Test(arguments: ["not-a-log.png", "unsupported.jsonl.xz"])
+    func unreadableFilesAreRecordedWithTheirReason(name: String) throws {
+        let directory = try TemporaryDirectory()
+        let summary = try ingest([Fixtures.path("bad-inputs/" + name)], store: directory.path("store"))
+        let file = try #require(summary.files.first)
+        #expect(file.rows == 0)
+        #expect(file.rejected >= 1)
+        #expect(!file.note.isEmpty)
+        #expect(file.sha256.count == 64)
+    }
+
+    @Test func catalogMigrationsAreRecorded() throws {
+        let directory = try TemporaryDirectory()
+        let catalog = try Catalog(path: directory.path("catalog.sqlite"))
+        #expect(try catalog.appliedMigrations() == ["v1-archives-segments"])
+        // Opening again applies nothing new and keeps the data.
+        let again = try Catalog(path: directory.path("catalog.sqlite"))
+        #expect(try again.appliedMigrations() == ["v1-archives-segments"])
+    }
+
+    @Test func aSecondWriterIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let first = try Store(directory: directory.path("store"), forWriting: true)
+        #expect(throws: IngestError.self) { _ = try Store(directory: directory.path("store"), forWriting: true) }
+        _ = first
+    }
+}
