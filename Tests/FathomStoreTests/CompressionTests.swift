@@ -256,7 +256,7 @@ struct CompressionTests {
 
 /// Random data cut into 1…6 random parts (a part may be empty).
 func randomParts(using generator: inout SeededGenerator) -> (original: [UInt8], parts: [[UInt8]]) {
-    let original = randomPayload(Int.random(in: 0...300_000, using: &generator), using: &generator)
+    let original = randomPayload(Int.random(in: 0...120_000, using: &generator), using: &generator)
     var cuts = (0..<Int.random(in: 0...5, using: &generator)).map { _ in
         Int.random(in: 0...original.count, using: &generator)
     }

@@ -114,7 +114,9 @@ public final class ZstdStream: ByteStream {
                 isInFrame = false
                 frameIndex += 1
                 frameStart = input.position
-            } else {
+            } else if consumed > 0 {
+                // A call that only flushed output (or found no input) says nothing about frames:
+                // after a frame's end libzstd returns the next header's size, not 0.
                 isInFrame = true
             }
             if produced > 0 {
