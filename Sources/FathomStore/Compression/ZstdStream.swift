@@ -27,6 +27,8 @@ import Darwin
 ///  each frame: 28 B5 2F FD │ header │ blocks │ optional checksum
 /// ```
 ///
+/// Frame numbers in damage details count from 0 and include skippable frames.
+///
 /// Each yielded view points into one reused output buffer and is valid until the next call to
 /// ``next()``. The decompression window is limited to libzstd's default maximum (128 MiB).
 ///
