@@ -27,6 +27,7 @@ let package = Package(
         .target(
             name: "FathomStore",
             dependencies: ["CZstd", "CZlib"],
+            exclude: ["Segment/SEGMENT-FORMAT.md"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
