@@ -1,5 +1,5 @@
 import Testing
-@testable import FathomStore
+import FathomStore
 
 @Suite("XXH64 and Hash128")
 struct Hash128Tests {

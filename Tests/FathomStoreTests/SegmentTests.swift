@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FathomStore
+import FathomStore
 
 // MARK: - Helpers
 

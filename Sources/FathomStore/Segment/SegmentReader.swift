@@ -74,8 +74,6 @@ public final class SegmentReader: @unchecked Sendable {
         /// Dictionary: entries including entry 0. Text: bytes. Others: 0.
         var count: Int
         var checksum: UInt64
-        /// Where the directory entry is, for error offsets.
-        var entryOffset: Int
     }
 
     private enum ColumnState {
@@ -219,7 +217,7 @@ public final class SegmentReader: @unchecked Sendable {
                 throw corrupt(at + E.length, "column '\(name)' is \(length) bytes, expected \(expected) for \(rowCount) rows of \(type)")
             }
             columns.append(ColumnSpec(name: name, type: type))
-            entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum), entryOffset: at))
+            entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum)))
             previousEnd = Int(offset) + Int(length)
         }
         self.columns = columns
