@@ -26,7 +26,8 @@ let package = Package(
         ),
         .target(
             name: "FathomStore",
-            dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Segment/SEGMENT-FORMAT.md"]
         ),
         .target(
             name: "FathomCore",

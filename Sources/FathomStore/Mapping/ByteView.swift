@@ -98,6 +98,14 @@ public struct ByteView: @unchecked Sendable {
         return String(validating: UnsafeRawBufferPointer(start: base, count: count), as: UTF8.self)
     }
 
+    /// The little-endian integer of type `T` stored at `offset`, or nil when those bytes are not all
+    /// inside the view.
+    @inlinable
+    public func loadLittleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T? {
+        guard offset >= 0, offset <= count - MemoryLayout<T>.size, let base else { return nil }
+        return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
     /// Lends the raw buffer. The pointer must not escape `body`.
     @inlinable
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

@@ -1,0 +1,46 @@
+/// A validated float64 column of a segment, read in place from the mapping. Null is NaN.
+///
+/// A `RandomAccessCollection` of the rows' values, so `count`, `map`, `reduce` and friends
+/// work as on an array. For tight scans prefer withSpan(_:) or forEachRow(_:), which run
+/// without per-row bounds checks. The value keeps its SegmentReader (and mapping) alive.
+public struct Float64Column: RandomAccessCollection, @unchecked Sendable {
+    let owner: SegmentReader
+    @usableFromInline let base: UnsafeRawPointer
+    public let count: Int
+
+    init(owner: SegmentReader, base: UnsafeRawPointer, count: Int) {
+        self.owner = owner
+        self.base = base
+        self.count = count
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { count }
+
+    /// The value of `row`. An out-of-range row is a programmer error.
+    @inlinable
+    public subscript(row: Int) -> Double {
+        precondition(row >= 0 && row < count, "row \(row) out of range 0..<\(count)")
+        return base.load(fromByteOffset: row &* 8, as: Double.self)
+    }
+
+    /// Lends the whole column as a span.
+    ///
+    /// - Complexity: O(1); reading the span is a plain memory scan.
+    @inlinable
+    public func withSpan<R, E: Error>(_ body: (Span<Double>) throws(E) -> R) throws(E) -> R {
+        let buffer = UnsafeBufferPointer(start: base.assumingMemoryBound(to: Double.self), count: count)
+        return try body(buffer.span)
+    }
+
+    /// Calls `body` with each row index and value, in order.
+    ///
+    /// - Complexity: O(rows), one load per row.
+    @inlinable
+    public func forEachRow<E: Error>(_ body: (Int, Double) throws(E) -> Void) throws(E) {
+        let values = base.assumingMemoryBound(to: Double.self)
+        for row in 0..<count {
+            try body(row, values[row])
+        }
+    }
+}

@@ -1,0 +1,630 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What ``SegmentBuilder/write(to:archiveID:)`` wrote.
+public struct SegmentInfo: Sendable, Equatable {
+    /// Rows in the segment.
+    public var rows: Int
+    /// The smallest non-null value of the time column, or nil when it has none.
+    public var minTime: Int64?
+    /// The largest non-null value of the time column, or nil when it has none.
+    public var maxTime: Int64?
+    /// Size of the file.
+    public var bytes: Int
+    /// The segment's header checksum (XXH64). It covers the column directory, which holds every
+    /// column's checksum, so it identifies the whole content.
+    public var checksum: UInt64
+
+    public init(rows: Int, minTime: Int64?, maxTime: Int64?, bytes: Int, checksum: UInt64) {
+        self.rows = rows
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.bytes = bytes
+        self.checksum = checksum
+    }
+}
+
+/// Accumulates rows of one source kind in memory, column by column, and writes them as an immutable
+/// segment file (see `SEGMENT-FORMAT.md`).
+///
+/// Rows are built one at a time: set any subset of the columns, then call ``endRow()``. Columns not
+/// set in a row are null (`Int64.min`, NaN, dictionary code 0, empty text, all-zero hash). Setting a
+/// column twice in one row keeps the last value. Setters are cheap: a bounds check, a type check
+/// and an append to a contiguous buffer; dictionary columns look their value up in an
+/// open-addressing table keyed by XXH64 of the bytes, without creating a `String`.
+///
+/// A builder is not thread-safe; use one per ingest worker. ``write(to:archiveID:)`` leaves the rows
+/// in place; call ``reset()`` to reuse the builder (buffers keep their capacity).
+///
+/// Setting a column of another type, an index out of range, or more than `UInt32.max - 1` distinct
+/// values in a dictionary column are programmer errors and trap.
+public final class SegmentBuilder {
+    public let kindCode: UInt8
+    public let columns: [ColumnSpec]
+    /// Index of the Int64 column whose range is recorded as the segment's time range, or -1.
+    public let timeColumn: Int
+
+    /// Index of each column in the storage array of its type.
+    private let slots: [Int]
+    /// `columns[i].type`, without touching the names on the hot path.
+    private let types: [ColumnType]
+    private var int64Values: [[Int64]]
+    private var doubleValues: [[Double]]
+    /// Interleaved `low`, `high` words, as on disk.
+    private var hashWords: [[UInt64]]
+    private var dictionaries: [DictionaryBuffer]
+    private var texts: [TextBuffer]
+
+    public private(set) var rowCount = 0
+
+    /// A builder for segments of `kindCode` with `columns`.
+    ///
+    /// - Parameter timeColumn: the Int64 column whose minimum and maximum become the segment's time
+    ///   range; pass -1 for a kind without one.
+    public init(kindCode: UInt8, columns: [ColumnSpec], timeColumn: Int = 0) {
+        precondition(!columns.isEmpty, "a segment needs at least one column")
+        precondition(columns.count <= 65_535, "too many columns")
+        precondition(Set(columns.map(\.name)).count == columns.count, "column names must be unique")
+        precondition(columns.allSatisfy { $0.name.utf8.count <= 65_535 }, "column name too long")
+        precondition(
+            timeColumn == -1 || (columns.indices.contains(timeColumn) && columns[timeColumn].type == .int64),
+            "the time column must be an Int64 column")
+        self.kindCode = kindCode
+        self.columns = columns
+        self.timeColumn = timeColumn
+        var slots: [Int] = []
+        var counts = [ColumnType: Int]()
+        for column in columns {
+            slots.append(counts[column.type, default: 0])
+            counts[column.type, default: 0] += 1
+        }
+        self.slots = slots
+        types = columns.map(\.type)
+        int64Values = Array(repeating: [], count: counts[.int64, default: 0])
+        doubleValues = Array(repeating: [], count: counts[.float64, default: 0])
+        hashWords = Array(repeating: [], count: counts[.hash128, default: 0])
+        dictionaries = Array(repeating: DictionaryBuffer(), count: counts[.dictionary, default: 0])
+        texts = Array(repeating: TextBuffer(), count: counts[.text, default: 0])
+    }
+
+    /// Memory held by the column buffers and dictionaries, in bytes (capacities, not just counts),
+    /// so the ingest can flush a segment before its resident set grows too far.
+    ///
+    /// - Complexity: O(columns).
+    public var estimatedBytes: Int {
+        var total = 0
+        for values in int64Values { total += values.capacity * 8 }
+        for values in doubleValues { total += values.capacity * 8 }
+        for words in hashWords { total += words.capacity * 8 }
+        for dictionary in dictionaries { total += dictionary.estimatedBytes }
+        for text in texts { total += text.offsets.capacity * 8 + text.bytes.capacity }
+        return total
+    }
+
+    @inline(__always)
+    private func slot(_ column: Int, _ type: ColumnType) -> Int {
+        precondition(column >= 0 && column < types.count, "column index out of range")
+        precondition(types[column] == type, "column '\(columns[column].name)' is not \(type)")
+        return slots[column]
+    }
+
+    @inline(__always)
+    private func slot(string column: Int) -> (Int, isText: Bool) {
+        precondition(column >= 0 && column < types.count, "column index out of range")
+        let type = types[column]
+        precondition(type == .dictionary || type == .text, "column '\(columns[column].name)' is not a string column")
+        return (slots[column], type == .text)
+    }
+
+    /// Sets an Int64 column of the current row. `Int64.min` is null.
+    public func setInt64(_ value: Int64, at column: Int) {
+        let s = slot(column, .int64)
+        if int64Values[s].count > rowCount {
+            int64Values[s][rowCount] = value
+        } else {
+            int64Values[s].append(value)
+        }
+    }
+
+    /// Sets a Float64 column of the current row. NaN is null.
+    public func setDouble(_ value: Double, at column: Int) {
+        let s = slot(column, .float64)
+        if doubleValues[s].count > rowCount {
+            doubleValues[s][rowCount] = value
+        } else {
+            doubleValues[s].append(value)
+        }
+    }
+
+    /// Sets a dictionary or text column of the current row to a copy of `value`. An empty value is
+    /// the same as null.
+    public func setString(_ value: ByteView, at column: Int) {
+        value.withUnsafeBytes { setString(raw: $0, at: column) }
+    }
+
+    /// Sets a dictionary or text column of the current row to the UTF-8 of `value`.
+    public func setString(_ value: String, at column: Int) {
+        var value = value
+        value.withUTF8 { setString(raw: UnsafeRawBufferPointer($0), at: column) }
+    }
+
+    private func setString(raw value: UnsafeRawBufferPointer, at column: Int) {
+        let (s, isText) = slot(string: column)
+        if isText {
+            texts[s].set(value, row: rowCount)
+        } else {
+            let code = dictionaries[s].code(for: value)
+            if dictionaries[s].codes.count > rowCount {
+                dictionaries[s].codes[rowCount] = code
+            } else {
+                dictionaries[s].codes.append(code)
+            }
+        }
+    }
+
+    /// Sets a hash128 column of the current row to the hash of `value`.
+    public func setHash(of value: ByteView, at column: Int) {
+        setHash(Hash128.of(value), at: column)
+    }
+
+    /// Sets a hash128 column of the current row. ``Hash128/null`` is null.
+    public func setHash(_ value: Hash128, at column: Int) {
+        let s = slot(column, .hash128)
+        if hashWords[s].count > rowCount * 2 {
+            hashWords[s][rowCount * 2] = value.low
+            hashWords[s][rowCount * 2 + 1] = value.high
+        } else {
+            hashWords[s].append(value.low)
+            hashWords[s].append(value.high)
+        }
+    }
+
+    /// Commits the current row; columns not set in it become null.
+    ///
+    /// - Complexity: O(columns).
+    public func endRow() {
+        let next = rowCount + 1
+        for s in int64Values.indices where int64Values[s].count < next { int64Values[s].append(.min) }
+        for s in doubleValues.indices where doubleValues[s].count < next { doubleValues[s].append(.nan) }
+        for s in hashWords.indices where hashWords[s].count < next * 2 {
+            hashWords[s].append(0)
+            hashWords[s].append(0)
+        }
+        for s in dictionaries.indices where dictionaries[s].codes.count < next { dictionaries[s].codes.append(0) }
+        for s in texts.indices where texts[s].offsets.count < next + 1 { texts[s].offsets.append(UInt64(texts[s].bytes.count)) }
+        rowCount = next
+    }
+
+    /// Drops the values set for the row in progress, so a record rejected half-way leaves no trace.
+    /// Dictionary entries it added stay (unreferenced entries are harmless).
+    ///
+    /// - Complexity: O(columns).
+    public func discardRow() {
+        for s in int64Values.indices where int64Values[s].count > rowCount {
+            int64Values[s].removeLast(int64Values[s].count - rowCount)
+        }
+        for s in doubleValues.indices where doubleValues[s].count > rowCount {
+            doubleValues[s].removeLast(doubleValues[s].count - rowCount)
+        }
+        for s in hashWords.indices where hashWords[s].count > rowCount * 2 {
+            hashWords[s].removeLast(hashWords[s].count - rowCount * 2)
+        }
+        for s in dictionaries.indices where dictionaries[s].codes.count > rowCount {
+            dictionaries[s].codes.removeLast(dictionaries[s].codes.count - rowCount)
+        }
+        for s in texts.indices where texts[s].offsets.count > rowCount + 1 {
+            texts[s].bytes.removeSubrange(Int(texts[s].offsets[rowCount])...)
+            texts[s].offsets.removeLast(texts[s].offsets.count - rowCount - 1)
+        }
+    }
+
+    /// Drops all rows and dictionary entries, keeping buffer capacity. A row in progress is dropped too.
+    public func reset() {
+        for s in int64Values.indices { int64Values[s].removeAll(keepingCapacity: true) }
+        for s in doubleValues.indices { doubleValues[s].removeAll(keepingCapacity: true) }
+        for s in hashWords.indices { hashWords[s].removeAll(keepingCapacity: true) }
+        for s in dictionaries.indices { dictionaries[s].reset() }
+        for s in texts.indices { texts[s].reset() }
+        rowCount = 0
+    }
+
+    /// The minimum and maximum non-null time over the committed rows.
+    private func timeRange() -> (Int64, Int64)? {
+        guard timeColumn >= 0 else { return nil }
+        var low = Int64.max
+        var high = Int64.min
+        var any = false
+        int64Values[slots[timeColumn]].withUnsafeBufferPointer { values in
+            for index in 0..<rowCount {
+                let value = values[index]
+                if value == .min { continue }
+                any = true
+                if value < low { low = value }
+                if value > high { high = value }
+            }
+        }
+        return any ? (low, high) : nil
+    }
+
+    // MARK: Writing
+
+    /// Writes the committed rows as a segment at `path`. A row in progress (set but not ended) is
+    /// not written, and stays in progress.
+    ///
+    /// The bytes go to `path + ".tmp"`, which is `fsync`ed, renamed to `path`, and then the directory
+    /// is `fsync`ed: after a crash the segment either exists whole or not at all (a stale `.tmp` may
+    /// remain and is overwritten by the next attempt). An existing file at `path` is replaced.
+    ///
+    /// - Complexity: O(bytes written); one pass over every buffer, hashing as it writes.
+    public func write(to path: String, archiveID: Int64) throws(StoreError) -> SegmentInfo {
+        let rows = rowCount
+        // Layout: metadata (header, directory, names), then each column at a multiple of 64.
+        var nameBytes: [UInt8] = []
+        var nameOffsets: [Int] = []
+        let namesStart = SegmentLayout.headerSize + columns.count * SegmentLayout.entrySize
+        for column in columns {
+            nameOffsets.append(namesStart + nameBytes.count)
+            nameBytes.append(contentsOf: column.name.utf8)
+        }
+        let metadataEnd = SegmentLayout.aligned(namesStart + nameBytes.count)
+
+        struct Placement {
+            var offset: Int
+            var length: Int
+            var count: Int
+            var checksum: UInt64 = 0
+        }
+        var placements: [Placement] = []
+        var position = metadataEnd
+        for (index, column) in columns.enumerated() {
+            let s = slots[index]
+            let length: Int
+            var count = 0
+            switch column.type {
+            case .int64, .float64: length = rows * 8
+            case .hash128: length = rows * 16
+            case .dictionary:
+                let dictionary = dictionaries[s]
+                count = dictionary.entryCount
+                length = SegmentLayout.aligned(rows * 4) + (count + 1) * 8 + dictionary.bytes.count
+            case .text:
+                count = Int(texts[s].offsets[rows])  // excludes a row in progress
+                length = SegmentLayout.aligned((rows + 1) * 8) + count
+            }
+            placements.append(Placement(offset: position, length: length, count: count))
+            position = SegmentLayout.aligned(position + length)
+        }
+        let fileLength = placements.last.map { $0.offset + $0.length } ?? metadataEnd
+
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw .io(path: temporary, operation: "create", code: errno) }
+        var writer = FileWriter(fd: fd, path: temporary)
+        var closed = false
+        defer {
+            if !closed {
+                close(fd)
+                unlink(temporary)
+            }
+        }
+
+        // Columns first (the metadata is written last, once the checksums are known).
+        try writer.writeZeros(metadataEnd)
+        for (index, column) in columns.enumerated() {
+            let s = slots[index]
+            try writer.writeZeros(placements[index].offset - writer.position)
+            var hasher = XXH64()
+            switch column.type {
+            case .int64:
+                try withRawBytes(of: int64Values[s]) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<rows * 8]), into: &hasher)
+                }
+            case .float64:
+                try withRawBytes(of: doubleValues[s]) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<rows * 8]), into: &hasher)
+                }
+            case .hash128:
+                try withRawBytes(of: hashWords[s]) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<rows * 16]), into: &hasher)
+                }
+            case .dictionary:
+                let dictionary = dictionaries[s]
+                try withRawBytes(of: dictionary.codes) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<rows * 4]), into: &hasher)
+                }
+                try writer.writeZeros(SegmentLayout.aligned(rows * 4) - rows * 4, into: &hasher)
+                try withRawBytes(of: dictionary.offsets) { (raw) throws(StoreError) in try writer.write(raw, into: &hasher) }
+                try withRawBytes(of: dictionary.bytes) { (raw) throws(StoreError) in try writer.write(raw, into: &hasher) }
+            case .text:
+                let text = texts[s]
+                try withRawBytes(of: text.offsets) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<(rows + 1) * 8]), into: &hasher)
+                }
+                try writer.writeZeros(SegmentLayout.aligned((rows + 1) * 8) - (rows + 1) * 8, into: &hasher)
+                try withRawBytes(of: text.bytes) { (raw) throws(StoreError) in
+                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<placements[index].count]), into: &hasher)
+                }
+            }
+            placements[index].checksum = hasher.finalize()
+        }
+        try writer.flush()
+        precondition(writer.position == fileLength, "segment layout mismatch")
+
+        // Header, directory and names.
+        var metadata = [UInt8](repeating: 0, count: metadataEnd)
+        let range = timeRange()
+        metadata.withUnsafeMutableBytes { raw in
+            func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+                raw.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+            }
+            typealias H = SegmentLayout.Header
+            for (index, byte) in SegmentLayout.magic.enumerated() { raw[H.magic + index] = byte }
+            put(SegmentLayout.version, at: H.version)
+            put(kindCode, at: H.kindCode)
+            put(range == nil ? UInt8(0) : SegmentLayout.flagHasTimeRange, at: H.flags)
+            put(UInt32(columns.count), at: H.columnCount)
+            put(UInt64(rows), at: H.rowCount)
+            put(archiveID, at: H.archiveID)
+            put(range?.0 ?? .min, at: H.minTime)
+            put(range?.1 ?? .min, at: H.maxTime)
+            put(timeColumn < 0 ? SegmentLayout.noTimeColumn : UInt32(timeColumn), at: H.timeColumn)
+            put(UInt64(metadataEnd), at: H.metadataEnd)
+            put(UInt64(fileLength), at: H.fileLength)
+            typealias E = SegmentLayout.Entry
+            for (index, column) in columns.enumerated() {
+                let entry = SegmentLayout.headerSize + index * SegmentLayout.entrySize
+                let placement = placements[index]
+                put(column.type.rawValue, at: entry + E.type)
+                put(UInt16(column.name.utf8.count), at: entry + E.nameLength)
+                put(UInt32(nameOffsets[index]), at: entry + E.nameOffset)
+                put(UInt64(placement.offset), at: entry + E.offset)
+                put(UInt64(placement.length), at: entry + E.length)
+                put(UInt64(placement.count), at: entry + E.count)
+                put(placement.checksum, at: entry + E.checksum)
+            }
+            for (index, byte) in nameBytes.enumerated() { raw[namesStart + index] = byte }
+        }
+        let checksum = metadata.withUnsafeBytes { raw in
+            XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[SegmentLayout.checksummedFrom...]), seed: 0)
+        }
+        metadata.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: checksum.littleEndian, toByteOffset: SegmentLayout.Header.checksum, as: UInt64.self)
+        }
+        try withRawBytes(of: metadata) { (raw) throws(StoreError) in try writer.writeAt(0, raw) }
+
+        if fsync(fd) != 0 { throw .io(path: temporary, operation: "fsync", code: errno) }
+        closed = true
+        if close(fd) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw .io(path: temporary, operation: "close", code: code)
+        }
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw .io(path: path, operation: "rename", code: code)
+        }
+        try Self.syncDirectory(of: path)
+        return SegmentInfo(rows: rows, minTime: range?.0, maxTime: range?.1, bytes: fileLength, checksum: checksum)
+    }
+
+    /// `fsync`s the directory holding `path`, so the rename that published it is durable.
+    private static func syncDirectory(of path: String) throws(StoreError) {
+        var directory = "."
+        if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
+            directory = slash == path.utf8.startIndex ? "/" : String(path[..<slash])
+        }
+        let fd = open(directory, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .io(path: directory, operation: "open directory", code: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .io(path: directory, operation: "fsync directory", code: errno) }
+    }
+}
+
+// MARK: - Column buffers
+
+/// The growing dictionary of one column: entries in first-seen order (entry 0 is the empty string),
+/// laid out exactly as on disk, plus an open-addressing hash table from bytes to code.
+private struct DictionaryBuffer {
+    var codes: [UInt32] = []
+    /// Entry `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
+    var offsets: [UInt64] = [0, 0]
+    var bytes: [UInt8] = []
+    /// XXH64 of each entry's bytes, to compare before `memcmp` and to rehash without rereading.
+    var entryHashes: [UInt64] = [0]
+    /// Codes by hash; 0 marks an empty slot (code 0 is never stored: the empty string is special-cased).
+    var table: [UInt32] = Array(repeating: 0, count: 64)
+
+    var entryCount: Int { entryHashes.count }
+
+    var estimatedBytes: Int {
+        codes.capacity * 4 + offsets.capacity * 8 + bytes.capacity + entryHashes.capacity * 8 + table.capacity * 4
+    }
+
+    mutating func reset() {
+        codes.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+        offsets.append(0)
+        bytes.removeAll(keepingCapacity: true)
+        entryHashes.removeAll(keepingCapacity: true)
+        entryHashes.append(0)
+        if table.count > 1 << 16 {
+            table = Array(repeating: 0, count: 64)
+        } else {
+            for index in table.indices { table[index] = 0 }
+        }
+    }
+
+    /// The code of `value`, adding it as a new entry when it is not there yet.
+    mutating func code(for value: UnsafeRawBufferPointer) -> UInt32 {
+        guard value.count > 0 else { return 0 }
+        let hash = XXH64.hash(value, seed: 0)
+        let mask = table.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let candidate = table[index]
+            if candidate == 0 { break }
+            if entryHashes[Int(candidate)] == hash && entryEquals(Int(candidate), value) {
+                return candidate
+            }
+            index = (index + 1) & mask
+        }
+        precondition(entryCount < Int(UInt32.max), "too many distinct values in one dictionary column")
+        let code = UInt32(entryCount)
+        bytes.append(contentsOf: value)
+        offsets.append(UInt64(bytes.count))
+        entryHashes.append(hash)
+        table[index] = code
+        if entryCount * 2 > table.count { grow() }
+        return code
+    }
+
+    private func entryEquals(_ code: Int, _ value: UnsafeRawBufferPointer) -> Bool {
+        let start = Int(offsets[code])
+        let end = Int(offsets[code + 1])
+        guard end - start == value.count else { return false }
+        return bytes.withUnsafeBytes { stored in
+            memcmp(stored.baseAddress.unsafelyUnwrapped + start, value.baseAddress.unsafelyUnwrapped, value.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        var bigger = [UInt32](repeating: 0, count: table.count * 2)
+        let mask = bigger.count - 1
+        for code in 1..<entryCount {
+            var index = Int(truncatingIfNeeded: entryHashes[code]) & mask
+            while bigger[index] != 0 { index = (index + 1) & mask }
+            bigger[index] = UInt32(code)
+        }
+        table = bigger
+    }
+}
+
+/// The growing text column: row `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
+private struct TextBuffer {
+    var offsets: [UInt64] = [0]
+    var bytes: [UInt8] = []
+
+    mutating func reset() {
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    mutating func set(_ value: UnsafeRawBufferPointer, row: Int) {
+        if offsets.count > row + 1 {
+            // Set twice in one row: drop the earlier value.
+            bytes.removeSubrange(Int(offsets[row])...)
+            offsets.removeLast()
+        }
+        bytes.append(contentsOf: value)
+        offsets.append(UInt64(bytes.count))
+    }
+}
+
+/// Buffered sequential writes to a file descriptor, hashing what a column checksum covers.
+private struct FileWriter {
+    let fd: Int32
+    let path: String
+    private(set) var position = 0
+    private var buffer: [UInt8] = []
+    private static let bufferLimit = 1 << 20
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        buffer.reserveCapacity(Self.bufferLimit)
+    }
+
+    mutating func write(_ raw: UnsafeRawBufferPointer, into hasher: inout XXH64) throws(StoreError) {
+        hasher.update(raw)
+        try write(raw)
+    }
+
+    mutating func write(_ raw: UnsafeRawBufferPointer) throws(StoreError) {
+        guard raw.count > 0 else { return }
+        if raw.count >= Self.bufferLimit / 4 {
+            try flush()
+            try writeFully(raw)
+        } else {
+            buffer.append(contentsOf: raw)
+            if buffer.count >= Self.bufferLimit { try flush() }
+        }
+        position += raw.count
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 4096)
+
+    /// Writes `count` zero bytes that no checksum covers (padding between columns).
+    mutating func writeZeros(_ count: Int) throws(StoreError) {
+        var ignored = XXH64()
+        try writeZeros(count, into: &ignored)
+    }
+
+    /// Writes `count` zero bytes covered by `hasher` (padding inside a column).
+    mutating func writeZeros(_ count: Int, into hasher: inout XXH64) throws(StoreError) {
+        var remaining = count
+        while remaining > 0 {
+            let chunk = Swift.min(remaining, Self.zeros.count)
+            try withRawBytes(of: Self.zeros) { (raw) throws(StoreError) in
+                try write(UnsafeRawBufferPointer(rebasing: raw[0..<chunk]), into: &hasher)
+            }
+            remaining -= chunk
+        }
+    }
+
+    mutating func flush() throws(StoreError) {
+        guard !buffer.isEmpty else { return }
+        try withRawBytes(of: buffer) { (raw) throws(StoreError) in try writeFully(raw) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeFully(_ raw: UnsafeRawBufferPointer) throws(StoreError) {
+        guard var pointer = raw.baseAddress else { return }
+        var remaining = raw.count
+        while remaining > 0 {
+            let written = systemWrite(fd, pointer, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "write", code: errno)
+            }
+            pointer += written
+            remaining -= written
+        }
+    }
+
+    /// Writes `raw` at `offset` without moving the sequential position.
+    func writeAt(_ offset: Int, _ raw: UnsafeRawBufferPointer) throws(StoreError) {
+        guard var pointer = raw.baseAddress else { return }
+        var remaining = raw.count
+        var at = offset
+        while remaining > 0 {
+            let written = pwrite(fd, pointer, remaining, off_t(at))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "write", code: errno)
+            }
+            pointer += written
+            remaining -= written
+            at += written
+        }
+    }
+}
+
+/// `write(2)`, reachable from inside types that have their own `write` methods.
+private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, pointer, count)
+}
+
+/// `Array.withUnsafeBytes` for a body with typed throws (the standard one only rethrows `any Error`).
+private func withRawBytes<T, R>(
+    of array: [T], _ body: (UnsafeRawBufferPointer) throws(StoreError) -> R
+) throws(StoreError) -> R {
+    try array.withUnsafeBytes { raw in Result { () throws(StoreError) -> R in try body(raw) } }.get()
+}

@@ -1,0 +1,57 @@
+/// Constants and arithmetic of the segment file format shared by ``SegmentBuilder`` and
+/// ``SegmentReader``. `SEGMENT-FORMAT.md` beside this file is the specification.
+enum SegmentLayout {
+    /// "FATHOMSG" in ASCII.
+    static let magic: [UInt8] = Array("FATHOMSG".utf8)
+    static let version: UInt16 = 1
+    /// Every column, and every array inside a column, starts at a multiple of this.
+    static let alignment = 64
+    static let headerSize = 128
+    static let entrySize = 64
+    /// The header checksum covers the bytes from here to the end of the metadata.
+    static let checksummedFrom = 16
+    static let noTimeColumn: UInt32 = .max
+    static let flagHasTimeRange: UInt8 = 1
+
+    enum Header {
+        static let magic = 0
+        static let checksum = 8
+        static let version = 16
+        static let kindCode = 18
+        static let flags = 19
+        static let columnCount = 20
+        static let rowCount = 24
+        static let archiveID = 32
+        static let minTime = 40
+        static let maxTime = 48
+        static let timeColumn = 56
+        static let metadataEnd = 64
+        static let fileLength = 72
+    }
+
+    enum Entry {
+        static let type = 0
+        static let nameLength = 2
+        static let nameOffset = 4
+        static let offset = 8
+        static let length = 16
+        static let count = 24
+        static let checksum = 32
+    }
+
+    /// `value` rounded up to the alignment. Callers make sure it cannot overflow.
+    @inline(__always)
+    static func aligned(_ value: Int) -> Int {
+        (value + (alignment - 1)) & ~(alignment - 1)
+    }
+
+    /// `value` rounded up to the alignment, or nil on overflow.
+    static func checkedAligned(_ value: Int) -> Int? {
+        let (sum, overflow) = value.addingReportingOverflow(alignment - 1)
+        return overflow ? nil : sum & ~(alignment - 1)
+    }
+}
+
+#if _endian(big)
+#error("The segment format is little-endian and columns are read in place; big-endian hosts are not supported.")
+#endif

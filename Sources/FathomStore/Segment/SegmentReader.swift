@@ -1,0 +1,458 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a segment file in place, from a read-only memory mapping.
+///
+/// Opening validates everything that locating a column depends on: the magic, the format version,
+/// the header checksum (which covers the directory), the file length, and every directory entry
+/// (type, name, offset, length, count, alignment, order, bounds). Column *contents* are validated
+/// lazily, the first time a column is opened with a typed accessor such as ``int64(_:)``: its XXH64
+/// checksum is compared with the directory's, and dictionary and text offsets (and dictionary codes)
+/// are checked to be monotonic and in bounds, so row subscripts afterwards need no check that can
+/// fail on file bytes. The outcome is cached per column; ``verifyChecksums()`` re-checks them all.
+///
+/// All integers are little-endian. Layout (offsets in bytes; `A` = 64-byte alignment):
+///
+/// ```
+///  0        8          16      18   19    20      24     32       40      48      56       60   64          72         80      128
+///  ┌────────┬──────────┬───────┬────┬─────┬───────┬──────┬────────┬───────┬───────┬────────┬────┬───────────┬──────────┬───────┐
+///  │"FATHOM │ header   │version│kind│flags│columns│ rows │archive │ min   │ max   │ time   │ 0  │ metadata  │ file     │ zero  │
+///  │  SG"   │ checksum │ u16   │ u8 │ u8  │ u32   │ u64  │ id i64 │ time  │ time  │ column │    │ end u64   │ length   │       │
+///  └────────┴──────────┴───────┴────┴─────┴───────┴──────┴────────┴───────┴───────┴────────┴────┴───────────┴──────────┴───────┘
+///  128: directory, one 64-byte entry per column
+///      ┌──────┬───┬────────┬────────┬────────┬────────┬─────────┬──────────┬──────┐
+///      │ type │ 0 │name len│name off│ offset │ length │ count   │ checksum │ zero │
+///      │  u8  │   │  u16   │  u32   │  u64   │  u64   │  u64    │  u64     │ 24 B │
+///      └──────┴───┴────────┴────────┴────────┴────────┴─────────┴──────────┴──────┘
+///  then the column names (UTF-8), zero padding to A = metadata end
+///  header checksum = XXH64 of bytes [16, metadata end)
+///
+///  metadata end: column 0 │pad to A│ column 1 │pad to A│ … │ last column = file end
+///
+///  int64, float64: rows × 8           hash128: rows × 16 (low, high)
+///  dictionary:  codes u32 × rows │pad to A│ entry offsets u64 × (entries + 1) │ entry bytes
+///  text:        offsets u64 × (rows + 1) │pad to A│ bytes
+///  (dictionary and text offsets count from the start of their bytes; column checksum = XXH64 of
+///   [offset, offset + length), inner padding included)
+/// ```
+///
+/// The reader is safe to share between threads: its state after `init` is immutable except the
+/// per-column validation cache, which is guarded by a lock. The column values it returns keep it
+/// (and its mapping) alive.
+public final class SegmentReader: @unchecked Sendable {
+    public let path: String
+    public let kindCode: UInt8
+    public let rowCount: Int
+    /// The smallest non-null time in the time column, or nil when there is none.
+    public let minTime: Int64?
+    /// The largest non-null time in the time column, or nil when there is none.
+    public let maxTime: Int64?
+    public let archiveID: Int64
+    public let columns: [ColumnSpec]
+    /// The column whose range is ``minTime``…``maxTime``, or nil when the kind has none.
+    public let timeColumn: Int?
+    /// The header checksum, equal to ``SegmentInfo/checksum`` of the write that made the file.
+    public let checksum: UInt64
+    /// Size of the file.
+    public var byteCount: Int { mapping.count }
+
+    let mapping: FileMapping
+    private let base: UnsafeRawPointer
+    private let entries: [Entry]
+    private let lock = Lock()
+    private var states: [ColumnState]
+
+    /// Where a column lives, as read (and bounds-checked) from the directory.
+    private struct Entry {
+        var offset: Int
+        var length: Int
+        /// Dictionary: entries including entry 0. Text: bytes. Others: 0.
+        var count: Int
+        var checksum: UInt64
+    }
+
+    private enum ColumnState {
+        case unchecked
+        case valid
+        case invalid(StoreError)
+    }
+
+    /// Maps and validates the segment at `path`.
+    ///
+    /// - Throws: ``StoreError/io(path:operation:code:)`` when the file cannot be opened or mapped,
+    ///   ``StoreError/corrupt(path:offset:detail:)`` naming the byte where the header or directory is
+    ///   wrong.
+    /// - Complexity: O(header + directory); column data is not touched.
+    public init(path: String) throws(StoreError) {
+        let mapping = try FileMapping(path: path)
+        self.path = path
+        self.mapping = mapping
+        let bytes = mapping.bytes
+        let size = bytes.count
+        func corrupt(_ offset: Int, _ detail: String) -> StoreError {
+            .corrupt(path: path, offset: offset, detail: detail)
+        }
+        typealias H = SegmentLayout.Header
+        typealias E = SegmentLayout.Entry
+
+        guard size >= SegmentLayout.headerSize, let start = bytes.base else {
+            throw corrupt(size, "the file is \(size) bytes, shorter than the \(SegmentLayout.headerSize)-byte segment header")
+        }
+        base = start
+        func u8(_ at: Int) -> UInt8 { bytes[at] }
+        func u16(_ at: Int) -> UInt16 { bytes.loadLittleEndian(UInt16.self, at: at) ?? 0 }
+        func u32(_ at: Int) -> UInt32 { bytes.loadLittleEndian(UInt32.self, at: at) ?? 0 }
+        func u64(_ at: Int) -> UInt64 { bytes.loadLittleEndian(UInt64.self, at: at) ?? 0 }
+        func i64(_ at: Int) -> Int64 { bytes.loadLittleEndian(Int64.self, at: at) ?? 0 }
+
+        guard bytes.starts(with: SegmentLayout.magic) else {
+            let found = bytes[0..<8].array.map { hex($0) }.joined(separator: " ")
+            throw corrupt(H.magic, "the magic is \(found), expected 'FATHOMSG'; this is not a Fathom segment")
+        }
+        let version = u16(H.version)
+        guard version == SegmentLayout.version else {
+            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version)")
+        }
+        let metadataEnd = u64(H.metadataEnd)
+        guard metadataEnd >= UInt64(SegmentLayout.headerSize + SegmentLayout.entrySize),
+              metadataEnd % UInt64(SegmentLayout.alignment) == 0
+        else {
+            throw corrupt(H.metadataEnd, "the metadata end \(metadataEnd) is not a multiple of 64 of at least 192")
+        }
+        guard metadataEnd <= UInt64(size) else {
+            throw corrupt(H.metadataEnd, "the header and directory end at byte \(metadataEnd), past the file end (\(size))")
+        }
+        let metadataSize = Int(metadataEnd)
+        let stored = u64(H.checksum)
+        let computed = XXH64.hash(bytes[SegmentLayout.checksummedFrom..<metadataSize])
+        guard stored == computed else {
+            throw corrupt(H.checksum, "the header checksum is \(hex(stored)), but bytes 16..<\(metadataSize) hash to \(hex(computed))")
+        }
+        let fileLength = u64(H.fileLength)
+        guard fileLength == UInt64(size) else {
+            throw corrupt(
+                Swift.min(size, Int(clamping: fileLength)),
+                "the file is \(size) bytes, the header says \(fileLength)\(fileLength > UInt64(size) ? " (truncated)" : "")")
+        }
+        checksum = stored
+        kindCode = u8(H.kindCode)
+        archiveID = i64(H.archiveID)
+
+        let columnCount = Int(u32(H.columnCount))
+        guard columnCount >= 1,
+              columnCount <= (metadataSize - SegmentLayout.headerSize) / SegmentLayout.entrySize
+        else {
+            throw corrupt(H.columnCount, "\(columnCount) columns do not fit a directory ending at byte \(metadataSize)")
+        }
+        let rows = u64(H.rowCount)
+        // Every column stores at least 4 bytes per row.
+        guard rows <= UInt64(size / 4) else {
+            throw corrupt(H.rowCount, "\(rows) rows cannot fit in a file of \(size) bytes")
+        }
+        rowCount = Int(rows)
+
+        // Directory.
+        let namesStart = SegmentLayout.headerSize + columnCount * SegmentLayout.entrySize
+        var columns: [ColumnSpec] = []
+        var entries: [Entry] = []
+        var previousEnd = metadataSize
+        for index in 0..<columnCount {
+            let at = SegmentLayout.headerSize + index * SegmentLayout.entrySize
+            guard let type = ColumnType(rawValue: u8(at + E.type)) else {
+                throw corrupt(at + E.type, "column \(index) has unknown type \(u8(at + E.type))")
+            }
+            let nameLength = Int(u16(at + E.nameLength))
+            let nameOffset = Int(u32(at + E.nameOffset))
+            guard nameOffset >= namesStart, nameOffset + nameLength <= metadataSize else {
+                throw corrupt(at + E.nameOffset, "the name of column \(index) (bytes \(nameOffset)..<\(nameOffset + nameLength)) is outside the name area \(namesStart)..<\(metadataSize)")
+            }
+            guard let name = bytes[nameOffset..<nameOffset + nameLength].validatedString else {
+                throw corrupt(nameOffset, "the name of column \(index) is not valid UTF-8")
+            }
+            guard !columns.contains(where: { $0.name == name }) else {
+                throw corrupt(nameOffset, "column name '\(name)' appears twice")
+            }
+            let offset = u64(at + E.offset)
+            let length = u64(at + E.length)
+            let count = u64(at + E.count)
+            guard offset % UInt64(SegmentLayout.alignment) == 0 else {
+                throw corrupt(at + E.offset, "column '\(name)' starts at byte \(offset), which is not 64-byte aligned")
+            }
+            guard offset >= UInt64(previousEnd), offset <= UInt64(size) else {
+                throw corrupt(at + E.offset, "column '\(name)' starts at byte \(offset), outside \(previousEnd)...\(size) (after the previous column, within the file)")
+            }
+            guard length <= UInt64(size) - offset else {
+                throw corrupt(at + E.length, "column '\(name)' ends at byte \(offset &+ length), past the file end (\(size))")
+            }
+            // offset + length <= size, so the products below (rows <= size / 4) cannot overflow.
+            let expected: Int
+            switch type {
+            case .int64, .float64, .hash128:
+                guard count == 0 else {
+                    throw corrupt(at + E.count, "\(type) column '\(name)' has count \(count), expected 0")
+                }
+                expected = rowCount * (type == .hash128 ? 16 : 8)
+            case .dictionary:
+                // Codes, padding, then entry offsets; the rest of the column is entry bytes.
+                guard count >= 1, count <= length / 8 else {
+                    throw corrupt(at + E.count, "dictionary column '\(name)' claims \(count) entries in a \(length)-byte column")
+                }
+                let minimum = SegmentLayout.aligned(rowCount * 4) + (Int(count) + 1) * 8
+                guard Int(length) >= minimum else {
+                    throw corrupt(at + E.length, "dictionary column '\(name)' is \(length) bytes, less than the \(minimum) its \(rowCount) codes and \(count) entry offsets need")
+                }
+                expected = Int(length)
+            case .text:
+                guard count <= length else {
+                    throw corrupt(at + E.count, "text column '\(name)' claims \(count) bytes in a \(length)-byte column")
+                }
+                expected = SegmentLayout.aligned((rowCount + 1) * 8) + Int(count)
+            }
+            guard Int(length) == expected else {
+                throw corrupt(at + E.length, "column '\(name)' is \(length) bytes, expected \(expected) for \(rowCount) rows of \(type)")
+            }
+            columns.append(ColumnSpec(name: name, type: type))
+            entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum)))
+            previousEnd = Int(offset) + Int(length)
+        }
+        self.columns = columns
+        self.entries = entries
+        states = Array(repeating: .unchecked, count: columnCount)
+
+        let timeIndex = u32(H.timeColumn)
+        if timeIndex == SegmentLayout.noTimeColumn {
+            timeColumn = nil
+        } else {
+            guard Int(timeIndex) < columnCount, columns[Int(timeIndex)].type == .int64 else {
+                throw corrupt(H.timeColumn, "the time column \(timeIndex) is not an int64 column")
+            }
+            timeColumn = Int(timeIndex)
+        }
+        let flags = u8(H.flags)
+        if flags & SegmentLayout.flagHasTimeRange != 0 {
+            let low = i64(H.minTime), high = i64(H.maxTime)
+            guard timeColumn != nil, low <= high, low != .min else {
+                throw corrupt(H.minTime, "the time range \(low)...\(high) is invalid")
+            }
+            minTime = low
+            maxTime = high
+        } else {
+            minTime = nil
+            maxTime = nil
+        }
+    }
+
+    /// The index of the column named `name`.
+    public func columnIndex(named name: String) -> Int? {
+        columns.firstIndex { $0.name == name }
+    }
+
+    /// Recomputes every column's checksum and re-validates its offsets and codes.
+    ///
+    /// - Throws: the first ``StoreError/corrupt(path:offset:detail:)`` found.
+    /// - Complexity: O(file size).
+    public func verifyChecksums() throws(StoreError) {
+        for index in columns.indices {
+            let outcome = validate(index)
+            lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
+            if let outcome { throw outcome }
+        }
+    }
+
+    // MARK: Typed column access
+
+    /// The Int64 column at `column`, validated on first access.
+    ///
+    /// - Throws: ``StoreError/unsupported(path:detail:)`` when the column has another type;
+    ///   ``StoreError/corrupt(path:offset:detail:)`` when its checksum does not match.
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    public func int64(_ column: Int) throws(StoreError) -> Int64Column {
+        let entry = try open(column, as: .int64)
+        return Int64Column(owner: self, base: base + entry.offset, count: rowCount)
+    }
+
+    /// The Float64 column at `column`, validated on first access.
+    ///
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    public func float64(_ column: Int) throws(StoreError) -> Float64Column {
+        let entry = try open(column, as: .float64)
+        return Float64Column(owner: self, base: base + entry.offset, count: rowCount)
+    }
+
+    /// The hash128 column at `column`, validated on first access.
+    ///
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    public func hash128(_ column: Int) throws(StoreError) -> Hash128Column {
+        let entry = try open(column, as: .hash128)
+        return Hash128Column(owner: self, base: base + entry.offset, count: rowCount)
+    }
+
+    /// The dictionary column at `column`; its checksum, entry offsets and codes are validated on
+    /// first access.
+    ///
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    public func dictionary(_ column: Int) throws(StoreError) -> DictionaryColumn {
+        let entry = try open(column, as: .dictionary)
+        let layout = dictionaryLayout(entry)
+        return DictionaryColumn(
+            owner: self, codes: base + entry.offset, offsets: base + layout.offsets, bytes: base + layout.bytes,
+            count: rowCount, entryCount: entry.count)
+    }
+
+    /// The text column at `column`; its checksum and offsets are validated on first access.
+    ///
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    public func text(_ column: Int) throws(StoreError) -> TextColumn {
+        let entry = try open(column, as: .text)
+        return TextColumn(
+            owner: self, offsets: base + entry.offset, bytes: base + textBytesStart(entry), count: rowCount,
+            byteCount: entry.count)
+    }
+
+    // MARK: Validation
+
+    private func open(_ column: Int, as type: ColumnType) throws(StoreError) -> Entry {
+        precondition(column >= 0 && column < columns.count, "column index \(column) out of range")
+        guard columns[column].type == type else {
+            throw .unsupported(path: path, detail: "column '\(columns[column].name)' is \(columns[column].type), not \(type)")
+        }
+        let state = lock.withLock { states[column] }
+        switch state {
+        case .valid:
+            break
+        case .invalid(let error):
+            throw error
+        case .unchecked:
+            // Validated outside the lock; two threads may both validate, with the same outcome.
+            let outcome = validate(column)
+            lock.withLock { states[column] = outcome.map(ColumnState.invalid) ?? .valid }
+            if let outcome { throw outcome }
+        }
+        return entries[column]
+    }
+
+    private func dictionaryLayout(_ entry: Entry) -> (offsets: Int, bytes: Int, byteCount: Int) {
+        let offsets = entry.offset + SegmentLayout.aligned(rowCount * 4)
+        let bytes = offsets + (entry.count + 1) * 8
+        return (offsets, bytes, entry.offset + entry.length - bytes)
+    }
+
+    private func textBytesStart(_ entry: Entry) -> Int {
+        entry.offset + SegmentLayout.aligned((rowCount + 1) * 8)
+    }
+
+    private func load<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+        T(littleEndian: base.load(fromByteOffset: offset, as: T.self))
+    }
+
+    /// Checks one column's checksum and structure; nil when it is sound.
+    private func validate(_ column: Int) -> StoreError? {
+        let entry = entries[column]
+        let name = columns[column].name
+        func corrupt(_ offset: Int, _ detail: String) -> StoreError {
+            .corrupt(path: path, offset: offset, detail: detail)
+        }
+        let computed = XXH64.hash(ByteView(unsafeStart: base + entry.offset, count: entry.length))
+        guard computed == entry.checksum else {
+            return corrupt(
+                entry.offset,
+                "column '\(name)' (bytes \(entry.offset)..<\(entry.offset + entry.length)) hashes to \(hex(computed)), the directory says \(hex(entry.checksum))")
+        }
+        switch columns[column].type {
+        case .int64, .float64, .hash128:
+            return nil
+        case .text:
+            let offsets = entry.offset
+            return validateOffsets(
+                at: offsets, count: rowCount + 1, byteCount: entry.count, what: "text column '\(name)'", item: "row")
+        case .dictionary:
+            let layout = dictionaryLayout(entry)
+            if let error = validateOffsets(
+                at: layout.offsets, count: entry.count + 1, byteCount: layout.byteCount,
+                what: "the dictionary of column '\(name)'", item: "entry")
+            {
+                return error
+            }
+            let emptyEnd = load(UInt64.self, at: layout.offsets + 8)
+            guard emptyEnd == 0 else {
+                return corrupt(layout.offsets + 8, "entry 0 of the dictionary of column '\(name)' must be empty, but ends at \(emptyEnd)")
+            }
+            let limit = UInt32(clamping: entry.count)
+            var bad: Int?
+            let codes = UnsafeBufferPointer(start: (base + entry.offset).assumingMemoryBound(to: UInt32.self), count: rowCount)
+            for row in 0..<rowCount where UInt32(littleEndian: codes[row]) >= limit {
+                bad = row
+                break
+            }
+            if let row = bad {
+                return corrupt(
+                    entry.offset + row * 4,
+                    "row \(row) of column '\(name)' has dictionary code \(UInt32(littleEndian: codes[row])), but the dictionary has \(entry.count) entries")
+            }
+            return nil
+        }
+    }
+
+    /// Checks that `count` UInt64 offsets at `at` start at 0, never decrease, and end at `byteCount`.
+    private func validateOffsets(at: Int, count: Int, byteCount: Int, what: String, item: String) -> StoreError? {
+        func corrupt(_ offset: Int, _ detail: String) -> StoreError {
+            .corrupt(path: path, offset: offset, detail: detail)
+        }
+        let first = load(UInt64.self, at: at)
+        guard first == 0 else { return corrupt(at, "\(what) offsets start at \(first), not 0") }
+        let limit = UInt64(byteCount)
+        var previous: UInt64 = 0
+        for index in 1..<count {
+            let value = load(UInt64.self, at: at + index * 8)
+            if value > limit {
+                return corrupt(at + index * 8, "\(what): \(item) \(index - 1) ends at byte \(value) of its \(byteCount) bytes, past the end")
+            }
+            if value < previous {
+                return corrupt(at + index * 8, "\(what): \(item) \(index - 1) ends at byte \(value), before it starts (\(previous))")
+            }
+            previous = value
+        }
+        guard previous == limit else {
+            return corrupt(at + (count - 1) * 8, "\(what): the last \(item) ends at byte \(previous), but there are \(byteCount) bytes")
+        }
+        return nil
+    }
+}
+
+/// `0x` and 16 hexadecimal digits.
+func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+}
+
+/// Two hexadecimal digits.
+func hex(_ value: UInt8) -> String {
+    let digits = String(value, radix: 16)
+    return digits.count == 1 ? "0" + digits : digits
+}
+
+/// A `pthread_mutex_t` that lives at a stable address.
+final class Lock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+}
