@@ -71,15 +71,6 @@ final class JSONTape {
 
     deinit { entries.deallocate() }
 
-    func grow() {
-        let newCapacity = capacity * 2
-        let newEntries = UnsafeMutablePointer<TapeEntry>.allocate(capacity: newCapacity)
-        newEntries.moveInitialize(from: entries, count: count)
-        entries.deallocate()
-        entries = newEntries
-        capacity = newCapacity
-    }
-
     /// Releases memory after an unusually large record.
     func shrinkIfLarge() {
         guard capacity > 1 << 16 else { return }
@@ -144,15 +135,31 @@ public final class JSONParser {
 
     // MARK: Parsing
 
-    @inline(__always)
-    private func append(_ start: Int, _ end: Int, _ info: UInt32) -> Int {
-        if tape.count == tape.capacity { tape.grow() }
-        let index = tape.count
-        (tape.entries + index).initialize(to: TapeEntry(
-            start: UInt32(truncatingIfNeeded: start), end: UInt32(truncatingIfNeeded: end),
-            next: UInt32(truncatingIfNeeded: index + 1), info: info))
-        tape.count = index + 1
-        return index
+    /// The tape being written, held in locals during a parse (no class-property access, hence no
+    /// dynamic exclusivity checks, in the hot loop).
+    struct TapeWriter {
+        var entries: UnsafeMutablePointer<TapeEntry>
+        var capacity: Int
+        var count = 0
+
+        @inline(__always)
+        mutating func append(_ start: Int, _ end: Int, _ info: UInt32) {
+            if count == capacity { grow() }
+            (entries + count).initialize(to: TapeEntry(
+                start: UInt32(truncatingIfNeeded: start), end: UInt32(truncatingIfNeeded: end),
+                next: UInt32(truncatingIfNeeded: count + 1), info: info))
+            count += 1
+        }
+
+        @inline(never)
+        mutating func grow() {
+            let newCapacity = capacity * 2
+            let newEntries = UnsafeMutablePointer<TapeEntry>.allocate(capacity: newCapacity)
+            newEntries.moveInitialize(from: entries, count: count)
+            entries.deallocate()
+            entries = newEntries
+            capacity = newCapacity
+        }
     }
 
     @inline(__always)
@@ -185,12 +192,9 @@ public final class JSONParser {
                 let c = p[j]
                 if c == 0x22 || c == 0x5C { break }
                 j += 1
-                if j & 7 == 0 { break }
             }
             guard j < n else { throw JSONError(reason: "unterminated string", offset: quote) }
-            let c = p[j]
-            if c == 0x22 { return (j, escaped) }
-            if c != 0x5C { continue }
+            if p[j] == 0x22 { return (j, escaped) }
             escaped = true
             guard j + 1 < n else { throw JSONError(reason: "unterminated string", offset: quote) }
             switch p[j + 1] {
@@ -210,59 +214,74 @@ public final class JSONParser {
 
     /// Parses `"key"` `:` at `i` (a non-whitespace offset) and returns the offset of the value.
     @inline(__always)
-    private func parseKey(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) throws(JSONError) -> Int {
+    private static func parseKey(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int,
+                                 _ tape: inout TapeWriter) throws(JSONError) -> Int {
         guard i < n else { throw JSONError(reason: "unexpected end of document", offset: i) }
         guard p[i] == 0x22 else { throw JSONError(reason: "expected a string key", offset: i) }
-        let (end, escaped) = try Self.scanString(p, n, i)
-        _ = append(i + 1, end, TapeEntry.tagString | (escaped ? TapeEntry.hasEscape : 0))
-        var j = Self.skipWhitespace(p, n, end + 1)
-        guard j < n, p[j] == 0x3A else {
-            throw JSONError(reason: j < n ? "expected ':'" : "unexpected end of document", offset: j)
+        let (end, escaped) = try scanString(p, n, i)
+        tape.append(i + 1, end, TapeEntry.tagString | (escaped ? TapeEntry.hasEscape : 0))
+        var j = end + 1
+        if j < n, p[j] == 0x3A {  // the common `"key":` without spaces
+            j += 1
+        } else {
+            j = skipWhitespace(p, n, j)
+            guard j < n, p[j] == 0x3A else {
+                throw JSONError(reason: j < n ? "expected ':'" : "unexpected end of document", offset: j)
+            }
+            j += 1
         }
-        j = Self.skipWhitespace(p, n, j + 1)
-        return j
-    }
-
-    @inline(__always)
-    private func close(_ depth: Int, at i: Int) {
-        let (index, count) = stack[depth]
-        let entry = tape.entries + index
-        entry.pointee.end = UInt32(truncatingIfNeeded: i + 1)
-        entry.pointee.next = UInt32(truncatingIfNeeded: tape.count)
-        entry.pointee.info |= UInt32(Swift.min(count, Int(TapeEntry.countSaturated))) << 8
+        return skipWhitespace(p, n, j)
     }
 
     private func build(_ p: UnsafePointer<UInt8>, _ n: Int) throws(JSONError) {
+        var tape = TapeWriter(entries: self.tape.entries, capacity: self.tape.capacity)
+        defer {
+            self.tape.entries = tape.entries
+            self.tape.capacity = tape.capacity
+            self.tape.count = tape.count
+        }
+        let stack = self.stack
+        let maxDepth = self.maxDepth
         var depth = 0
         var i = Self.skipWhitespace(p, n, 0)
         guard i < n else { throw JSONError(reason: "empty document", offset: i) }
+
+        @inline(__always)
+        func close(_ depth: Int, at i: Int, _ tape: inout TapeWriter) {
+            let (index, count) = stack[depth]
+            let entry = tape.entries + index
+            entry.pointee.end = UInt32(truncatingIfNeeded: i + 1)
+            entry.pointee.next = UInt32(truncatingIfNeeded: tape.count)
+            entry.pointee.info |= UInt32(Swift.min(count, Int(TapeEntry.countSaturated))) << 8
+        }
+
         value: while true {
             guard i < n else { throw JSONError(reason: "unexpected end of document", offset: i) }
             let c = p[i]
             switch c {
+            case 0x22:
+                let (end, escaped) = try Self.scanString(p, n, i)
+                tape.append(i + 1, end, TapeEntry.tagString | (escaped ? TapeEntry.hasEscape : 0))
+                i = end + 1
             case 0x7B, 0x5B:  // { [
                 guard depth < maxDepth else {
                     throw JSONError(reason: "nesting deeper than \(maxDepth)", offset: i)
                 }
                 let isObject = c == 0x7B
-                let index = append(i, i + 1, isObject ? TapeEntry.tagObject : TapeEntry.tagArray)
-                stack[depth] = (index, 0)
+                stack[depth] = (tape.count, 0)
+                tape.append(i, i + 1, isObject ? TapeEntry.tagObject : TapeEntry.tagArray)
                 depth += 1
                 i = Self.skipWhitespace(p, n, i + 1)
                 if i < n, p[i] == (isObject ? 0x7D : 0x5D) {
                     depth -= 1
-                    close(depth, at: i)
+                    close(depth, at: i, &tape)
                     i += 1
                 } else if isObject {
-                    i = try parseKey(p, n, i)
+                    i = try Self.parseKey(p, n, i, &tape)
                     continue value
                 } else {
                     continue value
                 }
-            case 0x22:
-                let (end, escaped) = try Self.scanString(p, n, i)
-                _ = append(i + 1, end, TapeEntry.tagString | (escaped ? TapeEntry.hasEscape : 0))
-                i = end + 1
             case 0x2D, 0x30...0x39:
                 let start = i
                 if c == 0x2D { i += 1 }
@@ -295,24 +314,24 @@ public final class JSONParser {
                 if i < n, p[i] &- 0x30 < 10 || p[i] == 0x2E || p[i] | 0x20 == 0x65 {
                     throw JSONError(reason: "invalid number", offset: start)
                 }
-                _ = append(start, i, TapeEntry.tagNumber | (isInteger ? TapeEntry.isInteger : 0))
+                tape.append(start, i, TapeEntry.tagNumber | (isInteger ? TapeEntry.isInteger : 0))
             case 0x74:  // true
                 guard i + 4 <= n, p[i + 1] == 0x72, p[i + 2] == 0x75, p[i + 3] == 0x65 else {
                     throw JSONError(reason: "invalid literal", offset: i)
                 }
-                _ = append(i, i + 4, TapeEntry.tagTrue)
+                tape.append(i, i + 4, TapeEntry.tagTrue)
                 i += 4
             case 0x66:  // false
                 guard i + 5 <= n, p[i + 1] == 0x61, p[i + 2] == 0x6C, p[i + 3] == 0x73, p[i + 4] == 0x65 else {
                     throw JSONError(reason: "invalid literal", offset: i)
                 }
-                _ = append(i, i + 5, TapeEntry.tagFalse)
+                tape.append(i, i + 5, TapeEntry.tagFalse)
                 i += 5
             case 0x6E:  // null
                 guard i + 4 <= n, p[i + 1] == 0x75, p[i + 2] == 0x6C, p[i + 3] == 0x6C else {
                     throw JSONError(reason: "invalid literal", offset: i)
                 }
-                _ = append(i, i + 4, TapeEntry.tagNull)
+                tape.append(i, i + 4, TapeEntry.tagNull)
                 i += 4
             default:
                 throw JSONError(reason: "unexpected character", offset: i)
@@ -333,12 +352,12 @@ public final class JSONParser {
                 let c = p[i]
                 if c == 0x2C {
                     i = Self.skipWhitespace(p, n, i + 1)
-                    if isObject { i = try parseKey(p, n, i) }
+                    if isObject { i = try Self.parseKey(p, n, i, &tape) }
                     continue value
                 }
                 if c == (isObject ? 0x7D : 0x5D) {
                     depth -= 1
-                    close(depth, at: i)
+                    close(depth, at: i, &tape)
                     i += 1
                     continue
                 }
@@ -363,22 +382,37 @@ public struct JSONDocument {
     }
 
     /// The top-level value.
-    @inlinable public var root: JSONValue { JSONValue(tape: tape, index: 0) }
+    @inlinable public var root: JSONValue {
+        JSONValue(tape: tape, entries: UnsafePointer(tape.entries), bytes: tape.bytes, index: 0)
+    }
 }
 
 /// A value inside a ``JSONDocument``: a position on its tape. Cheap to copy; decodes nothing
 /// until asked. Valid while the document's record bytes are.
+///
+/// A value keeps its tape alive (so a ``JSONParser`` never overwrites a tape that values still
+/// point into) and caches the tape's entry and byte pointers to avoid class-property access on
+/// the lookup path.
 public struct JSONValue {
     @usableFromInline let tape: JSONTape
+    @usableFromInline let entries: UnsafePointer<TapeEntry>
+    @usableFromInline let bytes: ByteView
     @usableFromInline let index: Int
 
     @inlinable
-    init(tape: JSONTape, index: Int) {
+    init(tape: JSONTape, entries: UnsafePointer<TapeEntry>, bytes: ByteView, index: Int) {
         self.tape = tape
+        self.entries = entries
+        self.bytes = bytes
         self.index = index
     }
 
-    @inlinable var entry: TapeEntry { tape.entries[index] }
+    @inlinable
+    func value(at index: Int) -> JSONValue {
+        JSONValue(tape: tape, entries: entries, bytes: bytes, index: index)
+    }
+
+    @inlinable var entry: TapeEntry { entries[index] }
 
     /// What kind of value this is.
     @inlinable
@@ -401,9 +435,9 @@ public struct JSONValue {
     public var rawBytes: ByteView {
         let e = entry
         if e.tag == TapeEntry.tagString {
-            return tape.bytes[Int(e.start) - 1..<Int(e.end) + 1]
+            return bytes[Int(e.start) - 1..<Int(e.end) + 1]
         }
-        return tape.bytes[Int(e.start)..<Int(e.end)]
+        return bytes[Int(e.start)..<Int(e.end)]
     }
 
     /// A string's undecoded content (between the quotes, escapes as written); nil for other kinds.
@@ -411,7 +445,7 @@ public struct JSONValue {
     public var rawStringContent: ByteView? {
         let e = entry
         guard e.tag == TapeEntry.tagString else { return nil }
-        return tape.bytes[Int(e.start)..<Int(e.end)]
+        return bytes[Int(e.start)..<Int(e.end)]
     }
 
     /// Number of members (objects) or elements (arrays); 0 for scalars.
@@ -427,7 +461,7 @@ public struct JSONValue {
         let end = Int(e.next)
         let step = e.tag == TapeEntry.tagObject ? 1 : 0
         while child < end {
-            child = Int(tape.entries[child + step].next)
+            child = Int(entries[child + step].next)
             n += 1
         }
         return n
@@ -445,9 +479,8 @@ public struct JSONValue {
         var child = index + 1
         let end = Int(e.next)
         while child < end {
-            let value = JSONValue(tape: tape, index: child + 1)
-            try body(JSONValue(tape: tape, index: child), value)
-            child = Int(tape.entries[child + 1].next)
+            try body(value(at: child), value(at: child + 1))
+            child = Int(entries[child + 1].next)
         }
     }
 
@@ -481,15 +514,14 @@ public struct JSONValue {
         guard e.tag == TapeEntry.tagObject else { return nil }
         var child = index + 1
         let end = Int(e.next)
-        let entries = tape.entries
         while child < end {
             let k = entries[child]
-            let raw = tape.bytes[Int(k.start)..<Int(k.end)]
+            let raw = bytes[Int(k.start)..<Int(k.end)]
             if k.info & TapeEntry.hasEscape == 0 {
-                if raw == key { return JSONValue(tape: tape, index: child + 1) }
+                if raw == key { return value(at: child + 1) }
             } else if raw.count >= key.count {
-                let matches = JSONValue(tape: tape, index: child).withDecodedString { $0 == key } ?? false
-                if matches { return JSONValue(tape: tape, index: child + 1) }
+                let matches = value(at: child).withDecodedString { $0 == key } ?? false
+                if matches { return value(at: child + 1) }
             }
             child = Int(entries[child + 1].next)
         }
@@ -521,8 +553,8 @@ public struct JSONValue {
         var child = index + 1
         let end = Int(e.next)
         while child < end {
-            try body(JSONValue(tape: tape, index: child))
-            child = Int(tape.entries[child].next)
+            try body(value(at: child))
+            child = Int(entries[child].next)
         }
     }
 
@@ -548,7 +580,7 @@ public struct JSONValue {
     public func withDecodedString<R, E: Error>(_ body: (ByteView) throws(E) -> R) throws(E) -> R? {
         let e = entry
         guard e.tag == TapeEntry.tagString else { return nil }
-        let raw = tape.bytes[Int(e.start)..<Int(e.end)]
+        let raw = bytes[Int(e.start)..<Int(e.end)]
         if e.info & TapeEntry.hasEscape == 0 { return try body(raw) }
         return try Self.withDecoded(raw, tape: tape, body)
     }
@@ -580,7 +612,7 @@ public struct JSONValue {
         let e = entry
         switch e.tag {
         case TapeEntry.tagNumber:
-            let raw = tape.bytes[Int(e.start)..<Int(e.end)]
+            let raw = bytes[Int(e.start)..<Int(e.end)]
             if e.info & TapeEntry.isInteger != 0, let value = TextCodecs.parseInt64(raw) { return value }
             return Self.integral(TextCodecs.parseDouble(raw))
         case TapeEntry.tagString:
@@ -606,7 +638,7 @@ public struct JSONValue {
         let e = entry
         switch e.tag {
         case TapeEntry.tagNumber:
-            return TextCodecs.parseDouble(tape.bytes[Int(e.start)..<Int(e.end)])
+            return TextCodecs.parseDouble(bytes[Int(e.start)..<Int(e.end)])
         case TapeEntry.tagString:
             return withDecodedString { TextCodecs.parseDouble($0) } ?? nil
         default:
@@ -621,7 +653,7 @@ public struct JSONValue {
         case TapeEntry.tagTrue: return true
         case TapeEntry.tagFalse: return false
         case TapeEntry.tagString:
-            let raw = tape.bytes[Int(e.start)..<Int(e.end)]
+            let raw = bytes[Int(e.start)..<Int(e.end)]
             if TextCodecs.equalsIgnoringASCIICase(raw, "true") { return true }
             if TextCodecs.equalsIgnoringASCIICase(raw, "false") { return false }
             return nil
