@@ -48,8 +48,10 @@ public enum FramedEvent {
 public final class RecordFramer {
     /// The largest record delivered, in bytes.
     public let maxRecordBytes: Int
-    /// The framing in use, or nil until enough input has been seen to decide.
+    /// The framing in use, or nil until enough input has been seen to decide. Still readable
+    /// after ``finish(_:)``; cleared when the next stream starts.
     public private(set) var mode: FramingMode?
+    private var isFinished = false
 
     private static let sampleLimit = 256
 
@@ -82,6 +84,10 @@ public final class RecordFramer {
     /// - Complexity: O(`chunk.count`), amortized.
     public func feed(_ chunk: ByteView, _ handle: (FramedEvent) throws -> Void) rethrows {
         guard !chunk.isEmpty else { return }
+        if isFinished {
+            isFinished = false
+            mode = nil
+        }
         if mode != nil {
             try process(chunk, from: 0, handle)
             return
@@ -103,11 +109,15 @@ public final class RecordFramer {
     }
 
     /// Ends the stream: delivers a last line without newline, reports a record cut off by the
-    /// end, and resets the framer.
+    /// end, and resets the framer for a new stream (``mode`` stays readable until then).
     ///
     /// - Complexity: O(buffered bytes).
     public func finish(_ handle: (FramedEvent) throws -> Void) rethrows {
         defer { reset() }
+        if isFinished {
+            isFinished = false
+            mode = nil
+        }
         if mode == nil {
             guard !pending.isEmpty else { return }
             try sniffPending(final: true, handle)
@@ -139,7 +149,7 @@ public final class RecordFramer {
     }
 
     private func reset() {
-        mode = nil
+        isFinished = true
         pending.removeAll()
         if pending.capacity > 1 << 20 { pending = ScratchBuffer(capacity: 4096) }
         nextSniffAt = 64
