@@ -1,0 +1,272 @@
+import FathomStore
+import Testing
+
+/// Parses `text` and runs `body` on the root while the bytes are alive.
+func withJSON<R>(_ text: String, _ body: (JSONValue) throws -> R) throws -> R {
+    try withView(text) { view in
+        let document = try JSONDocument(view)
+        return try body(document.root)
+    }
+}
+
+func parseError(_ bytes: [UInt8]) -> JSONError? {
+    withView(bytes) { view in
+        do throws(JSONError) {
+            _ = try JSONParser().parse(view)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+@Suite struct JSONStringTests {
+    static let escapes: [(String, String)] = [
+        (#""plain""#, "plain"),
+        (#""a\/b""#, "a/b"),
+        (#""q\"q""#, "q\"q"),
+        (#""back\\slash""#, "back\\slash"),
+        (#""\b\f\n\r\t""#, "\u{08}\u{0C}\n\r\t"),
+        (#""caf\u00e9""#, "café"),
+        (#""\u00E9\u4E2D""#, "é中"),
+        (#""\ud83d\ude00!""#, "😀!"),
+        (#""\uD83D\uDE00""#, "😀"),
+        (#""x\ud83dy""#, "x\u{FFFD}y"),
+        (#""\ud83d""#, "\u{FFFD}"),
+        (#""\ude00\ud83d\ude00""#, "\u{FFFD}😀"),
+        (#""\ud83d\u0041""#, "\u{FFFD}A"),
+        (#""\u0000""#, "\u{0}"),
+        (#""\u0041\\u0041""#, "A\\u0041"),
+        (#""""#, ""),
+        (#""héllo""#, "héllo"),
+    ]
+
+    @Test(arguments: escapes)
+    func decodesEscapes(json: String, expected: String) throws {
+        let decoded = try withJSON(json) { $0.string }
+        #expect(decoded == expected)
+        let viaView = try withJSON(json) { $0.withDecodedString { Array($0.array) } }
+        #expect(viaView == Array(expected.utf8))
+    }
+
+    @Test func invalidUTF8IsRepairedNotRejected() throws {
+        let bytes: [UInt8] = [0x22, 0x61, 0xFF, 0xC3, 0x22]
+        let text = try withView(bytes) { try JSONDocument($0).root.string }
+        #expect(text == "a\u{FFFD}\u{FFFD}")
+    }
+
+    @Test func nestedDecodingUsesSeparateBuffers() throws {
+        let pair = try withJSON(#"["a\nb","c\td"]"#) { root -> (String, String)? in
+            let items = root.elements
+            return items[0].withDecodedString { outer in
+                let inner = items[1].withDecodedString { $0.string } ?? ""
+                return (outer.string, inner)
+            }
+        }
+        #expect(pair?.0 == "a\nb")
+        #expect(pair?.1 == "c\td")
+    }
+}
+
+@Suite struct JSONLookupTests {
+    static let equivalentDocuments = [
+        #"{"eventName":"GetObject","requestParameters":{"bucketName":"models","key":"w.pt"},"n":3}"#,
+        #"{ "n" : 3 , "requestParameters" : { "key" : "w.pt" , "bucketName" : "models" } , "eventName" : "GetObject" }"#,
+        "{\n\t\"requestParameters\": {\r\n  \"bucketName\": \"models\",\n  \"key\": \"w.pt\"\n},\n\"eventName\": \"GetObject\", \"n\": 3\n}",
+        #"{"\u0065ventName":"GetObject","requestParameters":{"bucket\u004eame":"models","k\u0065y":"w.pt"},"n":3}"#,
+        #"{"eventName":"GetObject","requestParameters":{"bucketName":"m\u006fdels","key":"w\u002ept"},"n":"3"}"#,
+    ]
+
+    @Test(arguments: equivalentDocuments)
+    func findsMembersRegardlessOfOrderWhitespaceAndEscapes(json: String) throws {
+        try withJSON(json) { root in
+            #expect(root.kind == .object)
+            #expect(root.count == 3)
+            #expect(root["eventName"]?.string == "GetObject")
+            #expect(root.value(atPath: ["requestParameters", "bucketName"])?.string == "models")
+            #expect(root.value(atPath: ["requestParameters", "key"])?.string == "w.pt")
+            #expect(root.value(atPath: ["requestParameters", "missing"]) == nil)
+            #expect(root.value(atPath: ["eventName", "x"]) == nil)
+            #expect(root["n"]?.int64 == 3)
+            #expect(root["missing"] == nil)
+            #expect(root["eventname"] == nil)
+        }
+    }
+
+    @Test func arraysAndMembers() throws {
+        try withJSON(#"{"a":[1,"two",[3,4],{"x":null},true,false,null],"b":{},"c":[]}"#) { root in
+            let items = try #require(root["a"])
+            #expect(items.kind == .array)
+            #expect(items.count == 7)
+            #expect(items.elements.map(\.kind) == [.number, .string, .array, .object, .bool, .bool, .null])
+            #expect(items.elements[2].elements.compactMap(\.int64) == [3, 4])
+            #expect(items.elements[3]["x"]?.isNull == true)
+            #expect(items.elements[4].bool == true)
+            #expect(items.elements[5].bool == false)
+            #expect(root.members.map(\.key) == ["a", "b", "c"])
+            #expect(root["b"]?.count == 0)
+            #expect(root["c"]?.elements.isEmpty == true)
+            var seen: [String] = []
+            root.forEachMember { key, value in seen.append("\(key.string ?? "")=\(value.kind)") }
+            #expect(seen == ["a=array", "b=object", "c=array"])
+            #expect(root["a"]?.rawBytes.string == #"[1,"two",[3,4],{"x":null},true,false,null]"#)
+            #expect(items.elements[1].rawBytes.string == #""two""#)
+            #expect(items.elements[1].rawStringContent?.string == "two")
+        }
+    }
+
+    @Test func rawBytesAreExact() throws {
+        try withJSON(#"  { "a" : [ 1 , 2 ] , "s" : "x\ny" }  "#) { root in
+            #expect(root["a"]?.rawBytes.string == "[ 1 , 2 ]")
+            #expect(root["s"]?.rawBytes.string == #""x\ny""#)
+            #expect(root.rawBytes.string == #"{ "a" : [ 1 , 2 ] , "s" : "x\ny" }"#)
+        }
+    }
+
+    @Test func booleanStrings() throws {
+        try withJSON(#"{"a":"true","b":"FALSE","c":"yes","d":1}"#) { root in
+            #expect(root["a"]?.bool == true)
+            #expect(root["b"]?.bool == false)
+            #expect(root["c"]?.bool == nil)
+            #expect(root["d"]?.bool == nil)
+        }
+    }
+
+    @Test func parserReusesTapeButKeepsLiveDocumentsValid() throws {
+        let parser = JSONParser()
+        let first = Array(#"{"a":"first","b":[1,2,3]}"#.utf8)
+        let second = Array(#"[9]"#.utf8)
+        try withView(first) { one in
+            let kept = try parser.parse(one)
+            try withView(second) { two in
+                let other = try parser.parse(two)
+                #expect(other.root.elements.first?.int64 == 9)
+            }
+            #expect(kept.root["a"]?.string == "first")
+            #expect(kept.root["b"]?.count == 3)
+        }
+        // Many records through one parser.
+        for index in 0..<100 {
+            let text = #"{"i":\#(index),"pad":"\#(String(repeating: "p", count: index))"}"#
+            let value = try withView(text) { try parser.parse($0).root["i"]?.int64 }
+            #expect(value == Int64(index))
+        }
+    }
+
+    @Test func deepButAllowedNesting() throws {
+        let depth = 512
+        let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        let count = try withJSON(text) { $0.count }
+        #expect(count == 1)
+    }
+}
+
+@Suite struct JSONNumberTests {
+    static let numbers: [(String, Int64?, Double?)] = [
+        ("0", 0, 0),
+        ("-0", 0, -0.0),
+        ("42", 42, 42),
+        ("-12", -12, -12),
+        ("1.5", nil, 1.5),
+        ("-1.5e3", -1500, -1500),
+        ("1E+2", 100, 100),
+        ("2.0", 2, 2),
+        ("1e-2", nil, 0.01),
+        ("0.1", nil, 0.1),
+        ("123456789.123456789", nil, 123456789.123456789),
+        ("9223372036854775807", Int64.max, 9223372036854775807.0),
+        ("-9223372036854775808", Int64.min, -9223372036854775808.0),
+        ("9223372036854775808", nil, 9223372036854775808.0),
+        ("12345678901234567890123", nil, 1.2345678901234568e22),
+        ("1e400", nil, nil),
+        ("-1e400", nil, nil),
+        ("4.9e-324", nil, Double.leastNonzeroMagnitude),
+        ("1.7976931348623157e308", nil, 1.7976931348623157e308),
+        (#""200""#, 200, 200),
+        (#""-7""#, -7, -7),
+        (#""3.25""#, nil, 3.25),
+        (#""1e3""#, 1000, 1000),
+        (#"" 200""#, nil, nil),
+        (#""abc""#, nil, nil),
+        (#""""#, nil, nil),
+        ("true", nil, nil),
+        ("null", nil, nil),
+    ]
+
+    @Test(arguments: numbers)
+    func convertsNumbers(json: String, int64: Int64?, double: Double?) throws {
+        try withJSON(json) { value in
+            #expect(value.int64 == int64)
+            #expect(value.double == double)
+            if let double, double == 0 { #expect(value.double?.sign == double.sign) }
+        }
+    }
+
+    @Test func numbersMatchTheStandardLibrary() {
+        var rng = SeededGenerator(seed: 42)
+        for _ in 0..<2000 {
+            let value = Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF | 0x3000_0000_0000_0000)
+            for text in ["\(value)", String(Int64.random(in: -1_000_000...1_000_000, using: &rng)) + "." + String(Int.random(in: 0...999_999, using: &rng))] {
+                let parsed = withView(text) { TextCodecs.parseDouble($0) }
+                #expect(parsed == Double(text), "\(text)")
+            }
+        }
+    }
+}
+
+@Suite struct JSONMalformedTests {
+    static let malformed: [(String, String, Int)] = [
+        ("", "empty document", 0),
+        ("   ", "empty document", 3),
+        (#"{"a":1"#, "unexpected end of document", 6),
+        (#"{"a":"x}"#, "unterminated string", 5),
+        (#""abc"#, "unterminated string", 0),
+        (#""a\"#, "unterminated string", 0),
+        (#""\x""#, "invalid escape", 1),
+        (#""\'""#, "invalid escape", 1),
+        (#""\u12g4""#, #"invalid \u escape"#, 1),
+        (#""\u12""#, #"invalid \u escape"#, 1),
+        (#"{"a":1}x"#, "trailing characters after the document", 7),
+        (#"{"a":1} {"b":2}"#, "trailing characters after the document", 8),
+        ("[1,2", "unexpected end of document", 4),
+        ("[1,2}", "expected ',' or ']'", 4),
+        (#"{"a":1]"#, "expected ',' or '}'", 6),
+        (#"{"a" 1}"#, "expected ':'", 5),
+        ("{1:2}", "expected a string key", 1),
+        (#"{"a":1,}"#, "expected a string key", 7),
+        ("[1,]", "unexpected character", 3),
+        ("]", "unexpected character", 0),
+        ("01", "invalid number", 0),
+        ("-", "invalid number", 0),
+        ("1.", "invalid number", 0),
+        ("1.e5", "invalid number", 0),
+        ("1e", "invalid number", 0),
+        ("+1", "unexpected character", 0),
+        (".5", "unexpected character", 0),
+        ("[1 2]", "expected ',' or ']'", 3),
+        ("tru", "invalid literal", 0),
+        ("nul", "invalid literal", 0),
+        ("True", "unexpected character", 0),
+        (String(repeating: "[", count: 513), "nesting deeper than 512", 512),
+        (String(repeating: "{\"a\":", count: 600), "nesting deeper than 512", 2560),
+    ]
+
+    @Test(arguments: malformed)
+    func rejectsMalformedDocuments(json: String, reason: String, offset: Int) {
+        #expect(parseError(Array(json.utf8)) == JSONError(reason: reason, offset: offset))
+    }
+
+    @Test func rejectsRandomTruncationsWithoutTrapping() {
+        let text = Array(#"{"a":[1,-2.5e3,"x\"\u00e9",{"b":null,"c":[true,false]}],"d":"\ud83d\ude00"}"#.utf8)
+        for end in 0..<text.count {
+            #expect(parseError(Array(text[0..<end])) != nil, "prefix \(end)")
+        }
+        #expect(parseError(text) == nil)
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<500 {
+            var mutated = text
+            mutated[Int.random(in: 0..<mutated.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            _ = parseError(mutated)  // must not trap
+        }
+    }
+}
