@@ -171,6 +171,15 @@ func frame(_ text: String, cuts: [Int] = [], maxRecordBytes: Int = 16 << 20) -> 
         ("{\"Records\":[{\"a\":1}", .jsonArray(envelopeKey: "Records"), [.record("{\"a\":1}", 1)]),
         ("[1,,{\"c\":3}]", .jsonArray(envelopeKey: nil),
          [.record("1", 1), .rejected(2, "empty element in JSON array", sampleCount: 0), .record("{\"c\":3}", 3)]),
+        // Concatenated documents continue the numbering; other trailing content is reported.
+        ("{\"records\":[{\"a\":1}]}\n{\"records\":[{\"b\":2},{\"c\":3}]}\n", .jsonArray(envelopeKey: "records"),
+         [.record("{\"a\":1}", 1), .record("{\"b\":2}", 2), .record("{\"c\":3}", 3)]),
+        ("[{\"a\":1}]\n[{\"b\":2}]", .jsonArray(envelopeKey: nil), [.record("{\"a\":1}", 1), .record("{\"b\":2}", 2)]),
+        ("{\"Records\":[{\"a\":1}],\"x\":{\"y\":\"}\"}}\ngarbage\n", .jsonArray(envelopeKey: "Records"),
+         [.record("{\"a\":1}", 1), .rejected(2, "content after the end of the JSON document", sampleCount: 8)]),
+        ("{\"Records\":[{\"a\":1}]}\n\n  ", .jsonArray(envelopeKey: "Records"), [.record("{\"a\":1}", 1)]),
+        ("{\"Records\":[{\"a\":1}]}{\"Records\":[{\"b\"", .jsonArray(envelopeKey: "Records"),
+         [.record("{\"a\":1}", 1), .rejected(2, "JSON document ends inside a record", sampleCount: 4)]),
     ]
 
     @Test(arguments: cases)

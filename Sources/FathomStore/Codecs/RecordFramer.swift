@@ -34,7 +34,11 @@ public enum FramedEvent {
 /// element, whatever its kind, is one record without surrounding whitespace. An empty element
 /// (`[1,,2]`) is rejected as `empty element in JSON array`. If the input ends inside an
 /// element, it is rejected as `JSON document ends inside a record`; an input that ends after a
-/// complete element but before the array closes still delivers that element.
+/// complete element but before the array closes still delivers that element. After the
+/// document ends, another envelope or array may follow (`{"records":[…]}` once per line, as
+/// Event Hub captures write them): its elements continue the numbering. Anything else after the
+/// document is reported once as `content after the end of the JSON document`, never dropped
+/// silently.
 ///
 /// **Memory.** Records that lie inside a chunk are zero-copy views into it; only a record that
 /// spans chunks is copied into an internal buffer. A record over `maxRecordBytes` is never
@@ -64,7 +68,13 @@ public final class RecordFramer {
     private var number: Int64 = 0
 
     // Array scanner state.
-    private enum ArrayPhase { case beforeElement, inElement, done }
+    private enum ArrayPhase {
+        case beforeElement, inElement
+        case afterArray        // inside the envelope object after its array: skip to its `}`
+        case betweenDocuments  // after a complete document: look for another one
+        case resniff           // buffering the next document's start in `pending`
+        case done
+    }
     private var phase = ArrayPhase.beforeElement
     private var depth = 0
     private var inString = false
@@ -132,6 +142,7 @@ public final class RecordFramer {
                 try emitLine(carry.view, handle)
             }
         case .jsonArray:
+            if phase == .resniff { try resolveResniff(final: true, handle) }
             guard phase == .inElement else { return }
             if !skipping, !inString, depth == 0 {
                 let element = TextCodecs.trimmed(carry.view)
@@ -384,13 +395,47 @@ public final class RecordFramer {
             switch phase {
             case .done:
                 return
+            case .afterArray:
+                // Skip the envelope's remaining members up to its closing brace.
+                while j < n {
+                    let c = chunk[j]
+                    j += 1
+                    if inString {
+                        if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                        continue
+                    }
+                    if c == 0x22 {
+                        inString = true
+                    } else if c == 0x7B || c == 0x5B {
+                        depth += 1
+                    } else if c == 0x7D || c == 0x5D {
+                        if depth == 0 {
+                            phase = .betweenDocuments
+                            break
+                        }
+                        depth -= 1
+                    }
+                }
+            case .betweenDocuments:
+                while j < n, TextCodecs.isWhitespace(chunk[j]) { j += 1 }
+                guard j < n else { return }
+                phase = .resniff
+                pending.removeAll()
+                nextSniffAt = 64
+            case .resniff:
+                pending.append(chunk[j..<n])
+                guard pending.count >= nextSniffAt else { return }
+                nextSniffAt = pending.count * 2
+                try resolveResniff(final: false, handle)
+                return
             case .beforeElement:
                 while j < n, TextCodecs.isWhitespace(chunk[j]) { j += 1 }
                 guard j < n else { return }
                 let c = chunk[j]
                 if c == 0x5D {
-                    phase = .done
-                    return
+                    endArray()
+                    j += 1
+                    continue
                 }
                 number += 1
                 if c == 0x2C {
@@ -429,9 +474,40 @@ public final class RecordFramer {
                     try emitElement(TextCodecs.trimmed(carry.view), handle)
                 }
                 carry.removeAll()
-                phase = chunk[end] == 0x5D ? .done : .beforeElement
+                if chunk[end] == 0x5D { endArray() } else { phase = .beforeElement }
                 j = end + 1
             }
+        }
+    }
+
+    /// The array closed: an envelope's remaining members follow, a bare array is complete.
+    private func endArray() {
+        if case .jsonArray(envelopeKey: .some) = mode {
+            phase = .afterArray
+            depth = 0
+            inString = false
+            escaped = false
+        } else {
+            phase = .betweenDocuments
+        }
+    }
+
+    /// Decides what the bytes after a complete document are: another envelope or array
+    /// (framing continues), or something else (reported once, then ignored).
+    private func resolveResniff(final: Bool, _ handle: (FramedEvent) throws -> Void) rethrows {
+        switch Self.sniff(pending.view, final: final, limit: maxRecordBytes) {
+        case .needMore:
+            return
+        case let .decided(.jsonArray, resume):
+            let buffered = pending
+            pending = ScratchBuffer(capacity: 64)
+            phase = .beforeElement
+            try feedArray(buffered.view, from: resume, handle)
+        case .decided(.lines, _):
+            try handle(.rejected(number: number + 1, reason: "content after the end of the JSON document",
+                                 sample: pending.view[0..<Self.sampleLimit]))
+            pending.removeAll()
+            phase = .done
         }
     }
 
