@@ -220,6 +220,27 @@ func frame(_ text: String, cuts: [Int] = [], maxRecordBytes: Int = 16 << 20) -> 
         }
     }
 
+    /// Seeded fuzz: token soup (unbalanced brackets, stray quotes and backslashes, envelope
+    /// keys, CR/LF) frames identically however it is chunked, and never traps.
+    @Test(arguments: [UInt64(101), 102, 103, 104])
+    func tokenSoupChunkingMatchesWhole(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let tokens = ["{", "}", "[", "]", "\"", "\\", ",", ":", "{\"Records\":[", "\"records\":", "\n", "\r\n",
+                      " ", "a", "1", "{\"k\":\"v\"}", "\u{FEFF}", "[{", "}]}"]
+        for _ in 0..<150 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...30, using: &rng) { text += tokens.randomElement(using: &rng)! }
+            let bytes = Array(text.utf8)
+            let limit = Bool.random(using: &rng) ? 16 << 20 : 12
+            let whole = frame(bytes, maxRecordBytes: limit)
+            var cuts: [Int] = []
+            for _ in 0..<Int.random(in: 1...8, using: &rng) { cuts.append(Int.random(in: 0...bytes.count, using: &rng)) }
+            let chunked = frame(bytes, cuts: cuts, maxRecordBytes: limit)
+            #expect(chunked.events == whole.events, "input \(text.debugDescription) cuts \(cuts) limit \(limit)")
+            #expect(chunked.mode == whole.mode, "input \(text.debugDescription)")
+        }
+    }
+
     /// Seeded property: any chunking of an input frames like the whole input.
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func randomChunkingMatchesWhole(seed: UInt64) {
