@@ -171,6 +171,15 @@ func frame(_ text: String, cuts: [Int] = [], maxRecordBytes: Int = 16 << 20) -> 
         ("{\"Records\":[{\"a\":1}", .jsonArray(envelopeKey: "Records"), [.record("{\"a\":1}", 1)]),
         ("[1,,{\"c\":3}]", .jsonArray(envelopeKey: nil),
          [.record("1", 1), .rejected(2, "empty element in JSON array", sampleCount: 0), .record("{\"c\":3}", 3)]),
+        // Concatenated documents continue the numbering; other trailing content is reported.
+        ("{\"records\":[{\"a\":1}]}\n{\"records\":[{\"b\":2},{\"c\":3}]}\n", .jsonArray(envelopeKey: "records"),
+         [.record("{\"a\":1}", 1), .record("{\"b\":2}", 2), .record("{\"c\":3}", 3)]),
+        ("[{\"a\":1}]\n[{\"b\":2}]", .jsonArray(envelopeKey: nil), [.record("{\"a\":1}", 1), .record("{\"b\":2}", 2)]),
+        ("{\"Records\":[{\"a\":1}],\"x\":{\"y\":\"}\"}}\ngarbage\n", .jsonArray(envelopeKey: "Records"),
+         [.record("{\"a\":1}", 1), .rejected(2, "content after the end of the JSON document", sampleCount: 8)]),
+        ("{\"Records\":[{\"a\":1}]}\n\n  ", .jsonArray(envelopeKey: "Records"), [.record("{\"a\":1}", 1)]),
+        ("{\"Records\":[{\"a\":1}]}{\"Records\":[{\"b\"", .jsonArray(envelopeKey: "Records"),
+         [.record("{\"a\":1}", 1), .rejected(2, "JSON document ends inside a record", sampleCount: 4)]),
     ]
 
     @Test(arguments: cases)
@@ -208,6 +217,27 @@ func frame(_ text: String, cuts: [Int] = [], maxRecordBytes: Int = 16 << 20) -> 
                 .rejected(2, "record of 508 bytes exceeds the 100 bytes limit", sampleCount: 256),
                 .record("{\"b\":2}", 3),
             ], "cuts \(cuts)")
+        }
+    }
+
+    /// Seeded fuzz: token soup (unbalanced brackets, stray quotes and backslashes, envelope
+    /// keys, CR/LF) frames identically however it is chunked, and never traps.
+    @Test(arguments: [UInt64(101), 102, 103, 104])
+    func tokenSoupChunkingMatchesWhole(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let tokens = ["{", "}", "[", "]", "\"", "\\", ",", ":", "{\"Records\":[", "\"records\":", "\n", "\r\n",
+                      " ", "a", "1", "{\"k\":\"v\"}", "\u{FEFF}", "[{", "}]}"]
+        for _ in 0..<150 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...30, using: &rng) { text += tokens.randomElement(using: &rng)! }
+            let bytes = Array(text.utf8)
+            let limit = Bool.random(using: &rng) ? 16 << 20 : 12
+            let whole = frame(bytes, maxRecordBytes: limit)
+            var cuts: [Int] = []
+            for _ in 0..<Int.random(in: 1...8, using: &rng) { cuts.append(Int.random(in: 0...bytes.count, using: &rng)) }
+            let chunked = frame(bytes, cuts: cuts, maxRecordBytes: limit)
+            #expect(chunked.events == whole.events, "input \(text.debugDescription) cuts \(cuts) limit \(limit)")
+            #expect(chunked.mode == whole.mode, "input \(text.debugDescription)")
         }
     }
 

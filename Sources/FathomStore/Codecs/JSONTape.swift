@@ -511,15 +511,24 @@ public struct JSONValue {
     /// - Complexity: O(members · key length).
     public func member(_ key: ByteView) -> JSONValue? {
         let e = entry
-        guard e.tag == TapeEntry.tagObject else { return nil }
+        guard e.tag == TapeEntry.tagObject, let base = bytes.base else { return nil }
+        let keyCount = key.count
+        let keyBase = key.base ?? base  // an empty key is never dereferenced
+        let keyFirst = key[0]
         var child = index + 1
         let end = Int(e.next)
         while child < end {
             let k = entries[child]
-            let raw = bytes[Int(k.start)..<Int(k.end)]
+            let start = Int(k.start)
+            let length = Int(k.end) - start
             if k.info & TapeEntry.hasEscape == 0 {
-                if raw == key { return value(at: child + 1) }
-            } else if raw.count >= key.count {
+                // Length, then first byte, inline; memcmp only for likely matches.
+                if length == keyCount,
+                   keyCount == 0 || (base.load(fromByteOffset: start, as: UInt8.self) == keyFirst
+                                     && memcmp(base + start, keyBase, keyCount) == 0) {
+                    return value(at: child + 1)
+                }
+            } else if length >= keyCount {
                 let matches = value(at: child).withDecodedString { $0 == key } ?? false
                 if matches { return value(at: child + 1) }
             }
@@ -752,3 +761,11 @@ enum JSONStringDecoder {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

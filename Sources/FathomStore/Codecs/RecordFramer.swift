@@ -25,7 +25,8 @@ public enum FramedEvent {
 ///   array mode under that key (other top-level keys are ignored, and so is everything after
 ///   the array's `]`); the envelope may be on one line or pretty-printed;
 /// - anything else, including `{` objects without such a key → ``FramingMode/lines``.
-/// Until decided, input is buffered (at most about `maxRecordBytes` plus one chunk).
+/// The decision is made from the first `maxRecordBytes` bytes at most; until it is made, input
+/// is buffered (at most about `maxRecordBytes` plus one chunk).
 ///
 /// **Lines.** LF or CRLF ends a line (the CR is dropped); the last line needs no newline.
 /// Blank and whitespace-only lines are skipped but counted, so `number` is the physical line.
@@ -34,12 +35,18 @@ public enum FramedEvent {
 /// element, whatever its kind, is one record without surrounding whitespace. An empty element
 /// (`[1,,2]`) is rejected as `empty element in JSON array`. If the input ends inside an
 /// element, it is rejected as `JSON document ends inside a record`; an input that ends after a
-/// complete element but before the array closes still delivers that element.
+/// complete element but before the array closes still delivers that element. After the
+/// document ends, another envelope or array may follow (`{"records":[…]}` once per line, as
+/// Event Hub captures write them): its elements continue the numbering. Anything else after the
+/// document is reported once as `content after the end of the JSON document`, never dropped
+/// silently.
 ///
 /// **Memory.** Records that lie inside a chunk are zero-copy views into it; only a record that
 /// spans chunks is copied into an internal buffer. A record over `maxRecordBytes` is never
 /// buffered whole: it is skipped up to its end, keeping only a 256-byte sample, and reported as
-/// `record of N bytes exceeds the 16 MiB limit`.
+/// `record of N bytes exceeds the 16 MiB limit`. The limit and N count the raw bytes before the
+/// LF (a CR included) or, for array elements, from the first non-whitespace byte to the `,` or
+/// `]` (trailing whitespace included), so the outcome never depends on how input is chunked.
 ///
 /// After ``finish(_:)`` the framer is reset and can frame a new stream.
 ///
@@ -64,7 +71,14 @@ public final class RecordFramer {
     private var number: Int64 = 0
 
     // Array scanner state.
-    private enum ArrayPhase { case beforeElement, inElement, done }
+    private enum ArrayPhase {
+        case beforeElement, inElement
+        case afterArray        // inside the envelope object after its array: skip to its `}`
+        case betweenDocuments  // after a complete document: look for another one
+        case resniff           // buffering the next document's start in `pending`
+        case trailing          // not a document: collecting a sample in `pending` to report
+        case done
+    }
     private var phase = ArrayPhase.beforeElement
     private var depth = 0
     private var inString = false
@@ -132,6 +146,8 @@ public final class RecordFramer {
                 try emitLine(carry.view, handle)
             }
         case .jsonArray:
+            if phase == .resniff { try resolveResniff(final: true, handle) }
+            if phase == .trailing { try reportTrailing(handle) }
             guard phase == .inElement else { return }
             if !skipping, !inString, depth == 0 {
                 let element = TextCodecs.trimmed(carry.view)
@@ -191,10 +207,14 @@ public final class RecordFramer {
 
     /// Decides the mode from the start of the stream. `resume` is where framing starts: after
     /// the BOM (lines) or after the array's `[`.
-    static func sniff(_ v: ByteView, final: Bool, limit: Int) -> Sniff {
+    ///
+    /// Only the first `limit` bytes are looked at, so the decision does not depend on chunking:
+    /// if they do not settle it, the input is framed as lines.
+    static func sniff(_ whole: ByteView, final: Bool, limit: Int) -> Sniff {
+        let v = whole[0..<limit]
         let n = v.count
         var i = 0
-        let more: Sniff = final || n > limit ? .decided(.lines, resume: bomLength(v)) : .needMore
+        let more: Sniff = final || whole.count > limit ? .decided(.lines, resume: bomLength(v)) : .needMore
         if n < 3, v[0] == 0xEF, n < 2 || v[1] == 0xBB { return more }
         let start = bomLength(v)
         i = start
@@ -303,14 +323,11 @@ public final class RecordFramer {
 
     // MARK: Lines
 
+    /// Delivers a line of at most `maxRecordBytes` (callers check) unless it is blank.
     private func emitLine(_ line: ByteView, _ handle: (FramedEvent) throws -> Void) rethrows {
         var end = line.count
         if end > 0, line[end - 1] == 0x0D { end -= 1 }
         let record = line[0..<end]
-        if end > maxRecordBytes {
-            try rejectOversized(end, sample: record, handle)
-            return
-        }
         var index = 0
         while index < end {
             let c = record[index]
@@ -329,16 +346,14 @@ public final class RecordFramer {
                 continueSkipping(chunk[pos..<n])
                 return
             }
-            var part = chunk[pos..<newline]
-            if newline > pos, chunk[newline - 1] == 0x0D { part = chunk[pos..<newline - 1] }
-            continueSkipping(part)
+            continueSkipping(chunk[pos..<newline])
             number += 1
             try rejectSkipped(handle)
             pos = newline + 1
         } else if !carry.isEmpty {
             guard let newline = chunk.firstIndex(of: 0x0A, from: pos) else {
                 let rest = chunk[pos..<n]
-                if carry.count + rest.count > maxRecordBytes + 1 {  // + 1 for a CR
+                if carry.count + rest.count > maxRecordBytes {
                     startSkipping(head: rest)
                 } else {
                     carry.append(rest)
@@ -347,9 +362,8 @@ public final class RecordFramer {
             }
             number += 1
             let head = chunk[pos..<newline]
-            if carry.count + head.count > maxRecordBytes + 1 {
+            if carry.count + head.count > maxRecordBytes {
                 startSkipping(head: head)
-                if skippedBytes > 0, newline > pos, chunk[newline - 1] == 0x0D { skippedBytes -= 1 }
                 try rejectSkipped(handle)
             } else {
                 carry.append(head)
@@ -361,7 +375,7 @@ public final class RecordFramer {
         while pos < n {
             guard let newline = chunk.firstIndex(of: 0x0A, from: pos) else {
                 let rest = chunk[pos..<n]
-                if rest.count > maxRecordBytes + 1 {
+                if rest.count > maxRecordBytes {
                     startSkipping(head: rest)
                 } else {
                     carry.append(rest)
@@ -369,7 +383,12 @@ public final class RecordFramer {
                 return
             }
             number += 1
-            try emitLine(chunk[pos..<newline], handle)
+            let line = chunk[pos..<newline]
+            if line.count > maxRecordBytes {
+                try rejectOversized(line.count, sample: line, handle)
+            } else {
+                try emitLine(line, handle)
+            }
             pos = newline + 1
         }
     }
@@ -384,13 +403,51 @@ public final class RecordFramer {
             switch phase {
             case .done:
                 return
+            case .afterArray:
+                // Skip the envelope's remaining members up to its closing brace.
+                while j < n {
+                    let c = chunk[j]
+                    j += 1
+                    if inString {
+                        if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                        continue
+                    }
+                    if c == 0x22 {
+                        inString = true
+                    } else if c == 0x7B || c == 0x5B {
+                        depth += 1
+                    } else if c == 0x7D || c == 0x5D {
+                        if depth == 0 {
+                            phase = .betweenDocuments
+                            break
+                        }
+                        depth -= 1
+                    }
+                }
+            case .betweenDocuments:
+                while j < n, TextCodecs.isWhitespace(chunk[j]) { j += 1 }
+                guard j < n else { return }
+                phase = .resniff
+                pending.removeAll()
+                nextSniffAt = 64
+            case .trailing:
+                pending.append(chunk[j..<Swift.min(n, j + Self.sampleLimit - pending.count)])
+                if pending.count >= Self.sampleLimit { try reportTrailing(handle) }
+                return
+            case .resniff:
+                pending.append(chunk[j..<n])
+                guard pending.count >= nextSniffAt else { return }
+                nextSniffAt = pending.count * 2
+                try resolveResniff(final: false, handle)
+                return
             case .beforeElement:
                 while j < n, TextCodecs.isWhitespace(chunk[j]) { j += 1 }
                 guard j < n else { return }
                 let c = chunk[j]
                 if c == 0x5D {
-                    phase = .done
-                    return
+                    endArray()
+                    j += 1
+                    continue
                 }
                 number += 1
                 if c == 0x2C {
@@ -420,26 +477,64 @@ public final class RecordFramer {
                     continueSkipping(head)
                     try rejectSkipped(handle)
                 } else if carry.isEmpty {
-                    try emitElement(TextCodecs.trimmed(head), handle)
+                    try emitElement(head, handle)
                 } else if carry.count + head.count > maxRecordBytes {
                     startSkipping(head: head)
                     try rejectSkipped(handle)
                 } else {
                     carry.append(head)
-                    try emitElement(TextCodecs.trimmed(carry.view), handle)
+                    try emitElement(carry.view, handle)
                 }
                 carry.removeAll()
-                phase = chunk[end] == 0x5D ? .done : .beforeElement
+                if chunk[end] == 0x5D { endArray() } else { phase = .beforeElement }
                 j = end + 1
             }
         }
     }
 
-    private func emitElement(_ element: ByteView, _ handle: (FramedEvent) throws -> Void) rethrows {
-        if element.count > maxRecordBytes {
-            try rejectOversized(element.count, sample: element, handle)
+    /// The array closed: an envelope's remaining members follow, a bare array is complete.
+    private func endArray() {
+        if case .jsonArray(envelopeKey: .some) = mode {
+            phase = .afterArray
+            depth = 0
+            inString = false
+            escaped = false
         } else {
-            try handle(.record(element, number: number))
+            phase = .betweenDocuments
+        }
+    }
+
+    /// Decides what the bytes after a complete document are: another envelope or array
+    /// (framing continues), or something else (reported once, then ignored).
+    private func resolveResniff(final: Bool, _ handle: (FramedEvent) throws -> Void) rethrows {
+        switch Self.sniff(pending.view, final: final, limit: maxRecordBytes) {
+        case .needMore:
+            return
+        case let .decided(.jsonArray, resume):
+            let buffered = pending
+            pending = ScratchBuffer(capacity: 64)
+            phase = .beforeElement
+            try feedArray(buffered.view, from: resume, handle)
+        case .decided(.lines, _):
+            phase = .trailing
+            if final || pending.count >= Self.sampleLimit { try reportTrailing(handle) }
+        }
+    }
+
+    /// Reports content after the end of the document once, with a sample of its first bytes.
+    private func reportTrailing(_ handle: (FramedEvent) throws -> Void) rethrows {
+        try handle(.rejected(number: number + 1, reason: "content after the end of the JSON document",
+                             sample: pending.view[0..<Self.sampleLimit]))
+        pending.removeAll()
+        phase = .done
+    }
+
+    /// Delivers an element (its raw bytes up to the separator), trimmed of trailing whitespace.
+    private func emitElement(_ raw: ByteView, _ handle: (FramedEvent) throws -> Void) rethrows {
+        if raw.count > maxRecordBytes {
+            try rejectOversized(raw.count, sample: raw, handle)
+        } else {
+            try handle(.record(TextCodecs.trimmed(raw), number: number))
         }
     }
 
