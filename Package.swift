@@ -27,7 +27,10 @@ let package = Package(
         .target(
             name: "FathomStore",
             dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Segment/SEGMENT-FORMAT.md"]
+            exclude: ["Segment/SEGMENT-FORMAT.md"],
+            // The byte-level codecs and column scans check every offset from evidence with explicit
+            // guards; -Ounchecked removes only the compiler's own overflow and precondition checks.
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "FathomCore",

@@ -54,7 +54,7 @@ struct CrashSafetyTests {
     @Test(arguments: [0.05, 0.2, 0.45, 0.9])
     func killedIngestCompletesExactlyOnce(after seconds: Double) throws {
         let directory = try TemporaryDirectory("crash")
-        let expected = try Self.makeInputs(in: directory, files: 6, lines: 40_000)
+        let expected = try Self.makeInputs(in: directory, files: 4, lines: 20_000)
         // Small segments so that a kill lands between segment writes too.
         let arguments = ["ingest", "inputs", "--store", "store", "--jobs", "2", "--segment-rows", "5000"]
         let victim = try CLI.start(arguments, in: directory.url)

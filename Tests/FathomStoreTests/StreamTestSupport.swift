@@ -115,17 +115,7 @@ final class ChunkedStream: ByteStream {
 }
 
 /// A small deterministic generator (SplitMix64) for seeded property tests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// SeededGenerator (SplitMix64) is shared with the codec tests: see TestSupport.swift.
 
 /// Random bytes that compress somewhat: runs of text-like bytes mixed with noise.
 func randomPayload(_ count: Int, using generator: inout SeededGenerator) -> [UInt8] {

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The file is read once: its SHA-256 is computed over the mapped bytes as the decompressor
 /// consumes them, and pages already hashed are released so that resident memory stays bounded.
-final class ArchiveIngestor {
+final class ArchiveIngestor: Sendable {
     let store: Store
     let request: IngestRequest
     let registry: FormatRegistry
@@ -93,7 +93,8 @@ final class ArchiveRun {
     let displayPath: String
     var hasher = SHA256Stream()
     var hashedUpTo = 0
-    var segments: [SegmentRecord] = []
+    /// Segments written so far for this archive.
+    var segments: [SegmentRecord] { segmentSink.records }
     var members: [MemberRecord] = []
     var rejects = RejectLog()
     var notes: [String] = []
@@ -174,7 +175,7 @@ final class ArchiveRun {
         let writer = RowWriter(maxRows: ingestor.request.segmentRows, maxBytes: ingestor.request.segmentBytes) {
             kind, builder throws(IngestError) in
             let relative = "segments/\(kind.rawValue)/\(archiveID)-\(sequence.next()).seg"
-            do {
+            do throws(StoreError) {
                 let info = try builder.write(to: store.absolute(relative), archiveID: archiveID)
                 sink.records.append(SegmentRecord(archiveID: archiveID, path: relative, kind: kind, rows: Int64(info.rows),
                                                   minTime: info.minTime, maxTime: info.maxTime,
@@ -301,10 +302,6 @@ final class ArchiveRun {
             hashConsumed(upTo: inputs.consumedInputBytes)
             ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
             try rows.flushIfFull()
-            if !segmentSink.records.isEmpty {
-                segments += segmentSink.records
-                segmentSink.records.removeAll()
-            }
         }
         if !binary {
             framer.finish(handle)
@@ -326,8 +323,6 @@ final class ArchiveRun {
                                     rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
                                     note: memberNotes.joined(separator: "; ")))
         notes += memberNotes.map { "\(memberName): \($0)" }
-        segments += segmentSink.records
-        segmentSink.records.removeAll()
     }
 }
 

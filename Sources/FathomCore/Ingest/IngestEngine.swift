@@ -23,7 +23,7 @@ public enum IngestEngine {
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             while let index = results.claim() {
                 let file = files[index]
-                do {
+                do throws(IngestError) {
                     results.store(index, .success(try ingestor.ingest(path: file.path, displayPath: file.displayPath)))
                 } catch {
                     results.store(index, .failure(error))

@@ -48,9 +48,11 @@ struct Ingest: ParsableCommand {
     }
 
     func run() throws {
-        let loadedProfile: Profile?
-        do { loadedProfile = try profile.map { path throws(IngestError) in try Profile.load(path: path) } } catch {
-            throw ExitStatus.fail(error)
+        var loadedProfile: Profile?
+        if let profile {
+            do throws(IngestError) { loadedProfile = try Profile.load(path: profile) } catch {
+                throw ExitStatus.fail(error)
+            }
         }
         let request = IngestRequest(paths: paths, storeDirectory: store, kind: kind.flatMap(SourceKind.init(rawValue:)),
                                     profile: loadedProfile, formatName: format, jobs: jobs,
@@ -58,8 +60,10 @@ struct Ingest: ParsableCommand {
         let line = ProgressLine()
         let showProgress = standardErrorIsTerminal && !json
         let summary: IngestSummary
-        do {
-            summary = try IngestEngine.run(request, progress: showProgress ? { line.update(IngestReport.progressLine($0)) } : nil)
+        let report: @Sendable (IngestProgress) -> Void = { line.update(IngestReport.progressLine($0)) }
+        let progress = showProgress ? report : nil
+        do throws(IngestError) {
+            summary = try IngestEngine.run(request, progress: progress)
         } catch {
             line.clear()
             throw ExitStatus.fail(error)

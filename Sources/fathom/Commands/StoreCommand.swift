@@ -22,7 +22,7 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             let info: StoreInfo
-            do { info = try StoreInfo.read(directory: store) } catch { throw ExitStatus.fail(error) }
+            do throws(IngestError) { info = try StoreInfo.read(directory: store) } catch { throw ExitStatus.fail(error) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

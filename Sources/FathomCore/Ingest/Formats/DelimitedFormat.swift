@@ -24,8 +24,8 @@ public enum DelimitedFormat {
             var valid = true
             first.withByteView { view in
                 do {
-                    try DelimitedSplitter(delimiter: delimiter).split(view) { _, field in
-                        names.append(field.string.trimmingCharacters(in: .whitespaces))
+                    names = try DelimitedSplitter(delimiter: delimiter).split(view).map {
+                        $0.string.trimmingCharacters(in: .whitespaces)
                     }
                 } catch { valid = false }
             }
@@ -101,12 +101,11 @@ final class DelimitedDecoder: RecordDecoder {
         if record.count == header.count, header.withByteView({ record == $0 }) {
             return  // the header line itself
         }
-        var fields: [String] = []
-        fields.reserveCapacity(columnCount)
+        let fields: [String]
         do {
-            try splitter.split(record) { _, field in fields.append(field.string) }
+            fields = try splitter.split(record).map(\.string)
         } catch {
-            throw RecordReject("CSV: \(error)")
+            throw RecordReject("CSV: \(error.reason)")
         }
         guard fields.count == columnCount else {
             throw RecordReject("CSV: expected \(columnCount) fields, found \(fields.count)")
