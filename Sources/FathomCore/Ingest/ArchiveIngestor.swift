@@ -50,9 +50,9 @@ final class ArchiveIngestor: Sendable {
         let run = ArchiveRun(ingestor: self, mapping: mapping, archiveID: archiveID, displayPath: displayPath)
         let result: ArchiveResult
         var unreadable = false
-        do {
+        do throws(IngestError) {
             result = try run.readAll()
-        } catch let error as IngestError {
+        } catch {
             run.discardSegments()
             // The file is still evidence: record it with its hash and the reason it could not be read.
             result = run.unreadableResult(reason: error.description)
@@ -322,7 +322,7 @@ final class ArchiveRun {
                                     kind: kinds.map(\.rawValue).joined(separator: ","), rows: memberRows,
                                     rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
                                     note: memberNotes.joined(separator: "; ")))
-        notes += memberNotes.map { "\(memberName): \($0)" }
+        notes += memberNotes.map { input.isTarMember ? "\(memberName): \($0)" : $0 }
     }
 }
 

@@ -25,7 +25,7 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
         case let .undecidableKind(input, detail):
             "Cannot decide the source kind of '\(input)': \(detail)."
         case let .unknownFormat(input, detail):
-            "Unknown format in '\(input)': \(detail)."
+            "Unknown format in '\(input)': \(detail.hasSuffix(".") ? String(detail.dropLast()) : detail)."
         case let .unknownFormatName(name, known):
             "Unknown format '\(name)'; known formats: \(known.joined(separator: ", "))."
         case let .profile(path, detail):
