@@ -46,28 +46,19 @@ private func json(_ text: some StringProtocol) throws -> [String: Any] {
     return object
 }
 
-/// Parses `2026-03-02T10:00:00.123Z` (any fraction) to whole seconds since the epoch.
-private func epochSeconds(_ text: String) -> Int {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return Int(date.timeIntervalSince1970.rounded(.down)) }
-    formatter.formatOptions = [.withInternetDateTime]
-    return Int(formatter.date(from: text)?.timeIntervalSince1970 ?? 0)
+/// The start of the UTC hour of an RFC 3339 UTC time, as `2026-03-02T10:00:00Z`.
+private func hourOf(rfc3339 text: String) -> String { String(text.prefix(13)) + ":00:00Z" }
+
+/// The start of the UTC hour of `02/Mar/2026:10:00:00 +0000`, as `2026-03-02T10:00:00Z`.
+private func hourOf(commonLog text: String) -> String {
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let parts = text.split(whereSeparator: { $0 == "/" || $0 == ":" || $0 == " " })
+    let month = (months.firstIndex(of: String(parts[1])) ?? 0) + 1
+    return "\(parts[2])-\(month < 10 ? "0" : "")\(month)-\(parts[0])T\(parts[3]):00:00Z"
 }
 
-private func hourString(_ seconds: Int) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds / 3600 * 3600)))
-}
-
-/// Seconds of `02/Mar/2026:10:00:00 +0000`.
-private func commonLogSeconds(_ text: Substring) -> Int {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
-    return Int(formatter.date(from: String(text))?.timeIntervalSince1970 ?? 0)
-}
+/// Whole seconds of an RFC 3339 UTC time (any fraction), for ordering comparisons.
+private func secondsKey(_ text: String) -> String { String(text.prefix(19)) }
 
 /// Splits an access-log line into fields: `[...]` and `"..."` are single fields.
 private func logFields(_ line: Substring) -> [String] {
@@ -101,7 +92,7 @@ private struct Fixture: Sendable {
     static let shared: Result<Fixture, SimulatorFailure> = {
         let directory = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-a"
         do {
-            let request = SimulationRequest(outputDirectory: directory, seed: 7, scale: 6000, days: 2,
+            let request = SimulationRequest(outputDirectory: directory, seed: 7, scale: 4000, days: 2,
                                             start: UTCTime.parseDate("2026-03-02") ?? 0, threads: 2)
             _ = try Simulator.run(request)
             let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/expected.json"))
@@ -143,7 +134,7 @@ private func digest(of directory: String) throws -> String {
         let base = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-det"
         let start = try #require(UTCTime.parseDate("2026-03-02"))
         var digests: [String] = []
-        for (run, threads) in [(1, 1), (2, 2), (3, 2)] {
+        for (run, threads) in [(1, 1), (2, 2)] {
             let request = SimulationRequest(outputDirectory: "\(base)\(run)", seed: 99, scale: 2000, days: 1,
                                             start: start, threads: threads)
             _ = try Simulator.run(request)
@@ -151,7 +142,6 @@ private func digest(of directory: String) throws -> String {
             if run > 1 { try? FileManager.default.removeItem(atPath: "\(base)\(run)") }
         }
         #expect(digests[0] == digests[1])
-        #expect(digests[1] == digests[2])
         #expect(digests[0].contains("expected.json"))
         // Another seed gives other bytes.
         let other = SimulationRequest(outputDirectory: "\(base)4", seed: 100, scale: 2000, days: 1, start: start, threads: 2)
@@ -162,23 +152,26 @@ private func digest(of directory: String) throws -> String {
     }
 
     @Test func bundleHoldsTheSameArchives() throws {
-        let fixture = try fixture()
         let directory = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-bundle"
-        let request = SimulationRequest(outputDirectory: directory, seed: 7, scale: 6000, days: 2,
-                                        start: try #require(UTCTime.parseDate("2026-03-02")), isBundle: true, threads: 2)
-        _ = try Simulator.run(request)
-        #expect(!FileManager.default.fileExists(atPath: directory + "/inference"))
+        let start = try #require(UTCTime.parseDate("2026-03-02"))
+        let folders = SimulationRequest(outputDirectory: directory + "/folders", seed: 5, scale: 1000, days: 1, start: start, threads: 2)
+        var bundled = folders
+        bundled.outputDirectory = directory + "/bundle"
+        bundled.isBundle = true
+        let plain = try Simulator.run(folders)
+        _ = try Simulator.run(bundled)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/bundle/inference"))
         let tar = directory + "/bundle.tar"
-        _ = try runTool("zstd", ["-d", "-q", "-f", directory + "/bundle.tar.zst", "-o", tar])
+        _ = try runTool("zstd", ["-d", "-q", "-f", directory + "/bundle/bundle.tar.zst", "-o", tar])
         let listing = String(decoding: try runTool("tar", ["-tf", tar]), as: UTF8.self)
             .split(separator: "\n").map(String.init)
-        let files = (fixture.expected["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
-        #expect(listing == files)
+        #expect(listing == plain.files.map(\.path))
         let extracted = directory + "/x"
         try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
         _ = try runTool("tar", ["-xf", tar, "-C", extracted])
-        #expect(try digest(of: extracted) == (try digest(of: fixture.directory)).split(separator: "\n")
-            .filter { !$0.hasSuffix("/expected.json") }.joined(separator: "\n") + "\n")
+        let folderDigest = try digest(of: directory + "/folders").split(separator: "\n")
+            .filter { !$0.hasSuffix("/expected.json") }.joined(separator: "\n") + "\n"
+        #expect(try digest(of: extracted) == folderDigest)
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -260,7 +253,7 @@ private func digest(of directory: String) throws -> String {
                 let row = try json(line)
                 let path = row["path"] as? String ?? ""
                 guard paths.contains(where: path.contains) else { continue }
-                let key = "\(row["client_ip"] as? String ?? "")|\(hourString(epochSeconds(row["timestamp"] as? String ?? "")))"
+                let key = "\(row["client_ip"] as? String ?? "")|\(hourOf(rfc3339: row["timestamp"] as? String ?? ""))"
                 var entry = perHour[key] ?? (0, [])
                 entry.count += 1
                 if let body = row["request_body"] as? String { entry.inputs.insert(body) }
@@ -272,7 +265,7 @@ private func digest(of directory: String) throws -> String {
                 let fields = logFields(line)
                 let request = fields[4].split(separator: " ")
                 guard request.count == 3, paths.contains(where: request[1].contains) else { continue }
-                let key = "\(fields[0])|\(hourString(commonLogSeconds(Substring(fields[3]))))"
+                let key = "\(fields[0])|\(hourOf(commonLog: fields[3]))"
                 perHour[key, default: (0, [])].count += 1
             }
         }
@@ -424,20 +417,25 @@ private func digest(of directory: String) throws -> String {
         let start = prod[0].time
         let end = prod[1].time
         let affected = fixture.analysis("affected_decisions")
-        #expect(String(start.prefix(19)) == String((affected["window_start"] as? String ?? "").prefix(19)))
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let startDate = try #require(formatter.date(from: affected["window_start"] as? String ?? ""))
-        let endDate = try #require(formatter.date(from: affected["window_end"] as? String ?? ""))
-        #expect(endDate.timeIntervalSince1970 >= startDate.timeIntervalSince1970)
-        #expect(String(end.prefix(19)) == String((affected["window_end"] as? String ?? "").prefix(19)))
+        #expect(String(start.prefix(19)) == secondsKey(affected["window_start"] as? String ?? ""))
+        let windowStart = try #require(affected["window_start"] as? String)
+        let windowEnd = try #require(affected["window_end"] as? String)
+        #expect(windowEnd >= windowStart)
+        #expect(String(end.prefix(19)) == secondsKey(windowEnd))
+        // Decision times have milliseconds, the window ends whole or fractional seconds: compare
+        // as nanosecond-padded strings.
+        func padded(_ time: String) -> String {
+            let body = time.dropLast()  // "Z"
+            let parts = body.split(separator: ".", maxSplits: 1)
+            let fraction = parts.count > 1 ? String(parts[1]) : ""
+            return String(parts[0]) + "." + fraction + String(repeating: "0", count: 9 - fraction.count)
+        }
         var byDecision: [String: Int] = [:]
         for file in try files(in: fixture.directory + "/predictions", prefix: "fraud-detector-") {
             for line in try lines(file) {
                 let row = try json(line)
-                guard row["model_version"] as? String == "v13",
-                      let time = formatter.date(from: row["timestamp"] as? String ?? ""),
-                      time >= startDate, time <= endDate else { continue }
+                let time = padded(row["timestamp"] as? String ?? "")
+                guard row["model_version"] as? String == "v13", time >= padded(windowStart), time <= padded(windowEnd) else { continue }
                 byDecision[row["decision"] as? String ?? "", default: 0] += 1
             }
         }
@@ -455,7 +453,7 @@ private func digest(of directory: String) throws -> String {
         let identities = fixture.analysis("extraction")["identities"] as? [[String: Any]] ?? []
         #expect(Set(identities.compactMap { $0["style"] as? String }) == ["loud", "wide", "slow-and-low", "distributed", "loud-nginx"])
         let distributed = identities.first { $0["style"] as? String == "distributed" }
-        #expect((distributed?["src_ips"] as? [String])?.count == 5)
+        #expect((distributed?["src_ips"] as? [String])?.count == 4)
         #expect((distributed?["peak_hourly_rate"] as? Int ?? 0) > 1000)
         let slow = identities.first { $0["style"] as? String == "slow-and-low" }
         #expect((slow?["peak_hourly_rate"] as? Int ?? 9999) < 500)

@@ -148,6 +148,6 @@ struct SoftwareBill {
             while let back = previous[cursor] { path.insert(back, at: 0); cursor = back }
             result.append((model.name, [model.name] + path.map { packages[$0]?.purl ?? $0 }))
         }
-        return result
+        return result.sorted { $0.0 < $1.0 }
     }
 }

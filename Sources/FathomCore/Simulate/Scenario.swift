@@ -241,14 +241,14 @@ struct Scenario: Sendable {
             ExtractionAttacker(
                 identity: "203.0.113.77", style: .slowAndLow, ips: ["203.0.113.77"], apiKey: slowKey,
                 userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36",
-                hours: Array(hour(0.50)..<h), rate: 180...320, gridSize: nil,
+                hours: Array(hour(0.50)..<h), rate: 120...220, gridSize: nil,
                 description: "One address under both hourly thresholds in every hour, from mid-window to the end of the data (still active in the last hour)."),
             ExtractionAttacker(
                 identity: sharedAttackKey, style: .distributed,
-                ips: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"],
+                ips: ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"],
                 apiKey: sharedAttackKey, userAgent: "python-requests/2.31.0",
-                hours: Array(distStart..<min(h, distStart + 6)), rate: 230...330, gridSize: nil,
-                description: "Five addresses sharing one API key, each under the hourly thresholds; together more than 1000 queries an hour."),
+                hours: Array(distStart..<min(h, distStart + 4)), rate: 260...330, gridSize: nil,
+                description: "Four addresses sharing one API key, each under the hourly thresholds; together more than 1000 queries an hour."),
             ExtractionAttacker(
                 identity: "203.0.113.7", style: .loudNginx, ips: ["203.0.113.7"], apiKey: nil,
                 userAgent: "python-requests/2.31.0", hours: Array(nginxStart..<min(h, nginxStart + 2)),
