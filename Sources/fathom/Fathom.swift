@@ -16,6 +16,11 @@ struct Fathom: ParsableCommand {
               64  invalid arguments
             """,
         version: FathomVersion.current,
-        subcommands: [Ingest.self, StoreCommand.self, Formats.self]
+        subcommands: [
+            Ingest.self,
+            StoreCommand.self,
+            Formats.self,
+            Simulate.self,
+        ]
     )
 }
