@@ -19,9 +19,9 @@ struct ExpectedAnswers {
 
     static let formatVersion = 1
 
-    func document(bundle: SimulatedFile?) -> JSONValue {
+    func document(bundle: SimulatedFile?) -> JSONTree {
         let burst = PipelineBurstReference.hits(pipelineEvents)
-        var root: [String: JSONValue] = [
+        var root: [String: JSONTree] = [
             "format_version": .int(Self.formatVersion),
             "scenario": scenarioSection(),
             "files": .array(files.map(fileEntry)),
@@ -35,13 +35,13 @@ struct ExpectedAnswers {
         return .object(root)
     }
 
-    private func fileEntry(_ file: SimulatedFile) -> JSONValue {
+    private func fileEntry(_ file: SimulatedFile) -> JSONTree {
         ["path": .string(file.path), "kind": .string(file.kind), "format": .string(file.format),
          "records": .int(file.records), "uncompressed_bytes": .int(file.uncompressedBytes),
          "bytes": .int(file.bytes), "sha256": .string(file.sha256)]
     }
 
-    private func scenarioSection() -> JSONValue {
+    private func scenarioSection() -> JSONTree {
         let r = scenario.request
         var command = "fathom simulate --out DIR --seed \(r.seed) --scale \(r.scale) --days \(r.days) --start \(UTCTime.dateString(r.start))"
         if isBundle { command += " --bundle" }
@@ -55,36 +55,36 @@ struct ExpectedAnswers {
         ]
     }
 
-    private func rowsByKind() -> JSONValue {
+    private func rowsByKind() -> JSONTree {
         var rows: [String: Int] = [:]
         for file in files where file.kind != "sbom" { rows[file.kind, default: 0] += file.records }
         // mlflow.db counts registered models + versions as its records; the registry rows that
         // registry.change lists are reported there.
-        var result: [String: JSONValue] = [:]
+        var result: [String: JSONTree] = [:]
         for (kind, count) in rows { result[kind] = .int(count) }
         return .object(result)
     }
 
     // MARK: detections
 
-    private func detections(burst: [BurstHit], burstGroups: Int) -> JSONValue {
+    private func detections(burst: [BurstHit], burstGroups: Int) -> JSONTree {
         let hits = extraction.hits.sorted { ($0.hourStart, $0.srcIP) < ($1.hourStart, $1.srcIP) }
-        let extractionHits: [JSONValue] = hits.map {
+        let extractionHits: [JSONTree] = hits.map {
             ["src_ip": .string($0.srcIP), "hour": .time($0.hourStart), "query_count": .int($0.queryCount),
              "distinct_inputs": .int($0.distinctInputs)]
         }
         let artifactIPs = artifacts.byIP.keys.sorted()
         let artifactTotal = artifacts.byIP.values.reduce(0) { $0 + $1.count }
-        let byIP: [JSONValue] = artifactIPs.map { ip in
+        let byIP: [JSONTree] = artifactIPs.map { ip in
             let tally = artifacts.byIP[ip] ?? ArtifactTally()
             return ["src_ip": .string(ip), "count": .int(tally.count), "first": .time(tally.first), "last": .time(tally.last)]
         }
         let phraseHits = sortedPhraseHits()
-        let phraseList: [JSONValue] = phraseHits.map {
+        let phraseList: [JSONTree] = phraseHits.map {
             ["time": .time($0.time), "principal": .string($0.principal), "phrase": .string($0.phrases[0]),
              "phrases": .array($0.phrases.map { .string($0) })]
         }
-        let burstList: [JSONValue] = burst.map(burstEntry)
+        let burstList: [JSONTree] = burst.map(burstEntry)
         let counted = changes
         return [
             "extraction.volume": [
@@ -114,13 +114,13 @@ struct ExpectedAnswers {
         injection.hits.sorted { ($0.time, $0.principal, $0.session) < ($1.time, $1.principal, $1.session) }
     }
 
-    private func burstEntry(_ hit: BurstHit) -> JSONValue {
+    private func burstEntry(_ hit: BurstHit) -> JSONTree {
         ["user": .string(hit.user), "action": .string(hit.action), "pipeline": .string(hit.pipeline),
          "day": .string(UTCTime.dateString(hit.day)), "count": .int(hit.count), "mean": .double(hit.mean),
          "stdev": .double(hit.stdev), "threshold": .double(hit.mean + 2 * hit.stdev)]
     }
 
-    private func changeEntry(_ change: RegistryChange) -> JSONValue {
+    private func changeEntry(_ change: RegistryChange) -> JSONTree {
         ["time": .time(change.time), "source": .string(change.source), "model": .string(change.model),
          "version": change.version.isEmpty ? .null : .string(change.version), "event": .string(change.event),
          "from_stage": .optional(change.fromStage), "to_stage": .optional(change.toStage),
@@ -129,10 +129,10 @@ struct ExpectedAnswers {
 
     // MARK: analysis
 
-    private func analysis(burst: [BurstHit]) -> JSONValue {
+    private func analysis(burst: [BurstHit]) -> JSONTree {
         let lastHour = scenario.end - UTCTime.hour
         // Extraction per attacker identity.
-        var identities: [JSONValue] = []
+        var identities: [JSONTree] = []
         var totalQueries = 0
         var allInputs = Set<[UInt8]>()
         var first = Int64.max
@@ -169,7 +169,7 @@ struct ExpectedAnswers {
         let poisoned = "v\(scenario.poisonedVersion)"
         let inWindow = decisions.inWindow[poisoned] ?? [:]
         let affected = inWindow.values.reduce(0, +)
-        var allVersions: [String: JSONValue] = [:]
+        var allVersions: [String: JSONTree] = [:]
         for (version, counts) in decisions.inWindow { allVersions[version] = .int(counts.values.reduce(0, +)) }
         let drained = decisions.poisonedAfterWindow.values.reduce(0, +)
         // Exposure.
@@ -188,7 +188,7 @@ struct ExpectedAnswers {
             pipelineEvents.first { $0.user == hit.user && $0.action == hit.action && $0.pipeline == hit.pipeline
                 && UTCTime.floorDiv($0.time, UTCTime.day) * UTCTime.day == hit.day }?.time
         }
-        let windows: [JSONValue] = [
+        let windows: [JSONTree] = [
             ["incident": "poisoned-model", "type": "training data / pipeline compromise",
              "start": .time(window.start), "start_rule": .string("k8s audit: first successful deploy of \(scenario.poisonedModel):\(poisoned) to ml-prod"),
              "end": .time(window.end), "end_rule": .string(window.endRule),
@@ -207,7 +207,7 @@ struct ExpectedAnswers {
             ["incident": "supply-chain", "type": "supply-chain compromise", "start": .null, "end": .null,
              "start_rule": "not determinable: SBOMs carry no times of use", "end_rule": "not determinable: SBOMs carry no times of use"],
         ]
-        let types: [JSONValue] = [
+        let types: [JSONTree] = [
             "model behaviour anomaly", "model theft / extraction", "prompt injection / guardrail bypass",
             "supply-chain compromise", "training data / pipeline compromise",
         ]
@@ -267,8 +267,8 @@ struct ExpectedAnswers {
 
     // MARK: ground truth
 
-    private func groundTruth(burst: [BurstHit]) -> JSONValue {
-        let attackers: [JSONValue] = scenario.attackers.map { attacker in
+    private func groundTruth(burst: [BurstHit]) -> JSONTree {
+        let attackers: [JSONTree] = scenario.attackers.map { attacker in
             ["identity": .string(attacker.identity), "style": .string(attacker.style.rawValue),
              "src_ips": .array(attacker.ips.map { .string($0) }), "api_key": .optional(attacker.apiKey),
              "first_hour": .time(scenario.start + Int64(attacker.hours.first ?? 0) * UTCTime.hour),
@@ -279,7 +279,7 @@ struct ExpectedAnswers {
              "description": .string(attacker.description)]
         }
         let attempts = LLMTraffic(scenario: scenario).plantedAttempts()
-        let attemptList: [JSONValue] = attempts.map { attempt in
+        let attemptList: [JSONTree] = attempts.map { attempt in
             let prompt = attempt.event.messages.last { $0.role == "user" }?.content ?? ""
             let matched = InjectionReference.matchedPhrases(prompt)
             return ["time": .time(attempt.event.time), "principal": .string(attempt.event.user),
@@ -288,12 +288,12 @@ struct ExpectedAnswers {
                     "matches_playbook_rule": .bool(!matched.isEmpty),
                     "leaked": .array(SensitiveDataScan.categories(in: attempt.event.response).map { .string($0) })]
         }
-        let benign: [JSONValue] = sortedPhraseHits().filter(\.isBenign).map {
+        let benign: [JSONTree] = sortedPhraseHits().filter(\.isBenign).map {
             ["time": .time($0.time), "principal": .string($0.principal), "phrase": .string($0.phrases[0]), "benign": true]
         }
         let planted = burst.first { $0.isPlanted }
         let storage = StorageTraffic(scenario: scenario).plantedEvents()
-        let storageList: [JSONValue] = storage.map { event in
+        let storageList: [JSONTree] = storage.map { event in
             ["time": .time(event.time), "src_ip": .string(event.srcIP), "operation": .string(event.operation),
              "key": .optional(ArtifactReference.ruleKey(event)), "status": .int(event.status),
              "service": event.isAzure ? "azure-blob" : "s3", "planted_attacker": .bool(event.label.isPlanted)]
@@ -336,7 +336,7 @@ struct ExpectedAnswers {
         ]
     }
 
-    private func semantics() -> JSONValue {
+    private func semantics() -> JSONTree {
         [
             "times": "RFC 3339 UTC; fraction digits only as many as the value needs (0, 3, 6 or 9)",
             "extraction.volume": "inference rows of gateway JSON Lines and nginx combined logs whose decoded path contains /predict, /inference or /completions; per src_ip per fixed UTC hour: query_count = rows (any status), distinct_inputs = distinct decoded request bodies (nginx rows have none and add no input); hit when query_count > 1000 or distinct_inputs > 500",

@@ -211,17 +211,17 @@ enum RecordFormat {
 
     /// A Kubernetes `audit.k8s.io/v1` `Event` at stage `ResponseComplete`, one JSON line.
     static func auditLine(_ event: DeploymentAuditEvent, auditID: String) -> String {
-        var objectRef: [String: JSONValue] = [
+        var objectRef: [String: JSONTree] = [
             "resource": "deployments", "namespace": .string(event.namespace), "name": .string(event.name),
             "apiGroup": "apps", "apiVersion": "v1",
         ]
         var uri = "/apis/apps/v1/namespaces/\(event.namespace)/deployments/\(event.name)"
         if let sub = event.subresource { objectRef["subresource"] = .string(sub); uri += "/\(sub)" }
         if event.verb == "create" { uri = "/apis/apps/v1/namespaces/\(event.namespace)/deployments" }
-        var requestObject: JSONValue = .null
+        var requestObject: JSONTree = .null
         if let image = event.image {
-            let container: JSONValue = ["name": .string(event.name), "image": .string(image)]
-            let template: JSONValue = ["spec": ["containers": [container]],
+            let container: JSONTree = ["name": .string(event.name), "image": .string(image)]
+            let template: JSONTree = ["spec": ["containers": [container]],
                                        "metadata": ["labels": ["app": .string(event.name)]]]
             if event.verb == "create" {
                 requestObject = ["kind": "Deployment", "apiVersion": "apps/v1",
@@ -236,7 +236,7 @@ enum RecordFormat {
                              "spec": ["replicas": .int(replicas)]]
         }
         let received = event.time - 3_000_000
-        var value: [String: JSONValue] = [
+        var value: [String: JSONTree] = [
             "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
             "auditID": .string(auditID), "stage": "ResponseComplete", "requestURI": .string(uri),
             "verb": .string(event.verb),
@@ -255,6 +255,6 @@ enum RecordFormat {
             "annotations": ["authorization.k8s.io/decision": event.code == 403 ? "forbid" : "allow"],
         ]
         if requestObject != .null { value["requestObject"] = requestObject }
-        return JSONValue.object(value).compact() + "\n"
+        return JSONTree.object(value).compact() + "\n"
     }
 }

@@ -74,13 +74,13 @@ struct SoftwareBill {
     }
 
     /// The CycloneDX document of one model.
-    func document(model: (name: String, version: String, direct: [String])) -> JSONValue {
+    func document(model: (name: String, version: String, direct: [String])) -> JSONTree {
         var rng = Xoshiro256(master: scenario.seed, "sbom", model.name)
         let modelRef = "model:\(model.name)@\(model.version)"
         let names = Self.closure(model.direct)
-        var components: [JSONValue] = []
-        var dependencies: [JSONValue] = [["ref": .string(modelRef), "dependsOn": .array(model.direct.sorted().compactMap {
-            Self.packages[$0].map { JSONValue.string($0.purl) } })]]
+        var components: [JSONTree] = []
+        var dependencies: [JSONTree] = [["ref": .string(modelRef), "dependsOn": .array(model.direct.sorted().compactMap {
+            Self.packages[$0].map { JSONTree.string($0.purl) } })]]
         for name in names {
             guard let package = Self.packages[name] else { continue }
             components.append([
@@ -89,7 +89,7 @@ struct SoftwareBill {
                 "hashes": [["alg": "SHA-256", "content": .string(rng.hex(64))]],
             ])
             dependencies.append(["ref": .string(package.purl), "dependsOn": .array(package.dependsOn.sorted().compactMap {
-                Self.packages[$0].map { JSONValue.string($0.purl) } })])
+                Self.packages[$0].map { JSONTree.string($0.purl) } })])
         }
         let serial = "urn:uuid:\(rng.hex(8))-\(rng.hex(4))-4\(rng.hex(3))-a\(rng.hex(3))-\(rng.hex(12))"
         return [

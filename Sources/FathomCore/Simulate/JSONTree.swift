@@ -3,14 +3,14 @@
 ///
 /// Used for `expected.json`, SBOMs and other small documents whose bytes must not depend on
 /// dictionary order or on Foundation's formatter.
-public indirect enum JSONValue: Sendable, Equatable {
+public indirect enum JSONTree: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([JSONTree])
+    case object([String: JSONTree])
 
     /// Pretty-printed text ending with a newline.
     public func prettyPrinted() -> String {
@@ -76,25 +76,25 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+extension JSONTree: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        var members: [String: JSONValue] = [:]
+    public init(arrayLiteral elements: JSONTree...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONTree)...) {
+        var members: [String: JSONTree] = [:]
         for (key, value) in elements { members[key] = value }
         self = .object(members)
     }
     public init(nilLiteral: ()) { self = .null }
 }
 
-extension JSONValue {
+extension JSONTree {
     /// A string, or null when nil.
-    static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    static func optional(_ value: String?) -> JSONTree { value.map { .string($0) } ?? .null }
     /// A time in expected.json's canonical RFC 3339 spelling.
-    static func time(_ value: Int64) -> JSONValue { .string(UTCTime.canonical(value)) }
-    static func optionalTime(_ value: Int64?) -> JSONValue { value.map { .time($0) } ?? .null }
+    static func time(_ value: Int64) -> JSONTree { .string(UTCTime.canonical(value)) }
+    static func optionalTime(_ value: Int64?) -> JSONTree { value.map { .time($0) } ?? .null }
 }
