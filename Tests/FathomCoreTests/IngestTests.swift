@@ -199,6 +199,17 @@ import Testing
         #expect(file.sha256.count == 64)
     }
 
+    @Test func fathomIgnoreExcludesDocumentationButNotEvidence() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("case/.fathomignore", "# docs\nREADME.md\nnotes/*.txt\n")
+        try directory.write("case/README.md", "not a log")
+        try directory.write("case/notes/a.txt", "not a log")
+        try directory.write("case/logs/README.md", "nested: also ignored")
+        try directory.write("case/logs/gateway.jsonl", Self.gateway)
+        let summary = try ingest([directory.path("case")], store: directory.path("store"))
+        #expect(summary.files.map { ($0.path as NSString).lastPathComponent } == ["gateway.jsonl"])
+    }
+
     @Test func catalogMigrationsAreRecorded() throws {
         let directory = try TemporaryDirectory()
         let catalog = try Catalog(path: directory.path("catalog.sqlite"))

@@ -111,18 +111,40 @@ enum InputDiscovery {
         return result
     }
 
-    private static func walk(_ directory: String, excluded: String, into found: inout [String]) {
+    /// The name of the file that lists, one glob per line, what in its directory is not evidence
+    /// (documentation, answer keys). Patterns are relative to that directory; `#` starts a comment.
+    static let ignoreFileName = ".fathomignore"
+
+    private static func walk(_ directory: String, excluded: String, into found: inout [String],
+                             ignores: [(base: String, pattern: String)] = []) {
         guard directory != excluded else { return }
+        var ignores = ignores
+        if let text = try? String(contentsOfFile: directory + "/" + ignoreFileName, encoding: .utf8) {
+            for line in text.split(whereSeparator: \.isNewline) {
+                let pattern = line.trimmingCharacters(in: .whitespaces)
+                if !pattern.isEmpty, !pattern.hasPrefix("#") { ignores.append((directory, pattern)) }
+            }
+        }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        for name in names where name != ".git" {
+        for name in names where name != ".git" && name != ignoreFileName {
             let full = directory + "/" + name
+            if ignores.contains(where: { matches(glob: $0.pattern, path: String(full.dropFirst($0.base.count + 1))) }) {
+                continue
+            }
             guard let status = FileSystem.status(full) else { continue }
             if status.isDirectory {
-                walk(full, excluded: excluded, into: &found)
+                walk(full, excluded: excluded, into: &found, ignores: ignores)
             } else if status.isRegular {
                 found.append(full)
             }
         }
+    }
+
+    /// Shell-style glob match (`*`, `?`, `**/` for any depth) of a relative path, via `fnmatch(3)`.
+    static func matches(glob pattern: String, path: String) -> Bool {
+        if pattern.hasPrefix("**/") { return matches(glob: String(pattern.dropFirst(3)), path: (path as NSString).lastPathComponent) || fnmatch(pattern, path, 0) == 0 }
+        let target = pattern.contains("/") ? path : (path as NSString).lastPathComponent
+        return fnmatch(pattern, target, 0) == 0
     }
 
     static func absolute(_ path: String, cwd: String) -> String {
