@@ -20,6 +20,7 @@ struct Fathom: ParsableCommand {
             Ingest.self,
             StoreCommand.self,
             Formats.self,
+            Analyze.self,
             Simulate.self,
         ]
     )

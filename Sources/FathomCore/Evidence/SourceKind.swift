@@ -99,7 +99,7 @@ public struct KindSchema: Sendable {
         result[.registry] = KindSchema(kind: .registry, columns: [
             .init("model", .dictionary), .init("version", .dictionary), .init("event", .dictionary),
             .init("from_stage", .dictionary), .init("to_stage", .dictionary), .init("principal", .dictionary),
-            .init("status", .dictionary),
+            .init("status", .dictionary), .init("environment", .dictionary),
         ])
         result[.predictions] = KindSchema(kind: .predictions, columns: [
             .init("model", .dictionary), .init("version", .dictionary), .init("request_id", .text),

@@ -33,6 +33,7 @@ public enum CanonicalFields {
         ("event", ["event", "event_type", "eventType", "change"]),
         ("from_stage", ["from_stage", "fromStage", "previous_stage", "old_stage"]),
         ("to_stage", ["to_stage", "toStage", "stage", "new_stage", "current_stage"]),
+        ("environment", ["environment", "namespace", "env", "cluster"]),
         ("decision", ["decision", "prediction", "outcome", "label", "verdict"]),
         ("score", ["score", "confidence", "probability", "risk_score"]),
         ("subject", ["subject", "customer_id", "customerId", "account_id", "applicant_id", "entity_id"]),

@@ -1,0 +1,64 @@
+import FathomStore
+import Foundation
+
+/// Writes what an analysis produced: `analysis.json` and `findings.json` into the store's case
+/// folder (so `fathom report` can re-render without the archives) and into `Reports/<case>/`,
+/// with `affected_decisions.csv` for re-review and the report documents.
+enum AnalysisOutput {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func write(result: AnalysisResult, hits: [Hit], decisions: [(time: Int64, requestID: String, decision: String, inWindow: Bool, evidence: EvidenceRef)],
+                      store: Store, request: AnalyzeRequest) throws(AnalysisError) -> [String] {
+        let caseID = CaseIdentifier.safe(result.caseInfo.id)
+        let stored = store.absolute("cases/" + caseID)
+        let reports = request.reportsDirectory + "/" + caseID
+        var written: [String] = []
+        do {
+            let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
+            let findingsJSON = try encoder().encode(hits) + Data("\n".utf8)
+            for folder in [stored, reports] {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try analysisJSON.write(to: URL(fileURLWithPath: folder + "/analysis.json"))
+                try findingsJSON.write(to: URL(fileURLWithPath: folder + "/hits.json"))
+            }
+            written += [reports + "/analysis.json", reports + "/hits.json"]
+            if result.affectedDecisions?.requestIdsFile != nil {
+                var csv = "request_id,time,decision,in_window,archive,member,line\n"
+                for row in decisions {
+                    csv += [row.requestID, TimeParser.format(row.time), row.decision, row.inWindow ? "true" : "false",
+                            row.evidence.archive, row.evidence.member, String(row.evidence.line)].map(CSV.field).joined(separator: ",") + "\n"
+                }
+                try Data(csv.utf8).write(to: URL(fileURLWithPath: reports + "/affected_decisions.csv"))
+                written.append(reports + "/affected_decisions.csv")
+            }
+        } catch {
+            throw .output(path: reports, detail: "\(error)")
+        }
+        return written
+    }
+}
+
+/// CSV quoting (RFC 4180), with spreadsheet formula injection neutralised.
+enum CSV {
+    static func field(_ text: String) -> String {
+        var value = text
+        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
+        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return value
+    }
+}
+
+/// Case ids become folder names: keep them to a safe alphabet.
+enum CaseIdentifier {
+    static func safe(_ id: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        let mapped = String(id.map { allowed.contains($0) ? $0 : "_" })
+        return mapped.isEmpty || mapped.hasPrefix(".") ? "case" + mapped : mapped
+    }
+}

@@ -1,0 +1,170 @@
+import FathomStore
+import Foundation
+
+/// Resolves a row's provenance to an evidence reference: archive path (from the segment's archive
+/// id), tar member and line number.
+struct EvidenceResolver: Sendable {
+    let archivePaths: [Int64: String]
+
+    init(catalog: Catalog) throws(AnalysisError) {
+        do {
+            archivePaths = Dictionary(uniqueKeysWithValues: try catalog.archives().map { ($0.id, $0.path) })
+        } catch { throw .scan(error.description) }
+    }
+
+    func evidence(_ table: SegmentTable, member: DictionaryColumn, line: Int64Column, row: Int) -> EvidenceRef {
+        EvidenceRef(archive: archivePaths[table.reader.archiveID] ?? "archive #\(table.reader.archiveID)",
+                    member: member.string(at: row), line: line[row])
+    }
+}
+
+/// A registry row, decoded.
+struct RegistryRow: Sendable {
+    var time: Int64
+    var model: String
+    var version: String
+    var event: String
+    var fromStage: String
+    var toStage: String
+    var principal: String
+    var status: String
+    var environment: String
+    var evidence: EvidenceRef
+
+    var succeeded: Bool {
+        let text = status.lowercased()
+        return !(text.contains("fail") || text.contains("error") || text.contains("denied") || text.hasPrefix("4") || text.hasPrefix("5"))
+    }
+
+    /// Whether the event puts a version into service in production.
+    var isProductionDeploy: Bool {
+        let stage = toStage.lowercased()
+        let environment = environment.lowercased()
+        let isDeploy = ["create", "patch", "update", "deploy", "rollback", "stage_transition", "transition"].contains(event.lowercased())
+            || stage == "production"
+        let isProduction = stage == "production" || environment.contains("prod")
+            || (environment.isEmpty && stage == "deployed")
+        return succeeded && isDeploy && isProduction && stage != "deleted" && stage != "stopped"
+    }
+}
+
+/// The scans the analysis needs beyond the rules' hits.
+struct AnalysisScans: Sendable {
+    let scan: StoreScan
+    let resolver: EvidenceResolver
+
+    /// Every registry row in time order.
+    func registryRows() throws -> [RegistryRow] {
+        let resolver = resolver
+        let parts: [[RegistryRow]] = try scan.map(.registry) { table in
+            let time = try table.int64("time")
+            let model = try table.dictionary("model")
+            let version = try table.dictionary("version")
+            let event = try table.dictionary("event")
+            let from = try table.dictionary("from_stage")
+            let to = try table.dictionary("to_stage")
+            let principal = try table.dictionary("principal")
+            let status = try table.dictionary("status")
+            let environment = table.has("environment") ? try table.dictionary("environment") : nil
+            let member = try table.dictionary("member")
+            let line = try table.int64("line")
+            var rows: [RegistryRow] = []
+            for row in 0..<table.rowCount {
+                rows.append(RegistryRow(time: time[row], model: model.string(at: row), version: version.string(at: row),
+                                        event: event.string(at: row), fromStage: from.string(at: row),
+                                        toStage: to.string(at: row), principal: principal.string(at: row),
+                                        status: status.string(at: row), environment: environment?.string(at: row) ?? "",
+                                        evidence: resolver.evidence(table, member: member, line: line, row: row)))
+            }
+            return rows
+        }
+        return parts.flatMap { $0 }.sorted { ($0.time, $0.evidence) < ($1.time, $1.evidence) }
+    }
+
+    /// Decisions of `model`: per version, the count inside `[start, end)`, by decision, and the
+    /// request ids; plus first and last decision of each version.
+    struct DecisionCounts: Sendable {
+        var inWindow: [String: [String: Int64]] = [:]          // version → decision → count
+        var afterWindow: [String: [String: Int64]] = [:]
+        var requestIDs: [(time: Int64, requestID: String, decision: String, inWindow: Bool, evidence: EvidenceRef)] = []
+        var first: [String: (Int64, EvidenceRef)] = [:]
+        var last: [String: (Int64, EvidenceRef)] = [:]
+        var rows: Int64 = 0
+    }
+
+    func decisions(model: String, version: String, start: Int64?, end: Int64?) throws -> DecisionCounts {
+        let resolver = resolver
+        let parts: [DecisionCounts] = try scan.map(.predictions) { table in
+            var counts = DecisionCounts()
+            let time = try table.int64("time")
+            let models = try table.dictionary("model")
+            let versions = try table.dictionary("version")
+            let decisions = try table.dictionary("decision")
+            let requestIDs = try table.text("request_id")
+            let member = try table.dictionary("member")
+            let line = try table.int64("line")
+            for row in 0..<table.rowCount where model.isEmpty || models.string(at: row) == model {
+                counts.rows += 1
+                let rowVersion = versions.string(at: row)
+                let at = time[row]
+                let evidence = { resolver.evidence(table, member: member, line: line, row: row) }
+                if counts.first[rowVersion].map({ at < $0.0 }) ?? true { counts.first[rowVersion] = (at, evidence()) }
+                if counts.last[rowVersion].map({ at > $0.0 }) ?? true { counts.last[rowVersion] = (at, evidence()) }
+                let decision = decisions.string(at: row)
+                let inside = (start.map { at >= $0 } ?? true) && (end.map { at < $0 } ?? true)
+                if inside {
+                    counts.inWindow[rowVersion, default: [:]][decision, default: 0] += 1
+                } else if start.map({ at >= $0 }) ?? true {
+                    counts.afterWindow[rowVersion, default: [:]][decision, default: 0] += 1
+                }
+                if rowVersion == version, start.map({ at >= $0 }) ?? true {
+                    counts.requestIDs.append((at, requestIDs.string(at: row), decision, inside, evidence()))
+                }
+            }
+            return counts
+        }
+        var total = DecisionCounts()
+        for part in parts {
+            total.rows += part.rows
+            for (version, decisions) in part.inWindow {
+                for (decision, count) in decisions { total.inWindow[version, default: [:]][decision, default: 0] += count }
+            }
+            for (version, decisions) in part.afterWindow {
+                for (decision, count) in decisions { total.afterWindow[version, default: [:]][decision, default: 0] += count }
+            }
+            total.requestIDs += part.requestIDs
+            for (version, value) in part.first where total.first[version].map({ value.0 < $0.0 }) ?? true {
+                total.first[version] = value
+            }
+            for (version, value) in part.last where total.last[version].map({ value.0 > $0.0 }) ?? true {
+                total.last[version] = value
+            }
+        }
+        total.requestIDs.sort { ($0.time, $0.requestID) < ($1.time, $1.requestID) }
+        return total
+    }
+
+    /// Inference requests to `model` in `[start, end)`: all, and those answered with 2xx.
+    func inferenceVolume(model: String, start: Int64, end: Int64) throws -> (all: Int64, succeeded: Int64) {
+        let needle = model.lowercased()
+        let parts: [(Int64, Int64)] = try scan.map(.inference, from: start, to: end) { table in
+            let time = try table.int64("time")
+            let paths = try table.dictionary("path")
+            let models = try table.dictionary("model")
+            let status = try table.int64("status")
+            var matches = [Bool](repeating: false, count: paths.entryCount)
+            for code in 0..<paths.entryCount { matches[code] = paths.entry(UInt32(code)).string.lowercased().contains(needle) }
+            var modelMatches = [Bool](repeating: false, count: models.entryCount)
+            for code in 0..<models.entryCount { modelMatches[code] = models.entry(UInt32(code)).string == model }
+            var all: Int64 = 0
+            var ok: Int64 = 0
+            for row in 0..<table.rowCount where time[row] >= start && time[row] < end {
+                guard matches[Int(paths.code(at: row))] || modelMatches[Int(models.code(at: row))] else { continue }
+                all += 1
+                if (200..<300).contains(status[row]) { ok += 1 }
+            }
+            return (all, ok)
+        }
+        return parts.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+    }
+}

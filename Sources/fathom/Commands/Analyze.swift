@@ -1,0 +1,83 @@
+import ArgumentParser
+import FathomCore
+import Foundation
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ingest new archives, run the detections and answer the playbook's questions.",
+        discussion: """
+            Writes Reports/<case-id>/ (analysis.json, hits.json, affected_decisions.csv and the report
+            documents) and keeps the results in the store for 'fathom report'. A file named
+            fathom-case.yaml at the top of an input directory is used as the case file when
+            --case-file is not given.
+            """
+    )
+
+    @Argument(help: "Archives or directories to read (those already in the store are not read again).")
+    var paths: [String] = []
+
+    @Option(help: "The case id used for the report folder.")
+    var `case`: String?
+
+    @Option(help: "A YAML case file with what logs cannot tell (awareness time, model profiles, compromised dependency).")
+    var caseFile: String?
+
+    @Option(help: "The store directory.")
+    var store: String = ".fathom"
+
+    @Option(help: "Where the case's report folder is written.")
+    var out: String = "Reports"
+
+    @Option(help: "Pin the generation time written into reports (RFC 3339).")
+    var now: String?
+
+    @Option(help: "A YAML file of rule settings (thresholds, patterns, networks).")
+    var settings: String?
+
+    @Option(help: "Threads for reading and scanning.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print the analysis as JSON instead of a summary.")
+    var json = false
+
+    func validate() throws {
+        if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+    }
+
+    func run() throws {
+        var caseFilePath = caseFile
+        if caseFilePath == nil {
+            caseFilePath = paths.map { $0 + "/fathom-case.yaml" }.first { FileManager.default.fileExists(atPath: $0) }
+        }
+        var request = AnalyzeRequest(paths: paths, storeDirectory: store, caseID: `case`, reportsDirectory: out, now: now,
+                                     jobs: jobs, commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
+        do throws(AnalysisError) {
+            if let caseFilePath { request.caseFile = try CaseFile.load(path: caseFilePath) }
+        } catch {
+            printError(error.description)
+            throw ExitCode(64)
+        }
+        if let settings {
+            do { request.settings = try RuleSettings.load(path: settings) } catch {
+                printError("\(error)")
+                throw ExitCode(64)
+            }
+        }
+        let outcome: AnalyzeOutcome
+        do throws(AnalysisError) { outcome = try AnalysisEngine.run(request) } catch {
+            switch error {
+            case let .ingest(inner): throw ExitStatus.fail(inner)
+            default:
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
+        if json {
+            print(try AnalysisSummary.json(outcome.result))
+        } else {
+            print(AnalysisSummary.text(outcome))
+        }
+        if outcome.ingest?.hasUnreadable == true { throw ExitStatus.inputsUnreadable }
+    }
+}
