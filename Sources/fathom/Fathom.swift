@@ -1,3 +1,16 @@
-import FathomCore
 import ArgumentParser
-@main struct Fathom: ParsableCommand { func run() {} }
+import FathomCore
+
+@main
+struct Fathom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fathom",
+        abstract: "Offline forensic analyzer for AI/ML security incidents.",
+        subcommands: [
+            ManifestCommand.self,
+            Verify.self,
+            Deps.self,
+            ScanArtifacts.self,
+        ]
+    )
+}
