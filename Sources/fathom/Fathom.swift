@@ -13,6 +13,7 @@ struct Fathom: ParsableCommand {
               1   an internal error
               2   some inputs could not be read (they are recorded as evidence with the reason)
               3   the store or catalog failed (in use by another process, corrupt, I/O error)
+              5   'fathom verify' found files changed, missing or new
               64  invalid arguments
             """,
         version: FathomVersion.current,
@@ -22,6 +23,10 @@ struct Fathom: ParsableCommand {
             Formats.self,
             Analyze.self,
             Simulate.self,
+            ManifestCommand.self,
+            Verify.self,
+            Deps.self,
+            ScanArtifacts.self,
         ]
     )
 }

@@ -24,7 +24,8 @@ public final class FileMapping: @unchecked Sendable {
     /// The corresponding C functions are `open(2)`, `fstat(2)` and `mmap(2)`.
     public init(path: String) throws(StoreError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO put where a file was expected must fail at mmap, not hang in open.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw .io(path: path, operation: "open", code: errno) }
         defer { close(fd) }
         var info = stat()
