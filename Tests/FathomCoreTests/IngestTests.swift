@@ -4,50 +4,13 @@ import Foundation
 import Testing
 
 /// End-to-end ingest through the Core API: decoding, rejects, catalog idempotence.
-@Suite struct IngestTests {
+@Suite struct IngestTests: StoreReading {
     static let gateway = """
         {"timestamp":"2026-03-02T10:00:00Z","client_ip":"203.0.113.9:51000","api_key":"k1","method":"POST","path":"\\/v1\\/models\\/m\\/predict","status":200,"latency_ms":4.5,"request_body":"{\\"x\\":1}","model":"fraud"}
         {"model":"fraud","request_body":"{\\"x\\":2}","latency_ms":5,"status":"503","path":"/v1/models/m/predict","method":"POST","api_key":"k2","client_ip":"[2001:db8::7]:443","timestamp":"2026-03-02T10:00:01.123456789+01:00"}
 
         {"timestamp":1772445602000,"client_ip":"198.51.100.1","api_key":"caf\\u00e9","method":"GET","path":"/health","status":200}
         """
-
-    func ingest(_ paths: [String], store: String, kind: SourceKind? = nil, profile: Profile? = nil) throws -> IngestSummary {
-        try IngestEngine.run(IngestRequest(paths: paths, storeDirectory: store, kind: kind, profile: profile, jobs: 2))
-    }
-
-    /// All rows of `kind` in the store, column name → value as text, in segment order.
-    func rows(_ kind: SourceKind, store: String) throws -> [[String: String]] {
-        let opened = try Store(directory: store, forWriting: false)
-        var result: [[String: String]] = []
-        for segment in try opened.catalog.segments(kind: kind) {
-            let reader = try SegmentReader(path: opened.absolute(segment.path))
-            for row in 0..<reader.rowCount {
-                var values: [String: String] = [:]
-                for (index, column) in reader.columns.enumerated() {
-                    switch column.type {
-                    case .int64:
-                        let value = try reader.int64(index)[row]
-                        if value != Int64.min { values[column.name] = String(value) }
-                    case .float64:
-                        let value = try reader.float64(index)[row]
-                        if !value.isNaN { values[column.name] = String(value) }
-                    case .dictionary:
-                        let value = try reader.dictionary(index).string(at: row)
-                        if !value.isEmpty { values[column.name] = value }
-                    case .text:
-                        let value = try reader.text(index).string(at: row)
-                        if !value.isEmpty { values[column.name] = value }
-                    case .hash128:
-                        let value = try reader.hash128(index)[row]
-                        if !value.isNull { values[column.name] = "\(value.high),\(value.low)" }
-                    }
-                }
-                result.append(values)
-            }
-        }
-        return result
-    }
 
     @Test func decodesGenericJSONLinesIntoCanonicalColumns() throws {
         let directory = try TemporaryDirectory()
@@ -213,10 +176,10 @@ import Testing
     @Test func catalogMigrationsAreRecorded() throws {
         let directory = try TemporaryDirectory()
         let catalog = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try catalog.appliedMigrations() == ["v1-archives-segments"])
+        #expect(try catalog.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records"])
         // Opening again applies nothing new and keeps the data.
         let again = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try again.appliedMigrations() == ["v1-archives-segments"])
+        #expect(try again.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records"])
     }
 
     @Test func aSecondWriterIsRefused() throws {

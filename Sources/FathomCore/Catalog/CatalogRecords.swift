@@ -15,6 +15,8 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
     public var kinds: String
     public var rows: Int64
     public var rejected: Int64
+    /// Well-formed records passed over as not evidence (see ``RowWriter/skipRecord()``).
+    public var filtered: Int64
     public var firstTime: Int64?
     public var lastTime: Int64?
 
@@ -30,6 +32,7 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
         kinds = row["kinds"]
         rows = row["rows"]
         rejected = row["rejected"]
+        filtered = row["filtered"] ?? 0
         firstTime = row["first_time"]
         lastTime = row["last_time"]
     }
@@ -46,9 +49,12 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var lastTime: Int64?
     /// Damage or a decision worth telling the reader (e.g. "truncated zstd frame at byte 812").
     public var note: String
+    /// Well-formed records passed over as not evidence (see ``RowWriter/skipRecord()``).
+    public var filtered: Int64
 
     public init(name: String, format: String, kind: String, rows: Int64, rejected: Int64,
-                firstTime: Int64?, lastTime: Int64?, note: String) {
+                firstTime: Int64?, lastTime: Int64?, note: String, filtered: Int64 = 0) {
+        self.filtered = filtered
         self.name = name
         self.format = format
         self.kind = kind
@@ -111,10 +117,14 @@ public struct ArchiveResult: Sendable {
 
     public var rows: Int64 { members.reduce(0) { $0 + $1.rows } }
     public var rejected: Int64 { members.reduce(0) { $0 + $1.rejected } }
+    public var filtered: Int64 { members.reduce(0) { $0 + $1.filtered } }
     public var firstTime: Int64? { members.compactMap(\.firstTime).min() }
     public var lastTime: Int64? { members.compactMap(\.lastTime).max() }
     public var formats: [String] { Array(Set(members.map(\.format))).sorted() }
-    public var kinds: [String] { Array(Set(members.map(\.kind).filter { !$0.isEmpty })).sorted() }
+    /// The kinds of all members (a member that fed several kinds lists them comma-separated).
+    public var kinds: [String] {
+        Array(Set(members.flatMap { $0.kind.split(separator: ",").map(String.init) })).sorted()
+    }
 }
 
 /// Per-kind totals for `fathom store info`.
@@ -174,17 +184,18 @@ extension Catalog {
             }
             try db.execute(sql: """
                 UPDATE archives SET sha256 = ?, status = 'complete', compression = ?, container = ?, formats = ?,
-                    kinds = ?, rows = ?, rejected = ?, first_time = ?, last_time = ?, ingested_at = ?
+                    kinds = ?, rows = ?, rejected = ?, filtered = ?, first_time = ?, last_time = ?, ingested_at = ?
                 WHERE id = ?
                 """, arguments: [result.sha256, result.compression, result.container,
                                  result.formats.joined(separator: ","), result.kinds.joined(separator: ","),
-                                 result.rows, result.rejected, result.firstTime, result.lastTime, ingestedAt, id])
+                                 result.rows, result.rejected, result.filtered, result.firstTime, result.lastTime,
+                                 ingestedAt, id])
             for member in result.members {
                 try db.execute(sql: """
-                    INSERT INTO members (archive_id, name, format, kind, rows, rejected, first_time, last_time, note)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO members (archive_id, name, format, kind, rows, rejected, filtered, first_time, last_time, note)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, member.name, member.format, member.kind, member.rows, member.rejected,
-                                     member.firstTime, member.lastTime, member.note])
+                                     member.filtered, member.firstTime, member.lastTime, member.note])
             }
             for sample in result.rejectSamples {
                 try db.execute(sql: """
@@ -259,7 +270,7 @@ extension Catalog {
                 .map { row in
                     MemberRecord(name: row["name"], format: row["format"], kind: row["kind"], rows: row["rows"],
                                  rejected: row["rejected"], firstTime: row["first_time"], lastTime: row["last_time"],
-                                 note: row["note"])
+                                 note: row["note"], filtered: row["filtered"] ?? 0)
                 }
         }
     }

@@ -8,6 +8,7 @@ import Foundation
 ///   catalog.sqlite            archives, members, rejects, segments, runs …
 ///   lock                      held (flock) by the one process that writes
 ///   segments/<kind>/<archive>-<n>.seg
+///   tmp/                      copies of whole-file inputs (SQLite in a tar) while being read
 /// ```
 public final class Store: Sendable {
     public let directory: String
@@ -65,6 +66,9 @@ public final class Store: Sendable {
                 for name in names where !referenced.contains(folder + "/" + name) {
                     try? manager.removeItem(atPath: absolute(folder + "/" + name))
                 }
+            }
+            for name in (try? manager.contentsOfDirectory(atPath: absolute("tmp"))) ?? [] {
+                try? manager.removeItem(atPath: absolute("tmp/" + name))
             }
         } catch {
             throw .catalog(error)

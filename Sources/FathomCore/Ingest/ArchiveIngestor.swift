@@ -34,7 +34,8 @@ final class ArchiveIngestor: Sendable {
                                    rows: known.rows, rejected: known.rejected,
                                    formats: known.formats.split(separator: ",").map(String.init),
                                    kinds: known.kinds.split(separator: ",").map(String.init), segments: 0,
-                                   note: "already in the catalog (same path, size and modification time)")
+                                   note: "already in the catalog (same path, size and modification time)",
+                                   filtered: known.filtered)
             }
         } catch { throw .catalog(error) }
 
@@ -75,7 +76,7 @@ final class ArchiveIngestor: Sendable {
                                sha256: result.sha256, rows: result.rows, rejected: result.rejected,
                                formats: result.formats, kinds: result.kinds, segments: result.segments.count,
                                note: run.notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
-                                   : run.notes.joined(separator: "; "))
+                                   : run.notes.joined(separator: "; "), filtered: result.filtered)
         case let .duplicate(existing):
             run.discardSegments()
             return FileOutcome(path: displayPath, status: .duplicate, size: Int64(mapping.count), sha256: result.sha256,
@@ -207,6 +208,7 @@ final class ArchiveRun {
         var sampling = true
         var sawData = false
         var binary = false
+        var wholeFile = false
 
         func reject(_ line: Int64, _ reason: String, _ bytes: [UInt8]) {
             memberRejects += 1
@@ -252,7 +254,11 @@ final class ArchiveRun {
                                                          inputName: memberName, sample: sniff))
             } catch {
                 formatName = "unknown"
-                undecodable = "source kind undecidable"
+                switch error {
+                case .undecidableKind: undecodable = "source kind undecidable"
+                case .profile: undecodable = "profile does not fit the format"
+                default: undecodable = "format cannot decode this input"
+                }
                 memberNotes.append(error.description)
             }
         }
@@ -288,6 +294,15 @@ final class ArchiveRun {
             case let .bytes(chunk):
                 if !sawData, !chunk.isEmpty {
                     sawData = true
+                    if let format = wholeFileFormat(startingWith: chunk) {
+                        // An SQLite database (or another whole-file format): not framed as text.
+                        wholeFile = true
+                        formatName = format.name
+                        readWholeFile(format, input: input, first: chunk, rows: rows, inputs: inputs,
+                                      reject: { number, reason in reject(number, reason, []) },
+                                      note: { memberNotes.append($0) })
+                        break
+                    }
                     if BinarySniffer.looksBinary(chunk) {
                         binary = true
                         reject(0, "binary data, not a log", chunk[0..<64].array)
@@ -302,8 +317,9 @@ final class ArchiveRun {
             hashConsumed(upTo: inputs.consumedInputBytes)
             ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
             try rows.flushIfFull()
+            if wholeFile { break }
         }
-        if !binary {
+        if !binary, !wholeFile {
             framer.finish(handle)
             if sampling {
                 if sample.isEmpty {
@@ -321,8 +337,113 @@ final class ArchiveRun {
         members.append(MemberRecord(name: memberName, format: binary ? "binary" : formatName,
                                     kind: kinds.map(\.rawValue).joined(separator: ","), rows: memberRows,
                                     rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
-                                    note: memberNotes.joined(separator: "; ")))
+                                    note: memberNotes.joined(separator: "; "), filtered: rows.filteredCount))
         notes += memberNotes.map { input.isTarMember ? "\(memberName): \($0)" : $0 }
+    }
+}
+
+extension ArchiveRun {
+    /// The whole-file format (``FormatDescriptor/magic``) that an input starting with `head` is,
+    /// unless `--format` names another format.
+    func wholeFileFormat(startingWith head: ByteView) -> FormatDescriptor? {
+        guard let format = ingestor.registry.wholeFileFormat(startingWith: head) else { return nil }
+        if let forced = ingestor.request.formatName ?? ingestor.request.profile?.format, forced != format.name { return nil }
+        return format
+    }
+
+    /// Reads a whole-file input with its format's reader.
+    ///
+    /// A plain file is read in place (the reader opens it read-only). A tar member or a
+    /// decompressed file is first copied, up to ``IngestRequest/maxWholeFileBytes``, to a temporary
+    /// file under the store's `tmp/` directory, which is deleted afterwards (and by the next writer
+    /// if the process is killed). Either way the input stream is consumed to its end, so the
+    /// archive's SHA-256 covers every byte.
+    func readWholeFile(_ format: FormatDescriptor, input: ArchiveInput, first: ByteView, rows: RowWriter,
+                       inputs: ArchiveInputs, reject: (Int64, String) -> Void, note: (String) -> Void) {
+        guard let readFile = format.readFile else { return }
+        let request = ingestor.request
+        let context = DecoderContext(kind: request.kind, profile: request.profile, inputName: input.name,
+                                     sample: SniffSample(inputName: input.name, framing: .lines, records: []))
+        var path = mapping.path
+        var temporary: String?
+        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+        do throws(IngestError) {
+            if input.isTarMember || !input.compressions.isEmpty {
+                let copy = try copyToTemporaryFile(first: first, stream: input.stream, inputs: inputs)
+                temporary = copy.path
+                guard copy.complete else {
+                    reject(0, "\(format.name): whole-file input larger than \(request.maxWholeFileBytes) bytes")
+                    note("larger than the \(request.maxWholeFileBytes)-byte limit for whole-file inputs; not read")
+                    return
+                }
+                path = copy.path
+            } else {
+                try drain(input.stream, inputs: inputs)
+            }
+            try readFile(path, context, rows) { number, reason in reject(number, reason.reason) }
+        } catch {
+            rows.abandon()
+            reject(0, "\(format.name): unreadable file")
+            note(error.description)
+        }
+    }
+
+    /// Reads `stream` to its end, hashing what it consumes.
+    private func drain(_ stream: any ByteStream, inputs: ArchiveInputs) throws(IngestError) {
+        do {
+            while try stream.next() != nil { hashConsumed(upTo: inputs.consumedInputBytes) }
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Copies `first` and the rest of `stream` to a new file under the store's `tmp/` directory.
+    /// `complete` is false when the input exceeded the limit (the rest is drained, not copied).
+    private func copyToTemporaryFile(first: ByteView, stream: any ByteStream,
+                                     inputs: ArchiveInputs) throws(IngestError) -> (path: String, complete: Bool) {
+        let store = ingestor.store
+        let directory = store.absolute("tmp")
+        let path = directory + "/whole-\(archiveID)-\(segmentSequence.next())"
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .store(.io(path: directory, operation: "create directory", code: 0))
+        }
+        guard manager.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw .store(.io(path: path, operation: "create", code: 0))
+        }
+        defer { try? handle.close() }
+        let limit = ingestor.request.maxWholeFileBytes
+        var written: Int64 = 0
+        var complete = true
+        func write(_ bytes: ByteView) throws(IngestError) {
+            guard complete else { return }
+            written += Int64(bytes.count)
+            guard written <= limit else {
+                complete = false
+                return
+            }
+            do {
+                try handle.write(contentsOf: bytes.array)
+            } catch {
+                throw .store(.io(path: path, operation: "write", code: 0))
+            }
+        }
+        try write(first)
+        do {
+            while let event = try stream.next() {
+                if case let .bytes(chunk) = event { try write(chunk) }
+                hashConsumed(upTo: inputs.consumedInputBytes)
+            }
+        } catch let error as IngestError {
+            throw error
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .store(.io(path: path, operation: "write", code: 0))
+        }
+        return (path, complete)
     }
 }
 

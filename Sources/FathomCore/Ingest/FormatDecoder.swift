@@ -60,10 +60,20 @@ public struct DecoderContext: Sendable {
     public var sample: SniffSample
 }
 
+/// Reads a whole file that is not a stream of text records (an SQLite database): opens `path`
+/// read-only, writes rows (setting ``RowWriter/line`` itself) and reports bad rows to `reject`
+/// with their row number. Throws when the file cannot be read at all.
+public typealias WholeFileReader = @Sendable (_ path: String, _ context: DecoderContext, _ rows: RowWriter,
+                                              _ reject: (Int64, RecordReject) -> Void) throws(IngestError) -> Void
+
 /// A format Fathom can read: how to recognise it and how to decode it.
 ///
 /// Adding a format is one new file that declares a `FormatDescriptor` and its decoder, plus one
 /// line in ``FormatRegistry/builtIn``.
+///
+/// Most formats are streams of records (lines, JSON array elements) recognised by ``sniff``. A
+/// format with ``magic`` and ``readFile`` is instead a whole file recognised by its first bytes
+/// (an SQLite database): the ingest hands such an input to `readFile` as a file on disk.
 public struct FormatDescriptor: Sendable {
     /// Short name used by `--format` and shown in the evidence report (e.g. `s3-access-log`).
     public var name: String
@@ -77,16 +87,24 @@ public struct FormatDescriptor: Sendable {
     public var sniff: @Sendable (SniffSample) -> Int
     /// Makes a decoder for one input, or throws a clear error (e.g. the kind cannot be decided).
     public var make: @Sendable (DecoderContext) throws(IngestError) -> any RecordDecoder
+    /// The first bytes of a whole-file input of this format (e.g. `SQLite format 3\0`); nil for
+    /// record formats.
+    public var magic: [UInt8]?
+    /// Reads a whole-file input whose bytes start with ``magic``.
+    public var readFile: WholeFileReader?
 
     public init(name: String, summary: String, kinds: [SourceKind], fieldMap: [(canonical: String, source: String)],
                 sniff: @escaping @Sendable (SniffSample) -> Int,
-                make: @escaping @Sendable (DecoderContext) throws(IngestError) -> any RecordDecoder) {
+                make: @escaping @Sendable (DecoderContext) throws(IngestError) -> any RecordDecoder,
+                magic: [UInt8]? = nil, readFile: WholeFileReader? = nil) {
         self.name = name
         self.summary = summary
         self.kinds = kinds
         self.fieldMap = fieldMap
         self.sniff = sniff
         self.make = make
+        self.magic = magic
+        self.readFile = readFile
     }
 }
 
@@ -97,12 +115,29 @@ public struct FormatRegistry: Sendable {
     public init(formats: [FormatDescriptor]) { self.formats = formats }
 
     public static let builtIn = FormatRegistry(formats: [
+        S3AccessLogFormat.descriptor,
+        CombinedAccessLogFormat.descriptor,
+        CloudTrailFormat.descriptor,
+        AzureStorageLogFormat.descriptor,
+        AzureMonitorFormat.descriptor,
+        KubernetesAuditFormat.descriptor,
+        KServeCloudEventFormat.descriptor,
+        LLMGatewayFormat.descriptor,
+        MLflowFormat.descriptor,
         GenericJSONFormat.descriptor,
         DelimitedFormat.descriptor,
     ])
 
     public func format(named name: String) -> FormatDescriptor? {
         formats.first { $0.name == name }
+    }
+
+    /// The whole-file format whose magic `head` starts with, if any.
+    public func wholeFileFormat(startingWith head: ByteView) -> FormatDescriptor? {
+        formats.first { format in
+            guard let magic = format.magic, format.readFile != nil else { return false }
+            return head.starts(with: magic)
+        }
     }
 
     /// The format whose sniffer is most confident about `sample`, earliest on ties; nil when none is.

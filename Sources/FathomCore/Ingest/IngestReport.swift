@@ -12,14 +12,16 @@ public enum IngestReport {
 
     /// A table of the files read, then the totals and notes.
     public static func table(_ summary: IngestSummary) -> String {
-        var rows: [[String]] = [["file", "status", "format", "kind", "rows", "rejected", "size"]]
+        var rows: [[String]] = [["file", "status", "format", "kind", "rows", "rejected", "filtered", "size"]]
         for file in summary.files {
             rows.append([TerminalText.escape(file.path), file.status.rawValue, file.formats.joined(separator: ","),
-                         file.kinds.joined(separator: ","), "\(file.rows)", "\(file.rejected)", TextFormat.bytes(file.size)])
+                         file.kinds.joined(separator: ","), "\(file.rows)", "\(file.rejected)", "\(file.filtered)",
+                         TextFormat.bytes(file.size)])
         }
-        var text = TextFormat.table(rows, rightAligned: [4, 5, 6])
+        var text = TextFormat.table(rows, rightAligned: [4, 5, 6, 7])
         let rate = summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds : 0
-        text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records; "
+        text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records, "
+            + "\(summary.filtered) filtered (well formed, not evidence); "
             + "\(TextFormat.bytes(summary.bytesRead)) in \(String(format: "%.2f", summary.seconds)) s "
             + "(\(TextFormat.bytes(Int64(rate)))/s)"
         let notes = summary.files.filter { !$0.note.isEmpty }

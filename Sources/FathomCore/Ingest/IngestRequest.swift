@@ -15,10 +15,13 @@ public struct IngestRequest: Sendable {
     public var segmentRows: Int
     /// … or this many bytes of buffered column data.
     public var segmentBytes: Int
+    /// The largest whole-file input (an SQLite database inside a tar or compressed file) copied to
+    /// a temporary file to be read; a larger one is rejected, not copied.
+    public var maxWholeFileBytes: Int64
 
     public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
                 formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
-                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20) {
+                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20, maxWholeFileBytes: Int64 = 4 << 30) {
         self.paths = paths
         self.storeDirectory = storeDirectory
         self.kind = kind
@@ -28,6 +31,7 @@ public struct IngestRequest: Sendable {
         self.maxRecordBytes = maxRecordBytes
         self.segmentRows = segmentRows
         self.segmentBytes = segmentBytes
+        self.maxWholeFileBytes = maxWholeFileBytes
     }
 }
 
@@ -55,6 +59,9 @@ public struct FileOutcome: Sendable, Codable, Equatable {
     public var segments: Int
     /// Why it was skipped, what it duplicates, or what could not be read.
     public var note: String
+    /// Well-formed records passed over as not evidence of any kept kind (e.g. read verbs in a
+    /// Kubernetes audit log); never counted as rejects.
+    public var filtered: Int64 = 0
 }
 
 /// The result of an ingest run.
@@ -65,6 +72,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
 
     public var rows: Int64 { files.reduce(0) { $0 + $1.rows } }
     public var rejected: Int64 { files.reduce(0) { $0 + $1.rejected } }
+    public var filtered: Int64 { files.reduce(0) { $0 + $1.filtered } }
     public var hasUnreadable: Bool { files.contains { $0.status == .unreadable } }
 }
 

@@ -5,7 +5,17 @@ import FathomStore
 ///
 /// A decoder starts a row with ``begin(_:)``, sets the columns it knows by their index in the
 /// kind's ``KindSchema`` (unset columns are null), and ends it with ``commit()``. Provenance
-/// (member name and line number) is set by the ingest, not by decoders.
+/// (member name and line number) is set by the ingest, not by decoders (whole-file decoders set
+/// ``line`` to the row number in their table).
+///
+/// **First write wins.** Within one row, a column keeps the first value set to it; later sets are
+/// ignored. Decoders apply a profile's mappings (``ProfileOverrides``) right after `begin`, so a
+/// profile overrides any built-in mapping without each decoder checking for it.
+///
+/// **Filtered records.** A record that is well formed but is not evidence of any kind Fathom
+/// keeps (a `get` in a Kubernetes audit log, a console login in CloudTrail) is passed over with
+/// ``skipRecord()``: it is counted per member as *filtered*, shown in the summary and the catalog,
+/// and never counted as a reject.
 public final class RowWriter {
     /// Called when a builder is full; writes it to a segment and resets it.
     typealias Flush = (SourceKind, SegmentBuilder) throws(IngestError) -> Void
@@ -14,6 +24,8 @@ public final class RowWriter {
     private var current: SegmentBuilder?
     private var currentKind: SourceKind = .inference
     private var hasTime = false
+    /// Bit `i` set: column `i` of the row being built already has a value.
+    private var setMask: UInt64 = 0
     private let flush: Flush
     let maxRows: Int
     let maxBytes: Int
@@ -22,6 +34,8 @@ public final class RowWriter {
     var line: Int64 = 0
     /// Rows committed, per kind code.
     private(set) var rowCounts = [Int64](repeating: 0, count: 8)
+    /// Records of the current member passed over with ``skipRecord()``.
+    private(set) var filteredCount: Int64 = 0
     private(set) var firstTime: Int64?
     private(set) var lastTime: Int64?
 
@@ -40,25 +54,59 @@ public final class RowWriter {
         current = builders[slot]
         currentKind = kind
         hasTime = false
+        setMask = 0
+    }
+
+    /// The kind of the row being built.
+    public var kind: SourceKind { currentKind }
+
+    /// Whether column `column` of the row being built has no value yet; marks it as set.
+    @inline(__always)
+    private func claim(_ column: Int) -> Bool {
+        guard column >= 0, column < 64 else { return true }
+        let bit: UInt64 = 1 << UInt64(column)
+        if setMask & bit != 0 { return false }
+        setMask |= bit
+        return true
+    }
+
+    /// Whether column `column` of the row being built already has a value.
+    public func isSet(_ column: Int) -> Bool {
+        column >= 0 && column < 64 && setMask & (1 << UInt64(column)) != 0
     }
 
     /// Sets the row's time (nanoseconds since the epoch, UTC).
     public func setTime(_ nanos: Int64) {
+        guard claim(0) else { return }
         current?.setInt64(nanos, at: 0)
         hasTime = true
         if firstTime.map({ nanos < $0 }) ?? true { firstTime = nanos }
         if lastTime.map({ nanos > $0 }) ?? true { lastTime = nanos }
     }
 
-    public func setInt64(_ value: Int64, at column: Int) { current?.setInt64(value, at: column) }
-    public func setDouble(_ value: Double, at column: Int) { current?.setDouble(value, at: column) }
+    public func setInt64(_ value: Int64, at column: Int) {
+        if claim(column) { current?.setInt64(value, at: column) }
+    }
+    public func setDouble(_ value: Double, at column: Int) {
+        if claim(column) { current?.setDouble(value, at: column) }
+    }
+    /// Sets a string column; an empty value leaves the column unset (null).
     public func setString(_ value: ByteView, at column: Int) {
-        if !value.isEmpty { current?.setString(value, at: column) }
+        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
     }
     public func setString(_ value: String, at column: Int) {
-        if !value.isEmpty { current?.setString(value, at: column) }
+        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
     }
-    public func setHash(of value: ByteView, at column: Int) { current?.setHash(of: value, at: column) }
+    public func setHash(of value: ByteView, at column: Int) {
+        if claim(column) { current?.setHash(of: value, at: column) }
+    }
+
+    /// Passes over a well-formed record that is not evidence of any kept kind: counted as
+    /// filtered for the member, not rejected. Abandons a row begun for it, if any.
+    public func skipRecord() {
+        if current != nil { abandon() }
+        filteredCount += 1
+    }
 
     /// Whether the row being built has a time.
     public var rowHasTime: Bool { hasTime }
@@ -89,6 +137,7 @@ public final class RowWriter {
     public func abandon() {
         current?.discardRow()
         current = nil
+        setMask = 0
     }
 
     /// Flushes every non-empty builder.
@@ -102,6 +151,7 @@ public final class RowWriter {
 
     func resetMemberStatistics() {
         rowCounts = [Int64](repeating: 0, count: 8)
+        filteredCount = 0
         firstTime = nil
         lastTime = nil
     }
