@@ -39,6 +39,7 @@ public enum KubernetesAuditFormat {
             ("model", "objectRef.name | requestObject.metadata.name"),
             ("version", "image tag of spec.template.spec.containers[0].image (requestObject | responseObject)"),
             ("event", "verb | subresource (scale, rollback)"), ("to_stage", "deployed | deleted | stopped"),
+            ("environment", "objectRef.namespace | namespace in protoPayload.resourceName"),
             ("principal", "user.username | authenticationInfo.principalEmail"),
             ("status", "responseStatus.code | status.code → success/failure"),
         ],
@@ -78,6 +79,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
         var resource: String
         var subresource: String
         var name: String?
+        var namespace: String?
         var principal: String?
         var succeeded: Bool?
         var request: JSONValue?
@@ -128,7 +130,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
         if let code = event["responseStatus"]?["code"]?.int64 { succeeded = code < 400 }
         let change = Change(verb: verb, resource: objectRef?["resource"]?.string ?? "",
                             subresource: objectRef?["subresource"]?.string ?? "", name: objectRef?["name"]?.string,
-                            principal: event["user"]?["username"]?.string, succeeded: succeeded,
+                            namespace: objectRef?["namespace"]?.string, principal: event["user"]?["username"]?.string, succeeded: succeeded,
                             request: event["requestObject"], response: event["responseObject"])
         write(change, time: time, root: event, into: rows)
     }
@@ -152,9 +154,11 @@ final class KubernetesAuditDecoder: RecordDecoder {
             resource = parts[parts.count - 3]
         }
         var name: String?
+        var namespace: String?
         if let resourceName = payload["resourceName"]?.string {
             let segments = resourceName.split(separator: "/").map(String.init)
             if let index = segments.lastIndex(of: resource), index + 1 < segments.count { name = segments[index + 1] }
+            if let index = segments.firstIndex(of: "namespaces"), index + 1 < segments.count { namespace = segments[index + 1] }
         }
         var succeeded: Bool?
         if let status = payload["status"], status.kind == .object {
@@ -163,7 +167,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
             succeeded = true
         }
         let change = Change(verb: verb, resource: resource, subresource: subresource, name: name,
-                            principal: payload["authenticationInfo"]?["principalEmail"]?.string, succeeded: succeeded,
+                            namespace: namespace, principal: payload["authenticationInfo"]?["principalEmail"]?.string, succeeded: succeeded,
                             request: payload["request"], response: payload["response"])
         write(change, time: time, root: root, into: rows)
     }
@@ -204,6 +208,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
         set("event", event)
         set("to_stage", toStage)
         set("principal", change.principal)
+        set("environment", change.namespace ?? change.request?["metadata"]?["namespace"]?.string)
         set("status", change.succeeded.map { $0 ? "success" : "failure" })
         rows.commit()
     }
