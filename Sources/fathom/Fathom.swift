@@ -10,12 +10,12 @@ struct Fathom: ParsableCommand {
         discussion: """
             Exit statuses:
               0   success (rejected records are counted in the summary, not errors)
-              1   an internal error
+              1   an internal error, or `rules lint` / `hunt --rules` found problems in the rules
               2   some inputs could not be read (they are recorded as evidence with the reason)
               3   the store or catalog failed (in use by another process, corrupt, I/O error)
               64  invalid arguments
             """,
         version: FathomVersion.current,
-        subcommands: [Ingest.self, StoreCommand.self, Formats.self]
+        subcommands: [Ingest.self, StoreCommand.self, Formats.self, Hunt.self, Rules.self]
     )
 }
