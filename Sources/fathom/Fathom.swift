@@ -16,6 +16,6 @@ struct Fathom: ParsableCommand {
               64  invalid arguments
             """,
         version: FathomVersion.current,
-        subcommands: [Ingest.self, StoreCommand.self, Formats.self, Hunt.self, Rules.self]
+        subcommands: [Ingest.self, StoreCommand.self, Formats.self, Hunt.self, Rules.self, Simulate.self]
     )
 }

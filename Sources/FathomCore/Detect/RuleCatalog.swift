@@ -41,7 +41,7 @@ public struct BuiltInRule: Sendable {
 /// All built-in rules, playbook first.
 public enum RuleCatalog {
     public static let builtIn: [BuiltInRule] = [
-        ExtractionVolume.rule, ArtifactExternalAccess.rule, InjectionPhrase.rule, PipelineBurst.rule, RegistryChange.rule,
+        ExtractionVolume.rule, ArtifactExternalAccess.rule, InjectionPhrase.rule, PipelineBurst.rule, RegistryChangeRule.rule,
         ExtractionBeyond.slidingRule, ExtractionBeyond.principalRule, ExtractionBeyond.networkRule, ExtractionBeyond.budgetRule,
         ArtifactExternalAccess.widerRule, InjectionNormalized.rule, SensitiveOutput.rule,
     ]

@@ -119,7 +119,7 @@ enum PipelineBurst {
 }
 
 /// `registry.change`: the playbook's "anomalous retraining / registry jobs" listing.
-enum RegistryChange {
+enum RegistryChangeRule {
     static let info = RuleInfo(
         id: "registry.change", title: "Model registry or deployment change", level: "informational",
         atlas: ["AML.T0018", "AML.T0010"], kind: .registry, isPlaybook: true,
