@@ -21,6 +21,8 @@ struct Fathom: ParsableCommand {
             Ingest.self,
             StoreCommand.self,
             Formats.self,
+            Hunt.self,
+            Rules.self,
             Analyze.self,
             Simulate.self,
             ManifestCommand.self,

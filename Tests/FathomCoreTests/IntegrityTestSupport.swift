@@ -2,35 +2,6 @@ import Foundation
 import Testing
 @testable import FathomCore
 
-/// A temporary directory removed when the value is deinitialised.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        path = base + "/fathom-integrity-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func write(_ relative: String, _ text: String, modified: Date? = nil) throws {
-        try write(relative, Data(text.utf8), modified: modified)
-    }
-
-    func write(_ relative: String, _ data: Data, modified: Date? = nil) throws {
-        let full = path + "/" + relative
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: full))
-        if let modified {
-            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: full)
-        }
-    }
-
-    func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path + "/" + relative) }
-}
-
 /// Hand-assembled pickle opcode streams. Nothing here is ever unpickled.
 enum PickleBytes {
     static func shortUnicode(_ text: String) -> [UInt8] { [0x8C, UInt8(text.utf8.count)] + Array(text.utf8) }

@@ -93,7 +93,7 @@ private struct Fixture: Sendable {
         let directory = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-a"
         do {
             let request = SimulationRequest(outputDirectory: directory, seed: 7, scale: 4000, days: 2,
-                                            start: UTCTime.parseDate("2026-03-02") ?? 0, threads: 2)
+                                            start: ScenarioTime.parseDate("2026-03-02") ?? 0, threads: 2)
             _ = try Simulator.run(request)
             let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/expected.json"))
             guard (try JSONSerialization.jsonObject(with: data)) is [String: Any] else {
@@ -132,7 +132,7 @@ private func digest(of directory: String) throws -> String {
 @Suite("Simulator") struct SimulatorTests {
     @Test func sameSeedGivesIdenticalBytesWhateverTheThreadCount() throws {
         let base = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-det"
-        let start = try #require(UTCTime.parseDate("2026-03-02"))
+        let start = try #require(ScenarioTime.parseDate("2026-03-02"))
         var digests: [String] = []
         for (run, threads) in [(1, 1), (2, 2)] {
             let request = SimulationRequest(outputDirectory: "\(base)\(run)", seed: 99, scale: 2000, days: 1,
@@ -153,7 +153,7 @@ private func digest(of directory: String) throws -> String {
 
     @Test func bundleHoldsTheSameArchives() throws {
         let directory = NSTemporaryDirectory() + "fathom-sim-\(ProcessInfo.processInfo.processIdentifier)-bundle"
-        let start = try #require(UTCTime.parseDate("2026-03-02"))
+        let start = try #require(ScenarioTime.parseDate("2026-03-02"))
         let folders = SimulationRequest(outputDirectory: directory + "/folders", seed: 5, scale: 1000, days: 1, start: start, threads: 2)
         var bundled = folders
         bundled.outputDirectory = directory + "/bundle"
@@ -468,12 +468,12 @@ private func digest(of directory: String) throws -> String {
         ("2026-03-02", 1_772_409_600), ("1970-01-01", 0), ("2024-02-29", 1_709_164_800),
     ])
     func parsesStartDates(text: String, seconds: Int) {
-        #expect(UTCTime.parseDate(text) == Int64(seconds) * 1_000_000_000)
+        #expect(ScenarioTime.parseDate(text) == Int64(seconds) * 1_000_000_000)
     }
 
     @Test(arguments: ["2026-02-30", "2026-3-02", "yesterday", ""])
     func rejectsInvalidDates(text: String) {
-        #expect(UTCTime.parseDate(text) == nil)
+        #expect(ScenarioTime.parseDate(text) == nil)
     }
 
     @Test func rejectsInvalidRequests() {

@@ -29,10 +29,20 @@ final class TemporaryDirectory: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(_ relative: String, _ data: Data) throws -> String {
+    func write(_ relative: String, _ text: String, modified: Date?) throws -> String {
+        try write(relative, Data(text.utf8), modified: modified)
+    }
+
+    @discardableResult
+    func write(_ relative: String, _ data: Data, modified: Date? = nil) throws -> String {
         let target = url.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: target)
+        if let modified {
+            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: target.path)
+        }
         return target.path
     }
+
+    func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path(relative)) }
 }

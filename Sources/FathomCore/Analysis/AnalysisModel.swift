@@ -85,23 +85,6 @@ public struct Figure: Codable, Sendable, Equatable {
     public static func human(unit: String) -> Figure { Figure(value: nil, unit: unit, source: .human) }
 }
 
-/// Where a fact came from: an archive, a tar member (empty when none), a line or record number.
-public struct EvidenceRef: Codable, Sendable, Equatable, Hashable, Comparable {
-    public var archive: String
-    public var member: String
-    public var line: Int64
-
-    public init(archive: String, member: String, line: Int64) {
-        self.archive = archive
-        self.member = member
-        self.line = line
-    }
-
-    public static func < (lhs: EvidenceRef, rhs: EvidenceRef) -> Bool {
-        (lhs.archive, lhs.member, lhs.line) < (rhs.archive, rhs.member, rhs.line)
-    }
-}
-
 /// Case facts: from the case file where given, defaults otherwise.
 public struct CaseInfo: Codable, Sendable, Equatable {
     public var id: String

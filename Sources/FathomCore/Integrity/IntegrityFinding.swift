@@ -95,7 +95,7 @@ public struct IntegrityFinding: Codable, Sendable, Hashable, Comparable {
         try container.encode(detail, forKey: .detail)
         try container.encode(evidence, forKey: .evidence)
         try container.encodeIfPresent(time, forKey: .time)
-        try container.encodeIfPresent(time.map(UTCTime.iso8601), forKey: .timeUTC)
+        try container.encodeIfPresent(time.map(FindingTime.iso8601), forKey: .timeUTC)
         if !attributes.isEmpty { try container.encode(attributes, forKey: .attributes) }
     }
 
@@ -117,7 +117,7 @@ public struct IntegrityFinding: Codable, Sendable, Hashable, Comparable {
 }
 
 /// UTC timestamps for integrity output. Never the local time zone.
-public enum UTCTime {
+public enum FindingTime {
     /// `2026-03-01T12:00:00.123456789Z` (nanoseconds shown only when non-zero).
     public static func iso8601(_ nanoseconds: Int64) -> String {
         var seconds = nanoseconds / 1_000_000_000

@@ -151,7 +151,7 @@ public enum ManifestBuilder {
             case let .success(hashed):
                 files.append(.init(path: entry.relativePath, size: hashed.size,
                                    modificationTime: hashed.modificationTime,
-                                   modified: UTCTime.iso8601(hashed.modificationTime), sha256: hashed.sha256))
+                                   modified: FindingTime.iso8601(hashed.modificationTime), sha256: hashed.sha256))
             case let .failure(error):
                 problems.append(.unreadable(path: entry.relativePath, reason: error.description,
                                             category: .trainingDataPipelineCompromise))
@@ -160,7 +160,7 @@ public enum ManifestBuilder {
         let header = Manifest.Header(
             format: Manifest.formatName, formatVersion: Manifest.formatVersion, tool: "fathom",
             toolVersion: Manifest.toolVersion, algorithm: "sha256", root: root, fileCount: files.count,
-            totalBytes: files.reduce(0) { $0 + $1.size }, createdAt: createdAt.map(UTCTime.iso8601))
+            totalBytes: files.reduce(0) { $0 + $1.size }, createdAt: createdAt.map(FindingTime.iso8601))
         return ManifestCreation(manifest: Manifest(header: header, files: files, skipped: skipped),
                                 problems: problems.sorted())
     }

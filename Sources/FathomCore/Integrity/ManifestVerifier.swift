@@ -58,7 +58,7 @@ public enum ManifestVerifier {
                         detail: "Listed in the manifest (\(entry.size) bytes, sha256 \(entry.sha256.prefix(12))…) but no longer present.",
                         evidence: FindingEvidence(file: entry.path),
                         attributes: ["oldSha256": entry.sha256, "oldSize": String(entry.size),
-                                     "oldModified": UTCTime.iso8601(entry.modificationTime)]))
+                                     "oldModified": FindingTime.iso8601(entry.modificationTime)]))
                     continue
                 }
                 present.append(entry)
@@ -83,12 +83,12 @@ public enum ManifestVerifier {
                 noteModified(now.modificationTime)
                 findings.append(IntegrityFinding(
                     kind: .trainingDataChanged, category: category, severity: .high, subject: entry.path,
-                    detail: "Content changed: \(entry.size) → \(now.size) bytes, modified \(UTCTime.iso8601(entry.modificationTime)) → \(UTCTime.iso8601(now.modificationTime)).",
+                    detail: "Content changed: \(entry.size) → \(now.size) bytes, modified \(FindingTime.iso8601(entry.modificationTime)) → \(FindingTime.iso8601(now.modificationTime)).",
                     evidence: FindingEvidence(file: entry.path), time: now.modificationTime,
                     attributes: ["oldSha256": entry.sha256, "newSha256": now.sha256,
                                  "oldSize": String(entry.size), "newSize": String(now.size),
-                                 "oldModified": UTCTime.iso8601(entry.modificationTime),
-                                 "newModified": UTCTime.iso8601(now.modificationTime)]))
+                                 "oldModified": FindingTime.iso8601(entry.modificationTime),
+                                 "newModified": FindingTime.iso8601(now.modificationTime)]))
             }
         }
         for (file, result) in zip(newFiles, results.dropFirst(present.count)) {
@@ -99,16 +99,16 @@ public enum ManifestVerifier {
                 noteModified(now.modificationTime)
                 findings.append(IntegrityFinding(
                     kind: .trainingDataNew, category: category, severity: .high, subject: file.relativePath,
-                    detail: "Not in the manifest: \(now.size) bytes, modified \(UTCTime.iso8601(now.modificationTime)).",
+                    detail: "Not in the manifest: \(now.size) bytes, modified \(FindingTime.iso8601(now.modificationTime)).",
                     evidence: FindingEvidence(file: file.relativePath), time: now.modificationTime,
                     attributes: ["newSha256": now.sha256, "newSize": String(now.size),
-                                 "newModified": UTCTime.iso8601(now.modificationTime)]))
+                                 "newModified": FindingTime.iso8601(now.modificationTime)]))
             }
         }
         findings.sort()
         return VerificationReport(
             manifest: manifestPath, root: root, checked: manifest.files.count, matched: matched,
-            firstModified: firstModified, firstModifiedUTC: firstModified.map(UTCTime.iso8601),
+            firstModified: firstModified, firstModifiedUTC: firstModified.map(FindingTime.iso8601),
             outcome: IntegrityOutcome.of(findings), findings: findings)
     }
 }

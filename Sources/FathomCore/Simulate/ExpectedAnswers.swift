@@ -43,7 +43,7 @@ struct ExpectedAnswers {
 
     private func scenarioSection() -> JSONTree {
         let r = scenario.request
-        var command = "fathom simulate --out DIR --seed \(r.seed) --scale \(r.scale) --days \(r.days) --start \(UTCTime.dateString(r.start))"
+        var command = "fathom simulate --out DIR --seed \(r.seed) --scale \(r.scale) --days \(r.days) --start \(ScenarioTime.dateString(r.start))"
         if isBundle { command += " --bundle" }
         return [
             "seed": .string(String(r.seed)), "scale": .int(r.scale), "days": .int(r.days),
@@ -116,7 +116,7 @@ struct ExpectedAnswers {
 
     private func burstEntry(_ hit: BurstHit) -> JSONTree {
         ["user": .string(hit.user), "action": .string(hit.action), "pipeline": .string(hit.pipeline),
-         "day": .string(UTCTime.dateString(hit.day)), "count": .int(hit.count), "mean": .double(hit.mean),
+         "day": .string(ScenarioTime.dateString(hit.day)), "count": .int(hit.count), "mean": .double(hit.mean),
          "stdev": .double(hit.stdev), "threshold": .double(hit.mean + 2 * hit.stdev)]
     }
 
@@ -130,7 +130,7 @@ struct ExpectedAnswers {
     // MARK: analysis
 
     private func analysis(burst: [BurstHit]) -> JSONTree {
-        let lastHour = scenario.end - UTCTime.hour
+        let lastHour = scenario.end - ScenarioTime.hour
         // Extraction per attacker identity.
         var identities: [JSONTree] = []
         var totalQueries = 0
@@ -161,7 +161,7 @@ struct ExpectedAnswers {
         }
         var windowModelQueries = 0
         if first <= last {
-            let firstHour = UTCTime.floorDiv(first, UTCTime.hour) * UTCTime.hour
+            let firstHour = ScenarioTime.floorDiv(first, ScenarioTime.hour) * ScenarioTime.hour
             for (hour, count) in extraction.modelQueriesByHour where hour >= firstHour && hour <= last { windowModelQueries += count }
         }
         let hitInLastHour = extraction.hits.contains { $0.hourStart >= lastHour }
@@ -186,7 +186,7 @@ struct ExpectedAnswers {
         let plantedBurst = burst.first { $0.isPlanted }
         let burstFirst = plantedBurst.flatMap { hit in
             pipelineEvents.first { $0.user == hit.user && $0.action == hit.action && $0.pipeline == hit.pipeline
-                && UTCTime.floorDiv($0.time, UTCTime.day) * UTCTime.day == hit.day }?.time
+                && ScenarioTime.floorDiv($0.time, ScenarioTime.day) * ScenarioTime.day == hit.day }?.time
         }
         let windows: [JSONTree] = [
             ["incident": "poisoned-model", "type": "training data / pipeline compromise",
@@ -271,8 +271,8 @@ struct ExpectedAnswers {
         let attackers: [JSONTree] = scenario.attackers.map { attacker in
             ["identity": .string(attacker.identity), "style": .string(attacker.style.rawValue),
              "src_ips": .array(attacker.ips.map { .string($0) }), "api_key": .optional(attacker.apiKey),
-             "first_hour": .time(scenario.start + Int64(attacker.hours.first ?? 0) * UTCTime.hour),
-             "last_hour": .time(scenario.start + Int64(attacker.hours.last ?? 0) * UTCTime.hour),
+             "first_hour": .time(scenario.start + Int64(attacker.hours.first ?? 0) * ScenarioTime.hour),
+             "last_hour": .time(scenario.start + Int64(attacker.hours.last ?? 0) * ScenarioTime.hour),
              "hours_active": .int(attacker.hours.count),
              "queries_per_hour_per_address": .string("\(attacker.rate.lowerBound)-\(attacker.rate.upperBound)"),
              "front_end": attacker.style == .loudNginx ? "nginx" : "gateway",
@@ -307,7 +307,7 @@ struct ExpectedAnswers {
                 "rollout_overlap_seconds": .int(Int(scenario.rolloutSeconds)),
                 "rollback_drain_seconds": .int(Int(scenario.drainSeconds)),
                 "burst_user": .string(scenario.burstUser), "burst_pipeline": .string(scenario.burstPipeline),
-                "burst_day": .string(UTCTime.dateString(scenario.burstDayStart)),
+                "burst_day": .string(ScenarioTime.dateString(scenario.burstDayStart)),
                 "burst_modify_data_planted": .int(scenario.burstCount),
                 "burst_detected_by_playbook_rule": .bool(planted != nil),
                 "poisoned_training_run_id": .string(scenario.poisonRunID),

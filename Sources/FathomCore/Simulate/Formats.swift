@@ -250,8 +250,8 @@ enum RecordFormat {
             "objectRef": .object(objectRef),
             "responseStatus": event.code < 300 ? ["metadata": [:], "code": .int(event.code)]
                 : ["metadata": [:], "status": "Failure", "reason": event.code == 403 ? "Forbidden" : "Conflict", "code": .int(event.code)],
-            "requestReceivedTimestamp": .string(UTCTime.rfc3339(received, fractionDigits: 6)),
-            "stageTimestamp": .string(UTCTime.rfc3339(event.time, fractionDigits: 6)),
+            "requestReceivedTimestamp": .string(ScenarioTime.rfc3339(received, fractionDigits: 6)),
+            "stageTimestamp": .string(ScenarioTime.rfc3339(event.time, fractionDigits: 6)),
             "annotations": ["authorization.k8s.io/decision": event.code == 403 ? "forbid" : "allow"],
         ]
         if requestObject != .null { value["requestObject"] = requestObject }

@@ -18,7 +18,7 @@ struct InferenceTraffic {
 
     /// All inference events of hour `index`, in time order, and the decisions they produced.
     func hour(_ index: Int) -> (events: [InferenceEvent], decisions: [PredictionEvent]) {
-        let hourStart = scenario.start + Int64(index) * UTCTime.hour
+        let hourStart = scenario.start + Int64(index) * ScenarioTime.hour
         var rng = Xoshiro256(master: scenario.seed, "inference", numbers: [index])
         var events: [InferenceEvent] = []
         let count = scenario.rowsInHour(index, total: scenario.request.scale)
@@ -48,7 +48,7 @@ struct InferenceTraffic {
                     if retry.model == scenario.poisonedModel {
                         retry.version = "v\(scenario.fraudDetectorVersion(at: retry.time, u: rng.unit()))"
                     }
-                    if retry.time < hourStart + UTCTime.hour { events.append(retry) }
+                    if retry.time < hourStart + ScenarioTime.hour { events.append(retry) }
                 }
             }
         }
@@ -148,7 +148,7 @@ struct InferenceTraffic {
         let status = method == "GET" ? 200 : status(&rng)
         let latency = path.hasSuffix("completions") ? 150_000 + Int(rng.exponential(mean: 900_000)) : 2000 + Int(rng.exponential(mean: 20_000))
         return InferenceEvent(
-            time: time / UTCTime.second * UTCTime.second, srcIP: client.ip, apiKey: nil, method: method,
+            time: time / ScenarioTime.second * ScenarioTime.second, srcIP: client.ip, apiKey: nil, method: method,
             path: path, status: status, latencyMicros: latency,
             bytes: status == 200 ? rng.int(in: 200...4000) : rng.int(in: 60...180), requestID: "",
             model: nil, version: nil, body: nil, userAgent: client.userAgent, isNginx: true,
@@ -170,7 +170,7 @@ struct InferenceTraffic {
                 }
                 if attacker.style == .loudNginx {
                     events.append(InferenceEvent(
-                        time: time / UTCTime.second * UTCTime.second, srcIP: ip, apiKey: nil, method: "POST",
+                        time: time / ScenarioTime.second * ScenarioTime.second, srcIP: ip, apiKey: nil, method: "POST",
                         path: "/v1/completions", status: rng.chance(0.04) ? 429 : 200,
                         latencyMicros: 180_000 + Int(rng.exponential(mean: 400_000)), bytes: rng.int(in: 300...1800),
                         requestID: "", model: nil, version: nil, body: nil, userAgent: attacker.userAgent,

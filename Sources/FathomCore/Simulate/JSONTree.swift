@@ -95,6 +95,6 @@ extension JSONTree {
     /// A string, or null when nil.
     static func optional(_ value: String?) -> JSONTree { value.map { .string($0) } ?? .null }
     /// A time in expected.json's canonical RFC 3339 spelling.
-    static func time(_ value: Int64) -> JSONTree { .string(UTCTime.canonical(value)) }
+    static func time(_ value: Int64) -> JSONTree { .string(ScenarioTime.canonical(value)) }
     static func optionalTime(_ value: Int64?) -> JSONTree { value.map { .time($0) } ?? .null }
 }

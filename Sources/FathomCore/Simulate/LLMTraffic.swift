@@ -52,7 +52,7 @@ struct LLMTraffic {
 
     /// All LLM events of hour `index`, in time order.
     func hour(_ index: Int) -> [LLMEvent] {
-        let hourStart = scenario.start + Int64(index) * UTCTime.hour
+        let hourStart = scenario.start + Int64(index) * ScenarioTime.hour
         var rng = Xoshiro256(master: scenario.seed, "llm", numbers: [index])
         let userCount = 1500 + min(scenario.request.scale / 400, 20_000)
         let sampler = ZipfSampler(count: userCount, exponent: 0.9)
@@ -83,7 +83,7 @@ struct LLMTraffic {
             events.append(LLMEvent(time: time, user: user, session: session, clientIP: ip, model: rng.chance(0.85) ? "gpt-4o" : "gpt-4o-mini",
                                    messages: messages, response: Self.responses[rng.below(Self.responses.count)], label: label))
         }
-        let hourEnd = hourStart + UTCTime.hour
+        let hourEnd = hourStart + ScenarioTime.hour
         for event in plantedEvents() where event.time >= hourStart && event.time < hourEnd {
             events.append(event)
         }
@@ -157,7 +157,7 @@ struct LLMTraffic {
         let user = scenario.injectionUser
         let ip = scenario.injectionIP
         let t0 = scenario.injectionStart / 1_000_000 * 1_000_000
-        let minute = UTCTime.minute
+        let minute = ScenarioTime.minute
         func event(_ offset: Int64, _ user: String, _ ip: String, _ session: String, _ prompt: String,
                    _ response: String, earlier: Bool = false) -> LLMEvent {
             var messages: [(role: String, content: String)] = [("system", Self.systemPrompt)]

@@ -118,7 +118,7 @@ struct ExtractionReference: Sendable {
     mutating func observe(_ event: InferenceEvent) {
         rows += 1
         guard Self.isModelPath(event.path) else { return }
-        let hour = UTCTime.floorDiv(event.time, UTCTime.hour) * UTCTime.hour
+        let hour = ScenarioTime.floorDiv(event.time, ScenarioTime.hour) * ScenarioTime.hour
         if hour != currentHour {
             finishHour()
             currentHour = hour
@@ -459,7 +459,7 @@ enum PipelineBurstReference {
         var planted: [GroupKey: Int] = [:]
         for event in events where actions.contains(event.action) {
             let key = GroupKey(pipeline: event.pipeline, action: event.action, user: event.user,
-                               day: UTCTime.floorDiv(event.time, UTCTime.day) * UTCTime.day)
+                               day: ScenarioTime.floorDiv(event.time, ScenarioTime.day) * ScenarioTime.day)
             counts[key, default: 0] += 1
             if event.label.isPlanted { planted[key, default: 0] += 1 }
         }

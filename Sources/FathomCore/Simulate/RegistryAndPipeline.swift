@@ -10,19 +10,19 @@ struct ControlPlane {
         ("doc-classifier-training", ["e.haddad", "c.okafor"]),
     ]
 
-    var burstEnd: Int64 { scenario.burstDayStart + 4 * UTCTime.hour }
+    var burstEnd: Int64 { scenario.burstDayStart + 4 * ScenarioTime.hour }
 
     /// Pipeline events from the baseline start to the end of the data, in time order.
     func pipelineEvents() -> [PipelineEvent] {
         var events: [PipelineEvent] = []
-        let days = Int((scenario.end - scenario.baselineStart) / UTCTime.day)
+        let days = Int((scenario.end - scenario.baselineStart) / ScenarioTime.day)
         for dayIndex in 0..<days {
-            let dayStart = scenario.baselineStart + Int64(dayIndex) * UTCTime.day
-            let isWeekend = UTCTime.weekday(dayStart) >= 5
+            let dayStart = scenario.baselineStart + Int64(dayIndex) * ScenarioTime.day
+            let isWeekend = ScenarioTime.weekday(dayStart) >= 5
             for (pipelineIndex, pipeline) in Self.pipelines.enumerated() {
                 var rng = Xoshiro256(master: scenario.seed, "pipeline", numbers: [dayIndex, pipelineIndex])
                 func at(_ hour: Int, spreadMinutes: Int = 50) -> Int64 {
-                    dayStart + Int64(hour) * UTCTime.hour + Int64(rng.below(spreadMinutes * 60_000)) * 1_000_000
+                    dayStart + Int64(hour) * ScenarioTime.hour + Int64(rng.below(spreadMinutes * 60_000)) * 1_000_000
                 }
                 func add(_ time: Int64, _ user: String, _ action: String, status: String? = nil, run: String? = nil,
                          label: ActorLabel = .background) {
@@ -34,7 +34,7 @@ struct ControlPlane {
                 let nightly = "run_" + rng.hex(16)
                 add(at(2), "svc-airflow", "retrain", run: nightly)
                 add(at(3), "svc-airflow", "evaluate", status: "succeeded", run: nightly)
-                if UTCTime.weekday(dayStart) == 1 { add(at(9), "svc-airflow", "deploy") }
+                if ScenarioTime.weekday(dayStart) == 1 { add(at(9), "svc-airflow", "deploy") }
                 let isBurstDay = dayStart == scenario.burstDayStart && pipeline.name == scenario.burstPipeline
                 for user in pipeline.team {
                     if isBurstDay && user == scenario.burstUser { continue }
@@ -54,18 +54,18 @@ struct ControlPlane {
                     let label = ActorLabel.attacker(scenario.burstUser)
                     let span = 3 * 3_600_000 / scenario.burstCount
                     for index in 0..<scenario.burstCount {
-                        let time = dayStart + UTCTime.hour + Int64(index * span + rng.below(span)) * 1_000_000
+                        let time = dayStart + ScenarioTime.hour + Int64(index * span + rng.below(span)) * 1_000_000
                         add(time, scenario.burstUser, "modify_data", status: "succeeded", label: label)
                     }
                     let run = "run_" + String(scenario.poisonRunID.prefix(16))
-                    add(burstEnd + 20 * UTCTime.minute, scenario.burstUser, "retrain", status: "succeeded", run: run, label: label)
-                    add(burstEnd + 50 * UTCTime.minute, scenario.burstUser, "evaluate", status: "succeeded", run: run, label: label)
+                    add(burstEnd + 20 * ScenarioTime.minute, scenario.burstUser, "retrain", status: "succeeded", run: run, label: label)
+                    add(burstEnd + 50 * ScenarioTime.minute, scenario.burstUser, "evaluate", status: "succeeded", run: run, label: label)
                 }
             }
         }
         // The pipeline's own promotion of the poisoned version, minutes before the rollout.
         var rng = Xoshiro256(master: scenario.seed, "pipeline-deploy")
-        events.append(PipelineEvent(time: scenario.deployTime - 3 * UTCTime.minute - Int64(rng.below(1000)) * 1_000_000,
+        events.append(PipelineEvent(time: scenario.deployTime - 3 * ScenarioTime.minute - Int64(rng.below(1000)) * 1_000_000,
                                     user: "svc-airflow", action: "deploy", pipeline: scenario.burstPipeline,
                                     status: "succeeded", runID: "run_" + String(scenario.poisonRunID.prefix(16)),
                                     label: .attacker(scenario.burstUser)))
@@ -83,13 +83,13 @@ struct ControlPlane {
         let hpa = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
         let ciIP = "192.168.10.21"
         // Autoscaler activity every few hours.
-        var time = scenario.start + Int64(rng.below(3600)) * UTCTime.second
+        var time = scenario.start + Int64(rng.below(3600)) * ScenarioTime.second
         while time < scenario.end {
             let name = rng.chance(0.6) ? "fraud-detector" : "credit-risk"
             events.append(DeploymentAuditEvent(time: time + Int64(rng.below(1_000_000)) * 1000, verb: "patch", namespace: "ml-prod", name: name,
                                                subresource: "scale", username: hpa, sourceIP: "10.0.0.15", code: 200,
                                                image: nil, replicas: rng.int(in: 3...12), label: .background))
-            time += Int64(rng.int(in: 2 * 3600...5 * 3600)) * UTCTime.second
+            time += Int64(rng.int(in: 2 * 3600...5 * 3600)) * ScenarioTime.second
         }
         func deploy(_ time: Int64, _ verb: String, _ namespace: String, _ model: String, _ version: Int,
                     _ user: String, _ ip: String, code: Int = 200, label: ActorLabel = .background) {
@@ -98,22 +98,22 @@ struct ControlPlane {
                                                image: Self.image(model, version), replicas: nil, label: label))
         }
         // Routine: credit-risk v7 through staging to production on the first day.
-        deploy(scenario.creditRiskDeployTime - 3 * UTCTime.hour, "patch", "ml-staging", "credit-risk", 7, deployer, ciIP)
+        deploy(scenario.creditRiskDeployTime - 3 * ScenarioTime.hour, "patch", "ml-staging", "credit-risk", 7, deployer, ciIP)
         deploy(scenario.creditRiskDeployTime, "patch", "ml-prod", "credit-risk", 7, deployer, ciIP)
         // A new staging deployment and a config re-apply.
-        deploy(scenario.start + 5 * UTCTime.hour, "create", "ml-staging", "doc-classifier", 3, deployer, ciIP)
-        deploy(scenario.start + 11 * UTCTime.hour, "update", "ml-prod", "churn-predictor", 4, deployer, ciIP)
+        deploy(scenario.start + 5 * ScenarioTime.hour, "create", "ml-staging", "doc-classifier", 3, deployer, ciIP)
+        deploy(scenario.start + 11 * ScenarioTime.hour, "update", "ml-prod", "churn-predictor", 4, deployer, ciIP)
         // Denied: an intern tries to change production.
-        deploy(scenario.start + 20 * UTCTime.hour, "patch", "ml-prod", "fraud-detector", 12, "intern@acme.example", "10.50.1.77", code: 403)
+        deploy(scenario.start + 20 * ScenarioTime.hour, "patch", "ml-prod", "fraud-detector", 12, "intern@acme.example", "10.50.1.77", code: 403)
         // The poisoned version: staging after the burst, production at the deploy time.
         let poison = ActorLabel.attacker("poisoned-deploy")
-        deploy(burstEnd + 2 * UTCTime.hour, "patch", "ml-staging", scenario.poisonedModel, scenario.poisonedVersion, deployer, ciIP, label: poison)
+        deploy(burstEnd + 2 * ScenarioTime.hour, "patch", "ml-staging", scenario.poisonedModel, scenario.poisonedVersion, deployer, ciIP, label: poison)
         events.append(DeploymentAuditEvent(time: scenario.deployTime, verb: "patch", namespace: "ml-prod", name: scenario.poisonedModel,
                                            subresource: nil, username: deployer, sourceIP: ciIP, code: 200,
                                            image: Self.image(scenario.poisonedModel, scenario.poisonedVersion), replicas: nil, label: poison))
         // Rollback: a conflicting first attempt, then the rollback itself.
         let sre = "oncall-sre@acme.example"
-        deploy(scenario.rollbackTime - 40 * UTCTime.second, "patch", "ml-prod", scenario.poisonedModel, scenario.knownGoodVersion, sre, "10.50.2.14", code: 409)
+        deploy(scenario.rollbackTime - 40 * ScenarioTime.second, "patch", "ml-prod", scenario.poisonedModel, scenario.knownGoodVersion, sre, "10.50.2.14", code: 409)
         events.append(DeploymentAuditEvent(time: scenario.rollbackTime, verb: "patch", namespace: "ml-prod", name: scenario.poisonedModel,
                                            subresource: nil, username: sre, sourceIP: "10.50.2.14", code: 200,
                                            image: Self.image(scenario.poisonedModel, scenario.knownGoodVersion), replicas: nil,
@@ -135,31 +135,31 @@ struct ControlPlane {
             ("doc-classifier", 3, 0, "Inbound document routing (staging)."),
         ]
         for (modelIndex, model) in plan.enumerated() {
-            let created = scenario.start - Int64(400 - modelIndex * 30) * UTCTime.day + Int64(rng.below(86_400)) * UTCTime.second
+            let created = scenario.start - Int64(400 - modelIndex * 30) * ScenarioTime.day + Int64(rng.below(86_400)) * ScenarioTime.second
             var lastUpdated = created
             for version in 1...model.count {
-                var creation = created + Int64(version) * 14 * UTCTime.day + Int64(rng.below(86_400)) * UTCTime.second
-                var updated = creation + Int64(rng.int(in: 1...3)) * UTCTime.day
+                var creation = created + Int64(version) * 14 * ScenarioTime.day + Int64(rng.below(86_400)) * ScenarioTime.second
+                var updated = creation + Int64(rng.int(in: 1...3)) * ScenarioTime.day
                 var stage = "Archived"
                 var user = ["a.kowalski", "b.nguyen", "c.okafor", "e.haddad"][modelIndex]
                 var run = rng.hex(32)
                 if model.name == scenario.poisonedModel && version == scenario.knownGoodVersion {
-                    creation = scenario.start - 10 * UTCTime.day + Int64(rng.below(86_400)) * UTCTime.second
-                    updated = scenario.rollbackTime + 30 * UTCTime.second
+                    creation = scenario.start - 10 * ScenarioTime.day + Int64(rng.below(86_400)) * ScenarioTime.second
+                    updated = scenario.rollbackTime + 30 * ScenarioTime.second
                     stage = "Production"
                 } else if model.name == scenario.poisonedModel && version == scenario.poisonedVersion {
-                    creation = burstEnd + 80 * UTCTime.minute
-                    updated = scenario.rollbackTime + 25 * UTCTime.second
+                    creation = burstEnd + 80 * ScenarioTime.minute
+                    updated = scenario.rollbackTime + 25 * ScenarioTime.second
                     stage = "Archived"
                     user = scenario.burstUser
                     run = scenario.poisonRunID
                 } else if model.name == "credit-risk" && version == 7 {
-                    creation = scenario.creditRiskDeployTime - 5 * UTCTime.hour
-                    updated = scenario.creditRiskDeployTime - UTCTime.minute
+                    creation = scenario.creditRiskDeployTime - 5 * ScenarioTime.hour
+                    updated = scenario.creditRiskDeployTime - ScenarioTime.minute
                     stage = "Production"
                 } else if model.name == "credit-risk" && version == 6 {
-                    creation = scenario.start - 30 * UTCTime.day
-                    updated = scenario.creditRiskDeployTime - UTCTime.minute
+                    creation = scenario.start - 30 * ScenarioTime.day
+                    updated = scenario.creditRiskDeployTime - ScenarioTime.minute
                 } else if version == model.production {
                     stage = "Production"
                 } else if model.name == "doc-classifier" && version == model.count {
@@ -168,8 +168,8 @@ struct ControlPlane {
                 creation = creation / ms * ms
                 updated = updated / ms * ms
                 if model.name == scenario.poisonedModel && version < scenario.knownGoodVersion {
-                    creation = min(creation, scenario.start - Int64(20 + (scenario.knownGoodVersion - version) * 14) * UTCTime.day)
-                    updated = creation + 2 * UTCTime.day
+                    creation = min(creation, scenario.start - Int64(20 + (scenario.knownGoodVersion - version) * 14) * ScenarioTime.day)
+                    updated = creation + 2 * ScenarioTime.day
                 }
                 versions.append(ModelVersionRow(name: model.name, version: version, creationTime: creation,
                                                 lastUpdatedTime: updated, description: "\(model.name) v\(version)",
@@ -178,7 +178,7 @@ struct ControlPlane {
             }
             if model.name == "churn-predictor" {
                 // A registration that failed: not a successful registry change.
-                let creation = (scenario.start + 7 * UTCTime.hour) / ms * ms
+                let creation = (scenario.start + 7 * ScenarioTime.hour) / ms * ms
                 versions.append(ModelVersionRow(name: model.name, version: model.count + 1, creationTime: creation,
                                                 lastUpdatedTime: creation, description: "churn-predictor v5 (upload interrupted)",
                                                 userID: "c.okafor", currentStage: "None", runID: rng.hex(32),

@@ -95,7 +95,7 @@ struct SoftwareBill {
         return [
             "bomFormat": "CycloneDX", "specVersion": "1.5", "serialNumber": .string(serial), "version": 1,
             "metadata": [
-                "timestamp": .string(UTCTime.rfc3339(scenario.start - 3 * UTCTime.day, fractionDigits: 0)),
+                "timestamp": .string(ScenarioTime.rfc3339(scenario.start - 3 * ScenarioTime.day, fractionDigits: 0)),
                 "tools": ["components": [["type": "application", "name": "cyclonedx-py", "version": "4.2.0"]]],
                 "component": [
                     "type": "machine-learning-model", "bom-ref": .string(modelRef), "name": .string(model.name),

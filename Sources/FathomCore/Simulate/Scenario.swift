@@ -44,7 +44,7 @@ public struct SimulationRequest: Sendable {
         if !Self.daysRange.contains(days) {
             result.append("--days must be between \(Self.daysRange.lowerBound) and \(Self.daysRange.upperBound), got \(days).")
         }
-        if start % UTCTime.day != 0 { result.append("--start must be a midnight UTC.") }
+        if start % ScenarioTime.day != 0 { result.append("--start must be a midnight UTC.") }
         if threads < 1 || threads > 64 { result.append("--threads must be between 1 and 64, got \(threads).") }
         if outputDirectory.isEmpty { result.append("--out must not be empty.") }
         return result
@@ -150,21 +150,21 @@ struct Scenario: Sendable {
         seed = request.seed
         start = request.start
         hours = request.days * 24
-        end = start + Int64(request.days) * UTCTime.day
-        baselineStart = start - Int64(SimulationRequest.pipelineBaselineDays) * UTCTime.day
+        end = start + Int64(request.days) * ScenarioTime.day
+        baselineStart = start - Int64(SimulationRequest.pipelineBaselineDays) * ScenarioTime.day
         let startTime = request.start
-        let span = Int64(request.days) * UTCTime.day
+        let span = Int64(request.days) * ScenarioTime.day
         var rng = Xoshiro256(master: request.seed, "scenario")
         func at(_ fraction: Double, jitterSeconds: Int) -> Int64 {
-            let base = startTime + Int64(Double(span / UTCTime.minute) * fraction) * UTCTime.minute
-            return base + Int64(rng.below(jitterSeconds)) * UTCTime.second
+            let base = startTime + Int64(Double(span / ScenarioTime.minute) * fraction) * ScenarioTime.minute
+            return base + Int64(rng.below(jitterSeconds)) * ScenarioTime.second
         }
         deployTime = at(0.42, jitterSeconds: 59)
         rollbackTime = at(0.80, jitterSeconds: 59)
-        burstDayStart = UTCTime.floorDiv(deployTime - 8 * UTCTime.hour, UTCTime.day) * UTCTime.day
+        burstDayStart = ScenarioTime.floorDiv(deployTime - 8 * ScenarioTime.hour, ScenarioTime.day) * ScenarioTime.day
         burstCount = 44 + rng.below(12)
         poisonRunID = rng.hex(32)
-        creditRiskDeployTime = startTime + 14 * UTCTime.hour + Int64(rng.below(3600)) * UTCTime.second
+        creditRiskDeployTime = startTime + 14 * ScenarioTime.hour + Int64(rng.below(3600)) * ScenarioTime.second
         exfilStart = at(0.66, jitterSeconds: 600)
         injectionStart = at(0.45, jitterSeconds: 600)
 
@@ -261,13 +261,13 @@ struct Scenario: Sendable {
     /// uniform draw `u` in [0, 1).
     func fraudDetectorVersion(at time: Int64, u: Double) -> Int {
         if time < deployTime { return knownGoodVersion }
-        if time < deployTime + rolloutSeconds * UTCTime.second {
-            let progress = Double(time - deployTime) / Double(rolloutSeconds * UTCTime.second)
+        if time < deployTime + rolloutSeconds * ScenarioTime.second {
+            let progress = Double(time - deployTime) / Double(rolloutSeconds * ScenarioTime.second)
             return u < progress ? poisonedVersion : knownGoodVersion
         }
         if time < rollbackTime { return poisonedVersion }
-        if time < rollbackTime + drainSeconds * UTCTime.second {
-            let progress = Double(time - rollbackTime) / Double(drainSeconds * UTCTime.second)
+        if time < rollbackTime + drainSeconds * ScenarioTime.second {
+            let progress = Double(time - rollbackTime) / Double(drainSeconds * ScenarioTime.second)
             return u < progress ? knownGoodVersion : poisonedVersion
         }
         return knownGoodVersion
@@ -277,18 +277,18 @@ struct Scenario: Sendable {
 
     /// Relative traffic of an hour: daily rhythm peaking mid-afternoon UTC, quieter weekends.
     static func hourWeight(_ hourStart: Int64) -> Double {
-        let hourOfDay = Int((hourStart - UTCTime.floorDiv(hourStart, UTCTime.day) * UTCTime.day) / UTCTime.hour)
+        let hourOfDay = Int((hourStart - ScenarioTime.floorDiv(hourStart, ScenarioTime.day) * ScenarioTime.day) / ScenarioTime.hour)
         let daily: [Double] = [0.30, 0.24, 0.20, 0.19, 0.21, 0.28, 0.42, 0.60, 0.80, 0.95, 1.00, 1.00,
                                0.98, 1.00, 1.00, 0.97, 0.92, 0.85, 0.75, 0.66, 0.58, 0.50, 0.42, 0.36]
-        let weekday = UTCTime.weekday(hourStart)
+        let weekday = ScenarioTime.weekday(hourStart)
         return daily[hourOfDay] * (weekday >= 5 ? 0.55 : 1.0)
     }
 
     /// Number of background rows in hour `index` when `total` rows are spread over all hours.
     func rowsInHour(_ index: Int, total: Int) -> Int {
         var sum = 0.0
-        for hour in 0..<hours { sum += Self.hourWeight(start + Int64(hour) * UTCTime.hour) }
-        let weight = Self.hourWeight(start + Int64(index) * UTCTime.hour)
+        for hour in 0..<hours { sum += Self.hourWeight(start + Int64(hour) * ScenarioTime.hour) }
+        let weight = Self.hourWeight(start + Int64(index) * ScenarioTime.hour)
         return Int((Double(total) * weight / sum).rounded())
     }
 }

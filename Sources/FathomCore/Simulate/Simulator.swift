@@ -189,7 +189,7 @@ public enum Simulator {
             let path = "\(out)/bundle.tar.zst"
             do {
                 let writer = try ZstdFileWriter(path: path, level: 3, frameSize: 8 << 20)
-                let tar = TarWriter(sink: writer, modificationTime: scenario.start / UTCTime.second)
+                let tar = TarWriter(sink: writer, modificationTime: scenario.start / ScenarioTime.second)
                 for file in files { try tar.appendFile(name: file.path, contentsOfFile: "\(root)/\(file.path)") }
                 try tar.finish()
                 try writer.close()
@@ -409,7 +409,7 @@ struct JobContext: Sendable {
     }
 
     func run(_ job: Job) throws -> JobOutput {
-        let date = UTCTime.dateString(scenario.start + Int64(job.day) * UTCTime.day)
+        let date = ScenarioTime.dateString(scenario.start + Int64(job.day) * ScenarioTime.day)
         let firstHour = job.day * 24 + job.block * Simulator.hoursPerBlock
         let hours = firstHour..<(firstHour + Simulator.hoursPerBlock)
         var result = JobOutput()

@@ -7,17 +7,17 @@ struct StorageTraffic {
 
     /// S3 and Azure events of hour `index`, each in time order.
     func hour(_ index: Int) -> (s3: [StorageEvent], azure: [StorageEvent]) {
-        let hourStart = scenario.start + Int64(index) * UTCTime.hour
+        let hourStart = scenario.start + Int64(index) * ScenarioTime.hour
         var rng = Xoshiro256(master: scenario.seed, "storage", numbers: [index])
         var s3: [StorageEvent] = []
         var azure: [StorageEvent] = []
         let s3Count = scenario.rowsInHour(index, total: max(1, scenario.request.scale / 8))
         for _ in 0..<s3Count {
-            s3.append(backgroundS3(time: hourStart + Int64(rng.below(3600)) * UTCTime.second, rng: &rng))
+            s3.append(backgroundS3(time: hourStart + Int64(rng.below(3600)) * ScenarioTime.second, rng: &rng))
         }
         let azureCount = scenario.rowsInHour(index, total: max(1, scenario.request.scale / 30))
         // The hourly backup inventory always lists the artifacts container at minute 5.
-        azure.append(azureEvent(time: hourStart + 5 * UTCTime.minute + Int64(rng.below(1_000_000)) * 100,
+        azure.append(azureEvent(time: hourStart + 5 * ScenarioTime.minute + Int64(rng.below(1_000_000)) * 100,
                                 ip: "10.40.0.12", port: rng.int(in: 40000...60999), principal: "backup-vault@contoso.onmicrosoft.com",
                                 operation: "ListBlobs", container: "artifacts", key: nil, status: 200,
                                 bytes: rng.int(in: 2000...9000), userAgent: "AzCopy/10.23.0 Linux", auth: "OAuth",
@@ -25,7 +25,7 @@ struct StorageTraffic {
         for _ in 0..<azureCount {
             azure.append(backgroundAzure(time: hourStart + Int64(rng.below(36_000_000_000 / 1)) * 100, rng: &rng))
         }
-        let hourEnd = hourStart + UTCTime.hour
+        let hourEnd = hourStart + ScenarioTime.hour
         for event in plantedEvents() where event.time >= hourStart && event.time < hourEnd {
             if event.isAzure { azure.append(event) } else { s3.append(event) }
         }
@@ -59,7 +59,7 @@ struct StorageTraffic {
 
     private func backgroundS3(time: Int64, rng: inout Xoshiro256) -> StorageEvent {
         let u = rng.unit()
-        let day = UTCTime.dateString(time)
+        let day = ScenarioTime.dateString(time)
         let role = "arn:aws:sts::\(Self.accountID):assumed-role"
         if u < 0.30 {
             // Training nodes read datasets.
@@ -147,7 +147,7 @@ struct StorageTraffic {
             let ip = "10.40.\(rng.below(8)).\(rng.int(in: 2...250))"
             return azureEvent(time: time, ip: ip, port: port, principal: "svc-training@contoso.onmicrosoft.com",
                               operation: rng.chance(0.8) ? "GetBlob" : "GetBlobProperties", container: "datasets",
-                              key: "fraud/\(UTCTime.dateString(time))/part-\(rng.int(in: 0...31)).parquet", status: 200,
+                              key: "fraud/\(ScenarioTime.dateString(time))/part-\(rng.int(in: 0...31)).parquet", status: 200,
                               bytes: rng.int(in: 1...64) * 1_048_576, userAgent: "azsdk-python-storage-blob/12.19.0 Python/3.11.7 (Linux-5.15.0-x86_64)",
                               auth: "OAuth", label: .background, rng: &rng)
         } else if u < 0.75 {
@@ -176,8 +176,8 @@ struct StorageTraffic {
     func plantedEvents() -> [StorageEvent] {
         var rng = Xoshiro256(master: scenario.seed, "storage-planted")
         var events: [StorageEvent] = []
-        let t0 = scenario.exfilStart / UTCTime.second * UTCTime.second
-        let min = UTCTime.minute
+        let t0 = scenario.exfilStart / ScenarioTime.second * ScenarioTime.second
+        let min = ScenarioTime.minute
         let cli = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/s3.cp"
         let attacker = ActorLabel.attacker(scenario.exfilS3IP)
         let ip = scenario.exfilS3IP
@@ -185,11 +185,11 @@ struct StorageTraffic {
         let v13 = "models/fraud-detector/v13/model.safetensors"
         events.append(s3Event(time: t0, ip: ip, principal: who, operation: "REST.GET.BUCKET", bucket: "acme-ml-artifacts",
                               key: nil, status: 200, size: 0, userAgent: cli, label: attacker, rng: &rng))
-        events.append(s3Event(time: t0 + 20 * UTCTime.second, ip: ip, principal: who, operation: "REST.HEAD.OBJECT",
+        events.append(s3Event(time: t0 + 20 * ScenarioTime.second, ip: ip, principal: who, operation: "REST.HEAD.OBJECT",
                               bucket: "acme-ml-artifacts", key: v13, status: 200, size: 328_411_136, userAgent: cli, label: attacker, rng: &rng))
-        events.append(s3Event(time: t0 + 25 * UTCTime.second, ip: ip, principal: who, operation: "REST.GET.OBJECT_TAGGING",
+        events.append(s3Event(time: t0 + 25 * ScenarioTime.second, ip: ip, principal: who, operation: "REST.GET.OBJECT_TAGGING",
                               bucket: "acme-ml-artifacts", key: v13, status: 200, size: 0, userAgent: cli, label: attacker, rng: &rng))
-        events.append(s3Event(time: t0 + 31 * UTCTime.second, ip: ip, principal: who, operation: "REST.GET.OBJECT",
+        events.append(s3Event(time: t0 + 31 * ScenarioTime.second, ip: ip, principal: who, operation: "REST.GET.OBJECT",
                               bucket: "acme-ml-artifacts", key: v13, status: 403, error: "AccessDenied", size: 328_411_136,
                               userAgent: cli, label: attacker, rng: &rng))
         let downloads: [(Int64, String, Int)] = [
@@ -212,12 +212,12 @@ struct StorageTraffic {
                               bucket: "acme-ml-artifacts", key: v13, status: 200, size: 328_411_136,
                               userAgent: "python-requests/2.31.0", auth: "QueryString", label: attacker, rng: &rng))
         // Near-misses at the edges of 10.0.0.0/8.
-        events.append(s3Event(time: t0 + 60 * min + 7 * UTCTime.second, ip: scenario.edgeInsideIP,
+        events.append(s3Event(time: t0 + 60 * min + 7 * ScenarioTime.second, ip: scenario.edgeInsideIP,
                               principal: "arn:aws:sts::\(Self.accountID):assumed-role/model-server/edge01",
                               operation: "REST.GET.OBJECT", bucket: "acme-ml-artifacts", key: v13, status: 200,
                               size: 328_411_136, userAgent: "Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#5.15.0 lang/python#3.11.7",
                               label: .background, rng: &rng))
-        events.append(s3Event(time: t0 + 120 * min + 41 * UTCTime.second, ip: scenario.edgeOutsideIP, principal: nil,
+        events.append(s3Event(time: t0 + 120 * min + 41 * ScenarioTime.second, ip: scenario.edgeOutsideIP, principal: nil,
                               operation: "REST.GET.OBJECT", bucket: "acme-ml-artifacts",
                               key: "models/credit-risk/v7/model.onnx", status: 403, error: "AccessDenied", size: 0,
                               userAgent: "python-requests/2.31.0", label: .attacker(scenario.edgeOutsideIP), rng: &rng))

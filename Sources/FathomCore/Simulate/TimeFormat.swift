@@ -2,7 +2,7 @@
 ///
 /// Times are Int64 nanoseconds since the Unix epoch, as in Fathom's canonical columns. No
 /// Foundation `Date`, no time zone database: the proleptic Gregorian calendar in UTC only.
-public enum UTCTime {
+public enum ScenarioTime {
     public static let second: Int64 = 1_000_000_000
     public static let minute: Int64 = 60 * second
     public static let hour: Int64 = 60 * minute
@@ -167,7 +167,7 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func appendRFC3339(_ time: Int64, fractionDigits: Int) {
-        let p = UTCTime.parts(time)
+        let p = ScenarioTime.parts(time)
         appendPadded(p.year, width: 4); bytes.append(UInt8(ascii: "-"))
         appendPadded(p.month, width: 2); bytes.append(UInt8(ascii: "-"))
         appendPadded(p.day, width: 2); bytes.append(UInt8(ascii: "T"))
@@ -185,9 +185,9 @@ public struct ByteWriter: Sendable {
 
     /// `02/Mar/2026:10:00:00 +0000` (nginx `$time_local` and S3 access logs, in UTC).
     public mutating func appendCommonLogTime(_ time: Int64) {
-        let p = UTCTime.parts(time)
+        let p = ScenarioTime.parts(time)
         appendPadded(p.day, width: 2); bytes.append(UInt8(ascii: "/"))
-        append(UTCTime.monthNames[p.month - 1]); bytes.append(UInt8(ascii: "/"))
+        append(ScenarioTime.monthNames[p.month - 1]); bytes.append(UInt8(ascii: "/"))
         appendPadded(p.year, width: 4); bytes.append(UInt8(ascii: ":"))
         appendPadded(p.hour, width: 2); bytes.append(UInt8(ascii: ":"))
         appendPadded(p.minute, width: 2); bytes.append(UInt8(ascii: ":"))

@@ -29,6 +29,4 @@ enum Output {
     }
 }
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
-}
+

@@ -35,7 +35,7 @@ struct Simulate: ParsableCommand {
     var threads: Int = 2
 
     func validate() throws {
-        guard UTCTime.parseDate(start) != nil else {
+        guard ScenarioTime.parseDate(start) != nil else {
             throw ValidationError("--start must be a date written YYYY-MM-DD, got '\(start)'.")
         }
         let problems = request(start: 0).problems
@@ -48,7 +48,7 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        guard let midnight = UTCTime.parseDate(start) else {
+        guard let midnight = ScenarioTime.parseDate(start) else {
             throw ValidationError("--start must be a date written YYYY-MM-DD, got '\(start)'.")
         }
         let clock = ContinuousClock()

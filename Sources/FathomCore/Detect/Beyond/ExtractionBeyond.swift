@@ -1,0 +1,184 @@
+import FathomStore
+
+/// Extraction that stays under the playbook's hourly thresholds: sliding windows, totals per
+/// principal and per network, and a daily query budget per identity.
+enum ExtractionBeyond {
+    static let atlas = ["AML.T0024", "AML.T0024.002", "AML.T0040"]
+
+    static let slidingInfo = RuleInfo(
+        id: "extraction.sliding-window", title: "Model API query volume in a sliding window", level: "high",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume (endpoint paths), counted in windows of extraction.window \
+            (1 hour) that start every extraction.slide (5 minutes), once per src_ip and once per principal \
+            (key.by says which). A window is exceeded when its query count > max_queries (1000). Overlapping \
+            and adjacent exceeded windows of one identity merge into one hit whose window runs from the \
+            first exceeded window's start to the last one's end; metrics: peak_count (the largest window \
+            count), peak_start, windows (how many window positions exceeded). Finds bursts that straddle a \
+            fixed hour boundary and identities spread over several addresses (by principal). Rows without \
+            a principal are not grouped by principal. Counts queries only (no distinct inputs).
+            """)
+
+    static let principalInfo = RuleInfo(
+        id: "extraction.principal-total", title: "Model API queries per principal over the whole range", level: "medium",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume per principal (API key or user) over the whole time range: hit \
+            when query_count > total_max_queries (5000) or distinct_inputs > total_max_distinct_inputs \
+            (2500). Finds slow-and-low extraction under every hourly threshold. Rows without a principal are \
+            skipped. Window = [first query, last query].
+            """)
+
+    static let networkInfo = RuleInfo(
+        id: "extraction.network-total", title: "Model API queries per network over the whole range", level: "medium",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume per source network — the /24 of an IPv4 address, the /64 of an \
+            IPv6 address — over the whole time range: hit when query_count > total_max_queries (5000) or \
+            distinct_inputs > total_max_distinct_inputs (2500). Finds extraction distributed over \
+            neighbouring addresses. Unparseable addresses are skipped. metrics.addresses = distinct \
+            addresses seen in the network.
+            """)
+
+    static let budgetInfo = RuleInfo(
+        id: "extraction.budget", title: "Identity over its daily query budget", level: "medium",
+        atlas: atlas + ["AML.T0034"], kind: .inference,
+        semantics: """
+            The rows of extraction.volume per principal per fixed UTC day: hit when the day's query count \
+            > daily_budget (5000). Rows without a principal are skipped.
+            """)
+
+    static func extractionSettings(_ settings: RuleSettings) -> [(String, String)] {
+        [("endpoints", RuleCatalog.list(settings.endpointPatterns)),
+         ("window", RuleSettings.durationText(settings.slidingWindowSeconds)),
+         ("slide", RuleSettings.durationText(settings.slideSeconds)),
+         ("max_queries", String(settings.maxQueries)),
+         ("total_max_queries", String(settings.totalMaxQueries)),
+         ("total_max_distinct_inputs", String(settings.totalMaxDistinctInputs)),
+         ("daily_budget", String(settings.dailyBudget))]
+    }
+
+    static let slidingRule = BuiltInRule(info: slidingInfo, settings: extractionSettings, body: runSliding)
+    static let principalRule = BuiltInRule(info: principalInfo, settings: extractionSettings, body: runPrincipal)
+    static let networkRule = BuiltInRule(info: networkInfo, settings: extractionSettings, body: runNetwork)
+    static let budgetRule = BuiltInRule(info: budgetInfo, settings: extractionSettings, body: runBudget)
+
+    /// Exceeded sliding windows over per-slot counts, merged into runs.
+    ///
+    /// `slots` maps a slot number to its count; a window is `slotsPerWindow` slots starting at a slot.
+    /// Returns (first start slot, last start slot, peak count, peak start slot, exceeded positions).
+    static func exceededRuns(_ slots: [Int64: Int64], slotsPerWindow: Int64, threshold: Int64)
+        -> [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] {
+        let active = slots.keys.sorted()
+        guard !active.isEmpty else { return [] }
+        var starts = Set<Int64>()
+        for slot in active {
+            for offset in 0..<slotsPerWindow { starts.insert(slot - offset) }
+        }
+        var prefix: [Int64] = [0]
+        for slot in active { prefix.append(prefix[prefix.count - 1] + (slots[slot] ?? 0)) }
+        func lowerBound(_ value: Int64) -> Int {
+            var low = 0, high = active.count
+            while low < high {
+                let middle = (low + high) / 2
+                if active[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        var runs: [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] = []
+        for start in starts.sorted() {
+            let total = prefix[lowerBound(start + slotsPerWindow)] - prefix[lowerBound(start)]
+            guard total > threshold else { continue }
+            if let last = runs.last, start <= last.last + slotsPerWindow {
+                var run = last
+                run.last = start
+                run.positions += 1
+                if total > run.peak { run.peak = total; run.peakStart = start }
+                runs[runs.count - 1] = run
+            } else {
+                runs.append((start, start, total, start, 1))
+            }
+        }
+        return runs
+    }
+
+    static func runSliding(_ context: HuntContext) throws -> [Hit] {
+        let settings = context.settings
+        let slide = settings.slideSeconds * 1_000_000_000
+        let perWindow = max(1, settings.slidingWindowSeconds / settings.slideSeconds)
+        var hits: [Hit] = []
+        for column in ["src_ip", "principal"] {
+            let groups = try EndpointAggregate.run(context, keyColumn: column, bucketSeconds: settings.slideSeconds, distinct: false)
+            var byValue: [String: [Int64: Int64]] = [:]
+            var refs: [String: [Int64: EndpointAggregate.Group]] = [:]
+            for (key, group) in groups where !(column == "principal" && key.value.isEmpty) {
+                byValue[key.value, default: [:]][key.bucket] = group.count
+                refs[key.value, default: [:]][key.bucket] = group
+            }
+            for (value, slots) in byValue {
+                for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {
+                    let start = run.first * slide
+                    let end = (run.last + perWindow) * slide
+                    let inside = (refs[value] ?? [:]).filter { $0.key >= run.first && $0.key < run.last + perWindow }
+                    let first = inside.min { $0.value.firstTime < $1.value.firstTime }?.value.first
+                    let last = inside.max { $0.value.lastTime < $1.value.lastTime }?.value.last
+                    guard let first, let last else { continue }
+                    hits.append(Hit(rule: slidingInfo, window: HitWindow(start: start, end: end),
+                                    key: ["by": .string(column), column: .string(value)],
+                                    metrics: ["peak_count": .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
+                                              "windows": .int(run.positions)],
+                                    evidence: .aggregate(first: first, last: last)))
+                }
+            }
+        }
+        return hits
+    }
+
+    static func totalHit(_ info: RuleInfo, key: [String: HitValue], group: EndpointAggregate.Group,
+                         settings: RuleSettings, extra: [String: HitValue] = [:]) -> Hit? {
+        let distinct = Int64(group.inputs.count)
+        guard group.count > settings.totalMaxQueries || distinct > settings.totalMaxDistinctInputs else { return nil }
+        var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(distinct)]
+        metrics.merge(extra) { first, _ in first }
+        return Hit(rule: info, window: HitWindow(start: group.firstTime, end: group.lastTime &+ 1), key: key,
+                   metrics: metrics, evidence: .aggregate(first: group.first, last: group.last))
+    }
+
+    static func runPrincipal(_ context: HuntContext) throws -> [Hit] {
+        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true)
+        return groups.compactMap { key, group in
+            key.value.isEmpty ? nil : totalHit(principalInfo, key: ["principal": .string(key.value)], group: group,
+                                               settings: context.settings)
+        }
+    }
+
+    static func runNetwork(_ context: HuntContext) throws -> [Hit] {
+        let groups = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true)
+        var networks: [String: EndpointAggregate.Group] = [:]
+        var addresses: [String: Int64] = [:]
+        for (key, group) in groups.sorted(by: { $0.key.value < $1.key.value }) {
+            guard let address = IPAddress(key.value) else { continue }
+            let network = address.network(bits: address.isIPv4 ? 24 : 64)
+            addresses[network, default: 0] += 1
+            if networks[network] == nil { networks[network] = group } else { networks[network]?.merge(group) }
+        }
+        return networks.compactMap { network, group in
+            totalHit(networkInfo, key: ["network": .string(network)], group: group, settings: context.settings,
+                     extra: ["addresses": .int(addresses[network] ?? 0)])
+        }
+    }
+
+    static func runBudget(_ context: HuntContext) throws -> [Hit] {
+        let settings = context.settings
+        let day: Int64 = 86_400
+        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false)
+        let width = day * 1_000_000_000
+        return groups.compactMap { key, group in
+            guard !key.value.isEmpty, group.count > settings.dailyBudget else { return nil }
+            return Hit(rule: budgetInfo, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
+                       key: ["principal": .string(key.value)],
+                       metrics: ["query_count": .int(group.count), "budget": .int(settings.dailyBudget)],
+                       evidence: .aggregate(first: group.first, last: group.last))
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import FathomStore
+import Foundation
+
+/// Normalisation of prompt text against evasion, before phrase matching.
+///
+/// Produces the folded scalar forms a prompt is matched in:
+/// 1. the *normal form*: NFKD compatibility decomposition (fullwidth and styled letters become
+///    ASCII), combining marks dropped, zero-width and other invisible characters (format characters,
+///    soft hyphen, variation selectors, tag characters) removed, Cyrillic and Greek look-alikes mapped
+///    to Latin, case folded, every run of whitespace collapsed into one space;
+/// 2. the normal form with leetspeak folded (1→i, 0→o, 3→e, 4→a, 5→s, 7→t, @→a, $→s);
+/// 3. the normal forms of base64 (≥ 16 characters) and hex (≥ 16 digits) segments that decode to
+///    mostly printable UTF-8 text (one level deep).
+public enum PromptNormalizer {
+    /// The Cyrillic and Greek look-alikes of Latin letters (after case folding).
+    static let confusables: [UInt32: UInt32] = {
+        let pairs: [(String, String)] = [
+            ("а", "a"), ("в", "b"), ("е", "e"), ("ё", "e"), ("к", "k"), ("м", "m"), ("н", "h"), ("о", "o"), ("р", "p"),
+            ("с", "c"), ("т", "t"), ("у", "y"), ("х", "x"), ("ѕ", "s"), ("і", "i"), ("ї", "i"), ("ј", "j"), ("һ", "h"),
+            ("ԁ", "d"), ("ԛ", "q"), ("ԝ", "w"), ("ɡ", "g"), ("ӏ", "l"), ("ո", "n"), ("ս", "u"),
+            ("α", "a"), ("β", "b"), ("ε", "e"), ("η", "n"), ("ι", "i"), ("κ", "k"), ("ν", "v"), ("ο", "o"), ("ρ", "p"),
+            ("τ", "t"), ("υ", "u"), ("χ", "x"), ("γ", "y"), ("ζ", "z"), ("μ", "u"), ("ω", "w"),
+            ("ı", "i"), ("ℓ", "l"), ("ſ", "s"),
+        ]
+        var map: [UInt32: UInt32] = [:]
+        for (from, to) in pairs {
+            guard let source = from.unicodeScalars.first, let target = to.unicodeScalars.first else { continue }
+            map[source.value] = target.value
+        }
+        return map
+    }()
+
+    static let leet: [UInt32: UInt32] = [
+        0x31: 0x69, 0x30: 0x6F, 0x33: 0x65, 0x34: 0x61, 0x35: 0x73, 0x37: 0x74, 0x40: 0x61, 0x24: 0x73,
+    ]
+
+    /// Whether a scalar is invisible: zero-width, format, soft hyphen, variation selector, tag.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xAD, 0x34F, 0x180E, 0x200B...0x200F, 0x2060...0x2064, 0xFEFF, 0xFE00...0xFE0F, 0xE0000...0xE007F:
+            return true
+        default:
+            return scalar.properties.generalCategory == .format
+        }
+    }
+
+    /// The normal form of `text` as folded scalars.
+    public static func normalForm(_ text: String) -> [UInt32] {
+        let decomposed = text.decomposedStringWithCompatibilityMapping
+        var result: [UInt32] = []
+        result.reserveCapacity(decomposed.unicodeScalars.count)
+        var lastWasSpace = true
+        for scalar in decomposed.unicodeScalars {
+            if isInvisible(scalar) { continue }
+            let category = scalar.properties.generalCategory
+            if category == .nonspacingMark || category == .enclosingMark { continue }
+            if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control {
+                if !lastWasSpace { result.append(0x20) }
+                lastWasSpace = true
+                continue
+            }
+            var value = FoldedText.fold(scalar.value)
+            value = confusables[value] ?? value
+            result.append(value)
+            lastWasSpace = false
+        }
+        if result.last == 0x20 { result.removeLast() }
+        return result
+    }
+
+    /// `form` with leetspeak digits and symbols folded to letters.
+    public static func leetFolded(_ form: [UInt32]) -> [UInt32] { form.map { leet[$0] ?? $0 } }
+
+    /// All forms of `text` to match in (see the type's discussion).
+    public static func forms(_ text: String) -> [[UInt32]] {
+        let normal = normalForm(text)
+        var forms = [normal]
+        let leetForm = leetFolded(normal)
+        if leetForm != normal { forms.append(leetForm) }
+        for decoded in decodedSegments(text) {
+            let inner = normalForm(decoded)
+            forms.append(inner)
+            let innerLeet = leetFolded(inner)
+            if innerLeet != inner { forms.append(innerLeet) }
+        }
+        return forms
+    }
+
+    /// Texts hidden in base64 or hex segments of `text`.
+    static func decodedSegments(_ text: String) -> [String] {
+        var results: [String] = []
+        var token: [UInt8] = []
+        func flush() {
+            defer { token.removeAll(keepingCapacity: true) }
+            guard token.count >= 16 else { return }
+            if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(token), isText(bytes) {
+                results.append(String(decoding: bytes, as: UTF8.self))
+                return
+            }
+            var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
+            while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+            if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
+                results.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        for byte in text.utf8 {
+            if isBase64(byte) { token.append(byte) } else { flush() }
+        }
+        flush()
+        return results
+    }
+
+    static func isHex(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    static func isBase64(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
+    static func hexDecoded(_ digits: [UInt8]) -> [UInt8]? {
+        func value(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            default: byte - 0x61 + 10
+            }
+        }
+        return stride(from: 0, to: digits.count, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }
+    }
+
+    /// Whether decoded bytes look like text: valid UTF-8, at least 90% printable, some letters.
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        guard let text = String(validating: bytes, as: UTF8.self), !text.isEmpty else { return false }
+        var printable = 0, letters = 0, total = 0
+        for scalar in text.unicodeScalars {
+            total += 1
+            if scalar.properties.isAlphabetic { letters += 1 }
+            if scalar.value >= 0x20 || scalar == "\n" || scalar == "\t" { printable += 1 }
+        }
+        return printable * 10 >= total * 9 && letters * 2 >= total
+    }
+
+    /// Whether `needle` occurs in `haystack` on word boundaries: the scalar before the match and the
+    /// one after are not letters or digits (a needle that ends in punctuation needs no end boundary).
+    public static func containsWord(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
+        guard let last = needle.last else { return false }
+        let needsEnd = isWordScalar(last)
+        var start = 0
+        while let range = FoldedText.firstRange(of: needle, in: haystack, from: start) {
+            let before = range.lowerBound == 0 || !isWordScalar(haystack[range.lowerBound - 1])
+            let after = !needsEnd || range.upperBound == haystack.count || !isWordScalar(haystack[range.upperBound])
+            if before && after { return true }
+            start = range.lowerBound + 1
+        }
+        return false
+    }
+
+    static func isWordScalar(_ value: UInt32) -> Bool {
+        if value < 0x80 {
+            return (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) || (0x41...0x5A).contains(value)
+        }
+        guard let scalar = Unicode.Scalar(value) else { return false }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    /// The phrases (normal forms given) found in any form of `text`, in list order.
+    public static func matches(_ text: String, phrases: [(String, [UInt32])]) -> [String] {
+        let forms = forms(text)
+        return phrases.compactMap { phrase in forms.contains { containsWord($0, phrase.1) } ? phrase.0 : nil }
+    }
+}
+
+/// `prompt.injection-normalized`: injection and jailbreak phrasings after normalisation.
+enum InjectionNormalized {
+    static let info = RuleInfo(
+        id: "prompt.injection-normalized", title: "Prompt injection or jailbreak phrasing after normalisation",
+        level: "high", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
+        semantics: """
+            LLM rows whose prompt, in any of its normalised forms, contains one of injection.normalized_phrases \
+            on word boundaries. Forms: NFKD compatibility decomposition (fullwidth and mathematical letters → \
+            ASCII) without combining marks, zero-width/invisible characters removed, Cyrillic and Greek \
+            look-alikes mapped to Latin, simple case folding, whitespace collapsed; the same with leetspeak \
+            folded (1→i 0→o 3→e 4→a 5→s 7→t @→a $→s); and the forms of base64 or hex segments (≥ 16 \
+            characters) that decode to text. The phrase list keeps ambiguous single words (disregard, bypass, \
+            jailbreak, system prompt) only in context ("disregard previous", "bypass your", "jailbreak mode", \
+            "print your system prompt"), so innocent uses are not flagged. metrics: phrase (first in list \
+            order), phrases, evasion (which forms were needed: plain, normalised, leet, encoded).
+            """)
+
+    static let rule = BuiltInRule(info: info, settings: { settings in
+        [("normalized_phrases", RuleCatalog.list(settings.normalizedPhrases))]
+    }, body: run)
+
+    /// The phrases with their normal forms.
+    static func phrases(_ settings: RuleSettings) -> [(String, [UInt32])] {
+        settings.normalizedPhrases.map { ($0, PromptNormalizer.normalForm($0)) }
+    }
+
+    static func run(_ context: HuntContext) throws -> [Hit] {
+        let phrases = phrases(context.settings)
+        let perSegment = try context.map(.llm) { table -> [Hit] in
+            let times = try table.int64("time")
+            let prompts = try table.text("prompt")
+            var hits: [Hit] = []
+            for row in 0..<table.rowCount {
+                let time = times[row]
+                guard context.includes(time) else { continue }
+                let text = prompts[row].string
+                let found = PromptNormalizer.matches(text, phrases: phrases)
+                guard let first = found.first else { continue }
+                let plain = FoldedText.folded(text)
+                let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }
+                    ? "plain" : "normalised"
+                hits.append(LLMHits.hit(info, table: table, row: row, time: time, context: context,
+                                        metrics: ["phrase": .string(first), "phrases": .strings(found),
+                                                  "evasion": .string(evasion)]))
+            }
+            return hits
+        }
+        return perSegment.flatMap { $0 }
+    }
+}

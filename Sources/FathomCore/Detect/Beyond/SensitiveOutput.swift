@@ -1,0 +1,165 @@
+import FathomStore
+import Foundation
+
+/// Finds secrets and personal data in text: what `llm.sensitive-output` looks for in responses.
+public enum SensitiveData {
+    /// One finding: its category and where in the text (UTF-16 range of the match).
+    public struct Finding: Sendable, Equatable {
+        public var category: String
+        public var match: String
+    }
+
+    struct Detector: @unchecked Sendable {
+        let category: String
+        let regex: NSRegularExpression
+        let validate: @Sendable (String) -> Bool
+
+        init?(category: String, regex: NSRegularExpression?, validate: @escaping @Sendable (String) -> Bool) {
+            guard let regex else { return nil }
+            self.category = category
+            self.regex = regex
+            self.validate = validate
+        }
+    }
+
+    /// The patterns are constants of this file; one that does not compile is dropped (and the
+    /// tests, which expect every category, fail).
+    static func regex(_ pattern: String) -> NSRegularExpression? {
+        try? NSRegularExpression(pattern: pattern)
+    }
+
+    static let detectors: [Detector] = { let list: [Detector?] = [
+        Detector(category: "aws_access_key", regex: regex(#"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"#),
+                 validate: { _ in true }),
+        Detector(category: "github_token",
+                 regex: regex(#"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#),
+                 validate: { _ in true }),
+        Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#), validate: { _ in true }),
+        Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#), validate: { _ in true }),
+        Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#), validate: { _ in true }),
+        Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
+                 validate: { isCardNumber($0) }),
+        Detector(category: "email",
+                 regex: regex(#"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"#),
+                 validate: { _ in true }),
+        Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#), validate: { isSSN($0) }),
+        Detector(category: "uk_nino",
+                 regex: regex(#"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![A-Za-z0-9])"#),
+                 validate: { isNINO($0) }),
+        Detector(category: "iban", regex: regex(#"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"#),
+                 validate: { isIBAN($0) }),
+    ]; return list.compactMap { $0 } }()
+
+    /// All findings in `text`, in detector order then position.
+    public static func findings(in text: String) -> [Finding] {
+        let range = NSRange(text.startIndex..., in: text)
+        var result: [Finding] = []
+        for detector in detectors {
+            for match in detector.regex.matches(in: text, range: range) {
+                guard let swiftRange = Range(match.range, in: text) else { continue }
+                let value = String(text[swiftRange])
+                if detector.validate(value) { result.append(Finding(category: detector.category, match: value)) }
+            }
+        }
+        return result
+    }
+
+    static func digits(_ text: String) -> [Int] { text.compactMap { $0.wholeNumberValue } }
+
+    /// Luhn check of 13–19 digits separated by at most single spaces or dashes.
+    public static func isCardNumber(_ text: String) -> Bool {
+        if text.contains("  ") || text.contains("--") || text.contains(" -") || text.contains("- ") { return false }
+        let values = digits(text)
+        guard (13...19).contains(values.count), Set(values).count > 1 else { return false }
+        var sum = 0
+        for (index, digit) in values.reversed().enumerated() {
+            if index % 2 == 1 {
+                let doubled = digit * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            } else {
+                sum += digit
+            }
+        }
+        return sum % 10 == 0
+    }
+
+    /// A US SSN `AAA-GG-SSSS`: area not 000, 666 or 900–999; group not 00; serial not 0000.
+    public static func isSSN(_ text: String) -> Bool {
+        let parts = text.split(separator: "-").map { Int($0) ?? -1 }
+        guard parts.count == 3 else { return false }
+        let (area, group, serial) = (parts[0], parts[1], parts[2])
+        return area > 0 && area != 666 && area < 900 && group > 0 && serial > 0
+    }
+
+    /// A UK National Insurance number: the prefix letters exclude D, F, I, Q, U, V; the second also O;
+    /// the prefixes BG, GB, NK, KN, TN, NT and ZZ are never issued; suffix A–D.
+    public static func isNINO(_ text: String) -> Bool {
+        let letters = Array(text.uppercased().filter { !$0.isWhitespace })
+        guard letters.count == 9 else { return false }
+        let first = letters[0], second = letters[1]
+        if "DFIQUV".contains(first) || "DFIQUVO".contains(second) { return false }
+        if ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(String([first, second])) { return false }
+        return true
+    }
+
+    /// An IBAN with a valid ISO 13616 mod-97 check (length 15–34 without spaces).
+    public static func isIBAN(_ text: String) -> Bool {
+        let compact = Array(text.filter { !$0.isWhitespace }.uppercased())
+        guard (15...34).contains(compact.count) else { return false }
+        let rearranged = compact[4...] + compact[..<4]
+        var remainder = 0
+        for character in rearranged {
+            if let digit = character.wholeNumberValue, character.isASCII {
+                remainder = (remainder * 10 + digit) % 97
+            } else if let ascii = character.asciiValue, (65...90).contains(ascii) {
+                remainder = (remainder * 100 + Int(ascii) - 55) % 97
+            } else {
+                return false
+            }
+        }
+        return remainder == 1
+    }
+}
+
+/// `llm.sensitive-output`: secrets and personal data in LLM responses.
+enum SensitiveOutput {
+    static let info = RuleInfo(
+        id: "llm.sensitive-output", title: "Secrets or personal data in an LLM response", level: "high",
+        atlas: ["AML.T0057", "AML.T0024"], kind: .llm,
+        semantics: """
+            LLM rows whose response contains: an AWS access key id (AKIA/ASIA + 16 of A-Z0-9), a GitHub \
+            token (ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_), a Slack token (xoxb-/xoxp-/…), a private key \
+            block header (-----BEGIN … PRIVATE KEY-----), a generic sk-… API key (20+ characters), a card \
+            number (13–19 digits, single spaces or dashes allowed between digits, Luhn-valid, not all one \
+            digit), an e-mail address, a US SSN (AAA-GG-SSSS; area not 000/666/900–999, group not 00, \
+            serial not 0000), a UK National Insurance number (valid prefix letters, suffix A–D) or an IBAN \
+            (mod-97 check). Answers the playbook's "was sensitive data exposed in output?". metrics: \
+            categories (sorted), count (matches). Matched values are not copied into metrics; the response \
+            is in fields.
+            """)
+
+    static let rule = BuiltInRule(info: info, settings: { _ in
+        [("categories", "aws_access_key, github_token, slack_token, private_key, api_key, card_number, email, us_ssn, uk_nino, iban")]
+    }, body: run)
+
+    static func run(_ context: HuntContext) throws -> [Hit] {
+        let perSegment = try context.map(.llm) { table -> [Hit] in
+            let times = try table.int64("time")
+            let responses = try table.text("response")
+            var hits: [Hit] = []
+            for row in 0..<table.rowCount {
+                let time = times[row]
+                guard context.includes(time) else { continue }
+                let response = responses[row]
+                guard !response.isEmpty else { continue }
+                let findings = SensitiveData.findings(in: response.string)
+                guard !findings.isEmpty else { continue }
+                let categories = Array(Set(findings.map(\.category))).sorted()
+                hits.append(LLMHits.hit(info, table: table, row: row, time: time, context: context,
+                                        metrics: ["categories": .strings(categories), "count": .int(Int64(findings.count))]))
+            }
+            return hits
+        }
+        return perSegment.flatMap { $0 }
+    }
+}

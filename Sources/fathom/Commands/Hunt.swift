@@ -1,0 +1,87 @@
+import ArgumentParser
+import FathomCore
+import FathomStore
+import Foundation
+
+struct Hunt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the playbook detections, the detectors beyond them and Sigma rules over the store.",
+        discussion: """
+            Prints one line (table) or one JSON object (jsonl) per hit, sorted by rule id, then time or window
+            start, then key. Only segments overlapping [--from, --to) are read. 'fathom rules list' lists the
+            rules; 'fathom rules show ID' prints a rule's exact semantics and its KQL equivalent.
+            Exit statuses: 0 success (with or without hits), 1 the Sigma rules have problems, 3 the store
+            failed, 64 invalid arguments.
+            """
+    )
+
+    @Option(help: "The store directory.")
+    var store: String = ".fathom"
+
+    @Option(help: "A directory of Sigma rules (.yml/.yaml) to run as well.")
+    var rules: String?
+
+    @Option(help: "A YAML file overriding the rules' thresholds and lists.")
+    var settings: String?
+
+    @Option(help: "Only events at or after this time (RFC 3339).")
+    var from: String?
+
+    @Option(help: "Only events before this time (RFC 3339).")
+    var to: String?
+
+    @Option(help: "Output format: table or jsonl.")
+    var format: String = "table"
+
+    @Option(name: .customLong("rule"), help: "Run only this rule id (repeatable).")
+    var ruleIDs: [String] = []
+
+    @Flag(help: "Run only the five playbook rules.")
+    var playbook = false
+
+    @Option(help: "Segments scanned in parallel.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard ["table", "jsonl"].contains(format) else { throw ValidationError("--format must be table or jsonl.") }
+        if let from, TimeParser.parse(from) == nil { throw ValidationError("--from '\(from)' is not an RFC 3339 time.") }
+        if let to, TimeParser.parse(to) == nil { throw ValidationError("--to '\(to)' is not an RFC 3339 time.") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+    }
+
+    func run() throws {
+        var request = HuntRequest(storeDirectory: store, from: from.flatMap { TimeParser.parse($0) },
+                                  to: to.flatMap { TimeParser.parse($0) }, ruleIDs: ruleIDs, jobs: jobs)
+        do {
+            if let settings { request.settings = try RuleSettings.load(path: settings) }
+            if let rules {
+                let loaded = SigmaLoader.load(directory: rules)
+                if !loaded.problems.isEmpty {
+                    throw DetectError.rules(loaded.problems)
+                }
+                request.sigmaRules = loaded.rules
+            }
+        } catch let error as DetectError {
+            printError(error.description)
+            if case .rules = error { throw ExitCode(1) }
+            throw ExitCode(64)
+        }
+        if playbook {
+            request.ruleIDs = request.ruleIDs.isEmpty ? RuleCatalog.builtIn.filter(\.info.isPlaybook).map(\.info.id) : request.ruleIDs
+        }
+        let result: HuntResult
+        do { result = try FathomCore.Hunt.run(request) } catch let error as DetectError {
+            printError(error.description)
+            if case .unknownRule = error { throw ExitCode(64) }
+            throw ExitStatus.storeFailure
+        } catch {
+            printError("\(error)")
+            throw ExitStatus.storeFailure
+        }
+        if format == "jsonl" {
+            FileHandle.standardOutput.write(Data(try HuntOutput.jsonLines(result).utf8))
+        } else {
+            print(HuntOutput.table(result))
+        }
+    }
+}

@@ -1,0 +1,174 @@
+@testable import FathomCore
+import Foundation
+import Testing
+
+/// The analysis rules on small, hand-made cases: windows per incident type, rollbacks, missing
+/// registry events or decision logs, and a case file the logs contradict.
+@Suite struct AnalysisTests {
+    /// A registry event line in the generic JSON shape.
+    static func registry(_ time: String, _ version: String, event: String = "patch", environment: String = "ml-prod",
+                         status: String = "success") -> String {
+        #"{"timestamp":"\#(time)","model":"fraud","version":"\#(version)","event":"\#(event)","to_stage":"deployed","environment":"\#(environment)","status":"\#(status)","principal":"ci"}"#
+    }
+
+    static func decision(_ time: String, _ version: String, _ decision: String, _ id: String) -> String {
+        #"{"timestamp":"\#(time)","model":"fraud","model_version":"\#(version)","request_id":"\#(id)","decision":"\#(decision)","score":0.5}"#
+    }
+
+    static func gateway(_ time: String, ip: String = "198.51.100.9", body: String = "x", status: Int = 200) -> String {
+        #"{"timestamp":"\#(time)","client_ip":"\#(ip)","api_key":"k","method":"POST","path":"/v1/models/fraud/predict","status":\#(status),"request_body":"\#(body)","model":"fraud"}"#
+    }
+
+    func analyze(_ files: [String: [String]], caseFile: CaseFile? = nil) throws -> AnalysisResult {
+        let directory = try TemporaryDirectory("analysis")
+        for (name, lines) in files { try directory.write("in/" + name, lines.joined(separator: "\n") + "\n") }
+        let request = AnalyzeRequest(paths: [directory.path("in")], storeDirectory: directory.path("store"),
+                                     caseFile: caseFile, reportsDirectory: directory.path("Reports"),
+                                     now: "2026-03-10T00:00:00Z", jobs: 2)
+        return try AnalysisEngine.run(request).result
+    }
+
+    @Test func rollbackTwiceSpansBothServicePeriods() throws {
+        let result = try analyze([
+            "registry.jsonl": [
+                Self.registry("2026-03-01T00:00:00Z", "v1"),
+                Self.registry("2026-03-02T00:00:00Z", "v2", environment: "ml-staging"),
+                Self.registry("2026-03-02T10:00:00Z", "v2"),
+                Self.registry("2026-03-02T12:00:00Z", "v1", event: "rollback"),
+                Self.registry("2026-03-02T14:00:00Z", "v2"),
+                Self.registry("2026-03-02T15:59:00Z", "v1", status: "failure"),
+                Self.registry("2026-03-02T16:00:00Z", "v1", event: "rollback"),
+            ],
+            "decisions.jsonl": [
+                Self.decision("2026-03-02T09:00:00Z", "v1", "approve", "r0"),
+                Self.decision("2026-03-02T10:30:00Z", "v2", "approve", "r1"),
+                Self.decision("2026-03-02T11:00:00Z", "v2", "decline", "r2"),
+                Self.decision("2026-03-02T13:00:00Z", "v1", "approve", "r3"),
+                Self.decision("2026-03-02T15:00:00Z", "v2", "approve", "r4"),
+                Self.decision("2026-03-02T16:00:30Z", "v2", "approve", "r5"),
+            ],
+        ])
+        let affected = try #require(result.affectedDecisions)
+        #expect(affected.compromisedVersion == "v2")
+        #expect(affected.lastKnownGoodVersion == "v1")
+        #expect(affected.window.start.time == "2026-03-02T10:00:00Z", "the staging deploy does not start the window")
+        #expect(affected.window.end?.time == "2026-03-02T16:00:00Z", "the failed rollback does not end it")
+        #expect(result.registry?.rollbacks == ["2026-03-02T12:00:00Z", "2026-03-02T16:00:00Z"])
+        #expect(affected.exact)
+        #expect(affected.total.value == 3)
+        #expect(affected.byDecision == ["approve": 2, "decline": 1])
+        #expect(result.openItems.contains { $0.contains("1 decisions were served by v2 after the rollback") })
+        #expect(result.incidents.contains { $0.type == .modelBehaviour })
+        let production = try #require(result.flowchart.nodes.first { $0.id == "mb.production" })
+        #expect(production.answer == .yes)
+        #expect(production.answeredBy == "evidence")
+    }
+
+    @Test func withoutRegistryEventsTheWindowComesFromTheDecisions() throws {
+        var caseFile = CaseFile()
+        caseFile.compromisedModel = "fraud"
+        caseFile.compromisedVersion = "v2"
+        let result = try analyze([
+            "decisions.jsonl": [
+                Self.decision("2026-03-02T09:00:00Z", "v1", "approve", "r0"),
+                Self.decision("2026-03-02T10:30:00Z", "v2", "approve", "r1"),
+                Self.decision("2026-03-02T11:00:00Z", "v2", "decline", "r2"),
+                Self.decision("2026-03-02T13:00:00Z", "v1", "approve", "r3"),
+            ],
+        ], caseFile: caseFile)
+        let affected = try #require(result.affectedDecisions)
+        #expect(affected.window.start.time == "2026-03-02T10:30:00Z")
+        #expect(affected.window.start.rule == "predictions")
+        #expect(affected.total.value == 2)
+        #expect(affected.total.source == .computed)
+    }
+
+    @Test func withoutDecisionLogsTheCountIsAnEstimateWithItsInterval() throws {
+        let result = try analyze([
+            "registry.jsonl": [
+                Self.registry("2026-03-01T00:00:00Z", "v1"),
+                Self.registry("2026-03-02T10:00:00Z", "v2"),
+                Self.registry("2026-03-02T12:00:00Z", "v1", event: "rollback"),
+            ],
+            "gateway.jsonl": [
+                Self.gateway("2026-03-02T09:59:59Z"),
+                Self.gateway("2026-03-02T10:00:01Z"),
+                Self.gateway("2026-03-02T10:30:00Z", status: 500),
+                Self.gateway("2026-03-02T11:59:59Z"),
+                Self.gateway("2026-03-02T12:00:00Z"),
+            ],
+        ])
+        let affected = try #require(result.affectedDecisions)
+        #expect(!affected.exact)
+        #expect(affected.total.source == .estimated)
+        #expect(affected.total.low == 2)
+        #expect(affected.total.high == 3)
+        #expect(affected.total.value == 2)
+        #expect(affected.total.method?.contains("no decision logs") == true)
+        #expect(affected.requestIdsFile == nil)
+    }
+
+    @Test func aCaseFileThatContradictsTheLogsIsReportedAndTheLogsWin() throws {
+        var caseFile = CaseFile()
+        caseFile.compromisedModel = "fraud"
+        caseFile.compromisedVersion = "v3"
+        let result = try analyze([
+            "registry.jsonl": [
+                Self.registry("2026-03-01T00:00:00Z", "v1"),
+                Self.registry("2026-03-02T10:00:00Z", "v2"),
+                Self.registry("2026-03-02T12:00:00Z", "v1", event: "rollback"),
+            ],
+            "decisions.jsonl": [Self.decision("2026-03-02T10:30:00Z", "v2", "approve", "r1")],
+        ], caseFile: caseFile)
+        #expect(result.affectedDecisions?.compromisedVersion == "v2")
+        let contradiction = try #require(result.contradictions.first)
+        #expect(contradiction.field == "compromised.version")
+        #expect(contradiction.caseFile.contains("v3"))
+        #expect(contradiction.logs.contains("v2"))
+    }
+
+    @Test func extractionWindowVolumeAndOngoing() throws {
+        var lines: [String] = []
+        // 1001 queries in one hour from one address: over the playbook threshold.
+        for index in 0..<1001 {
+            lines.append(Self.gateway("2026-03-02T10:\(String(format: "%02d", index / 60 % 60)):\(String(format: "%02d", index % 60))Z",
+                                      ip: "203.0.113.5", body: "q\(index % 600)"))
+        }
+        lines.append(Self.gateway("2026-03-02T10:30:00Z", ip: "10.0.0.1"))
+        lines.append(Self.gateway("2026-03-02T12:10:00Z", ip: "203.0.113.5", body: "late"))
+        let result = try analyze(["gateway.jsonl": lines])
+        let extraction = try #require(result.extraction)
+        let attacker = try #require(extraction.attackers.first { $0.identity == "203.0.113.5" })
+        #expect(attacker.queries == 1002)
+        #expect(attacker.distinctInputs == 601)
+        #expect(attacker.peakHourlyRate == 1001)
+        #expect(attacker.peakHour == "2026-03-02T10:00:00Z")
+        #expect(attacker.lastSeen == "2026-03-02T12:10:00Z")
+        #expect(extraction.ongoing, "the attacker is active in the last hour of the data")
+        #expect(extraction.window?.end == nil)
+        let incident = try #require(result.incidents.first { $0.type == .extraction })
+        #expect(incident.window.ongoing)
+        let ongoing = try #require(result.flowchart.nodes.first { $0.id == "ex.ongoing" })
+        #expect(ongoing.answer == .yes)
+        #expect(result.flowchart.path.contains("ex.block"))
+    }
+
+    @Test func sameInputsGiveTheSameAnalysis() throws {
+        let files = ["registry.jsonl": [Self.registry("2026-03-01T00:00:00Z", "v1"), Self.registry("2026-03-02T10:00:00Z", "v2"),
+                                        Self.registry("2026-03-02T12:00:00Z", "v1", event: "rollback")],
+                     "decisions.jsonl": [Self.decision("2026-03-02T10:30:00Z", "v2", "approve", "r1")]]
+        var first = try analyze(files)
+        var second = try analyze(files)
+        // Paths differ between the two temporary folders; everything else must be identical.
+        first.inputs = []
+        second.inputs = []
+        first.provenance.inputsHash = ""
+        second.provenance.inputsHash = ""
+        first.provenance.commandLine = []
+        second.provenance.commandLine = []
+        let encoder = AnalysisOutput.encoder()
+        let a = String(decoding: try encoder.encode(first), as: UTF8.self).replacingOccurrences(of: #"analysis-[0-9A-F-]+"#, with: "", options: .regularExpression)
+        let b = String(decoding: try encoder.encode(second), as: UTF8.self).replacingOccurrences(of: #"analysis-[0-9A-F-]+"#, with: "", options: .regularExpression)
+        #expect(a == b)
+    }
+}
