@@ -13,9 +13,10 @@ struct Fathom: ParsableCommand {
               1   an internal error
               2   some inputs could not be read (they are recorded as evidence with the reason)
               3   the store or catalog failed (in use by another process, corrupt, I/O error)
+              4   report --final refused: facts only a person can supply are missing
               64  invalid arguments
             """,
         version: FathomVersion.current,
-        subcommands: [Ingest.self, StoreCommand.self, Formats.self]
+        subcommands: [Ingest.self, StoreCommand.self, Formats.self, Report.self]
     )
 }
