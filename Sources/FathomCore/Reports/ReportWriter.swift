@@ -119,10 +119,11 @@ public enum ReportWriter {
     /// time, human fields without a value, and every visible placeholder left in a document.
     public static func missingItems(result: AnalysisResult, documents: [String: String]) -> [String] {
         var items: [String] = []
+        var covered = Set<String>()
         if result.caseInfo.awarenessTime.flatMap(UTCTime.init(rfc3339:)) == nil {
             items.append("awareness time (case file 'awareness_time'): when the organisation became aware")
+            covered.insert(Placeholder.make("awareness time"))
         }
-        var covered = Set<String>()
         for key in result.caseInfo.humanFields.keys.sorted() where (result.caseInfo.humanFields[key] ?? nil) == nil {
             items.append("human field '\(key)'")
             covered.insert(Placeholder.make(Placeholder.fieldName(key)))

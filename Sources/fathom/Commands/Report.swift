@@ -53,7 +53,8 @@ struct Report: ParsableCommand {
         let request = ReportRequest(caseID: caseID, storeDirectory: store, outDirectory: out, options: options)
         let written: [String]
         do throws(ReportError) { written = try ReportWriter.run(request) } catch {
-            printError(error.description)
+            // One escaped line at a time, so a multi-line message keeps its lines.
+            for line in error.description.split(separator: "\n") { printError(String(line)) }
             switch error {
             case .notFinal: throw ExitStatus.finalRefused
             case .invalidCaseID, .invalidTime: throw ExitCode(64)
