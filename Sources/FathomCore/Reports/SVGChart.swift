@@ -35,9 +35,9 @@ public struct SVGChart: Sendable {
 
     /// The SVG document.
     public func render() -> String {
-        let left = 70.0, right = 20.0, top = 40.0, bottom = 70.0
+        let left = 90.0, right = 20.0, top = 40.0, bottom = 70.0
         let legendHeight = Double(series.count) * 18
-        let totalHeight = Double(height) + legendHeight
+        let totalHeight = Double(height) + legendHeight + 16
         let plotWidth = Double(width) - left - right
         let plotHeight = Double(height) - top - bottom
         let maximum = max(1, series.flatMap(\.values).max() ?? 1)
@@ -76,7 +76,7 @@ public struct SVGChart: Sendable {
                 + "\"" + (line.isDashed ? " stroke-dasharray=\"5 3\"" : "") + " points=\"" + points.joined(separator: " ") + "\"/>\n"
         }
         for (index, line) in series.enumerated() {
-            let rowY = Double(height) - 8 + Double(index) * 18
+            let rowY = Double(height) + 16 + Double(index) * 18
             out += "<rect x=\"" + Self.n(left) + "\" y=\"" + Self.n(rowY - 9) + "\" width=\"14\" height=\"10\" fill=\"" + Self.color(line.color) + "\"/>\n"
             out += "<text x=\"" + Self.n(left + 20) + "\" y=\"" + Self.n(rowY) + "\">" + Self.xml(line.name) + "</text>\n"
         }

@@ -19,6 +19,9 @@ enum GoldenFiles {
         repositoryRoot.appendingPathComponent("Tests/FathomCoreTests/Fixtures").appendingPathComponent(name)
     }
 
+    /// A folder's README (origin of the golden files) is kept and never compared.
+    static let readme = "README.md"
+
     static var isRecording: Bool { ProcessInfo.processInfo.environment["FATHOM_RECORD"] == "1" }
 
     /// Compares `documents` (file name → content) with the files in `folder`; records them instead
@@ -27,8 +30,10 @@ enum GoldenFiles {
         let manager = FileManager.default
         if isRecording {
             do {
-                try? manager.removeItem(at: folder)
                 try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+                for stale in (try manager.contentsOfDirectory(atPath: folder.path)) where stale != readme && documents[stale] == nil {
+                    try manager.removeItem(at: folder.appendingPathComponent(stale))
+                }
                 for name in documents.keys.sorted() {
                     try Data((documents[name] ?? "").utf8).write(to: folder.appendingPathComponent(name))
                 }
@@ -40,7 +45,7 @@ enum GoldenFiles {
                          sourceLocation: sourceLocation)
             return
         }
-        let existing = Set((try? manager.contentsOfDirectory(atPath: folder.path)) ?? [])
+        let existing = Set((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).subtracting([readme])
         for name in existing.subtracting(documents.keys).sorted() {
             Issue.record("Golden file \(name) is no longer written; re-record with FATHOM_RECORD=1.", sourceLocation: sourceLocation)
         }
