@@ -3,7 +3,8 @@
 /// The output renders as the literal input in any CommonMark/GFM renderer and cannot form a link,
 /// an image, an autolink, an HTML tag or entity, a table break, emphasis, a heading or a list, and
 /// carries no control, bidirectional or zero-width character:
-/// - ASCII punctuation `\ ` * _ [ ] ( ) # + - . ! | { } ~ & @` is backslash-escaped;
+/// - ASCII punctuation `\ ` * _ [ ] ( ) # + - . ! | { } ~ & @ $` is backslash-escaped (`$` so that
+///   GitHub does not render log text as math);
 /// - `<` and `>` become `&lt;` and `&gt;`;
 /// - the `:` of `scheme://` becomes `&#58;` and the `.` of `www.` becomes `&#46;`, so GFM's extended
 ///   autolinks (`http://…`, `www.…`, e-mail addresses) do not fire;
@@ -124,7 +125,7 @@ public enum MarkdownText {
         return longest
     }
 
-    private static let escaped: Set<UInt8> = Set("\\`*_[]()#+-.!|{}~&@".utf8)
+    private static let escaped: Set<UInt8> = Set("\\`*_[]()#+-.!|{}~&@$".utf8)
 
     private static func isAfterWWW(_ scalars: [Unicode.Scalar], _ index: Int) -> Bool {
         guard index >= 3 else { return false }

@@ -21,7 +21,7 @@ enum HostileText {
         "hTtPs://", "ftp://", "www.", "WWW.", "wWw.", "mailto:", "@", "a@b.c", "|", "\\|", "\\", "\\\\", "`", "```", "*", "_", "#", "-",
         "+", ".", "!", "{", "}", "~", "&", "&#58;", "&lt;", "&#x202E;", ":", "//", "\n", "\r", "\r\n", "\t", "\u{0}", "\u{1B}[31m",
         "\u{7F}", "\u{85}", "\u{9B}", "\u{202E}", "\u{202D}", "\u{2066}", "\u{200B}", "\u{200D}", "\u{FEFF}", "\u{2028}", "\u{E0041}",
-        "é", "e\u{301}", "😀", "👩‍💻", "Ω", "a", "b", "evil", "x", " ", "  ", "1.", "1)", "===", "---", "%%", "\"", "'", ";", "javascript:",
+        "é", "e\u{301}", "😀", "👩‍💻", "Ω", "a", "b", "evil", "x", " ", "  ", "1.", "1)", "===", "---", "%%", "\"", "'", ";", "javascript:", "$", "$$",
     ]
 
     static func generate(_ rng: inout SeededGenerator, maxFragments: Int = 24) -> String {
@@ -60,7 +60,7 @@ enum LiveMarkdown {
                 problems.append("HTML tag at \(index)")
             }
         }
-        for (_, character) in unescaped(escaped) where "|[]()`*_<>!".contains(character) {
+        for (_, character) in unescaped(escaped) where "|[]()`*_<>!$".contains(character) {
             problems.append("unescaped \(character)")
         }
         if escaped.contains("\n") || escaped.contains("\r") { problems.append("raw line break") }
@@ -119,6 +119,7 @@ enum LiveMarkdown {
         #expect(MarkdownText.escape("[click](http://evil)") == "\\[click\\]\\(http&#58;//evil\\)")
         #expect(MarkdownText.escape("<script>") == "&lt;script&gt;")
         #expect(MarkdownText.escape("a|b") == "a\\|b")
+        #expect(MarkdownText.escape("$x^2$") == "\\$x^2\\$")
         #expect(MarkdownText.escape("x\u{202E}y") == "x\\\\u\\{202e\\}y")
         #expect(MarkdownText.escape("l1\nl2\r\nl3") == "l1 l2 l3")
         #expect(MarkdownText.escape("see www.evil.com") == "see www&#46;evil\\.com")
