@@ -13,6 +13,7 @@ struct Fathom: ParsableCommand {
               1   an internal error
               2   some inputs could not be read (they are recorded as evidence with the reason)
               3   the store or catalog failed (in use by another process, corrupt, I/O error)
+              4   report --final refused: facts only a person can supply are missing
               5   'fathom verify' found files changed, missing or new
               64  invalid arguments
             """,
@@ -24,6 +25,7 @@ struct Fathom: ParsableCommand {
             Hunt.self,
             Rules.self,
             Analyze.self,
+            Report.self,
             Simulate.self,
             ManifestCommand.self,
             Verify.self,

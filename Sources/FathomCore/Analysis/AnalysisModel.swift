@@ -22,12 +22,19 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     public var contradictions: [Contradiction]
     public var timeline: [TimelineEvent]
     public var openItems: [String]
+    /// Assets involved (model versions, datasets, endpoints, buckets, pipelines) for the regulator
+    /// report's asset section; nil when the analysis did not list them.
+    public var assets: [AssetRecord]?
+    /// Indications of compromise beyond the affected model(s) (other systems, credentials, lateral
+    /// movement), one sentence each; nil = not assessed, empty = assessed and none found.
+    public var broaderCompromise: [String]?
 
     public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
                 inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],
                 flowchart: FlowchartResult, extraction: ExtractionSummary?, affectedDecisions: AffectedDecisions?,
                 dataExposure: DataExposure?, registry: RegistryHistory?, integrity: [IntegrityItem],
-                contradictions: [Contradiction], timeline: [TimelineEvent], openItems: [String]) {
+                contradictions: [Contradiction], timeline: [TimelineEvent], openItems: [String],
+                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil) {
         self.schemaVersion = schemaVersion
         self.caseInfo = caseInfo
         self.provenance = provenance
@@ -44,6 +51,25 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         self.contradictions = contradictions
         self.timeline = timeline
         self.openItems = openItems
+        self.assets = assets
+        self.broaderCompromise = broaderCompromise
+    }
+}
+
+/// One asset involved in the incident, as listed by the analysis.
+public struct AssetRecord: Codable, Sendable, Equatable {
+    /// "model-version" | "dataset" | "endpoint" | "bucket" | "pipeline" | "deployment"
+    public var kind: String
+    public var name: String
+    /// What happened to it or why it is listed (e.g. "compromised version, deployed 2026-03-02T09:00:00Z").
+    public var role: String
+    public var evidence: EvidenceRef?
+
+    public init(kind: String, name: String, role: String, evidence: EvidenceRef? = nil) {
+        self.kind = kind
+        self.name = name
+        self.role = role
+        self.evidence = evidence
     }
 }
 

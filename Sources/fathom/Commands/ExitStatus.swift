@@ -5,6 +5,8 @@ import FathomCore
 enum ExitStatus {
     static let inputsUnreadable = ExitCode(2)
     static let storeFailure = ExitCode(3)
+    /// `fathom report --final` refused: human-supplied facts are missing.
+    static let finalRefused = ExitCode(4)
 
     /// Maps a Core error onto its exit status, after printing it on stderr.
     static func fail(_ error: IngestError) -> ExitCode {

@@ -1,0 +1,61 @@
+import FathomStore
+import Foundation
+
+/// The result of re-hashing an input archive when the report is written.
+public enum ArchiveVerification: Sendable, Equatable {
+    /// The file at the recorded path has the recorded SHA-256.
+    case verified
+    /// The file at the recorded path has another SHA-256.
+    case mismatch(actual: String)
+    /// No file at the recorded path.
+    case notFound
+    /// The file exists but could not be read.
+    case unreadable(String)
+    /// Re-verification was switched off.
+    case skipped
+
+    /// The text shown in the evidence manifest.
+    public var text: String {
+        switch self {
+        case .verified: "verified"
+        case let .mismatch(actual): "MISMATCH (now " + actual + ")"
+        case .notFound: "not found at path"
+        case let .unreadable(detail): "unreadable (" + MarkdownText.escape(detail, limit: 120) + ")"
+        case .skipped: "not re-verified (switched off)"
+        }
+    }
+}
+
+/// Re-hashes archives with a read-only mapping, streamed in chunks whose pages are released as
+/// they are hashed.
+public enum ArchiveVerifier {
+    /// - Complexity: O(n) in the file size; memory bounded by `chunkSize` resident pages.
+    public static func verify(path: String, expected: String, chunkSize: Int = 8 << 20) -> ArchiveVerification {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            return .notFound
+        }
+        let digest: String
+        do throws(StoreError) {
+            digest = try sha256(path: path, chunkSize: chunkSize)
+        } catch {
+            return .unreadable(error.description)
+        }
+        return digest == expected.lowercased() ? .verified : .mismatch(actual: digest)
+    }
+
+    /// The lowercase hex SHA-256 of the file at `path`.
+    public static func sha256(path: String, chunkSize: Int = 8 << 20) throws(StoreError) -> String {
+        let mapping = try FileMapping(path: path)
+        var stream = SHA256Stream()
+        var offset = 0
+        let step = max(1, chunkSize)
+        while offset < mapping.count {
+            let end = min(mapping.count, offset + step)
+            stream.update(mapping.bytes[offset..<end])
+            mapping.release(offset..<end)
+            offset = end
+        }
+        return stream.finalize()
+    }
+}

@@ -1,0 +1,190 @@
+/// Escaping of untrusted text (anything that came from a log or a case file) for Markdown reports.
+///
+/// The output renders as the literal input in any CommonMark/GFM renderer and cannot form a link,
+/// an image, an autolink, an HTML tag or entity, a table break, emphasis, a heading or a list, and
+/// carries no control, bidirectional or zero-width character:
+/// - ASCII punctuation `\ ` * _ [ ] ( ) # + - . ! | { } ~ & @ $` is backslash-escaped (`$` so that
+///   GitHub does not render log text as math);
+/// - `<` and `>` become `&lt;` and `&gt;`;
+/// - the `:` of `scheme://` becomes `&#58;` and the `.` of `www.` becomes `&#46;`, so GFM's extended
+///   autolinks (`http://…`, `www.…`, e-mail addresses) do not fire;
+/// - line breaks become spaces; other control, bidi and invisible formatting characters become a
+///   visible `\u{…}`;
+/// - text longer than the limit is cut at a character boundary and ends with a visible
+///   `…[truncated, N more bytes]` marker.
+public enum MarkdownText {
+    /// The default limit, in UTF-8 bytes of the input.
+    public static let defaultLimit = 300
+
+    /// Escapes `text` for prose or a table cell, keeping at most `limit` bytes of it.
+    public static func escape(_ text: String, limit: Int = defaultLimit) -> String {
+        let (kept, dropped) = truncate(text, limit: limit)
+        var result = ""
+        result.reserveCapacity(kept.utf8.count + 16)
+        let scalars = Array(kept.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\r":
+                result += " "
+                if index + 1 < scalars.count, scalars[index + 1] == "\n" { index += 1 }
+            case "\n":
+                result += " "
+            case "<":
+                result += "&lt;"
+            case ">":
+                result += "&gt;"
+            case ":" where index + 2 < scalars.count && scalars[index + 1] == "/" && scalars[index + 2] == "/":
+                result += "&#58;"
+            case "." where isAfterWWW(scalars, index):
+                result += "&#46;"
+            default:
+                if isUnsafe(scalar) {
+                    result += "\\\\u\\{" + String(scalar.value, radix: 16) + "\\}"
+                } else if scalar.isASCII, escaped.contains(UInt8(scalar.value)) {
+                    result += "\\"
+                    result.unicodeScalars.append(scalar)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+            index += 1
+        }
+        if dropped > 0 { result += truncationMarker(dropped) }
+        return result
+    }
+
+    /// Escapes `text` for a table cell (the same as ``escape(_:limit:)``, named for intent).
+    public static func cell(_ text: String, limit: Int = defaultLimit) -> String { escape(text, limit: limit) }
+
+    /// A fenced code block holding `content` verbatim (after control characters are made visible),
+    /// with a backtick fence longer than any backtick run in the content.
+    public static func fencedBlock(_ content: String, info: String = "") -> String {
+        let safe = visibleControls(content)
+        let fence = String(repeating: "`", count: max(3, longestRun(of: "`", in: safe) + 1))
+        return fence + info + "\n" + safe + (safe.hasSuffix("\n") ? "" : "\n") + fence
+    }
+
+    /// The visible marker for `count` dropped bytes: `…\[truncated, 1,234 more bytes\]`.
+    public static func truncationMarker(_ count: Int) -> String {
+        "…\\[truncated, " + ReportNumber.grouped(Int64(count)) + " more " + (count == 1 ? "byte" : "bytes") + "\\]"
+    }
+
+    /// The longest prefix of `text` within `limit` UTF-8 bytes, ending at a character boundary,
+    /// and how many bytes were dropped.
+    public static func truncate(_ text: String, limit: Int) -> (String, Int) {
+        let total = text.utf8.count
+        guard total > limit else { return (text, 0) }
+        var kept = ""
+        var bytes = 0
+        for character in text {
+            let size = character.utf8.count
+            if bytes + size > limit { break }
+            kept.append(character)
+            bytes += size
+        }
+        return (kept, total - bytes)
+    }
+
+    /// Replaces control (except newline and tab), bidi and invisible characters with `\u{…}`.
+    static func visibleControls(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar != "\n", scalar != "\t", isUnsafe(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// Control characters (C0, DEL, C1), bidi controls and invisible formatting characters.
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0xAD, 0x34F, 0x61C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180E: true
+        case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0x3164, 0xFE00...0xFE0F, 0xFEFF, 0xFFA0: true
+        case 0xFFF0...0xFFFB, 0xE0000...0xE0FFF: true
+        default: false
+        }
+    }
+
+    static func longestRun(of character: Character, in text: String) -> Int {
+        var longest = 0
+        var current = 0
+        for each in text {
+            if each == character {
+                current += 1
+                longest = max(longest, current)
+            } else {
+                current = 0
+            }
+        }
+        return longest
+    }
+
+    private static let escaped: Set<UInt8> = Set("\\`*_[]()#+-.!|{}~&@$".utf8)
+
+    private static func isAfterWWW(_ scalars: [Unicode.Scalar], _ index: Int) -> Bool {
+        guard index >= 3 else { return false }
+        for offset in 1...3 where scalars[index - offset] != "w" && scalars[index - offset] != "W" { return false }
+        return true
+    }
+}
+
+/// Deterministic number formatting for reports: ASCII digits, `,` thousands separators, no locale.
+public enum ReportNumber {
+    /// `1234567` → `1,234,567`.
+    public static func grouped(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { result += "," }
+            result.append(digit)
+        }
+        return (value < 0 ? "-" : "") + result
+    }
+
+    /// A number with `digits` decimals (half away from zero), thousands grouped; integral values
+    /// print without decimals when `trimIntegral` is set.
+    public static func fixed(_ value: Double, digits: Int = 1, trimIntegral: Bool = true) -> String {
+        guard value.isFinite else { return value.isNaN ? "n/a" : (value < 0 ? "-∞" : "∞") }
+        var scale: Double = 1
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e18 else { return value < 0 ? "-" + String(-value) : String(value) }
+        let units = Int64(scaled)
+        let whole = units / Int64(scale)
+        let fraction = units % Int64(scale)
+        let sign = value < 0 && units != 0 ? "-" : ""
+        if digits == 0 || (trimIntegral && fraction == 0) { return sign + grouped(whole) }
+        var fractionText = String(fraction)
+        fractionText = String(repeating: "0", count: digits - fractionText.count) + fractionText
+        return sign + grouped(whole) + "." + fractionText
+    }
+
+    /// A share 0…1 as a percentage with one decimal: `0.4231` → `42.3 %`.
+    public static func percent(_ share: Double) -> String { fixed(share * 100, digits: 1, trimIntegral: false) + " %" }
+
+    /// A duration: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h 10 min`.
+    public static func duration(seconds: Double) -> String {
+        guard seconds.isFinite else { return "unknown" }
+        let negative = seconds < 0
+        let total = Int64(abs(seconds).rounded(.down))
+        let text: String
+        if total < 60 {
+            text = String(total) + " s"
+        } else if total < 3600 {
+            text = String(total / 60) + " min"
+        } else if total < 86_400 {
+            text = String(total / 3600) + " h " + two(total / 60 % 60) + " min"
+        } else {
+            text = String(total / 86_400) + " d " + String(total / 3600 % 24) + " h " + two(total / 60 % 60) + " min"
+        }
+        return negative ? "−" + text : text
+    }
+
+    private static func two(_ value: Int64) -> String { value < 10 ? "0" + String(value) : String(value) }
+}

@@ -1,0 +1,272 @@
+@testable import FathomCore
+import Foundation
+import Testing
+
+@Suite struct ReportWriterTests {
+    static let options = ReportOptions(now: "2026-03-04T12:00:00Z", verifyArchives: false,
+                                       commandLine: ["fathom", "report", "--case", "IR-2026-0042", "--now", "2026-03-04T12:00:00Z"])
+
+    func render(_ result: AnalysisResult = ReportSample.rich(), options: ReportOptions = options) throws -> [String: String] {
+        try ReportWriter.render(result: result, hits: ReportSample.hits, options: options)
+    }
+
+    @Test func goldenFiles() throws {
+        GoldenFiles.check(try render(), against: GoldenFiles.fixtureFolder("reports-golden"))
+    }
+
+    @Test func deterministic() throws {
+        #expect(try render() == (try render()))
+        let other = try render(options: ReportOptions(now: "2026-03-05T00:00:00Z", verifyArchives: false))
+        #expect(other["brief.md"] != (try render())["brief.md"])
+    }
+
+    @Test func writesEveryDocument() throws {
+        #expect(try Set(render().keys) == Set(ReportWriter.documentNames + ["timeline-volume.svg"]))
+    }
+
+    @Test(arguments: [
+        ("brief.md", ["# AI/ML SECURITY INCIDENT — EXECUTIVE BRIEF", "**Classification**", "**Incident ID**", "**Date**", "**Incident Type**",
+                      "## SITUATION", "## IMPACT", "## RESPONSE", "## ACTIONS REQUIRED", "## ESTIMATED RESOLUTION"]),
+        ("timeline.md", ["## Key intervals", "Dwell time", "Time to detect", "Time to contain", "## Phases", "```mermaid\ngantt",
+                         "## Impact windows", "## Query volume", "(timeline-volume.svg)", "## Events"]),
+        ("regulator.md", ["## 1. Document control", "## 2. Status of this report", "## 3. Applicability and deadlines", "## 4. Classification",
+                          "## 5. Timeline", "## 6. Assets", "## 7. Impact", "## 8. Attacker indicators", "## 9. Containment actions",
+                          "## 10. Facts supplied by people", "## 11. Evidence appendix", "## 12. Open items"]),
+        ("evidence.md", ["## Inputs", "### Archive 1", "Rejected records by reason", "Samples of rejected records", "## Tool and rules",
+                         "## Reproducibility", "## Limitations seen in the data"]),
+        ("response.md", ["**Fathom executes nothing.**", "## Flowchart path", "```mermaid\nflowchart TD", "## Actions on the path",
+                         "## Ready-to-run commands", "### Roll back the model", "### Block the extraction"]),
+    ])
+    func sections(document: String, headings: [String]) throws {
+        let text = try #require(try render()[document])
+        var position = text.startIndex
+        for heading in headings {
+            let found = text.range(of: heading, range: position..<text.endIndex)
+            #expect(found != nil, "\(document) lacks \(heading.debugDescription) (in order)")
+            if let found { position = found.upperBound }
+        }
+    }
+
+    @Test func briefFillsTheTemplate() throws {
+        let brief = try #require(try render()["brief.md"])
+        #expect(brief.contains("| **Incident ID** | IR\\-2026\\-0042 |"))
+        #expect(brief.contains("| **Date** | 2026-03-04 |"))
+        #expect(brief.contains("Model theft / extraction"))
+        #expect(brief.contains("daily volume: 1,250,000"))
+        #expect(brief.contains("**Compromised predictions served for:** 1 d 20 h 30 min (2026-03-01T14:00:00Z to 2026-03-03T10:30:00Z)"))
+        #expect(brief.contains("an estimated 187,400 decisions (range 171,000–203,900, method: request volume × share served by version 7"))
+        #expect(brief.contains("[TO BE COMPLETED: number of records potentially exposed]"))
+        #expect(brief.contains("**Rollback:** to version 6 (last known good) at 2026-03-03T10:30:00Z."))
+        #expect(brief.contains("**Root cause found:** [TO BE COMPLETED: root cause]"))
+        #expect(brief.contains("## ESTIMATED RESOLUTION\n\n[TO BE COMPLETED: estimated resolution date]"))
+        #expect(brief.contains("the earliest candidate deadline is NIS2 Art. 23(4)(a) at 2026-03-04 09:15 UTC"))
+        #expect(brief.contains("no evidence of compromise beyond the affected model(s)"))
+    }
+
+    @Test func exactFiguresSayTheyAreComputed() throws {
+        var result = ReportSample.rich()
+        result.affectedDecisions?.total = .count(12_345, unit: "decisions")
+        result.affectedDecisions?.exact = true
+        result.affectedDecisions?.byDecision = ["approve": 12_000, "decline": 345]
+        let documents = try render(result)
+        #expect(documents["brief.md"]?.contains("12,345 decisions (computed from logs)") == true)
+        #expect(documents["regulator.md"]?.contains("| — of which decision approve | 12,000 | computed from logs |") == true)
+    }
+
+    @Test func timelineIntervalsAndOrder() throws {
+        let timeline = try #require(try render()["timeline.md"])
+        #expect(timeline.contains("| Dwell time | first indicator 2026-02-28T22:00:00Z | first detection event 2026-03-03T08:55:00Z | 2 d 10 h 55 min |"))
+        #expect(timeline.contains("| Time to contain | first detection event 2026-03-03T08:55:00Z | first containment event 2026-03-03T10:30:00Z | 1 h 35 min |"))
+        let first = try #require(timeline.range(of: "Retrain burst by ci\\-bot"))
+        let later = try #require(timeline.range(of: "Rollback to version 6"))
+        #expect(first.lowerBound < later.lowerBound)
+        #expect(timeline.contains("bundle\\.tar › mlflow/registry\\.db, line 40"))
+        #expect(timeline.contains("(unparsed time)"))
+        var result = ReportSample.rich()
+        result.timeline.removeAll { $0.phase == "containment" }
+        #expect(try render(result)["timeline.md"]?.contains("first containment event unknown | unknown |") == true)
+    }
+
+    @Test func volumeChartIsSelfContained() throws {
+        let svg = try #require(try render()["timeline-volume.svg"])
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.contains("All traffic") && svg.contains("203.0.113.7") && svg.contains("2001:db8::1"))
+        #expect(!svg.contains("<script") && !svg.contains("href"))
+        var result = ReportSample.rich()
+        result.extraction = nil
+        #expect(try render(result)["timeline-volume.svg"] == nil)
+    }
+
+    @Test func regulatorDeadlinesAreCandidates() throws {
+        let regulator = try #require(try render()["regulator.md"])
+        #expect(regulator.contains("| GDPR Art. 33 |"))
+        #expect(regulator.contains("| 2026-03-06T09:15:00Z | in 1 d 21 h 15 min |"))
+        #expect(regulator.contains("| 2026-03-04T09:15:00Z | **passed** 2 h 45 min ago |"))
+        #expect(regulator.contains("candidate — to be confirmed by a person"))
+        #expect(regulator.contains("the filing would be due on 2026-03-09 (Monday)"))
+        #expect(regulator.contains("**DRAFT — not for submission**"))
+        #expect(regulator.contains("AML\\.T0024"))
+        #expect(regulator.contains("| Records potentially exposed | [TO BE COMPLETED: number of records potentially exposed] | to be supplied by a person |"))
+        #expect(regulator.contains("an estimated 187,400 decisions"))
+        #expect(regulator.contains("Every action above precedes the generation of this report"))
+        var aware = ReportSample.rich()
+        aware.caseInfo.awarenessTime = nil
+        let open = try #require(try render(aware)["regulator.md"])
+        #expect(open.contains("| Awareness time | [TO BE COMPLETED: awareness time] |"))
+        #expect(open.contains("- awareness time \\(case file 'awareness\\_time'\\)"))
+    }
+
+    @Test func responseCommandsAreQuotedAndFilled() throws {
+        let response = try #require(try render()["response.md"])
+        #expect(response.contains("--addresses '203.0.113.7/32' '2001:db8::1/128'\n"))
+        #expect(response.contains("Left out of the IP set because they are not IP addresses: it's'; rm \\-rf \\~."))
+        #expect(response.contains("aws apigateway update-api-key --api-key 'user-[click](http://evil.example/x) ![img](https://evil.example/i.png) <script>"))
+        #expect(response.contains("# network address '203.0.113.50': add to the WAF IP set as above ('203.0.113.50/32')"))
+        #expect(response.contains("kubectl rollout undo 'deployment/fraud-scorer' -n 'ml-serving'"))
+        #expect(response.contains("-d '{\"name\": \"fraud-scorer\", \"version\": \"7\", \"stage\": \"Archived\", \"archive_existing_versions\": false}'"))
+        #expect(response.contains("\"version\": \"6\", \"stage\": \"Production\""))
+        #expect(response.contains("classDef taken"))
+        #expect(response.contains("linkStyle "))
+        #expect(response.contains("The logs show confidence scores were returned to 203\\.0\\.113\\.7"))
+        #expect(!response.contains("\u{202E}") && !response.contains("\u{1B}"))
+    }
+
+    @Test func noDocumentCarriesLiveHostileText() throws {
+        for (name, document) in try render() where name.hasSuffix(".md") {
+            let text = CodeBlocks.prose(of: document, name: name)
+            #expect(!text.contains("<script"), "\(name)")
+            #expect(!text.contains("](http"), "\(name)")
+            #expect(!text.lowercased().contains("www.evil"), "\(name)")
+            #expect(!text.contains("http://evil"), "\(name)")
+            #expect(!text.unicodeScalars.contains { $0 != "\n" && MarkdownText.isUnsafe($0) }, "\(name)")
+            #expect(!text.contains("[TO BE COMPLETED: forged]"), "\(name)")
+            // Table rows keep their column count.
+            var columns: Int?
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                guard line.hasPrefix("|") else { columns = nil; continue }
+                let count = LiveMarkdown.unescaped(String(line)).filter { $0.1 == "|" }.count
+                if let columns { #expect(count == columns, "\(name): \(line.prefix(120))") } else { columns = count }
+            }
+        }
+        let json = try #require(try render()["findings.json"])
+        #expect(!json.unicodeScalars.contains { $0 != "\n" && MarkdownText.isUnsafe($0) })
+        #expect(json.contains("\\u202e"))
+    }
+
+    @Test func findingsJSONIsSortedAndComplete() throws {
+        let json = try #require(try render()["findings.json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["schemaVersion", "case", "generatedAt", "toolVersion", "rulesetHash", "inputsHash", "rules", "incidents", "analysis", "hits"])
+        #expect((object["hits"] as? [Any])?.count == 2)
+        let decoded = try JSONDecoder().decode(AnalysisResult.self, from: JSONSerialization.data(withJSONObject: object["analysis"] ?? [:]))
+        #expect(decoded == ReportSample.rich())
+        #expect(json.contains("\"AML.T0024\""))
+        let broken = try ReportWriter.render(result: ReportSample.rich(), hits: Data("{".utf8), options: Self.options)
+        #expect(broken["findings.json"]?.contains("\"hitsNote\"") == true)
+    }
+
+    /// The missing items of a `--final` refusal, nil when rendering succeeded or failed otherwise.
+    func refusal(_ result: AnalysisResult, _ options: ReportOptions) -> [String]? {
+        let outcome = Result { () throws(ReportError) -> [String: String] in try ReportWriter.render(result: result, hits: nil, options: options) }
+        guard case let .failure(error) = outcome, case let .notFinal(missing) = error else { return nil }
+        return missing
+    }
+
+    @Test func finalIsRefusedWhileHumanFieldsAreMissing() throws {
+        var final = Self.options
+        final.isFinal = true
+        if let missing = refusal(ReportSample.rich(), final) {
+            #expect(missing.contains("human field 'legal_basis'"))
+            #expect(missing.contains("human field 'root_cause'"))
+            #expect(missing.contains { $0.contains("[TO BE COMPLETED: estimated resolution date] in brief.md") })
+            #expect(missing.contains { $0.contains("[TO BE COMPLETED: number of records potentially exposed] in brief.md, regulator.md") })
+            #expect(!missing.contains { $0.contains("forged") })
+        } else {
+            Issue.record("expected a refusal")
+        }
+        var noAwareness = ReportSample.complete()
+        noAwareness.caseInfo.awarenessTime = nil
+        #expect(refusal(noAwareness, final)?.first?.hasPrefix("awareness time") == true)
+        let documents = try ReportWriter.render(result: ReportSample.complete(), hits: nil, options: final)
+        let regulator = try #require(documents["regulator.md"])
+        #expect(regulator.contains("**FINAL**"))
+        #expect(regulator.contains("| Version | final |"))
+        #expect(regulator.contains("SEC Form 8-K Item 1.05"))
+        #expect(regulator.contains("2026-03-11 (Wednesday)"))
+        #expect(regulator.contains("Yes: the actions marked **before** changed the system before the notification at 2026-03-04T16:00:00Z."))
+        for (name, text) in documents where name.hasSuffix(".md") { #expect(Placeholder.find(in: text).isEmpty, "\(name): \(Placeholder.find(in: text))") }
+    }
+
+    @Test(arguments: [("203.0.113.7", true), ("10.0.0.0/8", true), ("2001:db8::1", true), ("::1", true), ("::ffff:192.0.2.1", true),
+                      ("2001:db8::/32", true), ("1:2:3:4:5:6:7:8", true), ("256.1.1.1", false), ("1.2.3", false), ("it's; rm", false),
+                      ("1:2:3:4:5:6:7:8:9", false), ("1::2::3", false), ("203.0.113.7/33", false), ("", false), ("١.٢.٣.٤", false)])
+    func addressSyntax(address: String, valid: Bool) {
+        #expect(IPAddressText.isAddressOrCIDR(address) == valid)
+    }
+
+    @Test func reVerifiesArchives() throws {
+        let folder = try TemporaryDirectory("fathom-reports")
+        let good = try folder.write("good.log", "hello\n")
+        let bad = try folder.write("bad.log", "changed\n")
+        var result = ReportSample.rich()
+        result.inputs[0].path = good
+        result.inputs[0].sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        result.inputs[1].path = bad
+        var options = Self.options
+        options.verifyArchives = true
+        let evidence = try #require(try ReportWriter.render(result: result, hits: nil, options: options)["evidence.md"])
+        #expect(evidence.contains("| verified |"))
+        #expect(evidence.contains("| MISMATCH (now "))
+        result.inputs[1].path = folder.path("gone.log")
+        let missing = try #require(try ReportWriter.render(result: result, hits: nil, options: options)["evidence.md"])
+        #expect(missing.contains("| not found at path |"))
+        #expect(ArchiveVerifier.verify(path: good, expected: result.inputs[0].sha256.uppercased(), chunkSize: 2) == .verified)
+    }
+
+    @Test func runReadsTheStoredCaseAndWrites() throws {
+        let folder = try TemporaryDirectory("fathom-reports")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try folder.write("store/cases/IR-2026-0042/analysis.json", encoder.encode(ReportSample.rich()))
+        try folder.write("store/cases/IR-2026-0042/findings.json", ReportSample.hits)
+        let request = ReportRequest(caseID: "IR-2026-0042", storeDirectory: folder.path("store"), outDirectory: folder.path("out"), options: Self.options)
+        let written = try ReportWriter.run(request)
+        #expect(written.count == 7)
+        let brief = try String(contentsOfFile: folder.path("out/IR-2026-0042/brief.md"), encoding: .utf8)
+        #expect(brief == (try render())["brief.md"])
+        #expect(throws: ReportError.missingAnalysis(path: folder.path("store") + "/cases/IR-9/analysis.json")) {
+            try ReportWriter.run(ReportRequest(caseID: "IR-9", storeDirectory: folder.path("store"), outDirectory: folder.path("out")))
+        }
+        #expect(throws: ReportError.invalidCaseID("../x")) {
+            try ReportWriter.run(ReportRequest(caseID: "../x", storeDirectory: folder.path("store"), outDirectory: folder.path("out")))
+        }
+        #expect(throws: ReportError.invalidTime(option: "--now", value: "yesterday")) {
+            try ReportWriter.render(result: ReportSample.rich(), hits: nil, options: ReportOptions(now: "yesterday"))
+        }
+    }
+}
+
+/// Fenced code blocks of a Markdown document, checked and removed.
+enum CodeBlocks {
+    /// `document` without its fenced code blocks; records an issue when a block holds a line that
+    /// would close its fence early, or never closes.
+    static func prose(of document: String, name: String) -> String {
+        var prose: [Substring] = []
+        var fence = 0
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            let run = line.prefix { $0 == "`" }.count
+            if fence > 0 {
+                if run >= fence {
+                    #expect(line.allSatisfy { $0 == "`" }, "\(name): a line inside a code block starts with its fence: \(line.prefix(80))")
+                    fence = 0
+                }
+                #expect(!line.unicodeScalars.contains { $0 != "\t" && MarkdownText.isUnsafe($0) }, "\(name): control character in a code block")
+                continue
+            }
+            if run >= 3 { fence = run; continue }
+            prose.append(line)
+        }
+        #expect(fence == 0, "\(name): unclosed code block")
+        return prose.joined(separator: "\n")
+    }
+}
