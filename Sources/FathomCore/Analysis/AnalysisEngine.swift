@@ -198,7 +198,8 @@ struct Analysis {
         let coverage = try CoverageAnalysis.coverage(scan: scan)
         let registry = RegistryHistory(events: registryRows.map { row in
             RegistryEvent(time: Analysis.text(row.time), model: row.model, version: row.version, event: row.event,
-                          fromStage: row.fromStage, toStage: row.toStage, principal: row.principal, evidence: row.evidence)
+                          fromStage: row.fromStage, toStage: row.toStage, principal: row.principal,
+                          environment: row.environment.isEmpty ? nil : row.environment, evidence: row.evidence)
         }, compromisedVersion: history.compromised?.version, lastKnownGoodVersion: history.lastKnownGood,
            deployedAt: history.window.map { Analysis.text($0.start.nanos) }, rollbacks: history.rollbacks.map { Analysis.text($0) })
         let dataStart = coverage.compactMap(\.first).min()

@@ -417,6 +417,8 @@ public struct RegistryEvent: Codable, Sendable, Equatable {
     public var fromStage: String
     public var toStage: String
     public var principal: String
+    /// Where it happened (a Kubernetes namespace), when the source says.
+    public var environment: String?
     public var evidence: EvidenceRef?
 }
 

@@ -20,12 +20,12 @@ enum AnalysisOutput {
         do {
             let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
             let findingsJSON = try encoder().encode(hits) + Data("\n".utf8)
-            for folder in [stored, reports] {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try analysisJSON.write(to: URL(fileURLWithPath: folder + "/analysis.json"))
-                try findingsJSON.write(to: URL(fileURLWithPath: folder + "/hits.json"))
-            }
-            written += [reports + "/analysis.json", reports + "/hits.json"]
+            try FileManager.default.createDirectory(atPath: stored, withIntermediateDirectories: true)
+            try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
+            try findingsJSON.write(to: URL(fileURLWithPath: stored + "/findings.json"))
+            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+            try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
+            written.append(reports + "/analysis.json")
             if result.affectedDecisions?.requestIdsFile != nil {
                 var csv = "request_id,time,decision,in_window,archive,member,line\n"
                 for row in decisions {
@@ -37,6 +37,16 @@ enum AnalysisOutput {
             }
         } catch {
             throw .output(path: reports, detail: "\(error)")
+        }
+        var result = result
+        result.caseInfo.id = caseID
+        do {
+            let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: false, commandLine: nil)
+            let documents = try ReportWriter.write(result: result, hits: try? encoder().encode(hits),
+                                                   to: request.reportsDirectory, options: options)
+            written += documents.map { reports + "/" + $0 }
+        } catch {
+            throw .output(path: reports, detail: error.description)
         }
         return written
     }

@@ -70,7 +70,8 @@ struct AnalysisScans: Sendable {
             let line = try table.int64("line")
             var rows: [RegistryRow] = []
             for row in 0..<table.rowCount {
-                rows.append(RegistryRow(time: time[row], model: model.string(at: row), version: version.string(at: row),
+                rows.append(RegistryRow(time: time[row], model: model.string(at: row),
+                                        version: VersionOrder.canonical(version.string(at: row)),
                                         event: event.string(at: row), fromStage: from.string(at: row),
                                         toStage: to.string(at: row), principal: principal.string(at: row),
                                         status: status.string(at: row), environment: environment?.string(at: row) ?? "",
@@ -105,7 +106,7 @@ struct AnalysisScans: Sendable {
             let line = try table.int64("line")
             for row in 0..<table.rowCount where model.isEmpty || models.string(at: row) == model {
                 counts.rows += 1
-                let rowVersion = versions.string(at: row)
+                let rowVersion = VersionOrder.canonical(versions.string(at: row))
                 let at = time[row]
                 let evidence = { resolver.evidence(table, member: member, line: line, row: row) }
                 if counts.first[rowVersion].map({ at < $0.0 }) ?? true { counts.first[rowVersion] = (at, evidence()) }

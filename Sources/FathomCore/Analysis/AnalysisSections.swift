@@ -190,8 +190,8 @@ enum IncidentLinking {
 
 /// The fields of the regulator report that only a person can fill.
 enum HumanFields {
-    static let required = ["estimated_resolution", "legal_determination", "reporting_entity", "contact_point",
-                           "materiality_determination_time"]
+    static let required = [HumanField.estimatedResolution, HumanField.rootCause, HumanField.remediation,
+                           HumanField.materialityDetermination, HumanField.notificationTime]
 }
 
 /// A stable hash of the rule set and its settings, for document control.

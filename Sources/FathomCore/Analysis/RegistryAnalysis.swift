@@ -41,7 +41,8 @@ struct RegistryAnalysis {
             let previous = current[row.model]
             if let previous, previous != row.version {
                 let returning = seen[row.model, default: []].contains(row.version)
-                if row.event.lowercased() == "rollback" || returning {
+                let older = VersionOrder.isOlder(row.version, than: previous)
+                if row.event.lowercased() == "rollback" || returning || older {
                     rolledBack.append((row.model, previous, row.time))
                 }
             }
@@ -49,7 +50,7 @@ struct RegistryAnalysis {
             if !seen[row.model, default: []].contains(row.version) { seen[row.model, default: []].append(row.version) }
         }
         let fromLogs = rolledBack.first.map { (model: $0.model, version: $0.version) }
-        if let named = caseFile.compromisedVersion {
+        if let named = caseFile.compromisedVersion.map(VersionOrder.canonical) {
             let model = caseFile.compromisedModel ?? fromLogs?.model ?? deploys.first?.model ?? ""
             compromised = (model, named)
             if let fromLogs, fromLogs.version != named || (caseFile.compromisedModel != nil && fromLogs.model != model) {
@@ -82,7 +83,7 @@ struct RegistryAnalysis {
             }
         }
         if serving { end = nil }
-        if let named = caseFile.compromisedVersion, named == compromised.version, let logsLKG = lastKnownGood,
+        if let named = caseFile.compromisedVersion.map(VersionOrder.canonical), named == compromised.version, let logsLKG = lastKnownGood,
            let rollbackTarget = end?.version, rollbackTarget != logsLKG {
             contradictions.append(Contradiction(field: "rollback target", caseFile: "-",
                                                 logs: "rolled back to \(rollbackTarget), but \(logsLKG) served before \(named)",
@@ -97,5 +98,28 @@ struct RegistryAnalysis {
                      description: "\(row.event == "rollback" ? "rollback" : row.event) of \(compromised.model) to \(row.version)\(row.environment.isEmpty ? "" : " (\(row.environment))")",
                      evidence: row.evidence)
             })
+    }
+}
+
+/// Model version names as registries and deployments write them: `13`, `v13`, `V13` are one
+/// version. Numeric versions order numerically.
+enum VersionOrder {
+    /// The canonical spelling: `v` + digits for numeric versions, the text otherwise.
+    static func canonical(_ version: String) -> String {
+        guard let number = number(version) else { return version }
+        return "v" + String(number)
+    }
+
+    static func number(_ version: String) -> Int? {
+        var text = Substring(version)
+        if text.first == "v" || text.first == "V" { text = text.dropFirst() }
+        guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) else { return nil }
+        return Int(text)
+    }
+
+    /// Whether `version` is an earlier numeric version than `other`.
+    static func isOlder(_ version: String, than other: String) -> Bool {
+        guard let a = number(version), let b = number(other) else { return false }
+        return a < b
     }
 }

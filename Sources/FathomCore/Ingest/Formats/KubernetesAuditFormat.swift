@@ -35,7 +35,7 @@ public enum KubernetesAuditFormat {
         summary: "Kubernetes audit events (native, GKE protoPayload, AKS properties.log) as deployment changes.",
         kinds: [.registry],
         fieldMap: [
-            ("time", "requestReceivedTimestamp | stageTimestamp | timestamp (GKE)"),
+            ("time", "stageTimestamp (when the change took effect) | requestReceivedTimestamp | timestamp (GKE)"),
             ("model", "objectRef.name | requestObject.metadata.name"),
             ("version", "image tag of spec.template.spec.containers[0].image (requestObject | responseObject)"),
             ("event", "verb | subresource (scale, rollback)"), ("to_stage", "deployed | deleted | stopped"),
@@ -67,7 +67,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
     private let innerParser = JSONParser()
     private let overrides: JSONProfileOverrides
     private let schema = SourceKind.registry.schema
-    private static let timePaths = JSONPaths.split(["requestReceivedTimestamp", "stageTimestamp", "timestamp", "time"])
+    private static let timePaths = JSONPaths.split(["stageTimestamp", "requestReceivedTimestamp", "timestamp", "time"])
 
     init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)
