@@ -240,7 +240,7 @@ private func digest(of directory: String) throws -> String {
         #expect(dependents.sorted() == ["credit-risk", "doc-classifier", "fraud-detector"])
         let flowchart = fixture.analysis("flowchart")
         #expect(flowchart["other_models_on_same_dependency"] as? [String] == ["credit-risk", "doc-classifier", "fraud-detector"])
-        let requirements = try decompressed(d + "/sbom/requirements.txt")
+        let requirements = try decompressed(d + "/sbom/fraud-detector/requirements.txt")
         #expect(requirements.contains("torchtriton==2.0.0 \\\n    --hash=sha256:"))
     }
 

@@ -41,7 +41,7 @@ enum AnalysisOutput {
         var result = result
         result.caseInfo.id = caseID
         do {
-            let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: false, commandLine: nil)
+            let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
             let documents = try ReportWriter.write(result: result, hits: try? encoder().encode(hits),
                                                    to: request.reportsDirectory, options: options)
             written += documents.map { reports + "/" + $0 }

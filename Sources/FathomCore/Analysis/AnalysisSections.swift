@@ -36,7 +36,7 @@ extension Hit {
 extension Analysis {
     /// Extracted-query volume per attacker identity and in total.
     func extractionSummary(scan: StoreScan, resolver: EvidenceResolver) throws -> ExtractionSummary? {
-        let (flagged, rules) = ExtractionAnalysis.identities(from: hits)
+        let (flagged, rules) = ExtractionAnalysis.identities(from: hits, totalMaxQueries: settings.totalMaxQueries)
         guard !flagged.isEmpty else { return nil }
         let analysis = ExtractionAnalysis(scan: scan, resolver: resolver, endpointPatterns: settings.endpointPatterns)
         let part = try analysis.run(identities: flagged)
@@ -61,6 +61,12 @@ extension Analysis {
         var attackers: [AttackerVolume] = []
         for identity in kept {
             guard let tally = part.tallies[identity], let first = tally.first, let last = tally.last else { continue }
+            // A key used from one address only is reported by that address ("who, from where").
+            var identity = identity
+            if identity.type == "principal", tally.addresses.count == 1, let address = tally.addresses.first,
+               !kept.contains(ExtractionAnalysis.Identity(type: "src_ip", value: address)) {
+                identity = ExtractionAnalysis.Identity(type: "src_ip", value: address)
+            }
             let peak = tally.hourly.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
             let hoursActive = Set(tally.hourly.keys)
             let all = hoursActive.reduce(Int64(0)) { $0 + (part.allHourly[$1] ?? 0) }
@@ -83,7 +89,11 @@ extension Analysis {
         let hours = Set(part.union.hourly.keys).sorted()
         let hourly = hours.map { hour in
             var perAttacker: [String: Int64] = [:]
-            for identity in kept { if let count = part.tallies[identity]?.hourly[hour] { perAttacker[identity.value] = count } }
+            for identity in kept {
+                guard let tally = part.tallies[identity], let count = tally.hourly[hour] else { continue }
+                let label = identity.type == "principal" && tally.addresses.count == 1 ? tally.addresses.first ?? identity.value : identity.value
+                perAttacker[label] = count
+            }
             return HourlyVolume(hour: Analysis.text(hour), total: part.allHourly[hour] ?? 0, attackers: perAttacker)
         }
         return ExtractionSummary(attackers: attackers, totalQueries: part.union.queries,
@@ -110,9 +120,10 @@ extension Analysis {
                             evidence: found.compactMap(\.evidenceRef))
     }
 
-    /// Prompt injection: principals with repeated injection attempts, or whose session then leaked
-    /// sensitive data. A single phrase match by one user is not enough (the phrase list matches
-    /// innocent prompts too); those hits stay in the rule table for the analyst.
+    /// Prompt injection: principals flagged by the normalised rule (which requires injection
+    /// phrasing, not a lone alarming word), or whose session then leaked sensitive data. A phrase
+    /// match alone is not enough (the playbook's phrase list matches innocent prompts too); those
+    /// hits stay in the rule table for the analyst.
     func injectionIncident(exposure: DataExposure?) -> Incident? {
         let injection = hits.filter { $0.rule == "prompt.injection-phrase" || $0.rule == "prompt.injection-normalized" }
         guard !injection.isEmpty else { return nil }
@@ -121,9 +132,9 @@ extension Analysis {
         let leakingSessions = Set(hits("llm.sensitive-output").compactMap { $0.field("session") })
         var actors: [String] = []
         for (principal, list) in byPrincipal where !principal.isEmpty {
-            let times = Set(list.compactMap(\.time))
+            let normalised = list.contains { $0.rule == "prompt.injection-normalized" }
             let leaked = list.contains { leakingSessions.contains($0.field("session") ?? "\u{0}") }
-            if times.count >= 2 || leaked { actors.append(principal) }
+            if normalised || leaked { actors.append(principal) }
         }
         actors.sort()
         let relevant = injection.filter { actors.contains($0.field("principal") ?? "") }
@@ -145,7 +156,15 @@ extension Analysis {
     /// Training-data compromise from the pipeline burst rule: from the first anomalous action to
     /// the next clean retrain (a successful retrain after the compromised version was rolled back).
     func trainingIncident(history: RegistryAnalysis) -> (incident: Incident, active: PlaybookAnswer)? {
-        let bursts = hits("pipeline.burst").sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
+        let all = hits("pipeline.burst").sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
+        // Bursts of data modification are the tampering; other bursts (config edits) are context.
+        let dataBursts = all.filter { $0.field("action") == "modify_data" }
+        var bursts = dataBursts.isEmpty ? all : dataBursts
+        // The one that precedes the compromised deployment, when there is one.
+        if let deployed = history.window?.start.nanos {
+            let before = bursts.filter { ($0.window?.start ?? .max) < deployed }
+            if let last = before.last { bursts = [last] }
+        }
         guard let first = bursts.first else { return nil }
         let firstEvidence = first.evidence.first
         let startNanos = firstEvidence?.time.flatMap { TimeParser.parse($0) } ?? first.window?.start ?? 0

@@ -47,9 +47,16 @@ struct ExtractionAnalysis: Sendable {
 
     /// The attacker identities named by extraction hits, most specific first: addresses flagged by
     /// the hourly rule, then principals, then networks whose addresses are not already named.
-    static func identities(from hits: [Hit]) -> (identities: [Identity], rules: [Identity: Set<String>]) {
+    ///
+    /// Rate rules (the playbook's hourly rule, sliding windows, budgets) name attackers directly.
+    /// The whole-range totals name one only by query volume over `totalMaxQueries`: a heavy
+    /// legitimate client reaches the distinct-input total over days without extracting anything.
+    static func identities(from hits: [Hit], totalMaxQueries: Int64) -> (identities: [Identity], rules: [Identity: Set<String>]) {
         var rules: [Identity: Set<String>] = [:]
         for hit in hits where hit.rule.hasPrefix("extraction.") {
+            if hit.rule.hasSuffix("-total"), case let .int(queries)? = hit.metrics["query_count"], queries <= totalMaxQueries {
+                continue
+            }
             for (name, value) in hit.key {
                 guard ["src_ip", "principal", "network"].contains(name), case let .string(text) = value, !text.isEmpty else { continue }
                 rules[Identity(type: name, value: text), default: []].insert(hit.rule)

@@ -28,9 +28,11 @@ struct SupplyChainAnalysis {
             result.openItems.append("Inventory '\(inventory)' could not be read: \(error)")
             return result
         }
-        let affected = Array(Set(report.matches.map(\.model))).sorted()
+        // SBOM model names carry their version (`credit-risk@7`); the model is the name.
+        func modelName(_ text: String) -> String { text.split(separator: "@").first.map(String.init) ?? text }
+        let affected = Array(Set(report.matches.map { modelName($0.model) })).sorted()
         for match in report.matches.sorted(by: { ($0.model, $0.inventory) < ($1.model, $1.inventory) }) {
-            result.items.append(IntegrityItem(kind: "dependency-match", severity: "high", subject: match.model,
+            result.items.append(IntegrityItem(kind: "dependency-match", severity: "high", subject: modelName(match.model),
                                               detail: "depends on \(dependency) via " + match.path.joined(separator: " → "),
                                               evidence: match.inventory, time: nil))
         }

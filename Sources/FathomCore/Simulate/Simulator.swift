@@ -109,8 +109,10 @@ public enum Simulator {
             files.append(try describe(path: "\(root)/\(relative)", relative: relative, kind: "sbom", format: "cyclonedx-1.5",
                                       records: 1, uncompressed: 0))
         }
-        try writeText(bill.requirements(), to: "\(root)/sbom/requirements.txt")
-        files.append(try describe(path: "\(root)/sbom/requirements.txt", relative: "sbom/requirements.txt", kind: "sbom",
+        // In a folder named after its model, so inventory readers attribute it to the fraud-detector.
+        try FileManager.default.createDirectory(atPath: "\(root)/sbom/fraud-detector", withIntermediateDirectories: true)
+        try writeText(bill.requirements(), to: "\(root)/sbom/fraud-detector/requirements.txt")
+        files.append(try describe(path: "\(root)/sbom/fraud-detector/requirements.txt", relative: "sbom/fraud-detector/requirements.txt", kind: "sbom",
                                   format: "requirements-txt", records: 0, uncompressed: 0))
 
         // The bulk: hour blocks of each day, in parallel.
