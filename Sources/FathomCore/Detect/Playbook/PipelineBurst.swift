@@ -48,7 +48,11 @@ enum PipelineBurst {
     }
 
     /// Mean and sample standard deviation (n − 1); the deviation is nil for fewer than two values.
-    static func statistics(_ values: [Int64]) -> (mean: Double, stdev: Double?) {
+    ///
+    /// The values are summed in sorted order, so the result does not depend on the order groups
+    /// came out of a hash table (which varies from run to run).
+    static func statistics(_ unordered: [Int64]) -> (mean: Double, stdev: Double?) {
+        let values = unordered.sorted()
         guard !values.isEmpty else { return (0, nil) }
         let mean = Double(values.reduce(0, +)) / Double(values.count)
         guard values.count > 1 else { return (mean, nil) }

@@ -1,0 +1,133 @@
+@testable import FathomCore
+import FathomStore
+import Foundation
+import Testing
+
+/// End to end on the committed SampleData: the analysis reproduces the scenario's answer key
+/// (`SampleData/expected.json`, computed by the simulator's independent reference), and the
+/// reports written for it are the committed `Reports/sample/` byte for byte.
+@Suite(.serialized) struct SampleDataTests {
+    static let root = GoldenFiles.repositoryRoot
+    static let now = "2026-03-05T00:00:00Z"
+
+    /// The analysis of SampleData, computed once for the suite. Paths are given relative to the
+    /// repository root so the reports cite `SampleData/…` on every machine.
+    nonisolated(unsafe) static let outcome: Result<(AnalyzeOutcome, [String: Any], URL), any Error> = Result {
+        let manager = FileManager.default
+        let work = manager.temporaryDirectory.appendingPathComponent("fathom-sample-\(UUID().uuidString)")
+        try manager.createDirectory(at: work, withIntermediateDirectories: true)
+        guard manager.currentDirectoryPath == root.path || manager.changeCurrentDirectoryPath(root.path) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let caseFile = try CaseFile.load(path: "SampleData/fathom-case.yaml")
+        let request = AnalyzeRequest(paths: ["SampleData"], storeDirectory: work.appendingPathComponent("store").path,
+                                     caseFile: caseFile, reportsDirectory: work.appendingPathComponent("Reports").path,
+                                     now: now, jobs: 2,
+                                     commandLine: ["fathom", "analyze", "SampleData", "--out", "Reports/sample", "--now", now])
+        let outcome = try AnalysisEngine.run(request)
+        let data = try Data(contentsOf: root.appendingPathComponent("SampleData/expected.json"))
+        let expected = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return (outcome, expected, work.appendingPathComponent("Reports"))
+    }
+
+    func load() throws -> (AnalysisResult, [String: Any], URL) {
+        let (outcome, expected, reports) = try Self.outcome.get()
+        return (outcome.result, expected, reports)
+    }
+
+    static func value(_ object: Any?, _ path: String...) -> Any? {
+        var current = object
+        for key in path { current = (current as? [String: Any])?[key] }
+        return current
+    }
+
+    @Test func affectedDecisionsMatchTheAnswerKey() throws {
+        let (result, expected, _) = try load()
+        let key = Self.value(expected, "analysis", "affected_decisions") as? [String: Any] ?? [:]
+        let affected = try #require(result.affectedDecisions)
+        #expect(affected.model == key["model"] as? String)
+        #expect(affected.compromisedVersion == key["poisoned_version"] as? String)
+        #expect(affected.lastKnownGoodVersion == key["known_good_version"] as? String)
+        #expect(affected.total.value == (key["count"] as? NSNumber)?.doubleValue)
+        #expect(affected.exact)
+        let byDecision = (key["by_decision"] as? [String: NSNumber] ?? [:]).mapValues(\.int64Value)
+        #expect(affected.byDecision == byDecision)
+        #expect(affected.window.start.time == key["window_start"] as? String)
+        #expect(affected.window.end?.time == key["window_end"] as? String)
+    }
+
+    @Test func extractionMatchesTheAnswerKey() throws {
+        let (result, expected, _) = try load()
+        let key = Self.value(expected, "analysis", "extraction") as? [String: Any] ?? [:]
+        let extraction = try #require(result.extraction)
+        let identities = key["identities"] as? [[String: Any]] ?? []
+        #expect(extraction.attackers.count == identities.count)
+        for identity in identities {
+            let name = identity["identity"] as? String ?? ""
+            let addresses = identity["src_ips"] as? [String] ?? []
+            let attacker = extraction.attackers.first { $0.identity == name || (addresses.count == 1 && $0.identity == addresses[0]) }
+            #expect(attacker != nil, "attacker \(name) is found")
+            guard let attacker else { continue }
+            #expect(attacker.queries == (identity["queries"] as? NSNumber)?.int64Value, "\(name) queries")
+            #expect(attacker.distinctInputs == (identity["distinct_inputs"] as? NSNumber)?.int64Value, "\(name) distinct inputs")
+            #expect(attacker.peakHourlyRate == (identity["peak_hourly_rate"] as? NSNumber)?.int64Value, "\(name) peak rate")
+            #expect(attacker.peakHour == identity["peak_hour"] as? String, "\(name) peak hour")
+            #expect(attacker.addresses == addresses.sorted(), "\(name) addresses")
+            #expect(TimeParser.parse(attacker.firstSeen) == TimeParser.parse(identity["first_seen"] as? String ?? ""))
+            #expect(TimeParser.parse(attacker.lastSeen) == TimeParser.parse(identity["last_seen"] as? String ?? ""))
+        }
+        let total = key["total"] as? [String: Any] ?? [:]
+        #expect(extraction.totalQueries == (total["queries"] as? NSNumber)?.int64Value)
+        #expect(extraction.totalDistinctInputs == (total["distinct_inputs"] as? NSNumber)?.int64Value)
+        #expect(extraction.ongoing == (Self.value(expected, "analysis", "flowchart", "extraction_ongoing") as? Bool))
+    }
+
+    @Test func exposureInjectionTrainingAndSupplyChainMatchTheAnswerKey() throws {
+        let (result, expected, _) = try load()
+        let exposureKey = Self.value(expected, "analysis", "data_exposure") as? [String: Any] ?? [:]
+        let exposure = try #require(result.dataExposure)
+        #expect(exposure.responsesWithSensitiveData == (exposureKey["records"] as? NSNumber)?.int64Value)
+        #expect(exposure.distinctUsers == (exposureKey["distinct_users"] as? NSNumber)?.int64Value)
+        #expect(exposure.distinctSessions == (exposureKey["distinct_sessions"] as? NSNumber)?.int64Value)
+        let categories = (exposureKey["categories"] as? [String: NSNumber] ?? [:]).mapValues(\.int64Value)
+        #expect(exposure.categories == categories)
+
+        let windows = Self.value(expected, "analysis", "impact_windows") as? [[String: Any]] ?? []
+        func window(_ name: String) -> [String: Any] { windows.first { $0["incident"] as? String == name } ?? [:] }
+        let injection = try #require(result.incidents.first { $0.type == .promptInjection })
+        #expect(injection.window.start.time == window("prompt-injection")["start"] as? String)
+        #expect(injection.window.end?.time == window("prompt-injection")["end"] as? String)
+        let artifacts = try #require(result.incidents.first { $0.type == .extraction && $0.ruleHits["artifact.external-access"] != nil })
+        #expect(TimeParser.parse(artifacts.window.start.time) == TimeParser.parse(window("artifact-exfiltration")["start"] as? String ?? ""))
+        #expect(TimeParser.parse(artifacts.window.end?.time ?? "") == TimeParser.parse(window("artifact-exfiltration")["end"] as? String ?? ""))
+        let training = try #require(result.incidents.first { $0.type == .trainingData })
+        #expect(training.window.start.time == window("poisoned-model")["first_evidence"] as? String)
+
+        let supply = Self.value(expected, "analysis", "supply_chain") as? [String: Any] ?? [:]
+        let affected = (supply["affected_models"] as? [[String: Any]] ?? []).compactMap { $0["model"] as? String }.sorted()
+        let incident = try #require(result.incidents.first { $0.type == .supplyChain })
+        #expect(incident.models == affected)
+
+        let types = Set(result.incidents.map(\.type))
+        #expect(types == Set(IncidentType.allCases), "all five playbook types are found")
+        let flow = Self.value(expected, "analysis", "flowchart") as? [String: Any] ?? [:]
+        func answer(_ id: String) -> FlowAnswer? { result.flowchart.nodes.first { $0.id == id }?.answer }
+        #expect(answer("mb.production") == ((flow["model_in_production"] as? Bool) == true ? .yes : .no))
+        #expect(answer("pi.sensitive") == ((flow["sensitive_data_in_output"] as? Bool) == true ? .yes : .no))
+        #expect(answer("ex.ongoing") == ((flow["extraction_ongoing"] as? Bool) == true ? .yes : .no))
+        #expect(answer("sc.others") == .yes)
+    }
+
+    /// `Reports/sample/` is what the code writes for SampleData; `FATHOM_RECORD=1` re-records it
+    /// (and fails, so a recording run never passes).
+    @Test func sampleReportsAreTheCommittedOnes() throws {
+        let (result, _, reports) = try load()
+        let folder = reports.appendingPathComponent(result.caseInfo.id)
+        var documents: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            documents[name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                .replacingOccurrences(of: reports.deletingLastPathComponent().path, with: "$WORK")
+        }
+        GoldenFiles.check(documents, against: Self.root.appendingPathComponent("Reports/sample/" + result.caseInfo.id))
+    }
+}
