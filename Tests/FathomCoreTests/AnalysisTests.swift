@@ -172,3 +172,33 @@ import Testing
         #expect(a == b)
     }
 }
+
+/// Incidents of different types that overlap in time and share actors or models are linked.
+@Suite struct IncidentLinkingTests {
+    static func incident(_ id: String, _ type: IncidentType, _ start: String, _ end: String?, actors: [String] = [],
+                         models: [String] = []) -> Incident {
+        Incident(id: id, type: type, title: id, atlas: [],
+                 window: ImpactWindow(start: WindowEdge(time: start, rule: "r", description: "", evidence: nil),
+                                      end: end.map { WindowEdge(time: $0, rule: "r", description: "", evidence: nil) },
+                                      ongoing: end == nil, durationSeconds: nil),
+                 actors: actors, models: models, ruleHits: [:], linked: [], summary: "")
+    }
+
+    @Test func overlappingIncidentsWithSharedActorsAreLinked() {
+        var incidents = [
+            Self.incident("INC-1", .extraction, "2026-03-02T10:00:00Z", "2026-03-02T12:00:00Z", actors: ["203.0.113.5"]),
+            Self.incident("INC-2", .extraction, "2026-03-02T11:00:00Z", nil, actors: ["203.0.113.5", "198.51.100.1"]),
+            Self.incident("INC-3", .promptInjection, "2026-03-02T11:30:00Z", "2026-03-02T11:40:00Z", actors: ["u_1"]),
+            Self.incident("INC-4", .extraction, "2026-03-03T10:00:00Z", "2026-03-03T12:00:00Z", actors: ["203.0.113.5"]),
+            Self.incident("INC-5", .modelBehaviour, "2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z", models: ["fraud"]),
+            Self.incident("INC-6", .trainingData, "2026-03-01T00:00:00Z", nil, actors: ["d.silva"]),
+        ]
+        IncidentLinking.link(&incidents)
+        #expect(incidents[0].linked == ["INC-2"], "same actor, overlapping")
+        #expect(incidents[1].linked == ["INC-1", "INC-4"], "open-ended window overlaps the later one")
+        #expect(incidents[2].linked.isEmpty, "overlapping but no shared actor")
+        #expect(incidents[3].linked == ["INC-2"], "shared actor but no overlap with INC-1")
+        #expect(incidents[4].linked == ["INC-6"], "a poisoned model is linked to the training-data compromise")
+        #expect(incidents[5].linked == ["INC-5"])
+    }
+}
