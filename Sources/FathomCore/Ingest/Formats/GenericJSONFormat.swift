@@ -50,6 +50,9 @@ struct FieldResolver {
             let path = candidate.split(separator: ".").map(String.init)
             guard let head = path.first else { continue }
             for keys in samples {
+                // A dotted candidate names a nested field when its head is an object; the samples
+                // list nested names in dotted form too, so test that before the literal key.
+                if path.count > 1, keys[head] == .object { return path }
                 if keys[candidate] != nil { return [candidate] }
                 if path.count > 1, keys[head] != nil { return path }
                 if let spelled = keys.keys.first(where: { $0.lowercased() == head.lowercased() }) {
