@@ -110,6 +110,9 @@ public struct RuleSettings: Sendable, Equatable {
                 try apply(section: sectionName, key: key.string ?? "", value: value, origin: origin)
             }
         }
+        if slideSeconds > slidingWindowSeconds {
+            throw .settings(path: origin, line: 0, detail: "'extraction.slide' must not exceed 'extraction.window'")
+        }
     }
 
     /// Loads a settings file.
@@ -186,9 +189,6 @@ public struct RuleSettings: Sendable, Equatable {
         case ("network", "internal"): internalNetworks = try networks()
         default:
             throw .settings(path: origin, line: line, detail: "unknown setting '\(section).\(key)'")
-        }
-        if slideSeconds > slidingWindowSeconds {
-            throw .settings(path: origin, line: line, detail: "'extraction.slide' must not exceed 'extraction.window'")
         }
     }
 

@@ -136,7 +136,7 @@ enum ExtractionBeyond {
 
     static func totalHit(_ info: RuleInfo, key: [String: HitValue], group: EndpointAggregate.Group,
                          settings: RuleSettings, extra: [String: HitValue] = [:]) -> Hit? {
-        let distinct = Int64(group.inputs.count)
+        let distinct = group.distinct
         guard group.count > settings.totalMaxQueries || distinct > settings.totalMaxDistinctInputs else { return nil }
         var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(distinct)]
         metrics.merge(extra) { first, _ in first }
@@ -145,7 +145,10 @@ enum ExtractionBeyond {
     }
 
     static func runPrincipal(_ context: HuntContext) throws -> [Hit] {
-        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true)
+        let settings = context.settings
+        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true) { group in
+            group.count > settings.totalMaxQueries || group.distinct > settings.totalMaxDistinctInputs
+        }
         return groups.compactMap { key, group in
             key.value.isEmpty ? nil : totalHit(principalInfo, key: ["principal": .string(key.value)], group: group,
                                                settings: context.settings)
@@ -171,7 +174,9 @@ enum ExtractionBeyond {
     static func runBudget(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
         let day: Int64 = 86_400
-        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false)
+        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false) { group in
+            group.count > settings.dailyBudget
+        }
         let width = day * 1_000_000_000
         return groups.compactMap { key, group in
             guard !key.value.isEmpty, group.count > settings.dailyBudget else { return nil }

@@ -187,7 +187,7 @@ enum InjectionNormalized {
             characters) that decode to text. The phrase list keeps ambiguous single words (disregard, bypass, \
             jailbreak, system prompt) only in context ("disregard previous", "bypass your", "jailbreak mode", \
             "print your system prompt"), so innocent uses are not flagged. metrics: phrase (first in list \
-            order), phrases, evasion (which forms were needed: plain, normalised, leet, encoded).
+            order), phrases, evasion ("plain" when a phrase is visible without normalisation, else "normalised").
             """)
 
     static let rule = BuiltInRule(info: info, settings: { settings in

@@ -13,21 +13,48 @@ struct EndpointAggregate {
         var bucket: Int64
     }
 
+    /// A compact evidence reference: the archive path and member are shared strings, the time is
+    /// formatted only when a hit is made.
+    struct RowRef: Sendable {
+        var archive: String
+        var member: String
+        var line: Int64
+        var time: Int64
+
+        var evidence: EvidenceRef {
+            EvidenceRef(archive: archive, member: member, line: line, time: time == Int64.min ? nil : TimeParser.format(time))
+        }
+    }
+
     struct Group: Sendable {
         var count: Int64 = 0
-        var inputs: Set<Hash128> = []
+        /// Distinct non-null inputs (filled in after all segments are merged).
+        var distinct: Int64 = 0
         var firstTime = Int64.max
         var lastTime = Int64.min
-        var first = EvidenceRef(archive: "", member: "", line: 0)
-        var last = EvidenceRef(archive: "", member: "", line: 0)
+        var firstRef: RowRef
+        var lastRef: RowRef
+
+        var first: EvidenceRef { firstRef.evidence }
+        var last: EvidenceRef { lastRef.evidence }
 
         /// Adds a later segment's partial group (segments arrive in catalog order).
         mutating func merge(_ other: Group) {
             count += other.count
-            if inputs.isEmpty { inputs = other.inputs } else { inputs.formUnion(other.inputs) }
-            if other.firstTime < firstTime { firstTime = other.firstTime; first = other.first }
-            if other.lastTime >= lastTime { lastTime = other.lastTime; last = other.last }
+            if other.firstTime < firstTime { firstTime = other.firstTime; firstRef = other.firstRef }
+            if other.lastTime >= lastTime { lastTime = other.lastTime; lastRef = other.lastRef }
         }
+    }
+
+    /// One segment's groups; the distinct inputs of group `i` are `hashes[ranges[i]]` (sorted, unique).
+    struct Partial: Sendable {
+        /// The key column's dictionary entries of the segment, and each group's entry code and bucket.
+        var names: [String] = []
+        var codes: [UInt32] = []
+        var buckets: [Int64] = []
+        var groups: [Group] = []
+        var ranges: [Range<Int>] = []
+        var hashes: [Hash128] = []
     }
 
     /// Floor division of a time by a bucket width (both in nanoseconds).
@@ -43,23 +70,72 @@ struct EndpointAggregate {
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; the
     ///   endpoint test runs once per path dictionary entry, rows are grouped by dictionary code
     ///   (a flat table when codes × buckets is small) and distinct inputs go into a `Set<Hash128>`.
-    static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool) throws -> [Key: Group] {
+    /// Groups for which `keep` is false are dropped before their key is materialised.
+    static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
+                    keep: (Group) -> Bool = { _ in true }) throws -> [(key: Key, group: Group)] {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
-        let partials = try context.map(.inference) { table -> [Key: Group] in
+        let partials = try context.map(.inference) { table -> Partial in
             try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width, distinct: distinct)
         }
-        var merged: [Key: Group] = [:]
-        for partial in partials {
-            for (key, group) in partial {
-                if merged[key] == nil { merged[key] = group } else { merged[key]?.merge(group) }
+        // Key values are interned to integers so groups merge on (value id, bucket) without hashing strings.
+        struct Packed: Hashable {
+            var id: UInt32
+            var bucket: Int64
+        }
+        var ids: [String: UInt32] = [:]
+        var values: [String] = []
+        var index: [Packed: Int] = [:]
+        var merged: [Group] = []
+        var keys: [Packed] = []
+        var firstPart: [(Int, Range<Int>)] = []
+        var moreParts: [Int: [(Int, Range<Int>)]] = [:]
+        for (partIndex, partial) in partials.enumerated() {
+            let global = partial.names.map { name -> UInt32 in
+                if let id = ids[name] { return id }
+                let id = UInt32(values.count)
+                ids[name] = id
+                values.append(name)
+                return id
+            }
+            index.reserveCapacity(index.count + partial.groups.count)
+            for position in partial.groups.indices {
+                let key = Packed(id: global[Int(partial.codes[position])], bucket: partial.buckets[position])
+                let group = partial.groups[position]
+                let range = distinct ? partial.ranges[position] : 0..<0
+                if let existing = index[key] {
+                    merged[existing].merge(group)
+                    moreParts[existing, default: []].append((partIndex, range))
+                } else {
+                    index[key] = merged.count
+                    merged.append(group)
+                    keys.append(key)
+                    firstPart.append((partIndex, range))
+                }
             }
         }
-        return merged
+        var result: [(key: Key, group: Group)] = []
+        result.reserveCapacity(merged.count)
+        for position in merged.indices {
+            var group = merged[position]
+            if distinct {
+                let (partIndex, range) = firstPart[position]
+                if let extra = moreParts[position] {
+                    var union = Set(partials[partIndex].hashes[range])
+                    for (other, otherRange) in extra { union.formUnion(partials[other].hashes[otherRange]) }
+                    group.distinct = Int64(union.count)
+                } else {
+                    group.distinct = Int64(range.count)
+                }
+            }
+            guard keep(group) else { continue }
+            result.append((Key(value: values[Int(keys[position].id)], bucket: keys[position].bucket), group))
+        }
+        return result
     }
 
     static func scanSegment(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
-                            width: Int64?, distinct: Bool) throws -> [Key: Group] {
+                            width: Int64?, distinct: Bool) throws -> Partial {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
@@ -69,7 +145,7 @@ struct EndpointAggregate {
             let folded = FoldedText.folded(paths.entry(UInt32(code)))
             pathMatches[code] = patterns.contains { FoldedText.contains(folded, $0) }
         }
-        guard pathMatches.contains(true) else { return [:] }
+        guard pathMatches.contains(true) else { return Partial() }
         let checkRange = !context.coversAll(table)
         let baseBucket: Int64
         let bucketCount: Int
@@ -89,7 +165,7 @@ struct EndpointAggregate {
         var groupCode: [UInt32] = []
         var groupBucket: [Int64] = []
         var counts: [Int64] = []
-        var sets: [Set<Hash128>] = []
+        var pairs: [GroupHash] = []
         var firstRow: [Int] = []
         var lastRow: [Int] = []
         var firstTime: [Int64] = []
@@ -131,7 +207,6 @@ struct EndpointAggregate {
                             groupCode.append(code)
                             groupBucket.append(bucketValue)
                             counts.append(0)
-                            sets.append([])
                             firstRow.append(row)
                             lastRow.append(row)
                             firstTime.append(time)
@@ -140,7 +215,7 @@ struct EndpointAggregate {
                         counts[index] += 1
                         if distinct {
                             let hash = inputs[row]
-                            if !hash.isNull { sets[index].insert(hash) }
+                            if !hash.isNull { pairs.append(GroupHash(group: group, hash: hash)) }
                         }
                         if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
                         if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
@@ -148,15 +223,51 @@ struct EndpointAggregate {
                 }
             }
         }
-        var result: [Key: Group] = [:]
-        result.reserveCapacity(counts.count)
-        for index in counts.indices {
-            let key = Key(value: keys.entry(groupCode[index]).string, bucket: groupBucket[index])
-            var group = Group(count: counts[index], inputs: sets[index], firstTime: firstTime[index], lastTime: lastTime[index])
-            group.first = context.evidence(table, row: firstRow[index], withTime: true)
-            group.last = context.evidence(table, row: lastRow[index], withTime: true)
-            if result[key] == nil { result[key] = group } else { result[key]?.merge(group) }
+        var partial = Partial()
+        partial.groups.reserveCapacity(counts.count)
+        let archive = context.archives[table.record.archiveID] ?? "archive \(table.record.archiveID)"
+        let members = try table.dictionary("member")
+        let memberNames = (0..<members.entryCount).map { members.entry(UInt32($0)).string }
+        let lines = try table.int64("line")
+        func ref(_ row: Int, _ time: Int64) -> RowRef {
+            let line = lines[row]
+            return RowRef(archive: archive, member: memberNames[Int(members.code(at: row))], line: line == Int64.min ? 0 : line,
+                          time: time)
         }
-        return result
+        partial.names = (0..<keys.entryCount).map { keys.entry(UInt32($0)).string }
+        partial.codes = groupCode
+        partial.buckets = groupBucket
+        for index in counts.indices {
+            partial.groups.append(Group(count: counts[index], firstTime: firstTime[index], lastTime: lastTime[index],
+                                        firstRef: ref(firstRow[index], firstTime[index]),
+                                        lastRef: ref(lastRow[index], lastTime[index])))
+        }
+        if distinct {
+            pairs.sort { $0.group != $1.group ? $0.group < $1.group : ($0.hash.high != $1.hash.high ? $0.hash.high < $1.hash.high : $0.hash.low < $1.hash.low) }
+            var starts = [Int](repeating: 0, count: counts.count)
+            var ends = [Int](repeating: 0, count: counts.count)
+            partial.hashes.reserveCapacity(pairs.count)
+            var position = 0
+            while position < pairs.count {
+                let group = Int(pairs[position].group)
+                starts[group] = partial.hashes.count
+                var previous: Hash128?
+                while position < pairs.count, Int(pairs[position].group) == group {
+                    let hash = pairs[position].hash
+                    if hash != previous { partial.hashes.append(hash) }
+                    previous = hash
+                    position += 1
+                }
+                ends[group] = partial.hashes.count
+            }
+            partial.ranges = counts.indices.map { starts[$0]..<ends[$0] }
+        }
+        return partial
     }
 }
+
+struct GroupHash {
+    var group: Int32
+    var hash: Hash128
+}
+

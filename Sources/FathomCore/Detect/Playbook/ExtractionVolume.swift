@@ -35,11 +35,13 @@ enum ExtractionVolume {
     static func run(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
         let groups = try EndpointAggregate.run(context, keyColumn: "src_ip",
-                                               bucketSeconds: settings.extractionBucketSeconds, distinct: true)
+                                               bucketSeconds: settings.extractionBucketSeconds, distinct: true) { group in
+            group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs
+        }
         let width = settings.extractionBucketSeconds * 1_000_000_000
         var hits: [Hit] = []
         for (key, group) in groups {
-            let distinct = Int64(group.inputs.count)
+            let distinct = group.distinct
             guard group.count > settings.maxQueries || distinct > settings.maxDistinctInputs else { continue }
             hits.append(Hit(rule: info, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
                             key: ["src_ip": .string(key.value)],
