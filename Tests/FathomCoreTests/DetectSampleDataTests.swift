@@ -22,7 +22,7 @@ import Testing
         _ = try IngestEngine.run(IngestRequest(paths: [root.path], storeDirectory: directory.path("store"), jobs: 2))
         let hits = try Hunt.run(HuntRequest(storeDirectory: directory.path("store"),
                                             ruleIDs: ["extraction.volume", "prompt.injection-phrase", "pipeline.burst",
-                                                      "artifact.external-access"], jobs: 2)).hits
+                                                      "artifact.external-access", "registry.change"], jobs: 2)).hits
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? [String: Any])
         let detections = try #require(expected["detections"] as? [String: Any])
         func list(_ rule: String) -> [[String: Any]] { ((detections[rule] as? [String: Any])?["hits"] as? [[String: Any]]) ?? [] }
@@ -53,6 +53,21 @@ import Testing
         }.sorted()
         #expect(artifacts == expectedArtifacts)
         #expect(hits.filter { $0.rule == "artifact.external-access" }.count == (artifact["count"] as? Int ?? -1))
+
+        // registry.change: the same number of changes of each kind (the answer key splits
+        // registrations into models and versions; the rule calls both a registration).
+        let registry = detections["registry.change"] as? [String: Any] ?? [:]
+        let byEvent = registry["by_event"] as? [String: Int] ?? [:]
+        var expectedKinds: [String: Int] = [:]
+        for (event, count) in byEvent {
+            expectedKinds[event.hasPrefix("register") ? "registration" : event, default: 0] += count
+        }
+        var kinds: [String: Int] = [:]
+        for hit in hits where hit.rule == "registry.change" {
+            if case let .string(kind)? = hit.metrics["change"] { kinds[kind, default: 0] += 1 }
+        }
+        #expect(kinds == expectedKinds)
+        #expect(hits.filter { $0.rule == "registry.change" }.count == (registry["count"] as? Int ?? -1))
 
         // prompt.injection-phrase: same rows, same first phrase and phrase list (case-insensitively).
         let expectedPhrases = list("prompt.injection-phrase").map {

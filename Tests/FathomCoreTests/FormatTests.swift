@@ -332,13 +332,14 @@ import Testing
 
     // MARK: MLflow
 
-    @Test(arguments: [("mlflow-old.db", 6, 1), ("mlflow-new.db", 7, 0)])
+    @Test(arguments: [("mlflow-old.db", 7, 1), ("mlflow-new.db", 8, 0)])
     func mlflowDatabaseAcrossSchemaVersions(name: String, expectedRows: Int, expectedRejects: Int) throws {
         let (summary, store, directory) = try ingestFixtures([name])
         #expect(summary.files[0].formats == ["mlflow"], "\(summary.files[0].note)")
         #expect(summary.rows == Int64(expectedRows))
         #expect(summary.rejected == Int64(expectedRejects))
         let rows = try rows(.registry, store: store)
+        #expect(rows.filter { $0["event"] == "registered_model" }.count == 1, "one registered_models row")
         let registered = rows.filter { $0["event"] == "registered" }
         #expect(registered.map { $0["version"] } == ["13", "14", "15"])
         #expect(registered[0]["time"] == "1772100000000000000")
@@ -372,7 +373,7 @@ import Testing
         let store = directory.path("store")
         let summary = try ingest([file], store: store)
         #expect(summary.files[0].formats == ["access-log", "mlflow"])
-        #expect(summary.rows == 8)
+        #expect(summary.rows == 9, "2 access-log rows, 1 registered model, 6 version events")
         let registry = try rows(.registry, store: store)
         #expect(registry.allSatisfy { $0["member"] == "in/bundle.tar!backup/mlflow.db" || $0["member"]?.hasSuffix("bundle.tar!backup/mlflow.db") == true })
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp")) ?? []

@@ -134,8 +134,11 @@ enum RegistryChangeRule {
             classified case-insensitively from its text: containing 'scale' → not a change; 'rollback', \
             'roll_back' or 'rolled_back' → rollback; 'deploy' → deploy; 'transition' or 'stage' → \
             stage_transition; 'regist' or 'create' → registration (metrics.change; metrics.event keeps the \
-            logged value). Failed attempts (status 409, failed, …) are not listed. One hit per row, for the \
-            timeline.
+            logged value). A workload change from a deployment log (create, patch or update that sets a \
+            version, to_stage 'deployed' — e.g. a Kubernetes Deployment) is a deploy, or a rollback when its \
+            version number is lower than the previous deploy of the same deployment (environment and \
+            model) in the data. Failed attempts (status 409, failed, …) are not listed. One hit per row, \
+            for the timeline.
             """,
         kql: """
             ModelRegistryEvents
@@ -173,6 +176,13 @@ enum RegistryChangeRule {
         return false
     }
 
+    /// Whether a row is a deployment of a workload (a Kubernetes create/patch/update that sets an
+    /// image), which is a deploy — or a rollback when its version number is lower than that
+    /// deployment's previous one in the data.
+    static func isWorkloadDeploy(event: String, toStage: String, version: String) -> Bool {
+        ["create", "patch", "update"].contains(event.lowercased()) && toStage == "deployed" && !version.isEmpty
+    }
+
     static func run(_ context: HuntContext) throws -> [Hit] {
         let perSegment = try context.map(.registry) { table -> [Hit] in
             let times = try table.int64("time")
@@ -182,20 +192,39 @@ enum RegistryChangeRule {
             let successes = (0..<statuses.entryCount).map { isSuccess(statuses.entry(UInt32($0)).string) }
             let models = try table.dictionary("model")
             let versions = try table.dictionary("version")
+            let stages = try table.dictionary("to_stage")
             var hits: [Hit] = []
-            for row in 0..<table.rowCount {
-                guard let kind = changes[Int(events.code(at: row))], successes[Int(statuses.code(at: row))] else { continue }
+            for row in 0..<table.rowCount where successes[Int(statuses.code(at: row))] {
+                let event = events.string(at: row)
+                let version = versions.string(at: row)
+                let deploy = isWorkloadDeploy(event: event, toStage: stages.string(at: row), version: version)
+                guard let kind = deploy ? "deploy" : changes[Int(events.code(at: row))] else { continue }
                 let time = times[row]
                 guard context.includes(time) else { continue }
                 hits.append(Hit(rule: info, time: time == Int64.min ? nil : time,
-                                key: ["model": .string(models.string(at: row)), "version": .string(versions.string(at: row))],
-                                metrics: ["change": .string(kind), "event": .string(events.string(at: row))],
+                                key: ["model": .string(models.string(at: row)), "version": .string(version)],
+                                metrics: ["change": .string(kind), "event": .string(event)],
                                 fields: context.fields(table, row: row),
                                 evidence: .event(context.evidence(table, row: row))))
             }
             return hits
         }
-        return perSegment.flatMap { $0 }
+        // A workload deploy to a lower version number than the deployment's previous one is a rollback.
+        var hits = perSegment.flatMap { $0 }
+        let order = hits.indices.sorted { (hits[$0].time ?? .min, $0) < (hits[$1].time ?? .min, $1) }
+        var previous: [String: Int] = [:]
+        for index in order {
+            guard case .string("deploy")? = hits[index].metrics["change"] else { continue }
+            let model = hits[index].key["model"]?.description ?? ""
+            let environment = hits[index].fields?["environment"]?.description ?? ""
+            let version = hits[index].key["version"]?.description ?? ""
+            let digits = version.drop { $0 == "v" || $0 == "V" }
+            guard let number = Int(digits) else { continue }
+            let deployment = environment + "/" + model
+            if let last = previous[deployment], number < last { hits[index].metrics["change"] = .string("rollback") }
+            previous[deployment] = number
+        }
+        return hits
     }
 }
 

@@ -88,6 +88,7 @@ enum MLflowReader {
                 guard !columns.isEmpty else {
                     throw IngestError.unknownFormat(input: path, detail: "an SQLite database without an MLflow model_versions table")
                 }
+                try readModels(db, rows: rows, reject: reject)
                 let versions = try readVersions(db, columns: columns, rows: rows, reject: reject)
                 try readAliases(db, versions: versions, rows: rows, reject: reject)
                 try readTags(db, versions: versions, rows: rows, reject: reject)
@@ -138,6 +139,32 @@ enum MLflowReader {
             return workspace + "/" + name
         }
         return name
+    }
+
+    /// Each `registered_models` row is a `registered_model` event at its `creation_time`.
+    private static func readModels(_ db: Database, rows: RowWriter, reject: (Int64, RecordReject) -> Void) throws {
+        let columns = try tableColumns(db, "registered_models")
+        guard !columns.isEmpty else { return }
+        let schema = SourceKind.registry.schema
+        let sql = "SELECT " + ["name", "creation_time", "workspace"].map { select($0, columns) }.joined(separator: ", ")
+            + " FROM registered_models ORDER BY rowid"
+        var number: Int64 = 0
+        let cursor = try Row.fetchCursor(db, sql: sql)
+        while let row = try cursor.next() {
+            number += 1
+            rows.line = number
+            guard let model = modelName(row), let created = integer(row, "creation_time"),
+                  let nanos = TimeParser.parseEpoch(created), let modelColumn = schema.index(of: "model"),
+                  let eventColumn = schema.index(of: "event") else {
+                reject(number, RecordReject("MLflow: registered model without name or creation_time"))
+                continue
+            }
+            rows.begin(.registry)
+            rows.setTime(nanos)
+            rows.setString(model, at: modelColumn)
+            rows.setString("registered_model", at: eventColumn)
+            rows.commit()
+        }
     }
 
     private static func readVersions(_ db: Database, columns: Set<String>, rows: RowWriter,
