@@ -142,37 +142,11 @@ struct ExtractionAnalysis: Sendable {
     }
 }
 
-/// The network an address belongs to for per-network aggregation: /24 for IPv4, /64 for IPv6.
+/// The network an address belongs to, spelled as the per-network rule spells it: /24 for IPv4,
+/// /64 for IPv6.
 enum IPNetworkKey {
     static func key(for address: String) -> String? {
-        if address.contains(":") {
-            guard let words = IPv6.words(address) else { return nil }
-            let prefix = words.prefix(4).map { String($0, radix: 16) }.joined(separator: ":")
-            return prefix + "::/64"
-        }
-        let parts = address.split(separator: ".")
-        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else { return nil }
-        return parts.prefix(3).joined(separator: ".") + ".0/24"
-    }
-}
-
-/// Minimal IPv6 text parsing (for network keys).
-enum IPv6 {
-    static func words(_ text: String) -> [UInt16]? {
-        let address = text.split(separator: "%").first.map(String.init) ?? text
-        let halves = address.components(separatedBy: "::")
-        guard halves.count <= 2 else { return nil }
-        func parse(_ part: String) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            return part.split(separator: ":", omittingEmptySubsequences: false).map { UInt16($0, radix: 16) }
-                .reduce(into: [UInt16]?([])) { result, word in
-                    guard let word, result != nil else { result = nil; return }
-                    result?.append(word)
-                }
-        }
-        guard let head = parse(halves[0]) else { return nil }
-        if halves.count == 1 { return head.count == 8 ? head : nil }
-        guard let tail = parse(halves[1]), head.count + tail.count < 8 else { return nil }
-        return head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+        guard let parsed = IPAddress(address) else { return nil }
+        return parsed.network(bits: parsed.isIPv4 ? 24 : 64)
     }
 }

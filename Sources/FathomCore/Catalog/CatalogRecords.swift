@@ -235,17 +235,19 @@ extension Catalog {
     /// stable order. Segments without times are always included.
     public func segments(kind: SourceKind, from: Int64? = nil, to: Int64? = nil) throws(CatalogError) -> [SegmentRecord] {
         try read { db in
-            var sql = "SELECT * FROM segments WHERE kind = ?"
+            // Ordered by archive path, then write order: archive ids depend on which worker started
+            // first, paths do not, so scans see the same order on every run.
+            var sql = "SELECT s.* FROM segments s JOIN archives a ON a.id = s.archive_id WHERE s.kind = ?"
             var arguments: StatementArguments = [kind.rawValue]
             if let from {
-                sql += " AND (max_time IS NULL OR max_time >= ?)"
+                sql += " AND (s.max_time IS NULL OR s.max_time >= ?)"
                 arguments += [from]
             }
             if let to {
-                sql += " AND (min_time IS NULL OR min_time <= ?)"
+                sql += " AND (s.min_time IS NULL OR s.min_time <= ?)"
                 arguments += [to]
             }
-            sql += " ORDER BY archive_id, path"
+            sql += " ORDER BY a.path, a.id, s.id"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 SegmentRecord(archiveID: row["archive_id"], path: row["path"],
                               kind: SourceKind(rawValue: row["kind"]) ?? .inference, rows: row["rows"],

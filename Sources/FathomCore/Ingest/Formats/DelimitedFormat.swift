@@ -126,7 +126,7 @@ final class DelimitedDecoder: RecordDecoder {
             case .hash:
                 text.withByteView { rows.setHash(of: $0, at: binding.column) }
             case .address:
-                text.withByteView { rows.setString($0.addressPart, at: binding.column) }
+                text.withByteView { rows.setString(TextCodecs.address(ofEndpoint: $0), at: binding.column) }
             case .operation:
                 rows.setString(text, at: binding.column)
                 if let action = kind.schema.index(of: "action") {

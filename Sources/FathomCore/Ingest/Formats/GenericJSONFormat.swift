@@ -158,7 +158,7 @@ enum JSONFields {
         case .string:
             writeString(value, column: column, into: rows)
         case .address:
-            _ = value.withDecodedString { rows.setString($0.addressPart, at: column) }
+            _ = value.withDecodedString { rows.setString(TextCodecs.address(ofEndpoint: $0), at: column) }
         case .int:
             if let number = value.int64 { rows.setInt64(number, at: column) }
         case .double:
