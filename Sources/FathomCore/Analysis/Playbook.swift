@@ -58,7 +58,7 @@ enum Playbook {
              actions: ["Block the attacker addresses at the WAF/gateway", "Revoke the API keys used",
                        "Enforce per-identity query budgets", "Return class labels only, without confidence scores"]),
         Node(id: "ex.assess", kind: "action", text: "Assess what was taken",
-             actions: ["Revoke the API keys used", "Estimate the fidelity of a surrogate from the queries made",
+             actions: ["Rotate the credentials of the affected API", "Estimate the fidelity of a surrogate from the queries made",
                        "Consider watermarking or retraining if the model is valuable"]),
         // Supply chain
         Node(id: "sc", kind: "type", text: IncidentType.supplyChain.title),
