@@ -274,6 +274,7 @@ public enum IncidentType: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// One end of an impact window: when, which rule chose it, and the evidence line.
 public struct WindowEdge: Codable, Sendable, Equatable {
+    /// RFC 3339 UTC, or empty when the evidence cannot date this end (the description says why).
     public var time: String
     public var rule: String
     public var description: String

@@ -40,9 +40,12 @@ struct ReportContext {
     /// Escaped untrusted text.
     func md(_ text: String, limit: Int = MarkdownText.defaultLimit) -> String { MarkdownText.escape(text, limit: limit) }
 
-    /// A model time as RFC 3339 UTC; `unknown` for nil; escaped text marked `(unparsed)` otherwise.
+    /// A model time as RFC 3339 UTC; `unknown` for nil; `not determinable` for an empty time (the
+    /// analysis could not date that end, e.g. a supply-chain compromise known from inventories);
+    /// escaped text marked `(unparsed)` otherwise.
     func time(_ text: String?) -> String {
         guard let text else { return "unknown" }
+        if text.isEmpty { return "not determinable" }
         guard let time = UTCTime(rfc3339: text) else { return md(text, limit: 60) + " (unparsed time)" }
         return time.rfc3339
     }
