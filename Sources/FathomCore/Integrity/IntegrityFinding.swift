@@ -138,18 +138,7 @@ public enum IntegrityJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        // Bidirectional and invisible characters can only occur inside JSON strings here; a
-        // `\uXXXX` escape decodes to the same text but cannot reorder or hide what a terminal shows.
-        var out = ""
-        for scalar in String(decoding: data, as: UTF8.self).unicodeScalars {
-            if scalar.value > 0x7F, TerminalEscape.mustEscape(scalar), scalar.value <= 0xFFFF {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        return JSONText.escapeInvisible(String(decoding: data, as: UTF8.self), where: TerminalEscape.mustEscape)
     }
 }
 

@@ -70,19 +70,7 @@ struct FindingsWriter {
 
     /// Writes every invisible or bidi scalar (which can only occur inside JSON strings) as `\uXXXX`.
     static func escapeInvisible(_ json: String) -> String {
-        var out = ""
-        out.reserveCapacity(json.utf8.count)
-        for scalar in json.unicodeScalars {
-            if scalar.value >= 0x7F, MarkdownText.isUnsafe(scalar) {
-                for unit in String(scalar).utf16 {
-                    let hex = String(unit, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                }
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        JSONText.escapeInvisible(json) { $0.value >= 0x7F && MarkdownText.isUnsafe($0) }
     }
 }
 
