@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Performance benchmark: Fathom against the `zstd -d` floor and DuckDB, in one run on one machine.
+
+Usage: python3 Benchmarks/perf_bench.py [--sizes 0.5,1,2,4] [--fathom PATH] [--repeat 3]
+
+For each size (GB of uncompressed logs) it
+  1. generates a scenario with `fathom simulate` (cached under Benchmarks/work/),
+  2. warms the page cache, so every contender reads from memory,
+  3. times `zstd -d` of every archive, one after another, output to /dev/null (the floor),
+  4. times DuckDB (PyPI `duckdb`, installed by this script into Benchmarks/work/pydeps) running the
+     five playbook detections over the same compressed files (Benchmarks/playbook_duckdb.py),
+  5. times `fathom analyze` from the raw archives into a fresh store (ingest, every built-in rule,
+     the analysis and all reports),
+  6. times `fathom hunt --playbook` from that store (best of --repeat runs),
+  7. checks that Fathom's and DuckDB's answers agree, hit for hit,
+and prints one table: seconds, MB/s of uncompressed input, peak RSS, and the ratios against the
+floor and against DuckDB. The table is also written to Benchmarks/work/perf-results.md and .json.
+Exit status 1 when an answer disagrees.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+work = os.path.join(here, "work")
+duck_version = "2.0.1"
+# Rows of background inference traffic per GB of uncompressed scenario (measured: 5.7 GB at 9,000,000).
+scale_per_gb = 1_580_000
+
+
+def run(cmd, stdout=subprocess.DEVNULL, env=None):
+    """Runs cmd; returns (seconds, peak RSS in MB of that process and its waited-for children)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    err = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"command failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def ensure_duckdb():
+    target = os.path.join(work, "pydeps")
+    if not os.path.exists(os.path.join(target, "duckdb")):
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", target, f"duckdb=={duck_version}"],
+                       check=True)
+
+
+def scenario(fathom, gb, days):
+    """Generates (once) the scenario of about `gb` uncompressed GB; returns (dir, uncompressed bytes)."""
+    out = os.path.join(work, f"scenario-{gb:g}g-{days}d")
+    meta = out + ".json"
+    if os.path.exists(meta):
+        with open(meta) as f:
+            return out, json.load(f)["uncompressed"]
+    shutil.rmtree(out, ignore_errors=True)
+    scale = int(gb * scale_per_gb)
+    printed = subprocess.run([fathom, "simulate", "--out", out, "--scale", str(scale), "--days", str(days)],
+                             check=True, capture_output=True, text=True).stdout
+    with open(os.path.join(out, "expected.json")) as f:
+        uncompressed = sum(entry.get("uncompressed_bytes", 0) for entry in json.load(f)["files"])
+    with open(meta, "w") as f:
+        json.dump({"scale": scale, "days": days, "uncompressed": uncompressed, "simulate": printed}, f)
+    return out, uncompressed
+
+
+def archives(directory):
+    found = glob.glob(os.path.join(directory, "**", "*.zst"), recursive=True)
+    found += glob.glob(os.path.join(directory, "**", "*.gz"), recursive=True)
+    return sorted(found)
+
+
+def warm(directory):
+    for path in glob.glob(os.path.join(directory, "**", "*"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                while f.read(1 << 24):
+                    pass
+
+
+def micros(text):
+    """RFC 3339 UTC text → integer microseconds (fractions truncated), so both sides compare exactly."""
+    if text is None:
+        return None
+    stamp, _, frac = text.rstrip("Z").partition(".")
+    whole = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(whole.timestamp()) * 1_000_000 + int((frac + "000000")[:6])
+
+
+def fathom_answers(jsonl):
+    """`fathom hunt --format jsonl` → the shape of playbook_duckdb.py's answers."""
+    result = {"extraction.volume": [], "artifact.external-access": [], "prompt.injection-phrase": [],
+              "pipeline.burst": [], "registry.change": {}}
+    for line in jsonl.splitlines():
+        hit = json.loads(line)
+        rule, key, metrics = hit["rule"], hit.get("key", {}), hit.get("metrics", {})
+        if rule == "extraction.volume":
+            result[rule].append([key["src_ip"], micros(hit["window"]["start"]), metrics["query_count"],
+                                 metrics["distinct_inputs"]])
+        elif rule == "artifact.external-access":
+            result[rule].append([micros(hit.get("time")), key["src_ip"], hit["fields"]["key"]])
+        elif rule == "prompt.injection-phrase":
+            result[rule].append([micros(hit.get("time")), key["principal"]])
+        elif rule == "pipeline.burst":
+            result[rule].append([key["principal"], key["action"], key["pipeline"], micros(hit["window"]["start"]),
+                                 metrics["count"]])
+        elif rule == "registry.change":
+            change = metrics["change"]
+            result[rule][change] = result[rule].get(change, 0) + 1
+    return normalise(result)
+
+
+def duck_normalise(answers):
+    result = dict(answers)
+    result["extraction.volume"] = [[ip, micros(hour), q, d] for ip, hour, q, d in answers["extraction.volume"]]
+    result["artifact.external-access"] = [[micros(t), ip, key] for t, ip, key in answers["artifact.external-access"]]
+    result["prompt.injection-phrase"] = [[micros(t), p] for t, p in answers["prompt.injection-phrase"]]
+    result["pipeline.burst"] = [[u, a, p, micros(day + "T00:00:00Z"), n] for u, a, p, day, n in answers["pipeline.burst"]]
+    return normalise(result)
+
+
+def normalise(result):
+    for rule, value in result.items():
+        if isinstance(value, list):
+            result[rule] = sorted(value, key=lambda row: json.dumps(row))
+    return result
+
+
+def compare(fathom, duck):
+    problems = []
+    for rule in sorted(duck):
+        if fathom.get(rule) == duck[rule]:
+            continue
+        if isinstance(duck[rule], dict):
+            problems.append(f"{rule}: fathom {fathom.get(rule)} vs duckdb {duck[rule]}")
+            continue
+        mine, theirs = fathom.get(rule, []), duck[rule]
+        only_fathom = [r for r in mine if r not in theirs][:3]
+        only_duck = [r for r in theirs if r not in mine][:3]
+        problems.append(f"{rule}: {len(mine)} hits in fathom, {len(theirs)} in duckdb; "
+                        f"only fathom {only_fathom}; only duckdb {only_duck}")
+    return problems
+
+
+def hits_summary(answers):
+    return {rule: (sum(v.values()) if isinstance(v, dict) else len(v)) for rule, v in answers.items()}
+
+
+def measure(args, gb):
+    directory, uncompressed = scenario(args.fathom, gb, args.days)
+    megabytes = uncompressed / 1e6
+    files = archives(directory)
+    warm(directory)
+    rows = []
+
+    floor = 0.0
+    floor_rss = 0.0
+    for path in files:
+        seconds, rss = run(["zstd", "-d", "-q", "-c", path])
+        floor += seconds
+        floor_rss = max(floor_rss, rss)
+    rows.append(("zstd -d (floor)", floor, floor_rss))
+
+    answers_path = os.path.join(work, f"duckdb-{gb:g}g.json")
+    duck_seconds, duck_rss = run([sys.executable, os.path.join(here, "playbook_duckdb.py"), directory,
+                                  "--out", answers_path])
+    rows.append(("DuckDB, 5 playbook queries over raw archives", duck_seconds, duck_rss))
+
+    store = os.path.join(work, f"store-{gb:g}g")
+    reports = os.path.join(work, f"reports-{gb:g}g")
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(reports, ignore_errors=True)
+    analyze_seconds, analyze_rss = run([args.fathom, "analyze", directory, "--store", store, "--out", reports,
+                                        "--now", "2026-11-28T00:00:00Z"])
+    rows.append(("fathom analyze from raw archives (ingest + all rules + reports)", analyze_seconds, analyze_rss))
+
+    best = None
+    jsonl = None
+    for _ in range(args.repeat):
+        out_path = os.path.join(work, f"hunt-{gb:g}g.jsonl")
+        with open(out_path, "w") as out:
+            seconds, rss = run([args.fathom, "hunt", "--store", store, "--playbook", "--format", "jsonl"], stdout=out)
+        if best is None or seconds < best[0]:
+            best = (seconds, rss)
+        with open(out_path) as f:
+            jsonl = f.read()
+    rows.append(("fathom hunt --playbook from the store", best[0], best[1]))
+
+    with open(answers_path) as f:
+        duck = duck_normalise(json.load(f))
+    mine = fathom_answers(jsonl)
+    problems = compare(mine, duck)
+    return {"gb": gb, "directory": directory, "uncompressed_mb": megabytes, "archives": len(files),
+            "compressed_mb": sum(os.path.getsize(p) for p in files) / 1e6,
+            "rows": [{"what": w, "seconds": s, "rss_mb": r} for w, s, r in rows],
+            "hits": hits_summary(duck), "agree": not problems, "problems": problems}
+
+
+def table(results):
+    lines = []
+    for result in results:
+        floor = result["rows"][0]["seconds"]
+        duck = result["rows"][1]["seconds"]
+        lines.append(f"\n{result['gb']:g} GB scenario: {result['uncompressed_mb']:.0f} MB uncompressed in "
+                     f"{result['archives']} archives ({result['compressed_mb']:.0f} MB compressed); "
+                     f"playbook hits {result['hits']}; answers {'agree' if result['agree'] else 'DISAGREE'}\n")
+        lines.append("| what | seconds | MB/s | peak RSS MB | × floor time | vs DuckDB |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        for row in result["rows"]:
+            seconds = row["seconds"]
+            speed = result["uncompressed_mb"] / seconds if seconds > 0 else float("inf")
+            versus = duck / seconds if seconds > 0 else float("inf")
+            lines.append(f"| {row['what']} | {seconds:.2f} | {speed:.0f} | {row['rss_mb']:.0f} | "
+                         f"{seconds / floor:.2f} | {versus:.2f}× faster |")
+        for problem in result["problems"]:
+            lines.append(f"- disagreement: {problem}")
+    if len(results) > 1:
+        lines.append("\nScaling (time should grow linearly, memory stay flat):\n")
+        lines.append("| GB | MB uncompressed | floor s | DuckDB s | analyze s | analyze RSS MB | hunt s | hunt RSS MB |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in results:
+            s = [row["seconds"] for row in r["rows"]]
+            m = [row["rss_mb"] for row in r["rows"]]
+            lines.append(f"| {r['gb']:g} | {r['uncompressed_mb']:.0f} | {s[0]:.2f} | {s[1]:.2f} | {s[2]:.2f} | "
+                         f"{m[2]:.0f} | {s[3]:.2f} | {m[3]:.0f} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="0.5,1,2,4", help="comma-separated GB of uncompressed logs")
+    parser.add_argument("--days", type=int, default=7, help="days of traffic in each scenario")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of fathom hunt (best is reported)")
+    parser.add_argument("--fathom", default=os.path.join(root, ".build/release/fathom"))
+    args = parser.parse_args()
+    os.makedirs(work, exist_ok=True)
+    if not os.path.exists(args.fathom):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "fathom"], cwd=root, check=True)
+    ensure_duckdb()
+    results = []
+    for size in args.sizes.split(","):
+        result = measure(args, float(size))
+        results.append(result)
+        print(table([result]), flush=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    header = (f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
+              f"DuckDB {duck_version}; command: python3 Benchmarks/perf_bench.py --sizes {args.sizes} --days {args.days}")
+    text = header + "\n" + table(results) + "\n"
+    print("\n" + text)
+    with open(os.path.join(work, "perf-results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(work, "perf-results.json"), "w") as f:
+        json.dump({"machine": header, "results": results}, f, indent=1)
+    if not all(r["agree"] for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
