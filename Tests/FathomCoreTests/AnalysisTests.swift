@@ -202,3 +202,19 @@ import Testing
         #expect(incidents[5].linked == ["INC-5"])
     }
 }
+
+@Suite struct CSVFieldTests {
+    @Test(arguments: [
+        ("plain", "plain"),
+        ("a,b", "\"a,b\""),
+        ("say \"hi\"", "\"say \"\"hi\"\"\""),
+        ("line\r\nbreak", "\"line\r\nbreak\""),
+        ("=1+1", "'=1+1"),
+        ("\r\n=x", "\"'\r\n=x\""),
+        ("-5,3", "\"'-5,3\""),
+        ("", ""),
+    ])
+    func field(_ text: String, _ expected: String) {
+        #expect(CSV.field(text) == expected)
+    }
+}

@@ -143,6 +143,39 @@ import Testing
         #expect(Array(Set(SensitiveData.findings(in: text).map(\.category))).sorted() == categories, "\(text)")
     }
 
+    /// The cheap byte clues only skip detectors that could not match: with them switched off
+    /// (every detector run on every text) the findings are the same.
+    @Test func sensitiveDataCluesNeverHideAFinding() {
+        var generator = SplitMix(seed: 7)
+        let pieces = ["AKIA", "ASIA", "ghp_", "xoxb-", "-----BEGIN ", "PRIVATE KEY-----", "sk-", "@", "-", " ", "GB", "82",
+                      "WEST", "4111", "1111", "123", "45", "6789", "AB", "12", "34", "56", "C", "a", "bank.example", "Z9"]
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int(generator.next() % 12) { text += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            let range = NSRange(text.startIndex..., in: text)
+            let unfiltered = SensitiveData.detectors.flatMap { detector in
+                detector.regex.matches(in: text, range: range).compactMap { match -> String? in
+                    guard let swiftRange = Range(match.range, in: text) else { return nil }
+                    let value = String(text[swiftRange])
+                    return detector.validate(value) ? detector.category + ":" + value : nil
+                }
+            }
+            #expect(SensitiveData.findings(in: text).map { $0.category + ":" + $0.match } == unfiltered, "\(text)")
+        }
+    }
+
+    /// The ASCII table of the normaliser gives what the general Unicode path gives.
+    @Test func asciiNormalFormEqualsTheUnicodePath() {
+        var generator = SplitMix(seed: 11)
+        for length in 0..<400 {
+            let bytes = (0..<length % 40).map { _ in UInt8(generator.next() % 128) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(PromptNormalizer.asciiNormalForm(text) == PromptNormalizer.unicodeNormalForm(text), "\(bytes)")
+        }
+        #expect(PromptNormalizer.asciiNormalForm("Ignore\u{200B} previous") == nil)
+        #expect(PromptNormalizer.normalForm("  IGNORE\t\nprevious  ") == FoldedText.folded("ignore previous"))
+    }
+
     @Test func sensitiveOutputRule() throws {
         let store = try DetectStore()
         try store.add(.llm, [
@@ -188,3 +221,4 @@ import Testing
         #expect(TextPattern(regex: "^v[0-9]+$")?.matches("V12") == true)
     }
 }
+

@@ -112,3 +112,27 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension Hash128Tests {
+    /// Hash128Set counts what Set<Hash128> counts, also when many values share a slot (equal low
+    /// words) and across growth; the null hash is never a member.
+    @Test func hash128SetAgreesWithSet() {
+        var reference = Set<Hash128>()
+        var set = Hash128Set()
+        var state: UInt64 = 3
+        var disagreements = 0
+        for index in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let value = index % 3 == 0 ? Hash128(low: state % 64, high: state >> 7) : Hash128(low: state, high: state % 1000)
+            if set.insert(value) != (value.isNull ? false : reference.insert(value).inserted) { disagreements += 1 }
+        }
+        #expect(disagreements == 0)
+        #expect(set.count == reference.count)
+        #expect(reference.allSatisfy { set.contains($0) })
+        #expect(!set.insert(.null) && !set.contains(.null))
+        var union = Hash128Set(minimumCapacity: 4)
+        union.formUnion(set)
+        union.formUnion([Hash128(low: 1, high: 1), Hash128(low: 1, high: 1)])
+        #expect(union.count == reference.union([Hash128(low: 1, high: 1)]).count)
+    }
+}

@@ -28,9 +28,10 @@ enum AnalysisOutput {
             written.append(reports + "/analysis.json")
             if result.affectedDecisions?.requestIdsFile != nil {
                 var csv = "request_id,time,decision,in_window,archive,member,line\n"
+                csv.reserveCapacity(decisions.count * 160)
                 for row in decisions {
-                    csv += [row.requestID, TimeParser.format(row.time), row.decision, row.inWindow ? "true" : "false",
-                            row.evidence.archive, row.evidence.member, String(row.evidence.line)].map(CSV.field).joined(separator: ",") + "\n"
+                    CSV.appendLine([row.requestID, TimeParser.format(row.time), row.decision, row.inWindow ? "true" : "false",
+                                    row.evidence.archive, row.evidence.member, String(row.evidence.line)], to: &csv)
                 }
                 try Data(csv.utf8).write(to: URL(fileURLWithPath: reports + "/affected_decisions.csv"))
                 written.append(reports + "/affected_decisions.csv")
@@ -54,13 +55,27 @@ enum AnalysisOutput {
 
 /// CSV quoting (RFC 4180), with spreadsheet formula injection neutralised.
 enum CSV {
+    /// `text` as one CSV field: prefixed with `'` when it starts like a formula, quoted when it
+    /// holds a comma, a quote or a line break. Judged on UTF-8 bytes, so a CR LF pair (one
+    /// `Character`) is seen as the line break it is.
     static func field(_ text: String) -> String {
-        var value = text
-        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let bytes = text.utf8
+        let formula = bytes.first.map { "=+-@\t\r".utf8.contains($0) } ?? false
+        let quoted = bytes.contains { (byte: UInt8) -> Bool in
+            byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D  // , " LF CR
         }
-        return value
+        if !formula && !quoted { return text }
+        let value = formula ? "'" + text : text
+        return quoted ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+
+    /// Appends `fields` as one CSV line.
+    static func appendLine(_ fields: [String], to output: inout String) {
+        for (index, text) in fields.enumerated() {
+            if index > 0 { output += "," }
+            output += field(text)
+        }
+        output += "\n"
     }
 }
 

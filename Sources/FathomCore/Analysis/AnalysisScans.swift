@@ -104,23 +104,61 @@ struct AnalysisScans: Sendable {
             let requestIDs = try table.text("request_id")
             let member = try table.dictionary("member")
             let line = try table.int64("line")
-            for row in 0..<table.rowCount where model.isEmpty || models.string(at: row) == model {
+            // Everything that depends only on a dictionary entry is worked out once per entry.
+            let modelWanted = (0..<models.entryCount).map { model.isEmpty || models.entry(UInt32($0)).string == model }
+            let versionNames = (0..<versions.entryCount).map { VersionOrder.canonical(versions.entry(UInt32($0)).string) }
+            let decisionNames = (0..<decisions.entryCount).map { decisions.entry(UInt32($0)).string }
+            let isVersion = versionNames.map { $0 == version }
+            let width = max(1, decisions.entryCount)
+            var inWindow = [Int64](repeating: 0, count: versions.entryCount * width)
+            var afterWindow = [Int64](repeating: 0, count: versions.entryCount * width)
+            var first = [(time: Int64, row: Int)?](repeating: nil, count: versions.entryCount)
+            var last = [(time: Int64, row: Int)?](repeating: nil, count: versions.entryCount)
+            for row in 0..<table.rowCount where modelWanted[Int(models.code(at: row))] {
                 counts.rows += 1
-                let rowVersion = VersionOrder.canonical(versions.string(at: row))
+                let versionCode = Int(versions.code(at: row))
+                let decisionCode = Int(decisions.code(at: row))
                 let at = time[row]
-                let evidence = { resolver.evidence(table, member: member, line: line, row: row) }
-                if counts.first[rowVersion].map({ at < $0.0 }) ?? true { counts.first[rowVersion] = (at, evidence()) }
-                if counts.last[rowVersion].map({ at > $0.0 }) ?? true { counts.last[rowVersion] = (at, evidence()) }
-                let decision = decisions.string(at: row)
-                let inside = (start.map { at >= $0 } ?? true) && (end.map { at < $0 } ?? true)
+                if first[versionCode].map({ at < $0.time }) ?? true { first[versionCode] = (at, row) }
+                if last[versionCode].map({ at > $0.time }) ?? true { last[versionCode] = (at, row) }
+                let afterStart = start.map { at >= $0 } ?? true
+                let inside = afterStart && (end.map { at < $0 } ?? true)
                 if inside {
-                    counts.inWindow[rowVersion, default: [:]][decision, default: 0] += 1
-                } else if start.map({ at >= $0 }) ?? true {
-                    counts.afterWindow[rowVersion, default: [:]][decision, default: 0] += 1
+                    inWindow[versionCode * width + decisionCode] += 1
+                } else if afterStart {
+                    afterWindow[versionCode * width + decisionCode] += 1
                 }
-                if rowVersion == version, start.map({ at >= $0 }) ?? true {
-                    counts.requestIDs.append((at, requestIDs.string(at: row), decision, inside, evidence()))
+                if isVersion[versionCode], afterStart {
+                    counts.requestIDs.append((at, requestIDs.string(at: row), decisionNames[decisionCode], inside,
+                                              resolver.evidence(table, member: member, line: line, row: row)))
                 }
+            }
+            // Several logged spellings can name one version ("v13", "13"): fold them, keeping the
+            // earliest first and latest last, ties to the earlier row.
+            var firstByName: [String: (time: Int64, row: Int)] = [:]
+            var lastByName: [String: (time: Int64, row: Int)] = [:]
+            for code in versionNames.indices {
+                let name = versionNames[code]
+                if let value = first[code], firstByName[name].map({ (value.time, value.row) < ($0.time, $0.row) }) ?? true {
+                    firstByName[name] = value
+                }
+                if let value = last[code], lastByName[name].map({ value.time > $0.time || (value.time == $0.time && value.row < $0.row) }) ?? true {
+                    lastByName[name] = value
+                }
+                for decision in 0..<decisions.entryCount {
+                    if inWindow[code * width + decision] > 0 {
+                        counts.inWindow[name, default: [:]][decisionNames[decision], default: 0] += inWindow[code * width + decision]
+                    }
+                    if afterWindow[code * width + decision] > 0 {
+                        counts.afterWindow[name, default: [:]][decisionNames[decision], default: 0] += afterWindow[code * width + decision]
+                    }
+                }
+            }
+            for (name, value) in firstByName {
+                counts.first[name] = (value.time, resolver.evidence(table, member: member, line: line, row: value.row))
+            }
+            for (name, value) in lastByName {
+                counts.last[name] = (value.time, resolver.evidence(table, member: member, line: line, row: value.row))
             }
             return counts
         }

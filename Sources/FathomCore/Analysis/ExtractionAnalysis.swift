@@ -13,7 +13,7 @@ struct ExtractionAnalysis: Sendable {
     /// Per-identity running totals.
     struct Tally: Sendable {
         var queries: Int64 = 0
-        var inputs = Set<Hash128>()
+        var inputs = Hash128Set()
         var endpoints = Set<String>()
         var addresses = Set<String>()
         var principals = Set<String>()
@@ -88,47 +88,74 @@ struct ExtractionAnalysis: Sendable {
                 let path = paths.entry(UInt32(code)).string.lowercased()
                 pathMatches[code] = patterns.contains { path.contains($0) }
             }
-            var ipIdentity = [Identity?](repeating: nil, count: ips.entryCount)
-            var netIdentity = [Identity?](repeating: nil, count: ips.entryCount)
+            // Identities are numbered per segment; the row loop works on dictionary codes and
+            // small integers, and strings are made once per segment when the tallies are built.
+            var local: [Identity] = []
+            var localIndex: [Identity: Int] = [:]
+            func number(_ identity: Identity) -> Int {
+                if let index = localIndex[identity] { return index }
+                localIndex[identity] = local.count
+                local.append(identity)
+                return local.count - 1
+            }
+            var ipIdentity = [Int](repeating: -1, count: ips.entryCount)
+            var netIdentity = [Int](repeating: -1, count: ips.entryCount)
             for code in 0..<ips.entryCount {
                 let address = ips.entry(UInt32(code)).string
-                if addresses.contains(address) { ipIdentity[code] = Identity(type: "src_ip", value: address) }
+                if addresses.contains(address) { ipIdentity[code] = number(Identity(type: "src_ip", value: address)) }
                 if let network = Self.network(of: address), networks.contains(network) {
-                    netIdentity[code] = Identity(type: "network", value: network)
+                    netIdentity[code] = number(Identity(type: "network", value: network))
                 }
             }
-            var keyIdentity = [Identity?](repeating: nil, count: keys.entryCount)
+            var keyIdentity = [Int](repeating: -1, count: keys.entryCount)
             for code in 1..<max(1, keys.entryCount) {
                 let key = keys.entry(UInt32(code)).string
-                if principals.contains(key) { keyIdentity[code] = Identity(type: "principal", value: key) }
+                if principals.contains(key) { keyIdentity[code] = number(Identity(type: "principal", value: key)) }
             }
+            let baseHour = table.record.minTime.map { Self.floorHour($0, hour) } ?? 0
+            let hourSpan = table.record.maxTime.map { Int((Self.floorHour($0, hour) - baseHour) / hour) + 1 } ?? 0
+            var allHourly = HourCounts(base: baseHour, hour: hour, span: hourSpan)
+            // The last accumulator is the union of every attacker identity.
+            var accumulators = (0...local.count).map { _ in
+                SegmentTally(ips: ips.entryCount, keys: keys.entryCount, paths: paths.entryCount,
+                             hourly: HourCounts(base: baseHour, hour: hour, span: hourSpan))
+            }
+            let unionIndex = local.count
+            func evidence(_ row: Int) -> EvidenceRef { resolver.evidence(table, member: member, line: line, row: row) }
             for row in 0..<table.rowCount {
                 let pathCode = Int(paths.code(at: row))
                 guard pathMatches[pathCode] else { continue }
                 let at = time[row]
-                let bucket = at >= 0 ? at / hour * hour : ((at + 1) / hour - 1) * hour
-                part.allHourly[bucket, default: 0] += 1
+                let bucket = Self.floorHour(at, hour)
+                allHourly.add(bucket)
                 if part.dataEnd.map({ at > $0 }) ?? true { part.dataEnd = at }
                 let ipCode = Int(ips.code(at: row))
                 let keyCode = Int(keys.code(at: row))
-                let matched = [ipIdentity[ipCode], keyIdentity[keyCode], netIdentity[ipCode]].compactMap { $0 }
-                guard !matched.isEmpty else { continue }
-                let evidence = resolver.evidence(table, member: member, line: line, row: row)
+                let matched = (ipIdentity[ipCode], keyIdentity[keyCode], netIdentity[ipCode])
+                guard matched.0 >= 0 || matched.1 >= 0 || matched.2 >= 0 else { continue }
                 let input = inputs[row]
-                let endpoint = paths.entry(UInt32(pathCode)).string
-                func add(_ tally: inout Tally) {
-                    tally.queries += 1
-                    if !input.isNull { tally.inputs.insert(input) }
-                    tally.endpoints.insert(endpoint)
-                    tally.addresses.insert(ips.entry(UInt32(ipCode)).string)
-                    if keyCode != 0 { tally.principals.insert(keys.entry(UInt32(keyCode)).string) }
-                    if tally.first.map({ (at, evidence) < ($0.0, $0.1) }) ?? true { tally.first = (at, evidence) }
-                    if tally.last.map({ (at, evidence) > ($0.0, $0.1) }) ?? true { tally.last = (at, evidence) }
-                    tally.hourly[bucket, default: 0] += 1
+                for index in [matched.0, matched.1, matched.2, unionIndex] where index >= 0 {
+                    accumulators[index].add(row: row, time: at, bucket: bucket, input: input, ip: ipCode, key: keyCode,
+                                            path: pathCode, evidence: evidence)
                 }
-                for identity in matched { add(&part.tallies[identity, default: Tally()]) }
-                add(&part.union)
             }
+            func tally(_ accumulator: SegmentTally) -> Tally {
+                var tally = Tally()
+                tally.queries = accumulator.queries
+                tally.inputs = accumulator.inputs
+                tally.endpoints = Set(accumulator.paths.members.map { paths.entry(UInt32($0)).string })
+                tally.addresses = Set(accumulator.ips.members.map { ips.entry(UInt32($0)).string })
+                tally.principals = Set(accumulator.keys.members.filter { $0 != 0 }.map { keys.entry(UInt32($0)).string })
+                if accumulator.firstRow >= 0 { tally.first = (accumulator.firstTime, evidence(accumulator.firstRow)) }
+                if accumulator.lastRow >= 0 { tally.last = (accumulator.lastTime, evidence(accumulator.lastRow)) }
+                tally.hourly = accumulator.hourly.dictionary
+                return tally
+            }
+            for (index, identity) in local.enumerated() where accumulators[index].queries > 0 {
+                part.tallies[identity] = tally(accumulators[index])
+            }
+            part.union = tally(accumulators[unionIndex])
+            part.allHourly = allHourly.dictionary
             return part
         }
         var total = Part()
@@ -139,6 +166,110 @@ struct ExtractionAnalysis: Sendable {
             if let end = part.dataEnd, total.dataEnd.map({ end > $0 }) ?? true { total.dataEnd = end }
         }
         return total
+    }
+}
+
+extension ExtractionAnalysis {
+    /// Floor of a time to its hour (or other width), also for times before the epoch.
+    @inline(__always)
+    static func floorHour(_ time: Int64, _ width: Int64) -> Int64 {
+        time >= 0 ? time / width * width : ((time + 1) / width - 1) * width
+    }
+
+    /// Counts per hour: a flat array over the segment's hours, a dictionary for any outside them.
+    struct HourCounts {
+        let base: Int64
+        let hour: Int64
+        var counts: [Int64]
+        var outside: [Int64: Int64] = [:]
+
+        init(base: Int64, hour: Int64, span: Int) {
+            self.base = base
+            self.hour = hour
+            counts = [Int64](repeating: 0, count: span > 0 && span <= 1 << 16 ? span : 0)
+        }
+
+        @inline(__always)
+        mutating func add(_ bucket: Int64) {
+            if bucket >= base {
+                let offset = (bucket - base) / hour
+                if offset < Int64(counts.count) {
+                    counts[Int(offset)] += 1
+                    return
+                }
+            }
+            outside[bucket, default: 0] += 1
+        }
+
+        var dictionary: [Int64: Int64] {
+            var result = outside
+            for (offset, count) in counts.enumerated() where count > 0 { result[base + Int64(offset) * hour, default: 0] += count }
+            return result
+        }
+    }
+
+    /// Which dictionary codes were seen, one bit each.
+    struct CodeSet {
+        private var words: [UInt64]
+
+        init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+        @inline(__always)
+        mutating func insert(_ code: Int) { words[code >> 6] |= 1 << UInt64(code & 63) }
+
+        var members: [Int] {
+            var result: [Int] = []
+            for (index, word) in words.enumerated() where word != 0 {
+                var bits = word
+                while bits != 0 {
+                    result.append(index << 6 + bits.trailingZeroBitCount)
+                    bits &= bits - 1
+                }
+            }
+            return result
+        }
+    }
+
+    /// One identity's totals within one segment, on dictionary codes and row numbers.
+    struct SegmentTally {
+        var queries: Int64 = 0
+        var inputs = Hash128Set()
+        var ips: CodeSet
+        var keys: CodeSet
+        var paths: CodeSet
+        var firstRow = -1
+        var firstTime = Int64.max
+        var lastRow = -1
+        var lastTime = Int64.min
+        var hourly: HourCounts
+
+        init(ips: Int, keys: Int, paths: Int, hourly: HourCounts) {
+            self.ips = CodeSet(count: ips)
+            self.keys = CodeSet(count: keys)
+            self.paths = CodeSet(count: paths)
+            self.hourly = hourly
+        }
+
+        /// Adds one row. First and last are the earliest and latest by (time, evidence), as the
+        /// merge across segments orders them; evidence is resolved only to break a tie in time.
+        @inline(__always)
+        mutating func add(row: Int, time: Int64, bucket: Int64, input: Hash128, ip: Int, key: Int, path: Int,
+                          evidence: (Int) -> EvidenceRef) {
+            queries += 1
+            inputs.insert(input)
+            ips.insert(ip)
+            keys.insert(key)
+            paths.insert(path)
+            if firstRow < 0 || time < firstTime || (time == firstTime && evidence(row) < evidence(firstRow)) {
+                firstRow = row
+                firstTime = time
+            }
+            if lastRow < 0 || time > lastTime || (time == lastTime && evidence(row) > evidence(lastRow)) {
+                lastRow = row
+                lastTime = time
+            }
+            hourly.add(bucket)
+        }
     }
 }
 

@@ -44,8 +44,23 @@ public enum PromptNormalizer {
         }
     }
 
+    /// The normal form of each ASCII byte (compatibility decomposition leaves ASCII as it is, and
+    /// no ASCII character is invisible or a mark); `UInt32.max` marks whitespace and controls.
+    static let asciiForms: [UInt32] = (0..<128).map { value -> UInt32 in
+        let scalar = Unicode.Scalar(UInt8(value))
+        let category = scalar.properties.generalCategory
+        if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control { return UInt32.max }
+        let folded = FoldedText.fold(UInt32(value))
+        return confusables[folded] ?? folded
+    }
+
     /// The normal form of `text` as folded scalars.
     public static func normalForm(_ text: String) -> [UInt32] {
+        asciiNormalForm(text) ?? unicodeNormalForm(text)
+    }
+
+    /// ``normalForm(_:)`` for any text: compatibility decomposition, then scalar by scalar.
+    static func unicodeNormalForm(_ text: String) -> [UInt32] {
         let decomposed = text.decomposedStringWithCompatibilityMapping
         var result: [UInt32] = []
         result.reserveCapacity(decomposed.unicodeScalars.count)
@@ -66,6 +81,29 @@ public enum PromptNormalizer {
         }
         if result.last == 0x20 { result.removeLast() }
         return result
+    }
+
+    /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
+    static func asciiNormalForm(_ text: String) -> [UInt32]? {
+        var text = text
+        return text.withUTF8 { bytes -> [UInt32]? in
+            var result: [UInt32] = []
+            result.reserveCapacity(bytes.count)
+            var lastWasSpace = true
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                let value = asciiForms[Int(byte)]
+                if value == UInt32.max {
+                    if !lastWasSpace { result.append(0x20) }
+                    lastWasSpace = true
+                } else {
+                    result.append(value)
+                    lastWasSpace = false
+                }
+            }
+            if result.last == 0x20 { result.removeLast() }
+            return result
+        }
     }
 
     /// `form` with leetspeak digits and symbols folded to letters.

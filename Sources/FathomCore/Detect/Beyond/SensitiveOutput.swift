@@ -13,12 +13,66 @@ public enum SensitiveData {
         let category: String
         let regex: NSRegularExpression
         let validate: @Sendable (String) -> Bool
+        /// A condition every match needs, judged from the text's ``Clues``: when it fails, the
+        /// regular expression (the expensive part) is not run at all.
+        let needs: @Sendable (Clues) -> Bool
 
-        init?(category: String, regex: NSRegularExpression?, validate: @escaping @Sendable (String) -> Bool) {
+        init?(category: String, regex: NSRegularExpression?, needs: @escaping @Sendable (Clues) -> Bool,
+              validate: @escaping @Sendable (String) -> Bool) {
             guard let regex else { return nil }
             self.category = category
             self.regex = regex
+            self.needs = needs
             self.validate = validate
+        }
+    }
+
+    /// What one pass over a text's UTF-8 bytes tells about which detectors could match.
+    struct Clues {
+        let bytes: [UInt8]
+        var digits = 0
+        var hasAt = false
+        var hasDash = false
+        /// Two ASCII capitals followed by two digits (how an IBAN starts).
+        var hasCountryAndCheck = false
+
+        init(_ text: String) {
+            bytes = Array(text.utf8)
+            for index in bytes.indices {
+                let byte = bytes[index]
+                if byte >= 0x30 && byte <= 0x39 {
+                    digits += 1
+                    if index >= 3, Self.isDigit(bytes[index - 1]), Self.isUpper(bytes[index - 2]), Self.isUpper(bytes[index - 3]) {
+                        hasCountryAndCheck = true
+                    }
+                } else if byte == UInt8(ascii: "@") {
+                    hasAt = true
+                } else if byte == UInt8(ascii: "-") {
+                    hasDash = true
+                }
+            }
+        }
+
+        static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+
+        /// Whether the text contains `needle` (ASCII, case-sensitive).
+        func contains(_ needle: StaticString) -> Bool {
+            let count = needle.utf8CodeUnitCount
+            guard count > 0, bytes.count >= count else { return false }
+            return needle.withUTF8Buffer { pattern in
+                let first = pattern[0]
+                var index = 0
+                while index <= bytes.count - count {
+                    if bytes[index] == first {
+                        var offset = 1
+                        while offset < count, bytes[index + offset] == pattern[offset] { offset += 1 }
+                        if offset == count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
         }
     }
 
@@ -30,31 +84,36 @@ public enum SensitiveData {
 
     static let detectors: [Detector] = { let list: [Detector?] = [
         Detector(category: "aws_access_key", regex: regex(#"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"#),
-                 validate: { _ in true }),
+                 needs: { $0.contains("AKIA") || $0.contains("ASIA") }, validate: { _ in true }),
         Detector(category: "github_token",
                  regex: regex(#"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#),
-                 validate: { _ in true }),
-        Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#), validate: { _ in true }),
-        Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#), validate: { _ in true }),
-        Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#), validate: { _ in true }),
+                 needs: { $0.contains("gh") }, validate: { _ in true }),
+        Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
+                 needs: { $0.contains("xox") }, validate: { _ in true }),
+        Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#),
+                 needs: { $0.contains("-----BEGIN ") }, validate: { _ in true }),
+        Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#),
+                 needs: { $0.contains("sk-") }, validate: { _ in true }),
         Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
-                 validate: { isCardNumber($0) }),
+                 needs: { $0.digits >= 13 }, validate: { isCardNumber($0) }),
         Detector(category: "email",
                  regex: regex(#"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"#),
-                 validate: { _ in true }),
-        Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#), validate: { isSSN($0) }),
+                 needs: { $0.hasAt }, validate: { _ in true }),
+        Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#),
+                 needs: { $0.digits >= 9 && $0.hasDash }, validate: { isSSN($0) }),
         Detector(category: "uk_nino",
                  regex: regex(#"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![A-Za-z0-9])"#),
-                 validate: { isNINO($0) }),
+                 needs: { $0.digits >= 6 }, validate: { isNINO($0) }),
         Detector(category: "iban", regex: regex(#"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"#),
-                 validate: { isIBAN($0) }),
+                 needs: { $0.hasCountryAndCheck }, validate: { isIBAN($0) }),
     ]; return list.compactMap { $0 } }()
 
     /// All findings in `text`, in detector order then position.
     public static func findings(in text: String) -> [Finding] {
         let range = NSRange(text.startIndex..., in: text)
+        let clues = Clues(text)
         var result: [Finding] = []
-        for detector in detectors {
+        for detector in detectors where detector.needs(clues) {
             for match in detector.regex.matches(in: text, range: range) {
                 guard let swiftRange = Range(match.range, in: text) else { continue }
                 let value = String(text[swiftRange])

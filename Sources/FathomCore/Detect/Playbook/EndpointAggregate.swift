@@ -69,7 +69,7 @@ struct EndpointAggregate {
     ///
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; the
     ///   endpoint test runs once per path dictionary entry, rows are grouped by dictionary code
-    ///   (a flat table when codes × buckets is small) and distinct inputs go into a `Set<Hash128>`.
+    ///   (a flat table when codes × buckets is small) and distinct inputs go into a `Hash128Set`.
     /// Groups for which `keep` is false are dropped before their key is materialised.
     static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
                     keep: (Group) -> Bool = { _ in true }) throws -> [(key: Key, group: Group)] {
@@ -121,7 +121,8 @@ struct EndpointAggregate {
             if distinct {
                 let (partIndex, range) = firstPart[position]
                 if let extra = moreParts[position] {
-                    var union = Set(partials[partIndex].hashes[range])
+                    var union = Hash128Set(minimumCapacity: range.count)
+                    union.formUnion(partials[partIndex].hashes[range])
                     for (other, otherRange) in extra { union.formUnion(partials[other].hashes[otherRange]) }
                     group.distinct = Int64(union.count)
                 } else {
