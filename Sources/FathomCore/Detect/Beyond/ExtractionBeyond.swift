@@ -108,7 +108,8 @@ enum ExtractionBeyond {
         let perWindow = max(1, settings.slidingWindowSeconds / settings.slideSeconds)
         var hits: [Hit] = []
         for column in ["src_ip", "principal"] {
-            let groups = try EndpointAggregate.run(context, keyColumn: column, bucketSeconds: settings.slideSeconds, distinct: false)
+            let groups = try EndpointAggregate.run(context, keyColumn: column, bucketSeconds: settings.slideSeconds, distinct: false,
+                                                   minimumValueRows: settings.maxQueries)
             var byValue: [String: [Int64: Int64]] = [:]
             var refs: [String: [Int64: EndpointAggregate.Group]] = [:]
             for (key, group) in groups where !(column == "principal" && key.value.isEmpty) {

@@ -107,7 +107,12 @@ public enum PromptNormalizer {
     }
 
     /// `form` with leetspeak digits and symbols folded to letters.
-    public static func leetFolded(_ form: [UInt32]) -> [UInt32] { form.map { leet[$0] ?? $0 } }
+    public static func leetFolded(_ form: [UInt32]) -> [UInt32] {
+        form.map { $0 < 0x80 ? leetTable[Int($0)] : $0 }
+    }
+
+    /// ``leet`` as a table over ASCII (every leetspeak key is ASCII).
+    static let leetTable: [UInt32] = (0..<UInt32(0x80)).map { leet[$0] ?? $0 }
 
     /// All forms of `text` to match in (see the type's discussion).
     public static func forms(_ text: String) -> [[UInt32]] {
@@ -206,8 +211,54 @@ public enum PromptNormalizer {
 
     /// The phrases (normal forms given) found in any form of `text`, in list order.
     public static func matches(_ text: String, phrases: [(String, [UInt32])]) -> [String] {
-        let forms = forms(text)
-        return phrases.compactMap { phrase in forms.contains { containsWord($0, phrase.1) } ? phrase.0 : nil }
+        matches(text, phrases: phrases.map { PhraseKey(name: $0.0, form: $0.1) })
+    }
+
+    /// ``matches(_:phrases:)`` with the phrases' bigrams worked out once for many texts.
+    static func matches(_ text: String, phrases: [PhraseKey]) -> [String] {
+        let forms = forms(text).map { ($0, BigramSet($0)) }
+        return phrases.compactMap { phrase in
+            forms.contains { form, bigrams in bigrams.containsAll(phrase.bigrams) && containsWord(form, phrase.form) }
+                ? phrase.name : nil
+        }
+    }
+
+    /// A phrase, its normal form and the bigram slots of that form.
+    struct PhraseKey: Sendable {
+        let name: String
+        let form: [UInt32]
+        let bigrams: [Int]
+
+        init(name: String, form: [UInt32]) {
+            self.name = name
+            self.form = form
+            bigrams = form.indices.dropLast().map { BigramSet.slot(form[$0], form[$0 + 1]) }
+        }
+    }
+
+    /// Which adjacent scalar pairs a text has, hashed into 4096 bits: a phrase can occur only if
+    /// every one of its pairs is there, so most phrases are ruled out without a substring search.
+    struct BigramSet {
+        private var words = [UInt64](repeating: 0, count: 64)
+
+        init(_ form: [UInt32]) {
+            guard form.count > 1 else { return }
+            for index in 0..<(form.count - 1) {
+                let slot = Self.slot(form[index], form[index + 1])
+                words[slot >> 6] |= 1 << UInt64(slot & 63)
+            }
+        }
+
+        @inline(__always)
+        static func slot(_ first: UInt32, _ second: UInt32) -> Int {
+            let mixed = (UInt64(first) << 32 | UInt64(second)) &* 0x9E37_79B9_7F4A_7C15
+            return Int(truncatingIfNeeded: mixed >> 52)
+        }
+
+        func containsAll(_ slots: [Int]) -> Bool {
+            for slot in slots where words[slot >> 6] & (1 << UInt64(slot & 63)) == 0 { return false }
+            return true
+        }
     }
 }
 
@@ -239,6 +290,7 @@ enum InjectionNormalized {
 
     static func run(_ context: HuntContext) throws -> [Hit] {
         let phrases = phrases(context.settings)
+        let keys = phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) }
         let perSegment = try context.map(.llm) { table -> [Hit] in
             let times = try table.int64("time")
             let prompts = try table.text("prompt")
@@ -247,7 +299,7 @@ enum InjectionNormalized {
                 let time = times[row]
                 guard context.includes(time) else { continue }
                 let text = prompts[row].string
-                let found = PromptNormalizer.matches(text, phrases: phrases)
+                let found = PromptNormalizer.matches(text, phrases: keys)
                 guard let first = found.first else { continue }
                 let plain = FoldedText.folded(text)
                 let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }

@@ -71,12 +71,28 @@ struct EndpointAggregate {
     ///   endpoint test runs once per path dictionary entry, rows are grouped by dictionary code
     ///   (a flat table when codes × buckets is small) and distinct inputs go into a `Hash128Set`.
     /// Groups for which `keep` is false are dropped before their key is materialised.
+    /// Key values whose rows over all buckets number `minimumValueRows` or fewer are dropped too
+    /// (a sliding window over a value's buckets can never count more than all its rows).
     static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
+                    minimumValueRows: Int64 = 0,
                     keep: (Group) -> Bool = { _ in true }) throws -> [(key: Key, group: Group)] {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
+        // With a floor on a value's rows, a first cheap pass counts rows per value, so the grouping
+        // pass (and its merge) only sees the few values that can reach the floor.
+        var floor: Set<String>?
+        if minimumValueRows > 0 {
+            let counts = try context.map(.inference) { table -> [String: Int64] in
+                try Self.valueRows(table, context: context, patterns: patterns, keyColumn: keyColumn, bucketed: width != nil)
+            }
+            var totals: [String: Int64] = [:]
+            for part in counts { totals.merge(part, uniquingKeysWith: +) }
+            floor = Set(totals.filter { $0.value > minimumValueRows }.keys)
+        }
+        let allowed = floor
         let partials = try context.map(.inference) { table -> Partial in
-            try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width, distinct: distinct)
+            try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width, distinct: distinct,
+                            allowed: allowed)
         }
         // Key values are interned to integers so groups merge on (value id, bucket) without hashing strings.
         struct Packed: Hashable {
@@ -114,9 +130,14 @@ struct EndpointAggregate {
                 }
             }
         }
+        var valueRows = [Int64](repeating: 0, count: minimumValueRows > 0 ? values.count : 0)
+        if minimumValueRows > 0 {
+            for position in merged.indices { valueRows[Int(keys[position].id)] += merged[position].count }
+        }
         var result: [(key: Key, group: Group)] = []
         result.reserveCapacity(merged.count)
         for position in merged.indices {
+            if minimumValueRows > 0, valueRows[Int(keys[position].id)] <= minimumValueRows { continue }
             var group = merged[position]
             if distinct {
                 let (partIndex, range) = firstPart[position]
@@ -135,17 +156,52 @@ struct EndpointAggregate {
         return result
     }
 
+    /// Whether each entry of a segment's path dictionary contains one of the endpoint patterns.
+    static func endpointMatches(_ paths: DictionaryColumn, patterns: [[UInt32]]) -> [Bool] {
+        (0..<paths.entryCount).map { code in
+            let folded = FoldedText.folded(paths.entry(UInt32(code)))
+            return patterns.contains { FoldedText.contains(folded, $0) }
+        }
+    }
+
+    /// Rows per key value in one segment, counting exactly the rows ``scanSegment`` groups.
+    static func valueRows(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
+                          bucketed: Bool) throws -> [String: Int64] {
+        let times = try table.int64("time")
+        let keys = try table.dictionary(keyColumn)
+        let pathMatches = endpointMatches(try table.dictionary("path"), patterns: patterns)
+        guard pathMatches.contains(true) else { return [:] }
+        let paths = try table.dictionary("path")
+        let checkRange = !context.coversAll(table)
+        var counts = [Int64](repeating: 0, count: keys.entryCount)
+        times.withSpan { timeSpan in
+            keys.withCodeSpan { keySpan in
+                paths.withCodeSpan { pathSpan in
+                    for row in 0..<timeSpan.count where pathMatches[Int(pathSpan[row])] {
+                        let time = timeSpan[row]
+                        if checkRange, !context.includes(time) { continue }
+                        if bucketed, time == Int64.min { continue }
+                        counts[Int(keySpan[row])] += 1
+                    }
+                }
+            }
+        }
+        var result: [String: Int64] = [:]
+        for code in counts.indices where counts[code] > 0 { result[keys.entry(UInt32(code)).string, default: 0] += counts[code] }
+        return result
+    }
+
     static func scanSegment(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
-                            width: Int64?, distinct: Bool) throws -> Partial {
+                            width: Int64?, distinct: Bool, allowed: Set<String>? = nil) throws -> Partial {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
         let inputs = try table.hash128("input_hash")
-        var pathMatches = [Bool](repeating: false, count: paths.entryCount)
-        for code in 0..<paths.entryCount {
-            let folded = FoldedText.folded(paths.entry(UInt32(code)))
-            pathMatches[code] = patterns.contains { FoldedText.contains(folded, $0) }
-        }
+        var pathMatches = endpointMatches(paths, patterns: patterns)
+        guard pathMatches.contains(true) else { return Partial() }
+        // Values below the floor never form groups: their rows are passed over like other paths'.
+        let keyAllowed = allowed.map { set in (0..<keys.entryCount).map { set.contains(keys.entry(UInt32($0)).string) } }
+        if let keyAllowed, !keyAllowed.contains(true) { pathMatches = pathMatches.map { _ in false } }
         guard pathMatches.contains(true) else { return Partial() }
         let checkRange = !context.coversAll(table)
         let baseBucket: Int64
@@ -177,6 +233,7 @@ struct EndpointAggregate {
                 paths.withCodeSpan { pathSpan in
                     for row in 0..<timeSpan.count {
                         guard pathMatches[Int(pathSpan[row])] else { continue }
+                        if let keyAllowed, !keyAllowed[Int(keySpan[row])] { continue }
                         let time = timeSpan[row]
                         if checkRange, !context.includes(time) { continue }
                         var bucketValue: Int64 = 0
