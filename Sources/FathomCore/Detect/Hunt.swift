@@ -64,18 +64,27 @@ public enum Hunt {
         let wanted = Set(request.ruleIDs)
         let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
         for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
-        var hits: [Hit] = []
-        var ran: [String] = []
+        var runs: [(id: String, body: @Sendable () throws -> [Hit])] = []
         if request.includeBuiltIn {
             for rule in RuleCatalog.builtIn where wanted.isEmpty || wanted.contains(rule.info.id) {
-                hits += try rule.run(context)
-                ran.append(rule.info.id)
+                runs.append((rule.info.id, { try rule.run(context) }))
             }
         }
         for rule in request.sigmaRules where wanted.isEmpty || wanted.contains(rule.info.id) {
-            hits += try SigmaEngine.run(rule, context: context)
-            ran.append(rule.info.id)
+            runs.append((rule.info.id, { try SigmaEngine.run(rule, context: context) }))
         }
+        // Rules run side by side as well as segment by segment: a rule's merge of its per-segment
+        // results is serial, and another rule's scan keeps the other core busy meanwhile. The
+        // result does not depend on the order (hits are sorted, the first error in rule order wins).
+        let slots = ScanSlots<[Hit]>(count: runs.count)
+        let bodies = runs.map(\.body)
+        DispatchQueue.concurrentPerform(iterations: min(request.jobs, max(1, runs.count))) { _ in
+            while let index = slots.claim() {
+                do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
+            }
+        }
+        var hits = try slots.results().flatMap { $0 }
+        let ran = runs.map(\.id)
         hits.sort(by: Hit.precedes)
         return HuntResult(hits: hits, rowsScanned: context.rowsScanned(), rules: ran)
     }
