@@ -20,8 +20,12 @@ public enum IngestEngine {
         let ingestor = ArchiveIngestor(store: store, request: request, registry: registry, progress: counter)
         let results = ResultSlots(count: files.count)
         let jobs = max(1, min(request.jobs, files.count))
+        // Largest files first, so no core is left idle at the end behind one big archive; the
+        // results keep the input order.
+        let order = files.indices.sorted { (files[$0].size, $1) > (files[$1].size, $0) }
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-            while let index = results.claim() {
+            while let position = results.claim() {
+                let index = order[position]
                 let file = files[index]
                 do throws(IngestError) {
                     results.store(index, .success(try ingestor.ingest(path: file.path, displayPath: file.displayPath)))
