@@ -27,13 +27,24 @@ enum AnalysisOutput {
             try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
             written.append(reports + "/analysis.json")
             if result.affectedDecisions?.requestIdsFile != nil {
+                // Streamed in 1 MiB pieces: the list can hold millions of decisions.
+                let path = reports + "/affected_decisions.csv"
+                FileManager.default.createFile(atPath: path, contents: nil)
+                guard let file = FileHandle(forWritingAtPath: path) else {
+                    throw AnalysisError.output(path: path, detail: "cannot be opened for writing")
+                }
+                defer { try? file.close() }
+                try file.truncate(atOffset: 0)
                 var csv = "request_id,time,decision,in_window,archive,member,line\n"
-                csv.reserveCapacity(decisions.count * 160)
                 for row in decisions {
                     CSV.appendLine([row.requestID, TimeParser.format(row.time), row.decision, row.inWindow ? "true" : "false",
                                     row.evidence.archive, row.evidence.member, String(row.evidence.line)], to: &csv)
+                    if csv.utf8.count >= 1 << 20 {
+                        try file.write(contentsOf: Data(csv.utf8))
+                        csv.removeAll(keepingCapacity: true)
+                    }
                 }
-                try Data(csv.utf8).write(to: URL(fileURLWithPath: reports + "/affected_decisions.csv"))
+                try file.write(contentsOf: Data(csv.utf8))
                 written.append(reports + "/affected_decisions.csv")
             }
         } catch {
