@@ -74,7 +74,10 @@ struct ExtractionAnalysis: Sendable {
         let patterns = endpointPatterns.map { $0.lowercased() }
         let resolver = resolver
         let hour = hour
-        let parts: [Part] = try scan.map(.inference) { table in
+        // Each segment's part is merged into the total as soon as it is done, so at most one part
+        // per worker is alive besides the total (the merge does not depend on the order).
+        let total = PartAccumulator()
+        _ = try scan.map(.inference) { table -> Bool in
             var part = Part()
             let time = try table.int64("time")
             let ips = try table.dictionary("src_ip")
@@ -156,16 +159,31 @@ struct ExtractionAnalysis: Sendable {
             }
             part.union = tally(accumulators[unionIndex])
             part.allHourly = allHourly.dictionary
-            return part
+            total.add(part)
+            return true
         }
-        var total = Part()
-        for part in parts {
+        return total.part
+    }
+
+    /// The running total of the segments' parts.
+    final class PartAccumulator: @unchecked Sendable {
+        private let lock = NSLock()
+        private var total = Part()
+
+        func add(_ part: Part) {
+            lock.lock()
+            defer { lock.unlock() }
             for (identity, tally) in part.tallies { total.tallies[identity, default: Tally()].merge(tally) }
             total.union.merge(part.union)
             for (hour, count) in part.allHourly { total.allHourly[hour, default: 0] += count }
             if let end = part.dataEnd, total.dataEnd.map({ end > $0 }) ?? true { total.dataEnd = end }
         }
-        return total
+
+        var part: Part {
+            lock.lock()
+            defer { lock.unlock() }
+            return total
+        }
     }
 }
 
