@@ -19,6 +19,9 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
     public var filtered: Int64
     public var firstTime: Int64?
     public var lastTime: Int64?
+    /// When `fathom store prune` last dropped segments of this archive, and how many rows in all.
+    public var prunedAt: Int64?
+    public var prunedRows: Int64
 
     init(row: Row) {
         id = row["id"]
@@ -35,6 +38,8 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
         filtered = row["filtered"] ?? 0
         firstTime = row["first_time"]
         lastTime = row["last_time"]
+        prunedAt = row["pruned_at"]
+        prunedRows = row["pruned_rows"] ?? 0
     }
 }
 
