@@ -110,6 +110,14 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
     }
 }
 
+extension SegmentRecord {
+    init(row: Row) {
+        self.init(archiveID: row["archive_id"], path: row["path"], kind: SourceKind(rawValue: row["kind"]) ?? .inference,
+                  rows: row["rows"], minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],
+                  checksum: UInt64(row["checksum"] as String, radix: 16) ?? 0)
+    }
+}
+
 /// Everything learned from reading one archive, committed in one transaction.
 public struct ArchiveResult: Sendable {
     public var sha256: String
@@ -253,12 +261,7 @@ extension Catalog {
                 arguments += [to]
             }
             sql += " ORDER BY a.path, a.id, s.id"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                SegmentRecord(archiveID: row["archive_id"], path: row["path"],
-                              kind: SourceKind(rawValue: row["kind"]) ?? .inference, rows: row["rows"],
-                              minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],
-                              checksum: UInt64(row["checksum"] as String, radix: 16) ?? 0)
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SegmentRecord.init(row:))
         }
     }
 

@@ -241,12 +241,7 @@ extension Catalog {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM segments WHERE max_time IS NOT NULL AND max_time < ? ORDER BY id
                 """, arguments: [cutoff])
-            let dropped = rows.map { row in
-                SegmentRecord(archiveID: row["archive_id"], path: row["path"],
-                              kind: SourceKind(rawValue: row["kind"]) ?? .inference, rows: row["rows"],
-                              minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],
-                              checksum: UInt64(row["checksum"] as String, radix: 16) ?? 0)
-            }
+            let dropped = rows.map(SegmentRecord.init(row:))
             for (archive, segments) in Dictionary(grouping: dropped, by: \.archiveID) {
                 try db.execute(sql: "UPDATE archives SET pruned_at = ?, pruned_rows = pruned_rows + ? WHERE id = ?",
                                arguments: [now, segments.reduce(0) { $0 + $1.rows }, archive])
