@@ -302,6 +302,18 @@ struct SweepCommandTests {
         #expect(quiet.status == 0, "the re-run completed the sweep")
     }
 
+    @Test func theSweepsOwnOutputIsNeverReadAsEvidence() throws {
+        let site = try Site()
+        // The whole site is watched, without patterns: the digests land inside the watched folder.
+        try site.directory.write("sweep.yaml", "store: store\noutput: Reports\nwatch: [.]\n")
+        try site.dropDay1()
+        let first = try site.digest(try site.sweep(now: "2026-03-03T06:00:00Z"))
+        #expect(first.newArchives.count == 3, "the day-1 log, README.txt and sweep.yaml; not the store")
+        let second = try site.sweep(now: "2026-03-03T07:00:00Z")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try site.digest(second).newArchives.isEmpty, "digest.md, digest.json and the incident report are not inputs")
+    }
+
     @Test func pruneDropsOldSegmentsButKeepsTheEvidenceRecord() throws {
         let site = try Site()
         try site.dropDay1()

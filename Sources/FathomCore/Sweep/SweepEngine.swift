@@ -49,6 +49,8 @@ public enum SweepEngine {
         let config = request.config
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(error) }
+        // The store holds the writer lock: keep it to the end, past its last use.
+        defer { withExtendedLifetime(store) {} }
         TestHook.reached("sweep.locked")
         let catalog = store.catalog
         let startedAt = Clock.nowNanoseconds()
@@ -158,7 +160,8 @@ enum SweepDiscovery {
             do {
                 files = try InputDiscovery.files(in: [watch.path], excluding: storeDirectory, absolutePaths: true)
             } catch { throw .ingest(error) }
-            for file in files {
+            let output = config.output + "/"
+            for file in files where !file.path.hasPrefix(output) {
                 let relative = String(file.path.dropFirst(watch.path.count + 1))
                 var kind: SourceKind?
                 if !watch.patterns.isEmpty {

@@ -62,7 +62,7 @@ struct Sweep: ParsableCommand {
             line.clear()
             switch error {
             case let .ingest(inner): throw ExitStatus.fail(inner)
-            case .config: 
+            case .config:
                 printError(error.description)
                 throw ExitCode(64)
             case let .analysis(.ingest(inner)): throw ExitStatus.fail(inner)
