@@ -20,10 +20,14 @@ public enum AnalysisEngine {
             settings.artifactInternalNetworks = networks
         }
         let hits: [Hit]
-        do {
-            hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
-                                            to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
-        } catch { throw .scan("\(error)") }
+        if let given = request.hits {
+            hits = given
+        } else {
+            do {
+                hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
+                                                to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
+            } catch { throw .scan("\(error)") }
+        }
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch { throw .ingest(error) }
         var analysis = Analysis(store: store, request: request, hits: hits, settings: settings)

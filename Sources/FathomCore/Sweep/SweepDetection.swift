@@ -12,6 +12,8 @@ struct SweepDetection {
     var lookbackText: [String: String] = [:]
     /// `[from, to)` of the incident analysis, when a new finding opens an incident.
     var incidentRange: (from: Int64, to: Int64)?
+    /// Every hit of the sweep's hunts (news or not), for the incident analysis.
+    var allHits: [Hit] = []
 
     /// Rules whose new findings open an incident (and so an incident report): extraction, artifact
     /// access, prompt injection, sensitive output, pipeline bursts, and Sigma rules of level high or
@@ -67,6 +69,7 @@ struct SweepDetection {
         }
         detection.scanned = .init(start: TimeParser.format(scanFrom), end: TimeParser.format(newLast + 1))
         hits.sort(by: Hit.precedes)
+        detection.allHits = hits
 
         // Only what touches the new data can be news.
         hits = hits.filter { hit in
@@ -77,14 +80,14 @@ struct SweepDetection {
         let stored: [StoredFinding]
         do { stored = try store.catalog.findings(rules: Set(hits.map(\.rule))) } catch { throw .ingest(.catalog(error)) }
         var tracker = FindingTracker(stored: stored)
-        var incidentStart: Int64?
+        var opensAnIncident = false
         let levels = Dictionary(rules.map { ($0.id, $0.level) }, uniquingKeysWith: { first, _ in first })
         for hit in hits {
             switch tracker.classify(hit) {
             case let .new(identity):
                 detection.findings.append(.init(status: "new", identity: identity, hit: hit, previous: nil, incident: nil))
                 if opensIncident(rule: hit.rule, level: levels[hit.rule] ?? hit.level, isBuiltIn: builtIn.contains(hit.rule)) {
-                    incidentStart = min(incidentStart ?? hit.sortTime, hit.sortTime)
+                    opensAnIncident = true
                 }
             case let .updated(previous):
                 detection.existingIDs[previous.identity] = previous.id
@@ -97,9 +100,10 @@ struct SweepDetection {
                 continue
             }
         }
-        if let incidentStart {
-            // The incident report reads the default look-back before the first new finding.
-            detection.incidentRange = (min(incidentStart, newFirst) - config.lookbackSeconds * 1_000_000_000, newLast + 1)
+        if opensAnIncident {
+            // The incident report reads the new data and the default look-back before it, with
+            // the hits the sweep's hunts found (a longer look-back's included).
+            detection.incidentRange = (newFirst - config.lookbackSeconds * 1_000_000_000, newLast + 1)
         }
         return detection
     }

@@ -103,6 +103,7 @@ public enum SweepEngine {
                                          now: TimeParser.format(nowNanos), jobs: config.jobs,
                                          commandLine: request.commandLine, settings: detection.settings)
             analyze.timeRange = incident
+            analyze.hits = detection.allHits
             let outcome: AnalyzeOutcome
             do { outcome = try AnalysisEngine.run(analyze) } catch { throw .analysis(error) }
             files += outcome.files
