@@ -129,6 +129,22 @@ import Testing
     }
 }
 
+@Suite struct SweepLookbackTests {
+    @Test func rulesJudgingSingleRecordsReadOnlyTheNewData() throws {
+        let config = try SweepConfig(yaml: "watch: [a]\nlookback: {default: 2d, pipeline: 14d}\n", origin: "s", folder: "/x")
+        let lookback = Dictionary(uniqueKeysWithValues: RuleCatalog.builtIn.map {
+            ($0.info.id, SweepDetection.lookback(of: $0.info, config: config, isBuiltIn: true))
+        })
+        for rule in ["llm.sensitive-output", "artifact.external-access", "prompt.injection-normalized", "prompt.injection-phrase"] {
+            #expect(lookback[rule] == 0, "\(rule)")
+        }
+        #expect(lookback["extraction.volume"] == 2 * 86_400)
+        #expect(lookback["extraction.sliding-window"] == 2 * 86_400)
+        #expect(lookback["registry.change"] == 2 * 86_400, "rollbacks are told by the versions before them")
+        #expect(lookback["pipeline.burst"] == 14 * 86_400)
+    }
+}
+
 @Suite struct SweepCatalogTests {
     @Test func v3KeepsAnEarlierCatalogsArchivesAsUnswept() throws {
         let directory = try TemporaryDirectory()

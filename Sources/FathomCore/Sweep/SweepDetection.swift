@@ -25,6 +25,19 @@ struct SweepDetection {
         return level == "high" || level == "critical"
     }
 
+    /// Built-in rules whose every hit is one log record judged on its own: they read only the new
+    /// data (a hit in the look-back is old news either way). `registry.change` is not among them: it
+    /// tells a rollback from a deploy by the versions before it.
+    static let eventRules: Set<String> = [
+        "artifact.external-access", "artifact.non-internal-access", "prompt.injection-phrase",
+        "prompt.injection-normalized", "llm.sensitive-output",
+    ]
+
+    /// How far before the new data a rule reads, in seconds.
+    static func lookback(of rule: RuleInfo, config: SweepConfig, isBuiltIn: Bool) -> Int64 {
+        isBuiltIn && eventRules.contains(rule.id) ? 0 : config.lookback(for: rule.kind)
+    }
+
     static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord]) throws(SweepError) -> SweepDetection {
         var settings = RuleSettings()
         if let path = config.settingsPath {
@@ -53,7 +66,7 @@ struct SweepDetection {
 
         // One hunt per look-back: rules reading a kind with a longer baseline look further back.
         var hits: [Hit] = []
-        let byLookback = Dictionary(grouping: rules) { config.lookback(for: $0.kind) }
+        let byLookback = Dictionary(grouping: rules) { lookback(of: $0, config: config, isBuiltIn: builtIn.contains($0.id)) }
         var scanFrom = newFirst
         for (lookback, group) in byLookback.sorted(by: { $0.key < $1.key }) {
             let from = newFirst - lookback * 1_000_000_000
@@ -63,8 +76,8 @@ struct SweepDetection {
                                       ruleIDs: ids.sorted(), includeBuiltIn: true,
                                       sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
             do { hits += try Hunt.run(request).hits } catch { throw .detect("\(error)") }
-            for kind in Set(group.map(\.kind)) {
-                detection.lookbackText[kind.rawValue] = RuleSettings.durationText(lookback)
+            for rule in group where lookback > 0 || !builtIn.contains(rule.id) {
+                detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
             }
         }
         detection.scanned = .init(start: TimeParser.format(scanFrom), end: TimeParser.format(newLast + 1))

@@ -91,6 +91,7 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     /// Time span of the new data, and the span the detections read (new data plus look-back).
     public var newData: WindowText?
     public var scanned: WindowText?
+    /// Look-back per source kind of the rules that use one (aggregates and baselines).
     public var lookback: [String: String]
     public var findings: [Finding]
     public var incidents: [Incident]
@@ -118,7 +119,7 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         out += "**Exit status \(status.rawValue): \(summary).**\n\n"
         if let newData, let scanned {
             let rules = lookback.keys.sorted().map { "\($0) \(lookback[$0] ?? "")" }.joined(separator: ", ")
-            out += "New data from \(newData.start) to \(newData.end); detections read \(scanned.start) to \(scanned.end) (look-back: \(rules)).\n\n"
+            out += "New data from \(newData.start) to \(newData.end); detections read \(scanned.start) to \(scanned.end) (look-back: \(rules); rules judging single records read the new data only).\n\n"
         } else {
             out += "No new data: no detection ran.\n\n"
         }
