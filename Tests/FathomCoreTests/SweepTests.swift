@@ -100,7 +100,7 @@ import Testing
         #expect(config.watches[0].patterns.map(\.kind) == [.inference, nil])
         #expect(config.watches[0].patterns[0].globs == ["gateway-*.jsonl.zst", "**/nginx-*.log.gz"])
         #expect(config.lookback(for: .inference) == 12 * 3600)
-        #expect(config.lookback(for: .pipeline) == 14 * 86_400)
+        #expect(config.lookback(for: .pipeline) == Int64(14 * 86_400))
         #expect(config.settingsPath == "/etc/fathom/settings.yaml")
         #expect(config.sigmaDirectory == "/etc/fathom/rules")
         #expect(config.ruleIDs == ["extraction.volume"])
@@ -138,10 +138,10 @@ import Testing
         for rule in ["llm.sensitive-output", "artifact.external-access", "prompt.injection-normalized", "prompt.injection-phrase"] {
             #expect(lookback[rule] == 0, "\(rule)")
         }
-        #expect(lookback["extraction.volume"] == 2 * 86_400)
-        #expect(lookback["extraction.sliding-window"] == 2 * 86_400)
-        #expect(lookback["registry.change"] == 2 * 86_400, "rollbacks are told by the versions before them")
-        #expect(lookback["pipeline.burst"] == 14 * 86_400)
+        #expect(lookback["extraction.volume"] == Int64(2 * 86_400))
+        #expect(lookback["extraction.sliding-window"] == Int64(2 * 86_400))
+        #expect(lookback["registry.change"] == Int64(2 * 86_400), "rollbacks are told by the versions before them")
+        #expect(lookback["pipeline.burst"] == Int64(14 * 86_400))
     }
 }
 
