@@ -25,6 +25,9 @@ public struct SweepOutcome: Sendable {
     /// The sweep's folder (`<output>/sweeps/<date>`), and the files written.
     public var folder: String
     public var files: [String]
+    /// Wall-clock seconds of each stage (ingest, detect, report, write, commit), for operators;
+    /// never written into the digest, which stays deterministic.
+    public var stageSeconds: [(stage: String, seconds: Double)]
 }
 
 /// The nightly sweep: reads only what is new in the watched folders, runs the detections over the
@@ -52,6 +55,14 @@ public enum SweepEngine {
         // The store holds the writer lock: keep it to the end, past its last use.
         defer { withExtendedLifetime(store) {} }
         TestHook.reached("sweep.locked")
+        var stages: [(stage: String, seconds: Double)] = []
+        var stageStart = Clock.monotonicSeconds()
+        func stage(_ name: String) {
+            let now = Clock.monotonicSeconds()
+            stages.append((name, now - stageStart))
+            stageStart = now
+            TestHook.reached("sweep." + name)
+        }
         let catalog = store.catalog
         let startedAt = Clock.nowNanoseconds()
         let nowNanos = request.now.flatMap { TimeParser.parse($0) } ?? startedAt
@@ -67,7 +78,7 @@ public enum SweepEngine {
                                        jobs: config.jobs, recordsAbsolutePaths: true)
             do { _ = try IngestEngine.run(ingest, store: store, progress: progress) } catch { throw .ingest(error) }
         }
-        TestHook.reached("sweep.ingested")
+        stage("ingested")
 
         // 2. Detect over the new data plus the look-back.
         let newArchives: [ArchiveRecord]
@@ -78,7 +89,7 @@ public enum SweepEngine {
                                 usedFolders: try catalog.sweepFolders())
         } catch { throw .ingest(.catalog(error)) }
         let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives)
-        TestHook.reached("sweep.detected")
+        stage("detected")
 
         // 3. Report.
         let folderName = SweepDetection.folderName(date: String(TimeParser.format(nowNanos).prefix(10)),
@@ -109,7 +120,7 @@ public enum SweepEngine {
             files += outcome.files
             SweepDetection.link(&digest, incidents: outcome.result.incidents, caseID: caseID)
         }
-        TestHook.reached("sweep.reported")
+        stage("reported")
         digest.status = SweepStatus.of(findings: digest.findings.count, altered: digest.altered.count,
                                        unreadable: digest.unreadable.count)
         do {
@@ -117,7 +128,7 @@ public enum SweepEngine {
             try SweepDetection.writeAtomically(try digest.json(), to: folder + "/digest.json")
         } catch { throw .output(path: folder, detail: "\(error)") }
         files += [folder + "/digest.md", folder + "/digest.json"]
-        TestHook.reached("sweep.written")
+        stage("written")
 
         // 4. Commit.
         let reported = digest.findings.map { finding in
@@ -130,7 +141,8 @@ public enum SweepEngine {
                                                 exitStatus: digest.status.rawValue, archiveIDs: newArchives.map(\.id),
                                                 findings: reported, alteredReported: digest.altered.count))
         } catch { throw .ingest(.catalog(error)) }
-        return SweepOutcome(digest: digest, folder: folder, files: files)
+        stage("committed")
+        return SweepOutcome(digest: digest, folder: folder, files: files, stageSeconds: stages)
     }
 }
 

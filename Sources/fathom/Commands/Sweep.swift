@@ -41,6 +41,9 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Print digest.json on stdout instead of a summary.")
     var json = false
 
+    @Flag(help: "Print the seconds each stage took on stderr.")
+    var timings = false
+
     func validate() throws {
         if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
     }
@@ -72,6 +75,10 @@ struct Sweep: ParsableCommand {
             }
         }
         line.clear()
+        if timings {
+            printError("stages: " + outcome.stageSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }
+                .joined(separator: ", "))
+        }
         if json {
             FileHandle.standardOutput.write(Data(try outcome.digest.json().utf8))
         } else {
