@@ -15,6 +15,8 @@ struct Fathom: ParsableCommand {
               3   the store or catalog failed (in use by another process, corrupt, I/O error)
               4   report --final refused: facts only a person can supply are missing
               5   'fathom verify' found files changed, missing or new
+              10  'fathom sweep' found new or updated findings
+              11  'fathom sweep' found altered evidence (a file changed after it was read)
               64  invalid arguments
             """,
         version: FathomVersion.current,
@@ -25,6 +27,7 @@ struct Fathom: ParsableCommand {
             Hunt.self,
             Rules.self,
             Analyze.self,
+            Sweep.self,
             Report.self,
             Simulate.self,
             ManifestCommand.self,

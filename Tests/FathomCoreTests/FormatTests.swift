@@ -515,7 +515,7 @@ import Testing
             }
         }
         let current = try Catalog(path: path)
-        #expect(try current.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records"])
+        #expect(try current.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps"])
         let archive = try #require(try current.archives().first)
         #expect(archive.rows == 7)
         #expect(archive.filtered == 0)

@@ -20,9 +20,14 @@ public enum AnalysisEngine {
             settings.artifactInternalNetworks = networks
         }
         let hits: [Hit]
-        do {
-            hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, settings: settings, jobs: request.jobs)).hits
-        } catch { throw .scan("\(error)") }
+        if let given = request.hits {
+            hits = given
+        } else {
+            do {
+                hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
+                                                to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
+            } catch { throw .scan("\(error)") }
+        }
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch { throw .ingest(error) }
         var analysis = Analysis(store: store, request: request, hits: hits, settings: settings)
@@ -62,9 +67,10 @@ struct Analysis {
 
     mutating func run() throws -> AnalysisResult {
         let resolver = try EvidenceResolver(catalog: store.catalog)
-        let scan = StoreScan(store: store, jobs: request.jobs)
+        let scan = StoreScan(store: store, jobs: request.jobs,
+                             bounds: (request.timeRange?.from, request.timeRange.map { $0.to - 1 }))
         let scans = AnalysisScans(scan: scan, resolver: resolver)
-        let archives = try store.catalog.archives()
+        let archives = try InputSummary.archives(catalog: store.catalog, in: request.timeRange)
         var incidents: [Incident] = []
         var answers: [Playbook.Question: PlaybookAnswer] = [:]
 
@@ -208,7 +214,7 @@ struct Analysis {
         if caseFile.awarenessTime == nil { openItems.append("Awareness time is not in the case file; regulatory deadlines cannot be computed") }
         let timeline = TimelineBuilder.build(incidents: incidents, registry: registryRows, hits: hits, caseFile: caseFile,
                                              extraction: extraction, affected: affected)
-        let inputs = try InputSummary.inputs(catalog: store.catalog)
+        let inputs = try InputSummary.inputs(catalog: store.catalog, in: request.timeRange)
         let ruleSummaries = RuleCatalog.builtIn.map(\.info).map { info in
             RuleSummary(id: info.id, title: info.title, level: info.level, atlas: info.atlas, hits: hits(info.id).count)
         }

@@ -17,6 +17,12 @@ public struct AnalyzeRequest: Sendable {
     public var commandLine: [String]
     public var settings: RuleSettings
     public var profile: Profile?
+    /// Only the data in `[from, to)` (nanoseconds): detections are exact to the row; the other
+    /// scans read the segments overlapping the range; the evidence lists the archives holding data
+    /// in it. Nil reads the whole store.
+    public var timeRange: (from: Int64, to: Int64)?
+    /// Hits already computed over the range (a sweep's), used instead of hunting again.
+    public var hits: [Hit]?
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
                 reportsDirectory: String = "Reports", now: String? = nil, jobs: Int = 2, commandLine: [String] = [],

@@ -55,8 +55,19 @@ enum CoverageAnalysis {
 
 /// The inputs as the evidence report lists them.
 enum InputSummary {
-    static func inputs(catalog: Catalog) throws -> [InputArchive] {
-        try catalog.archives().map { archive in
+    /// The complete archives, or with a range those holding data in `[from, to)` and those
+    /// without times (whole-file inputs such as SBOMs and unreadable files).
+    static func archives(catalog: Catalog, in range: (from: Int64, to: Int64)?) throws -> [ArchiveRecord] {
+        let all = try catalog.archives()
+        guard let range else { return all }
+        return all.filter { archive in
+            guard let first = archive.firstTime, let last = archive.lastTime else { return true }
+            return first < range.to && last >= range.from
+        }
+    }
+
+    static func inputs(catalog: Catalog, in range: (from: Int64, to: Int64)? = nil) throws -> [InputArchive] {
+        try archives(catalog: catalog, in: range).map { archive in
             let members = try catalog.members(archiveID: archive.id).map {
                 InputArchive.Member(name: $0.name, format: $0.format, kind: $0.kind, rows: $0.rows, rejected: $0.rejected, note: $0.note)
             }

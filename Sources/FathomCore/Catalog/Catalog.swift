@@ -125,6 +125,75 @@ public final class Catalog: Sendable {
                 ALTER TABLE members ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v3-sweeps") { db in
+            // Nightly sweep state (`fathom sweep`), the identities of copies and altered files seen
+            // at known paths, and pruning (`fathom store prune`). Archives keep their rows forever:
+            // `swept_by` says which sweep first looked at an archive's data, `pruned_at` that its
+            // segments were dropped (the archive stays known, so it is never read again).
+            try db.execute(sql: """
+                CREATE TABLE sweeps (
+                    id INTEGER PRIMARY KEY,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
+                    config_hash TEXT NOT NULL DEFAULT '',
+                    folder TEXT NOT NULL DEFAULT '',
+                    new_archives INTEGER NOT NULL DEFAULT 0,
+                    new_findings INTEGER NOT NULL DEFAULT 0,
+                    updated_findings INTEGER NOT NULL DEFAULT 0,
+                    altered INTEGER NOT NULL DEFAULT 0,
+                    exit_status INTEGER
+                );
+                ALTER TABLE archives ADD COLUMN swept_by INTEGER REFERENCES sweeps(id);
+                ALTER TABLE archives ADD COLUMN pruned_at INTEGER;
+                ALTER TABLE archives ADD COLUMN pruned_rows INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX archives_unswept ON archives(swept_by) WHERE status = 'complete';
+                CREATE TABLE archive_aliases (
+                    id INTEGER PRIMARY KEY,
+                    archive_id INTEGER NOT NULL REFERENCES archives(id),
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    seen_at INTEGER NOT NULL,
+                    reported_by INTEGER REFERENCES sweeps(id),
+                    UNIQUE (path, size, mtime_ns)
+                );
+                CREATE TABLE altered_evidence (
+                    id INTEGER PRIMARY KEY,
+                    archive_id INTEGER NOT NULL REFERENCES archives(id),
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    detected_at INTEGER NOT NULL,
+                    reported_by INTEGER REFERENCES sweeps(id),
+                    UNIQUE (path, size, mtime_ns)
+                );
+                CREATE TABLE findings (
+                    id INTEGER PRIMARY KEY,
+                    identity TEXT NOT NULL UNIQUE,
+                    rule TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    time INTEGER,
+                    window_start INTEGER,
+                    window_end INTEGER,
+                    metrics TEXT NOT NULL,
+                    hit TEXT NOT NULL,
+                    first_sweep INTEGER NOT NULL REFERENCES sweeps(id),
+                    last_sweep INTEGER NOT NULL REFERENCES sweeps(id),
+                    status TEXT NOT NULL CHECK (status IN ('new', 'updated')),
+                    incident TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX findings_rule_key ON findings(rule, key);
+                CREATE TABLE finding_reports (
+                    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+                    finding_id INTEGER NOT NULL REFERENCES findings(id),
+                    status TEXT NOT NULL CHECK (status IN ('new', 'updated')),
+                    metrics TEXT NOT NULL,
+                    PRIMARY KEY (sweep_id, finding_id)
+                );
+                """)
+        }
         return migrator
     }
 

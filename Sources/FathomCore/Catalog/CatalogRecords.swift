@@ -19,6 +19,9 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
     public var filtered: Int64
     public var firstTime: Int64?
     public var lastTime: Int64?
+    /// When `fathom store prune` last dropped segments of this archive, and how many rows in all.
+    public var prunedAt: Int64?
+    public var prunedRows: Int64
 
     init(row: Row) {
         id = row["id"]
@@ -35,6 +38,8 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
         filtered = row["filtered"] ?? 0
         firstTime = row["first_time"]
         lastTime = row["last_time"]
+        prunedAt = row["pruned_at"]
+        prunedRows = row["pruned_rows"] ?? 0
     }
 }
 
@@ -102,6 +107,14 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
         self.maxTime = maxTime
         self.bytes = bytes
         self.checksum = checksum
+    }
+}
+
+extension SegmentRecord {
+    init(row: Row) {
+        self.init(archiveID: row["archive_id"], path: row["path"], kind: SourceKind(rawValue: row["kind"]) ?? .inference,
+                  rows: row["rows"], minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],
+                  checksum: UInt64(row["checksum"] as String, radix: 16) ?? 0)
     }
 }
 
@@ -248,12 +261,7 @@ extension Catalog {
                 arguments += [to]
             }
             sql += " ORDER BY a.path, a.id, s.id"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                SegmentRecord(archiveID: row["archive_id"], path: row["path"],
-                              kind: SourceKind(rawValue: row["kind"]) ?? .inference, rows: row["rows"],
-                              minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],
-                              checksum: UInt64(row["checksum"] as String, radix: 16) ?? 0)
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SegmentRecord.init(row:))
         }
     }
 

@@ -54,10 +54,13 @@ public final class Store: Sendable {
     public func absolute(_ relative: String) -> String { directory + "/" + relative }
 
     /// Deletes the traces of runs that were killed: incomplete archive rows and unreferenced
-    /// segment files (including `.tmp` files of a segment being written).
+    /// segment files (including `.tmp` files of a segment being written, and the files of segments
+    /// `fathom store prune` dropped from the catalog); sweeps that never finished are marked
+    /// interrupted (their work is redone by the next sweep, see ``SweepEngine``).
     func recoverInterruptedRuns() throws(IngestError) {
         do {
             _ = try catalog.removeIncompleteArchives()
+            try catalog.markInterruptedSweeps()
             let referenced = try catalog.segmentPaths()
             let manager = FileManager.default
             for kind in SourceKind.allCases {

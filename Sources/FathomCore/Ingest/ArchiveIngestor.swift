@@ -26,18 +26,15 @@ final class ArchiveIngestor: Sendable {
     func ingest(path: String, displayPath: String) throws(IngestError) -> FileOutcome {
         guard let status = FileSystem.status(path), status.isRegular else { throw .missingInput(path: displayPath) }
         let catalog = store.catalog
+        let identity: KnownIdentity
         do {
-            if let known = try catalog.completeArchive(path: displayPath, size: status.size,
-                                                        modificationTime: status.modificationTime) {
-                progress.add(bytes: status.size, rows: 0, rejected: 0)
-                return FileOutcome(path: displayPath, status: .alreadyIngested, size: known.size, sha256: known.sha256,
-                                   rows: known.rows, rejected: known.rejected,
-                                   formats: known.formats.split(separator: ",").map(String.init),
-                                   kinds: known.kinds.split(separator: ",").map(String.init), segments: 0,
-                                   note: "already in the catalog (same path, size and modification time)",
-                                   filtered: known.filtered)
-            }
+            identity = try KnownIdentity.check(path: path, displayPath: displayPath, size: status.size,
+                                               modificationTime: status.modificationTime, catalog: catalog)
         } catch { throw .catalog(error) }
+        if case let .known(outcome) = identity {
+            progress.add(bytes: status.size, rows: 0, rejected: 0)
+            return outcome
+        }
 
         let mapping: FileMapping
         do { mapping = try FileMapping(path: path) } catch { throw .store(error) }
@@ -59,6 +56,7 @@ final class ArchiveIngestor: Sendable {
             result = run.unreadableResult(reason: error.description)
             unreadable = true
         }
+        TestHook.reached("ingest.before-commit")
         let outcome: CompletionOutcome
         do {
             outcome = try catalog.completeArchive(id: archiveID, result: result, ingestedAt: Clock.nowNanoseconds())
@@ -79,6 +77,11 @@ final class ArchiveIngestor: Sendable {
                                    : run.notes.joined(separator: "; "), filtered: result.filtered)
         case let .duplicate(existing):
             run.discardSegments()
+            // Remember the copy, so it is recognised by path, size and time from now on.
+            do {
+                try catalog.recordAlias(archiveID: existing.id, path: displayPath, size: Int64(mapping.count),
+                                        modificationTime: mapping.modificationTime, seenAt: Clock.nowNanoseconds())
+            } catch { throw .catalog(error) }
             return FileOutcome(path: displayPath, status: .duplicate, size: Int64(mapping.count), sha256: result.sha256,
                                rows: 0, rejected: 0, formats: result.formats, kinds: result.kinds, segments: 0,
                                note: "same SHA-256 as '\(existing.path)', already ingested")

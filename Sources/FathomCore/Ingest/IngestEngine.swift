@@ -10,11 +10,30 @@ public enum IngestEngine {
     /// Runs an ingest. `progress` is called at most four times a second from worker threads.
     public static func run(_ request: IngestRequest, registry: FormatRegistry = .builtIn,
                            progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(IngestError) -> IngestSummary {
+        let files = try discover(request, registry: registry)
+        let store = try Store(directory: request.storeDirectory, forWriting: true)
+        return try ingest(files, request: request, store: store, registry: registry, progress: progress)
+    }
+
+    /// Runs an ingest into a store the caller already opened for writing (and so holds the lock
+    /// of), e.g. a sweep that ingests and then hunts under one lock.
+    static func run(_ request: IngestRequest, store: Store, registry: FormatRegistry = .builtIn,
+                    progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(IngestError) -> IngestSummary {
+        try ingest(try discover(request, registry: registry), request: request, store: store, registry: registry,
+                   progress: progress)
+    }
+
+    /// The input files of a request, after checking its format name.
+    private static func discover(_ request: IngestRequest, registry: FormatRegistry) throws(IngestError) -> [DiscoveredFile] {
         if let name = request.formatName, registry.format(named: name) == nil {
             throw .unknownFormatName(name, known: registry.formats.map(\.name))
         }
-        let files = try InputDiscovery.files(in: request.paths, excluding: request.storeDirectory)
-        let store = try Store(directory: request.storeDirectory, forWriting: true)
+        return try InputDiscovery.files(in: request.paths, excluding: request.storeDirectory,
+                                        absolutePaths: request.recordsAbsolutePaths)
+    }
+
+    private static func ingest(_ files: [DiscoveredFile], request: IngestRequest, store: Store, registry: FormatRegistry,
+                               progress: (@Sendable (IngestProgress) -> Void)?) throws(IngestError) -> IngestSummary {
         let total = files.reduce(Int64(0)) { $0 + $1.size }
         let counter = ProgressCounter(bytesTotal: total, filesTotal: files.count, report: progress)
         let ingestor = ArchiveIngestor(store: store, request: request, registry: registry, progress: counter)
@@ -88,9 +107,11 @@ struct DiscoveredFile: Sendable {
 
 /// Walks the input paths: files are taken as they are, directories recursively, in a stable order.
 enum InputDiscovery {
-    static func files(in paths: [String], excluding storeDirectory: String) throws(IngestError) -> [DiscoveredFile] {
+    static func files(in paths: [String], excluding storeDirectory: String,
+                      absolutePaths: Bool = false) throws(IngestError) -> [DiscoveredFile] {
         let manager = FileManager.default
         let cwd = manager.currentDirectoryPath
+        let display = { (full: String) in absolutePaths ? full : Self.display(full, cwd: cwd) }
         let excluded = absolute(storeDirectory, cwd: cwd)
         var result: [DiscoveredFile] = []
         var seen = Set<String>()
@@ -99,14 +120,14 @@ enum InputDiscovery {
             if status.isRegular {
                 let full = absolute(path, cwd: cwd)
                 if seen.insert(full).inserted {
-                    result.append(DiscoveredFile(path: path, displayPath: display(full, cwd: cwd), size: status.size))
+                    result.append(DiscoveredFile(path: path, displayPath: display(full), size: status.size))
                 }
             } else if status.isDirectory {
                 var found: [String] = []
                 walk(absolute(path, cwd: cwd), excluded: excluded, into: &found)
                 for full in found.sorted() where seen.insert(full).inserted {
                     let size = FileSystem.status(full)?.size ?? 0
-                    result.append(DiscoveredFile(path: full, displayPath: display(full, cwd: cwd), size: size))
+                    result.append(DiscoveredFile(path: full, displayPath: display(full), size: size))
                 }
             } else {
                 throw .missingInput(path: path)
@@ -119,7 +140,7 @@ enum InputDiscovery {
     /// (documentation, answer keys). Patterns are relative to that directory; `#` starts a comment.
     static let ignoreFileName = ".fathomignore"
 
-    private static func walk(_ directory: String, excluded: String, into found: inout [String],
+    static func walk(_ directory: String, excluded: String, into found: inout [String],
                              ignores: [(base: String, pattern: String)] = []) {
         guard directory != excluded else { return }
         var ignores = ignores

@@ -18,10 +18,15 @@ public struct IngestRequest: Sendable {
     /// The largest whole-file input (an SQLite database inside a tar or compressed file) copied to
     /// a temporary file to be read; a larger one is rejected, not copied.
     public var maxWholeFileBytes: Int64
+    /// Record absolute paths in the catalog even for files under the current directory (the sweep
+    /// sets it, so a file's identity does not depend on where the scheduler started it).
+    public var recordsAbsolutePaths: Bool
 
     public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
                 formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
-                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20, maxWholeFileBytes: Int64 = 4 << 30) {
+                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20, maxWholeFileBytes: Int64 = 4 << 30,
+                recordsAbsolutePaths: Bool = false) {
+        self.recordsAbsolutePaths = recordsAbsolutePaths
         self.paths = paths
         self.storeDirectory = storeDirectory
         self.kind = kind
@@ -42,8 +47,13 @@ public struct FileOutcome: Sendable, Codable, Equatable {
         case ingested
         /// The same path, size and modification time is already in the catalog; not read again.
         case alreadyIngested = "already-ingested"
-        /// Read, but an archive with the same SHA-256 was already in the catalog; nothing recorded.
+        /// A copy of an archive already in the catalog (same SHA-256 at another path: renamed or
+        /// re-delivered); recorded as a copy of it, its rows not ingested again.
         case duplicate
+        /// A file at the path of an ingested archive whose content changed after it was read (its
+        /// SHA-256 differs from the recorded one); recorded as altered evidence, not ingested; the
+        /// original record stays.
+        case altered
         /// Recorded as evidence, but its content could not be decoded (see `note`).
         case unreadable
     }

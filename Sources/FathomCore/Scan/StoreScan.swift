@@ -9,15 +9,22 @@ import Foundation
 public struct StoreScan: Sendable {
     public let store: Store
     public let jobs: Int
+    /// Bounds applied to every scan (inclusive), narrowing any range a scan asks for: only
+    /// segments overlapping them are read (a sweep's incident analysis over its look-back window).
+    public let bounds: (from: Int64?, to: Int64?)
 
-    public init(store: Store, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(store: Store, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                bounds: (from: Int64?, to: Int64?) = (nil, nil)) {
         self.store = store
         self.jobs = max(1, jobs)
+        self.bounds = bounds
     }
 
-    /// The segments of `kind` overlapping `[from, to]`.
+    /// The segments of `kind` overlapping `[from, to]` (and the scan's bounds).
     public func segments(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil) throws(ScanError) -> [SegmentRecord] {
-        do { return try store.catalog.segments(kind: kind, from: from, to: to) } catch { throw .catalog(error) }
+        let low = [from, bounds.from].compactMap { $0 }.max()
+        let high = [to, bounds.to].compactMap { $0 }.min()
+        do { return try store.catalog.segments(kind: kind, from: low, to: high) } catch { throw .catalog(error) }
     }
 
     /// Applies `body` to every segment of `kind` overlapping `[from, to]`, in parallel, and returns

@@ -1,0 +1,166 @@
+import FathomStore
+import Foundation
+
+/// The detections of one sweep: which rules run over which span, and which hits are news.
+struct SweepDetection {
+    var settings: RuleSettings
+    var findings: [SweepDigest.Finding] = []
+    /// Stored finding ids of updated findings, by identity.
+    var existingIDs: [String: Int64] = [:]
+    var newData: SweepDigest.WindowText?
+    var scanned: SweepDigest.WindowText?
+    var lookbackText: [String: String] = [:]
+    /// `[from, to)` of the incident analysis, when a new finding opens an incident.
+    var incidentRange: (from: Int64, to: Int64)?
+    /// Every hit of the sweep's hunts (news or not), for the incident analysis.
+    var allHits: [Hit] = []
+
+    /// Rules whose new findings open an incident (and so an incident report): extraction, artifact
+    /// access, prompt injection, sensitive output, pipeline bursts, and Sigma rules of level high or
+    /// critical. Registry changes alone are timeline entries, not incidents.
+    static func opensIncident(rule: String, level: String, isBuiltIn: Bool) -> Bool {
+        if isBuiltIn {
+            return ["extraction.", "artifact.", "prompt.", "llm."].contains { rule.hasPrefix($0) } || rule == "pipeline.burst"
+        }
+        return level == "high" || level == "critical"
+    }
+
+    /// Built-in rules whose every hit is one log record judged on its own: they read only the new
+    /// data (a hit in the look-back is old news either way). `registry.change` is not among them: it
+    /// tells a rollback from a deploy by the versions before it.
+    static let eventRules: Set<String> = [
+        "artifact.external-access", "artifact.non-internal-access", "prompt.injection-phrase",
+        "prompt.injection-normalized", "llm.sensitive-output",
+    ]
+
+    /// How far before the new data a rule reads, in seconds.
+    static func lookback(of rule: RuleInfo, config: SweepConfig, isBuiltIn: Bool) -> Int64 {
+        isBuiltIn && eventRules.contains(rule.id) ? 0 : config.lookback(for: rule.kind)
+    }
+
+    static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord]) throws(SweepError) -> SweepDetection {
+        var settings = RuleSettings()
+        if let path = config.settingsPath {
+            do { settings = try RuleSettings.load(path: path) } catch { throw .detect(error.description) }
+        }
+        if let networks = config.caseFile?.internalNetworks, !networks.isEmpty {
+            settings.artifactInternalNetworks = networks
+        }
+        var detection = SweepDetection(settings: settings)
+        let firsts = newArchives.compactMap(\.firstTime)
+        let lasts = newArchives.compactMap(\.lastTime)
+        guard let newFirst = firsts.min(), let newLast = lasts.max() else { return detection }
+        detection.newData = .init(start: TimeParser.format(newFirst), end: TimeParser.format(newLast))
+
+        var sigma: [SigmaRule] = []
+        if let directory = config.sigmaDirectory {
+            let loaded = SigmaLoader.load(directory: directory)
+            if !loaded.problems.isEmpty { throw .detect(DetectError.rules(loaded.problems).description) }
+            sigma = loaded.rules
+        }
+        let wanted = Set(config.ruleIDs)
+        let rules = (RuleCatalog.builtIn.map(\.info) + sigma.map(\.info)).filter { wanted.isEmpty || wanted.contains($0.id) }
+        let known = Set(RuleCatalog.builtIn.map(\.info.id) + sigma.map(\.info.id))
+        for id in wanted.sorted() where !known.contains(id) { throw .detect(DetectError.unknownRule(id).description) }
+        let builtIn = Set(RuleCatalog.builtIn.map(\.info.id))
+
+        // One hunt per look-back: rules reading a kind with a longer baseline look further back.
+        var hits: [Hit] = []
+        let byLookback = Dictionary(grouping: rules) { lookback(of: $0, config: config, isBuiltIn: builtIn.contains($0.id)) }
+        var scanFrom = newFirst
+        for (lookback, group) in byLookback.sorted(by: { $0.key < $1.key }) {
+            let from = newFirst - lookback * 1_000_000_000
+            scanFrom = min(scanFrom, from)
+            let ids = Set(group.map(\.id))
+            let request = HuntRequest(storeDirectory: store.directory, from: from, to: newLast + 1, settings: settings,
+                                      ruleIDs: ids.sorted(), includeBuiltIn: true,
+                                      sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
+            do { hits += try Hunt.run(request).hits } catch { throw .detect("\(error)") }
+            for rule in group where lookback > 0 || !builtIn.contains(rule.id) {
+                detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
+            }
+        }
+        detection.scanned = .init(start: TimeParser.format(scanFrom), end: TimeParser.format(newLast + 1))
+        hits.sort(by: Hit.precedes)
+        detection.allHits = hits
+
+        // Only what touches the new data can be news.
+        hits = hits.filter { hit in
+            if let time = hit.time { return time >= newFirst && time <= newLast }
+            if let window = hit.window { return window.start <= newLast && max(window.end, window.start + 1) > newFirst }
+            return false
+        }
+        let stored: [StoredFinding]
+        do { stored = try store.catalog.findings(rules: Set(hits.map(\.rule))) } catch { throw .ingest(.catalog(error)) }
+        var tracker = FindingTracker(stored: stored)
+        var opensAnIncident = false
+        let levels = Dictionary(rules.map { ($0.id, $0.level) }, uniquingKeysWith: { first, _ in first })
+        for hit in hits {
+            switch tracker.classify(hit) {
+            case let .new(identity):
+                detection.findings.append(.init(status: "new", identity: identity, hit: hit, previous: nil, incident: nil))
+                if opensIncident(rule: hit.rule, level: levels[hit.rule] ?? hit.level, isBuiltIn: builtIn.contains(hit.rule)) {
+                    opensAnIncident = true
+                }
+            case let .updated(previous):
+                detection.existingIDs[previous.identity] = previous.id
+                detection.findings.append(.init(
+                    status: "updated", identity: previous.identity, hit: hit,
+                    previous: .init(window: previous.window.map { .init(start: TimeParser.format($0.start), end: TimeParser.format($0.end)) },
+                                    metrics: previous.metrics, firstSweep: previous.firstSweep),
+                    incident: nil))
+            case .unchanged:
+                continue
+            }
+        }
+        if opensAnIncident {
+            // The incident report reads the new data and the default look-back before it, with
+            // the hits the sweep's hunts found (a longer look-back's included).
+            detection.incidentRange = (newFirst - config.lookbackSeconds * 1_000_000_000, newLast + 1)
+        }
+        return detection
+    }
+
+    /// Links each reported finding to the incidents of the sweep's report that its rule supports.
+    static func link(_ digest: inout SweepDigest, incidents: [Incident], caseID: String) {
+        let report = "incidents/\(caseID)/brief.md"
+        digest.incidents = incidents.map { incident in
+            SweepDigest.Incident(caseID: caseID, id: incident.id, type: incident.type.rawValue, title: incident.title,
+                                 start: incident.window.start.time, end: incident.window.end?.time,
+                                 rules: incident.ruleHits.keys.sorted(), report: report)
+        }
+        for index in digest.findings.indices {
+            let rule = digest.findings[index].hit.rule
+            let ids = incidents.filter { $0.ruleHits[rule] != nil }.map(\.id)
+            if !ids.isEmpty { digest.findings[index].incident = .init(caseID: caseID, report: report, incidents: ids) }
+        }
+    }
+
+    /// `date`, or `date.2`, `date.3` … when completed sweeps already wrote that folder.
+    static func folderName(date: String, used: Set<String>) -> String {
+        guard used.contains(date) else { return date }
+        var number = 2
+        while used.contains("\(date).\(number)") { number += 1 }
+        return "\(date).\(number)"
+    }
+
+    static func archive(_ record: ArchiveRecord) -> SweepDigest.Archive {
+        SweepDigest.Archive(path: record.path, sha256: record.sha256, size: record.size,
+                            kinds: record.kinds.split(separator: ",").map(String.init),
+                            formats: record.formats.split(separator: ",").map(String.init), rows: record.rows,
+                            rejected: record.rejected, first: record.firstTime.map(TimeParser.format),
+                            last: record.lastTime.map(TimeParser.format))
+    }
+
+    /// Whether nothing of an archive could be decoded (recorded as evidence with the reason).
+    static func isUnreadable(_ record: ArchiveRecord) -> Bool {
+        let formats = record.formats.split(separator: ",").map(String.init)
+        return record.rows == 0 && record.rejected > 0 && !formats.isEmpty
+            && formats.allSatisfy { ["binary", "unknown", "unreadable"].contains($0) }
+    }
+
+    /// Writes `text` to a temporary name beside `path`, then renames it over `path`.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

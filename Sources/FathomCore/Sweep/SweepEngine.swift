@@ -1,0 +1,196 @@
+import FathomStore
+import Foundation
+
+/// What `fathom sweep` was asked to do.
+public struct SweepRequest: Sendable {
+    public var config: SweepConfig
+    public var storeDirectory: String
+    /// The sweep's time (RFC 3339): the digest's date and generation time, and the generation time
+    /// of incident reports. Nil takes the clock.
+    public var now: String?
+    /// The exact command line, for incident reports.
+    public var commandLine: [String]
+
+    public init(config: SweepConfig, storeDirectory: String, now: String? = nil, commandLine: [String] = []) {
+        self.config = config
+        self.storeDirectory = storeDirectory
+        self.now = now
+        self.commandLine = commandLine
+    }
+}
+
+/// What a sweep produced.
+public struct SweepOutcome: Sendable {
+    public var digest: SweepDigest
+    /// The sweep's folder (`<output>/sweeps/<date>`), and the files written.
+    public var folder: String
+    public var files: [String]
+    /// Wall-clock seconds of each stage (ingest, detect, report, write, commit), for operators;
+    /// never written into the digest, which stays deterministic.
+    public var stageSeconds: [(stage: String, seconds: Double)]
+}
+
+/// The nightly sweep: reads only what is new in the watched folders, runs the detections over the
+/// new data plus the look-back window, reports what no earlier sweep reported (or what grew), and
+/// keeps its state in the catalog.
+///
+/// One sweep holds the store's writer lock from start to end, so two never overlap (the second
+/// fails with ``IngestError/storeBusy(path:)``). Crash safety:
+/// - archives are ingested one transaction each (see ``IngestEngine``);
+/// - the data a sweep must look at is every complete archive no *completed* sweep covered, so
+///   archives ingested by a sweep that was killed are looked at by the next one;
+/// - the digest (and incident report) is written before the commit, and the commit — findings,
+///   archives covered, altered evidence and copies reported, the sweep's completion — is one
+///   transaction. A sweep killed before it changed nothing the next one relies on (the next one
+///   redoes the work and writes the same digest folder); one killed after it is complete.
+public enum SweepEngine {
+    static let day: Int64 = 86_400_000_000_000
+
+    /// Runs one sweep.
+    public static func run(_ request: SweepRequest,
+                           progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
+        let config = request.config
+        let store: Store
+        do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(error) }
+        // The store holds the writer lock: keep it to the end, past its last use.
+        defer { withExtendedLifetime(store) {} }
+        TestHook.reached("sweep.locked")
+        var stages: [(stage: String, seconds: Double)] = []
+        var stageStart = Clock.monotonicSeconds()
+        func stage(_ name: String) {
+            let now = Clock.monotonicSeconds()
+            stages.append((name, now - stageStart))
+            stageStart = now
+            TestHook.reached("sweep." + name)
+        }
+        let catalog = store.catalog
+        let startedAt = Clock.nowNanoseconds()
+        let nowNanos = request.now.flatMap { TimeParser.parse($0) } ?? startedAt
+        let sweepID: Int64
+        do { sweepID = try catalog.beginSweep(startedAt: startedAt, configHash: config.hash) } catch {
+            throw .ingest(.catalog(error))
+        }
+
+        // 1. Read what is new.
+        let discovery = try SweepDiscovery.files(config: config, storeDirectory: request.storeDirectory)
+        for group in discovery.groups where !group.paths.isEmpty {
+            let ingest = IngestRequest(paths: group.paths, storeDirectory: request.storeDirectory, kind: group.kind,
+                                       jobs: config.jobs, recordsAbsolutePaths: true)
+            do { _ = try IngestEngine.run(ingest, store: store, progress: progress) } catch { throw .ingest(error) }
+        }
+        stage("ingested")
+
+        // 2. Detect over the new data plus the look-back.
+        let newArchives: [ArchiveRecord]
+        let stored: SweepState
+        do {
+            newArchives = try catalog.unsweptArchives()
+            stored = SweepState(aliases: try catalog.unreportedAliases(), altered: try catalog.unreportedAlteredEvidence(),
+                                usedFolders: try catalog.sweepFolders())
+        } catch { throw .ingest(.catalog(error)) }
+        let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives)
+        stage("detected")
+
+        // 3. Report.
+        let folderName = SweepDetection.folderName(date: String(TimeParser.format(nowNanos).prefix(10)),
+                                                   used: stored.usedFolders)
+        let folder = config.output + "/sweeps/" + folderName
+        var digest = SweepDigest(
+            sweep: sweepID, date: String(folderName.prefix(10)), generatedAt: TimeParser.format(nowNanos),
+            toolVersion: FathomVersion.current, configSHA256: config.hash, status: .nothingNew,
+            newArchives: newArchives.map(SweepDetection.archive), newData: detection.newData, scanned: detection.scanned,
+            lookback: detection.lookbackText, findings: detection.findings, incidents: [],
+            altered: stored.altered, copies: stored.aliases,
+            unreadable: newArchives.filter(SweepDetection.isUnreadable).map(\.path),
+            missingFolders: discovery.missingFolders)
+        var files: [String] = []
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw .output(path: folder, detail: "\(error)")
+        }
+        if let incident = detection.incidentRange {
+            let caseID = CaseIdentifier.safe("\(config.casePrefix)-\(folderName)")
+            var analyze = AnalyzeRequest(paths: [], storeDirectory: request.storeDirectory, caseID: caseID,
+                                         caseFile: config.caseFile, reportsDirectory: folder + "/incidents",
+                                         now: TimeParser.format(nowNanos), jobs: config.jobs,
+                                         commandLine: request.commandLine, settings: detection.settings)
+            analyze.timeRange = incident
+            analyze.hits = detection.allHits
+            let outcome: AnalyzeOutcome
+            do { outcome = try AnalysisEngine.run(analyze) } catch { throw .analysis(error) }
+            files += outcome.files
+            SweepDetection.link(&digest, incidents: outcome.result.incidents, caseID: caseID)
+        }
+        stage("reported")
+        digest.status = SweepStatus.of(findings: digest.findings.count, altered: digest.altered.count,
+                                       unreadable: digest.unreadable.count)
+        do {
+            try SweepDetection.writeAtomically(digest.markdown(), to: folder + "/digest.md")
+            try SweepDetection.writeAtomically(try digest.json(), to: folder + "/digest.json")
+        } catch { throw .output(path: folder, detail: "\(error)") }
+        files += [folder + "/digest.md", folder + "/digest.json"]
+        stage("written")
+
+        // 4. Commit.
+        let reported = digest.findings.map { finding in
+            SweepCommit.Reported(existingID: detection.existingIDs[finding.identity], identity: finding.identity,
+                                 hit: finding.hit, isUpdate: finding.status == "updated",
+                                 incident: finding.incident?.caseID ?? "")
+        }
+        do {
+            try catalog.commitSweep(SweepCommit(sweepID: sweepID, finishedAt: Clock.nowNanoseconds(), folder: folderName,
+                                                exitStatus: digest.status.rawValue, archiveIDs: newArchives.map(\.id),
+                                                findings: reported, alteredReported: digest.altered.count))
+        } catch { throw .ingest(.catalog(error)) }
+        stage("committed")
+        return SweepOutcome(digest: digest, folder: folder, files: files, stageSeconds: stages)
+    }
+}
+
+/// The sweep state read before detections: unreported copies and altered files, used folders.
+struct SweepState {
+    var aliases: [ArchiveAlias]
+    var altered: [AlteredEvidence]
+    var usedFolders: Set<String>
+}
+
+/// The files of the watched folders, grouped by the source kind their globs give them.
+enum SweepDiscovery {
+    struct Group {
+        var kind: SourceKind?
+        var paths: [String]
+    }
+
+    static func files(config: SweepConfig, storeDirectory: String) throws(SweepError) -> (groups: [Group], missingFolders: [String]) {
+        var byKind: [String: Group] = [:]
+        var order: [String] = []
+        var missing: [String] = []
+        for watch in config.watches {
+            guard let status = FileSystem.status(watch.path), status.isDirectory else {
+                missing.append(watch.path)
+                continue
+            }
+            let files: [DiscoveredFile]
+            do {
+                files = try InputDiscovery.files(in: [watch.path], excluding: storeDirectory, absolutePaths: true)
+            } catch { throw .ingest(error) }
+            let output = config.output + "/"
+            for file in files where !file.path.hasPrefix(output) {
+                let relative = String(file.path.dropFirst(watch.path.count + 1))
+                var kind: SourceKind?
+                if !watch.patterns.isEmpty {
+                    guard let match = watch.patterns.first(where: { pattern in
+                        pattern.globs.contains { InputDiscovery.matches(glob: $0, path: relative) }
+                    }) else { continue }
+                    kind = match.kind
+                }
+                let name = kind?.rawValue ?? ""
+                if byKind[name] == nil {
+                    byKind[name] = Group(kind: kind, paths: [])
+                    order.append(name)
+                }
+                byKind[name]?.paths.append(file.path)
+            }
+        }
+        return (order.sorted().compactMap { byKind[$0] }, missing)
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import FathomCore
+import Foundation
+
+/// `fathom sweep`: the scheduled nightly sweep.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read what is new in the watched folders and report only new or grown findings.",
+        discussion: """
+            Reads the archives of the watched folders that the store does not know yet (known by path, \
+            size and modification time, then by SHA-256: a renamed or re-delivered copy is not read \
+            again; a file that changed after it was read is reported as altered evidence and not \
+            ingested), runs the detections over the new data plus the look-back window, and writes \
+            <output>/sweeps/<date>/digest.md and digest.json with the findings no earlier sweep reported \
+            and those that grew (more rows, a wider window), linked to an incident report under \
+            incidents/<case>/ when a new finding opens an incident. The configuration (YAML) names the \
+            watched folders with glob patterns per source kind, the look-back, the rule set, the output \
+            folder and the case-file defaults; see README 'Nightly sweep'. One sweep at a time per \
+            store: a second one exits at once with status 3.
+
+            Exit statuses:
+              0   nothing new (no new or updated finding, no altered evidence)
+              2   nothing new, but some new inputs could not be read (listed in the digest)
+              10  new or updated findings
+              11  altered evidence: a file already read has changed (takes precedence over 10)
+              1   internal error
+              3   the store is in use by another Fathom process, or failed (corrupt, I/O error)
+              64  invalid arguments or configuration
+            """
+    )
+
+    @Option(help: "The sweep configuration (YAML).")
+    var config: String = "sweep.yaml"
+
+    @Option(help: "The store directory (default: the configuration's 'store', else .fathom).")
+    var store: String?
+
+    @Option(help: "Pin the sweep's time (RFC 3339): the digest's date and the reports' generation time.")
+    var now: String?
+
+    @Flag(help: "Print digest.json on stdout instead of a summary.")
+    var json = false
+
+    @Flag(help: "Print the seconds each stage took on stderr.")
+    var timings = false
+
+    func validate() throws {
+        if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
+    }
+
+    func run() throws {
+        let loaded: SweepConfig
+        do throws(SweepError) { loaded = try SweepConfig.load(path: config) } catch {
+            printError(error.description)
+            throw ExitCode(64)
+        }
+        let request = SweepRequest(config: loaded, storeDirectory: store ?? loaded.store ?? ".fathom", now: now,
+                                   commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
+        let line = ProgressLine()
+        let report: @Sendable (IngestProgress) -> Void = { line.update(IngestReport.progressLine($0)) }
+        let outcome: SweepOutcome
+        do throws(SweepError) {
+            outcome = try SweepEngine.run(request, progress: standardErrorIsTerminal && !json ? report : nil)
+        } catch {
+            line.clear()
+            switch error {
+            case let .ingest(inner): throw ExitStatus.fail(inner)
+            case .config:
+                printError(error.description)
+                throw ExitCode(64)
+            case let .analysis(.ingest(inner)): throw ExitStatus.fail(inner)
+            case .detect, .analysis, .output:
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
+        line.clear()
+        if timings {
+            printError("stages: " + outcome.stageSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }
+                .joined(separator: ", "))
+        }
+        if json {
+            FileHandle.standardOutput.write(Data(try outcome.digest.json().utf8))
+        } else {
+            print("Sweep \(outcome.digest.date): \(outcome.digest.summary).")
+            print("Digest: \(TerminalText.escape(outcome.folder))/digest.md")
+        }
+        let status = outcome.digest.status.rawValue
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,211 @@
+@testable import FathomCore
+import FathomStore
+import Foundation
+import Testing
+
+/// The parts of the sweep that need no process: finding identity and growth, the configuration,
+/// the v3 migration, and ingest's recognition of copies and altered files.
+@Suite struct SweepTrackerTests {
+    static let hour: Int64 = 3_600_000_000_000
+    static let rule = RuleInfo(id: "extraction.volume", title: "t", level: "high", atlas: [], kind: .inference, semantics: "")
+    static let event = RuleInfo(id: "prompt.injection-phrase", title: "t", level: "medium", atlas: [], kind: .llm, semantics: "")
+
+    static func aggregate(_ start: Int64, _ end: Int64, count: Int64, ip: String = "198.51.100.23",
+                          extra: [String: HitValue] = [:]) -> Hit {
+        Hit(rule: rule, window: HitWindow(start: start * hour, end: end * hour), key: ["src_ip": .string(ip)],
+            metrics: ["query_count": .int(count)].merging(extra) { $1 },
+            evidence: .aggregate(first: EvidenceRef(archive: "a", member: "", line: 1),
+                                 last: EvidenceRef(archive: "a", member: "", line: 2)))
+    }
+
+    static func stored(_ hit: Hit, id: Int64 = 1) -> StoredFinding {
+        StoredFinding(id: id, identity: FindingTracker.identity(of: hit), rule: hit.rule, key: hit.keyText, time: hit.time,
+                      window: hit.window, metrics: hit.metrics, firstSweep: 1, lastSweep: 1)
+    }
+
+    /// Reported: 1200 queries in [10:00, 11:00). What does a later sweep make of each hit?
+    @Test(arguments: [
+        (aggregate(10, 11, count: 1200), "unchanged"),
+        (aggregate(10, 11, count: 1600), "updated"),
+        (aggregate(10, 11, count: 900), "unchanged"),
+        (aggregate(9, 11, count: 1200), "updated"),
+        (aggregate(10, 12, count: 1200), "updated"),
+        (aggregate(10, 11, count: 1200, extra: ["budget": .int(9000)]), "unchanged"),
+        (aggregate(11, 12, count: 1200), "new"),
+        (aggregate(10, 11, count: 1200, ip: "203.0.113.9"), "new"),
+    ])
+    func aggregateVerdicts(hit: Hit, expected: String) {
+        var tracker = FindingTracker(stored: [Self.stored(Self.aggregate(10, 11, count: 1200, extra: ["budget": .int(5000)]))])
+        let verdict = tracker.classify(hit)
+        switch verdict {
+        case .new: #expect(expected == "new")
+        case .updated: #expect(expected == "updated")
+        case .unchanged: #expect(expected == "unchanged")
+        }
+    }
+
+    @Test func eventHitsAreReportedOnce() {
+        let hit = Hit(rule: Self.event, time: 5 * Self.hour, key: ["principal": .string("u1")],
+                      evidence: .event(EvidenceRef(archive: "llm.jsonl", member: "", line: 7)))
+        var other = hit
+        other.evidence = .event(EvidenceRef(archive: "llm.jsonl", member: "", line: 8))
+        var tracker = FindingTracker(stored: [Self.stored(hit)])
+        #expect(tracker.classify(hit) == .unchanged(Self.stored(hit)))
+        guard case let .new(identity) = tracker.classify(other) else {
+            Issue.record("another line is another finding")
+            return
+        }
+        #expect(identity.hasSuffix("llm.jsonl#:8"))
+    }
+
+    @Test func aStoredFindingMatchesOneHitOfASweep() {
+        // A merged window that a later sweep sees as two: the first grows the stored one, the
+        // second is new.
+        var tracker = FindingTracker(stored: [Self.stored(Self.aggregate(10, 14, count: 3000))])
+        #expect(tracker.classify(Self.aggregate(10, 12, count: 3100)) != .new(identity: ""))
+        guard case .new = tracker.classify(Self.aggregate(13, 15, count: 1500)) else {
+            Issue.record("the second hit is a new finding")
+            return
+        }
+    }
+}
+
+@Suite struct SweepConfigTests {
+    @Test func fullConfigurationParsesWithPathsResolvedAgainstItsFolder() throws {
+        let config = try SweepConfig(yaml: """
+            store: state/store
+            output: /srv/reports
+            watch:
+              - path: drops/gateway
+                patterns:
+                  inference: ["gateway-*.jsonl.zst", "**/nginx-*.log.gz"]
+                  any: ["*.json"]
+              - /abs/storage
+            lookback:
+              default: 12h
+              pipeline: 14d
+            rules:
+              settings: settings.yaml
+              sigma: rules
+              only: [extraction.volume]
+            case:
+              classification: INTERNAL
+              internal_networks: [10.0.0.0/8]
+            case_prefix: NIGHTLY
+            jobs: 1
+            """, origin: "sweep.yaml", folder: "/etc/fathom")
+        #expect(config.store == "/etc/fathom/state/store")
+        #expect(config.output == "/srv/reports")
+        #expect(config.watches.map(\.path) == ["/etc/fathom/drops/gateway", "/abs/storage"])
+        #expect(config.watches[0].patterns.map(\.kind) == [.inference, nil])
+        #expect(config.watches[0].patterns[0].globs == ["gateway-*.jsonl.zst", "**/nginx-*.log.gz"])
+        #expect(config.lookback(for: .inference) == 12 * 3600)
+        #expect(config.lookback(for: .pipeline) == Int64(14 * 86_400))
+        #expect(config.settingsPath == "/etc/fathom/settings.yaml")
+        #expect(config.sigmaDirectory == "/etc/fathom/rules")
+        #expect(config.ruleIDs == ["extraction.volume"])
+        #expect(config.caseFile?.classification == "INTERNAL")
+        #expect(config.caseFile?.internalNetworks == ["10.0.0.0/8"])
+        #expect(config.casePrefix == "NIGHTLY")
+        #expect(config.jobs == 1)
+    }
+
+    @Test(arguments: [
+        ("watch: [a]\nfrequency: daily\n", "unknown key 'frequency'"),
+        ("store: s\n", "'watch' must name at least one folder"),
+        ("watch:\n  - path: a\n    patterns:\n      logs: ['*']\n", "unknown source kind 'logs'"),
+        ("watch: [a]\nlookback: {default: soon}\n", "'lookback.default' must be a duration"),
+        ("watch: [a]\ncase: {id: X}\ncase_file: c.yaml\n", "either 'case' or 'case_file'"),
+        ("watch: [a]\ncase: {colour: red}\n", "unknown key 'colour'"),
+        ("watch: [a]\njobs: 0\n", "'jobs' must be a whole number"),
+    ])
+    func problemsAreNamed(yaml: String, expected: String) {
+        #expect(throws: SweepError.self) { try SweepConfig(yaml: yaml, origin: "sweep.yaml", folder: "/x") }
+        do {
+            _ = try SweepConfig(yaml: yaml, origin: "sweep.yaml", folder: "/x")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+        }
+    }
+}
+
+@Suite struct SweepLookbackTests {
+    @Test func rulesJudgingSingleRecordsReadOnlyTheNewData() throws {
+        let config = try SweepConfig(yaml: "watch: [a]\nlookback: {default: 2d, pipeline: 14d}\n", origin: "s", folder: "/x")
+        let lookback = Dictionary(uniqueKeysWithValues: RuleCatalog.builtIn.map {
+            ($0.info.id, SweepDetection.lookback(of: $0.info, config: config, isBuiltIn: true))
+        })
+        for rule in ["llm.sensitive-output", "artifact.external-access", "prompt.injection-normalized", "prompt.injection-phrase"] {
+            #expect(lookback[rule] == 0, "\(rule)")
+        }
+        #expect(lookback["extraction.volume"] == Int64(2 * 86_400))
+        #expect(lookback["extraction.sliding-window"] == Int64(2 * 86_400))
+        #expect(lookback["registry.change"] == Int64(2 * 86_400), "rollbacks are told by the versions before them")
+        #expect(lookback["pipeline.burst"] == Int64(14 * 86_400))
+    }
+}
+
+@Suite struct SweepCatalogTests {
+    @Test func v3KeepsAnEarlierCatalogsArchivesAsUnswept() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("catalog.sqlite")
+        do {
+            let old = try Catalog(path: path, migratingUpTo: "v2-filtered-records")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO archives (path, size, mtime_ns, sha256, status, rows, rejected, started_at, first_time, last_time)
+                    VALUES ('a.log', 10, 1, 'abc', 'complete', 7, 1, 0, 100, 200);
+                    INSERT INTO segments (archive_id, path, kind, rows, min_time, max_time, bytes, checksum)
+                    VALUES (1, 'segments/inference/1-1.seg', 'inference', 7, 100, 200, 64, 'ff');
+                    """)
+            }
+        }
+        let current = try Catalog(path: path)
+        #expect(try current.appliedMigrations().last == "v3-sweeps")
+        #expect(try current.unsweptArchives().map(\.path) == ["a.log"])
+        #expect(try current.findingCount() == 0)
+        // Pruning keeps the archive and notes the pruned rows.
+        let dropped = try current.pruneSegments(olderThan: 201, at: 999)
+        #expect(dropped.map(\.rows) == [7])
+        #expect(try current.archives().map(\.path) == ["a.log"])
+        #expect(try current.segmentPaths().isEmpty)
+        let archive = try #require(try current.archives().first)
+        #expect(archive.prunedAt == 999 && archive.prunedRows == 7)
+    }
+}
+
+@Suite struct KnownIdentityTests: StoreReading {
+    static let lines = (0..<50).map { #"{"timestamp":"2026-03-02T10:00:\#($0 < 10 ? "0" : "")\#($0)Z","client_ip":"10.0.0.1","path":"/v1/predict","status":200}"# }
+        .joined(separator: "\n") + "\n"
+
+    @Test func copiesTouchedAndAlteredFilesAreRecognisedBeforeReading() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let original = try directory.write("in/a.jsonl", Self.lines, modified: Date(timeIntervalSince1970: 1_000_000))
+        let first = try ingest([original], store: store, kind: .inference)
+        #expect(first.files.map(\.status) == [.ingested])
+        let sha = first.files[0].sha256
+
+        // A copy under another name: not read, recorded as a copy.
+        let copy = try directory.write("in/b.jsonl", Self.lines)
+        let second = try ingest([copy], store: store, kind: .inference)
+        #expect(second.files.map(\.status) == [.duplicate])
+        #expect(second.files[0].sha256 == sha && second.files[0].rows == 0)
+        #expect(try ingest([copy], store: store, kind: .inference).files.map(\.status) == [.alreadyIngested])
+
+        // The original touched (same bytes, new modification time): known.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 2_000_000)], ofItemAtPath: original)
+        #expect(try ingest([original], store: store, kind: .inference).files.map(\.status) == [.alreadyIngested])
+
+        // The original rewritten: altered evidence, not ingested; the record stays.
+        try directory.write("in/a.jsonl", Self.lines.replacingOccurrences(of: "10.0.0.1", with: "10.0.0.2"))
+        let third = try ingest([original], store: store, kind: .inference)
+        #expect(third.files.map(\.status) == [.altered])
+        #expect(third.files[0].note.contains(sha))
+        let catalog = try Catalog(path: store + "/catalog.sqlite")
+        #expect(try catalog.archives().map(\.sha256) == [sha])
+        #expect(try catalog.unreportedAlteredEvidence().map(\.originalSHA256) == [sha])
+        #expect(try catalog.unreportedAliases().map(\.path).sorted() == [copy, original].map { InputDiscovery.display($0, cwd: FileManager.default.currentDirectoryPath) }.sorted())
+        #expect(try rows(.inference, store: store).count == 50, "every row once")
+    }
+}
