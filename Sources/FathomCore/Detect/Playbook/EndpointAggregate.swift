@@ -214,7 +214,19 @@ struct EndpointAggregate {
             baseBucket = 0
             bucketCount = 1
         }
-        let keyCount = keys.entryCount
+        // The flat table has one row per key value that can form a group: every dictionary entry,
+        // or only the allowed ones (densely numbered) when a floor on value rows is in force.
+        var denseKey = [Int32](repeating: 0, count: keys.entryCount)
+        var keyCount = keys.entryCount
+        if let keyAllowed {
+            keyCount = 0
+            for code in keyAllowed.indices {
+                denseKey[code] = keyAllowed[code] ? Int32(keyCount) : -1
+                if keyAllowed[code] { keyCount += 1 }
+            }
+        } else {
+            for code in denseKey.indices { denseKey[code] = Int32(code) }
+        }
         let useTable = bucketCount != Int.max && keyCount.multipliedReportingOverflow(by: bucketCount).partialValue <= 1 << 22
             && !keyCount.multipliedReportingOverflow(by: bucketCount).overflow
         var slots = useTable ? [Int32](repeating: -1, count: keyCount * bucketCount) : []
@@ -245,7 +257,7 @@ struct EndpointAggregate {
                         let offset = bucketValue - baseBucket
                         var group: Int32
                         if useTable {
-                            let slot = Int(code) * bucketCount + Int(offset)
+                            let slot = Int(denseKey[Int(code)]) * bucketCount + Int(offset)
                             group = slots[slot]
                             if group < 0 {
                                 group = Int32(counts.count)
