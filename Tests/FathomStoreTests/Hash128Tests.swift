@@ -100,18 +100,8 @@ struct Hash128Tests {
     }
 }
 
-/// A small seeded generator (SplitMix64) for reproducible property tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded SplitMix64 generator of TestSupport.swift, by the name the segment tests use.
+typealias SplitMix = SeededGenerator
 
 extension Hash128Tests {
     /// Hash128Set counts what Set<Hash128> counts, also when many values share a slot (equal low

@@ -71,7 +71,7 @@ struct ExtractionAnalysis: Sendable {
         let addresses = Set(identities.filter { $0.type == "src_ip" }.map(\.value))
         let principals = Set(identities.filter { $0.type == "principal" }.map(\.value))
         let networks = Set(identities.filter { $0.type == "network" }.map(\.value))
-        let patterns = endpointPatterns.map { $0.lowercased() }
+        let patterns = endpointPatterns.map { FoldedText.folded($0) }
         let resolver = resolver
         let hour = hour
         // Each segment's part is merged into the total as soon as it is done, so at most one part
@@ -86,11 +86,8 @@ struct ExtractionAnalysis: Sendable {
             let inputs = try table.hash128("input_hash")
             let member = try table.dictionary("member")
             let line = try table.int64("line")
-            var pathMatches = [Bool](repeating: false, count: paths.entryCount)
-            for code in 0..<paths.entryCount {
-                let path = paths.entry(UInt32(code)).string.lowercased()
-                pathMatches[code] = patterns.contains { path.contains($0) }
-            }
+            // The same endpoint test as the extraction rules (case folded per scalar).
+            let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
             // Identities are numbered per segment; the row loop works on dictionary codes and
             // small integers, and strings are made once per segment when the tallies are built.
             var local: [Identity] = []

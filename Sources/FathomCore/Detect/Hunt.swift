@@ -76,7 +76,7 @@ public enum Hunt {
         // Rules run side by side as well as segment by segment: a rule's merge of its per-segment
         // results is serial, and another rule's scan keeps the other core busy meanwhile. The
         // result does not depend on the order (hits are sorted, the first error in rule order wins).
-        let slots = ScanSlots<[Hit]>(count: runs.count)
+        let slots = WorkSlots<[Hit], any Error>(count: runs.count)
         let bodies = runs.map(\.body)
         DispatchQueue.concurrentPerform(iterations: min(request.jobs, max(1, runs.count))) { _ in
             while let index = slots.claim() {

@@ -37,7 +37,7 @@ public enum IngestEngine {
         let total = files.reduce(Int64(0)) { $0 + $1.size }
         let counter = ProgressCounter(bytesTotal: total, filesTotal: files.count, report: progress)
         let ingestor = ArchiveIngestor(store: store, request: request, registry: registry, progress: counter)
-        let results = ResultSlots(count: files.count)
+        let results = WorkSlots<FileOutcome, IngestError>(count: files.count)
         let jobs = max(1, min(request.jobs, files.count))
         // Largest files first, so no core is left idle at the end behind one big archive; the
         // results keep the input order.
@@ -64,35 +64,6 @@ public enum IngestEngine {
         }
         let final = counter.current
         return IngestSummary(files: outcomes, bytesRead: final.bytesRead, seconds: final.seconds)
-    }
-}
-
-/// Results of parallel workers, in input order.
-final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var slots: [Result<FileOutcome, IngestError>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func claim() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func store(_ index: Int, _ result: Result<FileOutcome, IngestError>) {
-        lock.lock()
-        slots[index] = result
-        lock.unlock()
-    }
-
-    var all: [Result<FileOutcome, IngestError>?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }
 

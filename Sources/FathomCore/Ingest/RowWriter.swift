@@ -97,6 +97,12 @@ public final class RowWriter {
     public func setString(_ value: String, at column: Int) {
         if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
     }
+    /// Sets the string column named `column` in the schema of the row's kind; nil, an empty text
+    /// or a column the kind does not have leaves it unset.
+    public func setString(_ text: String?, named column: String) {
+        guard let text, !text.isEmpty, let index = currentKind.schema.index(of: column) else { return }
+        setString(text, at: index)
+    }
     public func setHash(of value: ByteView, at column: Int) {
         if claim(column) { current?.setHash(of: value, at: column) }
     }

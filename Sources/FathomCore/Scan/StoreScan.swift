@@ -34,7 +34,7 @@ public struct StoreScan: Sendable {
     public func map<T: Sendable>(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil,
                                  _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
         let records = try segments(kind, from: from, to: to)
-        let slots = ScanSlots<T>(count: records.count)
+        let slots = WorkSlots<T, any Error>(count: records.count)
         let store = store
         DispatchQueue.concurrentPerform(iterations: min(jobs, max(1, records.count))) { _ in
             while let index = slots.claim() {
@@ -50,31 +50,10 @@ public struct StoreScan: Sendable {
     }
 }
 
-final class ScanSlots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var slots: [Result<T, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func claim() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func store(_ index: Int, _ result: Result<T, any Error>) {
-        lock.lock()
-        slots[index] = result
-        lock.unlock()
-    }
-
-    func results() throws -> [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try slots.map { slot in
+extension WorkSlots where Failure == any Error {
+    /// The values in input order; the first failure in input order is thrown.
+    func results() throws -> [Value] {
+        try all.map { slot in
             guard let slot else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "segment not scanned")) }
             return try slot.get()
         }

@@ -1,3 +1,4 @@
+import FathomStore
 /// UTC calendar arithmetic and the timestamp spellings of the formats the simulator writes.
 ///
 /// Times are Int64 nanoseconds since the Unix epoch, as in Fathom's canonical columns. No
@@ -8,28 +9,14 @@ public enum ScenarioTime {
     public static let hour: Int64 = 60 * minute
     public static let day: Int64 = 24 * hour
 
-    /// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`).
+    /// Days since 1970-01-01 of a civil date (the codecs' `days_from_civil`).
     public static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        TimeParser.daysFromCivil(year: year, month: month, day: day)
     }
 
-    /// The civil date of a day number (`civil_from_days`).
-    public static func civil(days z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    /// The civil date of a day number (the codecs' `civil_from_days`).
+    public static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        TimeParser.civilFromDays(days)
     }
 
     /// Parses `YYYY-MM-DD` to the nanosecond time of its midnight UTC, or nil.

@@ -90,12 +90,7 @@ final class AzureMonitorDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let time = overrides.recordTime(in: root, builtIn: Self.timePaths) else {
             throw RecordReject("Azure Monitor: missing or unparseable TimeGenerated")
         }
@@ -199,14 +194,10 @@ final class AzureMonitorDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        let schema = kind.schema
         rows.begin(kind)
         overrides.apply(root, kind: kind, into: rows)
         rows.setTime(time)
-        func set(_ column: String, _ text: String?) {
-            guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-            rows.setString(text, at: index)
-        }
+        func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("principal", root["Caller"]?.string ?? root["caller"]?.string)
         switch activity {
         case let .pipeline(action):

@@ -82,12 +82,7 @@ final class AzureStorageLogDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let time = overrides.recordTime(in: root, builtIn: Self.timePaths) else {
             throw RecordReject("Azure storage log: missing or unparseable time")
         }

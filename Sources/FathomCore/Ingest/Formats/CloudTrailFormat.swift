@@ -124,12 +124,7 @@ final class CloudTrailDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let time = overrides.recordTime(in: root, builtIn: Self.timePaths) else {
             throw RecordReject("CloudTrail: missing or unparseable eventTime")
         }
@@ -203,11 +198,7 @@ final class CloudTrailDecoder: RecordDecoder {
     }
 
     private func writeRegistry(_ call: RegistryCall, parameters: JSONValue?, response: JSONValue?, rows: RowWriter) {
-        let schema = registry
-        func set(_ column: String, _ text: String?) {
-            guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-            rows.setString(text, at: index)
-        }
+        func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         switch call {
         case .createModel, .deleteModel:
             set("model", parameters?["modelName"]?.string)

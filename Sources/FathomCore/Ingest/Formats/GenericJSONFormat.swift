@@ -123,12 +123,7 @@ final class GenericJSONDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let timeValue = root.value(atPath: timePath), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }
@@ -144,6 +139,17 @@ final class GenericJSONDecoder: RecordDecoder {
 
 /// Shared helpers that move JSON values into canonical columns.
 enum JSONFields {
+    /// The record parsed as a JSON object (the value keeps the parser's tape alive).
+    static func object(_ record: ByteView, parser: JSONParser) throws(RecordReject) -> JSONValue {
+        let document: JSONDocument
+        do { document = try parser.parse(record) } catch {
+            throw RecordReject("malformed JSON: \(error.reason)")
+        }
+        let root = document.root
+        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        return root
+    }
+
     /// A time from a JSON string (RFC 3339, CLF…) or number (epoch, unit by magnitude).
     static func time(of value: JSONValue) -> Int64? {
         switch value.kind {

@@ -67,12 +67,7 @@ final class KServeCloudEventDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let type = KServeCloudEventFormat.attribute("type", in: root)?.string else {
             throw RecordReject("CloudEvent: missing type")
         }
@@ -109,10 +104,7 @@ final class KServeCloudEventDecoder: RecordDecoder {
         rows.begin(.inference)
         overrides.apply(root, kind: .inference, into: rows)
         rows.setTime(time)
-        func set(_ column: String, _ text: String?) {
-            guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-            rows.setString(text, at: index)
-        }
+        func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)
         set("method", "POST")
@@ -135,10 +127,7 @@ final class KServeCloudEventDecoder: RecordDecoder {
         rows.begin(.predictions)
         overrides.apply(root, kind: .predictions, into: rows)
         rows.setTime(time)
-        func set(_ column: String, _ text: String?) {
-            guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-            rows.setString(text, at: index)
-        }
+        func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)
         set("version", data?["model_version"]?.string ?? KServeCloudEventFormat.attribute("modelversion", in: root)?.string

@@ -87,12 +87,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         if let payload = root["protoPayload"] {
             try decodeGKE(root: root, payload: payload, into: rows)
         } else if let log = root["properties"]?["log"], log.kind == .string {
@@ -199,10 +194,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
         rows.begin(.registry)
         overrides.apply(root, kind: .registry, into: rows)
         rows.setTime(time)
-        func set(_ column: String, _ text: String?) {
-            guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-            rows.setString(text, at: index)
-        }
+        func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("version", version)
         set("event", event)

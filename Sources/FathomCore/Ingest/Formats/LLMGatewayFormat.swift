@@ -80,12 +80,7 @@ final class LLMGatewayDecoder: RecordDecoder {
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let document: JSONDocument
-        do { document = try parser.parse(record) } catch {
-            throw RecordReject("malformed JSON: \(error.reason)")
-        }
-        let root = document.root
-        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        let root = try JSONFields.object(record, parser: parser)
         guard let time = overrides.recordTime(in: root, builtIn: timePaths) else {
             throw RecordReject("LLM log: missing or unparseable time")
         }

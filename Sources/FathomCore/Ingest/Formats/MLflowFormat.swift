@@ -169,7 +169,6 @@ enum MLflowReader {
 
     private static func readVersions(_ db: Database, columns: Set<String>, rows: RowWriter,
                                      reject: (Int64, RecordReject) -> Void) throws -> [String: Version] {
-        let schema = SourceKind.registry.schema
         let wanted = ["name", "version", "creation_time", "last_updated_time", "user_id", "current_stage", "status", "workspace"]
         let sql = "SELECT " + wanted.map { select($0, columns) }.joined(separator: ", ") + " FROM model_versions ORDER BY rowid"
         var versions: [String: Version] = [:]
@@ -191,10 +190,7 @@ enum MLflowReader {
             func emit(time: Int64, event: String, toStage: String?) {
                 rows.begin(.registry)
                 rows.setTime(time)
-                func set(_ column: String, _ text: String?) {
-                    guard let text, !text.isEmpty, let index = schema.index(of: column) else { return }
-                    rows.setString(text, at: index)
-                }
+                func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
                 set("model", model)
                 set("version", version)
                 set("event", event)
