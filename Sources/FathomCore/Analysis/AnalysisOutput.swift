@@ -29,7 +29,7 @@ enum AnalysisOutput {
             if result.affectedDecisions?.requestIdsFile != nil {
                 // Streamed in 1 MiB pieces: the list can hold millions of decisions.
                 let path = reports + "/affected_decisions.csv"
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
                 guard let file = FileHandle(forWritingAtPath: path) else {
                     throw AnalysisError.output(path: path, detail: "cannot be opened for writing")
                 }

@@ -58,6 +58,38 @@ final class CompressedInput {
         lookback.deallocate()
     }
 
+    /// What a decompressor's `next()` does before it decodes: yields queued damage, ends, or
+    /// fetches input when everything fed so far is used up.
+    enum Step {
+        /// `next()` returns this event (nil: the end of the stream).
+        case yield(StreamEvent?)
+        /// Bytes are available (or a flush is due): decode.
+        case decode
+    }
+
+    /// The shared first part of `next()` for a decompressor whose frames or members are units:
+    /// queued damage first (the decompressor's own, then this input's), then the end, then more
+    /// input. At the end of the source inside a unit, yields damage described by `truncated`.
+    func step(pending: inout [StreamDamage], isFinished: inout Bool, needsFlush: Bool, isInUnit: Bool,
+              truncated: () -> String) throws(StoreError) -> Step {
+        while true {
+            if !pending.isEmpty { return .yield(.damage(pending.removeFirst())) }
+            if !pendingDamage.isEmpty { return .yield(.damage(pendingDamage.removeFirst())) }
+            if isFinished { return .yield(nil) }
+            guard isExhausted, !needsFlush else { return .decode }
+            switch try fetch() {
+            case .bytes:
+                continue
+            case .damage(let damage):
+                return .yield(.damage(damage))
+            case .end:
+                isFinished = true
+                guard isInUnit else { return .yield(nil) }
+                return .yield(.damage(StreamDamage(offset: position, detail: truncated())))
+            }
+        }
+    }
+
     /// Offset just past the last byte available without fetching.
     var end: Int { viewStart + view.count }
 

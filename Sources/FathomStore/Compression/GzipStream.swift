@@ -79,22 +79,10 @@ public final class GzipStream: ByteStream {
     public func next() throws(StoreError) -> StreamEvent? {
         guard isInitialised else { throw .io(path: name, operation: "initialise zlib for", code: ENOMEM) }
         while true {
-            if !pending.isEmpty { return .damage(pending.removeFirst()) }
-            if !input.pendingDamage.isEmpty { return .damage(input.pendingDamage.removeFirst()) }
-            if isFinished { return nil }
-            if input.isExhausted, !needsFlush {
-                switch try input.fetch() {
-                case .bytes:
-                    continue
-                case .damage(let damage):
-                    return .damage(damage)
-                case .end:
-                    isFinished = true
-                    guard isInMember else { return nil }
-                    return .damage(StreamDamage(
-                        offset: input.position,
-                        detail: "truncated gzip member (member \(memberIndex) starts at byte \(memberStart))"))
-                }
+            switch try input.step(pending: &pending, isFinished: &isFinished, needsFlush: needsFlush, isInUnit: isInMember,
+                                  truncated: { "truncated gzip member (member \(memberIndex) starts at byte \(memberStart))" }) {
+            case .yield(let event): return event
+            case .decode: break
             }
             if !isInMember, !needsFlush {
                 // Between members: skip zero padding; anything else starts the next member.

@@ -77,22 +77,10 @@ public final class ZstdStream: ByteStream {
     public func next() throws(StoreError) -> StreamEvent? {
         guard let context else { throw .io(path: name, operation: "create a zstd context for", code: ENOMEM) }
         while true {
-            if !pending.isEmpty { return .damage(pending.removeFirst()) }
-            if !input.pendingDamage.isEmpty { return .damage(input.pendingDamage.removeFirst()) }
-            if isFinished { return nil }
-            if input.isExhausted, !needsFlush {
-                switch try input.fetch() {
-                case .bytes:
-                    continue
-                case .damage(let damage):
-                    return .damage(damage)
-                case .end:
-                    isFinished = true
-                    guard isInFrame else { return nil }
-                    return .damage(StreamDamage(
-                        offset: input.position,
-                        detail: "truncated zstd frame (frame \(frameIndex) starts at byte \(frameStart))"))
-                }
+            switch try input.step(pending: &pending, isFinished: &isFinished, needsFlush: needsFlush, isInUnit: isInFrame,
+                                  truncated: { "truncated zstd frame (frame \(frameIndex) starts at byte \(frameStart))" }) {
+            case .yield(let event): return event
+            case .decode: break
             }
             let piece = input.available
             let (result, consumed, produced) = piece.withUnsafeBytes { bytes in

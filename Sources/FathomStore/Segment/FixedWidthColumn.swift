@@ -1,9 +1,15 @@
-/// A validated int64 column of a segment, read in place from the mapping. Null is `Int64.min`.
+/// A validated int64 column; null is `Int64.min`.
+public typealias Int64Column = FixedWidthColumn<Int64>
+/// A validated float64 column; null is NaN.
+public typealias Float64Column = FixedWidthColumn<Double>
+
+/// A validated fixed-width column of a segment (``Int64Column``: null is `Int64.min`;
+/// ``Float64Column``: null is NaN), read in place from the mapping.
 ///
 /// A `RandomAccessCollection` of the rows' values, so `count`, `map`, `reduce` and friends
 /// work as on an array. For tight scans prefer withSpan(_:) or forEachRow(_:), which run
 /// without per-row bounds checks. The value keeps its SegmentReader (and mapping) alive.
-public struct Int64Column: RandomAccessCollection, @unchecked Sendable {
+public struct FixedWidthColumn<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Sendable {
     let owner: SegmentReader
     @usableFromInline let base: UnsafeRawPointer
     public let count: Int
@@ -19,17 +25,17 @@ public struct Int64Column: RandomAccessCollection, @unchecked Sendable {
 
     /// The value of `row`. An out-of-range row is a programmer error.
     @inlinable
-    public subscript(row: Int) -> Int64 {
+    public subscript(row: Int) -> Element {
         precondition(row >= 0 && row < count, "row \(row) out of range 0..<\(count)")
-        return base.load(fromByteOffset: row &* 8, as: Int64.self)
+        return base.load(fromByteOffset: row &* MemoryLayout<Element>.stride, as: Element.self)
     }
 
     /// Lends the whole column as a span.
     ///
     /// - Complexity: O(1); reading the span is a plain memory scan.
     @inlinable
-    public func withSpan<R, E: Error>(_ body: (Span<Int64>) throws(E) -> R) throws(E) -> R {
-        let buffer = UnsafeBufferPointer(start: base.assumingMemoryBound(to: Int64.self), count: count)
+    public func withSpan<R, E: Error>(_ body: (Span<Element>) throws(E) -> R) throws(E) -> R {
+        let buffer = UnsafeBufferPointer(start: base.assumingMemoryBound(to: Element.self), count: count)
         return try body(buffer.span)
     }
 
@@ -37,8 +43,8 @@ public struct Int64Column: RandomAccessCollection, @unchecked Sendable {
     ///
     /// - Complexity: O(rows), one load per row.
     @inlinable
-    public func forEachRow<E: Error>(_ body: (Int, Int64) throws(E) -> Void) throws(E) {
-        let values = base.assumingMemoryBound(to: Int64.self)
+    public func forEachRow<E: Error>(_ body: (Int, Element) throws(E) -> Void) throws(E) {
+        let values = base.assumingMemoryBound(to: Element.self)
         for row in 0..<count {
             try body(row, values[row])
         }
