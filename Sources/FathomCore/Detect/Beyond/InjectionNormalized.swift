@@ -291,25 +291,14 @@ enum InjectionNormalized {
     static func run(_ context: HuntContext) throws -> [Hit] {
         let phrases = phrases(context.settings)
         let keys = phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) }
-        let perSegment = try context.map(.llm) { table -> [Hit] in
-            let times = try table.int64("time")
-            let prompts = try table.text("prompt")
-            var hits: [Hit] = []
-            for row in 0..<table.rowCount {
-                let time = times[row]
-                guard context.includes(time) else { continue }
-                let text = prompts[row].string
-                let found = PromptNormalizer.matches(text, phrases: keys)
-                guard let first = found.first else { continue }
-                let plain = FoldedText.folded(text)
-                let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }
-                    ? "plain" : "normalised"
-                hits.append(LLMHits.hit(info, table: table, row: row, time: time, context: context,
-                                        metrics: ["phrase": .string(first), "phrases": .strings(found),
-                                                  "evasion": .string(evasion)]))
-            }
-            return hits
+        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+            let text = prompt.string
+            let found = PromptNormalizer.matches(text, phrases: keys)
+            guard let first = found.first else { return nil }
+            let plain = FoldedText.folded(text)
+            let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }
+                ? "plain" : "normalised"
+            return ["phrase": .string(first), "phrases": .strings(found), "evasion": .string(evasion)]
         }
-        return perSegment.flatMap { $0 }
     }
 }

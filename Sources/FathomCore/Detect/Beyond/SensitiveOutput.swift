@@ -202,23 +202,12 @@ enum SensitiveOutput {
     }, body: run)
 
     static func run(_ context: HuntContext) throws -> [Hit] {
-        let perSegment = try context.map(.llm) { table -> [Hit] in
-            let times = try table.int64("time")
-            let responses = try table.text("response")
-            var hits: [Hit] = []
-            for row in 0..<table.rowCount {
-                let time = times[row]
-                guard context.includes(time) else { continue }
-                let response = responses[row]
-                guard !response.isEmpty else { continue }
-                let findings = SensitiveData.findings(in: response.string)
-                guard !findings.isEmpty else { continue }
-                let categories = Array(Set(findings.map(\.category))).sorted()
-                hits.append(LLMHits.hit(info, table: table, row: row, time: time, context: context,
-                                        metrics: ["categories": .strings(categories), "count": .int(Int64(findings.count))]))
-            }
-            return hits
+        try LLMHits.eachText(info, column: "response", context: context) { response in
+            guard !response.isEmpty else { return nil }
+            let findings = SensitiveData.findings(in: response.string)
+            guard !findings.isEmpty else { return nil }
+            let categories = Array(Set(findings.map(\.category))).sorted()
+            return ["categories": .strings(categories), "count": .int(Int64(findings.count))]
         }
-        return perSegment.flatMap { $0 }
     }
 }

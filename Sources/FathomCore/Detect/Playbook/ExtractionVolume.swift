@@ -185,25 +185,33 @@ enum InjectionPhrase {
 
     static func run(_ context: HuntContext) throws -> [Hit] {
         let phrases = context.settings.injectionPhrases.map { ($0, FoldedText.folded($0)) }
+        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+            let found = matches(FoldedText.folded(prompt), phrases: phrases)
+            guard let first = found.first else { return nil }
+            return ["phrase": .string(first), "phrases": .strings(found)]
+        }
+    }
+}
+
+enum LLMHits {
+    /// One hit per LLM row in the hunt's range whose `column` text `judge` gives metrics for
+    /// (nil: no hit). The texts are lent from the segment's mapping.
+    static func eachText(_ info: RuleInfo, column: String, context: HuntContext,
+                         judge: @escaping @Sendable (ByteView) -> [String: HitValue]?) throws -> [Hit] {
         let perSegment = try context.map(.llm) { table -> [Hit] in
             let times = try table.int64("time")
-            let prompts = try table.text("prompt")
+            let texts = try table.text(column)
             var hits: [Hit] = []
             for row in 0..<table.rowCount {
                 let time = times[row]
-                guard context.includes(time) else { continue }
-                let found = matches(FoldedText.folded(prompts[row]), phrases: phrases)
-                guard let first = found.first else { continue }
-                hits.append(LLMHits.hit(info, table: table, row: row, time: time, context: context,
-                                        metrics: ["phrase": .string(first), "phrases": .strings(found)]))
+                guard context.includes(time), let metrics = judge(texts[row]) else { continue }
+                hits.append(hit(info, table: table, row: row, time: time, context: context, metrics: metrics))
             }
             return hits
         }
         return perSegment.flatMap { $0 }
     }
-}
 
-enum LLMHits {
     static func hit(_ info: RuleInfo, table: SegmentTable, row: Int, time: Int64, context: HuntContext,
                     metrics: [String: HitValue]) -> Hit {
         let principal = (try? table.dictionary("principal").string(at: row)) ?? ""
