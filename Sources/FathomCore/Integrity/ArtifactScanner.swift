@@ -211,14 +211,8 @@ public enum ArtifactScanner {
 
     public static func scan(root: String, registry: RegistryHashes? = nil,
                             hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> ArtifactScanReport {
-        let walk: DirectoryWalker.Result
-        do throws(StoreError) {
-            walk = try DirectoryWalker.walk(root: root)
-        } catch {
-            throw .unreadableInput(path: root, reason: error.description)
-        }
         let category = IncidentCategory.supplyChainCompromise
-        var findings = walk.problems.map { IntegrityFinding.unreadable(path: $0.path, reason: $0.description, category: category) }
+        var (walk, findings) = try IntegrityWalk.walk(root: root, category: category)
         var artifacts: [ScannedArtifact] = []
         let entries = walk.entries.sorted { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         for entry in entries {

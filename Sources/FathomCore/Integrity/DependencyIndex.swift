@@ -104,14 +104,8 @@ public enum DependencyIndex {
     static let largestInventory = 64 << 20
 
     public static func search(inventory root: String, for query: ComponentQuery) throws(IntegrityError) -> DependencyReport {
-        let walk: DirectoryWalker.Result
-        do throws(StoreError) {
-            walk = try DirectoryWalker.walk(root: root)
-        } catch {
-            throw .unreadableInput(path: root, reason: error.description)
-        }
         let category = IncidentCategory.supplyChainCompromise
-        var findings = walk.problems.map { IntegrityFinding.unreadable(path: $0.path, reason: $0.description, category: category) }
+        var (walk, findings) = try IntegrityWalk.walk(root: root, category: category)
         var models: [String] = []
         var matches: [DependencyMatch] = []
         var requirementFiles: [String] = []

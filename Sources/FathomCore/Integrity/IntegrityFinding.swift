@@ -1,4 +1,5 @@
 import Foundation
+import FathomStore
 
 /// The playbook branch an integrity finding is evidence for.
 public enum IncidentCategory: String, Codable, Sendable, Comparable {
@@ -166,5 +167,20 @@ public enum IntegrityOutcome: String, Codable, Sendable {
         case .findings: 5
         case .incomplete: 2
         }
+    }
+}
+
+/// A directory walk for the integrity commands: the entries, and every entry that could not be
+/// read as an `unreadable` finding of `category`.
+enum IntegrityWalk {
+    static func walk(root: String, category: IncidentCategory) throws(IntegrityError)
+        -> (walk: DirectoryWalker.Result, unreadable: [IntegrityFinding]) {
+        let walk: DirectoryWalker.Result
+        do throws(StoreError) {
+            walk = try DirectoryWalker.walk(root: root)
+        } catch {
+            throw .unreadableInput(path: root, reason: error.description)
+        }
+        return (walk, walk.problems.map { IntegrityFinding.unreadable(path: $0.path, reason: $0.description, category: category) })
     }
 }

@@ -124,15 +124,8 @@ public enum ManifestBuilder {
     /// - Complexity: O(total bytes / cores).
     public static func create(root: String, createdAt: Int64? = nil, excluding: [String] = [],
                               hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> ManifestCreation {
-        let walk: DirectoryWalker.Result
-        do throws(StoreError) {
-            walk = try DirectoryWalker.walk(root: root)
-        } catch {
-            throw .unreadableInput(path: root, reason: error.description)
-        }
+        var (walk, problems) = try IntegrityWalk.walk(root: root, category: .trainingDataPipelineCompromise)
         let excluded = Set(excluding.map { PathTools.relative($0, to: root) ?? $0 })
-        var problems = walk.problems.map { IntegrityFinding.unreadable(path: $0.path, reason: $0.description,
-                                                                        category: .trainingDataPipelineCompromise) }
         var regular: [WalkedEntry] = []
         var skipped: [Manifest.Skipped] = []
         for entry in walk.entries where !excluded.contains(entry.relativePath) {

@@ -33,14 +33,8 @@ public enum ManifestVerifier {
     /// - Complexity: O(total bytes / cores).
     public static func verify(manifest: Manifest, manifestPath: String, root: String, excluding: [String] = [],
                               hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> VerificationReport {
-        let walk: DirectoryWalker.Result
-        do throws(StoreError) {
-            walk = try DirectoryWalker.walk(root: root)
-        } catch {
-            throw .unreadableInput(path: root, reason: error.description)
-        }
         let category = IncidentCategory.trainingDataPipelineCompromise
-        var findings = walk.problems.map { IntegrityFinding.unreadable(path: $0.path, reason: $0.description, category: category) }
+        var (walk, findings) = try IntegrityWalk.walk(root: root, category: category)
         let listed = Set(manifest.files.map(\.path))
         let excluded = Set(excluding.map { PathTools.relative($0, to: root) ?? $0 })
         let newFiles = walk.entries.filter {

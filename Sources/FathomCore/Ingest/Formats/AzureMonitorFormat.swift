@@ -107,9 +107,7 @@ final class AzureMonitorDecoder: RecordDecoder {
             return
         }
         let schema = inference
-        rows.begin(.inference)
-        overrides.apply(root, kind: .inference, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.inference, for: root, time: time, into: rows)
         func put(_ paths: [[String]], _ column: String, _ role: FieldRole) {
             guard let value = JSONPaths.first(paths, in: root), let index = schema.index(of: column) else { return }
             JSONFields.write(value, role: role, column: index, kind: .inference, into: rows)
@@ -194,9 +192,7 @@ final class AzureMonitorDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        rows.begin(kind)
-        overrides.apply(root, kind: kind, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(kind, for: root, time: time, into: rows)
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("principal", root["Caller"]?.string ?? root["caller"]?.string)
         switch activity {

@@ -90,9 +90,7 @@ final class AzureStorageLogDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        rows.begin(.storage)
-        overrides.apply(root, kind: .storage, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.storage, for: root, time: time, into: rows)
         _ = operation.withDecodedString { actions.write($0, kind: .storage, into: rows) }
         if let ip = JSONPaths.first(Self.ipPaths, in: root), let column = schema.index(of: "src_ip") {
             JSONFields.write(ip, role: .address, column: column, kind: .storage, into: rows)

@@ -148,9 +148,7 @@ final class CloudTrailDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        rows.begin(kind)
-        overrides.apply(root, kind: kind, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(kind, for: root, time: time, into: rows)
         let schema = kind.schema
         let errorCode = root["errorCode"].flatMap { $0.isNull ? nil : $0 }
         if let principal = JSONPaths.first(Self.principalPaths, in: root), let column = schema.index(of: "principal") {

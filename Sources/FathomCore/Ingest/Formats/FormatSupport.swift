@@ -85,6 +85,14 @@ struct JSONProfileOverrides {
         return JSONFields.time(of: value)
     }
 
+    /// Begins a row of `kind` for the record `root`: the profile's mappings first (first write
+    /// wins, so they override the decoder's), then the decoder's `time`.
+    func beginRow(_ kind: SourceKind, for root: JSONValue, time: Int64, into rows: RowWriter) {
+        rows.begin(kind)
+        apply(root, kind: kind, into: rows)
+        rows.setTime(time)
+    }
+
     /// Writes the profile-mapped columns of the row being built (of kind `kind`).
     func apply(_ root: JSONValue, kind: SourceKind, into rows: RowWriter) {
         guard !isEmpty else { return }

@@ -101,9 +101,7 @@ final class KServeCloudEventDecoder: RecordDecoder {
     private func writeRequest(_ root: JSONValue, time: Int64, id: String?, model: String?, data: JSONValue?,
                               into rows: RowWriter) {
         let schema = inference
-        rows.begin(.inference)
-        overrides.apply(root, kind: .inference, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.inference, for: root, time: time, into: rows)
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)
@@ -124,9 +122,7 @@ final class KServeCloudEventDecoder: RecordDecoder {
     private func writeResponse(_ root: JSONValue, time: Int64, id: String?, model: String?, data: JSONValue?,
                                into rows: RowWriter) {
         let schema = predictions
-        rows.begin(.predictions)
-        overrides.apply(root, kind: .predictions, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.predictions, for: root, time: time, into: rows)
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)

@@ -191,9 +191,7 @@ final class KubernetesAuditDecoder: RecordDecoder {
         }
         let model = change.name ?? change.request?["metadata"]?["name"]?.string ?? change.response?["metadata"]?["name"]?.string
         let version = Self.version(in: change.request) ?? Self.version(in: change.response)
-        rows.begin(.registry)
-        overrides.apply(root, kind: .registry, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.registry, for: root, time: time, into: rows)
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("version", version)

@@ -84,9 +84,7 @@ final class LLMGatewayDecoder: RecordDecoder {
         guard let time = overrides.recordTime(in: root, builtIn: timePaths) else {
             throw RecordReject("LLM log: missing or unparseable time")
         }
-        rows.begin(.llm)
-        overrides.apply(root, kind: .llm, into: rows)
-        rows.setTime(time)
+        overrides.beginRow(.llm, for: root, time: time, into: rows)
         for (column, paths, role) in bindings {
             guard let value = JSONPaths.first(paths, in: root) else { continue }
             JSONFields.write(value, role: role, column: column, kind: .llm, into: rows)
