@@ -55,6 +55,32 @@ import Testing
         #expect(sha == (try Self.sha256(of: file)))
     }
 
+    /// Segments are cut by size every time the rows reach `segmentBytes`, not only the first time:
+    /// the builder's buffers keep their capacity across segments, and the size test must not see
+    /// that capacity as rows (it did, and cut every later segment after one chunk).
+    @Test func segmentsAreCutBySizeEveryTime() throws {
+        let directory = try TemporaryDirectory()
+        var text = ""
+        for index in 0..<60_000 {
+            text += #"{"timestamp":"2026-03-02T10:00:00Z","client_ip":"203.0.113.\#(index % 200)","api_key":"key-\#(index % 50)","method":"POST","path":"/v1/models/m/predict","status":200,"request_body":"{\"x\":\#(index)}"}"#
+            text += "\n"
+        }
+        // Compressed, so the rows arrive in many small chunks as they do from real archives.
+        let file = directory.path("gateway.jsonl.zst")
+        let writer = try ZstdFileWriter(path: file)
+        try writer.write(Array(text.utf8))
+        try writer.close()
+        let store = directory.path("store")
+        _ = try IngestEngine.run(IngestRequest(paths: [file], storeDirectory: store, jobs: 1, segmentBytes: 1 << 20))
+        let segments = try Store(directory: store, forWriting: false).catalog.segments(kind: .inference)
+        #expect(segments.map(\.rows).reduce(0, +) == 60_000)
+        #expect(segments.count >= 2, "the rows hold more than one segment's worth of bytes: \(segments.map(\.rows))")
+        // Every segment but the last is cut at the size limit, so all but the last are alike.
+        let rows = segments.dropLast().map(\.rows)
+        #expect(rows.min()! * 2 > rows.max()!, "segment rows \(segments.map(\.rows))")
+        #expect(segments.count < 20, "\(segments.count) segments for about 5 MiB of rows")
+    }
+
     static func sha256(of path: String) throws -> String {
         var hasher = SHA256Stream()
         let mapping = try FileMapping(path: path)

@@ -126,7 +126,10 @@ public final class RowWriter {
         builder.endRow()
         rowCounts[Int(currentKind.code)] += 1
         current = nil
-        if builder.rowCount >= maxRows || builder.estimatedBytes >= maxBytes { pendingFlush = currentKind }
+        // The size is summed over the columns, so it is looked at every 256 rows, not every row.
+        if builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes) {
+            pendingFlush = currentKind
+        }
     }
 
     private var pendingFlush: SourceKind?

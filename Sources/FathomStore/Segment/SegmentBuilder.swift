@@ -92,17 +92,21 @@ public final class SegmentBuilder {
         texts = Array(repeating: TextBuffer(), count: counts[.text, default: 0])
     }
 
-    /// Memory held by the column buffers and dictionaries, in bytes (capacities, not just counts),
-    /// so the ingest can flush a segment before its resident set grows too far.
+    /// Bytes the rows added since the last ``reset()`` occupy in the column buffers and
+    /// dictionaries, so the ingest can flush a segment before its resident set grows too far.
+    ///
+    /// Counts, not capacities: ``reset()`` keeps the buffers' capacity for the next segment, and a
+    /// capacity-based figure would stay at the flush threshold after the first flush, making every
+    /// later segment tiny. The buffers' capacity is at most about twice the figure.
     ///
     /// - Complexity: O(columns).
     public var estimatedBytes: Int {
         var total = 0
-        for values in int64Values { total += values.capacity * 8 }
-        for values in doubleValues { total += values.capacity * 8 }
-        for words in hashWords { total += words.capacity * 8 }
+        for values in int64Values { total += values.count * 8 }
+        for values in doubleValues { total += values.count * 8 }
+        for words in hashWords { total += words.count * 8 }
         for dictionary in dictionaries { total += dictionary.estimatedBytes }
-        for text in texts { total += text.offsets.capacity * 8 + text.bytes.capacity }
+        for text in texts { total += text.offsets.count * 8 + text.bytes.count }
         return total
     }
 
@@ -443,7 +447,7 @@ private struct DictionaryBuffer {
     var entryCount: Int { entryHashes.count }
 
     var estimatedBytes: Int {
-        codes.capacity * 4 + offsets.capacity * 8 + bytes.capacity + entryHashes.capacity * 8 + table.capacity * 4
+        codes.count * 4 + offsets.count * 8 + bytes.count + entryHashes.count * 8 + table.count * 4
     }
 
     mutating func reset() {
