@@ -36,6 +36,92 @@ import Testing
         #expect(merged.count == 1, "the window at 0 ends where the one at 12 starts: adjacent windows merge")
     }
 
+    /// The sliding-window rule against counting every window start one by one, on seeded random
+    /// traffic in several archives (so runs and ties cross segments): same runs, peaks, window
+    /// counts, and first and last query of each run (ties in time: the earlier row first, the later
+    /// row last).
+    @Test(arguments: [UInt64(1), 2, 3])
+    func slidingWindowAgreesWithCountingEveryWindow(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        let store = try DetectStore()
+        let ips = ["192.0.2.1", "192.0.2.2", "198.51.100.7"]
+        let keys = ["alpha", "beta", ""]
+        // (ip, key, path matches, seconds from 10:00, archive, line)
+        var all: [(ip: String, key: String, matches: Bool, seconds: Int64, file: Int, line: Int)] = []
+        for file in 0..<3 {
+            var rows: [[String: Any]] = []
+            for line in 1...Int.random(in: 300...700, using: &rng) {
+                // Bursts around a few centres, whole seconds so that times tie across rows and archives.
+                let centre = [Int64(600), 4_000, 9_000].randomElement(using: &rng)!
+                let seconds = centre + Int64.random(in: -1_000...1_000, using: &rng)
+                let ip = ips.randomElement(using: &rng)!
+                let key = keys.randomElement(using: &rng)!
+                let matches = Int.random(in: 0..<10, using: &rng) > 0
+                var row: [String: Any] = ["timestamp": at(seconds), "client_ip": ip, "path": matches ? "/v1/predict" : "/health",
+                                          "request_body": "\(line)"]
+                if !key.isEmpty { row["api_key"] = key }
+                rows.append(row)
+                all.append((ip, key, matches, seconds, file, line))
+            }
+            try store.add(.inference, rows)
+        }
+        var settings = RuleSettings()
+        settings.maxQueries = 50
+        settings.slidingWindowSeconds = 1_200
+        settings.slideSeconds = 300
+        let hits = try store.hunt(["extraction.sliding-window"], settings: settings)
+
+        let origin = TimeParser.parse("2026-03-02T10:00:00Z")!
+        let slide: Int64 = 300
+        let perWindow: Int64 = 4
+        var expected: [String] = []
+        for column in ["src_ip", "principal"] {
+            let values = column == "src_ip" ? ips : keys.filter { !$0.isEmpty }
+            for value in values {
+                let rows = all.filter { $0.matches && (column == "src_ip" ? $0.ip : $0.key) == value }
+                func slot(_ seconds: Int64) -> Int64 { EndpointAggregate.bucket(origin / 1_000_000_000 + seconds, slide) }
+                let slots = rows.map { slot($0.seconds) }
+                guard let low = slots.min(), let high = slots.max() else { continue }
+                var runs: [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, windows: Int64)] = []
+                for start in (low - perWindow + 1)...high {
+                    let count = Int64(slots.filter { $0 >= start && $0 < start + perWindow }.count)
+                    guard count > settings.maxQueries else { continue }
+                    if let last = runs.last, start <= last.last + perWindow {
+                        runs[runs.count - 1].last = start
+                        runs[runs.count - 1].windows += 1
+                        if count > last.peak { runs[runs.count - 1].peak = count; runs[runs.count - 1].peakStart = start }
+                    } else {
+                        runs.append((start, start, count, start, 1))
+                    }
+                }
+                for run in runs {
+                    let inside = rows.filter { slot($0.seconds) >= run.first && slot($0.seconds) < run.last + perWindow }
+                    // Rows are in (archive, line) order: min keeps the first of equals, max the last.
+                    let first = inside.min { $0.seconds < $1.seconds }!
+                    let last = inside.reversed().max { $0.seconds < $1.seconds }!
+                    let nanos: Int64 = 1_000_000_000
+                    expected.append("\(column)=\(value) \(run.first * slide * nanos)-\((run.last + perWindow) * slide * nanos) peak \(run.peak)@\(run.peakStart * slide * nanos) windows \(run.windows) first \(first.file):\(first.line) last \(last.file):\(last.line)")
+                }
+            }
+        }
+        let actual = hits.map { hit -> String in
+            let column = hit.key["by"]?.description ?? "?"
+            let value = hit.key[column]?.description ?? "?"
+            guard let first = hit.evidence.first, let last = hit.evidence.last, let window = hit.window else { return "no evidence" }
+            // Archives are in/inference-N.jsonl, N counting from 1.
+            func place(_ ref: EvidenceRef) -> String {
+                let number = ref.archive.split(separator: "-").last.flatMap { Int($0.dropLast(6)) } ?? 0
+                return "\(number - 1):\(ref.line)"
+            }
+            let peakStart = hit.metrics["peak_start"].flatMap { TimeParser.parse($0.description) } ?? 0
+            let peak = hit.metrics["peak_count"]?.description ?? "?"
+            let windows = hit.metrics["windows"]?.description ?? "?"
+            return "\(column)=\(value) \(window.start)-\(window.end) peak \(peak)@\(peakStart) windows \(windows) first \(place(first)) last \(place(last))"
+        }
+        #expect(!expected.isEmpty, "the traffic is meant to exceed some windows")
+        #expect(actual.sorted() == expected.sorted())
+    }
+
     @Test func totalsPerPrincipalAndNetworkAndBudget() throws {
         let store = try DetectStore()
         var rows: [[String: Any]] = []

@@ -67,69 +67,83 @@ enum ExtractionBeyond {
     ///
     /// `slots` maps a slot number to its count; a window is `slotsPerWindow` slots starting at a slot.
     /// Returns (first start slot, last start slot, peak count, peak start slot, exceeded positions).
+    ///
+    /// - Complexity: O(active slots × slotsPerWindow): only window starts that hold an active slot
+    ///   are visited, in ascending order, with the window's sum kept by two pointers.
     static func exceededRuns(_ slots: [Int64: Int64], slotsPerWindow: Int64, threshold: Int64)
         -> [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] {
         let active = slots.keys.sorted()
-        guard !active.isEmpty else { return [] }
-        var starts = Set<Int64>()
-        for slot in active {
-            for offset in 0..<slotsPerWindow { starts.insert(slot - offset) }
-        }
-        var prefix: [Int64] = [0]
-        for slot in active { prefix.append(prefix[prefix.count - 1] + (slots[slot] ?? 0)) }
-        func lowerBound(_ value: Int64) -> Int {
-            var low = 0, high = active.count
-            while low < high {
-                let middle = (low + high) / 2
-                if active[middle] < value { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
+        guard !active.isEmpty, slotsPerWindow > 0 else { return [] }
+        let counts = active.map { slots[$0] ?? 0 }
         var runs: [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] = []
-        for start in starts.sorted() {
-            let total = prefix[lowerBound(start + slotsPerWindow)] - prefix[lowerBound(start)]
-            guard total > threshold else { continue }
-            if let last = runs.last, start <= last.last + slotsPerWindow {
-                var run = last
-                run.last = start
-                run.positions += 1
-                if total > run.peak { run.peak = total; run.peakStart = start }
-                runs[runs.count - 1] = run
-            } else {
-                runs.append((start, start, total, start, 1))
+        var low = 0, high = 0
+        var sum: Int64 = 0
+        var next = Int64.min
+        for slot in active {
+            // Window starts whose window holds this slot and that were not visited for an earlier slot.
+            var start = Swift.max(next, slot - slotsPerWindow + 1)
+            while start <= slot {
+                while high < active.count, active[high] < start + slotsPerWindow {
+                    sum += counts[high]
+                    high += 1
+                }
+                while low < high, active[low] < start {
+                    sum -= counts[low]
+                    low += 1
+                }
+                if sum > threshold {
+                    if let last = runs.last, start <= last.last + slotsPerWindow {
+                        var run = last
+                        run.last = start
+                        run.positions += 1
+                        if sum > run.peak { run.peak = sum; run.peakStart = start }
+                        runs[runs.count - 1] = run
+                    } else {
+                        runs.append((start, start, sum, start, 1))
+                    }
+                }
+                start += 1
             }
+            next = slot + 1
         }
         return runs
     }
 
     static func runSliding(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
-        let slide = settings.slideSeconds * 1_000_000_000
-        let perWindow = max(1, settings.slidingWindowSeconds / settings.slideSeconds)
+        let slideSeconds = settings.slideSeconds
+        let slide = slideSeconds * 1_000_000_000
+        let perWindow = max(1, settings.slidingWindowSeconds / slideSeconds)
+        let patterns = settings.endpointPatterns.map { FoldedText.folded($0) }
         var hits: [Hit] = []
         for column in ["src_ip", "principal"] {
-            let groups = try EndpointAggregate.run(context, keyColumn: column, bucketSeconds: settings.slideSeconds, distinct: false,
-                                                   minimumValueRows: settings.maxQueries)
-            var byValue: [String: [Int64: Int64]] = [:]
-            var refs: [String: [Int64: EndpointAggregate.Group]] = [:]
-            for (key, group) in groups where !(column == "principal" && key.value.isEmpty) {
-                byValue[key.value, default: [:]][key.bucket] = group.count
-                refs[key.value, default: [:]][key.bucket] = group
+            // Only values with more rows in all than the threshold can exceed it in one window.
+            let totals = try context.map(.inference) { table in
+                try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
             }
-            for (value, slots) in byValue {
+            var rows: [String: Int64] = [:]
+            for part in totals { rows.merge(part, uniquingKeysWith: +) }
+            let values = Set(rows.filter { $0.value > settings.maxQueries && !(column == "principal" && $0.key.isEmpty) }.keys)
+            let counts = try SlidingWindowScan.slotCounts(context, keyColumn: column, slide: slide, values: values,
+                                                          patterns: patterns)
+            var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
+            for (value, slots) in counts.sorted(by: { $0.key < $1.key }) {
                 for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {
-                    let start = run.first * slide
-                    let end = (run.last + perWindow) * slide
-                    let inside = (refs[value] ?? [:]).filter { $0.key >= run.first && $0.key < run.last + perWindow }
-                    let first = inside.min { $0.value.firstTime < $1.value.firstTime }?.value.first
-                    let last = inside.max { $0.value.lastTime < $1.value.lastTime }?.value.last
-                    guard let first, let last else { continue }
-                    hits.append(Hit(rule: slidingInfo, window: HitWindow(start: start, end: end),
-                                    key: ["by": .string(column), column: .string(value)],
-                                    metrics: ["peak_count": .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
-                                              "windows": .int(run.positions)],
-                                    evidence: .aggregate(first: first, last: last)))
+                    found.append((value, run))
                 }
+            }
+            // The first and last query inside each run's windows, looked up for the runs alone.
+            let edges = try SlidingWindowScan.edges(
+                context, keyColumn: column, slide: slide,
+                spans: found.map { .init(value: $0.value, start: $0.run.first, end: $0.run.last + perWindow) },
+                patterns: patterns)
+            for (index, (value, run)) in found.enumerated() {
+                guard let edge = edges[index] else { continue }
+                hits.append(Hit(rule: slidingInfo, window: HitWindow(start: run.first * slide, end: (run.last + perWindow) * slide),
+                                key: ["by": .string(column), column: .string(value)],
+                                metrics: ["peak_count": .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
+                                          "windows": .int(run.positions)],
+                                evidence: .aggregate(first: edge.first.1.evidence, last: edge.last.1.evidence)))
             }
         }
         return hits
