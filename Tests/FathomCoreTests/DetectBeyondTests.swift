@@ -140,6 +140,8 @@ import Testing
         let network = try store.hunt(["extraction.network-total"])
         #expect(network.map(\.key) == [["network": .string("192.0.2.0/24")]])
         #expect(network.first?.metrics["addresses"] == .int(4))
+        #expect(network.first?.metrics["distinct_inputs"] == .int(5600), "distinct over all four addresses, not the first one's")
+        #expect(principal.first?.metrics["distinct_inputs"] == .int(5600))
         var settings = RuleSettings()
         settings.dailyBudget = 1900
         let budget = try store.hunt(["extraction.budget"], settings: settings)

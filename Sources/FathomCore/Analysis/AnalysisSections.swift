@@ -72,7 +72,7 @@ extension Analysis {
             let all = hoursActive.reduce(Int64(0)) { $0 + (part.allHourly[$1] ?? 0) }
             attackers.append(AttackerVolume(
                 identityType: identity.type, identity: identity.value, addresses: tally.addresses.sorted(),
-                principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: Int64(tally.inputs.count),
+                principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: tally.distinctInputs,
                 endpoints: tally.endpoints.sorted(), firstSeen: Analysis.text(first.0), lastSeen: Analysis.text(last.0),
                 peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.text($0.key) } ?? "",
                 shareOfTraffic: all > 0 ? (Double(tally.queries) / Double(all) * 1e6).rounded() / 1e6 : 0,
@@ -97,7 +97,7 @@ extension Analysis {
             return HourlyVolume(hour: Analysis.text(hour), total: part.allHourly[hour] ?? 0, attackers: perAttacker)
         }
         return ExtractionSummary(attackers: attackers, totalQueries: part.union.queries,
-                                 totalDistinctInputs: Int64(part.union.inputs.count), window: window, ongoing: ongoing,
+                                 totalDistinctInputs: part.union.distinctInputs, window: window, ongoing: ongoing,
                                  dataEnd: dataEnd.map(Analysis.text), hourly: hourly)
     }
 

@@ -13,7 +13,8 @@ struct ExtractionAnalysis: Sendable {
     /// Per-identity running totals.
     struct Tally: Sendable {
         var queries: Int64 = 0
-        var inputs = Hash128Set()
+        /// Distinct non-null inputs (filled in after all segments, from the distinct counter).
+        var distinctInputs: Int64 = 0
         var endpoints = Set<String>()
         var addresses = Set<String>()
         var principals = Set<String>()
@@ -23,7 +24,6 @@ struct ExtractionAnalysis: Sendable {
 
         mutating func merge(_ other: Tally) {
             queries += other.queries
-            inputs.formUnion(other.inputs)
             endpoints.formUnion(other.endpoints)
             addresses.formUnion(other.addresses)
             principals.formUnion(other.principals)
@@ -74,6 +74,10 @@ struct ExtractionAnalysis: Sendable {
         let patterns = endpointPatterns.map { FoldedText.folded($0) }
         let resolver = resolver
         let hour = hour
+        // Distinct inputs are counted apart, exactly and within a memory budget: each row adds one
+        // (identity, input) pair per identity it belongs to.
+        let globalIndex = Dictionary(uniqueKeysWithValues: identities.enumerated().map { ($0.element, UInt32($0.offset)) })
+        let distinct = DistinctCounter(spill: SpillDirectory(store: scan.store))
         // Each segment's part is merged into the total as soon as it is done, so at most one part
         // per worker is alive besides the total (the merge does not depend on the order).
         let total = PartAccumulator()
@@ -121,6 +125,8 @@ struct ExtractionAnalysis: Sendable {
                              hourly: HourCounts(base: baseHour, hour: hour, span: hourSpan))
             }
             let unionIndex = local.count
+            let global = local.map { globalIndex[$0] ?? UInt32.max }
+            var pairs: [(group: UInt32, hash: Hash128)] = []
             func evidence(_ row: Int) -> EvidenceRef { resolver.evidence(table, member: member, line: line, row: row) }
             for row in 0..<table.rowCount {
                 let pathCode = Int(paths.code(at: row))
@@ -135,14 +141,19 @@ struct ExtractionAnalysis: Sendable {
                 guard matched.0 >= 0 || matched.1 >= 0 || matched.2 >= 0 else { continue }
                 let input = inputs[row]
                 for index in [matched.0, matched.1, matched.2, unionIndex] where index >= 0 {
-                    accumulators[index].add(row: row, time: at, bucket: bucket, input: input, ip: ipCode, key: keyCode,
+                    accumulators[index].add(row: row, time: at, bucket: bucket, ip: ipCode, key: keyCode,
                                             path: pathCode, evidence: evidence)
+                    if index != unionIndex, !input.isNull { pairs.append((global[index], input)) }
+                }
+                if pairs.count >= 1 << 16 {
+                    distinct.add(pairs)
+                    pairs.removeAll(keepingCapacity: true)
                 }
             }
+            distinct.add(pairs)
             func tally(_ accumulator: SegmentTally) -> Tally {
                 var tally = Tally()
                 tally.queries = accumulator.queries
-                tally.inputs = accumulator.inputs
                 tally.endpoints = Set(accumulator.paths.members.map { paths.entry(UInt32($0)).string })
                 tally.addresses = Set(accumulator.ips.members.map { ips.entry(UInt32($0)).string })
                 tally.principals = Set(accumulator.keys.members.filter { $0 != 0 }.map { keys.entry(UInt32($0)).string })
@@ -159,7 +170,13 @@ struct ExtractionAnalysis: Sendable {
             total.add(part)
             return true
         }
-        return total.part
+        var result = total.part
+        let counts = try distinct.counts(groups: identities.count)
+        for (identity, index) in globalIndex where result.tallies[identity] != nil {
+            result.tallies[identity]?.distinctInputs = counts.perGroup[Int(index)]
+        }
+        result.union.distinctInputs = counts.all
+        return result
     }
 
     /// The running total of the segments' parts.
@@ -248,7 +265,6 @@ extension ExtractionAnalysis {
     /// One identity's totals within one segment, on dictionary codes and row numbers.
     struct SegmentTally {
         var queries: Int64 = 0
-        var inputs = Hash128Set()
         var ips: CodeSet
         var keys: CodeSet
         var paths: CodeSet
@@ -268,10 +284,9 @@ extension ExtractionAnalysis {
         /// Adds one row. First and last are the earliest and latest by (time, evidence), as the
         /// merge across segments orders them; evidence is resolved only to break a tie in time.
         @inline(__always)
-        mutating func add(row: Int, time: Int64, bucket: Int64, input: Hash128, ip: Int, key: Int, path: Int,
+        mutating func add(row: Int, time: Int64, bucket: Int64, ip: Int, key: Int, path: Int,
                           evidence: (Int) -> EvidenceRef) {
             queries += 1
-            inputs.insert(input)
             ips.insert(ip)
             keys.insert(key)
             paths.insert(path)

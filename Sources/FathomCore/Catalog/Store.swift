@@ -8,7 +8,8 @@ import Foundation
 ///   catalog.sqlite            archives, members, rejects, segments, runs …
 ///   lock                      held (flock) by the one process that writes
 ///   segments/<kind>/<archive>-<n>.seg
-///   tmp/                      copies of whole-file inputs (SQLite in a tar) while being read
+///   tmp/                      copies of whole-file inputs (SQLite in a tar) while being read;
+///                             spill-<pid>-<n>/ spill files of an analysis over its memory budget
 /// ```
 public final class Store: Sendable {
     public let directory: String
@@ -70,7 +71,8 @@ public final class Store: Sendable {
                     try? manager.removeItem(atPath: absolute(folder + "/" + name))
                 }
             }
-            for name in (try? manager.contentsOfDirectory(atPath: absolute("tmp"))) ?? [] {
+            for name in (try? manager.contentsOfDirectory(atPath: absolute("tmp"))) ?? []
+            where !SpillDirectory.belongsToLiveProcess(name) {
                 try? manager.removeItem(atPath: absolute("tmp/" + name))
             }
         } catch {

@@ -171,7 +171,9 @@ enum ExtractionBeyond {
     }
 
     static func runNetwork(_ context: HuntContext) throws -> [Hit] {
-        let groups = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true)
+        // Distinct inputs are counted per network (over all its addresses), the counts per address.
+        let groups = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
+                                               distinctKey: { IPNetworkKey.key(for: $0) })
         var networks: [String: EndpointAggregate.Group] = [:]
         var addresses: [String: Int64] = [:]
         for (key, group) in groups.sorted(by: { $0.key.value < $1.key.value }) {

@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 
 /// Group-by over inference rows on model endpoints: rows and distinct inputs per (key value, time
@@ -46,15 +47,42 @@ struct EndpointAggregate {
         }
     }
 
-    /// One segment's groups; the distinct inputs of group `i` are `hashes[ranges[i]]` (sorted, unique).
+    /// One segment's groups; group `i`'s distinct inputs are counted under `distinctIDs[i]`.
     struct Partial: Sendable {
         /// The key column's dictionary entries of the segment, and each group's entry code and bucket.
         var names: [String] = []
         var codes: [UInt32] = []
         var buckets: [Int64] = []
         var groups: [Group] = []
-        var ranges: [Range<Int>] = []
-        var hashes: [Hash128] = []
+        var distinctIDs: [UInt32] = []
+    }
+
+    /// Numbers the (name, bucket) pairs distinct inputs are counted under, across segments and threads.
+    final class DistinctNames: @unchecked Sendable {
+        struct Name: Hashable {
+            var name: String
+            var bucket: Int64
+        }
+
+        private let lock = NSLock()
+        private var ids: [Name: UInt32] = [:]
+
+        var count: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return ids.count
+        }
+
+        func ids(for names: [Name]) -> [UInt32] {
+            lock.lock()
+            defer { lock.unlock() }
+            return names.map { name in
+                if let id = ids[name] { return id }
+                let id = UInt32(ids.count)
+                ids[name] = id
+                return id
+            }
+        }
     }
 
     /// Floor division of a time by a bucket width (both in nanoseconds).
@@ -67,33 +95,26 @@ struct EndpointAggregate {
     /// the dictionary column `keyColumn` and by `bucketSeconds` (nil: one bucket for all time).
     /// Rows without a time are skipped when bucketing.
     ///
+    /// Distinct inputs are counted per (`distinctKey(value)`, bucket) — by default the group's own
+    /// value; the per-network rule counts them per network — exactly, by a ``DistinctCounter`` that
+    /// spills to the store's `tmp/` once its memory budget is full.
+    ///
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; the
     ///   endpoint test runs once per path dictionary entry, rows are grouped by dictionary code
-    ///   (a flat table when codes × buckets is small) and distinct inputs go into a `Hash128Set`.
+    ///   (a flat table when codes × buckets is small).
     /// Groups for which `keep` is false are dropped before their key is materialised.
-    /// Key values whose rows over all buckets number `minimumValueRows` or fewer are dropped too
-    /// (a sliding window over a value's buckets can never count more than all its rows).
     static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
-                    minimumValueRows: Int64 = 0,
-                    keep: (Group) -> Bool = { _ in true }) throws -> [(key: Key, group: Group)] {
+                    keep: (Group) -> Bool = { _ in true },
+                    distinctKey: @escaping @Sendable (String) -> String? = { $0 }) throws -> [(key: Key, group: Group)] {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
-        // With a floor on a value's rows, a first cheap pass counts rows per value, so the grouping
-        // pass (and its merge) only sees the few values that can reach the floor.
-        var floor: Set<String>?
-        if minimumValueRows > 0 {
-            let counts = try context.map(.inference) { table -> [String: Int64] in
-                try Self.valueRows(table, context: context, patterns: patterns, keyColumn: keyColumn, bucketed: width != nil)
-            }
-            var totals: [String: Int64] = [:]
-            for part in counts { totals.merge(part, uniquingKeysWith: +) }
-            floor = Set(totals.filter { $0.value > minimumValueRows }.keys)
-        }
-        let allowed = floor
+        let counter = distinct ? DistinctCounter(budget: 32 << 20, spill: SpillDirectory(store: context.scan.store)) : nil
+        let names = DistinctNames()
         let partials = try context.map(.inference) { table -> Partial in
-            try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width, distinct: distinct,
-                            allowed: allowed)
+            try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width,
+                            distinct: counter.map { ($0, names, distinctKey) })
         }
+        let distinctCounts = try counter?.counts(groups: names.count).perGroup ?? []
         // Key values are interned to integers so groups merge on (value id, bucket) without hashing strings.
         struct Packed: Hashable {
             var id: UInt32
@@ -104,9 +125,7 @@ struct EndpointAggregate {
         var index: [Packed: Int] = [:]
         var merged: [Group] = []
         var keys: [Packed] = []
-        var firstPart: [(Int, Range<Int>)] = []
-        var moreParts: [Int: [(Int, Range<Int>)]] = [:]
-        for (partIndex, partial) in partials.enumerated() {
+        for partial in partials {
             let global = partial.names.map { name -> UInt32 in
                 if let id = ids[name] { return id }
                 let id = UInt32(values.count)
@@ -117,39 +136,24 @@ struct EndpointAggregate {
             index.reserveCapacity(index.count + partial.groups.count)
             for position in partial.groups.indices {
                 let key = Packed(id: global[Int(partial.codes[position])], bucket: partial.buckets[position])
-                let group = partial.groups[position]
-                let range = distinct ? partial.ranges[position] : 0..<0
+                var group = partial.groups[position]
+                if distinct {
+                    let id = Int(partial.distinctIDs[position])
+                    group.distinct = id < distinctCounts.count ? distinctCounts[id] : 0
+                }
                 if let existing = index[key] {
                     merged[existing].merge(group)
-                    moreParts[existing, default: []].append((partIndex, range))
                 } else {
                     index[key] = merged.count
                     merged.append(group)
                     keys.append(key)
-                    firstPart.append((partIndex, range))
                 }
             }
-        }
-        var valueRows = [Int64](repeating: 0, count: minimumValueRows > 0 ? values.count : 0)
-        if minimumValueRows > 0 {
-            for position in merged.indices { valueRows[Int(keys[position].id)] += merged[position].count }
         }
         var result: [(key: Key, group: Group)] = []
         result.reserveCapacity(merged.count)
         for position in merged.indices {
-            if minimumValueRows > 0, valueRows[Int(keys[position].id)] <= minimumValueRows { continue }
-            var group = merged[position]
-            if distinct {
-                let (partIndex, range) = firstPart[position]
-                if let extra = moreParts[position] {
-                    var union = Hash128Set(minimumCapacity: range.count)
-                    union.formUnion(partials[partIndex].hashes[range])
-                    for (other, otherRange) in extra { union.formUnion(partials[other].hashes[otherRange]) }
-                    group.distinct = Int64(union.count)
-                } else {
-                    group.distinct = Int64(range.count)
-                }
-            }
+            let group = merged[position]
             guard keep(group) else { continue }
             result.append((Key(value: values[Int(keys[position].id)], bucket: keys[position].bucket), group))
         }
@@ -191,17 +195,15 @@ struct EndpointAggregate {
         return result
     }
 
-    static func scanSegment(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
-                            width: Int64?, distinct: Bool, allowed: Set<String>? = nil) throws -> Partial {
+    static func scanSegment(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String, width: Int64?,
+                            distinct counting: (counter: DistinctCounter, names: DistinctNames, key: @Sendable (String) -> String?)?)
+        throws -> Partial {
+        let distinct = counting != nil
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
         let inputs = try table.hash128("input_hash")
-        var pathMatches = endpointMatches(paths, patterns: patterns)
-        guard pathMatches.contains(true) else { return Partial() }
-        // Values below the floor never form groups: their rows are passed over like other paths'.
-        let keyAllowed = allowed.map { set in (0..<keys.entryCount).map { set.contains(keys.entry(UInt32($0)).string) } }
-        if let keyAllowed, !keyAllowed.contains(true) { pathMatches = pathMatches.map { _ in false } }
+        let pathMatches = endpointMatches(paths, patterns: patterns)
         guard pathMatches.contains(true) else { return Partial() }
         let checkRange = !context.coversAll(table)
         let baseBucket: Int64
@@ -214,19 +216,8 @@ struct EndpointAggregate {
             baseBucket = 0
             bucketCount = 1
         }
-        // The flat table has one row per key value that can form a group: every dictionary entry,
-        // or only the allowed ones (densely numbered) when a floor on value rows is in force.
-        var denseKey = [Int32](repeating: 0, count: keys.entryCount)
-        var keyCount = keys.entryCount
-        if let keyAllowed {
-            keyCount = 0
-            for code in keyAllowed.indices {
-                denseKey[code] = keyAllowed[code] ? Int32(keyCount) : -1
-                if keyAllowed[code] { keyCount += 1 }
-            }
-        } else {
-            for code in denseKey.indices { denseKey[code] = Int32(code) }
-        }
+        // The flat table has one row per dictionary entry of the key column.
+        let keyCount = keys.entryCount
         let useTable = bucketCount != Int.max && keyCount.multipliedReportingOverflow(by: bucketCount).partialValue <= 1 << 22
             && !keyCount.multipliedReportingOverflow(by: bucketCount).overflow
         var slots = useTable ? [Int32](repeating: -1, count: keyCount * bucketCount) : []
@@ -245,7 +236,6 @@ struct EndpointAggregate {
                 paths.withCodeSpan { pathSpan in
                     for row in 0..<timeSpan.count {
                         guard pathMatches[Int(pathSpan[row])] else { continue }
-                        if let keyAllowed, !keyAllowed[Int(keySpan[row])] { continue }
                         let time = timeSpan[row]
                         if checkRange, !context.includes(time) { continue }
                         var bucketValue: Int64 = 0
@@ -257,7 +247,7 @@ struct EndpointAggregate {
                         let offset = bucketValue - baseBucket
                         var group: Int32
                         if useTable {
-                            let slot = Int(denseKey[Int(code)]) * bucketCount + Int(offset)
+                            let slot = Int(code) * bucketCount + Int(offset)
                             group = slots[slot]
                             if group < 0 {
                                 group = Int32(counts.count)
@@ -312,25 +302,30 @@ struct EndpointAggregate {
                                         firstRef: ref(firstRow[index], firstTime[index]),
                                         lastRef: ref(lastRow[index], lastTime[index])))
         }
-        if distinct {
-            pairs.sort { $0.group != $1.group ? $0.group < $1.group : ($0.hash.high != $1.hash.high ? $0.hash.high < $1.hash.high : $0.hash.low < $1.hash.low) }
-            var starts = [Int](repeating: 0, count: counts.count)
-            var ends = [Int](repeating: 0, count: counts.count)
-            partial.hashes.reserveCapacity(pairs.count)
-            var position = 0
-            while position < pairs.count {
-                let group = Int(pairs[position].group)
-                starts[group] = partial.hashes.count
-                var previous: Hash128?
-                while position < pairs.count, Int(pairs[position].group) == group {
-                    let hash = pairs[position].hash
-                    if hash != previous { partial.hashes.append(hash) }
-                    previous = hash
-                    position += 1
-                }
-                ends[group] = partial.hashes.count
+        if let counting {
+            // Each group's distinct inputs within the segment (sorted, unique), added to the counter
+            // under the number of its (distinct key, bucket).
+            let distinctNames = counts.indices.map { index in
+                counting.key(partial.names[Int(groupCode[index])]).map { DistinctNames.Name(name: $0, bucket: groupBucket[index]) }
             }
-            partial.ranges = counts.indices.map { starts[$0]..<ends[$0] }
+            var ids = counting.names.ids(for: distinctNames.compactMap { $0 }).makeIterator()
+            partial.distinctIDs = distinctNames.map { name in name == nil ? UInt32.max : ids.next() ?? UInt32.max }
+            pairs.sort { $0.group != $1.group ? $0.group < $1.group : ($0.hash.high != $1.hash.high ? $0.hash.high < $1.hash.high : $0.hash.low < $1.hash.low) }
+            var unique: [(group: UInt32, hash: Hash128)] = []
+            unique.reserveCapacity(min(pairs.count, 1 << 16))
+            var previous: GroupHash?
+            for pair in pairs {
+                defer { previous = pair }
+                if let previous, previous.group == pair.group, previous.hash == pair.hash { continue }
+                let id = partial.distinctIDs[Int(pair.group)]
+                guard id != UInt32.max else { continue }
+                unique.append((id, pair.hash))
+                if unique.count >= 1 << 16 {
+                    counting.counter.add(unique)
+                    unique.removeAll(keepingCapacity: true)
+                }
+            }
+            counting.counter.add(unique)
         }
         return partial
     }

@@ -1,0 +1,205 @@
+import FathomStore
+import Foundation
+
+/// Exact counts of distinct hashes per group, and over all groups, within a fixed memory budget.
+///
+/// Scans add (group, hash) pairs from any thread. The pairs are kept in memory, split into
+/// partitions by the hash's top bits; once they outgrow the budget, every partition is appended to
+/// its own spill file and later pairs follow them there. Counting then takes one partition at a
+/// time — equal hashes always share a partition — and sorts it: the distinct (group, hash) pairs
+/// and the distinct hashes are counted in one pass. Memory stays near the budget (plus one
+/// partition) however many pairs there are; the spill files are deleted when the counter goes.
+///
+/// This is how the distinct-input figures stay exact without holding millions of hashes per
+/// attacker (the figures a regulator report quotes are counts, not estimates).
+final class DistinctCounter: @unchecked Sendable {
+    struct Pair {
+        var high: UInt64
+        var low: UInt64
+        var group: UInt32
+    }
+
+    static let partitionBits = 6
+    static var partitionCount: Int { 1 << partitionBits }
+
+    private let lock = NSLock()
+    private let budget: Int
+    private let spill: SpillDirectory
+    private var buffers: [[Pair]]
+    private var bufferedPairs = 0
+    private var files: [Int32]
+    private var spilledPairs = [Int](repeating: 0, count: DistinctCounter.partitionCount)
+    private var failure: Error?
+
+    /// - Parameters:
+    ///   - budget: bytes of pairs kept in memory before they go to the spill files.
+    ///   - spill: where spill files are made (created on first use).
+    init(budget: Int = 48 << 20, spill: SpillDirectory) {
+        self.budget = max(budget, MemoryLayout<Pair>.stride * DistinctCounter.partitionCount)
+        self.spill = spill
+        buffers = Array(repeating: [], count: DistinctCounter.partitionCount)
+        files = Array(repeating: -1, count: DistinctCounter.partitionCount)
+    }
+
+    deinit {
+        for fd in files where fd >= 0 { close(fd) }
+    }
+
+    /// Whether any pair went to disk (for tests and timings).
+    var spilled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return spilledPairs.contains { $0 > 0 }
+    }
+
+    @inline(__always)
+    static func partition(_ hash: Hash128) -> Int { Int(hash.high >> UInt64(64 - partitionBits)) }
+
+    /// Adds pairs; null hashes are the caller's to leave out.
+    func add(_ pairs: [(group: UInt32, hash: Hash128)]) {
+        guard !pairs.isEmpty else { return }
+        var split = Array(repeating: [Pair](), count: DistinctCounter.partitionCount)
+        for (group, hash) in pairs {
+            split[Self.partition(hash)].append(Pair(high: hash.high, low: hash.low, group: group))
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        for index in split.indices where !split[index].isEmpty {
+            buffers[index] += split[index]
+            bufferedPairs += split[index].count
+        }
+        if bufferedPairs * MemoryLayout<Pair>.stride > budget { flushAll() }
+    }
+
+    /// Appends every buffer to its partition's spill file. Called with the lock held.
+    private func flushAll() {
+        guard failure == nil else { return }
+        do {
+            for index in buffers.indices where !buffers[index].isEmpty {
+                if files[index] < 0 { files[index] = try spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)") }
+                try buffers[index].withUnsafeBytes { bytes in try SpillDirectory.write(fd: files[index], bytes) }
+                spilledPairs[index] += buffers[index].count
+                buffers[index] = []
+            }
+            bufferedPairs = 0
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Distinct hashes of each group `0..<groups` and over all groups.
+    ///
+    /// - Complexity: O(n log(n / partitions)) for n pairs added, one partition in memory at a time.
+    func counts(groups: Int) throws -> (perGroup: [Int64], all: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        var perGroup = [Int64](repeating: 0, count: groups)
+        var all: Int64 = 0
+        for index in buffers.indices {
+            var pairs: [Pair]
+            if spilledPairs[index] > 0 {
+                pairs = try SpillDirectory.read(fd: files[index], count: spilledPairs[index], as: Pair.self)
+                pairs += buffers[index]
+            } else {
+                pairs = buffers[index]
+            }
+            buffers[index] = []
+            pairs.sort { left, right in
+                left.high != right.high ? left.high < right.high
+                    : left.low != right.low ? left.low < right.low : left.group < right.group
+            }
+            var position = 0
+            while position < pairs.count {
+                let high = pairs[position].high, low = pairs[position].low
+                all += 1
+                var previous = UInt32.max
+                while position < pairs.count, pairs[position].high == high, pairs[position].low == low {
+                    let group = pairs[position].group
+                    if group != previous, Int(group) < groups { perGroup[Int(group)] += 1 }
+                    previous = group
+                    position += 1
+                }
+            }
+        }
+        return (perGroup, all)
+    }
+}
+
+/// A folder under the store's `tmp/` for one run's spill files, made on first use and deleted with
+/// everything in it when the run is done. Its name carries the process id, so a writer opening the
+/// store leaves the folders of live runs alone and deletes those of killed ones.
+final class SpillDirectory: @unchecked Sendable {
+    static let prefix = "spill-"
+    private let root: String
+    private let lock = NSLock()
+    private var path: String?
+
+    init(store: Store) { root = store.absolute("tmp") }
+
+    init(root: String) { self.root = root }
+
+    deinit {
+        if let path { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Creates (truncating) the file `name` in the folder; returns its descriptor, open for reading
+    /// and appending.
+    func create(_ name: String) throws -> Int32 {
+        let folder = try folder()
+        let file = folder + "/" + name
+        let fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError.io(path: file, operation: "open", code: errno) }
+        return fd
+    }
+
+    private func folder() throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let path { return path }
+        let made = root + "/" + Self.prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.io(path: made, operation: "create directory", code: errno)
+        }
+        path = made
+        return made
+    }
+
+    /// Whether `name` (an entry of `tmp/`) is the spill folder of a process that is still running.
+    static func belongsToLiveProcess(_ name: String) -> Bool {
+        guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { return false }
+        return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    static func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io(path: "spill file", operation: "write", code: errno)
+            }
+            offset += written
+        }
+    }
+
+    /// The `count` values of type `T` the file holds, from its start.
+    static func read<T>(fd: Int32, count: Int, as type: T.Type) throws -> [T] {
+        try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            while offset < raw.count {
+                let got = pread(fd, raw.baseAddress! + offset, raw.count - offset, off_t(offset))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.io(path: "spill file", operation: "read", code: errno)
+                }
+                if got == 0 { throw StoreError.io(path: "spill file", operation: "read (short)", code: EIO) }
+                offset += got
+            }
+            initialized = count
+        }
+    }
+}
