@@ -64,6 +64,40 @@ import Testing
         #expect(production.answeredBy == "evidence")
     }
 
+    /// affected_decisions.csv is in (time, request id) order across files, ties in both in reading
+    /// order; decisions after the rollback are listed with in_window false.
+    @Test func affectedDecisionsAreListedInTimeThenRequestIDOrder() throws {
+        let directory = try TemporaryDirectory("analysis")
+        let files = [
+            "registry.jsonl": [Self.registry("2026-03-01T00:00:00Z", "v1"), Self.registry("2026-03-02T10:00:00Z", "v2"),
+                               Self.registry("2026-03-02T12:00:00Z", "v1", event: "rollback")],
+            "a-decisions.jsonl": [Self.decision("2026-03-02T11:00:00Z", "v2", "decline", "r9"),
+                                  Self.decision("2026-03-02T10:30:00Z", "v2", "approve", "r5"),
+                                  Self.decision("2026-03-02T11:00:00Z", "v2", "approve", "r3"),
+                                  Self.decision("2026-03-02T12:00:30Z", "v2", "approve", "r8")],
+            "b-decisions.jsonl": [Self.decision("2026-03-02T11:00:00Z", "v2", "approve", "r4"),
+                                  Self.decision("2026-03-02T10:30:00Z", "v2", "decline", "r5"),
+                                  Self.decision("2026-03-02T09:00:00Z", "v1", "approve", "r0")],
+        ]
+        for (name, lines) in files { try directory.write("in/" + name, lines.joined(separator: "\n") + "\n") }
+        let request = AnalyzeRequest(paths: [directory.path("in")], storeDirectory: directory.path("store"),
+                                     reportsDirectory: directory.path("Reports"), now: "2026-03-10T00:00:00Z", jobs: 2)
+        let outcome = try AnalysisEngine.run(request)
+        #expect(outcome.result.affectedDecisions?.total.value == 5)
+        let csv = try String(contentsOfFile: directory.path("Reports/case/affected_decisions.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n").dropFirst().map { line in
+            line.split(separator: ",").prefix(4).joined(separator: " ") + " " + (line.split(separator: "/").last.map(String.init) ?? "")
+        }
+        #expect(rows == [
+            "r5 2026-03-02T10:30:00Z approve true a-decisions.jsonl,,2",
+            "r5 2026-03-02T10:30:00Z decline true b-decisions.jsonl,,2",
+            "r3 2026-03-02T11:00:00Z approve true a-decisions.jsonl,,3",
+            "r4 2026-03-02T11:00:00Z approve true b-decisions.jsonl,,1",
+            "r9 2026-03-02T11:00:00Z decline true a-decisions.jsonl,,1",
+            "r8 2026-03-02T12:00:30Z approve false a-decisions.jsonl,,4",
+        ])
+    }
+
     @Test func withoutRegistryEventsTheWindowComesFromTheDecisions() throws {
         var caseFile = CaseFile()
         caseFile.compromisedModel = "fraud"

@@ -35,7 +35,7 @@ public enum AnalysisEngine {
         do { result = try analysis.run() } catch let error as AnalysisError { throw error } catch {
             throw .scan("\(error)")
         }
-        let files = try AnalysisOutput.write(result: result, hits: hits, decisions: analysis.decisionRows,
+        let files = try AnalysisOutput.write(result: result, hits: hits, decisions: analysis.decisions,
                                              store: store, request: request)
         return AnalyzeOutcome(result: result, hits: hits, ingest: ingest, files: files)
     }
@@ -48,7 +48,7 @@ struct Analysis {
     let hits: [Hit]
     let settings: RuleSettings
     let caseFile: CaseFile
-    var decisionRows: [(time: Int64, requestID: String, decision: String, inWindow: Bool, evidence: EvidenceRef)] = []
+    var decisions: AffectedDecisionList?
     var contradictions: [Contradiction] = []
     var openItems: [String] = []
     var timeline: [TimelineEvent] = []
@@ -102,7 +102,7 @@ struct Analysis {
                                    method: "no decision logs: inference requests to \(compromised.model) inside the window; low = requests answered with 2xx, high = all requests",
                                    low: Double(volume.succeeded), high: Double(volume.all))
                 }
-                decisionRows = counts.requestIDs
+                decisions = counts.list
                 let after = counts.afterWindow[compromised.version]?.values.reduce(0, +) ?? 0
                 if after > 0 {
                     openItems.append("\(after) decisions were served by \(compromised.version) after the rollback (pods draining); they are listed in affected_decisions.csv with in_window = false")

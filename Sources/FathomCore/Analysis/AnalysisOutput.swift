@@ -11,7 +11,7 @@ enum AnalysisOutput {
         return encoder
     }
 
-    static func write(result: AnalysisResult, hits: [Hit], decisions: [(time: Int64, requestID: String, decision: String, inWindow: Bool, evidence: EvidenceRef)],
+    static func write(result: AnalysisResult, hits: [Hit], decisions: AffectedDecisionList?,
                       store: Store, request: AnalyzeRequest) throws(AnalysisError) -> [String] {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
         let stored = store.absolute("cases/" + caseID)
@@ -26,25 +26,9 @@ enum AnalysisOutput {
             try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
             try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
             written.append(reports + "/analysis.json")
-            if result.affectedDecisions?.requestIdsFile != nil {
-                // Streamed in 1 MiB pieces: the list can hold millions of decisions.
-                let path = reports + "/affected_decisions.csv"
-                _ = FileManager.default.createFile(atPath: path, contents: nil)
-                guard let file = FileHandle(forWritingAtPath: path) else {
-                    throw AnalysisError.output(path: path, detail: "cannot be opened for writing")
-                }
-                defer { try? file.close() }
-                try file.truncate(atOffset: 0)
-                var csv = "request_id,time,decision,in_window,archive,member,line\n"
-                for row in decisions {
-                    CSV.appendLine([row.requestID, TimeParser.format(row.time), row.decision, row.inWindow ? "true" : "false",
-                                    row.evidence.archive, row.evidence.member, String(row.evidence.line)], to: &csv)
-                    if csv.utf8.count >= 1 << 20 {
-                        try file.write(contentsOf: Data(csv.utf8))
-                        csv.removeAll(keepingCapacity: true)
-                    }
-                }
-                try file.write(contentsOf: Data(csv.utf8))
+            if result.affectedDecisions?.requestIdsFile != nil, let decisions {
+                // Streamed: the list can hold millions of decisions.
+                try decisions.writeCSV(to: reports + "/affected_decisions.csv")
                 written.append(reports + "/affected_decisions.csv")
             }
         } catch {

@@ -87,7 +87,10 @@ struct AnalysisScans: Sendable {
     struct DecisionCounts: Sendable {
         var inWindow: [String: [String: Int64]] = [:]          // version → decision → count
         var afterWindow: [String: [String: Int64]] = [:]
-        var requestIDs: [(time: Int64, requestID: String, decision: String, inWindow: Bool, evidence: EvidenceRef)] = []
+        /// The decisions of the version from the window's start on (segment numbers filled in when
+        /// the segments' parts are put together), and the list made of them.
+        var refs: [AffectedDecisionList.Ref] = []
+        var list: AffectedDecisionList?
         var first: [String: (Int64, EvidenceRef)] = [:]
         var last: [String: (Int64, EvidenceRef)] = [:]
         var rows: Int64 = 0
@@ -101,7 +104,6 @@ struct AnalysisScans: Sendable {
             let models = try table.dictionary("model")
             let versions = try table.dictionary("version")
             let decisions = try table.dictionary("decision")
-            let requestIDs = try table.text("request_id")
             let member = try table.dictionary("member")
             let line = try table.int64("line")
             // Everything that depends only on a dictionary entry is worked out once per entry.
@@ -129,8 +131,7 @@ struct AnalysisScans: Sendable {
                     afterWindow[versionCode * width + decisionCode] += 1
                 }
                 if isVersion[versionCode], afterStart {
-                    counts.requestIDs.append((at, requestIDs.string(at: row), decisionNames[decisionCode], inside,
-                                              resolver.evidence(table, member: member, line: line, row: row)))
+                    counts.refs.append(.init(time: at, segment: 0, row: row, inWindow: inside))
                 }
             }
             // Several logged spellings can name one version ("v13", "13"): fold them, keeping the
@@ -163,7 +164,7 @@ struct AnalysisScans: Sendable {
             return counts
         }
         var total = DecisionCounts()
-        for part in parts {
+        for (segment, part) in parts.enumerated() {
             total.rows += part.rows
             for (version, decisions) in part.inWindow {
                 for (decision, count) in decisions { total.inWindow[version, default: [:]][decision, default: 0] += count }
@@ -171,7 +172,11 @@ struct AnalysisScans: Sendable {
             for (version, decisions) in part.afterWindow {
                 for (decision, count) in decisions { total.afterWindow[version, default: [:]][decision, default: 0] += count }
             }
-            total.requestIDs += part.requestIDs
+            total.refs += part.refs.map { ref in
+                var ref = ref
+                ref.segment = UInt32(segment)
+                return ref
+            }
             for (version, value) in part.first where total.first[version].map({ value.0 < $0.0 }) ?? true {
                 total.first[version] = value
             }
@@ -179,7 +184,9 @@ struct AnalysisScans: Sendable {
                 total.last[version] = value
             }
         }
-        total.requestIDs.sort { ($0.time, $0.requestID) < ($1.time, $1.requestID) }
+        total.list = try AffectedDecisionList(store: scan.store, records: try scan.segments(.predictions), resolver: resolver,
+                                              refs: total.refs)
+        total.refs = []
         return total
     }
 
