@@ -264,6 +264,45 @@ import Testing
         #expect(PromptNormalizer.normalForm("  IGNORE\t\nprevious  ") == FoldedText.folded("ignore previous"))
     }
 
+    /// The table-driven normal form against the scalar-by-scalar property lookups it replaced,
+    /// on random text mixing ASCII, accented, fullwidth, Cyrillic, invisible, mark, space and
+    /// astral scalars.
+    @Test func unicodeNormalFormEqualsPropertyLookups() {
+        func reference(_ text: String) -> [UInt32] {
+            var result: [UInt32] = []
+            var lastWasSpace = true
+            for scalar in text.decomposedStringWithCompatibilityMapping.unicodeScalars {
+                if PromptNormalizer.isInvisible(scalar) { continue }
+                let category = scalar.properties.generalCategory
+                if category == .nonspacingMark || category == .enclosingMark { continue }
+                if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control {
+                    if !lastWasSpace { result.append(0x20) }
+                    lastWasSpace = true
+                    continue
+                }
+                let value = FoldedText.fold(scalar.value)
+                result.append(PromptNormalizer.confusables[value] ?? value)
+                lastWasSpace = false
+            }
+            if result.last == 0x20 { result.removeLast() }
+            return result
+        }
+        let pools: [ClosedRange<UInt32>] = [0x20...0x7E, 0xA0...0x24F, 0x300...0x36F, 0x370...0x4FF, 0x2000...0x206F,
+                                            0x3000...0x303F, 0xFE00...0xFE0F, 0xFF00...0xFFEF, 0x1D400...0x1D7FF,
+                                            0x1F300...0x1F64F, 0xE0000...0xE007F]
+        var generator = SplitMix(seed: 29)
+        for length in 0..<300 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<(length % 30) {
+                let pool = pools[Int(generator.next() % UInt64(pools.count))]
+                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
+                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+            }
+            let text = String(scalars)
+            #expect(PromptNormalizer.unicodeNormalForm(text) == reference(text), "\(text.unicodeScalars.map(\.value))")
+        }
+    }
+
     @Test func sensitiveOutputRule() throws {
         let store = try DetectStore()
         try store.add(.llm, [

@@ -38,7 +38,7 @@ enum AnalysisOutput {
         result.caseInfo.id = caseID
         do {
             let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
-            let documents = try ReportWriter.write(result: result, hits: try? encoder().encode(hits),
+            let documents = try ReportWriter.write(result: result, hits: nil, found: hits,
                                                    to: request.reportsDirectory, options: options)
             written += documents.map { reports + "/" + $0 }
         } catch {

@@ -21,7 +21,7 @@ struct FindingsWriter {
         var rules: [RuleSummary]
         var incidents: [Incident]
         var analysis: AnalysisResult
-        var hits: FindingsJSON?
+        var hits: Hits?
         var hitsNote: String?
 
         enum CodingKeys: String, CodingKey {
@@ -44,13 +44,28 @@ struct FindingsWriter {
         }
     }
 
-    func render(hits: Data?) -> String {
+    /// The hits as read back from a stored findings file, or as this run found them (encoded
+    /// straight into the document: the same bytes, without a decode and re-encode of megabytes).
+    enum Hits: Encodable {
+        case stored(FindingsJSON)
+        case found([Hit])
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .stored(value): try container.encode(value)
+            case let .found(hits): try container.encode(hits)
+            }
+        }
+    }
+
+    func render(hits: Data?, found: [Hit]? = nil) -> String {
         let result = context.result
-        var parsed: FindingsJSON?
+        var parsed: Hits? = found.map { .found($0) }
         var note: String?
-        if let hits {
+        if parsed == nil, let hits {
             do {
-                parsed = try JSONDecoder().decode(FindingsJSON.self, from: hits)
+                parsed = .stored(try JSONDecoder().decode(FindingsJSON.self, from: hits))
             } catch {
                 note = "The stored findings could not be parsed as JSON and are left out."
             }

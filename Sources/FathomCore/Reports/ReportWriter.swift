@@ -78,6 +78,11 @@ public enum ReportWriter {
 
     /// Renders every document: file name → content.
     public static func render(result: AnalysisResult, hits: Data?, options: ReportOptions) throws(ReportError) -> [String: String] {
+        try render(result: result, hits: hits, found: nil, options: options)
+    }
+
+    /// Renders every document, with the hits this run `found` (when given) instead of stored ones.
+    static func render(result: AnalysisResult, hits: Data?, found: [Hit]?, options: ReportOptions) throws(ReportError) -> [String: String] {
         let context = try ReportContext(result: result, options: options)
         var documents: [String: String] = [:]
         documents["brief.md"] = BriefWriter(context).render()
@@ -85,7 +90,7 @@ public enum ReportWriter {
         if let chart = TimelineWriter(context).chart() { documents["timeline-volume.svg"] = chart }
         documents["evidence.md"] = EvidenceWriter(context).render()
         documents["response.md"] = ResponseWriter(context).render()
-        documents["findings.json"] = FindingsWriter(context).render(hits: hits)
+        documents["findings.json"] = FindingsWriter(context).render(hits: hits, found: found)
         documents["regulator.md"] = RegulatorWriter(context, missing: []).render()
         let missing = missingItems(result: result, documents: documents)
         if options.isFinal, !missing.isEmpty { throw .notFinal(missing: missing) }
@@ -95,8 +100,9 @@ public enum ReportWriter {
 
     /// Renders and writes every document into `folder/<case-id>/`; returns the file names written.
     @discardableResult
-    public static func write(result: AnalysisResult, hits: Data?, to folder: String, options: ReportOptions) throws(ReportError) -> [String] {
-        let documents = try render(result: result, hits: hits, options: options)
+    public static func write(result: AnalysisResult, hits: Data?, found: [Hit]? = nil, to folder: String,
+                             options: ReportOptions) throws(ReportError) -> [String] {
+        let documents = try render(result: result, hits: hits, found: found, options: options)
         let directory = folder + "/" + result.caseInfo.id
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

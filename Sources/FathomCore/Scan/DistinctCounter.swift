@@ -6,8 +6,8 @@ import Foundation
 /// Scans add (group, hash) pairs from any thread. The pairs are kept in memory, split into
 /// partitions by the hash's top bits; once they outgrow the budget, every partition is appended to
 /// its own spill file and later pairs follow them there. Counting then takes one partition at a
-/// time — equal hashes always share a partition — and sorts it: the distinct (group, hash) pairs
-/// and the distinct hashes are counted in one pass. Memory stays near the budget (plus one
+/// time — equal hashes always share a partition — and counts its distinct (group, hash) pairs and
+/// distinct hashes with two open-addressing tables that compare whole keys (exact, not estimates). Memory stays near the budget (plus one
 /// partition) however many pairs there are; the spill files are deleted when the counter goes.
 ///
 /// This is how the distinct-input figures stay exact without holding millions of hashes per
@@ -89,7 +89,7 @@ final class DistinctCounter: @unchecked Sendable {
 
     /// Distinct hashes of each group `0..<groups` and over all groups.
     ///
-    /// - Complexity: O(n log(n / partitions)) for n pairs added, one partition in memory at a time.
+    /// - Complexity: O(n) expected for n pairs added, one partition in memory at a time.
     func counts(groups: Int) throws -> (perGroup: [Int64], all: Int64) {
         lock.lock()
         defer { lock.unlock() }
@@ -105,24 +105,54 @@ final class DistinctCounter: @unchecked Sendable {
                 pairs = buffers[index]
             }
             buffers[index] = []
-            pairs.sort { left, right in
-                left.high != right.high ? left.high < right.high
-                    : left.low != right.low ? left.low < right.low : left.group < right.group
-            }
-            var position = 0
-            while position < pairs.count {
-                let high = pairs[position].high, low = pairs[position].low
-                all += 1
-                var previous = UInt32.max
-                while position < pairs.count, pairs[position].high == high, pairs[position].low == low {
-                    let group = pairs[position].group
-                    if group != previous, Int(group) < groups { perGroup[Int(group)] += 1 }
-                    previous = group
-                    position += 1
+            all += Self.countPartition(pairs, groups: groups, into: &perGroup)
+        }
+        return (perGroup, all)
+    }
+
+    /// Counts one partition: adds each group's distinct hashes to `perGroup` and returns the
+    /// number of distinct hashes. The tables hold indices into `pairs` and compare the full
+    /// 128-bit hash (and group), so a collision of the table's own hash costs a probe, never a miscount.
+    static func countPartition(_ pairs: [Pair], groups: Int, into perGroup: inout [Int64]) -> Int64 {
+        guard !pairs.isEmpty else { return 0 }
+        var capacity = 16
+        while capacity < pairs.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var byPair = [Int32](repeating: -1, count: capacity)
+        var byHash = [Int32](repeating: -1, count: capacity)
+        var all: Int64 = 0
+        pairs.withUnsafeBufferPointer { pairs in
+            byPair.withUnsafeMutableBufferPointer { byPair in
+                byHash.withUnsafeMutableBufferPointer { byHash in
+                    for index in pairs.indices {
+                        let pair = pairs[index]
+                        // The hashes are uniform already: their low bits index the tables.
+                        var slot = Int(truncatingIfNeeded: pair.low ^ (UInt64(pair.group) &* 0x9E37_79B9_7F4A_7C15)) & mask
+                        var isNewPair = true
+                        while byPair[slot] >= 0 {
+                            let other = pairs[Int(byPair[slot])]
+                            if other.low == pair.low, other.high == pair.high, other.group == pair.group { isNewPair = false; break }
+                            slot = (slot + 1) & mask
+                        }
+                        guard isNewPair else { continue }
+                        byPair[slot] = Int32(index)
+                        if Int(pair.group) < groups { perGroup[Int(pair.group)] += 1 }
+                        slot = Int(truncatingIfNeeded: pair.low) & mask
+                        var isNewHash = true
+                        while byHash[slot] >= 0 {
+                            let other = pairs[Int(byHash[slot])]
+                            if other.low == pair.low, other.high == pair.high { isNewHash = false; break }
+                            slot = (slot + 1) & mask
+                        }
+                        if isNewHash {
+                            byHash[slot] = Int32(index)
+                            all += 1
+                        }
+                    }
                 }
             }
         }
-        return (perGroup, all)
+        return all
     }
 }
 

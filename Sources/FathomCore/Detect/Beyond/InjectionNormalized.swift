@@ -62,25 +62,43 @@ public enum PromptNormalizer {
     /// ``normalForm(_:)`` for any text: compatibility decomposition, then scalar by scalar.
     static func unicodeNormalForm(_ text: String) -> [UInt32] {
         let decomposed = text.decomposedStringWithCompatibilityMapping
+        let table = basicPlaneForms
         var result: [UInt32] = []
         result.reserveCapacity(decomposed.unicodeScalars.count)
         var lastWasSpace = true
         for scalar in decomposed.unicodeScalars {
-            if isInvisible(scalar) { continue }
-            let category = scalar.properties.generalCategory
-            if category == .nonspacingMark || category == .enclosingMark { continue }
-            if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control {
+            let value = scalar.value < 0x10000 ? table[Int(scalar.value)] : scalarForm(scalar)
+            if value == dropped { continue }
+            if value == space {
                 if !lastWasSpace { result.append(0x20) }
                 lastWasSpace = true
                 continue
             }
-            var value = FoldedText.fold(scalar.value)
-            value = confusables[value] ?? value
             result.append(value)
             lastWasSpace = false
         }
         if result.last == 0x20 { result.removeLast() }
         return result
+    }
+
+    /// What one scalar of a decomposed text becomes: ``dropped`` (invisible or a combining mark),
+    /// ``space`` (whitespace or a control), else its case-folded, look-alike-mapped value.
+    static func scalarForm(_ scalar: Unicode.Scalar) -> UInt32 {
+        if isInvisible(scalar) { return dropped }
+        let category = scalar.properties.generalCategory
+        if category == .nonspacingMark || category == .enclosingMark { return dropped }
+        if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control { return space }
+        let value = FoldedText.fold(scalar.value)
+        return confusables[value] ?? value
+    }
+
+    static let dropped = UInt32.max - 1
+    static let space = UInt32.max
+
+    /// ``scalarForm(_:)`` of every scalar of the Basic Multilingual Plane, worked out once (the
+    /// Unicode property lookups dominated the rule's time); surrogate code points are ``dropped``.
+    static let basicPlaneForms: [UInt32] = (0..<UInt32(0x10000)).map { value in
+        Unicode.Scalar(value).map(scalarForm) ?? dropped
     }
 
     /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
@@ -216,11 +234,16 @@ public enum PromptNormalizer {
 
     /// ``matches(_:phrases:)`` with the phrases' bigrams worked out once for many texts.
     static func matches(_ text: String, phrases: [PhraseKey]) -> [String] {
-        let forms = forms(text).map { ($0, BigramSet($0)) }
-        return phrases.compactMap { phrase in
-            forms.contains { form, bigrams in bigrams.containsAll(phrase.bigrams) && containsWord(form, phrase.form) }
-                ? phrase.name : nil
+        let forms = forms(text)
+        let bigrams = forms.map { BigramSet($0) }
+        var found: [String] = []
+        for phrase in phrases {
+            for index in forms.indices where bigrams[index].containsAll(phrase.bigrams) && containsWord(forms[index], phrase.form) {
+                found.append(phrase.name)
+                break
+            }
         }
+        return found
     }
 
     /// A phrase, its normal form and the bigram slots of that form.

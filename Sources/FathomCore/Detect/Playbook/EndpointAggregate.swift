@@ -303,29 +303,25 @@ struct EndpointAggregate {
                                         lastRef: ref(lastRow[index], lastTime[index])))
         }
         if let counting {
-            // Each group's distinct inputs within the segment (sorted, unique), added to the counter
-            // under the number of its (distinct key, bucket).
+            // Each group's inputs are added to the counter under the number of its (distinct key, bucket).
             let distinctNames = counts.indices.map { index in
                 counting.key(partial.names[Int(groupCode[index])]).map { DistinctNames.Name(name: $0, bucket: groupBucket[index]) }
             }
             var ids = counting.names.ids(for: distinctNames.compactMap { $0 }).makeIterator()
             partial.distinctIDs = distinctNames.map { name in name == nil ? UInt32.max : ids.next() ?? UInt32.max }
-            pairs.sort { $0.group != $1.group ? $0.group < $1.group : ($0.hash.high != $1.hash.high ? $0.hash.high < $1.hash.high : $0.hash.low < $1.hash.low) }
-            var unique: [(group: UInt32, hash: Hash128)] = []
-            unique.reserveCapacity(min(pairs.count, 1 << 16))
-            var previous: GroupHash?
+            // The counter finds the distinct ones; no sort here.
+            var batch: [(group: UInt32, hash: Hash128)] = []
+            batch.reserveCapacity(min(pairs.count, 1 << 16))
             for pair in pairs {
-                defer { previous = pair }
-                if let previous, previous.group == pair.group, previous.hash == pair.hash { continue }
                 let id = partial.distinctIDs[Int(pair.group)]
                 guard id != UInt32.max else { continue }
-                unique.append((id, pair.hash))
-                if unique.count >= 1 << 16 {
-                    counting.counter.add(unique)
-                    unique.removeAll(keepingCapacity: true)
+                batch.append((id, pair.hash))
+                if batch.count >= 1 << 16 {
+                    counting.counter.add(batch)
+                    batch.removeAll(keepingCapacity: true)
                 }
             }
-            counting.counter.add(unique)
+            counting.counter.add(batch)
         }
         return partial
     }
