@@ -443,6 +443,8 @@ private struct DictionaryBuffer {
     var entryHashes: [UInt64] = [0]
     /// Codes by hash; 0 marks an empty slot (code 0 is never stored: the empty string is special-cased).
     var table: [UInt32] = Array(repeating: 0, count: 64)
+    /// The code returned last (0: none since the last reset).
+    var lastCode: UInt32 = 0
 
     var entryCount: Int { entryHashes.count }
 
@@ -451,6 +453,7 @@ private struct DictionaryBuffer {
     }
 
     mutating func reset() {
+        lastCode = 0
         codes.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
@@ -468,6 +471,9 @@ private struct DictionaryBuffer {
     /// The code of `value`, adding it as a new entry when it is not there yet.
     mutating func code(for value: UnsafeRawBufferPointer) -> UInt32 {
         guard value.count > 0 else { return 0 }
+        // Columns like method, path or model repeat the previous row's value most of the time:
+        // one comparison instead of a hash and a probe.
+        if lastCode != 0, entryEquals(Int(lastCode), value) { return lastCode }
         let hash = XXH64.hash(value, seed: 0)
         let mask = table.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
@@ -475,6 +481,7 @@ private struct DictionaryBuffer {
             let candidate = table[index]
             if candidate == 0 { break }
             if entryHashes[Int(candidate)] == hash && entryEquals(Int(candidate), value) {
+                lastCode = candidate
                 return candidate
             }
             index = (index + 1) & mask
@@ -486,6 +493,7 @@ private struct DictionaryBuffer {
         entryHashes.append(hash)
         table[index] = code
         if entryCount * 2 > table.count { grow() }
+        lastCode = code
         return code
     }
 

@@ -120,17 +120,54 @@ final class GenericJSONDecoder: RecordDecoder {
             bindings.append(FieldBinding(column: index, path: path, role: role))
         }
         self.bindings = bindings
+        let (storage, keys) = Self.byteKeys([timePath] + bindings.map(\.path))
+        keyBytes = storage
+        timeKeys = keys[0]
+        bindingKeys = Array(keys.dropFirst())
+    }
+
+    deinit { keyBytes.deallocate() }
+
+    /// The paths' keys as bytes (in `keyBytes`, owned by the decoder), so a record's lookups compare
+    /// bytes instead of converting the key strings for every record.
+    private let keyBytes: UnsafeMutableRawBufferPointer
+    private let timeKeys: [ByteView]
+    private let bindingKeys: [[ByteView]]
+
+    private static func byteKeys(_ paths: [[String]]) -> (UnsafeMutableRawBufferPointer, [[ByteView]]) {
+        let total = paths.reduce(0) { $0 + $1.reduce(0) { $0 + $1.utf8.count } }
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, total), alignment: 1)
+        var offset = 0
+        let views = paths.map { path in
+            path.map { key -> ByteView in
+                let bytes = Array(key.utf8)
+                bytes.withUnsafeBytes { storage.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                defer { offset += bytes.count }
+                return ByteView(unsafeStart: storage.baseAddress!.advanced(by: offset), count: bytes.count)
+            }
+        }
+        return (storage, views)
+    }
+
+    @inline(__always)
+    private static func value(_ root: JSONValue, _ path: [ByteView]) -> JSONValue? {
+        var current = root
+        for key in path {
+            guard let next = current.member(key) else { return nil }
+            current = next
+        }
+        return current
     }
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
         let root = try JSONFields.object(record, parser: parser)
-        guard let timeValue = root.value(atPath: timePath), let time = JSONFields.time(of: timeValue) else {
+        guard let timeValue = Self.value(root, timeKeys), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }
         rows.begin(kind)
         rows.setTime(time)
-        for binding in bindings {
-            guard let value = root.value(atPath: binding.path), value.kind != .null else { continue }
+        for (index, binding) in bindings.enumerated() {
+            guard let value = Self.value(root, bindingKeys[index]), value.kind != .null else { continue }
             JSONFields.write(value, role: binding.role, column: binding.column, kind: kind, into: rows)
         }
         rows.commit()
