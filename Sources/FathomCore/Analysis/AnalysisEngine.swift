@@ -14,6 +14,7 @@ public enum AnalysisEngine {
                 ingest = try IngestEngine.run(IngestRequest(paths: request.paths, storeDirectory: request.storeDirectory,
                                                             profile: request.profile, jobs: request.jobs))
             } catch { throw .ingest(error) }
+            MemoryRelease.afterPhase()
         }
         var settings = request.settings
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty {
@@ -27,6 +28,7 @@ public enum AnalysisEngine {
                 hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
                                                 to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
             } catch { throw .scan("\(error)") }
+            MemoryRelease.afterPhase()
         }
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch { throw .ingest(error) }

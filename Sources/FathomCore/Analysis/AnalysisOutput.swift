@@ -16,33 +16,55 @@ enum AnalysisOutput {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
         let stored = store.absolute("cases/" + caseID)
         let reports = request.reportsDirectory + "/" + caseID
-        var written: [String] = []
         do {
-            let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
-            let findingsJSON = try encoder().encode(hits) + Data("\n".utf8)
             try FileManager.default.createDirectory(atPath: stored, withIntermediateDirectories: true)
-            try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
-            try findingsJSON.write(to: URL(fileURLWithPath: stored + "/findings.json"))
             try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-            try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
-            written.append(reports + "/analysis.json")
-            if result.affectedDecisions?.requestIdsFile != nil, let decisions {
-                // Streamed: the list can hold millions of decisions.
-                try decisions.writeCSV(to: reports + "/affected_decisions.csv")
-                written.append(reports + "/affected_decisions.csv")
-            }
         } catch {
             throw .output(path: reports, detail: "\(error)")
         }
-        var result = result
-        result.caseInfo.id = caseID
-        do {
-            let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
-            let documents = try ReportWriter.write(result: result, hits: nil, found: hits,
-                                                   to: request.reportsDirectory, options: options)
-            written += documents.map { reports + "/" + $0 }
-        } catch {
-            throw .output(path: reports, detail: error.description)
+        let csv = result.affectedDecisions?.requestIdsFile != nil ? decisions : nil
+        var renamed = result
+        renamed.caseInfo.id = caseID
+        let documentsResult = renamed
+        // Three independent pieces of work, side by side: the decisions CSV (streamed: it can hold
+        // millions of rows), the JSON files kept in the store, and the report documents (which
+        // re-hash the archives to verify them).
+        let slots = WorkSlots<[String], AnalysisError>(count: 3)
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            while let task = slots.claim() {
+                do {
+                    switch task {
+                    case 0:
+                        guard let csv else { slots.store(task, .success([])); continue }
+                        try csv.writeCSV(to: reports + "/affected_decisions.csv")
+                        slots.store(task, .success([reports + "/affected_decisions.csv"]))
+                    case 1:
+                        let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
+                        let findingsJSON = try encoder().encode(hits) + Data("\n".utf8)
+                        try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
+                        try findingsJSON.write(to: URL(fileURLWithPath: stored + "/findings.json"))
+                        try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
+                        slots.store(task, .success([reports + "/analysis.json"]))
+                    default:
+                        let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
+                        let documents = try ReportWriter.write(result: documentsResult, hits: nil, found: hits,
+                                                               to: request.reportsDirectory, options: options)
+                        slots.store(task, .success(documents.map { reports + "/" + $0 }))
+                    }
+                } catch let error as ReportError {
+                    slots.store(task, .failure(.output(path: reports, detail: error.description)))
+                } catch {
+                    slots.store(task, .failure(.output(path: reports, detail: "\(error)")))
+                }
+            }
+        }
+        var written: [String] = []
+        for order in [1, 0, 2] {
+            switch slots.all[order] {
+            case let .success(files)?: written += files
+            case let .failure(error)?: throw error
+            case nil: throw .output(path: reports, detail: "not written")
+            }
         }
         return written
     }

@@ -24,7 +24,7 @@ public struct IngestRequest: Sendable {
 
     public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
                 formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
-                segmentRows: Int = 1 << 20, segmentBytes: Int = 48 << 20, maxWholeFileBytes: Int64 = 4 << 30,
+                segmentRows: Int = 1 << 20, segmentBytes: Int = 24 << 20, maxWholeFileBytes: Int64 = 4 << 30,
                 recordsAbsolutePaths: Bool = false) {
         self.recordsAbsolutePaths = recordsAbsolutePaths
         self.paths = paths

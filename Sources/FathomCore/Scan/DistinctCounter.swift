@@ -34,7 +34,7 @@ final class DistinctCounter: @unchecked Sendable {
     /// - Parameters:
     ///   - budget: bytes of pairs kept in memory before they go to the spill files.
     ///   - spill: where spill files are made (created on first use).
-    init(budget: Int = 48 << 20, spill: SpillDirectory) {
+    init(budget: Int = 16 << 20, spill: SpillDirectory) {
         self.budget = max(budget, MemoryLayout<Pair>.stride * DistinctCounter.partitionCount)
         self.spill = spill
         buffers = Array(repeating: [], count: DistinctCounter.partitionCount)

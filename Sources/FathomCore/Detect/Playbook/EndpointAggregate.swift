@@ -108,7 +108,7 @@ struct EndpointAggregate {
                     distinctKey: @escaping @Sendable (String) -> String? = { $0 }) throws -> [(key: Key, group: Group)] {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
-        let counter = distinct ? DistinctCounter(budget: 32 << 20, spill: SpillDirectory(store: context.scan.store)) : nil
+        let counter = distinct ? DistinctCounter(spill: SpillDirectory(store: context.scan.store)) : nil
         let names = DistinctNames()
         let partials = try context.map(.inference) { table -> Partial in
             try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width,
