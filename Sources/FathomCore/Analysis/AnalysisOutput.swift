@@ -40,7 +40,7 @@ enum AnalysisOutput {
                         slots.store(task, .success([reports + "/affected_decisions.csv"]))
                     case 1:
                         let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
-                        let findingsJSON = try encoder().encode(hits) + Data("\n".utf8)
+                        let findingsJSON = try HitsJSON.encode(hits, depth: 0) + Data("\n".utf8)
                         try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
                         try findingsJSON.write(to: URL(fileURLWithPath: stored + "/findings.json"))
                         try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))

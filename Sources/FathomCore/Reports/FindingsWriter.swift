@@ -76,8 +76,22 @@ struct FindingsWriter {
                                 analysis: result, hits: parsed, hitsNote: note)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do { data = try encoder.encode(document) } catch {
+        var data: Data
+        do {
+            if let found {
+                // The document with an empty list, then the hits written into its place one by one.
+                var empty = document
+                empty.hits = .found([])
+                data = try encoder.encode(empty)
+                let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)
+                guard let range = data.firstRange(of: placeholder) else {
+                    return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
+                }
+                data.replaceSubrange(range, with: Data("\n  \"hits\" : ".utf8) + (try HitsJSON.encode(found, depth: 1)))
+            } else {
+                data = try encoder.encode(document)
+            }
+        } catch {
             return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
         }
         return Self.escapeInvisible(String(decoding: data, as: UTF8.self)) + "\n"
