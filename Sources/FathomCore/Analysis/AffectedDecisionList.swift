@@ -32,11 +32,13 @@ final class AffectedDecisionList: @unchecked Sendable {
     var count: Int { refs.count }
 
     /// Sorts `refs` by time, then request id, then segment and row (the order of the evidence).
-    init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: [Ref]) throws {
+    /// Takes the references out of `refs` (left empty), so they are not held twice.
+    init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref]) throws {
         self.store = store
         self.records = records
         self.resolver = resolver
-        var sorted = refs
+        var sorted: [Ref] = []
+        swap(&sorted, &refs)
         sorted.sort { ($0.time, $0.segment, $0.row) < ($1.time, $1.segment, $1.row) }
         // Equal times are ordered by request id: only those runs need the strings.
         var tables = SegmentCache(store: store, records: records)

@@ -138,6 +138,7 @@ struct Analysis {
             answers[.critical] = .confirm(.critical, because: "logs cannot tell whether the model is safety-critical or customer-facing")
         }
 
+        MemoryRelease.afterPhase()
         // Extraction through the API.
         let extraction = try extractionSummary(scan: scan, resolver: resolver)
         if let extraction, let window = extraction.window {
@@ -154,6 +155,7 @@ struct Analysis {
                                                : "no attacker query in the last hour of the data (ending \(extraction.dataEnd ?? "?"))"])
         }
 
+        MemoryRelease.afterPhase()
         // Artifact exfiltration.
         let artifactHits = hits("artifact.external-access").sorted { ($0.time ?? 0) < ($1.time ?? 0) }
         if let first = artifactHits.first, let last = artifactHits.last, let start = first.time, let end = last.time {

@@ -98,7 +98,12 @@ struct AnalysisScans: Sendable {
 
     func decisions(model: String, version: String, start: Int64?, end: Int64?) throws -> DecisionCounts {
         let resolver = resolver
-        let parts: [DecisionCounts] = try scan.map(.predictions) { table in
+        // Segments are numbered as the scan lists them, so each part's references carry their
+        // segment from the start (no second copy to fill it in).
+        let records = try scan.segments(.predictions)
+        let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) }, uniquingKeysWith: { first, _ in first })
+        var parts: [DecisionCounts] = try scan.map(.predictions) { table in
+            let segment = segmentIndex[table.record.path] ?? 0
             var counts = DecisionCounts()
             let time = try table.int64("time")
             let models = try table.dictionary("model")
@@ -131,7 +136,7 @@ struct AnalysisScans: Sendable {
                     afterWindow[versionCode * width + decisionCode] += 1
                 }
                 if isVersion[versionCode], afterStart {
-                    counts.refs.append(.init(time: at, segment: 0, row: row, inWindow: inside))
+                    counts.refs.append(.init(time: at, segment: segment, row: row, inWindow: inside))
                 }
             }
             // Several logged spellings can name one version ("v13", "13"): fold them, keeping the
@@ -164,7 +169,9 @@ struct AnalysisScans: Sendable {
             return counts
         }
         var total = DecisionCounts()
-        for (segment, part) in parts.enumerated() {
+        total.refs.reserveCapacity(parts.reduce(0) { $0 + $1.refs.count })
+        for index in parts.indices {
+            let part = parts[index]
             total.rows += part.rows
             for (version, decisions) in part.inWindow {
                 for (decision, count) in decisions { total.inWindow[version, default: [:]][decision, default: 0] += count }
@@ -172,11 +179,8 @@ struct AnalysisScans: Sendable {
             for (version, decisions) in part.afterWindow {
                 for (decision, count) in decisions { total.afterWindow[version, default: [:]][decision, default: 0] += count }
             }
-            total.refs += part.refs.map { ref in
-                var ref = ref
-                ref.segment = UInt32(segment)
-                return ref
-            }
+            total.refs += part.refs
+            parts[index].refs = []
             for (version, value) in part.first where total.first[version].map({ value.0 < $0.0 }) ?? true {
                 total.first[version] = value
             }
@@ -184,9 +188,9 @@ struct AnalysisScans: Sendable {
                 total.last[version] = value
             }
         }
-        total.list = try AffectedDecisionList(store: scan.store, records: try scan.segments(.predictions), resolver: resolver,
-                                              refs: total.refs)
-        total.refs = []
+        var refs: [AffectedDecisionList.Ref] = []
+        swap(&refs, &total.refs)
+        total.list = try AffectedDecisionList(store: scan.store, records: records, resolver: resolver, refs: &refs)
         return total
     }
 
