@@ -44,6 +44,20 @@ def files(root, pattern):
     return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in found) + "]" if found else None
 
 
+# Regular expressions for the line-oriented logs (nginx combined, S3 server access).
+NGINX_LINE = r'^(\S+) \S+ \S+ \[([^\]]+)\] "\S+ (\S+)'
+S3_LINE = r'^\S+ \S+ \[([^\]]+)\] (\S+) \S+ \S+ (\S+) (\S+)'
+
+
+def log_lines(paths, pattern, names):
+    """SQL rows of a line-oriented log: one struct `m` per line of the `pattern` captures named `names`.
+
+    Lines are read whole (no delimiter, no quoting) and split by one regular expression."""
+    return f"""(SELECT regexp_extract(line, '{pattern}', {names}) AS m
+                  FROM read_csv({paths}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='', escape='',
+                                header=false, auto_detect=false))"""
+
+
 def extraction(con, root):
     gateway = files(root, "inference/*.jsonl.zst")
     nginx = files(root, "inference/*.log.gz")
@@ -57,10 +71,7 @@ def extraction(con, root):
     if nginx:
         parts.append(f"""
             SELECT strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z') AS t, m.ip, url_decode(m.path) AS path, NULL AS body
-            FROM (SELECT regexp_extract(line, '^(\\S+) \\S+ \\S+ \\[([^\\]]+)\\] "\\S+ (\\S+)',
-                                        ['ip', 'ts', 'path']) AS m
-                  FROM read_csv({nginx}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='', escape='',
-                                header=false, auto_detect=false))""")
+            FROM {log_lines(nginx, NGINX_LINE, ['ip', 'ts', 'path'])}""")
     if not parts:
         return []
     rows = con.sql(f"""
@@ -82,10 +93,7 @@ def artifact(con, root):
     if s3:
         parts.append(f"""
             SELECT strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z') AS t, m.ip, m.op, url_decode(m.key) AS key
-            FROM (SELECT regexp_extract(line, '^\\S+ \\S+ \\[([^\\]]+)\\] (\\S+) \\S+ \\S+ (\\S+) (\\S+)',
-                                        ['ts', 'ip', 'op', 'key']) AS m
-                  FROM read_csv({s3}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='', escape='',
-                                header=false, auto_detect=false))""")
+            FROM {log_lines(s3, S3_LINE, ['ts', 'ip', 'op', 'key'])}""")
     if azure:
         parts.append(f"""
             SELECT try_cast(r.time AS TIMESTAMPTZ) AS t,

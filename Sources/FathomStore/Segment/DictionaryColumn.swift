@@ -9,7 +9,7 @@
 /// The `ByteView`s it returns point into the mapping and are valid while this column (or its
 /// reader) is alive. The value keeps its ``SegmentReader`` alive.
 public struct DictionaryColumn: RandomAccessCollection, @unchecked Sendable {
-    let owner: SegmentReader
+    @usableFromInline let owner: SegmentReader
     @usableFromInline let codes: UnsafeRawPointer
     @usableFromInline let offsets: UnsafeRawPointer
     @usableFromInline let bytes: UnsafeRawPointer
@@ -81,13 +81,16 @@ public struct DictionaryColumn: RandomAccessCollection, @unchecked Sendable {
         }
     }
 
+    /// The rows' codes as a fixed-width column.
+    @inlinable
+    var codeColumn: FixedWidthColumn<UInt32> { FixedWidthColumn(owner: owner, base: codes, count: count) }
+
     /// Lends the codes of all rows as a span.
     ///
     /// - Complexity: O(1); reading the span is a plain memory scan.
     @inlinable
     public func withCodeSpan<R, E: Error>(_ body: (Span<UInt32>) throws(E) -> R) throws(E) -> R {
-        let buffer = UnsafeBufferPointer(start: codes.assumingMemoryBound(to: UInt32.self), count: count)
-        return try body(buffer.span)
+        try codeColumn.withSpan(body)
     }
 
     /// Calls `body` with each row index and code, in order.
@@ -95,9 +98,6 @@ public struct DictionaryColumn: RandomAccessCollection, @unchecked Sendable {
     /// - Complexity: O(rows), one load per row.
     @inlinable
     public func forEachCode<E: Error>(_ body: (Int, UInt32) throws(E) -> Void) throws(E) {
-        let values = codes.assumingMemoryBound(to: UInt32.self)
-        for row in 0..<count {
-            try body(row, values[row])
-        }
+        try codeColumn.forEachRow(body)
     }
 }

@@ -2,18 +2,23 @@
 public typealias Int64Column = FixedWidthColumn<Int64>
 /// A validated float64 column; null is NaN.
 public typealias Float64Column = FixedWidthColumn<Double>
+/// A validated hash128 column; null is all-zero (``Hash128/isNull``). A row is 16 bytes, the
+/// little-endian `low` word then `high`, which is ``Hash128``'s layout.
+public typealias Hash128Column = FixedWidthColumn<Hash128>
 
 /// A validated fixed-width column of a segment (``Int64Column``: null is `Int64.min`;
-/// ``Float64Column``: null is NaN), read in place from the mapping.
+/// ``Float64Column``: null is NaN; ``Hash128Column``: null is all-zero), read in place from the
+/// mapping; a dictionary column's codes are one too.
 ///
 /// A `RandomAccessCollection` of the rows' values, so `count`, `map`, `reduce` and friends
 /// work as on an array. For tight scans prefer withSpan(_:) or forEachRow(_:), which run
 /// without per-row bounds checks. The value keeps its SegmentReader (and mapping) alive.
 public struct FixedWidthColumn<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Sendable {
-    let owner: SegmentReader
+    @usableFromInline let owner: SegmentReader
     @usableFromInline let base: UnsafeRawPointer
     public let count: Int
 
+    @usableFromInline
     init(owner: SegmentReader, base: UnsafeRawPointer, count: Int) {
         self.owner = owner
         self.base = base

@@ -8,7 +8,8 @@
 /// as null.
 ///
 /// Ordering is by `high`, then `low`; it is arbitrary but stable, for sorting and merging.
-public struct Hash128: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct Hash128: Hashable, Sendable, Comparable, CustomStringConvertible, BitwiseCopyable {
+    // Stored in this order: a hash128 column's rows are read as `Hash128` values (low word first).
     public var low: UInt64
     public var high: UInt64
 
