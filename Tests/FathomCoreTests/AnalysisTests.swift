@@ -1,4 +1,5 @@
 @testable import FathomCore
+import FathomStore
 import Foundation
 import Testing
 
@@ -250,5 +251,18 @@ import Testing
     ])
     func field(_ text: String, _ expected: String) {
         #expect(CSV.field(text) == expected)
+        // The byte path used for affected_decisions.csv writes the same field.
+        var bytes: [UInt8] = []
+        var text = text
+        text.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &bytes) }
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+    }
+
+    @Test func bytePathRepairsInvalidUTF8LikeTheStringPath() {
+        for raw: [UInt8] in [[0x61, 0xFF, 0x62], [0x3D, 0xC3], [0x2C, 0xE2, 0x82], [0xF0, 0x9F, 0x98, 0x80]] {
+            var bytes: [UInt8] = []
+            raw.withUnsafeBytes { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &bytes) }
+            #expect(bytes == Array(CSV.field(String(decoding: raw, as: UTF8.self)).utf8), "\(raw)")
+        }
     }
 }

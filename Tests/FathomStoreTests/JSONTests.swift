@@ -9,6 +9,16 @@ func withJSON<R>(_ text: String, _ body: (JSONValue) throws -> R) throws -> R {
     }
 }
 
+/// Lends views of `arrays` (kept alive for the call).
+func withViews<R>(_ arrays: [[UInt8]], _ body: ([ByteView]) -> R) -> R {
+    guard let first = arrays.first else { return body([]) }
+    return first.withUnsafeBytes { raw in
+        withViews(Array(arrays.dropFirst())) { rest in
+            body([ByteView(unsafeStart: raw.baseAddress, count: raw.count)] + rest)
+        }
+    }
+}
+
 func parseError(_ bytes: [UInt8]) -> JSONError? {
     withView(bytes) { view in
         do throws(JSONError) {
@@ -39,6 +49,9 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
         (#""\u0041\\u0041""#, "A\\u0041"),
         (#""""#, ""),
         (#""héllo""#, "héllo"),
+        (#""\\\\\\""#, "\\\\\\"),
+        (#""a long run of plain text before the escape\n""#, "a long run of plain text before the escape\n"),
+        (#""{\"id\":\"ap_1\",\"url\":\"https:\/\/x.example\/v1\"}""#, #"{"id":"ap_1","url":"https://x.example/v1"}"#),
     ]
 
     @Test(arguments: escapes)
@@ -90,6 +103,15 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
             #expect(root["n"]?.int64 == 3)
             #expect(root["missing"] == nil)
             #expect(root["eventname"] == nil)
+            // The byte-key path lookup the decoders use agrees with the string one.
+            for path in [["requestParameters", "bucketName"], ["requestParameters", "key"], ["eventName"], ["n"],
+                         ["requestParameters", "missing"], ["eventName", "x"], []] {
+                let keys = path.map { Array($0.utf8) }
+                let found = withViews(keys) { views in
+                    views.withUnsafeBufferPointer { root.value(atKeys: $0)?.rawBytes.array }
+                }
+                #expect(found == root.value(atPath: path)?.rawBytes.array, "\(path)")
+            }
         }
     }
 

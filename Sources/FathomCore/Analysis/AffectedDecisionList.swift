@@ -67,21 +67,42 @@ final class AffectedDecisionList: @unchecked Sendable {
         var lastUse = [Int](repeating: -1, count: records.count)
         for (position, ref) in refs.enumerated() { lastUse[Int(ref.segment)] = position }
         var tables = SegmentCache(store: store, records: records)
-        var csv = "request_id,time,decision,in_window,archive,member,line\n"
+        var csv: [UInt8] = Array("request_id,time,decision,in_window,archive,member,line\n".utf8)
+        csv.reserveCapacity(1 << 20 + 4096)
+        var archiveSegment: UInt32?
+        var archive: [UInt8] = []
         for (position, ref) in refs.enumerated() {
             let columns = try tables.columns(ref.segment)
-            let evidence = resolver.evidence(columns.table, member: columns.member, line: columns.line, row: ref.row)
-            CSV.appendLine([columns.requestIDs.string(at: ref.row), TimeParser.format(ref.time),
-                            columns.decisions.string(at: ref.row), ref.inWindow ? "true" : "false",
-                            evidence.archive, evidence.member, String(evidence.line)], to: &csv)
+            if archiveSegment != ref.segment {
+                // The archive path as its CSV field, once per segment.
+                archive.removeAll(keepingCapacity: true)
+                var path = resolver.archivePath(columns.table)
+                path.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &archive) }
+                archiveSegment = ref.segment
+            }
+            CSV.append(field: columns.requestIDs[ref.row], to: &csv)
+            csv.append(0x2C)
+            TimeParser.append(ref.time, to: &csv)
+            csv.append(0x2C)
+            CSV.append(field: columns.decisions[ref.row], to: &csv)
+            csv.append(contentsOf: ref.inWindow ? Self.trueField : Self.falseField)
+            csv.append(contentsOf: archive)
+            csv.append(0x2C)
+            CSV.append(field: columns.member[ref.row], to: &csv)
+            csv.append(0x2C)
+            csv.append(contentsOf: String(columns.line[ref.row]).utf8)
+            csv.append(0x0A)
             if lastUse[Int(ref.segment)] == position { tables.release(ref.segment) }
-            if csv.utf8.count >= 1 << 20 {
-                try file.write(contentsOf: Data(csv.utf8))
+            if csv.count >= 1 << 20 {
+                try file.write(contentsOf: csv)
                 csv.removeAll(keepingCapacity: true)
             }
         }
-        try file.write(contentsOf: Data(csv.utf8))
+        try file.write(contentsOf: csv)
     }
+
+    private static let trueField = Array(",true,".utf8)
+    private static let falseField = Array(",false,".utf8)
 
     /// The prediction segments opened so far, by index.
     private struct SegmentCache {

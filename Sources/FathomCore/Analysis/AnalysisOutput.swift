@@ -26,30 +26,34 @@ enum AnalysisOutput {
         var renamed = result
         renamed.caseInfo.id = caseID
         let documentsResult = renamed
-        // Three independent pieces of work, side by side: the decisions CSV (streamed: it can hold
-        // millions of rows), the JSON files kept in the store, and the report documents (which
-        // re-hash the archives to verify them).
-        let slots = WorkSlots<[String], AnalysisError>(count: 3)
-        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+        let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
+        // Four independent pieces of work, side by side, longest first: findings.json (the hits,
+        // encoded once for the report and the store), the other report documents (which re-hash the
+        // archives to verify them), the decisions CSV (streamed: it can hold millions of rows) and
+        // analysis.json.
+        let slots = WorkSlots<[String], AnalysisError>(count: 4)
+        DispatchQueue.concurrentPerform(iterations: min(4, max(1, request.jobs))) { _ in
             while let task = slots.claim() {
                 do {
                     switch task {
                     case 0:
+                        let encoded = try HitsJSON.encode(hits, depth: 1)
+                        let findings = try ReportWriter.renderFindings(result: documentsResult, encodedHits: encoded, options: options)
+                        try (HitsJSON.dedented(encoded) + Data("\n".utf8)).write(to: URL(fileURLWithPath: stored + "/findings.json"))
+                        slots.store(task, .success(try ReportWriter.write(["findings.json": findings], caseID: caseID,
+                                                                          to: request.reportsDirectory)))
+                    case 1:
+                        let documents = try ReportWriter.renderDocuments(result: documentsResult, options: options)
+                        slots.store(task, .success(try ReportWriter.write(documents, caseID: caseID, to: request.reportsDirectory)))
+                    case 2:
                         guard let csv else { slots.store(task, .success([])); continue }
                         try csv.writeCSV(to: reports + "/affected_decisions.csv")
                         slots.store(task, .success([reports + "/affected_decisions.csv"]))
-                    case 1:
+                    default:
                         let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
-                        let findingsJSON = try HitsJSON.encode(hits, depth: 0) + Data("\n".utf8)
                         try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
-                        try findingsJSON.write(to: URL(fileURLWithPath: stored + "/findings.json"))
                         try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
                         slots.store(task, .success([reports + "/analysis.json"]))
-                    default:
-                        let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
-                        let documents = try ReportWriter.write(result: documentsResult, hits: nil, found: hits,
-                                                               to: request.reportsDirectory, options: options)
-                        slots.store(task, .success(documents.map { reports + "/" + $0 }))
                     }
                 } catch let error as ReportError {
                     slots.store(task, .failure(.output(path: reports, detail: error.description)))
@@ -59,14 +63,16 @@ enum AnalysisOutput {
             }
         }
         var written: [String] = []
-        for order in [1, 0, 2] {
+        var documents: [String] = []
+        for order in [3, 2, 0, 1] {
             switch slots.all[order] {
-            case let .success(files)?: written += files
+            case let .success(files)?:
+                if order < 2 { documents += files } else { written += files }
             case let .failure(error)?: throw error
             case nil: throw .output(path: reports, detail: "not written")
             }
         }
-        return written
+        return written + documents.sorted().map { reports + "/" + $0 }
     }
 }
 
@@ -84,6 +90,23 @@ enum CSV {
         if !formula && !quoted { return text }
         let value = formula ? "'" + text : text
         return quoted ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+
+    /// Appends `field` to `output` as one CSV field, exactly as ``field(_:)`` would write its
+    /// text (invalid UTF-8 repaired to U+FFFD first). Plain values are copied as they are.
+    static func append(field: ByteView, to output: inout [UInt8]) {
+        var plain = field.isValidUTF8
+        if plain, field.count > 0 {
+            let first = field[0]
+            plain = !(first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 || first == 0x09 || first == 0x0D)
+                && field.firstIndex(of: 0x2C) == nil && field.firstIndex(of: 0x22) == nil
+                && field.firstIndex(of: 0x0A) == nil && field.firstIndex(of: 0x0D) == nil
+        }
+        if plain {
+            field.withUnsafeBytes { output.append(contentsOf: $0) }
+        } else {
+            output.append(contentsOf: Self.field(field.string).utf8)
+        }
     }
 
     /// Appends `fields` as one CSV line.

@@ -13,8 +13,12 @@ struct EvidenceResolver: Sendable {
     }
 
     func evidence(_ table: SegmentTable, member: DictionaryColumn, line: Int64Column, row: Int) -> EvidenceRef {
-        EvidenceRef(archive: archivePaths[table.reader.archiveID] ?? "archive #\(table.reader.archiveID)",
-                    member: member.string(at: row), line: line[row])
+        EvidenceRef(archive: archivePath(table), member: member.string(at: row), line: line[row])
+    }
+
+    /// The recorded path of the archive `table` was read from.
+    func archivePath(_ table: SegmentTable) -> String {
+        archivePaths[table.reader.archiveID] ?? "archive #\(table.reader.archiveID)"
     }
 }
 

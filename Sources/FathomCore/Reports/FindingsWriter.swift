@@ -60,8 +60,23 @@ struct FindingsWriter {
     }
 
     func render(hits: Data?, found: [Hit]? = nil) -> String {
+        if let found {
+            guard let encoded = try? HitsJSON.encode(found, depth: 1) else {
+                return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
+            }
+            return render(encodedHits: encoded)
+        }
+        return render(hits: hits, encodedHits: nil)
+    }
+
+    /// The document with this run's hits already encoded by ``HitsJSON/encode(_:depth:)`` at depth 1.
+    func render(encodedHits: Data) -> String {
+        render(hits: nil, encodedHits: encodedHits)
+    }
+
+    private func render(hits: Data?, encodedHits: Data?) -> String {
         let result = context.result
-        var parsed: Hits? = found.map { .found($0) }
+        var parsed: Hits? = encodedHits.map { _ in .found([]) }
         var note: String?
         if parsed == nil, let hits {
             do {
@@ -78,16 +93,14 @@ struct FindingsWriter {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data: Data
         do {
-            if let found {
-                // The document with an empty list, then the hits written into its place one by one.
-                var empty = document
-                empty.hits = .found([])
-                data = try encoder.encode(empty)
+            if let encodedHits {
+                // The document with an empty list, then the encoded hits written into its place.
+                data = try encoder.encode(document)
                 let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)
                 guard let range = data.firstRange(of: placeholder) else {
                     return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
                 }
-                data.replaceSubrange(range, with: Data("\n  \"hits\" : ".utf8) + (try HitsJSON.encode(found, depth: 1)))
+                data.replaceSubrange(range, with: Data("\n  \"hits\" : ".utf8) + encodedHits)
             } else {
                 data = try encoder.encode(document)
             }

@@ -36,4 +36,24 @@ enum HitsJSON {
         output.append(Data("]".utf8))
         return output
     }
+
+    /// The encoding at depth 0 made from one at depth 1: two spaces fewer after every line break
+    /// (line breaks only separate lines: inside strings they are escaped). Blank lines, which have
+    /// no indentation, stay as they are.
+    ///
+    /// - Complexity: O(n).
+    static func dedented(_ depthOne: Data) -> Data {
+        var output = Data()
+        output.reserveCapacity(depthOne.count)
+        depthOne.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+                if start + 1 < bytes.count, bytes[start] == 0x20, bytes[start + 1] == 0x20 { start += 2 }
+            }
+        }
+        return output
+    }
 }

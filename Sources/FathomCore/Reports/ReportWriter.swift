@@ -17,6 +17,13 @@ public struct ReportOptions: Sendable, Equatable {
         self.verifyArchives = verifyArchives
         self.commandLine = commandLine
     }
+
+    /// The same options without the archive re-verification (for documents that do not show it).
+    var withoutVerification: ReportOptions {
+        var options = self
+        options.verifyArchives = false
+        return options
+    }
 }
 
 /// Errors of the report layer.
@@ -83,6 +90,15 @@ public enum ReportWriter {
 
     /// Renders every document, with the hits this run `found` (when given) instead of stored ones.
     static func render(result: AnalysisResult, hits: Data?, found: [Hit]?, options: ReportOptions) throws(ReportError) -> [String: String] {
+        var documents = try renderDocuments(result: result, options: options)
+        let context = try ReportContext(result: result, options: options.withoutVerification)
+        documents["findings.json"] = FindingsWriter(context).render(hits: hits, found: found)
+        return documents
+    }
+
+    /// Renders every document but `findings.json` (which depends on none of them): the Markdown
+    /// documents, with the archives re-verified when the options ask, and the timeline chart.
+    static func renderDocuments(result: AnalysisResult, options: ReportOptions) throws(ReportError) -> [String: String] {
         let context = try ReportContext(result: result, options: options)
         var documents: [String: String] = [:]
         documents["brief.md"] = BriefWriter(context).render()
@@ -90,7 +106,6 @@ public enum ReportWriter {
         if let chart = TimelineWriter(context).chart() { documents["timeline-volume.svg"] = chart }
         documents["evidence.md"] = EvidenceWriter(context).render()
         documents["response.md"] = ResponseWriter(context).render()
-        documents["findings.json"] = FindingsWriter(context).render(hits: hits, found: found)
         documents["regulator.md"] = RegulatorWriter(context, missing: []).render()
         let missing = missingItems(result: result, documents: documents)
         if options.isFinal, !missing.isEmpty { throw .notFinal(missing: missing) }
@@ -98,12 +113,24 @@ public enum ReportWriter {
         return documents
     }
 
+    /// Renders `findings.json` with this run's hits already encoded (``HitsJSON/encode(_:depth:)``
+    /// at depth 1), so the caller can keep the same bytes for the store.
+    static func renderFindings(result: AnalysisResult, encodedHits: Data, options: ReportOptions) throws(ReportError) -> String {
+        let context = try ReportContext(result: result, options: options.withoutVerification)
+        return FindingsWriter(context).render(encodedHits: encodedHits)
+    }
+
     /// Renders and writes every document into `folder/<case-id>/`; returns the file names written.
     @discardableResult
     public static func write(result: AnalysisResult, hits: Data?, found: [Hit]? = nil, to folder: String,
                              options: ReportOptions) throws(ReportError) -> [String] {
-        let documents = try render(result: result, hits: hits, found: found, options: options)
-        let directory = folder + "/" + result.caseInfo.id
+        try write(try render(result: result, hits: hits, found: found, options: options), caseID: result.caseInfo.id, to: folder)
+    }
+
+    /// Writes rendered documents into `folder/<case-id>/`, each replaced atomically; returns their
+    /// names, sorted.
+    static func write(_ documents: [String: String], caseID: String, to folder: String) throws(ReportError) -> [String] {
+        let directory = folder + "/" + caseID
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -510,12 +510,32 @@ public struct JSONValue {
     ///
     /// - Complexity: O(members · key length).
     public func member(_ key: ByteView) -> JSONValue? {
-        let e = entry
+        guard let child = memberIndex(key, inObjectAt: index) else { return nil }
+        return value(at: child)
+    }
+
+    /// Follows `keys` through nested objects, e.g. the bytes of `requestParameters` then
+    /// `bucketName`, without making the values in between. An empty path returns the value itself.
+    ///
+    /// - Complexity: O(Σ members visited · key length).
+    public func value(atKeys keys: UnsafeBufferPointer<ByteView>) -> JSONValue? {
+        var current = index
+        for key in keys {
+            guard let next = memberIndex(key, inObjectAt: current) else { return nil }
+            current = next
+        }
+        return value(at: current)
+    }
+
+    /// The tape index of the value of the first member of the object at `object` whose decoded
+    /// key equals `key`; nil when there is none or `object` is not an object.
+    private func memberIndex(_ key: ByteView, inObjectAt object: Int) -> Int? {
+        let e = entries[object]
         guard e.tag == TapeEntry.tagObject, let base = bytes.base else { return nil }
         let keyCount = key.count
         let keyBase = key.base ?? base  // an empty key is never dereferenced
         let keyFirst = key[0]
-        var child = index + 1
+        var child = object + 1
         let end = Int(e.next)
         while child < end {
             let k = entries[child]
@@ -526,11 +546,11 @@ public struct JSONValue {
                 if length == keyCount,
                    keyCount == 0 || (base.load(fromByteOffset: start, as: UInt8.self) == keyFirst
                                      && memcmp(base + start, keyBase, keyCount) == 0) {
-                    return value(at: child + 1)
+                    return child + 1
                 }
             } else if length >= keyCount {
-                let matches = value(at: child).withDecodedString { $0 == key } ?? false
-                if matches { return value(at: child + 1) }
+                let raw = bytes[start..<Int(k.end)]
+                if Self.withDecoded(raw, tape: tape, { $0 == key }) { return child + 1 }
             }
             child = Int(entries[child + 1].next)
         }
@@ -542,12 +562,16 @@ public struct JSONValue {
     ///
     /// - Complexity: O(Σ members visited).
     public func value(atPath path: [String]) -> JSONValue? {
-        var current = self
+        var current = index
         for key in path {
-            guard let next = current[key] else { return nil }
+            var key = key
+            let next = key.withUTF8 { utf8 in
+                memberIndex(ByteView(unsafeStart: utf8.baseAddress, count: utf8.count), inObjectAt: current)
+            }
+            guard let next else { return nil }
             current = next
         }
-        return current
+        return value(at: current)
     }
 
     // MARK: Arrays
@@ -681,18 +705,29 @@ enum JSONStringDecoder {
     @usableFromInline
     static func decode(_ raw: ByteView, into out: ScratchBuffer) {
         let n = raw.count
+        guard let base = raw.base else { return }
+        let src = base.assumingMemoryBound(to: UInt8.self)
         out.withUnsafeAppendStorage(capacity: n) { dst in
             var w = 0
             var i = 0
             while i < n {
-                let c = raw[i]
-                guard c == 0x5C, i + 1 < n else {
-                    dst[w] = c
-                    w += 1
-                    i += 1
-                    continue
+                // Copy the run up to the next backslash in one piece.
+                let run: Int
+                if let hit = memchr(src + i, 0x5C, n - i) {
+                    run = UnsafeRawPointer(hit) - UnsafeRawPointer(src + i)
+                } else {
+                    run = n - i
                 }
-                let e = raw[i + 1]
+                if run > 0 {
+                    (dst + w).update(from: src + i, count: run)
+                    w += run
+                    i += run
+                }
+                guard i + 1 < n else {
+                    if i < n { dst[w] = src[i]; w += 1; i += 1 }  // a trailing lone backslash
+                    break
+                }
+                let e = src[i + 1]
                 i += 2
                 switch e {
                 case 0x62: dst[w] = 0x08; w += 1
@@ -708,7 +743,7 @@ enum JSONStringDecoder {
                     i += 4
                     var scalar = unit
                     if unit >= 0xD800, unit <= 0xDBFF {
-                        if i + 6 <= n, raw[i] == 0x5C, raw[i + 1] == 0x75,
+                        if i + 6 <= n, src[i] == 0x5C, src[i + 1] == 0x75,
                            let low = hex4(raw, i + 2), low >= 0xDC00, low <= 0xDFFF {
                             scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                             i += 6

@@ -299,6 +299,16 @@ public enum TimeParser {
     ///
     /// - Complexity: O(1).
     public static func format(_ nanos: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        append(nanos, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``format(_:)``'s text of `nanos` to `out` as UTF-8, without making a string.
+    ///
+    /// - Complexity: O(1).
+    public static func append(_ nanos: Int64, to out: inout [UInt8]) {
         let (secondsQuotient, nanoRemainder) = nanos.quotientAndRemainder(dividingBy: 1_000_000_000)
         var seconds = secondsQuotient
         var fraction = nanoRemainder
@@ -313,8 +323,6 @@ public enum TimeParser {
             days -= 1
         }
         let (year, month, day) = civilFromDays(Int(days))
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
         func put(_ value: Int, _ width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
@@ -340,6 +348,5 @@ public enum TimeParser {
             put(value, width)
         }
         out.append(0x5A)
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -37,5 +37,7 @@ import Testing
         let nested = String(decoding: try encoder.encode(Wrapper(hits: hits)), as: UTF8.self)
         let spliced = "{\n  \"hits\" : " + String(decoding: try HitsJSON.encode(hits, depth: 1), as: UTF8.self) + ",\n  \"zebra\" : 1\n}"
         #expect(spliced == nested)
+        // The store's copy is made from the nested bytes, two spaces fewer a line.
+        #expect(HitsJSON.dedented(try HitsJSON.encode(hits, depth: 1)) == (try encoder.encode(hits)))
     }
 }

@@ -150,24 +150,28 @@ public enum PromptNormalizer {
     /// Texts hidden in base64 or hex segments of `text`.
     static func decodedSegments(_ text: String) -> [String] {
         var results: [String] = []
-        var token: [UInt8] = []
-        func flush() {
-            defer { token.removeAll(keepingCapacity: true) }
-            guard token.count >= 16 else { return }
-            if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(token), isText(bytes) {
-                results.append(String(decoding: bytes, as: UTF8.self))
-                return
+        var text = text
+        text.withUTF8 { bytes in
+            // A token is a maximal run of base64 characters; only runs of 16 or more are decoded.
+            func decode(_ token: Slice<UnsafeBufferPointer<UInt8>>) {
+                guard token.count >= 16 else { return }
+                if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(Array(token)), isText(bytes) {
+                    results.append(String(decoding: bytes, as: UTF8.self))
+                    return
+                }
+                var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
+                while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+                if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
+                    results.append(String(decoding: data, as: UTF8.self))
+                }
             }
-            var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
-            while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-            if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
-                results.append(String(decoding: data, as: UTF8.self))
+            var start = 0
+            for index in bytes.indices where !isBase64(bytes[index]) {
+                decode(bytes[start..<index])
+                start = index + 1
             }
+            decode(bytes[start...])
         }
-        for byte in text.utf8 {
-            if isBase64(byte) { token.append(byte) } else { flush() }
-        }
-        flush()
         return results
     }
 
@@ -234,13 +238,39 @@ public enum PromptNormalizer {
 
     /// ``matches(_:phrases:)`` with the phrases' bigrams worked out once for many texts.
     static func matches(_ text: String, phrases: [PhraseKey]) -> [String] {
+        matches(text, phrases: PhraseTable(phrases))
+    }
+
+    /// ``matches(_:phrases:)`` against a phrase table built once for many texts.
+    static func matches(_ text: String, phrases table: PhraseTable) -> [String] {
         let forms = forms(text)
-        let bigrams = forms.map { BigramSet($0) }
+        // The bigram bits of every form, 64 words each, in one buffer.
+        var bits = [UInt64](repeating: 0, count: 64 * forms.count)
+        for (index, form) in forms.enumerated() where form.count > 1 {
+            for position in 0..<(form.count - 1) {
+                let slot = PhraseKey.slot(form[position], form[position + 1])
+                bits[index * 64 + slot >> 6] |= 1 << UInt64(slot & 63)
+            }
+        }
         var found: [String] = []
-        for phrase in phrases {
-            for index in forms.indices where bigrams[index].containsAll(phrase.bigrams) && containsWord(forms[index], phrase.form) {
-                found.append(phrase.name)
-                break
+        bits.withUnsafeBufferPointer { bits in
+            table.slots.withUnsafeBufferPointer { slots in
+                table.bounds.withUnsafeBufferPointer { bounds in
+                    for phrase in 0..<(bounds.count - 1) {
+                        for index in forms.indices {
+                            let words = bits.baseAddress! + index * 64
+                            var present = true
+                            for position in bounds[phrase]..<bounds[phrase + 1] {
+                                let slot = slots[position]
+                                if words[slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
+                            }
+                            if present && containsWord(forms[index], table.forms[phrase]) {
+                                found.append(table.names[phrase])
+                                break
+                            }
+                        }
+                    }
+                }
             }
         }
         return found
@@ -255,32 +285,34 @@ public enum PromptNormalizer {
         init(name: String, form: [UInt32]) {
             self.name = name
             self.form = form
-            bigrams = form.indices.dropLast().map { BigramSet.slot(form[$0], form[$0 + 1]) }
-        }
-    }
-
-    /// Which adjacent scalar pairs a text has, hashed into 4096 bits: a phrase can occur only if
-    /// every one of its pairs is there, so most phrases are ruled out without a substring search.
-    struct BigramSet {
-        private var words = [UInt64](repeating: 0, count: 64)
-
-        init(_ form: [UInt32]) {
-            guard form.count > 1 else { return }
-            for index in 0..<(form.count - 1) {
-                let slot = Self.slot(form[index], form[index + 1])
-                words[slot >> 6] |= 1 << UInt64(slot & 63)
-            }
+            bigrams = form.indices.dropLast().map { Self.slot(form[$0], form[$0 + 1]) }
         }
 
+        /// Which of 4096 bits the adjacent pair (`first`, `second`) sets: a phrase can occur in a
+        /// text only if every one of its pairs' bits is set, so most phrases are ruled out without
+        /// a substring search.
         @inline(__always)
         static func slot(_ first: UInt32, _ second: UInt32) -> Int {
             let mixed = (UInt64(first) << 32 | UInt64(second)) &* 0x9E37_79B9_7F4A_7C15
             return Int(truncatingIfNeeded: mixed >> 52)
         }
+    }
 
-        func containsAll(_ slots: [Int]) -> Bool {
-            for slot in slots where words[slot >> 6] & (1 << UInt64(slot & 63)) == 0 { return false }
-            return true
+    /// Phrase keys laid out for the per-text loop: the bigram slots of all phrases in one array,
+    /// phrase `i`'s at `slots[bounds[i] ..< bounds[i + 1]]` (no per-phrase copies while matching).
+    struct PhraseTable: Sendable {
+        let names: [String]
+        let forms: [[UInt32]]
+        let slots: [Int]
+        let bounds: [Int]
+
+        init(_ keys: [PhraseKey]) {
+            names = keys.map(\.name)
+            forms = keys.map(\.form)
+            slots = keys.flatMap(\.bigrams)
+            var bounds = [0]
+            for key in keys { bounds.append(bounds[bounds.count - 1] + key.bigrams.count) }
+            self.bounds = bounds
         }
     }
 }
@@ -313,7 +345,7 @@ enum InjectionNormalized {
 
     static func run(_ context: HuntContext) throws -> [Hit] {
         let phrases = phrases(context.settings)
-        let keys = phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) }
+        let keys = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
         return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
             let text = prompt.string
             let found = PromptNormalizer.matches(text, phrases: keys)

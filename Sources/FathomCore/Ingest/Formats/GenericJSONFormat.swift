@@ -120,57 +120,69 @@ final class GenericJSONDecoder: RecordDecoder {
             bindings.append(FieldBinding(column: index, path: path, role: role))
         }
         self.bindings = bindings
-        let (storage, keys) = Self.byteKeys([timePath] + bindings.map(\.path))
-        keyBytes = storage
-        timeKeys = keys[0]
-        bindingKeys = Array(keys.dropFirst())
+        lookups = PathLookups([timePath] + bindings.map(\.path))
     }
 
-    deinit { keyBytes.deallocate() }
-
-    /// The paths' keys as bytes (in `keyBytes`, owned by the decoder), so a record's lookups compare
-    /// bytes instead of converting the key strings for every record.
-    private let keyBytes: UnsafeMutableRawBufferPointer
-    private let timeKeys: [ByteView]
-    private let bindingKeys: [[ByteView]]
-
-    private static func byteKeys(_ paths: [[String]]) -> (UnsafeMutableRawBufferPointer, [[ByteView]]) {
-        let total = paths.reduce(0) { $0 + $1.reduce(0) { $0 + $1.utf8.count } }
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, total), alignment: 1)
-        var offset = 0
-        let views = paths.map { path in
-            path.map { key -> ByteView in
-                let bytes = Array(key.utf8)
-                bytes.withUnsafeBytes { storage.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                defer { offset += bytes.count }
-                return ByteView(unsafeStart: storage.baseAddress!.advanced(by: offset), count: bytes.count)
-            }
-        }
-        return (storage, views)
-    }
-
-    @inline(__always)
-    private static func value(_ root: JSONValue, _ path: [ByteView]) -> JSONValue? {
-        var current = root
-        for key in path {
-            guard let next = current.member(key) else { return nil }
-            current = next
-        }
-        return current
-    }
+    /// The time path (lookup 0) and the bindings' paths (lookup 1 + binding index) as key bytes.
+    private let lookups: PathLookups
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
         let root = try JSONFields.object(record, parser: parser)
-        guard let timeValue = Self.value(root, timeKeys), let time = JSONFields.time(of: timeValue) else {
+        guard let timeValue = lookups.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }
         rows.begin(kind)
         rows.setTime(time)
-        for (index, binding) in bindings.enumerated() {
-            guard let value = Self.value(root, bindingKeys[index]), value.kind != .null else { continue }
-            JSONFields.write(value, role: binding.role, column: binding.column, kind: kind, into: rows)
+        let kind = self.kind
+        bindings.withUnsafeBufferPointer { bindings in
+            for index in bindings.indices {
+                guard let value = lookups.value(index + 1, in: root), value.kind != .null else { continue }
+                JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
+            }
         }
         rows.commit()
+    }
+}
+
+/// Paths of object keys held as bytes (in memory the lookups own), so a record's lookups compare
+/// bytes without converting key strings or copying arrays for every record.
+final class PathLookups: @unchecked Sendable {
+    private let keyBytes: UnsafeMutableRawBufferPointer
+    private let keys: UnsafeMutableBufferPointer<ByteView>
+    /// Path `i` is `keys[bounds[i] ..< bounds[i + 1]]`.
+    private let bounds: UnsafeMutableBufferPointer<Int>
+
+    init(_ paths: [[String]]) {
+        let total = paths.reduce(0) { $0 + $1.reduce(0) { $0 + $1.utf8.count } }
+        keyBytes = .allocate(byteCount: max(1, total), alignment: 1)
+        keys = .allocate(capacity: max(1, paths.reduce(0) { $0 + $1.count }))
+        bounds = .allocate(capacity: paths.count + 1)
+        var offset = 0
+        var keyIndex = 0
+        bounds[0] = 0
+        for (pathIndex, path) in paths.enumerated() {
+            for key in path {
+                let start = keyBytes.baseAddress! + offset
+                let count = key.utf8.count
+                if count > 0 { start.copyMemory(from: Array(key.utf8), byteCount: count) }
+                keys[keyIndex] = ByteView(unsafeStart: start, count: count)
+                offset += count
+                keyIndex += 1
+            }
+            bounds[pathIndex + 1] = keyIndex
+        }
+    }
+
+    deinit {
+        keyBytes.deallocate()
+        keys.deallocate()
+        bounds.deallocate()
+    }
+
+    /// The value at path `index` under `root`, or nil.
+    @inline(__always)
+    func value(_ index: Int, in root: JSONValue) -> JSONValue? {
+        root.value(atKeys: UnsafeBufferPointer(rebasing: keys[bounds[index]..<bounds[index + 1]]))
     }
 }
 
