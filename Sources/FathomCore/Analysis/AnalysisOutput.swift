@@ -37,11 +37,17 @@ enum AnalysisOutput {
                 do {
                     switch task {
                     case 0:
-                        let encoded = try HitsJSON.encode(hits, depth: 1)
-                        let findings = try ReportWriter.renderFindings(result: documentsResult, encodedHits: encoded, options: options)
-                        try (HitsJSON.dedented(encoded) + Data("\n".utf8)).write(to: URL(fileURLWithPath: stored + "/findings.json"))
-                        slots.store(task, .success(try ReportWriter.write(["findings.json": findings], caseID: caseID,
-                                                                          to: request.reportsDirectory)))
+                        // The report's findings.json and the store's copy of the hits, streamed
+                        // together from one encoding (the store's copy two spaces less indented).
+                        let storedHits = try StreamingFile(path: stored + "/findings.json")
+                        var dedenter = HitsJSON.Dedenter()
+                        try ReportWriter.writeFindings(result: documentsResult, found: hits, options: options,
+                                                       to: request.reportsDirectory) { piece in
+                            try storedHits.write(dedenter.dedent(piece))
+                        }
+                        try storedHits.write(Data("\n".utf8))
+                        try storedHits.commit()
+                        slots.store(task, .success(["findings.json"]))
                     case 1:
                         let documents = try ReportWriter.renderDocuments(result: documentsResult, options: options)
                         slots.store(task, .success(try ReportWriter.write(documents, caseID: caseID, to: request.reportsDirectory)))

@@ -60,59 +60,77 @@ struct FindingsWriter {
     }
 
     func render(hits: Data?, found: [Hit]? = nil) -> String {
-        if let found {
-            guard let encoded = try? HitsJSON.encode(found, depth: 1) else {
-                return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
-            }
-            return render(encodedHits: encoded)
+        guard let found else { return String(decoding: render(hits: hits), as: UTF8.self) }
+        var output: [UInt8] = []
+        do {
+            try stream(found: found, to: { output.append(contentsOf: $0) }, hitsPieces: { _ in })
+        } catch {
+            return Self.failed
         }
-        return render(hits: hits, encodedHits: nil)
+        return String(decoding: output, as: UTF8.self)
     }
 
-    /// The document with this run's hits already encoded by ``HitsJSON/encode(_:depth:)`` at depth 1.
-    func render(encodedHits: Data) -> String {
-        render(hits: nil, encodedHits: encodedHits)
+    static let failed = "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
+
+    /// The document with this run's hits, handed to `write` piece by piece: the analysis part is
+    /// encoded with an empty hit list, and the hits are encoded one at a time into its place (the
+    /// same bytes as one encoding of the whole document, without holding it). `hitsPieces` gets
+    /// each piece of the hits' own encoding (``HitsJSON/encode(_:depth:)`` at depth 1) as it is made.
+    func stream(found hits: [Hit], to write: (UnsafeRawBufferPointer) throws -> Void,
+                hitsPieces: (Data) throws -> Void) throws {
+        let data = try JSONEncoder.findings.encode(document(hits: .found([]), note: nil))
+        let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)
+        guard let range = data.firstRange(of: placeholder) else {
+            throw EncodingError.invalidValue(hits, .init(codingPath: [], debugDescription: "no place for the hits"))
+        }
+        var escaped: [UInt8] = []
+        func emit(_ piece: Data) throws {
+            escaped.removeAll(keepingCapacity: true)
+            piece.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &escaped, where: Self.isInvisible) }
+            try escaped.withUnsafeBytes(write)
+        }
+        try emit(data[..<range.lowerBound])
+        try emit(Data("\n  \"hits\" : ".utf8))
+        try HitsJSON.encode(hits, depth: 1) { piece in
+            try hitsPieces(piece)
+            try emit(piece)
+        }
+        try emit(data[range.upperBound...] + Data("\n".utf8))
     }
 
-    private func render(hits: Data?, encodedHits: Data?) -> String {
-        let result = context.result
-        var parsed: Hits? = encodedHits.map { _ in .found([]) }
+    /// The document with stored hits (nil: none), as bytes.
+    private func render(hits: Data?) -> [UInt8] {
+        var parsed: Hits?
         var note: String?
-        if parsed == nil, let hits {
+        if let hits {
             do {
                 parsed = .stored(try JSONDecoder().decode(FindingsJSON.self, from: hits))
             } catch {
                 note = "The stored findings could not be parsed as JSON and are left out."
             }
         }
-        let document = Document(caseID: result.caseInfo.id, generatedAt: context.generatedTime?.rfc3339 ?? result.caseInfo.generatedAt,
-                                toolVersion: result.provenance.toolVersion, rulesetHash: result.provenance.rulesetHash,
-                                inputsHash: result.provenance.inputsHash, rules: result.rules, incidents: result.incidents,
-                                analysis: result, hits: parsed, hitsNote: note)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data: Data
-        do {
-            if let encodedHits {
-                // The document with an empty list, then the encoded hits written into its place.
-                data = try encoder.encode(document)
-                let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)
-                guard let range = data.firstRange(of: placeholder) else {
-                    return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
-                }
-                data.replaceSubrange(range, with: Data("\n  \"hits\" : ".utf8) + encodedHits)
-            } else {
-                data = try encoder.encode(document)
-            }
-        } catch {
-            return "{\n  \"error\" : \"the analysis could not be encoded\"\n}\n"
-        }
-        return Self.escapeInvisible(String(decoding: data, as: UTF8.self)) + "\n"
+        guard let data = try? JSONEncoder.findings.encode(document(hits: parsed, note: note)) else { return Array(Self.failed.utf8) }
+        var output: [UInt8] = []
+        data.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &output, where: Self.isInvisible) }
+        output.append(0x0A)
+        return output
+    }
+
+    private func document(hits: Hits?, note: String?) -> Document {
+        let result = context.result
+        return Document(caseID: result.caseInfo.id, generatedAt: context.generatedTime?.rfc3339 ?? result.caseInfo.generatedAt,
+                        toolVersion: result.provenance.toolVersion, rulesetHash: result.provenance.rulesetHash,
+                        inputsHash: result.provenance.inputsHash, rules: result.rules, incidents: result.incidents,
+                        analysis: result, hits: hits, hitsNote: note)
+    }
+
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= 0x7F && MarkdownText.isUnsafe(scalar)
     }
 
     /// Writes every invisible or bidi scalar (which can only occur inside JSON strings) as `\uXXXX`.
     static func escapeInvisible(_ json: String) -> String {
-        JSONText.escapeInvisible(json) { $0.value >= 0x7F && MarkdownText.isUnsafe($0) }
+        JSONText.escapeInvisible(json, where: isInvisible)
     }
 }
 
@@ -156,5 +174,14 @@ indirect enum FindingsJSON: Codable, Sendable, Equatable {
         case let .array(value): try container.encode(value)
         case let .object(value): try container.encode(value)
         }
+    }
+}
+
+extension JSONEncoder {
+    /// Pretty-printed, sorted keys, slashes as they are: the encoding of findings.json.
+    static var findings: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }

@@ -113,11 +113,21 @@ public enum ReportWriter {
         return documents
     }
 
-    /// Renders `findings.json` with this run's hits already encoded (``HitsJSON/encode(_:depth:)``
-    /// at depth 1), so the caller can keep the same bytes for the store.
-    static func renderFindings(result: AnalysisResult, encodedHits: Data, options: ReportOptions) throws(ReportError) -> String {
+    /// Writes `findings.json` with this run's hits into `folder/<case-id>/`, streamed and replaced
+    /// atomically; `hitsPieces` gets each piece of the hits' encoding at depth 1 as it is made (the
+    /// store keeps a copy of the hits without re-encoding them).
+    static func writeFindings(result: AnalysisResult, found: [Hit], options: ReportOptions, to folder: String,
+                              hitsPieces: (Data) throws -> Void) throws {
         let context = try ReportContext(result: result, options: options.withoutVerification)
-        return FindingsWriter(context).render(encodedHits: encodedHits)
+        let directory = folder + "/" + result.caseInfo.id
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReportError.io(path: directory, detail: "cannot create the folder")
+        }
+        let file = try StreamingFile(path: directory + "/findings.json")
+        try FindingsWriter(context).stream(found: found, to: { try file.write($0) }, hitsPieces: hitsPieces)
+        try file.commit()
     }
 
     /// Renders and writes every document into `folder/<case-id>/`; returns the file names written.
@@ -130,22 +140,27 @@ public enum ReportWriter {
     /// Writes rendered documents into `folder/<case-id>/`, each replaced atomically; returns their
     /// names, sorted.
     static func write(_ documents: [String: String], caseID: String, to folder: String) throws(ReportError) -> [String] {
+        let names = documents.keys.sorted()
+        for name in names {
+            try write(Data((documents[name] ?? "").utf8), named: name, caseID: caseID, to: folder)
+        }
+        return names
+    }
+
+    /// Writes one document's bytes into `folder/<case-id>/name`, replaced atomically.
+    static func write(_ bytes: Data, named name: String, caseID: String, to folder: String) throws(ReportError) {
         let directory = folder + "/" + caseID
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw .io(path: directory, detail: "cannot create the folder")
         }
-        let names = documents.keys.sorted()
-        for name in names {
-            let path = directory + "/" + name
-            do {
-                try Data((documents[name] ?? "").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw .io(path: path, detail: String(describing: error))
-            }
+        let path = directory + "/" + name
+        do {
+            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .io(path: path, detail: String(describing: error))
         }
-        return names
     }
 
     /// What a person must still supply before the report can be final, sorted: the awareness

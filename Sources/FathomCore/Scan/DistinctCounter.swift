@@ -4,11 +4,12 @@ import Foundation
 /// Exact counts of distinct hashes per group, and over all groups, within a fixed memory budget.
 ///
 /// Scans add (group, hash) pairs from any thread. The pairs are kept in memory, split into
-/// partitions by the hash's top bits; once they outgrow the budget, every partition is appended to
-/// its own spill file and later pairs follow them there. Counting then takes one partition at a
+/// partitions by the hash's top bits, each in a buffer of a fixed share of the budget; a full
+/// buffer is appended to its partition's spill file. Counting then takes one partition at a
 /// time — equal hashes always share a partition — and counts its distinct (group, hash) pairs and
-/// distinct hashes with two open-addressing tables that compare whole keys (exact, not estimates). Memory stays near the budget (plus one
-/// partition) however many pairs there are; the spill files are deleted when the counter goes.
+/// distinct hashes with two open-addressing tables that compare whole keys (exact, not
+/// estimates). Memory stays at the budget (plus one partition) however many pairs there are; the
+/// spill files are deleted when the counter goes.
 ///
 /// This is how the distinct-input figures stay exact without holding millions of hashes per
 /// attacker (the figures a regulator report quotes are counts, not estimates).
@@ -23,10 +24,10 @@ final class DistinctCounter: @unchecked Sendable {
     static var partitionCount: Int { 1 << partitionBits }
 
     private let lock = NSLock()
-    private let budget: Int
+    /// Pairs a partition's buffer holds before it is appended to its spill file.
+    private let partitionCapacity: Int
     private let spill: SpillDirectory
     private var buffers: [[Pair]]
-    private var bufferedPairs = 0
     private var files: [Int32]
     private var spilledPairs = [Int](repeating: 0, count: DistinctCounter.partitionCount)
     private var failure: Error?
@@ -34,8 +35,8 @@ final class DistinctCounter: @unchecked Sendable {
     /// - Parameters:
     ///   - budget: bytes of pairs kept in memory before they go to the spill files.
     ///   - spill: where spill files are made (created on first use).
-    init(budget: Int = 16 << 20, spill: SpillDirectory) {
-        self.budget = max(budget, MemoryLayout<Pair>.stride * DistinctCounter.partitionCount)
+    init(budget: Int = 8 << 20, spill: SpillDirectory) {
+        partitionCapacity = max(1, budget / MemoryLayout<Pair>.stride / DistinctCounter.partitionCount)
         self.spill = spill
         buffers = Array(repeating: [], count: DistinctCounter.partitionCount)
         files = Array(repeating: -1, count: DistinctCounter.partitionCount)
@@ -64,24 +65,26 @@ final class DistinctCounter: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
+        // Each partition's buffer has a fixed capacity (the budget's share): when it is full it goes
+        // to the partition's spill file, so memory never exceeds the budget, whatever the input.
         for index in split.indices where !split[index].isEmpty {
-            buffers[index] += split[index]
-            bufferedPairs += split[index].count
+            if buffers[index].capacity == 0 { buffers[index].reserveCapacity(partitionCapacity) }
+            for pair in split[index] {
+                buffers[index].append(pair)
+                if buffers[index].count == partitionCapacity { flush(index) }
+            }
         }
-        if bufferedPairs * MemoryLayout<Pair>.stride > budget { flushAll() }
     }
 
-    /// Appends every buffer to its partition's spill file. Called with the lock held.
-    private func flushAll() {
+    /// Appends partition `index`'s buffer to its spill file and empties it (keeping its capacity).
+    /// Called with the lock held.
+    private func flush(_ index: Int) {
+        defer { buffers[index].removeAll(keepingCapacity: true) }
         guard failure == nil else { return }
         do {
-            for index in buffers.indices where !buffers[index].isEmpty {
-                if files[index] < 0 { files[index] = try spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)") }
-                try buffers[index].withUnsafeBytes { bytes in try SpillDirectory.write(fd: files[index], bytes) }
-                spilledPairs[index] += buffers[index].count
-                buffers[index] = []
-            }
-            bufferedPairs = 0
+            if files[index] < 0 { files[index] = try spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)") }
+            try buffers[index].withUnsafeBytes { bytes in try SpillDirectory.write(fd: files[index], bytes) }
+            spilledPairs[index] += buffers[index].count
         } catch {
             failure = error
         }

@@ -11,42 +11,50 @@ public enum JSONText {
     /// - Complexity: O(n).
     public static func escapeInvisible(_ json: String, where isUnsafe: (Unicode.Scalar) -> Bool) -> String {
         var json = json
-        return json.withUTF8 { bytes -> String in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count)
-            let n = bytes.count
-            var i = 0
-            while i < n {
-                var j = i
-                while j < n, bytes[j] < 0x7F { j += 1 }
-                if j > i {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
-                    i = j
-                }
-                guard i < n else { break }
-                // One scalar from DEL up (a String's UTF-8 is well-formed).
-                let lead = UInt32(bytes[i])
-                let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-                var value: UInt32
-                switch length {
-                case 1: value = lead
-                case 2: value = (lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-                case 3: value = (lead & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-                default:
-                    value = (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                        | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
-                }
-                if let scalar = Unicode.Scalar(value), isUnsafe(scalar) {
-                    for unit in String(scalar).utf16 {
-                        let hex = String(unit, radix: 16)
-                        out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                    }
-                } else {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + length)]))
-                }
-                i += length
+        var out: [UInt8] = []
+        json.withUTF8 { appendEscapingInvisible(UnsafeRawBufferPointer($0), to: &out, where: isUnsafe) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``escapeInvisible(_:where:)`` of the well-formed UTF-8 `json`, appended to `out` (so a large
+    /// document is escaped piece by piece into one buffer, without string copies).
+    ///
+    /// - Complexity: O(n).
+    public static func appendEscapingInvisible(_ json: UnsafeRawBufferPointer, to out: inout [UInt8],
+                                               where isUnsafe: (Unicode.Scalar) -> Bool) {
+        let bytes = json.bindMemory(to: UInt8.self)
+        out.reserveCapacity(out.count + bytes.count)
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            var j = i
+            while j < n, bytes[j] < 0x7F { j += 1 }
+            if j > i {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                i = j
             }
-            return String(decoding: out, as: UTF8.self)
+            guard i < n else { break }
+            // One scalar from DEL up (the UTF-8 is well-formed).
+            let lead = UInt32(bytes[i])
+            let length = min(n - i, lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4)
+            var value: UInt32
+            switch length {
+            case 1: value = lead
+            case 2: value = (lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+            case 3: value = (lead & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+            default:
+                value = (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
+                    | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
+            }
+            if let scalar = Unicode.Scalar(value), isUnsafe(scalar) {
+                for unit in String(scalar).utf16 {
+                    let hex = String(unit, radix: 16)
+                    out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+                }
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + length)]))
+            }
+            i += length
         }
     }
 }

@@ -39,5 +39,36 @@ import Testing
         #expect(spliced == nested)
         // The store's copy is made from the nested bytes, two spaces fewer a line.
         #expect(HitsJSON.dedented(try HitsJSON.encode(hits, depth: 1)) == (try encoder.encode(hits)))
+        // Streamed as analyze streams it: pieces from the encoder, dedented piece by piece.
+        var dedenter = HitsJSON.Dedenter()
+        var streamed = Data()
+        try HitsJSON.encode(hits, depth: 1) { piece in
+            // Cut each piece once more at an arbitrary point, so a cut can fall inside an indentation.
+            let cut = piece.startIndex + piece.count / 3
+            streamed.append(dedenter.dedent(piece[..<cut]))
+            streamed.append(dedenter.dedent(piece[cut...]))
+        }
+        #expect(streamed == (try encoder.encode(hits)))
+    }
+
+    @Test func streamingFileReplacesAtomicallyOrNotAtAll() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.json")
+        try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            let file = try StreamingFile(path: path)
+            try file.write(Data("half".utf8))
+            // Dropped without a commit: the old file stays, no temporary file is left.
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.json"])
+        let file = try StreamingFile(path: path)
+        let big = Data(repeating: 0x61, count: (1 << 20) + 17)
+        try file.write(Data("new".utf8))
+        try file.write(big)
+        try file.write(Data("!".utf8))
+        try file.commit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("new".utf8) + big + Data("!".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.json"])
     }
 }

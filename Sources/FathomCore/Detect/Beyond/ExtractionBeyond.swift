@@ -149,58 +149,68 @@ enum ExtractionBeyond {
         return hits
     }
 
-    static func totalHit(_ info: RuleInfo, key: [String: HitValue], group: EndpointAggregate.Group,
-                         settings: RuleSettings, extra: [String: HitValue] = [:]) -> Hit? {
-        let distinct = group.distinct
-        guard group.count > settings.totalMaxQueries || distinct > settings.totalMaxDistinctInputs else { return nil }
-        var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(distinct)]
-        metrics.merge(extra) { first, _ in first }
-        return Hit(rule: info, window: HitWindow(start: group.firstTime, end: group.lastTime &+ 1), key: key,
-                   metrics: metrics, evidence: .aggregate(first: group.first, last: group.last))
+    /// Whether a total group is over either threshold.
+    static func exceedsTotal(_ group: EndpointAggregate.Group, settings: RuleSettings) -> Bool {
+        group.count > settings.totalMaxQueries || group.distinct > settings.totalMaxDistinctInputs
+    }
+
+    /// The hits of the total groups over a threshold, with their evidence (each segment read once).
+    static func totalHits(_ info: RuleInfo, _ groups: [(key: [String: HitValue], group: EndpointAggregate.Group, extra: [String: HitValue])],
+                          of aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
+        let kept = groups.filter { exceedsTotal($0.group, settings: settings) }
+        let evidence = aggregation.evidence(kept.map(\.group))
+        return zip(kept, evidence).map { item, refs in
+            let (key, group, extra) = item
+            var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(group.distinct)]
+            metrics.merge(extra) { first, _ in first }
+            return Hit(rule: info, window: HitWindow(start: group.firstTime, end: group.lastTime &+ 1), key: key,
+                       metrics: metrics, evidence: .aggregate(first: refs.first, last: refs.last))
+        }
     }
 
     static func runPrincipal(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
-        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true) { group in
-            group.count > settings.totalMaxQueries || group.distinct > settings.totalMaxDistinctInputs
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true) { group in
+            exceedsTotal(group, settings: settings)
         }
-        return groups.compactMap { key, group in
-            key.value.isEmpty ? nil : totalHit(principalInfo, key: ["principal": .string(key.value)], group: group,
-                                               settings: context.settings)
-        }
+        let groups = aggregation.groups.filter { !$0.key.value.isEmpty }
+            .map { (key: ["principal": HitValue.string($0.key.value)], group: $0.group, extra: [String: HitValue]()) }
+        return totalHits(principalInfo, groups, of: aggregation, settings: settings)
     }
 
     static func runNetwork(_ context: HuntContext) throws -> [Hit] {
         // Distinct inputs are counted per network (over all its addresses), the counts per address.
-        let groups = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
-                                               distinctKey: { IPNetworkKey.key(for: $0) })
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
+                                                    distinctKey: { IPNetworkKey.key(for: $0) })
         var networks: [String: EndpointAggregate.Group] = [:]
         var addresses: [String: Int64] = [:]
-        for (key, group) in groups.sorted(by: { $0.key.value < $1.key.value }) {
+        for (key, group) in aggregation.groups.sorted(by: { $0.key.value < $1.key.value }) {
             guard let address = IPAddress(key.value) else { continue }
             let network = address.network(bits: address.isIPv4 ? 24 : 64)
             addresses[network, default: 0] += 1
             if networks[network] == nil { networks[network] = group } else { networks[network]?.merge(group) }
         }
-        return networks.compactMap { network, group in
-            totalHit(networkInfo, key: ["network": .string(network)], group: group, settings: context.settings,
-                     extra: ["addresses": .int(addresses[network] ?? 0)])
+        let groups = networks.keys.sorted().map { network in
+            (key: ["network": HitValue.string(network)], group: networks[network]!, extra: ["addresses": HitValue.int(addresses[network] ?? 0)])
         }
+        return totalHits(networkInfo, groups, of: aggregation, settings: context.settings)
     }
 
     static func runBudget(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
         let day: Int64 = 86_400
-        let groups = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false) { group in
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false) { group in
             group.count > settings.dailyBudget
         }
         let width = day * 1_000_000_000
-        return groups.compactMap { key, group in
-            guard !key.value.isEmpty, group.count > settings.dailyBudget else { return nil }
+        let kept = aggregation.groups.filter { !$0.key.value.isEmpty && $0.group.count > settings.dailyBudget }
+        let evidence = aggregation.evidence(kept.map(\.group))
+        return zip(kept, evidence).map { item, refs in
+            let (key, group) = item
             return Hit(rule: budgetInfo, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
                        key: ["principal": .string(key.value)],
                        metrics: ["query_count": .int(group.count), "budget": .int(settings.dailyBudget)],
-                       evidence: .aggregate(first: group.first, last: group.last))
+                       evidence: .aggregate(first: refs.first, last: refs.last))
         }
     }
 }

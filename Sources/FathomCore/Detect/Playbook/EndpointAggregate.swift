@@ -27,23 +27,66 @@ struct EndpointAggregate {
         }
     }
 
+    /// Where a row is: its segment (numbered in catalog order) and row. 8 bytes, where a
+    /// ``RowRef`` holds strings: groups keep these, and only the groups that become hits are
+    /// turned into evidence (``Aggregation/evidence(_:)``).
+    struct RowAt: Sendable {
+        var segment: UInt32
+        var row: UInt32
+    }
+
     struct Group: Sendable {
         var count: Int64 = 0
         /// Distinct non-null inputs (filled in after all segments are merged).
         var distinct: Int64 = 0
         var firstTime = Int64.max
         var lastTime = Int64.min
-        var firstRef: RowRef
-        var lastRef: RowRef
-
-        var first: EvidenceRef { firstRef.evidence }
-        var last: EvidenceRef { lastRef.evidence }
+        var firstAt: RowAt
+        var lastAt: RowAt
 
         /// Adds a later segment's partial group (segments arrive in catalog order).
         mutating func merge(_ other: Group) {
             count += other.count
-            if other.firstTime < firstTime { firstTime = other.firstTime; firstRef = other.firstRef }
-            if other.lastTime >= lastTime { lastTime = other.lastTime; lastRef = other.lastRef }
+            if other.firstTime < firstTime { firstTime = other.firstTime; firstAt = other.firstAt }
+            if other.lastTime >= lastTime { lastTime = other.lastTime; lastAt = other.lastAt }
+        }
+    }
+
+    /// The groups of a run, and the evidence of their rows.
+    struct Aggregation {
+        var groups: [(key: Key, group: Group)]
+        let evidence: RowEvidence
+
+        /// The first and last row of each of `groups` as evidence, each segment read once.
+        func evidence(_ groups: [Group]) -> [(first: EvidenceRef, last: EvidenceRef)] {
+            let refs = evidence.resolve(groups.flatMap { [$0.firstAt, $0.lastAt] })
+            return groups.indices.map { (refs[2 * $0], refs[2 * $0 + 1]) }
+        }
+    }
+
+    /// Evidence references of rows named by ``RowAt``: each segment asked for is opened once,
+    /// read and let go (only the few groups that become hits are asked for).
+    struct RowEvidence {
+        let context: HuntContext
+        let records: [SegmentRecord]
+
+        /// Each row's archive, member, line (0 when unknown) and time, as a hit cites it.
+        func resolve(_ rows: [RowAt]) -> [EvidenceRef] {
+            var result = [EvidenceRef?](repeating: nil, count: rows.count)
+            let bySegment = Dictionary(grouping: rows.indices, by: { rows[$0].segment })
+            for segment in bySegment.keys.sorted() {
+                let record = records[Int(segment)]
+                let table = try? SegmentTable(record: record, path: context.scan.store.absolute(record.path))
+                for index in bySegment[segment] ?? [] {
+                    if let table {
+                        result[index] = context.evidence(table, row: Int(rows[index].row), withTime: true)
+                    } else {
+                        let archive = context.archives[record.archiveID] ?? "archive \(record.archiveID)"
+                        result[index] = EvidenceRef(archive: archive, member: "", line: 0)
+                    }
+                }
+            }
+            return result.map { $0 ?? EvidenceRef(archive: "", member: "", line: 0) }
         }
     }
 
@@ -73,15 +116,13 @@ struct EndpointAggregate {
             return ids.count
         }
 
-        func ids(for names: [Name]) -> [UInt32] {
+        func id(for name: Name) -> UInt32 {
             lock.lock()
             defer { lock.unlock() }
-            return names.map { name in
-                if let id = ids[name] { return id }
-                let id = UInt32(ids.count)
-                ids[name] = id
-                return id
-            }
+            if let id = ids[name] { return id }
+            let id = UInt32(ids.count)
+            ids[name] = id
+            return id
         }
     }
 
@@ -105,14 +146,18 @@ struct EndpointAggregate {
     /// Groups for which `keep` is false are dropped before their key is materialised.
     static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
                     keep: (Group) -> Bool = { _ in true },
-                    distinctKey: @escaping @Sendable (String) -> String? = { $0 }) throws -> [(key: Key, group: Group)] {
+                    distinctKey: @escaping @Sendable (String) -> String? = { $0 }) throws -> Aggregation {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
         let counter = distinct ? DistinctCounter(spill: SpillDirectory(store: context.scan.store)) : nil
         let names = DistinctNames()
+        // Segments are numbered in catalog order, so a group's rows are 8-byte positions.
+        let records = try context.scan.segments(.inference)
+        let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) },
+                                      uniquingKeysWith: { first, _ in first })
         let partials = try context.map(.inference) { table -> Partial in
-            try scanSegment(table, context: context, patterns: patterns, keyColumn: keyColumn, width: width,
-                            distinct: counter.map { ($0, names, distinctKey) })
+            try scanSegment(table, segment: segmentIndex[table.record.path] ?? 0, context: context, patterns: patterns,
+                            keyColumn: keyColumn, width: width, distinct: counter.map { ($0, names, distinctKey) })
         }
         let distinctCounts = try counter?.counts(groups: names.count).perGroup ?? []
         // Key values are interned to integers so groups merge on (value id, bucket) without hashing strings.
@@ -157,7 +202,7 @@ struct EndpointAggregate {
             guard keep(group) else { continue }
             result.append((Key(value: values[Int(keys[position].id)], bucket: keys[position].bucket), group))
         }
-        return result
+        return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records))
     }
 
     /// Whether each entry of a segment's path dictionary contains one of the endpoint patterns.
@@ -195,7 +240,11 @@ struct EndpointAggregate {
         return result
     }
 
-    static func scanSegment(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String, width: Int64?,
+    /// Pairs handed to the distinct counter at a time.
+    static let distinctBatch = 1 << 15
+
+    static func scanSegment(_ table: SegmentTable, segment: UInt32, context: HuntContext, patterns: [[UInt32]],
+                            keyColumn: String, width: Int64?,
                             distinct counting: (counter: DistinctCounter, names: DistinctNames, key: @Sendable (String) -> String?)?)
         throws -> Partial {
         let distinct = counting != nil
@@ -225,7 +274,11 @@ struct EndpointAggregate {
         var groupCode: [UInt32] = []
         var groupBucket: [Int64] = []
         var counts: [Int64] = []
-        var pairs: [GroupHash] = []
+        // Each group's inputs go to the counter under the number of its (distinct key, bucket),
+        // worked out when the group appears, in batches (not held for the whole segment).
+        var distinctIDs: [UInt32] = []
+        var batch: [(group: UInt32, hash: Hash128)] = []
+        if distinct { batch.reserveCapacity(Self.distinctBatch) }
         var firstRow: [Int] = []
         var lastRow: [Int] = []
         var firstTime: [Int64] = []
@@ -271,11 +324,22 @@ struct EndpointAggregate {
                             lastRow.append(row)
                             firstTime.append(time)
                             lastTime.append(time)
+                            if let counting {
+                                let name = counting.key(keys.entry(code).string)
+                                distinctIDs.append(name.map { counting.names.id(for: DistinctNames.Name(name: $0, bucket: bucketValue)) }
+                                                   ?? UInt32.max)
+                            }
                         }
                         counts[index] += 1
-                        if distinct {
+                        if let counting, distinctIDs[index] != UInt32.max {
                             let hash = inputs[row]
-                            if !hash.isNull { pairs.append(GroupHash(group: group, hash: hash)) }
+                            if !hash.isNull {
+                                batch.append((distinctIDs[index], hash))
+                                if batch.count == Self.distinctBatch {
+                                    counting.counter.add(batch)
+                                    batch.removeAll(keepingCapacity: true)
+                                }
+                            }
                         }
                         if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
                         if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
@@ -285,50 +349,19 @@ struct EndpointAggregate {
         }
         var partial = Partial()
         partial.groups.reserveCapacity(counts.count)
-        let archive = context.archives[table.record.archiveID] ?? "archive \(table.record.archiveID)"
-        let members = try table.dictionary("member")
-        let memberNames = (0..<members.entryCount).map { members.entry(UInt32($0)).string }
-        let lines = try table.int64("line")
-        func ref(_ row: Int, _ time: Int64) -> RowRef {
-            let line = lines[row]
-            return RowRef(archive: archive, member: memberNames[Int(members.code(at: row))], line: line == Int64.min ? 0 : line,
-                          time: time)
-        }
         partial.names = (0..<keys.entryCount).map { keys.entry(UInt32($0)).string }
         partial.codes = groupCode
         partial.buckets = groupBucket
         for index in counts.indices {
             partial.groups.append(Group(count: counts[index], firstTime: firstTime[index], lastTime: lastTime[index],
-                                        firstRef: ref(firstRow[index], firstTime[index]),
-                                        lastRef: ref(lastRow[index], lastTime[index])))
+                                        firstAt: RowAt(segment: segment, row: UInt32(firstRow[index])),
+                                        lastAt: RowAt(segment: segment, row: UInt32(lastRow[index]))))
         }
         if let counting {
-            // Each group's inputs are added to the counter under the number of its (distinct key, bucket).
-            let distinctNames = counts.indices.map { index in
-                counting.key(partial.names[Int(groupCode[index])]).map { DistinctNames.Name(name: $0, bucket: groupBucket[index]) }
-            }
-            var ids = counting.names.ids(for: distinctNames.compactMap { $0 }).makeIterator()
-            partial.distinctIDs = distinctNames.map { name in name == nil ? UInt32.max : ids.next() ?? UInt32.max }
-            // The counter finds the distinct ones; no sort here.
-            var batch: [(group: UInt32, hash: Hash128)] = []
-            batch.reserveCapacity(min(pairs.count, 1 << 16))
-            for pair in pairs {
-                let id = partial.distinctIDs[Int(pair.group)]
-                guard id != UInt32.max else { continue }
-                batch.append((id, pair.hash))
-                if batch.count >= 1 << 16 {
-                    counting.counter.add(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
             counting.counter.add(batch)
+            partial.distinctIDs = distinctIDs
         }
         return partial
     }
-}
-
-struct GroupHash {
-    var group: Int32
-    var hash: Hash128
 }
 

@@ -34,19 +34,19 @@ enum ExtractionVolume {
 
     static func run(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
-        let groups = try EndpointAggregate.run(context, keyColumn: "src_ip",
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip",
                                                bucketSeconds: settings.extractionBucketSeconds, distinct: true) { group in
             group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs
         }
         let width = settings.extractionBucketSeconds * 1_000_000_000
+        let kept = aggregation.groups.filter { $0.group.count > settings.maxQueries || $0.group.distinct > settings.maxDistinctInputs }
+        let evidence = aggregation.evidence(kept.map(\.group))
         var hits: [Hit] = []
-        for (key, group) in groups {
-            let distinct = group.distinct
-            guard group.count > settings.maxQueries || distinct > settings.maxDistinctInputs else { continue }
+        for ((key, group), (first, last)) in zip(kept, evidence) {
             hits.append(Hit(rule: info, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
                             key: ["src_ip": .string(key.value)],
-                            metrics: ["query_count": .int(group.count), "distinct_inputs": .int(distinct)],
-                            evidence: .aggregate(first: group.first, last: group.last)))
+                            metrics: ["query_count": .int(group.count), "distinct_inputs": .int(group.distinct)],
+                            evidence: .aggregate(first: first, last: last)))
         }
         return hits
     }
