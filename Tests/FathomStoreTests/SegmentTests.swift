@@ -496,6 +496,33 @@ struct SegmentCrashSafetyTests {
         #expect(try SegmentReader(path: path).rowCount == 2)
     }
 
+    @Test func deferredDurabilityWritesTheSameSegmentAndSyncsItLater() throws {
+        let directory = TemporaryDirectory()
+        let eager = directory.file("eager.seg")
+        let deferred = directory.file("deferred.seg")
+        let rows = (0..<50).map { (index: Int) -> [Cell?] in
+            let time: Cell = .int(Int64(index))
+            let latency: Cell = .double(Double(index) / 3)
+            let model: Cell = .bytes(Array("m\(index % 3)".utf8))
+            let prompt: Cell = .bytes(Array("p\(index)".utf8))
+            return [time, latency, model, prompt, nil]
+        }
+        let (eagerInfo, _) = try writeSegment(eager, columns: mixedColumns, rows: rows)
+        let builder = SegmentBuilder(kindCode: 3, columns: mixedColumns, timeColumn: 0)
+        for row in rows {
+            for (index, cell) in row.enumerated() { builder.set(cell, at: index) }
+            builder.endRow()
+        }
+        let deferredInfo = try builder.write(to: deferred, archiveID: 42, durable: false)
+        // Published under its name at once, byte for byte what an fsync'ed write gives.
+        #expect(deferredInfo.checksum == eagerInfo.checksum)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: deferred)) == Data(contentsOf: URL(fileURLWithPath: eager)))
+        try SegmentBuilder.makeDurable([deferred, eager])
+        #expect(throws: StoreError.io(path: directory.file("gone.seg"), operation: "open", code: ENOENT)) {
+            try SegmentBuilder.makeDurable([directory.file("gone.seg")])
+        }
+    }
+
     @Test func writeIntoAMissingDirectoryThrowsIOError() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("missing/a.seg")

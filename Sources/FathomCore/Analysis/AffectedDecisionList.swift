@@ -40,16 +40,27 @@ final class AffectedDecisionList: @unchecked Sendable {
         var sorted: [Ref] = []
         swap(&sorted, &refs)
         sorted.sort { ($0.time, $0.segment, $0.row) < ($1.time, $1.segment, $1.row) }
-        // Equal times are ordered by request id: only those runs need the strings.
-        var tables = SegmentCache(store: store, records: records)
+        // Equal times are ordered by request id: only those runs need the strings, and only the
+        // request id column of their segments, each let go after the last run that needs it.
+        var lastUse = [Int](repeating: -1, count: records.count)
+        for (position, ref) in sorted.enumerated() { lastUse[Int(ref.segment)] = position }
+        var requestIDs: [UInt32: TextColumn] = [:]
+        func ids(_ segment: UInt32) throws -> TextColumn {
+            if let column = requestIDs[segment] { return column }
+            let record = records[Int(segment)]
+            let column = try SegmentTable(record: record, path: store.absolute(record.path)).text("request_id")
+            requestIDs[segment] = column
+            return column
+        }
         var start = 0
         while start < sorted.count {
             var end = start + 1
             while end < sorted.count, sorted[end].time == sorted[start].time { end += 1 }
             if end - start > 1 {
-                let keyed = try sorted[start..<end].map { ref in (try tables.columns(ref.segment).requestIDs.string(at: ref.row), ref) }
+                let keyed = try sorted[start..<end].map { ref in (try ids(ref.segment).string(at: ref.row), ref) }
                 let ordered = keyed.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
                 for (offset, item) in ordered.enumerated() { sorted[start + offset] = item.element.1 }
+                for segment in Set(keyed.map(\.1.segment)) where lastUse[Int(segment)] < end { requestIDs[segment] = nil }
             }
             start = end
         }

@@ -23,7 +23,10 @@ final class ArchiveIngestor: Sendable {
         self.progress = progress
     }
 
-    func ingest(path: String, displayPath: String) throws(IngestError) -> FileOutcome {
+    /// Reads an archive into segments, up to (not including) its catalog commit: the commit
+    /// waits for the segments to reach the disk, which another thread can do while this one reads
+    /// the next archive.
+    func read(path: String, displayPath: String) throws(IngestError) -> PendingArchive {
         guard let status = FileSystem.status(path), status.isRegular else { throw .missingInput(path: displayPath) }
         let catalog = store.catalog
         let identity: KnownIdentity
@@ -33,7 +36,7 @@ final class ArchiveIngestor: Sendable {
         } catch { throw .catalog(error) }
         if case let .known(outcome) = identity {
             progress.add(bytes: status.size, rows: 0, rejected: 0)
-            return outcome
+            return .known(outcome)
         }
 
         let mapping: FileMapping
@@ -56,33 +59,78 @@ final class ArchiveIngestor: Sendable {
             result = run.unreadableResult(reason: error.description)
             unreadable = true
         }
+        return .read(ReadArchive(store: store, archiveID: archiveID, displayPath: displayPath, size: Int64(mapping.count),
+                                 modificationTime: mapping.modificationTime, result: result, unreadable: unreadable,
+                                 notes: run.notes))
+    }
+}
+
+/// An archive read into segments and waiting for its catalog commit, or one already known.
+enum PendingArchive: Sendable {
+    case known(FileOutcome)
+    case read(ReadArchive)
+
+    func commit() throws(IngestError) -> FileOutcome {
+        switch self {
+        case let .known(outcome): return outcome
+        case let .read(archive): return try archive.commit()
+        }
+    }
+}
+
+/// An archive read into segments (written without waiting for the disk), before its commit.
+struct ReadArchive: Sendable {
+    let store: Store
+    let archiveID: Int64
+    let displayPath: String
+    let size: Int64
+    let modificationTime: Int64
+    let result: ArchiveResult
+    let unreadable: Bool
+    let notes: [String]
+
+    /// Makes the segments durable, then records the archive with them in one catalog transaction.
+    func commit() throws(IngestError) -> FileOutcome {
+        let catalog = store.catalog
+        let paths = result.segments.map { store.absolute($0.path) }
+        func discardSegments() {
+            for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        }
+        // Written without waiting for the disk; durable before the catalog refers to them.
+        do throws(StoreError) {
+            try SegmentBuilder.makeDurable(paths)
+        } catch {
+            discardSegments()
+            throw .store(error)
+        }
         TestHook.reached("ingest.before-commit")
         let outcome: CompletionOutcome
         do {
             outcome = try catalog.completeArchive(id: archiveID, result: result, ingestedAt: Clock.nowNanoseconds())
         } catch {
-            run.discardSegments()
+            discardSegments()
             throw .catalog(error)
         }
+        var unreadable = unreadable
         if result.rows == 0, result.rejected > 0,
            result.members.allSatisfy({ ["binary", "unknown", "unreadable"].contains($0.format) }) {
             unreadable = true
         }
         switch outcome {
         case .recorded:
-            return FileOutcome(path: displayPath, status: unreadable ? .unreadable : .ingested, size: Int64(mapping.count),
+            return FileOutcome(path: displayPath, status: unreadable ? .unreadable : .ingested, size: size,
                                sha256: result.sha256, rows: result.rows, rejected: result.rejected,
                                formats: result.formats, kinds: result.kinds, segments: result.segments.count,
-                               note: run.notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
-                                   : run.notes.joined(separator: "; "), filtered: result.filtered)
+                               note: notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
+                                   : notes.joined(separator: "; "), filtered: result.filtered)
         case let .duplicate(existing):
-            run.discardSegments()
+            discardSegments()
             // Remember the copy, so it is recognised by path, size and time from now on.
             do {
-                try catalog.recordAlias(archiveID: existing.id, path: displayPath, size: Int64(mapping.count),
-                                        modificationTime: mapping.modificationTime, seenAt: Clock.nowNanoseconds())
+                try catalog.recordAlias(archiveID: existing.id, path: displayPath, size: size,
+                                        modificationTime: modificationTime, seenAt: Clock.nowNanoseconds())
             } catch { throw .catalog(error) }
-            return FileOutcome(path: displayPath, status: .duplicate, size: Int64(mapping.count), sha256: result.sha256,
+            return FileOutcome(path: displayPath, status: .duplicate, size: size, sha256: result.sha256,
                                rows: 0, rejected: 0, formats: result.formats, kinds: result.kinds, segments: 0,
                                note: "same SHA-256 as '\(existing.path)', already ingested")
         }
@@ -180,7 +228,8 @@ final class ArchiveRun {
             kind, builder throws(IngestError) in
             let relative = "segments/\(kind.rawValue)/\(archiveID)-\(sequence.next()).seg"
             do throws(StoreError) {
-                let info = try builder.write(to: store.absolute(relative), archiveID: archiveID)
+                // Made durable together before the archive's catalog commit (PendingArchive.commit).
+                let info = try builder.write(to: store.absolute(relative), archiveID: archiveID, durable: false)
                 sink.records.append(SegmentRecord(archiveID: archiveID, path: relative, kind: kind, rows: Int64(info.rows),
                                                   minTime: info.minTime, maxTime: info.maxTime,
                                                   bytes: Int64(info.bytes), checksum: info.checksum))

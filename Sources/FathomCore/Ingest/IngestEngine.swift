@@ -42,18 +42,30 @@ public enum IngestEngine {
         // Largest files first, so no core is left idle at the end behind one big archive; the
         // results keep the input order.
         let order = files.indices.sorted { (files[$0].size, $1) > (files[$1].size, $0) }
+        // Readers hand each archive to one committer, which waits for its segments to reach the
+        // disk and records it in the catalog, while they go on reading the next archives.
+        let committer = DispatchQueue(label: "fathom.ingest.commit")
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             while let position = results.claim() {
                 let index = order[position]
                 let file = files[index]
                 do throws(IngestError) {
-                    results.store(index, .success(try ingestor.ingest(path: file.path, displayPath: file.displayPath)))
+                    let pending = try ingestor.read(path: file.path, displayPath: file.displayPath)
+                    committer.async {
+                        do throws(IngestError) {
+                            results.store(index, .success(try pending.commit()))
+                        } catch {
+                            results.store(index, .failure(error))
+                        }
+                        counter.add(bytes: 0, rows: 0, rejected: 0, fileDone: true)
+                    }
                 } catch {
                     results.store(index, .failure(error))
+                    counter.add(bytes: 0, rows: 0, rejected: 0, fileDone: true)
                 }
-                counter.add(bytes: 0, rows: 0, rejected: 0, fileDone: true)
             }
         }
+        committer.sync {}
         var outcomes: [FileOutcome] = []
         for result in results.all {
             switch result {

@@ -264,8 +264,13 @@ public final class SegmentBuilder {
     /// is `fsync`ed: after a crash the segment either exists whole or not at all (a stale `.tmp` may
     /// remain and is overwritten by the next attempt). An existing file at `path` is replaced.
     ///
+    /// With `durable` false the file and directory are not `fsync`ed here: the kernel is asked to
+    /// start writing the file back, and the caller must pass the path to
+    /// ``makeDurable(_:)`` before anything (a catalog commit) refers to the segment. The writer
+    /// then goes on decoding while the segment reaches the disk, instead of waiting for it.
+    ///
     /// - Complexity: O(bytes written); one pass over every buffer, hashing as it writes.
-    public func write(to path: String, archiveID: Int64) throws(StoreError) -> SegmentInfo {
+    public func write(to path: String, archiveID: Int64, durable: Bool = true) throws(StoreError) -> SegmentInfo {
         let rows = rowCount
         // Layout: metadata (header, directory, names), then each column at a multiple of 64.
         var nameBytes: [UInt8] = []
@@ -401,7 +406,11 @@ public final class SegmentBuilder {
         }
         try withRawBytes(of: metadata) { (raw) throws(StoreError) in try writer.writeAt(0, raw) }
 
-        if fsync(fd) != 0 { throw .io(path: temporary, operation: "fsync", code: errno) }
+        if durable {
+            if fsync(fd) != 0 { throw .io(path: temporary, operation: "fsync", code: errno) }
+        } else {
+            WriteBack.start(fd)
+        }
         closed = true
         if close(fd) != 0 {
             let code = errno
@@ -413,8 +422,29 @@ public final class SegmentBuilder {
             unlink(temporary)
             throw .io(path: path, operation: "rename", code: code)
         }
-        try Self.syncDirectory(of: path)
+        if durable { try Self.syncDirectory(of: path) }
         return SegmentInfo(rows: rows, minTime: range?.0, maxTime: range?.1, bytes: fileLength, checksum: checksum)
+    }
+
+    /// Makes segments written with `durable: false` durable: `fsync`s each file (whose write-back
+    /// started when it was written, so this mostly waits for what is still in flight), then each
+    /// directory holding them, so their renames are durable too.
+    public static func makeDurable(_ paths: [String]) throws(StoreError) {
+        for path in paths {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw .io(path: path, operation: "open", code: errno) }
+            defer { close(fd) }
+            if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", code: errno) }
+        }
+        var directories = Set<String>()
+        for path in paths where directories.insert(directory(of: path)).inserted {
+            try syncDirectory(of: path)
+        }
+    }
+
+    private static func directory(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == path.utf8.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `fsync`s the directory holding `path`, so the rename that published it is durable.
@@ -639,4 +669,24 @@ private func withRawBytes<T, R>(
     of array: [T], _ body: (UnsafeRawBufferPointer) throws(StoreError) -> R
 ) throws(StoreError) -> R {
     try array.withUnsafeBytes { raw in Result { () throws(StoreError) -> R in try body(raw) } }.get()
+}
+
+/// Starts the write-back of a file's dirty pages without waiting for it: Linux's
+/// `sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)`, looked up at run time (the C module Swift
+/// imports does not declare it); elsewhere nothing, and the later `fsync` does all the work.
+enum WriteBack {
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+
+    private static let syncFileRange: SyncFileRange? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFileRange.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    static func start(_ fd: Int32) {
+        _ = syncFileRange?(fd, 0, 0, 2)  // SYNC_FILE_RANGE_WRITE
+    }
 }
