@@ -699,3 +699,15 @@ struct SegmentCorruptionTests {
         #expect(rejected > 250)
     }
 }
+
+@Suite struct CLibraryTests {
+    @Test func findsTheGlibcFunctionsItIsUsedFor() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+        #expect(CLibrary.function("malloc_trim", as: Trim.self) != nil)
+        #expect(CLibrary.function("sync_file_range", as: SyncFileRange.self) != nil)
+        #expect(CLibrary.function("no_such_function_in_libc", as: Trim.self) == nil)
+        #endif
+    }
+}

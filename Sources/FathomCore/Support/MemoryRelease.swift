@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import FathomStore
 
 /// Hands memory freed by a finished phase back to the system.
 ///
@@ -12,14 +10,7 @@ import Glibc
 enum MemoryRelease {
     private typealias Trim = @convention(c) (Int) -> Int32
 
-    private static let trim: Trim? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: Trim.self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let trim = CLibrary.function("malloc_trim", as: Trim.self)
 
     static func afterPhase() {
         _ = trim?(0)

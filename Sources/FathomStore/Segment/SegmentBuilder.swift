@@ -677,16 +677,24 @@ private func withRawBytes<T, R>(
 enum WriteBack {
     private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
 
-    private static let syncFileRange: SyncFileRange? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: SyncFileRange.self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let syncFileRange = CLibrary.function("sync_file_range", as: SyncFileRange.self)
 
     static func start(_ fd: Int32) {
         _ = syncFileRange?(fd, 0, 0, 2)  // SYNC_FILE_RANGE_WRITE
+    }
+}
+
+/// C library functions looked up by name at run time: glibc functions the C module Swift imports
+/// does not declare (`malloc_trim`, `sync_file_range`).
+public enum CLibrary {
+    /// The function `name` as `type` (a `@convention(c)` function type), or nil where the C library
+    /// has none (not glibc).
+    public static func function<T>(_ name: String, as type: T.Type) -> T? {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+        #else
+        return nil
+        #endif
     }
 }
