@@ -170,12 +170,15 @@ struct AnalysisScans: Sendable {
             for (name, value) in lastByName {
                 counts.last[name] = (value.time, resolver.evidence(table, member: member, line: line, row: value.row))
             }
+            // The parts are held together until they are joined: without the slack of their growth.
+            if counts.refs.capacity > counts.refs.count + counts.refs.count / 8 { counts.refs = Array(counts.refs[...]) }
             return counts
         }
         var total = DecisionCounts()
         total.refs.reserveCapacity(parts.reduce(0) { $0 + $1.refs.count })
         for index in parts.indices {
-            let part = parts[index]
+            var part = DecisionCounts()
+            swap(&part, &parts[index])  // so its references are freed once joined
             total.rows += part.rows
             for (version, decisions) in part.inWindow {
                 for (decision, count) in decisions { total.inWindow[version, default: [:]][decision, default: 0] += count }
@@ -184,7 +187,7 @@ struct AnalysisScans: Sendable {
                 for (decision, count) in decisions { total.afterWindow[version, default: [:]][decision, default: 0] += count }
             }
             total.refs += part.refs
-            parts[index].refs = []
+            part.refs = []
             for (version, value) in part.first where total.first[version].map({ value.0 < $0.0 }) ?? true {
                 total.first[version] = value
             }
