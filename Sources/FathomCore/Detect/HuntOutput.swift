@@ -6,14 +6,12 @@ public enum HuntOutput {
     /// One JSON object per hit and line, keys sorted; text from logs is JSON-escaped (control
     /// characters as `\uXXXX`), so every line is one valid JSON value.
     public static func jsonLines(_ result: HuntResult) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var lines: [String] = []
-        lines.reserveCapacity(result.hits.count)
+        var writer = HitJSONWriter(pretty: false)
         for hit in result.hits {
-            lines.append(String(decoding: try encoder.encode(hit), as: UTF8.self))
+            writer.write(hit, depth: 0)
+            writer.bytes.append(0x0A)
         }
-        return lines.map { $0 + "\n" }.joined()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// A text table; every value from the logs goes through ``TerminalText/escape(_:)``.

@@ -51,6 +51,74 @@ import Testing
         #expect(streamed == (try encoder.encode(hits)))
     }
 
+    /// Hits with what the writer must spell exactly as the encoder does: every control
+    /// character, keys whose byte order differs from their character or numeric order, doubles
+    /// from random bit patterns (integral, tiny, huge, non-finite), integer extremes, empty lists
+    /// and maps, and every optional part present or absent.
+    static func awkwardHits(seed: UInt64, count: Int) -> [Hit] {
+        var rng = SeededGenerator(seed: seed)
+        let keys = ["a", "A", "_", "a10", "a9", "a_b", "aB", "é", "e\u{301}", "Z", "", "\u{1}", "key\"\\", "😀", "z\u{7F}"]
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) } + [0x22, 0x5C, 0x2F, 0x7F], as: UTF8.self)
+        func text() -> String {
+            Int.random(in: 0..<4, using: &rng) == 0 ? controls : HostileText.generate(&rng, maxFragments: 5)
+        }
+        func double() -> Double {
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0: return Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
+            case 1: return Double(Int.random(in: -1_000_000...1_000_000, using: &rng))
+            case 2: return [Double.infinity, -.infinity, .nan, 0, -0.0, 1e16, 1e-7, 0.1, 1.0 / 3][Int.random(in: 0..<9, using: &rng)]
+            default: return Double.random(in: -1e6...1e6, using: &rng)
+            }
+        }
+        func value() -> HitValue {
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: return .null
+            case 1: return .bool(Bool.random(using: &rng))
+            case 2: return .int([Int64.min, Int64.max, 0, -1, Int64.random(in: Int64.min...Int64.max, using: &rng)][Int.random(in: 0..<5, using: &rng)])
+            case 3: return .double(double())
+            case 4: return .string(text())
+            default: return .strings((0..<Int.random(in: 0..<3, using: &rng)).map { _ in text() })
+            }
+        }
+        func map() -> [String: HitValue] {
+            var result: [String: HitValue] = [:]
+            for _ in 0..<Int.random(in: 0..<6, using: &rng) { result[keys.randomElement(using: &rng)!] = value() }
+            return result
+        }
+        func ref() -> EvidenceRef {
+            EvidenceRef(archive: text(), member: text(), line: Int64.random(in: 0...1_000_000, using: &rng),
+                        time: Bool.random(using: &rng) ? text() : nil)
+        }
+        let rules = [ExtractionBeyond.slidingInfo, ExtractionBeyond.networkInfo, InjectionNormalized.info]
+        return (0..<count).map { _ in
+            var hit = Hit(rule: rules.randomElement(using: &rng)!,
+                          time: Bool.random(using: &rng) ? Int64.random(in: -1_000_000_000_000...Int64.max / 2, using: &rng) : nil,
+                          window: Bool.random(using: &rng) ? HitWindow(start: Int64.random(in: 0...1 << 62, using: &rng), end: 1 << 62 + 7) : nil,
+                          key: map(), metrics: map(), fields: Bool.random(using: &rng) ? map() : nil,
+                          evidence: Bool.random(using: &rng) ? .event(ref()) : .aggregate(first: ref(), last: ref()))
+            hit.title = text()
+            hit.level = text()
+            hit.atlas = (0..<Int.random(in: 0..<3, using: &rng)).map { _ in text() }
+            return hit
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4])
+    func writerSpellsValuesAsTheEncoder(seed: Int) throws {
+        let hits = Self.awkwardHits(seed: UInt64(seed) * 7919, count: 120)
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try HitsJSON.encode(hits, depth: 0) == pretty.encode(hits))
+        for hit in hits {
+            var writer = HitJSONWriter(pretty: false)
+            writer.write(hit, depth: 0)
+            let expected = try compact.encode(hit)
+            #expect(Data(writer.bytes) == expected, "\(String(decoding: expected, as: UTF8.self))")
+        }
+    }
+
     @Test func streamingFileReplacesAtomicallyOrNotAtAll() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("out.json")
