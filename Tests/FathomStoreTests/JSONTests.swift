@@ -1,4 +1,4 @@
-import FathomStore
+@testable import FathomStore
 import Testing
 
 /// Parses `text` and runs `body` on the root while the bytes are alive.
@@ -289,6 +289,60 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
             var mutated = text
             mutated[Int.random(in: 0..<mutated.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             _ = parseError(mutated)  // must not trap
+        }
+    }
+}
+
+/// A path set answers as `value(atPath:)` does, path by path: first member wins, escaped keys
+/// match their decoded spelling, shared first keys, nested paths, empty paths and non-objects.
+@Suite struct JSONPathSetTests {
+    static let names = ["a", "b", "ab", "ba", "time", "é", "", "request", "model", "x.y"]
+
+    /// A random member name, sometimes spelled with escapes (`\u0061` for `a`, `\/`).
+    static func spelledKey(_ name: String, _ rng: inout SeededGenerator) -> String {
+        guard Bool.random(using: &rng) else { return "\"" + name + "\"" }
+        let escaped = name.unicodeScalars.map { scalar -> String in
+            scalar.isASCII && Bool.random(using: &rng) ? String(format: "\\u%04x", scalar.value) : String(scalar)
+        }.joined()
+        return "\"" + escaped + "\""
+    }
+
+    static func object(depth: Int, _ rng: inout SeededGenerator) -> String {
+        let members = (0..<Int.random(in: 0..<7, using: &rng)).map { _ -> String in
+            let key = spelledKey(names.randomElement(using: &rng)!, &rng)
+            let value: String
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0 where depth < 2: value = object(depth: depth + 1, &rng)
+            case 1: value = "[1,{\"a\":2}]"
+            case 2: value = "null"
+            default: value = String(Int.random(in: 0..<1000, using: &rng))
+            }
+            return key + ":" + value
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    @Test(arguments: 0..<4)
+    func answersAsPathLookups(seed: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(seed) &+ 101)
+        var paths: [[String]] = [[]]
+        for _ in 0..<12 {
+            paths.append((0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.names.randomElement(using: &rng)! })
+        }
+        paths.append(["a"])  // the same path twice
+        paths.append(["a"])
+        let set = JSONPathSet(paths)
+        for _ in 0..<300 {
+            let text = Int.random(in: 0..<20, using: &rng) == 0 ? "[1,2]" : Self.object(depth: 0, &rng)
+            try withJSON(text) { root in
+                set.find(in: root)
+                for (index, path) in paths.enumerated() {
+                    // The same position in the record, not only equal bytes.
+                    let expected = root.value(atPath: path).map { ($0.rawBytes.base, $0.rawBytes.count) }
+                    let found = set.value(index, in: root).map { ($0.rawBytes.base, $0.rawBytes.count) }
+                    #expect(found?.0 == expected?.0 && found?.1 == expected?.1, "\(text) at \(path)")
+                }
+            }
         }
     }
 }

@@ -34,6 +34,12 @@ public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
 
     public static func < (lhs: SourceKind, rhs: SourceKind) -> Bool { lhs.code < rhs.code }
 
+    /// Hashes the code, not the raw-value string `RawRepresentable` would hash: kinds key the
+    /// schema table and per-kind maps looked up for every ingested row.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+    }
+
     /// The canonical columns of this kind, in segment order. The first is always `time`; the
     /// provenance columns `member` and `line` come last.
     public var schema: KindSchema { KindSchema.of(self) }
@@ -108,5 +114,12 @@ public struct KindSchema: Sendable {
         return result
     }()
 
-    static func of(_ kind: SourceKind) -> KindSchema { schemas[kind]! }
+    /// The schemas by kind code, so the lookup made for every row is an array index.
+    private static let byCode: [KindSchema?] = {
+        var result = [KindSchema?](repeating: nil, count: 8)
+        for (kind, schema) in schemas { result[Int(kind.code)] = schema }
+        return result
+    }()
+
+    static func of(_ kind: SourceKind) -> KindSchema { byCode[Int(kind.code)]! }
 }

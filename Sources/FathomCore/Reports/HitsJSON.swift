@@ -60,26 +60,39 @@ enum HitsJSON {
         /// Spaces dropped so far on this line: written back if the line has fewer than two.
         private var dropped = 0
 
+        /// - Complexity: O(n); the lines are copied whole, found with `memchr`.
         mutating func dedent(_ piece: Data) -> Data {
-            var output = Data()
+            var output: [UInt8] = []
             output.reserveCapacity(piece.count)
-            for byte in piece {
-                if toDrop > 0 {
-                    if byte == 0x20 {
-                        toDrop -= 1
-                        dropped += 1
-                        continue
+            piece.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                let n = raw.count
+                var i = 0
+                while i < n {
+                    if toDrop > 0 {
+                        if raw[i] == 0x20 {
+                            toDrop -= 1
+                            dropped += 1
+                            i += 1
+                            continue
+                        }
+                        output.append(contentsOf: repeatElement(0x20, count: dropped))
+                        toDrop = 0
                     }
-                    output.append(contentsOf: repeatElement(0x20, count: dropped))
-                    toDrop = 0
-                }
-                output.append(byte)
-                if byte == 0x0A {
-                    toDrop = 2
-                    dropped = 0
+                    // The rest of the line, its line break included.
+                    if let hit = memchr(base + i, 0x0A, n - i) {
+                        let end = UnsafeRawPointer(hit) - base + 1
+                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
+                        i = end
+                        toDrop = 2
+                        dropped = 0
+                    } else {
+                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<n]))
+                        i = n
+                    }
                 }
             }
-            return output
+            return Data(output)
         }
     }
 }

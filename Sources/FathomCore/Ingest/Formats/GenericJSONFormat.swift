@@ -120,15 +120,17 @@ final class GenericJSONDecoder: RecordDecoder {
             bindings.append(FieldBinding(column: index, path: path, role: role))
         }
         self.bindings = bindings
-        lookups = PathLookups([timePath] + bindings.map(\.path))
+        paths = JSONPathSet([timePath] + bindings.map(\.path))
     }
 
-    /// The time path (lookup 0) and the bindings' paths (lookup 1 + binding index) as key bytes.
-    private let lookups: PathLookups
+    /// The time path (path 0) and the bindings' paths (path 1 + binding index), found in one pass
+    /// over each record's members.
+    private let paths: JSONPathSet
 
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
         let root = try JSONFields.object(record, parser: parser)
-        guard let timeValue = lookups.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
+        paths.find(in: root)
+        guard let timeValue = paths.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }
         rows.begin(kind)
@@ -136,53 +138,11 @@ final class GenericJSONDecoder: RecordDecoder {
         let kind = self.kind
         bindings.withUnsafeBufferPointer { bindings in
             for index in bindings.indices {
-                guard let value = lookups.value(index + 1, in: root), value.kind != .null else { continue }
+                guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
                 JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
             }
         }
         rows.commit()
-    }
-}
-
-/// Paths of object keys held as bytes (in memory the lookups own), so a record's lookups compare
-/// bytes without converting key strings or copying arrays for every record.
-final class PathLookups: @unchecked Sendable {
-    private let keyBytes: UnsafeMutableRawBufferPointer
-    private let keys: UnsafeMutableBufferPointer<ByteView>
-    /// Path `i` is `keys[bounds[i] ..< bounds[i + 1]]`.
-    private let bounds: UnsafeMutableBufferPointer<Int>
-
-    init(_ paths: [[String]]) {
-        let total = paths.reduce(0) { $0 + $1.reduce(0) { $0 + $1.utf8.count } }
-        keyBytes = .allocate(byteCount: max(1, total), alignment: 1)
-        keys = .allocate(capacity: max(1, paths.reduce(0) { $0 + $1.count }))
-        bounds = .allocate(capacity: paths.count + 1)
-        var offset = 0
-        var keyIndex = 0
-        bounds[0] = 0
-        for (pathIndex, path) in paths.enumerated() {
-            for key in path {
-                let start = keyBytes.baseAddress! + offset
-                let count = key.utf8.count
-                if count > 0 { start.copyMemory(from: Array(key.utf8), byteCount: count) }
-                keys[keyIndex] = ByteView(unsafeStart: start, count: count)
-                offset += count
-                keyIndex += 1
-            }
-            bounds[pathIndex + 1] = keyIndex
-        }
-    }
-
-    deinit {
-        keyBytes.deallocate()
-        keys.deallocate()
-        bounds.deallocate()
-    }
-
-    /// The value at path `index` under `root`, or nil.
-    @inline(__always)
-    func value(_ index: Int, in root: JSONValue) -> JSONValue? {
-        root.value(atKeys: UnsafeBufferPointer(rebasing: keys[bounds[index]..<bounds[index + 1]]))
     }
 }
 
