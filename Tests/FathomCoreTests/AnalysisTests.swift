@@ -97,6 +97,9 @@ import Testing
             "r9 2026-03-02T11:00:00Z decline true a-decisions.jsonl,,1",
             "r8 2026-03-02T12:00:30Z approve false a-decisions.jsonl,,4",
         ])
+        // The CSV was written under the store's tmp/ during the analysis and moved: nothing is left.
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory.path("store/tmp"))) ?? []
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
     @Test func withoutRegistryEventsTheWindowComesFromTheDecisions() throws {

@@ -50,7 +50,8 @@ struct Analysis {
     let hits: [Hit]
     let settings: RuleSettings
     let caseFile: CaseFile
-    var decisions: AffectedDecisionList?
+    /// `affected_decisions.csv`, written as soon as the decisions are known.
+    var decisions: StagedFile?
     var contradictions: [Contradiction] = []
     var openItems: [String] = []
     var timeline: [TimelineEvent] = []
@@ -104,7 +105,8 @@ struct Analysis {
                                    method: "no decision logs: inference requests to \(compromised.model) inside the window; low = requests answered with 2xx, high = all requests",
                                    low: Double(volume.succeeded), high: Double(volume.all))
                 }
-                decisions = counts.list
+                // Written now, so the decisions' references are not held through the rest.
+                decisions = exact ? try counts.list?.stage() : nil
                 let after = counts.afterWindow[compromised.version]?.values.reduce(0, +) ?? 0
                 if after > 0 {
                     openItems.append("\(after) decisions were served by \(compromised.version) after the rollback (pods draining); they are listed in affected_decisions.csv with in_window = false")

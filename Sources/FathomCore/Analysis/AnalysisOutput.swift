@@ -11,7 +11,7 @@ enum AnalysisOutput {
         return encoder
     }
 
-    static func write(result: AnalysisResult, hits: [Hit], decisions: AffectedDecisionList?,
+    static func write(result: AnalysisResult, hits: [Hit], decisions: StagedFile?,
                       store: Store, request: AnalyzeRequest) throws(AnalysisError) -> [String] {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
         let stored = store.absolute("cases/" + caseID)
@@ -29,8 +29,8 @@ enum AnalysisOutput {
         let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
         // Four independent pieces of work, side by side, longest first: findings.json (the hits,
         // encoded once for the report and the store), the other report documents (which re-hash the
-        // archives to verify them), the decisions CSV (streamed: it can hold millions of rows) and
-        // analysis.json.
+        // archives to verify them), the decisions CSV (written during the analysis, moved into
+        // place here) and analysis.json.
         let slots = WorkSlots<[String], AnalysisError>(count: 4)
         DispatchQueue.concurrentPerform(iterations: min(4, max(1, request.jobs))) { _ in
             while let task = slots.claim() {
@@ -53,7 +53,7 @@ enum AnalysisOutput {
                         slots.store(task, .success(try ReportWriter.write(documents, caseID: caseID, to: request.reportsDirectory)))
                     case 2:
                         guard let csv else { slots.store(task, .success([])); continue }
-                        try csv.writeCSV(to: reports + "/affected_decisions.csv")
+                        try csv.move(to: reports + "/affected_decisions.csv")
                         slots.store(task, .success([reports + "/affected_decisions.csv"]))
                     default:
                         let analysisJSON = try encoder().encode(result) + Data("\n".utf8)

@@ -186,6 +186,11 @@ final class SpillDirectory: @unchecked Sendable {
         return fd
     }
 
+    /// The path of `name` in the folder (made on first use); the file itself is not created.
+    func path(of name: String) throws -> String {
+        try folder() + "/" + name
+    }
+
     private func folder() throws -> String {
         lock.lock()
         defer { lock.unlock() }
