@@ -2,8 +2,9 @@ import FathomStore
 import Foundation
 
 /// The decisions of the compromised version, for `affected_decisions.csv`: 16 bytes each (time,
-/// segment, row) instead of their strings, sorted by (time, request id); the strings are read back
-/// from the segments while the file is written, each segment released once its last row is out.
+/// segment, row) instead of their strings, written in (time, request id) order; the strings are
+/// read back from the segments while the file is written, each segment released once its last row
+/// is out.
 ///
 /// Holding the request ids, decisions and evidence as strings cost about 150 bytes a decision
 /// (120 MB for the 800,000 of the 4 GB benchmark week).
@@ -31,8 +32,9 @@ final class AffectedDecisionList: @unchecked Sendable {
 
     var count: Int { refs.count }
 
-    /// Sorts `refs` by time, then request id, then segment and row (the order of the evidence).
-    /// Takes the references out of `refs` (left empty), so they are not held twice.
+    /// Sorts `refs` by time, then segment and row (the order of the evidence); decisions with
+    /// equal times are put in request-id order when the CSV is written, from the columns it reads
+    /// anyway. Takes the references out of `refs` (left empty), so they are not held twice.
     init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref]) throws {
         self.store = store
         self.records = records
@@ -40,30 +42,6 @@ final class AffectedDecisionList: @unchecked Sendable {
         var sorted: [Ref] = []
         swap(&sorted, &refs)
         sorted.sort { ($0.time, $0.segment, $0.row) < ($1.time, $1.segment, $1.row) }
-        // Equal times are ordered by request id: only those runs need the strings, and only the
-        // request id column of their segments, each let go after the last run that needs it.
-        var lastUse = [Int](repeating: -1, count: records.count)
-        for (position, ref) in sorted.enumerated() { lastUse[Int(ref.segment)] = position }
-        var requestIDs: [UInt32: TextColumn] = [:]
-        func ids(_ segment: UInt32) throws -> TextColumn {
-            if let column = requestIDs[segment] { return column }
-            let record = records[Int(segment)]
-            let column = try SegmentTable(record: record, path: store.absolute(record.path)).text("request_id")
-            requestIDs[segment] = column
-            return column
-        }
-        var start = 0
-        while start < sorted.count {
-            var end = start + 1
-            while end < sorted.count, sorted[end].time == sorted[start].time { end += 1 }
-            if end - start > 1 {
-                let keyed = try sorted[start..<end].map { ref in (try ids(ref.segment).string(at: ref.row), ref) }
-                let ordered = keyed.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
-                for (offset, item) in ordered.enumerated() { sorted[start + offset] = item.element.1 }
-                for segment in Set(keyed.map(\.1.segment)) where lastUse[Int(segment)] < end { requestIDs[segment] = nil }
-            }
-            start = end
-        }
         self.refs = sorted
     }
 
@@ -92,34 +70,50 @@ final class AffectedDecisionList: @unchecked Sendable {
         var tables = SegmentCache(store: store, records: records)
         var csv: [UInt8] = Array("request_id,time,decision,in_window,archive,member,line\n".utf8)
         csv.reserveCapacity(1 << 20 + 4096)
-        var archiveSegment: UInt32?
-        var archive: [UInt8] = []
-        for (position, ref) in refs.enumerated() {
-            let columns = try tables.columns(ref.segment)
-            if archiveSegment != ref.segment {
-                // The archive path as its CSV field, once per segment.
-                archive.removeAll(keepingCapacity: true)
-                var path = resolver.archivePath(columns.table)
-                path.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &archive) }
-                archiveSegment = ref.segment
-            }
+        var archives: [UInt32: [UInt8]] = [:]
+        /// One line: the fields of `ref` read from its segment's columns.
+        func append(_ ref: Ref, _ columns: SegmentCache.Columns) {
             CSV.append(field: columns.requestIDs[ref.row], to: &csv)
             csv.append(0x2C)
             TimeParser.append(ref.time, to: &csv)
             csv.append(0x2C)
             CSV.append(field: columns.decisions[ref.row], to: &csv)
             csv.append(contentsOf: ref.inWindow ? Self.trueField : Self.falseField)
-            csv.append(contentsOf: archive)
+            if archives[ref.segment] == nil {
+                // The archive path as its CSV field, once per segment.
+                var field: [UInt8] = []
+                var path = resolver.archivePath(columns.table)
+                path.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &field) }
+                archives[ref.segment] = field
+            }
+            csv.append(contentsOf: archives[ref.segment] ?? [])
             csv.append(0x2C)
             CSV.append(field: columns.member[ref.row], to: &csv)
             csv.append(0x2C)
             csv.append(contentsOf: String(columns.line[ref.row]).utf8)
             csv.append(0x0A)
-            if lastUse[Int(ref.segment)] == position { tables.release(ref.segment) }
+        }
+        var start = 0
+        while start < refs.count {
+            var end = start + 1
+            while end < refs.count, refs[end].time == refs[start].time { end += 1 }
+            if end - start == 1 {
+                append(refs[start], try tables.columns(refs[start].segment))
+            } else {
+                // Equal times: by request id, then in the order of the evidence.
+                let keyed = try refs[start..<end].map { ref in (try tables.columns(ref.segment).requestIDs.string(at: ref.row), ref) }
+                let ordered = keyed.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
+                for item in ordered { append(item.element.1, try tables.columns(item.element.1.segment)) }
+            }
+            for position in start..<end where lastUse[Int(refs[position].segment)] == position {
+                tables.release(refs[position].segment)
+                archives[refs[position].segment] = nil
+            }
             if csv.count >= 1 << 20 {
                 try file.write(contentsOf: csv)
                 csv.removeAll(keepingCapacity: true)
             }
+            start = end
         }
         try file.write(contentsOf: csv)
     }
