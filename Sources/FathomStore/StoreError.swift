@@ -10,6 +10,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case corrupt(path: String, offset: Int, detail: String)
     /// The input is not in a format this layer understands.
     case unsupported(path: String, detail: String)
+    /// The file changed while it was being read (it shrank, e.g. `logrotate copytruncate`, or was
+    /// rewritten in place): what was read is not a consistent copy of any version of it.
+    case changed(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "Corrupt data in '\(path)' at byte \(offset): \(detail)"
         case let .unsupported(path, detail):
             return "Unsupported input '\(path)': \(detail)"
+        case let .changed(path, detail):
+            return "'\(path)' changed while it was read: \(detail)"
         }
     }
 }

@@ -251,6 +251,10 @@ import Testing
         ("\r\n=x", "\"'\r\n=x\""),
         ("-5,3", "\"'-5,3\""),
         ("", ""),
+        // Control, bidirectional and invisible characters from file and member names are made
+        // visible (they would recolour a terminal or reorder a cell).
+        ("a\u{1B}[31mb\u{7}", "a\\u{1B}[31mb\\u{7}"),
+        ("evil\u{202E}gpj.exe\u{200B}", "evil\\u{202E}gpj.exe\\u{200B}"),
     ])
     func field(_ text: String, _ expected: String) {
         #expect(CSV.field(text) == expected)

@@ -29,7 +29,7 @@ struct CompressionTests {
 
     @Test("a clean file is one input with all its data and no damage", arguments: cleanCases)
     func cleanInput(_ clean: CleanCase) throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture(clean.fixture), displayName: clean.fixture)
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture(clean.fixture)), displayName: clean.fixture)
         #expect(!inputs.isTar)
         #expect(inputs.compressions == clean.compressions)
         let input = try #require(try inputs.nextInput())
@@ -47,7 +47,7 @@ struct CompressionTests {
     @Test("plain text is lent straight from the mapping")
     func plainIsZeroCopy() throws {
         let mapping = try mapFixture("plain.log")
-        let inputs = try ArchiveInputs(mapping: mapping, displayName: "plain.log")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapping), displayName: "plain.log")
         let input = try #require(try inputs.nextInput())
         guard case .bytes(let view) = try input.stream.next() else {
             Issue.record("expected bytes")
@@ -62,7 +62,7 @@ struct CompressionTests {
 
     @Test("an empty file gives one input with an empty stream")
     func emptyFile() throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture("empty.log"), displayName: "empty.log")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture("empty.log")), displayName: "empty.log")
         let input = try #require(try inputs.nextInput())
         #expect(try input.stream.next() == nil)
         #expect(try inputs.nextInput() == nil)
@@ -171,7 +171,7 @@ struct CompressionTests {
     func unsupported(_ fixture: String, _ format: String) throws {
         let mapping = try mapFixture(fixture)
         do throws(StoreError) {
-            _ = try ArchiveInputs(mapping: mapping, displayName: fixture)
+            _ = try ArchiveInputs(source: MappedStream(mapping: mapping), displayName: fixture)
             Issue.record("\(fixture) was accepted")
         } catch {
             guard case .unsupported(_, let detail) = error else {
@@ -187,14 +187,14 @@ struct CompressionTests {
     func unsupportedInsideZstd() throws {
         let xz = try archiveFixtureBytes("plain.log.xz")
         let mapping = try mapBytes(zstdFrame(xz, level: 1))
-        #expect(throws: StoreError.self) { try ArchiveInputs(mapping: mapping, displayName: "x.xz.zst") }
+        #expect(throws: StoreError.self) { try ArchiveInputs(source: MappedStream(mapping: mapping), displayName: "x.xz.zst") }
     }
 
     @Test("a gzip inside zstd is decompressed twice")
     func nestedCompression() throws {
         let plain = try archiveFixtureBytes("plain.log")
         let mapping = try mapBytes(zstdFrame(gzipMember(plain), level: 1))
-        let inputs = try ArchiveInputs(mapping: mapping, displayName: "plain.log.gz.zst")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapping), displayName: "plain.log.gz.zst")
         #expect(inputs.compressions == [.zstd, .gzip])
         let input = try #require(try inputs.nextInput())
         #expect(try drain(input.stream).bytes == Bytes(plain))
@@ -202,7 +202,7 @@ struct CompressionTests {
 
     @Test("a file whose first frame is skippable is recognised as zstd")
     func leadingSkippableFrame() throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture("skippable.log.zst"), displayName: "s")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture("skippable.log.zst")), displayName: "s")
         #expect(inputs.compressions == [.zstd])
     }
 

@@ -25,7 +25,7 @@ struct RobustnessTests {
         let mapping = try mapBytes(bytes)
         let inputs: ArchiveInputs
         do {
-            inputs = try ArchiveInputs(mapping: mapping, displayName: name)
+            inputs = try ArchiveInputs(source: MappedStream(mapping: mapping), displayName: name)
         } catch {
             return  // a mutated magic may name an unsupported format
         }

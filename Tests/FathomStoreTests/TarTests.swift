@@ -17,7 +17,7 @@ struct TarTests {
     @Test("every regular member of a bundle is one input, decompressed where needed",
           arguments: [("bundle.tar", [Compression]()), ("bundle.tar.zst", [.zstd]), ("bundle.tar.gz", [.gzip])])
     func bundle(_ name: String, _ compressions: [Compression]) throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture(name), displayName: name)
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture(name)), displayName: name)
         #expect(inputs.isTar)
         #expect(inputs.compressions == compressions)
         for expected in try Self.bundleMembers() {
@@ -71,7 +71,7 @@ struct TarTests {
     @Test("long names from PAX path records and GNU 'L' headers",
           arguments: ["pax-longname.tar", "gnu-longname.tar"])
     func longNames(_ name: String) throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture(name), displayName: name)
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture(name)), displayName: name)
         var found: [String: Bytes] = [:]
         while let input = try inputs.nextInput() {
             found[input.name] = try drain(input.stream).bytes
@@ -87,7 +87,7 @@ struct TarTests {
 
     @Test("a member cut short yields its bytes, then damage, and the archive ends")
     func memberCutShort() throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture("cut-short.tar"), displayName: "cut-short.tar")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture("cut-short.tar")), displayName: "cut-short.tar")
         let input = try #require(try inputs.nextInput())
         let drained = try drain(input.stream)
         #expect(drained.bytes == (try fixture("part1.log")).prefix(700))
@@ -99,7 +99,7 @@ struct TarTests {
 
     @Test("a member cut short that is skipped is reported as container damage")
     func skippedMemberCutShort() throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture("cut-short.tar"), displayName: "cut-short.tar")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture("cut-short.tar")), displayName: "cut-short.tar")
         _ = try #require(try inputs.nextInput())
         #expect(try inputs.nextInput() == nil)
         #expect(inputs.containerDamage.map(\.detail)
@@ -108,7 +108,7 @@ struct TarTests {
 
     @Test("a bad header checksum ends the archive with damage; earlier members are intact")
     func badChecksum() throws {
-        let inputs = try ArchiveInputs(mapping: mapFixture("bad-checksum.tar"), displayName: "bad-checksum.tar")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapFixture("bad-checksum.tar")), displayName: "bad-checksum.tar")
         var names: [String] = []
         while let input = try inputs.nextInput() {
             names.append(input.name)
@@ -195,7 +195,7 @@ struct TarTests {
         builder.add("logs.xz", try archiveFixtureBytes("plain.log.xz"))
         builder.add("last.log", Array("last\n".utf8))
         builder.end()
-        let inputs = try ArchiveInputs(mapping: mapBytes(zstdFrame(builder.bytes, level: 1)), displayName: "outer.tar.zst")
+        let inputs = try ArchiveInputs(source: MappedStream(mapping: mapBytes(zstdFrame(builder.bytes, level: 1))), displayName: "outer.tar.zst")
         let tar = try #require(try inputs.nextInput())
         #expect(tar.name == "outer.tar.zst!inner.tar")
         #expect(tar.compressions == [.zstd])

@@ -12,7 +12,9 @@ public enum AnalysisEngine {
         if !request.paths.isEmpty {
             do {
                 ingest = try IngestEngine.run(IngestRequest(paths: request.paths, storeDirectory: request.storeDirectory,
-                                                            profile: request.profile, jobs: request.jobs))
+                                                            profile: request.profile, jobs: request.jobs,
+                                                            excludedDirectories: [request.reportsDirectory],
+                                                            followsSymlinks: request.followsSymlinks))
             } catch { throw .ingest(error) }
             MemoryRelease.afterPhase()
         }
@@ -33,10 +35,11 @@ public enum AnalysisEngine {
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch { throw .ingest(error) }
         var analysis = Analysis(store: store, request: request, hits: hits, settings: settings)
-        let result: AnalysisResult
+        var result: AnalysisResult
         do { result = try analysis.run() } catch let error as AnalysisError { throw error } catch {
             throw .scan("\(error)")
         }
+        if let passed = ingest?.passedOver, !passed.isEmpty { result.inputsNotRecorded = passed }
         let files = try AnalysisOutput.write(result: result, hits: hits, decisions: analysis.decisions,
                                              store: store, request: request)
         return AnalyzeOutcome(result: result, hits: hits, ingest: ingest, files: files)

@@ -28,6 +28,10 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     /// Indications of compromise beyond the affected model(s) (other systems, credentials, lateral
     /// movement), one sentence each; nil = not assessed, empty = assessed and none found.
     public var broaderCompromise: [String]?
+    /// Inputs found by this run but not recorded: not read through (they changed while read, or
+    /// could not be opened; the next run reads them) or skipped (links out of the input folders,
+    /// loops, special files, Fathom's own output). Nil when there were none.
+    public var inputsNotRecorded: [PassedInput]?
 
     public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
                 inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],

@@ -56,7 +56,8 @@ enum AnalysisOutput {
                         try csv.move(to: reports + "/affected_decisions.csv")
                         slots.store(task, .success([reports + "/affected_decisions.csv"]))
                     default:
-                        let analysisJSON = try encoder().encode(result) + Data("\n".utf8)
+                        let encoded = String(decoding: try encoder().encode(result), as: UTF8.self)
+                        let analysisJSON = Data((FindingsWriter.escapeInvisible(encoded) + "\n").utf8)
                         try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
                         try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
                         slots.store(task, .success([reports + "/analysis.json"]))
@@ -82,12 +83,15 @@ enum AnalysisOutput {
     }
 }
 
-/// CSV quoting (RFC 4180), with spreadsheet formula injection neutralised.
+/// CSV quoting (RFC 4180), with spreadsheet formula injection neutralised and control,
+/// bidirectional and invisible characters made visible.
 enum CSV {
-    /// `text` as one CSV field: prefixed with `'` when it starts like a formula, quoted when it
-    /// holds a comma, a quote or a line break. Judged on UTF-8 bytes, so a CR LF pair (one
-    /// `Character`) is seen as the line break it is.
+    /// `text` as one CSV field: control characters other than tab and line breaks (ESC, BEL …),
+    /// bidirectional overrides and invisible characters written as visible `\u{…}` escapes (a CSV
+    /// is read in terminals and spreadsheets alike), then prefixed with `'` when it starts like a
+    /// formula, quoted when it holds a comma, a quote or a line break (RFC 4180).
     static func field(_ text: String) -> String {
+        let text = visible(text)
         let bytes = text.utf8
         let formula = bytes.first.map { "=+-@\t\r".utf8.contains($0) } ?? false
         let quoted = bytes.contains { (byte: UInt8) -> Bool in
@@ -98,15 +102,37 @@ enum CSV {
         return quoted ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 
+    /// `text` with the scalars ``MarkdownText/isUnsafe(_:)`` names, except tab, CR and LF, as `\u{…}`.
+    static func visible(_ text: String) -> String {
+        func unsafe(_ scalar: Unicode.Scalar) -> Bool {
+            MarkdownText.isUnsafe(scalar) && scalar != "\t" && scalar != "\r" && scalar != "\n"
+        }
+        guard text.unicodeScalars.contains(where: unsafe) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if unsafe(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
     /// Appends `field` to `output` as one CSV field, exactly as ``field(_:)`` would write its
-    /// text (invalid UTF-8 repaired to U+FFFD first). Plain values are copied as they are.
+    /// text (invalid UTF-8 repaired to U+FFFD first). Plain values — printable ASCII without a
+    /// comma, a quote or a formula start — are copied as they are.
     static func append(field: ByteView, to output: inout [UInt8]) {
-        var plain = field.isValidUTF8
-        if plain, field.count > 0 {
+        var plain = true
+        if field.count > 0 {
             let first = field[0]
-            plain = !(first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 || first == 0x09 || first == 0x0D)
-                && field.firstIndex(of: 0x2C) == nil && field.firstIndex(of: 0x22) == nil
-                && field.firstIndex(of: 0x0A) == nil && field.firstIndex(of: 0x0D) == nil
+            plain = !(first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40)
+            var index = 0
+            while plain, index < field.count {
+                let byte = field[index]
+                plain = byte >= 0x20 && byte < 0x7F && byte != 0x2C && byte != 0x22
+                index += 1
+            }
         }
         if plain {
             field.withUnsafeBytes { output.append(contentsOf: $0) }

@@ -23,6 +23,8 @@ public struct AnalyzeRequest: Sendable {
     public var timeRange: (from: Int64, to: Int64)?
     /// Hits already computed over the range (a sweep's), used instead of hunting again.
     public var hits: [Hit]?
+    /// Follow symbolic links out of the input folders (see ``InputDiscovery``).
+    public var followsSymlinks = false
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
                 reportsDirectory: String = "Reports", now: String? = nil, jobs: Int = 2, commandLine: [String] = [],

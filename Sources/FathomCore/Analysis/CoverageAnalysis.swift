@@ -73,7 +73,7 @@ enum InputSummary {
             }
             let samples = try catalog.rejectSamples(archiveID: archive.id).map {
                 InputArchive.Reject(member: $0.member, line: $0.line, reason: $0.reason,
-                                    sample: String(decoding: $0.sample, as: UTF8.self))
+                                    sample: SecretMask.mask(String(decoding: $0.sample, as: UTF8.self)))
             }
             return InputArchive(path: archive.path, size: archive.size, sha256: archive.sha256,
                                 compression: archive.compression, container: archive.container,

@@ -71,6 +71,14 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     }
 }
 
+extension MemberRecord {
+    /// The formats of members that could not be decoded at all.
+    public static let unreadableFormats: Set<String> = ["binary", "unknown", "unreadable"]
+
+    /// Whether this member could not be decoded at all.
+    public var isUnreadable: Bool { Self.unreadableFormats.contains(format) }
+}
+
 /// A sampled rejected record: where it was, why, and its first bytes (untrusted; escape to show).
 public struct RejectSample: Sendable, Equatable, Codable {
     public var member: String
@@ -134,6 +142,8 @@ public struct ArchiveResult: Sendable {
     public var firstTime: Int64? { members.compactMap(\.firstTime).min() }
     public var lastTime: Int64? { members.compactMap(\.lastTime).max() }
     public var formats: [String] { Array(Set(members.map(\.format))).sorted() }
+    /// Whether nothing of the archive could be read: no rows, and every member unreadable.
+    public var isUnreadable: Bool { rows == 0 && rejected > 0 && members.allSatisfy(\.isUnreadable) }
     /// The kinds of all members (a member that fed several kinds lists them comma-separated).
     public var kinds: [String] {
         Array(Set(members.flatMap { $0.kind.split(separator: ",").map(String.init) })).sorted()
@@ -227,6 +237,13 @@ extension Catalog {
                                      segment.maxTime, segment.bytes, String(segment.checksum, radix: 16)])
             }
             return .recorded(archiveID: id)
+        }
+    }
+
+    /// Removes the pending row of an archive whose ingest was given up (nothing about it is kept).
+    public func abandonArchive(id: Int64) throws(CatalogError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM archives WHERE id = ? AND status = 'ingesting'", arguments: [id])
         }
     }
 

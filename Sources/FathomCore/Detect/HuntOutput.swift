@@ -3,15 +3,18 @@ import Foundation
 
 /// Renders hunt results for a terminal (`table`) or for machines (`jsonl`).
 public enum HuntOutput {
-    /// One JSON object per hit and line, keys sorted; text from logs is JSON-escaped (control
-    /// characters as `\uXXXX`), so every line is one valid JSON value.
+    /// One JSON object per hit and line, keys sorted; text from logs is JSON-escaped (control,
+    /// bidirectional and invisible characters as `\uXXXX`) and its secrets masked
+    /// (``SecretMask``), so every line is one valid JSON value that shows what it holds.
     public static func jsonLines(_ result: HuntResult) throws -> String {
         var writer = HitJSONWriter(pretty: false)
         for hit in result.hits {
-            writer.write(hit, depth: 0)
+            writer.write(hit.maskingSecrets(), depth: 0)
             writer.bytes.append(0x0A)
         }
-        return String(decoding: writer.bytes, as: UTF8.self)
+        var escaped: [UInt8] = []
+        writer.bytes.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &escaped, where: JSONText.isInvisible) }
+        return String(decoding: escaped, as: UTF8.self)
     }
 
     /// A text table; every value from the logs goes through ``TerminalText/escape(_:)``.
@@ -26,6 +29,7 @@ public enum HuntOutput {
             } else {
                 when = "-"
             }
+            let hit = hit.maskingSecrets()
             let key = hit.key.keys.sorted().map { "\($0)=\(hit.key[$0]?.description ?? "")" }.joined(separator: " ")
             let metrics = hit.metrics.keys.sorted().map { "\($0)=\(hit.metrics[$0]?.description ?? "")" }.joined(separator: " ")
             let evidence: String

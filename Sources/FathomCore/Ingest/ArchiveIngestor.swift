@@ -39,29 +39,64 @@ final class ArchiveIngestor: Sendable {
             return .known(outcome)
         }
 
-        let mapping: FileMapping
-        do { mapping = try FileMapping(path: path) } catch { throw .store(error) }
+        let file: EvidenceFile
+        do { file = try EvidenceFile(path: path) } catch {
+            // Not opened (permissions, a FIFO or device where a file was expected): nothing was read
+            // and nothing is recorded, so the next run tries again.
+            progress.add(bytes: status.size, rows: 0, rejected: 0)
+            return .known(.notRead(displayPath, size: status.size, reason: error.description))
+        }
+        TestHook.reached("ingest.opened")
         let archiveID: Int64
         do {
-            archiveID = try catalog.beginArchive(path: displayPath, size: Int64(mapping.count),
-                                                 modificationTime: mapping.modificationTime,
+            archiveID = try catalog.beginArchive(path: displayPath, size: Int64(file.count),
+                                                 modificationTime: file.modificationTime,
                                                  startedAt: Clock.nowNanoseconds())
         } catch { throw .catalog(error) }
 
-        let run = ArchiveRun(ingestor: self, mapping: mapping, archiveID: archiveID, displayPath: displayPath)
+        let run = ArchiveRun(ingestor: self, file: file, archiveID: archiveID, displayPath: displayPath)
         let result: ArchiveResult
         var unreadable = false
         do throws(IngestError) {
             result = try run.readAll()
         } catch {
-            run.discardSegments()
-            // The file is still evidence: record it with its hash and the reason it could not be read.
-            result = run.unreadableResult(reason: error.description)
-            unreadable = true
+            switch error {
+            case .storeWrite, .store, .catalog, .storeBusy:
+                // Our failure (a full disk, an I/O error of the store), not a property of the
+                // evidence: nothing about the archive is recorded, so the next run reads it again.
+                run.abandon()
+                throw error
+            case let .inputRead(_, cause):
+                // The file could not be read through this time (it changed under us, or its disk
+                // failed): not recorded, read again by the next run.
+                run.abandon()
+                return .known(.notRead(displayPath, size: Int64(file.count), reason: cause.description))
+            case .missingInput, .undecidableKind, .unknownFormat, .unknownFormatName, .profile:
+                run.discardSegments()
+                // The file is still evidence: record it with its hash and the reason it could not be read.
+                do throws(IngestError) {
+                    result = try run.unreadableResult(reason: error.description)
+                } catch {
+                    run.abandon()
+                    if case let .inputRead(_, cause) = error {
+                        return .known(.notRead(displayPath, size: Int64(file.count), reason: cause.description))
+                    }
+                    throw error
+                }
+                unreadable = true
+            }
         }
-        return .read(ReadArchive(store: store, archiveID: archiveID, displayPath: displayPath, size: Int64(mapping.count),
-                                 modificationTime: mapping.modificationTime, result: result, unreadable: unreadable,
+        return .read(ReadArchive(store: store, archiveID: archiveID, displayPath: displayPath, size: Int64(file.count),
+                                 modificationTime: file.modificationTime, result: result, unreadable: unreadable,
                                  notes: run.notes))
+    }
+}
+
+extension FileOutcome {
+    /// An input that was not read through (see ``Status/notRead``).
+    static func notRead(_ path: String, size: Int64, reason: String) -> FileOutcome {
+        FileOutcome(path: path, status: .notRead, size: size, sha256: "", rows: 0, rejected: 0, formats: [], kinds: [],
+                    segments: 0, note: reason + "; not recorded, the next run reads it again")
     }
 }
 
@@ -101,7 +136,7 @@ struct ReadArchive: Sendable {
             try SegmentBuilder.makeDurable(paths)
         } catch {
             discardSegments()
-            throw .store(error)
+            throw .storeWrite(input: displayPath, error)
         }
         TestHook.reached("ingest.before-commit")
         let outcome: CompletionOutcome
@@ -111,18 +146,21 @@ struct ReadArchive: Sendable {
             discardSegments()
             throw .catalog(error)
         }
-        var unreadable = unreadable
-        if result.rows == 0, result.rejected > 0,
-           result.members.allSatisfy({ ["binary", "unknown", "unreadable"].contains($0.format) }) {
-            unreadable = true
-        }
+        let unreadable = unreadable || result.isUnreadable
         switch outcome {
         case .recorded:
+            var note = notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
+                : notes.joined(separator: "; ")
+            if unreadable, result.rejected > 0 {
+                // Say why in the summary too, not only in the catalog.
+                let reasons = result.rejectReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+                    .prefix(3).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+                note += (note.isEmpty ? "" : "; ") + "no record could be read: " + reasons
+            }
             return FileOutcome(path: displayPath, status: unreadable ? .unreadable : .ingested, size: size,
                                sha256: result.sha256, rows: result.rows, rejected: result.rejected,
                                formats: result.formats, kinds: result.kinds, segments: result.segments.count,
-                               note: notes.isEmpty ? result.members.map(\.note).filter { !$0.isEmpty }.joined(separator: "; ")
-                                   : notes.joined(separator: "; "), filtered: result.filtered)
+                               note: note, filtered: result.filtered)
         case let .duplicate(existing):
             discardSegments()
             // Remember the copy, so it is recognised by path, size and time from now on.
@@ -140,11 +178,12 @@ struct ReadArchive: Sendable {
 /// The state of reading one archive.
 final class ArchiveRun {
     let ingestor: ArchiveIngestor
-    let mapping: FileMapping
+    let file: EvidenceFile
+    /// The file's bytes, hashed as they are read.
+    let source: EvidenceStream
     let archiveID: Int64
     let displayPath: String
-    var hasher = SHA256Stream()
-    var hashedUpTo = 0
+    private var reportedBytes = 0
     /// Segments written so far for this archive.
     var segments: [SegmentRecord] { segmentSink.records }
     var members: [MemberRecord] = []
@@ -152,28 +191,38 @@ final class ArchiveRun {
     var notes: [String] = []
     let segmentSequence = Counter()
 
-    init(ingestor: ArchiveIngestor, mapping: FileMapping, archiveID: Int64, displayPath: String) {
+    init(ingestor: ArchiveIngestor, file: EvidenceFile, archiveID: Int64, displayPath: String) {
         self.ingestor = ingestor
-        self.mapping = mapping
+        self.file = file
+        self.source = EvidenceStream(file: file)
         self.archiveID = archiveID
         self.displayPath = displayPath
     }
 
-    /// Hashes the file bytes the streams have consumed so far and lets the kernel drop those pages.
-    func hashConsumed(upTo consumed: Int) {
-        let end = min(consumed, mapping.count)
-        guard end > hashedUpTo else { return }
-        hasher.update(mapping.bytes[hashedUpTo..<end])
-        ingestor.progress.add(bytes: Int64(end - hashedUpTo), rows: 0, rejected: 0)
-        // Keep the last megabyte mapped in: a decompressor may still be reading it.
-        mapping.release(0..<max(0, end - (1 << 20)))
-        hashedUpTo = end
+    /// Reports the file bytes consumed since the last call as progress.
+    func reportConsumed() {
+        let consumed = source.consumedInputBytes
+        guard consumed > reportedBytes else { return }
+        ingestor.progress.add(bytes: Int64(consumed - reportedBytes), rows: 0, rejected: 0)
+        reportedBytes = consumed
+    }
+
+    /// Reads the rest of the file (bytes no decoder asked for), checks it did not change while it
+    /// was read, and returns its SHA-256.
+    func finishHashing() throws(IngestError) -> String {
+        let digest: String
+        do { digest = try source.finish() } catch { throw .inputRead(input: displayPath, error) }
+        reportConsumed()
+        if case let .grew(size)? = file.change() {
+            notes.append("the file grew to \(size) bytes while it was read; its first \(file.count) bytes were read and hashed")
+        }
+        return digest
     }
 
     func readAll() throws(IngestError) -> ArchiveResult {
         let inputs: ArchiveInputs
-        do { inputs = try ArchiveInputs(mapping: mapping, displayName: displayPath) } catch {
-            hashConsumed(upTo: mapping.count)
+        do { inputs = try ArchiveInputs(source: source, displayName: displayPath) } catch {
+            if let failure = Self.inputFailure(error, displayPath) { throw failure }
             throw .unknownFormat(input: displayPath, detail: "\(error)")
         }
         let rows = makeRowWriter()
@@ -182,6 +231,7 @@ final class ArchiveRun {
                 try readInput(input, rows: rows, inputs: inputs)
             }
         } catch let error as StoreError {
+            if let failure = Self.inputFailure(error, displayPath) { throw failure }
             // A container-level failure: what was read so far stays; the rest is reported.
             notes.append(error.description)
             rejects.record(member: displayPath, line: 0, reason: "unreadable archive data", bytes: [])
@@ -194,20 +244,28 @@ final class ArchiveRun {
             notes.append(damage.description)
         }
         try rows.flushAll()
-        hashConsumed(upTo: mapping.count)
+        let digest = try finishHashing()
         let compression = inputs.compressions.map(\.rawValue).joined(separator: "+")
-        return ArchiveResult(sha256: hasher.finalize(), compression: compression,
+        return ArchiveResult(sha256: digest, compression: compression,
                              container: inputs.isTar ? "tar" : "", members: members,
                              rejectSamples: rejects.samples, rejectReasons: rejects.counts, segments: segments)
     }
 
+    /// The error to stop with when reading the evidence itself failed — it changed while it was
+    /// read, or its disk returned an error — rather than its content being damaged.
+    static func inputFailure(_ error: StoreError, _ input: String) -> IngestError? {
+        switch error {
+        case .changed, .io: .inputRead(input: input, error)
+        case .corrupt, .unsupported: nil
+        }
+    }
+
     /// A result for a file whose content cannot be read at all: hashed, recorded, zero rows.
-    func unreadableResult(reason: String) -> ArchiveResult {
-        hashConsumed(upTo: mapping.count)
+    func unreadableResult(reason: String) throws(IngestError) -> ArchiveResult {
+        let digest = try finishHashing()
         var log = RejectLog()
-        let head = mapping.bytes[0..<min(mapping.count, RejectLog.sampleBytes)].array
-        log.record(member: displayPath, line: 0, reason: "unreadable input", bytes: head)
-        return ArchiveResult(sha256: hasher.finalize(), compression: "", container: "",
+        log.record(member: displayPath, line: 0, reason: "unreadable input", bytes: file.head(RejectLog.sampleBytes))
+        return ArchiveResult(sha256: digest, compression: "", container: "",
                              members: [MemberRecord(name: displayPath, format: "unreadable", kind: "", rows: 0,
                                                     rejected: 1, firstTime: nil, lastTime: nil, note: reason)],
                              rejectSamples: log.samples, rejectReasons: log.counts, segments: [])
@@ -219,22 +277,33 @@ final class ArchiveRun {
         }
     }
 
+    /// Forgets the archive: its segments are deleted and its pending catalog row removed (when the
+    /// catalog cannot be written either, the next writer removes the row on opening the store).
+    func abandon() {
+        discardSegments()
+        try? ingestor.store.catalog.abandonArchive(id: archiveID)
+    }
+
     private func makeRowWriter() -> RowWriter {
         let store = ingestor.store
         let archiveID = archiveID
         let sequence = segmentSequence
         let sink = segmentSink
+        let displayPath = displayPath
         let writer = RowWriter(maxRows: ingestor.request.segmentRows, maxBytes: ingestor.request.segmentBytes) {
             kind, builder throws(IngestError) in
             let relative = "segments/\(kind.rawValue)/\(archiveID)-\(sequence.next()).seg"
             do throws(StoreError) {
+                if let code = TestHook.injectedFailure("segment.write") {
+                    throw StoreError.io(path: store.absolute(relative), operation: "write", code: code)
+                }
                 // Made durable together before the archive's catalog commit (PendingArchive.commit).
                 let info = try builder.write(to: store.absolute(relative), archiveID: archiveID, durable: false)
                 sink.records.append(SegmentRecord(archiveID: archiveID, path: relative, kind: kind, rows: Int64(info.rows),
                                                   minTime: info.minTime, maxTime: info.maxTime,
                                                   bytes: Int64(info.bytes), checksum: info.checksum))
             } catch {
-                throw .store(error)
+                throw .storeWrite(input: displayPath, error)
             }
             builder.reset()
         }
@@ -350,9 +419,9 @@ final class ArchiveRun {
                         // An SQLite database (or another whole-file format): not framed as text.
                         wholeFile = true
                         formatName = format.name
-                        readWholeFile(format, input: input, first: chunk, rows: rows, inputs: inputs,
-                                      reject: { number, reason in reject(number, reason, []) },
-                                      note: { memberNotes.append($0) })
+                        try readWholeFile(format, input: input, first: chunk, rows: rows,
+                                          reject: { number, reason in reject(number, reason, []) },
+                                          note: { memberNotes.append($0) })
                         break
                     }
                     if BinarySniffer.looksBinary(chunk) {
@@ -366,7 +435,7 @@ final class ArchiveRun {
                 reject(0, "damaged archive data", [])
                 memberNotes.append(damage.description)
             }
-            hashConsumed(upTo: inputs.consumedInputBytes)
+            reportConsumed()
             ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
             try rows.flushIfFull()
             if wholeFile { break }
@@ -411,17 +480,17 @@ extension ArchiveRun {
     /// if the process is killed). Either way the input stream is consumed to its end, so the
     /// archive's SHA-256 covers every byte.
     func readWholeFile(_ format: FormatDescriptor, input: ArchiveInput, first: ByteView, rows: RowWriter,
-                       inputs: ArchiveInputs, reject: (Int64, String) -> Void, note: (String) -> Void) {
+                       reject: (Int64, String) -> Void, note: (String) -> Void) throws(IngestError) {
         guard let readFile = format.readFile else { return }
         let request = ingestor.request
         let context = DecoderContext(kind: request.kind, profile: request.profile, inputName: input.name,
                                      sample: SniffSample(inputName: input.name, framing: .lines, records: []))
-        var path = mapping.path
+        var path = file.path
         var temporary: String?
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         do throws(IngestError) {
             if input.isTarMember || !input.compressions.isEmpty {
-                let copy = try copyToTemporaryFile(first: first, stream: input.stream, inputs: inputs)
+                let copy = try copyToTemporaryFile(first: first, stream: input.stream)
                 temporary = copy.path
                 guard copy.complete else {
                     reject(0, "\(format.name): whole-file input larger than \(request.maxWholeFileBytes) bytes")
@@ -430,42 +499,48 @@ extension ArchiveRun {
                 }
                 path = copy.path
             } else {
-                try drain(input.stream, inputs: inputs)
+                try drain(input.stream)
             }
             try readFile(path, context, rows) { number, reason in reject(number, reason.reason) }
         } catch {
             rows.abandon()
-            reject(0, "\(format.name): unreadable file")
-            note(error.description)
+            switch error {
+            case .storeWrite, .inputRead, .store, .catalog, .storeBusy: throw error
+            case .missingInput, .undecidableKind, .unknownFormat, .unknownFormatName, .profile:
+                reject(0, "\(format.name): unreadable file")
+                note(error.description)
+            }
         }
     }
 
-    /// Reads `stream` to its end, hashing what it consumes.
-    private func drain(_ stream: any ByteStream, inputs: ArchiveInputs) throws(IngestError) {
+    /// Reads `stream` to its end (the file is hashed as it is read).
+    private func drain(_ stream: any ByteStream) throws(IngestError) {
         do {
-            while try stream.next() != nil { hashConsumed(upTo: inputs.consumedInputBytes) }
+            while try stream.next() != nil { reportConsumed() }
         } catch {
-            throw .store(error)
+            throw streamFailure(error)
         }
+    }
+
+    /// The ingest error for a failure of an input stream: the evidence could not be read, or its
+    /// compressed data is broken.
+    private func streamFailure(_ error: StoreError) -> IngestError {
+        Self.inputFailure(error, displayPath) ?? .unknownFormat(input: displayPath, detail: error.description)
     }
 
     /// Copies `first` and the rest of `stream` to a new file under the store's `tmp/` directory.
     /// `complete` is false when the input exceeded the limit (the rest is drained, not copied).
-    private func copyToTemporaryFile(first: ByteView, stream: any ByteStream,
-                                     inputs: ArchiveInputs) throws(IngestError) -> (path: String, complete: Bool) {
-        let store = ingestor.store
-        let directory = store.absolute("tmp")
+    private func copyToTemporaryFile(first: ByteView, stream: any ByteStream) throws(IngestError) -> (path: String, complete: Bool) {
+        let directory = ingestor.store.absolute("tmp")
         let path = directory + "/whole-\(archiveID)-\(segmentSequence.next())"
-        let manager = FileManager.default
-        do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let output: FileDescriptor
+        do throws(StoreError) {
+            try FileSystem.createDirectory(directory)
+            output = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600)
         } catch {
-            throw .store(.io(path: directory, operation: "create directory", code: 0))
+            throw .storeWrite(input: displayPath, error)
         }
-        guard manager.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw .store(.io(path: path, operation: "create", code: 0))
-        }
-        defer { try? handle.close() }
+        defer { output.close() }
         let limit = ingestor.request.maxWholeFileBytes
         var written: Int64 = 0
         var complete = true
@@ -476,24 +551,15 @@ extension ArchiveRun {
                 complete = false
                 return
             }
-            do {
-                try handle.write(contentsOf: bytes.array)
-            } catch {
-                throw .store(.io(path: path, operation: "write", code: 0))
-            }
+            do { try output.writeAll(bytes) } catch { throw .storeWrite(input: displayPath, error) }
         }
         try write(first)
-        do {
-            while let event = try stream.next() {
-                if case let .bytes(chunk) = event { try write(chunk) }
-                hashConsumed(upTo: inputs.consumedInputBytes)
-            }
-        } catch let error as IngestError {
-            throw error
-        } catch let error as StoreError {
-            throw .store(error)
-        } catch {
-            throw .store(.io(path: path, operation: "write", code: 0))
+        while true {
+            let event: StreamEvent?
+            do { event = try stream.next() } catch { throw streamFailure(error) }
+            guard let event else { break }
+            if case let .bytes(chunk) = event { try write(chunk) }
+            reportConsumed()
         }
         return (path, complete)
     }

@@ -28,8 +28,10 @@ public enum IngestEngine {
         if let name = request.formatName, registry.format(named: name) == nil {
             throw .unknownFormatName(name, known: registry.formats.map(\.name))
         }
-        return try InputDiscovery.files(in: request.paths, excluding: request.storeDirectory,
-                                        absolutePaths: request.recordsAbsolutePaths)
+        let discovery = InputDiscovery(excluding: [request.storeDirectory] + request.excludedDirectories,
+                                       followsSymlinks: request.followsSymlinks,
+                                       absolutePaths: request.recordsAbsolutePaths)
+        return try discovery.files(in: request.paths)
     }
 
     private static func ingest(_ files: [DiscoveredFile], request: IngestRequest, store: Store, registry: FormatRegistry,
@@ -49,6 +51,11 @@ public enum IngestEngine {
             while let position = results.claim() {
                 let index = order[position]
                 let file = files[index]
+                if let outcome = file.outcome {
+                    results.store(index, .success(outcome))
+                    counter.add(bytes: 0, rows: 0, rejected: 0, fileDone: true)
+                    continue
+                }
                 do throws(IngestError) {
                     let pending = try ingestor.read(path: file.path, displayPath: file.displayPath)
                     committer.async {
@@ -79,73 +86,186 @@ public enum IngestEngine {
     }
 }
 
-/// A file found under the input paths.
+/// A file found under the input paths, or an entry passed over (with its outcome).
 struct DiscoveredFile: Sendable {
     /// The path to open.
     var path: String
     /// The path as recorded and shown: relative to the current directory when inside it.
     var displayPath: String
     var size: Int64
+    /// Set for an entry that is not read (``FileOutcome/Status/skipped`` or
+    /// ``FileOutcome/Status/notRead``): it is listed in the summary with the reason.
+    var outcome: FileOutcome?
 }
 
-/// Walks the input paths: files are taken as they are, directories recursively, in a stable order.
-enum InputDiscovery {
-    static func files(in paths: [String], excluding storeDirectory: String,
-                      absolutePaths: Bool = false) throws(IngestError) -> [DiscoveredFile] {
-        let manager = FileManager.default
-        let cwd = manager.currentDirectoryPath
-        let display = { (full: String) in absolutePaths ? full : Self.display(full, cwd: cwd) }
-        let excluded = absolute(storeDirectory, cwd: cwd)
+/// Walks the input paths: files are taken as they are, directories recursively, in a stable
+/// (sorted) order.
+///
+/// - Symbolic links inside the walk are followed only while they stay inside the input folders
+///   (their real path under a given folder's real path), unless ``followsSymlinks``; a link out is
+///   listed as skipped, never read — a link to `~/.aws/credentials` must not put a secret into a
+///   report.
+/// - A directory is walked once, known by its (device, inode): a link loop, or two links to one
+///   folder, ends there and is listed. A file met twice (hard or symbolic links) is read once.
+/// - The store and the report folder (``excluded``), and any other Fathom store met, are never
+///   inputs: `fathom analyze .` run inside the evidence folder does not read its own output.
+/// - FIFOs, sockets and devices are listed as skipped; a directory that cannot be opened is
+///   listed as not read (exit status 2), never passed over silently.
+struct InputDiscovery {
+    /// Directories that are never inputs (the store, the report folder).
+    var excluded: [String]
+    var followsSymlinks: Bool
+    var absolutePaths: Bool
+
+    init(excluding excluded: [String], followsSymlinks: Bool = false, absolutePaths: Bool = false) {
+        self.excluded = excluded
+        self.followsSymlinks = followsSymlinks
+        self.absolutePaths = absolutePaths
+    }
+
+    /// A file's identity on this machine.
+    private struct FileID: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        init(_ status: FileStatus) {
+            device = status.device
+            inode = status.inode
+        }
+    }
+
+    /// The state of one walk.
+    private struct Walk {
+        let cwd: String
+        let excluded: Set<FileID>
+        let roots: [String]
         var result: [DiscoveredFile] = []
-        var seen = Set<String>()
+        var walkedDirectories: [FileID: String] = [:]
+        var files: [FileID: String] = [:]
+    }
+
+    func files(in paths: [String]) throws(IngestError) -> [DiscoveredFile] {
+        let cwd = FileManager.default.currentDirectoryPath
+        var excludedIDs = Set<FileID>()
+        for path in excluded {
+            if let status = try? FileStatus.following(path: Self.absolute(path, cwd: cwd)), status.isDirectory {
+                excludedIDs.insert(FileID(status))
+            }
+        }
+        var roots: [String] = []
         for path in paths {
-            guard let status = FileSystem.status(path) else { throw .missingInput(path: path) }
+            let full = Self.absolute(path, cwd: cwd)
+            if let status = try? FileStatus.following(path: full), status.isDirectory {
+                roots.append(Self.realPath(full) ?? full)
+            }
+        }
+        var walk = Walk(cwd: cwd, excluded: excludedIDs, roots: roots)
+        for path in paths {
+            let full = Self.absolute(path, cwd: cwd)
+            // A path given on the command line is followed even when it is a link: it was asked for.
+            guard let status = try? FileStatus.following(path: full) else { throw .missingInput(path: path) }
             if status.isRegular {
-                let full = absolute(path, cwd: cwd)
-                if seen.insert(full).inserted {
-                    result.append(DiscoveredFile(path: path, displayPath: display(full), size: status.size))
-                }
+                add(full, status, to: &walk)
             } else if status.isDirectory {
-                var found: [String] = []
-                walk(absolute(path, cwd: cwd), excluded: excluded, into: &found)
-                for full in found.sorted() where seen.insert(full).inserted {
-                    let size = FileSystem.status(full)?.size ?? 0
-                    result.append(DiscoveredFile(path: full, displayPath: display(full), size: size))
-                }
+                visit(full, status, ignores: [], into: &walk)
             } else {
                 throw .missingInput(path: path)
             }
         }
-        return result
+        return walk.result
     }
 
     /// The name of the file that lists, one glob per line, what in its directory is not evidence
     /// (documentation, answer keys). Patterns are relative to that directory; `#` starts a comment.
     static let ignoreFileName = ".fathomignore"
 
-    static func walk(_ directory: String, excluded: String, into found: inout [String],
-                             ignores: [(base: String, pattern: String)] = []) {
-        guard directory != excluded else { return }
+    private func display(_ full: String, _ walk: Walk) -> String {
+        absolutePaths ? full : Self.display(full, cwd: walk.cwd)
+    }
+
+    private func pass(_ full: String, _ status: FileOutcome.Status, _ note: String, into walk: inout Walk) {
+        walk.result.append(DiscoveredFile(
+            path: full, displayPath: display(full, walk), size: 0,
+            outcome: FileOutcome(path: display(full, walk), status: status, size: 0, sha256: "", rows: 0, rejected: 0,
+                                 formats: [], kinds: [], segments: 0, note: note)))
+    }
+
+    private func add(_ full: String, _ status: FileStatus, to walk: inout Walk) {
+        let id = FileID(status)
+        if let first = walk.files[id] {
+            pass(full, .skipped, "the same file as '\(display(first, walk))' (a link); read once", into: &walk)
+            return
+        }
+        walk.files[id] = full
+        walk.result.append(DiscoveredFile(path: full, displayPath: display(full, walk), size: Int64(status.size)))
+    }
+
+    private func visit(_ directory: String, _ status: FileStatus, ignores: [(base: String, pattern: String)],
+                       into walk: inout Walk) {
+        let id = FileID(status)
+        if walk.excluded.contains(id) {
+            pass(directory, .skipped, "Fathom's own store or report folder; never read as evidence", into: &walk)
+            return
+        }
+        if let first = walk.walkedDirectories[id] {
+            pass(directory, .skipped,
+                 "the folder '\(display(first, walk))' again (a symbolic link loop or a second link to it); walked once",
+                 into: &walk)
+            return
+        }
+        walk.walkedDirectories[id] = directory
+        if FileSystem.status(directory + "/catalog.sqlite")?.isRegular == true,
+           FileSystem.status(directory + "/segments")?.isDirectory == true {
+            pass(directory, .skipped, "a Fathom store; never read as evidence", into: &walk)
+            return
+        }
         var ignores = ignores
-        if let text = try? String(contentsOfFile: directory + "/" + ignoreFileName, encoding: .utf8) {
+        if let text = try? String(contentsOfFile: directory + "/" + Self.ignoreFileName, encoding: .utf8) {
             for line in text.split(whereSeparator: \.isNewline) {
                 let pattern = line.trimmingCharacters(in: .whitespaces)
                 if !pattern.isEmpty, !pattern.hasPrefix("#") { ignores.append((directory, pattern)) }
             }
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        for name in names where name != ".git" && name != ignoreFileName {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
+            let code = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
+            let reason = code != 0 ? String(cString: strerror(Int32(code))) : "cannot list its entries"
+            pass(directory, .notRead, "folder not read: \(reason)", into: &walk)
+            return
+        }
+        for name in names where name != ".git" && name != Self.ignoreFileName {
             let full = directory + "/" + name
-            if ignores.contains(where: { matches(glob: $0.pattern, path: String(full.dropFirst($0.base.count + 1))) }) {
+            if ignores.contains(where: { Self.matches(glob: $0.pattern, path: String(full.dropFirst($0.base.count + 1))) }) {
                 continue
             }
-            guard let status = FileSystem.status(full) else { continue }
-            if status.isDirectory {
-                walk(full, excluded: excluded, into: &found, ignores: ignores)
-            } else if status.isRegular {
-                found.append(full)
+            guard let entry = try? FileStatus.of(path: full) else { continue }
+            var status = entry
+            if entry.kind == .symbolicLink {
+                guard let target = Self.realPath(full), let followed = try? FileStatus.following(path: full) else {
+                    pass(full, .skipped, "a symbolic link that leads nowhere (dangling, or a loop); not read", into: &walk)
+                    continue
+                }
+                let inside = walk.roots.contains { target == $0 || target.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+                guard inside || followsSymlinks else {
+                    pass(full, .skipped, "a symbolic link to '\(target)', outside the input folders; not followed "
+                         + "(--follow-symlinks reads it)", into: &walk)
+                    continue
+                }
+                status = followed
+            }
+            switch status.kind {
+            case .directory: visit(full, status, ignores: ignores, into: &walk)
+            case .regular: add(full, status, to: &walk)
+            case .fifo, .socket, .characterDevice, .blockDevice, .symbolicLink, .unknown:
+                pass(full, .skipped, "a \(status.kind.rawValue), not a regular file; not read", into: &walk)
             }
         }
+    }
+
+    /// The canonical path of `path` (links resolved), or nil when it cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Shell-style glob match (`*`, `?`, `**/` for any depth) of a relative path, via `fnmatch(3)`.

@@ -17,6 +17,12 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case storeBusy(path: String)
     case store(StoreError)
     case catalog(CatalogError)
+    /// Writing the store failed while `input` was read (a full disk, an I/O error): our failure,
+    /// not the evidence's. Nothing about the input was recorded; the next run reads it again.
+    case storeWrite(input: String, StoreError)
+    /// The input itself could not be read through: it changed while it was read (it shrank or was
+    /// rewritten), or its disk returned an error. Not recorded; the next run reads it again.
+    case inputRead(input: String, StoreError)
 
     public var description: String {
         switch self {
@@ -36,6 +42,11 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
             error.description
         case let .catalog(error):
             error.description
+        case let .storeWrite(input, error):
+            "Could not write the store while reading '\(input)': \(error.description) Nothing about '\(input)' was "
+                + "recorded; once the store can be written again, the next run reads it."
+        case let .inputRead(input, error):
+            "Could not read '\(input)' through: \(error.description)"
         }
     }
 }

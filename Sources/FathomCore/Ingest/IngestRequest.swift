@@ -24,11 +24,17 @@ public struct IngestRequest: Sendable {
     /// Record absolute paths in the catalog even for files under the current directory (the sweep
     /// sets it, so a file's identity does not depend on where the scheduler started it).
     public var recordsAbsolutePaths: Bool
+    /// Folders never read as inputs besides the store (the report folder).
+    public var excludedDirectories: [String]
+    /// Follow symbolic links that lead out of the input folders (``InputDiscovery``).
+    public var followsSymlinks: Bool
 
     public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
                 formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
                 segmentRows: Int = 1 << 20, segmentBytes: Int = 12 << 20, maxWholeFileBytes: Int64 = 4 << 30,
-                recordsAbsolutePaths: Bool = false) {
+                recordsAbsolutePaths: Bool = false, excludedDirectories: [String] = [], followsSymlinks: Bool = false) {
+        self.excludedDirectories = excludedDirectories
+        self.followsSymlinks = followsSymlinks
         self.recordsAbsolutePaths = recordsAbsolutePaths
         self.paths = paths
         self.storeDirectory = storeDirectory
@@ -59,6 +65,12 @@ public struct FileOutcome: Sendable, Codable, Equatable {
         case altered
         /// Recorded as evidence, but its content could not be decoded (see `note`).
         case unreadable
+        /// Not read through this time — it changed while it was read (shrank, was rewritten), could
+        /// not be opened, or its disk failed — and so not recorded: the next run reads it again.
+        case notRead = "not-read"
+        /// Not an input: a symbolic link out of the input folders, a link loop, a special file, or
+        /// Fathom's own output (the store, the report folder). Listed, never read.
+        case skipped
     }
 
     public var path: String
@@ -77,6 +89,21 @@ public struct FileOutcome: Sendable, Codable, Equatable {
     public var filtered: Int64 = 0
 }
 
+/// An input that was found but not recorded: skipped by the walk (a link out of the input
+/// folders, a loop, a special file, Fathom's own output) or not read through this time. Reports
+/// list these so that nothing is passed over silently.
+public struct PassedInput: Sendable, Codable, Equatable {
+    public var path: String
+    public var status: FileOutcome.Status
+    public var reason: String
+
+    public init(_ outcome: FileOutcome) {
+        path = outcome.path
+        status = outcome.status
+        reason = outcome.note
+    }
+}
+
 /// The result of an ingest run.
 public struct IngestSummary: Sendable, Codable, Equatable {
     public var files: [FileOutcome]
@@ -86,7 +113,12 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var rows: Int64 { files.reduce(0) { $0 + $1.rows } }
     public var rejected: Int64 { files.reduce(0) { $0 + $1.rejected } }
     public var filtered: Int64 { files.reduce(0) { $0 + $1.filtered } }
-    public var hasUnreadable: Bool { files.contains { $0.status == .unreadable } }
+    /// Whether some inputs could not be read (exit status 2): decoded to nothing, or not read through.
+    /// The inputs found but not recorded (see ``PassedInput``).
+    public var passedOver: [PassedInput] {
+        files.filter { $0.status == .notRead || $0.status == .skipped }.map(PassedInput.init)
+    }
+    public var hasUnreadable: Bool { files.contains { $0.status == .unreadable || $0.status == .notRead } }
 }
 
 /// A snapshot of ingest progress, for a progress line.

@@ -171,7 +171,7 @@ extension StoreError {
     /// The path the error is about.
     var path: String {
         switch self {
-        case let .io(path, _, _), let .corrupt(path, _, _), let .unsupported(path, _): path
+        case let .io(path, _, _), let .corrupt(path, _, _), let .unsupported(path, _), let .changed(path, _): path
         }
     }
 }

@@ -14,7 +14,7 @@ struct EvidenceWriter {
         var out = "# Evidence manifest — " + context.caseID + "\n\n"
         out += "Every input of the analysis as it was read. Archives are evidence and were never modified; each SHA-256 "
         out += "was recorded at ingest and re-checked when this report was written.\n\n"
-        out += inputs() + archives() + tool() + reproducibility() + limitations()
+        out += inputs() + notRecorded() + archives() + tool() + reproducibility() + limitations()
         out += "---\n\n" + context.footer
         return out
     }
@@ -33,6 +33,23 @@ struct EvidenceWriter {
         }
         out += context.table(["#", "Archive", "Size", "SHA-256 (recorded)", "Re-verified", "Compression / container",
                               "Formats", "Kinds", "Rows", "Rejected", "First record", "Last record"], rows)
+        return out + "\n\n"
+    }
+
+    /// Inputs the run found but did not record, so that none is passed over silently.
+    private func notRecorded() -> String {
+        guard let passed = result.inputsNotRecorded, !passed.isEmpty else { return "" }
+        var out = "## Inputs found but not recorded\n\n"
+        let notRead = passed.filter { $0.status == .notRead }.count
+        if notRead > 0 {
+            out += ReportNumber.grouped(Int64(notRead)) + " input" + (notRead == 1 ? " was" : "s were")
+                + " not read through (changed while being read, or could not be opened); "
+                + (notRead == 1 ? "it is" : "they are") + " not in this analysis, and the next run reads "
+                + (notRead == 1 ? "it" : "them") + " again. Skipped entries were never read.\n\n"
+        }
+        out += context.table(["Path", "Status", "Reason"], passed.map { item in
+            [context.md(item.path, limit: 160), item.status.rawValue, context.md(item.reason, limit: 240)]
+        })
         return out + "\n\n"
     }
 

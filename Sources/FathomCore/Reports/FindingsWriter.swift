@@ -91,7 +91,7 @@ struct FindingsWriter {
         }
         try emit(data[..<range.lowerBound])
         try emit(Data("\n  \"hits\" : ".utf8))
-        try HitsJSON.encode(hits, depth: 1) { piece in
+        try HitsJSON.encode(hits.map { $0.maskingSecrets() }, depth: 1) { piece in
             try hitsPieces(piece)
             try emit(piece)
         }
@@ -124,9 +124,7 @@ struct FindingsWriter {
                         analysis: result, hits: hits, hitsNote: note)
     }
 
-    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value >= 0x7F && MarkdownText.isUnsafe(scalar)
-    }
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool { JSONText.isInvisible(scalar) }
 
     /// Writes every invisible or bidi scalar (which can only occur inside JSON strings) as `\uXXXX`.
     static func escapeInvisible(_ json: String) -> String {

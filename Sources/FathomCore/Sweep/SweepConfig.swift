@@ -29,6 +29,7 @@ import Yams
 /// case_file: case.yaml                # … or a case file (not both)
 /// case_prefix: SWEEP                  # incident case ids: <prefix>-<date>
 /// jobs: 2
+/// follow_symlinks: false              # true: follow links out of the watched folders too
 /// ```
 ///
 /// A kind named in `patterns` is the source kind given to generic inputs (JSON Lines, CSV) matched
@@ -64,6 +65,8 @@ public struct SweepConfig: Sendable, Equatable {
     public var caseFile: CaseFile?
     public var casePrefix = "SWEEP"
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Follow symbolic links that lead out of the watched folders (off: they are listed, not read).
+    public var followsSymlinks = false
     /// SHA-256 of the configuration file's bytes (recorded with each sweep).
     public var hash = ""
 
@@ -195,6 +198,9 @@ public struct SweepConfig: Sendable, Equatable {
             case "jobs":
                 guard let number = value.int, number >= 1 else { throw fail(value, "'jobs' must be a whole number ≥ 1") }
                 jobs = number
+            case "follow_symlinks":
+                guard let flag = value.bool else { throw fail(value, "'follow_symlinks' must be true or false") }
+                followsSymlinks = flag
             default:
                 throw fail(keyNode, "unknown key '\(key)'")
             }

@@ -98,14 +98,14 @@ struct SweepDetection {
         for hit in hits {
             switch tracker.classify(hit) {
             case let .new(identity):
-                detection.findings.append(.init(status: "new", identity: identity, hit: hit, previous: nil, incident: nil))
+                detection.findings.append(.init(status: "new", identity: identity, hit: hit.maskingSecrets(), previous: nil, incident: nil))
                 if opensIncident(rule: hit.rule, level: levels[hit.rule] ?? hit.level, isBuiltIn: builtIn.contains(hit.rule)) {
                     opensAnIncident = true
                 }
             case let .updated(previous):
                 detection.existingIDs[previous.identity] = previous.id
                 detection.findings.append(.init(
-                    status: "updated", identity: previous.identity, hit: hit,
+                    status: "updated", identity: previous.identity, hit: hit.maskingSecrets(),
                     previous: .init(window: previous.window.map { .init(start: TimeParser.format($0.start), end: TimeParser.format($0.end)) },
                                     metrics: previous.metrics, firstSweep: previous.firstSweep),
                     incident: nil))
@@ -156,7 +156,7 @@ struct SweepDetection {
     static func isUnreadable(_ record: ArchiveRecord) -> Bool {
         let formats = record.formats.split(separator: ",").map(String.init)
         return record.rows == 0 && record.rejected > 0 && !formats.isEmpty
-            && formats.allSatisfy { ["binary", "unknown", "unreadable"].contains($0) }
+            && formats.allSatisfy(MemberRecord.unreadableFormats.contains)
     }
 
     /// Writes `text` to a temporary name beside `path`, then renames it over `path`.

@@ -100,6 +100,9 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     public var unreadable: [String]
     /// Watched folders that do not exist (nothing read from them).
     public var missingFolders: [String]
+    /// Inputs found but not recorded: not read through (read again by the next sweep) or skipped
+    /// (links out of the watched folders, loops, special files). Nil when there are none.
+    public var passedOver: [PassedInput]?
 
     public var newCount: Int { findings.filter { $0.status == "new" }.count }
     public var updatedCount: Int { findings.count - newCount }
@@ -155,6 +158,10 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         if !missingFolders.isEmpty {
             out += "## Watched folders not found\n\n" + missingFolders.map { "- " + cell($0) + "\n" }.joined() + "\n"
         }
+        out += section("Inputs not recorded (not read through: read again by the next sweep; or skipped)",
+                       passedOver ?? [], header: ["path", "status", "reason"]) { item in
+            [cell(item.path), item.status.rawValue, cell(item.reason)]
+        }
         return out
     }
 
@@ -166,6 +173,8 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         if !altered.isEmpty { parts.append("\(altered.count) altered evidence file\(altered.count == 1 ? "" : "s")") }
         if !copies.isEmpty { parts.append("\(copies.count) cop\(copies.count == 1 ? "y" : "ies") of known archives") }
         if !unreadable.isEmpty { parts.append("\(unreadable.count) unreadable input\(unreadable.count == 1 ? "" : "s")") }
+        let notRead = (passedOver ?? []).filter { $0.status == .notRead }.count
+        if notRead > 0 { parts.append("\(notRead) input\(notRead == 1 ? "" : "s") not read through") }
         parts.append("\(newArchives.count) new archive\(newArchives.count == 1 ? "" : "s")")
         return parts.joined(separator: ", ")
     }

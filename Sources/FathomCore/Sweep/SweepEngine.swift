@@ -73,10 +73,14 @@ public enum SweepEngine {
 
         // 1. Read what is new.
         let discovery = try SweepDiscovery.files(config: config, storeDirectory: request.storeDirectory)
+        var passedOver = discovery.passedOver
         for group in discovery.groups where !group.paths.isEmpty {
             let ingest = IngestRequest(paths: group.paths, storeDirectory: request.storeDirectory, kind: group.kind,
                                        jobs: config.jobs, recordsAbsolutePaths: true)
-            do { _ = try IngestEngine.run(ingest, store: store, progress: progress) } catch { throw .ingest(error) }
+            do {
+                let summary = try IngestEngine.run(ingest, store: store, progress: progress)
+                passedOver += summary.files.filter { $0.status == .notRead || $0.status == .skipped }.map(PassedInput.init)
+            } catch { throw .ingest(error) }
         }
         stage("ingested")
 
@@ -102,7 +106,7 @@ public enum SweepEngine {
             lookback: detection.lookbackText, findings: detection.findings, incidents: [],
             altered: stored.altered, copies: stored.aliases,
             unreadable: newArchives.filter(SweepDetection.isUnreadable).map(\.path),
-            missingFolders: discovery.missingFolders)
+            missingFolders: discovery.missingFolders, passedOver: passedOver.isEmpty ? nil : passedOver)
         var files: [String] = []
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw .output(path: folder, detail: "\(error)")
@@ -122,7 +126,8 @@ public enum SweepEngine {
         }
         stage("reported")
         digest.status = SweepStatus.of(findings: digest.findings.count, altered: digest.altered.count,
-                                       unreadable: digest.unreadable.count)
+                                       unreadable: digest.unreadable.count
+                                           + (digest.passedOver ?? []).filter { $0.status == .notRead }.count)
         do {
             try SweepDetection.writeAtomically(digest.markdown(), to: folder + "/digest.md")
             try SweepDetection.writeAtomically(try digest.json(), to: folder + "/digest.json")
@@ -160,7 +165,9 @@ enum SweepDiscovery {
         var paths: [String]
     }
 
-    static func files(config: SweepConfig, storeDirectory: String) throws(SweepError) -> (groups: [Group], missingFolders: [String]) {
+    static func files(config: SweepConfig, storeDirectory: String) throws(SweepError)
+        -> (groups: [Group], missingFolders: [String], passedOver: [PassedInput]) {
+        var passedOver: [PassedInput] = []
         var byKind: [String: Group] = [:]
         var order: [String] = []
         var missing: [String] = []
@@ -171,10 +178,16 @@ enum SweepDiscovery {
             }
             let files: [DiscoveredFile]
             do {
-                files = try InputDiscovery.files(in: [watch.path], excluding: storeDirectory, absolutePaths: true)
+                let discovery = InputDiscovery(excluding: [storeDirectory, config.output],
+                                               followsSymlinks: config.followsSymlinks, absolutePaths: true)
+                files = try discovery.files(in: [watch.path])
             } catch { throw .ingest(error) }
             let output = config.output + "/"
             for file in files where !file.path.hasPrefix(output) {
+                if let outcome = file.outcome {
+                    passedOver.append(PassedInput(outcome))
+                    continue
+                }
                 let relative = String(file.path.dropFirst(watch.path.count + 1))
                 var kind: SourceKind?
                 if !watch.patterns.isEmpty {
@@ -191,6 +204,6 @@ enum SweepDiscovery {
                 byKind[name]?.paths.append(file.path)
             }
         }
-        return (order.sorted().compactMap { byKind[$0] }, missing)
+        return (order.sorted().compactMap { byKind[$0] }, missing, passedOver)
     }
 }

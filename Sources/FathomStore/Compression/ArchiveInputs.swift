@@ -1,4 +1,4 @@
-/// The logical inputs of one mapped evidence file: the entry point of ingest.
+/// The logical inputs of one evidence file: the entry point of ingest.
 ///
 /// The file is recognised by its magic bytes, never its name:
 /// - zstd (`28 B5 2F FD`, or a leading skippable frame `5? 2A 4D 18`) and gzip (`1F 8B`) are
@@ -9,7 +9,7 @@
 ///   that are themselves tar archives are passed on as data;
 /// - xz, bzip2, zip, 7z, lz4, rar, lzip and compress files are rejected with
 ///   ``StoreError/unsupported(path:detail:)``;
-/// - anything else is one plain input, lent straight from the mapping without a copy.
+/// - anything else is one plain input, the source's chunks passed on without a copy.
 ///
 /// Memory stays bounded whatever the file size: each decompressor holds a 1 MiB output buffer, a
 /// 256 KiB lookback and its codec's window; tar members are never buffered.
@@ -19,13 +19,11 @@ public final class ArchiveInputs {
     /// The most compression layers decompressed in a row (e.g. a `.gz.zst` file is two).
     public static let maxLayers = 3
 
-    /// The mapped file.
-    public let mapping: FileMapping
     /// The name inputs are reported under.
     public let displayName: String
     /// The compressions of the file itself, outermost first.
     public let compressions: [Compression]
-    private let base: MappedStream
+    private let base: any ByteStream
     private let tarReader: TarReader?
     private var single: (any ByteStream)?
 
@@ -33,12 +31,13 @@ public final class ArchiveInputs {
     ///
     /// - Throws: ``StoreError/unsupported(path:detail:)`` for a known compression or archive
     ///   format Fathom does not read; errors of the first decompressed bytes.
-    public init(mapping: FileMapping, displayName: String) throws(StoreError) {
-        self.mapping = mapping
+    /// - Parameter source: the file's bytes (an ``EvidenceStream``, or any stream in tests).
+    public init(source: any ByteStream, displayName: String) throws(StoreError) {
         self.displayName = displayName
-        base = MappedStream(mapping: mapping)
-        var stream: any ByteStream = base
-        var head = mapping.bytes[0..<PeekableStream.capacity]
+        base = source
+        let start = PeekableStream(source: source)
+        var stream: any ByteStream = start
+        var head = try start.peek(PeekableStream.capacity)
         var layers: [Compression] = []
         while true {
             switch ArchiveMagic.sniff(head) {
@@ -47,12 +46,12 @@ public final class ArchiveInputs {
             case .unsupported(let format, let magic):
                 let inside = layers.isEmpty ? "" : " inside \(layers.map(\.rawValue).joined(separator: " inside "))"
                 throw .unsupported(
-                    path: mapping.path,
+                    path: displayName,
                     detail: "\(format) data\(inside) (magic \(magic)) is not supported; decompress it first, or recompress it with zstd or gzip.")
             case .compressed(let compression):
                 guard layers.count < Self.maxLayers else {
                     throw .unsupported(
-                        path: mapping.path,
+                        path: displayName,
                         detail: "more than \(Self.maxLayers) nested compression layers (\(layers.map(\.rawValue).joined(separator: ", ")), then \(compression.rawValue)).")
                 }
                 layers.append(compression)
@@ -76,7 +75,7 @@ public final class ArchiveInputs {
     /// Whether the file (after decompression) is a tar archive.
     public var isTar: Bool { tarReader != nil }
 
-    /// Bytes of the mapped file consumed so far, for streaming hashing and progress.
+    /// Bytes of the file consumed so far, for progress.
     public var consumedInputBytes: Int { base.consumedInputBytes }
 
     /// Damage found at the container level (tar headers, the end of the archive, data skipped

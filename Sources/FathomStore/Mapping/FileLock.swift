@@ -48,6 +48,32 @@ public enum FileSystem {
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", code: errno) }
     }
 
+    /// Creates `path` and any missing parent directories (`mkdir -p`).
+    ///
+    /// The corresponding C function is `mkdir(2)`.
+    public static func createDirectory(_ path: String, permissions: mode_t = 0o755) throws(StoreError) {
+        if mkdir(path, permissions) == 0 { return }
+        switch errno {
+        case EEXIST:
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw .io(path: path, operation: "create directory", code: EEXIST)
+            }
+        case ENOENT:
+            var parent = path
+            while parent.hasSuffix("/") { parent.removeLast() }
+            guard let slash = parent.lastIndex(of: "/"), slash != parent.startIndex else {
+                throw .io(path: path, operation: "create directory", code: ENOENT)
+            }
+            try createDirectory(String(parent[..<slash]), permissions: permissions)
+            if mkdir(path, permissions) != 0, errno != EEXIST {
+                throw .io(path: path, operation: "create directory", code: errno)
+            }
+        case let code:
+            throw .io(path: path, operation: "create directory", code: code)
+        }
+    }
+
     /// Size, modification time (ns) and whether `path` is a directory or regular file, via `stat(2)`
     /// (following symbolic links). Nil when the path does not exist.
     public static func status(_ path: String) -> (size: Int64, modificationTime: Int64, isDirectory: Bool, isRegular: Bool)? {

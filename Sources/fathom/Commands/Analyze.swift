@@ -40,6 +40,9 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print the analysis as JSON instead of a summary.")
     var json = false
 
+    @Flag(help: "Follow symbolic links that lead out of the input folders (by default they are listed, not read).")
+    var followSymlinks = false
+
     func validate() throws {
         if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
@@ -52,6 +55,7 @@ struct Analyze: ParsableCommand {
         }
         var request = AnalyzeRequest(paths: paths, storeDirectory: store, caseID: `case`, reportsDirectory: out, now: now,
                                      jobs: jobs, commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
+        request.followsSymlinks = followSymlinks
         do throws(AnalysisError) {
             if let caseFilePath { request.caseFile = try CaseFile.load(path: caseFilePath) }
         } catch {

@@ -12,9 +12,9 @@ enum ExitStatus {
     static func fail(_ error: IngestError) -> ExitCode {
         printError(error.description)
         switch error {
-        case .storeBusy, .store, .catalog: return storeFailure
+        case .storeBusy, .store, .catalog, .storeWrite: return storeFailure
         case .missingInput, .unknownFormatName, .profile: return ExitCode(64)
-        case .undecidableKind, .unknownFormat: return inputsUnreadable
+        case .undecidableKind, .unknownFormat, .inputRead: return inputsUnreadable
         }
     }
 }

@@ -36,6 +36,9 @@ struct Ingest: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(help: "Follow symbolic links that lead out of the input folders (by default they are listed, not read).")
+    var followSymlinks = false
+
     @Option(help: .hidden)
     var segmentRows: Int = 1 << 20
 
@@ -56,7 +59,7 @@ struct Ingest: ParsableCommand {
         }
         let request = IngestRequest(paths: paths, storeDirectory: store, kind: kind.flatMap(SourceKind.init(rawValue:)),
                                     profile: loadedProfile, formatName: format, jobs: jobs,
-                                    maxRecordBytes: maxRecordBytes, segmentRows: segmentRows)
+                                    maxRecordBytes: maxRecordBytes, segmentRows: segmentRows, followsSymlinks: followSymlinks)
         let line = ProgressLine()
         let showProgress = standardErrorIsTerminal && !json
         let summary: IngestSummary

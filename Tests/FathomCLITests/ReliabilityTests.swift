@@ -1,0 +1,237 @@
+import FathomCore
+import FathomStore
+import Foundation
+import Testing
+
+/// Reproductions of the "never lose evidence, never crash" defects, each run through the CLI as a
+/// user would meet it: a full disk, an input that shrinks while it is read, link loops, links out
+/// of the evidence folder, SQLite look-alikes, the report folder inside the evidence folder.
+@Suite(.serialized)
+struct ReliabilityTests {
+    /// Whether this machine lets the tests mount a small tmpfs (root in a container that allows it).
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let directory = try? TemporaryDirectory("tmpfs-probe") else { return false }
+        let mounted = Self.shell("mount -t tmpfs -o size=1m tmpfs '\(directory.url.path)'") == 0
+        if mounted { _ = Self.shell("umount '\(directory.url.path)'") }
+        return mounted
+    }()
+
+    @discardableResult
+    static func shell(_ command: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Total rows of every kind in the store's catalog, per archive path.
+    static func catalogRows(_ store: URL) throws -> [String: Int64] {
+        let catalog = try Catalog(path: store.appendingPathComponent("catalog.sqlite").path)
+        return Dictionary(uniqueKeysWithValues: try catalog.archives().map { ($0.path, $0.rows) })
+    }
+
+    // MARK: 1. A full disk never loses an archive
+
+    /// A segment write that fails (as on a full disk) leaves the archive unrecorded, exit 3, and the
+    /// next run reads it in full.
+    @Test func failedSegmentWriteLeavesTheArchivePendingForTheNextRun() throws {
+        let directory = try TemporaryDirectory("enospc-hook")
+        let expected = try CrashSafetyTests.makeInputs(in: directory, files: 3, lines: 4_000)
+        let arguments = ["ingest", "inputs", "--store", "store", "--jobs", "1", "--segment-rows", "1000"]
+        let failed = try CLI.run(arguments, in: directory.url, environment: ["FATHOM_TEST_HOOK": "segment.write=fail"])
+        #expect(failed.status == 3, "a store failure is exit 3: \(failed.stderr)")
+        #expect(failed.stderr.contains("No space left on device"))
+        #expect(failed.stderr.contains("the next run reads it"))
+        let before = try Self.catalogRows(directory.file("store"))
+        #expect(before.isEmpty, "no archive is recorded by a run whose every segment write failed: \(before)")
+
+        let rerun = try CLI.run(arguments + ["--json"], in: directory.url)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let (perArchive, _) = try CrashSafetyTests.rowsOnDisk(store: directory.file("store"))
+        for (path, lines) in expected {
+            #expect(perArchive[path] == Int64(lines), "\(path) is read in full once the store can be written")
+        }
+    }
+
+    /// The same with a real full disk: the store on a 1 MB tmpfs. The first run fills it (exit 3),
+    /// the tmpfs is grown, and a second run stores every row of every archive.
+    @Test(.enabled(if: ReliabilityTests.canMountTmpfs, "needs root and permission to mount a tmpfs"))
+    func fullDiskLosesNoArchive() throws {
+        let directory = try TemporaryDirectory("enospc")
+        let expected = try CrashSafetyTests.makeInputs(in: directory, files: 4, lines: 12_000)
+        let store = directory.file("store")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        try #require(Self.shell("mount -t tmpfs -o size=1m tmpfs '\(store.path)'") == 0)
+        defer { Self.shell("umount '\(store.path)'") }
+        let arguments = ["ingest", "inputs", "--store", "store", "--jobs", "2", "--segment-rows", "2000"]
+        let full = try CLI.run(arguments, in: directory.url)
+        #expect(full.status == 3, "a full disk is a store failure: \(full.stderr)")
+        #expect(full.stderr.contains("No space left on device") || full.stderr.contains("full"), "\(full.stderr)")
+
+        try #require(Self.shell("mount -o remount,size=64m '\(store.path)'") == 0)
+        let freed = try CLI.run(arguments + ["--json"], in: directory.url)
+        #expect(freed.status == 0, "\(freed.stderr)")
+        #expect(!freed.stdout.contains("unreadable"))
+        let (perArchive, _) = try CrashSafetyTests.rowsOnDisk(store: store)
+        #expect(perArchive.count == expected.count)
+        for (path, lines) in expected {
+            #expect(perArchive[path] == Int64(lines), "\(path) has each of its rows once after space was freed")
+        }
+    }
+
+    // MARK: 2. An input that shrinks while it is read
+
+    /// logrotate's `copytruncate` empties a file while Fathom reads it: no SIGBUS, exit 2, the file
+    /// is listed as not read and not recorded, and the next run reads what the file now holds.
+    @Test(arguments: [false, true])
+    func inputTruncatedWhileReadIsNotRecordedAndReadAgain(compressed: Bool) throws {
+        let directory = try TemporaryDirectory("shrink")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 1, lines: 30_000)
+        var name = "inputs/gateway-0.jsonl"
+        if compressed {
+            #expect(Self.shell("cd '\(directory.url.path)' && zstd -q --rm -1 \(name)") == 0)
+            name += ".zst"
+        }
+        let path = directory.file(name).path
+        let arguments = ["ingest", name, "--store", "store", "--json"]
+        let victim = Process()
+        victim.executableURL = CLI.executable
+        victim.arguments = arguments
+        victim.currentDirectoryURL = directory.url
+        victim.environment = ProcessInfo.processInfo.environment.merging(["FATHOM_TEST_HOOK": "ingest.opened=pause:1.5"]) { $1 }
+        let out = Pipe()
+        victim.standardOutput = out
+        victim.standardError = FileHandle.nullDevice
+        try victim.run()
+        Thread.sleep(forTimeInterval: 0.7)
+        // copytruncate: the content moves elsewhere and the file is cut to a few new lines.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.close()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        victim.waitUntilExit()
+        #expect(victim.terminationReason == .exit, "no signal (SIGBUS) ends the run")
+        #expect(victim.terminationStatus == 2, "an input not read through is exit 2")
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(text.contains("\"status\" : \"not-read\""), "\(text)")
+        #expect(text.contains("changed while it was read"), "\(text)")
+        #expect(try Self.catalogRows(directory.file("store")).isEmpty, "nothing of the half-read file is recorded")
+
+        let rerun = try CLI.run(arguments, in: directory.url)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(!rerun.stdout.contains("already-ingested"), "the file is read again, not taken as known")
+    }
+}
+
+extension ReliabilityTests {
+    /// Runs `fathom` and kills it if it has not finished after `seconds` (a hang is a failure).
+    static func runBounded(_ arguments: [String], in directory: URL, seconds: Double) throws -> (CLI.Output, timedOut: Bool) {
+        let outputs = try TemporaryDirectory("bounded")
+        FileManager.default.createFile(atPath: outputs.file("out").path, contents: nil)
+        FileManager.default.createFile(atPath: outputs.file("err").path, contents: nil)
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = try FileHandle(forWritingTo: outputs.file("out"))
+        process.standardError = try FileHandle(forWritingTo: outputs.file("err"))
+        try process.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.waitUntilExit()
+        let stdout = (try? String(contentsOf: outputs.file("out"), encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: outputs.file("err"), encoding: .utf8)) ?? ""
+        return (CLI.Output(status: process.terminationStatus, stdout: stdout, stderr: stderr), timedOut)
+    }
+
+    // MARK: 3. Directory link loops
+
+    /// Two directory links that loop (each folder reachable through the other) neither hang the
+    /// walk nor read a file twice; the loops are listed as skipped.
+    @Test func directoryLinkLoopsEndAndEveryFileIsReadOnce() throws {
+        let directory = try TemporaryDirectory("loops")
+        let expected = try CrashSafetyTests.makeInputs(in: directory, files: 2, lines: 100)
+        let manager = FileManager.default
+        try manager.createDirectory(at: directory.file("inputs/a/b"), withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: directory.file("inputs/a/b/up").path, withDestinationPath: "../..")
+        try manager.createSymbolicLink(atPath: directory.file("inputs/a/again").path, withDestinationPath: "b")
+        try manager.createSymbolicLink(atPath: directory.file("inputs/a/b/self").path, withDestinationPath: ".")
+        let (output, timedOut) = try Self.runBounded(["ingest", "inputs", "--store", "store", "--json"],
+                                                     in: directory.url, seconds: 30)
+        #expect(!timedOut, "the walk ends")
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("symbolic link loop"), "\(output.stdout)")
+        let rows = try Self.catalogRows(directory.file("store"))
+        #expect(rows.count == expected.count, "each file once: \(rows.keys.sorted())")
+        #expect(rows.values.reduce(0, +) == Int64(expected.values.reduce(0, +)))
+    }
+
+    // MARK: 4. Links out of the evidence folder
+
+    /// A link to a credentials file outside the evidence folder is listed and not read, so its
+    /// content reaches no report. With --follow-symlinks it is read, and the secret in its
+    /// rejected-record sample is masked in every report.
+    @Test func linksOutOfTheEvidenceFolderAreNotReadAndSecretsAreMasked() throws {
+        let directory = try TemporaryDirectory("links-out")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 1, lines: 50)
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        try directory.write("home/.aws/credentials", "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = \(secret)\n")
+        try FileManager.default.createSymbolicLink(atPath: directory.file("inputs/credentials").path,
+                                                   withDestinationPath: directory.file("home/.aws/credentials").path)
+        let run = try CLI.run(["analyze", "inputs", "--case", "LINKS", "--now", "2026-03-05T00:00:00Z"], in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let reports = directory.file("Reports/LINKS")
+        let evidence = try String(contentsOf: reports.appendingPathComponent("evidence.md"), encoding: .utf8)
+        #expect(evidence.contains("Inputs found but not recorded"))
+        #expect(evidence.contains("outside the input folders"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: reports.path) {
+            let text = (try? String(contentsOf: reports.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            #expect(!text.contains("wJalrXUtnFEMI"), "no secret in \(name)")
+        }
+
+        let followed = try CLI.run(["analyze", "inputs", "--case", "FOLLOWED", "--follow-symlinks", "--store", "store2",
+                                    "--now", "2026-03-05T00:00:00Z"], in: directory.url)
+        #expect(followed.status == 2 || followed.status == 0, "\(followed.stderr)")
+        let second = directory.file("Reports/FOLLOWED")
+        let secondEvidence = try String(contentsOf: second.appendingPathComponent("evidence.md"), encoding: .utf8)
+        #expect(secondEvidence.contains("credentials"), "the followed link is read")
+        for name in try FileManager.default.contentsOfDirectory(atPath: second.path) {
+            let text = (try? String(contentsOf: second.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            #expect(!text.contains("wJalrXUtnFEMI"), "the secret is masked in \(name)")
+            #expect(!text.contains("AKIAIOSFODNN7EXAMPLE"), "the access key id is masked in \(name)")
+        }
+    }
+
+    // MARK: 8. The report folder is not evidence
+
+    /// `fathom analyze .` run inside the evidence folder twice: the second run reads neither the
+    /// report folder nor the store of the first.
+    @Test func analyzeInsideTheEvidenceFolderDoesNotReadItsOwnReports() throws {
+        let directory = try TemporaryDirectory("self-read")
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("SampleData")
+        let evidence = directory.file("evidence")
+        try FileManager.default.copyItem(at: sample, to: evidence)
+        let arguments = ["analyze", ".", "--case", "SELF", "--now", "2026-03-05T00:00:00Z", "--json"]
+        let first = try CLI.run(arguments, in: evidence)
+        #expect(first.status == 0, "\(first.stderr)")
+        let rowsBefore = try Self.catalogRows(evidence.appendingPathComponent(".fathom"))
+        let second = try CLI.run(arguments, in: evidence)
+        #expect(second.status == 0, "\(second.stderr)")
+        let rowsAfter = try Self.catalogRows(evidence.appendingPathComponent(".fathom"))
+        #expect(rowsAfter == rowsBefore, "no new archive: \(Set(rowsAfter.keys).subtracting(rowsBefore.keys).sorted())")
+        #expect(!rowsAfter.keys.contains { $0.hasPrefix("Reports") })
+    }
+}

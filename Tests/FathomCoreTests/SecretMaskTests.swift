@@ -1,0 +1,34 @@
+@testable import FathomCore
+import Testing
+
+@Suite("Secret masking")
+struct SecretMaskTests {
+    @Test(arguments: [
+        ("key AKIAIOSFODNN7EXAMPLE in use", "key AKIA************MPLE in use"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = [masked]"),
+        (#"{"password":"hunter2hunter2","user":"bob"}"#, #"{"password":"[masked]","user":"bob"}"#),
+        ("Authorization: Bearer eyJhbGciOi.eyJzdWIiOiIx.SflKxwRJSMeKKF2QT4", "Authorization: Bearer [masked]"),
+        ("card 4038 5446 6904 6182 ok", "card **** **** **** 6182 ok"),
+        ("cards: 4038544669046182", "cards: ************6182"),
+        ("token ghp_0123456789abcdefghijABCDEFGHIJ012345", "token ghp_********************************2345"),
+        ("ssn 123-45-6789", "ssn ***-**-6789"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- after", "-----BEGIN RSA PRIVATE KEY----- [masked] after"),
+    ])
+    func masks(input: String, expected: String) {
+        #expect(SecretMask.mask(input) == expected)
+    }
+
+    /// What is not a secret stays as it was: addresses, times, hashes, e-mail, ordinary words, and
+    /// digit runs that are not Luhn-valid card numbers.
+    @Test(arguments: [
+        "GET /v1/models/fraud-detector/predict from 198.51.100.23 at 2026-03-02T10:00:00.123Z",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "mail maria.lopez@example.com",
+        "the key to success is practice",
+        "order 1234567890123456",
+        "tokens: 512",
+    ])
+    func leavesOrdinaryTextAlone(input: String) {
+        #expect(SecretMask.mask(input) == input)
+    }
+}
