@@ -235,3 +235,129 @@ extension ReliabilityTests {
         #expect(!rowsAfter.keys.contains { $0.hasPrefix("Reports") })
     }
 }
+
+extension ReliabilityTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let sqliteFixtures = repository.appendingPathComponent("Tests/FathomCoreTests/Fixtures/sqlite")
+
+    // MARK: 5. SQLite files that are not a readable MLflow registry
+
+    /// Six files with the SQLite header that are not a readable MLflow registry: each is recorded
+    /// with its hash as unreadable, with the reason, and the run exits 2.
+    @Test(arguments: ["not-mlflow.db", "no-tables.db", "header-only.db", "cut-pages.db", "scrambled-pages.db",
+                      "magic-then-noise.db"])
+    func sqliteThatIsNotAReadableRegistryIsUnreadable(name: String) throws {
+        let directory = try TemporaryDirectory("sqlite")
+        try FileManager.default.copyItem(at: Self.sqliteFixtures.appendingPathComponent(name), to: directory.file(name))
+        let run = try CLI.run(["ingest", name, "--store", "store", "--json"], in: directory.url)
+        #expect(run.status == 2, "exit 2 for an unreadable input: \(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("\"status\" : \"unreadable\""), "\(run.stdout)")
+        #expect(run.stdout.contains("SQLite") || run.stdout.contains("sqlite"), "the reason names the database: \(run.stdout)")
+    }
+
+    // MARK: 6. Committed transactions in a -wal file
+
+    /// An MLflow registry whose last committed transaction is in its -wal: the database is read
+    /// with the log (4 versions, as SQLite sees it, not 3), the -wal is recorded as evidence of its
+    /// own, and neither is "unreadable"; the evidence files are not modified.
+    @Test func mlflowWriteAheadLogIsRead() throws {
+        let directory = try TemporaryDirectory("wal")
+        let evidence = directory.file("evidence")
+        try FileManager.default.createDirectory(at: evidence, withIntermediateDirectories: true)
+        for name in ["mlflow-wal.db", "mlflow-wal.db-wal"] {
+            try FileManager.default.copyItem(at: Self.sqliteFixtures.appendingPathComponent(name),
+                                             to: evidence.appendingPathComponent(name))
+        }
+        let before = try FileManager.default.contentsOfDirectory(atPath: evidence.path).sorted()
+        let hashes = try before.map { try Data(contentsOf: evidence.appendingPathComponent($0)) }
+        let run = try CLI.run(["ingest", "evidence", "--store", "store", "--json"], in: directory.url)
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(!run.stdout.contains("unreadable"), "\(run.stdout)")
+        #expect(run.stdout.contains("write-ahead log"), "\(run.stdout)")
+        let catalog = try Catalog(path: directory.file("store/catalog.sqlite").path)
+        let archives = try catalog.archives()
+        let database = try #require(archives.first { $0.path.hasSuffix("mlflow-wal.db") })
+        let log = try #require(archives.first { $0.path.hasSuffix("mlflow-wal.db-wal") })
+        #expect(log.formats == "sqlite-wal")
+        // mlflow-new.db: 1 registered model + 3 versions (+ 2 stage events) + alias + tag = 8 rows;
+        // the version in the log adds a registration and a stage event.
+        #expect(database.rows == 10, "the committed version in the -wal is read: \(database.rows) rows")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: evidence.path).sorted() == before,
+                "no -shm or other file was created beside the evidence")
+        #expect(try before.map { try Data(contentsOf: evidence.appendingPathComponent($0)) } == hashes, "evidence unchanged")
+    }
+
+    // MARK: 9. A tar cut inside its first member
+
+    @Test(arguments: [(300, true), (5_000, false)])
+    func tarCutInItsFirstMemberIsNotACleanIngest(cutAt: Int, nothingRead: Bool) throws {
+        let directory = try TemporaryDirectory("tar-cut")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 1, lines: 200)
+        #expect(Self.shell("cd '\(directory.url.path)/inputs' && tar cf ../full.tar gateway-0.jsonl && head -c \(cutAt) ../full.tar > ../cut.tar") == 0)
+        let run = try CLI.run(["ingest", "cut.tar", "--store", "store", "--json"], in: directory.url)
+        #expect(run.status == (nothingRead ? 2 : 0), "\(run.stdout)")
+        #expect(run.stdout.contains(nothingRead ? "\"status\" : \"unreadable\"" : "\"status\" : \"ingested\""))
+        #expect(run.stdout.contains("cut short"), "the damage is named: \(run.stdout)")
+        #expect(!run.stdout.contains("\"rejected\" : 0"), "the damage is counted: \(run.stdout)")
+    }
+
+    // MARK: 10. One NUL byte does not make a log binary
+
+    @Test func strayNULByteRejectsOneRecordNotTheFile() throws {
+        let directory = try TemporaryDirectory("nul")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 1, lines: 1_000)
+        let path = directory.file("inputs/gateway-0.jsonl").path
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let secondLine = try #require(bytes.firstIndex(of: 0x0A)) + 20
+        bytes[secondLine] = 0
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let run = try CLI.run(["ingest", "inputs", "--store", "store", "--json"], in: directory.url)
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains("\"rows\" : 999"), "999 of 1,000 rows: \(run.stdout)")
+        #expect(run.stdout.contains("\"rejected\" : 1"))
+    }
+
+    // MARK: 11. A killed analysis leaves no temporary file behind
+
+    @Test func killedAnalysisLeavesNoTemporaryFileAfterTheNextRun() throws {
+        let directory = try TemporaryDirectory("kill-report")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 1, lines: 2_000)
+        let arguments = ["analyze", "inputs", "--case", "K", "--now", "2026-03-05T00:00:00Z"]
+        let killed = try CLI.run(arguments, in: directory.url, environment: ["FATHOM_TEST_HOOK": "report.findings-written=kill"])
+        #expect(killed.status != 0)
+        let folder = directory.file("Reports/K")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("tmp") }
+        #expect(!leftovers.isEmpty, "the kill left a temporary file (the situation under test)")
+        let rerun = try CLI.run(arguments, in: directory.url)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let after = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("tmp") }
+        #expect(after.isEmpty, "the next run removed it: \(after)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("findings.json").path))
+    }
+
+    // MARK: 12. Loss counted in records, not in "one rejected record"
+
+    /// A one-bit flip in the middle zstd frame of three loses that frame's rows: the summary and
+    /// the evidence report say about how many records were lost, within a few percent of the truth.
+    @Test func corruptFrameLossIsCountedInRecords() throws {
+        let directory = try TemporaryDirectory("bitflip")
+        _ = try CrashSafetyTests.makeInputs(in: directory, files: 3, lines: 4_000)
+        let inputs = directory.file("inputs").path
+        #expect(Self.shell("cd '\(inputs)' && for f in 0 1 2; do zstd -q -1 gateway-$f.jsonl -o part-$f.zst; done && cat part-0.zst part-1.zst part-2.zst > ../frames.jsonl.zst") == 0)
+        var bytes = try [UInt8](Data(contentsOf: directory.file("frames.jsonl.zst")))
+        let first = try FileManager.default.attributesOfItem(atPath: inputs + "/part-0.zst")[.size] as? Int ?? 0
+        let second = try FileManager.default.attributesOfItem(atPath: inputs + "/part-1.zst")[.size] as? Int ?? 0
+        bytes[first + second / 2] ^= 0x10
+        try Data(bytes).write(to: directory.file("frames.jsonl.zst"))
+        let run = try CLI.run(["analyze", "frames.jsonl.zst", "--case", "FLIP", "--now", "2026-03-05T00:00:00Z"], in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let catalog = try Catalog(path: directory.file(".fathom/catalog.sqlite").path)
+        let archive = try #require(try catalog.archives().first)
+        let lost = 12_000 - archive.rows
+        #expect(lost > 1_000, "a frame's rows are lost: \(archive.rows) read")
+        #expect(abs(archive.lostRecords - lost) * 20 <= lost, "estimate \(archive.lostRecords) within 5 % of \(lost)")
+        let evidence = try String(contentsOf: directory.file("Reports/FLIP/evidence.md"), encoding: .utf8)
+        #expect(evidence.contains("Damaged evidence: about"), "the evidence report says it plainly")
+    }
+}

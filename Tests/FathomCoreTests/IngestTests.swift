@@ -202,10 +202,10 @@ import Testing
     @Test func catalogMigrationsAreRecorded() throws {
         let directory = try TemporaryDirectory()
         let catalog = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try catalog.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps"])
+        #expect(try catalog.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss"])
         // Opening again applies nothing new and keeps the data.
         let again = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try again.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps"])
+        #expect(try again.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss"])
     }
 
     @Test func aSecondWriterIsRefused() throws {

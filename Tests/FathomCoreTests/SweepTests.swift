@@ -161,7 +161,7 @@ import Testing
             }
         }
         let current = try Catalog(path: path)
-        #expect(try current.appliedMigrations().last == "v3-sweeps")
+        #expect(try current.appliedMigrations().last == "v4-damage-loss")
         #expect(try current.unsweptArchives().map(\.path) == ["a.log"])
         #expect(try current.findingCount() == 0)
         // Pruning keeps the archive and notes the pruned rows.

@@ -93,7 +93,8 @@ struct TarTests {
         #expect(drained.bytes == (try fixture("part1.log")).prefix(700))
         #expect(drained.damage == [StreamDamage(
             offset: 2236,
-            detail: "tar member 'logs/inference/gateway.log' cut short: expected 1784 bytes, got 700")])
+            detail: "tar member 'logs/inference/gateway.log' cut short: expected 1784 bytes, got 700",
+            lostBytes: 1084)])
         #expect(try inputs.nextInput() == nil)
     }
 

@@ -199,6 +199,9 @@ public struct InputArchive: Codable, Sendable, Equatable {
         public var rows: Int64
         public var rejected: Int64
         public var note: String
+        /// Log text and records lost to damaged data (see `note`); nil when nothing was lost.
+        public var lostBytes: Int64?
+        public var lostRecords: Int64?
     }
 
     public struct Reject: Codable, Sendable, Equatable {
@@ -223,6 +226,8 @@ public struct InputArchive: Codable, Sendable, Equatable {
     public var members: [Member]
     public var rejectReasons: [String: Int64]
     public var rejectSamples: [Reject]
+    /// Records lost to damaged data in all members (estimated); nil when nothing was lost.
+    public var lostRecords: Int64?
 }
 
 /// Time coverage of one source kind and what is missing from it.

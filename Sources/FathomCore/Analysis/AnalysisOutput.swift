@@ -58,8 +58,8 @@ enum AnalysisOutput {
                     default:
                         let encoded = String(decoding: try encoder().encode(result), as: UTF8.self)
                         let analysisJSON = Data((FindingsWriter.escapeInvisible(encoded) + "\n").utf8)
-                        try analysisJSON.write(to: URL(fileURLWithPath: stored + "/analysis.json"))
-                        try analysisJSON.write(to: URL(fileURLWithPath: reports + "/analysis.json"))
+                        try StreamingFile.write(analysisJSON, to: stored + "/analysis.json")
+                        try StreamingFile.write(analysisJSON, to: reports + "/analysis.json")
                         slots.store(task, .success([reports + "/analysis.json"]))
                     }
                 } catch let error as ReportError {

@@ -69,7 +69,9 @@ enum InputSummary {
     static func inputs(catalog: Catalog, in range: (from: Int64, to: Int64)? = nil) throws -> [InputArchive] {
         try archives(catalog: catalog, in: range).map { archive in
             let members = try catalog.members(archiveID: archive.id).map {
-                InputArchive.Member(name: $0.name, format: $0.format, kind: $0.kind, rows: $0.rows, rejected: $0.rejected, note: $0.note)
+                InputArchive.Member(name: $0.name, format: $0.format, kind: $0.kind, rows: $0.rows, rejected: $0.rejected,
+                                    note: $0.note, lostBytes: $0.lostBytes > 0 ? $0.lostBytes : nil,
+                                    lostRecords: $0.lostBytes > 0 ? $0.lostRecords : nil)
             }
             let samples = try catalog.rejectSamples(archiveID: archive.id).map {
                 InputArchive.Reject(member: $0.member, line: $0.line, reason: $0.reason,
@@ -81,7 +83,8 @@ enum InputSummary {
                                 kinds: archive.kinds.split(separator: ",").map(String.init), rows: archive.rows,
                                 rejected: archive.rejected, firstTime: archive.firstTime.map(TimeParser.format),
                                 lastTime: archive.lastTime.map(TimeParser.format), members: members,
-                                rejectReasons: try catalog.rejectReasons(archiveID: archive.id), rejectSamples: samples)
+                                rejectReasons: try catalog.rejectReasons(archiveID: archive.id), rejectSamples: samples,
+                                lostRecords: archive.lostBytes > 0 ? archive.lostRecords : nil)
         }
     }
 

@@ -194,6 +194,15 @@ public final class Catalog: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-damage-loss") { db in
+            // What damage cost, per member and archive: bytes of log text and (estimated) records.
+            try db.execute(sql: """
+                ALTER TABLE archives ADD COLUMN lost_bytes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE archives ADD COLUMN lost_records INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE members ADD COLUMN lost_bytes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE members ADD COLUMN lost_records INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

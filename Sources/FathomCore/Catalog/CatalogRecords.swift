@@ -22,6 +22,9 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
     /// When `fathom store prune` last dropped segments of this archive, and how many rows in all.
     public var prunedAt: Int64?
     public var prunedRows: Int64
+    /// Log text and records lost to damage (see ``MemberRecord/lostBytes``).
+    public var lostBytes: Int64
+    public var lostRecords: Int64
 
     init(row: Row) {
         id = row["id"]
@@ -40,6 +43,8 @@ public struct ArchiveRecord: Sendable, Equatable, Codable {
         lastTime = row["last_time"]
         prunedAt = row["pruned_at"]
         prunedRows = row["pruned_rows"] ?? 0
+        lostBytes = row["lost_bytes"] ?? 0
+        lostRecords = row["lost_records"] ?? 0
     }
 }
 
@@ -56,6 +61,10 @@ public struct MemberRecord: Sendable, Equatable, Codable {
     public var note: String
     /// Well-formed records passed over as not evidence (see ``RowWriter/skipRecord()``).
     public var filtered: Int64
+    /// Bytes of log text lost to damage (declared by the format or estimated; see ``DamageLoss``).
+    public var lostBytes: Int64 = 0
+    /// Records lost to damage, estimated from the mean record size.
+    public var lostRecords: Int64 = 0
 
     public init(name: String, format: String, kind: String, rows: Int64, rejected: Int64,
                 firstTime: Int64?, lastTime: Int64?, note: String, filtered: Int64 = 0) {
@@ -135,10 +144,15 @@ public struct ArchiveResult: Sendable {
     public var rejectSamples: [RejectSample]
     public var rejectReasons: [String: Int64]
     public var segments: [SegmentRecord]
+    /// Damage found outside any member (tar headers, data between members, the container's end),
+    /// counted as rejected records of the archive.
+    public var containerRejected: Int64 = 0
 
     public var rows: Int64 { members.reduce(0) { $0 + $1.rows } }
-    public var rejected: Int64 { members.reduce(0) { $0 + $1.rejected } }
+    public var rejected: Int64 { members.reduce(containerRejected) { $0 + $1.rejected } }
     public var filtered: Int64 { members.reduce(0) { $0 + $1.filtered } }
+    public var lostBytes: Int64 { members.reduce(0) { $0 + $1.lostBytes } }
+    public var lostRecords: Int64 { members.reduce(0) { $0 + $1.lostRecords } }
     public var firstTime: Int64? { members.compactMap(\.firstTime).min() }
     public var lastTime: Int64? { members.compactMap(\.lastTime).max() }
     public var formats: [String] { Array(Set(members.map(\.format))).sorted() }
@@ -207,18 +221,21 @@ extension Catalog {
             }
             try db.execute(sql: """
                 UPDATE archives SET sha256 = ?, status = 'complete', compression = ?, container = ?, formats = ?,
-                    kinds = ?, rows = ?, rejected = ?, filtered = ?, first_time = ?, last_time = ?, ingested_at = ?
+                    kinds = ?, rows = ?, rejected = ?, filtered = ?, first_time = ?, last_time = ?, ingested_at = ?,
+                    lost_bytes = ?, lost_records = ?
                 WHERE id = ?
                 """, arguments: [result.sha256, result.compression, result.container,
                                  result.formats.joined(separator: ","), result.kinds.joined(separator: ","),
                                  result.rows, result.rejected, result.filtered, result.firstTime, result.lastTime,
-                                 ingestedAt, id])
+                                 ingestedAt, result.lostBytes, result.lostRecords, id])
             for member in result.members {
                 try db.execute(sql: """
-                    INSERT INTO members (archive_id, name, format, kind, rows, rejected, filtered, first_time, last_time, note)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO members (archive_id, name, format, kind, rows, rejected, filtered, first_time, last_time, note,
+                                         lost_bytes, lost_records)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, member.name, member.format, member.kind, member.rows, member.rejected,
-                                     member.filtered, member.firstTime, member.lastTime, member.note])
+                                     member.filtered, member.firstTime, member.lastTime, member.note,
+                                     member.lostBytes, member.lostRecords])
             }
             for sample in result.rejectSamples {
                 try db.execute(sql: """
@@ -295,9 +312,12 @@ extension Catalog {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM members WHERE archive_id = ? ORDER BY id", arguments: [archiveID])
                 .map { row in
-                    MemberRecord(name: row["name"], format: row["format"], kind: row["kind"], rows: row["rows"],
-                                 rejected: row["rejected"], firstTime: row["first_time"], lastTime: row["last_time"],
-                                 note: row["note"], filtered: row["filtered"] ?? 0)
+                    var member = MemberRecord(name: row["name"], format: row["format"], kind: row["kind"], rows: row["rows"],
+                                              rejected: row["rejected"], firstTime: row["first_time"], lastTime: row["last_time"],
+                                              note: row["note"], filtered: row["filtered"] ?? 0)
+                    member.lostBytes = row["lost_bytes"] ?? 0
+                    member.lostRecords = row["lost_records"] ?? 0
+                    return member
                 }
         }
     }

@@ -160,7 +160,7 @@ struct ReadArchive: Sendable {
             return FileOutcome(path: displayPath, status: unreadable ? .unreadable : .ingested, size: size,
                                sha256: result.sha256, rows: result.rows, rejected: result.rejected,
                                formats: result.formats, kinds: result.kinds, segments: result.segments.count,
-                               note: note, filtered: result.filtered)
+                               note: note, filtered: result.filtered, lostRecords: result.lostRecords)
         case let .duplicate(existing):
             discardSegments()
             // Remember the copy, so it is recognised by path, size and time from now on.
@@ -189,6 +189,8 @@ final class ArchiveRun {
     var members: [MemberRecord] = []
     var rejects = RejectLog()
     var notes: [String] = []
+    /// Damage outside any member (see ``ArchiveResult/containerRejected``).
+    var containerRejected: Int64 = 0
     let segmentSequence = Counter()
 
     init(ingestor: ArchiveIngestor, file: EvidenceFile, archiveID: Int64, displayPath: String) {
@@ -235,20 +237,27 @@ final class ArchiveRun {
             // A container-level failure: what was read so far stays; the rest is reported.
             notes.append(error.description)
             rejects.record(member: displayPath, line: 0, reason: "unreadable archive data", bytes: [])
+            containerRejected += 1
         } catch let error as IngestError {
             throw error
         } catch {
             throw .store(.corrupt(path: displayPath, offset: inputs.consumedInputBytes, detail: "\(error)"))
         }
         for damage in inputs.containerDamage {
+            // Damage between members (a tar header cut short or corrupt) ends the archive there:
+            // counted, so a tar cut in its first header is not a clean ingest of nothing.
             notes.append(damage.description)
+            rejects.record(member: displayPath, line: 0, reason: "damaged archive data", bytes: [])
+            containerRejected += 1
         }
         try rows.flushAll()
         let digest = try finishHashing()
         let compression = inputs.compressions.map(\.rawValue).joined(separator: "+")
-        return ArchiveResult(sha256: digest, compression: compression,
-                             container: inputs.isTar ? "tar" : "", members: members,
-                             rejectSamples: rejects.samples, rejectReasons: rejects.counts, segments: segments)
+        var result = ArchiveResult(sha256: digest, compression: compression,
+                                   container: inputs.isTar ? "tar" : "", members: members,
+                                   rejectSamples: rejects.samples, rejectReasons: rejects.counts, segments: segments)
+        result.containerRejected = containerRejected
+        return result
     }
 
     /// The error to stop with when reading the evidence itself failed — it changed while it was
@@ -330,6 +339,9 @@ final class ArchiveRun {
         var sawData = false
         var binary = false
         var wholeFile = false
+        var decodedBytes = 0
+        var damages: [StreamDamage] = []
+        let consumedAtStart = inputs.consumedInputBytes
 
         func reject(_ line: Int64, _ reason: String, _ bytes: [UInt8]) {
             memberRejects += 1
@@ -413,27 +425,42 @@ final class ArchiveRun {
         while let event = try input.stream.next() {
             switch event {
             case let .bytes(chunk):
+                decodedBytes += chunk.count
                 if !sawData, !chunk.isEmpty {
                     sawData = true
                     if let format = wholeFileFormat(startingWith: chunk) {
                         // An SQLite database (or another whole-file format): not framed as text.
                         wholeFile = true
                         formatName = format.name
-                        try readWholeFile(format, input: input, first: chunk, rows: rows,
-                                          reject: { number, reason in reject(number, reason, []) },
-                                          note: { memberNotes.append($0) })
+                        let read = try readWholeFile(format, input: input, first: chunk, rows: rows,
+                                                     reject: { number, reason in reject(number, reason, []) },
+                                                     note: { memberNotes.append($0) })
+                        // A file with the format's magic that its reader cannot read (another
+                        // SQLite database, a corrupt one) is unreadable evidence, not an ingest.
+                        if !read { formatName = "unreadable" }
                         break
                     }
-                    if BinarySniffer.looksBinary(chunk) {
+                    if let reason = BinarySniffer.reason(chunk) {
+                        if !input.isTarMember, input.compressions.isEmpty,
+                           let database = SQLiteSharedMemory.database(of: file.path) {
+                            // Recorded with its hash; nothing in it to read.
+                            formatName = "sqlite-shm"
+                            memberNotes.append("SQLite shared-memory index of '\((database as NSString).lastPathComponent)' "
+                                               + "(derived data SQLite rebuilds from the log); recorded, not read")
+                            wholeFile = true
+                            try drainRest(input.stream)
+                            break
+                        }
                         binary = true
-                        reject(0, "binary data, not a log", chunk[0..<64].array)
-                        memberNotes.append("binary content (not text); skipped")
+                        reject(0, reason, chunk[0..<64].array)
+                        memberNotes.append(reason == "binary data, not a log" ? "binary content (not text); skipped" : reason)
                     }
                 }
                 if !binary { framer.feed(chunk, handle) }
             case let .damage(damage):
                 reject(0, "damaged archive data", [])
                 memberNotes.append(damage.description)
+                damages.append(damage)
             }
             reportConsumed()
             ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
@@ -455,10 +482,17 @@ final class ArchiveRun {
         let kinds = SourceKind.allCases.filter { rows.rowCounts[Int($0.code)] > 0 }
         let memberRows = rows.rowCounts.reduce(0, +)
         ingestor.progress.add(bytes: 0, rows: memberRows, rejected: memberRejects)
-        members.append(MemberRecord(name: memberName, format: binary ? "binary" : formatName,
-                                    kind: kinds.map(\.rawValue).joined(separator: ","), rows: memberRows,
-                                    rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
-                                    note: memberNotes.joined(separator: "; "), filtered: rows.filteredCount))
+        let loss = DamageLoss(damages: damages, decodedBytes: decodedBytes,
+                              consumedBytes: inputs.consumedInputBytes - consumedAtStart,
+                              records: memberRows + memberRejects + rows.filteredCount)
+        if let phrase = loss.phrase { memberNotes.append("damaged data: " + phrase) }
+        var member = MemberRecord(name: memberName, format: binary ? "binary" : formatName,
+                                  kind: kinds.map(\.rawValue).joined(separator: ","), rows: memberRows,
+                                  rejected: memberRejects, firstTime: rows.firstTime, lastTime: rows.lastTime,
+                                  note: memberNotes.joined(separator: "; "), filtered: rows.filteredCount)
+        member.lostBytes = loss.bytes
+        member.lostRecords = loss.records
+        members.append(member)
         notes += memberNotes.map { input.isTarMember ? "\(memberName): \($0)" : $0 }
     }
 }
@@ -479,29 +513,53 @@ extension ArchiveRun {
     /// file under the store's `tmp/` directory, which is deleted afterwards (and by the next writer
     /// if the process is killed). Either way the input stream is consumed to its end, so the
     /// archive's SHA-256 covers every byte.
+    /// Returns false when the reader could not read the file (it was recorded as a reject).
     func readWholeFile(_ format: FormatDescriptor, input: ArchiveInput, first: ByteView, rows: RowWriter,
-                       reject: (Int64, String) -> Void, note: (String) -> Void) throws(IngestError) {
-        guard let readFile = format.readFile else { return }
+                       reject: (Int64, String) -> Void, note: (String) -> Void) throws(IngestError) -> Bool {
+        guard let readFile = format.readFile else { return false }
         let request = ingestor.request
-        let context = DecoderContext(kind: request.kind, profile: request.profile, inputName: input.name,
+        var context = DecoderContext(kind: request.kind, profile: request.profile, inputName: input.name,
                                      sample: SniffSample(inputName: input.name, framing: .lines, records: []))
         var path = file.path
         var temporary: String?
-        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+        defer {
+            if let temporary {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+            }
+        }
         do throws(IngestError) {
-            if input.isTarMember || !input.compressions.isEmpty {
+            let isPlainFile = !input.isTarMember && input.compressions.isEmpty
+            if isPlainFile, let log = Self.writeAheadLog(beside: file.path) {
+                // Committed transactions not yet checkpointed: read the database as SQLite would,
+                // from private copies of both files (the evidence is never opened for writing).
+                let database = try copyToTemporaryFile(first: first, stream: input.stream)
+                temporary = database.path
+                guard database.complete else {
+                    reject(0, "\(format.name): whole-file input larger than \(request.maxWholeFileBytes) bytes")
+                    note("larger than the \(request.maxWholeFileBytes)-byte limit for whole-file inputs; not read")
+                    return false
+                }
+                let logDigest = try copy(log, to: database.path + "-wal")
+                path = database.path
+                context.hasWriteAheadLog = true
+                note("read together with its write-ahead log '\((log.path as NSString).lastPathComponent)' "
+                     + "(\(log.count) bytes, SHA-256 \(logDigest)), whose committed transactions SQLite applies")
+            } else if !isPlainFile {
                 let copy = try copyToTemporaryFile(first: first, stream: input.stream)
                 temporary = copy.path
                 guard copy.complete else {
                     reject(0, "\(format.name): whole-file input larger than \(request.maxWholeFileBytes) bytes")
                     note("larger than the \(request.maxWholeFileBytes)-byte limit for whole-file inputs; not read")
-                    return
+                    return false
                 }
                 path = copy.path
             } else {
                 try drain(input.stream)
             }
-            try readFile(path, context, rows) { number, reason in reject(number, reason.reason) }
+            if let remark = try readFile(path, context, rows, { number, reason in reject(number, reason.reason) }) {
+                note(remark)
+            }
+            return true
         } catch {
             rows.abandon()
             switch error {
@@ -509,8 +567,40 @@ extension ArchiveRun {
             case .missingInput, .undecidableKind, .unknownFormat, .unknownFormatName, .profile:
                 reject(0, "\(format.name): unreadable file")
                 note(error.description)
+                return false
             }
         }
+    }
+
+    /// The SQLite write-ahead log beside `path` (`<path>-wal`, starting with the WAL magic
+    /// `0x377F0682` or `0x377F0683`), if there is one with at least one frame.
+    static func writeAheadLog(beside path: String) -> EvidenceFile? {
+        guard let log = try? EvidenceFile(path: path + "-wal"), log.count >= 32 + 24 else { return nil }
+        let head = log.head(4)
+        guard head.count == 4, head[0] == 0x37, head[1] == 0x7F, head[2] == 0x06, head[3] & 0xFE == 0x82 else { return nil }
+        return log
+    }
+
+    /// Copies an evidence file to `target` (ours, under the store's `tmp/`) and returns its SHA-256.
+    private func copy(_ source: EvidenceFile, to target: String) throws(IngestError) -> String {
+        let output: FileDescriptor
+        do { output = try FileDescriptor.open(target, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600) } catch {
+            throw .storeWrite(input: displayPath, error)
+        }
+        defer { output.close() }
+        let stream = EvidenceStream(file: source, chunkSize: 1 << 20)
+        while true {
+            let event: StreamEvent?
+            do { event = try stream.next() } catch { throw .inputRead(input: source.path, error) }
+            guard case let .bytes(chunk)? = event else { break }
+            do { try output.writeAll(chunk) } catch { throw .storeWrite(input: displayPath, error) }
+        }
+        do { return try stream.finish() } catch { throw .inputRead(input: source.path, error) }
+    }
+
+    /// Reads the rest of `stream`, ignoring it (the file is hashed as it is read).
+    func drainRest(_ stream: any ByteStream) throws(IngestError) {
+        try drain(stream)
     }
 
     /// Reads `stream` to its end (the file is hashed as it is read).
@@ -581,16 +671,50 @@ final class Counter {
 
 /// Tells text logs from binary data by their first bytes.
 enum BinarySniffer {
-    /// True when the first 4 KiB hold a NUL byte, or mostly bytes that are neither printable ASCII,
-    /// whitespace nor part of UTF-8 sequences.
-    static func looksBinary(_ chunk: ByteView) -> Bool {
+    /// Why the chunk that starts an input is not text, or nil when it is text.
+    ///
+    /// Text with a stray NUL or control byte is still text (the records holding them are rejected
+    /// one by one, the rest are read): the first 4 KiB are binary only when more than a tenth of
+    /// their bytes are NUL or control characters other than tab, line feed, form feed and carriage
+    /// return. UTF-16 text (a byte-order mark, or NUL in every other byte) is named as such.
+    static func reason(_ chunk: ByteView) -> String? {
         let head = chunk[0..<4096]
-        if head.firstIndex(of: 0) != nil { return true }
+        guard head.count > 0 else { return nil }
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || Self.looksUTF16(head) {
+            return "UTF-16 text, not UTF-8; convert it first (iconv -f UTF-16 -t UTF-8)"
+        }
         var control = 0
         for index in 0..<head.count {
             let byte = head[index]
             if byte < 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D, byte != 0x0C { control += 1 }
         }
-        return control * 10 > head.count
+        return control * 10 > head.count ? "binary data, not a log" : nil
+    }
+
+    /// Whether `head` is ASCII-range UTF-16: a NUL in every even or every odd position of its
+    /// first 64 bytes, and none in the other.
+    private static func looksUTF16(_ head: ByteView) -> Bool {
+        let count = Swift.min(64, head.count) & ~1
+        guard count >= 8 else { return false }
+        var evenNUL = 0
+        var oddNUL = 0
+        for index in 0..<count where head[index] == 0 {
+            if index % 2 == 0 { evenNUL += 1 } else { oddNUL += 1 }
+        }
+        let half = count / 2
+        return (evenNUL == half && oddNUL == 0) || (oddNUL == half && evenNUL == 0)
+    }
+
+}
+
+/// The SQLite shared-memory index (`<db>-shm`) beside a database in WAL mode: derived data SQLite
+/// rebuilds from the log, with no magic of its own, recognised by its name and the SQLite database
+/// beside it.
+enum SQLiteSharedMemory {
+    static func database(of path: String) -> String? {
+        guard path.hasSuffix("-shm") else { return nil }
+        let database = String(path.dropLast(4))
+        guard let file = try? EvidenceFile(path: database), file.head(16) == MLflowFormat.magic else { return nil }
+        return database
     }
 }

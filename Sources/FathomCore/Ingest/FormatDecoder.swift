@@ -58,13 +58,18 @@ public struct DecoderContext: Sendable {
     public var profile: Profile?
     public var inputName: String
     public var sample: SniffSample
+    /// For a whole-file reader: the file at the path it is given is a private copy made with its
+    /// SQLite write-ahead log (`<path>-wal`) beside it, which the reader must apply rather than
+    /// open the file immutable.
+    public var hasWriteAheadLog = false
 }
 
 /// Reads a whole file that is not a stream of text records (an SQLite database): opens `path`
 /// read-only, writes rows (setting ``RowWriter/line`` itself) and reports bad rows to `reject`
-/// with their row number. Throws when the file cannot be read at all.
+/// with their row number; returns a note for the evidence report, if any. Throws when the file
+/// cannot be read at all.
 public typealias WholeFileReader = @Sendable (_ path: String, _ context: DecoderContext, _ rows: RowWriter,
-                                              _ reject: (Int64, RecordReject) -> Void) throws(IngestError) -> Void
+                                              _ reject: (Int64, RecordReject) -> Void) throws(IngestError) -> String?
 
 /// A format Fathom can read: how to recognise it and how to decode it.
 ///
@@ -124,6 +129,8 @@ public struct FormatRegistry: Sendable {
         KServeCloudEventFormat.descriptor,
         LLMGatewayFormat.descriptor,
         MLflowFormat.descriptor,
+        SQLiteCompanionFormat.writeAheadLog,
+        SQLiteCompanionFormat.rollbackJournal,
         GenericJSONFormat.descriptor,
         DelimitedFormat.descriptor,
     ])

@@ -20,7 +20,8 @@ public enum IngestReport {
         }
         var text = TextFormat.table(rows, rightAligned: [4, 5, 6, 7])
         let rate = summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds : 0
-        text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records, "
+        let lost: String = summary.lostRecords > 0 ? "about \(summary.lostRecords) records lost in damaged data, " : ""
+        text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records, " + lost
             + "\(summary.filtered) filtered (well formed, not evidence); "
             + "\(TextFormat.bytes(summary.bytesRead)) in \(String(format: "%.2f", summary.seconds)) s "
             + "(\(TextFormat.bytes(Int64(rate)))/s)"

@@ -87,6 +87,9 @@ public struct FileOutcome: Sendable, Codable, Equatable {
     /// Well-formed records passed over as not evidence of any kept kind (e.g. read verbs in a
     /// Kubernetes audit log); never counted as rejects.
     public var filtered: Int64 = 0
+    /// Records lost to damaged data (truncated or corrupt frames and members), estimated from the
+    /// bytes lost and the mean record size; see `note` for the damage.
+    public var lostRecords: Int64 = 0
 }
 
 /// An input that was found but not recorded: skipped by the walk (a link out of the input
@@ -113,11 +116,12 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var rows: Int64 { files.reduce(0) { $0 + $1.rows } }
     public var rejected: Int64 { files.reduce(0) { $0 + $1.rejected } }
     public var filtered: Int64 { files.reduce(0) { $0 + $1.filtered } }
-    /// Whether some inputs could not be read (exit status 2): decoded to nothing, or not read through.
+    public var lostRecords: Int64 { files.reduce(0) { $0 + $1.lostRecords } }
     /// The inputs found but not recorded (see ``PassedInput``).
     public var passedOver: [PassedInput] {
         files.filter { $0.status == .notRead || $0.status == .skipped }.map(PassedInput.init)
     }
+    /// Whether some inputs could not be read (exit status 2): decoded to nothing, or not read through.
     public var hasUnreadable: Bool { files.contains { $0.status == .unreadable || $0.status == .notRead } }
 }
 

@@ -59,6 +59,17 @@ struct EvidenceWriter {
             out += "### Archive " + String(index + 1) + ": " + context.md(input.path, limit: 160) + "\n\n"
             if input.members.isEmpty {
                 out += "No members recorded.\n\n"
+            } else if input.members.contains(where: { $0.lostBytes != nil }) {
+                // Damage lost data: say how much, in records and bytes, next to each member.
+                out += context.table(["Member", "Format", "Kind", "Rows", "Rejected", "Lost to damage (estimated)", "Note"],
+                                     input.members.map { member in
+                    let lost = member.lostBytes.map { bytes in
+                        "≈ " + ReportNumber.grouped(member.lostRecords ?? 0) + " records (" + TextFormat.bytes(bytes) + ")"
+                    } ?? ""
+                    return [member.name.isEmpty ? "(whole file)" : context.md(member.name, limit: 160), context.md(member.format, limit: 60),
+                            context.md(member.kind, limit: 40), ReportNumber.grouped(member.rows), ReportNumber.grouped(member.rejected),
+                            lost, context.md(member.note, limit: 300)]
+                }) + "\n\n"
             } else {
                 out += context.table(["Member", "Format", "Kind", "Rows", "Rejected", "Note"], input.members.map { member in
                     [member.name.isEmpty ? "(whole file)" : context.md(member.name, limit: 160), context.md(member.format, limit: 60),
@@ -137,6 +148,15 @@ struct EvidenceWriter {
             out += context.table(["Field", "Case file", "Logs", "Evidence"], result.contradictions.map { item in
                 [context.md(item.field, limit: 80), context.md(item.caseFile, limit: 160), context.md(item.logs, limit: 160), context.evidence(item.evidence)]
             }) + "\n\n"
+        }
+        let damaged = result.inputs.filter { ($0.lostRecords ?? 0) > 0 }
+        if !damaged.isEmpty {
+            let total = damaged.reduce(Int64(0)) { $0 + ($1.lostRecords ?? 0) }
+            out += "**Damaged evidence: about " + ReportNumber.grouped(total) + " records could not be read** "
+                + "(truncated or corrupt frames and members; estimated from the bytes lost and each file's mean record size) in "
+                + damaged.map { context.md($0.path, limit: 120) + " (≈ " + ReportNumber.grouped($0.lostRecords ?? 0) + ")" }
+                    .joined(separator: ", ")
+                + ". Figures computed from these files are lower bounds.\n\n"
         }
         let rejected = result.inputs.filter { $0.rejected > 0 }
         if !rejected.isEmpty {

@@ -127,6 +127,7 @@ public enum ReportWriter {
         }
         let file = try StreamingFile(path: directory + "/findings.json")
         try FindingsWriter(context).stream(found: found, to: { try file.write($0) }, hitsPieces: hitsPieces)
+        TestHook.reached("report.findings-written")
         try file.commit()
     }
 
@@ -155,12 +156,7 @@ public enum ReportWriter {
         } catch {
             throw .io(path: directory, detail: "cannot create the folder")
         }
-        let path = directory + "/" + name
-        do {
-            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .io(path: path, detail: String(describing: error))
-        }
+        try StreamingFile.write(bytes, to: directory + "/" + name)
     }
 
     /// What a person must still supply before the report can be final, sorted: the awareness

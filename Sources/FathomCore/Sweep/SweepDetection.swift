@@ -161,6 +161,6 @@ struct SweepDetection {
 
     /// Writes `text` to a temporary name beside `path`, then renames it over `path`.
     static func writeAtomically(_ text: String, to path: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try StreamingFile.write(Data(text.utf8), to: path)
     }
 }

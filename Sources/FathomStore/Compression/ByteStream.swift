@@ -6,10 +6,20 @@ public struct StreamDamage: Equatable, Sendable, CustomStringConvertible {
     public var offset: Int
     /// One line naming what is wrong, e.g. `truncated zstd frame (frame 3 starts at byte 1048576)`.
     public var detail: String
+    /// Bytes of the *output* (decompressed data) the damage lost, when the format tells: a zstd
+    /// frame's declared content size less what was decoded from it, a tar member's size less what
+    /// was read of it, a gzip member's ISIZE trailer. Nil when the format cannot tell (the reader
+    /// then estimates it from ``skippedBytes`` and the compression ratio).
+    public var lostBytes: Int?
+    /// Bytes of the input passed over to get past the damage (to the next frame or member, or to
+    /// the end of the input).
+    public var skippedBytes: Int
 
-    public init(offset: Int, detail: String) {
+    public init(offset: Int, detail: String, lostBytes: Int? = nil, skippedBytes: Int = 0) {
         self.offset = offset
         self.detail = detail
+        self.lostBytes = lostBytes
+        self.skippedBytes = skippedBytes
     }
 
     public var description: String { "\(detail) at byte \(offset)" }

@@ -69,9 +69,10 @@ final class CompressedInput {
 
     /// The shared first part of `next()` for a decompressor whose frames or members are units:
     /// queued damage first (the decompressor's own, then this input's), then the end, then more
-    /// input. At the end of the source inside a unit, yields damage described by `truncated`.
+    /// input. At the end of the source inside a unit, yields the damage `truncated` makes of the
+    /// offset where the input ends.
     func step(pending: inout [StreamDamage], isFinished: inout Bool, needsFlush: Bool, isInUnit: Bool,
-              truncated: () -> String) throws(StoreError) -> Step {
+              truncated: (Int) -> StreamDamage) throws(StoreError) -> Step {
         while true {
             if !pending.isEmpty { return .yield(.damage(pending.removeFirst())) }
             if !pendingDamage.isEmpty { return .yield(.damage(pendingDamage.removeFirst())) }
@@ -85,7 +86,7 @@ final class CompressedInput {
             case .end:
                 isFinished = true
                 guard isInUnit else { return .yield(nil) }
-                return .yield(.damage(StreamDamage(offset: position, detail: truncated())))
+                return .yield(.damage(truncated(position)))
             }
         }
     }

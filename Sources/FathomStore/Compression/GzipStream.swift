@@ -49,6 +49,8 @@ public final class GzipStream: ByteStream {
     private var isFinished = false
     private var memberIndex = 0
     private var memberStart = 0
+    /// Bytes inflated from the current member so far.
+    private var memberProduced = 0
     private var pending: [StreamDamage] = []
 
     /// Decompresses `source`, whose bytes are gzip members.
@@ -80,7 +82,9 @@ public final class GzipStream: ByteStream {
         guard isInitialised else { throw .io(path: name, operation: "initialise zlib for", code: ENOMEM) }
         while true {
             switch try input.step(pending: &pending, isFinished: &isFinished, needsFlush: needsFlush, isInUnit: isInMember,
-                                  truncated: { "truncated gzip member (member \(memberIndex) starts at byte \(memberStart))" }) {
+                                  truncated: { end in
+                                      StreamDamage(offset: end, detail: "truncated gzip member (member \(memberIndex) starts at byte \(memberStart))")
+                                  }) {
             case .yield(let event): return event
             case .decode: break
             }
@@ -93,6 +97,7 @@ public final class GzipStream: ByteStream {
                 if input.isExhausted { continue }
                 isInMember = true
                 memberStart = input.position
+                memberProduced = 0
             }
             let piece = input.available
             let count = Swift.min(piece.count, Int(UInt32.max))
@@ -110,6 +115,7 @@ public final class GzipStream: ByteStream {
                 return (status, consumed, produced)
             }
             input.advance(by: consumed)
+            memberProduced += produced
             switch status {
             case Z_OK, Z_BUF_ERROR:
                 // Z_BUF_ERROR: no progress was possible; more input or output space is needed.
@@ -147,20 +153,37 @@ public final class GzipStream: ByteStream {
     private func resynchronise(after message: String) throws(StoreError) -> StreamDamage {
         let damagedMember = memberIndex
         let damagedStart = memberStart
+        let produced = memberProduced
         _ = inflateReset(stream)
         needsFlush = false
         isInMember = false
         let outcome: String
+        var lost: Int?
         if try input.seek(to: Self.memberMagic, from: damagedStart + 1) {
             memberIndex += 1
             memberStart = input.position
+            memberProduced = 0
             outcome = "resuming at byte \(input.position)"
+            lost = declaredSize(endingAt: input.position, start: damagedStart).map { Swift.max(0, $0 - produced) }
         } else {
             isFinished = true
             outcome = "no later member found"
         }
         return StreamDamage(
             offset: damagedStart,
-            detail: "corrupt gzip member: \(message) (member \(damagedMember) starts at byte \(damagedStart); \(outcome))")
+            detail: "corrupt gzip member: \(message) (member \(damagedMember) starts at byte \(damagedStart); \(outcome))",
+            lostBytes: lost, skippedBytes: input.position - damagedStart)
+    }
+
+    /// The ISIZE trailer (uncompressed size mod 2³²) of a member that ends at `end`, when it is
+    /// plausible: deflate cannot expand more than about 1,032 times.
+    private func declaredSize(endingAt end: Int, start: Int) -> Int? {
+        guard end - start >= 18 else { return nil }
+        var size = 0
+        for index in 0..<4 {
+            guard let byte = input.byte(at: end - 4 + index) else { return nil }
+            size |= Int(byte) << (8 * index)
+        }
+        return size <= (end - start) * 1032 ? size : nil
     }
 }

@@ -65,7 +65,7 @@ public final class TarReader {
             let skipped = try skip(expected)
             memberRemaining -= skipped
             if skipped < expected {
-                return finish(StreamDamage(offset: offset, detail: cutShort()))
+                return finish(cutShort())
             }
             if try skip(memberPadding) < memberPadding {
                 return finish(StreamDamage(
@@ -174,7 +174,7 @@ public final class TarReader {
             case .end:
                 isMemberActive = false
                 isFinished = true
-                return .damage(StreamDamage(offset: offset, detail: cutShort()))
+                return .damage(cutShort())
             }
         }
         let count = Swift.min(memberRemaining, view.count - viewPosition)
@@ -185,8 +185,10 @@ public final class TarReader {
         return .bytes(piece)
     }
 
-    private func cutShort() -> String {
-        "tar member '\(memberName)' cut short: expected \(memberSize) bytes, got \(memberSize - memberRemaining)"
+    private func cutShort() -> StreamDamage {
+        StreamDamage(offset: offset,
+                     detail: "tar member '\(memberName)' cut short: expected \(memberSize) bytes, got \(memberSize - memberRemaining)",
+                     lostBytes: memberRemaining)
     }
 
     /// Ends the archive, recording `damage` if any. Always returns nil.

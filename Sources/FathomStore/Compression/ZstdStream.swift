@@ -51,6 +51,13 @@ public final class ZstdStream: ByteStream {
     private var isFinished = false
     private var frameIndex = 0
     private var frameStart = 0
+    /// The current frame's content size as its header declares it (nil: not declared or not yet
+    /// seen), and the bytes decoded from it so far: what a damaged frame lost is the difference.
+    private var frameContentSize: Int?
+    private var frameProduced = 0
+    /// The first bytes of the current frame, gathered (whatever the chunking) until its header
+    /// tells the content size; nil once it has told, or has said it does not.
+    private var frameHeader: [UInt8]? = []
     private var pending: [StreamDamage] = []
 
     /// Decompresses `source`, whose bytes are zstd frames.
@@ -78,11 +85,20 @@ public final class ZstdStream: ByteStream {
         guard let context else { throw .io(path: name, operation: "create a zstd context for", code: ENOMEM) }
         while true {
             switch try input.step(pending: &pending, isFinished: &isFinished, needsFlush: needsFlush, isInUnit: isInFrame,
-                                  truncated: { "truncated zstd frame (frame \(frameIndex) starts at byte \(frameStart))" }) {
+                                  truncated: { end in
+                                      StreamDamage(offset: end, detail: "truncated zstd frame (frame \(frameIndex) starts at byte \(frameStart))",
+                                                   lostBytes: frameContentSize.map { Swift.max(0, $0 - frameProduced) })
+                                  }) {
             case .yield(let event): return event
             case .decode: break
             }
             let piece = input.available
+            if !isInFrame, input.position == frameStart {
+                frameContentSize = nil
+                frameProduced = 0
+                frameHeader = []
+            }
+            readContentSize(from: piece)
             let (result, consumed, produced) = piece.withUnsafeBytes { bytes in
                 var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
                 var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
@@ -90,6 +106,7 @@ public final class ZstdStream: ByteStream {
                 return (result, source.pos, target.pos)
             }
             input.advance(by: consumed)
+            frameProduced += produced
             if ZSTD_isError(result) != 0 {
                 let damage = try resynchronise(after: String(cString: ZSTD_getErrorName(result)))
                 if produced > 0 {
@@ -115,6 +132,27 @@ public final class ZstdStream: ByteStream {
         }
     }
 
+    /// Gathers the current frame's first bytes from `piece` (which starts at the input position)
+    /// until the frame header is complete, then records the content size it declares.
+    ///
+    /// The corresponding C function is `ZSTD_getFrameContentSize`.
+    private func readContentSize(from piece: ByteView) {
+        guard var header = frameHeader else { return }
+        let maximum = 18  // ZSTD_FRAMEHEADERSIZE_MAX
+        let skip = header.count - (input.position - frameStart)
+        guard skip >= 0, skip < piece.count else { return }
+        header += piece[skip..<Swift.min(piece.count, skip + maximum - header.count)].array
+        let size = header.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        // ZSTD_CONTENTSIZE_ERROR (0 - 2): the header is not complete yet, or invalid.
+        if size == UInt64.max - 1, header.count < maximum {
+            frameHeader = header
+            return
+        }
+        frameHeader = nil
+        // ZSTD_CONTENTSIZE_UNKNOWN (0 - 1): the frame does not declare its size.
+        if size < UInt64.max - 1, size <= UInt64(Int.max) { frameContentSize = Int(size) }
+    }
+
     private func outputView(_ count: Int) -> ByteView {
         ByteView(unsafeStart: output.baseAddress.map { UnsafeRawPointer($0) }, count: count)
     }
@@ -126,6 +164,7 @@ public final class ZstdStream: ByteStream {
     private func resynchronise(after error: String) throws(StoreError) -> StreamDamage {
         let damagedFrame = frameIndex
         let damagedStart = frameStart
+        let lost = frameContentSize.map { Swift.max(0, $0 - frameProduced) }
         if let context { _ = ZSTD_DCtx_reset(context, ZSTD_reset_session_only) }
         needsFlush = false
         isInFrame = false
@@ -140,6 +179,7 @@ public final class ZstdStream: ByteStream {
         }
         return StreamDamage(
             offset: damagedStart,
-            detail: "corrupt zstd frame: \(error) (frame \(damagedFrame) starts at byte \(damagedStart); \(outcome))")
+            detail: "corrupt zstd frame: \(error) (frame \(damagedFrame) starts at byte \(damagedStart); \(outcome))",
+            lostBytes: lost, skippedBytes: input.position - damagedStart)
     }
 }

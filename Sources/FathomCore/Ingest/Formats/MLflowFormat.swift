@@ -15,9 +15,11 @@ import GRDB
 ///
 /// The database is evidence: it is opened read-only **and** immutable (URI
 /// `file:…?mode=ro&immutable=1`, https://www.sqlite.org/uri.html), so SQLite never writes, locks
-/// or creates `-wal`/`-shm` files beside it. (A consequence: transactions still in a `-wal` file
-/// copied beside it are not read.) Columns are discovered with `PRAGMA table_info`, so every
-/// schema version is read; a missing column reads as null.
+/// or creates `-wal`/`-shm` files beside it. When a write-ahead log (`mlflow.db-wal`, committed
+/// transactions not yet checkpointed, as a live server leaves them) lies beside it, the ingest
+/// copies both into the store's `tmp/` and this reader opens the copy read-only but not immutable,
+/// so SQLite applies the log (``DecoderContext/hasWriteAheadLog``). Columns are discovered with
+/// `PRAGMA table_info`, so every schema version is read; a missing column reads as null.
 ///
 /// Each `model_versions` row yields a `registered` event at `creation_time` (milliseconds) and,
 /// when `current_stage` is not `None`, a `stage` event (`to_stage` = the stage) at
@@ -46,16 +48,18 @@ public enum MLflowFormat {
             throw .unknownFormat(input: context.inputName, detail: "the mlflow format reads SQLite database files only")
         },
         magic: magic,
-        readFile: { path, _, rows, reject throws(IngestError) in
-            try MLflowReader.read(path: path, into: rows, reject: reject)
+        readFile: { path, context, rows, reject throws(IngestError) in
+            try MLflowReader.read(path: path, immutable: !context.hasWriteAheadLog, into: rows, reject: reject)
+            return nil
         }
     )
 }
 
 /// Reads registry events out of an MLflow database.
 enum MLflowReader {
-    /// The `file:` URI that opens `path` read-only and immutable.
-    static func uri(forPath path: String) -> String {
+    /// The `file:` URI that opens `path` read-only, and immutable unless a write-ahead log beside
+    /// it must be applied.
+    static func uri(forPath path: String, immutable: Bool = true) -> String {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var encoded = ""
         for byte in absolute.utf8 {
@@ -66,7 +70,7 @@ enum MLflowReader {
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             }
         }
-        return "file:" + encoded + "?mode=ro&immutable=1"
+        return "file:" + encoded + (immutable ? "?mode=ro&immutable=1" : "?mode=ro")
     }
 
     /// A model version's identity and times, for the alias and tag rows.
@@ -75,13 +79,13 @@ enum MLflowReader {
         var lastUpdated: Int64
     }
 
-    static func read(path: String, into rows: RowWriter,
+    static func read(path: String, immutable: Bool = true, into rows: RowWriter,
                      reject: (Int64, RecordReject) -> Void) throws(IngestError) {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "mlflow-evidence"
         do {
-            let queue = try DatabaseQueue(path: uri(forPath: path), configuration: configuration)
+            let queue = try DatabaseQueue(path: uri(forPath: path, immutable: immutable), configuration: configuration)
             defer { try? queue.close() }
             try queue.read { db in
                 let columns = try tableColumns(db, "model_versions")
