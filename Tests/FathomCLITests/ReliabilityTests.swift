@@ -361,3 +361,32 @@ extension ReliabilityTests {
         #expect(evidence.contains("Damaged evidence: about"), "the evidence report says it plainly")
     }
 }
+
+extension ReliabilityTests {
+    /// A sweep whose store writes fail (a full disk) exits 3 and records nothing of the new day;
+    /// once the store can be written, the next sweep reports exactly what a sweep without the
+    /// failure reports.
+    @Test func sweepOnAFullDiskLosesNoFinding() throws {
+        let failing = try SweepCommandTests.Site()
+        try failing.dropDay1()
+        let full = try failing.sweep(now: "2026-03-03T06:00:00Z", environment: ["FATHOM_TEST_HOOK": "segment.write=fail"])
+        #expect(full.status == 3, "\(full.stderr)")
+        #expect(try failing.rowsPerArchive().isEmpty, "no archive recorded")
+        let recovered = try failing.digest(try failing.sweep(now: "2026-03-03T06:00:00Z"))
+
+        let clean = try SweepCommandTests.Site()
+        try clean.dropDay1()
+        let reference = try clean.digest(try clean.sweep(now: "2026-03-03T06:00:00Z"))
+        // The same findings (the two sites differ only by their folder).
+        func summary(_ digest: SweepDigest) -> [String] {
+            digest.findings.map { finding in
+                let hit = finding.hit
+                return "\(hit.rule) \(hit.keyText) \(SweepDigest.metricsText(hit.metrics)) \(hit.window.map { "\($0.start)-\($0.end)" } ?? "")"
+                    + " \(hit.evidence.first?.line ?? 0)-\(hit.evidence.last?.line ?? 0)"
+            }
+        }
+        #expect(summary(recovered) == summary(reference), "the same findings as without the failure")
+        #expect(recovered.newArchives.map(\.rows) == reference.newArchives.map(\.rows))
+        #expect(!recovered.findings.isEmpty)
+    }
+}

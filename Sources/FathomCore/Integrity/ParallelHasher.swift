@@ -1,4 +1,3 @@
-import Crypto
 import FathomStore
 import Foundation
 
@@ -55,7 +54,8 @@ public struct ParallelHasher: Sendable {
         return state.results()
     }
 
-    /// Hashes one file by streaming its mapping in `chunkSize` pieces.
+    /// Hashes one file by reading it in `chunkSize` pieces (``EvidenceStream``: read, not mapped,
+    /// so a file that shrinks meanwhile is an error, not a SIGBUS).
     public static func hashFile(at path: String, chunkSize: Int = 8 << 20) -> Result<HashedFile, StoreError> {
         do throws(StoreError) {
             guard let status = try FileStatus.of(path: path) else {
@@ -64,18 +64,9 @@ public struct ParallelHasher: Sendable {
             guard status.kind == .regular else {
                 throw StoreError.unsupported(path: path, detail: "is a \(status.kind.rawValue), not a regular file.")
             }
-            let mapping = try FileMapping(path: path)
-            var hasher = SHA256()
-            var offset = 0
-            let step = Swift.max(4096, chunkSize)
-            while offset < mapping.count {
-                let end = Swift.min(mapping.count, offset + step)
-                hasher.update(data: ByteRegion(mapping.bytes[offset..<end]))
-                mapping.release(offset..<end)
-                offset = end
-            }
-            return .success(HashedFile(sha256: Hex.encode(hasher.finalize()), size: mapping.count,
-                                       modificationTime: mapping.modificationTime))
+            let file = try EvidenceFile(path: path)
+            let digest = try EvidenceStream(file: file, chunkSize: Swift.max(4096, chunkSize)).finish()
+            return .success(HashedFile(sha256: digest, size: file.count, modificationTime: file.modificationTime))
         } catch {
             return .failure(error)
         }

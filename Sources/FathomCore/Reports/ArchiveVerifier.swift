@@ -26,8 +26,7 @@ public enum ArchiveVerification: Sendable, Equatable {
     }
 }
 
-/// Re-hashes archives with a read-only mapping, streamed in chunks whose pages are released as
-/// they are hashed.
+/// Re-hashes archives, read in chunks.
 public enum ArchiveVerifier {
     /// - Complexity: O(n) in the file size; memory bounded by `chunkSize` resident pages.
     public static func verify(path: String, expected: String, chunkSize: Int = 8 << 20) -> ArchiveVerification {
@@ -44,18 +43,9 @@ public enum ArchiveVerifier {
         return digest == expected.lowercased() ? .verified : .mismatch(actual: digest)
     }
 
-    /// The lowercase hex SHA-256 of the file at `path`.
+    /// The lowercase hex SHA-256 of the file at `path`, read in `chunkSize` pieces (not mapped:
+    /// a file that shrinks meanwhile is an error, not a SIGBUS).
     public static func sha256(path: String, chunkSize: Int = 8 << 20) throws(StoreError) -> String {
-        let mapping = try FileMapping(path: path)
-        var stream = SHA256Stream()
-        var offset = 0
-        let step = max(1, chunkSize)
-        while offset < mapping.count {
-            let end = min(mapping.count, offset + step)
-            stream.update(mapping.bytes[offset..<end])
-            mapping.release(offset..<end)
-            offset = end
-        }
-        return stream.finalize()
+        try EvidenceStream(file: try EvidenceFile(path: path), chunkSize: chunkSize).finish()
     }
 }
