@@ -7,7 +7,14 @@ enum CLI {
         Bundle.main.bundleURL
     }
 
-    static var executable: URL { productsDirectory.appendingPathComponent("fathom") }
+    /// The `fathom` built beside the tests, or the one `FATHOM_CLI` names (to run the CLI tests
+    /// against another build, e.g. an earlier commit's, and see which of them it fails).
+    static var executable: URL {
+        if let other = ProcessInfo.processInfo.environment["FATHOM_CLI"], !other.isEmpty {
+            return URL(fileURLWithPath: other)
+        }
+        return productsDirectory.appendingPathComponent("fathom")
+    }
 
     struct Output {
         var status: Int32
