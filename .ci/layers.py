@@ -72,7 +72,9 @@ def folder_graph(target_dir):
     for path, source in files.items():
         folder = folder_of(path, target_dir)
         for match in DECLARATION.finditer(source):
-            declared.setdefault(match.group(1), set()).add(folder)
+            # A private or fileprivate declaration cannot be named from another file.
+            if not re.match(r"^(?:@\S+\s+)*(?:private|fileprivate)\b", match.group(0)):
+                declared.setdefault(match.group(1), set()).add(folder)
         members.update(match.group(1) for match in MEMBER_FUNCTION.finditer(source))
     # A top-level function that shares its name with a method is ambiguous by name alone.
     for name in members:

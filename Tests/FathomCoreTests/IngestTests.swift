@@ -211,7 +211,9 @@ import Testing
     @Test func aSecondWriterIsRefused() throws {
         let directory = try TemporaryDirectory()
         let first = try Store(directory: directory.path("store"), forWriting: true)
-        #expect(throws: IngestError.self) { _ = try Store(directory: directory.path("store"), forWriting: true) }
+        #expect(throws: CatalogError.busy(path: directory.path("store"))) {
+            _ = try Store(directory: directory.path("store"), forWriting: true)
+        }
         _ = first
     }
 }

@@ -57,7 +57,7 @@ extension Analysis {
             return !(tally.principals.isSubset(of: principalsCovered) && !tally.principals.isEmpty)
         }
         let dataEnd = part.dataEnd
-        let lastHour = dataEnd.map { $0 / AnalysisEngine.hour * AnalysisEngine.hour }
+        let lastHour = dataEnd.map { $0 / Analysis.hour * Analysis.hour }
         var attackers: [AttackerVolume] = []
         for identity in kept {
             guard let tally = part.tallies[identity], let first = tally.first, let last = tally.last else { continue }
@@ -222,4 +222,18 @@ enum RulesetHash {
         }
         return hasher.finalize()
     }
+}
+
+/// Keys of `CaseInfo.humanFields` that the reports show in fixed places.
+public enum HumanField {
+    /// Executive brief: ESTIMATED RESOLUTION.
+    public static let estimatedResolution = "estimated_resolution"
+    /// Executive brief and regulator report: the root cause, once found.
+    public static let rootCause = "root_cause"
+    /// Executive brief: clean model restored or retraining planned.
+    public static let remediation = "remediation"
+    /// SEC Form 8-K Item 1.05: date (or time) of the materiality determination.
+    public static let materialityDetermination = "sec_materiality_determination"
+    /// When the supervisory authority was notified (RFC 3339), for "changed before notification".
+    public static let notificationTime = "notification_time"
 }

@@ -221,12 +221,21 @@ public final class Catalog: Sendable {
 }
 
 /// Errors of the catalog layer.
-public enum CatalogError: Error, Sendable, CustomStringConvertible {
+public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     case database(path: String, detail: String)
+    /// Another Fathom process holds the store's writer lock.
+    case busy(path: String)
+    /// There is no store at the path (no `catalog.sqlite`) to read.
+    case missing(path: String)
+    /// The store's folders or lock could not be made or opened.
+    case storage(StoreError)
 
     public var description: String {
         switch self {
         case let .database(path, detail): "Catalog '\(path)': \(detail)"
+        case let .busy(path): "The store '\(path)' is in use by another Fathom process; wait for it to finish."
+        case let .missing(path): "Input '\(path)/catalog.sqlite' does not exist or is not a regular file or directory."
+        case let .storage(error): error.description
         }
     }
 }

@@ -19,35 +19,25 @@ public final class Store: Sendable {
     /// Opens the store at `directory`, creating it when `forWriting`. A writer takes the store's
     /// lock and cleans up after any run that was killed: archives whose ingest never completed, and
     /// segment files the catalog does not reference.
-    public init(directory: String, forWriting: Bool) throws(IngestError) {
+    public init(directory: String, forWriting: Bool) throws(CatalogError) {
         self.directory = directory
-        let manager = FileManager.default
         if forWriting {
-            do {
+            let opened: FileLock?
+            do throws(StoreError) {
                 for kind in SourceKind.allCases {
-                    try manager.createDirectory(atPath: directory + "/segments/" + kind.rawValue,
-                                                withIntermediateDirectories: true)
+                    try FileSystem.createDirectory(directory + "/segments/" + kind.rawValue)
                 }
+                opened = try FileLock(path: directory + "/lock")
             } catch {
-                throw .store(.io(path: directory, operation: "create directory", code: 0))
+                throw .storage(error)
             }
-            do {
-                guard let lock = try FileLock(path: directory + "/lock") else { throw IngestError.storeBusy(path: directory) }
-                self.lock = lock
-            } catch let error as IngestError {
-                throw error
-            } catch let error as StoreError {
-                throw .store(error)
-            } catch {
-                throw .storeBusy(path: directory)
-            }
+            guard let opened else { throw .busy(path: directory) }
+            lock = opened
         } else {
-            guard FileSystem.status(directory + "/catalog.sqlite") != nil else {
-                throw .missingInput(path: directory + "/catalog.sqlite")
-            }
+            guard FileSystem.status(directory + "/catalog.sqlite") != nil else { throw .missing(path: directory) }
             lock = nil
         }
-        do { catalog = try Catalog(path: directory + "/catalog.sqlite") } catch { throw .catalog(error) }
+        catalog = try Catalog(path: directory + "/catalog.sqlite")
         if forWriting { try recoverInterruptedRuns() }
     }
 
@@ -58,25 +48,21 @@ public final class Store: Sendable {
     /// segment files (including `.tmp` files of a segment being written, and the files of segments
     /// `fathom store prune` dropped from the catalog); sweeps that never finished are marked
     /// interrupted (their work is redone by the next sweep, see ``SweepEngine``).
-    func recoverInterruptedRuns() throws(IngestError) {
-        do {
-            _ = try catalog.removeIncompleteArchives()
-            try catalog.markInterruptedSweeps()
-            let referenced = try catalog.segmentPaths()
-            let manager = FileManager.default
-            for kind in SourceKind.allCases {
-                let folder = "segments/" + kind.rawValue
-                let names = (try? manager.contentsOfDirectory(atPath: absolute(folder))) ?? []
-                for name in names where !referenced.contains(folder + "/" + name) {
-                    try? manager.removeItem(atPath: absolute(folder + "/" + name))
-                }
+    func recoverInterruptedRuns() throws(CatalogError) {
+        _ = try catalog.removeIncompleteArchives()
+        try catalog.markInterruptedSweeps()
+        let referenced = try catalog.segmentPaths()
+        let manager = FileManager.default
+        for kind in SourceKind.allCases {
+            let folder = "segments/" + kind.rawValue
+            let names = (try? manager.contentsOfDirectory(atPath: absolute(folder))) ?? []
+            for name in names where !referenced.contains(folder + "/" + name) {
+                try? manager.removeItem(atPath: absolute(folder + "/" + name))
             }
-            for name in (try? manager.contentsOfDirectory(atPath: absolute("tmp"))) ?? []
-            where !SpillDirectory.belongsToLiveProcess(name) {
-                try? manager.removeItem(atPath: absolute("tmp/" + name))
-            }
-        } catch {
-            throw .catalog(error)
+        }
+        for name in (try? manager.contentsOfDirectory(atPath: absolute("tmp"))) ?? []
+        where !SpillDirectory.belongsToLiveProcess(name) {
+            try? manager.removeItem(atPath: absolute("tmp/" + name))
         }
     }
 }

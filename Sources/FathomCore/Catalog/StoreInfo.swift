@@ -18,21 +18,17 @@ public struct StoreInfo: Sendable, Codable, Equatable {
     public var kinds: [Kind]
 
     /// Reads the summary of the store at `directory`.
-    public static func read(directory: String) throws(IngestError) -> StoreInfo {
+    public static func read(directory: String) throws(CatalogError) -> StoreInfo {
         let store = try Store(directory: directory, forWriting: false)
-        do {
-            let archives = try store.catalog.archives()
-            let totals = try store.catalog.kindTotals()
-            return StoreInfo(store: directory, archives: archives.count,
-                             rejected: archives.reduce(0) { $0 + $1.rejected },
-                             kinds: totals.map { total in
-                                 Kind(kind: total.kind.rawValue, archives: total.archives, segments: total.segments,
-                                      rows: total.rows, first: total.firstTime.map(TimeText.rfc3339),
-                                      last: total.lastTime.map(TimeText.rfc3339))
-                             })
-        } catch {
-            throw .catalog(error)
-        }
+        let archives = try store.catalog.archives()
+        let totals = try store.catalog.kindTotals()
+        return StoreInfo(store: directory, archives: archives.count,
+                         rejected: archives.reduce(0) { $0 + $1.rejected },
+                         kinds: totals.map { total in
+                             Kind(kind: total.kind.rawValue, archives: total.archives, segments: total.segments,
+                                  rows: total.rows, first: total.firstTime.map(TimeText.rfc3339),
+                                  last: total.lastTime.map(TimeText.rfc3339))
+                         })
     }
 
     public var table: String {

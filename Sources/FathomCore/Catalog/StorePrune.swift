@@ -29,12 +29,12 @@ public struct PruneSummary: Sendable, Codable, Equatable {
 /// killed in between leaves unreferenced segment files, which the next writer removes (see
 /// ``Store``).
 public enum StorePrune {
-    public static func run(directory: String, olderThanDays days: Int, now: Int64? = nil) throws(IngestError) -> PruneSummary {
+    public static func run(directory: String, olderThanDays days: Int, now: Int64? = nil) throws(CatalogError) -> PruneSummary {
         let store = try Store(directory: directory, forWriting: true)
         let at = now ?? Clock.nowNanoseconds()
-        let cutoff = at - Int64(days) * SweepEngine.day
+        let cutoff = at - Int64(days) * Clock.nanosecondsPerDay
         let dropped: [SegmentRecord]
-        do { dropped = try store.catalog.pruneSegments(olderThan: cutoff, at: at) } catch { throw .catalog(error) }
+        dropped = try store.catalog.pruneSegments(olderThan: cutoff, at: at)
         TestHook.reached("prune.committed")
         for segment in dropped {
             try? FileManager.default.removeItem(atPath: store.absolute(segment.path))

@@ -691,6 +691,9 @@ enum BinarySniffer {
         return control * 10 > head.count ? "binary data, not a log" : nil
     }
 
+    /// Whether the chunk is not text (see ``reason(_:)``).
+    static func looksBinary(_ chunk: ByteView) -> Bool { reason(chunk) != nil }
+
     /// Whether `head` is ASCII-range UTF-16: a NUL in every even or every odd position of its
     /// first 64 bytes, and none in the other.
     private static func looksUTF16(_ head: ByteView) -> Bool {

@@ -11,7 +11,8 @@ public enum IngestEngine {
     public static func run(_ request: IngestRequest, registry: FormatRegistry = .builtIn,
                            progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(IngestError) -> IngestSummary {
         let files = try discover(request, registry: registry)
-        let store = try Store(directory: request.storeDirectory, forWriting: true)
+        let store: Store
+        do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw IngestError(error) }
         return try ingest(files, request: request, store: store, registry: registry, progress: progress)
     }
 

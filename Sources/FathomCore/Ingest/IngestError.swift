@@ -24,6 +24,16 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     /// rewritten), or its disk returned an error. Not recorded; the next run reads it again.
     case inputRead(input: String, StoreError)
 
+    /// The ingest error for a store that could not be opened.
+    public init(_ error: CatalogError) {
+        switch error {
+        case let .busy(path): self = .storeBusy(path: path)
+        case let .missing(path): self = .missingInput(path: path + "/catalog.sqlite")
+        case let .storage(inner): self = .store(inner)
+        case .database: self = .catalog(error)
+        }
+    }
+
     public var description: String {
         switch self {
         case let .missingInput(path):

@@ -100,16 +100,9 @@ public enum MarkdownText {
         return result
     }
 
-    /// Control characters (C0, DEL, C1), bidi controls and invisible formatting characters.
-    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0xAD, 0x34F, 0x61C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180E: true
-        case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0x3164, 0xFE00...0xFE0F, 0xFEFF, 0xFFA0: true
-        case 0xFFF0...0xFFFB, 0xE0000...0xE0FFF: true
-        default: false
-        }
-    }
+    /// Control characters (C0, DEL, C1), bidi controls and invisible formatting characters
+    /// (``UntrustedText/isUnsafe(_:)``).
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool { UntrustedText.isUnsafe(scalar) }
 
     static func longestRun(of character: Character, in text: String) -> Int {
         var longest = 0

@@ -60,20 +60,6 @@ public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Keys of `CaseInfo.humanFields` that the reports show in fixed places.
-public enum HumanField {
-    /// Executive brief: ESTIMATED RESOLUTION.
-    public static let estimatedResolution = "estimated_resolution"
-    /// Executive brief and regulator report: the root cause, once found.
-    public static let rootCause = "root_cause"
-    /// Executive brief: clean model restored or retraining planned.
-    public static let remediation = "remediation"
-    /// SEC Form 8-K Item 1.05: date (or time) of the materiality determination.
-    public static let materialityDetermination = "sec_materiality_determination"
-    /// When the supervisory authority was notified (RFC 3339), for "changed before notification".
-    public static let notificationTime = "notification_time"
-}
-
 /// Renders the report documents of one case from its ``AnalysisResult``.
 ///
 /// Writers read only the analysis result (and the findings JSON); they count nothing and do no
@@ -156,7 +142,9 @@ public enum ReportWriter {
         } catch {
             throw .io(path: directory, detail: "cannot create the folder")
         }
-        try StreamingFile.write(bytes, to: directory + "/" + name)
+        do { try StreamingFile.write(bytes, to: directory + "/" + name) } catch {
+            throw .io(path: directory + "/" + name, detail: error.description)
+        }
     }
 
     /// What a person must still supply before the report can be final, sorted: the awareness

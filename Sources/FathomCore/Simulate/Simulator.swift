@@ -116,11 +116,11 @@ public enum Simulator {
                                   format: "requirements-txt", records: 0, uncompressed: 0))
 
         // The bulk: hour blocks of each day, in parallel.
-        var jobs: [Job] = []
+        var jobs: [SimulationJob] = []
         let blocksPerDay = 24 / hoursPerBlock
         for kind in JobKind.allCases {
             for day in 0..<request.days {
-                for block in 0..<blocksPerDay { jobs.append(Job(kind: kind, day: day, block: block)) }
+                for block in 0..<blocksPerDay { jobs.append(SimulationJob(kind: kind, day: day, block: block)) }
             }
         }
         let allJobs = jobs
@@ -290,7 +290,7 @@ public enum Simulator {
 
 enum JobKind: Int, CaseIterable, Sendable { case inference, storage, llm }
 
-struct Job: Sendable {
+struct SimulationJob: Sendable {
     var kind: JobKind
     var day: Int
     var block: Int
@@ -403,14 +403,14 @@ struct JobContext: Sendable {
         }
     }
 
-    func output(_ relative: String, kind: String, format: String, job: Job, gzip: Bool = false) throws -> Output {
+    func output(_ relative: String, kind: String, format: String, job: SimulationJob, gzip: Bool = false) throws -> Output {
         let part = "\(parts)/\(relative.replacingOccurrences(of: "/", with: "__")).\(job.block)"
         let sink: ByteSink = gzip ? try GzipFileWriter(path: part, level: 5, memberSize: Simulator.frameSize)
                                   : try ZstdFileWriter(path: part, level: 3, frameSize: Simulator.frameSize)
         return Output(sink: sink, part: part, relative: relative, kind: kind, format: format)
     }
 
-    func run(_ job: Job) throws -> JobOutput {
+    func run(_ job: SimulationJob) throws -> JobOutput {
         let date = ScenarioTime.dateString(scenario.start + Int64(job.day) * ScenarioTime.day)
         let firstHour = job.day * 24 + job.block * Simulator.hoursPerBlock
         let hours = firstHour..<(firstHour + Simulator.hoursPerBlock)

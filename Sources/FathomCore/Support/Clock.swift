@@ -2,6 +2,8 @@ import Foundation
 
 /// Wall-clock time for catalog bookkeeping only. Reports never read it: they take an injected time.
 enum Clock {
+    static let nanosecondsPerDay: Int64 = 86_400_000_000_000
+
     static func nowNanoseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
     }

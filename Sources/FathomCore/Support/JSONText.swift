@@ -1,10 +1,10 @@
 /// Post-processing of encoded JSON that came partly from evidence.
 public enum JSONText {
     /// The scalars every JSON deliverable writes as `\uXXXX`: from DEL up, the control,
-    /// bidirectional and invisible characters of ``MarkdownText/isUnsafe(_:)`` (below DEL the JSON
+    /// bidirectional and invisible characters of ``UntrustedText/isUnsafe(_:)`` (below DEL the JSON
     /// encoder escapes control characters itself).
     public static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value >= 0x7F && MarkdownText.isUnsafe(scalar)
+        scalar.value >= 0x7F && UntrustedText.isUnsafe(scalar)
     }
 
     /// Rewrites every scalar from DEL up that `isUnsafe` names (bidirectional overrides, zero-width

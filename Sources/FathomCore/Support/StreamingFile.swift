@@ -18,18 +18,14 @@ final class StreamingFile {
     private static let bufferSize = 1 << 20
     static let marker = ".fathom-tmp-"
 
-    init(path: String) throws(ReportError) {
+    init(path: String) throws(StoreError) {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         Self.removeStale(in: folder.isEmpty ? "." : folder)
         temporary = (folder.isEmpty ? "" : folder + "/") + "." + name + Self.marker
             + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL)
-        } catch {
-            throw .io(path: path, detail: error.description)
-        }
+        descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL)
         buffer.reserveCapacity(Self.bufferSize)
     }
 
@@ -41,13 +37,13 @@ final class StreamingFile {
     }
 
     /// Writes `data` to `path` atomically (see the type's description).
-    static func write(_ data: Data, to path: String) throws(ReportError) {
+    static func write(_ data: Data, to path: String) throws(StoreError) {
         let file = try StreamingFile(path: path)
         try file.write(data)
         try file.commit()
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws(ReportError) {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
         if buffer.count + bytes.count > Self.bufferSize { try flush() }
         if bytes.count >= Self.bufferSize {
             try writeThrough(bytes)
@@ -56,40 +52,40 @@ final class StreamingFile {
         }
     }
 
-    func write(_ data: Data) throws(ReportError) {
-        let failure = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> ReportError? in
-            do throws(ReportError) { try write(bytes) } catch { return error }
+    func write(_ data: Data) throws(StoreError) {
+        let failure = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> StoreError? in
+            do throws(StoreError) { try write(bytes) } catch { return error }
             return nil
         }
         if let failure { throw failure }
     }
 
     /// Writes what is buffered, closes the file and renames it over `path`.
-    func commit() throws(ReportError) {
+    func commit() throws(StoreError) {
         try flush()
-        guard let open = descriptor else { throw .io(path: path, detail: "already committed") }
+        guard let open = descriptor else { throw .io(path: path, operation: "commit (twice)", code: EBADF) }
         descriptor = nil
         open.close()
         guard rename(temporary, path) == 0 else {
-            let detail = String(cString: strerror(errno))
+            let code = errno
             unlink(temporary)
-            throw .io(path: path, detail: detail)
+            throw .io(path: path, operation: "rename a finished file onto", code: code)
         }
     }
 
-    private func flush() throws(ReportError) {
+    private func flush() throws(StoreError) {
         guard !buffer.isEmpty else { return }
-        let failure = buffer.withUnsafeBytes { bytes -> ReportError? in
-            do throws(ReportError) { try writeThrough(bytes) } catch { return error }
+        let failure = buffer.withUnsafeBytes { bytes -> StoreError? in
+            do throws(StoreError) { try writeThrough(bytes) } catch { return error }
             return nil
         }
         buffer.removeAll(keepingCapacity: true)
         if let failure { throw failure }
     }
 
-    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws(ReportError) {
-        guard let descriptor else { throw .io(path: path, detail: "already committed") }
-        do { try descriptor.writeAll(bytes) } catch { throw .io(path: path, detail: error.description) }
+    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+        guard let descriptor else { throw .io(path: path, operation: "write (after commit)", code: EBADF) }
+        try descriptor.writeAll(bytes)
     }
 
     /// Removes the temporary files that writers killed before their commit left in `folder`:

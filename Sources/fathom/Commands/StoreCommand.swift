@@ -22,7 +22,7 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             let info: StoreInfo
-            do throws(IngestError) { info = try StoreInfo.read(directory: store) } catch { throw ExitStatus.fail(error) }
+            do throws(CatalogError) { info = try StoreInfo.read(directory: store) } catch { throw ExitStatus.fail(IngestError(error)) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -63,10 +63,10 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             let summary: PruneSummary
-            do throws(IngestError) {
+            do throws(CatalogError) {
                 summary = try StorePrune.run(directory: store, olderThanDays: olderThan,
                                              now: now.flatMap { TimeParserFacade.parse($0) })
-            } catch { throw ExitStatus.fail(error) }
+            } catch { throw ExitStatus.fail(IngestError(error)) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -44,14 +44,14 @@ public struct SweepOutcome: Sendable {
 ///   transaction. A sweep killed before it changed nothing the next one relies on (the next one
 ///   redoes the work and writes the same digest folder); one killed after it is complete.
 public enum SweepEngine {
-    static let day: Int64 = 86_400_000_000_000
+    static let day = Clock.nanosecondsPerDay
 
     /// Runs one sweep.
     public static func run(_ request: SweepRequest,
                            progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
         let config = request.config
         let store: Store
-        do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(error) }
+        do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(IngestError(error)) }
         // The store holds the writer lock: keep it to the end, past its last use.
         defer { withExtendedLifetime(store) {} }
         TestHook.reached("sweep.locked")

@@ -26,40 +26,6 @@ public struct AlteredEvidence: Sendable, Equatable, Codable {
     public var originalIngestedAt: Int64
 }
 
-/// A finding as the sweep state keeps it: its stable identity and what was last reported of it.
-public struct StoredFinding: Sendable, Equatable {
-    public var id: Int64
-    public var identity: String
-    public var rule: String
-    public var key: String
-    public var time: Int64?
-    public var window: HitWindow?
-    public var metrics: [String: HitValue]
-    public var firstSweep: Int64
-    public var lastSweep: Int64
-}
-
-/// What one sweep commits, all in one transaction (see ``Catalog/commitSweep(_:)``).
-public struct SweepCommit: Sendable {
-    public struct Reported: Sendable {
-        /// Nil for a new finding.
-        public var existingID: Int64?
-        public var identity: String
-        public var hit: Hit
-        public var isUpdate: Bool
-        public var incident: String
-    }
-
-    public var sweepID: Int64
-    public var finishedAt: Int64
-    public var folder: String
-    public var exitStatus: Int32
-    /// Archives whose data this sweep looked at.
-    public var archiveIDs: [Int64]
-    public var findings: [Reported]
-    public var alteredReported: Int
-}
-
 extension Catalog {
     // MARK: Identities of files at known paths
 
@@ -172,64 +138,6 @@ extension Catalog {
         }
     }
 
-    /// The stored findings of the given rules.
-    public func findings(rules: Set<String>) throws(CatalogError) -> [StoredFinding] {
-        guard !rules.isEmpty else { return [] }
-        return try read { db in
-            let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
-            return try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE rule IN (\(marks)) ORDER BY id",
-                                    arguments: StatementArguments(rules.sorted())).map(StoredFinding.init(row:))
-        }
-    }
-
-    /// Number of stored findings (all sweeps).
-    public func findingCount() throws(CatalogError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM findings") ?? 0 }
-    }
-
-    /// Commits a sweep: its findings, the archives it covered, the copies and altered files it
-    /// reported, and its completion — in one transaction, so a sweep killed before this point has
-    /// changed nothing the next sweep relies on, and one killed after it is complete.
-    public func commitSweep(_ commit: SweepCommit) throws(CatalogError) {
-        try write { db in
-            let id = commit.sweepID
-            for reported in commit.findings {
-                let hit = reported.hit
-                let metrics = try SweepJSON.text(hit.metrics)
-                let hitText = try SweepJSON.text(hit)
-                let findingID: Int64
-                if let existing = reported.existingID {
-                    try db.execute(sql: """
-                        UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
-                            last_sweep = ?, status = ?, incident = CASE WHEN ? = '' THEN incident ELSE ? END WHERE id = ?
-                        """, arguments: [hit.time, hit.window?.start, hit.window?.end, metrics, hitText, id,
-                                         reported.isUpdate ? "updated" : "new", reported.incident, reported.incident, existing])
-                    findingID = existing
-                } else {
-                    try db.execute(sql: """
-                        INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit,
-                            first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
-                        """, arguments: [reported.identity, hit.rule, hit.keyText, hit.time, hit.window?.start,
-                                         hit.window?.end, metrics, hitText, id, id, reported.incident])
-                    findingID = db.lastInsertedRowID
-                }
-                try db.execute(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)",
-                               arguments: [id, findingID, reported.isUpdate ? "updated" : "new", metrics])
-            }
-            for archive in commit.archiveIDs {
-                try db.execute(sql: "UPDATE archives SET swept_by = ? WHERE id = ? AND swept_by IS NULL", arguments: [id, archive])
-            }
-            try db.execute(sql: "UPDATE archive_aliases SET reported_by = ? WHERE reported_by IS NULL", arguments: [id])
-            try db.execute(sql: "UPDATE altered_evidence SET reported_by = ? WHERE reported_by IS NULL", arguments: [id])
-            let newCount = commit.findings.filter { !$0.isUpdate }.count
-            try db.execute(sql: """
-                UPDATE sweeps SET status = 'complete', finished_at = ?, folder = ?, new_archives = ?, new_findings = ?,
-                    updated_findings = ?, altered = ?, exit_status = ? WHERE id = ?
-                """, arguments: [commit.finishedAt, commit.folder, commit.archiveIDs.count, newCount,
-                                 commit.findings.count - newCount, commit.alteredReported, commit.exitStatus, id])
-        }
-    }
-
     // MARK: Pruning
 
     /// Drops the catalog rows of segments whose newest row is older than `cutoff`, and notes on
@@ -271,34 +179,5 @@ extension AlteredEvidence {
         originalSize = row["original_size"]
         originalSHA256 = row["original_sha256"] ?? ""
         originalIngestedAt = row["original_ingested_at"] ?? 0
-    }
-}
-
-extension StoredFinding {
-    init(row: Row) {
-        id = row["id"]
-        identity = row["identity"]
-        rule = row["rule"]
-        key = row["key"]
-        time = row["time"]
-        if let start: Int64 = row["window_start"], let end: Int64 = row["window_end"] {
-            window = HitWindow(start: start, end: end)
-        }
-        metrics = (try? SweepJSON.decode([String: HitValue].self, from: row["metrics"] as String)) ?? [:]
-        firstSweep = row["first_sweep"]
-        lastSweep = row["last_sweep"]
-    }
-}
-
-/// Compact, key-sorted JSON for values kept in the catalog.
-enum SweepJSON {
-    static func text(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
