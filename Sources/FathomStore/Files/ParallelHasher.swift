@@ -11,9 +11,8 @@ public struct HashedFile: Sendable, Equatable {
 /// Hashes many files across all cores.
 ///
 /// Files go into one work queue, largest first (so one huge file starts early and the small ones
-/// fill the other cores around it); each worker maps a file with ``FileMapping`` and feeds SHA-256
-/// in chunks, telling the kernel after each chunk that its pages are no longer needed, so resident
-/// memory stays near `workers × chunkSize` whatever the file sizes.
+/// fill the other cores around it); each worker reads a file in chunks (``EvidenceStream``) and
+/// feeds SHA-256, so memory stays near `workers × chunkSize` whatever the file sizes.
 ///
 /// A path that is not a regular file (a directory, a FIFO, a symbolic link — dangling or not) is
 /// a read error, never followed and never skipped.
@@ -103,23 +102,5 @@ private final class HashQueue: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return slots.map { $0 ?? .failure(.unsupported(path: "", detail: "not hashed")) }
-    }
-}
-
-/// Lower-case hexadecimal.
-enum Hex {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Whether `text` is 64 hexadecimal digits.
-    static func isSHA256(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }
     }
 }
