@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// Every library target, for the test targets (which test each layer).
+let libraryTargets: [Target.Dependency] = [
+    "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
+    "FathomAnalysis", "FathomReports", "FathomSimulator", "FathomCore",
+]
+
 let package = Package(
     name: "Fathom",
     platforms: [.macOS(.v14)],
@@ -32,15 +38,59 @@ let package = Package(
             // guards; -Ounchecked removes only the compiler's own overflow and precondition checks.
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // The layers of the library, each a target so the compiler holds the direction
+        // (see Sources/README.md and .ci/layers.py): Support ← Catalog ← Ingest, Detect,
+        // Integrity ← Analysis ← Reports ← Core (the analyze, report and sweep engines).
+        .target(
+            name: "FathomSupport",
+            dependencies: ["FathomStore"]
+        ),
+        .target(
+            name: "FathomCatalog",
+            dependencies: ["FathomStore", "FathomSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "FathomIngest",
+            dependencies: [
+                "FathomStore", "FathomSupport", "FathomCatalog",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "FathomIntegrity",
+            dependencies: ["FathomStore", "FathomSupport"]
+        ),
+        .target(
+            name: "FathomDetect",
+            dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", .product(name: "Yams", package: "Yams")],
+            exclude: ["RULES.md"]
+        ),
+        .target(
+            name: "FathomAnalysis",
+            dependencies: [
+                "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "FathomReports",
+            dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomDetect", "FathomAnalysis"]
+        ),
+        .target(
+            name: "FathomSimulator",
+            dependencies: [
+                "FathomStore", "FathomSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "FathomCore",
             dependencies: [
-                "FathomStore",
+                "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
+                "FathomAnalysis", "FathomReports", "FathomSimulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            exclude: ["Detect/RULES.md"]
+            ]
         ),
         .executableTarget(
             name: "fathom",
@@ -50,8 +100,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FathomStoreTests", dependencies: ["FathomStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FathomCoreTests", dependencies: ["FathomCore", "FathomStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FathomCLITests", dependencies: ["FathomCore", "FathomStore", "fathom"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FathomCoreTests", dependencies: libraryTargets, resources: [.copy("Fixtures")]),
+        .testTarget(name: "FathomCLITests", dependencies: libraryTargets + ["fathom"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,14 @@ import FathomCore
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Kill `fathom ingest` with SIGKILL at several moments, run it again, and check that the store
 /// ends with every row exactly once.

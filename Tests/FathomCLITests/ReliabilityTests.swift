@@ -2,6 +2,14 @@ import FathomCore
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Reproductions of the "never lose evidence, never crash" defects, each run through the CLI as a
 /// user would meet it: a full disk, an input that shrinks while it is read, link loops, links out

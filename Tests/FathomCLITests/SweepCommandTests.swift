@@ -2,6 +2,14 @@ import FathomCore
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// `fathom sweep` end to end: a watched folder that grows night after night.
 ///

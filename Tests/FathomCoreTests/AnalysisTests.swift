@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The analysis rules on small, hand-made cases: windows per incident type, rollbacks, missing
 /// registry events or decision logs, and a case file the logs contradict.

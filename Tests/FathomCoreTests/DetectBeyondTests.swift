@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The detectors beyond the playbook: extraction aggregates, normalised injection, sensitive output.
 @Suite struct DetectBeyondTests {

@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The five playbook rules at their edges.
 @Suite struct DetectPlaybookTests {

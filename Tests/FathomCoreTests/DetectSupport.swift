@@ -1,6 +1,14 @@
 @testable import FathomCore
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Small stores for detection tests: JSON Lines with canonical field names, ingested as one kind.
 final class DetectStore: @unchecked Sendable {

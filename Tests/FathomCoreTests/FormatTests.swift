@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The built-in formats, end to end: each fixture is ingested into a temporary store and its rows
 /// read back. Fixtures and their origins: `Fixtures/formats/README.md`.

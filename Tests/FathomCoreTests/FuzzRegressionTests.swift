@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Replays `Fixtures/fuzz-regressions/<target>/`: inputs that crashed a fuzz target of
 /// `Benchmarks/fuzz` (minimized, named `crash-…`) and hand-made hostile inputs (truncated frames,

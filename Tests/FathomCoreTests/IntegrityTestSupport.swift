@@ -1,6 +1,15 @@
 import Foundation
 import Testing
 @testable import FathomCore
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Hand-assembled pickle opcode streams. Nothing here is ever unpickled.
 enum PickleBytes {

@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// End to end on the committed SampleData: the analysis reproduces the scenario's answer key
 /// (`SampleData/expected.json`, computed by the simulator's independent reference), and the

@@ -1,6 +1,15 @@
 import FathomCore
 import Foundation
 import Testing
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Runs an external tool and returns its standard output.
 private func runTool(_ tool: String, _ arguments: [String]) throws -> Data {

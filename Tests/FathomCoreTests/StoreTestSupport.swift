@@ -1,6 +1,14 @@
 @testable import FathomCore
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Reading back what an ingest stored, shared by the ingest and format tests.
 protocol StoreReading {}

@@ -2,6 +2,14 @@
 import FathomStore
 import Foundation
 import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The parts of the sweep that need no process: finding identity and growth, the configuration,
 /// the v3 migration, and ingest's recognition of copies and altered files.

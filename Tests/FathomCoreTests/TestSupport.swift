@@ -1,4 +1,13 @@
 import Foundation
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Fixture locations and temporary directories for Core tests.
 enum Fixtures {

@@ -1,5 +1,13 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// `fathom analyze`: ingest what is new, hunt, and answer the playbook's questions — incident
 /// types, impact windows, extracted-query volume, affected decisions, data exposure — with the

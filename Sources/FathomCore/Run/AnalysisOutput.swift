@@ -1,17 +1,25 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Writes what an analysis produced: `analysis.json` and `findings.json` into the store's case
 /// folder (so `fathom report` can re-render without the archives) and into `Reports/<case>/`,
 /// with `affected_decisions.csv` for re-review and the report documents.
-enum AnalysisOutput {
-    static func encoder() -> JSONEncoder {
+package enum AnalysisOutput {
+    package static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 
-    static func write(result: AnalysisResult, hits: [Hit], decisions: StagedFile?,
+    package static func write(result: AnalysisResult, hits: [Hit], decisions: StagedFile?,
                       store: Store, request: AnalyzeRequest) throws(AnalysisError) -> [String] {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
         let stored = store.absolute("cases/" + caseID)

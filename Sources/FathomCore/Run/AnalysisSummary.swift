@@ -1,5 +1,13 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The short summary `fathom analyze` prints.
 public enum AnalysisSummary {

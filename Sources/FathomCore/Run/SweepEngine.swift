@@ -1,5 +1,13 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// What `fathom sweep` was asked to do.
 public struct SweepRequest: Sendable {
@@ -44,7 +52,7 @@ public struct SweepOutcome: Sendable {
 ///   transaction. A sweep killed before it changed nothing the next one relies on (the next one
 ///   redoes the work and writes the same digest folder); one killed after it is complete.
 public enum SweepEngine {
-    static let day = Clock.nanosecondsPerDay
+    package static let day = Clock.nanosecondsPerDay
 
     /// Runs one sweep.
     public static func run(_ request: SweepRequest,
@@ -152,20 +160,20 @@ public enum SweepEngine {
 }
 
 /// The sweep state read before detections: unreported copies and altered files, used folders.
-struct SweepState {
-    var aliases: [ArchiveAlias]
-    var altered: [AlteredEvidence]
-    var usedFolders: Set<String>
+package struct SweepState {
+    package var aliases: [ArchiveAlias]
+    package var altered: [AlteredEvidence]
+    package var usedFolders: Set<String>
 }
 
 /// The files of the watched folders, grouped by the source kind their globs give them.
-enum SweepDiscovery {
-    struct Group {
-        var kind: SourceKind?
-        var paths: [String]
+package enum SweepDiscovery {
+    package struct Group {
+        package var kind: SourceKind?
+        package var paths: [String]
     }
 
-    static func files(config: SweepConfig, storeDirectory: String) throws(SweepError)
+    package static func files(config: SweepConfig, storeDirectory: String) throws(SweepError)
         -> (groups: [Group], missingFolders: [String], passedOver: [PassedInput]) {
         var passedOver: [PassedInput] = []
         var byKind: [String: Group] = [:]

@@ -1,4 +1,12 @@
 import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Tells, for each hit of a sweep, whether it is a new finding, growth of a finding an earlier
 /// sweep reported (an update), or something already reported.
@@ -12,12 +20,12 @@ import FathomStore
 ///   than the reported one, or one of its counts (``countMetrics``) is larger; it is then reported as
 ///   an update and its stored state becomes the new one. A smaller or equal finding (e.g. a total
 ///   whose older days left the look-back) is not reported.
-struct FindingTracker {
+package struct FindingTracker {
     /// The metrics that measure a finding's size (rows, distinct inputs, events); thresholds,
     /// means and baselines are not sizes.
-    static let countMetrics = ["query_count", "distinct_inputs", "count", "peak_count", "event_count", "value_count"]
+    package static let countMetrics = ["query_count", "distinct_inputs", "count", "peak_count", "event_count", "value_count"]
 
-    enum Verdict: Equatable {
+    package enum Verdict: Equatable {
         case new(identity: String)
         case updated(StoredFinding)
         case unchanged(StoredFinding)
@@ -27,7 +35,7 @@ struct FindingTracker {
     private var byRuleKey: [String: [StoredFinding]] = [:]
     private var claimed: Set<Int64> = []
 
-    init(stored: [StoredFinding]) {
+    package init(stored: [StoredFinding]) {
         for finding in stored {
             byIdentity[finding.identity] = finding
             byRuleKey[finding.rule + "\u{1F}" + finding.key, default: []].append(finding)
@@ -35,7 +43,7 @@ struct FindingTracker {
     }
 
     /// The identity a hit is stored under when it is first reported.
-    static func identity(of hit: Hit) -> String {
+    package static func identity(of hit: Hit) -> String {
         if let window = hit.window, hit.time == nil {
             return "\(hit.rule)|\(hit.keyText)|window:\(window.start)"
         }
@@ -44,7 +52,7 @@ struct FindingTracker {
     }
 
     /// Whether `hit` is larger than what was reported of `stored`.
-    static func grew(_ hit: Hit, from stored: StoredFinding) -> Bool {
+    package static func grew(_ hit: Hit, from stored: StoredFinding) -> Bool {
         if let window = hit.window, let before = stored.window, window.start < before.start || window.end > before.end {
             return true
         }
@@ -59,7 +67,7 @@ struct FindingTracker {
 
     /// The verdict for one hit. Hits of one sweep are classified in their sorted order; a stored
     /// finding matches at most one hit of a sweep.
-    mutating func classify(_ hit: Hit) -> Verdict {
+    package mutating func classify(_ hit: Hit) -> Verdict {
         let identity = Self.identity(of: hit)
         if let window = hit.window, hit.time == nil {
             let candidates = byRuleKey[hit.rule + "\u{1F}" + hit.keyText] ?? []
@@ -83,7 +91,7 @@ struct FindingTracker {
     }
 
     /// Whether two `[start, end)` windows share an instant (an empty window counts as its start).
-    static func overlaps(_ stored: HitWindow?, _ window: HitWindow) -> Bool {
+    package static func overlaps(_ stored: HitWindow?, _ window: HitWindow) -> Bool {
         guard let stored else { return false }
         let storedEnd = max(stored.end, stored.start + 1)
         let end = max(window.end, window.start + 1)

@@ -1,6 +1,14 @@
 import FathomStore
 import Foundation
 import Yams
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// What `fathom sweep` watches and how it reports, from `--config sweep.yaml`.
 ///

@@ -1,24 +1,32 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// The detections of one sweep: which rules run over which span, and which hits are news.
-struct SweepDetection {
-    var settings: RuleSettings
-    var findings: [SweepDigest.Finding] = []
+package struct SweepDetection {
+    package var settings: RuleSettings
+    package var findings: [SweepDigest.Finding] = []
     /// Stored finding ids of updated findings, by identity.
-    var existingIDs: [String: Int64] = [:]
-    var newData: SweepDigest.WindowText?
-    var scanned: SweepDigest.WindowText?
-    var lookbackText: [String: String] = [:]
+    package var existingIDs: [String: Int64] = [:]
+    package var newData: SweepDigest.WindowText?
+    package var scanned: SweepDigest.WindowText?
+    package var lookbackText: [String: String] = [:]
     /// `[from, to)` of the incident analysis, when a new finding opens an incident.
-    var incidentRange: (from: Int64, to: Int64)?
+    package var incidentRange: (from: Int64, to: Int64)?
     /// Every hit of the sweep's hunts (news or not), for the incident analysis.
-    var allHits: [Hit] = []
+    package var allHits: [Hit] = []
 
     /// Rules whose new findings open an incident (and so an incident report): extraction, artifact
     /// access, prompt injection, sensitive output, pipeline bursts, and Sigma rules of level high or
     /// critical. Registry changes alone are timeline entries, not incidents.
-    static func opensIncident(rule: String, level: String, isBuiltIn: Bool) -> Bool {
+    package static func opensIncident(rule: String, level: String, isBuiltIn: Bool) -> Bool {
         if isBuiltIn {
             return ["extraction.", "artifact.", "prompt.", "llm."].contains { rule.hasPrefix($0) } || rule == "pipeline.burst"
         }
@@ -28,17 +36,17 @@ struct SweepDetection {
     /// Built-in rules whose every hit is one log record judged on its own: they read only the new
     /// data (a hit in the look-back is old news either way). `registry.change` is not among them: it
     /// tells a rollback from a deploy by the versions before it.
-    static let eventRules: Set<String> = [
+    package static let eventRules: Set<String> = [
         "artifact.external-access", "artifact.non-internal-access", "prompt.injection-phrase",
         "prompt.injection-normalized", "llm.sensitive-output",
     ]
 
     /// How far before the new data a rule reads, in seconds.
-    static func lookback(of rule: RuleInfo, config: SweepConfig, isBuiltIn: Bool) -> Int64 {
+    package static func lookback(of rule: RuleInfo, config: SweepConfig, isBuiltIn: Bool) -> Int64 {
         isBuiltIn && eventRules.contains(rule.id) ? 0 : config.lookback(for: rule.kind)
     }
 
-    static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord]) throws(SweepError) -> SweepDetection {
+    package static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord]) throws(SweepError) -> SweepDetection {
         var settings = RuleSettings()
         if let path = config.settingsPath {
             do { settings = try RuleSettings.load(path: path) } catch { throw .detect(error.description) }
@@ -122,7 +130,7 @@ struct SweepDetection {
     }
 
     /// Links each reported finding to the incidents of the sweep's report that its rule supports.
-    static func link(_ digest: inout SweepDigest, incidents: [Incident], caseID: String) {
+    package static func link(_ digest: inout SweepDigest, incidents: [Incident], caseID: String) {
         let report = "incidents/\(caseID)/brief.md"
         digest.incidents = incidents.map { incident in
             SweepDigest.Incident(caseID: caseID, id: incident.id, type: incident.type.rawValue, title: incident.title,
@@ -137,14 +145,14 @@ struct SweepDetection {
     }
 
     /// `date`, or `date.2`, `date.3` … when completed sweeps already wrote that folder.
-    static func folderName(date: String, used: Set<String>) -> String {
+    package static func folderName(date: String, used: Set<String>) -> String {
         guard used.contains(date) else { return date }
         var number = 2
         while used.contains("\(date).\(number)") { number += 1 }
         return "\(date).\(number)"
     }
 
-    static func archive(_ record: ArchiveRecord) -> SweepDigest.Archive {
+    package static func archive(_ record: ArchiveRecord) -> SweepDigest.Archive {
         SweepDigest.Archive(path: record.path, sha256: record.sha256, size: record.size,
                             kinds: record.kinds.split(separator: ",").map(String.init),
                             formats: record.formats.split(separator: ",").map(String.init), rows: record.rows,
@@ -153,14 +161,14 @@ struct SweepDetection {
     }
 
     /// Whether nothing of an archive could be decoded (recorded as evidence with the reason).
-    static func isUnreadable(_ record: ArchiveRecord) -> Bool {
+    package static func isUnreadable(_ record: ArchiveRecord) -> Bool {
         let formats = record.formats.split(separator: ",").map(String.init)
         return record.rows == 0 && record.rejected > 0 && !formats.isEmpty
             && formats.allSatisfy(MemberRecord.unreadableFormats.contains)
     }
 
     /// Writes `text` to a temporary name beside `path`, then renames it over `path`.
-    static func writeAtomically(_ text: String, to path: String) throws {
+    package static func writeAtomically(_ text: String, to path: String) throws {
         try StreamingFile.write(Data(text.utf8), to: path)
     }
 }

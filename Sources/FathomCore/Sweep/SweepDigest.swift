@@ -1,5 +1,13 @@
 import FathomStore
 import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// How a sweep ended, as the exit status a scheduler alerts on.
 ///
@@ -15,7 +23,7 @@ public enum SweepStatus: Int32, Sendable, Codable {
     /// A file already ingested changed after it was read (altered evidence).
     case alteredEvidence = 11
 
-    static func of(findings: Int, altered: Int, unreadable: Int) -> SweepStatus {
+    package static func of(findings: Int, altered: Int, unreadable: Int) -> SweepStatus {
         if altered > 0 { return .alteredEvidence }
         if findings > 0 { return .newFindings }
         if unreadable > 0 { return .inputsUnreadable }

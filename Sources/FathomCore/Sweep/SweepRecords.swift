@@ -1,6 +1,14 @@
 import FathomStore
 import Foundation
 import GRDB
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// A finding as the sweep state keeps it: its stable identity and what was last reported of it.
 public struct StoredFinding: Sendable, Equatable {
@@ -97,7 +105,7 @@ extension Catalog {
 }
 
 extension StoredFinding {
-    init(row: Row) {
+    package init(row: Row) {
         id = row["id"]
         identity = row["identity"]
         rule = row["rule"]
@@ -113,14 +121,14 @@ extension StoredFinding {
 }
 
 /// Compact, key-sorted JSON for values kept in the catalog.
-enum SweepJSON {
-    static func text(_ value: some Encodable) throws -> String {
+package enum SweepJSON {
+    package static func text(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

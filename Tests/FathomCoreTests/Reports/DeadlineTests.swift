@@ -1,5 +1,14 @@
 @testable import FathomCore
 import Testing
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 @Suite struct DeadlineTests {
     func time(_ text: String) throws -> UTCTime { try #require(UTCTime(rfc3339: text)) }

@@ -1,5 +1,14 @@
 @testable import FathomCore
 import Testing
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// A small seeded generator (SplitMix64), so property tests are reproducible.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,5 +1,14 @@
 import Foundation
 import Testing
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Byte-for-byte comparison of rendered documents with committed golden files.
 ///

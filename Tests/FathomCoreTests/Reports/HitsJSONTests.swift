@@ -1,6 +1,15 @@
 @testable import FathomCore
 import Foundation
 import Testing
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// Hits written one at a time are the bytes JSONEncoder writes for the whole list.
 @Suite struct HitsJSONTests {

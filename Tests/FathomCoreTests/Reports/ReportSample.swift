@@ -1,5 +1,14 @@
 @testable import FathomCore
 import Foundation
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+import FathomAnalysis
+import FathomReports
+import FathomSimulator
 
 /// A rich, hostile ``AnalysisResult`` for report tests and golden files: all five incident types,
 /// exact and estimated figures, human fields missing, and untrusted strings everywhere.

@@ -1,0 +1,184 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+/// The decisions of the compromised version, for `affected_decisions.csv`: 16 bytes each (time,
+/// segment, row) instead of their strings, written in (time, request id) order; the strings are
+/// read back from the segments while the file is written, each segment released once its last row
+/// is out.
+///
+/// Holding the request ids, decisions and evidence as strings cost about 150 bytes a decision
+/// (120 MB for the 800,000 of the 4 GB benchmark week).
+package final class AffectedDecisionList: @unchecked Sendable {
+    package struct Ref: Sendable {
+        package var time: Int64
+        package var segment: UInt32
+        /// The row, with the top bit set when the decision is inside the window.
+        package var rowAndFlag: UInt32
+
+        package init(time: Int64, segment: UInt32, row: Int, inWindow: Bool) {
+            self.time = time
+            self.segment = segment
+            rowAndFlag = UInt32(row) | (inWindow ? 1 << 31 : 0)
+        }
+
+        package var row: Int { Int(rowAndFlag & ~(1 << 31)) }
+        package var inWindow: Bool { rowAndFlag & (1 << 31) != 0 }
+    }
+
+    private let store: Store
+    private let records: [SegmentRecord]
+    private let resolver: EvidenceResolver
+    package private(set) var refs: [Ref]
+
+    package var count: Int { refs.count }
+
+    /// Sorts `refs` by time, then segment and row (the order of the evidence); decisions with
+    /// equal times are put in request-id order when the CSV is written, from the columns it reads
+    /// anyway. Takes the references out of `refs` (left empty), so they are not held twice.
+    package init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref]) throws {
+        self.store = store
+        self.records = records
+        self.resolver = resolver
+        var sorted: [Ref] = []
+        swap(&sorted, &refs)
+        sorted.sort { ($0.time, $0.segment, $0.row) < ($1.time, $1.segment, $1.row) }
+        self.refs = sorted
+    }
+
+    /// Writes the CSV now, into a run folder under the store's `tmp/`, and lets the references go:
+    /// they are the analysis's largest state that grows with the evidence (13 MB for the 800,000
+    /// decisions of a 4 GB week), and the rest of the analysis runs without them.
+    /// ``StagedFile/move(to:)`` puts the CSV in the report folder.
+    package func stage() throws -> StagedFile {
+        let folder = SpillDirectory(store: store)
+        let path = try folder.path(of: "affected_decisions.csv")
+        try writeCSV(to: path)
+        refs = []
+        return StagedFile(folder: folder, path: path)
+    }
+
+    /// Writes the CSV (header and one line per decision) to `path`, in 1 MiB pieces.
+    package func writeCSV(to path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        guard let file = FileHandle(forWritingAtPath: path) else {
+            throw AnalysisError.output(path: path, detail: "cannot be opened for writing")
+        }
+        defer { try? file.close() }
+        try file.truncate(atOffset: 0)
+        var lastUse = [Int](repeating: -1, count: records.count)
+        for (position, ref) in refs.enumerated() { lastUse[Int(ref.segment)] = position }
+        var tables = SegmentCache(store: store, records: records)
+        var csv: [UInt8] = Array("request_id,time,decision,in_window,archive,member,line\n".utf8)
+        csv.reserveCapacity(1 << 20 + 4096)
+        var archives: [UInt32: [UInt8]] = [:]
+        /// One line: the fields of `ref` read from its segment's columns.
+        func append(_ ref: Ref, _ columns: SegmentCache.Columns) {
+            CSV.append(field: columns.requestIDs[ref.row], to: &csv)
+            csv.append(0x2C)
+            TimeParser.append(ref.time, to: &csv)
+            csv.append(0x2C)
+            CSV.append(field: columns.decisions[ref.row], to: &csv)
+            csv.append(contentsOf: ref.inWindow ? Self.trueField : Self.falseField)
+            if archives[ref.segment] == nil {
+                // The archive path as its CSV field, once per segment.
+                var field: [UInt8] = []
+                var path = resolver.archivePath(columns.table)
+                path.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &field) }
+                archives[ref.segment] = field
+            }
+            csv.append(contentsOf: archives[ref.segment] ?? [])
+            csv.append(0x2C)
+            CSV.append(field: columns.member[ref.row], to: &csv)
+            csv.append(0x2C)
+            csv.append(contentsOf: String(columns.line[ref.row]).utf8)
+            csv.append(0x0A)
+        }
+        var start = 0
+        while start < refs.count {
+            var end = start + 1
+            while end < refs.count, refs[end].time == refs[start].time { end += 1 }
+            if end - start == 1 {
+                append(refs[start], try tables.columns(refs[start].segment))
+            } else {
+                // Equal times: by request id, then in the order of the evidence.
+                let keyed = try refs[start..<end].map { ref in (try tables.columns(ref.segment).requestIDs.string(at: ref.row), ref) }
+                let ordered = keyed.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
+                for item in ordered { append(item.element.1, try tables.columns(item.element.1.segment)) }
+            }
+            for position in start..<end where lastUse[Int(refs[position].segment)] == position {
+                tables.release(refs[position].segment)
+                archives[refs[position].segment] = nil
+            }
+            if csv.count >= 1 << 20 {
+                try file.write(contentsOf: csv)
+                csv.removeAll(keepingCapacity: true)
+            }
+            start = end
+        }
+        try file.write(contentsOf: csv)
+    }
+
+    private static let trueField = Array(",true,".utf8)
+    private static let falseField = Array(",false,".utf8)
+
+    /// The prediction segments opened so far, by index.
+    private struct SegmentCache {
+        struct Columns {
+            var table: SegmentTable
+            var requestIDs: TextColumn
+            var decisions: DictionaryColumn
+            var member: DictionaryColumn
+            var line: Int64Column
+        }
+
+        let store: Store
+        let records: [SegmentRecord]
+        var open: [UInt32: Columns] = [:]
+
+        init(store: Store, records: [SegmentRecord]) {
+            self.store = store
+            self.records = records
+        }
+
+        mutating func columns(_ segment: UInt32) throws -> Columns {
+            if let columns = open[segment] { return columns }
+            let record = records[Int(segment)]
+            let table = try SegmentTable(record: record, path: store.absolute(record.path))
+            let columns = Columns(table: table, requestIDs: try table.text("request_id"), decisions: try table.dictionary("decision"),
+                                  member: try table.dictionary("member"), line: try table.int64("line"))
+            open[segment] = columns
+            return columns
+        }
+
+        mutating func release(_ segment: UInt32) { open[segment] = nil }
+    }
+}
+
+/// A file written under the store's `tmp/` before the folder it belongs in is written; dropped
+/// without being moved, it is deleted with its run folder.
+package final class StagedFile: @unchecked Sendable {
+    private let folder: SpillDirectory
+    package let path: String
+
+    package init(folder: SpillDirectory, path: String) {
+        self.folder = folder
+        self.path = path
+    }
+
+    /// Moves the file to `destination`, replacing it: a rename, or a copy when `tmp/` is on
+    /// another file system than the destination.
+    package func move(to destination: String) throws {
+        if rename(path, destination) == 0 { return }
+        guard errno == EXDEV else {
+            throw AnalysisError.output(path: destination, detail: "cannot be moved into place: \(String(cString: strerror(errno)))")
+        }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: destination) { try manager.removeItem(atPath: destination) }
+        try manager.copyItem(atPath: path, toPath: destination)
+    }
+}

@@ -1,0 +1,803 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+/// The result of `fathom analyze`: every figure the reports show, with its unit, how it was
+/// obtained and the evidence behind it. Written as `analysis.json`; report writers read only this.
+///
+/// Times are RFC 3339 UTC strings (nanosecond precision when needed); counts are integers; a figure
+/// that logs cannot give is a ``Figure`` with provenance `.human` and no value.
+public struct AnalysisResult: Codable, Sendable, Equatable {
+    public static let schemaVersion = 1
+
+    public var schemaVersion: Int
+    public var caseInfo: CaseInfo
+    public var provenance: RunProvenance
+    public var inputs: [InputArchive]
+    public var coverage: [SourceCoverage]
+    public var rules: [RuleSummary]
+    public var incidents: [Incident]
+    public var flowchart: FlowchartResult
+    public var extraction: ExtractionSummary?
+    public var affectedDecisions: AffectedDecisions?
+    public var dataExposure: DataExposure?
+    public var registry: RegistryHistory?
+    public var integrity: [IntegrityItem]
+    public var contradictions: [Contradiction]
+    public var timeline: [TimelineEvent]
+    public var openItems: [String]
+    /// Assets involved (model versions, datasets, endpoints, buckets, pipelines) for the regulator
+    /// report's asset section; nil when the analysis did not list them.
+    public var assets: [AssetRecord]?
+    /// Indications of compromise beyond the affected model(s) (other systems, credentials, lateral
+    /// movement), one sentence each; nil = not assessed, empty = assessed and none found.
+    public var broaderCompromise: [String]?
+    /// Inputs found by this run but not recorded: not read through (they changed while read, or
+    /// could not be opened; the next run reads them) or skipped (links out of the input folders,
+    /// loops, special files, Fathom's own output). Nil when there were none.
+    public var inputsNotRecorded: [PassedInput]?
+
+    public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
+                inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],
+                flowchart: FlowchartResult, extraction: ExtractionSummary?, affectedDecisions: AffectedDecisions?,
+                dataExposure: DataExposure?, registry: RegistryHistory?, integrity: [IntegrityItem],
+                contradictions: [Contradiction], timeline: [TimelineEvent], openItems: [String],
+                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil) {
+        self.schemaVersion = schemaVersion
+        self.caseInfo = caseInfo
+        self.provenance = provenance
+        self.inputs = inputs
+        self.coverage = coverage
+        self.rules = rules
+        self.incidents = incidents
+        self.flowchart = flowchart
+        self.extraction = extraction
+        self.affectedDecisions = affectedDecisions
+        self.dataExposure = dataExposure
+        self.registry = registry
+        self.integrity = integrity
+        self.contradictions = contradictions
+        self.timeline = timeline
+        self.openItems = openItems
+        self.assets = assets
+        self.broaderCompromise = broaderCompromise
+    }
+}
+
+/// One asset involved in the incident, as listed by the analysis.
+public struct AssetRecord: Codable, Sendable, Equatable {
+    /// "model-version" | "dataset" | "endpoint" | "bucket" | "pipeline" | "deployment"
+    public var kind: String
+    public var name: String
+    /// What happened to it or why it is listed (e.g. "compromised version, deployed 2026-03-02T09:00:00Z").
+    public var role: String
+    public var evidence: EvidenceRef?
+
+    public init(kind: String, name: String, role: String, evidence: EvidenceRef? = nil) {
+        self.kind = kind
+        self.name = name
+        self.role = role
+        self.evidence = evidence
+    }
+}
+
+/// How a figure was obtained.
+public enum FigureSource: String, Codable, Sendable, Equatable {
+    /// Counted exactly from the logs.
+    case computed
+    /// Estimated from the logs by a stated method, with an interval.
+    case estimated
+    /// Taken from the case file (a person supplied it).
+    case caseFile = "case-file"
+    /// Only a person can supply it; shown as a visible placeholder.
+    case human
+}
+
+/// A number with its unit and provenance.
+public struct Figure: Codable, Sendable, Equatable {
+    public var value: Double?
+    public var unit: String
+    public var source: FigureSource
+    /// For estimates: how, and the interval.
+    public var method: String?
+    public var low: Double?
+    public var high: Double?
+
+    public init(value: Double?, unit: String, source: FigureSource, method: String? = nil, low: Double? = nil, high: Double? = nil) {
+        self.value = value
+        self.unit = unit
+        self.source = source
+        self.method = method
+        self.low = low
+        self.high = high
+    }
+
+    public static func count(_ value: Int, unit: String = "count") -> Figure {
+        Figure(value: Double(value), unit: unit, source: .computed)
+    }
+
+    public static func human(unit: String) -> Figure { Figure(value: nil, unit: unit, source: .human) }
+}
+
+/// Case facts: from the case file where given, defaults otherwise.
+public struct CaseInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var classification: String
+    /// When the organisation became aware (RFC 3339), from the case file; nil = a person must supply it.
+    public var awarenessTime: String?
+    /// The generation time written into reports (`--now`, else the end of the data).
+    public var generatedAt: String
+    public var models: [ModelProfile]
+    public var contacts: [String: String]
+    /// Human-only fields of the regulator report (e.g. "legal_basis", "dpo_contact"), nil when missing.
+    public var humanFields: [String: String?]
+
+    public init(id: String, title: String, classification: String, awarenessTime: String?, generatedAt: String,
+                models: [ModelProfile], contacts: [String: String], humanFields: [String: String?]) {
+        self.id = id
+        self.title = title
+        self.classification = classification
+        self.awarenessTime = awarenessTime
+        self.generatedAt = generatedAt
+        self.models = models
+        self.contacts = contacts
+        self.humanFields = humanFields
+    }
+}
+
+/// What the case file says about a model; all optional.
+public struct ModelProfile: Codable, Sendable, Equatable {
+    public var name: String
+    public var businessFunction: String?
+    public var dailyVolume: Int?
+    public var dataType: String?
+    public var safetyCritical: Bool?
+    public var customerFacing: Bool?
+    public var inProduction: Bool?
+    public var deployment: String?
+    public var namespace: String?
+
+    public init(name: String, businessFunction: String? = nil, dailyVolume: Int? = nil, dataType: String? = nil,
+                safetyCritical: Bool? = nil, customerFacing: Bool? = nil, inProduction: Bool? = nil,
+                deployment: String? = nil, namespace: String? = nil) {
+        self.name = name
+        self.businessFunction = businessFunction
+        self.dailyVolume = dailyVolume
+        self.dataType = dataType
+        self.safetyCritical = safetyCritical
+        self.customerFacing = customerFacing
+        self.inProduction = inProduction
+        self.deployment = deployment
+        self.namespace = namespace
+    }
+}
+
+/// What ran, for document control and reproducibility.
+public struct RunProvenance: Codable, Sendable, Equatable {
+    public var toolVersion: String
+    public var commandLine: [String]
+    public var rulesetHash: String
+    /// SHA-256 over the sorted input archive hashes.
+    public var inputsHash: String
+    public var dataStart: String?
+    public var dataEnd: String?
+
+    public init(toolVersion: String, commandLine: [String], rulesetHash: String, inputsHash: String,
+                dataStart: String?, dataEnd: String?) {
+        self.toolVersion = toolVersion
+        self.commandLine = commandLine
+        self.rulesetHash = rulesetHash
+        self.inputsHash = inputsHash
+        self.dataStart = dataStart
+        self.dataEnd = dataEnd
+    }
+}
+
+/// One input archive as read, for the evidence report.
+public struct InputArchive: Codable, Sendable, Equatable {
+    public struct Member: Codable, Sendable, Equatable {
+        public var name: String
+        public var format: String
+        public var kind: String
+        public var rows: Int64
+        public var rejected: Int64
+        public var note: String
+        /// Log text and records lost to damaged data (see `note`); nil when nothing was lost.
+        public var lostBytes: Int64?
+        public var lostRecords: Int64?
+
+        /// The memberwise initializer, for the other targets of the package.
+        package init(name: String,
+                     format: String,
+                     kind: String,
+                     rows: Int64,
+                     rejected: Int64,
+                     note: String,
+                     lostBytes: Int64? = nil,
+                     lostRecords: Int64? = nil) {
+            self.name = name
+            self.format = format
+            self.kind = kind
+            self.rows = rows
+            self.rejected = rejected
+            self.note = note
+            self.lostBytes = lostBytes
+            self.lostRecords = lostRecords
+        }
+    }
+
+    public struct Reject: Codable, Sendable, Equatable {
+        public var member: String
+        public var line: Int64
+        public var reason: String
+        /// The first bytes of the rejected record, as text with invalid UTF-8 replaced. Untrusted.
+        public var sample: String
+
+        /// The memberwise initializer, for the other targets of the package.
+        package init(member: String, line: Int64, reason: String, sample: String) {
+            self.member = member
+            self.line = line
+            self.reason = reason
+            self.sample = sample
+        }
+    }
+
+    public var path: String
+    public var size: Int64
+    public var sha256: String
+    public var compression: String
+    public var container: String
+    public var formats: [String]
+    public var kinds: [String]
+    public var rows: Int64
+    public var rejected: Int64
+    public var firstTime: String?
+    public var lastTime: String?
+    public var members: [Member]
+    public var rejectReasons: [String: Int64]
+    public var rejectSamples: [Reject]
+    /// Records lost to damaged data in all members (estimated); nil when nothing was lost.
+    public var lostRecords: Int64?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(path: String,
+                 size: Int64,
+                 sha256: String,
+                 compression: String,
+                 container: String,
+                 formats: [String],
+                 kinds: [String],
+                 rows: Int64,
+                 rejected: Int64,
+                 firstTime: String? = nil,
+                 lastTime: String? = nil,
+                 members: [Member],
+                 rejectReasons: [String: Int64],
+                 rejectSamples: [Reject],
+                 lostRecords: Int64? = nil) {
+        self.path = path
+        self.size = size
+        self.sha256 = sha256
+        self.compression = compression
+        self.container = container
+        self.formats = formats
+        self.kinds = kinds
+        self.rows = rows
+        self.rejected = rejected
+        self.firstTime = firstTime
+        self.lastTime = lastTime
+        self.members = members
+        self.rejectReasons = rejectReasons
+        self.rejectSamples = rejectSamples
+        self.lostRecords = lostRecords
+    }
+}
+
+/// Time coverage of one source kind and what is missing from it.
+public struct SourceCoverage: Codable, Sendable, Equatable {
+    public struct Gap: Codable, Sendable, Equatable {
+        public var start: String
+        public var end: String
+        public var hours: Double
+
+        /// The memberwise initializer, for the other targets of the package.
+        package init(start: String, end: String, hours: Double) {
+            self.start = start
+            self.end = end
+            self.hours = hours
+        }
+    }
+
+    public var kind: String
+    public var rows: Int64
+    public var first: String?
+    public var last: String?
+    /// Hours within [first, last] with no row at all, merged into ranges (only gaps ≥ the threshold).
+    public var gaps: [Gap]
+    /// Estimated clock offset of this source against the inference logs, in seconds, when a join
+    /// key allows it (e.g. predictions ↔ gateway by request id); nil otherwise.
+    public var clockSkewSeconds: Double?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(kind: String,
+                 rows: Int64,
+                 first: String? = nil,
+                 last: String? = nil,
+                 gaps: [Gap],
+                 clockSkewSeconds: Double? = nil) {
+        self.kind = kind
+        self.rows = rows
+        self.first = first
+        self.last = last
+        self.gaps = gaps
+        self.clockSkewSeconds = clockSkewSeconds
+    }
+}
+
+/// One rule's total hits.
+public struct RuleSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var level: String
+    public var atlas: [String]
+    public var hits: Int
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(id: String, title: String, level: String, atlas: [String], hits: Int) {
+        self.id = id
+        self.title = title
+        self.level = level
+        self.atlas = atlas
+        self.hits = hits
+    }
+}
+
+/// The five incident types of the playbook.
+public enum IncidentType: String, Codable, Sendable, CaseIterable, Comparable {
+    case modelBehaviour = "model-behaviour-anomaly"
+    case promptInjection = "prompt-injection"
+    case trainingData = "training-data-compromise"
+    case extraction = "model-theft-extraction"
+    case supplyChain = "supply-chain-compromise"
+
+    public var title: String {
+        switch self {
+        case .modelBehaviour: "Model behaviour anomaly (compromised model version)"
+        case .promptInjection: "Prompt injection / guardrail bypass"
+        case .trainingData: "Training data / pipeline compromise"
+        case .extraction: "Model theft / extraction"
+        case .supplyChain: "Supply-chain compromise"
+        }
+    }
+
+    public static func < (lhs: IncidentType, rhs: IncidentType) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One end of an impact window: when, which rule chose it, and the evidence line.
+public struct WindowEdge: Codable, Sendable, Equatable {
+    /// RFC 3339 UTC, or empty when the evidence cannot date this end (the description says why).
+    public var time: String
+    public var rule: String
+    public var description: String
+    public var evidence: EvidenceRef?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(time: String, rule: String, description: String, evidence: EvidenceRef? = nil) {
+        self.time = time
+        self.rule = rule
+        self.description = description
+        self.evidence = evidence
+    }
+}
+
+/// First and last evidence of an incident.
+public struct ImpactWindow: Codable, Sendable, Equatable {
+    public var start: WindowEdge
+    /// Nil while the incident is ongoing at the end of the data.
+    public var end: WindowEdge?
+    public var ongoing: Bool
+    public var durationSeconds: Double?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(start: WindowEdge, end: WindowEdge? = nil, ongoing: Bool, durationSeconds: Double? = nil) {
+        self.start = start
+        self.end = end
+        self.ongoing = ongoing
+        self.durationSeconds = durationSeconds
+    }
+}
+
+/// One incident: its type, window, actors and the figures specific to it.
+public struct Incident: Codable, Sendable, Equatable {
+    public var id: String
+    public var type: IncidentType
+    public var title: String
+    public var atlas: [String]
+    public var window: ImpactWindow
+    /// Attacker identities or responsible principals (addresses, API keys, users).
+    public var actors: [String]
+    public var models: [String]
+    /// Rule id → hits that support this incident.
+    public var ruleHits: [String: Int]
+    /// Ids of incidents that overlap this one in time and actors.
+    public var linked: [String]
+    public var summary: String
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(id: String,
+                 type: IncidentType,
+                 title: String,
+                 atlas: [String],
+                 window: ImpactWindow,
+                 actors: [String],
+                 models: [String],
+                 ruleHits: [String: Int],
+                 linked: [String],
+                 summary: String) {
+        self.id = id
+        self.type = type
+        self.title = title
+        self.atlas = atlas
+        self.window = window
+        self.actors = actors
+        self.models = models
+        self.ruleHits = ruleHits
+        self.linked = linked
+        self.summary = summary
+    }
+}
+
+/// An answer in the playbook flowchart.
+public enum FlowAnswer: String, Codable, Sendable, Equatable {
+    case yes, no
+    /// Logs cannot answer; the default branch is taken and a person must confirm.
+    case analystToConfirm = "analyst-to-confirm"
+}
+
+/// One node of the playbook decision tree as evaluated for this case.
+public struct FlowNode: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String          // "question" | "action" | "start" | "end"
+    public var text: String
+    public var answer: FlowAnswer?
+    /// "evidence" | "case-file" | "default"
+    public var answeredBy: String?
+    public var evidence: [String]
+    public var actions: [String]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(id: String,
+                 kind: String,
+                 text: String,
+                 answer: FlowAnswer? = nil,
+                 answeredBy: String? = nil,
+                 evidence: [String],
+                 actions: [String]) {
+        self.id = id
+        self.kind = kind
+        self.text = text
+        self.answer = answer
+        self.answeredBy = answeredBy
+        self.evidence = evidence
+        self.actions = actions
+    }
+}
+
+/// The path taken through the playbook flowchart.
+public struct FlowchartResult: Codable, Sendable, Equatable {
+    public var incidentTypes: [IncidentType]
+    /// Node ids in the order visited.
+    public var path: [String]
+    /// Every node of the tree (visited or not), so the whole chart can be drawn with the path highlighted.
+    public var nodes: [FlowNode]
+    /// Edges of the tree: from, to, label ("yes"/"no"/"").
+    public var edges: [[String]]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(incidentTypes: [IncidentType], path: [String], nodes: [FlowNode], edges: [[String]]) {
+        self.incidentTypes = incidentTypes
+        self.path = path
+        self.nodes = nodes
+        self.edges = edges
+    }
+}
+
+/// Extraction volume of one attacker identity.
+public struct AttackerVolume: Codable, Sendable, Equatable {
+    /// "src_ip" | "principal" | "network"
+    public var identityType: String
+    public var identity: String
+    public var addresses: [String]
+    public var principals: [String]
+    public var queries: Int64
+    public var distinctInputs: Int64
+    public var endpoints: [String]
+    public var firstSeen: String
+    public var lastSeen: String
+    public var peakHourlyRate: Int64
+    public var peakHour: String
+    /// Share of all matching inference traffic in this attacker's window (0…1).
+    public var shareOfTraffic: Double
+    /// Whether responses carried confidence scores, when the logs say so; nil when unknown.
+    public var confidenceScoresReturned: Bool?
+    /// Rule ids that flagged this identity.
+    public var rules: [String]
+    public var firstEvidence: EvidenceRef?
+    public var lastEvidence: EvidenceRef?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(identityType: String,
+                 identity: String,
+                 addresses: [String],
+                 principals: [String],
+                 queries: Int64,
+                 distinctInputs: Int64,
+                 endpoints: [String],
+                 firstSeen: String,
+                 lastSeen: String,
+                 peakHourlyRate: Int64,
+                 peakHour: String,
+                 shareOfTraffic: Double,
+                 confidenceScoresReturned: Bool? = nil,
+                 rules: [String],
+                 firstEvidence: EvidenceRef? = nil,
+                 lastEvidence: EvidenceRef? = nil) {
+        self.identityType = identityType
+        self.identity = identity
+        self.addresses = addresses
+        self.principals = principals
+        self.queries = queries
+        self.distinctInputs = distinctInputs
+        self.endpoints = endpoints
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.peakHourlyRate = peakHourlyRate
+        self.peakHour = peakHour
+        self.shareOfTraffic = shareOfTraffic
+        self.confidenceScoresReturned = confidenceScoresReturned
+        self.rules = rules
+        self.firstEvidence = firstEvidence
+        self.lastEvidence = lastEvidence
+    }
+}
+
+/// Hourly query counts for the volume chart.
+public struct HourlyVolume: Codable, Sendable, Equatable {
+    public var hour: String
+    public var total: Int64
+    /// Attacker identity → queries in this hour.
+    public var attackers: [String: Int64]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(hour: String, total: Int64, attackers: [String: Int64]) {
+        self.hour = hour
+        self.total = total
+        self.attackers = attackers
+    }
+}
+
+/// Extracted-query volume per attacker and in total.
+public struct ExtractionSummary: Codable, Sendable, Equatable {
+    public var attackers: [AttackerVolume]
+    public var totalQueries: Int64
+    public var totalDistinctInputs: Int64
+    public var window: ImpactWindow?
+    /// Attacker activity in the last hour of the data.
+    public var ongoing: Bool
+    public var dataEnd: String?
+    public var hourly: [HourlyVolume]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(attackers: [AttackerVolume],
+                 totalQueries: Int64,
+                 totalDistinctInputs: Int64,
+                 window: ImpactWindow? = nil,
+                 ongoing: Bool,
+                 dataEnd: String? = nil,
+                 hourly: [HourlyVolume]) {
+        self.attackers = attackers
+        self.totalQueries = totalQueries
+        self.totalDistinctInputs = totalDistinctInputs
+        self.window = window
+        self.ongoing = ongoing
+        self.dataEnd = dataEnd
+        self.hourly = hourly
+    }
+}
+
+/// Decisions served by a compromised model version.
+public struct AffectedDecisions: Codable, Sendable, Equatable {
+    public var model: String
+    public var compromisedVersion: String
+    public var lastKnownGoodVersion: String?
+    public var window: ImpactWindow
+    /// True when counted from decision logs; false for an estimate.
+    public var exact: Bool
+    public var total: Figure
+    /// Decision value → count (exact only).
+    public var byDecision: [String: Int64]
+    /// File name of the re-review list, relative to the report folder.
+    public var requestIdsFile: String?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(model: String,
+                 compromisedVersion: String,
+                 lastKnownGoodVersion: String? = nil,
+                 window: ImpactWindow,
+                 exact: Bool,
+                 total: Figure,
+                 byDecision: [String: Int64],
+                 requestIdsFile: String? = nil) {
+        self.model = model
+        self.compromisedVersion = compromisedVersion
+        self.lastKnownGoodVersion = lastKnownGoodVersion
+        self.window = window
+        self.exact = exact
+        self.total = total
+        self.byDecision = byDecision
+        self.requestIdsFile = requestIdsFile
+    }
+}
+
+/// Sensitive data found in model output.
+public struct DataExposure: Codable, Sendable, Equatable {
+    public var responsesWithSensitiveData: Int64
+    public var distinctUsers: Int64
+    public var distinctSessions: Int64
+    /// Category → occurrences (e.g. "card-number": 3).
+    public var categories: [String: Int64]
+    public var recordsPotentiallyExposed: Figure
+    public var first: String?
+    public var last: String?
+    public var evidence: [EvidenceRef]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(responsesWithSensitiveData: Int64,
+                 distinctUsers: Int64,
+                 distinctSessions: Int64,
+                 categories: [String: Int64],
+                 recordsPotentiallyExposed: Figure,
+                 first: String? = nil,
+                 last: String? = nil,
+                 evidence: [EvidenceRef]) {
+        self.responsesWithSensitiveData = responsesWithSensitiveData
+        self.distinctUsers = distinctUsers
+        self.distinctSessions = distinctSessions
+        self.categories = categories
+        self.recordsPotentiallyExposed = recordsPotentiallyExposed
+        self.first = first
+        self.last = last
+        self.evidence = evidence
+    }
+}
+
+/// A registry or deployment event.
+public struct RegistryEvent: Codable, Sendable, Equatable {
+    public var time: String
+    public var model: String
+    public var version: String
+    public var event: String
+    public var fromStage: String
+    public var toStage: String
+    public var principal: String
+    /// Where it happened (a Kubernetes namespace), when the source says.
+    public var environment: String?
+    public var evidence: EvidenceRef?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(time: String,
+                 model: String,
+                 version: String,
+                 event: String,
+                 fromStage: String,
+                 toStage: String,
+                 principal: String,
+                 environment: String? = nil,
+                 evidence: EvidenceRef? = nil) {
+        self.time = time
+        self.model = model
+        self.version = version
+        self.event = event
+        self.fromStage = fromStage
+        self.toStage = toStage
+        self.principal = principal
+        self.environment = environment
+        self.evidence = evidence
+    }
+}
+
+/// Model version history and what the rollback should target.
+public struct RegistryHistory: Codable, Sendable, Equatable {
+    public var events: [RegistryEvent]
+    public var compromisedVersion: String?
+    public var lastKnownGoodVersion: String?
+    public var deployedAt: String?
+    /// Every rollback away from the compromised version (there may be more than one).
+    public var rollbacks: [String]
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(events: [RegistryEvent],
+                 compromisedVersion: String? = nil,
+                 lastKnownGoodVersion: String? = nil,
+                 deployedAt: String? = nil,
+                 rollbacks: [String]) {
+        self.events = events
+        self.compromisedVersion = compromisedVersion
+        self.lastKnownGoodVersion = lastKnownGoodVersion
+        self.deployedAt = deployedAt
+        self.rollbacks = rollbacks
+    }
+}
+
+/// A training-data or supply-chain finding from `fathom verify`, `deps` or `scan-artifacts`.
+public struct IntegrityItem: Codable, Sendable, Equatable {
+    public var kind: String
+    public var severity: String
+    public var subject: String
+    public var detail: String
+    public var evidence: String
+    public var time: String?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(kind: String,
+                 severity: String,
+                 subject: String,
+                 detail: String,
+                 evidence: String,
+                 time: String? = nil) {
+        self.kind = kind
+        self.severity = severity
+        self.subject = subject
+        self.detail = detail
+        self.evidence = evidence
+        self.time = time
+    }
+}
+
+/// A case-file statement the logs contradict; the logs win.
+public struct Contradiction: Codable, Sendable, Equatable {
+    public var field: String
+    public var caseFile: String
+    public var logs: String
+    public var evidence: EvidenceRef?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(field: String, caseFile: String, logs: String, evidence: EvidenceRef? = nil) {
+        self.field = field
+        self.caseFile = caseFile
+        self.logs = logs
+        self.evidence = evidence
+    }
+}
+
+/// One event of the incident timeline.
+public struct TimelineEvent: Codable, Sendable, Equatable {
+    public var time: String
+    /// "first-indicator" | "impact" | "detection" | "containment" | "recovery" | "context"
+    public var phase: String
+    public var source: String
+    public var description: String
+    public var incident: String?
+    public var evidence: EvidenceRef?
+
+    /// The memberwise initializer, for the other targets of the package.
+    package init(time: String,
+                 phase: String,
+                 source: String,
+                 description: String,
+                 incident: String? = nil,
+                 evidence: EvidenceRef? = nil) {
+        self.time = time
+        self.phase = phase
+        self.source = source
+        self.description = description
+        self.incident = incident
+        self.evidence = evidence
+    }
+}

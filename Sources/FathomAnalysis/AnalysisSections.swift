@@ -1,0 +1,244 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+extension HitValue {
+    /// The value as text when it is a string.
+    package var stringValue: String? {
+        if case let .string(text) = self { return text }
+        return nil
+    }
+
+    package var stringsValue: [String] {
+        switch self {
+        case let .strings(values): return values
+        case let .string(value): return [value]
+        default: return []
+        }
+    }
+}
+
+extension Hit {
+    /// The evidence line of an event hit, or the first line of an aggregate.
+    package var evidenceRef: EvidenceRef? {
+        if let archive = evidence.archive, let line = evidence.line {
+            return EvidenceRef(archive: archive, member: evidence.member ?? "", line: line)
+        }
+        return evidence.first.map { EvidenceRef(archive: $0.archive, member: $0.member, line: $0.line) }
+    }
+
+    package var lastEvidenceRef: EvidenceRef? {
+        evidence.last.map { EvidenceRef(archive: $0.archive, member: $0.member, line: $0.line) } ?? evidenceRef
+    }
+
+    package func field(_ name: String) -> String? { fields?[name]?.stringValue ?? key[name]?.stringValue }
+}
+
+extension Analysis {
+    /// Extracted-query volume per attacker identity and in total.
+    package func extractionSummary(scan: StoreScan, resolver: EvidenceResolver) throws -> ExtractionSummary? {
+        let (flagged, rules) = ExtractionAnalysis.identities(from: hits, totalMaxQueries: settings.totalMaxQueries)
+        guard !flagged.isEmpty else { return nil }
+        let analysis = ExtractionAnalysis(scan: scan, resolver: resolver, endpointPatterns: settings.endpointPatterns)
+        let part = try analysis.run(identities: flagged)
+        // Keep the most specific identities: addresses, then principals and networks whose rows do
+        // not all come from addresses already named.
+        let addresses = Set(flagged.filter { $0.type == "src_ip" }.map(\.value))
+        var kept: [ExtractionAnalysis.Identity] = []
+        for identity in flagged {
+            guard let tally = part.tallies[identity], tally.queries > 0 else { continue }
+            if identity.type != "src_ip", tally.addresses.isSubset(of: addresses) { continue }
+            kept.append(identity)
+        }
+        var principalsCovered = Set<String>()
+        for identity in kept where identity.type == "principal" { principalsCovered.insert(identity.value) }
+        kept = kept.filter { identity in
+            // A network whose traffic all comes through principals already named adds nothing.
+            guard identity.type == "network", let tally = part.tallies[identity] else { return true }
+            return !(tally.principals.isSubset(of: principalsCovered) && !tally.principals.isEmpty)
+        }
+        let dataEnd = part.dataEnd
+        let lastHour = dataEnd.map { $0 / Analysis.hour * Analysis.hour }
+        var attackers: [AttackerVolume] = []
+        for identity in kept {
+            guard let tally = part.tallies[identity], let first = tally.first, let last = tally.last else { continue }
+            // A key used from one address only is reported by that address ("who, from where").
+            var identity = identity
+            if identity.type == "principal", tally.addresses.count == 1, let address = tally.addresses.first,
+               !kept.contains(ExtractionAnalysis.Identity(type: "src_ip", value: address)) {
+                identity = ExtractionAnalysis.Identity(type: "src_ip", value: address)
+            }
+            let peak = tally.hourly.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
+            let hoursActive = Set(tally.hourly.keys)
+            let all = hoursActive.reduce(Int64(0)) { $0 + (part.allHourly[$1] ?? 0) }
+            attackers.append(AttackerVolume(
+                identityType: identity.type, identity: identity.value, addresses: tally.addresses.sorted(),
+                principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: tally.distinctInputs,
+                endpoints: tally.endpoints.sorted(), firstSeen: Analysis.text(first.0), lastSeen: Analysis.text(last.0),
+                peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.text($0.key) } ?? "",
+                shareOfTraffic: all > 0 ? (Double(tally.queries) / Double(all) * 1e6).rounded() / 1e6 : 0,
+                confidenceScoresReturned: nil, rules: (rules[identity] ?? []).sorted(),
+                firstEvidence: first.1, lastEvidence: last.1))
+        }
+        attackers.sort { ($0.firstSeen, $0.identity) < ($1.firstSeen, $1.identity) }
+        guard let first = part.union.first, let last = part.union.last else { return nil }
+        let ongoing = lastHour.map { hour in part.union.hourly[hour] != nil } ?? false
+        let window = ImpactWindow(
+            start: WindowEdge(time: Analysis.text(first.0), rule: "extraction", description: "first query of any attacker identity", evidence: first.1),
+            end: ongoing ? nil : WindowEdge(time: Analysis.text(last.0), rule: "extraction", description: "last query of any attacker identity", evidence: last.1),
+            ongoing: ongoing, durationSeconds: Double(last.0 - first.0) / 1e9)
+        let hours = Set(part.union.hourly.keys).sorted()
+        let hourly = hours.map { hour in
+            var perAttacker: [String: Int64] = [:]
+            for identity in kept {
+                guard let tally = part.tallies[identity], let count = tally.hourly[hour] else { continue }
+                let label = identity.type == "principal" && tally.addresses.count == 1 ? tally.addresses.first ?? identity.value : identity.value
+                perAttacker[label] = count
+            }
+            return HourlyVolume(hour: Analysis.text(hour), total: part.allHourly[hour] ?? 0, attackers: perAttacker)
+        }
+        return ExtractionSummary(attackers: attackers, totalQueries: part.union.queries,
+                                 totalDistinctInputs: part.union.distinctInputs, window: window, ongoing: ongoing,
+                                 dataEnd: dataEnd.map(Analysis.text), hourly: hourly)
+    }
+
+    /// Responses with sensitive data: the records potentially exposed.
+    package func dataExposure() -> DataExposure? {
+        let found = hits("llm.sensitive-output").sorted { ($0.time ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
+        guard !found.isEmpty else { return nil }
+        var categories: [String: Int64] = [:]
+        var users = Set<String>()
+        var sessions = Set<String>()
+        for hit in found {
+            for category in Set(hit.metrics["categories"]?.stringsValue ?? []) { categories[category, default: 0] += 1 }
+            if let user = hit.field("principal"), !user.isEmpty { users.insert(user) }
+            if let session = hit.field("session"), !session.isEmpty { sessions.insert(session) }
+        }
+        return DataExposure(responsesWithSensitiveData: Int64(found.count), distinctUsers: Int64(users.count),
+                            distinctSessions: Int64(sessions.count), categories: categories,
+                            recordsPotentiallyExposed: .count(found.count, unit: "responses"),
+                            first: found.first?.time.map(Analysis.text), last: found.last?.time.map(Analysis.text),
+                            evidence: found.compactMap(\.evidenceRef))
+    }
+
+    /// Prompt injection: principals flagged by the normalised rule (which requires injection
+    /// phrasing, not a lone alarming word), or whose session then leaked sensitive data. A phrase
+    /// match alone is not enough (the playbook's phrase list matches innocent prompts too); those
+    /// hits stay in the rule table for the analyst.
+    package func injectionIncident(exposure: DataExposure?) -> Incident? {
+        let injection = hits.filter { $0.rule == "prompt.injection-phrase" || $0.rule == "prompt.injection-normalized" }
+        guard !injection.isEmpty else { return nil }
+        var byPrincipal: [String: [Hit]] = [:]
+        for hit in injection { byPrincipal[hit.field("principal") ?? "", default: []].append(hit) }
+        let leakingSessions = Set(hits("llm.sensitive-output").compactMap { $0.field("session") })
+        var actors: [String] = []
+        for (principal, list) in byPrincipal where !principal.isEmpty {
+            let normalised = list.contains { $0.rule == "prompt.injection-normalized" }
+            let leaked = list.contains { leakingSessions.contains($0.field("session") ?? "\u{0}") }
+            if normalised || leaked { actors.append(principal) }
+        }
+        actors.sort()
+        let relevant = injection.filter { actors.contains($0.field("principal") ?? "") }
+            .sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+        guard let first = relevant.first, let last = relevant.last, let start = first.time, let end = last.time else { return nil }
+        let window = ImpactWindow(
+            start: WindowEdge(time: Analysis.text(start), rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
+            end: WindowEdge(time: Analysis.text(end), rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
+            ongoing: false, durationSeconds: Double(end - start) / 1e9)
+        var ruleHits: [String: Int] = [:]
+        for hit in relevant { ruleHits[hit.rule, default: 0] += 1 }
+        return Incident(id: "", type: .promptInjection, title: "Prompt injection against the LLM gateway",
+                        atlas: ["AML.T0051.000", "AML.T0054", "AML.T0057"], window: window, actors: actors, models: [],
+                        ruleHits: ruleHits, linked: [],
+                        summary: "\(relevant.count) injection attempts by \(actors.count) principals" +
+                            (exposure.map { "; \($0.responsesWithSensitiveData) responses leaked sensitive data" } ?? "") + ".")
+    }
+
+    /// Training-data compromise from the pipeline burst rule: from the first anomalous action to
+    /// the next clean retrain (a successful retrain after the compromised version was rolled back).
+    package func trainingIncident(history: RegistryAnalysis) -> (incident: Incident, active: PlaybookAnswer)? {
+        let all = hits("pipeline.burst").sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
+        // Bursts of data modification are the tampering; other bursts (config edits) are context.
+        let dataBursts = all.filter { $0.field("action") == "modify_data" }
+        var bursts = dataBursts.isEmpty ? all : dataBursts
+        // The one that precedes the compromised deployment, when there is one.
+        if let deployed = history.window?.start.nanos {
+            let before = bursts.filter { ($0.window?.start ?? .max) < deployed }
+            if let last = before.last { bursts = [last] }
+        }
+        guard let first = bursts.first else { return nil }
+        let firstEvidence = first.evidence.first
+        let startNanos = firstEvidence?.time.flatMap { TimeParser.parse($0) } ?? first.window?.start ?? 0
+        let actors = Set(bursts.compactMap { $0.field("principal") }).sorted()
+        let lastBurstEnd = bursts.compactMap { $0.window?.end }.max() ?? startNanos
+        let window = ImpactWindow(
+            start: WindowEdge(time: Analysis.text(startNanos), rule: "pipeline.burst",
+                              description: "first \(first.field("action") ?? "pipeline") action of the anomalous burst by \(first.field("principal") ?? "?")",
+                              evidence: first.evidenceRef),
+            end: nil, ongoing: true, durationSeconds: nil)
+        let recent = lastBurstEnd >= (history.rollbacks.last ?? Int64.max)
+        let answer = recent
+            ? PlaybookAnswer(answer: .yes, answeredBy: "evidence", evidence: ["anomalous pipeline activity after the rollback"])
+            : PlaybookAnswer.confirm(.pipelineActive, because: "the burst ended at \(Analysis.text(lastBurstEnd)); logs cannot show whether the credentials are still in an attacker's hands")
+        let incident = Incident(
+            id: "", type: .trainingData, title: "Anomalous training-data modification",
+            atlas: ["AML.T0020", "AML.T0019"], window: window, actors: actors, models: [],
+            ruleHits: ["pipeline.burst": bursts.count], linked: [],
+            summary: bursts.map { "\($0.field("principal") ?? "?") ran \($0.metrics["count"].map { "\($0)" } ?? "?") \($0.field("action") ?? "") on \($0.field("pipeline") ?? "")" }.joined(separator: "; ") + "; no verified clean retrain in the data.")
+        return (incident, answer)
+    }
+}
+
+/// Links incidents that overlap in time and share an actor or a model.
+package enum IncidentLinking {
+    package static func link(_ incidents: inout [Incident]) {
+        for i in incidents.indices {
+            for j in incidents.indices where i != j {
+                let a = incidents[i]
+                let b = incidents[j]
+                let aEnd = a.window.end?.time ?? "9999"
+                let bEnd = b.window.end?.time ?? "9999"
+                let overlaps = a.window.start.time <= bEnd && b.window.start.time <= aEnd
+                let shared = !Set(a.actors).isDisjoint(with: b.actors) || !Set(a.models).isDisjoint(with: b.models)
+                let causal = (a.type == .trainingData && b.type == .modelBehaviour) || (a.type == .modelBehaviour && b.type == .trainingData)
+                if (overlaps && shared) || causal { incidents[i].linked.append(b.id) }
+            }
+            incidents[i].linked.sort()
+        }
+    }
+}
+
+/// The fields of the regulator report that only a person can fill.
+package enum HumanFields {
+    package static let required = [HumanField.estimatedResolution, HumanField.rootCause, HumanField.remediation,
+                           HumanField.materialityDetermination, HumanField.notificationTime]
+}
+
+/// A stable hash of the rule set and its settings, for document control.
+package enum RulesetHash {
+    package static func of(settings: RuleSettings) -> String {
+        var hasher = SHA256Stream()
+        for rule in RuleCatalog.builtIn {
+            RuleCatalog.describe(rule, settings: settings).withByteView { hasher.update($0) }
+        }
+        return hasher.finalize()
+    }
+}
+
+/// Keys of `CaseInfo.humanFields` that the reports show in fixed places.
+public enum HumanField {
+    /// Executive brief: ESTIMATED RESOLUTION.
+    public static let estimatedResolution = "estimated_resolution"
+    /// Executive brief and regulator report: the root cause, once found.
+    public static let rootCause = "root_cause"
+    /// Executive brief: clean model restored or retraining planned.
+    public static let remediation = "remediation"
+    /// SEC Form 8-K Item 1.05: date (or time) of the materiality determination.
+    public static let materialityDetermination = "sec_materiality_determination"
+    /// When the supervisory authority was notified (RFC 3339), for "changed before notification".
+    public static let notificationTime = "notification_time"
+}

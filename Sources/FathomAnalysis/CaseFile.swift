@@ -1,0 +1,154 @@
+import FathomStore
+import Foundation
+import Yams
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+/// What a person knows about the case that logs cannot tell, from `--case-file case.yaml`.
+/// Everything is optional; a first run needs none of it.
+///
+/// ```yaml
+/// id: IR-2026-0042
+/// title: Fraud model poisoning and extraction
+/// classification: CONFIDENTIAL
+/// awareness_time: 2026-03-04T08:15:00Z
+/// internal_networks: [10.0.0.0/8, 192.168.0.0/16]
+/// compromised:
+///   model: fraud-detector
+///   version: v13
+///   dependency: pkg:pypi/torchtriton@2.0.0
+/// models:
+///   - name: fraud-detector
+///     business_function: card fraud scoring
+///     daily_volume: 250000
+///     data_type: card transactions (PCI)
+///     safety_critical: false
+///     customer_facing: true
+///     deployment: fraud-detector
+///     namespace: ml-prod
+/// inventory: sbom          # folder of SBOMs / requirements files, relative to this file
+/// contacts: {incident_lead: "…", dpo: "…"}
+/// human:                    # fields only a person can fill; empty ones block `report --final`
+///   estimated_resolution: ""
+///   legal_determination: ""
+/// containment:
+///   - time: 2026-03-04T09:36:00Z
+///     action: rolled back fraud-detector to v12
+/// ```
+public struct CaseFile: Sendable, Equatable {
+    public struct Containment: Sendable, Equatable {
+        public var time: String
+        public var action: String
+    }
+
+    public var id: String?
+    public var title: String?
+    public var classification: String?
+    public var awarenessTime: String?
+    public var internalNetworks: [String]?
+    public var compromisedModel: String?
+    public var compromisedVersion: String?
+    public var compromisedDependency: String?
+    public var models: [ModelProfile] = []
+    public var inventory: String?
+    public var contacts: [String: String] = [:]
+    public var human: [String: String] = [:]
+    public var containment: [Containment] = []
+    /// The file it was read from (relative paths inside resolve against its folder).
+    public var origin: String?
+
+    public init() {}
+
+    public static func load(path: String) throws(AnalysisError) -> CaseFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw .caseFile(path: path, detail: "cannot be read: \(error.localizedDescription)")
+        }
+        var file = try CaseFile(yaml: text, origin: path)
+        file.origin = path
+        return file
+    }
+
+    public init(yaml: String, origin: String) throws(AnalysisError) {
+        let node: Node?
+        do { node = try Yams.compose(yaml: yaml) } catch {
+            throw .caseFile(path: origin, detail: "not valid YAML: \(error)")
+        }
+        guard let root = node?.mapping else { throw .caseFile(path: origin, detail: "expected a mapping at the top level") }
+        func line(_ node: Node) -> Int { (node.mark?.line ?? 0) }
+        for (keyNode, value) in root {
+            guard let key = keyNode.string else { continue }
+            switch key {
+            case "id": id = value.string
+            case "title": title = value.string
+            case "classification": classification = value.string
+            case "awareness_time":
+                guard let text = value.string, TimeParser.parse(text) != nil else {
+                    throw .caseFile(path: origin, detail: "line \(line(value)): awareness_time must be an RFC 3339 time")
+                }
+                awarenessTime = TimeParser.format(TimeParser.parse(text) ?? 0)
+            case "internal_networks": internalNetworks = value.sequence?.compactMap(\.string)
+            case "inventory": inventory = value.string
+            case "compromised":
+                guard let mapping = value.mapping else {
+                    throw .caseFile(path: origin, detail: "line \(line(value)): compromised must be a mapping")
+                }
+                compromisedModel = mapping["model"]?.string
+                compromisedVersion = mapping["version"]?.string
+                compromisedDependency = mapping["dependency"]?.string
+            case "models":
+                for item in value.sequence ?? [] {
+                    guard let model = item.mapping, let name = model["name"]?.string else {
+                        throw .caseFile(path: origin, detail: "line \(line(item)): each model needs a name")
+                    }
+                    models.append(ModelProfile(
+                        name: name, businessFunction: model["business_function"]?.string,
+                        dailyVolume: model["daily_volume"]?.int, dataType: model["data_type"]?.string,
+                        safetyCritical: model["safety_critical"]?.bool, customerFacing: model["customer_facing"]?.bool,
+                        inProduction: model["in_production"]?.bool, deployment: model["deployment"]?.string,
+                        namespace: model["namespace"]?.string))
+                }
+            case "contacts":
+                for (name, contact) in value.mapping ?? [:] {
+                    if let name = name.string { contacts[name] = contact.string ?? "" }
+                }
+            case "human":
+                for (name, field) in value.mapping ?? [:] {
+                    if let name = name.string { human[name] = field.string ?? "" }
+                }
+            case "containment":
+                for item in value.sequence ?? [] {
+                    guard let entry = item.mapping, let time = entry["time"]?.string, let parsed = TimeParser.parse(time),
+                          let action = entry["action"]?.string else {
+                        throw .caseFile(path: origin, detail: "line \(line(item)): containment entries need time and action")
+                    }
+                    containment.append(Containment(time: TimeParser.format(parsed), action: action))
+                }
+            default:
+                throw .caseFile(path: origin, detail: "line \(line(keyNode)): unknown key '\(key)'")
+            }
+        }
+    }
+
+    public func model(named name: String) -> ModelProfile? { models.first { $0.name == name } }
+}
+
+/// Errors of the analysis layer.
+public enum AnalysisError: Error, Sendable, CustomStringConvertible {
+    case caseFile(path: String, detail: String)
+    case ingest(IngestError)
+    case scan(String)
+    case output(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .caseFile(path, detail): "Case file '\(path)': \(detail)."
+        case let .ingest(error): error.description
+        case let .scan(detail): detail
+        case let .output(path, detail): "Cannot write '\(path)': \(detail)."
+        }
+    }
+}

@@ -1,0 +1,309 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+/// Extracted-query volume: attributes every model-API query to the attacker identities the
+/// extraction rules flagged, and counts per identity and in total.
+package struct ExtractionAnalysis: Sendable {
+    package struct Identity: Hashable, Sendable, Comparable {
+        package var type: String   // src_ip | principal | network
+        package var value: String
+        package static func < (lhs: Identity, rhs: Identity) -> Bool { (lhs.type, lhs.value) < (rhs.type, rhs.value) }
+    }
+
+    /// Per-identity running totals.
+    package struct Tally: Sendable {
+        package var queries: Int64 = 0
+        /// Distinct non-null inputs (filled in after all segments, from the distinct counter).
+        package var distinctInputs: Int64 = 0
+        package var endpoints = Set<String>()
+        package var addresses = Set<String>()
+        package var principals = Set<String>()
+        package var first: (Int64, EvidenceRef)?
+        package var last: (Int64, EvidenceRef)?
+        package var hourly: [Int64: Int64] = [:]
+
+        package mutating func merge(_ other: Tally) {
+            queries += other.queries
+            endpoints.formUnion(other.endpoints)
+            addresses.formUnion(other.addresses)
+            principals.formUnion(other.principals)
+            if let value = other.first, first.map({ (value.0, value.1) < ($0.0, $0.1) }) ?? true { first = value }
+            if let value = other.last, last.map({ (value.0, value.1) > ($0.0, $0.1) }) ?? true { last = value }
+            for (hour, count) in other.hourly { hourly[hour, default: 0] += count }
+        }
+    }
+
+    package struct Part: Sendable {
+        package var tallies: [Identity: Tally] = [:]
+        package var union = Tally()
+        package var allHourly: [Int64: Int64] = [:]
+        package var dataEnd: Int64?
+    }
+
+    package let scan: StoreScan
+    package let resolver: EvidenceResolver
+    package let endpointPatterns: [String]
+    package let hour: Int64 = 3_600_000_000_000
+
+    /// The attacker identities named by extraction hits, most specific first: addresses flagged by
+    /// the hourly rule, then principals, then networks whose addresses are not already named.
+    ///
+    /// Rate rules (the playbook's hourly rule, sliding windows, budgets) name attackers directly.
+    /// The whole-range totals name one only by query volume over `totalMaxQueries`: a heavy
+    /// legitimate client reaches the distinct-input total over days without extracting anything.
+    package static func identities(from hits: [Hit], totalMaxQueries: Int64) -> (identities: [Identity], rules: [Identity: Set<String>]) {
+        var rules: [Identity: Set<String>] = [:]
+        for hit in hits where hit.rule.hasPrefix("extraction.") {
+            if hit.rule.hasSuffix("-total"), case let .int(queries)? = hit.metrics["query_count"], queries <= totalMaxQueries {
+                continue
+            }
+            for (name, value) in hit.key {
+                guard ["src_ip", "principal", "network"].contains(name), case let .string(text) = value, !text.isEmpty else { continue }
+                rules[Identity(type: name, value: text), default: []].insert(hit.rule)
+            }
+        }
+        return (rules.keys.sorted(), rules)
+    }
+
+    package static func network(of address: String) -> String? { IPNetworkKey.key(for: address) }
+
+    package func run(identities: [Identity]) throws -> Part {
+        let addresses = Set(identities.filter { $0.type == "src_ip" }.map(\.value))
+        let principals = Set(identities.filter { $0.type == "principal" }.map(\.value))
+        let networks = Set(identities.filter { $0.type == "network" }.map(\.value))
+        let patterns = endpointPatterns.map { FoldedText.folded($0) }
+        let resolver = resolver
+        let hour = hour
+        // Distinct inputs are counted apart, exactly and within a memory budget: each row adds one
+        // (identity, input) pair per identity it belongs to.
+        let globalIndex = Dictionary(uniqueKeysWithValues: identities.enumerated().map { ($0.element, UInt32($0.offset)) })
+        let distinct = DistinctCounter(spill: SpillDirectory(store: scan.store))
+        // Each segment's part is merged into the total as soon as it is done, so at most one part
+        // per worker is alive besides the total (the merge does not depend on the order).
+        let total = PartAccumulator()
+        _ = try scan.map(.inference) { table -> Bool in
+            var part = Part()
+            let time = try table.int64("time")
+            let ips = try table.dictionary("src_ip")
+            let keys = try table.dictionary("principal")
+            let paths = try table.dictionary("path")
+            let inputs = try table.hash128("input_hash")
+            let member = try table.dictionary("member")
+            let line = try table.int64("line")
+            // The same endpoint test as the extraction rules (case folded per scalar).
+            let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
+            // Identities are numbered per segment; the row loop works on dictionary codes and
+            // small integers, and strings are made once per segment when the tallies are built.
+            var local: [Identity] = []
+            var localIndex: [Identity: Int] = [:]
+            func number(_ identity: Identity) -> Int {
+                if let index = localIndex[identity] { return index }
+                localIndex[identity] = local.count
+                local.append(identity)
+                return local.count - 1
+            }
+            var ipIdentity = [Int](repeating: -1, count: ips.entryCount)
+            var netIdentity = [Int](repeating: -1, count: ips.entryCount)
+            for code in 0..<ips.entryCount {
+                let address = ips.entry(UInt32(code)).string
+                if addresses.contains(address) { ipIdentity[code] = number(Identity(type: "src_ip", value: address)) }
+                if let network = Self.network(of: address), networks.contains(network) {
+                    netIdentity[code] = number(Identity(type: "network", value: network))
+                }
+            }
+            var keyIdentity = [Int](repeating: -1, count: keys.entryCount)
+            for code in 1..<max(1, keys.entryCount) {
+                let key = keys.entry(UInt32(code)).string
+                if principals.contains(key) { keyIdentity[code] = number(Identity(type: "principal", value: key)) }
+            }
+            let baseHour = table.record.minTime.map { Self.floorHour($0, hour) } ?? 0
+            let hourSpan = table.record.maxTime.map { Int((Self.floorHour($0, hour) - baseHour) / hour) + 1 } ?? 0
+            var allHourly = HourCounts(base: baseHour, hour: hour, span: hourSpan)
+            // The last accumulator is the union of every attacker identity.
+            var accumulators = (0...local.count).map { _ in
+                SegmentTally(ips: ips.entryCount, keys: keys.entryCount, paths: paths.entryCount,
+                             hourly: HourCounts(base: baseHour, hour: hour, span: hourSpan))
+            }
+            let unionIndex = local.count
+            let global = local.map { globalIndex[$0] ?? UInt32.max }
+            var pairs: [(group: UInt32, hash: Hash128)] = []
+            func evidence(_ row: Int) -> EvidenceRef { resolver.evidence(table, member: member, line: line, row: row) }
+            for row in 0..<table.rowCount {
+                let pathCode = Int(paths.code(at: row))
+                guard pathMatches[pathCode] else { continue }
+                let at = time[row]
+                let bucket = Self.floorHour(at, hour)
+                allHourly.add(bucket)
+                if part.dataEnd.map({ at > $0 }) ?? true { part.dataEnd = at }
+                let ipCode = Int(ips.code(at: row))
+                let keyCode = Int(keys.code(at: row))
+                let matched = (ipIdentity[ipCode], keyIdentity[keyCode], netIdentity[ipCode])
+                guard matched.0 >= 0 || matched.1 >= 0 || matched.2 >= 0 else { continue }
+                let input = inputs[row]
+                for index in [matched.0, matched.1, matched.2, unionIndex] where index >= 0 {
+                    accumulators[index].add(row: row, time: at, bucket: bucket, ip: ipCode, key: keyCode,
+                                            path: pathCode, evidence: evidence)
+                    if index != unionIndex, !input.isNull { pairs.append((global[index], input)) }
+                }
+                if pairs.count >= 1 << 16 {
+                    distinct.add(pairs)
+                    pairs.removeAll(keepingCapacity: true)
+                }
+            }
+            distinct.add(pairs)
+            func tally(_ accumulator: SegmentTally) -> Tally {
+                var tally = Tally()
+                tally.queries = accumulator.queries
+                tally.endpoints = Set(accumulator.paths.members.map { paths.entry(UInt32($0)).string })
+                tally.addresses = Set(accumulator.ips.members.map { ips.entry(UInt32($0)).string })
+                tally.principals = Set(accumulator.keys.members.filter { $0 != 0 }.map { keys.entry(UInt32($0)).string })
+                if accumulator.firstRow >= 0 { tally.first = (accumulator.firstTime, evidence(accumulator.firstRow)) }
+                if accumulator.lastRow >= 0 { tally.last = (accumulator.lastTime, evidence(accumulator.lastRow)) }
+                tally.hourly = accumulator.hourly.dictionary
+                return tally
+            }
+            for (index, identity) in local.enumerated() where accumulators[index].queries > 0 {
+                part.tallies[identity] = tally(accumulators[index])
+            }
+            part.union = tally(accumulators[unionIndex])
+            part.allHourly = allHourly.dictionary
+            total.add(part)
+            return true
+        }
+        var result = total.part
+        let counts = try distinct.counts(groups: identities.count)
+        for (identity, index) in globalIndex where result.tallies[identity] != nil {
+            result.tallies[identity]?.distinctInputs = counts.perGroup[Int(index)]
+        }
+        result.union.distinctInputs = counts.all
+        return result
+    }
+
+    /// The running total of the segments' parts.
+    package final class PartAccumulator: @unchecked Sendable {
+        private let lock = NSLock()
+        private var total = Part()
+
+        package func add(_ part: Part) {
+            lock.lock()
+            defer { lock.unlock() }
+            for (identity, tally) in part.tallies { total.tallies[identity, default: Tally()].merge(tally) }
+            total.union.merge(part.union)
+            for (hour, count) in part.allHourly { total.allHourly[hour, default: 0] += count }
+            if let end = part.dataEnd, total.dataEnd.map({ end > $0 }) ?? true { total.dataEnd = end }
+        }
+
+        package var part: Part {
+            lock.lock()
+            defer { lock.unlock() }
+            return total
+        }
+    }
+}
+
+extension ExtractionAnalysis {
+    /// Floor of a time to its hour (or other width), also for times before the epoch.
+    @inline(__always)
+    package static func floorHour(_ time: Int64, _ width: Int64) -> Int64 {
+        time >= 0 ? time / width * width : ((time + 1) / width - 1) * width
+    }
+
+    /// Counts per hour: a flat array over the segment's hours, a dictionary for any outside them.
+    package struct HourCounts {
+        package let base: Int64
+        package let hour: Int64
+        package var counts: [Int64]
+        package var outside: [Int64: Int64] = [:]
+
+        package init(base: Int64, hour: Int64, span: Int) {
+            self.base = base
+            self.hour = hour
+            counts = [Int64](repeating: 0, count: span > 0 && span <= 1 << 16 ? span : 0)
+        }
+
+        @inline(__always)
+        package mutating func add(_ bucket: Int64) {
+            if bucket >= base {
+                let offset = (bucket - base) / hour
+                if offset < Int64(counts.count) {
+                    counts[Int(offset)] += 1
+                    return
+                }
+            }
+            outside[bucket, default: 0] += 1
+        }
+
+        package var dictionary: [Int64: Int64] {
+            var result = outside
+            for (offset, count) in counts.enumerated() where count > 0 { result[base + Int64(offset) * hour, default: 0] += count }
+            return result
+        }
+    }
+
+    /// Which dictionary codes were seen, one bit each.
+    package struct CodeSet {
+        private var words: [UInt64]
+
+        package init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+        @inline(__always)
+        package mutating func insert(_ code: Int) { words[code >> 6] |= 1 << UInt64(code & 63) }
+
+        package var members: [Int] {
+            var result: [Int] = []
+            for (index, word) in words.enumerated() where word != 0 {
+                var bits = word
+                while bits != 0 {
+                    result.append(index << 6 + bits.trailingZeroBitCount)
+                    bits &= bits - 1
+                }
+            }
+            return result
+        }
+    }
+
+    /// One identity's totals within one segment, on dictionary codes and row numbers.
+    package struct SegmentTally {
+        package var queries: Int64 = 0
+        package var ips: CodeSet
+        package var keys: CodeSet
+        package var paths: CodeSet
+        package var firstRow = -1
+        package var firstTime = Int64.max
+        package var lastRow = -1
+        package var lastTime = Int64.min
+        package var hourly: HourCounts
+
+        package init(ips: Int, keys: Int, paths: Int, hourly: HourCounts) {
+            self.ips = CodeSet(count: ips)
+            self.keys = CodeSet(count: keys)
+            self.paths = CodeSet(count: paths)
+            self.hourly = hourly
+        }
+
+        /// Adds one row. First and last are the earliest and latest by (time, evidence), as the
+        /// merge across segments orders them; evidence is resolved only to break a tie in time.
+        @inline(__always)
+        package mutating func add(row: Int, time: Int64, bucket: Int64, ip: Int, key: Int, path: Int,
+                          evidence: (Int) -> EvidenceRef) {
+            queries += 1
+            ips.insert(ip)
+            keys.insert(key)
+            paths.insert(path)
+            if firstRow < 0 || time < firstTime || (time == firstTime && evidence(row) < evidence(firstRow)) {
+                firstRow = row
+                firstTime = time
+            }
+            if lastRow < 0 || time > lastTime || (time == lastTime && evidence(row) > evidence(lastRow)) {
+                lastRow = row
+                lastTime = time
+            }
+            hourly.add(bucket)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import FathomStore
+import Foundation
+import FathomSupport
+
+/// Exact counts of distinct hashes per group, and over all groups, within a fixed memory budget.
+///
+/// Scans add (group, hash) pairs from any thread. The pairs are kept in memory, split into
+/// partitions by the hash's top bits, each in a buffer of a fixed share of the budget; a full
+/// buffer is appended to its partition's spill file. Counting then takes one partition at a
+/// time — equal hashes always share a partition — and counts its distinct (group, hash) pairs and
+/// distinct hashes with two open-addressing tables that compare whole keys (exact, not
+/// estimates). Memory stays at the budget (plus one partition) however many pairs there are; the
+/// spill files are deleted when the counter goes.
+///
+/// This is how the distinct-input figures stay exact without holding millions of hashes per
+/// attacker (the figures a regulator report quotes are counts, not estimates).
+package final class DistinctCounter: @unchecked Sendable {
+    package struct Pair {
+        package var high: UInt64
+        package var low: UInt64
+        package var group: UInt32
+    }
+
+    package static let partitionBits = 6
+    package static var partitionCount: Int { 1 << partitionBits }
+
+    private let lock = NSLock()
+    /// Pairs a partition's buffer holds before it is appended to its spill file.
+    private let partitionCapacity: Int
+    private let spill: SpillDirectory
+    private var buffers: [[Pair]]
+    private var files: [Int32]
+    private var spilledPairs = [Int](repeating: 0, count: DistinctCounter.partitionCount)
+    private var failure: Error?
+
+    /// - Parameters:
+    ///   - budget: bytes of pairs kept in memory before they go to the spill files.
+    ///   - spill: where spill files are made (created on first use).
+    package init(budget: Int = 8 << 20, spill: SpillDirectory) {
+        partitionCapacity = max(1, budget / MemoryLayout<Pair>.stride / DistinctCounter.partitionCount)
+        self.spill = spill
+        buffers = Array(repeating: [], count: DistinctCounter.partitionCount)
+        files = Array(repeating: -1, count: DistinctCounter.partitionCount)
+    }
+
+    deinit {
+        for fd in files where fd >= 0 { close(fd) }
+    }
+
+    /// Whether any pair went to disk (for tests and timings).
+    package var spilled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return spilledPairs.contains { $0 > 0 }
+    }
+
+    @inline(__always)
+    package static func partition(_ hash: Hash128) -> Int { Int(hash.high >> UInt64(64 - partitionBits)) }
+
+    /// Adds pairs; null hashes are the caller's to leave out.
+    package func add(_ pairs: [(group: UInt32, hash: Hash128)]) {
+        guard !pairs.isEmpty else { return }
+        var split = Array(repeating: [Pair](), count: DistinctCounter.partitionCount)
+        for (group, hash) in pairs {
+            split[Self.partition(hash)].append(Pair(high: hash.high, low: hash.low, group: group))
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        // Each partition's buffer has a fixed capacity (the budget's share): when it is full it goes
+        // to the partition's spill file, so memory never exceeds the budget, whatever the input.
+        for index in split.indices where !split[index].isEmpty {
+            if buffers[index].capacity == 0 { buffers[index].reserveCapacity(partitionCapacity) }
+            for pair in split[index] {
+                buffers[index].append(pair)
+                if buffers[index].count == partitionCapacity { flush(index) }
+            }
+        }
+    }
+
+    /// Appends partition `index`'s buffer to its spill file and empties it (keeping its capacity).
+    /// Called with the lock held.
+    private func flush(_ index: Int) {
+        defer { buffers[index].removeAll(keepingCapacity: true) }
+        guard failure == nil else { return }
+        do {
+            if files[index] < 0 { files[index] = try spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)") }
+            try buffers[index].withUnsafeBytes { bytes in try SpillDirectory.write(fd: files[index], bytes) }
+            spilledPairs[index] += buffers[index].count
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Distinct hashes of each group `0..<groups` and over all groups.
+    ///
+    /// - Complexity: O(n) expected for n pairs added, one partition in memory at a time.
+    package func counts(groups: Int) throws -> (perGroup: [Int64], all: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        var perGroup = [Int64](repeating: 0, count: groups)
+        var all: Int64 = 0
+        for index in buffers.indices {
+            var pairs: [Pair]
+            if spilledPairs[index] > 0 {
+                pairs = try SpillDirectory.read(fd: files[index], count: spilledPairs[index], as: Pair.self)
+                pairs += buffers[index]
+            } else {
+                pairs = buffers[index]
+            }
+            buffers[index] = []
+            all += Self.countPartition(pairs, groups: groups, into: &perGroup)
+        }
+        return (perGroup, all)
+    }
+
+    /// Counts one partition: adds each group's distinct hashes to `perGroup` and returns the
+    /// number of distinct hashes. The tables hold indices into `pairs` and compare the full
+    /// 128-bit hash (and group), so a collision of the table's own hash costs a probe, never a miscount.
+    package static func countPartition(_ pairs: [Pair], groups: Int, into perGroup: inout [Int64]) -> Int64 {
+        guard !pairs.isEmpty else { return 0 }
+        var capacity = 16
+        while capacity < pairs.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var byPair = [Int32](repeating: -1, count: capacity)
+        var byHash = [Int32](repeating: -1, count: capacity)
+        var all: Int64 = 0
+        pairs.withUnsafeBufferPointer { pairs in
+            byPair.withUnsafeMutableBufferPointer { byPair in
+                byHash.withUnsafeMutableBufferPointer { byHash in
+                    for index in pairs.indices {
+                        let pair = pairs[index]
+                        // The hashes are uniform already: their low bits index the tables.
+                        var slot = Int(truncatingIfNeeded: pair.low ^ (UInt64(pair.group) &* 0x9E37_79B9_7F4A_7C15)) & mask
+                        var isNewPair = true
+                        while byPair[slot] >= 0 {
+                            let other = pairs[Int(byPair[slot])]
+                            if other.low == pair.low, other.high == pair.high, other.group == pair.group { isNewPair = false; break }
+                            slot = (slot + 1) & mask
+                        }
+                        guard isNewPair else { continue }
+                        byPair[slot] = Int32(index)
+                        if Int(pair.group) < groups { perGroup[Int(pair.group)] += 1 }
+                        slot = Int(truncatingIfNeeded: pair.low) & mask
+                        var isNewHash = true
+                        while byHash[slot] >= 0 {
+                            let other = pairs[Int(byHash[slot])]
+                            if other.low == pair.low, other.high == pair.high { isNewHash = false; break }
+                            slot = (slot + 1) & mask
+                        }
+                        if isNewHash {
+                            byHash[slot] = Int32(index)
+                            all += 1
+                        }
+                    }
+                }
+            }
+        }
+        return all
+    }
+}

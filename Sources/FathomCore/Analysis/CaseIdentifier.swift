@@ -1,8 +1,0 @@
-/// Case ids become folder names: keep them to a safe alphabet.
-enum CaseIdentifier {
-    static func safe(_ id: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-        let mapped = String(id.map { allowed.contains($0) ? $0 : "_" })
-        return mapped.isEmpty || mapped.hasPrefix(".") ? "case" + mapped : mapped
-    }
-}

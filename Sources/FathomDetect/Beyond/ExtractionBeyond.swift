@@ -1,0 +1,218 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// Extraction that stays under the playbook's hourly thresholds: sliding windows, totals per
+/// principal and per network, and a daily query budget per identity.
+package enum ExtractionBeyond {
+    package static let atlas = ["AML.T0024", "AML.T0024.002", "AML.T0040"]
+
+    package static let slidingInfo = RuleInfo(
+        id: "extraction.sliding-window", title: "Model API query volume in a sliding window", level: "high",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume (endpoint paths), counted in windows of extraction.window \
+            (1 hour) that start every extraction.slide (5 minutes), once per src_ip and once per principal \
+            (key.by says which). A window is exceeded when its query count > max_queries (1000). Overlapping \
+            and adjacent exceeded windows of one identity merge into one hit whose window runs from the \
+            first exceeded window's start to the last one's end; metrics: peak_count (the largest window \
+            count), peak_start, windows (how many window positions exceeded). Finds bursts that straddle a \
+            fixed hour boundary and identities spread over several addresses (by principal). Rows without \
+            a principal are not grouped by principal. Counts queries only (no distinct inputs).
+            """)
+
+    package static let principalInfo = RuleInfo(
+        id: "extraction.principal-total", title: "Model API queries per principal over the whole range", level: "medium",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume per principal (API key or user) over the whole time range: hit \
+            when query_count > total_max_queries (5000) or distinct_inputs > total_max_distinct_inputs \
+            (2500). Finds slow-and-low extraction under every hourly threshold. Rows without a principal are \
+            skipped. Window = [first query, last query].
+            """)
+
+    package static let networkInfo = RuleInfo(
+        id: "extraction.network-total", title: "Model API queries per network over the whole range", level: "medium",
+        atlas: atlas, kind: .inference,
+        semantics: """
+            The rows of extraction.volume per source network — the /24 of an IPv4 address, the /64 of an \
+            IPv6 address — over the whole time range: hit when query_count > total_max_queries (5000) or \
+            distinct_inputs > total_max_distinct_inputs (2500). Finds extraction distributed over \
+            neighbouring addresses. Unparseable addresses are skipped. metrics.addresses = distinct \
+            addresses seen in the network.
+            """)
+
+    package static let budgetInfo = RuleInfo(
+        id: "extraction.budget", title: "Identity over its daily query budget", level: "medium",
+        atlas: atlas + ["AML.T0034"], kind: .inference,
+        semantics: """
+            The rows of extraction.volume per principal per fixed UTC day: hit when the day's query count \
+            > daily_budget (5000). Rows without a principal are skipped.
+            """)
+
+    package static func extractionSettings(_ settings: RuleSettings) -> [(String, String)] {
+        [("endpoints", RuleCatalog.list(settings.endpointPatterns)),
+         ("window", RuleSettings.durationText(settings.slidingWindowSeconds)),
+         ("slide", RuleSettings.durationText(settings.slideSeconds)),
+         ("max_queries", String(settings.maxQueries)),
+         ("total_max_queries", String(settings.totalMaxQueries)),
+         ("total_max_distinct_inputs", String(settings.totalMaxDistinctInputs)),
+         ("daily_budget", String(settings.dailyBudget))]
+    }
+
+    package static let slidingRule = BuiltInRule(info: slidingInfo, settings: extractionSettings, body: runSliding)
+    package static let principalRule = BuiltInRule(info: principalInfo, settings: extractionSettings, body: runPrincipal)
+    package static let networkRule = BuiltInRule(info: networkInfo, settings: extractionSettings, body: runNetwork)
+    package static let budgetRule = BuiltInRule(info: budgetInfo, settings: extractionSettings, body: runBudget)
+
+    /// Exceeded sliding windows over per-slot counts, merged into runs.
+    ///
+    /// `slots` maps a slot number to its count; a window is `slotsPerWindow` slots starting at a slot.
+    /// Returns (first start slot, last start slot, peak count, peak start slot, exceeded positions).
+    ///
+    /// - Complexity: O(active slots × slotsPerWindow): only window starts that hold an active slot
+    ///   are visited, in ascending order, with the window's sum kept by two pointers.
+    package static func exceededRuns(_ slots: [Int64: Int64], slotsPerWindow: Int64, threshold: Int64)
+        -> [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] {
+        let active = slots.keys.sorted()
+        guard !active.isEmpty, slotsPerWindow > 0 else { return [] }
+        let counts = active.map { slots[$0] ?? 0 }
+        var runs: [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] = []
+        var low = 0, high = 0
+        var sum: Int64 = 0
+        var next = Int64.min
+        for slot in active {
+            // Window starts whose window holds this slot and that were not visited for an earlier slot.
+            var start = Swift.max(next, slot - slotsPerWindow + 1)
+            while start <= slot {
+                while high < active.count, active[high] < start + slotsPerWindow {
+                    sum += counts[high]
+                    high += 1
+                }
+                while low < high, active[low] < start {
+                    sum -= counts[low]
+                    low += 1
+                }
+                if sum > threshold {
+                    if let last = runs.last, start <= last.last + slotsPerWindow {
+                        var run = last
+                        run.last = start
+                        run.positions += 1
+                        if sum > run.peak { run.peak = sum; run.peakStart = start }
+                        runs[runs.count - 1] = run
+                    } else {
+                        runs.append((start, start, sum, start, 1))
+                    }
+                }
+                start += 1
+            }
+            next = slot + 1
+        }
+        return runs
+    }
+
+    package static func runSliding(_ context: HuntContext) throws -> [Hit] {
+        let settings = context.settings
+        let slideSeconds = settings.slideSeconds
+        let slide = slideSeconds * 1_000_000_000
+        let perWindow = max(1, settings.slidingWindowSeconds / slideSeconds)
+        let patterns = settings.endpointPatterns.map { FoldedText.folded($0) }
+        var hits: [Hit] = []
+        for column in ["src_ip", "principal"] {
+            // Only values with more rows in all than the threshold can exceed it in one window.
+            let totals = try context.map(.inference) { table in
+                try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
+            }
+            var rows: [String: Int64] = [:]
+            for part in totals { rows.merge(part, uniquingKeysWith: +) }
+            let values = Set(rows.filter { $0.value > settings.maxQueries && !(column == "principal" && $0.key.isEmpty) }.keys)
+            let counts = try SlidingWindowScan.slotCounts(context, keyColumn: column, slide: slide, values: values,
+                                                          patterns: patterns)
+            var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
+            for (value, slots) in counts.sorted(by: { $0.key < $1.key }) {
+                for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {
+                    found.append((value, run))
+                }
+            }
+            // The first and last query inside each run's windows, looked up for the runs alone.
+            let edges = try SlidingWindowScan.edges(
+                context, keyColumn: column, slide: slide,
+                spans: found.map { .init(value: $0.value, start: $0.run.first, end: $0.run.last + perWindow) },
+                patterns: patterns)
+            for (index, (value, run)) in found.enumerated() {
+                guard let edge = edges[index] else { continue }
+                hits.append(Hit(rule: slidingInfo, window: HitWindow(start: run.first * slide, end: (run.last + perWindow) * slide),
+                                key: ["by": .string(column), column: .string(value)],
+                                metrics: ["peak_count": .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
+                                          "windows": .int(run.positions)],
+                                evidence: .aggregate(first: edge.first.1.evidence, last: edge.last.1.evidence)))
+            }
+        }
+        return hits
+    }
+
+    /// Whether a total group is over either threshold.
+    package static func exceedsTotal(_ group: EndpointAggregate.Group, settings: RuleSettings) -> Bool {
+        group.count > settings.totalMaxQueries || group.distinct > settings.totalMaxDistinctInputs
+    }
+
+    /// The hits of the total groups over a threshold, with their evidence (each segment read once).
+    package static func totalHits(_ info: RuleInfo, _ groups: [(key: [String: HitValue], group: EndpointAggregate.Group, extra: [String: HitValue])],
+                          of aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
+        let kept = groups.filter { exceedsTotal($0.group, settings: settings) }
+        let evidence = aggregation.evidence(kept.map(\.group))
+        return zip(kept, evidence).map { item, refs in
+            let (key, group, extra) = item
+            var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(group.distinct)]
+            metrics.merge(extra) { first, _ in first }
+            return Hit(rule: info, window: HitWindow(start: group.firstTime, end: group.lastTime &+ 1), key: key,
+                       metrics: metrics, evidence: .aggregate(first: refs.first, last: refs.last))
+        }
+    }
+
+    package static func runPrincipal(_ context: HuntContext) throws -> [Hit] {
+        let settings = context.settings
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true) { group in
+            exceedsTotal(group, settings: settings)
+        }
+        let groups = aggregation.groups.filter { !$0.key.value.isEmpty }
+            .map { (key: ["principal": HitValue.string($0.key.value)], group: $0.group, extra: [String: HitValue]()) }
+        return totalHits(principalInfo, groups, of: aggregation, settings: settings)
+    }
+
+    package static func runNetwork(_ context: HuntContext) throws -> [Hit] {
+        // Distinct inputs are counted per network (over all its addresses), the counts per address.
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
+                                                    distinctKey: { IPNetworkKey.key(for: $0) })
+        var networks: [String: EndpointAggregate.Group] = [:]
+        var addresses: [String: Int64] = [:]
+        for (key, group) in aggregation.groups.sorted(by: { $0.key.value < $1.key.value }) {
+            guard let address = IPAddress(key.value) else { continue }
+            let network = address.network(bits: address.isIPv4 ? 24 : 64)
+            addresses[network, default: 0] += 1
+            if networks[network] == nil { networks[network] = group } else { networks[network]?.merge(group) }
+        }
+        let groups = networks.keys.sorted().map { network in
+            (key: ["network": HitValue.string(network)], group: networks[network]!, extra: ["addresses": HitValue.int(addresses[network] ?? 0)])
+        }
+        return totalHits(networkInfo, groups, of: aggregation, settings: context.settings)
+    }
+
+    package static func runBudget(_ context: HuntContext) throws -> [Hit] {
+        let settings = context.settings
+        let day: Int64 = 86_400
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false) { group in
+            group.count > settings.dailyBudget
+        }
+        let width = day * 1_000_000_000
+        let kept = aggregation.groups.filter { !$0.key.value.isEmpty && $0.group.count > settings.dailyBudget }
+        let evidence = aggregation.evidence(kept.map(\.group))
+        return zip(kept, evidence).map { item, refs in
+            let (key, group) = item
+            return Hit(rule: budgetInfo, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
+                       key: ["principal": .string(key.value)],
+                       metrics: ["query_count": .int(group.count), "budget": .int(settings.dailyBudget)],
+                       evidence: .aggregate(first: refs.first, last: refs.last))
+        }
+    }
+}

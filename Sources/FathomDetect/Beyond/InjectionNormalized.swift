@@ -1,0 +1,361 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+
+/// Normalisation of prompt text against evasion, before phrase matching.
+///
+/// Produces the folded scalar forms a prompt is matched in:
+/// 1. the *normal form*: NFKD compatibility decomposition (fullwidth and styled letters become
+///    ASCII), combining marks dropped, zero-width and other invisible characters (format characters,
+///    soft hyphen, variation selectors, tag characters) removed, Cyrillic and Greek look-alikes mapped
+///    to Latin, case folded, every run of whitespace collapsed into one space;
+/// 2. the normal form with leetspeak folded (1→i, 0→o, 3→e, 4→a, 5→s, 7→t, @→a, $→s);
+/// 3. the normal forms of base64 (≥ 16 characters) and hex (≥ 16 digits) segments that decode to
+///    mostly printable UTF-8 text (one level deep).
+public enum PromptNormalizer {
+    /// The Cyrillic and Greek look-alikes of Latin letters (after case folding).
+    package static let confusables: [UInt32: UInt32] = {
+        let pairs: [(String, String)] = [
+            ("а", "a"), ("в", "b"), ("е", "e"), ("ё", "e"), ("к", "k"), ("м", "m"), ("н", "h"), ("о", "o"), ("р", "p"),
+            ("с", "c"), ("т", "t"), ("у", "y"), ("х", "x"), ("ѕ", "s"), ("і", "i"), ("ї", "i"), ("ј", "j"), ("һ", "h"),
+            ("ԁ", "d"), ("ԛ", "q"), ("ԝ", "w"), ("ɡ", "g"), ("ӏ", "l"), ("ո", "n"), ("ս", "u"),
+            ("α", "a"), ("β", "b"), ("ε", "e"), ("η", "n"), ("ι", "i"), ("κ", "k"), ("ν", "v"), ("ο", "o"), ("ρ", "p"),
+            ("τ", "t"), ("υ", "u"), ("χ", "x"), ("γ", "y"), ("ζ", "z"), ("μ", "u"), ("ω", "w"),
+            ("ı", "i"), ("ℓ", "l"), ("ſ", "s"),
+        ]
+        var map: [UInt32: UInt32] = [:]
+        for (from, to) in pairs {
+            guard let source = from.unicodeScalars.first, let target = to.unicodeScalars.first else { continue }
+            map[source.value] = target.value
+        }
+        return map
+    }()
+
+    package static let leet: [UInt32: UInt32] = [
+        0x31: 0x69, 0x30: 0x6F, 0x33: 0x65, 0x34: 0x61, 0x35: 0x73, 0x37: 0x74, 0x40: 0x61, 0x24: 0x73,
+    ]
+
+    /// Whether a scalar is invisible: zero-width, format, soft hyphen, variation selector, tag.
+    package static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xAD, 0x34F, 0x180E, 0x200B...0x200F, 0x2060...0x2064, 0xFEFF, 0xFE00...0xFE0F, 0xE0000...0xE007F:
+            return true
+        default:
+            return scalar.properties.generalCategory == .format
+        }
+    }
+
+    /// The normal form of each ASCII byte (compatibility decomposition leaves ASCII as it is, and
+    /// no ASCII character is invisible or a mark); `UInt32.max` marks whitespace and controls.
+    package static let asciiForms: [UInt32] = (0..<128).map { value -> UInt32 in
+        let scalar = Unicode.Scalar(UInt8(value))
+        let category = scalar.properties.generalCategory
+        if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control { return UInt32.max }
+        let folded = FoldedText.fold(UInt32(value))
+        return confusables[folded] ?? folded
+    }
+
+    /// The normal form of `text` as folded scalars.
+    public static func normalForm(_ text: String) -> [UInt32] {
+        asciiNormalForm(text) ?? unicodeNormalForm(text)
+    }
+
+    /// ``normalForm(_:)`` for any text: compatibility decomposition, then scalar by scalar.
+    package static func unicodeNormalForm(_ text: String) -> [UInt32] {
+        let decomposed = text.decomposedStringWithCompatibilityMapping
+        let table = basicPlaneForms
+        var result: [UInt32] = []
+        result.reserveCapacity(decomposed.unicodeScalars.count)
+        var lastWasSpace = true
+        for scalar in decomposed.unicodeScalars {
+            let value = scalar.value < 0x10000 ? table[Int(scalar.value)] : scalarForm(scalar)
+            if value == dropped { continue }
+            if value == space {
+                if !lastWasSpace { result.append(0x20) }
+                lastWasSpace = true
+                continue
+            }
+            result.append(value)
+            lastWasSpace = false
+        }
+        if result.last == 0x20 { result.removeLast() }
+        return result
+    }
+
+    /// What one scalar of a decomposed text becomes: ``dropped`` (invisible or a combining mark),
+    /// ``space`` (whitespace or a control), else its case-folded, look-alike-mapped value.
+    package static func scalarForm(_ scalar: Unicode.Scalar) -> UInt32 {
+        if isInvisible(scalar) { return dropped }
+        let category = scalar.properties.generalCategory
+        if category == .nonspacingMark || category == .enclosingMark { return dropped }
+        if scalar.properties.isWhitespace || category == .spaceSeparator || category == .control { return space }
+        let value = FoldedText.fold(scalar.value)
+        return confusables[value] ?? value
+    }
+
+    package static let dropped = UInt32.max - 1
+    package static let space = UInt32.max
+
+    /// ``scalarForm(_:)`` of every scalar of the Basic Multilingual Plane, worked out once (the
+    /// Unicode property lookups dominated the rule's time); surrogate code points are ``dropped``.
+    package static let basicPlaneForms: [UInt32] = (0..<UInt32(0x10000)).map { value in
+        Unicode.Scalar(value).map(scalarForm) ?? dropped
+    }
+
+    /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
+    package static func asciiNormalForm(_ text: String) -> [UInt32]? {
+        var text = text
+        return text.withUTF8 { bytes -> [UInt32]? in
+            var result: [UInt32] = []
+            result.reserveCapacity(bytes.count)
+            var lastWasSpace = true
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                let value = asciiForms[Int(byte)]
+                if value == UInt32.max {
+                    if !lastWasSpace { result.append(0x20) }
+                    lastWasSpace = true
+                } else {
+                    result.append(value)
+                    lastWasSpace = false
+                }
+            }
+            if result.last == 0x20 { result.removeLast() }
+            return result
+        }
+    }
+
+    /// `form` with leetspeak digits and symbols folded to letters.
+    public static func leetFolded(_ form: [UInt32]) -> [UInt32] {
+        form.map { $0 < 0x80 ? leetTable[Int($0)] : $0 }
+    }
+
+    /// ``leet`` as a table over ASCII (every leetspeak key is ASCII).
+    package static let leetTable: [UInt32] = (0..<UInt32(0x80)).map { leet[$0] ?? $0 }
+
+    /// All forms of `text` to match in (see the type's discussion).
+    public static func forms(_ text: String) -> [[UInt32]] {
+        let normal = normalForm(text)
+        var forms = [normal]
+        let leetForm = leetFolded(normal)
+        if leetForm != normal { forms.append(leetForm) }
+        for decoded in decodedSegments(text) {
+            let inner = normalForm(decoded)
+            forms.append(inner)
+            let innerLeet = leetFolded(inner)
+            if innerLeet != inner { forms.append(innerLeet) }
+        }
+        return forms
+    }
+
+    /// Texts hidden in base64 or hex segments of `text`.
+    package static func decodedSegments(_ text: String) -> [String] {
+        var results: [String] = []
+        var text = text
+        text.withUTF8 { bytes in
+            // A token is a maximal run of base64 characters; only runs of 16 or more are decoded.
+            func decode(_ token: Slice<UnsafeBufferPointer<UInt8>>) {
+                guard token.count >= 16 else { return }
+                if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(Array(token)), isText(bytes) {
+                    results.append(String(decoding: bytes, as: UTF8.self))
+                    return
+                }
+                var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
+                while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+                if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
+                    results.append(String(decoding: data, as: UTF8.self))
+                }
+            }
+            var start = 0
+            for index in bytes.indices where !isBase64(bytes[index]) {
+                decode(bytes[start..<index])
+                start = index + 1
+            }
+            decode(bytes[start...])
+        }
+        return results
+    }
+
+    package static func isHex(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    package static func isBase64(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
+    package static func hexDecoded(_ digits: [UInt8]) -> [UInt8]? {
+        func value(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            default: byte - 0x61 + 10
+            }
+        }
+        return stride(from: 0, to: digits.count, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }
+    }
+
+    /// Whether decoded bytes look like text: valid UTF-8, at least 90% printable, some letters.
+    package static func isText(_ bytes: [UInt8]) -> Bool {
+        guard let text = String(validating: bytes, as: UTF8.self), !text.isEmpty else { return false }
+        var printable = 0, letters = 0, total = 0
+        for scalar in text.unicodeScalars {
+            total += 1
+            if scalar.properties.isAlphabetic { letters += 1 }
+            if scalar.value >= 0x20 || scalar == "\n" || scalar == "\t" { printable += 1 }
+        }
+        return printable * 10 >= total * 9 && letters * 2 >= total
+    }
+
+    /// Whether `needle` occurs in `haystack` on word boundaries: the scalar before the match and the
+    /// one after are not letters or digits (a needle that ends in punctuation needs no end boundary).
+    public static func containsWord(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
+        guard let last = needle.last else { return false }
+        let needsEnd = isWordScalar(last)
+        var start = 0
+        while let range = FoldedText.firstRange(of: needle, in: haystack, from: start) {
+            let before = range.lowerBound == 0 || !isWordScalar(haystack[range.lowerBound - 1])
+            let after = !needsEnd || range.upperBound == haystack.count || !isWordScalar(haystack[range.upperBound])
+            if before && after { return true }
+            start = range.lowerBound + 1
+        }
+        return false
+    }
+
+    package static func isWordScalar(_ value: UInt32) -> Bool {
+        if value < 0x80 {
+            return (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) || (0x41...0x5A).contains(value)
+        }
+        guard let scalar = Unicode.Scalar(value) else { return false }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    /// The phrases (normal forms given) found in any form of `text`, in list order.
+    public static func matches(_ text: String, phrases: [(String, [UInt32])]) -> [String] {
+        matches(text, phrases: phrases.map { PhraseKey(name: $0.0, form: $0.1) })
+    }
+
+    /// ``matches(_:phrases:)`` with the phrases' bigrams worked out once for many texts.
+    package static func matches(_ text: String, phrases: [PhraseKey]) -> [String] {
+        matches(text, phrases: PhraseTable(phrases))
+    }
+
+    /// ``matches(_:phrases:)`` against a phrase table built once for many texts.
+    package static func matches(_ text: String, phrases table: PhraseTable) -> [String] {
+        let forms = forms(text)
+        // The bigram bits of every form, 64 words each, in one buffer.
+        var bits = [UInt64](repeating: 0, count: 64 * forms.count)
+        for (index, form) in forms.enumerated() where form.count > 1 {
+            for position in 0..<(form.count - 1) {
+                let slot = PhraseKey.slot(form[position], form[position + 1])
+                bits[index * 64 + slot >> 6] |= 1 << UInt64(slot & 63)
+            }
+        }
+        var found: [String] = []
+        bits.withUnsafeBufferPointer { bits in
+            table.slots.withUnsafeBufferPointer { slots in
+                table.bounds.withUnsafeBufferPointer { bounds in
+                    for phrase in 0..<(bounds.count - 1) {
+                        for index in forms.indices {
+                            let words = bits.baseAddress! + index * 64
+                            var present = true
+                            for position in bounds[phrase]..<bounds[phrase + 1] {
+                                let slot = slots[position]
+                                if words[slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
+                            }
+                            if present && containsWord(forms[index], table.forms[phrase]) {
+                                found.append(table.names[phrase])
+                                break
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return found
+    }
+
+    /// A phrase, its normal form and the bigram slots of that form.
+    package struct PhraseKey: Sendable {
+        package let name: String
+        package let form: [UInt32]
+        package let bigrams: [Int]
+
+        package init(name: String, form: [UInt32]) {
+            self.name = name
+            self.form = form
+            bigrams = form.indices.dropLast().map { Self.slot(form[$0], form[$0 + 1]) }
+        }
+
+        /// Which of 4096 bits the adjacent pair (`first`, `second`) sets: a phrase can occur in a
+        /// text only if every one of its pairs' bits is set, so most phrases are ruled out without
+        /// a substring search.
+        @inline(__always)
+        package static func slot(_ first: UInt32, _ second: UInt32) -> Int {
+            let mixed = (UInt64(first) << 32 | UInt64(second)) &* 0x9E37_79B9_7F4A_7C15
+            return Int(truncatingIfNeeded: mixed >> 52)
+        }
+    }
+
+    /// Phrase keys laid out for the per-text loop: the bigram slots of all phrases in one array,
+    /// phrase `i`'s at `slots[bounds[i] ..< bounds[i + 1]]` (no per-phrase copies while matching).
+    package struct PhraseTable: Sendable {
+        package let names: [String]
+        package let forms: [[UInt32]]
+        package let slots: [Int]
+        package let bounds: [Int]
+
+        package init(_ keys: [PhraseKey]) {
+            names = keys.map(\.name)
+            forms = keys.map(\.form)
+            slots = keys.flatMap(\.bigrams)
+            var bounds = [0]
+            for key in keys { bounds.append(bounds[bounds.count - 1] + key.bigrams.count) }
+            self.bounds = bounds
+        }
+    }
+}
+
+/// `prompt.injection-normalized`: injection and jailbreak phrasings after normalisation.
+package enum InjectionNormalized {
+    package static let info = RuleInfo(
+        id: "prompt.injection-normalized", title: "Prompt injection or jailbreak phrasing after normalisation",
+        level: "high", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
+        semantics: """
+            LLM rows whose prompt, in any of its normalised forms, contains one of injection.normalized_phrases \
+            on word boundaries. Forms: NFKD compatibility decomposition (fullwidth and mathematical letters → \
+            ASCII) without combining marks, zero-width/invisible characters removed, Cyrillic and Greek \
+            look-alikes mapped to Latin, simple case folding, whitespace collapsed; the same with leetspeak \
+            folded (1→i 0→o 3→e 4→a 5→s 7→t @→a $→s); and the forms of base64 or hex segments (≥ 16 \
+            characters) that decode to text. The phrase list keeps ambiguous single words (disregard, bypass, \
+            jailbreak, system prompt) only in context ("disregard previous", "bypass your", "jailbreak mode", \
+            "print your system prompt"), so innocent uses are not flagged. metrics: phrase (first in list \
+            order), phrases, evasion ("plain" when a phrase is visible without normalisation, else "normalised").
+            """)
+
+    package static let rule = BuiltInRule(info: info, settings: { settings in
+        [("normalized_phrases", RuleCatalog.list(settings.normalizedPhrases))]
+    }, body: run)
+
+    /// The phrases with their normal forms.
+    package static func phrases(_ settings: RuleSettings) -> [(String, [UInt32])] {
+        settings.normalizedPhrases.map { ($0, PromptNormalizer.normalForm($0)) }
+    }
+
+    package static func run(_ context: HuntContext) throws -> [Hit] {
+        let phrases = phrases(context.settings)
+        let keys = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
+        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+            let text = prompt.string
+            let found = PromptNormalizer.matches(text, phrases: keys)
+            guard let first = found.first else { return nil }
+            let plain = FoldedText.folded(text)
+            let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }
+                ? "plain" : "normalised"
+            return ["phrase": .string(first), "phrases": .strings(found), "evasion": .string(evasion)]
+        }
+    }
+}

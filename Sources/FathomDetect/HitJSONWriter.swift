@@ -1,0 +1,229 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// Writes a ``Hit`` as `JSONEncoder` does with `.sortedKeys` and `.withoutEscapingSlashes`, and
+/// optionally `.prettyPrinted`: the same bytes, straight into a byte buffer.
+///
+/// The encoder's rules it follows (swift-foundation's `JSONWriter`): keys sorted by their UTF-8
+/// bytes; pretty output indents two spaces a level, writes `"key" : value`, and an empty object or
+/// array as its brackets around an empty line; strings escape `"` and `\`, `\b \f \n \r \t`, and
+/// the other control characters as `\u00xx` (lower-case hex), nothing else; a finite double is its
+/// `description` without a trailing `.0`, a non-finite one `null` (``HitValue/encode(to:)``).
+///
+/// `HitsJSONTests` holds it to the encoder's bytes on hostile text, every control character,
+/// keys that sort differently by bytes than by characters, and random doubles.
+package struct HitJSONWriter {
+    package let pretty: Bool
+    package var bytes: [UInt8] = []
+
+    package init(pretty: Bool) {
+        self.pretty = pretty
+    }
+
+    /// Writes `hit` as a value at nesting `depth` (the indentation of its members is `depth + 1`
+    /// levels; nothing is written before the opening brace).
+    package mutating func write(_ hit: Hit, depth: Int) {
+        var object = ObjectWriter(depth: depth)
+        object.key("atlas", &self)
+        array(hit.atlas, depth: depth + 1)
+        object.key("evidence", &self)
+        write(hit.evidence, depth: depth + 1)
+        if let fields = hit.fields {
+            object.key("fields", &self)
+            write(fields, depth: depth + 1)
+        }
+        object.key("key", &self)
+        write(hit.key, depth: depth + 1)
+        object.key("kind", &self)
+        string(hit.kind.rawValue)
+        object.key("level", &self)
+        string(hit.level)
+        object.key("metrics", &self)
+        write(hit.metrics, depth: depth + 1)
+        object.key("rule", &self)
+        string(hit.rule)
+        if let time = hit.time {
+            object.key("time", &self)
+            timestamp(time)
+        }
+        object.key("title", &self)
+        string(hit.title)
+        if let window = hit.window {
+            object.key("window", &self)
+            var inner = ObjectWriter(depth: depth + 1)
+            inner.key("end", &self)
+            timestamp(window.end)
+            inner.key("start", &self)
+            timestamp(window.start)
+            inner.close(&self)
+        }
+        object.close(&self)
+    }
+
+    private mutating func write(_ evidence: HitEvidence, depth: Int) {
+        var object = ObjectWriter(depth: depth)
+        if let archive = evidence.archive {
+            object.key("archive", &self)
+            string(archive)
+        }
+        if let first = evidence.first {
+            object.key("first", &self)
+            write(first, depth: depth + 1)
+        }
+        if let last = evidence.last {
+            object.key("last", &self)
+            write(last, depth: depth + 1)
+        }
+        if let line = evidence.line {
+            object.key("line", &self)
+            integer(line)
+        }
+        if let member = evidence.member {
+            object.key("member", &self)
+            string(member)
+        }
+        object.close(&self)
+    }
+
+    private mutating func write(_ ref: EvidenceRef, depth: Int) {
+        var object = ObjectWriter(depth: depth)
+        object.key("archive", &self)
+        string(ref.archive)
+        object.key("line", &self)
+        integer(ref.line)
+        object.key("member", &self)
+        string(ref.member)
+        if let time = ref.time {
+            object.key("time", &self)
+            string(time)
+        }
+        object.close(&self)
+    }
+
+    private mutating func write(_ values: [String: HitValue], depth: Int) {
+        var object = ObjectWriter(depth: depth)
+        let sorted = values.count < 2 ? Array(values)
+            : values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (key, value) in sorted {
+            object.key(key, &self)
+            write(value, depth: depth + 1)
+        }
+        object.close(&self)
+    }
+
+    private mutating func write(_ value: HitValue, depth: Int) {
+        switch value {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case let .bool(flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let .int(number): integer(number)
+        case let .double(number):
+            guard number.isFinite else {
+                bytes.append(contentsOf: "null".utf8)
+                return
+            }
+            var text = number.description
+            if text.hasSuffix(".0") { text.removeLast(2) }
+            bytes.append(contentsOf: text.utf8)
+        case let .string(text): string(text)
+        case let .strings(texts): array(texts, depth: depth)
+        }
+    }
+
+    /// An array of strings as a value at nesting `depth` (its elements one level further in).
+    private mutating func array(_ texts: [String], depth: Int) {
+        bytes.append(0x5B)
+        if pretty { bytes.append(0x0A) }
+        for (index, text) in texts.enumerated() {
+            if index > 0 { bytes.append(contentsOf: pretty ? [0x2C, 0x0A] : [0x2C]) }
+            if pretty { indent(depth + 1) }
+            string(text)
+        }
+        if pretty {
+            bytes.append(0x0A)
+            indent(depth)
+        }
+        bytes.append(0x5D)
+    }
+
+    private mutating func timestamp(_ nanos: Int64) {
+        bytes.append(0x22)
+        TimeParser.append(nanos, to: &bytes)
+        bytes.append(0x22)
+    }
+
+    private mutating func integer(_ number: Int64) {
+        bytes.append(contentsOf: number.description.utf8)
+    }
+
+    /// Two spaces per level.
+    package mutating func indent(_ levels: Int) {
+        for _ in 0..<max(0, levels) { bytes.append(contentsOf: [0x20, 0x20]) }
+    }
+
+    /// A quoted, escaped string.
+    package mutating func string(_ text: String) {
+        bytes.append(0x22)
+        var text = text
+        text.withUTF8 { utf8 in
+            var mark = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark..<index]))
+                mark = index + 1
+                switch byte {
+                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+                default:
+                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, Self.hexDigit(byte >> 4), Self.hexDigit(byte & 0x0F)])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark...]))
+        }
+        bytes.append(0x22)
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 + value : 0x61 + value - 10
+    }
+
+    /// The punctuation of one object: the brace, the separators between members and the
+    /// indentation of a member at `depth + 1` levels.
+    package struct ObjectWriter {
+        package let depth: Int
+        package var members = 0
+
+        package init(depth: Int) {
+            self.depth = depth
+        }
+
+        package mutating func key(_ name: String, _ writer: inout HitJSONWriter) {
+            if members == 0 {
+                writer.bytes.append(0x7B)
+                if writer.pretty { writer.bytes.append(0x0A) }
+            } else {
+                writer.bytes.append(contentsOf: writer.pretty ? [0x2C, 0x0A] : [0x2C])
+            }
+            members += 1
+            if writer.pretty { writer.indent(depth + 1) }
+            writer.string(name)
+            writer.bytes.append(contentsOf: writer.pretty ? [0x20, 0x3A, 0x20] : [0x3A])
+        }
+
+        package func close(_ writer: inout HitJSONWriter) {
+            if members == 0 {
+                writer.bytes.append(0x7B)
+                if writer.pretty { writer.bytes.append(0x0A) }
+            }
+            if writer.pretty {
+                writer.bytes.append(0x0A)
+                writer.indent(depth)
+            }
+            writer.bytes.append(0x7D)
+        }
+    }
+}

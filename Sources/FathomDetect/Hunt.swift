@@ -1,0 +1,216 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+
+/// What to hunt for: the store, the time range, the settings and any user rules.
+public struct HuntRequest: Sendable {
+    public var storeDirectory: String
+    /// Inclusive start, nanoseconds since the epoch (UTC).
+    public var from: Int64?
+    /// Exclusive end.
+    public var to: Int64?
+    public var settings: RuleSettings
+    /// Ids of the rules to run (built-in or Sigma); empty runs them all.
+    public var ruleIDs: [String]
+    /// Whether to run the built-in rules at all.
+    public var includeBuiltIn: Bool
+    /// User rules (Sigma), already parsed and checked.
+    public var sigmaRules: [SigmaRule]
+    public var jobs: Int
+
+    public init(storeDirectory: String, from: Int64? = nil, to: Int64? = nil, settings: RuleSettings = RuleSettings(),
+                ruleIDs: [String] = [], includeBuiltIn: Bool = true, sigmaRules: [SigmaRule] = [],
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.storeDirectory = storeDirectory
+        self.from = from
+        self.to = to
+        self.settings = settings
+        self.ruleIDs = ruleIDs
+        self.includeBuiltIn = includeBuiltIn
+        self.sigmaRules = sigmaRules
+        self.jobs = jobs
+    }
+}
+
+/// The hits of a hunt, sorted by rule id, then time or window start, then key.
+public struct HuntResult: Sendable, Codable {
+    public var hits: [Hit]
+    /// Rows scanned per source kind (each kind counted once however many rules read it).
+    public var rowsScanned: [String: Int64]
+    /// The rules that ran.
+    public var rules: [String]
+}
+
+/// The one Core entry point for hunting: runs the built-in playbook rules, the beyond-playbook
+/// rules and any Sigma rules over the store.
+public enum Hunt {
+    /// The rules measured slowest on a week of logs (text normalisation, then the extraction
+    /// aggregates), started first; every other rule after them in catalog order.
+    package static let slowestFirst = ["prompt.injection-normalized", "extraction.sliding-window", "extraction.volume",
+                               "llm.sensitive-output", "extraction.principal-total", "extraction.network-total",
+                               "prompt.injection-phrase"]
+
+    package static func startOrder(_ id: String) -> Int { slowestFirst.firstIndex(of: id) ?? slowestFirst.count }
+
+    /// Runs the requested rules.
+    ///
+    /// - Complexity: one parallel pass per rule over the segments of its source kind that overlap
+    ///   the time range; aggregates are kept per group, so memory grows with the number of groups
+    ///   (and of distinct inputs per group), not with rows.
+    public static func run(_ request: HuntRequest) throws -> HuntResult {
+        let store: Store
+        do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch {
+            throw DetectError.scan(error.description)
+        }
+        let archives: [Int64: String]
+        do {
+            archives = Dictionary(try store.catalog.archives().map { ($0.id, $0.path) }, uniquingKeysWith: { first, _ in first })
+        } catch {
+            throw DetectError.scan(error.description)
+        }
+        let context = HuntContext(scan: StoreScan(store: store, jobs: request.jobs), from: request.from, to: request.to,
+                                  settings: request.settings, archives: archives)
+        let wanted = Set(request.ruleIDs)
+        let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
+        for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
+        var runs: [(id: String, body: @Sendable () throws -> [Hit])] = []
+        if request.includeBuiltIn {
+            for rule in RuleCatalog.builtIn where wanted.isEmpty || wanted.contains(rule.info.id) {
+                runs.append((rule.info.id, { try rule.run(context) }))
+            }
+        }
+        for rule in request.sigmaRules where wanted.isEmpty || wanted.contains(rule.info.id) {
+            runs.append((rule.info.id, { try SigmaEngine.run(rule, context: context) }))
+        }
+        // Rules run side by side as well as segment by segment: a rule's merge of its per-segment
+        // results is serial, and another rule's scan keeps the other core busy meanwhile. The
+        // costliest rules start first, so no core waits alone on a long rule at the end. The
+        // result does not depend on the order (hits are sorted, the first error in rule order wins).
+        let order = runs.indices.sorted { (Self.startOrder(runs[$0].id), $0) < (Self.startOrder(runs[$1].id), $1) }
+        let slots = WorkSlots<[Hit], any Error>(count: runs.count)
+        let bodies = runs.map(\.body)
+        DispatchQueue.concurrentPerform(iterations: min(request.jobs, max(1, runs.count))) { _ in
+            // The n-th rule claimed is the n-th to start; its result goes to its place in rule order.
+            while let claimed = slots.claim() {
+                let index = order[claimed]
+                do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
+            }
+        }
+        var hits = try slots.results().flatMap { $0 }
+        let ran = runs.map(\.id)
+        hits.sort(by: Hit.precedes)
+        return HuntResult(hits: hits, rowsScanned: context.rowsScanned(), rules: ran)
+    }
+}
+
+/// What rules see while they run: the scan, the time range, the settings and how to cite evidence.
+public final class HuntContext: Sendable {
+    public let scan: StoreScan
+    public let from: Int64?
+    public let to: Int64?
+    public let settings: RuleSettings
+    package let archives: [Int64: String]
+    private let counter = RowCounter()
+
+    package init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String]) {
+        self.scan = scan
+        self.from = from
+        self.to = to
+        self.settings = settings
+        self.archives = archives
+    }
+
+    /// Whether a row time is inside `[from, to)`. A null time is inside only when no range was asked for.
+    @inline(__always)
+    public func includes(_ time: Int64) -> Bool {
+        if time == Int64.min { return from == nil && to == nil }
+        if let from, time < from { return false }
+        if let to, time >= to { return false }
+        return true
+    }
+
+    /// Whether every row of a segment is inside the range, so rows need no check.
+    public func coversAll(_ table: SegmentTable) -> Bool {
+        if from == nil && to == nil { return true }
+        guard let minTime = table.record.minTime, let maxTime = table.record.maxTime else { return false }
+        return includes(minTime) && includes(maxTime) && !table.hasNullTimes
+    }
+
+    /// `StoreScan.map` over the segments of `kind` that overlap the range.
+    public func map<T: Sendable>(_ kind: SourceKind, _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
+        let to = self.to.map { $0 == Int64.min ? $0 : $0 - 1 }
+        let counter = self.counter
+        return try scan.map(kind, from: from, to: to) { table in
+            counter.add(kind, path: table.record.path, rows: Int64(table.rowCount))
+            return try body(table)
+        }
+    }
+
+    package func rowsScanned() -> [String: Int64] { counter.totals() }
+
+    /// The evidence reference of one row.
+    public func evidence(_ table: SegmentTable, row: Int, withTime: Bool = false) -> EvidenceRef {
+        let archive = archives[table.record.archiveID] ?? "archive \(table.record.archiveID)"
+        let member = (try? table.dictionary("member").string(at: row)) ?? ""
+        let line = (try? table.int64("line")[row]) ?? 0
+        var time: String?
+        if withTime, let value = try? table.int64("time")[row], value != Int64.min { time = TimeParser.format(value) }
+        return EvidenceRef(archive: archive, member: member, line: line == Int64.min ? 0 : line, time: time)
+    }
+
+    /// The canonical fields of one row (provenance columns left out; nulls as JSON null; hashes as
+    /// 32 hex digits; times as RFC 3339).
+    public func fields(_ table: SegmentTable, row: Int) -> [String: HitValue] {
+        var result: [String: HitValue] = [:]
+        for column in table.kind.schema.columns where column.name != "member" && column.name != "line" {
+            guard table.has(column.name) else { continue }
+            var value = HitValue.null
+            switch column.type {
+            case .int64:
+                if let number = try? table.int64(column.name)[row], number != Int64.min {
+                    value = column.name == "time" ? .string(TimeParser.format(number)) : .int(number)
+                }
+            case .float64:
+                if let number = try? table.float64(column.name)[row], !number.isNaN { value = .double(number) }
+            case .dictionary:
+                if let text = try? table.dictionary(column.name).string(at: row), !text.isEmpty { value = .string(text) }
+            case .text:
+                if let text = try? table.text(column.name).string(at: row), !text.isEmpty { value = .string(text) }
+            case .hash128:
+                if let hash = try? table.hash128(column.name)[row], !hash.isNull { value = .string(hash.description) }
+            }
+            result[column.name] = value
+        }
+        return result
+    }
+}
+
+extension SegmentTable {
+    /// Whether any row lacks a time (the catalog's min/max say nothing about those).
+    package var hasNullTimes: Bool {
+        guard let times = try? int64("time") else { return true }
+        return times.withSpan { span in
+            for index in span.indices where span[index] == Int64.min { return true }
+            return false
+        }
+    }
+}
+
+package final class RowCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [SourceKind: Int64] = [:]
+    private var seen: Set<String> = []
+
+    package func add(_ kind: SourceKind, path: String, rows: Int64) {
+        lock.lock()
+        if seen.insert(path).inserted { counts[kind, default: 0] += rows }
+        lock.unlock()
+    }
+
+    package func totals() -> [String: Int64] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+    }
+}

@@ -1,0 +1,60 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+
+/// Renders hunt results for a terminal (`table`) or for machines (`jsonl`).
+public enum HuntOutput {
+    /// One JSON object per hit and line, keys sorted; text from logs is JSON-escaped (control,
+    /// bidirectional and invisible characters as `\uXXXX`) and its secrets masked
+    /// (``SecretMask``), so every line is one valid JSON value that shows what it holds.
+    public static func jsonLines(_ result: HuntResult) throws -> String {
+        var writer = HitJSONWriter(pretty: false)
+        for hit in result.hits {
+            writer.write(hit.maskingSecrets(), depth: 0)
+            writer.bytes.append(0x0A)
+        }
+        var escaped: [UInt8] = []
+        writer.bytes.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &escaped, where: JSONText.isInvisible) }
+        return String(decoding: escaped, as: UTF8.self)
+    }
+
+    /// A text table; every value from the logs goes through ``TerminalText/escape(_:)``.
+    public static func table(_ result: HuntResult) -> String {
+        var rows: [[String]] = [["RULE", "LEVEL", "TIME / WINDOW", "KEY", "METRICS", "EVIDENCE"]]
+        for hit in result.hits {
+            let when: String
+            if let time = hit.time {
+                when = TimeParser.format(time)
+            } else if let window = hit.window {
+                when = TimeParser.format(window.start) + " – " + TimeParser.format(window.end)
+            } else {
+                when = "-"
+            }
+            let hit = hit.maskingSecrets()
+            let key = hit.key.keys.sorted().map { "\($0)=\(hit.key[$0]?.description ?? "")" }.joined(separator: " ")
+            let metrics = hit.metrics.keys.sorted().map { "\($0)=\(hit.metrics[$0]?.description ?? "")" }.joined(separator: " ")
+            let evidence: String
+            if let first = hit.evidence.first {
+                evidence = cite(first) + (hit.evidence.last.map { $0 == first ? "" : " … " + cite($0) } ?? "")
+            } else {
+                evidence = cite(EvidenceRef(archive: hit.evidence.archive ?? "", member: hit.evidence.member ?? "",
+                                            line: hit.evidence.line ?? 0))
+            }
+            rows.append([hit.rule, hit.level, when, key, metrics, evidence].map { clip(TerminalText.escape($0)) })
+        }
+        var text = TextFormat.table(rows)
+        text += "\n\n\(result.hits.count) hit(s) from \(result.rules.count) rule(s); rows scanned: "
+            + result.rowsScanned.keys.sorted().map { "\($0) \(result.rowsScanned[$0] ?? 0)" }.joined(separator: ", ")
+        return text
+    }
+
+    package static func cite(_ ref: EvidenceRef) -> String {
+        let name = (ref.archive as NSString).lastPathComponent
+        return name + (ref.member.isEmpty ? "" : "!" + ref.member) + ":\(ref.line)"
+    }
+
+    package static func clip(_ text: String, limit: Int = 120) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+}

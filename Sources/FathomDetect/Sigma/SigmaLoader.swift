@@ -1,0 +1,133 @@
+import Foundation
+import Yams
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// The rules of a directory of Sigma files and every problem found in them.
+public struct SigmaLoadResult: Sendable {
+    public var rules: [SigmaRule]
+    public var problems: [RuleProblem]
+}
+
+/// Loads and checks Sigma rule sets.
+public enum SigmaLoader {
+    /// Loads every `.yml`/`.yaml` file under `directory` (recursively, in path order), or the one
+    /// file when `directory` is a file. Rules with problems are left out of `rules`.
+    public static func load(directory: String) -> SigmaLoadResult {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            return SigmaLoadResult(rules: [], problems: [RuleProblem(file: directory, line: 0, message: "no such file or directory")])
+        }
+        var files: [String] = []
+        if isDirectory.boolValue {
+            let enumerator = FileManager.default.enumerator(atPath: directory)
+            while let relative = enumerator?.nextObject() as? String {
+                if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") { files.append(directory + "/" + relative) }
+            }
+            files.sort()
+        } else {
+            files = [directory]
+        }
+        var sources: [(String, String)] = []
+        var problems: [RuleProblem] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                problems.append(RuleProblem(file: file, line: 0, message: "cannot read the file"))
+                continue
+            }
+            sources.append((file, String(decoding: data, as: UTF8.self)))
+        }
+        var result = load(sources: sources)
+        result.problems = problems + result.problems
+        return result
+    }
+
+    /// Loads rules from (file name, YAML text) pairs; correlations may refer to rules of any file.
+    public static func load(sources: [(String, String)]) -> SigmaLoadResult {
+        var rules: [SigmaRule] = []
+        var problems: [RuleProblem] = []
+        var correlationLines: [Int: (String, Int)] = [:]
+        for (file, text) in sources {
+            var parser = SigmaParser(file: file)
+            do {
+                var index = 0
+                var documents = try Yams.compose_all(yaml: text)
+                while let document = documents.next() {
+                    if let rule = parser.parse(document, index: index) {
+                        if case .correlation = rule.body { correlationLines[rules.count] = (file, document.mark?.line ?? 1) }
+                        rules.append(rule)
+                    }
+                    index += 1
+                }
+                if let error = documents.error { throw error }
+            } catch {
+                let line = (error as? YamlError).flatMap(SigmaLoader.line) ?? 1
+                parser.problems.append(RuleProblem(file: file, line: line, message: "not valid YAML: \(error)"))
+            }
+            problems += parser.problems
+        }
+        // Resolve correlations: references by name or id, to detections only.
+        var referenced: [Int: Bool] = [:]
+        var resolved: [SigmaRule] = []
+        var dropped = Set<Int>()
+        for (index, rule) in rules.enumerated() {
+            guard case var .correlation(correlation) = rule.body else { continue }
+            let (file, line) = correlationLines[index] ?? (rule.info.origin, 1)
+            var bases: [SigmaRule] = []
+            var ok = true
+            for reference in correlation.references {
+                guard let target = rules.firstIndex(where: { $0.name == reference || $0.sigmaID == reference }) else {
+                    problems.append(RuleProblem(file: file, line: line, message: "correlation refers to unknown rule '\(reference)'"))
+                    ok = false
+                    continue
+                }
+                guard case let .detection(detection) = rules[target].body else {
+                    problems.append(RuleProblem(file: file, line: line,
+                                                message: "correlation of correlation ('\(reference)') is not supported"))
+                    ok = false
+                    continue
+                }
+                for field in correlation.groupBy + (correlation.field.map { [$0] } ?? [])
+                where detection.kind.schema.index(of: field) == nil {
+                    problems.append(RuleProblem(file: file, line: line,
+                                                message: "field '\(field)' is not a column of '\(detection.kind.rawValue)' (rule '\(reference)')"))
+                    ok = false
+                }
+                bases.append(rules[target])
+                referenced[target] = (referenced[target] ?? false) || correlation.generate
+            }
+            if !ok { dropped.insert(index); continue }
+            correlation.rules = bases
+            var updated = rule
+            updated.body = .correlation(correlation)
+            if let first = bases.first { updated.info.kind = first.info.kind }
+            rules[index] = updated
+        }
+        for (index, rule) in rules.enumerated() where !dropped.contains(index) {
+            var copy = rule
+            if let generate = referenced[index] { copy.generatesHits = generate }
+            resolved.append(copy)
+        }
+        var seen: [String: String] = [:]
+        for rule in resolved {
+            if let other = seen[rule.info.id] {
+                problems.append(RuleProblem(file: rule.info.origin, line: 1,
+                                            message: "rule id '\(rule.info.id)' is also used in \(other)"))
+            }
+            seen[rule.info.id] = rule.info.origin
+            if RuleCatalog.rule(rule.info.id) != nil {
+                problems.append(RuleProblem(file: rule.info.origin, line: 1,
+                                            message: "rule id '\(rule.info.id)' is the id of a built-in rule"))
+            }
+        }
+        return SigmaLoadResult(rules: resolved, problems: problems)
+    }
+
+    package static func line(_ error: YamlError) -> Int? {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+        default: return nil
+        }
+    }
+}

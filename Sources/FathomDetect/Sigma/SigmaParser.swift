@@ -1,0 +1,446 @@
+import FathomStore
+import Foundation
+import Yams
+import FathomSupport
+import FathomCatalog
+
+/// Reads Sigma rules from YAML, reporting every construct it cannot honour with file:line.
+package struct SigmaParser {
+    package let file: String
+    package var problems: [RuleProblem] = []
+
+    package init(file: String) { self.file = file }
+
+    package mutating func problem(_ node: Node?, _ message: String) {
+        problems.append(RuleProblem(file: file, line: node?.mark?.line ?? 1, message: message))
+    }
+
+    package static func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar, scalar.style == .plain else { return false }
+        return ["null", "Null", "NULL", "~", ""].contains(scalar.string)
+    }
+
+    /// The logsource → source kind mapping (documented in SIGMA.md).
+    package static func kind(product: String?, service: String?, category: String?) -> SourceKind? {
+        let product = product?.lowercased(), service = service?.lowercased(), category = category?.lowercased()
+        if product == "fathom", let service, let kind = SourceKind(rawValue: service) { return kind }
+        if let category, let kind = SourceKind(rawValue: category) { return kind }
+        switch category {
+        case "webserver", "proxy", "ml_inference", "model_api", "api_gateway": return .inference
+        case "object_storage", "cloud_storage": return .storage
+        case "llm_gateway", "chat", "genai", "llm_chat": return .llm
+        case "mlops", "training", "ml_pipeline": return .pipeline
+        case "model_registry", "deployment": return .registry
+        case "decisions", "model_decisions": return .predictions
+        default: break
+        }
+        switch (product, service) {
+        case ("aws", "s3"), ("aws", "cloudtrail"), ("azure", "storage"), ("azure", "blob"), ("azure", "storageblob"),
+             ("gcp", "gcs"), ("gcp", "storage"): return .storage
+        case ("nginx", _), ("apache", _): return .inference
+        case ("mlflow", _), ("kubernetes", "audit"): return .registry
+        default: return nil
+        }
+    }
+
+    /// Parses one YAML document into a rule (nil with problems when it cannot be used).
+    package mutating func parse(_ root: Node, index: Int) -> SigmaRule? {
+        guard let mapping = root.mapping else {
+            problem(root, "a Sigma rule must be a YAML mapping")
+            return nil
+        }
+        let before = problems.count
+        var fields: [String: Node] = [:]
+        var keyNodes: [String: Node] = [:]
+        for (key, value) in mapping {
+            if let name = key.string {
+                fields[name] = value
+                keyNodes[name] = key
+            }
+        }
+        let title = fields["title"]?.string ?? ""
+        if title.isEmpty { problem(root, "the rule has no 'title'") }
+        let name = fields["name"]?.string
+        let sigmaID = fields["id"]?.string
+        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let ruleID = name ?? sigmaID ?? (index == 0 ? stem : "\(stem)#\(index + 1)")
+        let level = fields["level"]?.string ?? "medium"
+        if !["informational", "low", "medium", "high", "critical"].contains(level) {
+            problem(fields["level"], "unknown level '\(level)' (expected informational, low, medium, high or critical)")
+        }
+        var atlas: [String] = []
+        for tag in fields["tags"]?.sequence ?? [] {
+            guard let text = tag.string?.lowercased() else { continue }
+            let stripped = text.hasPrefix("atlas.") ? String(text.dropFirst(6)) : text
+            if stripped.hasPrefix("aml.t") { atlas.append(stripped.uppercased()) }
+        }
+        let description = fields["description"]?.string ?? ""
+        for unsupported in ["timeframe"] where fields[unsupported] != nil {
+            problem(keyNodes[unsupported], "'\(unsupported)' (Sigma 1.0 aggregation) is not supported; write a correlation rule")
+        }
+        if let correlation = fields["correlation"] {
+            guard let parsed = parseCorrelation(correlation) else { return nil }
+            let info = RuleInfo(id: ruleID, title: title, level: level, atlas: atlas, kind: .inference, origin: file,
+                                semantics: description.isEmpty ? "Sigma correlation rule (\(parsed.type.rawValue))." : description)
+            guard problems.count == before else { return nil }
+            return SigmaRule(info: info, name: name, sigmaID: sigmaID, body: .correlation(parsed))
+        }
+        guard let logsource = fields["logsource"]?.mapping else {
+            problem(fields["logsource"] ?? root, "the rule has no 'logsource' mapping")
+            return nil
+        }
+        var source: [String: String] = [:]
+        for (key, value) in logsource { if let key = key.string, let value = value.string { source[key] = value } }
+        guard let kind = SigmaParser.kind(product: source["product"], service: source["service"], category: source["category"]) else {
+            problem(keyNodes["logsource"], "logsource \(source.keys.sorted().map { "\($0)=\(source[$0] ?? "")" }.joined(separator: " ")) "
+                + "maps onto no source kind (use product: fathom, service: inference|storage|llm|pipeline|registry|predictions)")
+            return nil
+        }
+        guard let detectionNode = fields["detection"], let detection = detectionNode.mapping else {
+            problem(fields["detection"] ?? root, "the rule has no 'detection' mapping")
+            return nil
+        }
+        var names: [String] = []
+        var searches: [SearchNode] = []
+        var conditionNode: Node?
+        for (key, value) in detection {
+            guard let searchName = key.string else { continue }
+            if searchName == "condition" { conditionNode = value; continue }
+            if searchName == "timeframe" {
+                problem(value, "'timeframe' (Sigma 1.0 aggregation) is not supported; write a correlation rule")
+                continue
+            }
+            names.append(searchName)
+            searches.append(parseSearch(value, kind: kind))
+        }
+        guard let conditionNode else {
+            problem(detectionNode, "the detection has no 'condition'")
+            return nil
+        }
+        var conditionTexts: [String] = []
+        if let text = conditionNode.string {
+            conditionTexts = [text]
+        } else if let list = conditionNode.sequence {
+            conditionTexts = list.compactMap(\.string)
+        }
+        var conditions: [ConditionNode] = []
+        for text in conditionTexts {
+            var parser = ConditionParser(text: text, names: names)
+            do { conditions.append(try parser.parse()) } catch {
+                problem(conditionNode, "condition '\(text)': \(error.message)")
+            }
+        }
+        guard problems.count == before, !conditions.isEmpty else {
+            if conditions.isEmpty && problems.count == before { problem(conditionNode, "the condition is empty") }
+            return nil
+        }
+        let info = RuleInfo(id: ruleID, title: title, level: level, atlas: atlas, kind: kind, origin: file,
+                            semantics: description.isEmpty ? "Sigma rule." : description)
+        let condition = conditions.count == 1 ? conditions[0] : .or(conditions)
+        return SigmaRule(info: info, name: name, sigmaID: sigmaID,
+                         body: .detection(SigmaDetection(kind: kind, searches: searches, names: names, condition: condition)))
+    }
+
+    /// A search identifier's value: a map (AND of fields), a list of maps (OR) or keywords.
+    package mutating func parseSearch(_ node: Node, kind: SourceKind) -> SearchNode {
+        if let mapping = node.mapping {
+            var tests: [SearchNode] = []
+            for (key, value) in mapping {
+                guard let fieldSpec = key.string else { problem(key, "a field name must be a string"); continue }
+                if let test = parseFieldTest(fieldSpec, value, kind: kind, at: key) { tests.append(.test(test)) }
+            }
+            return .all(tests)
+        }
+        if let sequence = node.sequence {
+            if sequence.allSatisfy({ $0.mapping != nil }) {
+                return .any(sequence.map { parseSearch($0, kind: kind) })
+            }
+            var keywords: [ValueMatcher] = []
+            for item in sequence {
+                guard let text = item.string, item.mapping == nil, item.sequence == nil else {
+                    problem(item, "a list mixing maps and keywords is not supported")
+                    continue
+                }
+                keywords.append(.glob(Glob(text, cased: false, prefixAny: true, suffixAny: true)))
+            }
+            return .keywords(keywords)
+        }
+        if let text = node.string {
+            return .keywords([.glob(Glob(text, cased: false, prefixAny: true, suffixAny: true))])
+        }
+        problem(node, "unsupported search value")
+        return .any([])
+    }
+
+    package static let supportedModifiers: Set<String> = [
+        "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "base64", "base64offset",
+        "lt", "lte", "gt", "gte", "exists", "cased",
+    ]
+
+    package mutating func parseFieldTest(_ spec: String, _ value: Node, kind: SourceKind, at key: Node) -> FieldTest? {
+        let parts = spec.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let fieldName = parts[0]
+        let modifiers = Array(parts.dropFirst())
+        guard let index = kind.schema.index(of: fieldName) else {
+            problem(key, "field '\(fieldName)' is not a column of source kind '\(kind.rawValue)' (columns: "
+                + kind.schema.columns.map(\.name).joined(separator: ", ") + ")")
+            return nil
+        }
+        let column = kind.schema.columns[index]
+        for modifier in modifiers where !SigmaParser.supportedModifiers.contains(modifier) {
+            problem(key, "modifier '\(modifier)' is not supported (supported: "
+                + SigmaParser.supportedModifiers.sorted().joined(separator: ", ") + ")")
+            return nil
+        }
+        let set = Set(modifiers)
+        var values: [Node] = []
+        if let sequence = value.sequence { values = Array(sequence) } else { values = [value] }
+        if values.isEmpty {
+            problem(value, "field '\(fieldName)' has an empty list of values")
+            return nil
+        }
+        var matchers: [ValueMatcher] = []
+        for item in values {
+            guard let matcher = parseValue(item, column: column, modifiers: set, fieldName: fieldName) else { return nil }
+            matchers.append(contentsOf: matcher)
+        }
+        return FieldTest(column: column, matchers: matchers, requireAll: set.contains("all"))
+    }
+
+    /// The matchers of one value (base64offset yields three).
+    package mutating func parseValue(_ item: Node, column: CanonicalColumn, modifiers: Set<String>, fieldName: String) -> [ValueMatcher]? {
+        if item.mapping != nil || item.sequence != nil {
+            problem(item, "the value of '\(fieldName)' must be a scalar or a list of scalars")
+            return nil
+        }
+        if modifiers.contains("exists") {
+            guard let flag = item.bool else { problem(item, "'exists' takes true or false"); return nil }
+            return [.exists(flag)]
+        }
+        if SigmaParser.isNull(item) {
+            if !modifiers.isEmpty { problem(item, "null cannot be combined with modifiers"); return nil }
+            return [.isNull]
+        }
+        let text = item.string ?? ""
+        for comparison in ["lt", "lte", "gt", "gte"] where modifiers.contains(comparison) {
+            guard let op = ComparisonOperator(rawValue: comparison) else { continue }
+            if column.name == "time" {
+                guard let time = TimeParser.parse(text) else {
+                    problem(item, "'\(text)' is not an RFC 3339 time for '\(fieldName)|\(comparison)'")
+                    return nil
+                }
+                return [.compareTime(op, time)]
+            }
+            guard let number = Double(text) else {
+                problem(item, "'\(comparison)' needs a number, got '\(text)'")
+                return nil
+            }
+            return [.compare(op, number)]
+        }
+        if modifiers.contains("cidr") {
+            guard let block = CIDR(text) else { problem(item, "'\(text)' is not a CIDR block"); return nil }
+            return [.cidr(block)]
+        }
+        if modifiers.contains("re") {
+            var options: NSRegularExpression.Options = []
+            if modifiers.contains("i") { options.insert(.caseInsensitive) }
+            if modifiers.contains("m") { options.insert(.anchorsMatchLines) }
+            if modifiers.contains("s") { options.insert(.dotMatchesLineSeparators) }
+            guard let regex = try? NSRegularExpression(pattern: text, options: options) else {
+                problem(item, "'\(text)' is not a valid regular expression")
+                return nil
+            }
+            return [.regex(SigmaRegex(source: text, regex: regex))]
+        }
+        if column.type == .hash128 {
+            if modifiers.isEmpty { return [.hash(Hash128.of(text))] }
+            problem(item, "'\(fieldName)' is stored as a hash: only equality, null and exists can test it")
+            return nil
+        }
+        let cased = modifiers.contains("cased")
+        var patterns = [text]
+        if modifiers.contains("base64") {
+            patterns = [Data(text.utf8).base64EncodedString()]
+        } else if modifiers.contains("base64offset") {
+            patterns = SigmaParser.base64Offsets(text)
+        }
+        let contains = modifiers.contains("contains") || modifiers.contains("base64offset")
+        let prefixAny = contains || modifiers.contains("endswith")
+        let suffixAny = contains || modifiers.contains("startswith")
+        let escape = modifiers.contains("base64") || modifiers.contains("base64offset")
+        return patterns.map { pattern in
+            let literal = escape ? pattern.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "*", with: "\\*").replacingOccurrences(of: "?", with: "\\?") : pattern
+            return .glob(Glob(literal, cased: cased || escape, prefixAny: prefixAny, suffixAny: suffixAny))
+        }
+    }
+
+    /// The three base64 encodings of `text` at byte offsets 0, 1 and 2, trimmed of the characters
+    /// that depend on the surrounding bytes (as Sigma's `base64offset` defines).
+    package static func base64Offsets(_ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        let startTrim = [0, 2, 3]
+        let endTrim = [0, 3, 2]
+        return (0..<3).map { offset in
+            let encoded = Array(Data(Array(repeating: UInt8(ascii: " "), count: offset) + bytes).base64EncodedString())
+            let trimEnd = endTrim[(bytes.count + offset) % 3]
+            let upper = max(startTrim[offset], encoded.count - trimEnd)
+            return String(encoded[startTrim[offset]..<upper])
+        }
+    }
+
+    package mutating func parseCorrelation(_ node: Node) -> SigmaCorrelation? {
+        guard let mapping = node.mapping else { problem(node, "'correlation' must be a mapping"); return nil }
+        var fields: [String: Node] = [:]
+        for (key, value) in mapping { if let name = key.string { fields[name] = value } }
+        guard let typeText = fields["type"]?.string, let type = SigmaCorrelation.Kind(rawValue: typeText) else {
+            problem(fields["type"] ?? node, "correlation type '\(fields["type"]?.string ?? "")' is not supported "
+                + "(supported: event_count, value_count, temporal, temporal_ordered)")
+            return nil
+        }
+        var references: [String] = []
+        if let text = fields["rules"]?.string { references = [text] } else {
+            references = (fields["rules"]?.sequence ?? []).compactMap(\.string)
+        }
+        if references.isEmpty { problem(fields["rules"] ?? node, "the correlation names no 'rules'") }
+        var groupBy: [String] = []
+        if let text = fields["group-by"]?.string { groupBy = [text] } else {
+            groupBy = (fields["group-by"]?.sequence ?? []).compactMap(\.string)
+        }
+        guard let span = fields["timespan"]?.string, let seconds = RuleSettings.seconds(span), seconds > 0 else {
+            problem(fields["timespan"] ?? node, "the correlation needs a 'timespan' such as 5m, 1h or 1d")
+            return nil
+        }
+        if fields["aliases"] != nil { problem(fields["aliases"], "correlation 'aliases' are not supported") }
+        var conditions: [(ComparisonOperator, Int64)] = []
+        var equals: Int64?
+        var field: String?
+        if let condition = fields["condition"]?.mapping {
+            for (key, value) in condition {
+                guard let name = key.string else { continue }
+                if name == "field" { field = value.string; continue }
+                guard let number = value.int.map(Int64.init) else {
+                    problem(value, "correlation condition '\(name)' needs a whole number")
+                    continue
+                }
+                if name == "eq" { equals = number; continue }
+                guard let op = ComparisonOperator(rawValue: name) else {
+                    problem(key, "correlation condition '\(name)' is not supported (gt, gte, lt, lte, eq, field)")
+                    continue
+                }
+                conditions.append((op, number))
+            }
+        } else if type == .eventCount || type == .valueCount {
+            problem(fields["condition"] ?? node, "an \(type.rawValue) correlation needs a 'condition' mapping such as {gte: 10}")
+        }
+        if type == .valueCount, field == nil {
+            problem(fields["condition"] ?? node, "a value_count correlation needs 'condition.field'")
+        }
+        return SigmaCorrelation(type: type, references: references, groupBy: groupBy, timespanSeconds: seconds,
+                                conditions: conditions, equals: equals, field: field, generate: fields["generate"]?.bool ?? false)
+    }
+}
+
+/// A parse error of a condition.
+package struct ConditionError: Error {
+    package var message: String
+}
+
+/// Parses Sigma conditions: `and`, `or`, `not`, parentheses, `1 of x*`, `all of x*`, `any of`,
+/// `1 of them`, `all of them`. Aggregations after `|` are reported as unsupported.
+package struct ConditionParser {
+    package var tokens: [String]
+    package var position = 0
+    package let names: [String]
+
+    package init(text: String, names: [String]) {
+        self.names = names
+        var tokens: [String] = []
+        var current = ""
+        for character in text {
+            if character == "(" || character == ")" || character == "|" {
+                if !current.isEmpty { tokens.append(current); current = "" }
+                tokens.append(String(character))
+            } else if character.isWhitespace {
+                if !current.isEmpty { tokens.append(current); current = "" }
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { tokens.append(current) }
+        self.tokens = tokens
+    }
+
+    package mutating func parse() throws(ConditionError) -> ConditionNode {
+        if let pipe = tokens.firstIndex(of: "|") {
+            throw ConditionError(message: "aggregation '| \(tokens[(pipe + 1)...].joined(separator: " "))' is not supported; write a correlation rule")
+        }
+        let node = try parseOr()
+        if position < tokens.count { throw ConditionError(message: "unexpected '\(tokens[position])'") }
+        return node
+    }
+
+    package func peek() -> String? { position < tokens.count ? tokens[position] : nil }
+
+    package mutating func parseOr() throws(ConditionError) -> ConditionNode {
+        var items = [try parseAnd()]
+        while peek()?.lowercased() == "or" {
+            position += 1
+            items.append(try parseAnd())
+        }
+        return items.count == 1 ? items[0] : .or(items)
+    }
+
+    package mutating func parseAnd() throws(ConditionError) -> ConditionNode {
+        var items = [try parseNot()]
+        while peek()?.lowercased() == "and" {
+            position += 1
+            items.append(try parseNot())
+        }
+        return items.count == 1 ? items[0] : .and(items)
+    }
+
+    package mutating func parseNot() throws(ConditionError) -> ConditionNode {
+        if peek()?.lowercased() == "not" {
+            position += 1
+            return .not(try parseNot())
+        }
+        return try parsePrimary()
+    }
+
+    package mutating func parsePrimary() throws(ConditionError) -> ConditionNode {
+        guard let token = peek() else { throw ConditionError(message: "the condition ends too early") }
+        position += 1
+        if token == "(" {
+            let inner = try parseOr()
+            guard peek() == ")" else { throw ConditionError(message: "missing ')'") }
+            position += 1
+            return inner
+        }
+        let lowered = token.lowercased()
+        if ["and", "or", ")"].contains(lowered) { throw ConditionError(message: "unexpected '\(token)'") }
+        if peek()?.lowercased() == "of" {
+            position += 1
+            guard let target = peek() else { throw ConditionError(message: "'\(token) of' needs a target") }
+            position += 1
+            let indices: [Int]
+            if target.lowercased() == "them" {
+                indices = names.indices.filter { !names[$0].hasPrefix("_") }
+            } else {
+                let glob = Glob(target, cased: true)
+                indices = names.indices.filter { glob.matches(names[$0].unicodeScalars.map(\.value)) }
+            }
+            if indices.isEmpty { throw ConditionError(message: "'\(target)' matches no search identifier") }
+            switch lowered {
+            case "1", "any": return .oneOf(indices)
+            case "all": return .allOf(indices)
+            default:
+                throw ConditionError(message: "'\(token) of' is not supported (only '1 of', 'any of' and 'all of')")
+            }
+        }
+        guard let index = names.firstIndex(of: token) else {
+            throw ConditionError(message: "'\(token)' is not a search identifier of this detection")
+        }
+        return .search(index)
+    }
+}

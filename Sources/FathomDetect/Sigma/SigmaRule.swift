@@ -1,0 +1,185 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+
+/// A user rule in Sigma's YAML format, parsed and checked (see RULES.md).
+public struct SigmaRule: Sendable {
+    public var info: RuleInfo
+    /// Sigma's `name` (what correlations refer to) and `id`.
+    public var name: String?
+    public var sigmaID: String?
+    /// Whether the rule's own matches are hits: false for a detection that a correlation uses
+    /// (Sigma's `generate: false`, the default).
+    public var generatesHits = true
+    package var body: Body
+
+    package enum Body: Sendable {
+        case detection(SigmaDetection)
+        case correlation(SigmaCorrelation)
+    }
+}
+
+/// The `detection` section of a Sigma rule: named searches and the condition over them.
+package struct SigmaDetection: Sendable {
+    package var kind: SourceKind
+    package var searches: [SearchNode]
+    package var names: [String]
+    package var condition: ConditionNode
+}
+
+package indirect enum SearchNode: Sendable {
+    case all([SearchNode])
+    case any([SearchNode])
+    case test(FieldTest)
+    /// Keywords: any string column contains one of the values.
+    case keywords([ValueMatcher])
+}
+
+package struct FieldTest: Sendable {
+    package var column: CanonicalColumn
+    package var matchers: [ValueMatcher]
+    /// `|all`: every value must match (else any one).
+    package var requireAll: Bool
+}
+
+/// One value test of a field.
+package enum ValueMatcher: Sendable {
+    /// The field is null or empty.
+    case isNull
+    case exists(Bool)
+    /// A glob over folded (or, with `cased`, raw) scalars.
+    case glob(Glob)
+    case regex(SigmaRegex)
+    case cidr(CIDR)
+    case compare(ComparisonOperator, Double)
+    case compareTime(ComparisonOperator, Int64)
+    case hash(Hash128)
+}
+
+package enum ComparisonOperator: String, Sendable {
+    case lt, lte, gt, gte
+
+    package func holds<T: Comparable>(_ value: T, _ bound: T) -> Bool {
+        switch self {
+        case .lt: value < bound
+        case .lte: value <= bound
+        case .gt: value > bound
+        case .gte: value >= bound
+        }
+    }
+}
+
+package struct SigmaRegex: @unchecked Sendable {
+    package let source: String
+    package let regex: NSRegularExpression
+
+    package func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
+/// A Sigma wildcard pattern: `*` any run, `?` one scalar, `\*` `\?` `\\` literals.
+package struct Glob: Sendable, Equatable {
+    package enum Token: Sendable, Equatable {
+        case literal(UInt32)
+        case any
+        case one
+    }
+
+    package var tokens: [Token]
+    package var isCased: Bool
+
+    package init(_ pattern: String, cased: Bool, prefixAny: Bool = false, suffixAny: Bool = false) {
+        var tokens: [Token] = prefixAny ? [.any] : []
+        var scalars = Array(pattern.unicodeScalars)[...]
+        while let scalar = scalars.popFirst() {
+            switch scalar {
+            case "\\":
+                if let next = scalars.first, next == "*" || next == "?" || next == "\\" {
+                    scalars.removeFirst()
+                    tokens.append(.literal(cased ? next.value : FoldedText.fold(next.value)))
+                } else {
+                    tokens.append(.literal(0x5C))
+                }
+            case "*": if tokens.last != .any { tokens.append(.any) }
+            case "?": tokens.append(.one)
+            default: tokens.append(.literal(cased ? scalar.value : FoldedText.fold(scalar.value)))
+            }
+        }
+        if suffixAny, tokens.last != .any { tokens.append(.any) }
+        self.tokens = tokens
+        self.isCased = cased
+    }
+
+    /// Whether the whole of `text` matches.
+    ///
+    /// - Complexity: O(text × pattern) worst case (the classic backtracking-to-last-star algorithm).
+    package func matches(_ text: [UInt32]) -> Bool {
+        var t = 0, p = 0
+        var star = -1, mark = 0
+        while t < text.count {
+            if p < tokens.count {
+                switch tokens[p] {
+                case .any:
+                    star = p
+                    mark = t
+                    p += 1
+                    continue
+                case .one:
+                    t += 1
+                    p += 1
+                    continue
+                case let .literal(value) where value == text[t]:
+                    t += 1
+                    p += 1
+                    continue
+                default:
+                    break
+                }
+            }
+            guard star >= 0 else { return false }
+            p = star + 1
+            mark += 1
+            t = mark
+        }
+        while p < tokens.count, tokens[p] == .any { p += 1 }
+        return p == tokens.count
+    }
+
+    package func matches(_ text: String) -> Bool {
+        matches(isCased ? text.unicodeScalars.map(\.value) : FoldedText.folded(text))
+    }
+}
+
+/// The condition of a detection, over the searches' indices.
+package indirect enum ConditionNode: Sendable {
+    case search(Int)
+    case not(ConditionNode)
+    case and([ConditionNode])
+    case or([ConditionNode])
+    case oneOf([Int])
+    case allOf([Int])
+}
+
+/// A Sigma correlation rule (event_count, value_count, temporal, temporal_ordered).
+package struct SigmaCorrelation: Sendable {
+    package enum Kind: String, Sendable { case eventCount = "event_count", valueCount = "value_count", temporal, temporalOrdered = "temporal_ordered" }
+
+    package var type: Kind
+    /// The referenced rules' names, as written.
+    package var references: [String]
+    /// The referenced detections, resolved by the loader.
+    package var rules: [SigmaRule] = []
+    package var groupBy: [String]
+    package var timespanSeconds: Int64
+    package var conditions: [(ComparisonOperator, Int64)]
+    package var equals: Int64?
+    package var field: String?
+    package var generate: Bool
+
+    package func holds(_ value: Int64) -> Bool {
+        if let equals, value != equals { return false }
+        return conditions.allSatisfy { $0.0.holds(value, $0.1) }
+    }
+}

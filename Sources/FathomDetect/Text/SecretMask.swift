@@ -1,0 +1,170 @@
+import Foundation
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// Masks secrets and payment data in text that came from logs, before it goes into a deliverable
+/// (a report, `findings.json`, `analysis.json`, a rejected-record sample).
+///
+/// What is masked, and what is kept so a responder can still act (revoke the key, find the card):
+///
+/// | found | shown as |
+/// |---|---|
+/// | AWS access key id (`AKIA…`, `ASIA…`) | `AKIA************MPLE` (first and last 4) |
+/// | GitHub, Slack, `sk-…` API tokens | type prefix, `****`, last 4 |
+/// | private key block | its `-----BEGIN … PRIVATE KEY-----` header, then `[masked]` |
+/// | `secret = …`, `password: …`, `token=…`, `aws_secret_access_key = …` and similar assignments | the name, then `[masked]` |
+/// | `Bearer …`, JSON Web Tokens | `Bearer [masked]`, `eyJ…[masked JWT]` |
+/// | card number (13–19 digits, Luhn-valid) | every digit but the last 4 as `*`, separators kept |
+/// | US SSN, IBAN | all but the last 4 characters as `*` |
+///
+/// E-mail addresses and other personal data are not masked: the data-protection officer needs to
+/// know whose data was exposed. Detection reuses ``SensitiveData``'s patterns (so what
+/// `llm.sensitive-output` reports is what gets masked) plus the assignment, bearer and JWT patterns
+/// here. Text with none of the cheap clues (long digit runs, key prefixes, secret-like words) is
+/// returned as is without running a regular expression.
+public enum SecretMask {
+    public static let masked = "[masked]"
+
+    /// `text` with its secrets and card numbers masked.
+    public static func mask(_ text: String) -> String {
+        guard mightHoldSecrets(text) else { return text }
+        let source = text as NSString
+        let range = NSRange(location: 0, length: source.length)
+        var replacements: [(NSRange, String)] = []
+        for detector in SensitiveData.detectors where maskedCategories.contains(detector.category) {
+            for match in detector.regex.matches(in: text, range: range) {
+                let value = source.substring(with: match.range)
+                guard detector.validate(value) else { continue }
+                var span = match.range
+                let replacement: String
+                switch detector.category {
+                case "aws_access_key": replacement = keepEnds(value, head: 4, tail: 4)
+                case "github_token", "slack_token", "api_key": replacement = keepEnds(value, head: tokenPrefix(value), tail: 4)
+                case "private_key":
+                    // The header stays; the key body (to its END line, or the end of the text) goes.
+                    let rest = NSRange(location: span.location + span.length, length: source.length - span.location - span.length)
+                    let end = privateKeyEnd.firstMatch(in: text, range: rest)
+                    span.length = (end.map { $0.range.location + $0.range.length } ?? source.length) - span.location
+                    replacement = value + " " + masked
+                default: replacement = keepLastDigits(value, 4)
+                }
+                replacements.append((span, replacement))
+            }
+        }
+        for pattern in extraPatterns {
+            for match in pattern.regex.matches(in: text, range: range) {
+                let keep = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound
+                    ? source.substring(with: match.range(at: 1)) : ""
+                replacements.append((match.range, keep + pattern.replacement))
+            }
+        }
+        guard !replacements.isEmpty else { return text }
+        // Apply from the end, skipping spans that overlap one already applied (the first found wins).
+        replacements.sort { ($0.0.location, -$0.0.length) < ($1.0.location, -$1.0.length) }
+        var kept: [(NSRange, String)] = []
+        var end = 0
+        for item in replacements where item.0.location >= end {
+            kept.append(item)
+            end = item.0.location + item.0.length
+        }
+        let result = NSMutableString(string: text)
+        for (span, replacement) in kept.reversed() {
+            result.replaceCharacters(in: span, with: replacement)
+        }
+        return result as String
+    }
+
+    /// The categories of ``SensitiveData`` that are masked (e-mail addresses and NINOs are not).
+    package static let maskedCategories: Set<String> = [
+        "aws_access_key", "github_token", "slack_token", "private_key", "api_key", "card_number", "us_ssn", "iban",
+    ]
+
+    private struct Pattern: @unchecked Sendable {
+        let regex: NSRegularExpression
+        /// Appended to capture group 1 (what stays).
+        let replacement: String
+    }
+
+    private static let extraPatterns: [Pattern] = [
+        // name = value, name: value, "name": "value" — the value goes.
+        (#"(?i)((?:aws_secret_access_key|aws_session_token|secret[_-]?access[_-]?key|client[_-]?secret|secret[_-]?key|secret|passw(?:or)?d|pwd|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|refresh[_-]?token|token|private[_-]?key|credentials?)["']?\s*[:=]\s*["']?)(?!\[masked\])[^\s"',;&<>]{4,}"#, masked),
+        (#"(?i)(bearer\s+)[A-Za-z0-9._~+/-]{12,}=*"#, masked),
+        (#"()eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, "eyJ…[masked JWT]"),
+    ].compactMap { pattern, replacement in
+        (try? NSRegularExpression(pattern: pattern)).map { Pattern(regex: $0, replacement: replacement) }
+    }
+
+    private static let privateKeyEnd = try! NSRegularExpression(pattern: #"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"#)
+
+    /// Whether `text` could hold anything masked: a cheap scan, so the patterns run rarely.
+    package static func mightHoldSecrets(_ text: String) -> Bool {
+        // Card numbers, SSNs and IBANs are runs of 9 or more digits with at most spaces or dashes
+        // between them (an IP address or a timestamp is not).
+        var digits = 0
+        for byte in text.utf8 {
+            if byte >= 0x30 && byte <= 0x39 {
+                digits += 1
+                if digits >= 9 { return true }
+            } else if byte != 0x20 && byte != 0x2D {
+                digits = 0
+            }
+        }
+        let lower = text.lowercased()
+        return clues.contains { lower.contains($0) }
+    }
+
+    private static let clues = [
+        "akia", "asia", "gh", "xox", "-----begin", "sk-", "secret", "passw", "pwd", "token", "key", "bearer", "eyj",
+        "credential",
+    ]
+
+    /// `value` with all but its first `head` and last `tail` characters as `*`.
+    package static func keepEnds(_ value: String, head: Int, tail: Int) -> String {
+        let characters = Array(value)
+        guard characters.count > head + tail else { return String(repeating: "*", count: characters.count) }
+        return String(characters[..<head]) + String(repeating: "*", count: characters.count - head - tail)
+            + String(characters[(characters.count - tail)...])
+    }
+
+    /// The length of a token's type prefix (`ghp_`, `xoxb-`, `sk-proj-`, `github_pat_`).
+    package static func tokenPrefix(_ value: String) -> Int {
+        for prefix in ["github_pat_", "sk-proj-", "sk-ant-", "sk-"] where value.hasPrefix(prefix) { return prefix.count }
+        if let separator = value.firstIndex(where: { $0 == "_" || $0 == "-" }) {
+            return min(value.distance(from: value.startIndex, to: separator) + 1, 6)
+        }
+        return 0
+    }
+
+    /// `value` with every letter and digit but the last `count` of them as `*` (separators kept).
+    package static func keepLastDigits(_ value: String, _ count: Int) -> String {
+        let total = value.filter { $0.isLetter || $0.isNumber }.count
+        var seen = 0
+        return String(value.map { character -> Character in
+            guard character.isLetter || character.isNumber else { return character }
+            seen += 1
+            return seen > total - count ? character : "*"
+        })
+    }
+}
+
+extension HitValue {
+    /// The value with secrets in its text masked (``SecretMask``).
+    package func maskingSecrets() -> HitValue {
+        switch self {
+        case let .string(text): .string(SecretMask.mask(text))
+        case let .strings(texts): .strings(texts.map(SecretMask.mask))
+        case .null, .bool, .int, .double: self
+        }
+    }
+}
+
+extension Hit {
+    /// The hit with secrets in its key and fields masked, as every deliverable shows it.
+    public func maskingSecrets() -> Hit {
+        var copy = self
+        copy.key = key.mapValues { $0.maskingSecrets() }
+        copy.fields = fields?.mapValues { $0.maskingSecrets() }
+        return copy
+    }
+}

@@ -1,0 +1,282 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// Generic JSON records (JSON Lines, or the elements of a top-level array / `Records` envelope)
+/// whose fields are mapped onto canonical columns by a profile or by the common field names of
+/// ``CanonicalFields``.
+///
+/// Specification: RFC 8259 (JSON) and the JSON Lines convention (one value per line).
+public enum GenericJSONFormat {
+    public static let descriptor = FormatDescriptor(
+        name: "json",
+        summary: "Generic JSON Lines or JSON arrays; fields mapped by profile or by common names.",
+        kinds: SourceKind.allCases,
+        fieldMap: CanonicalFields.candidates.map { ($0.column, $0.names.prefix(4).joined(separator: " | ")) },
+        sniff: { sample in
+            let objects = sample.jsonObjects { $0.kind == .object ? true : nil }
+            return objects.isEmpty ? 0 : 10
+        },
+        make: { context throws(IngestError) in try GenericJSONDecoder(context: context) }
+    )
+}
+
+/// How a source field feeds a canonical column.
+package enum FieldRole: Sendable {
+    case string, int, double, hash, prompt, response, address, operation
+}
+
+/// A resolved field: where it is in the record and which column it fills.
+package struct FieldBinding: Sendable {
+    package var column: Int
+    package var path: [String]
+    package var role: FieldRole
+}
+
+/// Resolves canonical columns to source paths from a profile, the built-in names and a sample.
+package struct FieldResolver {
+    package let profile: Profile?
+    /// Returns, for `column`, the candidate paths in priority order.
+    package func candidates(for column: String) -> [String] {
+        var result = profile?.fields[column] ?? []
+        if let builtIn = CanonicalFields.candidates.first(where: { $0.column == column }) {
+            result += builtIn.names
+        }
+        return result
+    }
+
+    /// The first candidate of `column` present (case-insensitively for top-level keys) in any sample
+    /// object; returns the path with the sample's own spelling.
+    package func resolve(_ column: String, in samples: [[String: JSONKind]]) -> [String]? {
+        for candidate in candidates(for: column) {
+            let path = candidate.split(separator: ".").map(String.init)
+            guard let head = path.first else { continue }
+            for keys in samples {
+                // A dotted candidate names a nested field when its head is an object; the samples
+                // list nested names in dotted form too, so test that before the literal key.
+                if path.count > 1, keys[head] == .object { return path }
+                if keys[candidate] != nil { return [candidate] }
+                if path.count > 1, keys[head] != nil { return path }
+                if let spelled = keys.keys.first(where: { $0.lowercased() == head.lowercased() }) {
+                    return [spelled] + path.dropFirst()
+                }
+            }
+        }
+        return nil
+    }
+}
+
+/// Decoder for ``GenericJSONFormat``.
+package final class GenericJSONDecoder: RecordDecoder {
+    package let kind: SourceKind
+    package let timePath: [String]
+    package let bindings: [FieldBinding]
+    package let parser = JSONParser()
+
+    package init(context: DecoderContext) throws(IngestError) {
+        // Top-level keys of the sampled objects, and one level of nesting as dotted names.
+        let samples: [[String: JSONKind]] = context.sample.jsonObjects { root in
+            var keys: [String: JSONKind] = [:]
+            for (key, value) in root.members {
+                keys[key] = value.kind
+                if value.kind == .object {
+                    for (inner, innerValue) in value.members { keys[key + "." + inner] = innerValue.kind }
+                }
+            }
+            return keys
+        }
+        let resolver = FieldResolver(profile: context.profile)
+        var present = Set<String>()
+        for (column, _) in CanonicalFields.candidates where resolver.resolve(column, in: samples) != nil {
+            present.insert(column)
+        }
+        guard let kind = context.kind ?? context.profile?.kind ?? CanonicalFields.kind(forPresent: present) else {
+            let seen = Set(samples.flatMap(\.keys)).sorted().prefix(40).joined(separator: ", ")
+            throw .undecidableKind(input: context.inputName,
+                                   detail: "fields seen: \(seen.isEmpty ? "none" : seen); pass --kind or a --profile")
+        }
+        guard let timePath = resolver.resolve("time", in: samples) else {
+            let seen = Set(samples.flatMap(\.keys)).sorted().prefix(40).joined(separator: ", ")
+            throw .undecidableKind(input: context.inputName,
+                                   detail: "no time field among: \(seen); map one with a --profile")
+        }
+        self.kind = kind
+        self.timePath = timePath
+        let schema = kind.schema
+        var bindings: [FieldBinding] = []
+        for column in schema.columns where !["time", "member", "line"].contains(column.name) {
+            let source = column.name == "input_hash" ? "input" : column.name
+            guard let path = resolver.resolve(source, in: samples) else { continue }
+            guard let index = schema.index(of: column.name) else { continue }
+            let role: FieldRole
+            switch (column.name, column.type) {
+            case ("src_ip", _): role = .address
+            case ("prompt", _): role = .prompt
+            case ("response", _): role = .response
+            case ("operation", _): role = .operation
+            case (_, .int64): role = .int
+            case (_, .float64): role = .double
+            case (_, .hash128): role = .hash
+            default: role = .string
+            }
+            bindings.append(FieldBinding(column: index, path: path, role: role))
+        }
+        self.bindings = bindings
+        paths = JSONPathSet([timePath] + bindings.map(\.path))
+    }
+
+    /// The time path (path 0) and the bindings' paths (path 1 + binding index), found in one pass
+    /// over each record's members.
+    private let paths: JSONPathSet
+
+    package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
+        let root = try JSONFields.object(record, parser: parser)
+        paths.find(in: root)
+        guard let timeValue = paths.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
+            throw RecordReject("missing or unparseable time")
+        }
+        rows.begin(kind)
+        rows.setTime(time)
+        let kind = self.kind
+        bindings.withUnsafeBufferPointer { bindings in
+            for index in bindings.indices {
+                guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
+                JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
+            }
+        }
+        rows.commit()
+    }
+}
+
+/// Shared helpers that move JSON values into canonical columns.
+package enum JSONFields {
+    /// The record parsed as a JSON object (the value keeps the parser's tape alive).
+    package static func object(_ record: ByteView, parser: JSONParser) throws(RecordReject) -> JSONValue {
+        let document: JSONDocument
+        do { document = try parser.parse(record) } catch {
+            throw RecordReject("malformed JSON: \(error.reason)")
+        }
+        let root = document.root
+        guard root.kind == .object else { throw RecordReject("JSON record is not an object") }
+        return root
+    }
+
+    /// A time from a JSON string (RFC 3339, CLF…) or number (epoch, unit by magnitude).
+    package static func time(of value: JSONValue) -> Int64? {
+        switch value.kind {
+        case .string: return value.withDecodedString { TimeParser.parse($0) } ?? nil
+        case .number: return TimeParser.parse(value.rawBytes)
+        default: return nil
+        }
+    }
+
+    package static func write(_ value: JSONValue, role: FieldRole, column: Int, kind: SourceKind, into rows: RowWriter) {
+        switch role {
+        case .string:
+            writeString(value, column: column, into: rows)
+        case .address:
+            _ = value.withDecodedString { rows.setString(TextCodecs.address(ofEndpoint: $0), at: column) }
+        case .int:
+            if let number = value.int64 { rows.setInt64(number, at: column) }
+        case .double:
+            if let number = value.double { rows.setDouble(number, at: column) }
+        case .hash:
+            if value.kind == .string {
+                _ = value.withDecodedString { rows.setHash(of: $0, at: column) }
+            } else {
+                rows.setHash(of: value.rawBytes, at: column)
+            }
+        case .prompt:
+            writeMessages(value, column: column, kind: kind, into: rows)
+        case .response:
+            writeResponse(value, column: column, into: rows)
+        case .operation:
+            writeString(value, column: column, into: rows)
+            if let operation = value.string, let actionColumn = kind.schema.index(of: "action") {
+                rows.setString(CanonicalFields.storageAction(forOperation: operation), at: actionColumn)
+            }
+        }
+    }
+
+    /// Strings as decoded text; numbers and booleans as their JSON spelling.
+    package static func writeString(_ value: JSONValue, column: Int, into rows: RowWriter) {
+        switch value.kind {
+        case .string: _ = value.withDecodedString { rows.setString($0, at: column) }
+        case .number, .bool: rows.setString(value.rawBytes, at: column)
+        case .object, .array: rows.setString(value.rawBytes, at: column)
+        case .null: break
+        }
+    }
+
+    /// The text of a chat message `content`: a string, or an array of parts whose `text` are joined.
+    package static func messageText(_ content: JSONValue) -> String? {
+        switch content.kind {
+        case .string: return content.string
+        case .array:
+            let parts = content.elements.compactMap { part -> String? in
+                if part.kind == .string { return part.string }
+                return part["text"]?.string
+            }
+            return parts.isEmpty ? nil : parts.joined(separator: "\n")
+        default: return nil
+        }
+    }
+
+    /// A prompt: a string, or OpenAI-style `messages` (the last user message is the prompt; the
+    /// first system message goes to `system_prompt`).
+    package static func writeMessages(_ value: JSONValue, column: Int, kind: SourceKind, into rows: RowWriter) {
+        var messages = value
+        if value.kind == .object, let inner = value["messages"] { messages = inner }
+        switch messages.kind {
+        case .string:
+            writeString(messages, column: column, into: rows)
+        case .array:
+            var lastUser: String?
+            var system: String?
+            for message in messages.elements where message.kind == .object {
+                let role = message["role"]?.string ?? ""
+                guard let content = message["content"], let text = messageText(content) else { continue }
+                if role == "user" { lastUser = text }
+                if role == "system", system == nil { system = text }
+            }
+            if let lastUser { rows.setString(lastUser, at: column) }
+            if let system, let systemColumn = kind.schema.index(of: "system_prompt") {
+                rows.setString(system, at: systemColumn)
+            }
+        default:
+            break
+        }
+    }
+
+    /// A response: a string, or an OpenAI-style completion (`choices[0].message.content`,
+    /// `choices[0].text`), or a message object with `content`.
+    package static func writeResponse(_ value: JSONValue, column: Int, into rows: RowWriter) {
+        switch value.kind {
+        case .string:
+            writeString(value, column: column, into: rows)
+        case .object, .array:
+            let choices = value.kind == .array ? value : value["choices"]
+            if let first = choices?.elements.first {
+                if let content = first["message"]?["content"], let text = messageText(content) {
+                    rows.setString(text, at: column)
+                    return
+                }
+                if let text = first["text"]?.string {
+                    rows.setString(text, at: column)
+                    return
+                }
+            }
+            if value.kind == .object {
+                if let content = value["content"], let text = messageText(content) {
+                    rows.setString(text, at: column)
+                } else if let content = value["message"]?["content"], let text = messageText(content) {
+                    rows.setString(text, at: column)
+                } else if let text = value["text"]?.string {
+                    rows.setString(text, at: column)
+                }
+            }
+        default:
+            break
+        }
+    }
+}

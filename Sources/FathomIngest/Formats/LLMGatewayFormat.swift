@@ -1,0 +1,100 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// LLM gateway logs in the shapes OpenAI-compatible gateways write: chat `messages` arrays
+/// (top level or under `request`), LiteLLM spend-log rows, and plain `prompt`/`response` records.
+///
+/// Specification: OpenAI API reference, "Create chat completion" — request `messages` (objects
+/// with `role` `system`/`user`/`assistant` and `content` as a string or an array of parts) and
+/// response `choices[].message.content` (https://platform.openai.com/docs/api-reference/chat/create);
+/// LiteLLM proxy, "Spend Tracking" / `LiteLLM_SpendLogs` columns (`request_id`, `api_key`
+/// (hashed), `startTime`, `model`, `user`, `messages`, `response`, `metadata.user_api_key_user_id`,
+/// `requester_ip_address`, `session_id`) (https://docs.litellm.ai/docs/proxy/cost_tracking).
+///
+/// The prompt is the **last** user message; the first system message goes to `system_prompt`
+/// (kept apart so an injected instruction in the prompt is not confused with the operator's
+/// own); the response is `choices[0].message.content` (or `choices[0].text`, or `content`).
+/// `principal` is the first non-empty of `user`, `metadata.user_api_key_user_id`, `end_user`,
+/// `user_id`, `api_key`. Records with neither a prompt nor a response (embedding calls, health
+/// checks) are filtered.
+public enum LLMGatewayFormat {
+    package static let builtIn: [(column: String, paths: [String])] = [
+        ("time", ["timestamp", "startTime", "start_time", "created_at", "time", "@timestamp", "ts", "created"]),
+        ("src_ip", ["client_ip", "requester_ip_address", "metadata.requester_ip_address", "src_ip", "remote_addr", "ip"]),
+        ("principal", ["user", "metadata.user_api_key_user_id", "end_user", "user_id", "api_key", "metadata.user_api_key"]),
+        ("session", ["session_id", "metadata.session_id", "conversation_id", "thread_id", "session"]),
+        ("prompt", ["messages", "request.messages", "prompt", "request.prompt", "input", "proxy_server_request.messages"]),
+        ("response", ["response", "completion", "output", "response_text"]),
+        ("model", ["model", "request.model", "model_group", "response.model"]),
+        ("system_prompt", ["system_prompt", "system", "request.system"]),
+    ]
+
+    public static let descriptor = FormatDescriptor(
+        name: "llm-gateway",
+        summary: "LLM gateway logs: OpenAI-style messages, LiteLLM spend logs, prompt/response records.",
+        kinds: [.llm],
+        fieldMap: builtIn.map { ($0.column, $0.paths.prefix(4).joined(separator: " | ")) },
+        sniff: { sample in
+            SniffSupport.majorityOfObjects(sample) { root in isLLMRecord(root) } ? 40 : 0
+        },
+        make: { context throws(IngestError) in LLMGatewayDecoder(context: context) }
+    )
+
+    package static func isLLMRecord(_ root: JSONValue) -> Bool {
+        if root.has("specversion") { return false }
+        for messages in [root["messages"], root["request"]?["messages"]] {
+            if let messages, messages.kind == .array,
+               messages.elements.first.map({ $0.kind == .object && $0.has("role") }) == true {
+                return true
+            }
+        }
+        return root.has("prompt") && (root.has("response") || root.has("completion"))
+    }
+}
+
+/// Decoder for ``LLMGatewayFormat``.
+package final class LLMGatewayDecoder: RecordDecoder {
+    private let parser = JSONParser()
+    private let overrides: JSONProfileOverrides
+    private let timePaths: [[String]]
+    private let bindings: [(column: Int, paths: [[String]], role: FieldRole)]
+    private let promptColumn: Int
+    private let responseColumn: Int
+
+    package init(context: DecoderContext) {
+        overrides = JSONProfileOverrides(profile: context.profile)
+        let schema = SourceKind.llm.schema
+        var timePaths: [[String]] = []
+        var bindings: [(Int, [[String]], FieldRole)] = []
+        for (column, paths) in LLMGatewayFormat.builtIn {
+            if column == "time" {
+                timePaths = JSONPaths.split(paths)
+                continue
+            }
+            guard let index = schema.index(of: column) else { continue }
+            bindings.append((index, JSONPaths.split(paths), FieldRole.forColumn(schema.columns[index])))
+        }
+        self.timePaths = timePaths
+        self.bindings = bindings
+        promptColumn = schema.index(of: "prompt") ?? 0
+        responseColumn = schema.index(of: "response") ?? 0
+    }
+
+    package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
+        let root = try JSONFields.object(record, parser: parser)
+        guard let time = overrides.recordTime(in: root, builtIn: timePaths) else {
+            throw RecordReject("LLM log: missing or unparseable time")
+        }
+        overrides.beginRow(.llm, for: root, time: time, into: rows)
+        for (column, paths, role) in bindings {
+            guard let value = JSONPaths.first(paths, in: root) else { continue }
+            JSONFields.write(value, role: role, column: column, kind: .llm, into: rows)
+        }
+        guard rows.isSet(promptColumn) || rows.isSet(responseColumn) else {
+            rows.skipRecord()
+            return
+        }
+        rows.commit()
+    }
+}

@@ -1,0 +1,173 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// Where decoders put the rows they decode: one segment builder per source kind, flushed to
+/// segment files as they fill.
+///
+/// A decoder starts a row with ``begin(_:)``, sets the columns it knows by their index in the
+/// kind's ``KindSchema`` (unset columns are null), and ends it with ``commit()``. Provenance
+/// (member name and line number) is set by the ingest, not by decoders (whole-file decoders set
+/// ``line`` to the row number in their table).
+///
+/// **First write wins.** Within one row, a column keeps the first value set to it; later sets are
+/// ignored. Decoders apply a profile's mappings (``ProfileOverrides``) right after `begin`, so a
+/// profile overrides any built-in mapping without each decoder checking for it.
+///
+/// **Filtered records.** A record that is well formed but is not evidence of any kind Fathom
+/// keeps (a `get` in a Kubernetes audit log, a console login in CloudTrail) is passed over with
+/// ``skipRecord()``: it is counted per member as *filtered*, shown in the summary and the catalog,
+/// and never counted as a reject.
+public final class RowWriter {
+    /// Called when a builder is full; writes it to a segment and resets it.
+    package typealias Flush = (SourceKind, SegmentBuilder) throws(IngestError) -> Void
+
+    private var builders: [SegmentBuilder?] = Array(repeating: nil, count: 8)
+    /// The builder of the row being built. Not retained: `builders` keeps every builder for the
+    /// writer's lifetime, and a retain and release around each of a row's dozen column sets was a
+    /// measurable part of the ingest.
+    private unowned(unsafe) var current: SegmentBuilder?
+    private var currentKind: SourceKind = .inference
+    private var hasTime = false
+    /// Bit `i` set: column `i` of the row being built already has a value.
+    private var setMask: UInt64 = 0
+    private let flush: Flush
+    package let maxRows: Int
+    package let maxBytes: Int
+
+    package var member = ""
+    package var line: Int64 = 0
+    /// Rows committed, per kind code.
+    package private(set) var rowCounts = [Int64](repeating: 0, count: 8)
+    /// Records of the current member passed over with ``skipRecord()``.
+    package private(set) var filteredCount: Int64 = 0
+    package private(set) var firstTime: Int64?
+    package private(set) var lastTime: Int64?
+
+    package init(maxRows: Int, maxBytes: Int, flush: @escaping Flush) {
+        self.maxRows = maxRows
+        self.maxBytes = maxBytes
+        self.flush = flush
+    }
+
+    /// Starts a row of `kind`.
+    public func begin(_ kind: SourceKind) {
+        let slot = Int(kind.code)
+        if builders[slot] == nil {
+            builders[slot] = SegmentBuilder(kindCode: kind.code, columns: kind.schema.columnSpecs, timeColumn: 0)
+        }
+        current = builders[slot]
+        currentKind = kind
+        hasTime = false
+        setMask = 0
+    }
+
+    /// The kind of the row being built.
+    public var kind: SourceKind { currentKind }
+
+    /// Whether column `column` of the row being built has no value yet; marks it as set.
+    @inline(__always)
+    private func claim(_ column: Int) -> Bool {
+        guard column >= 0, column < 64 else { return true }
+        let bit: UInt64 = 1 << UInt64(column)
+        if setMask & bit != 0 { return false }
+        setMask |= bit
+        return true
+    }
+
+    /// Whether column `column` of the row being built already has a value.
+    public func isSet(_ column: Int) -> Bool {
+        column >= 0 && column < 64 && setMask & (1 << UInt64(column)) != 0
+    }
+
+    /// Sets the row's time (nanoseconds since the epoch, UTC).
+    public func setTime(_ nanos: Int64) {
+        guard claim(0) else { return }
+        current?.setInt64(nanos, at: 0)
+        hasTime = true
+        if firstTime.map({ nanos < $0 }) ?? true { firstTime = nanos }
+        if lastTime.map({ nanos > $0 }) ?? true { lastTime = nanos }
+    }
+
+    public func setInt64(_ value: Int64, at column: Int) {
+        if claim(column) { current?.setInt64(value, at: column) }
+    }
+    public func setDouble(_ value: Double, at column: Int) {
+        if claim(column) { current?.setDouble(value, at: column) }
+    }
+    /// Sets a string column; an empty value leaves the column unset (null).
+    public func setString(_ value: ByteView, at column: Int) {
+        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
+    }
+    public func setString(_ value: String, at column: Int) {
+        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
+    }
+    /// Sets the string column named `column` in the schema of the row's kind; nil, an empty text
+    /// or a column the kind does not have leaves it unset.
+    public func setString(_ text: String?, named column: String) {
+        guard let text, !text.isEmpty, let index = currentKind.schema.index(of: column) else { return }
+        setString(text, at: index)
+    }
+    public func setHash(of value: ByteView, at column: Int) {
+        if claim(column) { current?.setHash(of: value, at: column) }
+    }
+
+    /// Passes over a well-formed record that is not evidence of any kept kind: counted as
+    /// filtered for the member, not rejected. Abandons a row begun for it, if any.
+    public func skipRecord() {
+        if current != nil { abandon() }
+        filteredCount += 1
+    }
+
+    /// Whether the row being built has a time.
+    public var rowHasTime: Bool { hasTime }
+
+    /// Ends the row.
+    public func commit() {
+        guard let builder = current else { return }
+        // The provenance columns close every kind's schema.
+        let columnCount = builder.columns.count
+        builder.setString(member, at: columnCount - 2)
+        builder.setInt64(line, at: columnCount - 1)
+        builder.endRow()
+        rowCounts[Int(currentKind.code)] += 1
+        current = nil
+        // The size is summed over the columns, so it is looked at every 256 rows, not every row.
+        if builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes) {
+            pendingFlush = currentKind
+        }
+    }
+
+    private var pendingFlush: SourceKind?
+
+    /// Writes the builder that the last row filled, if any, to a segment.
+    package func flushIfFull() throws(IngestError) {
+        guard let kind = pendingFlush, let builder = builders[Int(kind.code)] else { return }
+        pendingFlush = nil
+        try flush(kind, builder)
+    }
+
+    /// Abandons the row being built (the record was rejected after `begin`). The builder's pending
+    /// values are overwritten by the next row.
+    public func abandon() {
+        current?.discardRow()
+        current = nil
+        setMask = 0
+    }
+
+    /// Flushes every non-empty builder.
+    package func flushAll() throws(IngestError) {
+        for kind in SourceKind.allCases {
+            if let builder = builders[Int(kind.code)], builder.rowCount > 0 {
+                try flush(kind, builder)
+            }
+        }
+    }
+
+    package func resetMemberStatistics() {
+        rowCounts = [Int64](repeating: 0, count: 8)
+        filteredCount = 0
+        firstTime = nil
+        lastTime = nil
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomDetect
+import FathomAnalysis
+
+/// What every writer shares: the analysis, the options, the generation time and the archive
+/// re-verification, plus the formatting of model values (times, evidence, figures).
+package struct ReportContext {
+    package let result: AnalysisResult
+    package let options: ReportOptions
+    /// The generation time as shown (RFC 3339 UTC when it parses).
+    package let generatedAt: String
+    package let generatedTime: UTCTime?
+    /// Archive path → re-verification status.
+    package let verification: [String: ArchiveVerification]
+
+    package init(result: AnalysisResult, options: ReportOptions) throws(ReportError) {
+        guard Self.isValidFolderName(result.caseInfo.id) else { throw .invalidCaseID(result.caseInfo.id) }
+        self.result = result
+        self.options = options
+        if let now = options.now {
+            guard let time = UTCTime(rfc3339: now) else { throw .invalidTime(option: "--now", value: now) }
+            generatedTime = time
+        } else {
+            generatedTime = UTCTime(rfc3339: result.caseInfo.generatedAt)
+        }
+        generatedAt = generatedTime?.rfc3339 ?? MarkdownText.escape(result.caseInfo.generatedAt, limit: 40)
+        var verification: [String: ArchiveVerification] = [:]
+        for input in result.inputs {
+            verification[input.path] = options.verifyArchives ? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
+        }
+        self.verification = verification
+    }
+
+    package static func isValidFolderName(_ id: String) -> Bool {
+        guard !id.isEmpty, id.utf8.count <= 128, !id.hasPrefix(".") else { return false }
+        return id.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    /// The case id, escaped (it is validated, but still case-file text).
+    package var caseID: String { MarkdownText.escape(result.caseInfo.id, limit: 128) }
+
+    /// Escaped untrusted text.
+    package func md(_ text: String, limit: Int = MarkdownText.defaultLimit) -> String { MarkdownText.escape(text, limit: limit) }
+
+    /// A model time as RFC 3339 UTC; `unknown` for nil; `not determinable` for an empty time (the
+    /// analysis could not date that end, e.g. a supply-chain compromise known from inventories);
+    /// escaped text marked `(unparsed)` otherwise.
+    package func time(_ text: String?) -> String {
+        guard let text else { return "unknown" }
+        if text.isEmpty { return "not determinable" }
+        guard let time = UTCTime(rfc3339: text) else { return md(text, limit: 60) + " (unparsed time)" }
+        return time.rfc3339
+    }
+
+    /// Evidence reference: `archive › member, line N`.
+    package func evidence(_ ref: EvidenceRef?) -> String {
+        guard let ref else { return "—" }
+        var text = md(ref.archive, limit: 160)
+        if !ref.member.isEmpty { text += " › " + md(ref.member, limit: 160) }
+        return text + ", line " + ReportNumber.grouped(ref.line)
+    }
+
+    /// A figure with its provenance, in plain language.
+    package func figure(_ figure: Figure, what: String? = nil) -> String {
+        let unit = md(figure.unit, limit: 60)
+        guard let value = figure.value else {
+            return Placeholder.make(what ?? ("number of " + figure.unit.filter { $0.isLetter || $0 == " " }))
+        }
+        let number = ReportNumber.fixed(value)
+        switch figure.source {
+        case .computed:
+            return number + " " + unit + " (computed from logs)"
+        case .caseFile:
+            return number + " " + unit + " (from the case file)"
+        case .human:
+            return number + " " + unit + " (supplied by a person)"
+        case .estimated:
+            var range = "range not stated"
+            if let low = figure.low, let high = figure.high {
+                range = "range " + ReportNumber.fixed(low) + "–" + ReportNumber.fixed(high)
+            }
+            let method = figure.method.map { md($0, limit: 200) } ?? "method not stated"
+            return "an estimated " + number + " " + unit + " (" + range + ", method: " + method + ")"
+        }
+    }
+
+    /// How a figure was obtained, for the provenance column.
+    package func provenance(_ figure: Figure) -> String {
+        if figure.value == nil { return "to be supplied by a person" }
+        switch figure.source {
+        case .computed: return "computed from logs"
+        case .estimated: return "estimated"
+        case .caseFile: return "case file"
+        case .human: return "supplied by a person"
+        }
+    }
+
+    /// A human field's value (escaped) or a visible placeholder.
+    package func human(_ key: String, _ what: String) -> String {
+        if let value = result.caseInfo.humanFields[key] ?? nil, !value.isEmpty { return md(value, limit: 600) }
+        return Placeholder.make(what)
+    }
+
+    /// Duration between two model times, or `unknown`.
+    package func duration(from start: String?, to end: String?) -> String {
+        guard let start = start.flatMap(UTCTime.init(rfc3339:)), let end = end.flatMap(UTCTime.init(rfc3339:)) else { return "unknown" }
+        return ReportNumber.duration(seconds: start.seconds(to: end))
+    }
+
+    /// The timeline sorted by time (unparsed times last, then by original order).
+    package var sortedTimeline: [TimelineEvent] {
+        result.timeline.enumerated().sorted { lhs, rhs in
+            let left = UTCTime(rfc3339: lhs.element.time)
+            let right = UTCTime(rfc3339: rhs.element.time)
+            switch (left, right) {
+            case let (l?, r?): return l != r ? l < r : lhs.offset < rhs.offset
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return lhs.offset < rhs.offset
+            }
+        }.map(\.element)
+    }
+
+    /// The first event of `phase` in time order.
+    package func firstEvent(_ phase: String) -> TimelineEvent? { sortedTimeline.first { $0.phase == phase } }
+
+    /// The awareness time, parsed.
+    package var awareness: UTCTime? { result.caseInfo.awarenessTime.flatMap(UTCTime.init(rfc3339:)) }
+
+    /// The candidate deadlines of this case.
+    package var deadlines: [Deadline] {
+        let materiality = (result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil)
+            .flatMap(UTCTime.init(rfc3339:))?.date
+        return Deadlines.candidates(awareness: awareness, materiality: materiality)
+    }
+
+    /// A Markdown table; cells must already be escaped.
+    package func table(_ header: [String], _ rows: [[String]]) -> String {
+        var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+        for row in rows { lines.append("| " + row.map { $0.isEmpty ? " " : $0 }.joined(separator: " | ") + " |") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A footer naming the tool and generation time.
+    package var footer: String {
+        "_Generated by Fathom " + md(result.provenance.toolVersion, limit: 40) + " at " + generatedAt
+            + " from the stored analysis of case " + caseID + "; all times UTC._\n"
+    }
+
+    /// Incident type titles of the case, or `not determined`.
+    package var incidentTypes: String {
+        let types = result.flowchart.incidentTypes.isEmpty ? result.incidents.map(\.type) : result.flowchart.incidentTypes
+        var seen = Set<IncidentType>()
+        let unique = types.filter { seen.insert($0).inserted }
+        return unique.isEmpty ? "Not determined" : unique.map(\.title).joined(separator: "; ")
+    }
+}

@@ -1,0 +1,154 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomDetect
+import FathomAnalysis
+
+/// `timeline.md` and `timeline-volume.svg`.
+///
+/// Sections: Key intervals (dwell time, time to detect, time to contain), Phases (Mermaid gantt),
+/// Impact windows, Query volume (the SVG chart), Events (every event in UTC order with its phase,
+/// source and evidence reference).
+package struct TimelineWriter {
+    package let context: ReportContext
+    package init(_ context: ReportContext) { self.context = context }
+
+    private var result: AnalysisResult { context.result }
+
+    /// Phase id → the label shown.
+    package static let phases: [(String, String)] = [
+        ("first-indicator", "First indicator"), ("impact", "Impact"), ("detection", "Detection"),
+        ("containment", "Containment"), ("recovery", "Recovery"), ("context", "Context"),
+    ]
+
+    package static func phaseLabel(_ phase: String) -> String {
+        phases.first { $0.0 == phase }?.1 ?? MarkdownText.escape(phase, limit: 40)
+    }
+
+    package func render() -> String {
+        var out = "# Incident timeline — " + context.caseID + "\n\n"
+        out += "All times UTC. Every event is cited with the archive, member and line it comes from.\n\n"
+        out += intervals() + gantt() + windows() + volume() + events()
+        out += "---\n\n" + context.footer
+        return out
+    }
+
+    /// The earliest impact-window start among the incidents.
+    private var impactStart: (String, String)? {
+        result.incidents.compactMap { incident in
+            UTCTime(rfc3339: incident.window.start.time).map { ($0, incident.window.start.time, incident.id) }
+        }.min { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+    }
+
+    private func intervals() -> String {
+        var out = "## Key intervals\n\n"
+        let first = context.firstEvent("first-indicator")?.time ?? impactStart?.0
+        let detection = context.firstEvent("detection")?.time
+        let detectedOrAware = detection ?? result.caseInfo.awarenessTime
+        let detectedLabel = detection != nil ? "first detection event" : "awareness time (no detection event)"
+        let containment = context.firstEvent("containment")?.time
+        let rows: [[String]] = [
+            ["Dwell time", "first indicator " + context.time(first), detectedLabel + " " + context.time(detectedOrAware),
+             context.duration(from: first, to: detectedOrAware)],
+            ["Time to detect", "start of impact " + context.time(impactStart?.0), detectedLabel + " " + context.time(detectedOrAware),
+             context.duration(from: impactStart?.0, to: detectedOrAware)],
+            ["Time to contain", detectedLabel + " " + context.time(detectedOrAware), "first containment event " + context.time(containment),
+             context.duration(from: detectedOrAware, to: containment)],
+        ]
+        out += context.table(["Measure", "From", "To", "Duration"], rows) + "\n\n"
+        out += "A duration is `unknown` when either end is missing from the analysis.\n\n"
+        return out
+    }
+
+    private func ganttTime(_ text: String?) -> String? {
+        guard let time = text.flatMap(UTCTime.init(rfc3339:)) else { return nil }
+        let second = time.secondOfDay
+        func two(_ value: Int64) -> String { value < 10 ? "0" + String(value) : String(value) }
+        return time.date.iso + " " + two(second / 3600) + ":" + two(second / 60 % 60) + ":" + two(second % 60)
+    }
+
+    private func gantt() -> String {
+        var lines = ["gantt", "    title Incident phases (UTC)", "    dateFormat YYYY-MM-DD HH:mm:ss", "    axisFormat %m-%d %H:%M"]
+        var index = 0
+        for (phase, label) in Self.phases where phase != "context" {
+            if phase == "impact" {
+                let windows = result.incidents.compactMap { incident -> String? in
+                    guard let start = ganttTime(incident.window.start.time) else { return nil }
+                    let end = ganttTime(incident.window.end?.time ?? (incident.window.ongoing ? result.provenance.dataEnd : nil))
+                    index += 1
+                    let name = Mermaid.text(incident.id + " " + incident.type.rawValue, limit: 60)
+                    return "    " + name + (incident.window.ongoing ? " (ongoing)" : "") + " :crit, t" + String(index) + ", " + start + ", "
+                        + (end.map { $0 } ?? "1m")
+                }
+                if !windows.isEmpty { lines.append("    section Impact window"); lines += windows }
+                continue
+            }
+            guard let event = context.firstEvent(phase), let start = ganttTime(event.time) else { continue }
+            index += 1
+            lines.append("    section " + label)
+            lines.append("    " + label + " :milestone, t" + String(index) + ", " + start + ", 0m")
+        }
+        if lines.count == 4 { return "## Phases\n\nNo phase has a parseable time.\n\n" }
+        return "## Phases\n\n" + MarkdownText.fencedBlock(lines.joined(separator: "\n"), info: "mermaid") + "\n\n"
+    }
+
+    private func windows() -> String {
+        guard !result.incidents.isEmpty else { return "## Impact windows\n\nNo incident was found.\n\n" }
+        var out = "## Impact windows\n\n"
+        out += context.table(["Incident", "Type", "Start", "Chosen by", "End", "Chosen by", "Duration"], result.incidents.map { incident in
+            let window = incident.window
+            let end = window.ongoing ? "ongoing at the end of the data" : context.time(window.end?.time)
+            return [context.md(incident.id, limit: 60), incident.type.title, context.time(window.start.time),
+                    edge(window.start), end, window.end.map(edge) ?? "—",
+                    window.durationSeconds.map { ReportNumber.duration(seconds: $0) } ?? (window.ongoing ? "ongoing" : "unknown")]
+        }) + "\n\n"
+        return out
+    }
+
+    private func edge(_ edge: WindowEdge) -> String {
+        "rule " + context.md(edge.rule, limit: 60) + ": " + context.md(edge.description, limit: 160) + " (" + context.evidence(edge.evidence) + ")"
+    }
+
+    private func volume() -> String {
+        guard let extraction = result.extraction, !extraction.hourly.isEmpty else {
+            return "## Query volume\n\nNo extraction volume in the analysis; no chart.\n\n"
+        }
+        let shown = min(extraction.attackers.count, SVGChart.palette.count)
+        var out = "## Query volume\n\n"
+        out += "[![Hourly query volume per attacker against all traffic](timeline-volume.svg)](timeline-volume.svg)\n\n"
+        out += "Hourly queries to the prediction endpoints: all traffic (grey, dashed) and each attacker identity"
+        out += extraction.attackers.count > shown ? " (the first " + String(shown) + " of " + String(extraction.attackers.count) + " shown)" : ""
+        out += ", from the analysis's hourly counts.\n\n"
+        return out
+    }
+
+    /// The hourly volume chart, or nil when the analysis has no hourly counts.
+    package func chart() -> String? {
+        guard let extraction = result.extraction, !extraction.hourly.isEmpty else { return nil }
+        let hours = extraction.hourly.enumerated().sorted { lhs, rhs in
+            let left = UTCTime(rfc3339: lhs.element.hour), right = UTCTime(rfc3339: rhs.element.hour)
+            if let left, let right, left != right { return left < right }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+        let labels = hours.map { hour in UTCTime(rfc3339: hour.hour).map { String($0.minuteText.dropLast(4)) } ?? hour.hour }
+        var series = [SVGChart.Series(name: "All traffic", values: hours.map(\.total), color: "#6B7280", isDashed: true)]
+        for (index, attacker) in extraction.attackers.prefix(SVGChart.palette.count).enumerated() {
+            series.append(SVGChart.Series(name: attacker.identity, values: hours.map { $0.attackers[attacker.identity] ?? 0 },
+                                          color: SVGChart.palette[index]))
+        }
+        return SVGChart(title: "Hourly query volume — " + result.caseInfo.id, xLabels: labels, yLabel: "queries per hour (UTC)",
+                        series: series).render()
+    }
+
+    private func events() -> String {
+        var out = "## Events\n\n"
+        guard !result.timeline.isEmpty else { return out + "The analysis has no timeline events.\n\n" }
+        let rows = context.sortedTimeline.enumerated().map { index, event -> [String] in
+            [String(index + 1), context.time(event.time), "**" + Self.phaseLabel(event.phase) + "**", context.md(event.source, limit: 60),
+             context.md(event.description, limit: 300), event.incident.map { context.md($0, limit: 60) } ?? "—", context.evidence(event.evidence)]
+        }
+        out += context.table(["#", "Time (UTC)", "Phase", "Source", "Event", "Incident", "Evidence"], rows) + "\n\n"
+        return out
+    }
+}

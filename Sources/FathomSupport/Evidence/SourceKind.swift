@@ -1,0 +1,125 @@
+import FathomStore
+
+/// The six kinds of evidence Fathom reads. Every input record becomes a row of exactly one kind.
+public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
+    /// Model-serving and API gateway access logs.
+    case inference
+    /// Object-storage access: S3 server access logs, CloudTrail S3 data events, Azure blob logs.
+    case storage
+    /// LLM gateway and chat logs.
+    case llm
+    /// MLOps pipeline and training-job activity.
+    case pipeline
+    /// Model registry and deployment events.
+    case registry
+    /// Decision logs of a served model.
+    case predictions
+
+    /// The number stored in segment headers. Append-only: never renumber.
+    public var code: UInt8 {
+        switch self {
+        case .inference: 1
+        case .storage: 2
+        case .llm: 3
+        case .pipeline: 4
+        case .registry: 5
+        case .predictions: 6
+        }
+    }
+
+    public init?(code: UInt8) {
+        guard let kind = SourceKind.allCases.first(where: { $0.code == code }) else { return nil }
+        self = kind
+    }
+
+    public static func < (lhs: SourceKind, rhs: SourceKind) -> Bool { lhs.code < rhs.code }
+
+    /// Hashes the code, not the raw-value string `RawRepresentable` would hash: kinds key the
+    /// schema table and per-kind maps looked up for every ingested row.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+    }
+
+    /// The canonical columns of this kind, in segment order. The first is always `time`; the
+    /// provenance columns `member` and `line` come last.
+    public var schema: KindSchema { KindSchema.of(self) }
+}
+
+/// A canonical column: its name as rules, reports and JSON use it, and how it is stored.
+public struct CanonicalColumn: Sendable, Hashable {
+    public let name: String
+    public let type: ColumnType
+
+    public init(_ name: String, _ type: ColumnType) {
+        self.name = name
+        self.type = type
+    }
+}
+
+/// The canonical columns of one source kind (ARCHITECTURE.md, "Source kinds and canonical columns").
+public struct KindSchema: Sendable {
+    public let kind: SourceKind
+    public let columns: [CanonicalColumn]
+    private let indexByName: [String: Int]
+
+    package init(kind: SourceKind, columns: [CanonicalColumn]) {
+        self.kind = kind
+        let all = [CanonicalColumn("time", .int64)] + columns
+            + [CanonicalColumn("member", .dictionary), CanonicalColumn("line", .int64)]
+        self.columns = all
+        var index: [String: Int] = [:]
+        for (position, column) in all.enumerated() { index[column.name] = position }
+        self.indexByName = index
+    }
+
+    /// The position of `name` among the columns, or nil when this kind has no such column.
+    public func index(of name: String) -> Int? { indexByName[name] }
+
+    public var columnSpecs: [ColumnSpec] { columns.map { ColumnSpec(name: $0.name, type: $0.type) } }
+
+    /// Column names without the provenance columns.
+    public var fieldNames: [String] { columns.map(\.name).filter { $0 != "member" && $0 != "line" } }
+
+    private static let schemas: [SourceKind: KindSchema] = {
+        var result: [SourceKind: KindSchema] = [:]
+        result[.inference] = KindSchema(kind: .inference, columns: [
+            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("method", .dictionary),
+            .init("path", .dictionary), .init("status", .int64), .init("latency_ms", .float64),
+            .init("bytes", .int64), .init("input_hash", .hash128), .init("model", .dictionary),
+            .init("request_id", .text),
+        ])
+        result[.storage] = KindSchema(kind: .storage, columns: [
+            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("operation", .dictionary),
+            .init("action", .dictionary), .init("bucket", .dictionary), .init("key", .text),
+            .init("user_agent", .dictionary), .init("status", .int64), .init("bytes", .int64),
+        ])
+        result[.llm] = KindSchema(kind: .llm, columns: [
+            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("session", .dictionary),
+            .init("prompt", .text), .init("response", .text), .init("model", .dictionary),
+            .init("system_prompt", .text),
+        ])
+        result[.pipeline] = KindSchema(kind: .pipeline, columns: [
+            .init("principal", .dictionary), .init("action", .dictionary), .init("pipeline", .dictionary),
+            .init("status", .dictionary), .init("run_id", .dictionary),
+        ])
+        result[.registry] = KindSchema(kind: .registry, columns: [
+            .init("model", .dictionary), .init("version", .dictionary), .init("event", .dictionary),
+            .init("from_stage", .dictionary), .init("to_stage", .dictionary), .init("principal", .dictionary),
+            .init("status", .dictionary), .init("environment", .dictionary),
+        ])
+        result[.predictions] = KindSchema(kind: .predictions, columns: [
+            .init("model", .dictionary), .init("version", .dictionary), .init("request_id", .text),
+            .init("decision", .dictionary), .init("score", .float64), .init("subject", .dictionary),
+        ])
+        return result
+    }()
+
+    /// The schemas by kind code, so the lookup made for every row is an array index.
+    private static let byCode: [KindSchema?] = {
+        var result = [KindSchema?](repeating: nil, count: 8)
+        for (kind, schema) in schemas { result[Int(kind.code)] = schema }
+        return result
+    }()
+
+    package static func of(_ kind: SourceKind) -> KindSchema { byCode[Int(kind.code)]! }
+}

@@ -1,0 +1,18 @@
+import FathomStore
+
+/// Hands memory freed by a finished phase back to the system.
+///
+/// glibc keeps freed memory in per-thread arenas for reuse; after a parallel phase (ingest, the
+/// hunt) those arenas hold tens of megabytes the next phase, on other threads, does not reuse.
+/// Trimming them keeps the resident set of a long run near what the current phase needs.
+/// `malloc_trim` is looked up at run time (it is glibc's, not in the module Swift imports);
+/// elsewhere this does nothing.
+package enum MemoryRelease {
+    private typealias Trim = @convention(c) (Int) -> Int32
+
+    private static let trim = CLibrary.function("malloc_trim", as: Trim.self)
+
+    package static func afterPhase() {
+        _ = trim?(0)
+    }
+}
