@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 /// Every library target, for the test targets (which test each layer).
@@ -6,6 +6,10 @@ let libraryTargets: [Target.Dependency] = [
     "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
     "FathomAnalysis", "FathomReports", "FathomSimulator", "FathomCore",
 ]
+
+/// Every target above FathomStore is safe Swift: strict memory safety checking reports any unsafe
+/// construct (SE-0458), and the build treats that report as an error.
+let safeCode: [SwiftSetting] = [.strictMemorySafety(), .treatWarning("StrictMemorySafety", as: .error)]
 
 let package = Package(
     name: "Fathom",
@@ -33,55 +37,60 @@ let package = Package(
         .target(
             name: "FathomStore",
             dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Segment/SEGMENT-FORMAT.md"],
-            // The byte-level codecs and column scans check every offset from evidence with explicit
-            // guards; -Ounchecked removes only the compiler's own overflow and precondition checks.
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            exclude: ["Segment/SEGMENT-FORMAT.md"]
         ),
         // The layers of the library, each a target so the compiler holds the direction
         // (see Sources/README.md and .ci/layers.py): Support ← Catalog ← Ingest, Detect,
         // Integrity ← Analysis ← Reports ← Core (the analyze, report and sweep engines).
         .target(
             name: "FathomSupport",
-            dependencies: ["FathomStore"]
+            dependencies: ["FathomStore"],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomCatalog",
-            dependencies: ["FathomStore", "FathomSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["FathomStore", "FathomSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomIngest",
             dependencies: [
                 "FathomStore", "FathomSupport", "FathomCatalog",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomIntegrity",
-            dependencies: ["FathomStore", "FathomSupport"]
+            dependencies: ["FathomStore", "FathomSupport"],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomDetect",
             dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", .product(name: "Yams", package: "Yams")],
-            exclude: ["RULES.md"]
+            exclude: ["RULES.md"],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomAnalysis",
             dependencies: [
                 "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomReports",
-            dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomDetect", "FathomAnalysis"]
+            dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomDetect", "FathomAnalysis"],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomSimulator",
             dependencies: [
                 "FathomStore", "FathomSupport",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: safeCode
         ),
         .target(
             name: "FathomCore",
@@ -90,7 +99,8 @@ let package = Package(
                 "FathomAnalysis", "FathomReports", "FathomSimulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: safeCode
         ),
         .executableTarget(
             name: "fathom",

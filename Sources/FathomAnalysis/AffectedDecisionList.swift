@@ -87,8 +87,8 @@ package final class AffectedDecisionList: @unchecked Sendable {
             if archives[ref.segment] == nil {
                 // The archive path as its CSV field, once per segment.
                 var field: [UInt8] = []
-                var path = resolver.archivePath(columns.table)
-                path.withUTF8 { CSV.append(field: ByteView(unsafeStart: $0.baseAddress, count: $0.count), to: &field) }
+                let path = resolver.archivePath(columns.table)
+                path.withByteView { CSV.append(field: $0, to: &field) }
                 archives[ref.segment] = field
             }
             csv.append(contentsOf: archives[ref.segment] ?? [])
@@ -170,15 +170,16 @@ package final class StagedFile: @unchecked Sendable {
         self.path = path
     }
 
-    /// Moves the file to `destination`, replacing it: a rename, or a copy when `tmp/` is on
-    /// another file system than the destination.
+    /// Moves the file to `destination`, replacing it: a rename, or, when `tmp/` is on another file
+    /// system than the destination, a copy put in place atomically.
     package func move(to destination: String) throws {
-        if rename(path, destination) == 0 { return }
-        guard errno == EXDEV else {
-            throw AnalysisError.output(path: destination, detail: "cannot be moved into place: \(String(cString: strerror(errno)))")
+        do throws(StoreError) {
+            try FileSystem.rename(path, to: destination)
+        } catch {
+            guard case .io(_, _, EXDEV) = error else {
+                throw AnalysisError.output(path: destination, detail: "cannot be moved into place: \(error.description)")
+            }
+            try StreamingFile.write(try Data(contentsOf: URL(fileURLWithPath: path)), to: destination)
         }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: destination) { try manager.removeItem(atPath: destination) }
-        try manager.copyItem(atPath: path, toPath: destination)
     }
 }

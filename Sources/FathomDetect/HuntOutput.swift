@@ -15,7 +15,7 @@ public enum HuntOutput {
             writer.bytes.append(0x0A)
         }
         var escaped: [UInt8] = []
-        writer.bytes.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &escaped, where: JSONText.isInvisible) }
+        JSONText.appendEscapingInvisible(writer.bytes, to: &escaped, where: JSONText.isInvisible)
         return String(decoding: escaped, as: UTF8.self)
     }
 

@@ -229,10 +229,8 @@ package struct InputDiscovery {
             }
         }
         let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
-            let code = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
-            let reason = code != 0 ? String(cString: strerror(Int32(code))) : "cannot list its entries"
-            pass(directory, .notRead, "folder not read: \(reason)", into: &walk)
+        do { names = try FileSystem.entries(of: directory).sorted() } catch {
+            pass(directory, .notRead, "folder not read: \(error.description)", into: &walk)
             return
         }
         for name in names where name != ".git" && name != Self.ignoreFileName {
@@ -265,17 +263,16 @@ package struct InputDiscovery {
     }
 
     /// The canonical path of `path` (links resolved), or nil when it cannot be resolved.
-    package static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    package static func realPath(_ path: String) -> String? { FileSystem.realPath(path) }
 
-    /// Shell-style glob match (`*`, `?`, `**/` for any depth) of a relative path, via `fnmatch(3)`.
+    /// Shell-style glob match (`*`, `?`, `**/` for any depth) of a relative path.
     package static func matches(glob pattern: String, path: String) -> Bool {
-        if pattern.hasPrefix("**/") { return matches(glob: String(pattern.dropFirst(3)), path: (path as NSString).lastPathComponent) || fnmatch(pattern, path, 0) == 0 }
+        if pattern.hasPrefix("**/") {
+            return matches(glob: String(pattern.dropFirst(3)), path: (path as NSString).lastPathComponent)
+                || FileSystem.matches(pattern: pattern, path)
+        }
         let target = pattern.contains("/") ? path : (path as NSString).lastPathComponent
-        return fnmatch(pattern, target, 0) == 0
+        return FileSystem.matches(pattern: pattern, target)
     }
 
     package static func absolute(_ path: String, cwd: String) -> String {

@@ -23,10 +23,8 @@ public final class RowWriter {
     package typealias Flush = (SourceKind, SegmentBuilder) throws(IngestError) -> Void
 
     private var builders: [SegmentBuilder?] = Array(repeating: nil, count: 8)
-    /// The builder of the row being built. Not retained: `builders` keeps every builder for the
-    /// writer's lifetime, and a retain and release around each of a row's dozen column sets was a
-    /// measurable part of the ingest.
-    private unowned(unsafe) var current: SegmentBuilder?
+    /// The builder of the row being built (one of `builders`).
+    private var current: SegmentBuilder?
     private var currentKind: SourceKind = .inference
     private var hasTime = false
     /// Bit `i` set: column `i` of the row being built already has a value.

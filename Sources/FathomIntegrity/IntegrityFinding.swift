@@ -122,16 +122,14 @@ public struct IntegrityFinding: Codable, Sendable, Hashable, Comparable {
 public enum FindingTime {
     /// `2026-03-01T12:00:00.123456789Z` (nanoseconds shown only when non-zero).
     public static func iso8601(_ nanoseconds: Int64) -> String {
-        var seconds = nanoseconds / 1_000_000_000
-        var fraction = nanoseconds % 1_000_000_000
-        if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let base = String(format: "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        return fraction == 0 ? base + "Z" : base + String(format: ".%09ldZ", Int(fraction))
+        let (quotient, remainder) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let fraction = remainder < 0 ? remainder + 1_000_000_000 : remainder
+        let seconds = TimeParser.format((remainder < 0 ? quotient - 1 : quotient) * 1_000_000_000)
+        guard fraction != 0 else { return seconds }
+        let digits = String(fraction)
+        return seconds.dropLast() + "." + String(repeating: "0", count: 9 - digits.count) + digits + "Z"
     }
+
 }
 
 /// JSON encoding shared by the integrity commands: sorted keys, stable output.

@@ -35,10 +35,7 @@ public enum ArchiveVerification: Sendable, Equatable {
 public enum ArchiveVerifier {
     /// - Complexity: O(n) in the file size; memory bounded by `chunkSize` resident pages.
     public static func verify(path: String, expected: String, chunkSize: Int = 8 << 20) -> ArchiveVerification {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            return .notFound
-        }
+        guard let status = try? FileStatus.following(path: path), !status.isDirectory else { return .notFound }
         let digest: String
         do throws(StoreError) {
             digest = try sha256(path: path, chunkSize: chunkSize)

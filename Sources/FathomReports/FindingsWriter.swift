@@ -82,8 +82,8 @@ package struct FindingsWriter {
     /// encoded with an empty hit list, and the hits are encoded one at a time into its place (the
     /// same bytes as one encoding of the whole document, without holding it). `hitsPieces` gets
     /// each piece of the hits' own encoding (``HitsJSON/encode(_:depth:)`` at depth 1) as it is made.
-    package func stream(found hits: [Hit], to write: (UnsafeRawBufferPointer) throws -> Void,
-                hitsPieces: (Data) throws -> Void) throws {
+    package func stream(found hits: [Hit], to write: ([UInt8]) throws -> Void,
+                        hitsPieces: (Data) throws -> Void) throws {
         let data = try JSONEncoder.findings.encode(document(hits: .found([]), note: nil))
         let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)
         guard let range = data.firstRange(of: placeholder) else {
@@ -92,8 +92,8 @@ package struct FindingsWriter {
         var escaped: [UInt8] = []
         func emit(_ piece: Data) throws {
             escaped.removeAll(keepingCapacity: true)
-            piece.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &escaped, where: Self.isInvisible) }
-            try escaped.withUnsafeBytes(write)
+            JSONText.appendEscapingInvisible(piece, to: &escaped, where: Self.isInvisible)
+            try write(escaped)
         }
         try emit(data[..<range.lowerBound])
         try emit(Data("\n  \"hits\" : ".utf8))
@@ -117,7 +117,7 @@ package struct FindingsWriter {
         }
         guard let data = try? JSONEncoder.findings.encode(document(hits: parsed, note: note)) else { return Array(Self.failed.utf8) }
         var output: [UInt8] = []
-        data.withUnsafeBytes { JSONText.appendEscapingInvisible($0, to: &output, where: Self.isInvisible) }
+        JSONText.appendEscapingInvisible(data, to: &output, where: Self.isInvisible)
         output.append(0x0A)
         return output
     }

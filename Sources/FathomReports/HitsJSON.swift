@@ -71,8 +71,7 @@ package enum HitsJSON {
         package mutating func dedent(_ piece: Data) -> Data {
             var output: [UInt8] = []
             output.reserveCapacity(piece.count)
-            piece.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
+            piece.withByteView { raw in
                 let n = raw.count
                 var i = 0
                 while i < n {
@@ -87,14 +86,13 @@ package enum HitsJSON {
                         toDrop = 0
                     }
                     // The rest of the line, its line break included.
-                    if let hit = memchr(base + i, 0x0A, n - i) {
-                        let end = UnsafeRawPointer(hit) - base + 1
-                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
-                        i = end
+                    if let hit = raw.firstIndex(of: 0x0A, from: i) {
+                        output.append(raw[i..<(hit + 1)])
+                        i = hit + 1
                         toDrop = 2
                         dropped = 0
                     } else {
-                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<n]))
+                        output.append(raw[i..<n])
                         i = n
                     }
                 }

@@ -67,3 +67,10 @@ public final class Store: Sendable {
         }
     }
 }
+
+extension SpillDirectory {
+    /// A spill folder under the store's `tmp/` (removed by the next writer if this process dies).
+    package convenience init(store: Store) {
+        self.init(root: store.absolute("tmp"))
+    }
+}

@@ -92,7 +92,7 @@ public struct SweepConfig: Sendable, Equatable {
             .deletingLastPathComponent
         var config = try SweepConfig(yaml: String(decoding: data, as: UTF8.self), origin: path, folder: folder)
         var hasher = SHA256Stream()
-        data.withUnsafeBytes { raw in [UInt8](raw).withByteView { hasher.update($0) } }
+        data.withByteView { hasher.update($0) }
         config.hash = hasher.finalize()
         return config
     }

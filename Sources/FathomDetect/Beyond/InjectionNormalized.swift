@@ -105,25 +105,23 @@ public enum PromptNormalizer {
 
     /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
     package static func asciiNormalForm(_ text: String) -> [UInt32]? {
-        var text = text
-        return text.withUTF8 { bytes -> [UInt32]? in
-            var result: [UInt32] = []
-            result.reserveCapacity(bytes.count)
-            var lastWasSpace = true
-            for byte in bytes {
-                guard byte < 0x80 else { return nil }
-                let value = asciiForms[Int(byte)]
-                if value == UInt32.max {
-                    if !lastWasSpace { result.append(0x20) }
-                    lastWasSpace = true
-                } else {
-                    result.append(value)
-                    lastWasSpace = false
-                }
+        let bytes = text.utf8
+        var result: [UInt32] = []
+        result.reserveCapacity(bytes.count)
+        var lastWasSpace = true
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            let value = asciiForms[Int(byte)]
+            if value == UInt32.max {
+                if !lastWasSpace { result.append(0x20) }
+                lastWasSpace = true
+            } else {
+                result.append(value)
+                lastWasSpace = false
             }
-            if result.last == 0x20 { result.removeLast() }
-            return result
         }
+        if result.last == 0x20 { result.removeLast() }
+        return result
     }
 
     /// `form` with leetspeak digits and symbols folded to letters.
@@ -152,28 +150,26 @@ public enum PromptNormalizer {
     /// Texts hidden in base64 or hex segments of `text`.
     package static func decodedSegments(_ text: String) -> [String] {
         var results: [String] = []
-        var text = text
-        text.withUTF8 { bytes in
-            // A token is a maximal run of base64 characters; only runs of 16 or more are decoded.
-            func decode(_ token: Slice<UnsafeBufferPointer<UInt8>>) {
-                guard token.count >= 16 else { return }
-                if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(Array(token)), isText(bytes) {
-                    results.append(String(decoding: bytes, as: UTF8.self))
-                    return
-                }
-                var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
-                while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-                if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
-                    results.append(String(decoding: data, as: UTF8.self))
-                }
+        let bytes = Array(text.utf8)
+        // A token is a maximal run of base64 characters; only runs of 16 or more are decoded.
+        func decode(_ token: ArraySlice<UInt8>) {
+            guard token.count >= 16 else { return }
+            if token.count % 2 == 0, token.allSatisfy({ isHex($0) }), let bytes = hexDecoded(Array(token)), isText(bytes) {
+                results.append(String(decoding: bytes, as: UTF8.self))
+                return
             }
-            var start = 0
-            for index in bytes.indices where !isBase64(bytes[index]) {
-                decode(bytes[start..<index])
-                start = index + 1
+            var base64 = token.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : ($0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0) }
+            while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+            if let data = Data(base64Encoded: Data(base64)), isText(Array(data)) {
+                results.append(String(decoding: data, as: UTF8.self))
             }
-            decode(bytes[start...])
         }
+        var start = 0
+        for index in bytes.indices where !isBase64(bytes[index]) {
+            decode(bytes[start..<index])
+            start = index + 1
+        }
+        decode(bytes[start...])
         return results
     }
 
@@ -255,23 +251,19 @@ public enum PromptNormalizer {
             }
         }
         var found: [String] = []
-        bits.withUnsafeBufferPointer { bits in
-            table.slots.withUnsafeBufferPointer { slots in
-                table.bounds.withUnsafeBufferPointer { bounds in
-                    for phrase in 0..<(bounds.count - 1) {
-                        for index in forms.indices {
-                            let words = bits.baseAddress! + index * 64
-                            var present = true
-                            for position in bounds[phrase]..<bounds[phrase + 1] {
-                                let slot = slots[position]
-                                if words[slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
-                            }
-                            if present && containsWord(forms[index], table.forms[phrase]) {
-                                found.append(table.names[phrase])
-                                break
-                            }
-                        }
-                    }
+        let slots = table.slots
+        let bounds = table.bounds
+        for phrase in 0..<(bounds.count - 1) {
+            for index in forms.indices {
+                let words = index * 64
+                var present = true
+                for position in bounds[phrase]..<bounds[phrase + 1] {
+                    let slot = slots[position]
+                    if bits[words + slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
+                }
+                if present && containsWord(forms[index], table.forms[phrase]) {
+                    found.append(table.names[phrase])
+                    break
                 }
             }
         }

@@ -59,22 +59,21 @@ public enum SensitiveData {
         package static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 
         /// Whether the text contains `needle` (ASCII, case-sensitive).
-        package func contains(_ needle: StaticString) -> Bool {
-            let count = needle.utf8CodeUnitCount
+        package func contains(_ needle: String) -> Bool {
+            let pattern = Array(needle.utf8)
+            let count = pattern.count
             guard count > 0, bytes.count >= count else { return false }
-            return needle.withUTF8Buffer { pattern in
-                let first = pattern[0]
-                var index = 0
-                while index <= bytes.count - count {
-                    if bytes[index] == first {
-                        var offset = 1
-                        while offset < count, bytes[index + offset] == pattern[offset] { offset += 1 }
-                        if offset == count { return true }
-                    }
-                    index += 1
+            let first = pattern[0]
+            var index = 0
+            while index <= bytes.count - count {
+                if bytes[index] == first {
+                    var offset = 1
+                    while offset < count, bytes[index + offset] == pattern[offset] { offset += 1 }
+                    if offset == count { return true }
                 }
-                return false
+                index += 1
             }
+            return false
         }
     }
 

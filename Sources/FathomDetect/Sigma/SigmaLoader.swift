@@ -15,12 +15,11 @@ public enum SigmaLoader {
     /// Loads every `.yml`/`.yaml` file under `directory` (recursively, in path order), or the one
     /// file when `directory` is a file. Rules with problems are left out of `rules`.
     public static func load(directory: String) -> SigmaLoadResult {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+        guard let status = try? FileStatus.following(path: directory) else {
             return SigmaLoadResult(rules: [], problems: [RuleProblem(file: directory, line: 0, message: "no such file or directory")])
         }
         var files: [String] = []
-        if isDirectory.boolValue {
+        if status.isDirectory {
             let enumerator = FileManager.default.enumerator(atPath: directory)
             while let relative = enumerator?.nextObject() as? String {
                 if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") { files.append(directory + "/" + relative) }

@@ -138,11 +138,9 @@ package final class GenericJSONDecoder: RecordDecoder {
         rows.begin(kind)
         rows.setTime(time)
         let kind = self.kind
-        bindings.withUnsafeBufferPointer { bindings in
-            for index in bindings.indices {
-                guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
-                JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
-            }
+        for index in bindings.indices {
+            guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
+            JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
         }
         rows.commit()
     }

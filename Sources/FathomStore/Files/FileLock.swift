@@ -48,6 +48,70 @@ public enum FileSystem {
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", code: errno) }
     }
 
+    /// Removes the file at `path`, if any; failures are ignored (for temporary files).
+    ///
+    /// The corresponding C function is `unlink(2)`.
+    public static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Renames `source` onto `target` atomically, replacing it.
+    ///
+    /// The corresponding C function is `rename(2)`.
+    public static func rename(_ source: String, to target: String) throws(StoreError) {
+        if Glibc.rename(source, target) != 0 { throw .io(path: target, operation: "rename onto", code: errno) }
+    }
+
+    /// Whether the process `pid` has ended (no such process), as `kill(pid, 0)` tells.
+    public static func processHasEnded(_ pid: Int32) -> Bool {
+        kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// The value of the environment variable `name`, read without building the whole environment.
+    ///
+    /// The corresponding C function is `getenv(3)`.
+    public static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// The canonical path of `path` (links, `.` and `..` resolved), or nil when it cannot be
+    /// resolved (it does not exist, or a link loops).
+    ///
+    /// The corresponding C function is `realpath(3)`.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Whether `path` matches the shell pattern `pattern` (`*`, `?`, `[…]`).
+    ///
+    /// The corresponding C function is `fnmatch(3)`.
+    public static func matches(pattern: String, _ path: String) -> Bool {
+        fnmatch(pattern, path, 0) == 0
+    }
+
+    /// The names in a directory (without `.` and `..`), unsorted.
+    ///
+    /// The corresponding C functions are `opendir(3)` and `readdir(3)`.
+    public static func entries(of directory: String) throws(StoreError) -> [String] {
+        guard let handle = opendir(directory) else { throw .io(path: directory, operation: "open directory", code: errno) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(handle) else {
+                if errno != 0 { throw .io(path: directory, operation: "read directory", code: errno) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Creates `path` and any missing parent directories (`mkdir -p`).
     ///
     /// The corresponding C function is `mkdir(2)`.

@@ -53,7 +53,7 @@ package enum CSV {
             }
         }
         if plain {
-            field.withUnsafeBytes { output.append(contentsOf: $0) }
+            output.append(field)
         } else {
             output.append(contentsOf: Self.field(field.string).utf8)
         }

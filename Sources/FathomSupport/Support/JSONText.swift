@@ -1,4 +1,5 @@
 import FathomStore
+import Foundation
 
 /// Post-processing of encoded JSON that came partly from evidence.
 public enum JSONText {
@@ -19,41 +20,51 @@ public enum JSONText {
     ///
     /// - Complexity: O(n).
     public static func escapeInvisible(_ json: String, where isUnsafe: (Unicode.Scalar) -> Bool) -> String {
-        var json = json
         var out: [UInt8] = []
-        json.withUTF8 { appendEscapingInvisible(UnsafeRawBufferPointer($0), to: &out, where: isUnsafe) }
+        json.withByteView { appendEscapingInvisible($0, to: &out, where: isUnsafe) }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// ``escapeInvisible(_:where:)`` of the well-formed UTF-8 `json`, appended to `out` (so a large
     /// document is escaped piece by piece into one buffer, without string copies).
+    public static func appendEscapingInvisible(_ json: Data, to out: inout [UInt8],
+                                               where isUnsafe: (Unicode.Scalar) -> Bool) {
+        json.withByteView { appendEscapingInvisible($0, to: &out, where: isUnsafe) }
+    }
+
+    /// ``escapeInvisible(_:where:)`` of the well-formed UTF-8 `json`, appended to `out`.
+    public static func appendEscapingInvisible(_ json: [UInt8], to out: inout [UInt8],
+                                               where isUnsafe: (Unicode.Scalar) -> Bool) {
+        json.withByteView { appendEscapingInvisible($0, to: &out, where: isUnsafe) }
+    }
+
+    /// ``escapeInvisible(_:where:)`` of the well-formed UTF-8 bytes `json` lends, appended to `out`.
     ///
     /// - Complexity: O(n).
-    public static func appendEscapingInvisible(_ json: UnsafeRawBufferPointer, to out: inout [UInt8],
+    public static func appendEscapingInvisible(_ json: ByteView, to out: inout [UInt8],
                                                where isUnsafe: (Unicode.Scalar) -> Bool) {
-        let bytes = json.bindMemory(to: UInt8.self)
-        out.reserveCapacity(out.count + bytes.count)
-        let n = bytes.count
+        out.reserveCapacity(out.count + json.count)
+        let n = json.count
         var i = 0
         while i < n {
             var j = i
-            while j < n, bytes[j] < 0x7F { j += 1 }
+            while j < n, json[j] < 0x7F { j += 1 }
             if j > i {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                out.append(json[i..<j])
                 i = j
             }
             guard i < n else { break }
             // One scalar from DEL up (the UTF-8 is well-formed).
-            let lead = UInt32(bytes[i])
+            let lead = UInt32(json[i])
             let length = min(n - i, lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4)
             var value: UInt32
             switch length {
             case 1: value = lead
-            case 2: value = (lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-            case 3: value = (lead & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+            case 2: value = (lead & 0x1F) << 6 | UInt32(json[i + 1] & 0x3F)
+            case 3: value = (lead & 0x0F) << 12 | UInt32(json[i + 1] & 0x3F) << 6 | UInt32(json[i + 2] & 0x3F)
             default:
-                value = (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                    | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
+                value = (lead & 0x07) << 18 | UInt32(json[i + 1] & 0x3F) << 12
+                    | UInt32(json[i + 2] & 0x3F) << 6 | UInt32(json[i + 3] & 0x3F)
             }
             if let scalar = Unicode.Scalar(value), isUnsafe(scalar) {
                 for unit in String(scalar).utf16 {
@@ -61,7 +72,7 @@ public enum JSONText {
                     out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
                 }
             } else {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + length)]))
+                out.append(json[i..<(i + length)])
             }
             i += length
         }

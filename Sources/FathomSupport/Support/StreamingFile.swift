@@ -32,7 +32,7 @@ package final class StreamingFile {
     deinit {
         if let descriptor {
             descriptor.close()
-            unlink(temporary)
+            FileSystem.removeFile(temporary)
         }
     }
 
@@ -43,7 +43,7 @@ package final class StreamingFile {
         try file.commit()
     }
 
-    package func write(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+    package func write(_ bytes: [UInt8]) throws(StoreError) {
         if buffer.count + bytes.count > Self.bufferSize { try flush() }
         if bytes.count >= Self.bufferSize {
             try writeThrough(bytes)
@@ -53,11 +53,15 @@ package final class StreamingFile {
     }
 
     package func write(_ data: Data) throws(StoreError) {
-        let failure = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> StoreError? in
-            do throws(StoreError) { try write(bytes) } catch { return error }
-            return nil
+        try data.withByteView { (view) throws(StoreError) in
+            if buffer.count + view.count > Self.bufferSize { try flush() }
+            if view.count >= Self.bufferSize {
+                guard let descriptor else { throw .io(path: path, operation: "write (after commit)", code: EBADF) }
+                try descriptor.writeAll(view)
+            } else {
+                buffer.append(view)
+            }
         }
-        if let failure { throw failure }
     }
 
     /// Writes what is buffered, closes the file and renames it over `path`.
@@ -66,24 +70,19 @@ package final class StreamingFile {
         guard let open = descriptor else { throw .io(path: path, operation: "commit (twice)", code: EBADF) }
         descriptor = nil
         open.close()
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .io(path: path, operation: "rename a finished file onto", code: code)
+        do { try FileSystem.rename(temporary, to: path) } catch {
+            FileSystem.removeFile(temporary)
+            throw error
         }
     }
 
     private func flush() throws(StoreError) {
         guard !buffer.isEmpty else { return }
-        let failure = buffer.withUnsafeBytes { bytes -> StoreError? in
-            do throws(StoreError) { try writeThrough(bytes) } catch { return error }
-            return nil
-        }
-        buffer.removeAll(keepingCapacity: true)
-        if let failure { throw failure }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        try writeThrough(buffer)
     }
 
-    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+    private func writeThrough(_ bytes: [UInt8]) throws(StoreError) {
         guard let descriptor else { throw .io(path: path, operation: "write (after commit)", code: EBADF) }
         try descriptor.writeAll(bytes)
     }
@@ -96,8 +95,8 @@ package final class StreamingFile {
             guard let range = name.range(of: marker, options: .backwards) else { continue }
             let tail = name[range.upperBound...].split(separator: "-")
             guard tail.count == 2, let pid = Int32(tail[0]), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) != 0, errno == ESRCH {
-                unlink(folder + "/" + name)
+            if FileSystem.processHasEnded(pid) {
+                FileSystem.removeFile(folder + "/" + name)
             }
         }
     }

@@ -17,8 +17,8 @@ public enum TestHook {
 
     /// The action set for `point`, if any.
     private static func action(at point: String) -> String? {
-        guard let raw = getenv(variable) else { return nil }
-        let parts = String(cString: raw).split(separator: "=", maxSplits: 1).map(String.init)
+        guard let raw = FileSystem.environment(variable) else { return nil }
+        let parts = raw.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, parts[0] == point else { return nil }
         return parts[1]
     }

@@ -1,6 +1,4 @@
-import FathomStore
 import Foundation
-import FathomSupport
 
 /// Exact counts of distinct hashes per group, and over all groups, within a fixed memory budget.
 ///
@@ -14,51 +12,51 @@ import FathomSupport
 ///
 /// This is how the distinct-input figures stay exact without holding millions of hashes per
 /// attacker (the figures a regulator report quotes are counts, not estimates).
-package final class DistinctCounter: @unchecked Sendable {
-    package struct Pair {
-        package var high: UInt64
-        package var low: UInt64
-        package var group: UInt32
+public final class DistinctCounter: @unchecked Sendable {
+    public struct Pair {
+        public var high: UInt64
+        public var low: UInt64
+        public var group: UInt32
     }
 
-    package static let partitionBits = 6
-    package static var partitionCount: Int { 1 << partitionBits }
+    public static let partitionBits = 6
+    public static var partitionCount: Int { 1 << partitionBits }
 
     private let lock = NSLock()
     /// Pairs a partition's buffer holds before it is appended to its spill file.
     private let partitionCapacity: Int
     private let spill: SpillDirectory
     private var buffers: [[Pair]]
-    private var files: [Int32]
+    private var files: [FileDescriptor?]
     private var spilledPairs = [Int](repeating: 0, count: DistinctCounter.partitionCount)
     private var failure: Error?
 
     /// - Parameters:
     ///   - budget: bytes of pairs kept in memory before they go to the spill files.
     ///   - spill: where spill files are made (created on first use).
-    package init(budget: Int = 8 << 20, spill: SpillDirectory) {
+    public init(budget: Int = 8 << 20, spill: SpillDirectory) {
         partitionCapacity = max(1, budget / MemoryLayout<Pair>.stride / DistinctCounter.partitionCount)
         self.spill = spill
         buffers = Array(repeating: [], count: DistinctCounter.partitionCount)
-        files = Array(repeating: -1, count: DistinctCounter.partitionCount)
+        files = Array(repeating: nil, count: DistinctCounter.partitionCount)
     }
 
     deinit {
-        for fd in files where fd >= 0 { close(fd) }
+        for file in files { file?.close() }
     }
 
     /// Whether any pair went to disk (for tests and timings).
-    package var spilled: Bool {
+    public var spilled: Bool {
         lock.lock()
         defer { lock.unlock() }
         return spilledPairs.contains { $0 > 0 }
     }
 
     @inline(__always)
-    package static func partition(_ hash: Hash128) -> Int { Int(hash.high >> UInt64(64 - partitionBits)) }
+    public static func partition(_ hash: Hash128) -> Int { Int(hash.high >> UInt64(64 - partitionBits)) }
 
     /// Adds pairs; null hashes are the caller's to leave out.
-    package func add(_ pairs: [(group: UInt32, hash: Hash128)]) {
+    public func add(_ pairs: [(group: UInt32, hash: Hash128)]) {
         guard !pairs.isEmpty else { return }
         var split = Array(repeating: [Pair](), count: DistinctCounter.partitionCount)
         for (group, hash) in pairs {
@@ -83,8 +81,13 @@ package final class DistinctCounter: @unchecked Sendable {
         defer { buffers[index].removeAll(keepingCapacity: true) }
         guard failure == nil else { return }
         do {
-            if files[index] < 0 { files[index] = try spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)") }
-            try buffers[index].withUnsafeBytes { bytes in try SpillDirectory.write(fd: files[index], bytes) }
+            let file = try files[index] ?? spill.create("distinct-\(ObjectIdentifier(self).hashValue)-\(index)")
+            files[index] = file
+            let written: StoreError? = buffers[index].withUnsafeBytes { bytes in
+                do throws(StoreError) { try file.writeAll(bytes) } catch { return error }
+                return nil
+            }
+            if let written { throw written }
             spilledPairs[index] += buffers[index].count
         } catch {
             failure = error
@@ -94,7 +97,7 @@ package final class DistinctCounter: @unchecked Sendable {
     /// Distinct hashes of each group `0..<groups` and over all groups.
     ///
     /// - Complexity: O(n) expected for n pairs added, one partition in memory at a time.
-    package func counts(groups: Int) throws -> (perGroup: [Int64], all: Int64) {
+    public func counts(groups: Int) throws -> (perGroup: [Int64], all: Int64) {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
@@ -103,7 +106,7 @@ package final class DistinctCounter: @unchecked Sendable {
         for index in buffers.indices {
             var pairs: [Pair]
             if spilledPairs[index] > 0 {
-                pairs = try SpillDirectory.read(fd: files[index], count: spilledPairs[index], as: Pair.self)
+                pairs = try Self.read(files[index], count: spilledPairs[index])
                 pairs += buffers[index]
             } else {
                 pairs = buffers[index]
@@ -117,7 +120,7 @@ package final class DistinctCounter: @unchecked Sendable {
     /// Counts one partition: adds each group's distinct hashes to `perGroup` and returns the
     /// number of distinct hashes. The tables hold indices into `pairs` and compare the full
     /// 128-bit hash (and group), so a collision of the table's own hash costs a probe, never a miscount.
-    package static func countPartition(_ pairs: [Pair], groups: Int, into perGroup: inout [Int64]) -> Int64 {
+    public static func countPartition(_ pairs: [Pair], groups: Int, into perGroup: inout [Int64]) -> Int64 {
         guard !pairs.isEmpty else { return 0 }
         var capacity = 16
         while capacity < pairs.count * 2 { capacity <<= 1 }
@@ -157,5 +160,17 @@ package final class DistinctCounter: @unchecked Sendable {
             }
         }
         return all
+    }
+
+    /// The `count` pairs a spill file holds, from its start.
+    private static func read(_ file: FileDescriptor?, count: Int) throws -> [Pair] {
+        guard let file else { throw StoreError.io(path: "spill file", operation: "read (never written)", code: EBADF) }
+        return try [Pair](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            guard try file.read(into: raw, at: 0) == raw.count else {
+                throw StoreError.io(path: file.path, operation: "read (short)", code: EIO)
+            }
+            initialized = count
+        }
     }
 }
