@@ -1,0 +1,182 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+
+/// Finds secrets and personal data in text: what `llm.sensitive-output` looks for in responses.
+public enum SensitiveData {
+    /// One finding: its category and where in the text (UTF-16 range of the match).
+    public struct Finding: Sendable, Equatable {
+        public var category: String
+        public var match: String
+    }
+
+    package struct Detector: @unchecked Sendable {
+        package let category: String
+        package let regex: NSRegularExpression
+        package let validate: @Sendable (String) -> Bool
+        /// A condition every match needs, judged from the text's ``Clues``: when it fails, the
+        /// regular expression (the expensive part) is not run at all.
+        package let needs: @Sendable (Clues) -> Bool
+
+        package init?(category: String, regex: NSRegularExpression?, needs: @escaping @Sendable (Clues) -> Bool,
+              validate: @escaping @Sendable (String) -> Bool) {
+            guard let regex else { return nil }
+            self.category = category
+            self.regex = regex
+            self.needs = needs
+            self.validate = validate
+        }
+    }
+
+    /// What one pass over a text's UTF-8 bytes tells about which detectors could match.
+    package struct Clues {
+        package let bytes: [UInt8]
+        package var digits = 0
+        package var hasAt = false
+        package var hasDash = false
+        /// Two ASCII capitals followed by two digits (how an IBAN starts).
+        package var hasCountryAndCheck = false
+
+        package init(_ text: String) {
+            bytes = Array(text.utf8)
+            for index in bytes.indices {
+                let byte = bytes[index]
+                if byte >= 0x30 && byte <= 0x39 {
+                    digits += 1
+                    if index >= 3, Self.isDigit(bytes[index - 1]), Self.isUpper(bytes[index - 2]), Self.isUpper(bytes[index - 3]) {
+                        hasCountryAndCheck = true
+                    }
+                } else if byte == UInt8(ascii: "@") {
+                    hasAt = true
+                } else if byte == UInt8(ascii: "-") {
+                    hasDash = true
+                }
+            }
+        }
+
+        package static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        package static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+
+        /// Whether the text contains `needle` (ASCII, case-sensitive).
+        package func contains(_ needle: String) -> Bool {
+            let pattern = Array(needle.utf8)
+            let count = pattern.count
+            guard count > 0, bytes.count >= count else { return false }
+            let first = pattern[0]
+            var index = 0
+            while index <= bytes.count - count {
+                if bytes[index] == first {
+                    var offset = 1
+                    while offset < count, bytes[index + offset] == pattern[offset] { offset += 1 }
+                    if offset == count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
+    /// The patterns are constants of this file; one that does not compile is dropped (and the
+    /// tests, which expect every category, fail).
+    package static func regex(_ pattern: String) -> NSRegularExpression? {
+        try? NSRegularExpression(pattern: pattern)
+    }
+
+    package static let detectors: [Detector] = { let list: [Detector?] = [
+        Detector(category: "aws_access_key", regex: regex(#"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"#),
+                 needs: { $0.contains("AKIA") || $0.contains("ASIA") }, validate: { _ in true }),
+        Detector(category: "github_token",
+                 regex: regex(#"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#),
+                 needs: { $0.contains("gh") }, validate: { _ in true }),
+        Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
+                 needs: { $0.contains("xox") }, validate: { _ in true }),
+        Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#),
+                 needs: { $0.contains("-----BEGIN ") }, validate: { _ in true }),
+        Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#),
+                 needs: { $0.contains("sk-") }, validate: { _ in true }),
+        Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
+                 needs: { $0.digits >= 13 }, validate: { isCardNumber($0) }),
+        Detector(category: "email",
+                 regex: regex(#"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"#),
+                 needs: { $0.hasAt }, validate: { _ in true }),
+        Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#),
+                 needs: { $0.digits >= 9 && $0.hasDash }, validate: { isSSN($0) }),
+        Detector(category: "uk_nino",
+                 regex: regex(#"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![A-Za-z0-9])"#),
+                 needs: { $0.digits >= 6 }, validate: { isNINO($0) }),
+        Detector(category: "iban", regex: regex(#"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"#),
+                 needs: { $0.hasCountryAndCheck }, validate: { isIBAN($0) }),
+    ]; return list.compactMap { $0 } }()
+
+    /// All findings in `text`, in detector order then position.
+    public static func findings(in text: String) -> [Finding] {
+        let range = NSRange(text.startIndex..., in: text)
+        let clues = Clues(text)
+        var result: [Finding] = []
+        for detector in detectors where detector.needs(clues) {
+            for match in detector.regex.matches(in: text, range: range) {
+                guard let swiftRange = Range(match.range, in: text) else { continue }
+                let value = String(text[swiftRange])
+                if detector.validate(value) { result.append(Finding(category: detector.category, match: value)) }
+            }
+        }
+        return result
+    }
+
+    package static func digits(_ text: String) -> [Int] { text.compactMap { $0.wholeNumberValue } }
+
+    /// Luhn check of 13–19 digits separated by at most single spaces or dashes.
+    public static func isCardNumber(_ text: String) -> Bool {
+        if text.contains("  ") || text.contains("--") || text.contains(" -") || text.contains("- ") { return false }
+        let values = digits(text)
+        guard (13...19).contains(values.count), Set(values).count > 1 else { return false }
+        var sum = 0
+        for (index, digit) in values.reversed().enumerated() {
+            if index % 2 == 1 {
+                let doubled = digit * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            } else {
+                sum += digit
+            }
+        }
+        return sum % 10 == 0
+    }
+
+    /// A US SSN `AAA-GG-SSSS`: area not 000, 666 or 900–999; group not 00; serial not 0000.
+    public static func isSSN(_ text: String) -> Bool {
+        let parts = text.split(separator: "-").map { Int($0) ?? -1 }
+        guard parts.count == 3 else { return false }
+        let (area, group, serial) = (parts[0], parts[1], parts[2])
+        return area > 0 && area != 666 && area < 900 && group > 0 && serial > 0
+    }
+
+    /// A UK National Insurance number: the prefix letters exclude D, F, I, Q, U, V; the second also O;
+    /// the prefixes BG, GB, NK, KN, TN, NT and ZZ are never issued; suffix A–D.
+    public static func isNINO(_ text: String) -> Bool {
+        let letters = Array(text.uppercased().filter { !$0.isWhitespace })
+        guard letters.count == 9 else { return false }
+        let first = letters[0], second = letters[1]
+        if "DFIQUV".contains(first) || "DFIQUVO".contains(second) { return false }
+        if ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(String([first, second])) { return false }
+        return true
+    }
+
+    /// An IBAN with a valid ISO 13616 mod-97 check (length 15–34 without spaces).
+    public static func isIBAN(_ text: String) -> Bool {
+        let compact = Array(text.filter { !$0.isWhitespace }.uppercased())
+        guard (15...34).contains(compact.count) else { return false }
+        let rearranged = compact[4...] + compact[..<4]
+        var remainder = 0
+        for character in rearranged {
+            if let digit = character.wholeNumberValue, character.isASCII {
+                remainder = (remainder * 10 + digit) % 97
+            } else if let ascii = character.asciiValue, (65...90).contains(ascii) {
+                remainder = (remainder * 100 + Int(ascii) - 55) % 97
+            } else {
+                return false
+            }
+        }
+        return remainder == 1
+    }
+}
