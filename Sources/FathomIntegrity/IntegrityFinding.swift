@@ -138,7 +138,7 @@ public enum IntegrityJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        return JSONText.escapeInvisible(String(decoding: data, as: UTF8.self), where: TerminalEscape.mustEscape)
+        return JSONText.escapeInvisible(String(decoding: data, as: UTF8.self), where: UntrustedText.isUnsafe)
     }
 }
 

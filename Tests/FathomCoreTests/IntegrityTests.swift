@@ -330,11 +330,11 @@ import FathomSimulator
 
 @Suite struct IntegrityOutputTests {
     @Test func terminalEscaping() {
-        #expect(TerminalEscape.escape("plain name.csv") == "plain name.csv")
-        #expect(TerminalEscape.escape("a\u{1B}[31mred") == "a\\u{1B}[31mred")
-        #expect(TerminalEscape.escape("evil\u{202E}gpj.exe") == "evil\\u{202E}gpj.exe")
-        #expect(TerminalEscape.escape("zero\u{200B}width") == "zero\\u{200B}width")
-        #expect(TerminalEscape.escape("line\nbreak") == "line\\u{A}break")
+        #expect(TerminalText.escape("plain name.csv") == "plain name.csv")
+        #expect(TerminalText.escape("a\u{1B}[31mred") == "a\\u{1B}[31mred")
+        #expect(TerminalText.escape("evil\u{202E}gpj.exe") == "evil\\u{202E}gpj.exe")
+        #expect(TerminalText.escape("zero\u{200B}width") == "zero\\u{200B}width")
+        #expect(TerminalText.escape("line\nbreak") == "line\\u{A}break")
     }
 
     @Test func findingsJSONIsSortedAndEscaped() throws {

@@ -20,7 +20,7 @@ struct JSONTextTests {
         ("\"del\u{7F} nel\u{85}\"", "\"del\\u007f nel\\u0085\""),
     ])
     func invisibleCharactersBecomeEscapesThatDecodeToTheSameText(json: String, escaped: String) throws {
-        let result = JSONText.escapeInvisible(json) { TerminalText.isUnsafe($0) || (0xE0000...0xE007F).contains($0.value) }
+        let result = JSONText.escapeInvisible(json) { UntrustedText.isUnsafe($0) || (0xE0000...0xE007F).contains($0.value) }
         #expect(result == escaped)
         let decoded = try JSONSerialization.jsonObject(with: Data(result.utf8), options: [.fragmentsAllowed]) as? String
         let original = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) as? String
@@ -52,7 +52,7 @@ struct JSONTextTests {
             for _ in 0..<Int.random(in: 0...40, using: &generator) {
                 text.unicodeScalars.append(alphabet.randomElement(using: &generator)!)
             }
-            let isUnsafe = { (scalar: Unicode.Scalar) in TerminalText.isUnsafe(scalar) || (0xE0000...0xE007F).contains(scalar.value) }
+            let isUnsafe = { (scalar: Unicode.Scalar) in UntrustedText.isUnsafe(scalar) || (0xE0000...0xE007F).contains(scalar.value) }
             #expect(JSONText.escapeInvisible(text, where: isUnsafe) == Self.reference(text, isUnsafe), "\(text.unicodeScalars.map(\.value))")
         }
     }

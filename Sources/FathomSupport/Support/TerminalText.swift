@@ -1,30 +1,34 @@
 import FathomStore
 
-/// Escaping of untrusted text (anything that came from evidence: member names, field values)
-/// before it reaches a terminal.
+/// Escaping of untrusted text (anything that came from evidence: member names, field values,
+/// file names, strings from pickles, SBOMs and requirement files) before it reaches a terminal.
+///
+/// Every scalar ``UntrustedText/isUnsafe(_:)`` names — C0 and C1 controls (ESC among them, so no
+/// terminal control sequence survives), DEL, bidirectional, zero-width and other invisible
+/// characters, line and paragraph separators — becomes a visible `\u{…}` escape (upper-case hex).
+/// A backslash that could be mistaken for such an escape is doubled only where it precedes `u{`.
 public enum TerminalText {
-    /// Replaces control characters (C0, DEL, C1), bidirectional overrides and other invisible
-    /// formatting characters with visible `\u{…}` escapes, so evidence cannot move the cursor,
-    /// change colours or reorder what the reader sees.
+    /// - Complexity: O(n) in the length of `text`.
     public static func escape(_ text: String) -> String {
+        var needsWork = false
+        for scalar in text.unicodeScalars where UntrustedText.isUnsafe(scalar) || scalar == "\\" {
+            needsWork = true
+            break
+        }
+        guard needsWork else { return text }
         var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            if isUnsafe(scalar) {
-                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+        result.reserveCapacity(text.utf8.count + 8)
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
+            if UntrustedText.isUnsafe(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else if scalar == "\\", index + 1 < scalars.count, scalars[index + 1] == "u" {
+                result += "\\\\"
             } else {
                 result.unicodeScalars.append(scalar)
             }
         }
         return result
-    }
-
-    package static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F: return true
-        case 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF: return true
-        default: return false
-        }
     }
 }
 

@@ -3,9 +3,9 @@ import FathomCore
 import Foundation
 
 /// Printing helpers shared by the integrity commands. Everything that came from a file is passed
-/// through ``TerminalEscape`` before it reaches the terminal.
+/// through ``TerminalText`` before it reaches the terminal.
 enum Output {
-    static func safe(_ text: String) -> String { TerminalEscape.escape(text) }
+    static func safe(_ text: String) -> String { TerminalText.escape(text) }
 
     static func printError(_ text: String) {
         var standardError = StandardError()
