@@ -102,27 +102,3 @@ struct Hash128Tests {
 
 /// The seeded SplitMix64 generator of TestSupport.swift, by the name the segment tests use.
 typealias SplitMix = SeededGenerator
-
-extension Hash128Tests {
-    /// Hash128Set counts what Set<Hash128> counts, also when many values share a slot (equal low
-    /// words) and across growth; the null hash is never a member.
-    @Test func hash128SetAgreesWithSet() {
-        var reference = Set<Hash128>()
-        var set = Hash128Set()
-        var state: UInt64 = 3
-        var disagreements = 0
-        for index in 0..<20_000 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            let value = index % 3 == 0 ? Hash128(low: state % 64, high: state >> 7) : Hash128(low: state, high: state % 1000)
-            if set.insert(value) != (value.isNull ? false : reference.insert(value).inserted) { disagreements += 1 }
-        }
-        #expect(disagreements == 0)
-        #expect(set.count == reference.count)
-        #expect(reference.allSatisfy { set.contains($0) })
-        #expect(!set.insert(.null) && !set.contains(.null))
-        var union = Hash128Set(minimumCapacity: 4)
-        union.formUnion(set)
-        union.formUnion([Hash128(low: 1, high: 1), Hash128(low: 1, high: 1)])
-        #expect(union.count == reference.union([Hash128(low: 1, high: 1)]).count)
-    }
-}
