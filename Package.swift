@@ -37,7 +37,12 @@ let package = Package(
         .target(
             name: "FathomStore",
             dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Segment/SEGMENT-FORMAT.md"]
+            exclude: ["Segment/SEGMENT-FORMAT.md"],
+            // Overflow and precondition checks stay on: this code reads hostile bytes. Dynamic
+            // exclusivity checks (a class property's accesses, at every row and column) are left to
+            // the debug builds the tests run: they cost a quarter of the ingest in release (README,
+            // Performance) and guard against programmer errors, not against input.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // The layers of the library, each a target so the compiler holds the direction
         // (see Sources/README.md and .ci/layers.py): Support ← Catalog ← Ingest, Detect,
