@@ -86,10 +86,10 @@ public struct CaseFile: Sendable, Equatable {
             case "title": title = value.string
             case "classification": classification = value.string
             case "awareness_time":
-                guard let text = value.string, TimeParser.parse(text) != nil else {
-                    throw .caseFile(path: origin, detail: "line \(line(value)): awareness_time must be an RFC 3339 time")
+                guard let text = value.string, let time = Timestamp(rfc3339: text) else {
+                    throw .caseFile(path: origin, detail: "line \(line(value)): awareness_time must be an RFC 3339 time with its zone (Z or an offset)")
                 }
-                awarenessTime = TimeParser.format(TimeParser.parse(text) ?? 0)
+                awarenessTime = time.rfc3339
             case "internal_networks": internalNetworks = value.sequence?.compactMap(\.string)
             case "inventory": inventory = value.string
             case "compromised":
@@ -121,7 +121,7 @@ public struct CaseFile: Sendable, Equatable {
                 }
             case "containment":
                 for item in value.sequence ?? [] {
-                    guard let entry = item.mapping, let time = entry["time"]?.string, let parsed = TimeParser.parse(time),
+                    guard let entry = item.mapping, let time = entry["time"]?.string, let parsed = Timestamp(rfc3339: time)?.nanoseconds,
                           let action = entry["action"]?.string else {
                         throw .caseFile(path: origin, detail: "line \(line(item)): containment entries need time and action")
                     }

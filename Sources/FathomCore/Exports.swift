@@ -7,4 +7,5 @@
 @_exported import FathomIntegrity
 @_exported import FathomReports
 @_exported import FathomSimulator
+@_exported import FathomStore
 @_exported import FathomSupport

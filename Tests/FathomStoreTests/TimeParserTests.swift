@@ -1,4 +1,5 @@
 import FathomStore
+import Foundation
 import Testing
 
 @Suite struct TimeParserTests {
@@ -139,5 +140,29 @@ import Testing
                 }
             }
         }
+    }
+}
+
+/// ``Timestamp``: one type and one grammar for every time a command, a case file or a log gives.
+@Suite struct TimestampTests {
+    @Test func commandTimesNeedAZoneLogTimesDoNot() {
+        #expect(Timestamp(rfc3339: "2026-03-02T10:00:00Z")?.nanoseconds == 1_772_445_600_000_000_000)
+        #expect(Timestamp(rfc3339: "2026-03-02T11:00:00+01:00") == Timestamp(rfc3339: "2026-03-02T10:00:00Z"))
+        #expect(Timestamp(rfc3339: "2026-03-02")?.rfc3339 == "2026-03-02T00:00:00Z")
+        for bad in ["2026-03-02T10:00:00", "1772445600", "02/Mar/2026:10:00:00 +0000", "2026-03-02T10:00:00.Z", "x", ""] {
+            #expect(Timestamp(rfc3339: bad) == nil, "\(bad)")
+        }
+        // Logs: the same times, and the zone-less and epoch forms logs write.
+        #expect(Timestamp(parsing: "2026-03-02T10:00:00") == Timestamp(rfc3339: "2026-03-02T10:00:00Z"))
+        #expect(Timestamp(parsing: "1772445600") == Timestamp(rfc3339: "2026-03-02T10:00:00Z"))
+    }
+
+    @Test func encodesAsItsRFC3339Text() throws {
+        let time = Timestamp(nanoseconds: 1_772_445_600_500_000_000)
+        let data = try JSONEncoder().encode([time])
+        #expect(String(decoding: data, as: UTF8.self) == #"["2026-03-02T10:00:00.5Z"]"#)
+        #expect(try JSONDecoder().decode([Timestamp].self, from: data) == [time])
+        #expect(time.secondsAndNanoseconds == (1_772_445_600, 500_000_000))
+        #expect(Timestamp(nanoseconds: -1).secondsAndNanoseconds == (-1, 999_999_999))
     }
 }

@@ -27,8 +27,8 @@ public struct StoreInfo: Sendable, Codable, Equatable {
                          rejected: archives.reduce(0) { $0 + $1.rejected },
                          kinds: totals.map { total in
                              Kind(kind: total.kind.rawValue, archives: total.archives, segments: total.segments,
-                                  rows: total.rows, first: total.firstTime.map(TimeText.rfc3339),
-                                  last: total.lastTime.map(TimeText.rfc3339))
+                                  rows: total.rows, first: total.firstTime.map(TimeParser.format),
+                                  last: total.lastTime.map(TimeParser.format))
                          })
     }
 
@@ -40,9 +40,4 @@ public struct StoreInfo: Sendable, Codable, Equatable {
         return "Store \(store): \(archives) archives, \(rejected) rejected records\n\n"
             + TextFormat.table(rows, rightAligned: [1, 2, 3])
     }
-}
-
-/// RFC 3339 rendering of stored times.
-public enum TimeText {
-    public static func rfc3339(_ nanos: Int64) -> String { TimeParser.format(nanos) }
 }

@@ -47,8 +47,3 @@ public enum AnalysisSummary {
         String(decoding: try AnalysisOutput.encoder().encode(result), as: UTF8.self)
     }
 }
-
-/// Time parsing for the command line.
-public enum TimeParserFacade {
-    public static func parse(_ text: String) -> Int64? { TimeParser.parse(text) }
-}

@@ -73,7 +73,7 @@ public enum SweepEngine {
         }
         let catalog = store.catalog
         let startedAt = Clock.nowNanoseconds()
-        let nowNanos = request.now.flatMap { TimeParser.parse($0) } ?? startedAt
+        let nowNanos = request.now.flatMap { Timestamp(rfc3339: $0)?.nanoseconds } ?? startedAt
         let sweepID: Int64
         do { sweepID = try catalog.beginSweep(startedAt: startedAt, configHash: config.hash) } catch {
             throw .ingest(.catalog(error))

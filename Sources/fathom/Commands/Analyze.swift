@@ -44,7 +44,7 @@ struct Analyze: ParsableCommand {
     var followSymlinks = false
 
     func validate() throws {
-        if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
+        if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
     }
 

@@ -44,14 +44,14 @@ struct Hunt: ParsableCommand {
 
     func validate() throws {
         guard ["table", "jsonl"].contains(format) else { throw ValidationError("--format must be table or jsonl.") }
-        if let from, TimeParser.parse(from) == nil { throw ValidationError("--from '\(from)' is not an RFC 3339 time.") }
-        if let to, TimeParser.parse(to) == nil { throw ValidationError("--to '\(to)' is not an RFC 3339 time.") }
+        if let from, Timestamp(rfc3339: from) == nil { throw ValidationError("--from '\(from)' is not an RFC 3339 time.") }
+        if let to, Timestamp(rfc3339: to) == nil { throw ValidationError("--to '\(to)' is not an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
     }
 
     func run() throws {
-        var request = HuntRequest(storeDirectory: store, from: from.flatMap { TimeParser.parse($0) },
-                                  to: to.flatMap { TimeParser.parse($0) }, ruleIDs: ruleIDs, jobs: jobs)
+        var request = HuntRequest(storeDirectory: store, from: from.flatMap { Timestamp(rfc3339: $0)?.nanoseconds },
+                                  to: to.flatMap { Timestamp(rfc3339: $0)?.nanoseconds }, ruleIDs: ruleIDs, jobs: jobs)
         do {
             if let settings { request.settings = try RuleSettings.load(path: settings) }
             if let rules {

@@ -28,26 +28,18 @@ struct ManifestCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Where to write the manifest JSON.")
         var output: String
 
-        @Option(help: "Creation time to record, as ISO-8601 UTC (e.g. 2026-03-01T12:00:00Z), or 'now'.")
+        @Option(help: "Creation time to record (RFC 3339, e.g. 2026-03-01T12:00:00Z, as every --now takes it), or 'now'.")
         var now: String?
 
         func validate() throws {
-            if let now, now != "now", Self.parseTime(now) == nil {
-                throw ValidationError("--now '\(now)' is not an ISO-8601 UTC time such as 2026-03-01T12:00:00Z.")
+            if let now, now != "now", Timestamp(rfc3339: now) == nil {
+                throw ValidationError("--now '\(now)' is not an RFC 3339 time such as 2026-03-01T12:00:00Z.")
             }
-        }
-
-        static func parseTime(_ text: String) -> Int64? {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) * 1_000_000_000 }
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1_000).rounded()) * 1_000_000 }
         }
 
         func run() throws {
             let createdAt: Int64? = now.flatMap {
-                $0 == "now" ? Int64(Date().timeIntervalSince1970 * 1_000) * 1_000_000 : Self.parseTime($0)
+                $0 == "now" ? Int64(Date().timeIntervalSince1970 * 1_000) * 1_000_000 : Timestamp(rfc3339: $0)?.nanoseconds
             }
             let creation = try ManifestBuilder.create(root: directory, createdAt: createdAt, excluding: [output])
             try creation.manifest.jsonText().write(toFile: output, atomically: true, encoding: .utf8)

@@ -58,14 +58,14 @@ struct StoreCommand: ParsableCommand {
 
         func validate() throws {
             if olderThan < 0 { throw ValidationError("--older-than must be a number of days ≥ 0.") }
-            if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
+            if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         }
 
         func run() throws {
             let summary: PruneSummary
             do throws(CatalogError) {
                 summary = try StorePrune.run(directory: store, olderThanDays: olderThan,
-                                             now: now.flatMap { TimeParserFacade.parse($0) })
+                                             now: now.flatMap { Timestamp(rfc3339: $0)?.nanoseconds })
             } catch { throw ExitStatus.fail(IngestError(error)) }
             if json {
                 let encoder = JSONEncoder()

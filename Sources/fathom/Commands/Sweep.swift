@@ -45,7 +45,7 @@ struct Sweep: ParsableCommand {
     var timings = false
 
     func validate() throws {
-        if let now, TimeParserFacade.parse(now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
+        if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
     }
 
     func run() throws {

@@ -1,0 +1,77 @@
+/// A point in time: nanoseconds since 1970-01-01T00:00:00Z, UTC — the one time type of Fathom.
+///
+/// Parsed by ``TimeParser`` (the one grammar every command and every log format accepts: RFC 3339
+/// with any fraction and offset, a bare date, the Common Log Format, epoch numbers), written as
+/// RFC 3339 in UTC with the fraction's trailing zeros trimmed (`2026-03-02T10:00:00.5Z`), and
+/// encoded in JSON as that text. No Foundation date, locale or time zone is involved.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Nanoseconds since the epoch.
+    public var nanoseconds: Int64
+
+    public static let nanosecondsPerSecond: Int64 = 1_000_000_000
+    public static let nanosecondsPerHour: Int64 = 3_600_000_000_000
+    public static let nanosecondsPerDay: Int64 = 86_400_000_000_000
+
+    public init(nanoseconds: Int64) {
+        self.nanoseconds = nanoseconds
+    }
+
+    /// The time `text` names in ``TimeParser``'s grammar (as logs write times), or nil.
+    public init?(parsing text: String) {
+        guard let nanoseconds = TimeParser.parse(text) else { return nil }
+        self.nanoseconds = nanoseconds
+    }
+
+    /// The time a person or a command line gives: ``TimeParser``'s RFC 3339 with an explicit zone
+    /// (`Z` or an offset), or a bare date (midnight UTC). A time of day without a zone is refused:
+    /// an awareness time read in the wrong zone moves every regulatory deadline.
+    public init?(rfc3339 text: String) {
+        let bytes = Array(text.utf8)
+        let isDate = bytes.count == 10 && bytes[4] == 0x2D && bytes[7] == 0x2D
+        guard isDate || Self.hasZone(bytes), bytes.count >= 10, bytes[4] == 0x2D, let nanoseconds = TimeParser.parse(text) else {
+            return nil
+        }
+        self.nanoseconds = nanoseconds
+    }
+
+    /// Whether RFC 3339 text ends with a zone: `Z`/`z`, or `+hh:mm`/`-hh:mm` after the time of day.
+    private static func hasZone(_ bytes: [UInt8]) -> Bool {
+        guard let last = bytes.last else { return false }
+        if last == 0x5A || last == 0x7A { return bytes.count > 11 && bytes[bytes.count - 2] != 0x2E }
+        guard bytes.count >= 16 else { return false }
+        let sign = bytes[bytes.count - 6]
+        return (sign == 0x2B || sign == 0x2D) && bytes[bytes.count - 3] == 0x3A
+    }
+
+    /// `2026-03-02T10:00:00Z`, with the fraction (trailing zeros trimmed) when not zero.
+    public var rfc3339: String { TimeParser.format(nanoseconds) }
+
+    public var description: String { rfc3339 }
+
+    /// Whole seconds since the epoch (rounded down) and the nanoseconds within that second.
+    public var secondsAndNanoseconds: (seconds: Int64, nanoseconds: Int64) {
+        let (quotient, remainder) = nanoseconds.quotientAndRemainder(dividingBy: Self.nanosecondsPerSecond)
+        return remainder < 0 ? (quotient - 1, remainder + Self.nanosecondsPerSecond) : (quotient, remainder)
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    /// This time moved by `nanoseconds`.
+    public func adding(nanoseconds delta: Int64) -> Timestamp { Timestamp(nanoseconds: nanoseconds &+ delta) }
+
+    /// Nanoseconds from `self` to `later` (negative when `later` is earlier).
+    public func nanoseconds(to later: Timestamp) -> Int64 { later.nanoseconds &- nanoseconds }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let nanoseconds = TimeParser.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a time: '\(text)'"))
+        }
+        self.nanoseconds = nanoseconds
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rfc3339)
+    }
+}
