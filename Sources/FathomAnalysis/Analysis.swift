@@ -201,7 +201,8 @@ package struct Analysis {
                                       inputsHash: InputSummary.inputsHash(inputs), dataStart: dataStart, dataEnd: dataEnd),
             inputs: inputs, coverage: coverage, rules: ruleSummaries, incidents: incidents, flowchart: flowchart,
             extraction: extraction, affectedDecisions: affected, dataExposure: exposure, registry: registry,
-            integrity: supply.items, contradictions: contradictions, timeline: timeline, openItems: openItems.sorted())
+            integrity: supply.items, contradictions: contradictions, timeline: timeline, openItems: openItems.sorted(),
+            keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents, awarenessTime: caseFile.awarenessTime))
     }
 
     package static let dayNanos: Int64 = 86_400_000_000_000

@@ -39,13 +39,17 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     /// could not be opened; the next run reads them) or skipped (links out of the input folders,
     /// loops, special files, Fathom's own output). Nil when there were none.
     public var inputsNotRecorded: [PassedInput]?
+    /// Dwell time, time to detect and time to contain, computed from the timeline and the
+    /// incidents' impact windows (the timeline report prints them). Nil in analyses written
+    /// before they were computed here.
+    public var keyIntervals: [KeyInterval]?
 
     public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
                 inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],
                 flowchart: FlowchartResult, extraction: ExtractionSummary?, affectedDecisions: AffectedDecisions?,
                 dataExposure: DataExposure?, registry: RegistryHistory?, integrity: [IntegrityItem],
                 contradictions: [Contradiction], timeline: [TimelineEvent], openItems: [String],
-                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil) {
+                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil, keyIntervals: [KeyInterval]? = nil) {
         self.schemaVersion = schemaVersion
         self.caseInfo = caseInfo
         self.provenance = provenance
@@ -64,6 +68,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         self.openItems = openItems
         self.assets = assets
         self.broaderCompromise = broaderCompromise
+        self.keyIntervals = keyIntervals
     }
 }
 
@@ -773,6 +778,65 @@ public struct Contradiction: Codable, Sendable, Equatable {
         self.caseFile = caseFile
         self.logs = logs
         self.evidence = evidence
+    }
+}
+
+/// A measured interval of the incident: from one event to another, in seconds.
+public struct KeyInterval: Codable, Sendable, Equatable {
+    /// One end: what it is and when (nil when the analysis has no such event).
+    public struct End: Codable, Sendable, Equatable {
+        public var label: String
+        public var time: String?
+
+        package init(label: String, time: String?) {
+            self.label = label
+            self.time = time
+        }
+    }
+
+    /// `Dwell time`, `Time to detect` or `Time to contain`.
+    public var measure: String
+    public var from: End
+    public var to: End
+    /// Nil when either end is missing.
+    public var seconds: Double?
+
+    package init(measure: String, from: End, to: End) {
+        self.measure = measure
+        self.from = from
+        self.to = to
+        if let start = from.time.flatMap(Timestamp.init(rfc3339:)), let end = to.time.flatMap(Timestamp.init(rfc3339:)) {
+            seconds = Double(start.nanoseconds(to: end)) / 1e9
+        }
+    }
+
+    /// The three intervals of an incident: dwell time (first indicator → first detection, or the
+    /// awareness time when no detection event is logged), time to detect (start of the earliest
+    /// impact window → the same), time to contain (→ first containment event).
+    package static func of(timeline: [TimelineEvent], incidents: [Incident], awarenessTime: String?) -> [KeyInterval] {
+        let ordered = timeline.enumerated().sorted { lhs, rhs in
+            let left = Timestamp(rfc3339: lhs.element.time)
+            let right = Timestamp(rfc3339: rhs.element.time)
+            switch (left, right) {
+            case let (l?, r?): return l != r ? l < r : lhs.offset < rhs.offset
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return lhs.offset < rhs.offset
+            }
+        }.map(\.element)
+        func first(_ phase: String) -> String? { ordered.first { $0.phase == phase }?.time }
+        let impactStart = incidents.compactMap { incident in
+            Timestamp(rfc3339: incident.window.start.time).map { ($0, incident.window.start.time) }
+        }.min { $0.0 < $1.0 }?.1
+        let detection = first("detection")
+        let detected = End(label: detection != nil ? "first detection event" : "awareness time (no detection event)",
+                           time: detection ?? awarenessTime)
+        return [
+            KeyInterval(measure: "Dwell time", from: End(label: "first indicator", time: first("first-indicator") ?? impactStart),
+                        to: detected),
+            KeyInterval(measure: "Time to detect", from: End(label: "start of impact", time: impactStart), to: detected),
+            KeyInterval(measure: "Time to contain", from: detected, to: End(label: "first containment event", time: first("containment"))),
+        ]
     }
 }
 

@@ -105,12 +105,6 @@ package struct ReportContext {
         return Placeholder.make(what)
     }
 
-    /// Duration between two model times, or `unknown`.
-    package func duration(from start: String?, to end: String?) -> String {
-        guard let start = start.flatMap(UTCTime.init(rfc3339:)), let end = end.flatMap(UTCTime.init(rfc3339:)) else { return "unknown" }
-        return ReportNumber.duration(seconds: start.seconds(to: end))
-    }
-
     /// The timeline sorted by time (unparsed times last, then by original order).
     package var sortedTimeline: [TimelineEvent] {
         result.timeline.enumerated().sorted { lhs, rhs in

@@ -34,28 +34,16 @@ package struct TimelineWriter {
         return out
     }
 
-    /// The earliest impact-window start among the incidents.
-    private var impactStart: (String, String)? {
-        result.incidents.compactMap { incident in
-            UTCTime(rfc3339: incident.window.start.time).map { ($0, incident.window.start.time, incident.id) }
-        }.min { $0.0 < $1.0 }.map { ($0.1, $0.2) }
-    }
-
     private func intervals() -> String {
         var out = "## Key intervals\n\n"
-        let first = context.firstEvent("first-indicator")?.time ?? impactStart?.0
-        let detection = context.firstEvent("detection")?.time
-        let detectedOrAware = detection ?? result.caseInfo.awarenessTime
-        let detectedLabel = detection != nil ? "first detection event" : "awareness time (no detection event)"
-        let containment = context.firstEvent("containment")?.time
-        let rows: [[String]] = [
-            ["Dwell time", "first indicator " + context.time(first), detectedLabel + " " + context.time(detectedOrAware),
-             context.duration(from: first, to: detectedOrAware)],
-            ["Time to detect", "start of impact " + context.time(impactStart?.0), detectedLabel + " " + context.time(detectedOrAware),
-             context.duration(from: impactStart?.0, to: detectedOrAware)],
-            ["Time to contain", detectedLabel + " " + context.time(detectedOrAware), "first containment event " + context.time(containment),
-             context.duration(from: detectedOrAware, to: containment)],
-        ]
+        guard let intervals = result.keyIntervals else {
+            return out + "This analysis was written before Fathom computed the key intervals; run `fathom analyze` again.\n\n"
+        }
+        let rows = intervals.map { interval in
+            [context.md(interval.measure, limit: 40), interval.from.label + " " + context.time(interval.from.time),
+             interval.to.label + " " + context.time(interval.to.time),
+             interval.seconds.map { ReportNumber.duration(seconds: $0) } ?? "unknown"]
+        }
         out += context.table(["Measure", "From", "To", "Duration"], rows) + "\n\n"
         out += "A duration is `unknown` when either end is missing from the analysis.\n\n"
         return out

@@ -209,7 +209,9 @@ enum ReportSample {
                               incidents: incidents, flowchart: flowchart, extraction: extraction, affectedDecisions: decisions,
                               dataExposure: exposure, registry: registry, integrity: integrity, contradictions: contradictions,
                               timeline: timeline, openItems: ["Confirm whether the 3 exposed responses reached customers " + hostile],
-                              assets: assets, broaderCompromise: [])
+                              assets: assets, broaderCompromise: [],
+                              keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents,
+                                                           awarenessTime: caseInfo.awarenessTime))
     }
 
     /// The findings JSON of the sample (hits as the store would hold them).

@@ -91,8 +91,12 @@ import FathomSimulator
         #expect(first.lowerBound < later.lowerBound)
         #expect(timeline.contains("bundle\\.tar › mlflow/registry\\.db, line 40"))
         #expect(timeline.contains("(unparsed time)"))
+        // The analysis computes the intervals; a timeline without containment has no time to contain.
         var result = ReportSample.rich()
         result.timeline.removeAll { $0.phase == "containment" }
+        result.keyIntervals = KeyInterval.of(timeline: result.timeline, incidents: result.incidents,
+                                             awarenessTime: result.caseInfo.awarenessTime)
+        #expect(result.keyIntervals?.last?.seconds == nil)
         #expect(try render(result)["timeline.md"]?.contains("first containment event unknown | unknown |") == true)
     }
 
