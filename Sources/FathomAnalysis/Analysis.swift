@@ -53,7 +53,9 @@ package struct Analysis {
             if window == nil, let first = counts.first[compromised.version], let last = counts.last[compromised.version] {
                 window = RegistryAnalysis.Window(
                     start: .init(nanos: first.0, rule: "predictions", description: "first decision served by \(compromised.version) (no registry events)", evidence: first.1),
-                    end: .init(nanos: last.0 + 1, rule: "predictions", description: "last decision served by \(compromised.version) (no registry events)", evidence: last.1))
+                    // The end shown is the last decision's own time (the window includes it), not the
+                    // exclusive bound one nanosecond later, which reads as a different instant.
+                    end: .init(nanos: last.0, rule: "predictions", description: "last decision served by \(compromised.version) (no registry events)", evidence: last.1))
             }
             if let window {
                 let impact = window.impactWindow(ongoingAt: nil)

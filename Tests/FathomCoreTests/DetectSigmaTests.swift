@@ -227,4 +227,25 @@ import FathomSimulator
         #expect(lines(builtIn, .inference) == lines(sigma, .inference))
         #expect(lines(sigma, .storage).count == DetectPlaybookTests.artifactCases.filter(\.3).count)
     }
+
+    /// `fathom rules export --settings`: the exported files carry the settings' thresholds and
+    /// endpoint patterns, and find what the built-in rule finds with the same settings.
+    @Test func exportedSigmaHonoursTheSettings() throws {
+        let store = try DetectStore()
+        try store.add(.inference, inferenceRows(150, path: "/v2/score", distinct: false))
+        var settings = RuleSettings()
+        settings.endpointPatterns = ["/score"]
+        settings.maxQueries = 100
+        let files = SigmaLibrary.files(settings: settings)
+        #expect(files.first { $0.name == "extraction-volume.yml" }?.text.contains("gt: 100\n") == true)
+        let loaded = SigmaLoader.load(sources: files.map { ($0.name, $0.text) })
+        #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+        let sigma = try store.hunt([], sigma: loaded.rules).filter { $0.kind == .inference }
+        let builtIn = try store.hunt(["extraction.volume"], settings: settings)
+        #expect(sigma.count == 1 && builtIn.count == 1, "\(sigma) \(builtIn)")
+        #expect(sigma.first?.window == builtIn.first?.window)
+        // With the defaults neither the path nor the count qualifies.
+        let defaults = SigmaLoader.load(sources: SigmaLibrary.files.map { ($0.name, $0.text) })
+        #expect(try store.hunt([], sigma: defaults.rules).filter { $0.kind == .inference }.isEmpty)
+    }
 }

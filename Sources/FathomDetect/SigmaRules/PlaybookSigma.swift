@@ -7,25 +7,34 @@ import FathomCatalog
 /// (`fathom rules export DIR`). The built-in Swift rules stay the reference; a test checks that
 /// these produce the same hits. `pipeline.burst` (mean + 2·stdev over groups) has no Sigma form.
 public enum SigmaLibrary {
-    public static let files: [(name: String, text: String)] = [
+    /// The files with the defaults of ``RuleSettings``.
+    public static var files: [(name: String, text: String)] { files(settings: RuleSettings()) }
+
+    /// The files with `settings`' thresholds, endpoint patterns, artifact pattern, operations,
+    /// internal networks and phrases (as `--settings` gives them to the built-in rules).
+    public static func files(settings: RuleSettings) -> [(name: String, text: String)] {
+        func list(_ values: [String], indent: Int) -> String {
+            values.map { String(repeating: " ", count: indent) + "- " + yamlScalar($0) }.joined(separator: "\n")
+        }
+        let hours = settings.extractionBucketSeconds % 3600 == 0 ? "\(settings.extractionBucketSeconds / 3600)h"
+            : "\(settings.extractionBucketSeconds)s"
+        return [
         ("extraction-volume.yml", """
             # The playbook's extraction.volume as Sigma: a base rule selecting model-endpoint queries and
-            # two correlations (QueryCount > 1000, DistinctInputs > 500 per src_ip per hour). Sigma cannot
+            # two correlations (QueryCount > \(settings.maxQueries), DistinctInputs > \(settings.maxDistinctInputs) per src_ip per \(hours)). Sigma cannot
             # say "or" across correlations, so a (src_ip, hour) over both thresholds is two hits here.
             title: Model endpoint query
             name: playbook.model-endpoint-query
             id: 7d0f3c52-5d0e-4b53-9d8e-2f6b1a0c4e01
             status: stable
-            description: Inference rows whose path contains /predict, /inference or /completions.
+            description: Inference rows whose path contains \(settings.endpointPatterns.joined(separator: ", ")).
             logsource:
               product: fathom
               service: inference
             detection:
               selection:
                 path|contains:
-                  - /predict
-                  - /inference
-                  - /completions
+            \(list(settings.endpointPatterns, indent: 6))
               condition: selection
             level: informational
             ---
@@ -33,7 +42,7 @@ public enum SigmaLibrary {
             name: playbook.extraction-volume-queries
             id: 7d0f3c52-5d0e-4b53-9d8e-2f6b1a0c4e02
             status: stable
-            description: More than 1000 model-endpoint queries from one src_ip in one fixed UTC hour.
+            description: More than \(settings.maxQueries) model-endpoint queries from one src_ip in one fixed UTC window of \(hours).
             tags:
               - atlas.aml.t0024
               - atlas.aml.t0024.002
@@ -43,16 +52,16 @@ public enum SigmaLibrary {
                 - playbook.model-endpoint-query
               group-by:
                 - src_ip
-              timespan: 1h
+              timespan: \(hours)
               condition:
-                gt: 1000
+                gt: \(settings.maxQueries)
             level: high
             ---
             title: Distinct model inputs per address and hour
             name: playbook.extraction-volume-distinct
             id: 7d0f3c52-5d0e-4b53-9d8e-2f6b1a0c4e03
             status: stable
-            description: More than 500 distinct request bodies (input_hash) from one src_ip in one fixed UTC hour.
+            description: More than \(settings.maxDistinctInputs) distinct request bodies (input_hash) from one src_ip in one fixed UTC window of \(hours).
             tags:
               - atlas.aml.t0024
               - atlas.aml.t0024.002
@@ -62,10 +71,10 @@ public enum SigmaLibrary {
                 - playbook.model-endpoint-query
               group-by:
                 - src_ip
-              timespan: 1h
+              timespan: \(hours)
               condition:
                 field: input_hash
-                gt: 500
+                gt: \(settings.maxDistinctInputs)
             level: high
             """),
         ("artifact-external-access.yml", """
@@ -74,8 +83,8 @@ public enum SigmaLibrary {
             id: 7d0f3c52-5d0e-4b53-9d8e-2f6b1a0c4e04
             status: stable
             description: >-
-              Object get/put/delete of a key matching model|weights|checkpoint|.(pt|h5|onnx|safetensors|pkl)
-              from a caller outside 10.0.0.0/8 and 192.168.0.0/16 (an empty or unparseable caller is reported).
+              Object get/put/delete of a key matching \(settings.artifactPattern)
+              from a caller outside \(settings.artifactInternalNetworks.joined(separator: ", ")) (an empty or unparseable caller is reported).
             tags:
               - atlas.aml.t0025
               - atlas.aml.t0035
@@ -85,21 +94,10 @@ public enum SigmaLibrary {
               service: storage
             detection:
               artifact:
-                key|re|i: 'model|weights|checkpoint|\\.(pt|h5|onnx|safetensors|pkl)'
+                key|re|i: \(yamlScalar(settings.artifactPattern))
               object_operation:
                 operation:
-                  - REST.GET.OBJECT
-                  - REST.PUT.OBJECT
-                  - REST.DELETE.OBJECT
-                  - GetObject
-                  - PutObject
-                  - DeleteObject
-                  - GetBlob
-                  - PutBlob
-                  - DeleteBlob
-                  - storage.objects.get
-                  - storage.objects.create
-                  - storage.objects.delete
+            \(list(settings.artifactOperations, indent: 6))
               object_action:
                 operation: null
                 action:
@@ -108,8 +106,7 @@ public enum SigmaLibrary {
                   - delete
               internal:
                 src_ip|cidr:
-                  - 10.0.0.0/8
-                  - 192.168.0.0/16
+            \(list(settings.artifactInternalNetworks, indent: 6))
               condition: artifact and 1 of object_* and not internal
             level: high
             """),
@@ -118,7 +115,7 @@ public enum SigmaLibrary {
             name: playbook.prompt-injection-phrase
             id: 7d0f3c52-5d0e-4b53-9d8e-2f6b1a0c4e05
             status: stable
-            description: The prompt contains one of the playbook's ten phrases (case-insensitive substring).
+            description: The prompt contains one of the playbook's phrases (case-insensitive substring).
             tags:
               - atlas.aml.t0051
               - atlas.aml.t0051.000
@@ -129,16 +126,7 @@ public enum SigmaLibrary {
             detection:
               selection:
                 prompt|contains:
-                  - ignore previous instructions
-                  - ignore above
-                  - system prompt
-                  - you are now
-                  - disregard
-                  - bypass
-                  - jailbreak
-                  - DAN mode
-                  - developer mode
-                  - reveal your instructions
+            \(list(settings.injectionPhrases, indent: 6))
               condition: selection
             level: medium
             """),
@@ -185,13 +173,23 @@ public enum SigmaLibrary {
               condition: change and not scale and 1 of success_*
             level: informational
             """),
-    ]
+        ]
+    }
 
-    /// Writes the files into `directory` (created if missing) and returns their paths.
-    public static func export(to directory: String) throws -> [String] {
+    /// `text` as a YAML scalar: as it is when plain YAML reads it back the same, else single-quoted.
+    static func yamlScalar(_ text: String) -> String {
+        let special = Set(":#'\"[]{},&*!|>%@`\\")
+        let plain = !text.isEmpty && !text.contains(where: { special.contains($0) || $0.isNewline })
+            && text.first != " " && text.last != " " && text.first != "-" && text.first != "?"
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// Writes the files with `settings`' thresholds and lists into `directory` (created if
+    /// missing) and returns their paths.
+    public static func export(to directory: String, settings: RuleSettings = RuleSettings()) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var written: [String] = []
-        for file in files {
+        for file in files(settings: settings) {
             let path = directory + "/" + file.name
             try Data((file.text + "\n").utf8).write(to: URL(fileURLWithPath: path))
             written.append(path)

@@ -77,9 +77,19 @@ struct Rules: ParsableCommand {
         @Argument(help: "The directory to write into (created if missing).")
         var directory: String
 
+        @Option(help: "A YAML file of rule settings whose thresholds and lists the files carry (as the built-in rules use them).")
+        var settings: String?
+
         func run() throws {
+            var ruleSettings = RuleSettings()
+            if let settings {
+                do { ruleSettings = try RuleSettings.load(path: settings) } catch {
+                    printError("\(error)")
+                    throw ExitCode(64)
+                }
+            }
             do {
-                let written = try SigmaLibrary.export(to: directory)
+                let written = try SigmaLibrary.export(to: directory, settings: ruleSettings)
                 for path in written { print(TerminalText.escape(path)) }
             } catch {
                 printError("Cannot write into '\(directory)': \(error).")
