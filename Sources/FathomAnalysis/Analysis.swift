@@ -187,8 +187,10 @@ package struct Analysis {
         let timeline = TimelineBuilder.build(incidents: incidents, registry: registryRows, hits: hits, caseFile: caseFile,
                                              extraction: extraction, affected: affected)
         let inputs = try InputSummary.inputs(catalog: store.catalog, in: request.timeRange)
-        let ruleSummaries = RuleCatalog.builtIn.map(\.info).map { info in
-            RuleSummary(id: info.id, title: info.title, level: info.level, atlas: info.atlas, hits: hits(info.id).count)
+        let ruleSummaries = RuleCatalog.builtIn.map { rule in
+            RuleSummary(id: rule.info.id, title: rule.info.title, level: rule.info.level, atlas: rule.info.atlas,
+                        hits: hits(rule.info.id).count,
+                        settings: rule.settings(settings).map { RuleSummary.Setting(name: $0.0, value: $0.1) })
         }
         var human: [String: String?] = [:]
         for field in HumanFields.required { human[field] = caseFile.human[field].flatMap { $0.isEmpty ? nil : $0 } }

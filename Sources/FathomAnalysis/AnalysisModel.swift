@@ -345,19 +345,29 @@ public struct SourceCoverage: Codable, Sendable, Equatable {
 
 /// One rule's total hits.
 public struct RuleSummary: Codable, Sendable, Equatable {
+    /// One threshold or list in force for the rule (`max_queries` = `1000`).
+    public struct Setting: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
     public var id: String
     public var title: String
     public var level: String
     public var atlas: [String]
     public var hits: Int
+    /// The settings the rule ran with (from `--settings` or the defaults), in the rule's order;
+    /// nil in analyses written before they were recorded.
+    public var settings: [Setting]?
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(id: String, title: String, level: String, atlas: [String], hits: Int) {
+    package init(id: String, title: String, level: String, atlas: [String], hits: Int, settings: [Setting]? = nil) {
         self.id = id
         self.title = title
         self.level = level
         self.atlas = atlas
         self.hits = hits
+        self.settings = settings
     }
 }
 

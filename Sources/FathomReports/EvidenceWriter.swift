@@ -117,6 +117,14 @@ package struct EvidenceWriter {
             [context.md(rule.id, limit: 80), context.md(rule.title, limit: 160), context.md(rule.level, limit: 20),
              rule.atlas.map { context.md($0, limit: 20) }.joined(separator: ", "), ReportNumber.grouped(Int64(rule.hits))]
         }) + "\n\n"
+        let settings = result.rules.flatMap { rule in (rule.settings ?? []).map { (rule.id, $0) } }
+        if !settings.isEmpty {
+            out += "Method: the thresholds and lists each rule ran with (`--settings`, or the defaults; "
+                + "`fathom rules show ID` explains each rule):\n\n"
+            out += context.table(["Rule", "Setting", "Value"], settings.map { rule, setting in
+                [context.md(rule, limit: 80), context.md(setting.name, limit: 60), context.md(setting.value, limit: 300)]
+            }) + "\n\n"
+        }
         out += "The analysis command, exactly as run (each argument shell-quoted):\n\n"
         out += MarkdownText.fencedBlock(shellLine(provenance.commandLine), info: "sh") + "\n\n"
         if let report = context.options.commandLine {
