@@ -84,7 +84,7 @@ package struct Analysis {
                 incidents.append(Incident(
                     id: "", type: .modelBehaviour, title: "Compromised version \(compromised.version) of \(compromised.model) served in production",
                     atlas: ["AML.T0018", "AML.T0031"], window: impact, actors: history.deployers, models: [compromised.model],
-                    ruleHits: ["registry.change": hits("registry.change").count], linked: [],
+                    ruleHits: [RuleID.registryChange: hits(RuleID.registryChange).count], linked: [],
                     summary: "\(compromised.model) \(compromised.version) served from \(impact.start.time) to \(impact.end?.time ?? "the end of the data"); last known-good version \(history.lastKnownGood ?? "unknown")."))
                 answers[.production] = PlaybookAnswer(answer: .yes, answeredBy: "evidence",
                                                       evidence: ["\(window.start.description) at \(impact.start.time)"])
@@ -114,7 +114,7 @@ package struct Analysis {
                 id: "", type: .extraction, title: "Model extraction through the inference API",
                 atlas: ["AML.T0024", "AML.T0024.002", "AML.T0040"], window: window,
                 actors: extraction.attackers.map(\.identity), models: [],
-                ruleHits: Dictionary(grouping: hits.filter { $0.rule.hasPrefix("extraction.") }, by: \.rule).mapValues(\.count),
+                ruleHits: Dictionary(grouping: hits.filter { RuleID.extraction.contains($0.rule) }, by: \.rule).mapValues(\.count),
                 linked: [],
                 summary: "\(extraction.attackers.count) attacker identities sent \(extraction.totalQueries) queries with \(extraction.totalDistinctInputs) distinct inputs."))
             answers[.extractionOngoing] = PlaybookAnswer(
@@ -125,17 +125,17 @@ package struct Analysis {
 
         MemoryRelease.afterPhase()
         // Artifact exfiltration.
-        let artifactHits = hits("artifact.external-access").sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+        let artifactHits = hits(RuleID.artifactExternalAccess).sorted { ($0.time ?? 0) < ($1.time ?? 0) }
         if let first = artifactHits.first, let last = artifactHits.last, let start = first.time, let end = last.time {
             let window = ImpactWindow(
-                start: WindowEdge(time: Analysis.text(start), rule: "artifact.external-access", description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
-                end: WindowEdge(time: Analysis.text(end), rule: "artifact.external-access", description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
+                start: WindowEdge(time: Analysis.text(start), rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
+                end: WindowEdge(time: Analysis.text(end), rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
                 ongoing: false, durationSeconds: Double(end - start) / 1e9)
             let actors = Set(artifactHits.compactMap { $0.key["src_ip"]?.stringValue }).sorted()
             incidents.append(Incident(
                 id: "", type: .extraction, title: "Model artifacts accessed from outside the internal networks",
                 atlas: ["AML.T0025", "AML.T0035"], window: window, actors: actors, models: [],
-                ruleHits: ["artifact.external-access": artifactHits.count], linked: [],
+                ruleHits: [RuleID.artifactExternalAccess: artifactHits.count], linked: [],
                 summary: "\(artifactHits.count) reads, writes or deletes of model artifacts from \(actors.count) external addresses."))
             if answers[.extractionOngoing] == nil {
                 answers[.extractionOngoing] = PlaybookAnswer(answer: .no, answeredBy: "evidence", evidence: ["artifact access ended at \(Analysis.text(end))"])

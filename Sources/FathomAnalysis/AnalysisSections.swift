@@ -108,7 +108,7 @@ extension Analysis {
 
     /// Responses with sensitive data: the records potentially exposed.
     package func dataExposure() -> DataExposure? {
-        let found = hits("llm.sensitive-output").sorted { ($0.time ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
+        let found = hits(RuleID.sensitiveOutput).sorted { ($0.time ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
         guard !found.isEmpty else { return nil }
         var categories: [String: Int64] = [:]
         var users = Set<String>()
@@ -130,14 +130,14 @@ extension Analysis {
     /// match alone is not enough (the playbook's phrase list matches innocent prompts too); those
     /// hits stay in the rule table for the analyst.
     package func injectionIncident(exposure: DataExposure?) -> Incident? {
-        let injection = hits.filter { $0.rule == "prompt.injection-phrase" || $0.rule == "prompt.injection-normalized" }
+        let injection = hits.filter { $0.rule == RuleID.injectionPhrase || $0.rule == RuleID.injectionNormalized }
         guard !injection.isEmpty else { return nil }
         var byPrincipal: [String: [Hit]] = [:]
         for hit in injection { byPrincipal[hit.field("principal") ?? "", default: []].append(hit) }
-        let leakingSessions = Set(hits("llm.sensitive-output").compactMap { $0.field("session") })
+        let leakingSessions = Set(hits(RuleID.sensitiveOutput).compactMap { $0.field("session") })
         var actors: [String] = []
         for (principal, list) in byPrincipal where !principal.isEmpty {
-            let normalised = list.contains { $0.rule == "prompt.injection-normalized" }
+            let normalised = list.contains { $0.rule == RuleID.injectionNormalized }
             let leaked = list.contains { leakingSessions.contains($0.field("session") ?? "\u{0}") }
             if normalised || leaked { actors.append(principal) }
         }
@@ -161,7 +161,7 @@ extension Analysis {
     /// Training-data compromise from the pipeline burst rule: from the first anomalous action to
     /// the next clean retrain (a successful retrain after the compromised version was rolled back).
     package func trainingIncident(history: RegistryAnalysis) -> (incident: Incident, active: PlaybookAnswer)? {
-        let all = hits("pipeline.burst").sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
+        let all = hits(RuleID.pipelineBurst).sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
         // Bursts of data modification are the tampering; other bursts (config edits) are context.
         let dataBursts = all.filter { $0.field("action") == "modify_data" }
         var bursts = dataBursts.isEmpty ? all : dataBursts
@@ -176,7 +176,7 @@ extension Analysis {
         let actors = Set(bursts.compactMap { $0.field("principal") }).sorted()
         let lastBurstEnd = bursts.compactMap { $0.window?.end }.max() ?? startNanos
         let window = ImpactWindow(
-            start: WindowEdge(time: Analysis.text(startNanos), rule: "pipeline.burst",
+            start: WindowEdge(time: Analysis.text(startNanos), rule: RuleID.pipelineBurst,
                               description: "first \(first.field("action") ?? "pipeline") action of the anomalous burst by \(first.field("principal") ?? "?")",
                               evidence: first.evidenceRef),
             end: nil, ongoing: true, durationSeconds: nil)
@@ -187,7 +187,7 @@ extension Analysis {
         let incident = Incident(
             id: "", type: .trainingData, title: "Anomalous training-data modification",
             atlas: ["AML.T0020", "AML.T0019"], window: window, actors: actors, models: [],
-            ruleHits: ["pipeline.burst": bursts.count], linked: [],
+            ruleHits: [RuleID.pipelineBurst: bursts.count], linked: [],
             summary: bursts.map { "\($0.field("principal") ?? "?") ran \($0.metrics["count"].map { "\($0)" } ?? "?") \($0.field("action") ?? "") on \($0.field("pipeline") ?? "")" }.joined(separator: "; ") + "; no verified clean retrain in the data.")
         return (incident, answer)
     }

@@ -58,8 +58,9 @@ package struct ExtractionAnalysis: Sendable {
     /// legitimate client reaches the distinct-input total over days without extracting anything.
     package static func identities(from hits: [Hit], totalMaxQueries: Int64) -> (identities: [Identity], rules: [Identity: Set<String>]) {
         var rules: [Identity: Set<String>] = [:]
-        for hit in hits where hit.rule.hasPrefix("extraction.") {
-            if hit.rule.hasSuffix("-total"), case let .int(queries)? = hit.metrics["query_count"], queries <= totalMaxQueries {
+        for hit in hits where RuleID.extraction.contains(hit.rule) {
+            if RuleID.wholeRangeTotals.contains(hit.rule), case let .int(queries)? = hit.metrics[Metric.queryCount],
+               queries <= totalMaxQueries {
                 continue
             }
             for (name, value) in hit.key {

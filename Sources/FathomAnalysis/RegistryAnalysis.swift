@@ -95,11 +95,11 @@ package struct RegistryAnalysis {
                                                 evidence: end?.evidence))
         }
         window = Window(
-            start: Edge(nanos: firstDeploy.time, rule: "registry.change",
+            start: Edge(nanos: firstDeploy.time, rule: RuleID.registryChange,
                         description: "\(firstDeploy.event) of \(compromised.model) \(compromised.version) to production\(firstDeploy.environment.isEmpty ? "" : " (\(firstDeploy.environment))")",
                         evidence: firstDeploy.evidence),
             end: end.map { row in
-                Edge(nanos: row.time, rule: "registry.change",
+                Edge(nanos: row.time, rule: RuleID.registryChange,
                      description: "\(row.event == "rollback" ? "rollback" : row.event) of \(compromised.model) to \(row.version)\(row.environment.isEmpty ? "" : " (\(row.environment))")",
                      evidence: row.evidence)
             })

@@ -34,7 +34,7 @@ package enum TimelineBuilder {
         }
         // The first hit of each rule is an indicator; the earliest overall is the first indicator.
         var firstByRule: [String: Hit] = [:]
-        for hit in hits where hit.rule != "registry.change" {
+        for hit in hits where hit.rule != RuleID.registryChange {
             guard let time = hit.time ?? hit.window?.start else { continue }
             if let known = firstByRule[hit.rule], (known.time ?? known.window?.start ?? .max) <= time { continue }
             firstByRule[hit.rule] = hit

@@ -114,7 +114,7 @@ public struct HitWindow: Sendable, Hashable {
 ///   "time": "2026-03-03T15:00:01.307Z"                  ← event hits
 ///   "window": {"start": "…", "end": "…"}                 ← aggregate hits ([start, end))
 ///   "key": {"src_ip": "198.51.100.23"},
-///   "metrics": {"query_count": 1364, "distinct_inputs": 360},
+///   "metrics": {Metric.queryCount: 1364, Metric.distinctInputs: 360},
 ///   "fields": {…canonical fields of the event…}          ← event hits
 ///   "evidence": {"archive": "…", "member": "", "line": 42}                   ← event hits
 ///   "evidence": {"first": {"archive":…,"member":…,"line":…,"time":…}, "last": {…}}  ← aggregates

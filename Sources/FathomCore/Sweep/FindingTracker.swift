@@ -23,7 +23,8 @@ import FathomSimulator
 package struct FindingTracker {
     /// The metrics that measure a finding's size (rows, distinct inputs, events); thresholds,
     /// means and baselines are not sizes.
-    package static let countMetrics = ["query_count", "distinct_inputs", "count", "peak_count", "event_count", "value_count"]
+    package static let countMetrics = [Metric.queryCount, Metric.distinctInputs, Metric.count, Metric.peakCount, Metric.eventCount,
+                                       "value_count"]
 
     package enum Verdict: Equatable {
         case new(identity: String)

@@ -28,7 +28,7 @@ package struct SweepDetection {
     /// critical. Registry changes alone are timeline entries, not incidents.
     package static func opensIncident(rule: String, level: String, isBuiltIn: Bool) -> Bool {
         if isBuiltIn {
-            return ["extraction.", "artifact.", "prompt.", "llm."].contains { rule.hasPrefix($0) } || rule == "pipeline.burst"
+            return RuleID.extraction.union(RuleID.singleRecord).union([RuleID.pipelineBurst]).contains(rule)
         }
         return level == "high" || level == "critical"
     }
@@ -36,10 +36,7 @@ package struct SweepDetection {
     /// Built-in rules whose every hit is one log record judged on its own: they read only the new
     /// data (a hit in the look-back is old news either way). `registry.change` is not among them: it
     /// tells a rollback from a deploy by the versions before it.
-    package static let eventRules: Set<String> = [
-        "artifact.external-access", "artifact.non-internal-access", "prompt.injection-phrase",
-        "prompt.injection-normalized", "llm.sensitive-output",
-    ]
+    package static let eventRules: Set<String> = RuleID.singleRecord
 
     /// How far before the new data a rule reads, in seconds.
     package static func lookback(of rule: RuleInfo, config: SweepConfig, isBuiltIn: Bool) -> Int64 {

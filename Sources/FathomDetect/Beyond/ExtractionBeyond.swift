@@ -8,7 +8,7 @@ package enum ExtractionBeyond {
     package static let atlas = ["AML.T0024", "AML.T0024.002", "AML.T0040"]
 
     package static let slidingInfo = RuleInfo(
-        id: "extraction.sliding-window", title: "Model API query volume in a sliding window", level: "high",
+        id: RuleID.slidingWindow, title: "Model API query volume in a sliding window", level: "high",
         atlas: atlas, kind: .inference,
         semantics: """
             The rows of extraction.volume (endpoint paths), counted in windows of extraction.window \
@@ -22,7 +22,7 @@ package enum ExtractionBeyond {
             """)
 
     package static let principalInfo = RuleInfo(
-        id: "extraction.principal-total", title: "Model API queries per principal over the whole range", level: "medium",
+        id: RuleID.principalTotal, title: "Model API queries per principal over the whole range", level: "medium",
         atlas: atlas, kind: .inference,
         semantics: """
             The rows of extraction.volume per principal (API key or user) over the whole time range: hit \
@@ -32,7 +32,7 @@ package enum ExtractionBeyond {
             """)
 
     package static let networkInfo = RuleInfo(
-        id: "extraction.network-total", title: "Model API queries per network over the whole range", level: "medium",
+        id: RuleID.networkTotal, title: "Model API queries per network over the whole range", level: "medium",
         atlas: atlas, kind: .inference,
         semantics: """
             The rows of extraction.volume per source network — the /24 of an IPv4 address, the /64 of an \
@@ -43,7 +43,7 @@ package enum ExtractionBeyond {
             """)
 
     package static let budgetInfo = RuleInfo(
-        id: "extraction.budget", title: "Identity over its daily query budget", level: "medium",
+        id: RuleID.budget, title: "Identity over its daily query budget", level: "medium",
         atlas: atlas + ["AML.T0034"], kind: .inference,
         semantics: """
             The rows of extraction.volume per principal per fixed UTC day: hit when the day's query count \
@@ -143,7 +143,7 @@ package enum ExtractionBeyond {
                 guard let edge = edges[index] else { continue }
                 hits.append(Hit(rule: slidingInfo, window: HitWindow(start: run.first * slide, end: (run.last + perWindow) * slide),
                                 key: ["by": .string(column), column: .string(value)],
-                                metrics: ["peak_count": .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
+                                metrics: [Metric.peakCount: .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
                                           "windows": .int(run.positions)],
                                 evidence: .aggregate(first: edge.first.1.evidence, last: edge.last.1.evidence)))
             }
@@ -163,7 +163,7 @@ package enum ExtractionBeyond {
         let evidence = aggregation.evidence(kept.map(\.group))
         return zip(kept, evidence).map { item, refs in
             let (key, group, extra) = item
-            var metrics: [String: HitValue] = ["query_count": .int(group.count), "distinct_inputs": .int(group.distinct)]
+            var metrics: [String: HitValue] = [Metric.queryCount: .int(group.count), Metric.distinctInputs: .int(group.distinct)]
             metrics.merge(extra) { first, _ in first }
             return Hit(rule: info, window: HitWindow(start: group.firstTime, end: group.lastTime &+ 1), key: key,
                        metrics: metrics, evidence: .aggregate(first: refs.first, last: refs.last))
@@ -211,7 +211,7 @@ package enum ExtractionBeyond {
             let (key, group) = item
             return Hit(rule: budgetInfo, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
                        key: ["principal": .string(key.value)],
-                       metrics: ["query_count": .int(group.count), "budget": .int(settings.dailyBudget)],
+                       metrics: [Metric.queryCount: .int(group.count), "budget": .int(settings.dailyBudget)],
                        evidence: .aggregate(first: refs.first, last: refs.last))
         }
     }

@@ -314,7 +314,7 @@ public enum PromptNormalizer {
 /// `prompt.injection-normalized`: injection and jailbreak phrasings after normalisation.
 package enum InjectionNormalized {
     package static let info = RuleInfo(
-        id: "prompt.injection-normalized", title: "Prompt injection or jailbreak phrasing after normalisation",
+        id: RuleID.injectionNormalized, title: "Prompt injection or jailbreak phrasing after normalisation",
         level: "high", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
         semantics: """
             LLM rows whose prompt, in any of its normalised forms, contains one of injection.normalized_phrases \

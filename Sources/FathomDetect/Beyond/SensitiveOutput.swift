@@ -6,7 +6,7 @@ import FathomCatalog
 /// `llm.sensitive-output`: secrets and personal data in LLM responses.
 package enum SensitiveOutput {
     package static let info = RuleInfo(
-        id: "llm.sensitive-output", title: "Secrets or personal data in an LLM response", level: "high",
+        id: RuleID.sensitiveOutput, title: "Secrets or personal data in an LLM response", level: "high",
         atlas: ["AML.T0057", "AML.T0024"], kind: .llm,
         semantics: """
             LLM rows whose response contains: an AWS access key id (AKIA/ASIA + 16 of A-Z0-9), a GitHub \

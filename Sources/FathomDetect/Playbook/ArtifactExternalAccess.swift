@@ -6,7 +6,7 @@ import FathomCatalog
 /// wider variant with the full internal-network set.
 package enum ArtifactExternalAccess {
     package static let info = RuleInfo(
-        id: "artifact.external-access", title: "Model artifact read, written or deleted from outside", level: "high",
+        id: RuleID.artifactExternalAccess, title: "Model artifact read, written or deleted from outside", level: "high",
         atlas: ["AML.T0025", "AML.T0035", "AML.T0010"], kind: .storage, isPlaybook: true,
         semantics: """
             Storage rows whose key matches the artifact pattern (default \
@@ -31,7 +31,7 @@ package enum ArtifactExternalAccess {
             """)
 
     package static let widerInfo = RuleInfo(
-        id: "artifact.non-internal-access", title: "Model artifact access from outside the wider internal networks",
+        id: RuleID.artifactNonInternalAccess, title: "Model artifact access from outside the wider internal networks",
         level: "high", atlas: ["AML.T0025", "AML.T0035", "AML.T0010"], kind: .storage,
         semantics: """
             As artifact.external-access, but the caller is compared with the wider internal set \

@@ -5,7 +5,7 @@ import FathomCatalog
 /// `extraction.volume`: the playbook's "anomalous model API query patterns" query.
 package enum ExtractionVolume {
     package static let info = RuleInfo(
-        id: "extraction.volume", title: "Model API query volume per address and hour", level: "high",
+        id: RuleID.extractionVolume, title: "Model API query volume per address and hour", level: "high",
         atlas: ["AML.T0024", "AML.T0024.002", "AML.T0040"], kind: .inference, isPlaybook: true,
         semantics: """
             Inference rows whose decoded path contains (case-insensitive) one of the endpoint patterns \
@@ -47,7 +47,7 @@ package enum ExtractionVolume {
         for ((key, group), (first, last)) in zip(kept, evidence) {
             hits.append(Hit(rule: info, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
                             key: ["src_ip": .string(key.value)],
-                            metrics: ["query_count": .int(group.count), "distinct_inputs": .int(group.distinct)],
+                            metrics: [Metric.queryCount: .int(group.count), Metric.distinctInputs: .int(group.distinct)],
                             evidence: .aggregate(first: first, last: last)))
         }
         return hits

@@ -5,7 +5,7 @@ import FathomCatalog
 /// `prompt.injection-phrase`: the playbook's "prompt injection patterns in LLM logs" query.
 package enum InjectionPhrase {
     package static let info = RuleInfo(
-        id: "prompt.injection-phrase", title: "Prompt injection phrase in an LLM prompt", level: "medium",
+        id: RuleID.injectionPhrase, title: "Prompt injection phrase in an LLM prompt", level: "medium",
         atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054"], kind: .llm, isPlaybook: true,
         semantics: """
             LLM rows whose prompt (the decoded text; for OpenAI-style messages, the last user message) \

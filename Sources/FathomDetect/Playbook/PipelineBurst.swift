@@ -5,7 +5,7 @@ import FathomCatalog
 /// `pipeline.burst`: the playbook's "anomalous training pipeline activity" query.
 package enum PipelineBurst {
     package static let info = RuleInfo(
-        id: "pipeline.burst", title: "Burst of pipeline actions by one user in a day", level: "medium",
+        id: RuleID.pipelineBurst, title: "Burst of pipeline actions by one user in a day", level: "medium",
         atlas: ["AML.T0020", "AML.T0018"], kind: .pipeline, isPlaybook: true,
         semantics: """
             Pipeline rows whose action equals (case-insensitive) one of retrain, deploy, modify_data, \
@@ -127,7 +127,7 @@ package enum PipelineBurst {
 /// `registry.change`: the playbook's "anomalous retraining / registry jobs" listing.
 package enum RegistryChangeRule {
     package static let info = RuleInfo(
-        id: "registry.change", title: "Model registry or deployment change", level: "informational",
+        id: RuleID.registryChange, title: "Model registry or deployment change", level: "informational",
         atlas: ["AML.T0018", "AML.T0010"], kind: .registry, isPlaybook: true,
         semantics: """
             Every registry row, in [--from, --to), whose event is a model registration, a stage transition, \
