@@ -26,8 +26,8 @@ public enum DelimitedFormat {
             var valid = true
             first.withByteView { view in
                 do {
-                    names = try DelimitedSplitter(delimiter: delimiter).split(view).map {
-                        $0.string.trimmingCharacters(in: .whitespaces)
+                    names = try DelimitedSplitter(delimiter: delimiter).fields(of: view).map {
+                        $0.trimmingCharacters(in: .whitespaces)
                     }
                 } catch { valid = false }
             }
@@ -105,7 +105,7 @@ package final class DelimitedDecoder: RecordDecoder {
         }
         let fields: [String]
         do {
-            fields = try splitter.split(record).map(\.string)
+            fields = try splitter.fields(of: record)
         } catch {
             throw RecordReject("CSV: \(error.reason)")
         }

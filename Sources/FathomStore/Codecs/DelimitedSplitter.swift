@@ -97,11 +97,15 @@ public final class DelimitedSplitter {
         }
     }
 
-    /// Splits `line` into a new array (allocates; prefer ``split(_:into:)`` in loops).
-    public func split(_ line: ByteView) throws(SplitError) -> [ByteView] {
+    /// The fields of `line` as strings (invalid UTF-8 repaired), copied before this call returns.
+    ///
+    /// There is deliberately no variant returning views: a field with a doubled quote is unescaped
+    /// into the splitter's own buffer, so a view of it dies with the splitter — a temporary
+    /// splitter's views were read after it was freed (found by the fuzzer, `crash-csv-header-uaf`).
+    public func fields(of line: ByteView) throws(SplitError) -> [String] {
         var fields: [ByteView] = []
         try split(line, into: &fields)
-        return fields
+        return withExtendedLifetime(self) { fields.map(\.string) }
     }
 
     private func unescape(_ content: ByteView) -> ByteView {
