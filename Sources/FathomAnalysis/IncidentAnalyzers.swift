@@ -1,0 +1,245 @@
+import FathomStore
+import Foundation
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomIntegrity
+import FathomDetect
+
+/// What one incident-type analysis adds to the case: its incidents, the playbook questions it
+/// answered from evidence, what a person must still confirm, and what the logs contradict.
+package struct IncidentFindings {
+    package var incidents: [Incident] = []
+    package var answers: [Playbook.Question: PlaybookAnswer] = [:]
+    package var openItems: [String] = []
+    package var contradictions: [Contradiction] = []
+
+    /// Adds `other`'s findings; an answer already given stays (each question has one analyzer).
+    package mutating func merge(_ other: IncidentFindings) {
+        incidents += other.incidents
+        answers.merge(other.answers) { existing, _ in existing }
+        openItems += other.openItems
+        contradictions += other.contradictions
+    }
+}
+
+/// One branch of the playbook's flowchart analysed from the evidence: one analyzer per incident
+/// type, run in order by ``Analysis/run()``. An analyzer keeps what later stages need (the
+/// registry history, the extraction summary, the data exposure) as its own properties.
+package protocol IncidentAnalyzer {
+    /// The incident type it reports.
+    var type: IncidentType { get }
+
+    /// Analyses the evidence of `analysis` (its hits, store and case file).
+    mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings
+}
+
+/// Model behaviour anomaly: a compromised model version served in production, its impact window
+/// from the registry history (or its first and last decisions), and the decisions it served.
+package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
+    package let type = IncidentType.modelBehaviour
+    let scans: AnalysisScans
+    /// Set by ``analyze(_:)``.
+    package private(set) var registryRows: [RegistryRow] = []
+    package private(set) var history: RegistryAnalysis?
+    package private(set) var affected: AffectedDecisions?
+
+    package init(scans: AnalysisScans) {
+        self.scans = scans
+    }
+
+    package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
+        var found = IncidentFindings()
+        let caseFile = analysis.caseFile
+        registryRows = try scans.registryRows()
+        let history = RegistryAnalysis(rows: registryRows, caseFile: caseFile)
+        self.history = history
+        found.contradictions += history.contradictions
+        if let compromised = history.compromised {
+            var window = history.window
+            let counts = try scans.decisions(model: compromised.model, version: compromised.version,
+                                             start: window?.start.nanos, end: window?.end?.nanos)
+            if window == nil, let first = counts.first[compromised.version], let last = counts.last[compromised.version] {
+                window = RegistryAnalysis.Window(
+                    start: .init(nanos: first.0, rule: "predictions", description: "first decision served by \(compromised.version) (no registry events)", evidence: first.1),
+                    // The end shown is the last decision's own time (the window includes it), not the
+                    // exclusive bound one nanosecond later, which reads as a different instant.
+                    end: .init(nanos: last.0, rule: "predictions", description: "last decision served by \(compromised.version) (no registry events)", evidence: last.1))
+            }
+            if let window {
+                let impact = window.impactWindow(ongoingAt: nil)
+                let inWindow = counts.inWindow[compromised.version] ?? [:]
+                let exact = counts.rows > 0
+                var total: Figure
+                if exact {
+                    total = .count(Int(inWindow.values.reduce(0, +)), unit: "decisions")
+                } else {
+                    let end = window.end?.nanos ?? (window.start.nanos + Analysis.dayNanos)
+                    let volume = try scans.inferenceVolume(model: compromised.model, start: window.start.nanos, end: end)
+                    total = Figure(value: Double(volume.succeeded), unit: "decisions", source: .estimated,
+                                   method: "no decision logs: inference requests to \(compromised.model) inside the window; low = requests answered with 2xx, high = all requests",
+                                   low: Double(volume.succeeded), high: Double(volume.all))
+                }
+                // Written now, so the decisions' references are not held through the rest.
+                analysis.decisions = exact ? try counts.list?.stage() : nil
+                let after = counts.afterWindow[compromised.version]?.values.reduce(0, +) ?? 0
+                if after > 0 {
+                    found.openItems.append("\(after) decisions were served by \(compromised.version) after the rollback (pods draining); they are listed in affected_decisions.csv with in_window = false")
+                }
+                affected = AffectedDecisions(model: compromised.model, compromisedVersion: compromised.version,
+                                             lastKnownGoodVersion: history.lastKnownGood, window: impact, exact: exact,
+                                             total: total, byDecision: exact ? inWindow : [:],
+                                             requestIdsFile: exact ? "affected_decisions.csv" : nil)
+                found.incidents.append(Incident(
+                    id: "", type: .modelBehaviour, title: "Compromised version \(compromised.version) of \(compromised.model) served in production",
+                    atlas: ["AML.T0018", "AML.T0031"], window: impact, actors: history.deployers, models: [compromised.model],
+                    ruleHits: [RuleID.registryChange: analysis.hits(RuleID.registryChange).count], linked: [],
+                    summary: "\(compromised.model) \(compromised.version) served from \(impact.start.time) to \(impact.end?.time ?? "the end of the data"); last known-good version \(history.lastKnownGood ?? "unknown")."))
+                found.answers[.production] = PlaybookAnswer(answer: .yes, answeredBy: "evidence",
+                                                            evidence: ["\(window.start.description) at \(impact.start.time)"])
+            }
+        } else if caseFile.compromisedVersion == nil {
+            found.openItems.append("No compromised model version was identified (no rollback in the registry history and none named in the case file)")
+        }
+        if let model = affected?.model ?? caseFile.models.first?.name, let profile = caseFile.model(named: model) {
+            if let critical = profile.safetyCritical, let facing = profile.customerFacing {
+                found.answers[.critical] = PlaybookAnswer(answer: (critical || facing) ? .yes : .no, answeredBy: "case-file",
+                                                          evidence: ["case file: safety_critical \(critical), customer_facing \(facing)"])
+            }
+            if found.answers[.production] == nil, let production = profile.inProduction {
+                found.answers[.production] = PlaybookAnswer(answer: production ? .yes : .no, answeredBy: "case-file",
+                                                            evidence: ["case file: in_production \(production)"])
+            }
+        }
+        if found.answers[.critical] == nil {
+            found.answers[.critical] = .confirm(.critical, because: "logs cannot tell whether the model is safety-critical or customer-facing")
+        }
+        return found
+    }
+}
+
+/// Model theft: extraction through the inference API (attackers, volume, window, whether it is
+/// still going on) and model artifacts read from outside the internal networks.
+package struct ExtractionAnalyzer: IncidentAnalyzer {
+    package let type = IncidentType.extraction
+    let scan: StoreScan
+    let resolver: EvidenceResolver
+    /// Set by ``analyze(_:)``.
+    package private(set) var summary: ExtractionSummary?
+
+    package init(scan: StoreScan, resolver: EvidenceResolver) {
+        self.scan = scan
+        self.resolver = resolver
+    }
+
+    package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
+        var found = IncidentFindings()
+        let hits = analysis.hits
+        let extraction = try analysis.extractionSummary(scan: scan, resolver: resolver)
+        summary = extraction
+        if let extraction, let window = extraction.window {
+            found.incidents.append(Incident(
+                id: "", type: .extraction, title: "Model extraction through the inference API",
+                atlas: ["AML.T0024", "AML.T0024.002", "AML.T0040"], window: window,
+                actors: extraction.attackers.map(\.identity), models: [],
+                ruleHits: Dictionary(grouping: hits.filter { RuleID.extraction.contains($0.rule) }, by: \.rule).mapValues(\.count),
+                linked: [],
+                summary: "\(extraction.attackers.count) attacker identities sent \(extraction.totalQueries) queries with \(extraction.totalDistinctInputs) distinct inputs."))
+            found.answers[.extractionOngoing] = PlaybookAnswer(
+                answer: extraction.ongoing ? .yes : .no, answeredBy: "evidence",
+                evidence: [extraction.ongoing ? "attacker queries in the last hour of the data (ending \(extraction.dataEnd ?? "?"))"
+                                               : "no attacker query in the last hour of the data (ending \(extraction.dataEnd ?? "?"))"])
+        }
+        MemoryRelease.afterPhase()
+        // Artifacts read, written or deleted from outside.
+        let artifactHits = analysis.hits(RuleID.artifactExternalAccess).sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+        if let first = artifactHits.first, let last = artifactHits.last, let start = first.time, let end = last.time {
+            let window = ImpactWindow(
+                start: WindowEdge(time: Analysis.text(start), rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
+                end: WindowEdge(time: Analysis.text(end), rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
+                ongoing: false, durationSeconds: Double(end - start) / 1e9)
+            let actors = Set(artifactHits.compactMap { $0.key["src_ip"]?.stringValue }).sorted()
+            found.incidents.append(Incident(
+                id: "", type: .extraction, title: "Model artifacts accessed from outside the internal networks",
+                atlas: ["AML.T0025", "AML.T0035"], window: window, actors: actors, models: [],
+                ruleHits: [RuleID.artifactExternalAccess: artifactHits.count], linked: [],
+                summary: "\(artifactHits.count) reads, writes or deletes of model artifacts from \(actors.count) external addresses."))
+            if found.answers[.extractionOngoing] == nil {
+                found.answers[.extractionOngoing] = PlaybookAnswer(answer: .no, answeredBy: "evidence",
+                                                                   evidence: ["artifact access ended at \(Analysis.text(end))"])
+            }
+        }
+        return found
+    }
+}
+
+/// Prompt injection and guardrail bypass, with the data exposure of the LLM's responses.
+package struct PromptInjectionAnalyzer: IncidentAnalyzer {
+    package let type = IncidentType.promptInjection
+    let scan: StoreScan
+    /// Set by ``analyze(_:)``.
+    package private(set) var exposure: DataExposure?
+
+    package init(scan: StoreScan) {
+        self.scan = scan
+    }
+
+    package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
+        var found = IncidentFindings()
+        let exposure = analysis.dataExposure()
+        self.exposure = exposure
+        if let injection = analysis.injectionIncident(exposure: exposure) { found.incidents.append(injection) }
+        if let exposure {
+            found.answers[.sensitive] = PlaybookAnswer(
+                answer: exposure.responsesWithSensitiveData > 0 ? .yes : .no, answeredBy: "evidence",
+                evidence: ["\(exposure.responsesWithSensitiveData) responses with sensitive data (" +
+                           exposure.categories.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"])
+        } else if try !scan.segments(.llm).isEmpty {
+            found.answers[.sensitive] = PlaybookAnswer(answer: .no, answeredBy: "evidence",
+                                                       evidence: ["no sensitive data found in the LLM responses"])
+        }
+        return found
+    }
+}
+
+/// Training data or pipeline compromise: bursts of pipeline actions, tied to the registry history.
+package struct TrainingDataAnalyzer: IncidentAnalyzer {
+    package let type = IncidentType.trainingData
+    let history: RegistryAnalysis
+
+    package init(history: RegistryAnalysis) {
+        self.history = history
+    }
+
+    package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
+        var found = IncidentFindings()
+        if let training = analysis.trainingIncident(history: history) {
+            found.incidents.append(training.incident)
+            found.answers[.pipelineActive] = training.active
+        }
+        return found
+    }
+}
+
+/// Supply-chain compromise: the compromised dependency named by people, the models that depend on
+/// it by the inventory.
+package struct SupplyChainAnalyzer: IncidentAnalyzer {
+    package let type = IncidentType.supplyChain
+    let archives: [ArchiveRecord]
+    /// Set by ``analyze(_:)``.
+    package private(set) var items: [IntegrityItem] = []
+
+    package init(archives: [ArchiveRecord]) {
+        self.archives = archives
+    }
+
+    package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
+        var found = IncidentFindings()
+        let supply = SupplyChainAnalysis.evaluate(caseFile: analysis.caseFile, archives: archives)
+        items = supply.items
+        if let incident = supply.incident { found.incidents.append(incident) }
+        if let answer = supply.answer { found.answers[.otherModels] = answer }
+        found.openItems += supply.openItems
+        return found
+    }
+}
