@@ -98,26 +98,48 @@ public enum SecretMask {
     private static let privateKeyEnd = try! NSRegularExpression(pattern: #"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"#)
 
     /// Whether `text` could hold anything masked: a cheap scan, so the patterns run rarely.
+    ///
+    /// - Complexity: O(n) in the bytes, one pass, no allocation.
     package static func mightHoldSecrets(_ text: String) -> Bool {
-        // Card numbers, SSNs and IBANs are runs of 9 or more digits with at most spaces or dashes
-        // between them (an IP address or a timestamp is not).
-        var digits = 0
-        for byte in text.utf8 {
-            if byte >= 0x30 && byte <= 0x39 {
-                digits += 1
-                if digits >= 9 { return true }
-            } else if byte != 0x20 && byte != 0x2D {
-                digits = 0
+        text.withByteView { bytes in
+            // Card numbers, SSNs and IBANs are runs of 9 or more digits with at most spaces or
+            // dashes between them (an IP address or a timestamp is not).
+            var digits = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x30 && byte <= 0x39 {
+                    digits += 1
+                    if digits >= 9 { return true }
+                    continue
+                }
+                if byte != 0x20 && byte != 0x2D { digits = 0 }
+                // Does a clue word start here (ASCII, compared without case)?
+                let first = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                for clue in clues[Int(first)] where matches(clue, in: bytes, at: index) { return true }
             }
+            return false
         }
-        let lower = text.lowercased()
-        return clues.contains { lower.contains($0) }
     }
 
-    private static let clues = [
-        "akia", "asia", "gh", "xox", "-----begin", "sk-", "secret", "passw", "pwd", "token", "key", "bearer", "eyj",
-        "credential",
-    ]
+    /// The clue words by their first byte (lower case): text holding none of them holds no
+    /// secret these patterns find.
+    private static let clues: [[[UInt8]]] = {
+        let words = ["akia", "asia", "gh", "xox", "-----begin", "sk-", "secret", "passw", "pwd", "token", "key", "bearer",
+                     "eyj", "credential"]
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for word in words { table[Int(word.utf8.first ?? 0)].append(Array(word.utf8)) }
+        return table
+    }()
+
+    private static func matches(_ clue: [UInt8], in bytes: ByteView, at start: Int) -> Bool {
+        guard start + clue.count <= bytes.count else { return false }
+        for offset in 1..<clue.count {
+            let byte = bytes[start + offset]
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            if folded != clue[offset] { return false }
+        }
+        return true
+    }
 
     /// `value` with all but its first `head` and last `tail` characters as `*`.
     package static func keepEnds(_ value: String, head: Int, tail: Int) -> String {
