@@ -195,14 +195,25 @@ public struct RuleSettings: Sendable, Equatable {
         }
     }
 
-    /// Seconds of a duration: `90`, `30s`, `5m`, `1h`, `1d`.
+    /// The longest duration a rule or a sweep takes: 100 years (times are nanoseconds in Int64).
+    package static let maxDurationSeconds: Int64 = 100 * 366 * 86_400
+
+    /// Seconds of a duration: `90`, `30s`, `5m`, `1h`, `1d`; nil for anything else, a negative
+    /// duration or one longer than ``maxDurationSeconds`` (found by the fuzzer: a timespan of
+    /// `99999999999999999999d` overflowed).
     package static func seconds(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let last = trimmed.last, let unit = units[last] {
-            return Int64(trimmed.dropLast()).map { $0 * unit }
+        var number = trimmed
+        var unit: Int64 = 1
+        if let last = trimmed.last, let found = units[last] {
+            number = String(trimmed.dropLast())
+            unit = found
         }
-        return Int64(trimmed)
+        guard let value = Int64(number), value >= 0 else { return nil }
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
+        guard !overflow, seconds <= maxDurationSeconds else { return nil }
+        return seconds
     }
 
     /// A readable duration: `1h`, `5m`, `1d`, `90s`.

@@ -352,6 +352,17 @@ package struct ConditionParser {
     package var tokens: [String]
     package var position = 0
     package let names: [String]
+    /// Nesting of `not` and parentheses so far; past ``maxDepth`` the condition is refused rather
+    /// than recursed into (200,000 `not`s overflowed the stack — found while fuzzing).
+    private var depth = 0
+    package static let maxDepth = 64
+
+    private mutating func descend() throws(ConditionError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw ConditionError(message: "the condition nests 'not' and parentheses more than \(Self.maxDepth) deep")
+        }
+    }
 
     package init(text: String, names: [String]) {
         self.names = names
@@ -403,6 +414,8 @@ package struct ConditionParser {
     package mutating func parseNot() throws(ConditionError) -> ConditionNode {
         if peek()?.lowercased() == "not" {
             position += 1
+            try descend()
+            defer { depth -= 1 }
             return .not(try parseNot())
         }
         return try parsePrimary()
@@ -412,6 +425,8 @@ package struct ConditionParser {
         guard let token = peek() else { throw ConditionError(message: "the condition ends too early") }
         position += 1
         if token == "(" {
+            try descend()
+            defer { depth -= 1 }
             let inner = try parseOr()
             guard peek() == ")" else { throw ConditionError(message: "missing ')'") }
             position += 1

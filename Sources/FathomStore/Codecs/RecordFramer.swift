@@ -146,7 +146,9 @@ public final class RecordFramer {
                 try emitLine(carry.view, handle)
             }
         case .jsonArray:
-            if phase == .resniff { try resolveResniff(final: true, handle) }
+            // Each resolution consumes the buffered document's start; what follows it may be
+            // buffered again (another short envelope, trailing text), so resolve until none is.
+            while phase == .resniff { try resolveResniff(final: true, handle) }
             if phase == .trailing { try reportTrailing(handle) }
             guard phase == .inElement else { return }
             if !skipping, !inString, depth == 0 {
