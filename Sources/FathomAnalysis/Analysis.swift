@@ -30,7 +30,10 @@ package struct Analysis {
 
     package func hits(_ rule: String) -> [Hit] { hits.filter { $0.rule == rule } }
 
-    package static func text(_ nanos: Int64) -> String { TimeParser.format(nanos) }
+    package static func time(_ nanos: Int64) -> Timestamp { Timestamp(nanoseconds: nanos) }
+
+    /// A time in a sentence: RFC 3339, or `an undated time` when the evidence gives none.
+    package static func describe(_ time: Timestamp?) -> String { time?.rfc3339 ?? "an undated time" }
 
     package mutating func run() throws -> AnalysisResult {
         let resolver = try EvidenceResolver(catalog: store.catalog)
@@ -66,7 +69,11 @@ package struct Analysis {
         let exposure = injection.exposure
 
         // Number, link and order incidents.
-        incidents.sort { ($0.type, $0.window.start.time, $0.title) < ($1.type, $1.window.start.time, $1.title) }
+        // An undated start sorts first.
+        incidents.sort {
+            ($0.type, $0.window.start.time ?? Timestamp(nanoseconds: .min), $0.title)
+                < ($1.type, $1.window.start.time ?? Timestamp(nanoseconds: .min), $1.title)
+        }
         for index in incidents.indices { incidents[index].id = "INC-\(index + 1)" }
         IncidentLinking.link(&incidents)
 
@@ -74,11 +81,11 @@ package struct Analysis {
         let flowchart = PlaybookEvaluation.evaluate(types: types, answers: answers)
         let coverage = try CoverageAnalysis.coverage(scan: scan)
         let registry = RegistryHistory(events: registryRows.map { row in
-            RegistryEvent(time: Analysis.text(row.time), model: row.model, version: row.version, event: row.event,
+            RegistryEvent(time: Analysis.time(row.time), model: row.model, version: row.version, event: row.event,
                           fromStage: row.fromStage, toStage: row.toStage, principal: row.principal,
                           environment: row.environment.isEmpty ? nil : row.environment, evidence: row.evidence)
         }, compromisedVersion: history.compromised?.version, lastKnownGoodVersion: history.lastKnownGood,
-           deployedAt: history.window.map { Analysis.text($0.start.nanos) }, rollbacks: history.rollbacks.map { Analysis.text($0) })
+           deployedAt: history.window.map { Analysis.time($0.start.nanos) }, rollbacks: history.rollbacks.map { Analysis.time($0) })
         let dataStart = coverage.compactMap(\.first).min()
         let dataEnd = coverage.compactMap(\.last).max()
         let caseID = request.caseID ?? caseFile.id ?? "case"
@@ -97,7 +104,7 @@ package struct Analysis {
         return AnalysisResult(
             caseInfo: CaseInfo(id: caseID, title: caseFile.title ?? incidents.first.map { $0.title } ?? "AI/ML security incident",
                                classification: caseFile.classification ?? "CONFIDENTIAL", awarenessTime: caseFile.awarenessTime,
-                               generatedAt: request.now ?? dataEnd ?? "1970-01-01T00:00:00Z", models: caseFile.models,
+                               generatedAt: request.now ?? dataEnd ?? Timestamp(nanoseconds: 0), models: caseFile.models,
                                contacts: caseFile.contacts, humanFields: human),
             provenance: RunProvenance(toolVersion: FathomVersion.current, commandLine: request.commandLine,
                                       rulesetHash: RulesetHash.of(settings: settings),

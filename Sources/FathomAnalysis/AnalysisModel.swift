@@ -8,7 +8,7 @@ import FathomDetect
 /// The result of `fathom analyze`: every figure the reports show, with its unit, how it was
 /// obtained and the evidence behind it. Written as `analysis.json`; report writers read only this.
 ///
-/// Times are RFC 3339 UTC strings (nanosecond precision when needed); counts are integers; a figure
+/// Times are ``Timestamp``s, written as RFC 3339 UTC text (nanosecond precision when needed); counts are integers; a figure
 /// that logs cannot give is a ``Figure`` with provenance `.human` and no value.
 public struct AnalysisResult: Codable, Sendable, Equatable {
     public static let schemaVersion = 1
@@ -133,15 +133,15 @@ public struct CaseInfo: Codable, Sendable, Equatable {
     public var title: String
     public var classification: String
     /// When the organisation became aware (RFC 3339), from the case file; nil = a person must supply it.
-    public var awarenessTime: String?
+    public var awarenessTime: Timestamp?
     /// The generation time written into reports (`--now`, else the end of the data).
-    public var generatedAt: String
+    public var generatedAt: Timestamp
     public var models: [ModelProfile]
     public var contacts: [String: String]
     /// Human-only fields of the regulator report (e.g. "legal_basis", "dpo_contact"), nil when missing.
     public var humanFields: [String: String?]
 
-    public init(id: String, title: String, classification: String, awarenessTime: String?, generatedAt: String,
+    public init(id: String, title: String, classification: String, awarenessTime: Timestamp?, generatedAt: Timestamp,
                 models: [ModelProfile], contacts: [String: String], humanFields: [String: String?]) {
         self.id = id
         self.title = title
@@ -188,11 +188,11 @@ public struct RunProvenance: Codable, Sendable, Equatable {
     public var rulesetHash: String
     /// SHA-256 over the sorted input archive hashes.
     public var inputsHash: String
-    public var dataStart: String?
-    public var dataEnd: String?
+    public var dataStart: Timestamp?
+    public var dataEnd: Timestamp?
 
     public init(toolVersion: String, commandLine: [String], rulesetHash: String, inputsHash: String,
-                dataStart: String?, dataEnd: String?) {
+                dataStart: Timestamp?, dataEnd: Timestamp?) {
         self.toolVersion = toolVersion
         self.commandLine = commandLine
         self.rulesetHash = rulesetHash
@@ -260,8 +260,8 @@ public struct InputArchive: Codable, Sendable, Equatable {
     public var kinds: [String]
     public var rows: Int64
     public var rejected: Int64
-    public var firstTime: String?
-    public var lastTime: String?
+    public var firstTime: Timestamp?
+    public var lastTime: Timestamp?
     public var members: [Member]
     public var rejectReasons: [String: Int64]
     public var rejectSamples: [Reject]
@@ -278,8 +278,8 @@ public struct InputArchive: Codable, Sendable, Equatable {
                  kinds: [String],
                  rows: Int64,
                  rejected: Int64,
-                 firstTime: String? = nil,
-                 lastTime: String? = nil,
+                 firstTime: Timestamp? = nil,
+                 lastTime: Timestamp? = nil,
                  members: [Member],
                  rejectReasons: [String: Int64],
                  rejectSamples: [Reject],
@@ -305,12 +305,12 @@ public struct InputArchive: Codable, Sendable, Equatable {
 /// Time coverage of one source kind and what is missing from it.
 public struct SourceCoverage: Codable, Sendable, Equatable {
     public struct Gap: Codable, Sendable, Equatable {
-        public var start: String
-        public var end: String
+        public var start: Timestamp
+        public var end: Timestamp
         public var hours: Double
 
         /// The memberwise initializer, for the other targets of the package.
-        package init(start: String, end: String, hours: Double) {
+        package init(start: Timestamp, end: Timestamp, hours: Double) {
             self.start = start
             self.end = end
             self.hours = hours
@@ -319,8 +319,8 @@ public struct SourceCoverage: Codable, Sendable, Equatable {
 
     public var kind: String
     public var rows: Int64
-    public var first: String?
-    public var last: String?
+    public var first: Timestamp?
+    public var last: Timestamp?
     /// Hours within [first, last] with no row at all, merged into ranges (only gaps ≥ the threshold).
     public var gaps: [Gap]
     /// Estimated clock offset of this source against the inference logs, in seconds, when a join
@@ -330,8 +330,8 @@ public struct SourceCoverage: Codable, Sendable, Equatable {
     /// The memberwise initializer, for the other targets of the package.
     package init(kind: String,
                  rows: Int64,
-                 first: String? = nil,
-                 last: String? = nil,
+                 first: Timestamp? = nil,
+                 last: Timestamp? = nil,
                  gaps: [Gap],
                  clockSkewSeconds: Double? = nil) {
         self.kind = kind
@@ -396,18 +396,58 @@ public enum IncidentType: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// One end of an impact window: when, which rule chose it, and the evidence line.
 public struct WindowEdge: Codable, Sendable, Equatable {
-    /// RFC 3339 UTC, or empty when the evidence cannot date this end (the description says why).
-    public var time: String
+    /// Nil when the evidence cannot date this end (the description says why; written as "").
+    public var time: Timestamp?
     public var rule: String
     public var description: String
     public var evidence: EvidenceRef?
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(time: String, rule: String, description: String, evidence: EvidenceRef? = nil) {
+    package init(time: Timestamp?, rule: String, description: String, evidence: EvidenceRef? = nil) {
         self.time = time
         self.rule = rule
         self.description = description
         self.evidence = evidence
+    }
+
+    private enum CodingKeys: String, CodingKey { case time, rule, description, evidence }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        time = try container.decode(UndatedTime.self, forKey: .time).time
+        rule = try container.decode(String.self, forKey: .rule)
+        description = try container.decode(String.self, forKey: .description)
+        evidence = try container.decodeIfPresent(EvidenceRef.self, forKey: .evidence)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(UndatedTime(time), forKey: .time)
+        try container.encode(rule, forKey: .rule)
+        try container.encode(description, forKey: .description)
+        try container.encodeIfPresent(evidence, forKey: .evidence)
+    }
+}
+
+/// A time the evidence may not give, in `analysis.json`: RFC 3339 text, or an empty string when
+/// the evidence cannot date the event (the description beside it says why).
+struct UndatedTime: Codable {
+    var time: Timestamp?
+
+    init(_ time: Timestamp?) { self.time = time }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if try container.decode(String.self).isEmpty {
+            time = nil
+        } else {
+            time = try container.decode(Timestamp.self)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let time { try container.encode(time) } else { try container.encode("") }
     }
 }
 
@@ -533,10 +573,10 @@ public struct AttackerVolume: Codable, Sendable, Equatable {
     public var queries: Int64
     public var distinctInputs: Int64
     public var endpoints: [String]
-    public var firstSeen: String
-    public var lastSeen: String
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
     public var peakHourlyRate: Int64
-    public var peakHour: String
+    public var peakHour: Timestamp?
     /// Share of all matching inference traffic in this attacker's window (0…1).
     public var shareOfTraffic: Double
     /// Whether responses carried confidence scores, when the logs say so; nil when unknown.
@@ -554,10 +594,10 @@ public struct AttackerVolume: Codable, Sendable, Equatable {
                  queries: Int64,
                  distinctInputs: Int64,
                  endpoints: [String],
-                 firstSeen: String,
-                 lastSeen: String,
+                 firstSeen: Timestamp,
+                 lastSeen: Timestamp,
                  peakHourlyRate: Int64,
-                 peakHour: String,
+                 peakHour: Timestamp?,
                  shareOfTraffic: Double,
                  confidenceScoresReturned: Bool? = nil,
                  rules: [String],
@@ -584,13 +624,13 @@ public struct AttackerVolume: Codable, Sendable, Equatable {
 
 /// Hourly query counts for the volume chart.
 public struct HourlyVolume: Codable, Sendable, Equatable {
-    public var hour: String
+    public var hour: Timestamp
     public var total: Int64
     /// Attacker identity → queries in this hour.
     public var attackers: [String: Int64]
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(hour: String, total: Int64, attackers: [String: Int64]) {
+    package init(hour: Timestamp, total: Int64, attackers: [String: Int64]) {
         self.hour = hour
         self.total = total
         self.attackers = attackers
@@ -605,7 +645,7 @@ public struct ExtractionSummary: Codable, Sendable, Equatable {
     public var window: ImpactWindow?
     /// Attacker activity in the last hour of the data.
     public var ongoing: Bool
-    public var dataEnd: String?
+    public var dataEnd: Timestamp?
     public var hourly: [HourlyVolume]
 
     /// The memberwise initializer, for the other targets of the package.
@@ -614,7 +654,7 @@ public struct ExtractionSummary: Codable, Sendable, Equatable {
                  totalDistinctInputs: Int64,
                  window: ImpactWindow? = nil,
                  ongoing: Bool,
-                 dataEnd: String? = nil,
+                 dataEnd: Timestamp? = nil,
                  hourly: [HourlyVolume]) {
         self.attackers = attackers
         self.totalQueries = totalQueries
@@ -668,8 +708,8 @@ public struct DataExposure: Codable, Sendable, Equatable {
     /// Category → occurrences (e.g. "card-number": 3).
     public var categories: [String: Int64]
     public var recordsPotentiallyExposed: Figure
-    public var first: String?
-    public var last: String?
+    public var first: Timestamp?
+    public var last: Timestamp?
     public var evidence: [EvidenceRef]
 
     /// The memberwise initializer, for the other targets of the package.
@@ -678,8 +718,8 @@ public struct DataExposure: Codable, Sendable, Equatable {
                  distinctSessions: Int64,
                  categories: [String: Int64],
                  recordsPotentiallyExposed: Figure,
-                 first: String? = nil,
-                 last: String? = nil,
+                 first: Timestamp? = nil,
+                 last: Timestamp? = nil,
                  evidence: [EvidenceRef]) {
         self.responsesWithSensitiveData = responsesWithSensitiveData
         self.distinctUsers = distinctUsers
@@ -694,7 +734,7 @@ public struct DataExposure: Codable, Sendable, Equatable {
 
 /// A registry or deployment event.
 public struct RegistryEvent: Codable, Sendable, Equatable {
-    public var time: String
+    public var time: Timestamp
     public var model: String
     public var version: String
     public var event: String
@@ -706,7 +746,7 @@ public struct RegistryEvent: Codable, Sendable, Equatable {
     public var evidence: EvidenceRef?
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(time: String,
+    package init(time: Timestamp,
                  model: String,
                  version: String,
                  event: String,
@@ -732,16 +772,16 @@ public struct RegistryHistory: Codable, Sendable, Equatable {
     public var events: [RegistryEvent]
     public var compromisedVersion: String?
     public var lastKnownGoodVersion: String?
-    public var deployedAt: String?
+    public var deployedAt: Timestamp?
     /// Every rollback away from the compromised version (there may be more than one).
-    public var rollbacks: [String]
+    public var rollbacks: [Timestamp]
 
     /// The memberwise initializer, for the other targets of the package.
     package init(events: [RegistryEvent],
                  compromisedVersion: String? = nil,
                  lastKnownGoodVersion: String? = nil,
-                 deployedAt: String? = nil,
-                 rollbacks: [String]) {
+                 deployedAt: Timestamp? = nil,
+                 rollbacks: [Timestamp]) {
         self.events = events
         self.compromisedVersion = compromisedVersion
         self.lastKnownGoodVersion = lastKnownGoodVersion
@@ -757,7 +797,7 @@ public struct IntegrityItem: Codable, Sendable, Equatable {
     public var subject: String
     public var detail: String
     public var evidence: String
-    public var time: String?
+    public var time: Timestamp?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(kind: String,
@@ -765,7 +805,7 @@ public struct IntegrityItem: Codable, Sendable, Equatable {
                  subject: String,
                  detail: String,
                  evidence: String,
-                 time: String? = nil) {
+                 time: Timestamp? = nil) {
         self.kind = kind
         self.severity = severity
         self.subject = subject
@@ -796,9 +836,9 @@ public struct KeyInterval: Codable, Sendable, Equatable {
     /// One end: what it is and when (nil when the analysis has no such event).
     public struct End: Codable, Sendable, Equatable {
         public var label: String
-        public var time: String?
+        public var time: Timestamp?
 
-        package init(label: String, time: String?) {
+        package init(label: String, time: Timestamp?) {
             self.label = label
             self.time = time
         }
@@ -815,7 +855,7 @@ public struct KeyInterval: Codable, Sendable, Equatable {
         self.measure = measure
         self.from = from
         self.to = to
-        if let start = from.time.flatMap(Timestamp.init(rfc3339:)), let end = to.time.flatMap(Timestamp.init(rfc3339:)) {
+        if let start = from.time, let end = to.time {
             seconds = Double(start.nanoseconds(to: end)) / 1e9
         }
     }
@@ -823,21 +863,11 @@ public struct KeyInterval: Codable, Sendable, Equatable {
     /// The three intervals of an incident: dwell time (first indicator → first detection, or the
     /// awareness time when no detection event is logged), time to detect (start of the earliest
     /// impact window → the same), time to contain (→ first containment event).
-    package static func of(timeline: [TimelineEvent], incidents: [Incident], awarenessTime: String?) -> [KeyInterval] {
-        let ordered = timeline.enumerated().sorted { lhs, rhs in
-            let left = Timestamp(rfc3339: lhs.element.time)
-            let right = Timestamp(rfc3339: rhs.element.time)
-            switch (left, right) {
-            case let (l?, r?): return l != r ? l < r : lhs.offset < rhs.offset
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return lhs.offset < rhs.offset
-            }
-        }.map(\.element)
-        func first(_ phase: String) -> String? { ordered.first { $0.phase == phase }?.time }
-        let impactStart = incidents.compactMap { incident in
-            Timestamp(rfc3339: incident.window.start.time).map { ($0, incident.window.start.time) }
-        }.min { $0.0 < $1.0 }?.1
+    package static func of(timeline: [TimelineEvent], incidents: [Incident], awarenessTime: Timestamp?) -> [KeyInterval] {
+        func first(_ phase: String) -> Timestamp? {
+            timeline.filter { $0.phase == phase }.compactMap(\.time).min()
+        }
+        let impactStart = incidents.compactMap(\.window.start.time).min()
         let detection = first("detection")
         let detected = End(label: detection != nil ? "first detection event" : "awareness time (no detection event)",
                            time: detection ?? awarenessTime)
@@ -852,7 +882,7 @@ public struct KeyInterval: Codable, Sendable, Equatable {
 
 /// One event of the incident timeline.
 public struct TimelineEvent: Codable, Sendable, Equatable {
-    public var time: String
+    public var time: Timestamp?
     /// "first-indicator" | "impact" | "detection" | "containment" | "recovery" | "context"
     public var phase: String
     public var source: String
@@ -861,7 +891,7 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     public var evidence: EvidenceRef?
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(time: String,
+    package init(time: Timestamp?,
                  phase: String,
                  source: String,
                  description: String,
@@ -873,5 +903,27 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         self.description = description
         self.incident = incident
         self.evidence = evidence
+    }
+
+    private enum CodingKeys: String, CodingKey { case time, phase, source, description, incident, evidence }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        time = try container.decode(UndatedTime.self, forKey: .time).time
+        phase = try container.decode(String.self, forKey: .phase)
+        source = try container.decode(String.self, forKey: .source)
+        description = try container.decode(String.self, forKey: .description)
+        incident = try container.decodeIfPresent(String.self, forKey: .incident)
+        evidence = try container.decodeIfPresent(EvidenceRef.self, forKey: .evidence)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(UndatedTime(time), forKey: .time)
+        try container.encode(phase, forKey: .phase)
+        try container.encode(source, forKey: .source)
+        try container.encode(description, forKey: .description)
+        try container.encodeIfPresent(incident, forKey: .incident)
+        try container.encodeIfPresent(evidence, forKey: .evidence)
     }
 }

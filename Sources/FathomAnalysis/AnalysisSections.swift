@@ -78,8 +78,8 @@ extension Analysis {
             attackers.append(AttackerVolume(
                 identityType: identity.type, identity: identity.value, addresses: tally.addresses.sorted(),
                 principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: tally.distinctInputs,
-                endpoints: tally.endpoints.sorted(), firstSeen: Analysis.text(first.0), lastSeen: Analysis.text(last.0),
-                peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.text($0.key) } ?? "",
+                endpoints: tally.endpoints.sorted(), firstSeen: Analysis.time(first.0), lastSeen: Analysis.time(last.0),
+                peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.time($0.key) },
                 shareOfTraffic: all > 0 ? (Double(tally.queries) / Double(all) * 1e6).rounded() / 1e6 : 0,
                 confidenceScoresReturned: nil, rules: (rules[identity] ?? []).sorted(),
                 firstEvidence: first.1, lastEvidence: last.1))
@@ -88,8 +88,8 @@ extension Analysis {
         guard let first = part.union.first, let last = part.union.last else { return nil }
         let ongoing = lastHour.map { hour in part.union.hourly[hour] != nil } ?? false
         let window = ImpactWindow(
-            start: WindowEdge(time: Analysis.text(first.0), rule: "extraction", description: "first query of any attacker identity", evidence: first.1),
-            end: ongoing ? nil : WindowEdge(time: Analysis.text(last.0), rule: "extraction", description: "last query of any attacker identity", evidence: last.1),
+            start: WindowEdge(time: Analysis.time(first.0), rule: "extraction", description: "first query of any attacker identity", evidence: first.1),
+            end: ongoing ? nil : WindowEdge(time: Analysis.time(last.0), rule: "extraction", description: "last query of any attacker identity", evidence: last.1),
             ongoing: ongoing, durationSeconds: Double(last.0 - first.0) / 1e9)
         let hours = Set(part.union.hourly.keys).sorted()
         let hourly = hours.map { hour in
@@ -99,11 +99,11 @@ extension Analysis {
                 let label = identity.type == "principal" && tally.addresses.count == 1 ? tally.addresses.first ?? identity.value : identity.value
                 perAttacker[label] = count
             }
-            return HourlyVolume(hour: Analysis.text(hour), total: part.allHourly[hour] ?? 0, attackers: perAttacker)
+            return HourlyVolume(hour: Analysis.time(hour), total: part.allHourly[hour] ?? 0, attackers: perAttacker)
         }
         return ExtractionSummary(attackers: attackers, totalQueries: part.union.queries,
                                  totalDistinctInputs: part.union.distinctInputs, window: window, ongoing: ongoing,
-                                 dataEnd: dataEnd.map(Analysis.text), hourly: hourly)
+                                 dataEnd: dataEnd.map(Analysis.time), hourly: hourly)
     }
 
     /// Responses with sensitive data: the records potentially exposed.
@@ -121,7 +121,7 @@ extension Analysis {
         return DataExposure(responsesWithSensitiveData: Int64(found.count), distinctUsers: Int64(users.count),
                             distinctSessions: Int64(sessions.count), categories: categories,
                             recordsPotentiallyExposed: .count(found.count, unit: "responses"),
-                            first: found.first?.time.map(Analysis.text), last: found.last?.time.map(Analysis.text),
+                            first: found.first?.time.map(Analysis.time), last: found.last?.time.map(Analysis.time),
                             evidence: found.compactMap(\.evidenceRef))
     }
 
@@ -146,8 +146,8 @@ extension Analysis {
             .sorted { ($0.time ?? 0) < ($1.time ?? 0) }
         guard let first = relevant.first, let last = relevant.last, let start = first.time, let end = last.time else { return nil }
         let window = ImpactWindow(
-            start: WindowEdge(time: Analysis.text(start), rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
-            end: WindowEdge(time: Analysis.text(end), rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
+            start: WindowEdge(time: Analysis.time(start), rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
+            end: WindowEdge(time: Analysis.time(end), rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
             ongoing: false, durationSeconds: Double(end - start) / 1e9)
         var ruleHits: [String: Int] = [:]
         for hit in relevant { ruleHits[hit.rule, default: 0] += 1 }
@@ -172,18 +172,18 @@ extension Analysis {
         }
         guard let first = bursts.first else { return nil }
         let firstEvidence = first.evidence.first
-        let startNanos = firstEvidence?.time.flatMap { TimeParser.parse($0) } ?? first.window?.start ?? 0
+        let startNanos = firstEvidence?.time?.nanoseconds ?? first.window?.start ?? 0
         let actors = Set(bursts.compactMap { $0.field("principal") }).sorted()
         let lastBurstEnd = bursts.compactMap { $0.window?.end }.max() ?? startNanos
         let window = ImpactWindow(
-            start: WindowEdge(time: Analysis.text(startNanos), rule: RuleID.pipelineBurst,
+            start: WindowEdge(time: Analysis.time(startNanos), rule: RuleID.pipelineBurst,
                               description: "first \(first.field("action") ?? "pipeline") action of the anomalous burst by \(first.field("principal") ?? "?")",
                               evidence: first.evidenceRef),
             end: nil, ongoing: true, durationSeconds: nil)
         let recent = lastBurstEnd >= (history.rollbacks.last ?? Int64.max)
         let answer = recent
             ? PlaybookAnswer(answer: .yes, answeredBy: "evidence", evidence: ["anomalous pipeline activity after the rollback"])
-            : PlaybookAnswer.confirm(.pipelineActive, because: "the burst ended at \(Analysis.text(lastBurstEnd)); logs cannot show whether the credentials are still in an attacker's hands")
+            : PlaybookAnswer.confirm(.pipelineActive, because: "the burst ended at \(Analysis.time(lastBurstEnd)); logs cannot show whether the credentials are still in an attacker's hands")
         let incident = Incident(
             id: "", type: .trainingData, title: "Anomalous training-data modification",
             atlas: ["AML.T0020", "AML.T0019"], window: window, actors: actors, models: [],
@@ -200,9 +200,12 @@ package enum IncidentLinking {
             for j in incidents.indices where i != j {
                 let a = incidents[i]
                 let b = incidents[j]
-                let aEnd = a.window.end?.time ?? "9999"
-                let bEnd = b.window.end?.time ?? "9999"
-                let overlaps = a.window.start.time <= bEnd && b.window.start.time <= aEnd
+                // An open end reaches the end of time; an undated start reaches its beginning.
+                let end = Timestamp(nanoseconds: .max)
+                let start = Timestamp(nanoseconds: .min)
+                let aEnd = a.window.end.map { $0.time ?? end } ?? end
+                let bEnd = b.window.end.map { $0.time ?? end } ?? end
+                let overlaps = (a.window.start.time ?? start) <= bEnd && (b.window.start.time ?? start) <= aEnd
                 let shared = !Set(a.actors).isDisjoint(with: b.actors) || !Set(a.models).isDisjoint(with: b.models)
                 let causal = (a.type == .trainingData && b.type == .modelBehaviour) || (a.type == .modelBehaviour && b.type == .trainingData)
                 if (overlaps && shared) || causal { incidents[i].linked.append(b.id) }

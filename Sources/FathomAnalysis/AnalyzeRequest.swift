@@ -17,7 +17,7 @@ public struct AnalyzeRequest: Sendable {
     /// Where `Reports/<case-id>/` goes.
     public var reportsDirectory: String
     /// Pinned generation time (RFC 3339) for reproducible reports.
-    public var now: String?
+    public var now: Timestamp?
     public var jobs: Int
     /// The exact command line, for the evidence report.
     public var commandLine: [String]
@@ -33,7 +33,7 @@ public struct AnalyzeRequest: Sendable {
     public var followsSymlinks = false
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
-                reportsDirectory: String = "Reports", now: String? = nil, jobs: Int = 2, commandLine: [String] = [],
+                reportsDirectory: String = "Reports", now: Timestamp? = nil, jobs: Int = 2, commandLine: [String] = [],
                 settings: RuleSettings = RuleSettings(), profile: Profile? = nil) {
         self.paths = paths
         self.storeDirectory = storeDirectory

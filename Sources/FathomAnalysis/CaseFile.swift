@@ -40,14 +40,14 @@ import FathomDetect
 /// ```
 public struct CaseFile: Sendable, Equatable {
     public struct Containment: Sendable, Equatable {
-        public var time: String
+        public var time: Timestamp
         public var action: String
     }
 
     public var id: String?
     public var title: String?
     public var classification: String?
-    public var awarenessTime: String?
+    public var awarenessTime: Timestamp?
     public var internalNetworks: [String]?
     public var compromisedModel: String?
     public var compromisedVersion: String?
@@ -89,7 +89,7 @@ public struct CaseFile: Sendable, Equatable {
                 guard let text = value.string, let time = Timestamp(rfc3339: text) else {
                     throw .caseFile(path: origin, detail: "line \(line(value)): awareness_time must be an RFC 3339 time with its zone (Z or an offset)")
                 }
-                awarenessTime = time.rfc3339
+                awarenessTime = time
             case "internal_networks": internalNetworks = value.sequence?.compactMap(\.string)
             case "inventory": inventory = value.string
             case "compromised":
@@ -121,11 +121,11 @@ public struct CaseFile: Sendable, Equatable {
                 }
             case "containment":
                 for item in value.sequence ?? [] {
-                    guard let entry = item.mapping, let time = entry["time"]?.string, let parsed = Timestamp(rfc3339: time)?.nanoseconds,
+                    guard let entry = item.mapping, let time = entry["time"]?.string, let parsed = Timestamp(rfc3339: time),
                           let action = entry["action"]?.string else {
                         throw .caseFile(path: origin, detail: "line \(line(item)): containment entries need time and action")
                     }
-                    containment.append(Containment(time: TimeParser.format(parsed), action: action))
+                    containment.append(Containment(time: parsed, action: action))
                 }
             default:
                 throw .caseFile(path: origin, detail: "line \(line(keyNode)): unknown key '\(key)'")

@@ -42,7 +42,7 @@ package enum CoverageAnalysis {
                             while end + hour <= high, hours[end + hour] == nil { end += hour }
                             let length = (end - cursor) / hour + 1
                             if length >= minimumGapHours {
-                                gaps.append(.init(start: TimeParser.format(cursor), end: TimeParser.format(end + hour), hours: Double(length)))
+                                gaps.append(.init(start: Timestamp(nanoseconds: cursor), end: Timestamp(nanoseconds: end + hour), hours: Double(length)))
                             }
                             cursor = end + hour
                         } else {
@@ -51,8 +51,8 @@ package enum CoverageAnalysis {
                     }
                 }
             }
-            result.append(SourceCoverage(kind: kind.rawValue, rows: rows, first: first.map(TimeParser.format),
-                                         last: last.map(TimeParser.format), gaps: gaps, clockSkewSeconds: nil))
+            result.append(SourceCoverage(kind: kind.rawValue, rows: rows, first: first.map(Timestamp.init(nanoseconds:)),
+                                         last: last.map(Timestamp.init(nanoseconds:)), gaps: gaps, clockSkewSeconds: nil))
         }
         return result
     }
@@ -86,8 +86,8 @@ package enum InputSummary {
                                 compression: archive.compression, container: archive.container,
                                 formats: archive.formats.split(separator: ",").map(String.init),
                                 kinds: archive.kinds.split(separator: ",").map(String.init), rows: archive.rows,
-                                rejected: archive.rejected, firstTime: archive.firstTime.map(TimeParser.format),
-                                lastTime: archive.lastTime.map(TimeParser.format), members: members,
+                                rejected: archive.rejected, firstTime: archive.firstTime.map(Timestamp.init(nanoseconds:)),
+                                lastTime: archive.lastTime.map(Timestamp.init(nanoseconds:)), members: members,
                                 rejectReasons: try catalog.rejectReasons(archiveID: archive.id), rejectSamples: samples,
                                 lostRecords: archive.lostBytes > 0 ? archive.lostRecords : nil)
         }

@@ -94,9 +94,9 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
                     id: "", type: .modelBehaviour, title: "Compromised version \(compromised.version) of \(compromised.model) served in production",
                     atlas: ["AML.T0018", "AML.T0031"], window: impact, actors: history.deployers, models: [compromised.model],
                     ruleHits: [RuleID.registryChange: analysis.hits(RuleID.registryChange).count], linked: [],
-                    summary: "\(compromised.model) \(compromised.version) served from \(impact.start.time) to \(impact.end?.time ?? "the end of the data"); last known-good version \(history.lastKnownGood ?? "unknown")."))
+                    summary: "\(compromised.model) \(compromised.version) served from \(Analysis.describe(impact.start.time)) to \(impact.end.map { Analysis.describe($0.time) } ?? "the end of the data"); last known-good version \(history.lastKnownGood ?? "unknown")."))
                 found.answers[.production] = PlaybookAnswer(answer: .yes, answeredBy: "evidence",
-                                                            evidence: ["\(window.start.description) at \(impact.start.time)"])
+                                                            evidence: ["\(window.start.description) at \(Analysis.describe(impact.start.time))"])
             }
         } else if caseFile.compromisedVersion == nil {
             found.openItems.append("No compromised model version was identified (no rollback in the registry history and none named in the case file)")
@@ -147,16 +147,16 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
                 summary: "\(extraction.attackers.count) attacker identities sent \(extraction.totalQueries) queries with \(extraction.totalDistinctInputs) distinct inputs."))
             found.answers[.extractionOngoing] = PlaybookAnswer(
                 answer: extraction.ongoing ? .yes : .no, answeredBy: "evidence",
-                evidence: [extraction.ongoing ? "attacker queries in the last hour of the data (ending \(extraction.dataEnd ?? "?"))"
-                                               : "no attacker query in the last hour of the data (ending \(extraction.dataEnd ?? "?"))"])
+                evidence: [extraction.ongoing ? "attacker queries in the last hour of the data (ending \(extraction.dataEnd.map(\.rfc3339) ?? "?"))"
+                                               : "no attacker query in the last hour of the data (ending \(extraction.dataEnd.map(\.rfc3339) ?? "?"))"])
         }
         MemoryRelease.afterPhase()
         // Artifacts read, written or deleted from outside.
         let artifactHits = analysis.hits(RuleID.artifactExternalAccess).sorted { ($0.time ?? 0) < ($1.time ?? 0) }
         if let first = artifactHits.first, let last = artifactHits.last, let start = first.time, let end = last.time {
             let window = ImpactWindow(
-                start: WindowEdge(time: Analysis.text(start), rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
-                end: WindowEdge(time: Analysis.text(end), rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
+                start: WindowEdge(time: Analysis.time(start), rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
+                end: WindowEdge(time: Analysis.time(end), rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
                 ongoing: false, durationSeconds: Double(end - start) / 1e9)
             let actors = Set(artifactHits.compactMap { $0.key["src_ip"]?.stringValue }).sorted()
             found.incidents.append(Incident(
@@ -166,7 +166,7 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
                 summary: "\(artifactHits.count) reads, writes or deletes of model artifacts from \(actors.count) external addresses."))
             if found.answers[.extractionOngoing] == nil {
                 found.answers[.extractionOngoing] = PlaybookAnswer(answer: .no, answeredBy: "evidence",
-                                                                   evidence: ["artifact access ended at \(Analysis.text(end))"])
+                                                                   evidence: ["artifact access ended at \(Analysis.time(end))"])
             }
         }
         return found

@@ -22,8 +22,8 @@ package struct RegistryAnalysis {
 
         package func impactWindow(ongoingAt: Int64?) -> ImpactWindow {
             ImpactWindow(
-                start: WindowEdge(time: TimeParser.format(start.nanos), rule: start.rule, description: start.description, evidence: start.evidence),
-                end: end.map { WindowEdge(time: TimeParser.format($0.nanos), rule: $0.rule, description: $0.description, evidence: $0.evidence) },
+                start: WindowEdge(time: Timestamp(nanoseconds: start.nanos), rule: start.rule, description: start.description, evidence: start.evidence),
+                end: end.map { WindowEdge(time: Timestamp(nanoseconds: $0.nanos), rule: $0.rule, description: $0.description, evidence: $0.evidence) },
                 ongoing: end == nil, durationSeconds: end.map { Double($0.nanos - start.nanos) / 1e9 })
         }
     }

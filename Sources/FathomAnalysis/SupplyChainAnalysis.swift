@@ -50,7 +50,7 @@ package struct SupplyChainAnalysis {
         }
         result.incident = Incident(
             id: "", type: .supplyChain, title: "Compromised dependency \(dependency)", atlas: ["AML.T0010", "AML.T0010.001"],
-            window: ImpactWindow(start: WindowEdge(time: "", rule: "case-file", description: "not determinable: inventories carry no times of use", evidence: nil),
+            window: ImpactWindow(start: WindowEdge(time: nil, rule: "case-file", description: "not determinable: inventories carry no times of use", evidence: nil),
                                  end: nil, ongoing: false, durationSeconds: nil),
             actors: [], models: affected, ruleHits: [:], linked: [],
             summary: "\(affected.count) models depend on \(dependency): \(affected.joined(separator: ", ")).")

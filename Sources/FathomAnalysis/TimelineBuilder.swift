@@ -15,14 +15,14 @@ package enum TimelineBuilder {
             var phase = "context"
             if let affected, row.model == affected.model {
                 if row.version == affected.compromisedVersion, row.isProductionDeploy { phase = "impact" }
-                else if row.isProductionDeploy, row.time >= (TimeParser.parse(affected.window.start.time) ?? .max) { phase = "containment" }
+                else if row.isProductionDeploy, row.time >= (affected.window.start.time?.nanoseconds ?? .max) { phase = "containment" }
             }
             let stage = [row.environment, row.toStage].filter { !$0.isEmpty }.joined(separator: ", ")
-            events.append(TimelineEvent(time: TimeParser.format(row.time), phase: phase, source: "registry",
+            events.append(TimelineEvent(time: Timestamp(nanoseconds: row.time), phase: phase, source: "registry",
                                         description: "\(row.event) \(row.model) \(row.version)\(stage.isEmpty ? "" : " (\(stage))")\(row.principal.isEmpty ? "" : " by \(row.principal)")",
                                         incident: nil, evidence: row.evidence))
         }
-        for incident in incidents where !incident.window.start.time.isEmpty {
+        for incident in incidents where incident.window.start.time != nil {
             events.append(TimelineEvent(time: incident.window.start.time, phase: "impact", source: incident.window.start.rule,
                                         description: "\(incident.id) starts: \(incident.window.start.description)",
                                         incident: incident.id, evidence: incident.window.start.evidence))
@@ -42,7 +42,7 @@ package enum TimelineBuilder {
         let indicators = firstByRule.values.sorted { ($0.time ?? $0.window?.start ?? 0, $0.rule) < ($1.time ?? $1.window?.start ?? 0, $1.rule) }
         for (index, hit) in indicators.enumerated() {
             let time = hit.time ?? hit.window?.start ?? 0
-            events.append(TimelineEvent(time: TimeParser.format(time), phase: index == 0 ? "first-indicator" : "indicator",
+            events.append(TimelineEvent(time: Timestamp(nanoseconds: time), phase: index == 0 ? "first-indicator" : "indicator",
                                         source: hit.rule, description: "first hit of \(hit.rule): \(hit.title)",
                                         incident: nil, evidence: hit.evidenceRef))
         }
@@ -60,8 +60,8 @@ package enum TimelineBuilder {
         }
         let order = ["first-indicator": 0, "indicator": 1, "impact": 2, "detection": 3, "containment": 4, "recovery": 5, "context": 6]
         return events.sorted {
-            let left = (TimeParser.parse($0.time) ?? 0, order[$0.phase] ?? 9, $0.description)
-            let right = (TimeParser.parse($1.time) ?? 0, order[$1.phase] ?? 9, $1.description)
+            let left = ($0.time?.nanoseconds ?? 0, order[$0.phase] ?? 9, $0.description)
+            let right = ($1.time?.nanoseconds ?? 0, order[$1.phase] ?? 9, $1.description)
             return left < right
         }
     }

@@ -60,10 +60,10 @@ public struct EvidenceRef: Sendable, Hashable, Codable, Comparable {
     public var archive: String
     public var member: String
     public var line: Int64
-    /// The event time, RFC 3339 UTC (only in the `first`/`last` of an aggregate).
-    public var time: String?
+    /// The event time (only in the `first`/`last` of an aggregate).
+    public var time: Timestamp?
 
-    public init(archive: String, member: String, line: Int64, time: String? = nil) {
+    public init(archive: String, member: String, line: Int64, time: Timestamp? = nil) {
         self.archive = archive
         self.member = member
         self.line = line

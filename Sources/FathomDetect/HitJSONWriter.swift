@@ -96,7 +96,7 @@ package struct HitJSONWriter {
         string(ref.member)
         if let time = ref.time {
             object.key("time", &self)
-            string(time)
+            string(time.rfc3339)
         }
         object.close(&self)
     }

@@ -154,8 +154,8 @@ public final class HuntContext: Sendable {
         let archive = archives[table.record.archiveID] ?? "archive \(table.record.archiveID)"
         let member = (try? table.dictionary("member").string(at: row)) ?? ""
         let line = (try? table.int64("line")[row]) ?? 0
-        var time: String?
-        if withTime, let value = try? table.int64("time")[row], value != Int64.min { time = TimeParser.format(value) }
+        var time: Timestamp?
+        if withTime, let value = try? table.int64("time")[row], value != Int64.min { time = Timestamp(nanoseconds: value) }
         return EvidenceRef(archive: archive, member: member, line: line == Int64.min ? 0 : line, time: time)
     }
 

@@ -97,7 +97,7 @@ public struct IntegrityFinding: Codable, Sendable, Hashable, Comparable {
         try container.encode(detail, forKey: .detail)
         try container.encode(evidence, forKey: .evidence)
         try container.encodeIfPresent(time, forKey: .time)
-        try container.encodeIfPresent(time.map(FindingTime.iso8601), forKey: .timeUTC)
+        try container.encodeIfPresent(time.map { Timestamp(nanoseconds: $0).rfc3339 }, forKey: .timeUTC)
         if !attributes.isEmpty { try container.encode(attributes, forKey: .attributes) }
     }
 
@@ -118,19 +118,6 @@ public struct IntegrityFinding: Codable, Sendable, Hashable, Comparable {
     }
 }
 
-/// UTC timestamps for integrity output. Never the local time zone.
-public enum FindingTime {
-    /// `2026-03-01T12:00:00.123456789Z` (nanoseconds shown only when non-zero).
-    public static func iso8601(_ nanoseconds: Int64) -> String {
-        let (quotient, remainder) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
-        let fraction = remainder < 0 ? remainder + 1_000_000_000 : remainder
-        let seconds = TimeParser.format((remainder < 0 ? quotient - 1 : quotient) * 1_000_000_000)
-        guard fraction != 0 else { return seconds }
-        let digits = String(fraction)
-        return seconds.dropLast() + "." + String(repeating: "0", count: 9 - digits.count) + digits + "Z"
-    }
-
-}
 
 /// JSON encoding shared by the integrity commands: sorted keys, stable output.
 public enum IntegrityJSON {

@@ -145,7 +145,7 @@ public enum ManifestBuilder {
             case let .success(hashed):
                 files.append(.init(path: entry.relativePath, size: hashed.size,
                                    modificationTime: hashed.modificationTime,
-                                   modified: FindingTime.iso8601(hashed.modificationTime), sha256: hashed.sha256))
+                                   modified: Timestamp(nanoseconds: hashed.modificationTime).rfc3339, sha256: hashed.sha256))
             case let .failure(error):
                 problems.append(.unreadable(path: entry.relativePath, reason: error.description,
                                             category: .trainingDataPipelineCompromise))
@@ -154,7 +154,7 @@ public enum ManifestBuilder {
         let header = Manifest.Header(
             format: Manifest.formatName, formatVersion: Manifest.formatVersion, tool: "fathom",
             toolVersion: Manifest.toolVersion, algorithm: "sha256", root: root, fileCount: files.count,
-            totalBytes: files.reduce(0) { $0 + $1.size }, createdAt: createdAt.map(FindingTime.iso8601))
+            totalBytes: files.reduce(0) { $0 + $1.size }, createdAt: createdAt.map { Timestamp(nanoseconds: $0).rfc3339 })
         return ManifestCreation(manifest: Manifest(header: header, files: files, skipped: skipped),
                                 problems: problems.sorted())
     }

@@ -53,7 +53,7 @@ public enum ManifestVerifier {
                         detail: "Listed in the manifest (\(entry.size) bytes, sha256 \(entry.sha256.prefix(12))…) but no longer present.",
                         evidence: FindingEvidence(file: entry.path),
                         attributes: ["oldSha256": entry.sha256, "oldSize": String(entry.size),
-                                     "oldModified": FindingTime.iso8601(entry.modificationTime)]))
+                                     "oldModified": Timestamp(nanoseconds: entry.modificationTime).rfc3339]))
                     continue
                 }
                 present.append(entry)
@@ -78,12 +78,12 @@ public enum ManifestVerifier {
                 noteModified(now.modificationTime)
                 findings.append(IntegrityFinding(
                     kind: .trainingDataChanged, category: category, severity: .high, subject: entry.path,
-                    detail: "Content changed: \(entry.size) → \(now.size) bytes, modified \(FindingTime.iso8601(entry.modificationTime)) → \(FindingTime.iso8601(now.modificationTime)).",
+                    detail: "Content changed: \(entry.size) → \(now.size) bytes, modified \(Timestamp(nanoseconds: entry.modificationTime).rfc3339) → \(Timestamp(nanoseconds: now.modificationTime).rfc3339).",
                     evidence: FindingEvidence(file: entry.path), time: now.modificationTime,
                     attributes: ["oldSha256": entry.sha256, "newSha256": now.sha256,
                                  "oldSize": String(entry.size), "newSize": String(now.size),
-                                 "oldModified": FindingTime.iso8601(entry.modificationTime),
-                                 "newModified": FindingTime.iso8601(now.modificationTime)]))
+                                 "oldModified": Timestamp(nanoseconds: entry.modificationTime).rfc3339,
+                                 "newModified": Timestamp(nanoseconds: now.modificationTime).rfc3339]))
             }
         }
         for (file, result) in zip(newFiles, results.dropFirst(present.count)) {
@@ -94,16 +94,16 @@ public enum ManifestVerifier {
                 noteModified(now.modificationTime)
                 findings.append(IntegrityFinding(
                     kind: .trainingDataNew, category: category, severity: .high, subject: file.relativePath,
-                    detail: "Not in the manifest: \(now.size) bytes, modified \(FindingTime.iso8601(now.modificationTime)).",
+                    detail: "Not in the manifest: \(now.size) bytes, modified \(Timestamp(nanoseconds: now.modificationTime).rfc3339).",
                     evidence: FindingEvidence(file: file.relativePath), time: now.modificationTime,
                     attributes: ["newSha256": now.sha256, "newSize": String(now.size),
-                                 "newModified": FindingTime.iso8601(now.modificationTime)]))
+                                 "newModified": Timestamp(nanoseconds: now.modificationTime).rfc3339]))
             }
         }
         findings.sort()
         return VerificationReport(
             manifest: manifestPath, root: root, checked: manifest.files.count, matched: matched,
-            firstModified: firstModified, firstModifiedUTC: firstModified.map(FindingTime.iso8601),
+            firstModified: firstModified, firstModifiedUTC: firstModified.map { Timestamp(nanoseconds: $0).rfc3339 },
             outcome: IntegrityOutcome.of(findings), findings: findings)
     }
 }

@@ -56,9 +56,9 @@ package struct BriefWriter {
             out += "\n"
             for incident in result.incidents {
                 out += "  - " + incident.type.title + " (" + context.md(incident.id, limit: 60) + "): "
-                out += context.md(incident.summary, limit: 400) + " From " + context.time(incident.window.start.time)
+                out += context.md(incident.summary, limit: 400) + " From " + context.time(incident.window.start)
                 out += incident.window.ongoing ? ", still ongoing at the end of the data.\n"
-                    : " to " + context.time(incident.window.end?.time) + ".\n"
+                    : " to " + context.time(incident.window.end) + ".\n"
             }
         }
         return out + "\n"
@@ -68,9 +68,9 @@ package struct BriefWriter {
         var out = "## IMPACT\n\n"
         if let decisions = result.affectedDecisions {
             let window = decisions.window
-            let served = window.ongoing ? "still serving at the end of the data, since " + context.time(window.start.time)
+            let served = window.ongoing ? "still serving at the end of the data, since " + context.time(window.start)
                 : (window.durationSeconds.map { ReportNumber.duration(seconds: $0) } ?? "unknown")
-                    + " (" + context.time(window.start.time) + " to " + context.time(window.end?.time) + ")"
+                    + " (" + context.time(window.start) + " to " + context.time(window.end) + ")"
             out += "- **Compromised predictions served for:** " + served + " by version "
                 + context.md(decisions.compromisedVersion, limit: 60) + " of " + context.md(decisions.model, limit: 120) + ".\n"
             out += "- **Decisions or transactions possibly affected:** "
@@ -121,7 +121,7 @@ package struct BriefWriter {
             out += "- **Rollback:** not applicable or no version history in the logs.\n"
         }
         if let containment = context.firstEvent("containment") {
-            out += "- **First containment step:** " + context.md(containment.description, limit: 200) + " at " + context.time(containment.time) + ".\n"
+            out += "- **First containment step:** " + context.md(containment.description, limit: 200) + " at " + context.time(containment) + ".\n"
         } else {
             out += "- **First containment step:** none recorded in the logs.\n"
         }

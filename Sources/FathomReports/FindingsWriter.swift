@@ -124,7 +124,7 @@ package struct FindingsWriter {
 
     private func document(hits: Hits?, note: String?) -> Document {
         let result = context.result
-        return Document(caseID: result.caseInfo.id, generatedAt: context.generatedTime?.rfc3339 ?? result.caseInfo.generatedAt,
+        return Document(caseID: result.caseInfo.id, generatedAt: context.generatedTime?.rfc3339 ?? result.caseInfo.generatedAt.rfc3339,
                         toolVersion: result.provenance.toolVersion, rulesetHash: result.provenance.rulesetHash,
                         inputsHash: result.provenance.inputsHash, rules: result.rules, incidents: result.incidents,
                         analysis: result, hits: hits, hitsNote: note)

@@ -139,14 +139,14 @@ package struct RegulatorWriter {
                 rows.append([label, "—", "none recorded in the logs", "—"])
                 continue
             }
-            rows.append([label, context.time(event.time), context.md(event.description, limit: 200), context.evidence(event.evidence)])
+            rows.append([label, context.time(event), context.md(event.description, limit: 200), context.evidence(event.evidence)])
         }
         rows.append(["Awareness", result.caseInfo.awarenessTime == nil ? Placeholder.make("awareness time") : context.time(result.caseInfo.awarenessTime),
                      "the organisation became aware (case file)", "case file"])
         out += context.table(["Phase", "First event (UTC)", "Event", "Evidence"], rows) + "\n\n"
         out += context.table(["Incident", "Impact window start", "End", "Duration"], result.incidents.map { incident in
-            [context.md(incident.id, limit: 60), context.time(incident.window.start.time),
-             incident.window.ongoing ? "ongoing at the end of the data" : context.time(incident.window.end?.time),
+            [context.md(incident.id, limit: 60), context.time(incident.window.start),
+             incident.window.ongoing ? "ongoing at the end of the data" : context.time(incident.window.end),
              incident.window.durationSeconds.map { ReportNumber.duration(seconds: $0) } ?? "unknown"]
         }) + "\n\n"
         return out
@@ -263,16 +263,16 @@ package struct RegulatorWriter {
         } else {
             out += context.table(["Time (UTC)", "Phase", "Action", "Source", "Evidence", "Relative to notification"], events.map { event in
                 var relative = "notification time not recorded"
-                if let notification, let time = UTCTime(rfc3339: event.time) {
+                if let notification, let time = event.time.map(UTCTime.init) {
                     relative = time < notification ? "**before** notification" : "after notification"
                 }
-                return [context.time(event.time), TimelineWriter.phaseLabel(event.phase), context.md(event.description, limit: 200),
+                return [context.time(event), TimelineWriter.phaseLabel(event.phase), context.md(event.description, limit: 200),
                         context.md(event.source, limit: 60), context.evidence(event.evidence), relative]
             }) + "\n\n"
         }
         out += "Was the system changed before notification? "
         if let notification {
-            let before = events.contains { UTCTime(rfc3339: $0.time).map { $0 < notification } ?? false }
+            let before = events.contains { $0.time.map { UTCTime($0) < notification } ?? false }
             out += (before ? "Yes: the actions marked **before** changed the system before the notification at " : "No: no recorded change precedes the notification at ")
                 + notification.rfc3339 + ".\n\n"
         } else {

@@ -25,9 +25,9 @@ package struct ReportContext {
             guard let time = UTCTime(rfc3339: now) else { throw .invalidTime(option: "--now", value: now) }
             generatedTime = time
         } else {
-            generatedTime = UTCTime(rfc3339: result.caseInfo.generatedAt)
+            generatedTime = UTCTime(result.caseInfo.generatedAt)
         }
-        generatedAt = generatedTime?.rfc3339 ?? MarkdownText.escape(result.caseInfo.generatedAt, limit: 40)
+        generatedAt = generatedTime?.rfc3339 ?? result.caseInfo.generatedAt.rfc3339
         var verification: [String: ArchiveVerification] = [:]
         for input in result.inputs {
             verification[input.path] = options.verifyArchives ? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
@@ -46,15 +46,18 @@ package struct ReportContext {
     /// Escaped untrusted text.
     package func md(_ text: String, limit: Int = MarkdownText.defaultLimit) -> String { MarkdownText.escape(text, limit: limit) }
 
-    /// A model time as RFC 3339 UTC; `unknown` for nil; `not determinable` for an empty time (the
-    /// analysis could not date that end, e.g. a supply-chain compromise known from inventories);
-    /// escaped text marked `(unparsed)` otherwise.
-    package func time(_ text: String?) -> String {
-        guard let text else { return "unknown" }
-        if text.isEmpty { return "not determinable" }
-        guard let time = UTCTime(rfc3339: text) else { return md(text, limit: 60) + " (unparsed time)" }
-        return time.rfc3339
+    /// A model time as RFC 3339 UTC; `unknown` for nil.
+    package func time(_ time: Timestamp?) -> String { time?.rfc3339 ?? "unknown" }
+
+    /// When a window edge is: `unknown` without an edge, `not determinable` when the analysis
+    /// could not date it (e.g. a supply-chain compromise known from inventories).
+    package func time(_ edge: WindowEdge?) -> String {
+        guard let edge else { return "unknown" }
+        return edge.time?.rfc3339 ?? "not determinable"
     }
+
+    /// When a timeline event is; `not determinable` when the evidence does not date it.
+    package func time(_ event: TimelineEvent) -> String { event.time?.rfc3339 ?? "not determinable" }
 
     /// Evidence reference: `archive › member, line N`.
     package func evidence(_ ref: EvidenceRef?) -> String {
@@ -108,8 +111,8 @@ package struct ReportContext {
     /// The timeline sorted by time (unparsed times last, then by original order).
     package var sortedTimeline: [TimelineEvent] {
         result.timeline.enumerated().sorted { lhs, rhs in
-            let left = UTCTime(rfc3339: lhs.element.time)
-            let right = UTCTime(rfc3339: rhs.element.time)
+            let left = lhs.element.time
+            let right = rhs.element.time
             switch (left, right) {
             case let (l?, r?): return l != r ? l < r : lhs.offset < rhs.offset
             case (.some, nil): return true
@@ -123,7 +126,7 @@ package struct ReportContext {
     package func firstEvent(_ phase: String) -> TimelineEvent? { sortedTimeline.first { $0.phase == phase } }
 
     /// The awareness time, parsed.
-    package var awareness: UTCTime? { result.caseInfo.awarenessTime.flatMap(UTCTime.init(rfc3339:)) }
+    package var awareness: UTCTime? { result.caseInfo.awarenessTime.map(UTCTime.init) }
 
     /// The candidate deadlines of this case.
     package var deadlines: [Deadline] {

@@ -158,7 +158,7 @@ public enum ReportWriter {
     public static func missingItems(result: AnalysisResult, documents: [String: String]) -> [String] {
         var items: [String] = []
         var covered = Set<String>()
-        if result.caseInfo.awarenessTime.flatMap(UTCTime.init(rfc3339:)) == nil {
+        if result.caseInfo.awarenessTime == nil {
             items.append("awareness time (case file 'awareness_time'): when the organisation became aware")
             covered.insert(Placeholder.make("awareness time"))
         }

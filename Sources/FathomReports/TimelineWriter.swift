@@ -49,8 +49,8 @@ package struct TimelineWriter {
         return out
     }
 
-    private func ganttTime(_ text: String?) -> String? {
-        guard let time = text.flatMap(UTCTime.init(rfc3339:)) else { return nil }
+    private func ganttTime(_ timestamp: Timestamp?) -> String? {
+        guard let time = timestamp.map(UTCTime.init) else { return nil }
         let second = time.secondOfDay
         func two(_ value: Int64) -> String { value < 10 ? "0" + String(value) : String(value) }
         return time.date.iso + " " + two(second / 3600) + ":" + two(second / 60 % 60) + ":" + two(second % 60)
@@ -86,8 +86,8 @@ package struct TimelineWriter {
         var out = "## Impact windows\n\n"
         out += context.table(["Incident", "Type", "Start", "Chosen by", "End", "Chosen by", "Duration"], result.incidents.map { incident in
             let window = incident.window
-            let end = window.ongoing ? "ongoing at the end of the data" : context.time(window.end?.time)
-            return [context.md(incident.id, limit: 60), incident.type.title, context.time(window.start.time),
+            let end = window.ongoing ? "ongoing at the end of the data" : context.time(window.end)
+            return [context.md(incident.id, limit: 60), incident.type.title, context.time(window.start),
                     edge(window.start), end, window.end.map(edge) ?? "—",
                     window.durationSeconds.map { ReportNumber.duration(seconds: $0) } ?? (window.ongoing ? "ongoing" : "unknown")]
         }) + "\n\n"
@@ -115,11 +115,10 @@ package struct TimelineWriter {
     package func chart() -> String? {
         guard let extraction = result.extraction, !extraction.hourly.isEmpty else { return nil }
         let hours = extraction.hourly.enumerated().sorted { lhs, rhs in
-            let left = UTCTime(rfc3339: lhs.element.hour), right = UTCTime(rfc3339: rhs.element.hour)
-            if let left, let right, left != right { return left < right }
-            return lhs.offset < rhs.offset
+            let left = lhs.element.hour, right = rhs.element.hour
+            return left != right ? left < right : lhs.offset < rhs.offset
         }.map(\.element)
-        let labels = hours.map { hour in UTCTime(rfc3339: hour.hour).map { String($0.minuteText.dropLast(4)) } ?? hour.hour }
+        let labels = hours.map { hour in String(UTCTime(hour.hour).minuteText.dropLast(4)) }
         var series = [SVGChart.Series(name: "All traffic", values: hours.map(\.total), color: "#6B7280", isDashed: true)]
         for (index, attacker) in extraction.attackers.prefix(SVGChart.palette.count).enumerated() {
             series.append(SVGChart.Series(name: attacker.identity, values: hours.map { $0.attackers[attacker.identity] ?? 0 },
@@ -133,7 +132,7 @@ package struct TimelineWriter {
         var out = "## Events\n\n"
         guard !result.timeline.isEmpty else { return out + "The analysis has no timeline events.\n\n" }
         let rows = context.sortedTimeline.enumerated().map { index, event -> [String] in
-            [String(index + 1), context.time(event.time), "**" + Self.phaseLabel(event.phase) + "**", context.md(event.source, limit: 60),
+            [String(index + 1), context.time(event), "**" + Self.phaseLabel(event.phase) + "**", context.md(event.source, limit: 60),
              context.md(event.description, limit: 300), event.incident.map { context.md($0, limit: 60) } ?? "—", context.evidence(event.evidence)]
         }
         out += context.table(["#", "Time (UTC)", "Phase", "Source", "Event", "Incident", "Evidence"], rows) + "\n\n"

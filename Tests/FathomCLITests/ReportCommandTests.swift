@@ -17,7 +17,7 @@ import FathomSimulator
     static func analysis(complete: Bool) throws -> String {
         let result = AnalysisResult(
             caseInfo: CaseInfo(id: "IR-7", title: "Test", classification: "CONFIDENTIAL",
-                               awarenessTime: complete ? "2026-03-03T09:15:00Z" : nil, generatedAt: "2026-03-04T12:00:00Z",
+                               awarenessTime: complete ? Timestamp(rfc3339: "2026-03-03T09:15:00Z") : nil, generatedAt: Timestamp(nanoseconds: 1_772_625_600_000_000_000),
                                models: [ModelProfile(name: "m", businessFunction: "scoring", dailyVolume: 10, dataType: "rows")],
                                contacts: ["lead": "a@example.com"],
                                humanFields: complete

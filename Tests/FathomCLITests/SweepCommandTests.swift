@@ -180,8 +180,8 @@ struct SweepCommandTests {
         #expect(!digest.findings.contains { $0.hit.keyText.contains(Self.attackerA) })
         // The detections read the new day plus the look-back: one day, fourteen for pipeline rules.
         #expect(digest.lookback["inference"] == "1d" && digest.lookback["pipeline"] == "14d")
-        #expect(digest.newData.flatMap { TimeParser.parse($0.start) } == TimeParser.parse("2026-03-03T00:00:00Z"))
-        #expect(digest.scanned.flatMap { TimeParser.parse($0.start) } == TimeParser.parse("2026-02-17T00:00:00Z"))
+        #expect(digest.newData?.start == Timestamp(rfc3339: "2026-03-03T00:00:00Z"))
+        #expect(digest.scanned?.start == Timestamp(rfc3339: "2026-02-17T00:00:00Z"))
     }
 
     @Test func growingFindingIsReportedAsAnUpdate() throws {

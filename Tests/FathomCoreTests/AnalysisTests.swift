@@ -221,7 +221,7 @@ import FathomSimulator
 
 /// Incidents of different types that overlap in time and share actors or models are linked.
 @Suite struct IncidentLinkingTests {
-    static func incident(_ id: String, _ type: IncidentType, _ start: String, _ end: String?, actors: [String] = [],
+    static func incident(_ id: String, _ type: IncidentType, _ start: Timestamp, _ end: Timestamp?, actors: [String] = [],
                          models: [String] = []) -> Incident {
         Incident(id: id, type: type, title: id, atlas: [],
                  window: ImpactWindow(start: WindowEdge(time: start, rule: "r", description: "", evidence: nil),

@@ -73,7 +73,7 @@ import FathomSimulator
         #expect(report.findings.allSatisfy { $0.category == .trainingDataPipelineCompromise })
         let changed = try #require(report.findings.first { $0.kind == .trainingDataChanged })
         #expect(changed.attributes["oldModified"] == "2026-01-01T00:00:00Z")
-        #expect(changed.attributes["newModified"] == FindingTime.iso8601(1_767_400_000_000_000_000))
+        #expect(changed.attributes["newModified"] == Timestamp(nanoseconds: 1_767_400_000_000_000_000).rfc3339)
         #expect(changed.attributes["oldSize"] == changed.attributes["newSize"])
         #expect(report.firstModified == 1_767_400_000_000_000_000)
         #expect(report.findings.map(\.subject) == ["train/a.csv", "train/injected.csv", "val/c.csv"])

@@ -30,7 +30,7 @@ import FathomSimulator
         let caseFile = try CaseFile.load(path: "SampleData/fathom-case.yaml")
         let request = AnalyzeRequest(paths: ["SampleData"], storeDirectory: work.appendingPathComponent("store").path,
                                      caseFile: caseFile, reportsDirectory: work.appendingPathComponent("Reports").path,
-                                     now: now, jobs: 2,
+                                     now: Timestamp(rfc3339: now), jobs: 2,
                                      commandLine: ["fathom", "analyze", "SampleData", "--out", "Reports/sample", "--now", now])
         let outcome = try AnalysisEngine.run(request)
         let data = try Data(contentsOf: root.appendingPathComponent("SampleData/expected.json"))
@@ -60,8 +60,8 @@ import FathomSimulator
         #expect(affected.exact)
         let byDecision = (key["by_decision"] as? [String: NSNumber] ?? [:]).mapValues(\.int64Value)
         #expect(affected.byDecision == byDecision)
-        #expect(affected.window.start.time == key["window_start"] as? String)
-        #expect(affected.window.end?.time == key["window_end"] as? String)
+        #expect(affected.window.start.time?.rfc3339 == key["window_start"] as? String)
+        #expect(affected.window.end?.time?.rfc3339 == key["window_end"] as? String)
     }
 
     @Test func extractionMatchesTheAnswerKey() throws {
@@ -79,10 +79,10 @@ import FathomSimulator
             #expect(attacker.queries == (identity["queries"] as? NSNumber)?.int64Value, "\(name) queries")
             #expect(attacker.distinctInputs == (identity["distinct_inputs"] as? NSNumber)?.int64Value, "\(name) distinct inputs")
             #expect(attacker.peakHourlyRate == (identity["peak_hourly_rate"] as? NSNumber)?.int64Value, "\(name) peak rate")
-            #expect(attacker.peakHour == identity["peak_hour"] as? String, "\(name) peak hour")
+            #expect(attacker.peakHour?.rfc3339 == identity["peak_hour"] as? String, "\(name) peak hour")
             #expect(attacker.addresses == addresses.sorted(), "\(name) addresses")
-            #expect(TimeParser.parse(attacker.firstSeen) == TimeParser.parse(identity["first_seen"] as? String ?? ""))
-            #expect(TimeParser.parse(attacker.lastSeen) == TimeParser.parse(identity["last_seen"] as? String ?? ""))
+            #expect(attacker.firstSeen.nanoseconds == TimeParser.parse(identity["first_seen"] as? String ?? ""))
+            #expect(attacker.lastSeen.nanoseconds == TimeParser.parse(identity["last_seen"] as? String ?? ""))
         }
         let total = key["total"] as? [String: Any] ?? [:]
         #expect(extraction.totalQueries == (total["queries"] as? NSNumber)?.int64Value)
@@ -103,13 +103,13 @@ import FathomSimulator
         let windows = Self.value(expected, "analysis", "impact_windows") as? [[String: Any]] ?? []
         func window(_ name: String) -> [String: Any] { windows.first { $0["incident"] as? String == name } ?? [:] }
         let injection = try #require(result.incidents.first { $0.type == .promptInjection })
-        #expect(injection.window.start.time == window("prompt-injection")["start"] as? String)
-        #expect(injection.window.end?.time == window("prompt-injection")["end"] as? String)
+        #expect(injection.window.start.time?.rfc3339 == window("prompt-injection")["start"] as? String)
+        #expect(injection.window.end?.time?.rfc3339 == window("prompt-injection")["end"] as? String)
         let artifacts = try #require(result.incidents.first { $0.type == .extraction && $0.ruleHits["artifact.external-access"] != nil })
-        #expect(TimeParser.parse(artifacts.window.start.time) == TimeParser.parse(window("artifact-exfiltration")["start"] as? String ?? ""))
-        #expect(TimeParser.parse(artifacts.window.end?.time ?? "") == TimeParser.parse(window("artifact-exfiltration")["end"] as? String ?? ""))
+        #expect(artifacts.window.start.time?.nanoseconds == TimeParser.parse(window("artifact-exfiltration")["start"] as? String ?? ""))
+        #expect(artifacts.window.end?.time?.nanoseconds == TimeParser.parse(window("artifact-exfiltration")["end"] as? String ?? ""))
         let training = try #require(result.incidents.first { $0.type == .trainingData })
-        #expect(training.window.start.time == window("poisoned-model")["first_evidence"] as? String)
+        #expect(training.window.start.time?.rfc3339 == window("poisoned-model")["first_evidence"] as? String)
 
         let supply = Self.value(expected, "analysis", "supply_chain") as? [String: Any] ?? [:]
         let affected = (supply["affected_models"] as? [[String: Any]] ?? []).compactMap { $0["model"] as? String }.sorted()

@@ -55,3 +55,11 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     func remove(_ relative: String) throws { try FileManager.default.removeItem(atPath: path(relative)) }
 }
+
+/// Times written as literals in tests; a literal that is not an RFC 3339 time stops the test run.
+extension Timestamp: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) {
+        guard let time = Timestamp(rfc3339: value) else { fatalError("not an RFC 3339 time: \(value)") }
+        self = time
+    }
+}

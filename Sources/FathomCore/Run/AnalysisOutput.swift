@@ -34,7 +34,7 @@ package enum AnalysisOutput {
         var renamed = result
         renamed.caseInfo.id = caseID
         let documentsResult = renamed
-        let options = ReportOptions(now: request.now, isFinal: false, verifyArchives: true, commandLine: nil)
+        let options = ReportOptions(now: request.now?.rfc3339, isFinal: false, verifyArchives: true, commandLine: nil)
         // Four independent pieces of work, side by side, longest first: findings.json (the hits,
         // encoded once for the report and the store), the other report documents (which re-hash the
         // archives to verify them), the decisions CSV (written during the analysis, moved into

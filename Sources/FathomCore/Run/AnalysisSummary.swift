@@ -21,8 +21,8 @@ public enum AnalysisSummary {
         lines.append("Case \(TerminalText.escape(result.caseInfo.id)): \(result.incidents.count) incidents, "
             + "\(result.rules.reduce(0) { $0 + $1.hits }) rule hits.")
         for incident in result.incidents {
-            let end = incident.window.end?.time ?? (incident.window.ongoing ? "ongoing" : "?")
-            let start = incident.window.start.time.isEmpty ? "?" : incident.window.start.time
+            let end = incident.window.end?.time?.rfc3339 ?? (incident.window.ongoing ? "ongoing" : "?")
+            let start = incident.window.start.time?.rfc3339 ?? "?"
             lines.append("  \(incident.id) \(incident.type.title): \(start) → \(end)")
             lines.append("      \(TerminalText.escape(incident.summary))")
         }

@@ -108,7 +108,7 @@ public enum SweepEngine {
                                                    used: stored.usedFolders)
         let folder = config.output + "/sweeps/" + folderName
         var digest = SweepDigest(
-            sweep: sweepID, date: String(folderName.prefix(10)), generatedAt: TimeParser.format(nowNanos),
+            sweep: sweepID, date: String(folderName.prefix(10)), generatedAt: Timestamp(nanoseconds: nowNanos),
             toolVersion: FathomVersion.current, configSHA256: config.hash, status: .nothingNew,
             newArchives: newArchives.map(SweepDetection.archive), newData: detection.newData, scanned: detection.scanned,
             lookback: detection.lookbackText, findings: detection.findings, incidents: [],
@@ -123,7 +123,7 @@ public enum SweepEngine {
             let caseID = CaseIdentifier.safe("\(config.casePrefix)-\(folderName)")
             var analyze = AnalyzeRequest(paths: [], storeDirectory: request.storeDirectory, caseID: caseID,
                                          caseFile: config.caseFile, reportsDirectory: folder + "/incidents",
-                                         now: TimeParser.format(nowNanos), jobs: config.jobs,
+                                         now: Timestamp(nanoseconds: nowNanos), jobs: config.jobs,
                                          commandLine: request.commandLine, settings: detection.settings)
             analyze.timeRange = incident
             analyze.hits = detection.allHits

@@ -15,8 +15,8 @@ package struct SweepDetection {
     package var findings: [SweepDigest.Finding] = []
     /// Stored finding ids of updated findings, by identity.
     package var existingIDs: [String: Int64] = [:]
-    package var newData: SweepDigest.WindowText?
-    package var scanned: SweepDigest.WindowText?
+    package var newData: SweepDigest.Window?
+    package var scanned: SweepDigest.Window?
     package var lookbackText: [String: String] = [:]
     /// `[from, to)` of the incident analysis, when a new finding opens an incident.
     package var incidentRange: (from: Int64, to: Int64)?
@@ -55,7 +55,7 @@ package struct SweepDetection {
         let firsts = newArchives.compactMap(\.firstTime)
         let lasts = newArchives.compactMap(\.lastTime)
         guard let newFirst = firsts.min(), let newLast = lasts.max() else { return detection }
-        detection.newData = .init(start: TimeParser.format(newFirst), end: TimeParser.format(newLast))
+        detection.newData = .init(start: Timestamp(nanoseconds: newFirst), end: Timestamp(nanoseconds: newLast))
 
         var sigma: [SigmaRule] = []
         if let directory = config.sigmaDirectory {
@@ -85,7 +85,7 @@ package struct SweepDetection {
                 detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
             }
         }
-        detection.scanned = .init(start: TimeParser.format(scanFrom), end: TimeParser.format(newLast + 1))
+        detection.scanned = .init(start: Timestamp(nanoseconds: scanFrom), end: Timestamp(nanoseconds: newLast + 1))
         hits.sort(by: Hit.precedes)
         detection.allHits = hits
 
@@ -111,7 +111,7 @@ package struct SweepDetection {
                 detection.existingIDs[previous.identity] = previous.id
                 detection.findings.append(.init(
                     status: "updated", identity: previous.identity, hit: hit.maskingSecrets(),
-                    previous: .init(window: previous.window.map { .init(start: TimeParser.format($0.start), end: TimeParser.format($0.end)) },
+                    previous: .init(window: previous.window.map { .init(start: Timestamp(nanoseconds: $0.start), end: Timestamp(nanoseconds: $0.end)) },
                                     metrics: previous.metrics, firstSweep: previous.firstSweep),
                     incident: nil))
             case .unchanged:
@@ -153,8 +153,8 @@ package struct SweepDetection {
         SweepDigest.Archive(path: record.path, sha256: record.sha256, size: record.size,
                             kinds: record.kinds.split(separator: ",").map(String.init),
                             formats: record.formats.split(separator: ",").map(String.init), rows: record.rows,
-                            rejected: record.rejected, first: record.firstTime.map(TimeParser.format),
-                            last: record.lastTime.map(TimeParser.format))
+                            rejected: record.rejected, first: record.firstTime.map(Timestamp.init(nanoseconds:)),
+                            last: record.lastTime.map(Timestamp.init(nanoseconds:)))
     }
 
     /// Whether nothing of an archive could be decoded (recorded as evidence with the reason).

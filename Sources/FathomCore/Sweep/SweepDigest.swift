@@ -46,15 +46,16 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     }
 
     public struct Previous: Sendable, Codable, Equatable {
-        public var window: WindowText?
+        public var window: Window?
         public var metrics: [String: HitValue]
         /// The id of the sweep that first reported the finding.
         public var firstSweep: Int64
     }
 
-    public struct WindowText: Sendable, Codable, Equatable {
-        public var start: String
-        public var end: String
+    /// A span of time, `[start, end)` (written as RFC 3339).
+    public struct Window: Sendable, Codable, Equatable {
+        public var start: Timestamp
+        public var end: Timestamp
     }
 
     public struct IncidentLink: Sendable, Codable, Equatable {
@@ -70,8 +71,9 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         public var id: String
         public var type: String
         public var title: String
-        public var start: String
-        public var end: String?
+        /// Nil when the evidence cannot date the incident's start.
+        public var start: Timestamp?
+        public var end: Timestamp?
         public var rules: [String]
         public var report: String
     }
@@ -84,21 +86,21 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         public var formats: [String]
         public var rows: Int64
         public var rejected: Int64
-        public var first: String?
-        public var last: String?
+        public var first: Timestamp?
+        public var last: Timestamp?
     }
 
     public var schemaVersion = 1
     public var sweep: Int64
     public var date: String
-    public var generatedAt: String
+    public var generatedAt: Timestamp
     public var toolVersion: String
     public var configSHA256: String
     public var status: SweepStatus
     public var newArchives: [Archive]
     /// Time span of the new data, and the span the detections read (new data plus look-back).
-    public var newData: WindowText?
-    public var scanned: WindowText?
+    public var newData: Window?
+    public var scanned: Window?
     /// Look-back per source kind of the rules that use one (aggregates and baselines).
     public var lookback: [String: String]
     public var findings: [Finding]
@@ -145,8 +147,8 @@ public struct SweepDigest: Sendable, Codable, Equatable {
              cell(Self.metricsText(finding.previous?.metrics ?? [:])), link(finding.incident)]
         }
         out += section("Incidents", incidents, header: ["incident", "type", "title", "start", "end", "rules"]) { incident in
-            ["[\(incident.caseID) \(incident.id)](\(incident.report))", incident.type, cell(incident.title), incident.start,
-             incident.end ?? "ongoing", cell(incident.rules.joined(separator: ", "))]
+            ["[\(incident.caseID) \(incident.id)](\(incident.report))", incident.type, cell(incident.title), incident.start?.rfc3339 ?? "not determinable",
+             incident.end?.rfc3339 ?? "ongoing", cell(incident.rules.joined(separator: ", "))]
         }
         out += section("Altered evidence (changed after it was read; not ingested, the original record stays)", altered,
                         header: ["path", "size then", "size now", "SHA-256 recorded", "SHA-256 now"]) { item in
@@ -158,7 +160,7 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         }
         out += section("New archives", newArchives, header: ["path", "kinds", "formats", "rows", "rejected", "first", "last", "SHA-256"]) { archive in
             [cell(archive.path), cell(archive.kinds.joined(separator: ",")), cell(archive.formats.joined(separator: ",")),
-             "\(archive.rows)", "\(archive.rejected)", archive.first ?? "", archive.last ?? "", "`\(archive.sha256)`"]
+             "\(archive.rows)", "\(archive.rejected)", archive.first?.rfc3339 ?? "", archive.last?.rfc3339 ?? "", "`\(archive.sha256)`"]
         }
         if !unreadable.isEmpty {
             out += "## Unreadable inputs\n\n" + unreadable.map { "- " + cell($0) + "\n" }.joined() + "\n"

@@ -25,7 +25,7 @@ package struct EndpointAggregate {
         package var time: Int64
 
         package var evidence: EvidenceRef {
-            EvidenceRef(archive: archive, member: member, line: line, time: time == Int64.min ? nil : TimeParser.format(time))
+            EvidenceRef(archive: archive, member: member, line: line, time: time == Int64.min ? nil : Timestamp(nanoseconds: time))
         }
     }
 

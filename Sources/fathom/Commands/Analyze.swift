@@ -53,7 +53,7 @@ struct Analyze: ParsableCommand {
         if caseFilePath == nil {
             caseFilePath = paths.map { $0 + "/fathom-case.yaml" }.first { FileManager.default.fileExists(atPath: $0) }
         }
-        var request = AnalyzeRequest(paths: paths, storeDirectory: store, caseID: `case`, reportsDirectory: out, now: now,
+        var request = AnalyzeRequest(paths: paths, storeDirectory: store, caseID: `case`, reportsDirectory: out, now: now.flatMap(Timestamp.init(rfc3339:)),
                                      jobs: jobs, commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
         request.followsSymlinks = followSymlinks
         do throws(AnalysisError) {

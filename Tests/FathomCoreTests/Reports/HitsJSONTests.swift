@@ -96,7 +96,7 @@ import FathomSimulator
         }
         func ref() -> EvidenceRef {
             EvidenceRef(archive: text(), member: text(), line: Int64.random(in: 0...1_000_000, using: &rng),
-                        time: Bool.random(using: &rng) ? text() : nil)
+                        time: Bool.random(using: &rng) ? Timestamp(nanoseconds: Int64.random(in: -1_000_000_000_000_000_000...4_000_000_000_000_000_000, using: &rng)) : nil)
         }
         let rules = [ExtractionBeyond.slidingInfo, ExtractionBeyond.networkInfo, InjectionNormalized.info]
         return (0..<count).map { _ in

@@ -34,7 +34,7 @@ enum ReportSample {
         EvidenceRef(archive: archive, member: member, line: line)
     }
 
-    static func edge(_ time: String, _ rule: String, _ text: String, _ line: Int64?) -> WindowEdge {
+    static func edge(_ time: Timestamp?, _ rule: String, _ text: String, _ line: Int64?) -> WindowEdge {
         WindowEdge(time: time, rule: rule, description: text, evidence: line.map { ref($0) })
     }
 
@@ -155,7 +155,7 @@ enum ReportSample {
         for hour in 0..<6 {
             let first = Int64(1_200 + hour * 200)
             let second: Int64 = hour >= 1 && hour <= 3 ? Int64(250 + hour * 250) : 0
-            hourly.append(HourlyVolume(hour: "2026-03-03T0\(hour):00:00Z", total: Int64(3_000 + hour * 250),
+            hourly.append(HourlyVolume(hour: Timestamp(rfc3339: "2026-03-03T0\(hour):00:00Z")!, total: Int64(3_000 + hour * 250),
                                        attackers: ["203.0.113.7": first, "2001:db8::1": second]))
         }
         let extraction = ExtractionSummary(attackers: attackers, totalQueries: 49_710, totalDistinctInputs: 49_497,
@@ -196,7 +196,7 @@ enum ReportSample {
                           incident: nil, evidence: nil),
             TimelineEvent(time: "2026-03-03T11:00:00Z", phase: "recovery", source: "predictions", description: "Approval rate back to baseline",
                           incident: "INC-1", evidence: ref(2, "predictions.csv.gz")),
-            TimelineEvent(time: "not a time " + hostile, phase: "context" + hostile, source: hostile, description: huge, incident: hostile,
+            TimelineEvent(time: nil, phase: "context" + hostile, source: hostile, description: huge, incident: hostile,
                           evidence: EvidenceRef(archive: hostile, member: hostile, line: 9)),
         ]
         let assets = [
