@@ -5,14 +5,16 @@ import FathomCatalog
 /// Where decoders put the rows they decode: one segment builder per source kind, flushed to
 /// segment files as they fill.
 ///
-/// A decoder starts a row with ``begin(_:)``, sets the columns it knows by their index in the
-/// kind's ``KindSchema`` (unset columns are null), and ends it with ``commit()``. Provenance
-/// (member name and line number) is set by the ingest, not by decoders (whole-file decoders set
-/// ``line`` to the row number in their table).
+/// A decoder starts a row with ``begin(_:time:overrides:)``, which takes the row's kind, its time
+/// and what the input's profile sets for this record (``RowOverrides``); it then sets the columns
+/// it knows by their index in the kind's ``KindSchema`` (unset columns are null), and ends the
+/// row with ``commit()``. Provenance (member name and line number) is set by the ingest, not by
+/// decoders (whole-file decoders set ``line`` to the row number in their table).
 ///
 /// **First write wins.** Within one row, a column keeps the first value set to it; later sets are
-/// ignored. Decoders apply a profile's mappings (``ProfileOverrides``) right after `begin`, so a
-/// profile overrides any built-in mapping without each decoder checking for it.
+/// ignored. `begin` applies the profile's values before it returns, so they win over the
+/// decoder's own (time included) without each decoder checking for them, and no decoder can
+/// start a row without saying which overrides apply.
 ///
 /// **Filtered records.** A record that is well formed but is not evidence of any kind Fathom
 /// keeps (a `get` in a Kubernetes audit log, a console login in CloudTrail) is passed over with
@@ -48,8 +50,9 @@ public final class RowWriter {
         self.flush = flush
     }
 
-    /// Starts a row of `kind`.
-    public func begin(_ kind: SourceKind) {
+    /// Starts a row of `kind` at `time` (nanoseconds since the epoch, UTC): applies `overrides`
+    /// first, then the time (which a profile's `time` mapping overrides).
+    package func begin(_ kind: SourceKind, time: Int64, overrides: RowOverrides) {
         let slot = Int(kind.code)
         if builders[slot] == nil {
             builders[slot] = SegmentBuilder(kindCode: kind.code, columns: kind.schema.columnSpecs, timeColumn: 0)
@@ -58,6 +61,15 @@ public final class RowWriter {
         currentKind = kind
         hasTime = false
         setMask = 0
+        switch overrides {
+        case .none:
+            break
+        case let .json(profile, root):
+            profile.apply(root, kind: kind, into: self)
+        case let .text(profile, fields):
+            TextOverride.apply(profile, fields: fields, kind: kind, into: self)
+        }
+        setTime(time)
     }
 
     /// The kind of the row being built.
@@ -78,8 +90,8 @@ public final class RowWriter {
         column >= 0 && column < 64 && setMask & (1 << UInt64(column)) != 0
     }
 
-    /// Sets the row's time (nanoseconds since the epoch, UTC).
-    public func setTime(_ nanos: Int64) {
+    /// Sets the row's time (nanoseconds since the epoch, UTC); `begin` does, after the overrides.
+    package func setTime(_ nanos: Int64) {
         guard claim(0) else { return }
         current?.setInt64(nanos, at: 0)
         hasTime = true
@@ -168,4 +180,16 @@ public final class RowWriter {
         firstTime = nil
         lastTime = nil
     }
+}
+
+/// What an input's profile sets in a row before its decoder does, given to
+/// ``RowWriter/begin(_:time:overrides:)``: applying them is part of starting a row.
+package enum RowOverrides {
+    /// None: the input has no profile, or the format is itself driven by one (delimited, generic
+    /// JSON) or reads a fixed schema (MLflow).
+    case none
+    /// A profile's JSON paths, looked up in the record `root`.
+    case json(JSONProfileOverrides, root: JSONValue)
+    /// A profile's positional fields, taken from the record's split `fields`.
+    case text([TextOverride], fields: [ByteView])
 }

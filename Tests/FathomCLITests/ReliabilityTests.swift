@@ -139,8 +139,8 @@ extension ReliabilityTests {
     /// Runs `fathom` and kills it if it has not finished after `seconds` (a hang is a failure).
     static func runBounded(_ arguments: [String], in directory: URL, seconds: Double) throws -> (CLI.Output, timedOut: Bool) {
         let outputs = try TemporaryDirectory("bounded")
-        FileManager.default.createFile(atPath: outputs.file("out").path, contents: nil)
-        FileManager.default.createFile(atPath: outputs.file("err").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputs.file("out").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputs.file("err").path, contents: nil)
         let process = Process()
         process.executableURL = CLI.executable
         process.arguments = arguments

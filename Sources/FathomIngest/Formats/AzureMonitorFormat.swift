@@ -109,7 +109,7 @@ package final class AzureMonitorDecoder: RecordDecoder {
             return
         }
         let schema = inference
-        overrides.beginRow(.inference, for: root, time: time, into: rows)
+        rows.begin(.inference, time: time, overrides: .json(overrides, root: root))
         func put(_ paths: [[String]], _ column: String, _ role: FieldRole) {
             guard let value = JSONPaths.first(paths, in: root), let index = schema.index(of: column) else { return }
             JSONFields.write(value, role: role, column: index, kind: .inference, into: rows)
@@ -194,7 +194,7 @@ package final class AzureMonitorDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        overrides.beginRow(kind, for: root, time: time, into: rows)
+        rows.begin(kind, time: time, overrides: .json(overrides, root: root))
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("principal", root["Caller"]?.string ?? root["caller"]?.string)
         switch activity {

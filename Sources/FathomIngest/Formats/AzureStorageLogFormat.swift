@@ -92,7 +92,7 @@ package final class AzureStorageLogDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        overrides.beginRow(.storage, for: root, time: time, into: rows)
+        rows.begin(.storage, time: time, overrides: .json(overrides, root: root))
         _ = operation.withDecodedString { actions.write($0, kind: .storage, into: rows) }
         if let ip = JSONPaths.first(Self.ipPaths, in: root), let column = schema.index(of: "src_ip") {
             JSONFields.write(ip, role: .address, column: column, kind: .storage, into: rows)

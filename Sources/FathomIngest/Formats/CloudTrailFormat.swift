@@ -150,7 +150,7 @@ package final class CloudTrailDecoder: RecordDecoder {
             rows.skipRecord()
             return
         }
-        overrides.beginRow(kind, for: root, time: time, into: rows)
+        rows.begin(kind, time: time, overrides: .json(overrides, root: root))
         let schema = kind.schema
         let errorCode = root["errorCode"].flatMap { $0.isNull ? nil : $0 }
         if let principal = JSONPaths.first(Self.principalPaths, in: root), let column = schema.index(of: "principal") {

@@ -82,9 +82,7 @@ package final class CombinedAccessLogDecoder: RecordDecoder {
         guard fields.count >= 7 else { throw RecordReject("access log: fewer than 7 fields") }
         guard let time = TimeParser.parse(fields[3]) else { throw RecordReject("access log: unparseable time") }
         guard CombinedAccessLogFormat.isStatus(fields[5]) else { throw RecordReject("access log: malformed status") }
-        rows.begin(.inference)
-        TextOverride.apply(overrides, fields: fields, kind: .inference, into: rows)
-        rows.setTime(time)
+        rows.begin(.inference, time: time, overrides: .text(overrides, fields: fields))
         TextFields.write(fields[0], role: .address, column: columns.src, kind: .inference, into: rows)
         TextFields.write(fields[2], role: .string, column: columns.principal, kind: .inference, into: rows)
         writeRequest(fields[4], into: rows)

@@ -113,8 +113,7 @@ package final class DelimitedDecoder: RecordDecoder {
             throw RecordReject("CSV: expected \(columnCount) fields, found \(fields.count)")
         }
         guard let time = TimeParser.parse(fields[timeField]) else { throw RecordReject("missing or unparseable time") }
-        rows.begin(kind)
-        rows.setTime(time)
+        rows.begin(kind, time: time, overrides: .none)
         for (field, binding) in bindings {
             let text = fields[field]
             guard !text.isEmpty, text != "-" else { continue }

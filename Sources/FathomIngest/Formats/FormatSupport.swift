@@ -40,8 +40,9 @@ package enum JSONPaths {
 /// A profile's field mappings applied on top of a built-in JSON format.
 ///
 /// Built once per input from the profile: for every kind, the canonical columns the profile maps
-/// and their source paths. Applied right after ``RowWriter/begin(_:)``; because the row writer
-/// keeps the first value set to a column, the profile's values win over the decoder's own.
+/// and their source paths. Applied by ``RowWriter/begin(_:time:overrides:)`` (as
+/// ``RowOverrides/json(_:root:)``); because the row writer keeps the first value set to a column,
+/// the profile's values win over the decoder's own.
 package struct JSONProfileOverrides {
     private struct Binding {
         var column: Int
@@ -87,16 +88,8 @@ package struct JSONProfileOverrides {
         return JSONFields.time(of: value)
     }
 
-    /// Begins a row of `kind` for the record `root`: the profile's mappings first (first write
-    /// wins, so they override the decoder's), then the decoder's `time`.
-    package func beginRow(_ kind: SourceKind, for root: JSONValue, time: Int64, into rows: RowWriter) {
-        rows.begin(kind)
-        apply(root, kind: kind, into: rows)
-        rows.setTime(time)
-    }
-
     /// Writes the profile-mapped columns of the row being built (of kind `kind`).
-    package func apply(_ root: JSONValue, kind: SourceKind, into rows: RowWriter) {
+    func apply(_ root: JSONValue, kind: SourceKind, into rows: RowWriter) {
         guard !isEmpty else { return }
         if let time = time(in: root) { rows.setTime(time) }
         for binding in bindings[Int(kind.code)] {
@@ -153,7 +146,7 @@ package struct TextOverride {
     package var role: FieldRole
 
     /// Applies `overrides` to the row being built from the split `fields` of one record.
-    package static func apply(_ overrides: [TextOverride], fields: [ByteView], kind: SourceKind, into rows: RowWriter) {
+    static func apply(_ overrides: [TextOverride], fields: [ByteView], kind: SourceKind, into rows: RowWriter) {
         for override in overrides {
             for index in override.fields where index < fields.count && !TextFields.isEmpty(fields[index]) {
                 if override.column == 0 {

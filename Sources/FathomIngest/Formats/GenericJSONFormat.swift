@@ -135,8 +135,7 @@ package final class GenericJSONDecoder: RecordDecoder {
         guard let timeValue = paths.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }
-        rows.begin(kind)
-        rows.setTime(time)
+        rows.begin(kind, time: time, overrides: .none)
         let kind = self.kind
         for index in bindings.indices {
             guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }

@@ -103,7 +103,7 @@ package final class KServeCloudEventDecoder: RecordDecoder {
     private func writeRequest(_ root: JSONValue, time: Int64, id: String?, model: String?, data: JSONValue?,
                               into rows: RowWriter) {
         let schema = inference
-        overrides.beginRow(.inference, for: root, time: time, into: rows)
+        rows.begin(.inference, time: time, overrides: .json(overrides, root: root))
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)
@@ -124,7 +124,7 @@ package final class KServeCloudEventDecoder: RecordDecoder {
     private func writeResponse(_ root: JSONValue, time: Int64, id: String?, model: String?, data: JSONValue?,
                                into rows: RowWriter) {
         let schema = predictions
-        overrides.beginRow(.predictions, for: root, time: time, into: rows)
+        rows.begin(.predictions, time: time, overrides: .json(overrides, root: root))
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("request_id", id)

@@ -193,7 +193,7 @@ package final class KubernetesAuditDecoder: RecordDecoder {
         }
         let model = change.name ?? change.request?["metadata"]?["name"]?.string ?? change.response?["metadata"]?["name"]?.string
         let version = Self.version(in: change.request) ?? Self.version(in: change.response)
-        overrides.beginRow(.registry, for: root, time: time, into: rows)
+        rows.begin(.registry, time: time, overrides: .json(overrides, root: root))
         func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
         set("model", model)
         set("version", version)

@@ -86,7 +86,7 @@ package final class LLMGatewayDecoder: RecordDecoder {
         guard let time = overrides.recordTime(in: root, builtIn: timePaths) else {
             throw RecordReject("LLM log: missing or unparseable time")
         }
-        overrides.beginRow(.llm, for: root, time: time, into: rows)
+        rows.begin(.llm, time: time, overrides: .json(overrides, root: root))
         for (column, paths, role) in bindings {
             guard let value = JSONPaths.first(paths, in: root) else { continue }
             JSONFields.write(value, role: role, column: column, kind: .llm, into: rows)

@@ -165,8 +165,7 @@ package enum MLflowReader {
                 reject(number, RecordReject("MLflow: registered model without name or creation_time"))
                 continue
             }
-            rows.begin(.registry)
-            rows.setTime(nanos)
+            rows.begin(.registry, time: nanos, overrides: .none)
             rows.setString(model, at: modelColumn)
             rows.setString("registered_model", at: eventColumn)
             rows.commit()
@@ -194,8 +193,7 @@ package enum MLflowReader {
             let user = text(row, "user_id")
             let status = text(row, "status").map(mapStatus)
             func emit(time: Int64, event: String, toStage: String?) {
-                rows.begin(.registry)
-                rows.setTime(time)
+                rows.begin(.registry, time: time, overrides: .none)
                 func set(_ column: String, _ text: String?) { rows.setString(text, named: column) }
                 set("model", model)
                 set("version", version)
@@ -251,8 +249,7 @@ package enum MLflowReader {
                 reject(number, RecordReject("MLflow: \(event) row without a known model version"))
                 continue
             }
-            rows.begin(.registry)
-            rows.setTime(time)
+            rows.begin(.registry, time: time, overrides: .none)
             if let index = schema.index(of: "model") { rows.setString(known.model, at: index) }
             if let index = schema.index(of: "version") { rows.setString(version, at: index) }
             if let index = schema.index(of: "event") { rows.setString(event, at: index) }

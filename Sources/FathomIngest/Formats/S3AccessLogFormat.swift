@@ -107,9 +107,7 @@ package final class S3AccessLogDecoder: RecordDecoder {
         guard TextFields.isEmpty(status) || (status.count == 3 && TextCodecs.parseInt64(status) != nil) else {
             throw RecordReject("S3 access log: malformed HTTP status")
         }
-        rows.begin(.storage)
-        TextOverride.apply(overrides, fields: fields, kind: .storage, into: rows)
-        rows.setTime(time)
+        rows.begin(.storage, time: time, overrides: .text(overrides, fields: fields))
         TextFields.write(fields[3], role: .address, column: columns.src, kind: .storage, into: rows)
         TextFields.write(fields[4], role: .string, column: columns.principal, kind: .storage, into: rows)
         actions.write(fields[6], kind: .storage, into: rows)
