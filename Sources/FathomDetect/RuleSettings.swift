@@ -228,7 +228,6 @@ public struct RuleSettings: Sendable, Equatable {
 /// Errors of the detection layer: settings files, rule files, scans.
 public enum DetectError: Error, Sendable, CustomStringConvertible {
     case settings(path: String, line: Int, detail: String)
-    case rules([RuleProblem])
     case scan(String)
     case unknownRule(String)
 
@@ -236,25 +235,32 @@ public enum DetectError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .settings(path, line, detail):
             "Cannot use settings file '\(path)'" + (line > 0 ? ", line \(line)" : "") + ": \(detail)."
-        case let .rules(problems):
-            "The rule set has \(problems.count) problem(s):\n" + problems.map(\.description).joined(separator: "\n")
         case let .scan(detail): detail
         case let .unknownRule(id): "No rule has the id '\(id)'; 'fathom rules list' lists them."
         }
     }
 }
 
-/// One problem in a user rule file, with its place.
+/// One problem in a user rule file, with its place and, when known, the rule it is in.
 public struct RuleProblem: Sendable, Equatable, CustomStringConvertible, Codable {
     public var file: String
     public var line: Int
+    /// The rule's id (its `name`, Sigma `id` or file name), nil when the file holds no rule yet.
+    public var rule: String?
     public var message: String
 
-    public init(file: String, line: Int, message: String) {
+    public init(file: String, line: Int, rule: String? = nil, message: String) {
         self.file = file
         self.line = line
+        self.rule = rule
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): \(message)" }
+    /// One line: `file:line: rule 'id': message`, the message's own line breaks (a YAML parser's
+    /// error spans several) joined with spaces.
+    public var description: String {
+        let text = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        return "\(file):\(line): " + (rule.map { "rule '\($0)': " } ?? "") + text
+    }
 }

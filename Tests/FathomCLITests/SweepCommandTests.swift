@@ -147,6 +147,43 @@ struct SweepCommandTests {
         #expect(digest.incidents.allSatisfy { $0.caseID == "SWEEP-2026-03-03" })
     }
 
+    /// A Sigma folder with one unusable rule: the sweep runs the usable one, lists the other in
+    /// its digest, and its status is about the findings.
+    @Test func unusableSigmaRuleIsSkippedAndListed() throws {
+        let site = try Site()
+        try site.directory.write("sweep.yaml", """
+            store: store
+            output: Reports
+            watch:
+              - path: drops
+                patterns:
+                  inference: ["**/gateway-*.jsonl"]
+            rules:
+              sigma: rules
+            """)
+        try site.directory.write("rules/attacker.yml", """
+            title: Attacker address
+            name: test.attacker-address
+            level: high
+            logsource: {product: fathom, service: inference}
+            detection:
+              sel:
+                src_ip: \(Self.attackerA)
+              condition: sel
+            """)
+        try site.directory.write("rules/broken.yml", "title: broken\ndetection:\n  sel: [unclosed\n  condition: sel\n")
+        try site.dropDay1()
+        let run = try site.sweep(now: "2026-03-03T06:00:00Z")
+        #expect(run.status == 10, "new findings: \(run.stderr)")
+        let digest = try site.digest(run)
+        #expect(digest.skippedRules?.count == 1)
+        #expect(digest.skippedRules?.first?.file.hasSuffix("rules/broken.yml") == true)
+        #expect(digest.findings.contains { $0.hit.rule == "test.attacker-address" }, "the usable Sigma rule ran")
+        #expect(Self.volume(digest, ip: Self.attackerA).count == 1, "the built-in rules ran")
+        let markdown = try String(contentsOf: site.url.appendingPathComponent("Reports/sweeps/2026-03-03/digest.md"), encoding: .utf8)
+        #expect(markdown.contains("## Sigma rules skipped"))
+    }
+
     @Test func secondSweepWithoutNewFilesReportsNothing() throws {
         let site = try Site()
         try site.dropDay1()

@@ -133,7 +133,7 @@ import FathomSimulator
         try directory.write("bad/b.yaml", Self.rule("sel:\n  key|utf16le: x\ncondition: sel").replacingOccurrences(of: "name: t", with: "name: u"))
         let loaded = SigmaLoader.load(directory: directory.path)
         #expect(loaded.rules.map(\.info.id) == ["t"])
-        #expect(loaded.problems.map(\.description) == [directory.path + "/bad/b.yaml:8: modifier 'utf16le' is not supported "
+        #expect(loaded.problems.map(\.description) == [directory.path + "/bad/b.yaml:8: rule 'u': modifier 'utf16le' is not supported "
             + "(supported: all, base64, base64offset, cased, cidr, contains, endswith, exists, gt, gte, i, lt, lte, m, re, s, startswith)"])
     }
 

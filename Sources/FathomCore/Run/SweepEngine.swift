@@ -114,7 +114,8 @@ public enum SweepEngine {
             lookback: detection.lookbackText, findings: detection.findings, incidents: [],
             altered: stored.altered, copies: stored.aliases,
             unreadable: newArchives.filter(SweepDetection.isUnreadable).map(\.path),
-            missingFolders: discovery.missingFolders, passedOver: passedOver.isEmpty ? nil : passedOver)
+            missingFolders: discovery.missingFolders, passedOver: passedOver.isEmpty ? nil : passedOver,
+            skippedRules: detection.skippedRules.isEmpty ? nil : detection.skippedRules)
         var files: [String] = []
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw .output(path: folder, detail: "\(error)")

@@ -22,6 +22,8 @@ package struct SweepDetection {
     package var incidentRange: (from: Int64, to: Int64)?
     /// Every hit of the sweep's hunts (news or not), for the incident analysis.
     package var allHits: [Hit] = []
+    /// Problems of the Sigma folder's rules: those rules are skipped, the others run.
+    package var skippedRules: [RuleProblem] = []
 
     /// Rules whose new findings open an incident (and so an incident report): extraction, artifact
     /// access, prompt injection, sensitive output, pipeline bursts, and Sigma rules of level high or
@@ -60,7 +62,7 @@ package struct SweepDetection {
         var sigma: [SigmaRule] = []
         if let directory = config.sigmaDirectory {
             let loaded = SigmaLoader.load(directory: directory)
-            if !loaded.problems.isEmpty { throw .detect(DetectError.rules(loaded.problems).description) }
+            detection.skippedRules = loaded.problems
             sigma = loaded.rules
         }
         let wanted = Set(config.ruleIDs)

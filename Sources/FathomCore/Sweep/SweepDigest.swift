@@ -113,6 +113,9 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     /// Inputs found but not recorded: not read through (read again by the next sweep) or skipped
     /// (links out of the watched folders, loops, special files). Nil when there are none.
     public var passedOver: [PassedInput]?
+    /// Sigma rules of the configured folder that cannot be used: each skipped, the others ran. Nil
+    /// when there are none.
+    public var skippedRules: [RuleProblem]? = nil
 
     public var newCount: Int { findings.filter { $0.status == "new" }.count }
     public var updatedCount: Int { findings.count - newCount }
@@ -172,6 +175,10 @@ public struct SweepDigest: Sendable, Codable, Equatable {
                        passedOver ?? [], header: ["path", "status", "reason"]) { item in
             [cell(item.path), item.status.rawValue, cell(item.reason)]
         }
+        out += section("Sigma rules skipped (the other rules ran; `fathom rules lint` shows the same)",
+                       skippedRules ?? [], header: ["file", "line", "rule", "problem"]) { problem in
+            [cell(problem.file), "\(problem.line)", cell(problem.rule ?? ""), cell(problem.message)]
+        }
         return out
     }
 
@@ -185,6 +192,9 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         if !unreadable.isEmpty { parts.append("\(unreadable.count) unreadable input\(unreadable.count == 1 ? "" : "s")") }
         let notRead = (passedOver ?? []).filter { $0.status == .notRead }.count
         if notRead > 0 { parts.append("\(notRead) input\(notRead == 1 ? "" : "s") not read through") }
+        if let skipped = skippedRules, !skipped.isEmpty {
+            parts.append("\(skipped.count) Sigma rule problem\(skipped.count == 1 ? "" : "s") (rules skipped)")
+        }
         parts.append("\(newArchives.count) new archive\(newArchives.count == 1 ? "" : "s")")
         return parts.joined(separator: ", ")
     }

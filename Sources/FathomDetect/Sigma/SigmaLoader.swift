@@ -77,19 +77,20 @@ public enum SigmaLoader {
             var ok = true
             for reference in correlation.references {
                 guard let target = rules.firstIndex(where: { $0.name == reference || $0.sigmaID == reference }) else {
-                    problems.append(RuleProblem(file: file, line: line, message: "correlation refers to unknown rule '\(reference)'"))
+                    problems.append(RuleProblem(file: file, line: line, rule: rule.info.id,
+                                                message: "correlation refers to unknown rule '\(reference)'"))
                     ok = false
                     continue
                 }
                 guard case let .detection(detection) = rules[target].body else {
-                    problems.append(RuleProblem(file: file, line: line,
+                    problems.append(RuleProblem(file: file, line: line, rule: rule.info.id,
                                                 message: "correlation of correlation ('\(reference)') is not supported"))
                     ok = false
                     continue
                 }
                 for field in correlation.groupBy + (correlation.field.map { [$0] } ?? [])
                 where detection.kind.schema.index(of: field) == nil {
-                    problems.append(RuleProblem(file: file, line: line,
+                    problems.append(RuleProblem(file: file, line: line, rule: rule.info.id,
                                                 message: "field '\(field)' is not a column of '\(detection.kind.rawValue)' (rule '\(reference)')"))
                     ok = false
                 }
@@ -108,19 +109,25 @@ public enum SigmaLoader {
             if let generate = referenced[index] { copy.generatesHits = generate }
             resolved.append(copy)
         }
+        // An id used twice, or by a built-in rule, would make hits ambiguous: the later rule is
+        // left out (the first of a name stays).
         var seen: [String: String] = [:]
+        var usable: [SigmaRule] = []
         for rule in resolved {
             if let other = seen[rule.info.id] {
-                problems.append(RuleProblem(file: rule.info.origin, line: 1,
+                problems.append(RuleProblem(file: rule.info.origin, line: 1, rule: rule.info.id,
                                             message: "rule id '\(rule.info.id)' is also used in \(other)"))
+                continue
+            }
+            if RuleCatalog.rule(rule.info.id) != nil {
+                problems.append(RuleProblem(file: rule.info.origin, line: 1, rule: rule.info.id,
+                                            message: "rule id '\(rule.info.id)' is the id of a built-in rule"))
+                continue
             }
             seen[rule.info.id] = rule.info.origin
-            if RuleCatalog.rule(rule.info.id) != nil {
-                problems.append(RuleProblem(file: rule.info.origin, line: 1,
-                                            message: "rule id '\(rule.info.id)' is the id of a built-in rule"))
-            }
+            usable.append(rule)
         }
-        return SigmaLoadResult(rules: resolved, problems: problems)
+        return SigmaLoadResult(rules: usable, problems: problems)
     }
 
     package static func line(_ error: YamlError) -> Int? {

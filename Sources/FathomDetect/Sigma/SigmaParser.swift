@@ -8,11 +8,13 @@ import FathomCatalog
 package struct SigmaParser {
     package let file: String
     package var problems: [RuleProblem] = []
+    /// The id of the rule being parsed, named in its problems.
+    private var rule: String?
 
     package init(file: String) { self.file = file }
 
     package mutating func problem(_ node: Node?, _ message: String) {
-        problems.append(RuleProblem(file: file, line: node?.mark?.line ?? 1, message: message))
+        problems.append(RuleProblem(file: file, line: node?.mark?.line ?? 1, rule: rule, message: message))
     }
 
     package static func isNull(_ node: Node) -> Bool {
@@ -58,12 +60,14 @@ package struct SigmaParser {
                 keyNodes[name] = key
             }
         }
-        let title = fields["title"]?.string ?? ""
-        if title.isEmpty { problem(root, "the rule has no 'title'") }
         let name = fields["name"]?.string
         let sigmaID = fields["id"]?.string
         let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let ruleID = name ?? sigmaID ?? (index == 0 ? stem : "\(stem)#\(index + 1)")
+        rule = ruleID
+        defer { rule = nil }
+        let title = fields["title"]?.string ?? ""
+        if title.isEmpty { problem(root, "the rule has no 'title'") }
         let level = fields["level"]?.string ?? "medium"
         if !["informational", "low", "medium", "high", "critical"].contains(level) {
             problem(fields["level"], "unknown level '\(level)' (expected informational, low, medium, high or critical)")

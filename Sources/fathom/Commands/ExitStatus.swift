@@ -7,6 +7,8 @@ enum ExitStatus {
     static let storeFailure = ExitCode(3)
     /// `fathom report --final` refused: human-supplied facts are missing.
     static let finalRefused = ExitCode(4)
+    /// `hunt`, `rules lint`: some Sigma rules cannot be used (each reported; the others ran).
+    static let rulesSkipped = ExitCode(6)
 
     /// Maps a Core error onto its exit status, after printing it on stderr.
     static func fail(_ error: IngestError) -> ExitCode {

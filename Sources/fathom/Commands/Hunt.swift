@@ -10,8 +10,10 @@ struct Hunt: ParsableCommand {
             Prints one line (table) or one JSON object (jsonl) per hit, sorted by rule id, then time or window
             start, then key. Only segments overlapping [--from, --to) are read. 'fathom rules list' lists the
             rules; 'fathom rules show ID' prints a rule's exact semantics and its KQL equivalent.
-            Exit statuses: 0 success (with or without hits), 1 the Sigma rules have problems, 3 the store
-            failed, 64 invalid arguments.
+            A Sigma rule that cannot be used is reported on stderr (one line: file, line, rule, reason) and
+            skipped; every other rule runs.
+            Exit statuses: 0 success (with or without hits), 3 the store failed, 6 some Sigma rules were
+            skipped (the others ran), 64 invalid arguments.
             """
     )
 
@@ -52,19 +54,22 @@ struct Hunt: ParsableCommand {
     func run() throws {
         var request = HuntRequest(storeDirectory: store, from: from.flatMap { Timestamp(rfc3339: $0)?.nanoseconds },
                                   to: to.flatMap { Timestamp(rfc3339: $0)?.nanoseconds }, ruleIDs: ruleIDs, jobs: jobs)
-        do {
-            if let settings { request.settings = try RuleSettings.load(path: settings) }
-            if let rules {
-                let loaded = SigmaLoader.load(directory: rules)
-                if !loaded.problems.isEmpty {
-                    throw DetectError.rules(loaded.problems)
-                }
-                request.sigmaRules = loaded.rules
+        if let settings {
+            do { request.settings = try RuleSettings.load(path: settings) } catch {
+                printError(error.description)
+                throw ExitCode(64)
             }
-        } catch let error as DetectError {
-            printError(error.description)
-            if case .rules = error { throw ExitCode(1) }
-            throw ExitCode(64)
+        }
+        var skipped: [RuleProblem] = []
+        if let rules {
+            let loaded = SigmaLoader.load(directory: rules)
+            skipped = loaded.problems
+            for problem in skipped { printError("skipped: " + problem.description) }
+            if !skipped.isEmpty {
+                printError("\(skipped.count) problem(s) in the Sigma rules; \(loaded.rules.count) rule(s) of '\(rules)' run. "
+                           + "'fathom rules lint \(rules)' lists them.")
+            }
+            request.sigmaRules = loaded.rules
         }
         if playbook {
             request.ruleIDs = request.ruleIDs.isEmpty ? RuleCatalog.builtIn.filter(\.info.isPlaybook).map(\.info.id) : request.ruleIDs
@@ -83,5 +88,6 @@ struct Hunt: ParsableCommand {
         } else {
             print(HuntOutput.table(result))
         }
+        if !skipped.isEmpty { throw ExitStatus.rulesSkipped }
     }
 }

@@ -57,7 +57,8 @@ struct Rules: ParsableCommand {
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a directory of Sigma rules; exit 0 when clean, 1 when there are problems.")
+            abstract: "Check a directory of Sigma rules: one line per problem (file, line, rule, reason).",
+            discussion: "Exit statuses: 0 every rule is usable, 6 some rules have problems (hunt and sweep skip them).")
 
         @Argument(help: "The directory (or file) of Sigma rules.")
         var directory: String
@@ -66,7 +67,7 @@ struct Rules: ParsableCommand {
             let loaded = SigmaLoader.load(directory: directory)
             for problem in loaded.problems { print(TerminalText.escape(problem.description)) }
             print("\(loaded.rules.count) rule(s) usable, \(loaded.problems.count) problem(s).")
-            if !loaded.problems.isEmpty { throw ExitCode(1) }
+            if !loaded.problems.isEmpty { throw ExitStatus.rulesSkipped }
         }
     }
 
