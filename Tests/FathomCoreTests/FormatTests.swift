@@ -294,6 +294,40 @@ import FathomSimulator
         #expect(aks["version"] == "gs://kfserving-examples/models/sklearn/1.0/model")
     }
 
+    /// The same events as `k8s-audit.jsonl` without `apiVersion` (as webhook backends and
+    /// collectors forward them) are recognised by their shape and give the same rows; an AKS
+    /// record whose `properties.log` is the Event as an object reads as the string form does.
+    @Test func kubernetesEventsWithoutAPIVersionAndAKSObjectLog() throws {
+        let native = try String(contentsOfFile: Self.fixture("k8s-audit.jsonl"), encoding: .utf8)
+        let stripped = native.replacingOccurrences(of: #""apiVersion":"audit.k8s.io/v1","#, with: "")
+        #expect(!stripped.contains("audit.k8s.io"))
+        let aks = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("k8s-aks.json"))))
+        var envelope = try #require(aks as? [String: Any])
+        var records = try #require(envelope["records"] as? [[String: Any]])
+        for index in records.indices {
+            var properties = try #require(records[index]["properties"] as? [String: Any])
+            let log = try #require(properties["log"] as? String)
+            properties["log"] = try JSONSerialization.jsonObject(with: Data(log.utf8))
+            records[index]["properties"] = properties
+        }
+        envelope["records"] = records
+        let objectLog = try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys])
+        let directory = scratch
+        let paths = [try directory.write("in/no-api-version.jsonl", Data(stripped.utf8)),
+                     try directory.write("in/aks-object-log.json", objectLog)]
+        let store = directory.path("store")
+        let summary = try ingest(paths, store: store)
+        #expect(summary.files.map(\.formats) == [["k8s-audit"], ["k8s-audit"]])
+        #expect(summary.rejected == 0)
+        #expect(summary.files.map(\.filtered) == [3, 1])
+        let rows = try rows(.registry, store: store)
+        #expect(rows.filter { $0["principal"] != "aks-user@contoso.com" }.map { $0["event"] } == ["create", "patch", "scale", "delete"])
+        let object = try #require(rows.first { $0["principal"] == "aks-user@contoso.com" })
+        #expect(object["model"] == "sklearn-iris")
+        #expect(object["event"] == "patch")
+        #expect(object["version"] == "gs://kfserving-examples/models/sklearn/1.0/model")
+    }
+
     // MARK: KServe
 
     @Test func kserveRequestsAndResponsesJoinByID() throws {

@@ -17,7 +17,12 @@ import FathomCatalog
 ///   `authenticationInfo.principalEmail`, `requestMetadata.callerIp`, `request`, `response`,
 ///   `status.code` (0 = OK) and the entry's `timestamp`;
 /// - AKS resource logs (https://learn.microsoft.com/azure/aks/monitor-aks-reference, category
-///   `kube-audit`/`kube-audit-admin`): the native Event as a JSON string in `properties.log`.
+///   `kube-audit`/`kube-audit-admin`): the native Event in `properties.log`, as a JSON string (as
+///   diagnostic settings write it) or as an object (as some exports and forwarders re-shape it).
+///
+/// A native Event is recognised by its `apiVersion` (`audit.k8s.io/…`) or, without one (as
+/// webhook backends and collectors such as Falco's forward them), by its shape: `kind: Event`
+/// with a `verb`, an `auditID` or `stage`, and a request or stage timestamp.
 ///
 /// A `create`, `update`, `patch` or `delete` of a `deployments`, `statefulsets`,
 /// `inferenceservices` or `seldondeployments` object (or of its `scale`/`rollback` subresource)
@@ -53,13 +58,23 @@ public enum KubernetesAuditFormat {
 
     package static func isAuditRecord(_ root: JSONValue) -> Bool {
         if root["apiVersion"]?.withDecodedString({ $0.starts(with: Array("audit.k8s.io/".utf8)) }) == true { return true }
+        if isEventByShape(root) { return true }
         if let payload = root["protoPayload"] {
             if payload["serviceName"]?.isString("k8s.io") == true { return true }
             if payload["methodName"]?.withDecodedString({ $0.starts(with: Array("io.k8s.".utf8)) }) == true { return true }
         }
         if root["category"]?.withDecodedString({ $0.starts(with: Array("kube-audit".utf8)) }) == true,
-           root["properties"]?["log"] != nil { return true }
+           let log = root["properties"]?["log"], log.kind == .string || log.kind == .object { return true }
         return false
+    }
+
+    /// An audit Event without `apiVersion`: `kind: Event`, a `verb`, an `auditID` or `stage`, and
+    /// a `requestReceivedTimestamp` or `stageTimestamp` (a Kubernetes core `Event` object, which
+    /// shares the kind, has none of these).
+    package static func isEventByShape(_ root: JSONValue) -> Bool {
+        guard root["kind"]?.isString("Event") == true, root["verb"]?.kind == .string else { return false }
+        guard root["auditID"] != nil || root["stage"] != nil else { return false }
+        return root["requestReceivedTimestamp"] != nil || root["stageTimestamp"] != nil
     }
 }
 
@@ -92,6 +107,8 @@ package final class KubernetesAuditDecoder: RecordDecoder {
         let root = try JSONFields.object(record, parser: parser)
         if let payload = root["protoPayload"] {
             try decodeGKE(root: root, payload: payload, into: rows)
+        } else if let log = root["properties"]?["log"], log.kind == .object {
+            try decodeNative(log, fallbackTime: overrides.recordTime(in: root, builtIn: Self.timePaths), into: rows)
         } else if let log = root["properties"]?["log"], log.kind == .string {
             let envelopeTime = overrides.recordTime(in: root, builtIn: Self.timePaths)
             let failure: String? = log.withDecodedString { text -> String? in
