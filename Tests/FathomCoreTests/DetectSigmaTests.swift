@@ -84,8 +84,45 @@ import FathomSimulator
         #expect(hits.compactMap(\.evidence.line).sorted() == lines.map(Int64.init), "\(detection)")
     }
 
+    /// `windash` as pySigma expands it: each `-` or `/` that starts a flag becomes any of five
+    /// dashes; a value's variants are alternatives, also under `all` (as `base64offset`'s are).
+    @Test func windashAndMultiVariantValuesUnderAll() throws {
+        #expect(SigmaParser.windashVariants("-enc x").count == 5)
+        #expect(Set(SigmaParser.windashVariants("a -x /y")).count == 25)
+        #expect(SigmaParser.windashVariants("models/fraud-v2") == ["models/fraud-v2"], "inside a word: not a flag")
+        let store = try DetectStore()
+        try store.add(.storage, [
+            ["timestamp": "2026-03-02T10:00:00Z", "src_ip": "192.0.2.1", "operation": "Run", "bucket": "b",
+             "key": "tool.exe \u{2013}enc ZQB4AA== /quiet"],
+            ["timestamp": "2026-03-02T10:01:00Z", "src_ip": "192.0.2.2", "operation": "Run", "bucket": "b",
+             "key": "tool.exe -quiet"],
+            ["timestamp": "2026-03-02T10:02:00Z", "src_ip": "192.0.2.3", "operation": "Run", "bucket": "b",
+             "key": "tool.exe enc quiet"],
+        ])
+        let cases: [(String, [Int64])] = [
+            ("sel:\n  key|windash|contains: '-enc'\ncondition: sel", [1]),
+            ("sel:\n  key|windash|contains:\n    - '-enc'\n    - '/quiet'\ncondition: sel", [1, 2]),
+            ("sel:\n  key|windash|contains|all:\n    - '-enc'\n    - '-quiet'\ncondition: sel", [1]),
+            ("sel:\n  key|contains: '-enc'\ncondition: sel", []),
+        ]
+        for (detection, lines) in cases {
+            let loaded = SigmaLoader.load(sources: [("t.yml", Self.rule(detection))])
+            #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+            let hits = try store.hunt([], sigma: loaded.rules)
+            #expect(hits.compactMap(\.evidence.line).sorted() == lines, "\(detection)")
+        }
+        // base64offset under all: each value in any of its three encodings (the six encodings of
+        // two values used to be required all at once, which never matches).
+        let encoded = try DetectStore()
+        try encoded.add(.storage, [["timestamp": "2026-03-02T10:00:00Z", "src_ip": "192.0.2.1", "operation": "Put",
+                                    "bucket": "b", "key": Data("say ignore previous and then".utf8).base64EncodedString()]])
+        let rule = Self.rule("sel:\n  key|base64offset|contains|all:\n    - ignore\n    - previous\ncondition: sel")
+        let loaded = SigmaLoader.load(sources: [("t.yml", rule)])
+        #expect(try encoded.hunt([], sigma: loaded.rules).count == 1)
+    }
+
     static let unsupported: [(String, Int, String)] = [
-        ("sel:\n  key|windash: x\ncondition: sel", 8, "modifier 'windash'"),
+        ("sel:\n  key|wide: x\ncondition: sel", 8, "modifier 'wide'"),
         ("sel:\n  nosuch: x\ncondition: sel", 8, "field 'nosuch'"),
         ("sel:\n  key: x\ncondition: sel | count() > 5", 9, "aggregation"),
         ("sel:\n  key: x\ncondition: sel and other", 9, "'other' is not a search identifier"),
@@ -134,7 +171,7 @@ import FathomSimulator
         let loaded = SigmaLoader.load(directory: directory.path)
         #expect(loaded.rules.map(\.info.id) == ["t"])
         #expect(loaded.problems.map(\.description) == [directory.path + "/bad/b.yaml:8: rule 'u': modifier 'utf16le' is not supported "
-            + "(supported: all, base64, base64offset, cased, cidr, contains, endswith, exists, gt, gte, i, lt, lte, m, re, s, startswith)"])
+            + "(supported: all, base64, base64offset, cased, cidr, contains, endswith, exists, gt, gte, i, lt, lte, m, re, s, startswith, windash)"])
     }
 
     func correlationStore() throws -> DetectStore {

@@ -133,6 +133,7 @@ package enum SigmaEngine {
         case let .compare(op, bound): return Double(text).map { op.holds($0, bound) } ?? false
         case let .compareTime(op, bound): return TimeParser.parse(text).map { op.holds($0, bound) } ?? false
         case let .hash(hash): return Hash128.of(text) == hash
+        case let .anyOf(variants): return variants.contains { matches($0, text: text) }
         }
     }
 

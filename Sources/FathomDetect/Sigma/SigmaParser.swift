@@ -178,7 +178,7 @@ package struct SigmaParser {
 
     package static let supportedModifiers: Set<String> = [
         "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "base64", "base64offset",
-        "lt", "lte", "gt", "gte", "exists", "cased",
+        "lt", "lte", "gt", "gte", "exists", "cased", "windash",
     ]
 
     package mutating func parseFieldTest(_ spec: String, _ value: Node, kind: SourceKind, at key: Node) -> FieldTest? {
@@ -262,21 +262,52 @@ package struct SigmaParser {
             return nil
         }
         let cased = modifiers.contains("cased")
-        var patterns = [text]
+        var patterns = modifiers.contains("windash") ? SigmaParser.windashVariants(text) : [text]
         if modifiers.contains("base64") {
-            patterns = [Data(text.utf8).base64EncodedString()]
+            patterns = patterns.map { Data($0.utf8).base64EncodedString() }
         } else if modifiers.contains("base64offset") {
-            patterns = SigmaParser.base64Offsets(text)
+            patterns = patterns.flatMap(SigmaParser.base64Offsets)
         }
         let contains = modifiers.contains("contains") || modifiers.contains("base64offset")
         let prefixAny = contains || modifiers.contains("endswith")
         let suffixAny = contains || modifiers.contains("startswith")
         let escape = modifiers.contains("base64") || modifiers.contains("base64offset")
-        return patterns.map { pattern in
+        let variants = patterns.map { pattern -> ValueMatcher in
             let literal = escape ? pattern.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "*", with: "\\*").replacingOccurrences(of: "?", with: "\\?") : pattern
             return .glob(Glob(literal, cased: cased || escape, prefixAny: prefixAny, suffixAny: suffixAny))
         }
+        return variants.count == 1 ? variants : [.anyOf(variants)]
+    }
+
+    /// The dashes `windash` puts in place of a `-` or `/` that starts a command-line flag: hyphen,
+    /// slash, en dash, em dash and horizontal bar.
+    package static let windashCharacters: [Character] = ["-", "/", "\u{2013}", "\u{2014}", "\u{2015}"]
+
+    /// Sigma's `windash`: every combination of ``windashCharacters`` at each `-` or `/` that
+    /// starts a word (preceded by a non-word character or the start, followed by a word
+    /// character), as pySigma's `SigmaWindowsDashModifier` (regex `\B[-/]\b`) finds them.
+    /// Capped at 4 such places (625 variants); beyond, only the first 4 vary.
+    package static func windashVariants(_ text: String) -> [String] {
+        let characters = Array(text)
+        func isWord(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        var places: [Int] = []
+        for (index, c) in characters.enumerated() where c == "-" || c == "/" {
+            let before = index == 0 || !isWord(characters[index - 1])
+            let after = index + 1 < characters.count && isWord(characters[index + 1])
+            if before && after { places.append(index) }
+        }
+        var variants = [characters]
+        for place in places.prefix(4) {
+            variants = variants.flatMap { variant in
+                windashCharacters.map { dash in
+                    var copy = variant
+                    copy[place] = dash
+                    return copy
+                }
+            }
+        }
+        return variants.map { String($0) }
     }
 
     /// The three base64 encodings of `text` at byte offsets 0, 1 and 2, trimmed of the characters

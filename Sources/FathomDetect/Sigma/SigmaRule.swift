@@ -55,6 +55,9 @@ package enum ValueMatcher: Sendable {
     case compare(ComparisonOperator, Double)
     case compareTime(ComparisonOperator, Int64)
     case hash(Hash128)
+    /// Any of the variants one value expands into (`windash`, `base64offset`): with `all`, each
+    /// value must match in one of its variants, not every variant.
+    case anyOf([ValueMatcher])
 }
 
 package enum ComparisonOperator: String, Sendable {
