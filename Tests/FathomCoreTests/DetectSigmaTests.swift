@@ -121,6 +121,23 @@ import FathomSimulator
         #expect(try encoded.hunt([], sigma: loaded.rules).count == 1)
     }
 
+    /// `windash` against the reference implementation: the variants pySigma's
+    /// `SigmaWindowsDashModifier` expands each input into (`Fixtures/sigma-conformance/windash.json`,
+    /// written by `make-windash.py` with the pySigma version it records).
+    @Test func windashMatchesPySigma() throws {
+        struct Reference: Decodable {
+            struct Case: Decodable { var input: String; var variants: [String] }
+            var pysigma: String
+            var cases: [Case]
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("sigma-conformance/windash.json")))
+        let reference = try JSONDecoder().decode(Reference.self, from: data)
+        #expect(reference.cases.count >= 10)
+        for item in reference.cases {
+            #expect(Set(SigmaParser.windashVariants(item.input)) == Set(item.variants), "\(item.input) (pySigma \(reference.pysigma))")
+        }
+    }
+
     static let unsupported: [(String, Int, String)] = [
         ("sel:\n  key|wide: x\ncondition: sel", 8, "modifier 'wide'"),
         ("sel:\n  nosuch: x\ncondition: sel", 8, "field 'nosuch'"),
