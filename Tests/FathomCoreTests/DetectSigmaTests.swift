@@ -70,6 +70,10 @@ import FathomSimulator
         ("x:\n  status: 403\ny:\n  status: 202\ncondition: 1 of them", [3, 4]),
         ("x:\n  - status: 403\n  - bytes: 100\ncondition: x", [2, 3]),
         ("keywords:\n  - python\n  - curl\ncondition: keywords", [1, 3]),
+        // Keywords that must all appear, in any of the record's text fields.
+        ("keywords:\n  '|all':\n    - python\n    - AZURE\ncondition: keywords", [3]),
+        ("keywords:\n  '|all':\n    - curl\n    - v13\ncondition: keywords", [1]),
+        ("keywords:\n  '|all':\n    - curl\n    - python\ncondition: keywords", []),
         ("x:\n  src_ip: 198.51.100.201\ny:\n  status: 403\nz:\n  bucket: models\ncondition: x or y and not z", [1]),
     ]
 

@@ -151,6 +151,10 @@ package struct SigmaParser {
             var tests: [SearchNode] = []
             for (key, value) in mapping {
                 guard let fieldSpec = key.string else { problem(key, "a field name must be a string"); continue }
+                if fieldSpec.hasPrefix("|") {
+                    if let keywords = parseKeywordModifiers(fieldSpec, value, at: key) { tests.append(keywords) }
+                    continue
+                }
                 if let test = parseFieldTest(fieldSpec, value, kind: kind, at: key) { tests.append(.test(test)) }
             }
             return .all(tests)
@@ -174,6 +178,30 @@ package struct SigmaParser {
         }
         problem(node, "unsupported search value")
         return .any([])
+    }
+
+    /// Keywords with modifiers and no field (`'|all': [a, b]`): every keyword must appear
+    /// somewhere in the record. `all` is the only modifier keywords take.
+    package mutating func parseKeywordModifiers(_ spec: String, _ value: Node, at key: Node) -> SearchNode? {
+        let modifiers = spec.split(separator: "|").map(String.init)
+        guard modifiers == ["all"] else {
+            problem(key, "keyword modifiers '\(spec)' are not supported (only '|all')")
+            return nil
+        }
+        let items = value.sequence.map(Array.init) ?? [value]
+        var keywords: [ValueMatcher] = []
+        for item in items {
+            guard let text = item.string, item.mapping == nil, item.sequence == nil else {
+                problem(item, "'|all' takes a keyword or a list of keywords")
+                return nil
+            }
+            keywords.append(.glob(Glob(text, cased: false, prefixAny: true, suffixAny: true)))
+        }
+        guard !keywords.isEmpty else {
+            problem(value, "'|all' has an empty list of keywords")
+            return nil
+        }
+        return .all(keywords.map { .keywords([$0]) })
     }
 
     package static let supportedModifiers: Set<String> = [
