@@ -253,6 +253,43 @@ import FathomSimulator
         if count == 1 { #expect(hits[0].key == ["src_ip": .string("203.0.113.7")]) }
     }
 
+    /// value_sum, value_avg, value_median and value_percentile over a numeric field (latencies of
+    /// 10, 20, 30, 40 and 100 ms from one address in one hour; a row without latency takes no part).
+    @Test(arguments: [
+        ("value_sum", "{field: latency_ms, gte: 200}", 200.0),
+        ("value_sum", "{field: latency_ms, gt: 200}", nil),
+        ("value_avg", "{field: latency_ms, gt: 39}", 40.0),
+        ("value_median", "{field: latency_ms, eq: 30}", 30.0),
+        ("value_percentile", "{field: latency_ms, percentile: 80, gte: 40}", 40.0),
+        ("value_percentile", "{field: latency_ms, percentile: 100, gte: 100}", 100.0),
+        ("value_percentile", "{field: latency_ms, percentile: 80, gt: 40}", nil),
+    ] as [(String, String, Double?)])
+    func valueAggregations(_ type: String, _ condition: String, _ expected: Double?) throws {
+        let store = try DetectStore()
+        var rows: [[String: Any]] = [10, 20, 30, 40, 100].enumerated().map { index, latency in
+            ["timestamp": "2026-03-02T10:0\(index):00Z", "src_ip": "203.0.113.7", "path": "/predict", "latency_ms": latency]
+        }
+        rows.append(["timestamp": "2026-03-02T10:30:00Z", "src_ip": "203.0.113.7", "path": "/predict"])
+        try store.add(.inference, rows)
+        let text = Self.base + "\ntitle: corr\nname: corr\ncorrelation:\n  type: \(type)\n  rules: [query]\n"
+            + "  group-by: [src_ip]\n  timespan: 1h\n  condition: \(condition)\n"
+        let loaded = SigmaLoader.load(sources: [("c.yml", text)])
+        #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+        let hits = try store.hunt([], sigma: loaded.rules).filter { $0.rule == "corr" }
+        #expect(hits.count == (expected == nil ? 0 : 1), "\(type) \(condition) → \(hits)")
+        if let expected, let hit = hits.first {
+            #expect(hit.metrics[type] == .double(expected))
+            #expect(hit.metrics["values"] == .int(5))
+        }
+    }
+
+    @Test func valuePercentileNeedsItsPercentile() {
+        let text = Self.base + "\ntitle: corr\nname: corr\ncorrelation:\n  type: value_percentile\n  rules: [query]\n"
+            + "  timespan: 1h\n  condition: {field: latency_ms, gt: 5}\n"
+        let loaded = SigmaLoader.load(sources: [("c.yml", text)])
+        #expect(loaded.problems.contains { $0.message.contains("needs 'condition.percentile'") })
+    }
+
     @Test func playbookSigmaFilesMatchTheBuiltInRules() throws {
         let store = try DetectStore()
         try store.add(.inference, inferenceRows(1001, distinct: false) + inferenceRows(600, ip: "2001:db8::1"))

@@ -244,6 +244,12 @@ package enum SigmaEngine {
                 for event in ordered where next < correlation.rules.count && event.ruleIndex == next { next += 1 }
                 guard next == correlation.rules.count else { continue }
                 metrics["rules"] = .strings(correlation.rules.map(\.info.id))
+            case .valueSum, .valueAvg, .valueMedian, .valuePercentile:
+                // Events whose field is null or not a number take no part.
+                let values = ordered.compactMap { $0.fieldValue.flatMap(Double.init) }.filter(\.isFinite)
+                guard let value = correlation.aggregate(values), correlation.holds(value) else { continue }
+                metrics[correlation.type.rawValue] = .double(value)
+                metrics["values"] = .int(Int64(values.count))
             }
             guard let first = ordered.first, let last = ordered.last else { continue }
             var keyValues: [String: HitValue] = [:]

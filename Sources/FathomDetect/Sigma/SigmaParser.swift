@@ -358,7 +358,7 @@ package struct SigmaParser {
         for (key, value) in mapping { if let name = key.string { fields[name] = value } }
         guard let typeText = fields["type"]?.string, let type = SigmaCorrelation.Kind(rawValue: typeText) else {
             problem(fields["type"] ?? node, "correlation type '\(fields["type"]?.string ?? "")' is not supported "
-                + "(supported: event_count, value_count, temporal, temporal_ordered)")
+                + "(supported: " + SigmaCorrelation.Kind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
             return nil
         }
         var references: [String] = []
@@ -378,29 +378,42 @@ package struct SigmaParser {
         var conditions: [(ComparisonOperator, Int64)] = []
         var equals: Int64?
         var field: String?
+        var percentile: Int?
         if let condition = fields["condition"]?.mapping {
             for (key, value) in condition {
                 guard let name = key.string else { continue }
                 if name == "field" { field = value.string; continue }
+                if name == "percentile" {
+                    guard let number = value.int, (1...100).contains(number) else {
+                        problem(value, "correlation condition 'percentile' needs a whole number from 1 to 100")
+                        continue
+                    }
+                    percentile = number
+                    continue
+                }
                 guard let number = value.int.map(Int64.init) else {
                     problem(value, "correlation condition '\(name)' needs a whole number")
                     continue
                 }
                 if name == "eq" { equals = number; continue }
                 guard let op = ComparisonOperator(rawValue: name) else {
-                    problem(key, "correlation condition '\(name)' is not supported (gt, gte, lt, lte, eq, field)")
+                    problem(key, "correlation condition '\(name)' is not supported (gt, gte, lt, lte, eq, field, percentile)")
                     continue
                 }
                 conditions.append((op, number))
             }
-        } else if type == .eventCount || type == .valueCount {
-            problem(fields["condition"] ?? node, "an \(type.rawValue) correlation needs a 'condition' mapping such as {gte: 10}")
+        } else if type == .eventCount || type.needsField {
+            problem(fields["condition"] ?? node, "a \(type.rawValue) correlation needs a 'condition' mapping such as {gte: 10}")
         }
-        if type == .valueCount, field == nil {
-            problem(fields["condition"] ?? node, "a value_count correlation needs 'condition.field'")
+        if type.needsField, field == nil {
+            problem(fields["condition"] ?? node, "a \(type.rawValue) correlation needs 'condition.field'")
+        }
+        if type == .valuePercentile, percentile == nil {
+            problem(fields["condition"] ?? node, "a value_percentile correlation needs 'condition.percentile'")
         }
         return SigmaCorrelation(type: type, references: references, groupBy: groupBy, timespanSeconds: seconds,
-                                conditions: conditions, equals: equals, field: field, generate: fields["generate"]?.bool ?? false)
+                                conditions: conditions, equals: equals, field: field, percentile: percentile,
+                                generate: fields["generate"]?.bool ?? false)
     }
 }
 

@@ -165,9 +165,18 @@ package indirect enum ConditionNode: Sendable {
     case allOf([Int])
 }
 
-/// A Sigma correlation rule (event_count, value_count, temporal, temporal_ordered).
+/// A Sigma correlation rule (event_count, value_count, temporal, temporal_ordered, value_sum,
+/// value_avg, value_median, value_percentile).
 package struct SigmaCorrelation: Sendable {
-    package enum Kind: String, Sendable { case eventCount = "event_count", valueCount = "value_count", temporal, temporalOrdered = "temporal_ordered" }
+    package enum Kind: String, Sendable, CaseIterable {
+        case eventCount = "event_count", valueCount = "value_count", temporal, temporalOrdered = "temporal_ordered"
+        case valueSum = "value_sum", valueAvg = "value_avg", valueMedian = "value_median", valuePercentile = "value_percentile"
+
+        /// The types that aggregate the numeric values of `condition.field`.
+        package var aggregatesValues: Bool { [.valueSum, .valueAvg, .valueMedian, .valuePercentile].contains(self) }
+        /// The types that need `condition.field`.
+        package var needsField: Bool { self == .valueCount || aggregatesValues }
+    }
 
     package var type: Kind
     /// The referenced rules' names, as written.
@@ -179,10 +188,38 @@ package struct SigmaCorrelation: Sendable {
     package var conditions: [(ComparisonOperator, Int64)]
     package var equals: Int64?
     package var field: String?
+    /// `condition.percentile` of a value_percentile correlation (1…100).
+    package var percentile: Int? = nil
     package var generate: Bool
 
     package func holds(_ value: Int64) -> Bool {
         if let equals, value != equals { return false }
         return conditions.allSatisfy { $0.0.holds(value, $0.1) }
+    }
+
+    package func holds(_ value: Double) -> Bool {
+        if let equals, value != Double(equals) { return false }
+        return conditions.allSatisfy { $0.0.holds(value, Double($0.1)) }
+    }
+
+    /// The aggregate of `values` this correlation compares (nil for the other types or no values):
+    /// the sum, the mean, the median (mean of the middle two for an even count) or the
+    /// nearest-rank percentile (the smallest value with at least `percentile` % of the values at
+    /// or below it).
+    package func aggregate(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        switch type {
+        case .valueSum: return values.reduce(0, +)
+        case .valueAvg: return values.reduce(0, +) / Double(values.count)
+        case .valueMedian:
+            let sorted = values.sorted()
+            let middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        case .valuePercentile:
+            let sorted = values.sorted()
+            let rank = Int((Double(percentile ?? 50) / 100 * Double(sorted.count)).rounded(.up))
+            return sorted[min(max(rank, 1), sorted.count) - 1]
+        case .eventCount, .valueCount, .temporal, .temporalOrdered: return nil
+        }
     }
 }
