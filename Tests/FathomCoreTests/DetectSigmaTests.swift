@@ -142,6 +142,40 @@ import FathomSimulator
         }
     }
 
+    /// A Sigma filter (another file of the set) ANDs its condition to the rules it names; a filter
+    /// naming an unknown rule, or one of another source kind, is a problem.
+    @Test func filtersNarrowTheRulesTheyName() throws {
+        let store = try DetectStore()
+        try store.add(.storage, Self.storageRows)
+        let rule = Self.rule("sel:\n  bucket: models\ncondition: sel")
+        let filter = """
+            title: not the denied ones
+            logsource: {product: fathom, service: storage}
+            filter:
+              rules:
+                - t
+              denied:
+                status: 403
+              condition: not denied
+            """
+        let loaded = SigmaLoader.load(sources: [("t.yml", rule), ("filter.yml", filter)])
+        #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+        #expect(loaded.rules.map(\.info.id) == ["t"], "a filter is not a rule of its own")
+        let hits = try store.hunt([], sigma: loaded.rules)
+        #expect(hits.compactMap(\.evidence.line) == [4], "row 3 (status 403) is filtered out")
+        let unfiltered = try store.hunt([], sigma: SigmaLoader.load(sources: [("t.yml", rule)]).rules)
+        #expect(unfiltered.compactMap(\.evidence.line).sorted() == [3, 4])
+
+        let stray = filter.replacingOccurrences(of: "- t", with: "- nosuch")
+            .replacingOccurrences(of: "service: storage", with: "service: inference")
+        let problems = SigmaLoader.load(sources: [("t.yml", rule), ("filter.yml", stray)]).problems
+        #expect(problems.contains { $0.message.contains("filter refers to unknown rule 'nosuch'") })
+        let otherKind = filter.replacingOccurrences(of: "service: storage", with: "service: inference")
+            .replacingOccurrences(of: "status: 403", with: "path: /x")
+        #expect(SigmaLoader.load(sources: [("t.yml", rule), ("filter.yml", otherKind)]).problems
+            .contains { $0.message.contains("is not rule 't''s (storage)") })
+    }
+
     static let unsupported: [(String, Int, String)] = [
         ("sel:\n  key|wide: x\ncondition: sel", 8, "modifier 'wide'"),
         ("sel:\n  nosuch: x\ncondition: sel", 8, "field 'nosuch'"),

@@ -46,6 +46,7 @@ public enum SigmaLoader {
     public static func load(sources: [(String, String)]) -> SigmaLoadResult {
         var rules: [SigmaRule] = []
         var problems: [RuleProblem] = []
+        var filters: [SigmaFilter] = []
         var correlationLines: [Int: (String, Int)] = [:]
         for (file, text) in sources {
             var parser = SigmaParser(file: file)
@@ -65,6 +66,33 @@ public enum SigmaLoader {
                 parser.problems.append(RuleProblem(file: file, line: line, message: "not valid YAML: \(error)"))
             }
             problems += parser.problems
+            filters += parser.filters
+        }
+        // Filters: each ANDs its condition to the detections it names (by name, id or rule id).
+        for filter in filters {
+            for reference in filter.references {
+                let targets = rules.indices.filter {
+                    rules[$0].name == reference || rules[$0].sigmaID == reference || rules[$0].info.id == reference
+                }
+                if targets.isEmpty {
+                    problems.append(RuleProblem(file: filter.file, line: filter.line, rule: filter.id,
+                                                message: "filter refers to unknown rule '\(reference)'"))
+                }
+                for index in targets {
+                    guard case let .detection(detection) = rules[index].body else {
+                        problems.append(RuleProblem(file: filter.file, line: filter.line, rule: filter.id,
+                                                    message: "filter of correlation rule '\(reference)' is not supported"))
+                        continue
+                    }
+                    guard detection.kind == filter.kind else {
+                        problems.append(RuleProblem(file: filter.file, line: filter.line, rule: filter.id,
+                                                    message: "the filter's logsource (\(filter.kind.rawValue)) is not rule "
+                                                        + "'\(reference)''s (\(detection.kind.rawValue))"))
+                        continue
+                    }
+                    rules[index].body = .detection(filter.applied(to: detection))
+                }
+            }
         }
         // Resolve correlations: references by name or id, to detections only.
         var referenced: [Int: Bool] = [:]

@@ -8,6 +8,8 @@ import FathomCatalog
 package struct SigmaParser {
     package let file: String
     package var problems: [RuleProblem] = []
+    /// The Sigma filters read so far (documents with `filter:`), applied by the loader.
+    package var filters: [SigmaFilter] = []
     /// The id of the rule being parsed, named in its problems.
     private var rule: String?
 
@@ -89,8 +91,9 @@ package struct SigmaParser {
             guard problems.count == before else { return nil }
             return SigmaRule(info: info, name: name, sigmaID: sigmaID, body: .correlation(parsed))
         }
+        let isFilter = fields["filter"] != nil
         guard let logsource = fields["logsource"]?.mapping else {
-            problem(fields["logsource"] ?? root, "the rule has no 'logsource' mapping")
+            problem(fields["logsource"] ?? root, "the \(isFilter ? "filter" : "rule") has no 'logsource' mapping")
             return nil
         }
         var source: [String: String] = [:]
@@ -100,15 +103,41 @@ package struct SigmaParser {
                 + "maps onto no source kind (use product: fathom, service: inference|storage|llm|pipeline|registry|predictions)")
             return nil
         }
-        guard let detectionNode = fields["detection"], let detection = detectionNode.mapping else {
+        if let filterNode = fields["filter"] {
+            // A Sigma filter: its condition is ANDed to the referenced rules' (applied by the loader).
+            guard filterNode.mapping != nil else { problem(filterNode, "'filter' must be a mapping"); return nil }
+            var references: [String] = []
+            if let node = filterNode.mapping?["rules"] {
+                references = node.string.map { [$0] } ?? (node.sequence ?? []).compactMap(\.string)
+            }
+            if references.isEmpty { problem(filterNode, "the filter names no 'rules'") }
+            guard let body = parseDetectionBody(filterNode, kind: kind, skipping: ["rules"], before: before) else { return nil }
+            filters.append(SigmaFilter(id: ruleID, references: references, kind: kind, searches: body.searches,
+                                       names: body.names, condition: body.condition, file: file,
+                                       line: root.mark?.line ?? 1))
+            return nil
+        }
+        guard let detectionNode = fields["detection"], detectionNode.mapping != nil else {
             problem(fields["detection"] ?? root, "the rule has no 'detection' mapping")
             return nil
         }
+        guard let body = parseDetectionBody(detectionNode, kind: kind, skipping: [], before: before) else { return nil }
+        let info = RuleInfo(id: ruleID, title: title, level: level, atlas: atlas, kind: kind, origin: file,
+                            semantics: description.isEmpty ? "Sigma rule." : description)
+        return SigmaRule(info: info, name: name, sigmaID: sigmaID,
+                         body: .detection(SigmaDetection(kind: kind, searches: body.searches, names: body.names,
+                                                         condition: body.condition)))
+    }
+
+    /// The searches and the condition of a `detection` (or `filter`) mapping; nil with problems
+    /// when they cannot be used (or when problems were found since `before`).
+    private mutating func parseDetectionBody(_ node: Node, kind: SourceKind, skipping: Set<String>,
+                                             before: Int) -> (names: [String], searches: [SearchNode], condition: ConditionNode)? {
         var names: [String] = []
         var searches: [SearchNode] = []
         var conditionNode: Node?
-        for (key, value) in detection {
-            guard let searchName = key.string else { continue }
+        for (key, value) in node.mapping ?? [:] {
+            guard let searchName = key.string, !skipping.contains(searchName) else { continue }
             if searchName == "condition" { conditionNode = value; continue }
             if searchName == "timeframe" {
                 problem(value, "'timeframe' (Sigma 1.0 aggregation) is not supported; write a correlation rule")
@@ -118,7 +147,7 @@ package struct SigmaParser {
             searches.append(parseSearch(value, kind: kind))
         }
         guard let conditionNode else {
-            problem(detectionNode, "the detection has no 'condition'")
+            problem(node, "the detection has no 'condition'")
             return nil
         }
         var conditionTexts: [String] = []
@@ -138,11 +167,7 @@ package struct SigmaParser {
             if conditions.isEmpty && problems.count == before { problem(conditionNode, "the condition is empty") }
             return nil
         }
-        let info = RuleInfo(id: ruleID, title: title, level: level, atlas: atlas, kind: kind, origin: file,
-                            semantics: description.isEmpty ? "Sigma rule." : description)
-        let condition = conditions.count == 1 ? conditions[0] : .or(conditions)
-        return SigmaRule(info: info, name: name, sigmaID: sigmaID,
-                         body: .detection(SigmaDetection(kind: kind, searches: searches, names: names, condition: condition)))
+        return (names, searches, conditions.count == 1 ? conditions[0] : .or(conditions))
     }
 
     /// A search identifier's value: a map (AND of fields), a list of maps (OR) or keywords.

@@ -155,6 +155,30 @@ package struct Glob: Sendable, Equatable {
     }
 }
 
+/// A Sigma filter (a document with `filter:`): its condition is ANDed to the condition of each
+/// rule it names, for rules of the same source kind.
+package struct SigmaFilter: Sendable {
+    package var id: String
+    package var references: [String]
+    package var kind: SourceKind
+    package var searches: [SearchNode]
+    package var names: [String]
+    package var condition: ConditionNode
+    package var file: String
+    package var line: Int
+
+    /// `detection` with this filter applied: the filter's searches appended, its condition
+    /// (shifted to their indices) ANDed to the detection's.
+    package func applied(to detection: SigmaDetection) -> SigmaDetection {
+        var result = detection
+        let offset = detection.searches.count
+        result.searches += searches
+        result.names += names.map { "\(id):\($0)" }
+        result.condition = .and([detection.condition, condition.shifted(by: offset)])
+        return result
+    }
+}
+
 /// The condition of a detection, over the searches' indices.
 package indirect enum ConditionNode: Sendable {
     case search(Int)
@@ -163,6 +187,18 @@ package indirect enum ConditionNode: Sendable {
     case or([ConditionNode])
     case oneOf([Int])
     case allOf([Int])
+
+    /// The same condition over search indices moved by `offset`.
+    package func shifted(by offset: Int) -> ConditionNode {
+        switch self {
+        case let .search(index): .search(index + offset)
+        case let .not(inner): .not(inner.shifted(by: offset))
+        case let .and(items): .and(items.map { $0.shifted(by: offset) })
+        case let .or(items): .or(items.map { $0.shifted(by: offset) })
+        case let .oneOf(indices): .oneOf(indices.map { $0 + offset })
+        case let .allOf(indices): .allOf(indices.map { $0 + offset })
+        }
+    }
 }
 
 /// A Sigma correlation rule (event_count, value_count, temporal, temporal_ordered, value_sum,
