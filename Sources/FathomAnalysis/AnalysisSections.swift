@@ -108,7 +108,7 @@ extension Analysis {
 
     /// Responses with sensitive data: the records potentially exposed.
     package func dataExposure() -> DataExposure? {
-        let found = hits(RuleID.sensitiveOutput).sorted { ($0.time ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
+        let found = hits(RuleID.sensitiveOutput).sorted { ($0.time?.nanoseconds ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time?.nanoseconds ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
         guard !found.isEmpty else { return nil }
         var categories: [String: Int64] = [:]
         var users = Set<String>()
@@ -121,7 +121,7 @@ extension Analysis {
         return DataExposure(responsesWithSensitiveData: Int64(found.count), distinctUsers: Int64(users.count),
                             distinctSessions: Int64(sessions.count), categories: categories,
                             recordsPotentiallyExposed: .count(found.count, unit: "responses"),
-                            first: found.first?.time.map(Analysis.time), last: found.last?.time.map(Analysis.time),
+                            first: found.first?.time, last: found.last?.time,
                             evidence: found.compactMap(\.evidenceRef))
     }
 
@@ -143,12 +143,12 @@ extension Analysis {
         }
         actors.sort()
         let relevant = injection.filter { actors.contains($0.field("principal") ?? "") }
-            .sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+            .sorted { ($0.time?.nanoseconds ?? 0) < ($1.time?.nanoseconds ?? 0) }
         guard let first = relevant.first, let last = relevant.last, let start = first.time, let end = last.time else { return nil }
         let window = ImpactWindow(
-            start: WindowEdge(time: Analysis.time(start), rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
-            end: WindowEdge(time: Analysis.time(end), rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
-            ongoing: false, durationSeconds: Double(end - start) / 1e9)
+            start: WindowEdge(time: start, rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
+            end: WindowEdge(time: end, rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
+            ongoing: false, durationSeconds: Double(start.nanoseconds(to: end)) / 1e9)
         var ruleHits: [String: Int] = [:]
         for hit in relevant { ruleHits[hit.rule, default: 0] += 1 }
         return Incident(id: "", type: .promptInjection, title: "Prompt injection against the LLM gateway",
@@ -161,20 +161,20 @@ extension Analysis {
     /// Training-data compromise from the pipeline burst rule: from the first anomalous action to
     /// the next clean retrain (a successful retrain after the compromised version was rolled back).
     package func trainingIncident(history: RegistryAnalysis) -> (incident: Incident, active: PlaybookAnswer)? {
-        let all = hits(RuleID.pipelineBurst).sorted { ($0.window?.start ?? 0) < ($1.window?.start ?? 0) }
+        let all = hits(RuleID.pipelineBurst).sorted { ($0.window?.start.nanoseconds ?? 0) < ($1.window?.start.nanoseconds ?? 0) }
         // Bursts of data modification are the tampering; other bursts (config edits) are context.
         let dataBursts = all.filter { $0.field("action") == "modify_data" }
         var bursts = dataBursts.isEmpty ? all : dataBursts
         // The one that precedes the compromised deployment, when there is one.
         if let deployed = history.window?.start.nanos {
-            let before = bursts.filter { ($0.window?.start ?? .max) < deployed }
+            let before = bursts.filter { ($0.window?.start.nanoseconds ?? .max) < deployed }
             if let last = before.last { bursts = [last] }
         }
         guard let first = bursts.first else { return nil }
         let firstEvidence = first.evidence.first
-        let startNanos = firstEvidence?.time?.nanoseconds ?? first.window?.start ?? 0
+        let startNanos = firstEvidence?.time?.nanoseconds ?? first.window?.start.nanoseconds ?? 0
         let actors = Set(bursts.compactMap { $0.field("principal") }).sorted()
-        let lastBurstEnd = bursts.compactMap { $0.window?.end }.max() ?? startNanos
+        let lastBurstEnd = bursts.compactMap { $0.window?.end.nanoseconds }.max() ?? startNanos
         let window = ImpactWindow(
             start: WindowEdge(time: Analysis.time(startNanos), rule: RuleID.pipelineBurst,
                               description: "first \(first.field("action") ?? "pipeline") action of the anomalous burst by \(first.field("principal") ?? "?")",

@@ -152,12 +152,12 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
         }
         MemoryRelease.afterPhase()
         // Artifacts read, written or deleted from outside.
-        let artifactHits = analysis.hits(RuleID.artifactExternalAccess).sorted { ($0.time ?? 0) < ($1.time ?? 0) }
+        let artifactHits = analysis.hits(RuleID.artifactExternalAccess).sorted { ($0.time?.nanoseconds ?? 0) < ($1.time?.nanoseconds ?? 0) }
         if let first = artifactHits.first, let last = artifactHits.last, let start = first.time, let end = last.time {
             let window = ImpactWindow(
-                start: WindowEdge(time: Analysis.time(start), rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
-                end: WindowEdge(time: Analysis.time(end), rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
-                ongoing: false, durationSeconds: Double(end - start) / 1e9)
+                start: WindowEdge(time: start, rule: RuleID.artifactExternalAccess, description: "first model artifact access from outside the internal networks", evidence: first.evidenceRef),
+                end: WindowEdge(time: end, rule: RuleID.artifactExternalAccess, description: "last model artifact access from outside the internal networks", evidence: last.evidenceRef),
+                ongoing: false, durationSeconds: Double(start.nanoseconds(to: end)) / 1e9)
             let actors = Set(artifactHits.compactMap { $0.key["src_ip"]?.stringValue }).sorted()
             found.incidents.append(Incident(
                 id: "", type: .extraction, title: "Model artifacts accessed from outside the internal networks",
@@ -166,7 +166,7 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
                 summary: "\(artifactHits.count) reads, writes or deletes of model artifacts from \(actors.count) external addresses."))
             if found.answers[.extractionOngoing] == nil {
                 found.answers[.extractionOngoing] = PlaybookAnswer(answer: .no, answeredBy: "evidence",
-                                                                   evidence: ["artifact access ended at \(Analysis.time(end))"])
+                                                                   evidence: ["artifact access ended at \(end.rfc3339)"])
             }
         }
         return found

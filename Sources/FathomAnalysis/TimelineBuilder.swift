@@ -36,13 +36,12 @@ package enum TimelineBuilder {
         var firstByRule: [String: Hit] = [:]
         for hit in hits where hit.rule != RuleID.registryChange {
             guard let time = hit.time ?? hit.window?.start else { continue }
-            if let known = firstByRule[hit.rule], (known.time ?? known.window?.start ?? .max) <= time { continue }
+            if let known = firstByRule[hit.rule], (known.time ?? known.window?.start ?? Timestamp(nanoseconds: .max)) <= time { continue }
             firstByRule[hit.rule] = hit
         }
-        let indicators = firstByRule.values.sorted { ($0.time ?? $0.window?.start ?? 0, $0.rule) < ($1.time ?? $1.window?.start ?? 0, $1.rule) }
+        let indicators = firstByRule.values.sorted { ($0.sortTime, $0.rule) < ($1.sortTime, $1.rule) }
         for (index, hit) in indicators.enumerated() {
-            let time = hit.time ?? hit.window?.start ?? 0
-            events.append(TimelineEvent(time: Timestamp(nanoseconds: time), phase: index == 0 ? "first-indicator" : "indicator",
+            events.append(TimelineEvent(time: hit.time ?? hit.window?.start ?? Timestamp(nanoseconds: 0), phase: index == 0 ? "first-indicator" : "indicator",
                                         source: hit.rule, description: "first hit of \(hit.rule): \(hit.title)",
                                         incident: nil, evidence: hit.evidenceRef))
         }

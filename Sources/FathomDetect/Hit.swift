@@ -93,14 +93,19 @@ public struct HitEvidence: Sendable, Hashable, Codable {
     }
 }
 
-/// The time window of an aggregate hit, `[start, end)` in nanoseconds since the epoch (UTC).
+/// The time window of an aggregate hit, `[start, end)`.
 public struct HitWindow: Sendable, Hashable {
-    public var start: Int64
-    public var end: Int64
+    public var start: Timestamp
+    public var end: Timestamp
 
-    public init(start: Int64, end: Int64) {
+    public init(start: Timestamp, end: Timestamp) {
         self.start = start
         self.end = end
+    }
+
+    /// The window `[start, end)` of nanoseconds since the epoch (as segments store times).
+    public init(start: Int64, end: Int64) {
+        self.init(start: Timestamp(nanoseconds: start), end: Timestamp(nanoseconds: end))
     }
 }
 
@@ -126,8 +131,8 @@ public struct Hit: Sendable, Hashable, Codable {
     public var level: String
     public var atlas: [String]
     public var kind: SourceKind
-    /// The event time (event hits), nanoseconds since the epoch.
-    public var time: Int64?
+    /// The event time (event hits).
+    public var time: Timestamp?
     /// The window (aggregate hits).
     public var window: HitWindow?
     public var key: [String: HitValue]
@@ -135,7 +140,7 @@ public struct Hit: Sendable, Hashable, Codable {
     public var fields: [String: HitValue]?
     public var evidence: HitEvidence
 
-    public init(rule: RuleInfo, time: Int64? = nil, window: HitWindow? = nil, key: [String: HitValue],
+    public init(rule: RuleInfo, time: Timestamp? = nil, window: HitWindow? = nil, key: [String: HitValue],
                 metrics: [String: HitValue] = [:], fields: [String: HitValue]? = nil, evidence: HitEvidence) {
         self.rule = rule.id
         self.title = rule.title
@@ -151,7 +156,7 @@ public struct Hit: Sendable, Hashable, Codable {
     }
 
     /// The time the hit sorts by: the event time or the window start.
-    public var sortTime: Int64 { time ?? window?.start ?? Int64.min }
+    public var sortTime: Timestamp { time ?? window?.start ?? Timestamp(nanoseconds: .min) }
 
     /// The key as one comparable string (`name=value` pairs in name order).
     public var keyText: String {
@@ -186,11 +191,11 @@ public struct Hit: Sendable, Hashable, Codable {
         level = try container.decode(String.self, forKey: .level)
         atlas = try container.decode([String].self, forKey: .atlas)
         kind = try container.decode(SourceKind.self, forKey: .kind)
-        time = try container.decodeIfPresent(String.self, forKey: .time).flatMap { TimeParser.parse($0) }
+        time = try container.decodeIfPresent(String.self, forKey: .time).flatMap(Timestamp.init(parsing:))
         if container.contains(.window) {
             let window = try container.nestedContainer(keyedBy: WindowKeys.self, forKey: .window)
-            let start = TimeParser.parse(try window.decode(String.self, forKey: .start)) ?? 0
-            let end = TimeParser.parse(try window.decode(String.self, forKey: .end)) ?? 0
+            let start = Timestamp(parsing: try window.decode(String.self, forKey: .start)) ?? Timestamp(nanoseconds: 0)
+            let end = Timestamp(parsing: try window.decode(String.self, forKey: .end)) ?? Timestamp(nanoseconds: 0)
             self.window = HitWindow(start: start, end: end)
         }
         key = try container.decode([String: HitValue].self, forKey: .key)
@@ -206,11 +211,11 @@ public struct Hit: Sendable, Hashable, Codable {
         try container.encode(level, forKey: .level)
         try container.encode(atlas, forKey: .atlas)
         try container.encode(kind, forKey: .kind)
-        if let time { try container.encode(TimeParser.format(time), forKey: .time) }
+        if let time { try container.encode(time.rfc3339, forKey: .time) }
         if let window {
             var nested = container.nestedContainer(keyedBy: WindowKeys.self, forKey: .window)
-            try nested.encode(TimeParser.format(window.start), forKey: .start)
-            try nested.encode(TimeParser.format(window.end), forKey: .end)
+            try nested.encode(window.start.rfc3339, forKey: .start)
+            try nested.encode(window.end.rfc3339, forKey: .end)
         }
         try container.encode(key, forKey: .key)
         try container.encode(metrics, forKey: .metrics)

@@ -146,9 +146,9 @@ package struct HitJSONWriter {
         bytes.append(0x5D)
     }
 
-    private mutating func timestamp(_ nanos: Int64) {
+    private mutating func timestamp(_ time: Timestamp) {
         bytes.append(0x22)
-        TimeParser.append(nanos, to: &bytes)
+        TimeParser.append(time.nanoseconds, to: &bytes)
         bytes.append(0x22)
     }
 

@@ -25,9 +25,9 @@ public enum HuntOutput {
         for hit in result.hits {
             let when: String
             if let time = hit.time {
-                when = TimeParser.format(time)
+                when = time.rfc3339
             } else if let window = hit.window {
-                when = TimeParser.format(window.start) + " – " + TimeParser.format(window.end)
+                when = window.start.rfc3339 + " – " + window.end.rfc3339
             } else {
                 when = "-"
             }

@@ -131,7 +131,7 @@ struct SweepCommandTests {
         #expect(volume.count == 1)
         #expect(volume.first?.status == "new")
         #expect(volume.first?.hit.metrics["query_count"] == .int(1200))
-        #expect(volume.first?.hit.window?.start == TimeParser.parse("2026-03-02T22:00:00Z"))
+        #expect(volume.first?.hit.window?.start == Timestamp(rfc3339: "2026-03-02T22:00:00Z"))
         // No background client is reported.
         #expect(!digest.findings.contains { $0.hit.keyText.contains("10.0.0.") })
         // The incident report exists and the digest links it.

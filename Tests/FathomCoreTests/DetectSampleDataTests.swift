@@ -41,7 +41,7 @@ import FathomSimulator
             "\($0["src_ip"] ?? "") \(time($0["hour"])) \($0["query_count"] ?? "") \($0["distinct_inputs"] ?? "")"
         }.sorted()
         let volume = hits.filter { $0.rule == "extraction.volume" }.map {
-            "\($0.key["src_ip"]?.description ?? "") \($0.window?.start ?? 0) \($0.metrics["query_count"]?.description ?? "") "
+            "\($0.key["src_ip"]?.description ?? "") \($0.window?.start.nanoseconds ?? 0) \($0.metrics["query_count"]?.description ?? "") "
                 + "\($0.metrics["distinct_inputs"]?.description ?? "")"
         }.sorted()
         #expect(volume == expectedVolume)
@@ -54,7 +54,7 @@ import FathomSimulator
         }.sorted()
         var byCaller: [String: [Int64]] = [:]
         for hit in hits where hit.rule == "artifact.external-access" {
-            byCaller[hit.key["src_ip"]?.description ?? "", default: []].append(hit.time ?? 0)
+            byCaller[hit.key["src_ip"]?.description ?? "", default: []].append(hit.time?.nanoseconds ?? 0)
         }
         let artifacts = byCaller.map { caller, times in
             "\(caller) \(times.count) \(times.min() ?? 0) \(times.max() ?? 0)"
@@ -84,7 +84,7 @@ import FathomSimulator
         let phrases = hits.filter { $0.rule == "prompt.injection-phrase" }.map { hit -> String in
             var names: [String] = []
             if case let .strings(values)? = hit.metrics["phrases"] { names = values.map { $0.lowercased() } }
-            return "\(hit.time ?? 0) \(hit.key["principal"]?.description ?? "") " + names.joined(separator: ",")
+            return "\(hit.time?.nanoseconds ?? 0) \(hit.key["principal"]?.description ?? "") " + names.joined(separator: ",")
         }.sorted()
         #expect(phrases == expectedPhrases)
         #expect(phrases.count == 30)
@@ -96,11 +96,11 @@ import FathomSimulator
         let bursts = hits.filter { $0.rule == "pipeline.burst" }
         #expect(bursts.map {
             "\($0.key["principal"]?.description ?? "") \($0.key["action"]?.description ?? "") \($0.key["pipeline"]?.description ?? "") "
-                + "\($0.window?.start ?? 0) \($0.metrics["count"]?.description ?? "")"
+                + "\($0.window?.start.nanoseconds ?? 0) \($0.metrics["count"]?.description ?? "")"
         }.sorted() == expectedBursts)
         for item in list("pipeline.burst") {
             let match = bursts.first { $0.key["principal"]?.description == item["user"] as? String
-                && $0.window?.start == time((item["day"] as? String ?? "") + "T00:00:00Z")
+                && $0.window?.start.nanoseconds == time((item["day"] as? String ?? "") + "T00:00:00Z")
                 && $0.key["action"]?.description == item["action"] as? String }
             if case let .double(mean)? = match?.metrics["mean"], case let .double(stdev)? = match?.metrics["stdev"] {
                 #expect(abs(mean - (item["mean"] as? Double ?? 0)) < 1e-9)

@@ -346,7 +346,7 @@ import FathomSimulator
         let builtIn = try store.hunt(["extraction.volume", "artifact.external-access", "prompt.injection-phrase", "registry.change"])
         func lines(_ hits: [Hit], _ kind: SourceKind) -> [String] {
             hits.filter { $0.kind == kind }.map {
-                "\($0.evidence.line ?? $0.evidence.first?.line ?? 0) \($0.window?.start ?? 0) \($0.keyText)"
+                "\($0.evidence.line ?? $0.evidence.first?.line ?? 0) \($0.window?.start.nanoseconds ?? 0) \($0.keyText)"
             }.sorted()
         }
         for kind in [SourceKind.storage, .llm, .registry] {

@@ -27,7 +27,7 @@ import FathomSimulator
     }
 
     static func stored(_ hit: Hit, id: Int64 = 1) -> StoredFinding {
-        StoredFinding(id: id, identity: FindingTracker.identity(of: hit), rule: hit.rule, key: hit.keyText, time: hit.time,
+        StoredFinding(id: id, identity: FindingTracker.identity(of: hit), rule: hit.rule, key: hit.keyText, time: hit.time?.nanoseconds,
                       window: hit.window, metrics: hit.metrics, firstSweep: 1, lastSweep: 1)
     }
 
@@ -53,7 +53,7 @@ import FathomSimulator
     }
 
     @Test func eventHitsAreReportedOnce() {
-        let hit = Hit(rule: Self.event, time: 5 * Self.hour, key: ["principal": .string("u1")],
+        let hit = Hit(rule: Self.event, time: Timestamp(nanoseconds: 5 * Self.hour), key: ["principal": .string("u1")],
                       evidence: .event(EvidenceRef(archive: "llm.jsonl", member: "", line: 7)))
         var other = hit
         other.evidence = .event(EvidenceRef(archive: "llm.jsonl", member: "", line: 8))

@@ -46,10 +46,11 @@ package struct FindingTracker {
     /// The identity a hit is stored under when it is first reported.
     package static func identity(of hit: Hit) -> String {
         if let window = hit.window, hit.time == nil {
-            return "\(hit.rule)|\(hit.keyText)|window:\(window.start)"
+            // Nanoseconds, as the identities already stored are written.
+            return "\(hit.rule)|\(hit.keyText)|window:\(window.start.nanoseconds)"
         }
         let place = "\(hit.evidence.archive ?? "")#\(hit.evidence.member ?? ""):\(hit.evidence.line ?? 0)"
-        return "\(hit.rule)|\(hit.keyText)|time:\(hit.time ?? Int64.min)|\(place)"
+        return "\(hit.rule)|\(hit.keyText)|time:\(hit.time?.nanoseconds ?? Int64.min)|\(place)"
     }
 
     /// Whether `hit` is larger than what was reported of `stored`.
@@ -86,7 +87,7 @@ package struct FindingTracker {
             unique = identity + "#\(suffix)"
             suffix += 1
         }
-        byIdentity[unique] = StoredFinding(id: -1, identity: unique, rule: hit.rule, key: hit.keyText, time: hit.time,
+        byIdentity[unique] = StoredFinding(id: -1, identity: unique, rule: hit.rule, key: hit.keyText, time: hit.time?.nanoseconds,
                                            window: hit.window, metrics: hit.metrics, firstSweep: 0, lastSweep: 0)
         return .new(identity: unique)
     }
@@ -94,8 +95,8 @@ package struct FindingTracker {
     /// Whether two `[start, end)` windows share an instant (an empty window counts as its start).
     package static func overlaps(_ stored: HitWindow?, _ window: HitWindow) -> Bool {
         guard let stored else { return false }
-        let storedEnd = max(stored.end, stored.start + 1)
-        let end = max(window.end, window.start + 1)
+        let storedEnd = max(stored.end, stored.start.adding(nanoseconds: 1))
+        let end = max(window.end, window.start.adding(nanoseconds: 1))
         return stored.start < end && window.start < storedEnd
     }
 }

@@ -93,8 +93,10 @@ package struct SweepDetection {
 
         // Only what touches the new data can be news.
         hits = hits.filter { hit in
-            if let time = hit.time { return time >= newFirst && time <= newLast }
-            if let window = hit.window { return window.start <= newLast && max(window.end, window.start + 1) > newFirst }
+            if let time = hit.time?.nanoseconds { return time >= newFirst && time <= newLast }
+            if let window = hit.window {
+                return window.start.nanoseconds <= newLast && max(window.end.nanoseconds, window.start.nanoseconds + 1) > newFirst
+            }
             return false
         }
         let stored: [StoredFinding]
@@ -113,7 +115,7 @@ package struct SweepDetection {
                 detection.existingIDs[previous.identity] = previous.id
                 detection.findings.append(.init(
                     status: "updated", identity: previous.identity, hit: hit.maskingSecrets(),
-                    previous: .init(window: previous.window.map { .init(start: Timestamp(nanoseconds: $0.start), end: Timestamp(nanoseconds: $0.end)) },
+                    previous: .init(window: previous.window.map { .init(start: $0.start, end: $0.end) },
                                     metrics: previous.metrics, firstSweep: previous.firstSweep),
                     incident: nil))
             case .unchanged:

@@ -204,8 +204,8 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     }
 
     private func when(_ hit: Hit) -> String {
-        if let time = hit.time { return TimeParser.format(time) }
-        if let window = hit.window { return "\(TimeParser.format(window.start)) – \(TimeParser.format(window.end))" }
+        if let time = hit.time { return time.rfc3339 }
+        if let window = hit.window { return "\(window.start.rfc3339) – \(window.end.rfc3339)" }
         return ""
     }
 

@@ -75,15 +75,15 @@ extension Catalog {
                     try db.execute(sql: """
                         UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
                             last_sweep = ?, status = ?, incident = CASE WHEN ? = '' THEN incident ELSE ? END WHERE id = ?
-                        """, arguments: [hit.time, hit.window?.start, hit.window?.end, metrics, hitText, id,
+                        """, arguments: [hit.time?.nanoseconds, hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics, hitText, id,
                                          reported.isUpdate ? "updated" : "new", reported.incident, reported.incident, existing])
                     findingID = existing
                 } else {
                     try db.execute(sql: """
                         INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit,
                             first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
-                        """, arguments: [reported.identity, hit.rule, hit.keyText, hit.time, hit.window?.start,
-                                         hit.window?.end, metrics, hitText, id, id, reported.incident])
+                        """, arguments: [reported.identity, hit.rule, hit.keyText, hit.time?.nanoseconds, hit.window?.start.nanoseconds,
+                                         hit.window?.end.nanoseconds, metrics, hitText, id, id, reported.incident])
                     findingID = db.lastInsertedRowID
                 }
                 try db.execute(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)",

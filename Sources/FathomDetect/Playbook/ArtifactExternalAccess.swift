@@ -89,7 +89,7 @@ package enum ArtifactExternalAccess {
                 guard access else { continue }
                 let time = times[row]
                 guard context.includes(time), pattern.matches(keys[row]) else { continue }
-                hits.append(Hit(rule: info, time: time == Int64.min ? nil : time,
+                hits.append(Hit(rule: info, time: Timestamp(column: time),
                                 key: ["src_ip": .string(callers.string(at: row))],
                                 metrics: ["operation": .string(operationText[Int(operation)])],
                                 fields: context.fields(table, row: row),

@@ -25,7 +25,7 @@ package enum LLMHits {
                     metrics: [String: HitValue]) -> Hit {
         let principal = (try? table.dictionary("principal").string(at: row)) ?? ""
         let session = (try? table.dictionary("session").string(at: row)) ?? ""
-        return Hit(rule: info, time: time == Int64.min ? nil : time,
+        return Hit(rule: info, time: Timestamp(column: time),
                    key: ["principal": .string(principal), "session": .string(session)],
                    metrics: metrics, fields: context.fields(table, row: row),
                    evidence: .event(context.evidence(table, row: row)))

@@ -203,7 +203,7 @@ package enum RegistryChangeRule {
                 guard let kind = deploy ? "deploy" : changes[Int(events.code(at: row))] else { continue }
                 let time = times[row]
                 guard context.includes(time) else { continue }
-                hits.append(Hit(rule: info, time: time == Int64.min ? nil : time,
+                hits.append(Hit(rule: info, time: Timestamp(column: time),
                                 key: ["model": .string(models.string(at: row)), "version": .string(version)],
                                 metrics: ["change": .string(kind), "event": .string(event)],
                                 fields: context.fields(table, row: row),
@@ -213,7 +213,7 @@ package enum RegistryChangeRule {
         }
         // A workload deploy to a lower version number than the deployment's previous one is a rollback.
         var hits = perSegment.flatMap { $0 }
-        let order = hits.indices.sorted { (hits[$0].time ?? .min, $0) < (hits[$1].time ?? .min, $1) }
+        let order = hits.indices.sorted { (hits[$0].time?.nanoseconds ?? .min, $0) < (hits[$1].time?.nanoseconds ?? .min, $1) }
         var previous: [String: Int] = [:]
         for index in order {
             guard case .string("deploy")? = hits[index].metrics["change"] else { continue }

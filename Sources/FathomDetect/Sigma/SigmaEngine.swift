@@ -10,7 +10,7 @@ package enum SigmaEngine {
         case let .detection(detection):
             guard rule.generatesHits else { return [] }
             return try events(detection, context: context).map { event in
-                Hit(rule: rule.info, time: event.time == Int64.min ? nil : event.time, key: [:], fields: event.fields,
+                Hit(rule: rule.info, time: Timestamp(column: event.time), key: [:], fields: event.fields,
                     evidence: .event(event.ref))
             }
         case let .correlation(correlation):

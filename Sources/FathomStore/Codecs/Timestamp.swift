@@ -16,6 +16,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.nanoseconds = nanoseconds
     }
 
+    /// The time a segment's `time` column holds, or nil for its null (`Int64.min`).
+    public init?(column value: Int64) {
+        guard value != Int64.min else { return nil }
+        self.nanoseconds = value
+    }
+
     /// The time `text` names in ``TimeParser``'s grammar (as logs write times), or nil.
     public init?(parsing text: String) {
         guard let nanoseconds = TimeParser.parse(text) else { return nil }

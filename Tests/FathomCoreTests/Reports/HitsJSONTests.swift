@@ -20,7 +20,7 @@ import FathomSimulator
             let text = HostileText.generate(&rng, maxFragments: 6)
             let rule = rules[index % rules.count]
             if index % 2 == 0 {
-                return Hit(rule: rule, time: Int64(index) * 1_000_000_123, key: ["src_ip": .string(text), "n": .int(Int64(index))],
+                return Hit(rule: rule, time: Timestamp(nanoseconds: Int64(index) * 1_000_000_123), key: ["src_ip": .string(text), "n": .int(Int64(index))],
                            metrics: ["phrases": .strings([text, "b\n"]), "ratio": .double(Double(index) / 7), "none": .null],
                            fields: ["prompt": .string(text + "\u{202E}"), "ok": .bool(index % 4 == 0)],
                            evidence: .event(EvidenceRef(archive: "a/\(text).jsonl.zst", member: text, line: Int64(index))))
@@ -101,7 +101,7 @@ import FathomSimulator
         let rules = [ExtractionBeyond.slidingInfo, ExtractionBeyond.networkInfo, InjectionNormalized.info]
         return (0..<count).map { _ in
             var hit = Hit(rule: rules.randomElement(using: &rng)!,
-                          time: Bool.random(using: &rng) ? Int64.random(in: -1_000_000_000_000...Int64.max / 2, using: &rng) : nil,
+                          time: Bool.random(using: &rng) ? Timestamp(nanoseconds: Int64.random(in: -1_000_000_000_000...Int64.max / 2, using: &rng)) : nil,
                           window: Bool.random(using: &rng) ? HitWindow(start: Int64.random(in: 0...1 << 62, using: &rng), end: 1 << 62 + 7) : nil,
                           key: map(), metrics: map(), fields: Bool.random(using: &rng) ? map() : nil,
                           evidence: Bool.random(using: &rng) ? .event(ref()) : .aggregate(first: ref(), last: ref()))
