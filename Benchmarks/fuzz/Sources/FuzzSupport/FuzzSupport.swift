@@ -1,3 +1,5 @@
+import CFuzzerDriver
+import CZlib
 import FathomStore
 #if canImport(Glibc)
 import Glibc
@@ -81,34 +83,39 @@ public final class ChunkedByteStream: ByteStream {
     }
 }
 
-/// FNV-1a 64 over everything fed to it: to compare two outputs without keeping them.
+/// A running CRC-32 (zlib's, not instrumented, so that hashing megabytes of output stays cheap)
+/// and byte count over everything fed to it: to compare two outputs without keeping them.
 public struct Digest: Equatable, Sendable, CustomStringConvertible {
-    public private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    public private(set) var value: UInt = 0
     public private(set) var count = 0
 
     public init() {}
 
     public mutating func add(_ view: ByteView) {
-        view.withUnsafeBytes { raw in
-            for byte in raw { value = (value ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        }
-        count += view.count
+        view.withUnsafeBytes { add(raw: $0) }
     }
 
     public mutating func add(_ bytes: [UInt8]) {
-        for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        count += bytes.count
+        bytes.withUnsafeBytes { add(raw: $0) }
     }
 
     public mutating func add(_ number: Int64) {
-        withUnsafeBytes(of: number.littleEndian) { raw in
-            for byte in raw { value = (value ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        }
+        withUnsafeBytes(of: number.littleEndian) { add(raw: $0) }
     }
 
     public mutating func add(_ text: String) { add(Array(text.utf8)) }
 
-    public var description: String { "\(count) bytes, fnv \(String(value, radix: 16))" }
+    private mutating func add(raw: UnsafeRawBufferPointer) {
+        var rest = raw
+        while !rest.isEmpty {
+            let piece = Swift.min(rest.count, Int(UInt32.max))
+            value = crc32(value, rest.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(piece))
+            rest = UnsafeRawBufferPointer(rebasing: rest[piece...])
+        }
+        count += raw.count
+    }
+
+    public var description: String { "\(count) bytes, crc32 \(String(value, radix: 16))" }
 }
 
 /// The fuzzer's input as an array, plus the header bytes some targets read first.
@@ -117,8 +124,8 @@ public struct FuzzInput {
     public let body: [UInt8]
 
     /// Splits `count` bytes at `start` into `headerCount` header bytes (zero when missing) and the rest.
-    public init(_ start: UnsafeRawPointer?, _ count: Int, headerCount: Int) {
-        let all: [UInt8] = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+    public init(_ start: UnsafePointer<UInt8>?, _ count: Int, headerCount: Int) {
+        let all: [UInt8] = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
         var header = Array(all.prefix(headerCount))
         while header.count < headerCount { header.append(0) }
         self.header = header
@@ -156,7 +163,7 @@ public struct Drained {
 
 /// Reads `stream` to its end (or until `cap` output bytes), checking that its input counter never
 /// exceeds `inputCount` and that every view is readable.
-public func drain(_ stream: any ByteStream, inputCount: Int, cap: Int = 32 << 20) -> Drained {
+public func drain(_ stream: any ByteStream, inputCount: Int, cap: Int = 8 << 20) -> Drained {
     var result = Drained()
     do {
         while let event = try stream.next() {
@@ -180,4 +187,12 @@ public func drain(_ stream: any ByteStream, inputCount: Int, cap: Int = 32 << 20
         result.error = error
     }
     return result
+}
+
+/// Runs libFuzzer's driver with `target` as `LLVMFuzzerTestOneInput` and the process's arguments
+/// (libFuzzer flags, corpus folders or input files); exits with its status.
+public func runFuzzer(_ target: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
+    var argc = CommandLine.argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+    exit(LLVMFuzzerRunDriver(&argc, &argv, target))
 }

@@ -1,9 +1,14 @@
 @testable import FathomCore
 import FathomStore
 import FuzzSupport
+#if canImport(FathomIngest)
+// Fathom split into layer targets: the ingest internals used here (RowWriter.init, flushIfFull,
+// DecoderContext.init, BinarySniffer) are `package` declarations of FathomIngest.
+@testable import FathomIngest
+#endif
 
 // Fuzz target: every text format of `FormatRegistry.builtIn`, the way the ingest reads one input
-// (`ArchiveRun.readInput`): frame the text with `RecordFramer`, sample the first 16 records (or
+// (`MemberReader`): frame the text with `RecordFramer`, sample the first 16 records (or
 // 256 KiB), sniff the format (or use the one the input forces, as `--format` does), make the
 // decoder and decode every record into a `RowWriter` whose full segments are discarded (nothing
 // is written anywhere). Binary-looking inputs and records that are not UTF-8 are passed over as
@@ -29,7 +34,7 @@ let sniffRecords = 16
 let sniffBytes = 256 << 10
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzDecoders(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzDecoders(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 3)
     let plan = ChunkPlan(byte: input.header[0])
     let forced: FormatDescriptor? = input.header[1] == 0 ? nil

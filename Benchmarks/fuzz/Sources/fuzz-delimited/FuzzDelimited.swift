@@ -16,7 +16,7 @@ nonisolated(unsafe) let tab = DelimitedSplitter(delimiter: 0x09)
 nonisolated(unsafe) let semicolonQuote = DelimitedSplitter(delimiter: UInt8(ascii: ";"), quote: UInt8(ascii: "'"))
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzDelimited(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzDelimited(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 0)
     let bytes = input.body
     if bytes.count >= 8 {

@@ -13,7 +13,7 @@ import FuzzSupport
 let limits = [16 << 20, 1, 2, 3, 8, 16, 63, 64, 255, 256, 257, 1000, 1024, 4096, 65536, 1 << 20]
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRecordFramer(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzRecordFramer(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 2)
     let plan = ChunkPlan(byte: input.header[0])
     let limit = limits[Int(input.header[1] & 0x0F)]

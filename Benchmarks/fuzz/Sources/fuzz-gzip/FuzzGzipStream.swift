@@ -10,7 +10,7 @@ import FuzzSupport
 // inside the input; when neither run meets damage, the output is the same whatever the chunking
 // (the fuzzer's plan against one whole chunk).
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzGzipStream(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzGzipStream(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 2)
     let plan = ChunkPlan(byte: input.header[0])
     let inject = input.header[1] & 0x80 != 0 ? Int(input.header[1] & 0x0F) : nil

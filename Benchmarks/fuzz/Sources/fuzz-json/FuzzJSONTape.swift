@@ -14,7 +14,7 @@ nonisolated(unsafe) let parser = JSONParser()
 nonisolated(unsafe) let shallowParser = JSONParser(maxDepth: 4)
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzJSONTape(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzJSONTape(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 0)
     withExactView(input.body) { view in
         guard let document = try? parser.parse(view) else {

@@ -10,7 +10,7 @@ import FuzzSupport
 // do not start at 0, and an exact-size raw buffer (the scanner is generic over the collection);
 // offsets of imports and errors lie inside the input.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPickleScanner(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzPickleScanner(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 0)
     let bytes = input.body
     let fromArray = PickleScanner.scan(bytes)

@@ -1,6 +1,11 @@
 @testable import FathomCore
 import FathomStore
 import FuzzSupport
+#if canImport(FathomDetect)
+// Fathom split into layer targets: the Sigma internals used here (rule bodies, SigmaEngine) are
+// `package` declarations of FathomDetect.
+@testable import FathomDetect
+#endif
 
 // Fuzz target: the Sigma rule loader (`SigmaLoader.load(sources:)`: Yams, the Sigma parser,
 // correlation resolution), then what the hunt does with a loaded rule without a store: compile its
@@ -14,7 +19,7 @@ import FuzzSupport
 //
 // Checked: no crash, no memory error; every rule's condition refers to existing searches.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSigmaLoader(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzSigmaLoader(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 0)
     let text = String(decoding: input.body, as: UTF8.self)
     let parts = text.components(separatedBy: "#---file---\n")

@@ -11,7 +11,7 @@ import FuzzSupport
 // stream yields nothing once the reader has moved on; offsets stay inside the input; when nothing
 // is damaged, the members (names, sizes, data) do not depend on the chunking.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTarReader(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzTarReader(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 2)
     let plan = ChunkPlan(byte: input.header[0])
     let inject = input.header[1] & 0x80 != 0 ? Int(input.header[1] & 0x0F) : nil

@@ -1,0 +1,4 @@
+import FuzzSupport
+
+// Hands the target to libFuzzer, which parses the command line and never returns here.
+runFuzzer(fuzzTarReader)
