@@ -4,8 +4,8 @@
 The reference for `SigmaParser.windashVariants` (DetectSigmaTests.windashMatchesPySigma).
 Regenerate with pySigma from PyPI (no network needed afterwards):
 
-    pip install --target /tmp/pysig pysigma==1.0.2
-    PYTHONPATH=/tmp/pysig python3 make-windash.py > windash.json
+    pip install --target /tmp/pysig2 pysigma-backend-sqlite==2.1.1   # brings pySigma 2.0.1
+    PYTHONPATH=/tmp/pysig2 python3 make-windash.py > windash.json
 """
 import json
 import sys
