@@ -137,6 +137,7 @@ public struct FormatRegistry: Sendable {
         AzureMonitorFormat.descriptor,
         KubernetesAuditFormat.descriptor,
         KServeCloudEventFormat.descriptor,
+        BedrockInvocationFormat.descriptor,
         LLMGatewayFormat.descriptor,
         MLflowFormat.descriptor,
         SQLiteCompanionFormat.writeAheadLog,
