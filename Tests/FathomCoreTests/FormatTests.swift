@@ -122,6 +122,39 @@ import FathomSimulator
         #expect(rows.allSatisfy { $0["input_hash"] == nil })
         #expect(rows[6]["bytes"] == nil)
         #expect(rows[6]["status"] == "404")
+        // The combined format's referer and user agent are kept; `-` stays null.
+        #expect(rows[0]["referer"] == "http://www.example.com/start.html")
+        #expect(rows[0]["user_agent"] == "Mozilla/4.08 [en] (Win98; I ;Nav)")
+        #expect(rows[1]["referer"] == nil)
+        #expect(rows[1]["user_agent"] == "python-requests/2.31.0")
+        #expect(rows[3]["user_agent"] == nil)
+        #expect(rows[5]["user_agent"] == nil, "the common format has no user agent")
+    }
+
+    /// A Sigma web server rule written with the taxonomy's field names (`cs-method`,
+    /// `c-useragent`, `sc-status`, `c-ip`) runs over access logs.
+    @Test func sigmaWebServerFieldNamesOverAccessLogs() throws {
+        let (_, store, _) = try ingestFixtures(["access-combined.log"])
+        let rule = """
+            title: Scripted prediction calls
+            name: test.scripted-predict
+            logsource: {category: webserver}
+            detection:
+              sel:
+                cs-method: POST
+                c-useragent|startswith: python-requests/
+                sc-status|lt: 500
+              filter:
+                c-ip: 10.0.0.1
+              condition: sel and not filter
+            """
+        let loaded = SigmaLoader.load(sources: [("web.yml", rule)])
+        #expect(loaded.problems.isEmpty, "\(loaded.problems)")
+        let hits = try Hunt.run(HuntRequest(storeDirectory: store, sigmaRules: loaded.rules, jobs: 1)).hits
+            .filter { $0.rule == "test.scripted-predict" }
+        #expect(hits.compactMap(\.evidence.line) == [2], "the POST with status 200, not the 503")
+        let unknown = SigmaLoader.load(sources: [("web.yml", rule.replacingOccurrences(of: "cs-method", with: "cs-uri-query"))])
+        #expect(unknown.problems.contains { $0.message.contains("field 'cs-uri-query' is not a column") })
     }
 
     // MARK: CloudTrail

@@ -116,6 +116,9 @@ public enum SigmaLoader {
                     ok = false
                     continue
                 }
+                // Web server names (c-ip, …) stand for their columns here too.
+                correlation.groupBy = correlation.groupBy.map { SigmaParser.columnName(of: $0, kind: detection.kind) }
+                correlation.field = correlation.field.map { SigmaParser.columnName(of: $0, kind: detection.kind) }
                 for field in correlation.groupBy + (correlation.field.map { [$0] } ?? [])
                 where detection.kind.schema.index(of: field) == nil {
                     problems.append(RuleProblem(file: file, line: line, rule: rule.info.id,

@@ -229,6 +229,23 @@ package struct SigmaParser {
         return .all(keywords.map { .keywords([$0]) })
     }
 
+    /// Sigma's web server field names (its taxonomy for `category: webserver`/`proxy`, after the
+    /// W3C extended log format) → the inference columns that hold the same thing. `cs-uri-stem`
+    /// and `cs-uri-query` have no column of their own (`path` holds the whole target, query
+    /// included) and stay unknown rather than match the wrong text.
+    package static let webFieldNames: [String: String] = [
+        "c-ip": "src_ip", "cs-method": "method", "cs-uri": "path", "sc-status": "status",
+        "c-useragent": "user_agent", "cs-user-agent": "user_agent", "cs-referer": "referer", "cs-referrer": "referer",
+        "cs-username": "principal", "sc-bytes": "bytes",
+    ]
+
+    /// The canonical column a rule's field name refers to: the name itself, or for the inference
+    /// kind the Sigma web server name (``webFieldNames``).
+    package static func columnName(of field: String, kind: SourceKind) -> String {
+        if kind == .inference, kind.schema.index(of: field) == nil, let column = webFieldNames[field] { return column }
+        return field
+    }
+
     package static let supportedModifiers: Set<String> = [
         "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "base64", "base64offset",
         "lt", "lte", "gt", "gte", "exists", "cased", "windash",
@@ -238,7 +255,7 @@ package struct SigmaParser {
         let parts = spec.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let fieldName = parts[0]
         let modifiers = Array(parts.dropFirst())
-        guard let index = kind.schema.index(of: fieldName) else {
+        guard let index = kind.schema.index(of: SigmaParser.columnName(of: fieldName, kind: kind)) else {
             problem(key, "field '\(fieldName)' is not a column of source kind '\(kind.rawValue)' (columns: "
                 + kind.schema.columns.map(\.name).joined(separator: ", ") + ")")
             return nil

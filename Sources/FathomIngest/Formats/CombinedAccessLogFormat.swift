@@ -35,6 +35,7 @@ public enum CombinedAccessLogFormat {
             ("time", "time_local"), ("src_ip", "remote_addr"), ("principal", "remote_user"),
             ("method", "request (method)"), ("path", "request (path, percent-decoded)"), ("status", "status"),
             ("bytes", "body_bytes_sent"), ("latency_ms", "request_time (seconds × 1000) | rt="),
+            ("referer", "http_referer (combined)"), ("user_agent", "http_user_agent (combined)"),
             ("input_hash", "— (no request body in access logs)"),
         ],
         sniff: { sample in
@@ -60,7 +61,8 @@ package final class CombinedAccessLogDecoder: RecordDecoder {
     private var fields: [ByteView] = []
     private let scratch = ScratchBuffer(capacity: 256)
     private let overrides: [TextOverride]
-    private let columns: (src: Int, principal: Int, method: Int, path: Int, status: Int, latency: Int, bytes: Int)
+    private let columns: (src: Int, principal: Int, method: Int, path: Int, status: Int, latency: Int, bytes: Int,
+                          referer: Int, userAgent: Int)
 
     package init(context: DecoderContext) throws(IngestError) {
         overrides = try CombinedAccessLogFormat.fields.overrides(profile: context.profile, kind: .inference,
@@ -69,10 +71,11 @@ package final class CombinedAccessLogDecoder: RecordDecoder {
         guard let src = schema.index(of: "src_ip"), let principal = schema.index(of: "principal"),
               let method = schema.index(of: "method"), let path = schema.index(of: "path"),
               let status = schema.index(of: "status"), let latency = schema.index(of: "latency_ms"),
-              let bytes = schema.index(of: "bytes") else {
+              let bytes = schema.index(of: "bytes"), let referer = schema.index(of: "referer"),
+              let userAgent = schema.index(of: "user_agent") else {
             throw .unknownFormat(input: context.inputName, detail: "inference schema lacks a column")
         }
-        columns = (src, principal, method, path, status, latency, bytes)
+        columns = (src, principal, method, path, status, latency, bytes, referer, userAgent)
     }
 
     package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
@@ -88,6 +91,11 @@ package final class CombinedAccessLogDecoder: RecordDecoder {
         writeRequest(fields[4], into: rows)
         TextFields.write(fields[5], role: .int, column: columns.status, kind: .inference, into: rows)
         TextFields.write(fields[6], role: .int, column: columns.bytes, kind: .inference, into: rows)
+        if fields.count > 8 {
+            // The combined format's quoted referer and user agent (the common format has neither).
+            TextFields.write(fields[7], role: .string, column: columns.referer, kind: .inference, into: rows)
+            TextFields.write(fields[8], role: .string, column: columns.userAgent, kind: .inference, into: rows)
+        }
         if fields.count > 9 {
             for index in 9..<fields.count {
                 if let seconds = Self.requestSeconds(fields[index], positional: index == 9) {

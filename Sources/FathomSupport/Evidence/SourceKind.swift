@@ -86,7 +86,7 @@ public struct KindSchema: Sendable {
             .init("src_ip", .dictionary), .init("principal", .dictionary), .init("method", .dictionary),
             .init("path", .dictionary), .init("status", .int64), .init("latency_ms", .float64),
             .init("bytes", .int64), .init("input_hash", .hash128), .init("model", .dictionary),
-            .init("request_id", .text),
+            .init("request_id", .text), .init("user_agent", .dictionary), .init("referer", .dictionary),
         ])
         result[.storage] = KindSchema(kind: .storage, columns: [
             .init("src_ip", .dictionary), .init("principal", .dictionary), .init("operation", .dictionary),
