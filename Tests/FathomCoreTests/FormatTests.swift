@@ -143,6 +143,7 @@ import FathomSimulator
               sel:
                 cs-method: POST
                 c-useragent|startswith: python-requests/
+                c-uri|contains: ':predict'
                 sc-status|lt: 500
               filter:
                 c-ip: 10.0.0.1

@@ -230,11 +230,12 @@ package struct SigmaParser {
     }
 
     /// Sigma's web server field names (its taxonomy for `category: webserver`/`proxy`, after the
-    /// W3C extended log format) → the inference columns that hold the same thing. `cs-uri-stem`
+    /// W3C extended log format; `c-uri` is the proxy taxonomy's request target, which SigmaHQ's
+    /// rules match as a path) → the inference columns that hold the same thing. `cs-uri-stem`
     /// and `cs-uri-query` have no column of their own (`path` holds the whole target, query
     /// included) and stay unknown rather than match the wrong text.
     package static let webFieldNames: [String: String] = [
-        "c-ip": "src_ip", "cs-method": "method", "cs-uri": "path", "sc-status": "status",
+        "c-ip": "src_ip", "cs-method": "method", "cs-uri": "path", "c-uri": "path", "sc-status": "status",
         "c-useragent": "user_agent", "cs-user-agent": "user_agent", "cs-referer": "referer", "cs-referrer": "referer",
         "cs-username": "principal", "sc-bytes": "bytes",
     ]
