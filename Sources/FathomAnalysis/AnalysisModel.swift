@@ -397,7 +397,7 @@ public enum IncidentType: String, Codable, Sendable, CaseIterable, Comparable {
 /// One end of an impact window: when, which rule chose it, and the evidence line.
 public struct WindowEdge: Codable, Sendable, Equatable {
     /// Nil when the evidence cannot date this end (the description says why; written as "").
-    public var time: Timestamp?
+    @UndatedTime public var time: Timestamp?
     public var rule: String
     public var description: String
     public var evidence: EvidenceRef?
@@ -409,45 +409,29 @@ public struct WindowEdge: Codable, Sendable, Equatable {
         self.description = description
         self.evidence = evidence
     }
-
-    private enum CodingKeys: String, CodingKey { case time, rule, description, evidence }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        time = try container.decode(UndatedTime.self, forKey: .time).time
-        rule = try container.decode(String.self, forKey: .rule)
-        description = try container.decode(String.self, forKey: .description)
-        evidence = try container.decodeIfPresent(EvidenceRef.self, forKey: .evidence)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(UndatedTime(time), forKey: .time)
-        try container.encode(rule, forKey: .rule)
-        try container.encode(description, forKey: .description)
-        try container.encodeIfPresent(evidence, forKey: .evidence)
-    }
 }
 
-/// A time the evidence may not give, in `analysis.json`: RFC 3339 text, or an empty string when
-/// the evidence cannot date the event (the description beside it says why).
-struct UndatedTime: Codable {
-    var time: Timestamp?
+/// A time the evidence may not give, as `analysis.json` writes it: RFC 3339 text, or an empty
+/// string when the evidence cannot date the event (the description beside it says why). The key
+/// is always written, so a reader can tell "undated" from "not recorded".
+@propertyWrapper
+public struct UndatedTime: Codable, Sendable, Equatable {
+    public var wrappedValue: Timestamp?
 
-    init(_ time: Timestamp?) { self.time = time }
+    public init(wrappedValue: Timestamp?) { self.wrappedValue = wrappedValue }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if try container.decode(String.self).isEmpty {
-            time = nil
+            wrappedValue = nil
         } else {
-            time = try container.decode(Timestamp.self)
+            wrappedValue = try container.decode(Timestamp.self)
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let time { try container.encode(time) } else { try container.encode("") }
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encode("") }
     }
 }
 
@@ -882,7 +866,8 @@ public struct KeyInterval: Codable, Sendable, Equatable {
 
 /// One event of the incident timeline.
 public struct TimelineEvent: Codable, Sendable, Equatable {
-    public var time: Timestamp?
+    /// Nil when the evidence cannot date the event (written as "").
+    @UndatedTime public var time: Timestamp?
     /// "first-indicator" | "impact" | "detection" | "containment" | "recovery" | "context"
     public var phase: String
     public var source: String
@@ -903,27 +888,5 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         self.description = description
         self.incident = incident
         self.evidence = evidence
-    }
-
-    private enum CodingKeys: String, CodingKey { case time, phase, source, description, incident, evidence }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        time = try container.decode(UndatedTime.self, forKey: .time).time
-        phase = try container.decode(String.self, forKey: .phase)
-        source = try container.decode(String.self, forKey: .source)
-        description = try container.decode(String.self, forKey: .description)
-        incident = try container.decodeIfPresent(String.self, forKey: .incident)
-        evidence = try container.decodeIfPresent(EvidenceRef.self, forKey: .evidence)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(UndatedTime(time), forKey: .time)
-        try container.encode(phase, forKey: .phase)
-        try container.encode(source, forKey: .source)
-        try container.encode(description, forKey: .description)
-        try container.encodeIfPresent(incident, forKey: .incident)
-        try container.encodeIfPresent(evidence, forKey: .evidence)
     }
 }

@@ -59,7 +59,8 @@ struct SweepCommandTests {
         let directory: TemporaryDirectory
         var url: URL { directory.url }
 
-        init() throws {
+        /// `configuration` is appended to the sweep configuration (more top-level keys).
+        init(configuration: String = "") throws {
             directory = try TemporaryDirectory("sweep")
             try directory.write("sweep.yaml", """
                 store: store
@@ -72,7 +73,8 @@ struct SweepCommandTests {
                   default: 1d
                 case:
                   classification: INTERNAL
-                """)
+
+                """ + configuration)
             try FileManager.default.createDirectory(at: directory.file("drops"), withIntermediateDirectories: true)
             try directory.write("drops/README.txt", "not evidence, not matched by the patterns\n")
         }
@@ -150,17 +152,7 @@ struct SweepCommandTests {
     /// A Sigma folder with one unusable rule: the sweep runs the usable one, lists the other in
     /// its digest, and its status is about the findings.
     @Test func unusableSigmaRuleIsSkippedAndListed() throws {
-        let site = try Site()
-        try site.directory.write("sweep.yaml", """
-            store: store
-            output: Reports
-            watch:
-              - path: drops
-                patterns:
-                  inference: ["**/gateway-*.jsonl"]
-            rules:
-              sigma: rules
-            """)
+        let site = try Site(configuration: "rules:\n  sigma: rules\n")
         try site.directory.write("rules/attacker.yml", """
             title: Attacker address
             name: test.attacker-address
