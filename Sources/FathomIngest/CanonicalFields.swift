@@ -29,6 +29,7 @@ public enum CanonicalFields {
         ("key", ["key", "object_key", "objectKey", "object", "blob", "blob_name"]),
         ("user_agent", ["user_agent", "userAgent", "http_user_agent", "ua"]),
         ("referer", ["referer", "referrer", "http_referer", "http_referrer"]),
+        ("host", ["host", "http_host", "request_host", "authority", "request.host", "request.headers.host", "headers.host"]),
         ("session", ["session", "session_id", "sessionId", "conversation_id", "conversationId", "thread_id"]),
         ("prompt", ["prompt", "messages", "request.messages", "query", "question", "user_input"]),
         ("response", ["response", "completion", "output", "answer", "response.choices"]),

@@ -17,6 +17,12 @@ public struct RecordReject: Error, Sendable, Equatable {
 public protocol RecordDecoder: AnyObject {
     /// Decodes `record` into `rows`, or throws why it cannot.
     func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject)
+    /// What the evidence report should say about how this input is read, if anything.
+    var note: String? { get }
+}
+
+extension RecordDecoder {
+    public var note: String? { nil }
 }
 
 /// The first records of an input, copied, for choosing its format.
@@ -133,6 +139,7 @@ public struct FormatRegistry: Sendable {
         S3AccessLogFormat.descriptor,
         CombinedAccessLogFormat.descriptor,
         CloudTrailFormat.descriptor,
+        AzureActivityLogFormat.descriptor,
         AzureStorageLogFormat.descriptor,
         AzureMonitorFormat.descriptor,
         KubernetesAuditFormat.descriptor,

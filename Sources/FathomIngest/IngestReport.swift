@@ -15,7 +15,7 @@ public enum IngestReport {
 
     /// A table of the files read, then the totals and notes.
     public static func table(_ summary: IngestSummary) -> String {
-        var rows: [[String]] = [["file", "status", "format", "kind", "rows", "rejected", "filtered", "size"]]
+        var rows: [[String]] = [["file", "status", "format", "kind", "rows", "rejected", "excluded", "size"]]
         for file in summary.files {
             rows.append([TerminalText.escape(file.path), file.status.rawValue, file.formats.joined(separator: ","),
                          file.kinds.joined(separator: ","), "\(file.rows)", "\(file.rejected)", "\(file.filtered)",
@@ -25,7 +25,7 @@ public enum IngestReport {
         let rate = summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds : 0
         let lost: String = summary.lostRecords > 0 ? "about \(summary.lostRecords) records lost in damaged data, " : ""
         text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records, " + lost
-            + "\(summary.filtered) filtered (well formed, not evidence); "
+            + "\(summary.filtered) excluded (well formed, not of the --kind or profile kind asked for); "
             + "\(TextFormat.bytes(summary.bytesRead)) in \(String(format: "%.2f", summary.seconds)) s "
             + "(\(TextFormat.bytes(Int64(rate)))/s)"
         let notes = summary.files.filter { !$0.note.isEmpty }

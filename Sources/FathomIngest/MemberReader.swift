@@ -58,6 +58,8 @@ final class MemberReader {
     /// The format's name once chosen.
     private var formatName = "unknown"
     private var rejected: Int64 = 0
+    /// Rows beyond the first of records that made several (records = rows − extraRows).
+    private var extraRows: Int64 = 0
     private var notes: [String] = []
     private var damages: [StreamDamage] = []
     private var decodedBytes = 0
@@ -181,9 +183,11 @@ final class MemberReader {
         }
         if let format {
             do {
-                decoding = .decoding(try format.make(DecoderContext(kind: request.kind, profile: request.profile,
-                                                                    inputName: name, sample: sniff)))
+                let decoder = try format.make(DecoderContext(kind: request.kind, profile: request.profile,
+                                                             inputName: name, sample: sniff))
+                decoding = .decoding(decoder)
                 formatName = format.name
+                if let note = decoder.note { notes.append(note) }
             } catch {
                 switch error {
                 case .undecidableKind: decoding = .undecodable(reason: "source kind undecidable")
@@ -208,8 +212,11 @@ final class MemberReader {
             reject(number, "invalid UTF-8", record[0..<RejectLog.sampleBytes].array)
             return
         }
+        let before = rows.rowTotal
         do {
             try decoder.decode(record, into: rows)
+            let added = rows.rowTotal - before
+            if added > 1 { extraRows += added - 1 }
         } catch {
             rows.abandon()
             reject(number, error.reason, record[0..<RejectLog.sampleBytes].array)
@@ -229,7 +236,7 @@ final class MemberReader {
         let memberRows = rows.rowCounts.reduce(0, +)
         run.ingestor.progress.add(bytes: 0, rows: memberRows, rejected: rejected)
         let loss = DamageLoss(damages: damages, decodedBytes: decodedBytes, consumedBytes: consumedBytes,
-                              records: memberRows + rejected + rows.filteredCount)
+                              records: memberRows - extraRows + rejected + rows.filteredCount)
         if let phrase = loss.phrase { notes.append("damaged data: " + phrase) }
         let format = switch content {
         case .binary: "binary"

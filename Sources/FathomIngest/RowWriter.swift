@@ -16,10 +16,13 @@ import FathomCatalog
 /// decoder's own (time included) without each decoder checking for them, and no decoder can
 /// start a row without saying which overrides apply.
 ///
-/// **Filtered records.** A record that is well formed but is not evidence of any kind Fathom
-/// keeps (a `get` in a Kubernetes audit log, a console login in CloudTrail) is passed over with
-/// ``skipRecord()``: it is counted per member as *filtered*, shown in the summary and the catalog,
-/// and never counted as a reject.
+/// **One record, several rows.** A record may make more than one row (a CloudTrail S3 data
+/// event is a `storage` row and an `audit` row); the member reader counts records apart from rows.
+///
+/// **Excluded records.** Every well-formed record is kept (records no AI/ML kind describes as
+/// `audit` rows). Only a record of another kind than the one the user asked for (`--kind`, a
+/// profile's `kind`) is passed over with ``skipRecord()``: it is counted per member as
+/// *excluded*, shown in the summary and the catalog, and never counted as a reject.
 public final class RowWriter {
     /// Called when a builder is full; writes it to a segment and resets it.
     package typealias Flush = (SourceKind, SegmentBuilder) throws(IngestError) -> Void
@@ -39,6 +42,8 @@ public final class RowWriter {
     package var line: Int64 = 0
     /// Rows committed, per kind code.
     package private(set) var rowCounts = [Int64](repeating: 0, count: 8)
+    /// Rows committed for the current member, all kinds together.
+    package private(set) var rowTotal: Int64 = 0
     /// Records of the current member passed over with ``skipRecord()``.
     package private(set) var filteredCount: Int64 = 0
     package private(set) var firstTime: Int64?
@@ -122,8 +127,8 @@ public final class RowWriter {
         if claim(column) { current?.setHash(of: value, at: column) }
     }
 
-    /// Passes over a well-formed record that is not evidence of any kept kind: counted as
-    /// filtered for the member, not rejected. Abandons a row begun for it, if any.
+    /// Passes over a well-formed record of another kind than the one the user asked for: counted
+    /// as excluded for the member, not rejected. Abandons a row begun for it, if any.
     public func skipRecord() {
         if current != nil { abandon() }
         filteredCount += 1
@@ -141,6 +146,7 @@ public final class RowWriter {
         builder.setInt64(line, at: columnCount - 1)
         builder.endRow()
         rowCounts[Int(currentKind.code)] += 1
+        rowTotal += 1
         current = nil
         // The size is summed over the columns, so it is looked at every 256 rows, not every row.
         if builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes) {
@@ -176,6 +182,7 @@ public final class RowWriter {
 
     package func resetMemberStatistics() {
         rowCounts = [Int64](repeating: 0, count: 8)
+        rowTotal = 0
         filteredCount = 0
         firstTime = nil
         lastTime = nil

@@ -274,7 +274,7 @@ import FathomSimulator
         let loaded = SigmaLoader.load(directory: directory.path)
         #expect(loaded.rules.map(\.info.id) == ["t"])
         #expect(loaded.problems.map(\.description) == [directory.path + "/bad/b.yaml:8: rule 'u': modifier 'utf16le' is not supported "
-            + "(supported: all, base64, base64offset, cased, cidr, contains, endswith, exists, gt, gte, i, lt, lte, m, re, s, startswith, windash)"])
+            + "(supported: all, base64, base64offset, cased, cidr, contains, endswith, exists, fieldref, gt, gte, i, lt, lte, m, re, s, startswith, windash)"])
     }
 
     func correlationStore() throws -> DetectStore {

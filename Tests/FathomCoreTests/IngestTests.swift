@@ -122,14 +122,25 @@ import FathomSimulator
         #expect(rows[0]["score"] == "0.91")
     }
 
-    @Test func undecidableKindIsAClearErrorNamingTheFields() throws {
+    @Test func undecidableKindKeepsEveryRecordWholeAndSaysSo() throws {
         let directory = try TemporaryDirectory()
-        let file = try directory.write("in/odd.jsonl", #"{"timestamp":"2026-03-02T10:00:00Z","colour":"red","speed":3}"# + "\n")
+        let line = #"{"timestamp":"2026-03-02T10:00:00Z","colour":"red","speed":3}"#
+        let file = try directory.write("in/odd.jsonl", line + "\n")
         let summary = try ingest([file], store: directory.path("store"))
-        #expect(summary.files[0].status == .unreadable)
-        #expect(summary.files[0].rejected == 1)
+        #expect(summary.files[0].status == .ingested)
+        #expect(summary.files[0].rejected == 0)
+        #expect(summary.files[0].kinds == ["audit"])
         #expect(summary.files[0].note.contains("colour"))
-        #expect(summary.files[0].note.contains("odd.jsonl"))
+        #expect(summary.files[0].note.contains("kept whole"))
+        let kept = try rows(.audit, store: directory.path("store"))
+        #expect(kept.map { $0["source"] } == ["json"])
+        #expect(kept.map { $0["record"] } == [line])
+        // A record without any time field is still refused, naming the fields.
+        let timeless = try directory.write("in/timeless.jsonl", #"{"colour":"red","speed":3}"# + "\n")
+        let refused = try ingest([timeless], store: directory.path("store3"))
+        #expect(refused.files[0].status == .unreadable)
+        #expect(refused.files[0].note.contains("colour"))
+        #expect(refused.files[0].note.contains("timeless.jsonl"))
         // With --kind it is read.
         let forced = try ingest([file], store: directory.path("store2"), kind: .inference)
         #expect(forced.rows == 1)

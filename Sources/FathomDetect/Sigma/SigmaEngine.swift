@@ -38,10 +38,19 @@ package enum SigmaEngine {
                        ruleIndex: Int = 0) throws -> [Event] {
         let perSegment = try context.map(detection.kind) { table -> [Event] in
             let times = try table.int64("time")
-            let searches = try detection.searches.map { try compile($0, table: table) }
-            let condition = compile(detection.condition, searches: searches)
-            let groupReaders = groupBy.map { valueReader(table, $0) }
-            let fieldReader = field.map { valueReader(table, $0) }
+            let records = RecordAccess(table)
+            let searches = try detection.searches.map { try compile($0, table: table, records: records) }
+            var condition = compile(detection.condition, searches: searches)
+            if let sources = detection.source.auditSources {
+                // The rows of the logsource's own logs only.
+                let fromSource = try compile(FieldTest(column: CanonicalColumn("source", .dictionary),
+                                                       matchers: sources.map { .glob(Glob($0, cased: true)) }, requireAll: false),
+                                             table: table, records: records)
+                let matches = condition
+                condition = { row in fromSource(row) && matches(row) }
+            }
+            let groupReaders = groupBy.map { valueReader(table, $0, source: detection.source, records: records) }
+            let fieldReader = field.map { valueReader(table, $0, source: detection.source, records: records) }
             let wantFields = groupBy.isEmpty && field == nil
             var events: [Event] = []
             for row in 0..<table.rowCount {
@@ -56,6 +65,42 @@ package enum SigmaEngine {
             return events
         }
         return perSegment.flatMap { $0 }
+    }
+
+    /// The `record` column of a segment, opened when a test first needs it, and the record of the
+    /// row being tested parsed once for all of a rule's tests.
+    package final class RecordAccess {
+        private let table: SegmentTable
+        private var opened: RecordFields??
+
+        package init(_ table: SegmentTable) { self.table = table }
+
+        /// nil when the segment has no record column.
+        package func fields() throws -> RecordFields? {
+            if let opened { return opened }
+            let fields = table.has("record") ? RecordFields(try table.text("record")) : nil
+            opened = .some(fields)
+            return fields
+        }
+    }
+
+    /// Reads a field of a row as text (nil for null), for group-by and value_count fields: a
+    /// column, or (for a log's own field name) the first value at its path in the record.
+    package static func valueReader(_ table: SegmentTable, _ name: String, source: SigmaLogSource,
+                                    records: RecordAccess) -> (Int) -> String? {
+        switch source.field(name) {
+        case let .column(column)?: return valueReader(table, column)
+        case let .part(column, part)?:
+            let read = valueReader(table, column)
+            return { row in read(row).map(part.of).flatMap { $0.isEmpty ? nil : $0 } }
+        case let .record(path)?:
+            guard let fields = try? records.fields() else { return { _ in nil } }
+            return { row in
+                for value in fields.values(path, row: row) { if case let .text(text) = value { return text } }
+                return nil
+            }
+        case nil: return { _ in nil }
+        }
     }
 
     /// Reads one column of a row as text (nil for null), for group-by and value_count fields.
@@ -101,22 +146,24 @@ package enum SigmaEngine {
         }
     }
 
-    package static func compile(_ search: SearchNode, table: SegmentTable) throws -> RowTest {
+    package static func compile(_ search: SearchNode, table: SegmentTable, records: RecordAccess) throws -> RowTest {
         switch search {
         case let .all(items):
-            let tests = try items.map { try compile($0, table: table) }
+            // Column tests first: a record is parsed only for rows that pass them.
+            let ordered = items.filter { !$0.readsRecord } + items.filter(\.readsRecord)
+            let tests = try ordered.map { try compile($0, table: table, records: records) }
             return { row in tests.allSatisfy { $0(row) } }
         case let .any(items):
-            let tests = try items.map { try compile($0, table: table) }
+            let tests = try items.map { try compile($0, table: table, records: records) }
             return { row in tests.contains { $0(row) } }
         case let .test(test):
-            return try compile(test, table: table)
+            return try compile(test, table: table, records: records)
         case let .keywords(matchers):
             let columns = table.kind.schema.columns.filter {
                 ($0.type == .dictionary || $0.type == .text) && $0.name != "member"
             }
             let tests = try columns.map { column in
-                try compile(FieldTest(column: column, matchers: matchers, requireAll: false), table: table)
+                try compile(FieldTest(column: column, matchers: matchers, requireAll: false), table: table, records: records)
             }
             return { row in tests.contains { $0(row) } }
         }
@@ -137,27 +184,88 @@ package enum SigmaEngine {
         }
     }
 
+    /// The non-null values of a field of a row, as text (for `fieldref`).
+    package static func texts(_ field: SigmaLogSource.Field, table: SegmentTable,
+                              records: RecordAccess) throws -> (Int) -> [String] {
+        switch field {
+        case let .column(name):
+            let read = valueReader(table, name)
+            return { row in read(row).map { [$0] } ?? [] }
+        case let .part(name, part):
+            let read = valueReader(table, name)
+            return { row in
+                guard let text = read(row).map(part.of), !text.isEmpty else { return [] }
+                return [text]
+            }
+        case let .record(path):
+            guard let fields = try records.fields() else { return { _ in [] } }
+            return { row in
+                fields.values(path, row: row).compactMap { value in
+                    if case let .text(text) = value { return text }
+                    return nil
+                }
+            }
+        }
+    }
+
+    /// Whether the values at a record path pass a matcher: `null` when the path is absent or
+    /// every value is null, `exists` when some value is not null, any other test when one of the
+    /// values passes it (so `''` matches an empty string, never an absent field).
+    package static func matches(_ matcher: ValueMatcher, values: [RecordFields.Value]) -> Bool {
+        switch matcher {
+        case .isNull: return values.allSatisfy { $0 == .null }
+        case let .exists(flag): return flag == values.contains { $0 != .null }
+        case let .anyOf(variants): return variants.contains { matches($0, values: values) }
+        default:
+            return values.contains { value in
+                guard case let .text(text) = value else { return false }
+                return matches(matcher, text: text)
+            }
+        }
+    }
+
     package static func combine(_ results: [Bool], all: Bool) -> Bool {
         all ? results.allSatisfy { $0 } : results.contains(true)
     }
 
-    package static func compile(_ test: FieldTest, table: SegmentTable) throws -> RowTest {
+    package static func compile(_ test: FieldTest, table: SegmentTable, records: RecordAccess) throws -> RowTest {
         let matchers = test.matchers
         let all = test.requireAll
         let name = test.column.name
+        if let (left, right) = test.fieldReference {
+            let leftValues = try texts(left, table: table, records: records)
+            let rightValues = try texts(right, table: table, records: records)
+            return { row in
+                let wanted = Set(rightValues(row).map(FoldedText.folded))
+                return !wanted.isEmpty && leftValues(row).contains { wanted.contains(FoldedText.folded($0)) }
+            }
+        }
+        if let path = test.recordPath {
+            guard let fields = try records.fields() else {
+                return { _ in matchers.contains { if case .isNull = $0 { return true }; return false } }
+            }
+            return { row in
+                let values = fields.values(path, row: row)
+                return combine(matchers.map { matches($0, values: values) }, all: all)
+            }
+        }
         guard table.has(name) else { return { _ in matchers.contains { if case .isNull = $0 { return true }; return false } } }
         switch test.column.type {
         case .dictionary:
             let column = try table.dictionary(name)
+            let part = test.part
             let verdicts = (0..<column.entryCount).map { code in
-                let text = column.entry(UInt32(code)).string
+                let whole = column.entry(UInt32(code)).string
+                let text = part.map { $0.of(whole) } ?? whole
                 return combine(matchers.map { matches($0, text: text) }, all: all)
             }
             return { row in verdicts[Int(column.code(at: row))] }
         case .text:
             let column = try table.text(name)
+            let part = test.part
             return { row in
-                let text = column[row].string
+                let whole = column[row].string
+                let text = part.map { $0.of(whole) } ?? whole
                 return combine(matchers.map { matches($0, text: text) }, all: all)
             }
         case .int64:

@@ -84,10 +84,10 @@ public enum SigmaLoader {
                                                     message: "filter of correlation rule '\(reference)' is not supported"))
                         continue
                     }
-                    guard detection.kind == filter.kind else {
+                    guard detection.source == filter.source else {
                         problems.append(RuleProblem(file: filter.file, line: filter.line, rule: filter.id,
-                                                    message: "the filter's logsource (\(filter.kind.rawValue)) is not rule "
-                                                        + "'\(reference)''s (\(detection.kind.rawValue))"))
+                                                    message: "the filter's logsource (\(filter.source.name)) is not rule "
+                                                        + "'\(reference)''s (\(detection.source.name))"))
                         continue
                     }
                     rules[index].body = .detection(filter.applied(to: detection))
@@ -116,11 +116,9 @@ public enum SigmaLoader {
                     ok = false
                     continue
                 }
-                // Web server names (c-ip, …) stand for their columns here too.
-                correlation.groupBy = correlation.groupBy.map { SigmaParser.columnName(of: $0, kind: detection.kind) }
-                correlation.field = correlation.field.map { SigmaParser.columnName(of: $0, kind: detection.kind) }
+                // Fields are read as the detection's logsource reads them (web server names, a log's own names).
                 for field in correlation.groupBy + (correlation.field.map { [$0] } ?? [])
-                where detection.kind.schema.index(of: field) == nil {
+                where detection.source.field(field) == nil {
                     problems.append(RuleProblem(file: file, line: line, rule: rule.info.id,
                                                 message: "field '\(field)' is not a column of '\(detection.kind.rawValue)' (rule '\(reference)')"))
                     ok = false

@@ -24,29 +24,6 @@ package struct SigmaParser {
         return ["null", "Null", "NULL", "~", ""].contains(scalar.string)
     }
 
-    /// The logsource → source kind mapping (documented in SIGMA.md).
-    package static func kind(product: String?, service: String?, category: String?) -> SourceKind? {
-        let product = product?.lowercased(), service = service?.lowercased(), category = category?.lowercased()
-        if product == "fathom", let service, let kind = SourceKind(rawValue: service) { return kind }
-        if let category, let kind = SourceKind(rawValue: category) { return kind }
-        switch category {
-        case "webserver", "proxy", "ml_inference", "model_api", "api_gateway": return .inference
-        case "object_storage", "cloud_storage": return .storage
-        case "llm_gateway", "chat", "genai", "llm_chat": return .llm
-        case "mlops", "training", "ml_pipeline": return .pipeline
-        case "model_registry", "deployment": return .registry
-        case "decisions", "model_decisions": return .predictions
-        default: break
-        }
-        switch (product, service) {
-        case ("aws", "s3"), ("aws", "cloudtrail"), ("azure", "storage"), ("azure", "blob"), ("azure", "storageblob"),
-             ("gcp", "gcs"), ("gcp", "storage"): return .storage
-        case ("nginx", _), ("apache", _): return .inference
-        case ("mlflow", _), ("kubernetes", "audit"): return .registry
-        default: return nil
-        }
-    }
-
     /// Parses one YAML document into a rule (nil with problems when it cannot be used).
     package mutating func parse(_ root: Node, index: Int) -> SigmaRule? {
         guard let mapping = root.mapping else {
@@ -98,11 +75,13 @@ package struct SigmaParser {
         }
         var source: [String: String] = [:]
         for (key, value) in logsource { if let key = key.string, let value = value.string { source[key] = value } }
-        guard let kind = SigmaParser.kind(product: source["product"], service: source["service"], category: source["category"]) else {
+        guard let logSource = SigmaLogSource.of(product: source["product"], service: source["service"], category: source["category"]) else {
             problem(keyNodes["logsource"], "logsource \(source.keys.sorted().map { "\($0)=\(source[$0] ?? "")" }.joined(separator: " ")) "
-                + "maps onto no source kind (use product: fathom, service: inference|storage|llm|pipeline|registry|predictions)")
+                + "maps onto no log Fathom reads (see SIGMA.md; or use product: fathom, service: "
+                + SourceKind.allCases.map(\.rawValue).joined(separator: "|") + ")")
             return nil
         }
+        let kind = logSource.kind
         if let filterNode = fields["filter"] {
             // A Sigma filter: its condition is ANDed to the referenced rules' (applied by the loader).
             guard filterNode.mapping != nil else { problem(filterNode, "'filter' must be a mapping"); return nil }
@@ -111,8 +90,8 @@ package struct SigmaParser {
                 references = node.string.map { [$0] } ?? (node.sequence ?? []).compactMap(\.string)
             }
             if references.isEmpty { problem(filterNode, "the filter names no 'rules'") }
-            guard let body = parseDetectionBody(filterNode, kind: kind, skipping: ["rules"], before: before) else { return nil }
-            filters.append(SigmaFilter(id: ruleID, references: references, kind: kind, searches: body.searches,
+            guard let body = parseDetectionBody(filterNode, source: logSource, skipping: ["rules"], before: before) else { return nil }
+            filters.append(SigmaFilter(id: ruleID, references: references, source: logSource, searches: body.searches,
                                        names: body.names, condition: body.condition, file: file,
                                        line: root.mark?.line ?? 1))
             return nil
@@ -121,17 +100,17 @@ package struct SigmaParser {
             problem(fields["detection"] ?? root, "the rule has no 'detection' mapping")
             return nil
         }
-        guard let body = parseDetectionBody(detectionNode, kind: kind, skipping: [], before: before) else { return nil }
+        guard let body = parseDetectionBody(detectionNode, source: logSource, skipping: [], before: before) else { return nil }
         let info = RuleInfo(id: ruleID, title: title, level: level, atlas: atlas, kind: kind, origin: file,
                             semantics: description.isEmpty ? "Sigma rule." : description)
         return SigmaRule(info: info, name: name, sigmaID: sigmaID,
-                         body: .detection(SigmaDetection(kind: kind, searches: body.searches, names: body.names,
+                         body: .detection(SigmaDetection(source: logSource, searches: body.searches, names: body.names,
                                                          condition: body.condition)))
     }
 
     /// The searches and the condition of a `detection` (or `filter`) mapping; nil with problems
     /// when they cannot be used (or when problems were found since `before`).
-    private mutating func parseDetectionBody(_ node: Node, kind: SourceKind, skipping: Set<String>,
+    private mutating func parseDetectionBody(_ node: Node, source: SigmaLogSource, skipping: Set<String>,
                                              before: Int) -> (names: [String], searches: [SearchNode], condition: ConditionNode)? {
         var names: [String] = []
         var searches: [SearchNode] = []
@@ -144,7 +123,7 @@ package struct SigmaParser {
                 continue
             }
             names.append(searchName)
-            searches.append(parseSearch(value, kind: kind))
+            searches.append(parseSearch(value, source: source))
         }
         guard let conditionNode else {
             problem(node, "the detection has no 'condition'")
@@ -171,7 +150,7 @@ package struct SigmaParser {
     }
 
     /// A search identifier's value: a map (AND of fields), a list of maps (OR) or keywords.
-    package mutating func parseSearch(_ node: Node, kind: SourceKind) -> SearchNode {
+    package mutating func parseSearch(_ node: Node, source: SigmaLogSource) -> SearchNode {
         if let mapping = node.mapping {
             var tests: [SearchNode] = []
             for (key, value) in mapping {
@@ -180,13 +159,13 @@ package struct SigmaParser {
                     if let keywords = parseKeywordModifiers(fieldSpec, value, at: key) { tests.append(keywords) }
                     continue
                 }
-                if let test = parseFieldTest(fieldSpec, value, kind: kind, at: key) { tests.append(.test(test)) }
+                if let test = parseFieldTest(fieldSpec, value, source: source, at: key) { tests.append(.test(test)) }
             }
             return .all(tests)
         }
         if let sequence = node.sequence {
             if sequence.allSatisfy({ $0.mapping != nil }) {
-                return .any(sequence.map { parseSearch($0, kind: kind) })
+                return .any(sequence.map { parseSearch($0, source: source) })
             }
             var keywords: [ValueMatcher] = []
             for item in sequence {
@@ -231,43 +210,77 @@ package struct SigmaParser {
 
     /// Sigma's web server field names (its taxonomy for `category: webserver`/`proxy`, after the
     /// W3C extended log format; `c-uri` is the proxy taxonomy's request target, which SigmaHQ's
-    /// rules match as a path) → the inference columns that hold the same thing. `cs-uri-stem`
-    /// and `cs-uri-query` have no column of their own (`path` holds the whole target, query
-    /// included) and stay unknown rather than match the wrong text.
+    /// rules match as a path) → the inference columns that hold the same thing. The parts of the
+    /// request target are in ``webURIParts``.
     package static let webFieldNames: [String: String] = [
         "c-ip": "src_ip", "cs-method": "method", "cs-uri": "path", "c-uri": "path", "sc-status": "status",
         "c-useragent": "user_agent", "cs-user-agent": "user_agent", "cs-referer": "referer", "cs-referrer": "referer",
-        "cs-username": "principal", "sc-bytes": "bytes",
+        "cs-username": "principal", "sc-bytes": "bytes", "cs-host": "host", "r-dns": "host",
     ]
 
-    /// The canonical column a rule's field name refers to: the name itself, or for the inference
-    /// kind the Sigma web server name (``webFieldNames``).
-    package static func columnName(of field: String, kind: SourceKind) -> String {
-        if kind == .inference, kind.schema.index(of: field) == nil, let column = webFieldNames[field] { return column }
-        return field
-    }
+    /// Web server field names for a part of the request target, read from the `path` column: the
+    /// stem (`cs-uri-stem`, `c-uri-stem`: before `?`), the query (`cs-uri-query`, `c-uri-query`:
+    /// after the first `?`, without it; null when there is none) and the extension
+    /// (`c-uri-extension`: after the last `.` of the stem's last segment; null when none).
+    package static let webURIParts: [String: TextPart] = [
+        "cs-uri-stem": .uriStem, "c-uri-stem": .uriStem, "cs-uri-query": .uriQuery, "c-uri-query": .uriQuery,
+        "c-uri-extension": .uriExtension,
+    ]
 
     package static let supportedModifiers: Set<String> = [
         "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "base64", "base64offset",
-        "lt", "lte", "gt", "gte", "exists", "cased", "windash",
+        "lt", "lte", "gt", "gte", "exists", "cased", "windash", "fieldref",
     ]
 
-    package mutating func parseFieldTest(_ spec: String, _ value: Node, kind: SourceKind, at key: Node) -> FieldTest? {
+    package mutating func parseFieldTest(_ spec: String, _ value: Node, source: SigmaLogSource, at key: Node) -> FieldTest? {
         let parts = spec.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let fieldName = parts[0]
         let modifiers = Array(parts.dropFirst())
-        guard let index = kind.schema.index(of: SigmaParser.columnName(of: fieldName, kind: kind)) else {
+        let kind = source.kind
+        let column: CanonicalColumn
+        var recordPath: String?
+        var part: TextPart?
+        switch source.field(fieldName) {
+        case let .column(name)?:
+            guard let index = kind.schema.index(of: name) else { return nil }
+            column = kind.schema.columns[index]
+        case let .part(name, textPart)?:
+            guard let index = kind.schema.index(of: name) else { return nil }
+            column = kind.schema.columns[index]
+            part = textPart
+        case let .record(path)?:
+            guard !path.isEmpty else {
+                problem(key, "a field name must not be empty")
+                return nil
+            }
+            column = CanonicalColumn("record", .text)
+            recordPath = path
+        case nil:
             problem(key, "field '\(fieldName)' is not a column of source kind '\(kind.rawValue)' (columns: "
                 + kind.schema.columns.map(\.name).joined(separator: ", ") + ")")
             return nil
         }
-        let column = kind.schema.columns[index]
         for modifier in modifiers where !SigmaParser.supportedModifiers.contains(modifier) {
             problem(key, "modifier '\(modifier)' is not supported (supported: "
                 + SigmaParser.supportedModifiers.sorted().joined(separator: ", ") + ")")
             return nil
         }
         let set = Set(modifiers)
+        if set.contains("fieldref") {
+            // field|fieldref: other — the two fields of the same event are equal (ignoring case, as
+            // Sigma compares strings); no other modifier combines with it here.
+            guard set == ["fieldref"], let other = value.string, value.mapping == nil, value.sequence == nil else {
+                problem(key, "'fieldref' takes one field name and no other modifier")
+                return nil
+            }
+            guard let reference = source.field(other) else {
+                problem(value, "field '\(other)' (fieldref) is not a field of source kind '\(kind.rawValue)'")
+                return nil
+            }
+            guard let left = source.field(fieldName) else { return nil }
+            return FieldTest(column: column, matchers: [], requireAll: false, recordPath: recordPath, part: part,
+                             fieldReference: (left, reference))
+        }
         var values: [Node] = []
         if let sequence = value.sequence { values = Array(sequence) } else { values = [value] }
         if values.isEmpty {
@@ -279,7 +292,7 @@ package struct SigmaParser {
             guard let matcher = parseValue(item, column: column, modifiers: set, fieldName: fieldName) else { return nil }
             matchers.append(contentsOf: matcher)
         }
-        return FieldTest(column: column, matchers: matchers, requireAll: set.contains("all"))
+        return FieldTest(column: column, matchers: matchers, requireAll: set.contains("all"), recordPath: recordPath, part: part)
     }
 
     /// The matchers of one value (base64offset yields three).

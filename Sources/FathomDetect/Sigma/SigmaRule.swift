@@ -22,7 +22,8 @@ public struct SigmaRule: Sendable {
 
 /// The `detection` section of a Sigma rule: named searches and the condition over them.
 package struct SigmaDetection: Sendable {
-    package var kind: SourceKind
+    package var source: SigmaLogSource
+    package var kind: SourceKind { source.kind }
     package var searches: [SearchNode]
     package var names: [String]
     package var condition: ConditionNode
@@ -34,6 +35,18 @@ package indirect enum SearchNode: Sendable {
     case test(FieldTest)
     /// Keywords: any string column contains one of the values.
     case keywords([ValueMatcher])
+
+    /// Whether evaluating the search reads the original record (slower than a column).
+    package var readsRecord: Bool {
+        switch self {
+        case let .all(items), let .any(items): items.contains { $0.readsRecord }
+        case let .test(test):
+            test.recordPath != nil || [test.fieldReference?.0, test.fieldReference?.1].contains {
+                if case .record? = $0 { return true } else { return false }
+            }
+        case .keywords: true
+        }
+    }
 }
 
 package struct FieldTest: Sendable {
@@ -41,6 +54,13 @@ package struct FieldTest: Sendable {
     package var matchers: [ValueMatcher]
     /// `|all`: every value must match (else any one).
     package var requireAll: Bool
+    /// For a field of the original record (audit rows): its dotted path, read from the `record`
+    /// column (``RecordFields``); nil for a column.
+    package var recordPath: String? = nil
+    /// For a field standing for part of a column's text (`cs-uri-query`): which part.
+    package var part: TextPart? = nil
+    /// `fieldref`: the field and the field it must equal, in place of `matchers`.
+    package var fieldReference: (SigmaLogSource.Field, SigmaLogSource.Field)? = nil
 }
 
 /// One value test of a field.
@@ -160,7 +180,8 @@ package struct Glob: Sendable, Equatable {
 package struct SigmaFilter: Sendable {
     package var id: String
     package var references: [String]
-    package var kind: SourceKind
+    package var source: SigmaLogSource
+    package var kind: SourceKind { source.kind }
     package var searches: [SearchNode]
     package var names: [String]
     package var condition: ConditionNode

@@ -17,19 +17,22 @@ import FathomCatalog
 ///
 /// - `AzureDiagnostics` rows with a request URI become **inference** rows (`requestBody_s` is
 ///   hashed into `input_hash`; `timeTaken_d` is in seconds, as Application Gateway v2 logs it;
-///   `durationMs_d` wins when present). Rows without a request URI are filtered.
+///   `durationMs_d` wins when present). Rows without a request URI are kept as audit rows (below).
 /// - `AzureActivity` rows of Azure Machine Learning workspaces (`MICROSOFT.MACHINELEARNINGSERVICES/…`):
 ///   `JOBS/WRITE` → pipeline `retrain`, `JOBS/CANCEL/ACTION` → `cancel`, data and datastore writes →
 ///   `modify_data`, compute/environment/component writes → `update_config` (pipeline = workspace,
 ///   run_id = job name); `MODELS/VERSIONS/WRITE` → registry `registered`; online/batch endpoint
 ///   deployment writes → registry `deploy` (`to_stage` `deployed`); deletes → registry `delete`.
 ///   Reads, list-keys actions, other providers and the `Start`/`Accept` status rows that precede
-///   each operation's final row are filtered, so one operation counts once.
+///   each operation's final row make no pipeline or registry row, so one operation counts once.
+/// - Every `AzureActivity` row, and every `SigninLogs`, `AuditLogs`, `AAD…SignInLogs` and
+///   `AADUserRiskEvents` row, keeps an **audit** row (``AzureActivityLogFormat``); `AzureDiagnostics`
+///   rows of other resources (firewalls, key vaults) keep an audit row of source `azure-diagnostics`.
 public enum AzureMonitorFormat {
     public static let descriptor = FormatDescriptor(
         name: "azure-monitor",
         summary: "Azure Log Analytics AzureDiagnostics gateway rows and AzureActivity Machine Learning operations.",
-        kinds: [.inference, .pipeline, .registry],
+        kinds: [.audit, .inference, .pipeline, .registry],
         fieldMap: [
             ("time", "TimeGenerated | time"),
             ("src_ip", "callerIpAddress_s | clientIP_s | CallerIpAddress"),
@@ -45,7 +48,9 @@ public enum AzureMonitorFormat {
             ("event", "registered | deploy | delete"),
         ],
         sniff: { sample in
-            SniffSupport.majorityOfObjects(sample) { root in isDiagnosticsRow(root) || isActivityRow(root) } ? 55 : 0
+            SniffSupport.majorityOfObjects(sample) { root in
+                isDiagnosticsRow(root) || isActivityRow(root) || AzureActivityLogFormat.tableSource(root) != nil
+            } ? 55 : 0
         },
         make: { context throws(IngestError) in AzureMonitorDecoder(context: context) }
     )
@@ -96,16 +101,33 @@ package final class AzureMonitorDecoder: RecordDecoder {
         guard let time = overrides.recordTime(in: root, builtIn: Self.timePaths) else {
             throw RecordReject("Azure Monitor: missing or unparseable TimeGenerated")
         }
-        if AzureMonitorFormat.isActivityRow(root) {
-            decodeActivity(root, time: time, into: rows)
+        if let source = AzureActivityLogFormat.tableSource(root) {
+            if forcedKind == nil || forcedKind == .audit {
+                AzureActivityLogFormat.auditRow(root, source: source).write(
+                    time: time, record: record, overrides: .json(overrides, root: root), into: rows)
+            }
+            if AzureMonitorFormat.isActivityRow(root) {
+                decodeActivity(root, time: time, into: rows)
+            } else if forcedKind != nil && forcedKind != .audit {
+                rows.skipRecord()
+            }
         } else {
-            decodeDiagnostics(root, time: time, into: rows)
+            decodeDiagnostics(root, record: record, time: time, into: rows)
         }
     }
 
-    private func decodeDiagnostics(_ root: JSONValue, time: Int64, into rows: RowWriter) {
+    private func decodeDiagnostics(_ root: JSONValue, record: ByteView, time: Int64, into rows: RowWriter) {
         guard let path = JSONPaths.first(Self.pathPaths, in: root), forcedKind == nil || forcedKind == .inference else {
-            rows.skipRecord()
+            // A row of another resource (a firewall, a key vault): kept whole as an audit row.
+            if forcedKind == nil || forcedKind == .audit {
+                var row = AuditRow.generic(source: "azure-diagnostics", root: root)
+                row.service = root["ResourceProvider"] ?? root["ResourceType"]
+                row.action = root["OperationName"] ?? root["operationName"] ?? root["Category"] ?? row.action
+                row.target = (root["_ResourceId"] ?? root["ResourceId"] ?? root["resourceId"])?.string
+                row.write(time: time, record: record, overrides: .json(overrides, root: root), into: rows)
+            } else {
+                rows.skipRecord()
+            }
             return
         }
         let schema = inference
@@ -181,7 +203,7 @@ package final class AzureMonitorDecoder: RecordDecoder {
         guard let operation = (root["OperationNameValue"] ?? root["OperationName"])?.string,
               let activity = Self.activity(forOperation: operation),
               !["start", "started", "accept", "accepted"].contains(status.lowercased()) else {
-            rows.skipRecord()
+            if forcedKind != nil && forcedKind != .audit { rows.skipRecord() }
             return
         }
         let resourceID = (root["_ResourceId"] ?? root["ResourceId"] ?? root["resourceId"])?.string ?? ""
@@ -191,7 +213,7 @@ package final class AzureMonitorDecoder: RecordDecoder {
         case .registry: kind = .registry
         }
         if let forcedKind, forcedKind != kind {
-            rows.skipRecord()
+            if forcedKind != .audit { rows.skipRecord() }
             return
         }
         rows.begin(kind, time: time, overrides: .json(overrides, root: root))

@@ -21,13 +21,14 @@ import FathomCatalog
 /// `objectKey` is `/account/container/blob/path`: the container becomes `bucket`, the rest
 /// (percent-decoded) `key`. `principal` is the requester's UPN, else its object id, app id, the
 /// token hash (account key or SAS), else the authentication type. `bytes` is the response body
-/// size or the request body size, whichever is larger (a read sends the one, a write the other). Records without an operation (metrics, other categories)
-/// are filtered.
+/// size or the request body size, whichever is larger (a read sends the one, a write the other).
+/// Records without an operation (metrics, other categories) are kept whole as **audit** rows of
+/// source `azure-storage`.
 public enum AzureStorageLogFormat {
     public static let descriptor = FormatDescriptor(
         name: "azure-storage",
         summary: "Azure Storage blob resource logs: diagnostic-settings records and StorageBlobLogs rows.",
-        kinds: [.storage],
+        kinds: [.storage, .audit],
         fieldMap: [
             ("time", "time | TimeGenerated"), ("src_ip", "callerIpAddress | CallerIpAddress (port removed)"),
             ("principal", "identity.requester.upn | .objectId | .appId | identity.tokenHash | RequesterUpn | …"),
@@ -89,7 +90,8 @@ package final class AzureStorageLogDecoder: RecordDecoder {
             throw RecordReject("Azure storage log: missing or unparseable time")
         }
         guard let operation = JSONPaths.first(Self.operationPaths, in: root), operation.kind == .string else {
-            rows.skipRecord()
+            AuditRow.generic(source: "azure-storage", root: root).write(
+                time: time, record: record, overrides: .json(overrides, root: root), into: rows)
             return
         }
         rows.begin(.storage, time: time, overrides: .json(overrides, root: root))

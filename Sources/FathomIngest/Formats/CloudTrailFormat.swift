@@ -25,7 +25,11 @@ import FathomCatalog
 /// - **registry** — SageMaker `CreateModel`, `CreateModelPackage`, `UpdateModelPackage`
 ///   (`ModelApprovalStatus` → `to_stage`), `CreateEndpoint`, `UpdateEndpoint`,
 ///   `UpdateEndpointWeightsAndCapacities`, `DeleteEndpoint`, `DeleteModel`, `DeleteModelPackage`.
-/// Every other event (console logins, EC2 calls, SageMaker reads) is *filtered*, not rejected.
+/// Every record, whatever its kind, also keeps an **audit** row (``AuditRow``, source
+/// `cloudtrail`): service `eventSource`, action `eventName`, principal, source address, user
+/// agent, target (first resource ARN or request-parameter name), outcome, and the whole record,
+/// so console logins, IAM and CloudTrail changes, secret reads and every other management event
+/// are kept and can be hunted with their own field names.
 ///
 /// `principal` is the first of `userIdentity.arn`, `.userName`, `.principalId`, `.accessKeyId`,
 /// `.invokedBy`. CloudTrail has no HTTP status: `status` is derived from `errorCode` (none →
@@ -35,8 +39,8 @@ import FathomCatalog
 public enum CloudTrailFormat {
     public static let descriptor = FormatDescriptor(
         name: "cloudtrail",
-        summary: "AWS CloudTrail records (Records files or JSON Lines): S3, Bedrock/SageMaker inference, SageMaker registry.",
-        kinds: [.storage, .inference, .registry],
+        summary: "AWS CloudTrail records (Records files or JSON Lines): every record as audit, plus S3, Bedrock/SageMaker inference, SageMaker registry.",
+        kinds: [.audit, .storage, .inference, .registry],
         fieldMap: [
             ("time", "eventTime | @timestamp"), ("src_ip", "sourceIPAddress"),
             ("principal", "userIdentity.arn | .userName | .principalId | .accessKeyId"),
@@ -137,17 +141,21 @@ package final class CloudTrailDecoder: RecordDecoder {
         let target = sourceValue.withDecodedString { source in
             nameValue.withDecodedString { name in self.target(source: source, name: name) } ?? .skip
         } ?? .skip
-        let kind: SourceKind
+        let kind: SourceKind?
         switch target {
         case .storage: kind = .storage
         case .inference: kind = .inference
         case .registry: kind = .registry
-        case .skip:
-            rows.skipRecord()
-            return
+        case .skip: kind = nil
         }
-        if let forcedKind, forcedKind != kind {
-            rows.skipRecord()
+        // Every record keeps its audit row; the AI/ML row comes beside it when a kind applies.
+        // A kind forced by --kind or a profile keeps only rows of that kind.
+        if forcedKind == nil || forcedKind == .audit {
+            auditRow(root, source: sourceValue, name: nameValue).write(
+                time: time, record: record, overrides: .json(overrides, root: root), into: rows)
+        }
+        guard let kind, forcedKind == nil || forcedKind == kind else {
+            if forcedKind != nil && forcedKind != .audit { rows.skipRecord() }
             return
         }
         rows.begin(kind, time: time, overrides: .json(overrides, root: root))
@@ -190,6 +198,44 @@ package final class CloudTrailDecoder: RecordDecoder {
             break
         }
         rows.commit()
+    }
+
+    /// The audit row of a record: service and action are `eventSource` and `eventName`, the
+    /// target the first resource ARN or the first resource name of `requestParameters`, the
+    /// outcome `failure` when the record has an `errorCode`.
+    private func auditRow(_ root: JSONValue, source: JSONValue, name: JSONValue) -> AuditRow {
+        var row = AuditRow(source: "cloudtrail")
+        row.service = source
+        row.action = name
+        row.principal = JSONPaths.first(Self.principalPaths, in: root)
+        row.sourceAddress = root["sourceIPAddress"]
+        row.userAgent = root["userAgent"]
+        let errorCode = root["errorCode"].flatMap { $0.isNull ? nil : $0 }
+        row.outcome = errorCode == nil ? "success" : "failure"
+        row.target = Self.resourceName(root)
+        return row
+    }
+
+    private static let targetPaths = JSONPaths.split([
+        "userName", "roleName", "groupName", "policyArn", "bucketName", "name", "trailName", "secretId",
+        "keyId", "functionName", "modelId", "endpointName", "guardrailIdentifier", "instanceId", "snapshotId",
+        "clusterName", "dBInstanceIdentifier", "repositoryName", "logGroupName", "detectorId",
+    ])
+
+    /// What a CloudTrail record acted on: `resources[0].ARN`, else the first of the common resource
+    /// names in `requestParameters` (`userName`, `bucketName`, `name`, …), else nil.
+    package static func resourceName(_ root: JSONValue) -> String? {
+        if let resources = root["resources"], resources.kind == .array,
+           let first = resources.elements.first, let arn = first["ARN"]?.string ?? first["arn"]?.string, !arn.isEmpty {
+            return arn
+        }
+        guard let parameters = root["requestParameters"], parameters.kind == .object,
+              let value = JSONPaths.first(targetPaths, in: parameters) else { return nil }
+        switch value.kind {
+        case .string: return value.string
+        case .number: return String(decoding: value.rawBytes.array, as: UTF8.self)
+        default: return nil
+        }
     }
 
     private func write(_ value: JSONValue?, _ column: String, _ schema: KindSchema, _ rows: RowWriter) {

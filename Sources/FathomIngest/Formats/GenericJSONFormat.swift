@@ -72,6 +72,10 @@ package final class GenericJSONDecoder: RecordDecoder {
     package let timePath: [String]
     package let bindings: [FieldBinding]
     package let parser = JSONParser()
+    package private(set) var note: String?
+    private static let audit = SourceKind.audit.schema
+    private static let auditSource = audit.index(of: "source")!
+    private static let auditRecord = audit.index(of: "record")!
 
     package init(context: DecoderContext) throws(IngestError) {
         // Top-level keys of the sampled objects, and one level of nesting as dotted names.
@@ -90,21 +94,27 @@ package final class GenericJSONDecoder: RecordDecoder {
         for (column, _) in CanonicalFields.candidates where resolver.resolve(column, in: samples) != nil {
             present.insert(column)
         }
-        guard let kind = context.kind ?? context.profile?.kind ?? CanonicalFields.kind(forPresent: present) else {
-            let seen = Set(samples.flatMap(\.keys)).sorted().prefix(40).joined(separator: ", ")
-            throw .undecidableKind(input: context.inputName,
-                                   detail: "fields seen: \(seen.isEmpty ? "none" : seen); pass --kind or a --profile")
-        }
+        let seen = Set(samples.flatMap(\.keys)).sorted().prefix(40).joined(separator: ", ")
         guard let timePath = resolver.resolve("time", in: samples) else {
-            let seen = Set(samples.flatMap(\.keys)).sorted().prefix(40).joined(separator: ", ")
             throw .undecidableKind(input: context.inputName,
-                                   detail: "no time field among: \(seen); map one with a --profile")
+                                   detail: "no time field among: \(seen.isEmpty ? "none" : seen); map one with a --profile")
+        }
+        let kind: SourceKind
+        if let decided = context.kind ?? context.profile?.kind ?? CanonicalFields.kind(forPresent: present) {
+            kind = decided
+        } else {
+            // Kept rather than refused: every record whole, as an audit row of source `json`.
+            kind = .audit
+            note = "source kind not decidable from the fields (\(seen.isEmpty ? "none" : seen)): every record kept whole "
+                + "as an audit row (source json); pass --kind or a --profile to map its fields"
         }
         self.kind = kind
         self.timePath = timePath
         let schema = kind.schema
         var bindings: [FieldBinding] = []
-        for column in schema.columns where !["time", "member", "line"].contains(column.name) {
+        // An audit row's source and record are the format's and the record's own, not mapped fields.
+        let unmapped: Set<String> = kind == .audit ? ["time", "member", "line", "source", "record"] : ["time", "member", "line"]
+        for column in schema.columns where !unmapped.contains(column.name) {
             let source = column.name == "input_hash" ? "input" : column.name
             guard let path = resolver.resolve(source, in: samples) else { continue }
             guard let index = schema.index(of: column.name) else { continue }
@@ -140,6 +150,10 @@ package final class GenericJSONDecoder: RecordDecoder {
         for index in bindings.indices {
             guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
             JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
+        }
+        if kind == .audit {
+            rows.setString("json", at: Self.auditSource)
+            rows.setString(record, at: Self.auditRecord)
         }
         rows.commit()
     }

@@ -21,12 +21,12 @@ import FathomCatalog
 /// row: `decision` = `predictions[0]` (v1) or `outputs[0].data[0]` (v2), `score` from
 /// `scores[0]`/`probabilities[0]` when present, `version` = `model_version` of the payload, else
 /// the `modelversion` or `endpoint` extension; a response without a model name takes its
-/// request's. Other event types are filtered.
+/// request's. Other event types are kept whole as **audit** rows of source `cloudevents`.
 public enum KServeCloudEventFormat {
     public static let descriptor = FormatDescriptor(
         name: "kserve-cloudevents",
         summary: "KServe/Seldon inference-logger CloudEvents: requests → inference, responses → predictions.",
-        kinds: [.inference, .predictions],
+        kinds: [.inference, .predictions, .audit],
         fieldMap: [
             ("time", "time | ce-time"), ("request_id", "id | ce-id"),
             ("model", "inferenceservicename | modelid | data.model_name"),
@@ -74,13 +74,17 @@ package final class KServeCloudEventDecoder: RecordDecoder {
             throw RecordReject("CloudEvent: missing type")
         }
         let isRequest = type.hasSuffix(".request")
-        guard isRequest || type.hasSuffix(".response") else {
-            rows.skipRecord()
-            return
-        }
         let timeValue = KServeCloudEventFormat.attribute("time", in: root)
         guard let time = overrides.time(in: root) ?? timeValue.flatMap(JSONFields.time(of:)) else {
             throw RecordReject("CloudEvent: missing or unparseable time")
+        }
+        guard isRequest || type.hasSuffix(".response") else {
+            // Another CloudEvent type: kept whole as an audit row.
+            var row = AuditRow(source: "cloudevents")
+            row.action = KServeCloudEventFormat.attribute("type", in: root)
+            row.service = KServeCloudEventFormat.attribute("source", in: root)
+            row.write(time: time, record: record, overrides: .json(overrides, root: root), into: rows)
+            return
         }
         let id = KServeCloudEventFormat.attribute("id", in: root)?.string
         let data = root["data"] ?? root["data_base64"]

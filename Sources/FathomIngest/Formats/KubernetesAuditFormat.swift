@@ -30,17 +30,22 @@ import FathomCatalog
 /// in `requestObject` (else `responseObject`) `spec.template.spec.containers[].image` (or an
 /// InferenceService's `storageUri`), event = create/update/patch/delete/scale/rollback, to_stage =
 /// `deployed` (`deleted` for delete, `stopped` for a scale to zero), principal = user name,
-/// status = success/failure from the response code. Read verbs, other resources, `status`
-/// subresource writes (controllers) and events of stages other than `ResponseComplete` are
-/// *filtered*, not rejected.
+/// status = success/failure from the response code (final stage `ResponseComplete` only).
+///
+/// Every event, of every stage, verb and resource, also keeps an **audit** row (``AuditRow``,
+/// source `k8s-audit`): action = verb (GKE: `methodName`), service = resource[/subresource],
+/// target = namespace/name, principal = user name, source address = first of `sourceIPs`,
+/// user agent, outcome from the response code, and the event itself as the record (for AKS the
+/// event inside `properties.log`, for GKE the whole entry) — so exec into a pod, secret reads
+/// and role bindings can be hunted with the audit API's own field names.
 public enum KubernetesAuditFormat {
     /// Resources whose changes are deployments of model-serving workloads.
     package static let servingResources: Set<String> = ["deployments", "statefulsets", "inferenceservices", "seldondeployments"]
 
     public static let descriptor = FormatDescriptor(
         name: "k8s-audit",
-        summary: "Kubernetes audit events (native, GKE protoPayload, AKS properties.log) as deployment changes.",
-        kinds: [.registry],
+        summary: "Kubernetes audit events (native, GKE protoPayload, AKS properties.log): every event as audit, serving deployment changes as registry.",
+        kinds: [.audit, .registry],
         fieldMap: [
             ("time", "stageTimestamp (when the change took effect) | requestReceivedTimestamp | timestamp (GKE)"),
             ("model", "objectRef.name | requestObject.metadata.name"),
@@ -83,11 +88,13 @@ package final class KubernetesAuditDecoder: RecordDecoder {
     private let parser = JSONParser()
     private let innerParser = JSONParser()
     private let overrides: JSONProfileOverrides
+    private let forcedKind: SourceKind?
     private let schema = SourceKind.registry.schema
     private static let timePaths = JSONPaths.split(["stageTimestamp", "requestReceivedTimestamp", "timestamp", "time"])
 
     package init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)
+        forcedKind = context.kind ?? context.profile?.kind
     }
 
     /// One audit event, whatever its envelope.
@@ -106,9 +113,10 @@ package final class KubernetesAuditDecoder: RecordDecoder {
     package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
         let root = try JSONFields.object(record, parser: parser)
         if let payload = root["protoPayload"] {
-            try decodeGKE(root: root, payload: payload, into: rows)
+            try decodeGKE(root: root, payload: payload, record: record, into: rows)
         } else if let log = root["properties"]?["log"], log.kind == .object {
-            try decodeNative(log, fallbackTime: overrides.recordTime(in: root, builtIn: Self.timePaths), into: rows)
+            try decodeNative(log, record: log.rawBytes, fallbackTime: overrides.recordTime(in: root, builtIn: Self.timePaths),
+                             into: rows)
         } else if let log = root["properties"]?["log"], log.kind == .string {
             let envelopeTime = overrides.recordTime(in: root, builtIn: Self.timePaths)
             let failure: String? = log.withDecodedString { text -> String? in
@@ -116,7 +124,7 @@ package final class KubernetesAuditDecoder: RecordDecoder {
                     return "Kubernetes audit: properties.log is not a JSON audit event"
                 }
                 do throws(RecordReject) {
-                    try decodeNative(inner.root, fallbackTime: envelopeTime, into: rows)
+                    try decodeNative(inner.root, record: text, fallbackTime: envelopeTime, into: rows)
                 } catch {
                     return error.reason
                 }
@@ -124,11 +132,15 @@ package final class KubernetesAuditDecoder: RecordDecoder {
             } ?? nil
             if let failure { throw RecordReject(failure) }
         } else {
-            try decodeNative(root, fallbackTime: nil, into: rows)
+            try decodeNative(root, record: record, fallbackTime: nil, into: rows)
         }
     }
 
-    private func decodeNative(_ event: JSONValue, fallbackTime: Int64?, into rows: RowWriter) throws(RecordReject) {
+    /// Whether rows of `kind` are kept (a kind forced by --kind or a profile keeps only its own).
+    private func keeps(_ kind: SourceKind) -> Bool { forcedKind == nil || forcedKind == kind }
+
+    /// A native Event (`record` is its text: the line, or the event inside an AKS envelope).
+    private func decodeNative(_ event: JSONValue, record: ByteView, fallbackTime: Int64?, into rows: RowWriter) throws(RecordReject) {
         guard let time = overrides.recordTime(in: event, builtIn: Self.timePaths) ?? fallbackTime else {
             throw RecordReject("Kubernetes audit: missing or unparseable timestamp")
         }
@@ -136,20 +148,42 @@ package final class KubernetesAuditDecoder: RecordDecoder {
             throw RecordReject("Kubernetes audit: event without verb")
         }
         let objectRef = event["objectRef"]
-        if let stage = event["stage"]?.string, stage != "ResponseComplete" {
-            rows.skipRecord()
-            return
-        }
         var succeeded: Bool?
         if let code = event["responseStatus"]?["code"]?.int64 { succeeded = code < 400 }
         let change = Change(verb: verb, resource: objectRef?["resource"]?.string ?? "",
                             subresource: objectRef?["subresource"]?.string ?? "", name: objectRef?["name"]?.string,
                             namespace: objectRef?["namespace"]?.string, principal: event["user"]?["username"]?.string, succeeded: succeeded,
                             request: event["requestObject"], response: event["responseObject"])
+        if keeps(.audit) {
+            var row = AuditRow(source: "k8s-audit")
+            row.action = event["verb"]
+            row.principal = event["user"]?["username"]
+            row.sourceAddress = event["sourceIPs"]?.elements.first
+            row.userAgent = event["userAgent"]
+            auditRow(&row, change)
+            row.write(time: time, record: record, overrides: .json(overrides, root: event), into: rows)
+        }
+        // Only the final stage of a request is a change; the other stages of the same request are
+        // kept as audit rows only.
+        if let stage = event["stage"]?.string, stage != "ResponseComplete" {
+            if !keeps(.audit) { rows.skipRecord() }
+            return
+        }
         write(change, time: time, root: event, into: rows)
     }
 
-    private func decodeGKE(root: JSONValue, payload: JSONValue, into rows: RowWriter) throws(RecordReject) {
+    /// Fills the service (resource, `/subresource`), target (`namespace/name`) and outcome of an
+    /// audit row from a change.
+    private func auditRow(_ row: inout AuditRow, _ change: Change) {
+        if !change.resource.isEmpty {
+            row.serviceText = change.subresource.isEmpty ? change.resource : change.resource + "/" + change.subresource
+        }
+        let target = [change.namespace, change.name].compactMap { $0 }.joined(separator: "/")
+        row.target = target.isEmpty ? nil : target
+        row.outcome = change.succeeded.map { $0 ? "success" : "failure" }
+    }
+
+    private func decodeGKE(root: JSONValue, payload: JSONValue, record: ByteView, into rows: RowWriter) throws(RecordReject) {
         guard let time = overrides.recordTime(in: root, builtIn: Self.timePaths) else {
             throw RecordReject("Kubernetes audit: missing or unparseable timestamp")
         }
@@ -163,7 +197,7 @@ package final class KubernetesAuditDecoder: RecordDecoder {
         }
         var resource = parts[parts.count - 2]
         var subresource = ""
-        if ["scale", "status", "rollback"].contains(resource), parts.count >= 3 {
+        if ["scale", "status", "rollback", "exec", "attach", "portforward", "log", "proxy"].contains(resource), parts.count >= 3 {
             subresource = resource
             resource = parts[parts.count - 3]
         }
@@ -183,14 +217,24 @@ package final class KubernetesAuditDecoder: RecordDecoder {
         let change = Change(verb: verb, resource: resource, subresource: subresource, name: name,
                             namespace: namespace, principal: payload["authenticationInfo"]?["principalEmail"]?.string, succeeded: succeeded,
                             request: payload["request"], response: payload["response"])
+        if keeps(.audit) {
+            var row = AuditRow(source: "k8s-audit")
+            row.action = payload["methodName"]
+            row.principal = payload["authenticationInfo"]?["principalEmail"]
+            row.sourceAddress = payload["requestMetadata"]?["callerIp"]
+            row.userAgent = payload["requestMetadata"]?["callerSuppliedUserAgent"]
+            auditRow(&row, change)
+            row.write(time: time, record: record, overrides: .json(overrides, root: root), into: rows)
+        }
         write(change, time: time, root: root, into: rows)
     }
 
     private func write(_ change: Change, time: Int64, root: JSONValue, into rows: RowWriter) {
         let isWrite = ["create", "update", "patch", "delete"].contains(change.verb)
         guard isWrite, KubernetesAuditFormat.servingResources.contains(change.resource),
-              change.subresource.isEmpty || change.subresource == "scale" || change.subresource == "rollback" else {
-            rows.skipRecord()
+              change.subresource.isEmpty || change.subresource == "scale" || change.subresource == "rollback",
+              keeps(.registry) else {
+            if !keeps(.audit) { rows.skipRecord() }
             return
         }
         let event: String

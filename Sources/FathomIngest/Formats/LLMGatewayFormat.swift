@@ -17,7 +17,7 @@ import FathomCatalog
 /// own); the response is `choices[0].message.content` (or `choices[0].text`, or `content`).
 /// `principal` is the first non-empty of `user`, `metadata.user_api_key_user_id`, `end_user`,
 /// `user_id`, `api_key`. Records with neither a prompt nor a response (embedding calls, health
-/// checks) are filtered.
+/// checks) are kept whole as **audit** rows of source `llm-gateway`.
 public enum LLMGatewayFormat {
     package static let builtIn: [(column: String, paths: [String])] = [
         ("time", ["timestamp", "startTime", "start_time", "created_at", "time", "@timestamp", "ts", "created"]),
@@ -33,7 +33,7 @@ public enum LLMGatewayFormat {
     public static let descriptor = FormatDescriptor(
         name: "llm-gateway",
         summary: "LLM gateway logs: OpenAI-style messages, LiteLLM spend logs, prompt/response records.",
-        kinds: [.llm],
+        kinds: [.llm, .audit],
         fieldMap: builtIn.map { ($0.column, $0.paths.prefix(4).joined(separator: " | ")) },
         sniff: { sample in
             SniffSupport.majorityOfObjects(sample) { root in isLLMRecord(root) } ? 40 : 0
@@ -92,7 +92,11 @@ package final class LLMGatewayDecoder: RecordDecoder {
             JSONFields.write(value, role: role, column: column, kind: .llm, into: rows)
         }
         guard rows.isSet(promptColumn) || rows.isSet(responseColumn) else {
-            rows.skipRecord()
+            // No prompt or response (an embedding or moderation call, a health check): kept whole
+            // as an audit row rather than dropped.
+            rows.abandon()
+            AuditRow.generic(source: "llm-gateway", root: root).write(
+                time: time, record: record, overrides: .json(overrides, root: root), into: rows)
             return
         }
         rows.commit()

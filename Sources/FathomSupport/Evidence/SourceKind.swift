@@ -14,6 +14,10 @@ public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
     case registry
     /// Decision logs of a served model.
     case predictions
+    /// Audit and activity logs kept whole (CloudTrail, Kubernetes audit, Azure activity and Entra
+    /// logs, and any other well-formed record no AI/ML kind describes): who did what to which
+    /// resource, from where, with what outcome, and the original record.
+    case audit
 
     /// The number stored in segment headers. Append-only: never renumber.
     public var code: UInt8 {
@@ -24,6 +28,7 @@ public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
         case .pipeline: 4
         case .registry: 5
         case .predictions: 6
+        case .audit: 7
         }
     }
 
@@ -87,6 +92,7 @@ public struct KindSchema: Sendable {
             .init("path", .dictionary), .init("status", .int64), .init("latency_ms", .float64),
             .init("bytes", .int64), .init("input_hash", .hash128), .init("model", .dictionary),
             .init("request_id", .text), .init("user_agent", .dictionary), .init("referer", .dictionary),
+            .init("host", .dictionary),
         ])
         result[.storage] = KindSchema(kind: .storage, columns: [
             .init("src_ip", .dictionary), .init("principal", .dictionary), .init("operation", .dictionary),
@@ -110,6 +116,11 @@ public struct KindSchema: Sendable {
         result[.predictions] = KindSchema(kind: .predictions, columns: [
             .init("model", .dictionary), .init("version", .dictionary), .init("request_id", .text),
             .init("decision", .dictionary), .init("score", .float64), .init("subject", .dictionary),
+        ])
+        result[.audit] = KindSchema(kind: .audit, columns: [
+            .init("source", .dictionary), .init("service", .dictionary), .init("action", .dictionary),
+            .init("principal", .dictionary), .init("src_ip", .dictionary), .init("target", .text),
+            .init("outcome", .dictionary), .init("user_agent", .dictionary), .init("record", .text),
         ])
         return result
     }()
