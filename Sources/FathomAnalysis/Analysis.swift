@@ -112,6 +112,8 @@ package struct Analysis {
             inputs: inputs, coverage: coverage, rules: ruleSummaries, incidents: incidents, flowchart: flowchart,
             extraction: extraction, affectedDecisions: affected, dataExposure: exposure, registry: registry,
             integrity: supply.items, contradictions: contradictions, timeline: timeline, openItems: openItems.sorted(),
+            broaderCompromise: BroaderCompromise.lines(hits: hits(RuleID.controlPlane),
+                                                       examinedSources: try BroaderCompromise.examinedSources(scan: scan)),
             keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents, awarenessTime: caseFile.awarenessTime))
     }
 

@@ -13,6 +13,7 @@ public enum RuleID {
     public static let artifactNonInternalAccess = "artifact.non-internal-access"
     public static let injectionNormalized = "prompt.injection-normalized"
     public static let sensitiveOutput = "llm.sensitive-output"
+    public static let controlPlane = "audit.control-plane"
 
     /// Rules whose hits name extraction attackers (rates and totals of queries).
     public static let extraction: Set<String> = [extractionVolume, slidingWindow, principalTotal, networkTotal, budget]
@@ -24,7 +25,7 @@ public enum RuleID {
     /// Rules on prompts.
     public static let injection: Set<String> = [injectionPhrase, injectionNormalized]
     /// Rules that judge one record each (no window, no baseline).
-    public static let singleRecord: Set<String> = artifact.union(injection).union([sensitiveOutput])
+    public static let singleRecord: Set<String> = artifact.union(injection).union([sensitiveOutput, controlPlane])
 }
 
 /// Names of the metrics hits carry, as constants.

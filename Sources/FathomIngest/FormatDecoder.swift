@@ -139,6 +139,7 @@ public struct FormatRegistry: Sendable {
         S3AccessLogFormat.descriptor,
         CombinedAccessLogFormat.descriptor,
         CloudTrailFormat.descriptor,
+        CloudTrailExportFormat.descriptor,
         AzureActivityLogFormat.descriptor,
         AzureStorageLogFormat.descriptor,
         AzureMonitorFormat.descriptor,

@@ -100,6 +100,8 @@ public final class RowWriter {
         guard claim(0) else { return }
         current?.setInt64(nanos, at: 0)
         hasTime = true
+        // An undated row (null time) takes no part in the member's time range.
+        guard nanos != Int64.min else { return }
         if firstTime.map({ nanos < $0 }) ?? true { firstTime = nanos }
         if lastTime.map({ nanos > $0 }) ?? true { lastTime = nanos }
     }

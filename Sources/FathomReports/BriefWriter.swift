@@ -102,7 +102,9 @@ package struct BriefWriter {
         out += "- **Broader compromise:** "
         switch result.broaderCompromise {
         case nil: out += Placeholder.make("whether there is evidence of broader compromise") + "\n"
-        case let items? where items.isEmpty: out += "no evidence of compromise beyond the affected model(s) in the logs examined.\n"
+        case let items? where items.isEmpty:
+            out += "no control-plane action of an attacker (logging stopped, credentials created, privileges granted, "
+                + "secrets read, commands run in workloads) in the audit logs examined; other evidence of compromise is in the findings.\n"
         case let items?: out += items.map { context.md($0, limit: 240) }.joined(separator: "; ") + "\n"
         }
         return out + "\n"

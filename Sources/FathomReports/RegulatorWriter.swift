@@ -216,7 +216,7 @@ package struct RegulatorWriter {
         }
         rows.append(["Number of data subjects affected", context.human("data_subjects_affected", "number of data subjects affected"),
                      "to be supplied by a person"])
-        rows.append(["Evidence of broader compromise", result.broaderCompromise.map { $0.isEmpty ? "none found" : $0.map { context.md($0, limit: 200) }.joined(separator: "; ") }
+        rows.append(["Evidence of broader compromise", result.broaderCompromise.map { $0.isEmpty ? "no control-plane action of an attacker found in the audit logs examined" : $0.map { context.md($0, limit: 200) }.joined(separator: "; ") }
                      ?? Placeholder.make("whether there is evidence of broader compromise"), result.broaderCompromise == nil ? "to be supplied by a person" : "computed from logs"])
         out += context.table(["Measure", "Value", "Source"], rows) + "\n\n"
         let integrity = result.integrity

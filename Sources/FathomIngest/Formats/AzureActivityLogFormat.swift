@@ -13,7 +13,9 @@ import FathomCatalog
 /// `ServiceHealth`, `Alert`, `Recommendation`, `Policy`, `Autoscale`, `ResourceHealth`), and
 /// Microsoft Entra "Stream logs to an event hub" / "Archive logs to a storage account" (categories
 /// `AuditLogs`, `SignInLogs`, `NonInteractiveUserSignInLogs`, `ServicePrincipalSignInLogs`,
-/// `ManagedIdentitySignInLogs`, `UserRiskEvents`, `RiskyUsers`, …; the event in `properties`).
+/// `ManagedIdentitySignInLogs`, `UserRiskEvents`, `RiskyUsers`, …; the event in `properties`). A
+/// record of the directory (`resourceId` under `/providers/Microsoft.aadiam`) whose `category` is
+/// its audit category (`ApplicationManagement`, …) is an audit (or sign-in) record too.
 ///
 /// The `source` column names the log as Sigma's `product: azure` logsources do: `azure-activity`
 /// (`service: activitylogs`), `azure-audit` (`auditlogs`), `azure-signin` (`signinlogs`) and
@@ -43,9 +45,26 @@ public enum AzureActivityLogFormat {
 
     /// The audit source of a resource-log record, from its `category`; nil when the record is not one.
     package static func resourceLogSource(_ root: JSONValue) -> String? {
-        guard root.has("operationName") || root.has("OperationName"),
-              let category = (root["category"] ?? root["Category"])?.string else { return nil }
-        return categorySources[category.lowercased()]
+        // Key names are matched ignoring case (exports differ: `operationName`, `OperationName`, `operationname`).
+        var operation: String?
+        var category: String?
+        var resource: String?
+        root.forEachMember { key, value in
+            switch key.string?.lowercased() {
+            case "operationname": operation = value.string
+            case "category": category = value.string
+            case "resourceid": resource = value.string
+            default: break
+            }
+        }
+        guard let operation, let category else { return nil }
+        if let source = categorySources[category.lowercased()] { return source }
+        // An Entra ID record whose `category` is its audit category (ApplicationManagement,
+        // UserManagement, …), as some exports put it: the directory's resource id says what it is.
+        if let resource, resource.lowercased().contains("/microsoft.aadiam") {
+            return operation.lowercased().contains("sign-in") ? "azure-signin" : "azure-audit"
+        }
+        return nil
     }
 
     /// The audit source of a Log Analytics row, from its `Type` (or, for `AzureActivity` rows
@@ -75,7 +94,7 @@ public enum AzureActivityLogFormat {
         "aadriskyusers": "azure-riskdetection",
     ]
 
-    private static let actionPaths = JSONPaths.split(["operationName", "OperationName", "OperationNameValue"])
+    private static let actionPaths = JSONPaths.split(["operationName", "OperationName", "OperationNameValue", "operationname"])
     private static let principalPaths = JSONPaths.split([
         "caller", "Caller", "properties.caller", "properties.initiatedBy.user.userPrincipalName", "properties.initiatedBy.app.displayName",
         "properties.userPrincipalName", "UserPrincipalName", "InitiatedBy.user.userPrincipalName", "Identity", "identity",

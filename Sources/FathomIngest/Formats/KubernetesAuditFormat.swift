@@ -35,6 +35,7 @@ import FathomCatalog
 /// Every event, of every stage, verb and resource, also keeps an **audit** row (``AuditRow``,
 /// source `k8s-audit`): action = verb (GKE: `methodName`), service = resource[/subresource],
 /// target = namespace/name, principal = user name, source address = first of `sourceIPs`,
+/// an event with no timestamp at all kept undated (an unparseable one is rejected),
 /// user agent, outcome from the response code, and the event itself as the record (for AKS the
 /// event inside `properties.log`, for GKE the whole entry) — so exec into a pod, secret reads
 /// and role bindings can be hunted with the audit API's own field names.
@@ -141,8 +142,9 @@ package final class KubernetesAuditDecoder: RecordDecoder {
 
     /// A native Event (`record` is its text: the line, or the event inside an AKS envelope).
     private func decodeNative(_ event: JSONValue, record: ByteView, fallbackTime: Int64?, into rows: RowWriter) throws(RecordReject) {
-        guard let time = overrides.recordTime(in: event, builtIn: Self.timePaths) ?? fallbackTime else {
-            throw RecordReject("Kubernetes audit: missing or unparseable timestamp")
+        let undated = JSONPaths.first(Self.timePaths, in: event) == nil && fallbackTime == nil && overrides.time(in: event) == nil
+        guard let time = overrides.recordTime(in: event, builtIn: Self.timePaths) ?? fallbackTime ?? (undated ? Int64.min : nil) else {
+            throw RecordReject("Kubernetes audit: unparseable timestamp")
         }
         guard let verb = event["verb"]?.string else {
             throw RecordReject("Kubernetes audit: event without verb")
@@ -163,9 +165,9 @@ package final class KubernetesAuditDecoder: RecordDecoder {
             auditRow(&row, change)
             row.write(time: time, record: record, overrides: .json(overrides, root: event), into: rows)
         }
-        // Only the final stage of a request is a change; the other stages of the same request are
-        // kept as audit rows only.
-        if let stage = event["stage"]?.string, stage != "ResponseComplete" {
+        // Only the final stage of a request is a change; the other stages of the same request, and
+        // an event without any timestamp (kept as an undated audit row), are audit rows only.
+        if time == Int64.min || event["stage"]?.string.map({ $0 != "ResponseComplete" }) == true {
             if !keeps(.audit) { rows.skipRecord() }
             return
         }

@@ -21,7 +21,7 @@ public enum FramedEvent {
 ///
 /// **Mode.** Decided from the first non-whitespace bytes (after a UTF-8 BOM):
 /// - `[` → ``FramingMode/jsonArray(envelopeKey:)`` with a nil key (a top-level array);
-/// - `{` whose first object has, at depth 1, the key `Records` or `records` followed by `[` →
+/// - `{` whose first object has, at depth 1, the key `Records`, `records` or `Events` followed by `[` →
 ///   array mode under that key (other top-level keys are ignored, and so is everything after
 ///   the array's `]`); the envelope may be on one line or pretty-printed;
 /// - anything else, including `{` objects without such a key → ``FramingMode/lines``.
@@ -232,7 +232,10 @@ public final class RecordFramer {
             guard v[i] == 0x22 else { return lines }  // `}` (empty object) or not JSON
             guard let keyEnd = stringEnd(v, from: i + 1) else { return more }
             let key = v[i + 1..<keyEnd]
-            let envelopeKey: String? = key.equals("Records") ? "Records" : key.equals("records") ? "records" : nil
+            // CloudTrail log files and Azure resource logs (`Records`, `records`); `aws cloudtrail
+            // lookup-events` output (`Events`).
+            let envelopeKey: String? = key.equals("Records") ? "Records" : key.equals("records") ? "records"
+                : key.equals("Events") ? "Events" : nil
             i = keyEnd + 1
             while i < n, TextCodecs.isWhitespace(v[i]) { i += 1 }
             guard i < n else { return more }

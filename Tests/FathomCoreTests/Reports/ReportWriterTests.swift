@@ -69,7 +69,7 @@ import FathomSimulator
         #expect(brief.contains("**Root cause found:** [TO BE COMPLETED: root cause]"))
         #expect(brief.contains("## ESTIMATED RESOLUTION\n\n[TO BE COMPLETED: estimated resolution date]"))
         #expect(brief.contains("the earliest candidate deadline is NIS2 Art. 23(4)(a) at 2026-03-04 09:15 UTC"))
-        #expect(brief.contains("no evidence of compromise beyond the affected model(s)"))
+        #expect(brief.contains("no control-plane action of an attacker (logging stopped, credentials created"))
     }
 
     @Test func exactFiguresSayTheyAreComputed() throws {
