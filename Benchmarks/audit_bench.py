@@ -66,8 +66,16 @@ def generate(folder, records):
         seconds = start + i * (7 * 86400) // total
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
+    # Mostly the reads and routine calls real trails are made of, a few control-plane actions: each
+    # template's weight is 40 for reads (Get/List/Describe/ConsoleLogin, Kubernetes get/list/watch),
+    # else 1.
+    def weight(record):
+        name = record.get("eventName") or record.get("verb") or ""
+        return 40 if name.startswith(("Get", "List", "Describe", "Console", "get", "list", "watch")) else 1
+
     per_file = 100_000
     for kind, base, total in (("cloudtrail", trail, records), ("k8s", kube, records // 2)):
+        base = [record for record in base for _ in range(weight(record))]
         for part in range(0, total, per_file):
             path = os.path.join(folder, f"{kind}-{part // per_file:03d}.jsonl")
             with open(path, "w") as out:

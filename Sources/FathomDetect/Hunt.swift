@@ -160,10 +160,12 @@ public final class HuntContext: Sendable {
     }
 
     /// The canonical fields of one row (provenance columns left out; nulls as JSON null; hashes as
-    /// 32 hex digits; times as RFC 3339).
+    /// 32 hex digits; times as RFC 3339). An audit row's whole `record` is left out too: the hit
+    /// cites it by its evidence (archive, member, line), and a hunt with many hits holds no copies
+    /// of kilobyte records.
     public func fields(_ table: SegmentTable, row: Int) -> [String: HitValue] {
         var result: [String: HitValue] = [:]
-        for column in table.kind.schema.columns where column.name != "member" && column.name != "line" {
+        for column in table.kind.schema.columns where column.name != "member" && column.name != "line" && column.name != "record" {
             guard table.has(column.name) else { continue }
             var value = HitValue.null
             switch column.type {

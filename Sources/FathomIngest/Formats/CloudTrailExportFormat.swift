@@ -26,7 +26,7 @@ public enum CloudTrailExportFormat {
         summary: "CloudTrail event history exports: console CSV download and `aws cloudtrail lookup-events` JSON.",
         kinds: [.audit, .storage, .inference, .registry],
         fieldMap: [
-            ("time", "Event time | EventTime"), ("action", "Event name"), ("service", "Event source"),
+            ("time", "eventTime of CloudTrailEvent | Event time (CSV)"), ("action", "Event name"), ("service", "Event source"),
             ("principal", "User name"), ("src_ip", "Source IP address"), ("target", "Resource name"),
             ("outcome", "Error code → failure, else success"),
             ("record", "CloudTrail event | CloudTrailEvent (the whole record), else the row as a JSON object"),

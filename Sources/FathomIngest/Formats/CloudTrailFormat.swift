@@ -43,6 +43,9 @@ public enum CloudTrailFormat {
         kinds: [.audit, .storage, .inference, .registry],
         fieldMap: [
             ("time", "eventTime | @timestamp"), ("src_ip", "sourceIPAddress"),
+            ("source", "cloudtrail (audit)"), ("service", "eventSource (audit)"), ("action", "eventName (audit)"),
+            ("target", "resources[0].ARN | requestParameters userName, roleName, bucketName, name, … (audit)"),
+            ("outcome", "errorCode → failure, else success (audit)"), ("record", "the whole record (audit)"),
             ("principal", "userIdentity.arn | .userName | .principalId | .accessKeyId"),
             ("operation", "eventName (storage)"), ("bucket", "requestParameters.bucketName"),
             ("key", "requestParameters.key"), ("user_agent", "userAgent"),
