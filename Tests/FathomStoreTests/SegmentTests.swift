@@ -128,7 +128,8 @@ func randomSegment(_ generator: inout SplitMix, rows: Int) -> ([ColumnSpec], [[C
     var columns = [ColumnSpec(name: "time", type: .int64)]
     for index in 0..<Int.random(in: 0...7, using: &generator) {
         let type = ColumnType.allCases.randomElement(using: &generator) ?? .int64
-        columns.append(ColumnSpec(name: "c\(index)-\(type)", type: type))
+        let compressed = type == .text && Bool.random(using: &generator)
+        columns.append(ColumnSpec(name: "c\(index)-\(type)\(compressed ? "-z" : "")", type: type, compressed: compressed))
     }
     let vocabulary = (0..<Int.random(in: 1...50, using: &generator)).map { _ in randomBytes(&generator, maxCount: 12) }
     var result: [[Cell?]] = []
@@ -561,8 +562,8 @@ func columnOffset(_ bytes: [UInt8], _ column: Int) -> Int {
 
 let damages: [Damage] = [
     Damage(name: "bad magic", apply: { $0[0] = UInt8(ascii: "X") }, expectedOffset: { _ in 0 }, detail: "magic"),
-    Damage(name: "wrong version", apply: { $0.put(UInt16(2), at: Format.version); $0.reseal() },
-           expectedOffset: { _ in Format.version }, detail: "format version 2, expected 1"),
+    Damage(name: "wrong version", apply: { $0.put(UInt16(3), at: Format.version); $0.reseal() },
+           expectedOffset: { _ in Format.version }, detail: "format version 3, expected 1 or 2"),
     Damage(name: "empty file", apply: { $0 = [] }, expectedOffset: { _ in 0 }, detail: "shorter than"),
     Damage(name: "truncated inside the header", apply: { $0.removeLast($0.count - 100) },
            expectedOffset: { _ in 100 }, detail: "shorter than the 128-byte segment header"),
@@ -709,5 +710,83 @@ struct SegmentCorruptionTests {
         #expect(CLibrary.function("sync_file_range", as: SyncFileRange.self) != nil)
         #expect(CLibrary.function("no_such_function_in_libc", as: Trim.self) == nil)
         #endif
+    }
+}
+
+
+// MARK: - Compressed text columns
+
+@Suite("Compressed text columns")
+struct CompressedTextColumnTests {
+    static let columns = [
+        ColumnSpec(name: "time", type: .int64),
+        ColumnSpec(name: "record", type: .text, compressed: true),
+        ColumnSpec(name: "note", type: .text),
+    ]
+
+    static func rows() -> [[Cell?]] {
+        (0..<500).map { row in
+            let record = row % 7 == 0 ? nil : Cell.bytes(Array(#"{"eventName":"GetObject","requestParameters":{"bucketName":"b-\#(row % 13)","key":"k/\#(row)"}}"#.utf8))
+            return [.int(Int64(row)), record, .bytes(Array("n\(row)".utf8))]
+        } + [[.int(500), .bytes([UInt8](repeating: 0x41, count: 200_000)), nil]]
+    }
+
+    @Test func roundTripIsExactAndSmaller() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("z.seg")
+        let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows())
+        let bytes = fileBytes(path)
+        #expect(bytes[Format.version] == 2, "a segment with a compressed column is version 2")
+        #expect(bytes[Format.entry(1) + 1] == 1, "encoding byte: zstd")
+        #expect(bytes[Format.entry(2) + 1] == 0)
+        let reader = try SegmentReader(path: path)
+        #expect(reader.columns[1].compressed && !reader.columns[2].compressed)
+        let record = try reader.text(1)
+        for row in 0..<reader.rowCount {
+            guard case let .bytes(value) = expected[1][row] else { Issue.record("row \(row)"); continue }
+            #expect(record[row].array == value, "row \(row)")
+        }
+        let stored = Int(bytes.u64(at: Format.entry(1) + Format.entryLength))
+        #expect(stored < record.byteCount / 10, "\(stored) bytes stored for \(record.byteCount)")
+        try reader.verifyChecksums()
+        // Without a compressed column the segment is still version 1, readable by older builds.
+        let plain = directory.file("p.seg")
+        _ = try writeSegment(plain, columns: mixedColumns, rows: corruptionRows)
+        #expect(fileBytes(plain)[Format.version] == 1)
+    }
+
+    @Test func damageIsReportedNotInflatedIntoGarbage() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("z.seg")
+        _ = try writeSegment(path, columns: Self.columns, rows: Self.rows())
+        let valid = fileBytes(path)
+        let offset = Int(valid.u64(at: Format.entry(1) + Format.entryOffset))
+        let frame = offset + ((Self.rows().count + 1) * 8 + 63) / 64 * 64
+        // A damaged frame, checksums resealed so the damage reaches the inflation.
+        var damaged = valid
+        damaged[frame + 20] ^= 0xFF
+        damaged.reseal(column: 1)
+        writeBytes(damaged, to: directory.file("d1.seg"))
+        let first = try SegmentReader(path: directory.file("d1.seg"))
+        #expect(throws: StoreError.self) { _ = try first.text(1) }
+        // A count that does not match the frame's content size.
+        var miscounted = valid
+        miscounted.put(valid.u64(at: Format.entry(1) + Format.entryCount) + 1, at: Format.entry(1) + Format.entryCount)
+        miscounted.reseal()
+        writeBytes(miscounted, to: directory.file("d2.seg"))
+        var detail = ""
+        do {
+            _ = try SegmentReader(path: directory.file("d2.seg")).text(1)
+            Issue.record("a miscounted column was read")
+        } catch {
+            detail = "\(error)"
+        }
+        #expect(detail.contains("offsets") || detail.contains("inflate") || detail.contains("ends at"), "\(detail)")
+        // A version-1 segment cannot have a compressed column.
+        var relabelled = valid
+        relabelled.put(UInt16(1), at: Format.version)
+        relabelled.reseal()
+        writeBytes(relabelled, to: directory.file("d3.seg"))
+        #expect(throws: StoreError.self) { _ = try SegmentReader(path: directory.file("d3.seg")) }
     }
 }

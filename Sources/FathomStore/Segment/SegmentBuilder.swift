@@ -1,3 +1,4 @@
+import CZstd
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -289,6 +290,8 @@ public final class SegmentBuilder {
             var checksum: UInt64 = 0
         }
         var placements: [Placement] = []
+        /// The zstd frame of each compressed text column, by column index.
+        var frames: [Int: [UInt8]] = [:]
         var position = metadataEnd
         for (index, column) in columns.enumerated() {
             let s = slots[index]
@@ -303,7 +306,13 @@ public final class SegmentBuilder {
                 length = SegmentLayout.aligned(rows * 4) + (count + 1) * 8 + dictionary.bytes.count
             case .text:
                 count = Int(texts[s].offsets[rows])  // excludes a row in progress
-                length = SegmentLayout.aligned((rows + 1) * 8) + count
+                if column.compressed {
+                    let frame = try Self.compress(texts[s].bytes, count: count, path: path)
+                    frames[index] = frame
+                    length = SegmentLayout.aligned((rows + 1) * 8) + frame.count
+                } else {
+                    length = SegmentLayout.aligned((rows + 1) * 8) + count
+                }
             }
             placements.append(Placement(offset: position, length: length, count: count))
             position = SegmentLayout.aligned(position + length)
@@ -355,8 +364,12 @@ public final class SegmentBuilder {
                     try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<(rows + 1) * 8]), into: &hasher)
                 }
                 try writer.writeZeros(SegmentLayout.aligned((rows + 1) * 8) - (rows + 1) * 8, into: &hasher)
-                try withRawBytes(of: text.bytes) { (raw) throws(StoreError) in
-                    try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<placements[index].count]), into: &hasher)
+                if let frame = frames[index] {
+                    try withRawBytes(of: frame) { (raw) throws(StoreError) in try writer.write(raw, into: &hasher) }
+                } else {
+                    try withRawBytes(of: text.bytes) { (raw) throws(StoreError) in
+                        try writer.write(UnsafeRawBufferPointer(rebasing: raw[0..<placements[index].count]), into: &hasher)
+                    }
                 }
             }
             placements[index].checksum = hasher.finalize()
@@ -373,7 +386,7 @@ public final class SegmentBuilder {
             }
             typealias H = SegmentLayout.Header
             for (index, byte) in SegmentLayout.magic.enumerated() { raw[H.magic + index] = byte }
-            put(SegmentLayout.version, at: H.version)
+            put(frames.isEmpty ? SegmentLayout.version : SegmentLayout.compressedVersion, at: H.version)
             put(kindCode, at: H.kindCode)
             put(range == nil ? UInt8(0) : SegmentLayout.flagHasTimeRange, at: H.flags)
             put(UInt32(columns.count), at: H.columnCount)
@@ -389,6 +402,7 @@ public final class SegmentBuilder {
                 let entry = SegmentLayout.headerSize + index * SegmentLayout.entrySize
                 let placement = placements[index]
                 put(column.type.rawValue, at: entry + E.type)
+                if frames[index] != nil { put(SegmentLayout.encodingZstd, at: entry + E.encoding) }
                 put(UInt16(column.name.utf8.count), at: entry + E.nameLength)
                 put(UInt32(nameOffsets[index]), at: entry + E.nameOffset)
                 put(UInt64(placement.offset), at: entry + E.offset)
@@ -545,6 +559,24 @@ private struct DictionaryBuffer {
             bigger[index] = UInt32(code)
         }
         table = bigger
+    }
+}
+
+extension SegmentBuilder {
+    /// The first `count` of `bytes` as one zstd frame (its content size recorded in the frame).
+    static func compress(_ bytes: [UInt8], count: Int, path: String) throws(StoreError) -> [UInt8] {
+        let bound = ZSTD_compressBound(count)
+        var frame = [UInt8](repeating: 0, count: bound)
+        let written = frame.withUnsafeMutableBytes { out in
+            bytes.withUnsafeBytes { input in
+                ZSTD_compress(out.baseAddress, bound, input.baseAddress, count, SegmentLayout.textCompressionLevel)
+            }
+        }
+        if ZSTD_isError(written) != 0 {
+            throw .unsupported(path: path, detail: "zstd could not compress a text column: " + String(cString: ZSTD_getErrorName(written)))
+        }
+        frame.removeLast(bound - written)
+        return frame
     }
 }
 

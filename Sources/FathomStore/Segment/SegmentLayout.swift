@@ -3,7 +3,19 @@
 enum SegmentLayout {
     /// "FATHOMSG" in ASCII.
     static let magic: [UInt8] = Array("FATHOMSG".utf8)
+    /// Version 1: every column stored plain. Version 2 adds the column encoding byte (a text
+    /// column's bytes may be one zstd frame); a segment without a compressed column is still
+    /// written as version 1.
     static let version: UInt16 = 1
+    static let compressedVersion: UInt16 = 2
+    /// Column encodings (directory entry byte 1, version 2).
+    static let encodingPlain: UInt8 = 0
+    static let encodingZstd: UInt8 = 1
+    /// The zstd level of compressed text columns.
+    static let textCompressionLevel: Int32 = 3
+    /// The largest inflated size a compressed text column may claim (a segment is flushed near
+    /// 12 MB of column bytes; this bounds what a damaged count can make a reader allocate).
+    static let maxInflatedText = 1 << 31
     /// Every column, and every array inside a column, starts at a multiple of this.
     static let alignment = 64
     static let headerSize = 128
@@ -31,6 +43,7 @@ enum SegmentLayout {
 
     enum Entry {
         static let type = 0
+        static let encoding = 1
         static let nameLength = 2
         static let nameOffset = 4
         static let offset = 8

@@ -1,3 +1,4 @@
+import CZstd
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -26,7 +27,7 @@ import Darwin
 ///  └────────┴──────────┴───────┴────┴─────┴───────┴──────┴────────┴───────┴───────┴────────┴────┴───────────┴──────────┴───────┘
 ///  128: directory, one 64-byte entry per column
 ///      ┌──────┬───┬────────┬────────┬────────┬────────┬─────────┬──────────┬──────┐
-///      │ type │ 0 │name len│name off│ offset │ length │ count   │ checksum │ zero │
+///      │ type │enc│name len│name off│ offset │ length │ count   │ checksum │ zero │
 ///      │  u8  │   │  u16   │  u32   │  u64   │  u64   │  u64    │  u64     │ 24 B │
 ///      └──────┴───┴────────┴────────┴────────┴────────┴─────────┴──────────┴──────┘
 ///  then the column names (UTF-8), zero padding to A = metadata end
@@ -71,10 +72,16 @@ public final class SegmentReader: @unchecked Sendable {
     private struct Entry {
         var offset: Int
         var length: Int
-        /// Dictionary: entries including entry 0. Text: bytes. Others: 0.
+        /// Dictionary: entries including entry 0. Text: bytes (uncompressed). Others: 0.
         var count: Int
         var checksum: UInt64
+        /// A text column whose bytes are one zstd frame (version 2).
+        var compressed = false
     }
+
+    /// The decompressed bytes of compressed text columns, by column, once opened; freed with the
+    /// reader.
+    private var inflated: [UnsafeMutableRawPointer?]
 
     private enum ColumnState {
         case unchecked
@@ -115,8 +122,8 @@ public final class SegmentReader: @unchecked Sendable {
             throw corrupt(H.magic, "the magic is \(found), expected 'FATHOMSG'; this is not a Fathom segment")
         }
         let version = u16(H.version)
-        guard version == SegmentLayout.version else {
-            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version)")
+        guard version == SegmentLayout.version || version == SegmentLayout.compressedVersion else {
+            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version) or \(SegmentLayout.compressedVersion)")
         }
         let metadataEnd = u64(H.metadataEnd)
         guard metadataEnd >= UInt64(SegmentLayout.headerSize + SegmentLayout.entrySize),
@@ -180,6 +187,12 @@ public final class SegmentReader: @unchecked Sendable {
             let offset = u64(at + E.offset)
             let length = u64(at + E.length)
             let count = u64(at + E.count)
+            let encoding = u8(at + E.encoding)
+            let compressed = encoding == SegmentLayout.encodingZstd
+            guard encoding == SegmentLayout.encodingPlain
+                || (compressed && version == SegmentLayout.compressedVersion && type == .text) else {
+                throw corrupt(at + E.encoding, "column '\(name)' has encoding \(encoding), which a version-\(version) \(type) column cannot have")
+            }
             guard offset % UInt64(SegmentLayout.alignment) == 0 else {
                 throw corrupt(at + E.offset, "column '\(name)' starts at byte \(offset), which is not 64-byte aligned")
             }
@@ -207,6 +220,13 @@ public final class SegmentReader: @unchecked Sendable {
                     throw corrupt(at + E.length, "dictionary column '\(name)' is \(length) bytes, less than the \(minimum) its \(rowCount) codes and \(count) entry offsets need")
                 }
                 expected = Int(length)
+            case .text where compressed:
+                // Offsets, padding, then one zstd frame of `count` bytes (checked when opened).
+                let offsets = SegmentLayout.aligned((rowCount + 1) * 8)
+                guard Int(length) > offsets, count <= UInt64(SegmentLayout.maxInflatedText) else {
+                    throw corrupt(at + E.length, "compressed text column '\(name)' is \(length) bytes for \(count) bytes of \(rowCount) rows")
+                }
+                expected = Int(length)
             case .text:
                 guard count <= length else {
                     throw corrupt(at + E.count, "text column '\(name)' claims \(count) bytes in a \(length)-byte column")
@@ -216,13 +236,15 @@ public final class SegmentReader: @unchecked Sendable {
             guard Int(length) == expected else {
                 throw corrupt(at + E.length, "column '\(name)' is \(length) bytes, expected \(expected) for \(rowCount) rows of \(type)")
             }
-            columns.append(ColumnSpec(name: name, type: type))
-            entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum)))
+            columns.append(ColumnSpec(name: name, type: type, compressed: compressed))
+            entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum),
+                                 compressed: compressed))
             previousEnd = Int(offset) + Int(length)
         }
         self.columns = columns
         self.entries = entries
         states = Array(repeating: .unchecked, count: columnCount)
+        inflated = Array(repeating: nil, count: columnCount)
 
         let timeIndex = u32(H.timeColumn)
         if timeIndex == SegmentLayout.noTimeColumn {
@@ -252,7 +274,8 @@ public final class SegmentReader: @unchecked Sendable {
         columns.firstIndex { $0.name == name }
     }
 
-    /// Recomputes every column's checksum and re-validates its offsets and codes.
+    /// Recomputes every column's checksum and re-validates its offsets and codes (and that a
+    /// compressed column inflates to its size).
     ///
     /// - Throws: the first ``StoreError/corrupt(path:offset:detail:)`` found.
     /// - Complexity: O(file size).
@@ -261,6 +284,7 @@ public final class SegmentReader: @unchecked Sendable {
             let outcome = validate(index)
             lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
+            if entries[index].compressed { _ = try inflate(index, entries[index]) }
         }
     }
 
@@ -309,9 +333,43 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func text(_ column: Int) throws(StoreError) -> TextColumn {
         let entry = try open(column, as: .text)
-        return TextColumn(
-            owner: self, offsets: base + entry.offset, bytes: base + textBytesStart(entry), count: rowCount,
-            byteCount: entry.count)
+        let bytes: UnsafeRawPointer
+        if entry.compressed {
+            bytes = UnsafeRawPointer(try inflate(column, entry))
+        } else {
+            bytes = base + textBytesStart(entry)
+        }
+        return TextColumn(owner: self, offsets: base + entry.offset, bytes: bytes, count: rowCount, byteCount: entry.count)
+    }
+
+    deinit {
+        for buffer in inflated { buffer?.deallocate() }
+    }
+
+    /// The decompressed bytes of a compressed text column (validated), made on first use.
+    ///
+    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
+    private func inflate(_ column: Int, _ entry: Entry) throws(StoreError) -> UnsafeMutableRawPointer {
+        if let done = lock.withLock({ inflated[column] }) { return done }
+        let start = textBytesStart(entry)
+        let frameSize = entry.offset + entry.length - start
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(entry.count, 1), alignment: SegmentLayout.alignment)
+        let content = ZSTD_getFrameContentSize(base + start, frameSize)
+        let written = ZSTD_decompress(buffer, entry.count, base + start, frameSize)
+        guard content == UInt64(entry.count), ZSTD_isError(written) == 0, written == entry.count else {
+            buffer.deallocate()
+            let detail = ZSTD_isError(written) != 0 ? String(cString: ZSTD_getErrorName(written)) : "\(written) bytes"
+            throw .corrupt(path: path, offset: start,
+                           detail: "compressed text column '\(columns[column].name)' does not inflate to its \(entry.count) bytes (\(detail))")
+        }
+        return lock.withLock {
+            if let other = inflated[column] {
+                buffer.deallocate()
+                return other
+            }
+            inflated[column] = buffer
+            return buffer
+        }
     }
 
     // MARK: Validation

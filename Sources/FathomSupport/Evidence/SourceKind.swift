@@ -54,10 +54,13 @@ public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
 public struct CanonicalColumn: Sendable, Hashable {
     public let name: String
     public let type: ColumnType
+    /// Stored zstd-compressed in segments (long text read rarely).
+    public let compressed: Bool
 
-    public init(_ name: String, _ type: ColumnType) {
+    public init(_ name: String, _ type: ColumnType, compressed: Bool = false) {
         self.name = name
         self.type = type
+        self.compressed = compressed
     }
 }
 
@@ -80,7 +83,7 @@ public struct KindSchema: Sendable {
     /// The position of `name` among the columns, or nil when this kind has no such column.
     public func index(of name: String) -> Int? { indexByName[name] }
 
-    public var columnSpecs: [ColumnSpec] { columns.map { ColumnSpec(name: $0.name, type: $0.type) } }
+    public var columnSpecs: [ColumnSpec] { columns.map { ColumnSpec(name: $0.name, type: $0.type, compressed: $0.compressed) } }
 
     /// Column names without the provenance columns.
     public var fieldNames: [String] { columns.map(\.name).filter { $0 != "member" && $0 != "line" } }
@@ -120,7 +123,7 @@ public struct KindSchema: Sendable {
         result[.audit] = KindSchema(kind: .audit, columns: [
             .init("source", .dictionary), .init("service", .dictionary), .init("action", .dictionary),
             .init("principal", .dictionary), .init("src_ip", .dictionary), .init("target", .text),
-            .init("outcome", .dictionary), .init("user_agent", .dictionary), .init("record", .text),
+            .init("outcome", .dictionary), .init("user_agent", .dictionary), .init("record", .text, compressed: true),
         ])
         return result
     }()
