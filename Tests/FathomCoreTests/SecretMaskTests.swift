@@ -40,4 +40,30 @@ struct SecretMaskTests {
     func leavesOrdinaryTextAlone(input: String) {
         #expect(SecretMask.mask(input) == input)
     }
+
+    /// The cheap scan that decides whether the patterns run never skips a text they would change:
+    /// random texts made of secrets, near-secrets and ordinary log fragments, masked with and
+    /// without it.
+    @Test func theCheapScanNeverSkipsASecret() {
+        let fragments = [
+            "AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "xoxb-123456789012-abcdefghij",
+            "sk-abcdefghijklmnopqrstuvwx", "-----BEGIN PRIVATE KEY-----", "password=hunter2hunter2", "\"token\": \"abcd1234efgh\"",
+            "api_key : s3cr3tv4lue", "secret_access_key=AbCdEf123456", "credentials=xyzw9876", "pwd:letmein99",
+            "Bearer abcdefghijklmnop", "eyJhbGciOiJI.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4", "4038 5446 6904 6182",
+            "4038-5446-6904-6182", "4038544669046182", "123-45-6789", "078-05-1120", "GB82WEST12345698765432",
+            "NL91ABNA0417164300", "DE89 3704 0044 0532 0130 00", "arn:aws:iam::111122223333:user/alice", "CreateAccessKey",
+            "AccessKey", "the key to it", "tokens: 512", "198.51.100.23", "2026-03-02T10:00:00Z", "1234567890123",
+            "12-34-56-78-90-12", "NL91", "token", "key=", ":", "=", " ", "\n", "é", "\"", "KEY", "Secret", "x",
+        ]
+        var generator = SeededGenerator(seed: 20261203)
+        for _ in 0..<5000 {
+            let count = Int.random(in: 1...6, using: &generator)
+            var text = ""
+            for _ in 0..<count {
+                text += fragments.randomElement(using: &generator) ?? ""
+                if Bool.random(using: &generator) { text += [" ", "", ",", "/", "="].randomElement(using: &generator) ?? "" }
+            }
+            #expect(SecretMask.mask(text) == SecretMask.mask(text, prefilter: false), "\(text)")
+        }
+    }
 }

@@ -129,16 +129,22 @@ package enum ControlPlane {
             let principals = try table.dictionary("principal")
             let outcomes = try table.dictionary("outcome")
             let failed = (0..<outcomes.entryCount).map { outcomes.entry(UInt32($0)).string == "failure" }
-            var cache: [[UInt32]: Category?] = [:]
+            // Most rows are reads no table names: an action that is in none is judged once per
+            // dictionary entry; the rest once per (source, action, service, principal).
+            let candidate = (0..<actions.entryCount).map { mayMatch(actions.entry(UInt32($0)).string) }
+            struct Key: Hashable { var source, action, service, principal: UInt32 }
+            var cache: [Key: Category?] = [:]
             var hits: [Hit] = []
             for row in 0..<table.rowCount {
-                guard !failed[Int(outcomes.code(at: row))] else { continue }
-                let codes = [sources.code(at: row), actions.code(at: row), services.code(at: row), principals.code(at: row)]
+                let action = actions.code(at: row)
+                guard candidate[Int(action)], !failed[Int(outcomes.code(at: row))] else { continue }
+                let key = Key(source: sources.code(at: row), action: action, service: services.code(at: row),
+                              principal: principals.code(at: row))
                 let category: Category?
-                if let cached = cache[codes] { category = cached } else {
+                if let cached = cache[key] { category = cached } else {
                     category = self.category(source: sources.string(at: row), action: actions.string(at: row),
                                              service: services.string(at: row), principal: principals.string(at: row))
-                    cache[codes] = category
+                    cache[key] = category
                 }
                 guard let category, context.includes(times[row]) else { continue }
                 hits.append(Hit(rule: info, time: Timestamp(column: times[row]),
@@ -151,4 +157,12 @@ package enum ControlPlane {
         }
         return perSegment.flatMap { $0 }
     }
+
+    /// Whether an action is named by any of the tables (for some source).
+    static func mayMatch(_ action: String) -> Bool {
+        cloudTrail[action] != nil || azureActivity[action.uppercased()] != nil || entraAudit[action] != nil
+            || kubernetesVerbs.contains(action)
+    }
+
+    private static let kubernetesVerbs: Set<String> = ["create", "update", "patch", "get", "list", "watch"]
 }

@@ -27,8 +27,12 @@ public enum SecretMask {
     public static let masked = "[masked]"
 
     /// `text` with its secrets and card numbers masked.
-    public static func mask(_ text: String) -> String {
-        guard mightHoldSecrets(text) else { return text }
+    public static func mask(_ text: String) -> String { mask(text, prefilter: true) }
+
+    /// `prefilter: false` runs every pattern whatever the text (to test that the cheap scan never
+    /// skips a text the patterns would change).
+    package static func mask(_ text: String, prefilter: Bool) -> String {
+        guard !prefilter || mightHoldSecrets(text) else { return text }
         let source = text as NSString
         let range = NSRange(location: 0, length: source.length)
         var replacements: [(NSRange, String)] = []
@@ -102,32 +106,66 @@ public enum SecretMask {
     /// - Complexity: O(n) in the bytes, one pass, no allocation.
     package static func mightHoldSecrets(_ text: String) -> Bool {
         text.withByteView { bytes in
-            // Card numbers, SSNs and IBANs are runs of 9 or more digits with at most spaces or
-            // dashes between them (an IP address or a timestamp is not).
+            // Card numbers are runs of 13 or more digits, SSNs 9 digits with dashes, with at most
+            // spaces or dashes between them (an IP address, a timestamp or a 12-digit AWS account
+            // id is not); IBANs start with two capital letters and two digits.
             var digits = 0
+            var dashed = false
             for index in 0..<bytes.count {
                 let byte = bytes[index]
                 if byte >= 0x30 && byte <= 0x39 {
                     digits += 1
-                    if digits >= 9 { return true }
+                    if digits >= 13 || (digits >= 9 && dashed) { return true }
                     continue
                 }
-                if byte != 0x20 && byte != 0x2D { digits = 0 }
+                if byte == 0x2D, digits > 0 { dashed = true }
+                if byte != 0x20 && byte != 0x2D { digits = 0; dashed = false }
+                if byte >= 0x41 && byte <= 0x5A, isIBANStart(bytes, index) { return true }
                 // Does a clue word start here (ASCII, compared without case)?
                 let first = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-                for clue in clues[Int(first)] where matches(clue, in: bytes, at: index) { return true }
+                for clue in clues[Int(first)] where matches(clue.word, in: bytes, at: index) {
+                    // An assignment word (`token`, `key`, …) counts only when a `:` or `=` follows
+                    // soon, as the assignment pattern needs (`CreateAccessKey` alone is no clue).
+                    if !clue.needsAssignment || assignmentFollows(bytes, index + clue.word.count) { return true }
+                }
             }
             return false
         }
     }
 
+    /// Two capital letters then two digits, not inside a word: where an IBAN may start.
+    private static func isIBANStart(_ bytes: ByteView, _ index: Int) -> Bool {
+        guard index + 3 < bytes.count else { return false }
+        if index > 0 {
+            let before = bytes[index - 1]
+            if (before >= 0x30 && before <= 0x39) || (before | 0x20 >= 0x61 && before | 0x20 <= 0x7A) { return false }
+        }
+        let second = bytes[index + 1], third = bytes[index + 2], fourth = bytes[index + 3]
+        return second >= 0x41 && second <= 0x5A && third >= 0x30 && third <= 0x39 && fourth >= 0x30 && fourth <= 0x39
+    }
+
+    /// Whether a `:` or `=` comes within the next 32 bytes, before any whitespace run ends a name
+    /// (`aws_secret_access_key = …`, `"token": "…"`, `password=…`).
+    private static func assignmentFollows(_ bytes: ByteView, _ start: Int) -> Bool {
+        var index = start
+        while index < bytes.count && index < start + 32 {
+            let byte = bytes[index]
+            if byte == 0x3A || byte == 0x3D { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// The clue words by their first byte (lower case): text holding none of them holds no
-    /// secret these patterns find.
-    private static let clues: [[[UInt8]]] = {
-        let words = ["akia", "asia", "gh", "xox", "-----begin", "sk-", "secret", "passw", "pwd", "token", "key", "bearer",
-                     "eyj", "credential"]
-        var table = [[[UInt8]]](repeating: [], count: 256)
-        for word in words { table[Int(word.utf8.first ?? 0)].append(Array(word.utf8)) }
+    /// secret these patterns find. Assignment words need a `:` or `=` after them.
+    private static let clues: [[(word: [UInt8], needsAssignment: Bool)]] = {
+        let words: [(String, Bool)] = [
+            ("akia", false), ("asia", false), ("gh", false), ("xox", false), ("-----begin", false), ("sk-", false),
+            ("secret", true), ("passw", true), ("pwd", true), ("token", true), ("key", true), ("bearer", false),
+            ("eyj", false), ("credential", true),
+        ]
+        var table = [[(word: [UInt8], needsAssignment: Bool)]](repeating: [], count: 256)
+        for (word, assignment) in words { table[Int(word.utf8.first ?? 0)].append((Array(word.utf8), assignment)) }
         return table
     }()
 

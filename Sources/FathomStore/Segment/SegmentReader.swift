@@ -79,9 +79,10 @@ public final class SegmentReader: @unchecked Sendable {
         var compressed = false
     }
 
-    /// The decompressed bytes of compressed text columns, by column, once opened; freed with the
-    /// reader.
-    private var inflated: [UnsafeMutableRawPointer?]
+    /// The decompressed bytes of compressed text columns, by column, once opened; unmapped with the
+    /// reader. Anonymous mappings, not the allocator's heap, so the memory goes back to the system
+    /// as soon as a scan releases the segment.
+    private var inflated: [UnsafeMutableRawBufferPointer?]
 
     private enum ColumnState {
         case unchecked
@@ -343,32 +344,36 @@ public final class SegmentReader: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in inflated { buffer?.deallocate() }
+        for buffer in inflated { if let buffer { munmap(buffer.baseAddress, buffer.count) } }
     }
 
     /// The decompressed bytes of a compressed text column (validated), made on first use.
     ///
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     private func inflate(_ column: Int, _ entry: Entry) throws(StoreError) -> UnsafeMutableRawPointer {
-        if let done = lock.withLock({ inflated[column] }) { return done }
+        if let done = lock.withLock({ inflated[column] }), let address = done.baseAddress { return address }
         let start = textBytesStart(entry)
         let frameSize = entry.offset + entry.length - start
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(entry.count, 1), alignment: SegmentLayout.alignment)
+        let size = max(entry.count, 1)
+        guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+            throw .io(path: path, operation: "map memory for column '\(columns[column].name)'", code: errno)
+        }
+        let buffer = UnsafeMutableRawBufferPointer(start: mapped, count: size)
         let content = ZSTD_getFrameContentSize(base + start, frameSize)
-        let written = ZSTD_decompress(buffer, entry.count, base + start, frameSize)
+        let written = ZSTD_decompress(mapped, entry.count, base + start, frameSize)
         guard content == UInt64(entry.count), ZSTD_isError(written) == 0, written == entry.count else {
-            buffer.deallocate()
+            munmap(mapped, size)
             let detail = ZSTD_isError(written) != 0 ? String(cString: ZSTD_getErrorName(written)) : "\(written) bytes"
             throw .corrupt(path: path, offset: start,
                            detail: "compressed text column '\(columns[column].name)' does not inflate to its \(entry.count) bytes (\(detail))")
         }
         return lock.withLock {
-            if let other = inflated[column] {
-                buffer.deallocate()
-                return other
+            if let other = inflated[column], let address = other.baseAddress {
+                munmap(mapped, size)
+                return address
             }
             inflated[column] = buffer
-            return buffer
+            return mapped
         }
     }
 
