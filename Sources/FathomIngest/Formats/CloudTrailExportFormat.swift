@@ -72,11 +72,7 @@ package final class CloudTrailExportDecoder: RecordDecoder {
             guard let event = root["CloudTrailEvent"], event.kind == .string else {
                 throw RecordReject("CloudTrail export: element without CloudTrailEvent")
             }
-            var failure: RecordReject?
-            _ = event.withDecodedString { text in
-                do throws(RecordReject) { try records.decode(text, into: rows) } catch { failure = error }
-            }
-            if let failure { throw failure }
+            _ = try event.withDecodedString { (text) throws(RecordReject) in try records.decode(text, into: rows) }
             return
         }
         if record.count == csv.header.count, csv.header.withByteView({ record == $0 }) { return }
@@ -92,11 +88,7 @@ package final class CloudTrailExportDecoder: RecordDecoder {
             return fields[index]
         }
         if let whole = field("cloudtrail event") {
-            var failure: RecordReject?
-            whole.withByteView { text in
-                do throws(RecordReject) { try records.decode(text, into: rows) } catch { failure = error }
-            }
-            if let failure { throw failure }
+            try whole.withByteView { (text) throws(RecordReject) in try records.decode(text, into: rows) }
             return
         }
         guard let timeText = field("event time"), let time = TimeParser.parse(timeText) else {
