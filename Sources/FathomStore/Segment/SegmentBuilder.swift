@@ -290,7 +290,7 @@ public final class SegmentBuilder {
             var checksum: UInt64 = 0
         }
         var placements: [Placement] = []
-        /// The zstd frame of each compressed text column, by column index.
+        /// The stored bytes (block table and zstd frames) of each compressed text column, by column index.
         var frames: [Int: [UInt8]] = [:]
         var position = metadataEnd
         for (index, column) in columns.enumerated() {
@@ -307,7 +307,9 @@ public final class SegmentBuilder {
             case .text:
                 count = Int(texts[s].offsets[rows])  // excludes a row in progress
                 if column.compressed {
-                    let frame = try Self.compress(texts[s].bytes, count: count, path: path)
+                    let (frame, error) = BlockInflater.compress(texts[s].bytes, count: count, blockSize: SegmentLayout.textBlockSize,
+                                                                level: SegmentLayout.textCompressionLevel)
+                    if let error { throw .unsupported(path: path, detail: "zstd could not compress a text column: \(error)") }
                     frames[index] = frame
                     length = SegmentLayout.aligned((rows + 1) * 8) + frame.count
                 } else {
@@ -559,24 +561,6 @@ private struct DictionaryBuffer {
             bigger[index] = UInt32(code)
         }
         table = bigger
-    }
-}
-
-extension SegmentBuilder {
-    /// The first `count` of `bytes` as one zstd frame (its content size recorded in the frame).
-    static func compress(_ bytes: [UInt8], count: Int, path: String) throws(StoreError) -> [UInt8] {
-        let bound = ZSTD_compressBound(count)
-        var frame = [UInt8](repeating: 0, count: bound)
-        let written = frame.withUnsafeMutableBytes { out in
-            bytes.withUnsafeBytes { input in
-                ZSTD_compress(out.baseAddress, bound, input.baseAddress, count, SegmentLayout.textCompressionLevel)
-            }
-        }
-        if ZSTD_isError(written) != 0 {
-            throw .unsupported(path: path, detail: "zstd could not compress a text column: " + String(cString: ZSTD_getErrorName(written)))
-        }
-        frame.removeLast(bound - written)
-        return frame
     }
 }
 

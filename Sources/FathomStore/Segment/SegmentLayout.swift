@@ -13,6 +13,8 @@ enum SegmentLayout {
     static let encodingZstd: UInt8 = 1
     /// The zstd level of compressed text columns.
     static let textCompressionLevel: Int32 = 3
+    /// Bytes per independently compressed block of a compressed text column.
+    static let textBlockSize = 64 << 10
     /// The largest inflated size a compressed text column may claim (a segment is flushed near
     /// 12 MB of column bytes; this bounds what a damaged count can make a reader allocate).
     static let maxInflatedText = 1 << 31

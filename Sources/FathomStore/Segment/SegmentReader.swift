@@ -79,10 +79,8 @@ public final class SegmentReader: @unchecked Sendable {
         var compressed = false
     }
 
-    /// The decompressed bytes of compressed text columns, by column, once opened; unmapped with the
-    /// reader. Anonymous mappings, not the allocator's heap, so the memory goes back to the system
-    /// as soon as a scan releases the segment.
-    private var inflated: [UnsafeMutableRawBufferPointer?]
+    /// The inflaters of compressed text columns, by column, once opened.
+    private var inflaters: [BlockInflater?]
 
     private enum ColumnState {
         case unchecked
@@ -245,7 +243,7 @@ public final class SegmentReader: @unchecked Sendable {
         self.columns = columns
         self.entries = entries
         states = Array(repeating: .unchecked, count: columnCount)
-        inflated = Array(repeating: nil, count: columnCount)
+        inflaters = Array(repeating: nil, count: columnCount)
 
         let timeIndex = u32(H.timeColumn)
         if timeIndex == SegmentLayout.noTimeColumn {
@@ -285,7 +283,14 @@ public final class SegmentReader: @unchecked Sendable {
             let outcome = validate(index)
             lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
-            if entries[index].compressed { _ = try inflate(index, entries[index]) }
+            if entries[index].compressed {
+                let inflater = try inflater(index, entries[index])
+                inflater.ensureAll()
+                if let failure = inflater.failure {
+                    throw .corrupt(path: path, offset: textBytesStart(entries[index]),
+                                   detail: "compressed text column '\(columns[index].name)': \(failure)")
+                }
+            }
         }
     }
 
@@ -334,46 +339,30 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func text(_ column: Int) throws(StoreError) -> TextColumn {
         let entry = try open(column, as: .text)
-        let bytes: UnsafeRawPointer
         if entry.compressed {
-            bytes = UnsafeRawPointer(try inflate(column, entry))
-        } else {
-            bytes = base + textBytesStart(entry)
+            let inflater = try inflater(column, entry)
+            return TextColumn(owner: self, offsets: base + entry.offset, bytes: UnsafeRawPointer(inflater.bytes), count: rowCount,
+                              byteCount: entry.count, inflater: inflater)
         }
-        return TextColumn(owner: self, offsets: base + entry.offset, bytes: bytes, count: rowCount, byteCount: entry.count)
+        return TextColumn(owner: self, offsets: base + entry.offset, bytes: base + textBytesStart(entry), count: rowCount,
+                          byteCount: entry.count)
     }
 
-    deinit {
-        for buffer in inflated { if let buffer { munmap(buffer.baseAddress, buffer.count) } }
-    }
-
-    /// The decompressed bytes of a compressed text column (validated), made on first use.
-    ///
-    /// - Complexity: O(column bytes) on first access, O(1) afterwards.
-    private func inflate(_ column: Int, _ entry: Entry) throws(StoreError) -> UnsafeMutableRawPointer {
-        if let done = lock.withLock({ inflated[column] }), let address = done.baseAddress { return address }
+    /// The inflater of a compressed text column, its block table checked, made on first use.
+    private func inflater(_ column: Int, _ entry: Entry) throws(StoreError) -> BlockInflater {
+        if let done = lock.withLock({ inflaters[column] }) { return done }
         let start = textBytesStart(entry)
-        let frameSize = entry.offset + entry.length - start
-        let size = max(entry.count, 1)
-        guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
-            throw .io(path: path, operation: "map memory for column '\(columns[column].name)'", code: errno)
-        }
-        let buffer = UnsafeMutableRawBufferPointer(start: mapped, count: size)
-        let content = ZSTD_getFrameContentSize(base + start, frameSize)
-        let written = ZSTD_decompress(mapped, entry.count, base + start, frameSize)
-        guard content == UInt64(entry.count), ZSTD_isError(written) == 0, written == entry.count else {
-            munmap(mapped, size)
-            let detail = ZSTD_isError(written) != 0 ? String(cString: ZSTD_getErrorName(written)) : "\(written) bytes"
-            throw .corrupt(path: path, offset: start,
-                           detail: "compressed text column '\(columns[column].name)' does not inflate to its \(entry.count) bytes (\(detail))")
+        let made: BlockInflater
+        do {
+            made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start, byteCount: entry.count)
+        } catch {
+            throw .corrupt(path: path, offset: start + error.offset,
+                           detail: "compressed text column '\(columns[column].name)': \(error.detail)")
         }
         return lock.withLock {
-            if let other = inflated[column], let address = other.baseAddress {
-                munmap(mapped, size)
-                return address
-            }
-            inflated[column] = buffer
-            return mapped
+            if let other = inflaters[column] { return other }
+            inflaters[column] = made
+            return made
         }
     }
 

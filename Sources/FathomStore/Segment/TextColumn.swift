@@ -13,13 +13,17 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
     public let count: Int
     /// Total bytes of all rows.
     public let byteCount: Int
+    /// For a compressed column: inflates the blocks a row spans before it is read.
+    @usableFromInline let inflater: BlockInflater?
 
-    init(owner: SegmentReader, offsets: UnsafeRawPointer, bytes: UnsafeRawPointer, count: Int, byteCount: Int) {
+    init(owner: SegmentReader, offsets: UnsafeRawPointer, bytes: UnsafeRawPointer, count: Int, byteCount: Int,
+         inflater: BlockInflater? = nil) {
         self.owner = owner
         self.offsets = offsets
         self.bytes = bytes
         self.count = count
         self.byteCount = byteCount
+        self.inflater = inflater
     }
 
     @inlinable public var startIndex: Int { 0 }
@@ -31,6 +35,7 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
         precondition(row >= 0 && row < count, "row \(row) out of range 0..<\(count)")
         let start = Int(truncatingIfNeeded: offsets.load(fromByteOffset: row &* 8, as: UInt64.self))
         let end = Int(truncatingIfNeeded: offsets.load(fromByteOffset: (row &+ 1) &* 8, as: UInt64.self))
+        inflater?.ensure(start, end)
         return ByteView(unsafeStart: bytes + start, count: end &- start)
     }
 
@@ -48,6 +53,7 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
         var start = 0
         for row in 0..<count {
             let end = Int(truncatingIfNeeded: ends[row &+ 1])
+            inflater?.ensure(start, end)
             try body(row, ByteView(unsafeStart: bytes + start, count: end &- start))
             start = end
         }

@@ -1,0 +1,158 @@
+import CZstd
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes of a compressed text column, inflated block by block as rows are read, so a scan
+/// that reads a few rows of a segment decompresses a few blocks, not the column.
+///
+/// Layout of the stored bytes (after the row offsets; SEGMENT-FORMAT.md): block size S (UInt64),
+/// block count K (UInt64), K + 1 frame offsets (UInt64, from the first frame), then K zstd frames;
+/// block *b* holds bytes `[b·S, min((b+1)·S, B))` of the column. The table and every frame's
+/// declared content size are checked when the column is opened (``init``); a frame that still
+/// fails to inflate (damage that kept the checksum) leaves its rows empty and is recorded in
+/// ``failure``, which ``SegmentReader/verifyChecksums()`` reports.
+///
+/// The inflated bytes live in one anonymous mapping of B bytes: pages of blocks never read are
+/// never touched, and the memory goes back to the system with the reader.
+@usableFromInline
+final class BlockInflater: @unchecked Sendable {
+    let bytes: UnsafeMutableRawPointer
+    private let size: Int
+    private let byteCount: Int
+    private let blockSize: Int
+    private let frames: UnsafeRawPointer
+    private let frameOffsets: UnsafeRawPointer
+    private let blockCount: Int
+    private var done: [Bool]
+    private let lock = Lock()
+    private(set) var failure: String?
+
+    /// Bytes before the frames: size, count and K + 1 offsets.
+    static func tableSize(blocks: Int) -> Int { 16 + (blocks + 1) * 8 }
+
+    /// Checks the block table at `payload` (`length` bytes) for `byteCount` inflated bytes; throws
+    /// what is wrong as a detail for a corruption error.
+    init(payload: UnsafeRawPointer, length: Int, byteCount: Int) throws(InflaterError) {
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        guard length >= 16 else { throw InflaterError(offset: 0, detail: "the block table is cut short") }
+        let size = u64(0), count = u64(8)
+        guard size >= 1, size <= UInt64(SegmentLayout.maxInflatedText) else {
+            throw InflaterError(offset: 0, detail: "block size \(size)")
+        }
+        let expected = byteCount == 0 ? 0 : (UInt64(byteCount) + size - 1) / size
+        guard count == expected, Int(count) <= (length - 16) / 8 - 1 else {
+            throw InflaterError(offset: 8, detail: "\(count) blocks for \(byteCount) bytes in blocks of \(size)")
+        }
+        let blocks = Int(count)
+        let table = Self.tableSize(blocks: blocks)
+        let framesLength = length - table
+        var previous: UInt64 = 0
+        for index in 0...blocks {
+            let value = u64(16 + index * 8)
+            guard (index == 0 ? value == 0 : value > previous), value <= UInt64(framesLength) else {
+                throw InflaterError(offset: 16 + index * 8, detail: "frame offset \(index) is \(value)")
+            }
+            previous = value
+        }
+        guard previous == UInt64(framesLength) else {
+            throw InflaterError(offset: 16 + blocks * 8, detail: "the frames end at \(previous), the column at \(framesLength)")
+        }
+        let frames = payload + table
+        for block in 0..<blocks {
+            let start = Int(u64(16 + block * 8)), end = Int(u64(16 + (block + 1) * 8))
+            let content = ZSTD_getFrameContentSize(frames + start, end - start)
+            let want = min(Int(size), byteCount - block * Int(size))
+            guard content == UInt64(want) else {
+                throw InflaterError(offset: table + start, detail: "frame \(block) declares \(content) bytes, its block holds \(want)")
+            }
+        }
+        let mapped = mmap(nil, max(byteCount, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else { throw InflaterError(offset: 0, detail: "no memory (errno \(errno))") }
+        bytes = mapped
+        self.size = max(byteCount, 1)
+        self.byteCount = byteCount
+        blockSize = Int(size)
+        blockCount = blocks
+        self.frames = frames
+        frameOffsets = payload + 16
+        done = Array(repeating: false, count: blocks)
+    }
+
+    deinit { munmap(bytes, size) }
+
+    /// Inflates the blocks holding bytes `[start, end)` that are not inflated yet.
+    @usableFromInline
+    func ensure(_ start: Int, _ end: Int) {
+        guard end > start else { return }
+        let first = start / blockSize, last = (end - 1) / blockSize
+        lock.withLock {
+            for block in first...last where !done[block] {
+                inflate(block)
+                done[block] = true
+            }
+        }
+    }
+
+    /// Inflates every block (for verification).
+    func ensureAll() {
+        ensure(0, byteCount)
+    }
+
+    private func inflate(_ block: Int) {
+        func offset(_ index: Int) -> Int {
+            Int(UInt64(littleEndian: frameOffsets.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
+        }
+        let want = min(blockSize, byteCount - block * blockSize)
+        let start = offset(block), end = offset(block + 1)
+        let written = ZSTD_decompress(bytes + block * blockSize, want, frames + start, end - start)
+        if ZSTD_isError(written) != 0 || written != want {
+            // Damage that kept the checksum: the block reads as zero bytes (its rows empty-ish),
+            // and the failure is kept for verification to report.
+            memset(bytes + block * blockSize, 0, want)
+            if failure == nil {
+                failure = "block \(block) does not inflate ("
+                    + (ZSTD_isError(written) != 0 ? String(cString: ZSTD_getErrorName(written)) : "\(written) of \(want) bytes") + ")"
+            }
+        }
+    }
+
+    /// The stored bytes of `bytes` (the first `count`) as a block table and frames.
+    static func compress(_ bytes: [UInt8], count: Int, blockSize: Int, level: Int32) -> (data: [UInt8], error: String?) {
+        let blocks = count == 0 ? 0 : (count + blockSize - 1) / blockSize
+        var out = [UInt8]()
+        func put(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        put(UInt64(blockSize))
+        put(UInt64(blocks))
+        var frames = [UInt8]()
+        var offsets: [UInt64] = [0]
+        let context = ZSTD_createCCtx()
+        defer { ZSTD_freeCCtx(context) }
+        _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        _ = ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
+        var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(blockSize))
+        for block in 0..<blocks {
+            let start = block * blockSize, length = min(blockSize, count - start)
+            let written = scratch.withUnsafeMutableBytes { output in
+                bytes.withUnsafeBytes { input in
+                    ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress! + start, length)
+                }
+            }
+            if ZSTD_isError(written) != 0 { return ([], String(cString: ZSTD_getErrorName(written))) }
+            frames.append(contentsOf: scratch[0..<written])
+            offsets.append(UInt64(frames.count))
+        }
+        for offset in offsets { put(offset) }
+        out.append(contentsOf: frames)
+        return (out, nil)
+    }
+}
+
+struct InflaterError: Error {
+    var offset: Int
+    var detail: String
+}
