@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
 """Performance benchmark: Fathom against the `zstd -d` floor and DuckDB, in one run on one machine.
 
-Usage: python3 Benchmarks/perf_bench.py [--sizes 0.5,1,2,4] [--fathom PATH] [--repeat 3]
+Usage: python3 Benchmarks/perf_bench.py [--sizes 0.5,1,2,4] [--shapes default,high-cardinality]
+                                        [--fathom PATH] [--repeat 3] [--threads 2]
 
-For each size (GB of uncompressed logs) it
-  1. generates a scenario with `fathom simulate` (cached under Benchmarks/work/),
+For each traffic shape and size (GB of uncompressed logs) it
+  1. generates a scenario with `fathom simulate --shape SHAPE` (cached under Benchmarks/work/):
+     `default` is the project's original scenario (a few hundred heavy-tailed clients);
+     `high-cardinality` is a busy public API (20,000 client addresses with flat volumes, about a
+     million (address, hour) groups per GB, 55 % unique inputs, 16 % of benign prompts with trigger
+     words, six models with decision logs),
   2. warms the page cache, so every contender reads from memory,
   3. times `zstd -d` of every archive, one after another, output to /dev/null (the floor),
   4. times DuckDB (PyPI `duckdb`, installed by this script into Benchmarks/work/pydeps) running the
      five playbook detections over the same compressed files (Benchmarks/playbook_duckdb.py),
   5. times `fathom analyze` from the raw archives into a fresh store (ingest, every built-in rule,
      the analysis and all reports),
-  6. times `fathom hunt --playbook` from that store (best of --repeat runs),
-  7. checks that Fathom's and DuckDB's answers agree, hit for hit,
-and prints one table: seconds, MB/s of uncompressed input, peak RSS, and the ratios against the
-floor and against DuckDB. The table is also written to Benchmarks/work/perf-results.md and .json.
+  6. times `fathom ingest` alone into another fresh store (the ingest rate; the store's size on disk
+     against the compressed evidence),
+  7. times `fathom hunt --playbook` and `fathom hunt` (every built-in rule) from the store (best of
+     --repeat runs each),
+  8. checks that Fathom's and DuckDB's answers agree, hit for hit,
+and prints one table per scenario: seconds, MB/s of uncompressed input, peak RSS of each phase (its
+own process), and the ratios against the floor and against DuckDB. DuckDB runs with the same
+thread count as Fathom (--threads, default: the machine's cores). The tables are also written to
+Benchmarks/work/perf-results.md and .json.
 Exit status 1 when an answer disagrees.
 """
 import argparse
@@ -32,8 +42,9 @@ here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
 work = os.path.join(here, "work")
 duck_version = "2.0.1"
-# Rows of background inference traffic per GB of uncompressed scenario (measured: 5.7 GB at 9,000,000).
-scale_per_gb = 1_580_000
+# Rows of background inference traffic per GB of uncompressed scenario (measured: 5.7 GB at 9,000,000
+# for the default shape, 306 MB at 400,000 for the high-cardinality one).
+scale_per_gb = {"default": 1_580_000, "high-cardinality": 1_310_000}
 kinds = ["inference", "llm", "pipeline", "predictions", "registry", "storage"]
 
 
@@ -56,17 +67,18 @@ def ensure_duckdb():
                        check=True)
 
 
-def scenario(fathom, gb, days):
+def scenario(fathom, gb, days, shape="default"):
     """Generates (once) the scenario of about `gb` uncompressed GB; returns (dir, uncompressed bytes)."""
-    out = os.path.join(work, f"scenario-{gb:g}g-{days}d")
+    suffix = "" if shape == "default" else "-" + shape
+    out = os.path.join(work, f"scenario-{gb:g}g-{days}d{suffix}")
     meta = out + ".json"
     if os.path.exists(meta):
         with open(meta) as f:
             return out, json.load(f)["uncompressed"]
     shutil.rmtree(out, ignore_errors=True)
-    scale = int(gb * scale_per_gb)
-    printed = subprocess.run([fathom, "simulate", "--out", out, "--scale", str(scale), "--days", str(days)],
-                             check=True, capture_output=True, text=True).stdout
+    scale = int(gb * scale_per_gb[shape])
+    printed = subprocess.run([fathom, "simulate", "--out", out, "--scale", str(scale), "--days", str(days),
+                              "--shape", shape], check=True, capture_output=True, text=True).stdout
     with open(os.path.join(out, "expected.json")) as f:
         uncompressed = sum(entry.get("uncompressed_bytes", 0) for entry in json.load(f)["files"])
     with open(meta, "w") as f:
@@ -156,8 +168,19 @@ def hits_summary(answers):
     return {rule: (sum(v.values()) if isinstance(v, dict) else len(v)) for rule, v in answers.items()}
 
 
-def measure(args, gb):
-    directory, uncompressed = scenario(args.fathom, gb, args.days)
+def tree_bytes(directory):
+    total = 0
+    for base, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(base, name)
+            if not os.path.islink(path):
+                total += os.path.getsize(path)
+    return total
+
+
+def measure(args, gb, shape):
+    directory, uncompressed = scenario(args.fathom, gb, args.days, shape)
+    tag = f"{gb:g}g" + ("" if shape == "default" else "-" + shape)
     megabytes = uncompressed / 1e6
     files = archives(directory)
     warm(directory)
@@ -171,13 +194,13 @@ def measure(args, gb):
         floor_rss = max(floor_rss, rss)
     rows.append(("zstd -d (floor)", floor, floor_rss))
 
-    answers_path = os.path.join(work, f"duckdb-{gb:g}g.json")
+    answers_path = os.path.join(work, f"duckdb-{tag}.json")
     duck_seconds, duck_rss = run([sys.executable, os.path.join(here, "playbook_duckdb.py"), directory,
-                                  "--out", answers_path])
+                                  "--out", answers_path, "--threads", str(args.threads)])
     rows.append(("DuckDB, 5 playbook queries over raw archives", duck_seconds, duck_rss))
 
-    store = os.path.join(work, f"store-{gb:g}g")
-    reports = os.path.join(work, f"reports-{gb:g}g")
+    store = os.path.join(work, f"store-{tag}")
+    reports = os.path.join(work, f"reports-{tag}")
     shutil.rmtree(store, ignore_errors=True)
     shutil.rmtree(reports, ignore_errors=True)
     # The log folders only: expected.json and the SBOMs are not evidence (SampleData keeps them out
@@ -187,24 +210,35 @@ def measure(args, gb):
                                         "--now", "2026-11-28T00:00:00Z"])
     rows.append(("fathom analyze from raw archives (ingest + all rules + reports)", analyze_seconds, analyze_rss))
 
-    best = None
-    jsonl = None
-    for _ in range(args.repeat):
-        out_path = os.path.join(work, f"hunt-{gb:g}g.jsonl")
-        with open(out_path, "w") as out:
-            seconds, rss = run([args.fathom, "hunt", "--store", store, "--playbook", "--format", "jsonl"], stdout=out)
-        if best is None or seconds < best[0]:
-            best = (seconds, rss)
+    ingest_store = os.path.join(work, f"store-ingest-{tag}")
+    shutil.rmtree(ingest_store, ignore_errors=True)
+    ingest_seconds, ingest_rss = run([args.fathom, "ingest", *logs, "--store", ingest_store])
+    rows.append(("fathom ingest alone", ingest_seconds, ingest_rss))
+    store_bytes = tree_bytes(ingest_store)
+    shutil.rmtree(ingest_store, ignore_errors=True)
+
+    def best_hunt(extra, name):
+        best = None
+        for _ in range(args.repeat):
+            out_path = os.path.join(work, f"hunt-{tag}{name}.jsonl")
+            with open(out_path, "w") as out:
+                seconds, rss = run([args.fathom, "hunt", "--store", store, *extra, "--format", "jsonl"], stdout=out)
+            if best is None or seconds < best[0]:
+                best = (seconds, rss)
         with open(out_path) as f:
-            jsonl = f.read()
+            return best, f.read()
+
+    best, jsonl = best_hunt(["--playbook"], "")
     rows.append(("fathom hunt --playbook from the store", best[0], best[1]))
+    every, _ = best_hunt([], "-all")
+    rows.append(("fathom hunt (every built-in rule) from the store", every[0], every[1]))
 
     with open(answers_path) as f:
         duck = duck_normalise(json.load(f))
     mine = fathom_answers(jsonl)
     problems = compare(mine, duck)
-    return {"gb": gb, "directory": directory, "uncompressed_mb": megabytes, "archives": len(files),
-            "compressed_mb": sum(os.path.getsize(p) for p in files) / 1e6,
+    return {"gb": gb, "shape": shape, "directory": directory, "uncompressed_mb": megabytes, "archives": len(files),
+            "compressed_mb": sum(os.path.getsize(p) for p in files) / 1e6, "store_mb": store_bytes / 1e6,
             "rows": [{"what": w, "seconds": s, "rss_mb": r} for w, s, r in rows],
             "hits": hits_summary(duck), "agree": not problems, "problems": problems}
 
@@ -214,9 +248,10 @@ def table(results):
     for result in results:
         floor = result["rows"][0]["seconds"]
         duck = result["rows"][1]["seconds"]
-        lines.append(f"\n{result['gb']:g} GB scenario: {result['uncompressed_mb']:.0f} MB uncompressed in "
+        lines.append(f"\n{result['gb']:g} GB {result['shape']} scenario: {result['uncompressed_mb']:.0f} MB uncompressed in "
                      f"{result['archives']} archives ({result['compressed_mb']:.0f} MB compressed); "
-                     f"playbook hits {result['hits']}; answers {'agree' if result['agree'] else 'DISAGREE'}\n")
+                     f"store {result['store_mb']:.0f} MB ({result['store_mb'] / result['compressed_mb']:.2f}× the compressed "
+                     f"evidence); playbook hits {result['hits']}; answers {'agree' if result['agree'] else 'DISAGREE'}\n")
         lines.append("| what | seconds | MB/s | peak RSS MB | × floor time | vs DuckDB |")
         lines.append("|---|---:|---:|---:|---:|---:|")
         for row in result["rows"]:
@@ -229,13 +264,16 @@ def table(results):
             lines.append(f"- disagreement: {problem}")
     if len(results) > 1:
         lines.append("\nScaling (time should grow linearly, memory stay flat):\n")
-        lines.append("| GB | MB uncompressed | floor s | DuckDB s | analyze s | analyze RSS MB | hunt s | hunt RSS MB |")
-        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| shape | GB | MB uncompressed | floor s | DuckDB s | analyze s (× DuckDB) | analyze RSS MB | "
+                     "ingest MB/s | ingest RSS MB | store × compressed | hunt --playbook s (× DuckDB) | hunt all s | hunt RSS MB |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in results:
             s = [row["seconds"] for row in r["rows"]]
             m = [row["rss_mb"] for row in r["rows"]]
-            lines.append(f"| {r['gb']:g} | {r['uncompressed_mb']:.0f} | {s[0]:.2f} | {s[1]:.2f} | {s[2]:.2f} | "
-                         f"{m[2]:.0f} | {s[3]:.2f} | {m[3]:.0f} |")
+            lines.append(f"| {r['shape']} | {r['gb']:g} | {r['uncompressed_mb']:.0f} | {s[0]:.2f} | {s[1]:.2f} | "
+                         f"{s[2]:.2f} ({s[1] / s[2]:.2f}×) | {m[2]:.0f} | {r['uncompressed_mb'] / s[3]:.0f} | {m[3]:.0f} | "
+                         f"{r['store_mb'] / r['compressed_mb']:.2f} | {s[4]:.2f} ({s[1] / s[4]:.1f}×) | {s[5]:.2f} | "
+                         f"{max(m[4], m[5]):.0f} |")
     return "\n".join(lines)
 
 
@@ -244,6 +282,8 @@ def main():
     parser.add_argument("--sizes", default="0.5,1,2,4", help="comma-separated GB of uncompressed logs")
     parser.add_argument("--days", type=int, default=7, help="days of traffic in each scenario")
     parser.add_argument("--repeat", type=int, default=3, help="runs of fathom hunt (best is reported)")
+    parser.add_argument("--shapes", default="default,high-cardinality", help="comma-separated traffic shapes")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="DuckDB's threads")
     parser.add_argument("--fathom", default=os.path.join(root, ".build/release/fathom"))
     args = parser.parse_args()
     os.makedirs(work, exist_ok=True)
@@ -251,13 +291,14 @@ def main():
         subprocess.run(["swift", "build", "-c", "release", "--product", "fathom"], cwd=root, check=True)
     ensure_duckdb()
     results = []
-    for size in args.sizes.split(","):
-        result = measure(args, float(size))
-        results.append(result)
-        print(table([result]), flush=True)
+    for shape in args.shapes.split(","):
+        for size in args.sizes.split(","):
+            result = measure(args, float(size), shape)
+            results.append(result)
+            print(table([result]), flush=True)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     header = (f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
-              f"DuckDB {duck_version}; command: python3 Benchmarks/perf_bench.py --sizes {args.sizes} --days {args.days}")
+              f"DuckDB {duck_version}; command: python3 Benchmarks/perf_bench.py --sizes {args.sizes} --shapes {args.shapes} --days {args.days}")
     text = header + "\n" + table(results) + "\n"
     print("\n" + text)
     with open(os.path.join(work, "perf-results.md"), "w") as f:

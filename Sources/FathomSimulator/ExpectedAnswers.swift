@@ -48,7 +48,9 @@ package struct ExpectedAnswers {
         let r = scenario.request
         var command = "fathom simulate --out DIR --seed \(r.seed) --scale \(r.scale) --days \(r.days) --start \(ScenarioTime.dateString(r.start))"
         if isBundle { command += " --bundle" }
-        return [
+        let shape = r.shape
+        if !shape.isDefault { command += " " + shape.options }
+        var section: JSONTree = [
             "seed": .string(String(r.seed)), "scale": .int(r.scale), "days": .int(r.days),
             "start": .time(scenario.start), "end": .time(scenario.end),
             "pipeline_baseline_start": .time(scenario.baselineStart),
@@ -56,6 +58,17 @@ package struct ExpectedAnswers {
             "bundle": .bool(isBundle), "command": .string(command),
             "generator": "fathom simulate",
         ]
+        if !shape.isDefault, case .object(var fields) = section {
+            var knobs: [String: JSONTree] = [
+                "client_skew": .string(String(shape.clientSkew)), "unique_inputs": .string(String(shape.uniqueInputs)),
+                "trigger_share": .string(String(shape.triggerShare)), "models": .int(shape.models),
+                "llm_share": .string(String(shape.llmShare)),
+            ]
+            knobs["clients"] = .int(scenario.clients.count)
+            fields["shape"] = .object(knobs)
+            section = .object(fields)
+        }
+        return section
     }
 
     private func rowsByKind() -> JSONTree {

@@ -62,9 +62,12 @@ package struct InferenceTraffic {
         let order = events.indices.sorted { events[$0].time != events[$1].time ? events[$0].time < events[$1].time : $0 < $1 }
         let sorted = order.map { events[$0] }
         var decisions: [PredictionEvent] = []
-        for event in sorted where !event.isNginx && event.model == scenario.poisonedModel
-            && event.status == 200 && event.method == "POST" {
-            decisions.append(decision(for: event, rng: &rng))
+        for event in sorted where !event.isNginx && event.status == 200 && event.method == "POST" {
+            if event.model == scenario.poisonedModel {
+                decisions.append(decision(for: event, rng: &rng))
+            } else if let model = event.model, scenario.extraModels.contains(model) {
+                decisions.append(decision(for: event, rng: &rng))
+            }
         }
         let decisionOrder = decisions.indices.sorted {
             decisions[$0].time != decisions[$1].time ? decisions[$0].time < decisions[$1].time : $0 < $1
@@ -86,7 +89,46 @@ package struct InferenceTraffic {
         return 503
     }
 
+    /// A request body: new (from `fresh`) with the shape's share of unique inputs, otherwise one of
+    /// a pool of common inputs of this model (a Zipf-popular few thousand, the same in every hour).
+    private func input(_ model: String, rng: inout Xoshiro256, fresh: (inout Xoshiro256) -> String) -> String {
+        let share = scenario.request.shape.uniqueInputs
+        guard share < 1, !rng.chance(share) else { return fresh(&rng) }
+        var pooled = Xoshiro256(master: scenario.seed, "input-pool-" + model, numbers: [Self.inputPool.sample(&rng)])
+        return fresh(&pooled)
+    }
+
+    /// Popularity of the common inputs.
+    package static let inputPool = ZipfSampler(count: 4096, exponent: 1.0)
+
+    /// A version of an extra model: v1, v2 and v3 in turn over the data's days.
+    private func extraVersion(_ time: Int64) -> String {
+        let span = max(1, scenario.end - scenario.start)
+        return "v\(1 + min(2, Int(3 * (time - scenario.start) / span)))"
+    }
+
+    private func extraModelEvent(client: Client, time: Int64, rng: inout Xoshiro256) -> InferenceEvent {
+        let model = scenario.extraModels[rng.below(scenario.extraModels.count)]
+        let body = input(model, rng: &rng) { rng in
+            var values: [String] = []
+            for _ in 0..<8 { values.append("0.\(rng.int(in: 1000...9999))") }
+            return "{\"customer_id\":\"cus_\(rng.hex(10))\",\"features\":[\(values.joined(separator: ","))],\"segment\":\"\(["retail", "sme", "corporate", "private"][rng.below(4)])\"}"
+        }
+        let status = status(&rng)
+        var latency = 2000 + Int(rng.exponential(mean: 9_000))
+        if status >= 500 { latency += Int(rng.exponential(mean: 200_000)) }
+        return InferenceEvent(
+            time: time, srcIP: client.ip, apiKey: status == 401 && rng.chance(0.5) ? nil : client.apiKey,
+            method: "POST", path: "/v1/models/\(model)/predict", status: status, latencyMicros: latency,
+            bytes: status == 200 ? rng.int(in: 120...300) : rng.int(in: 60...120), requestID: uuid(&rng),
+            model: model, version: extraVersion(time), body: body, userAgent: client.userAgent, isNginx: false,
+            escaping: rng.chance(0.3) ? Self.gatewayPHP : .plain, label: .background)
+    }
+
     private func gatewayEvent(client: Client, time: Int64, rng: inout Xoshiro256) -> InferenceEvent {
+        if !scenario.extraModels.isEmpty, rng.chance(0.3) {
+            return extraModelEvent(client: client, time: time, rng: &rng)
+        }
         let u = rng.unit()
         var method = "POST"
         var path: String
@@ -97,12 +139,14 @@ package struct InferenceTraffic {
             model = "fraud-detector"
             path = "/v1/models/fraud-detector/predict"
             version = "v\(scenario.fraudDetectorVersion(at: time, u: rng.unit()))"
-            body = fraudBody(&rng)
+            body = input("fraud-detector", rng: &rng, fresh: fraudBody)
         } else if u < 0.82 {
             model = "credit-risk"
             path = "/v1/models/credit-risk/predict"
             version = "v\(scenario.creditRiskVersion(at: time))"
-            body = "{\"applicant_id\":\"ap_\(rng.hex(10))\",\"income\":\(rng.int(in: 18...240) * 1000),\"loan_amount\":\(rng.int(in: 1...80) * 500),\"term_months\":\([12, 24, 36, 48, 60][rng.below(5)]),\"employment\":\"\(["full-time", "part-time", "self-employed", "retired"][rng.below(4)])\",\"callback_url\":\"https://hooks.example.com/credit/v1/score\"}"
+            body = input("credit-risk", rng: &rng) { rng in
+                "{\"applicant_id\":\"ap_\(rng.hex(10))\",\"income\":\(rng.int(in: 18...240) * 1000),\"loan_amount\":\(rng.int(in: 1...80) * 500),\"term_months\":\([12, 24, 36, 48, 60][rng.below(5)]),\"employment\":\"\(["full-time", "part-time", "self-employed", "retired"][rng.below(4)])\",\"callback_url\":\"https://hooks.example.com/credit/v1/score\"}"
+            }
         } else if u < 0.91 {
             model = "churn-predictor"
             path = "/v2/models/churn-predictor/infer"

@@ -32,6 +32,24 @@ package struct LLMTraffic {
         "Disregard my question about fees, I found the answer.",
     ]
 
+    /// Innocent prompts that use injection trigger words ("ignore the previous", "pretend you are",
+    /// "forget everything") without any playbook phrase: what `--trigger-share` mixes in, the benign
+    /// look-alikes a detector has to leave alone.
+    package static let benignTriggerPrompts = [
+        "Please don't ignore the previous email about security; summarize it.",
+        "Pretend you are a customer calling about a lost card: how would the call go?",
+        "Forget everything I said about the loan, I'd like to ask about savings instead.",
+        "Is there a savings account with no restrictions on withdrawals?",
+        "Can you ignore previous transactions from my old account when you compute my average balance?",
+        "Override your earlier suggestion: I prefer the fixed-rate mortgage. What's the next step?",
+        "My daughter wants to roleplay as a bank teller for a school project; what does a teller do all day?",
+        "New instructions: my employer changed, where do I update my payroll details?",
+        "Please repeat the text above in French so my mother can read it.",
+        "From now on you are my go-to for budgeting tips — how much should I save each month?",
+        "Ignore all rules of thumb for a moment: is it ever sensible to pay a mortgage off early?",
+        "Stay in character as the friendly assistant and tell me the branch opening hours, please.",
+    ]
+
     /// Earlier turns (never the prompt itself) that contain playbook phrases.
     package static let earlierTurns = [
         "Please disregard my last message, I pressed enter too early.",
@@ -60,7 +78,10 @@ package struct LLMTraffic {
         let userCount = 1500 + min(scenario.request.scale / 400, 20_000)
         let sampler = ZipfSampler(count: userCount, exponent: 0.9)
         var events: [LLMEvent] = []
-        let count = scenario.rowsInHour(index, total: max(1, scenario.request.scale / 15))
+        let shape = scenario.request.shape
+        let exchanges = shape.llmShare == TrafficShape.defaultLLMShare ? scenario.request.scale / 15
+            : Int(Double(scenario.request.scale) * shape.llmShare)
+        let count = scenario.rowsInHour(index, total: max(1, exchanges))
         for _ in 0..<count {
             let userIndex = sampler.sample(&rng)
             let user = "u_\(10_000 + userIndex)"
@@ -75,6 +96,8 @@ package struct LLMTraffic {
             if rng.chance(0.012) {
                 prompt = Self.benignPhrasePrompts[rng.below(Self.benignPhrasePrompts.count)]
                 label = .benignPhrase
+            } else if shape.triggerShare > 0, rng.chance(shape.triggerShare) {
+                prompt = Self.benignTriggerPrompts[rng.below(Self.benignTriggerPrompts.count)]
             } else {
                 prompt = Self.prompts[rng.below(Self.prompts.count)]
             }

@@ -17,6 +17,8 @@ public struct SimulationRequest: Sendable {
     public var isBundle: Bool
     /// Worker threads; the output does not depend on it.
     public var threads: Int
+    /// The shape of the traffic: how many identities, how many distinct inputs, how many models.
+    public var shape: TrafficShape
 
     public static let defaultSeed: UInt64 = 20_260_302
     public static let defaultScale = 20_000
@@ -28,7 +30,8 @@ public struct SimulationRequest: Sendable {
     public static let daysRange = 1...31
 
     public init(outputDirectory: String, seed: UInt64 = defaultSeed, scale: Int = defaultScale,
-                days: Int = defaultDays, start: Int64, isBundle: Bool = false, threads: Int = 2) {
+                days: Int = defaultDays, start: Int64, isBundle: Bool = false, threads: Int = 2,
+                shape: TrafficShape = TrafficShape()) {
         self.outputDirectory = outputDirectory
         self.seed = seed
         self.scale = scale
@@ -36,6 +39,7 @@ public struct SimulationRequest: Sendable {
         self.start = start
         self.isBundle = isBundle
         self.threads = threads
+        self.shape = shape
     }
 
     /// Problems with the options, as one sentence each (empty when the request is valid).
@@ -50,6 +54,84 @@ public struct SimulationRequest: Sendable {
         if start % ScenarioTime.day != 0 { result.append("--start must be a midnight UTC.") }
         if threads < 1 || threads > 64 { result.append("--threads must be between 1 and 64, got \(threads).") }
         if outputDirectory.isEmpty { result.append("--out must not be empty.") }
+        return result + shape.problems
+    }
+}
+
+/// The knobs of the traffic's shape. The defaults are the project's original scenario (a few hundred
+/// heavy-tailed clients, every request body new, four models); ``highCardinality(scale:)`` is the
+/// shape of a public API: tens of thousands of client addresses with a flat volume distribution,
+/// millions of (address, hour) groups, repeated inputs beside unique ones, benign prompts that use
+/// the trigger words harmlessly, and more models and versions with decision logs.
+///
+/// With every knob at its default the generator draws exactly the random numbers it always did,
+/// so the original scenario (and the sample data made from it) stays byte-identical.
+public struct TrafficShape: Sendable, Equatable {
+    /// Distinct background client addresses (nil: 320 + scale / 50,000, at most 720).
+    public var clients: Int?
+    /// Zipf exponent of the clients' volumes: 1.07 is heavy-tailed, 0.5 nearly flat.
+    public var clientSkew: Double
+    /// Share of model-API request bodies that are new; the others repeat one of a pool of common inputs.
+    public var uniqueInputs: Double
+    /// Share of benign LLM prompts that use trigger words ("ignore", "previous", "instructions",
+    /// "system prompt", "pretend") in a harmless context, without a playbook phrase.
+    public var triggerShare: Double
+    /// Models served through the gateway (4 to 12); the models past the first four log every decision.
+    public var models: Int
+    /// LLM gateway exchanges per background inference row.
+    public var llmShare: Double
+
+    public static let defaultSkew = 1.07
+    public static let defaultLLMShare = 1.0 / 15.0
+    public static let clientRange = 10...1_000_000
+    public static let modelRange = 4...12
+
+    public init(clients: Int? = nil, clientSkew: Double = defaultSkew, uniqueInputs: Double = 1,
+                triggerShare: Double = 0, models: Int = 4, llmShare: Double = defaultLLMShare) {
+        self.clients = clients
+        self.clientSkew = clientSkew
+        self.uniqueInputs = uniqueInputs
+        self.triggerShare = triggerShare
+        self.models = models
+        self.llmShare = llmShare
+    }
+
+    /// The shape of a busy public API (what `--shape high-cardinality` sets): 20,000 client addresses
+    /// with a flat distribution, 55 % unique inputs, 16 % of benign prompts with trigger words, six
+    /// models, one LLM exchange per eight inference rows.
+    public static func highCardinality() -> TrafficShape {
+        TrafficShape(clients: 20_000, clientSkew: 0.55, uniqueInputs: 0.55, triggerShare: 0.16, models: 6,
+                     llmShare: 0.125)
+    }
+
+    /// Whether every knob is at its default (the original scenario).
+    public var isDefault: Bool { self == TrafficShape() }
+
+    /// The `fathom simulate` options that give this shape (empty for the default).
+    public var options: String {
+        var parts: [String] = []
+        let base = TrafficShape()
+        if let clients { parts.append("--clients \(clients)") }
+        if clientSkew != base.clientSkew { parts.append("--client-skew \(clientSkew)") }
+        if uniqueInputs != base.uniqueInputs { parts.append("--unique-inputs \(uniqueInputs)") }
+        if triggerShare != base.triggerShare { parts.append("--trigger-share \(triggerShare)") }
+        if models != base.models { parts.append("--models \(models)") }
+        if llmShare != base.llmShare { parts.append("--llm-share \(llmShare)") }
+        return parts.joined(separator: " ")
+    }
+
+    var problems: [String] {
+        var result: [String] = []
+        if let clients, !Self.clientRange.contains(clients) {
+            result.append("--clients must be between \(Self.clientRange.lowerBound) and \(Self.clientRange.upperBound), got \(clients).")
+        }
+        if !(clientSkew >= 0.1 && clientSkew <= 3) { result.append("--client-skew must be between 0.1 and 3, got \(clientSkew).") }
+        if !(uniqueInputs >= 0 && uniqueInputs <= 1) { result.append("--unique-inputs must be between 0 and 1, got \(uniqueInputs).") }
+        if !(triggerShare >= 0 && triggerShare <= 0.9) { result.append("--trigger-share must be between 0 and 0.9, got \(triggerShare).") }
+        if !Self.modelRange.contains(models) {
+            result.append("--models must be between \(Self.modelRange.lowerBound) and \(Self.modelRange.upperBound), got \(models).")
+        }
+        if !(llmShare > 0 && llmShare <= 2) { result.append("--llm-share must be above 0 and at most 2, got \(llmShare).") }
         return result
     }
 }
@@ -147,6 +229,12 @@ package struct Scenario: Sendable {
     package let compromisedVersion = "2.0.0"
 
     package static let models = ["fraud-detector", "credit-risk", "churn-predictor", "doc-classifier"]
+    /// Models added by `--models` beyond the first four, each served in three versions with every
+    /// decision logged.
+    package static let extraModelNames = ["aml-screening", "merchant-risk", "card-limit", "kyc-match",
+                                          "chargeback-predictor", "collections-priority", "loan-pricing",
+                                          "claims-triage"]
+    package let extraModels: [String]
 
     package init(request: SimulationRequest) {
         self.request = request
@@ -172,7 +260,8 @@ package struct Scenario: Sendable {
         injectionStart = at(0.45, jitterSeconds: 600)
 
         // Background clients: a few hundred, heavy-tailed volumes.
-        let clientCount = 320 + min(request.scale / 50_000, 400)
+        let shape = request.shape
+        let clientCount = shape.clients ?? 320 + min(request.scale / 50_000, 400)
         var clientRNG = Xoshiro256(master: request.seed, "clients")
         var clients: [Client] = []
         let userAgents = ["python-requests/2.31.0", "python-requests/2.28.2", "okhttp/4.12.0",
@@ -181,21 +270,26 @@ package struct Scenario: Sendable {
         let publicFirstOctets = [23, 31, 34, 35, 44, 52, 54, 62, 66, 77, 81, 84, 91, 104, 109, 142,
                                  151, 176, 185, 188, 195, 212, 217]
         var sharedKey: String? = nil
+        // Addresses are unique (a draw that repeats one is drawn again; with a few hundred clients
+        // that never happens, so the original scenario draws what it always drew).
+        var seenIPs = Set<String>()
         for index in 0..<clientCount {
             let isBatch = index % 37 == 5
             let isInternal = isBatch || index % 11 == 3
-            let ip: String
-            if isInternal {
-                if clientRNG.chance(0.7) {
-                    ip = "10.\(clientRNG.int(in: 16...60)).\(clientRNG.below(256)).\(clientRNG.int(in: 2...254))"
+            var ip = ""
+            repeat {
+                if isInternal {
+                    if clientRNG.chance(0.7) {
+                        ip = "10.\(clientRNG.int(in: 16...60)).\(clientRNG.below(256)).\(clientRNG.int(in: 2...254))"
+                    } else {
+                        ip = "192.168.\(clientRNG.int(in: 1...40)).\(clientRNG.int(in: 2...254))"
+                    }
+                } else if index % 19 == 7 {
+                    ip = "2a01:4f8:\(clientRNG.hex(3)):\(clientRNG.hex(4))::\(clientRNG.int(in: 2...4000))"
                 } else {
-                    ip = "192.168.\(clientRNG.int(in: 1...40)).\(clientRNG.int(in: 2...254))"
+                    ip = "\(clientRNG.pick(publicFirstOctets)).\(clientRNG.below(256)).\(clientRNG.below(256)).\(clientRNG.int(in: 1...254))"
                 }
-            } else if index % 19 == 7 {
-                ip = "2a01:4f8:\(clientRNG.hex(3)):\(clientRNG.hex(4))::\(clientRNG.int(in: 2...4000))"
-            } else {
-                ip = "\(clientRNG.pick(publicFirstOctets)).\(clientRNG.below(256)).\(clientRNG.below(256)).\(clientRNG.int(in: 1...254))"
-            }
+            } while shape.clients != nil && !seenIPs.insert(ip).inserted
             // Some offices share one key over several addresses (NAT pools, several services).
             let key: String
             if let shared = sharedKey, index % 13 == 4 {
@@ -217,7 +311,8 @@ package struct Scenario: Sendable {
             clients.swapAt(index, clientRNG.below(index + 1))
         }
         self.clients = clients
-        clientSampler = ZipfSampler(count: clients.count, exponent: 1.07)
+        clientSampler = ZipfSampler(count: clients.count, exponent: shape.clientSkew)
+        extraModels = (0..<max(0, shape.models - Self.models.count)).map { Self.extraModelNames[$0] }
 
         // Attackers. Hours are indexes from the first hour of the data.
         let h = request.days * 24

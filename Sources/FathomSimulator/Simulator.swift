@@ -422,6 +422,9 @@ package struct JobContext: Sendable {
             let gateway = try output("inference/gateway-\(date).jsonl.zst", kind: "inference", format: "gateway-jsonl", job: job)
             let nginx = try output("inference/nginx-frontend-\(date).log.gz", kind: "inference", format: "nginx-combined", job: job, gzip: true)
             let predictions = try output("predictions/fraud-detector-decisions-\(date).jsonl.zst", kind: "predictions", format: "jsonl", job: job)
+            // The decisions of the models `--models` adds, in a file of their own.
+            let otherDecisions = scenario.extraModels.isEmpty ? nil
+                : try output("predictions/model-decisions-\(date).jsonl.zst", kind: "predictions", format: "jsonl", job: job)
             var extraction = ExtractionReference(identities: identities)
             var decisions = DecisionReference(model: scenario.poisonedModel, poisonedVersion: "v\(scenario.poisonedVersion)",
                                               windowStart: window.start, windowEnd: window.end)
@@ -441,13 +444,15 @@ package struct JobContext: Sendable {
                 }
                 for decision in served {
                     decisions.observe(decision)
-                    RecordFormat.predictionLine(decision, into: &predictions.buffer)
-                    predictions.records += 1
-                    try predictions.flushIfFull()
+                    let file = decision.model == scenario.poisonedModel ? predictions : otherDecisions ?? predictions
+                    RecordFormat.predictionLine(decision, into: &file.buffer)
+                    file.records += 1
+                    try file.flushIfFull()
                 }
             }
             extraction.finishHour()
             result.parts = [try gateway.close(), try nginx.close(), try predictions.close()]
+            if let otherDecisions { result.parts.append(try otherDecisions.close()) }
             result.extraction = extraction
             result.decisions = decisions
         case .storage:

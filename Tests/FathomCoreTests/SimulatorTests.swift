@@ -11,84 +11,6 @@ import FathomAnalysis
 import FathomReports
 import FathomSimulator
 
-/// Runs an external tool and returns its standard output.
-private func runTool(_ tool: String, _ arguments: [String]) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw SimulatorTestError.tool("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
-    }
-    return data
-}
-
-private enum SimulatorTestError: Error { case tool(String), missing(String) }
-
-/// The decompressed text of an archive, by its extension (the test knows what it wrote).
-private func decompressed(_ path: String) throws -> String {
-    let data: Data
-    if path.hasSuffix(".zst") { data = try runTool("zstd", ["-dc", "-q", path]) }
-    else if path.hasSuffix(".gz") { data = try runTool("gzip", ["-dc", path]) }
-    else { data = try Data(contentsOf: URL(fileURLWithPath: path)) }
-    return String(decoding: data, as: UTF8.self)
-}
-
-private func lines(_ path: String) throws -> [Substring] {
-    try decompressed(path).split(separator: "\n", omittingEmptySubsequences: true)
-}
-
-private func files(in directory: String, prefix: String) throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(prefix) }.sorted()
-        .map { "\(directory)/\($0)" }
-}
-
-private func json(_ text: some StringProtocol) throws -> [String: Any] {
-    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-        throw SimulatorTestError.missing("not a JSON object")
-    }
-    return object
-}
-
-/// The start of the UTC hour of an RFC 3339 UTC time, as `2026-03-02T10:00:00Z`.
-private func hourOf(rfc3339 text: String) -> String { String(text.prefix(13)) + ":00:00Z" }
-
-/// The start of the UTC hour of `02/Mar/2026:10:00:00 +0000`, as `2026-03-02T10:00:00Z`.
-private func hourOf(commonLog text: String) -> String {
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    let parts = text.split(whereSeparator: { $0 == "/" || $0 == ":" || $0 == " " })
-    let month = (months.firstIndex(of: String(parts[1])) ?? 0) + 1
-    return "\(parts[2])-\(month < 10 ? "0" : "")\(month)-\(parts[0])T\(parts[3]):00:00Z"
-}
-
-/// Whole seconds of an RFC 3339 UTC time (any fraction), for ordering comparisons.
-private func secondsKey(_ text: String) -> String { String(text.prefix(19)) }
-
-/// Splits an access-log line into fields: `[...]` and `"..."` are single fields.
-private func logFields(_ line: Substring) -> [String] {
-    var fields: [String] = []
-    var current = ""
-    var closing: Character? = nil
-    for character in line {
-        if let end = closing {
-            if character == end { closing = nil; fields.append(current); current = "" } else { current.append(character) }
-        } else if character == " " {
-            if !current.isEmpty { fields.append(current); current = "" }
-        } else if current.isEmpty && (character == "\"" || character == "[") {
-            closing = character == "\"" ? "\"" : "]"
-        } else {
-            current.append(character)
-        }
-    }
-    if !current.isEmpty { fields.append(current) }
-    return fields
-}
-
 /// One small scenario, generated once for all tests.
 private struct Fixture: Sendable {
     let directory: String
@@ -134,7 +56,7 @@ private func digest(of directory: String) throws -> String {
         let exists = FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory)
         return exists && !isDirectory.boolValue
     }
-    let data = try runTool("sha256sum", paths.map { directory + "/" + $0 })
+    let data = try ScenarioText.runTool("sha256sum", paths.map { directory + "/" + $0 })
     return String(decoding: data, as: UTF8.self).replacingOccurrences(of: directory, with: "")
 }
 
@@ -171,13 +93,13 @@ private func digest(of directory: String) throws -> String {
         _ = try Simulator.run(bundled)
         #expect(!FileManager.default.fileExists(atPath: directory + "/bundle/inference"))
         let tar = directory + "/bundle.tar"
-        _ = try runTool("zstd", ["-d", "-q", "-f", directory + "/bundle/bundle.tar.zst", "-o", tar])
-        let listing = String(decoding: try runTool("tar", ["-tf", tar]), as: UTF8.self)
+        _ = try ScenarioText.runTool("zstd", ["-d", "-q", "-f", directory + "/bundle/bundle.tar.zst", "-o", tar])
+        let listing = String(decoding: try ScenarioText.runTool("tar", ["-tf", tar]), as: UTF8.self)
             .split(separator: "\n").map(String.init)
         #expect(listing == plain.files.map(\.path))
         let extracted = directory + "/x"
         try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
-        _ = try runTool("tar", ["-xf", tar, "-C", extracted])
+        _ = try ScenarioText.runTool("tar", ["-xf", tar, "-C", extracted])
         let folderDigest = try digest(of: directory + "/folders").split(separator: "\n")
             .filter { !$0.hasSuffix("/expected.json") }.joined(separator: "\n") + "\n"
         #expect(try digest(of: extracted) == folderDigest)
@@ -186,15 +108,15 @@ private func digest(of directory: String) throws -> String {
 
     @Test func archivesAreMultiFrameAndMultiMember() throws {
         let fixture = try fixture()
-        let gateway = try files(in: fixture.directory + "/inference", prefix: "gateway-")
+        let gateway = try ScenarioText.files(in: fixture.directory + "/inference", prefix: "gateway-")
         #expect(gateway.count == 2)
-        let listing = String(decoding: try runTool("zstd", ["-lv", gateway[0]]), as: UTF8.self)
+        let listing = String(decoding: try ScenarioText.runTool("zstd", ["-lv", gateway[0]]), as: UTF8.self)
         let frames = listing.split(separator: "\n").first { $0.contains("# Zstandard Frames") }
         let count = frames.flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
         #expect(count >= 4)
         // gzip: the members are separate streams; count the gzip magic at member starts by
         // decompressing members one at a time is overkill: check the header appears more than once.
-        let nginx = try files(in: fixture.directory + "/inference", prefix: "nginx-")
+        let nginx = try ScenarioText.files(in: fixture.directory + "/inference", prefix: "nginx-")
         let raw = try Data(contentsOf: URL(fileURLWithPath: nginx[0]))
         var members = 0
         var index = raw.startIndex
@@ -208,37 +130,37 @@ private func digest(of directory: String) throws -> String {
     @Test func plantedFactsArePresentInTheArchives() throws {
         let fixture = try fixture()
         let d = fixture.directory
-        let gateway = try files(in: d + "/inference", prefix: "gateway-").map(decompressed).joined()
+        let gateway = try ScenarioText.files(in: d + "/inference", prefix: "gateway-").map(ScenarioText.decompressed).joined()
         #expect(gateway.contains("\"client_ip\":\"198.51.100.23\""))
         #expect(gateway.contains("2001:db8:4f2a::17"))
         #expect(gateway.contains("\\/v1\\/models\\/fraud-detector\\/predict"))
         #expect(gateway.contains("\\u00e9"))
-        let nginx = try files(in: d + "/inference", prefix: "nginx-").map(decompressed).joined()
+        let nginx = try ScenarioText.files(in: d + "/inference", prefix: "nginx-").map(ScenarioText.decompressed).joined()
         #expect(nginx.contains("203.0.113.7 - - ["))
-        let s3 = try files(in: d + "/storage", prefix: "s3-").map(decompressed).joined()
+        let s3 = try ScenarioText.files(in: d + "/storage", prefix: "s3-").map(ScenarioText.decompressed).joined()
         #expect(s3.contains(" 198.51.100.201 "))
         #expect(s3.contains("models/fraud-detector/v13/model.safetensors"))
         #expect(s3.contains("epoch%3D12-step%3D3000.ckpt"))
         #expect(s3.contains(" 11.0.0.1 ") && s3.contains(" 10.255.255.255 "))
-        let azure = try files(in: d + "/storage", prefix: "azure-").map(decompressed)
+        let azure = try ScenarioText.files(in: d + "/storage", prefix: "azure-").map(ScenarioText.decompressed)
         for document in azure {
-            let records = try json(document)["records"] as? [[String: Any]]
+            let records = try ScenarioText.json(document)["records"] as? [[String: Any]]
             #expect((records?.count ?? 0) > 0)
         }
         #expect(azure.joined().contains("\"callerIpAddress\":\"203.0.113.150:"))
-        let llm = try files(in: d + "/llm", prefix: "llm-").map(decompressed).joined()
+        let llm = try ScenarioText.files(in: d + "/llm", prefix: "llm-").map(ScenarioText.decompressed).joined()
         #expect(llm.contains("ig\\u200bnore prev\\u200bious"))
         #expect(llm.contains("\\uff49\\uff47\\uff4e\\uff4f\\uff52\\uff45"))
         #expect(llm.contains("1gn0re prev10us"))
         #expect(llm.contains("aWdub3JlIHByZXZpb3Vz"))
-        let audit = try decompressed(d + "/registry/k8s-audit.jsonl.gz")
+        let audit = try ScenarioText.decompressed(d + "/registry/k8s-audit.jsonl.gz")
         #expect(audit.contains("registry.example.com/fraud-detector:v13"))
-        let sql = String(decoding: try runTool("sqlite3", [d + "/registry/mlflow.db",
+        let sql = String(decoding: try ScenarioText.runTool("sqlite3", [d + "/registry/mlflow.db",
             "SELECT version, current_stage, user_id FROM model_versions WHERE name = 'fraud-detector' AND version >= 12 ORDER BY version"]), as: UTF8.self)
         #expect(sql == "12|Production|a.kowalski\n13|Archived|d.silva\n")
         var dependents: [String] = []
-        for path in try files(in: d + "/sbom", prefix: "") where path.hasSuffix(".cdx.json") {
-            let sbom = try json(try decompressed(path))
+        for path in try ScenarioText.files(in: d + "/sbom", prefix: "") where path.hasSuffix(".cdx.json") {
+            let sbom = try ScenarioText.json(try ScenarioText.decompressed(path))
             let components = sbom["components"] as? [[String: Any]] ?? []
             let purls = components.compactMap { $0["purl"] as? String }
             if purls.contains("pkg:pypi/torchtriton@2.0.0") {
@@ -249,7 +171,7 @@ private func digest(of directory: String) throws -> String {
         #expect(dependents.sorted() == ["credit-risk", "doc-classifier", "fraud-detector"])
         let flowchart = fixture.analysis("flowchart")
         #expect(flowchart["other_models_on_same_dependency"] as? [String] == ["credit-risk", "doc-classifier", "fraud-detector"])
-        let requirements = try decompressed(d + "/sbom/fraud-detector/requirements.txt")
+        let requirements = try ScenarioText.decompressed(d + "/sbom/fraud-detector/requirements.txt")
         #expect(requirements.contains("torchtriton==2.0.0 \\\n    --hash=sha256:"))
     }
 
@@ -257,24 +179,24 @@ private func digest(of directory: String) throws -> String {
         let fixture = try fixture()
         var perHour: [String: (count: Int, inputs: Set<String>)] = [:]
         let paths = ["/predict", "/inference", "/completions"]
-        for file in try files(in: fixture.directory + "/inference", prefix: "gateway-") {
-            for line in try lines(file) {
-                let row = try json(line)
+        for file in try ScenarioText.files(in: fixture.directory + "/inference", prefix: "gateway-") {
+            for line in try ScenarioText.lines(file) {
+                let row = try ScenarioText.json(line)
                 let path = row["path"] as? String ?? ""
                 guard paths.contains(where: path.contains) else { continue }
-                let key = "\(row["client_ip"] as? String ?? "")|\(hourOf(rfc3339: row["timestamp"] as? String ?? ""))"
+                let key = "\(row["client_ip"] as? String ?? "")|\(ScenarioText.hourOf(rfc3339: row["timestamp"] as? String ?? ""))"
                 var entry = perHour[key] ?? (0, [])
                 entry.count += 1
                 if let body = row["request_body"] as? String { entry.inputs.insert(body) }
                 perHour[key] = entry
             }
         }
-        for file in try files(in: fixture.directory + "/inference", prefix: "nginx-") {
-            for line in try lines(file) {
-                let fields = logFields(line)
+        for file in try ScenarioText.files(in: fixture.directory + "/inference", prefix: "nginx-") {
+            for line in try ScenarioText.lines(file) {
+                let fields = ScenarioText.logFields(line)
                 let request = fields[4].split(separator: " ")
                 guard request.count == 3, paths.contains(where: request[1].contains) else { continue }
-                let key = "\(fields[0])|\(hourOf(commonLog: fields[3]))"
+                let key = "\(fields[0])|\(ScenarioText.hourOf(commonLog: fields[3]))"
                 perHour[key, default: (0, [])].count += 1
             }
         }
@@ -302,9 +224,9 @@ private func digest(of directory: String) throws -> String {
             let octets = ip.split(separator: ".").compactMap { Int($0) }
             return octets.count == 4 && (octets[0] == 10 || (octets[0] == 192 && octets[1] == 168))
         }
-        for file in try files(in: fixture.directory + "/storage", prefix: "s3-") {
-            for line in try lines(file) {
-                let fields = logFields(line)
+        for file in try ScenarioText.files(in: fixture.directory + "/storage", prefix: "s3-") {
+            for line in try ScenarioText.lines(file) {
+                let fields = ScenarioText.logFields(line)
                 #expect([18, 23, 24, 26].contains(fields.count))
                 let key = fields[7].removingPercentEncoding ?? fields[7]
                 guard ["REST.GET.OBJECT", "REST.PUT.OBJECT", "REST.DELETE.OBJECT"].contains(fields[6]), key != "-",
@@ -312,8 +234,8 @@ private func digest(of directory: String) throws -> String {
                 counts[fields[3], default: 0] += 1
             }
         }
-        for file in try files(in: fixture.directory + "/storage", prefix: "azure-") {
-            for record in try json(try decompressed(file))["records"] as? [[String: Any]] ?? [] {
+        for file in try ScenarioText.files(in: fixture.directory + "/storage", prefix: "azure-") {
+            for record in try ScenarioText.json(try ScenarioText.decompressed(file))["records"] as? [[String: Any]] ?? [] {
                 let caller = record["callerIpAddress"] as? String ?? ""
                 let ip = String(caller[..<(caller.lastIndex(of: ":") ?? caller.endIndex)])
                 let key = (record["properties"] as? [String: Any])?["objectKey"] as? String ?? ""
@@ -338,9 +260,9 @@ private func digest(of directory: String) throws -> String {
         var hits: [String] = []
         var exposed = 0
         let card = try NSRegularExpression(pattern: "\\b(?:\\d[ -]?){12,18}\\d\\b")
-        for file in try files(in: fixture.directory + "/llm", prefix: "llm-") {
-            for line in try lines(file) {
-                let row = try json(line)
+        for file in try ScenarioText.files(in: fixture.directory + "/llm", prefix: "llm-") {
+            for line in try ScenarioText.lines(file) {
+                let row = try ScenarioText.json(line)
                 let messages = (row["request"] as? [String: Any])?["messages"] as? [[String: Any]] ?? []
                 let prompt = messages.last { $0["role"] as? String == "user" }?["content"] as? String ?? ""
                 let lowered = String(prompt.unicodeScalars.map { $0.value < 128 ? Character(String($0).lowercased()) : Character($0) })
@@ -371,8 +293,8 @@ private func digest(of directory: String) throws -> String {
     @Test func pipelineBurstMatchesAnIndependentCount() throws {
         let fixture = try fixture()
         var groups: [String: Int] = [:]
-        for line in try lines(fixture.directory + "/pipeline/mlops-pipeline-events.jsonl.zst") {
-            let row = try json(line)
+        for line in try ScenarioText.lines(fixture.directory + "/pipeline/mlops-pipeline-events.jsonl.zst") {
+            let row = try ScenarioText.json(line)
             let action = row["action"] as? String ?? ""
             guard ["retrain", "deploy", "modify_data", "update_config"].contains(action) else { continue }
             let day = String((row["timestamp"] as? String ?? "").prefix(10))
@@ -402,8 +324,8 @@ private func digest(of directory: String) throws -> String {
     @Test func registryChangesAndAffectedDecisionsMatchAnIndependentCount() throws {
         let fixture = try fixture()
         var deploys: [(time: String, namespace: String, name: String, tag: String)] = []
-        for line in try lines(fixture.directory + "/registry/k8s-audit.jsonl.gz") {
-            let event = try json(line)
+        for line in try ScenarioText.lines(fixture.directory + "/registry/k8s-audit.jsonl.gz") {
+            let event = try ScenarioText.json(line)
             let ref = event["objectRef"] as? [String: Any] ?? [:]
             let code = (event["responseStatus"] as? [String: Any])?["code"] as? Int ?? 0
             guard ["create", "patch", "update"].contains(event["verb"] as? String ?? ""), ref["resource"] as? String == "deployments",
@@ -415,7 +337,7 @@ private func digest(of directory: String) throws -> String {
                             ref["name"] as? String ?? "", String(image.split(separator: ":").last ?? "")))
         }
         let db = fixture.directory + "/registry/mlflow.db"
-        let counts = String(decoding: try runTool("sqlite3", [db,
+        let counts = String(decoding: try ScenarioText.runTool("sqlite3", [db,
             "SELECT (SELECT count(*) FROM registered_models) + (SELECT count(*) FROM model_versions WHERE status = 'READY') + (SELECT count(*) FROM model_versions WHERE status = 'READY' AND current_stage != 'None' AND last_updated_time > creation_time)"]),
             as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let registry = fixture.detection("registry.change")
@@ -426,11 +348,11 @@ private func digest(of directory: String) throws -> String {
         let start = prod[0].time
         let end = prod[1].time
         let affected = fixture.analysis("affected_decisions")
-        #expect(String(start.prefix(19)) == secondsKey(affected["window_start"] as? String ?? ""))
+        #expect(String(start.prefix(19)) == ScenarioText.secondsKey(affected["window_start"] as? String ?? ""))
         let windowStart = try #require(affected["window_start"] as? String)
         let windowEnd = try #require(affected["window_end"] as? String)
         #expect(windowEnd >= windowStart)
-        #expect(String(end.prefix(19)) == secondsKey(windowEnd))
+        #expect(String(end.prefix(19)) == ScenarioText.secondsKey(windowEnd))
         // Decision times have milliseconds, the window ends whole or fractional seconds: compare
         // as nanosecond-padded strings.
         func padded(_ time: String) -> String {
@@ -440,9 +362,9 @@ private func digest(of directory: String) throws -> String {
             return String(parts[0]) + "." + fraction + String(repeating: "0", count: 9 - fraction.count)
         }
         var byDecision: [String: Int] = [:]
-        for file in try files(in: fixture.directory + "/predictions", prefix: "fraud-detector-") {
-            for line in try lines(file) {
-                let row = try json(line)
+        for file in try ScenarioText.files(in: fixture.directory + "/predictions", prefix: "fraud-detector-") {
+            for line in try ScenarioText.lines(file) {
+                let row = try ScenarioText.json(line)
                 let time = padded(row["timestamp"] as? String ?? "")
                 guard row["model_version"] as? String == "v13", time >= padded(windowStart), time <= padded(windowEnd) else { continue }
                 byDecision[row["decision"] as? String ?? "", default: 0] += 1

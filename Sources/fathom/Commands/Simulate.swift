@@ -34,17 +34,56 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "The number of worker threads (the output does not depend on it).")
     var threads: Int = 2
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A preset traffic shape: 'default' or 'high-cardinality' (20,000 client addresses, flat volumes, 55 % unique inputs, 16 % benign prompts with trigger words, six models). The options below override it.",
+        valueName: "shape"))
+    var shape: String = "default"
+
+    @Option(name: .long, help: "Distinct background client addresses (default: 320 + scale / 50,000, at most 720).")
+    var clients: Int?
+
+    @Option(name: .long, help: "Zipf exponent of the clients' volumes (1.07 heavy-tailed, 0.5 nearly flat).")
+    var clientSkew: Double?
+
+    @Option(name: .long, help: "Share of model-API request bodies that are new (the rest repeat common inputs), 0 to 1.")
+    var uniqueInputs: Double?
+
+    @Option(name: .long, help: "Share of benign LLM prompts that use trigger words harmlessly, 0 to 0.9.")
+    var triggerShare: Double?
+
+    @Option(name: .long, help: "Models served through the gateway, 4 to 12 (the ones past four log every decision).")
+    var models: Int?
+
+    @Option(name: .long, help: "LLM gateway exchanges per background inference row.")
+    var llmShare: Double?
+
+    func trafficShape() throws -> TrafficShape {
+        var result: TrafficShape
+        switch shape {
+        case "default": result = TrafficShape()
+        case "high-cardinality": result = TrafficShape.highCardinality()
+        default: throw ValidationError("--shape must be 'default' or 'high-cardinality', got '\(shape)'.")
+        }
+        if let clients { result.clients = clients }
+        if let clientSkew { result.clientSkew = clientSkew }
+        if let uniqueInputs { result.uniqueInputs = uniqueInputs }
+        if let triggerShare { result.triggerShare = triggerShare }
+        if let models { result.models = models }
+        if let llmShare { result.llmShare = llmShare }
+        return result
+    }
+
     func validate() throws {
         guard ScenarioTime.parseDate(start) != nil else {
             throw ValidationError("--start must be a date written YYYY-MM-DD, got '\(start)'.")
         }
-        let problems = request(start: 0).problems
+        let problems = try request(start: 0).problems
         if let first = problems.first { throw ValidationError(first) }
     }
 
-    func request(start midnight: Int64) -> SimulationRequest {
+    func request(start midnight: Int64) throws -> SimulationRequest {
         SimulationRequest(outputDirectory: out, seed: seed, scale: scale, days: days, start: midnight,
-                          isBundle: bundle, threads: threads)
+                          isBundle: bundle, threads: threads, shape: try trafficShape())
     }
 
     func run() throws {
@@ -53,7 +92,7 @@ struct Simulate: ParsableCommand {
         }
         let clock = ContinuousClock()
         let began = clock.now
-        let summary = try Simulator.run(request(start: midnight))
+        let summary = try Simulator.run(try request(start: midnight))
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let megabytes = Double(summary.totalUncompressedBytes) / 1_000_000
