@@ -18,10 +18,15 @@ public struct HuntRequest: Sendable {
     /// User rules (Sigma), already parsed and checked.
     public var sigmaRules: [SigmaRule]
     public var jobs: Int
+    /// Bytes a grouping rule keeps in memory before its partitions spill to the store's `tmp/`.
+    public var memoryBudget: Int
+
+    /// What `memoryBudget` is unless asked otherwise.
+    public static let defaultMemoryBudget = 48 << 20
 
     public init(storeDirectory: String, from: Int64? = nil, to: Int64? = nil, settings: RuleSettings = RuleSettings(),
                 ruleIDs: [String] = [], includeBuiltIn: Bool = true, sigmaRules: [SigmaRule] = [],
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, memoryBudget: Int = defaultMemoryBudget) {
         self.storeDirectory = storeDirectory
         self.from = from
         self.to = to
@@ -30,6 +35,7 @@ public struct HuntRequest: Sendable {
         self.includeBuiltIn = includeBuiltIn
         self.sigmaRules = sigmaRules
         self.jobs = jobs
+        self.memoryBudget = memoryBudget
     }
 }
 
@@ -70,7 +76,7 @@ public enum Hunt {
             throw DetectError.scan(error.description)
         }
         let context = HuntContext(scan: StoreScan(store: store, jobs: request.jobs), from: request.from, to: request.to,
-                                  settings: request.settings, archives: archives)
+                                  settings: request.settings, archives: archives, memoryBudget: request.memoryBudget)
         let wanted = Set(request.ruleIDs)
         let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
         for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
@@ -111,14 +117,18 @@ public final class HuntContext: Sendable {
     public let to: Int64?
     public let settings: RuleSettings
     package let archives: [Int64: String]
+    /// Bytes a grouping rule keeps in memory before it spills (``HuntRequest/memoryBudget``).
+    package let memoryBudget: Int
     private let counter = RowCounter()
 
-    package init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String]) {
+    package init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
+                 memoryBudget: Int = HuntRequest.defaultMemoryBudget) {
         self.scan = scan
         self.from = from
         self.to = to
         self.settings = settings
         self.archives = archives
+        self.memoryBudget = memoryBudget
     }
 
     /// Whether a row time is inside `[from, to)`. A null time is inside only when no range was asked for.

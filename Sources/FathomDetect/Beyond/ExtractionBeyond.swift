@@ -181,19 +181,13 @@ package enum ExtractionBeyond {
     }
 
     package static func runNetwork(_ context: HuntContext) throws -> [Hit] {
-        // Distinct inputs are counted per network (over all its addresses), the counts per address.
+        // Rows are grouped by the network of their address; "addresses" counts the addresses seen.
         let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
-                                                    distinctKey: { IPNetworkKey.key(for: $0) })
-        var networks: [String: EndpointAggregate.Group] = [:]
-        var addresses: [String: Int64] = [:]
-        for (key, group) in aggregation.groups.sorted(by: { $0.key.value < $1.key.value }) {
-            guard let address = IPAddress(key.value) else { continue }
-            let network = address.network(bits: address.isIPv4 ? 24 : 64)
-            addresses[network, default: 0] += 1
-            if networks[network] == nil { networks[network] = group } else { networks[network]?.merge(group) }
-        }
-        let groups = networks.keys.sorted().map { network in
-            (key: ["network": HitValue.string(network)], group: networks[network]!, extra: ["addresses": HitValue.int(addresses[network] ?? 0)])
+                                                    keep: { exceedsTotal($0, settings: context.settings) },
+                                                    groupBy: { IPNetworkKey.key(for: $0) })
+        let groups = aggregation.groups.map { item in
+            (key: ["network": HitValue.string(item.key.value)], group: item.group,
+             extra: ["addresses": HitValue.int(Int64(aggregation.members[item.key.value] ?? 0))])
         }
         return totalHits(networkInfo, groups, of: aggregation, settings: context.settings)
     }

@@ -11,11 +11,6 @@ package struct EndpointAggregate {
         package var bucket: Int64
     }
 
-    package struct CodeBucket: Hashable {
-        package var code: UInt32
-        package var bucket: Int64
-    }
-
     /// A compact evidence reference: the archive path and member are shared strings, the time is
     /// formatted only when a hit is made.
     package struct RowRef: Sendable {
@@ -32,9 +27,13 @@ package struct EndpointAggregate {
     /// Where a row is: its segment (numbered in catalog order) and row. 8 bytes, where a
     /// ``RowRef`` holds strings: groups keep these, and only the groups that become hits are
     /// turned into evidence (``Aggregation/evidence(_:)``).
-    package struct RowAt: Sendable {
+    package struct RowAt: Sendable, BitwiseCopyable {
         package var segment: UInt32
         package var row: UInt32
+
+        /// Catalog order: segment, then row.
+        @inline(__always)
+        package static func < (a: RowAt, b: RowAt) -> Bool { (a.segment, a.row) < (b.segment, b.row) }
     }
 
     package struct Group: Sendable {
@@ -52,12 +51,30 @@ package struct EndpointAggregate {
             if other.firstTime < firstTime { firstTime = other.firstTime; firstAt = other.firstAt }
             if other.lastTime >= lastTime { lastTime = other.lastTime; lastAt = other.lastAt }
         }
+
+        /// Adds another segment's part of the group, in any order: the first row is the earliest
+        /// (ties: first in catalog order), the last the latest (ties: last in catalog order) — what
+        /// merging the parts in catalog order gives.
+        package mutating func absorb(_ part: GroupRecord) {
+            count += part.count
+            if part.firstTime < firstTime || (part.firstTime == firstTime && part.first < firstAt) {
+                firstTime = part.firstTime
+                firstAt = part.first
+            }
+            if part.lastTime > lastTime || (part.lastTime == lastTime && lastAt < part.last) {
+                lastTime = part.lastTime
+                lastAt = part.last
+            }
+        }
     }
 
     /// The groups of a run, and the evidence of their rows.
     package struct Aggregation {
         package var groups: [(key: Key, group: Group)]
         package let evidence: RowEvidence
+        /// Per group value, the number of distinct key-column values folded into it (with
+        /// `groupBy`; 1 per value otherwise), counting only values that had rows in range.
+        package var members: [String: Int] = [:]
 
         /// The first and last row of each of `groups` as evidence, each segment read once.
         package func evidence(_ groups: [Group]) -> [(first: EvidenceRef, last: EvidenceRef)] {
@@ -92,39 +109,57 @@ package struct EndpointAggregate {
         }
     }
 
-    /// One segment's groups; group `i`'s distinct inputs are counted under `distinctIDs[i]`.
-    package struct Partial: Sendable {
-        /// The key column's dictionary entries of the segment, and each group's entry code and bucket.
-        package var names: [String] = []
-        package var codes: [UInt32] = []
-        package var buckets: [Int64] = []
-        package var groups: [Group] = []
-        package var distinctIDs: [UInt32] = []
+    /// One segment's part of a group, as it waits in its partition: 48 bytes.
+    package struct GroupRecord: BitwiseCopyable {
+        package var key: UInt64
+        package var count: Int64
+        package var firstTime: Int64
+        package var lastTime: Int64
+        package var first: RowAt
+        package var last: RowAt
     }
 
-    /// Numbers the (name, bucket) pairs distinct inputs are counted under, across segments and threads.
-    package final class DistinctNames: @unchecked Sendable {
-        package struct Name: Hashable {
-            package var name: String
-            package var bucket: Int64
-        }
+    /// One input of a group (a non-null input hash), as it waits in its partition: 24 bytes.
+    package struct InputRecord: BitwiseCopyable {
+        package var key: UInt64
+        package var low: UInt64
+        package var high: UInt64
+    }
 
+    /// The values of the key column, numbered across segments and threads, and the groups they
+    /// fold into (``run(_:keyColumn:bucketSeconds:distinct:keep:groupBy:)``'s `groupBy`).
+    package final class KeyValues: @unchecked Sendable {
         private let lock = NSLock()
-        private var ids: [Name: UInt32] = [:]
+        private let groupBy: (@Sendable (String) -> String?)?
+        /// Group number of each key-column value seen (`UInt32.max`: the value folds into no group).
+        private var valueGroups: [String: UInt32] = [:]
+        private var groupIDs: [String: UInt32] = [:]
+        private(set) var names: [String] = []
+        private(set) var members: [Int] = []
 
-        package var count: Int {
+        init(groupBy: (@Sendable (String) -> String?)?) { self.groupBy = groupBy }
+
+        /// The group numbers of `values` (one lock for the batch).
+        func groups(of values: [String]) -> [UInt32] {
             lock.lock()
             defer { lock.unlock() }
-            return ids.count
-        }
-
-        package func id(for name: Name) -> UInt32 {
-            lock.lock()
-            defer { lock.unlock() }
-            if let id = ids[name] { return id }
-            let id = UInt32(ids.count)
-            ids[name] = id
-            return id
+            return values.map { value in
+                if let known = valueGroups[value] { return known }
+                var id = UInt32.max
+                if let name = groupBy == nil ? value : groupBy?(value) {
+                    if let existing = groupIDs[name] {
+                        id = existing
+                    } else {
+                        id = UInt32(names.count)
+                        groupIDs[name] = id
+                        names.append(name)
+                        members.append(0)
+                    }
+                    members[Int(id)] += 1
+                }
+                valueGroups[value] = id
+                return id
+            }
         }
     }
 
@@ -134,77 +169,120 @@ package struct EndpointAggregate {
         time >= 0 ? time / width : -((-time - 1) / width) - 1
     }
 
+    /// Partitions of the group and input records (a power of two).
+    package static let partitionBits = 6
+
+    @inline(__always)
+    static func partition(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0xD6E8_FEB8_6659_FD93) >> UInt64(64 - partitionBits))
+    }
+
     /// Aggregates rows whose path contains one of the endpoint patterns (case-insensitive), grouped by
-    /// the dictionary column `keyColumn` and by `bucketSeconds` (nil: one bucket for all time).
-    /// Rows without a time are skipped when bucketing.
+    /// the dictionary column `keyColumn` (or by what `groupBy` makes of its values: nil leaves the row
+    /// out) and by `bucketSeconds` (nil: one bucket for all time). Rows without a time are skipped
+    /// when bucketing.
     ///
-    /// Distinct inputs are counted per (`distinctKey(value)`, bucket) — by default the group's own
-    /// value; the per-network rule counts them per network — exactly, by a ``DistinctCounter`` that
-    /// spills to the store's `tmp/` once its memory budget is full.
+    /// Radix-partitioned, so memory stays flat however many groups there are: each segment scan
+    /// (in parallel) groups its own rows, then hands one 48-byte record per group and one 24-byte
+    /// record per non-null input hash to the partition of the group's key (the top bits of its
+    /// hash); partitions beyond the hunt's memory budget (``HuntRequest/memoryBudget``) spill to the
+    /// store's `tmp/`. Partitions are then
+    /// aggregated one at a time: parts merged by key, distinct inputs counted exactly (full 128-bit
+    /// hashes compared), and only the groups for which `keep` is true are kept.
     ///
-    /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; the
-    ///   endpoint test runs once per path dictionary entry, rows are grouped by dictionary code
-    ///   (a flat table when codes × buckets is small).
-    /// Groups for which `keep` is false are dropped before their key is materialised.
+    /// - Complexity: O(rows) over the overlapping segments; the endpoint test runs once per path
+    ///   dictionary entry.
     package static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
                     keep: (Group) -> Bool = { _ in true },
-                    distinctKey: @escaping @Sendable (String) -> String? = { $0 }) throws -> Aggregation {
+                    groupBy: (@Sendable (String) -> String?)? = nil) throws -> Aggregation {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
-        let counter = distinct ? DistinctCounter(spill: SpillDirectory(store: context.scan.store)) : nil
-        let names = DistinctNames()
         // Segments are numbered in catalog order, so a group's rows are 8-byte positions.
         let records = try context.scan.segments(.inference)
         let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) },
                                       uniquingKeysWith: { first, _ in first })
-        let partials = try context.map(.inference) { table -> Partial in
+        // Buckets are numbered from the earliest one, so a key packs into 64 bits: group << 32 | bucket.
+        let base = try firstBucket(records, width: width, seconds: bucketSeconds ?? 0)
+        let spill = SpillDirectory(store: context.scan.store)
+        let partitions = 1 << partitionBits
+        let groupParts = PartitionedSpill<GroupRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "groups")
+        let inputParts = distinct ? PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "inputs") : nil
+        let values = KeyValues(groupBy: groupBy)
+        _ = try context.map(.inference) { table -> Int in
             try scanSegment(table, segment: segmentIndex[table.record.path] ?? 0, context: context, patterns: patterns,
-                            keyColumn: keyColumn, width: width, distinct: counter.map { ($0, names, distinctKey) })
+                            keyColumn: keyColumn, width: width, base: base, values: values,
+                            groups: groupParts, inputs: inputParts)
         }
-        let distinctCounts = try counter?.counts(groups: names.count).perGroup ?? []
-        // Key values are interned to integers so groups merge on (value id, bucket) without hashing strings.
-        struct Packed: Hashable {
-            var id: UInt32
-            var bucket: Int64
-        }
-        var ids: [String: UInt32] = [:]
-        var values: [String] = []
-        var index: [Packed: Int] = [:]
-        var merged: [Group] = []
-        var keys: [Packed] = []
-        for partial in partials {
-            let global = partial.names.map { name -> UInt32 in
-                if let id = ids[name] { return id }
-                let id = UInt32(values.count)
-                ids[name] = id
-                values.append(name)
-                return id
-            }
-            index.reserveCapacity(index.count + partial.groups.count)
-            for position in partial.groups.indices {
-                let key = Packed(id: global[Int(partial.codes[position])], bucket: partial.buckets[position])
-                var group = partial.groups[position]
-                if distinct {
-                    let id = Int(partial.distinctIDs[position])
-                    group.distinct = id < distinctCounts.count ? distinctCounts[id] : 0
-                }
-                if let existing = index[key] {
-                    merged[existing].merge(group)
+        var kept: [(key: UInt64, group: Group)] = []
+        for partition in 0..<partitions {
+            let parts = try groupParts.take(partition)
+            guard !parts.isEmpty else { continue }
+            var table = IntegerTable(capacity: parts.count)
+            var merged: [Group] = []
+            merged.reserveCapacity(parts.count)
+            for part in parts {
+                let (index, isNew) = table.index(of: part.key)
+                if isNew {
+                    merged.append(Group(count: part.count, firstTime: part.firstTime, lastTime: part.lastTime,
+                                        firstAt: part.first, lastAt: part.last))
                 } else {
-                    index[key] = merged.count
-                    merged.append(group)
-                    keys.append(key)
+                    merged[index].absorb(part)
                 }
             }
+            if let inputParts {
+                let inputs = try inputParts.take(partition)
+                countDistinct(inputs, table: table, into: &merged)
+            }
+            for index in merged.indices where keep(merged[index]) {
+                kept.append((table.insertedKeys[index], merged[index]))
+            }
         }
-        var result: [(key: Key, group: Group)] = []
-        result.reserveCapacity(merged.count)
-        for position in merged.indices {
-            let group = merged[position]
-            guard keep(group) else { continue }
-            result.append((Key(value: values[Int(keys[position].id)], bucket: keys[position].bucket), group))
+        let names = values.names
+        var result = kept.map { item in
+            (key: Key(value: names[Int(item.key >> 32)], bucket: base + Int64(item.key & 0xFFFF_FFFF)), group: item.group)
         }
-        return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records))
+        result.sort { ($0.key.value, $0.key.bucket) < ($1.key.value, $1.key.bucket) }
+        var members: [String: Int] = [:]
+        for (id, count) in values.members.enumerated() { members[names[id]] = count }
+        return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records), members: members)
+    }
+
+    /// The earliest bucket of the rows of `records` (0 without buckets); throws when the rows span
+    /// more buckets than a key holds (2^32 - 1: with 1-hour buckets, 490,000 years).
+    static func firstBucket(_ records: [SegmentRecord], width: Int64?, seconds: Int64) throws -> Int64 {
+        guard let width else { return 0 }
+        let times = records.compactMap(\.minTime) + records.compactMap(\.maxTime)
+        guard let low = times.min(), let high = times.max() else { return 0 }
+        let base = bucket(low, width)
+        guard bucket(high, width) - base < Int64(UInt32.max) else {
+            throw StoreError.corrupt(path: "catalog", offset: 0,
+                                     detail: "the inference rows span more than 2^32 buckets of \(seconds) s; use a wider bucket")
+        }
+        return base
+    }
+
+    /// Counts each group's distinct input hashes of one partition into `merged` (indexed as `table`).
+    /// An open-addressing set of (key, hash) compares full keys, so a collision of the set's own
+    /// hash costs a probe, never a miscount.
+    static func countDistinct(_ inputs: [InputRecord], table: IntegerTable, into merged: inout [Group]) {
+        guard !inputs.isEmpty else { return }
+        var capacity = 16
+        while capacity < inputs.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var slots = [Int32](repeating: -1, count: capacity)
+        for index in inputs.indices {
+            let input = inputs[index]
+            var slot = Int(truncatingIfNeeded: input.low ^ (input.key &* 0x9E37_79B9_7F4A_7C15)) & mask
+            var isNew = true
+            while slots[slot] >= 0 {
+                let other = inputs[Int(slots[slot])]
+                if other.low == input.low, other.high == input.high, other.key == input.key { isNew = false; break }
+                slot = (slot + 1) & mask
+            }
+            guard isNew else { continue }
+            slots[slot] = Int32(index)
+            if let group = table.find(input.key) { merged[group].distinct += 1 }
+        }
     }
 
     /// Whether each entry of a segment's path dictionary contains one of the endpoint patterns.
@@ -242,49 +320,48 @@ package struct EndpointAggregate {
         return result
     }
 
-    /// Pairs handed to the distinct counter at a time.
-    package static let distinctBatch = 1 << 15
+    /// Records handed to the partitions at a time.
+    package static let batchSize = 1 << 14
 
+    /// Groups one segment's rows and hands its group and input records to the partitions; returns
+    /// the rows grouped.
     package static func scanSegment(_ table: SegmentTable, segment: UInt32, context: HuntContext, patterns: [[UInt32]],
-                            keyColumn: String, width: Int64?,
-                            distinct counting: (counter: DistinctCounter, names: DistinctNames, key: @Sendable (String) -> String?)?)
-        throws -> Partial {
-        let distinct = counting != nil
+                            keyColumn: String, width: Int64?, base: Int64, values: KeyValues,
+                            groups groupParts: PartitionedSpill<GroupRecord>,
+                            inputs inputParts: PartitionedSpill<InputRecord>?) throws -> Int {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
         let inputs = try table.hash128("input_hash")
         let pathMatches = endpointMatches(paths, patterns: patterns)
-        guard pathMatches.contains(true) else { return Partial() }
+        guard pathMatches.contains(true) else { return 0 }
         let checkRange = !context.coversAll(table)
-        let baseBucket: Int64
-        let bucketCount: Int
+        var low: Int64 = 0
+        var bucketCount = 1
         if let width, let minTime = table.record.minTime, let maxTime = table.record.maxTime {
-            baseBucket = bucket(minTime, width)
-            let span = bucket(maxTime, width) - baseBucket + 1
+            low = bucket(minTime, width)
+            let span = bucket(maxTime, width) - low + 1
             bucketCount = span > 0 && span < 1 << 30 ? Int(span) : Int.max
-        } else {
-            baseBucket = 0
-            bucketCount = 1
         }
-        // The flat table has one row per dictionary entry of the key column.
+        // Local groups: a flat table of key code × bucket when that is small against the rows,
+        // otherwise a hash table of (code, bucket).
         let keyCount = keys.entryCount
-        let useTable = bucketCount != Int.max && keyCount.multipliedReportingOverflow(by: bucketCount).partialValue <= 1 << 22
-            && !keyCount.multipliedReportingOverflow(by: bucketCount).overflow
-        var slots = useTable ? [Int32](repeating: -1, count: keyCount * bucketCount) : []
-        var slotIndex: [CodeBucket: Int32] = [:]
-        var groupCode: [UInt32] = []
-        var groupBucket: [Int64] = []
+        let (cells, overflow) = keyCount.multipliedReportingOverflow(by: bucketCount)
+        let useFlat = bucketCount != Int.max && !overflow && cells <= max(1 << 16, min(1 << 22, 2 * table.rowCount))
+        var flat = useFlat ? [Int32](repeating: -1, count: cells) : []
+        var hashed = IntegerTable(capacity: useFlat ? 0 : min(table.rowCount, 1 << 16))
+        // Group number of each key code, looked up when the code first has a row.
+        let unknown = UInt32.max - 1
+        var codeGroups = [UInt32](repeating: unknown, count: keyCount)
+        var groupKey: [UInt64] = []
         var counts: [Int64] = []
-        // Each group's inputs go to the counter under the number of its (distinct key, bucket),
-        // worked out when the group appears, in batches (not held for the whole segment).
-        var distinctIDs: [UInt32] = []
-        var batch: [(group: UInt32, hash: Hash128)] = []
-        if distinct { batch.reserveCapacity(Self.distinctBatch) }
         var firstRow: [Int] = []
         var lastRow: [Int] = []
         var firstTime: [Int64] = []
         var lastTime: [Int64] = []
+        var inputBatch: [InputRecord] = []
+        if inputParts != nil { inputBatch.reserveCapacity(Self.batchSize) }
+        var grouped = 0
 
         times.withSpan { timeSpan in
             keys.withCodeSpan { keySpan in
@@ -293,77 +370,64 @@ package struct EndpointAggregate {
                         guard pathMatches[Int(pathSpan[row])] else { continue }
                         let time = timeSpan[row]
                         if checkRange, !context.includes(time) { continue }
-                        var bucketValue: Int64 = 0
+                        var offset: Int64 = 0
                         if let width {
                             if time == Int64.min { continue }
-                            bucketValue = bucket(time, width)
+                            offset = bucket(time, width) - low
                         }
                         let code = keySpan[row]
-                        let offset = bucketValue - baseBucket
-                        var group: Int32
-                        if useTable {
+                        var groupID = codeGroups[Int(code)]
+                        if groupID == unknown {
+                            groupID = values.groups(of: [keys.entry(code).string])[0]
+                            codeGroups[Int(code)] = groupID
+                        }
+                        if groupID == UInt32.max { continue }
+                        var index: Int
+                        if useFlat {
                             let slot = Int(code) * bucketCount + Int(offset)
-                            group = slots[slot]
-                            if group < 0 {
-                                group = Int32(counts.count)
-                                slots[slot] = group
+                            index = Int(flat[slot])
+                            if index < 0 {
+                                index = counts.count
+                                flat[slot] = Int32(index)
                             }
                         } else {
-                            let packed = CodeBucket(code: code, bucket: bucketValue)
-                            if let existing = slotIndex[packed] {
-                                group = existing
-                            } else {
-                                group = Int32(counts.count)
-                                slotIndex[packed] = group
-                            }
+                            index = hashed.index(of: UInt64(code) << 32 | UInt64(offset)).index
                         }
-                        let index = Int(group)
                         if index == counts.count {
-                            groupCode.append(code)
-                            groupBucket.append(bucketValue)
+                            groupKey.append(UInt64(groupID) << 32 | UInt64(low + offset - base))
                             counts.append(0)
                             firstRow.append(row)
                             lastRow.append(row)
                             firstTime.append(time)
                             lastTime.append(time)
-                            if let counting {
-                                let name = counting.key(keys.entry(code).string)
-                                distinctIDs.append(name.map { counting.names.id(for: DistinctNames.Name(name: $0, bucket: bucketValue)) }
-                                                   ?? UInt32.max)
-                            }
                         }
                         counts[index] += 1
-                        if let counting, distinctIDs[index] != UInt32.max {
+                        grouped += 1
+                        if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
+                        if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
+                        if let inputParts {
                             let hash = inputs[row]
                             if !hash.isNull {
-                                batch.append((distinctIDs[index], hash))
-                                if batch.count == Self.distinctBatch {
-                                    counting.counter.add(batch)
-                                    batch.removeAll(keepingCapacity: true)
+                                inputBatch.append(InputRecord(key: groupKey[index], low: hash.low, high: hash.high))
+                                if inputBatch.count == Self.batchSize {
+                                    inputParts.add(&inputBatch) { partition($0.key) }
                                 }
                             }
                         }
-                        if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
-                        if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
                     }
                 }
             }
         }
-        var partial = Partial()
-        partial.groups.reserveCapacity(counts.count)
-        partial.names = (0..<keys.entryCount).map { keys.entry(UInt32($0)).string }
-        partial.codes = groupCode
-        partial.buckets = groupBucket
+        if let inputParts, !inputBatch.isEmpty { inputParts.add(&inputBatch) { partition($0.key) } }
+        var groupBatch: [GroupRecord] = []
+        groupBatch.reserveCapacity(counts.count)
         for index in counts.indices {
-            partial.groups.append(Group(count: counts[index], firstTime: firstTime[index], lastTime: lastTime[index],
-                                        firstAt: RowAt(segment: segment, row: UInt32(firstRow[index])),
-                                        lastAt: RowAt(segment: segment, row: UInt32(lastRow[index]))))
+            groupBatch.append(GroupRecord(
+                key: groupKey[index], count: counts[index], firstTime: firstTime[index], lastTime: lastTime[index],
+                first: RowAt(segment: segment, row: UInt32(firstRow[index])),
+                last: RowAt(segment: segment, row: UInt32(lastRow[index]))))
         }
-        if let counting {
-            counting.counter.add(batch)
-            partial.distinctIDs = distinctIDs
-        }
-        return partial
+        groupParts.add(&groupBatch) { partition($0.key) }
+        return grouped
     }
 }
-

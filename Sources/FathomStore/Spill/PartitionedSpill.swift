@@ -1,0 +1,125 @@
+import Foundation
+
+/// Fixed-size records split into partitions by their producer, kept in memory up to a budget and
+/// appended to one spill file per partition beyond it, then taken back one partition at a time.
+///
+/// This is the memory discipline of radix-partitioned aggregation: producers (segment scans on any
+/// thread) hand over batches already split by the top bits of their key's hash; equal keys always
+/// land in the same partition, so a consumer aggregates partition after partition and never holds
+/// more than the budget plus one partition, however many groups the data has.
+public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendable {
+    public let partitionCount: Int
+    /// Elements a partition's buffer holds before it is appended to its spill file.
+    private let capacity: Int
+    private let spill: SpillDirectory
+    private let name: String
+    private let lock = NSLock()
+    private var buffers: [[Element]]
+    private var files: [FileDescriptor?]
+    private var spilledCounts: [Int]
+    private var failure: Error?
+
+    /// - Parameters:
+    ///   - partitions: the number of partitions (producers pick one per element).
+    ///   - budget: bytes of elements kept in memory over all partitions before they go to disk.
+    ///   - spill: where spill files are made (on first use).
+    ///   - name: the spill files' name prefix.
+    public init(partitions: Int, budget: Int, spill: SpillDirectory, name: String) {
+        precondition(partitions > 0)
+        partitionCount = partitions
+        capacity = max(64, budget / max(1, MemoryLayout<Element>.stride) / partitions)
+        self.spill = spill
+        self.name = name
+        buffers = Array(repeating: [], count: partitions)
+        files = Array(repeating: nil, count: partitions)
+        spilledCounts = Array(repeating: 0, count: partitions)
+    }
+
+    deinit {
+        for file in files { file?.close() }
+    }
+
+    /// Whether any element went to disk (for tests and timings).
+    public var didSpill: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return spilledCounts.contains { $0 > 0 }
+    }
+
+    /// Adds a batch split by partition (`split[i]` goes to partition `i`), from any thread; the
+    /// batch's arrays are emptied (their capacity kept for the producer's next batch).
+    public func add(_ split: inout [[Element]]) {
+        precondition(split.count == partitionCount)
+        lock.lock()
+        defer { lock.unlock() }
+        for index in split.indices where !split[index].isEmpty {
+            if buffers[index].isEmpty && buffers[index].capacity == 0 {
+                buffers[index].reserveCapacity(min(capacity, max(split[index].count, 256)))
+            }
+            buffers[index].append(contentsOf: split[index])
+            split[index].removeAll(keepingCapacity: true)
+            if buffers[index].count >= capacity { flush(index) }
+        }
+    }
+
+    /// Adds a batch, each element to partition `partition(element)`, from any thread; the batch is
+    /// emptied (its capacity kept for the producer's next batch).
+    public func add(_ batch: inout [Element], partition: (Element) -> Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        for element in batch {
+            let index = partition(element)
+            if buffers[index].capacity == 0 { buffers[index].reserveCapacity(capacity) }
+            buffers[index].append(element)
+            if buffers[index].count >= capacity { flush(index) }
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends partition `index`'s buffer to its spill file and empties it. Called with the lock held.
+    private func flush(_ index: Int) {
+        defer { buffers[index].removeAll(keepingCapacity: true) }
+        guard failure == nil else { return }
+        do {
+            let file = try files[index] ?? spill.create("\(name)-\(ObjectIdentifier(self).hashValue)-\(index)")
+            files[index] = file
+            let written: StoreError? = buffers[index].withUnsafeBytes { bytes in
+                do throws(StoreError) { try file.writeAll(bytes) } catch { return error }
+                return nil
+            }
+            if let written { throw written }
+            spilledCounts[index] += buffers[index].count
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Takes partition `index`'s elements — the spilled ones first, then the buffered ones — and
+    /// leaves the partition empty (its spill file closed). Throws the first write error.
+    public func take(_ index: Int) throws -> [Element] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        var result: [Element]
+        let spilled = spilledCounts[index]
+        if spilled > 0, let file = files[index] {
+            let total = spilled + buffers[index].count
+            result = try [Element](unsafeUninitializedCapacity: total) { buffer, initialized in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                let want = spilled * MemoryLayout<Element>.stride
+                guard try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: 0) == want else {
+                    throw StoreError.io(path: file.path, operation: "read spill (short)", code: EIO)
+                }
+                initialized = spilled
+            }
+            result.append(contentsOf: buffers[index])
+            file.close()
+            files[index] = nil
+            spilledCounts[index] = 0
+        } else {
+            result = buffers[index]
+        }
+        buffers[index] = []
+        return result
+    }
+}

@@ -1,0 +1,214 @@
+@testable import FathomCore
+import FathomStore
+import Foundation
+import Testing
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomDetect
+import FathomSimulator
+
+/// A small scenario of the high-cardinality shape (thousands of client addresses with flat volumes,
+/// tens of thousands of (address, hour) groups), generated and ingested once for the suite.
+private struct HighCardinalityFixture: Sendable {
+    let directory: String
+    let store: String
+
+    static let shared: Result<HighCardinalityFixture, FixtureFailure> = {
+        let directory = NSTemporaryDirectory() + "fathom-highcard-\(ProcessInfo.processInfo.processIdentifier)"
+        do {
+            var shape = TrafficShape.highCardinality()
+            shape.clients = 4_000
+            let request = SimulationRequest(outputDirectory: directory + "/scenario", seed: 11, scale: 60_000, days: 1,
+                                            start: ScenarioTime.parseDate("2026-03-02") ?? 0, threads: 2, shape: shape)
+            _ = try Simulator.run(request)
+            let kinds = ["inference", "llm", "predictions", "storage"]
+            _ = try IngestEngine.run(IngestRequest(paths: kinds.map { directory + "/scenario/" + $0 },
+                                                   storeDirectory: directory + "/store", jobs: 2))
+            return .success(HighCardinalityFixture(directory: directory + "/scenario", store: directory + "/store"))
+        } catch {
+            return .failure(FixtureFailure(message: "\(error)"))
+        }
+    }()
+
+    func hunt(_ rules: [String], settings: RuleSettings = RuleSettings(), budget: Int = HuntRequest.defaultMemoryBudget) throws -> [Hit] {
+        try Hunt.run(HuntRequest(storeDirectory: store, settings: settings, ruleIDs: rules, jobs: 2, memoryBudget: budget)).hits
+    }
+}
+
+private struct FixtureFailure: Error, Sendable { let message: String }
+
+@Suite("High-cardinality grouping") struct HighCardinalityTests {
+    private func fixture() throws -> HighCardinalityFixture { try HighCardinalityFixture.shared.get() }
+
+    /// Per (address, hour): queries and distinct bodies on model endpoints, counted from the raw
+    /// archives with Foundation's parsers.
+    private func independentGroups(_ directory: String) throws -> [String: (count: Int, inputs: Set<String>)] {
+        var groups: [String: (count: Int, inputs: Set<String>)] = [:]
+        let paths = ["/predict", "/inference", "/completions"]
+        for file in try ScenarioText.files(in: directory + "/inference", prefix: "gateway-") {
+            for line in try ScenarioText.lines(file) {
+                let row = try ScenarioText.json(line)
+                guard paths.contains(where: (row["path"] as? String ?? "").contains) else { continue }
+                let key = "\(row["client_ip"] as? String ?? "")|\(ScenarioText.hourOf(rfc3339: row["timestamp"] as? String ?? ""))"
+                var entry = groups[key] ?? (0, [])
+                entry.count += 1
+                if let body = row["request_body"] as? String { entry.inputs.insert(body) }
+                groups[key] = entry
+            }
+        }
+        for file in try ScenarioText.files(in: directory + "/inference", prefix: "nginx-") {
+            for line in try ScenarioText.lines(file) {
+                let fields = ScenarioText.logFields(line)
+                let request = fields[4].split(separator: " ")
+                guard request.count == 3, paths.contains(where: request[1].contains) else { continue }
+                groups["\(fields[0])|\(ScenarioText.hourOf(commonLog: fields[3]))", default: (0, [])].count += 1
+            }
+        }
+        return groups
+    }
+
+    private func described(_ hits: [Hit]) -> [String] {
+        hits.map { hit in
+            let ip = hit.key["src_ip"].map { "\($0)" } ?? ""
+            let hour = hit.window.map { TimeParser.format($0.start.nanoseconds) } ?? ""
+            return "\(ip)|\(hour)|\(hit.metrics[Metric.queryCount].map { "\($0)" } ?? "")|\(hit.metrics[Metric.distinctInputs].map { "\($0)" } ?? "")"
+        }.sorted()
+    }
+
+    @Test func theShapeKnobsMakeWhatTheySay() throws {
+        let fixture = try fixture()
+        let groups = try independentGroups(fixture.directory)
+        let addresses = Set(groups.keys.map { $0.split(separator: "|")[0] })
+        #expect(addresses.count > 3_500, "thousands of client addresses, got \(addresses.count)")
+        #expect(groups.count > 20_000, "tens of thousands of (address, hour) groups, got \(groups.count)")
+        // 55 % of the bodies are new, the others repeat a pool of common inputs (at this small scale
+        // many pooled draws are still first occurrences, so the distinct share is above 55 %).
+        var bodies = 0
+        var distinct = Set<String>()
+        for file in try ScenarioText.files(in: fixture.directory + "/inference", prefix: "gateway-") {
+            for line in try ScenarioText.lines(file) {
+                guard let body = try ScenarioText.json(line)["request_body"] as? String else { continue }
+                bodies += 1
+                distinct.insert(body)
+            }
+        }
+        let share = Double(distinct.count) / Double(bodies)
+        #expect(share > 0.5 && share < 0.85, "share of distinct bodies \(share)")
+        // Benign prompts with trigger words, and the decisions of the added models.
+        var prompts = 0
+        var triggers = 0
+        let lookAlikes = Set(LLMTraffic.benignTriggerPrompts)
+        for file in try ScenarioText.files(in: fixture.directory + "/llm", prefix: "") {
+            for line in try ScenarioText.lines(file) {
+                prompts += 1
+                if lookAlikes.contains(where: line.contains) { triggers += 1 }
+            }
+        }
+        let triggerShare = Double(triggers) / Double(prompts)
+        #expect(triggerShare > 0.12 && triggerShare < 0.20, "trigger share \(triggerShare)")
+        var models: Set<String> = []
+        for file in try ScenarioText.files(in: fixture.directory + "/predictions", prefix: "model-decisions-") {
+            for line in try ScenarioText.lines(file) {
+                let row = try ScenarioText.json(line)
+                models.insert("\(row["model"] as? String ?? "")@\(row["model_version"] as? String ?? row["version"] as? String ?? "")")
+            }
+        }
+        #expect(models.count >= 4 && models.allSatisfy { $0.hasPrefix("aml-screening@") || $0.hasPrefix("merchant-risk@") },
+                "two added models in several versions: \(models.sorted())")
+    }
+
+    /// With thresholds of 2 queries and 1 distinct input almost every group is a hit, so every
+    /// group's count and distinct inputs are checked — in memory and spilled at every batch.
+    @Test(arguments: [HuntRequest.defaultMemoryBudget, 0])
+    func everyGroupEqualsAnIndependentCount(budget: Int) throws {
+        let fixture = try fixture()
+        var settings = RuleSettings()
+        settings.maxQueries = 2
+        settings.maxDistinctInputs = 1
+        let hits = try fixture.hunt([RuleID.extractionVolume], settings: settings, budget: budget)
+        let mine = described(hits)
+        let theirs = try independentGroups(fixture.directory)
+            .filter { $0.value.count > 2 || $0.value.inputs.count > 1 }
+            .map { key, value in "\(key)|\(value.count)|\(value.inputs.count)" }.sorted()
+        #expect(theirs.count > 5_000, "enough groups over the thresholds to mean something: \(theirs.count)")
+        #expect(mine.count == theirs.count)
+        #expect(mine == theirs)
+    }
+
+    @Test func spillingChangesNoHitOfAnyGroupingRule() throws {
+        let fixture = try fixture()
+        var settings = RuleSettings()
+        settings.totalMaxQueries = 20
+        settings.totalMaxDistinctInputs = 10
+        settings.dailyBudget = 15
+        let rules = [RuleID.extractionVolume, RuleID.networkTotal, RuleID.principalTotal,
+                     RuleID.budget]
+        let inMemory = try fixture.hunt(rules, settings: settings)
+        let spilled = try fixture.hunt(rules, settings: settings, budget: 0)
+        #expect(inMemory.count > 1_000)
+        #expect(inMemory == spilled)
+        // The per-network rule counts the addresses of each network.
+        let networks = inMemory.filter { $0.rule == RuleID.networkTotal }
+        #expect(!networks.isEmpty)
+        #expect(networks.allSatisfy { hit in
+            if case .int(let addresses)? = hit.metrics["addresses"] { return addresses >= 1 }
+            return false
+        })
+    }
+}
+
+@Suite("Partitioned spill and integer table") struct PartitionedSpillTests {
+    struct Record: BitwiseCopyable, Equatable {
+        var key: UInt64
+        var value: Int64
+    }
+
+    @Test(arguments: [0, 1 << 12, 1 << 30])
+    func everyRecordComesBackInItsPartitionInOrder(budget: Int) throws {
+        let directory = try TemporaryDirectory()
+        let spill = PartitionedSpill<Record>(partitions: 8, budget: budget, spill: SpillDirectory(root: directory.path), name: "t")
+        var rng = SeededGenerator(seed: 5)
+        let records = (0..<50_000).map { index in Record(key: rng.next() % 3_000, value: Int64(index)) }
+        var batch: [Record] = []
+        for record in records {
+            batch.append(record)
+            if batch.count == 777 { spill.add(&batch) { Int($0.key % 8) } }
+        }
+        spill.add(&batch) { Int($0.key % 8) }
+        #expect(batch.isEmpty)
+        #expect(spill.didSpill == (budget < 1 << 20))
+        for partition in 0..<8 {
+            let expected = records.filter { Int($0.key % 8) == partition }
+            #expect(try spill.take(partition) == expected)
+            #expect(try spill.take(partition).isEmpty, "taking empties the partition")
+        }
+    }
+
+    @Test func integerTableNumbersKeysAsADictionaryWould() {
+        var rng = SeededGenerator(seed: 8)
+        var table = IntegerTable(capacity: 4)
+        var reference: [UInt64: Int] = [:]
+        // Keys that share low bits and high bits, zero and the largest key included.
+        let keys = (0..<40_000).map { _ -> UInt64 in
+            switch rng.next() % 4 {
+            case 0: return rng.next() % 5_000
+            case 1: return (rng.next() % 5_000) << 32
+            case 2: return UInt64.max - rng.next() % 100
+            default: return rng.next()
+            }
+        }
+        for key in keys {
+            let (index, isNew) = table.index(of: key)
+            if let known = reference[key] {
+                #expect(!isNew && index == known)
+            } else {
+                #expect(isNew && index == reference.count)
+                reference[key] = index
+            }
+        }
+        #expect(table.count == reference.count)
+        for (key, index) in reference { #expect(table.find(key) == index) }
+        #expect(table.insertedKeys.enumerated().allSatisfy { reference[$0.element] == $0.offset })
+    }
+}
