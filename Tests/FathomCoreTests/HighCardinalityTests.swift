@@ -164,6 +164,15 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         var value: Int64
     }
 
+    private func add(_ batch: inout [Record], to spill: PartitionedSpill<Record>) {
+        var grouped: [Record] = []
+        var bounds: [Int] = []
+        PartitionedSpill.partitioned(batch, partitions: 8, partition: { Int($0.key % 8) }, into: &grouped, bounds: &bounds)
+        #expect(bounds.first == 0 && bounds.last == batch.count && grouped.count == batch.count)
+        spill.add(grouped: &grouped, bounds: bounds)
+        batch.removeAll()
+    }
+
     @Test(arguments: [0, 1 << 12, 1 << 30])
     func everyRecordComesBackInItsPartitionInOrder(budget: Int) throws {
         let directory = try TemporaryDirectory()
@@ -173,9 +182,9 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         var batch: [Record] = []
         for record in records {
             batch.append(record)
-            if batch.count == 777 { spill.add(&batch) { Int($0.key % 8) } }
+            if batch.count == 777 { add(&batch, to: spill) }
         }
-        spill.add(&batch) { Int($0.key % 8) }
+        add(&batch, to: spill)
         #expect(batch.isEmpty)
         #expect(spill.didSpill == (budget < 1 << 20))
         for partition in 0..<8 {

@@ -109,8 +109,13 @@ package struct EndpointAggregate {
         }
     }
 
+    /// A record that waits in the partition of its packed group key.
+    package protocol KeyedRecord: BitwiseCopyable {
+        var key: UInt64 { get }
+    }
+
     /// One segment's part of a group, as it waits in its partition: 48 bytes.
-    package struct GroupRecord: BitwiseCopyable {
+    package struct GroupRecord: KeyedRecord {
         package var key: UInt64
         package var count: Int64
         package var firstTime: Int64
@@ -120,7 +125,7 @@ package struct EndpointAggregate {
     }
 
     /// One input of a group (a non-null input hash), as it waits in its partition: 24 bytes.
-    package struct InputRecord: BitwiseCopyable {
+    package struct InputRecord: KeyedRecord {
         package var key: UInt64
         package var low: UInt64
         package var high: UInt64
@@ -138,6 +143,10 @@ package struct EndpointAggregate {
         private(set) var members: [Int] = []
 
         init(groupBy: (@Sendable (String) -> String?)?) { self.groupBy = groupBy }
+
+        /// Whether values fold into groups of several (then a value is numbered only once it has a
+        /// row, so ``members`` counts values with rows).
+        var folds: Bool { groupBy != nil }
 
         /// The group numbers of `values` (one lock for the batch).
         func groups(of values: [String]) -> [UInt32] {
@@ -320,6 +329,17 @@ package struct EndpointAggregate {
         return result
     }
 
+    /// Hands a batch of records to their partitions (grouped here, in this module, so the loop
+    /// over records is specialised for the record type).
+    static func hand<Record: KeyedRecord>(_ batch: inout [Record], to parts: PartitionedSpill<Record>) {
+        var grouped: [Record] = []
+        var bounds: [Int] = []
+        PartitionedSpill.partitioned(batch, partitions: parts.partitionCount, partition: { partition($0.key) },
+                                     into: &grouped, bounds: &bounds)
+        parts.add(grouped: &grouped, bounds: bounds)
+        batch.removeAll(keepingCapacity: true)
+    }
+
     /// Records handed to the partitions at a time.
     package static let batchSize = 1 << 14
 
@@ -352,7 +372,13 @@ package struct EndpointAggregate {
         var hashed = IntegerTable(capacity: useFlat ? 0 : min(table.rowCount, 1 << 16))
         // Group number of each key code, looked up when the code first has a row.
         let unknown = UInt32.max - 1
-        var codeGroups = [UInt32](repeating: unknown, count: keyCount)
+        var codeGroups: [UInt32]
+        if !values.folds, keyCount <= table.rowCount {
+            // Most entries will have rows: number them all at once (one lock per segment).
+            codeGroups = values.groups(of: (0..<keyCount).map { keys.entry(UInt32($0)).string })
+        } else {
+            codeGroups = [UInt32](repeating: unknown, count: keyCount)
+        }
         var groupKey: [UInt64] = []
         var counts: [Int64] = []
         var firstRow: [Int] = []
@@ -409,16 +435,14 @@ package struct EndpointAggregate {
                             let hash = inputs[row]
                             if !hash.isNull {
                                 inputBatch.append(InputRecord(key: groupKey[index], low: hash.low, high: hash.high))
-                                if inputBatch.count == Self.batchSize {
-                                    inputParts.add(&inputBatch) { partition($0.key) }
-                                }
+                                if inputBatch.count == Self.batchSize { hand(&inputBatch, to: inputParts) }
                             }
                         }
                     }
                 }
             }
         }
-        if let inputParts, !inputBatch.isEmpty { inputParts.add(&inputBatch) { partition($0.key) } }
+        if let inputParts, !inputBatch.isEmpty { hand(&inputBatch, to: inputParts) }
         var groupBatch: [GroupRecord] = []
         groupBatch.reserveCapacity(counts.count)
         for index in counts.indices {
@@ -427,7 +451,7 @@ package struct EndpointAggregate {
                 first: RowAt(segment: segment, row: UInt32(firstRow[index])),
                 last: RowAt(segment: segment, row: UInt32(lastRow[index]))))
         }
-        groupParts.add(&groupBatch) { partition($0.key) }
+        hand(&groupBatch, to: groupParts)
         return grouped
     }
 }

@@ -4,12 +4,15 @@
 /// Keys are spread by a multiplicative hash (Fibonacci hashing) and probed linearly; the table grows
 /// at a load of one half. Compared with `Dictionary<UInt64, Int>` it hashes with one multiply
 /// instead of SipHash and stores 12 bytes per slot.
+@frozen
 public struct IntegerTable: Sendable {
-    private var keys: [UInt64]
-    private var slots: [Int32]
-    private var shift: UInt64
+    @usableFromInline var keys: [UInt64]
+    @usableFromInline var slots: [Int32]
+    @usableFromInline var shift: UInt64
+    @usableFromInline var order: [UInt64] = []
+
     /// The keys in order of insertion (index `i` is the key given index `i`).
-    public private(set) var insertedKeys: [UInt64] = []
+    @inlinable public var insertedKeys: [UInt64] { order }
 
     public init(capacity: Int = 16) {
         var size = 16
@@ -17,16 +20,16 @@ public struct IntegerTable: Sendable {
         keys = [UInt64](repeating: 0, count: size)
         slots = [Int32](repeating: -1, count: size)
         shift = UInt64(64 - size.trailingZeroBitCount)
-        insertedKeys.reserveCapacity(capacity)
+        order.reserveCapacity(capacity)
     }
 
-    public var count: Int { insertedKeys.count }
+    @inlinable public var count: Int { order.count }
 
-    @inline(__always)
-    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+    @inlinable @inline(__always)
+    func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
     /// The index of `key`, inserting it (with the next index) when it is new; `isNew` tells which.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func index(of key: UInt64) -> (index: Int, isNew: Bool) {
         let mask = slots.count - 1
         var slot = home(key)
@@ -36,15 +39,16 @@ public struct IntegerTable: Sendable {
             if keys[slot] == key { return (Int(found), false) }
             slot = (slot + 1) & mask
         }
-        let index = insertedKeys.count
+        let index = order.count
         keys[slot] = key
         slots[slot] = Int32(index)
-        insertedKeys.append(key)
-        if insertedKeys.count * 2 > slots.count { grow() }
+        order.append(key)
+        if order.count * 2 > slots.count { grow() }
         return (index, true)
     }
 
     /// The index of `key`, or nil.
+    @inlinable
     public func find(_ key: UInt64) -> Int? {
         let mask = slots.count - 1
         var slot = home(key)
@@ -56,13 +60,14 @@ public struct IntegerTable: Sendable {
         }
     }
 
-    private mutating func grow() {
+    @usableFromInline
+    mutating func grow() {
         let size = slots.count * 2
         keys = [UInt64](repeating: 0, count: size)
         slots = [Int32](repeating: -1, count: size)
         shift = UInt64(64 - size.trailingZeroBitCount)
         let mask = size - 1
-        for (index, key) in insertedKeys.enumerated() {
+        for (index, key) in order.enumerated() {
             var slot = home(key)
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             keys[slot] = key

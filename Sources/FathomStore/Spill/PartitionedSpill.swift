@@ -62,18 +62,46 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
         }
     }
 
-    /// Adds a batch, each element to partition `partition(element)`, from any thread; the batch is
-    /// emptied (its capacity kept for the producer's next batch).
-    public func add(_ batch: inout [Element], partition: (Element) -> Int) {
+    /// Adds a batch grouped by partition: `batch[bounds[i]..<bounds[i + 1]]` goes to partition `i`
+    /// (`bounds` has `partitionCount + 1` entries), from any thread; the batch is emptied (its
+    /// capacity kept for the producer's next batch). ``partitioned(_:partition:into:bounds:)``
+    /// makes such a batch.
+    public func add(grouped batch: inout [Element], bounds: [Int]) {
+        precondition(bounds.count == partitionCount + 1)
         lock.lock()
         defer { lock.unlock() }
-        for element in batch {
-            let index = partition(element)
-            if buffers[index].capacity == 0 { buffers[index].reserveCapacity(capacity) }
-            buffers[index].append(element)
+        for index in 0..<partitionCount where bounds[index] < bounds[index + 1] {
+            if buffers[index].isEmpty && buffers[index].capacity == 0 {
+                buffers[index].reserveCapacity(min(capacity, max(bounds[index + 1] - bounds[index], 256)))
+            }
+            buffers[index].append(contentsOf: batch[bounds[index]..<bounds[index + 1]])
             if buffers[index].count >= capacity { flush(index) }
         }
         batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Groups `elements` by partition (a counting sort, stable) into `grouped`, with the start of
+    /// each partition's run in `bounds` — what ``add(grouped:bounds:)`` takes.
+    @inlinable
+    public static func partitioned(_ elements: [Element], partitions: Int, partition: (Element) -> Int,
+                                   into grouped: inout [Element], bounds: inout [Int]) {
+        bounds = [Int](repeating: 0, count: partitions + 1)
+        var of = [Int](repeating: 0, count: elements.count)
+        for index in elements.indices {
+            let target = partition(elements[index])
+            of[index] = target
+            bounds[target + 1] += 1
+        }
+        for index in 0..<partitions { bounds[index + 1] += bounds[index] }
+        var next = Array(bounds[0..<partitions])
+        grouped = [Element](unsafeUninitializedCapacity: elements.count) { buffer, initialized in
+            for index in elements.indices {
+                let target = of[index]
+                (buffer.baseAddress! + next[target]).initialize(to: elements[index])
+                next[target] += 1
+            }
+            initialized = elements.count
+        }
     }
 
     /// Appends partition `index`'s buffer to its spill file and empties it. Called with the lock held.
