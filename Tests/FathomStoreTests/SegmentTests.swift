@@ -128,7 +128,8 @@ func randomSegment(_ generator: inout SplitMix, rows: Int) -> ([ColumnSpec], [[C
     var columns = [ColumnSpec(name: "time", type: .int64)]
     for index in 0..<Int.random(in: 0...7, using: &generator) {
         let type = ColumnType.allCases.randomElement(using: &generator) ?? .int64
-        let compressed = type == .text && Bool.random(using: &generator)
+        // Any type may be compressed: text by blocks, the others packed.
+        let compressed = Bool.random(using: &generator)
         columns.append(ColumnSpec(name: "c\(index)-\(type)\(compressed ? "-z" : "")", type: type, compressed: compressed))
     }
     let vocabulary = (0..<Int.random(in: 1...50, using: &generator)).map { _ in randomBytes(&generator, maxCount: 12) }
@@ -792,3 +793,78 @@ struct CompressedTextColumnTests {
         #expect(throws: StoreError.self) { _ = try SegmentReader(path: directory.file("d3.seg")) }
     }
 }
+
+// MARK: - Packed columns
+
+@Suite("Packed columns")
+struct PackedColumnTests {
+    static let columns = [
+        ColumnSpec(name: "time", type: .int64),
+        ColumnSpec(name: "line", type: .int64, compressed: true),
+        ColumnSpec(name: "score", type: .float64, compressed: true),
+        ColumnSpec(name: "subject", type: .dictionary, compressed: true),
+        ColumnSpec(name: "input", type: .hash128, compressed: true),
+        ColumnSpec(name: "path", type: .dictionary),
+    ]
+
+    static func rows() -> [[Cell?]] {
+        (0..<3_000).map { (row: Int) -> [Cell?] in
+            let score: Cell? = row % 11 == 0 ? nil : .double(Double(row % 97) / 8)
+            let subject: Cell? = row % 5 == 0 ? nil : .bytes(Array("cus_\(row % 700)".utf8))
+            let input: Cell? = row % 4 == 0 ? nil : .hash(Hash128(low: UInt64(row % 50 + 1), high: 7))
+            let path: Cell = .bytes(Array("/v1/models/m\(row % 3)/predict".utf8))
+            return [.int(Int64(row / 3)), .int(Int64(row + 1)), score, subject, input, path]
+        }
+    }
+
+    @Test func roundTripIsExactAndSmaller() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("p.seg")
+        let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows())
+        let bytes = fileBytes(path)
+        #expect(bytes[Format.version] == 2)
+        for column in 1...4 {
+            #expect(bytes[Format.entry(column) + 1] == 1, "column \(column) is packed")
+            #expect(bytes.u64(at: Format.entry(column) + 40) > bytes.u64(at: Format.entry(column) + Format.entryLength),
+                    "column \(column): the plain layout is larger than what is stored")
+        }
+        #expect(bytes[Format.entry(5) + 1] == 0 && bytes.u64(at: Format.entry(5) + 40) == 0)
+        let reader = try SegmentReader(path: path)
+        #expect(reader.columns == Self.columns)
+        #expect(try readAll(reader) == expected)
+        try reader.verifyChecksums()
+        #expect(try reader.int64(1)[2_999] == 3_000)
+        #expect(try reader.dictionary(3).string(at: 1) == "cus_1")
+    }
+
+    @Test func damageIsReportedWhenTheColumnIsOpened() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("p.seg")
+        _ = try writeSegment(path, columns: Self.columns, rows: Self.rows())
+        let valid = fileBytes(path)
+        for column in 1...4 {
+            let offset = Int(valid.u64(at: Format.entry(column) + Format.entryOffset))
+            let stored = Int(valid.u64(at: Format.entry(column) + Format.entryLength))
+            // A damaged frame with resealed checksums: opening the column fails, nothing crashes,
+            // and the other columns still read.
+            var damaged = valid
+            damaged[offset + stored - 5] ^= 0x5A
+            damaged.reseal(column: column)
+            let name = directory.file("d\(column).seg")
+            writeBytes(damaged, to: name)
+            let reader = try SegmentReader(path: name)
+            #expect(throws: StoreError.self) { try reader.verifyChecksums() }
+            #expect(try reader.dictionary(5).string(at: 2) == "/v1/models/m2/predict")
+            // A plain length that does not fit the type.
+            var miscounted = valid
+            miscounted.put(valid.u64(at: Format.entry(column) + 40) + 8, at: Format.entry(column) + 40)
+            miscounted.reseal()
+            writeBytes(miscounted, to: directory.file("m\(column).seg"))
+            #expect(throws: StoreError.self) {
+                let reader = try SegmentReader(path: directory.file("m\(column).seg"))
+                try reader.verifyChecksums()
+            }
+        }
+    }
+}
+

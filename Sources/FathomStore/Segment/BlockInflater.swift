@@ -134,6 +134,9 @@ final class BlockInflater: @unchecked Sendable {
         defer { ZSTD_freeCCtx(context) }
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
+        // Each frame carries a checksum of its content, so damage that kept the column checksum
+        // (or a frame inflated from a damaged copy) is caught when the block is inflated.
+        _ = ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
         var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(blockSize))
         for block in 0..<blocks {
             let start = block * blockSize, length = min(blockSize, count - start)

@@ -12,15 +12,16 @@ public enum ColumnType: UInt8, Sendable, Hashable, CaseIterable {
     case hash128 = 5
 }
 
-/// A column's name and type, and whether its bytes are stored zstd-compressed (text columns only:
-/// long values read rarely, such as the whole records of audit rows).
+/// A column's name and type, and whether its bytes are stored zstd-compressed: a text column's
+/// bytes in blocks inflated as rows are read (long values read rarely, such as the whole records of
+/// audit rows); any other column's whole layout, inflated when the column is opened (columns that
+/// compress well and are not on every rule's hot path).
 public struct ColumnSpec: Sendable, Hashable {
     public var name: String
     public var type: ColumnType
     public var compressed: Bool
 
     public init(name: String, type: ColumnType, compressed: Bool = false) {
-        precondition(!compressed || type == .text, "only text columns are stored compressed")
         self.name = name
         self.type = type
         self.compressed = compressed

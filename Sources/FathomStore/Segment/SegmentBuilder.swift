@@ -292,11 +292,48 @@ public final class SegmentBuilder {
         var placements: [Placement] = []
         /// The stored bytes (block table and zstd frames) of each compressed text column, by column index.
         var frames: [Int: [UInt8]] = [:]
+        /// The plain layout size of each packed column, by column index.
+        var plainLengths: [Int: Int] = [:]
+        /// The plain (version 1) layout of column `index`, for packing.
+        func plainLayout(_ index: Int) -> [UInt8] {
+            let s = slots[index]
+            var out: [UInt8] = []
+            func append<T>(_ values: [T], count: Int) {
+                values.withUnsafeBytes { raw in out.append(contentsOf: raw[0..<count * MemoryLayout<T>.stride]) }
+            }
+            switch columns[index].type {
+            case .int64: append(int64Values[s], count: rows)
+            case .float64: append(doubleValues[s], count: rows)
+            case .hash128: append(hashWords[s], count: rows * 2)
+            case .dictionary:
+                let dictionary = dictionaries[s]
+                append(dictionary.codes, count: rows)
+                out.append(contentsOf: repeatElement(0, count: SegmentLayout.aligned(rows * 4) - rows * 4))
+                append(dictionary.offsets, count: dictionary.offsets.count)
+                out.append(contentsOf: dictionary.bytes)
+            case .text:
+                break
+            }
+            return out
+        }
         var position = metadataEnd
         for (index, column) in columns.enumerated() {
             let s = slots[index]
             let length: Int
             var count = 0
+            if column.compressed && column.type != .text {
+                // Packed: the plain layout, compressed in blocks.
+                let plain = plainLayout(index)
+                let (frame, error) = BlockInflater.compress(plain, count: plain.count, blockSize: SegmentLayout.textBlockSize,
+                                                            level: SegmentLayout.textCompressionLevel)
+                if let error { throw .unsupported(path: path, detail: "zstd could not compress a column: \(error)") }
+                frames[index] = frame
+                plainLengths[index] = plain.count
+                if column.type == .dictionary { count = dictionaries[s].entryCount }
+                placements.append(Placement(offset: position, length: frame.count, count: count))
+                position = SegmentLayout.aligned(position + frame.count)
+                continue
+            }
             switch column.type {
             case .int64, .float64: length = rows * 8
             case .hash128: length = rows * 16
@@ -339,6 +376,11 @@ public final class SegmentBuilder {
             let s = slots[index]
             try writer.writeZeros(placements[index].offset - writer.position)
             var hasher = XXH64()
+            if column.type != .text, let frame = frames[index] {
+                try withRawBytes(of: frame) { (raw) throws(StoreError) in try writer.write(raw, into: &hasher) }
+                placements[index].checksum = hasher.finalize()
+                continue
+            }
             switch column.type {
             case .int64:
                 try withRawBytes(of: int64Values[s]) { (raw) throws(StoreError) in
@@ -411,6 +453,7 @@ public final class SegmentBuilder {
                 put(UInt64(placement.length), at: entry + E.length)
                 put(UInt64(placement.count), at: entry + E.count)
                 put(placement.checksum, at: entry + E.checksum)
+                if let plain = plainLengths[index] { put(UInt64(plain), at: entry + E.plainLength) }
             }
             for (index, byte) in nameBytes.enumerated() { raw[namesStart + index] = byte }
         }

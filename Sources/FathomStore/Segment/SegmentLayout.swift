@@ -12,7 +12,7 @@ enum SegmentLayout {
     static let encodingPlain: UInt8 = 0
     static let encodingZstd: UInt8 = 1
     /// The zstd level of compressed text columns.
-    static let textCompressionLevel: Int32 = 3
+    static let textCompressionLevel: Int32 = 1
     /// Bytes per independently compressed block of a compressed text column.
     static let textBlockSize = 64 << 10
     /// The largest inflated size a compressed text column may claim (a segment is flushed near
@@ -52,6 +52,8 @@ enum SegmentLayout {
         static let length = 16
         static let count = 24
         static let checksum = 32
+        /// A packed (compressed non-text) column's plain layout size (version 2).
+        static let plainLength = 40
     }
 
     /// `value` rounded up to the alignment. Callers make sure it cannot overflow.

@@ -75,8 +75,15 @@ public final class SegmentReader: @unchecked Sendable {
         /// Dictionary: entries including entry 0. Text: bytes (uncompressed). Others: 0.
         var count: Int
         var checksum: UInt64
-        /// A text column whose bytes are one zstd frame (version 2).
+        /// A column whose bytes are zstd blocks (version 2): a text column's bytes after its offsets,
+        /// or (``isPacked``) the whole plain layout of another type.
         var compressed = false
+        /// Bytes of a packed column's plain layout (directory bytes 40..<48); 0 otherwise.
+        var plainLength = 0
+        var type: ColumnType = .int64
+
+        /// A non-text column stored as zstd blocks of its plain layout, inflated whole when opened.
+        var isPacked: Bool { compressed && type != .text }
     }
 
     /// The inflaters of compressed text columns, by column, once opened.
@@ -189,7 +196,7 @@ public final class SegmentReader: @unchecked Sendable {
             let encoding = u8(at + E.encoding)
             let compressed = encoding == SegmentLayout.encodingZstd
             guard encoding == SegmentLayout.encodingPlain
-                || (compressed && version == SegmentLayout.compressedVersion && type == .text) else {
+                || (compressed && version == SegmentLayout.compressedVersion) else {
                 throw corrupt(at + E.encoding, "column '\(name)' has encoding \(encoding), which a version-\(version) \(type) column cannot have")
             }
             guard offset % UInt64(SegmentLayout.alignment) == 0 else {
@@ -203,7 +210,26 @@ public final class SegmentReader: @unchecked Sendable {
             }
             // offset + length <= size, so the products below (rows <= size / 4) cannot overflow.
             let expected: Int
+            var plainLength = 0
+            if compressed && type != .text {
+                // A packed column: zstd blocks of the plain layout, whose size the entry records.
+                let plain = u64(at + E.plainLength)
+                let minimum: Int
+                switch type {
+                case .int64, .float64: minimum = rowCount * 8
+                case .hash128: minimum = rowCount * 16
+                default: minimum = SegmentLayout.aligned(rowCount * 4) + (Int(min(count, UInt64(size))) + 1) * 8
+                }
+                guard plain <= UInt64(SegmentLayout.maxInflatedText), Int(plain) >= minimum,
+                      type == .dictionary || Int(plain) == minimum,
+                      type == .dictionary ? (count >= 1 && count <= plain / 8) : count == 0 else {
+                    throw corrupt(at + E.plainLength, "packed \(type) column '\(name)' claims \(plain) plain bytes and count \(count) for \(rowCount) rows")
+                }
+                plainLength = Int(plain)
+            }
             switch type {
+            case _ where compressed && type != .text:
+                expected = Int(length)
             case .int64, .float64, .hash128:
                 guard count == 0 else {
                     throw corrupt(at + E.count, "\(type) column '\(name)' has count \(count), expected 0")
@@ -237,7 +263,7 @@ public final class SegmentReader: @unchecked Sendable {
             }
             columns.append(ColumnSpec(name: name, type: type, compressed: compressed))
             entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum),
-                                 compressed: compressed))
+                                 compressed: compressed, plainLength: plainLength, type: type))
             previousEnd = Int(offset) + Int(length)
         }
         self.columns = columns
@@ -283,7 +309,7 @@ public final class SegmentReader: @unchecked Sendable {
             let outcome = validate(index)
             lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
-            if entries[index].compressed {
+            if entries[index].compressed && !entries[index].isPacked {
                 let inflater = try inflater(index, entries[index])
                 inflater.ensureAll()
                 if let failure = inflater.failure {
@@ -303,7 +329,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func int64(_ column: Int) throws(StoreError) -> Int64Column {
         let entry = try open(column, as: .int64)
-        return Int64Column(owner: self, base: base + entry.offset, count: rowCount)
+        return Int64Column(owner: self, base: start(column, entry), count: rowCount)
     }
 
     /// The Float64 column at `column`, validated on first access.
@@ -311,7 +337,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func float64(_ column: Int) throws(StoreError) -> Float64Column {
         let entry = try open(column, as: .float64)
-        return Float64Column(owner: self, base: base + entry.offset, count: rowCount)
+        return Float64Column(owner: self, base: start(column, entry), count: rowCount)
     }
 
     /// The hash128 column at `column`, validated on first access.
@@ -319,7 +345,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func hash128(_ column: Int) throws(StoreError) -> Hash128Column {
         let entry = try open(column, as: .hash128)
-        return Hash128Column(owner: self, base: base + entry.offset, count: rowCount)
+        return Hash128Column(owner: self, base: start(column, entry), count: rowCount)
     }
 
     /// The dictionary column at `column`; its checksum, entry offsets and codes are validated on
@@ -329,8 +355,9 @@ public final class SegmentReader: @unchecked Sendable {
     public func dictionary(_ column: Int) throws(StoreError) -> DictionaryColumn {
         let entry = try open(column, as: .dictionary)
         let layout = dictionaryLayout(entry)
+        let start = start(column, entry)
         return DictionaryColumn(
-            owner: self, codes: base + entry.offset, offsets: base + layout.offsets, bytes: base + layout.bytes,
+            owner: self, codes: start, offsets: start + layout.offsets, bytes: start + layout.bytes,
             count: rowCount, entryCount: entry.count)
     }
 
@@ -348,16 +375,25 @@ public final class SegmentReader: @unchecked Sendable {
                           byteCount: entry.count)
     }
 
-    /// The inflater of a compressed text column, its block table checked, made on first use.
+    /// Where an opened column's plain layout starts: in the mapping, or for a packed column in the
+    /// memory its inflater owns (inflated and checked by ``open(_:as:)``).
+    private func start(_ column: Int, _ entry: Entry) -> UnsafeRawPointer {
+        guard entry.isPacked, let inflater = lock.withLock({ inflaters[column] }) else { return base + entry.offset }
+        return UnsafeRawPointer(inflater.bytes)
+    }
+
+    /// The inflater of a compressed column, its block table checked, made on first use: a text
+    /// column's bytes after its offsets, or a packed column's whole plain layout.
     private func inflater(_ column: Int, _ entry: Entry) throws(StoreError) -> BlockInflater {
         if let done = lock.withLock({ inflaters[column] }) { return done }
-        let start = textBytesStart(entry)
+        let start = entry.isPacked ? entry.offset : textBytesStart(entry)
         let made: BlockInflater
         do {
-            made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start, byteCount: entry.count)
+            made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start,
+                                     byteCount: entry.isPacked ? entry.plainLength : entry.count)
         } catch {
             throw .corrupt(path: path, offset: start + error.offset,
-                           detail: "compressed text column '\(columns[column].name)': \(error.detail)")
+                           detail: "compressed column '\(columns[column].name)': \(error.detail)")
         }
         return lock.withLock {
             if let other = inflaters[column] { return other }
@@ -388,19 +424,17 @@ public final class SegmentReader: @unchecked Sendable {
         return entries[column]
     }
 
+    /// A dictionary column's entry offsets and entry bytes, relative to the column's start.
     private func dictionaryLayout(_ entry: Entry) -> (offsets: Int, bytes: Int, byteCount: Int) {
-        let offsets = entry.offset + SegmentLayout.aligned(rowCount * 4)
+        let offsets = SegmentLayout.aligned(rowCount * 4)
         let bytes = offsets + (entry.count + 1) * 8
-        return (offsets, bytes, entry.offset + entry.length - bytes)
+        return (offsets, bytes, (entry.isPacked ? entry.plainLength : entry.length) - bytes)
     }
 
     private func textBytesStart(_ entry: Entry) -> Int {
         entry.offset + SegmentLayout.aligned((rowCount + 1) * 8)
     }
 
-    private func load<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
-        T(littleEndian: base.load(fromByteOffset: offset, as: T.self))
-    }
 
     /// Checks one column's checksum and structure; nil when it is sound.
     private func validate(_ column: Int) -> StoreError? {
@@ -415,45 +449,63 @@ public final class SegmentReader: @unchecked Sendable {
                 entry.offset,
                 "column '\(name)' (bytes \(entry.offset)..<\(entry.offset + entry.length)) hashes to \(hex(computed)), the directory says \(hex(entry.checksum))")
         }
+        // The plain layout is checked where it is: in the mapping, or inflated (a packed column,
+        // whose problems are reported at the column's first byte).
+        var image = base + entry.offset
+        var origin: (Int) -> Int = { entry.offset + $0 }
+        if entry.isPacked {
+            let inflater: BlockInflater
+            do { inflater = try self.inflater(column, entry) } catch { return error }
+            inflater.ensureAll()
+            if let failure = inflater.failure {
+                return corrupt(entry.offset, "packed column '\(name)': \(failure)")
+            }
+            image = UnsafeRawPointer(inflater.bytes)
+            origin = { _ in entry.offset }
+        }
         switch columns[column].type {
         case .int64, .float64, .hash128:
             return nil
         case .text:
-            let offsets = entry.offset
             return validateOffsets(
-                at: offsets, count: rowCount + 1, byteCount: entry.count, what: "text column '\(name)'", item: "row")
+                image, at: 0, origin: origin, count: rowCount + 1, byteCount: entry.count, what: "text column '\(name)'", item: "row")
         case .dictionary:
             let layout = dictionaryLayout(entry)
             if let error = validateOffsets(
-                at: layout.offsets, count: entry.count + 1, byteCount: layout.byteCount,
+                image, at: layout.offsets, origin: origin, count: entry.count + 1, byteCount: layout.byteCount,
                 what: "the dictionary of column '\(name)'", item: "entry")
             {
                 return error
             }
-            let emptyEnd = load(UInt64.self, at: layout.offsets + 8)
+            let emptyEnd = UInt64(littleEndian: image.load(fromByteOffset: layout.offsets + 8, as: UInt64.self))
             guard emptyEnd == 0 else {
-                return corrupt(layout.offsets + 8, "entry 0 of the dictionary of column '\(name)' must be empty, but ends at \(emptyEnd)")
+                return corrupt(origin(layout.offsets + 8), "entry 0 of the dictionary of column '\(name)' must be empty, but ends at \(emptyEnd)")
             }
             let limit = UInt32(clamping: entry.count)
             var bad: Int?
-            let codes = UnsafeBufferPointer(start: (base + entry.offset).assumingMemoryBound(to: UInt32.self), count: rowCount)
+            let codes = UnsafeBufferPointer(start: image.assumingMemoryBound(to: UInt32.self), count: rowCount)
             for row in 0..<rowCount where UInt32(littleEndian: codes[row]) >= limit {
                 bad = row
                 break
             }
             if let row = bad {
                 return corrupt(
-                    entry.offset + row * 4,
+                    origin(row * 4),
                     "row \(row) of column '\(name)' has dictionary code \(UInt32(littleEndian: codes[row])), but the dictionary has \(entry.count) entries")
             }
             return nil
         }
     }
 
-    /// Checks that `count` UInt64 offsets at `at` start at 0, never decrease, and end at `byteCount`.
-    private func validateOffsets(at: Int, count: Int, byteCount: Int, what: String, item: String) -> StoreError? {
+    /// Checks that `count` UInt64 offsets at `at` (relative to `image`) start at 0, never decrease,
+    /// and end at `byteCount`; errors name the file offset `origin` gives.
+    private func validateOffsets(_ image: UnsafeRawPointer, at: Int, origin: (Int) -> Int, count: Int, byteCount: Int,
+                                 what: String, item: String) -> StoreError? {
         func corrupt(_ offset: Int, _ detail: String) -> StoreError {
-            .corrupt(path: path, offset: offset, detail: detail)
+            .corrupt(path: path, offset: origin(offset), detail: detail)
+        }
+        func load(_ type: UInt64.Type, at offset: Int) -> UInt64 {
+            UInt64(littleEndian: image.load(fromByteOffset: offset, as: UInt64.self))
         }
         let first = load(UInt64.self, at: at)
         guard first == 0 else { return corrupt(at, "\(what) offsets start at \(first), not 0") }

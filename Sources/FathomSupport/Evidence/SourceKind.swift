@@ -54,7 +54,8 @@ public enum SourceKind: String, CaseIterable, Codable, Sendable, Comparable {
 public struct CanonicalColumn: Sendable, Hashable {
     public let name: String
     public let type: ColumnType
-    /// Stored zstd-compressed in segments (long text read rarely).
+    /// Stored zstd-compressed in segments: long text read rarely (inflated by blocks as rows are
+    /// read), or a column off the detections' hot path that compresses well (inflated when opened).
     public let compressed: Bool
 
     public init(_ name: String, _ type: ColumnType, compressed: Bool = false) {
@@ -73,7 +74,7 @@ public struct KindSchema: Sendable {
     package init(kind: SourceKind, columns: [CanonicalColumn]) {
         self.kind = kind
         let all = [CanonicalColumn("time", .int64)] + columns
-            + [CanonicalColumn("member", .dictionary), CanonicalColumn("line", .int64)]
+            + [CanonicalColumn("member", .dictionary, compressed: true), CanonicalColumn("line", .int64, compressed: true)]
         self.columns = all
         var index: [String: Int] = [:]
         for (position, column) in all.enumerated() { index[column.name] = position }
@@ -90,22 +91,26 @@ public struct KindSchema: Sendable {
 
     private static let schemas: [SourceKind: KindSchema] = {
         var result: [SourceKind: KindSchema] = [:]
+        // Packed (compressed: true) are the columns off the hot path of the rules that scan every
+        // row — time, addresses, paths, input hashes stay plain and are read in place.
         result[.inference] = KindSchema(kind: .inference, columns: [
-            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("method", .dictionary),
-            .init("path", .dictionary), .init("status", .int64), .init("latency_ms", .float64),
-            .init("bytes", .int64), .init("input_hash", .hash128), .init("model", .dictionary),
-            .init("request_id", .text), .init("user_agent", .dictionary), .init("referer", .dictionary),
-            .init("host", .dictionary),
+            .init("src_ip", .dictionary), .init("principal", .dictionary, compressed: true), .init("method", .dictionary),
+            .init("path", .dictionary), .init("status", .int64, compressed: true), .init("latency_ms", .float64, compressed: true),
+            .init("bytes", .int64, compressed: true), .init("input_hash", .hash128), .init("model", .dictionary, compressed: true),
+            .init("request_id", .text, compressed: true), .init("user_agent", .dictionary, compressed: true),
+            .init("referer", .dictionary, compressed: true), .init("host", .dictionary, compressed: true),
         ])
         result[.storage] = KindSchema(kind: .storage, columns: [
-            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("operation", .dictionary),
-            .init("action", .dictionary), .init("bucket", .dictionary), .init("key", .text),
-            .init("user_agent", .dictionary), .init("status", .int64), .init("bytes", .int64),
+            .init("src_ip", .dictionary), .init("principal", .dictionary, compressed: true),
+            .init("operation", .dictionary, compressed: true), .init("action", .dictionary, compressed: true),
+            .init("bucket", .dictionary, compressed: true), .init("key", .text, compressed: true),
+            .init("user_agent", .dictionary, compressed: true), .init("status", .int64, compressed: true),
+            .init("bytes", .int64, compressed: true),
         ])
         result[.llm] = KindSchema(kind: .llm, columns: [
-            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("session", .dictionary),
-            .init("prompt", .text), .init("response", .text), .init("model", .dictionary),
-            .init("system_prompt", .text),
+            .init("src_ip", .dictionary), .init("principal", .dictionary), .init("session", .dictionary, compressed: true),
+            .init("prompt", .text, compressed: true), .init("response", .text, compressed: true),
+            .init("model", .dictionary, compressed: true), .init("system_prompt", .text, compressed: true),
         ])
         result[.pipeline] = KindSchema(kind: .pipeline, columns: [
             .init("principal", .dictionary), .init("action", .dictionary), .init("pipeline", .dictionary),
@@ -117,12 +122,13 @@ public struct KindSchema: Sendable {
             .init("status", .dictionary), .init("environment", .dictionary),
         ])
         result[.predictions] = KindSchema(kind: .predictions, columns: [
-            .init("model", .dictionary), .init("version", .dictionary), .init("request_id", .text),
-            .init("decision", .dictionary), .init("score", .float64), .init("subject", .dictionary),
+            .init("model", .dictionary, compressed: true), .init("version", .dictionary, compressed: true),
+            .init("request_id", .text, compressed: true), .init("decision", .dictionary, compressed: true),
+            .init("score", .float64, compressed: true), .init("subject", .dictionary, compressed: true),
         ])
         result[.audit] = KindSchema(kind: .audit, columns: [
             .init("source", .dictionary), .init("service", .dictionary), .init("action", .dictionary),
-            .init("principal", .dictionary), .init("src_ip", .dictionary), .init("target", .text),
+            .init("principal", .dictionary), .init("src_ip", .dictionary), .init("target", .text, compressed: true),
             .init("outcome", .dictionary), .init("user_agent", .dictionary), .init("record", .text, compressed: true),
         ])
         return result
