@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Sweep benchmark: a nightly `fathom sweep` of one new day on top of 30 swept days, against
+"""Sweep benchmark: a nightly `fathom sweep` of one new day on top of the days already swept, against
 `fathom ingest` of that one day into a fresh store, in one run on one machine.
 
-Usage: Benchmarks/sweep_bench.py [--scale 3000000] [--jobs 2] [--repeat 3] [--fathom PATH] [--keep]
+Usage: Benchmarks/sweep_bench.py [--days 31] [--scale 3000000] [--shape default|high-cardinality]
+                                 [--jobs 2] [--repeat 3] [--fathom PATH] [--keep]
 
-Simulates 31 days (`fathom simulate --days 31`, cached under Benchmarks/work/), hard-links the
-files of the first 30 days (and the whole-span pipeline and registry logs) into a watched folder,
+Simulates --days days (`fathom simulate`, cached under Benchmarks/work/), hard-links the files of
+all days but the last (and the whole-span pipeline and registry logs) into a watched folder,
 runs a first sweep over them (timed, for reference), then adds the 31st day's files and times:
   (a) `fathom sweep` (ingest of the new files, detections over them plus the look-back, digest and
       incident report), and
@@ -24,7 +25,9 @@ import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
-LAST_DAY = "2026-03-31"  # the 31st day of a simulation starting 2026-03-01
+import datetime
+
+START = datetime.date(2026, 3, 1)
 
 
 def run(cmd, ok=(0,), cwd=None):
@@ -49,7 +52,9 @@ def warm(paths):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=int, default=3_000_000, help="background inference rows over all 31 days")
+    parser.add_argument("--scale", type=int, default=3_000_000, help="background inference rows over all days")
+    parser.add_argument("--days", type=int, default=31, help="days simulated; the last is the nightly sweep's new day")
+    parser.add_argument("--shape", default="default", help="fathom simulate --shape")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--fathom", default=os.path.join(root, ".build/release/fathom"))
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); the fastest counts")
@@ -59,12 +64,18 @@ def main():
     if not os.path.exists(fathom):
         subprocess.run(["swift", "build", "-c", "release", "--product", "fathom"], cwd=root, check=True)
 
-    work = os.path.join(here, "work", f"sweep-{args.scale}")
+    last_day = START + datetime.timedelta(days=args.days - 1)
+    LAST_DAY = last_day.isoformat()
+    first_now = f"{LAST_DAY}T06:00:00Z"
+    next_day = (last_day + datetime.timedelta(days=1)).isoformat()
+    nightly_now = f"{next_day}T06:00:00Z"
+    suffix = "" if args.days == 31 and args.shape == "default" else f"-{args.days}d-{args.shape}"
+    work = os.path.join(here, "work", f"sweep-{args.scale}{suffix}")
     sim = os.path.join(work, "sim")
     if not os.path.exists(os.path.join(sim, "expected.json")):
         shutil.rmtree(sim, ignore_errors=True)
-        subprocess.run([fathom, "simulate", "--out", sim, "--days", "31", "--start", "2026-03-01",
-                        "--scale", str(args.scale), "--threads", str(args.jobs)], check=True)
+        subprocess.run([fathom, "simulate", "--out", sim, "--days", str(args.days), "--start", START.isoformat(),
+                        "--scale", str(args.scale), "--threads", str(args.jobs), "--shape", args.shape], check=True)
     files = sorted(p for p in glob.glob(os.path.join(sim, "*", "*")) if os.path.isfile(p))
     daily = [p for p in files if any(c.isdigit() for c in os.path.basename(p)) and "-2026-" in os.path.basename(p)]
     last = [p for p in daily if LAST_DAY in os.path.basename(p)]
@@ -87,7 +98,7 @@ def main():
     link(first30)
     warm(first30)
     sweep = [fathom, "sweep", "--config", "sweep.yaml", "--store", "store", "--timings"]
-    first, first_rss, first_status, _ = run(sweep + ["--now", "2026-03-31T06:00:00Z"], ok=(0, 10, 11), cwd=site)
+    first, first_rss, first_status, _ = run(sweep + ["--now", first_now], ok=(0, 10, 11), cwd=site)
     # The 30-day store, kept to restore before each nightly sweep: segments are immutable (hard
     # links), the catalog is copied.
     base = os.path.join(site, "store.base")
@@ -96,7 +107,7 @@ def main():
     def restore():
         store = os.path.join(site, "store")
         shutil.rmtree(store, ignore_errors=True)
-        shutil.rmtree(os.path.join(site, "Reports", "sweeps", "2026-04-01"), ignore_errors=True)
+        shutil.rmtree(os.path.join(site, "Reports", "sweeps", next_day), ignore_errors=True)
         for folder, _, names in os.walk(base):
             target = os.path.join(store, os.path.relpath(folder, base))
             os.makedirs(target, exist_ok=True)
@@ -112,7 +123,7 @@ def main():
     nightly_runs = []
     for _ in range(args.repeat):
         restore()
-        nightly_runs.append(run(sweep + ["--now", "2026-04-01T06:00:00Z"], ok=(0, 10, 11), cwd=site))
+        nightly_runs.append(run(sweep + ["--now", nightly_now], ok=(0, 10, 11), cwd=site))
     nightly, nightly_rss, nightly_status, nightly_err = min(nightly_runs)
 
     fresh = os.path.join(work, "fresh")
@@ -126,12 +137,13 @@ def main():
 
     mb_first = sum(os.path.getsize(p) for p in first30) / 1e6
     mb_last = sum(os.path.getsize(p) for p in last) / 1e6
-    print(f"simulation: 31 days, --scale {args.scale}; first 30 days {len(first30)} files {mb_first:.0f} MB compressed, "
-          f"day 31 {len(last)} files {mb_last:.1f} MB compressed; {os.cpu_count()} cores")
+    print(f"simulation: {args.days} days, --scale {args.scale} --shape {args.shape}; first {args.days - 1} days "
+          f"{len(first30)} files {mb_first:.0f} MB compressed, day {args.days} {len(last)} files {mb_last:.1f} MB "
+          f"compressed; {os.cpu_count()} cores")
     print(f"{'step':<44}{'seconds':>9}{'peak RSS MB':>13}{'status':>8}")
-    print(f"{'first sweep (30 days, reference)':<44}{first:>9.2f}{first_rss:>13.0f}{first_status:>8}")
-    print(f"{'(a) nightly sweep of day 31 on top of 30':<44}{nightly:>9.2f}{nightly_rss:>13.0f}{nightly_status:>8}")
-    print(f"{'(b) fathom ingest of day 31, fresh store':<44}{ingest:>9.2f}{ingest_rss:>13.0f}{0:>8}")
+    print(f"{f'first sweep ({args.days - 1} days, reference)':<44}{first:>9.2f}{first_rss:>13.0f}{first_status:>8}")
+    print(f"{f'(a) nightly sweep of day {args.days} on top':<44}{nightly:>9.2f}{nightly_rss:>13.0f}{nightly_status:>8}")
+    print(f"{f'(b) fathom ingest of day {args.days}, fresh store':<44}{ingest:>9.2f}{ingest_rss:>13.0f}{0:>8}")
     print(f"runs of (a): {', '.join(f'{r[0]:.2f}' for r in nightly_runs)}; of (b): {', '.join(f'{r[0]:.2f}' for r in ingest_runs)}")
     stages = [l for l in nightly_err.splitlines() if "stages:" in l]
     if stages:
