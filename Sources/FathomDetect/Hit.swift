@@ -137,11 +137,12 @@ public struct Hit: Sendable, Hashable, Codable {
     public var window: HitWindow?
     public var key: [String: HitValue]
     public var metrics: [String: HitValue]
-    public var fields: [String: HitValue]?
+    /// The canonical fields of the event (event hits), packed (``HitFields``).
+    public var fields: HitFields?
     public var evidence: HitEvidence
 
     public init(rule: RuleInfo, time: Timestamp? = nil, window: HitWindow? = nil, key: [String: HitValue],
-                metrics: [String: HitValue] = [:], fields: [String: HitValue]? = nil, evidence: HitEvidence) {
+                metrics: [String: HitValue] = [:], fields: HitFields? = nil, evidence: HitEvidence) {
         self.rule = rule.id
         self.title = rule.title
         self.level = rule.level
@@ -200,7 +201,7 @@ public struct Hit: Sendable, Hashable, Codable {
         }
         key = try container.decode([String: HitValue].self, forKey: .key)
         metrics = try container.decode([String: HitValue].self, forKey: .metrics)
-        fields = try container.decodeIfPresent([String: HitValue].self, forKey: .fields)
+        fields = try container.decodeIfPresent(HitFields.self, forKey: .fields)
         evidence = try container.decode(HitEvidence.self, forKey: .evidence)
     }
 

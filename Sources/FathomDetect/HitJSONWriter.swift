@@ -31,7 +31,7 @@ package struct HitJSONWriter {
         write(hit.evidence, depth: depth + 1)
         if let fields = hit.fields {
             object.key("fields", &self)
-            write(fields, depth: depth + 1)
+            write(fields.dictionary, depth: depth + 1)
         }
         object.key("key", &self)
         write(hit.key, depth: depth + 1)

@@ -173,10 +173,16 @@ public final class HuntContext: Sendable {
     /// 32 hex digits; times as RFC 3339). An audit row's whole `record` is left out too: the hit
     /// cites it by its evidence (archive, member, line), and a hunt with many hits holds no copies
     /// of kilobyte records.
-    public func fields(_ table: SegmentTable, row: Int) -> [String: HitValue] {
-        var result: [String: HitValue] = [:]
-        for column in table.kind.schema.columns where column.name != "member" && column.name != "line" && column.name != "record" {
-            guard table.has(column.name) else { continue }
+    public func fields(_ table: SegmentTable, row: Int) -> HitFields {
+        let columns = table.kind.schema.hitColumns
+        var names = table.kind.schema.hitColumnNames
+        var values: [HitValue] = []
+        values.reserveCapacity(columns.count)
+        for column in columns {
+            guard table.has(column.name) else {
+                names.removeAll { $0 == column.name }
+                continue
+            }
             var value = HitValue.null
             switch column.type {
             case .int64:
@@ -192,9 +198,9 @@ public final class HuntContext: Sendable {
             case .hash128:
                 if let hash = try? table.hash128(column.name)[row], !hash.isNull { value = .string(hash.description) }
             }
-            result[column.name] = value
+            values.append(value)
         }
-        return result
+        return HitFields(names: names, values: values)
     }
 }
 

@@ -21,7 +21,7 @@ package enum SigmaEngine {
     package struct Event: Sendable {
         package var time: Int64
         package var ref: EvidenceRef
-        package var fields: [String: HitValue]
+        package var fields: HitFields
         package var groupValues: [String] = []
         package var fieldValue: String?
         package var ruleIndex = 0

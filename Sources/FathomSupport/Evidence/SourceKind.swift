@@ -70,6 +70,10 @@ public struct KindSchema: Sendable {
     public let kind: SourceKind
     public let columns: [CanonicalColumn]
     private let indexByName: [String: Int]
+    /// The columns an event hit copies (all but the provenance columns and the whole record), in
+    /// byte order of their names, and those names (one array every hit can share).
+    public let hitColumns: [CanonicalColumn]
+    public let hitColumnNames: [String]
 
     package init(kind: SourceKind, columns: [CanonicalColumn]) {
         self.kind = kind
@@ -79,6 +83,9 @@ public struct KindSchema: Sendable {
         var index: [String: Int] = [:]
         for (position, column) in all.enumerated() { index[column.name] = position }
         self.indexByName = index
+        hitColumns = all.filter { !["member", "line", "record"].contains($0.name) }
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        hitColumnNames = hitColumns.map(\.name)
     }
 
     /// The position of `name` among the columns, or nil when this kind has no such column.

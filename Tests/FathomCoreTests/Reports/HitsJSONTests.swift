@@ -103,7 +103,7 @@ import FathomSimulator
             var hit = Hit(rule: rules.randomElement(using: &rng)!,
                           time: Bool.random(using: &rng) ? Timestamp(nanoseconds: Int64.random(in: -1_000_000_000_000...Int64.max / 2, using: &rng)) : nil,
                           window: Bool.random(using: &rng) ? HitWindow(start: Int64.random(in: 0...1 << 62, using: &rng), end: 1 << 62 + 7) : nil,
-                          key: map(), metrics: map(), fields: Bool.random(using: &rng) ? map() : nil,
+                          key: map(), metrics: map(), fields: Bool.random(using: &rng) ? HitFields(map()) : nil,
                           evidence: Bool.random(using: &rng) ? .event(ref()) : .aggregate(first: ref(), last: ref()))
             hit.title = text()
             hit.level = text()
@@ -126,6 +126,34 @@ import FathomSimulator
             let expected = try compact.encode(hit)
             #expect(Data(writer.bytes) == expected, "\(String(decoding: expected, as: UTF8.self))")
         }
+    }
+
+    /// Packed fields give back exactly what was packed: every value by name, the whole map, masked
+    /// copies, and the Codable form of a dictionary.
+    @Test(arguments: [5, 6, 7])
+    func packedFieldsRoundTrip(seed: UInt64) throws {
+        for hit in Self.awkwardHits(seed: seed, count: 200) {
+            guard let fields = hit.fields else { continue }
+            let map = fields.dictionary
+            #expect(HitFields(map) == fields)
+            #expect(fields.count == map.count && fields.names == map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+            for (name, value) in map {
+                #expect(fields[name].map { "\($0)" } == "\(value)", "field \(name)")
+            }
+            #expect(fields["no such field \u{0}"] == nil)
+            let masked = fields.mapValues { $0.maskingSecrets() }
+            #expect(masked.dictionary.mapValues { "\($0)" } == map.mapValues { "\($0.maskingSecrets())" })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            #expect(try encoder.encode(fields) == encoder.encode(map))
+            // Decoding gives what decoding the dictionary gives (JSON itself turns 1.0 into 1).
+            let data = try encoder.encode(map)
+            #expect(try JSONDecoder().decode(HitFields.self, from: data).dictionary.mapValues { "\($0)" }
+                    == JSONDecoder().decode([String: HitValue].self, from: data).mapValues { "\($0)" })
+        }
+        // Names given out of order are sorted with their values.
+        let unordered = HitFields(names: ["b", "a", "c"], values: [.int(2), .string("one"), .null])
+        #expect(unordered.names == ["a", "b", "c"] && unordered["b"] == .int(2) && unordered["a"] == .string("one"))
     }
 
     @Test func streamingFileReplacesAtomicallyOrNotAtAll() throws {
