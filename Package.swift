@@ -79,6 +79,7 @@ let package = Package(
         .target(
             name: "FathomIntegrity",
             dependencies: ["FathomStore", "FathomSupport"],
+            exclude: ["Policy/pickle-policy.json"],
             swiftSettings: safeCode
         ),
         .target(

@@ -30,7 +30,8 @@ public enum Codec: String, Sendable, CaseIterable {
     /// returned; a zlib header is accepted only when its check bits, method and window are valid,
     /// and an `.lzma` header only with a valid properties byte and a dictionary size of at most
     /// 1.5 GiB (xz's own limit), since neither format has a real magic number.
-    public static func sniff(_ head: ByteView) -> Codec? {
+    public static func sniff(_ bytes: some Collection<UInt8>) -> Codec? {
+        let head = Array(bytes.prefix(sniffLength))
         if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
         if head.count >= 4, head.starts(with: Array("BZh".utf8)), (0x31...0x39).contains(head[3]) { return .bzip2 }
         if head.count >= 2 {
