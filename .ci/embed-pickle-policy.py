@@ -17,5 +17,7 @@ with open(os.path.join(folder, "PicklePolicy+BuiltIn.swift"), "w", encoding="utf
     f.write("extension PicklePolicy {\n")
     f.write("    /// The text of `Policy/pickle-policy.json`, compiled in.\n")
     f.write('    public static let builtInJSON = #"""\n')
-    f.write(text if text.endswith("\n") else text + "\n")
+    # The literal ends before the newline that precedes its closing delimiter: add one, so the
+    # string is the file's text byte for byte.
+    f.write(text + "\n")
     f.write('"""#\n}\n')

@@ -627,7 +627,10 @@ package final class PickleWalker {
         }
         /// Reads a counted payload, keeping it when short.
         func counted(width: Int) -> [UInt8]?? {
-            guard let length = littleEndian(width) else { return nil }
+            guard let length = littleEndian(width) else {
+                fail("\(opcode.name) length truncated", at: start)
+                return nil
+            }
             if opcode == .binstring || opcode == .long4, length > Int(Int32.max) {
                 fail("\(opcode.name) has a negative length", at: start)
                 return nil

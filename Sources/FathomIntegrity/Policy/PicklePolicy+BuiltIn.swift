@@ -1864,5 +1864,6 @@ extension PicklePolicy {
   }
  ]
 }
+
 """#
 }

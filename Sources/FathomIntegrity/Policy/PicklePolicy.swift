@@ -230,10 +230,10 @@ public struct PicklePolicy: Sendable {
         return best?.judgement ?? unknown
     }
 
-    static func isPattern(_ name: String) -> Bool { name.contains { "*?[".contains($0) } }
+    package static func isPattern(_ name: String) -> Bool { name.contains { "*?[".contains($0) } }
 
     /// Glob match where `*` and `?` never match a dot.
-    static func matches(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+    package static func matches(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
         var p = 0, t = 0
         var star = -1, starText = 0
         let dot = UInt8(ascii: ".")

@@ -27,17 +27,16 @@ public enum Codec: String, Sendable, CaseIterable {
     public static let sniffLength = 13
 
     /// The codec whose magic `head` starts with, if any. Raw deflate has no magic and is never
-    /// returned; a zlib header is accepted only when its check bits, method and window are valid,
+    /// returned; a zlib header is accepted only with a 32 KiB window and valid check bits,
     /// and an `.lzma` header only with a valid properties byte and a dictionary size of at most
     /// 1.5 GiB (xz's own limit), since neither format has a real magic number.
     public static func sniff(_ bytes: some Collection<UInt8>) -> Codec? {
         let head = Array(bytes.prefix(sniffLength))
         if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
         if head.count >= 4, head.starts(with: Array("BZh".utf8)), (0x31...0x39).contains(head[3]) { return .bzip2 }
-        if head.count >= 2 {
-            let cmf = Int(head[0]), flg = Int(head[1])
-            if cmf & 0x0F == 8, cmf >> 4 <= 7, (cmf * 256 + flg) % 31 == 0, flg & 0x20 == 0 { return .zlib }
-        }
+        // zlib: only the 32 KiB window every zlib writer uses (CMF 0x78). Smaller windows are
+        // legal but unused, and a CMF of 0x28 would take protocol 0 pickles starting `(S` for zlib.
+        if head.count >= 2, head[0] == 0x78, (0x78 * 256 + Int(head[1])) % 31 == 0, head[1] & 0x20 == 0 { return .zlib }
         if head.count >= 13, head[0] < 9 * 5 * 5 {
             var dictionary = 0
             for index in 0..<4 { dictionary |= Int(head[1 + index]) << (8 * index) }
