@@ -50,7 +50,7 @@ elif tool == "fickling":
     from fickling.loader import scan_zip_archive
     def verdict(path):
         if zipfile.is_zipfile(path):
-            results = list(scan_zip_archive(path, graceful=True))
+            results = list(scan_zip_archive(path, graceful=True).values())  # member name -> ScanResult
             severity = max([r.severity for r in results], default=Severity.LIKELY_SAFE)
             errors = any(r.errors for r in results)
         else:

@@ -310,6 +310,23 @@ public enum ArtifactScanner {
         return (ScannedArtifact(path: relativePath, format: format, members: inspection.pickleLocations), inspection.findings)
     }
 
+    /// Scans bytes held in memory as if they were the file `name` (for fuzzing and for callers that
+    /// already hold an artifact): the same layers and pickles as ``scan(root:registry:options:hasher:)``.
+    public static func scan(content: some Collection<UInt8>, name: String,
+                            options: ArtifactScanOptions = ArtifactScanOptions()) -> (ScannedArtifact, [IntegrityFinding]) {
+        var inspection = ArtifactInspection(file: name, options: options)
+        let head = Array(content.prefix(4))
+        if ArtifactInspection.zipMagic.contains(head) {
+            let mapping = FileMapping(copying: content, name: name)
+            inspection.inspectZip(mapping: mapping, range: 0..<mapping.count, location: [], layers: [], depth: 0)
+        } else {
+            inspection.inspectStream(OwnedBytesStream(copying: content, name: name), location: [], layers: [], depth: 0,
+                                     name: PathTools.lastComponent(name), fileOffsetBase: 0)
+        }
+        let format = inspection.formats.first ?? "not-a-model-artifact"
+        return (ScannedArtifact(path: name, format: format, members: inspection.pickleLocations), inspection.findings.sorted())
+    }
+
     /// The findings for one walked pickle stream at `location` (nil: the file itself).
     package static func findingsFor(_ result: PickleScanResult, file: String, member: String?, fileOffsetBase: Int?,
                                     layers: String) -> [IntegrityFinding] {
@@ -355,7 +372,7 @@ package struct ArtifactInspection {
         self.options = options
     }
 
-    private static let zipMagic: [[UInt8]] = [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]]
+    package static let zipMagic: [[UInt8]] = [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]]
     private static let npyMagic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     private mutating func problem(_ reason: String, location: [String], offset: Int? = nil) {
@@ -387,7 +404,7 @@ package struct ArtifactInspection {
             }
             inspectZip(mapping: mapping, range: 0..<mapping.count, location: [], layers: [], depth: 0)
         } else {
-            inspectStream(EvidenceStream(file: file), location: [], layers: [], depth: 0,
+            inspectStream(FileReadStream(file: file), location: [], layers: [], depth: 0,
                           name: PathTools.lastComponent(self.file), fileOffsetBase: 0)
         }
     }

@@ -148,7 +148,22 @@ package final class PickleInput {
                 if carryIndex == carry.count { carry.removeAll(keepingCapacity: true); carryIndex = 0 }
                 continue
             }
-            if index >= chunk.count, !pull() { break }
+            if index >= chunk.count {
+                // Past the current chunk: let a file or mapping move its offset instead of reading.
+                if left > Self.skipThreshold, !isEnded, let skipping = stream as? any SkippingStream {
+                    do throws(StoreError) {
+                        let skipped = try skipping.skip(left)
+                        left -= skipped
+                        position += skipped
+                        if skipped > 0 { continue }
+                    } catch {
+                        failure = error
+                        isEnded = true
+                        break
+                    }
+                }
+                if !pull() { break }
+            }
             let take = Swift.min(left, chunk.count - index)
             index += take
             left -= take
@@ -156,6 +171,9 @@ package final class PickleInput {
         }
         return count - left
     }
+
+    /// Skips longer than this go to a ``SkippingStream`` when the stream is one.
+    package static let skipThreshold = 1 << 16
 
     /// The bytes up to the next newline, which is consumed and not returned; the first `keep`
     /// bytes are kept and the rest only counted. Nil when the input ends before a newline.

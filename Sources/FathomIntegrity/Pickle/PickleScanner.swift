@@ -118,28 +118,14 @@ package enum PickleOpcode: UInt8 {
     case frozenset = 0x91, newobjEx = 0x92, stackGlobal = 0x93, memoize = 0x94, frame = 0x95
     case bytearray8 = 0x96, nextBuffer = 0x97, readonlyBuffer = 0x98
 
+    /// The name `pickletools` gives the opcode: `SHORT_BINUNICODE`, `STACK_GLOBAL`, `EXT1`.
     package var name: String {
-        switch self {
-        case .global: "GLOBAL"
-        case .stackGlobal: "STACK_GLOBAL"
-        case .inst: "INST"
-        case .reduce: "REDUCE"
-        case .obj: "OBJ"
-        case .newobj: "NEWOBJ"
-        case .newobjEx: "NEWOBJ_EX"
-        case .build: "BUILD"
-        case .ext1: "EXT1"
-        case .ext2: "EXT2"
-        case .ext4: "EXT4"
-        case .popMark: "POP_MARK"
-        case .longBinget: "LONG_BINGET"
-        case .longBinput: "LONG_BINPUT"
-        case .emptyList: "EMPTY_LIST"
-        case .emptyDict: "EMPTY_DICT"
-        case .emptyTuple: "EMPTY_TUPLE"
-        case .emptySet: "EMPTY_SET"
-        default: String(describing: self).uppercased()
+        var out = ""
+        for character in String(describing: self) {
+            if character.isUppercase { out.append("_") }
+            out += character.uppercased()
         }
+        return out
     }
 }
 

@@ -348,3 +348,62 @@ public final class OwnedBytesStream: ByteStream {
         return .bytes(view)
     }
 }
+
+/// A stream that can pass over bytes without producing them: a file read with `pread(2)` seeks,
+/// a mapping range moves its offset. A consumer that skips a large payload (a pickle's tensor
+/// bytes) then neither copies nor touches them.
+public protocol SkippingStream: ByteStream {
+    /// Passes over up to `count` bytes after the last chunk produced; returns how many (fewer only
+    /// at the end). Returns 0 when the stream cannot skip at this point (the caller reads instead).
+    func skip(_ count: Int) throws(StoreError) -> Int
+}
+
+extension OwnedBytesStream: SkippingStream {
+    public func skip(_ count: Int) throws(StoreError) -> Int {
+        let skipped = Swift.max(0, Swift.min(count, range.upperBound - offset))
+        offset += skipped
+        return skipped
+    }
+}
+
+/// The bytes of an ``EvidenceFile`` read forward with `pread(2)` in chunks into one owned buffer,
+/// without hashing (for scanners that may skip most of a file), and skipped by moving the offset.
+///
+/// When the file ends before the size it had when opened, ``next()`` throws
+/// ``StoreError/changed(path:detail:)``.
+///
+/// - Complexity: O(bytes read); skipped bytes cost nothing. Memory is one chunk.
+public final class FileReadStream: SkippingStream {
+    public let file: EvidenceFile
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var offset = 0
+
+    public init(file: EvidenceFile, chunkSize: Int = 1 << 20) {
+        self.file = file
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(4096, chunkSize), alignment: 64)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    public var consumedInputBytes: Int { offset }
+
+    /// The corresponding C function is `pread(2)`.
+    public func next() throws(StoreError) -> StreamEvent? {
+        guard offset < file.count else { return nil }
+        let wanted = Swift.min(buffer.count, file.count - offset)
+        let read = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: offset)
+        guard read == wanted else {
+            throw .changed(path: file.path, detail: "it ended at byte \(offset + read), before the \(file.count) bytes it had when opened")
+        }
+        offset += read
+        return .bytes(ByteView(unsafeStart: UnsafeRawPointer(buffer.baseAddress), count: read))
+    }
+
+    public func skip(_ count: Int) throws(StoreError) -> Int {
+        let skipped = Swift.max(0, Swift.min(count, file.count - offset))
+        offset += skipped
+        return skipped
+    }
+}

@@ -81,3 +81,11 @@ public final class PeekableStream: ByteStream {
         return try source.next()
     }
 }
+
+extension PeekableStream: SkippingStream {
+    /// Skips in the source once the peeked bytes have been replayed, when the source can skip.
+    public func skip(_ count: Int) throws(StoreError) -> Int {
+        guard queueIndex >= queue.count, !isSourceFinished, let source = source as? any SkippingStream else { return 0 }
+        return try source.skip(count)
+    }
+}
