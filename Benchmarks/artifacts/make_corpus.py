@@ -105,6 +105,18 @@ def fixed_zip(members, compression=zipfile.ZIP_STORED):
     return buffer.getvalue()
 
 
+def tarred(members):
+    """A tar archive of [(name, bytes)] with fixed metadata."""
+    import tarfile
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 1767225600, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def gz(data):
     return gzip.compress(data, mtime=0)
 
@@ -224,6 +236,10 @@ def malicious_containers():
         "three levels of zip", loader="zip-member:a.zip!b.zip!archive/data.pkl", expect="posix.system")
     mal("gzip-in-zip.zip", fixed_zip([("model.pkl.gz", gz(p2))]), "gzip-compressed pickle in a zip",
         loader="zip-member-gzip:model.pkl.gz", expect="posix.system")
+    mal("members.tar", tarred([("config.json", b"{}"), ("model/weights", p0)]), "protocol 0 pickle as a tar member",
+        loader="tar-member:model/weights", expect="posix.system")
+    mal("members.tar.gz", gz(tarred([("checkpoint", p2)])), "pickle in a gzip-compressed tar", loader="tar-gzip-member:checkpoint",
+        expect="posix.system")
     # NumPy
     buffer = io.BytesIO()
     np.save(buffer, np.array([system, 1], dtype=object), allow_pickle=True)
@@ -327,6 +343,8 @@ def benign_files():
     ben("compressed.pkl.xz", lzma.compress(pickle.dumps(value, protocol=2)), "xz-compressed plain pickle", loader="lzma")
     ben("pickles.zip", fixed_zip([("a.pkl", pickle.dumps(value, protocol=2)), ("b", pickle.dumps([1], protocol=0))],
                                  zipfile.ZIP_DEFLATED), "zip of plain pickles", loader="zip-member:a.pkl")
+    ben("model-card.tar", tarred([("README.md", b"# card\n"), ("model.pkl", pickle.dumps(value, protocol=4))]),
+        "tar of a model card and a plain pickle", loader="tar-member:model.pkl")
     ben("README.md", b"# Model card\n\nLogistic regression, trained 2026-01-01.\n", "text", loader="none")
     ben("config.json", b'{"hidden_size": 8, "architectures": ["Linear"]}\n', "JSON config", loader="none")
     header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
@@ -474,6 +492,12 @@ elif kind.startswith("zip-member-gzip:"):
     pickle.loads(gzip.decompress(zip_member(data, kind.split(":", 1)[1].split("!"))))
 elif kind.startswith("zip-member:"):
     pickle.loads(zip_member(data, kind.split(":", 1)[1].split("!")))
+elif kind.startswith("tar-member:") or kind.startswith("tar-gzip-member:"):
+    import tarfile
+    if kind.startswith("tar-gzip"):
+        data = gzip.decompress(data)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        pickle.loads(archive.extractfile(kind.split(":", 1)[1]).read())
 elif kind == "numpy":
     import numpy as np
     loaded = np.load(path, allow_pickle=True)
@@ -513,6 +537,53 @@ def verify():
     if failures:
         sys.exit("corpus check failed:\n" + "\n".join(failures))
 
+def write_readme(info):
+    files = info["files"]
+    v = info["versions"]
+    count = lambda label: sum(e["label"] == label for e in files)
+    rows = "\n".join(f"| `{e['path']}` | {e['label']} | {e['technique'].replace('|', '/')} | `{e['loader']}` |" for e in files)
+    text = f"""# Labelled model-artifact corpus
+
+Written by [`Benchmarks/artifacts/make_corpus.py`](../../../../Benchmarks/artifacts/make_corpus.py); do not edit by hand.
+`ArtifactCorpusTests` (Tests/FathomCoreTests/ArtifactScanTests.swift) checks that `fathom scan-artifacts`
+finds every malicious file at the default gate (`--fail-on high`), naming the global in `expect`, flags no
+benign file and reports every malformed one as unreadable; `Benchmarks/artifact_bench.py` runs fathom,
+picklescan, fickling and modelscan over it side by side.
+
+| folder | files | what |
+|---|---|---|
+| `malicious/` | {count('malicious')} | every one **proven to execute** when loaded the way its `loader` says: the generator loads each in a fresh `python3` with `FATHOM_CORPUS_MARKER` naming a file under /tmp and requires the file to exist afterwards (`verified` in labels.json) |
+| `benign/` | {count('benign')} | real model files written by the libraries themselves (scikit-learn, NumPy, joblib, PyTorch, XGBoost, LightGBM) and plain pickles; each loads without running anything |
+| `malformed/` | {count('malformed')} | damaged or hostile containers (cut pickle and zip, corrupt gzip/xz, a stack bomb, a zip member declaring 4 GiB): reported unreadable, never a crash |
+
+**Payloads are harmless.** Every payload runs `touch "$FATHOM_CORPUS_MARKER"` (or opens that file from
+Python): with the variable unset it does nothing. Nothing else is ever executed.
+
+**Provenance.** Generated with Python {v['python']}, numpy {v['numpy']}, scikit-learn {v['sklearn']},
+joblib {v['joblib']}, torch {v['torch']} (the CPU wheel from PyPI), xgboost {v['xgboost']}, lightgbm {v['lightgbm']}
+(`labels.json` records them). Regenerate with
+
+```sh
+pip install --target /tmp/deps numpy scikit-learn joblib xgboost lightgbm "torch==2.13.0+cpu" \\
+    filelock typing-extensions sympy networkx jinja2 fsspec
+PYTHONPATH=/tmp/deps python3 Benchmarks/artifacts/make_corpus.py
+```
+
+Hand-assembled pickles, zips and tars (fixed timestamps) come out byte-identical; a few library-written
+files (joblib's compressed containers, some PyTorch zips) differ between runs, so `SHA256SUMS` records
+the committed bytes. Loaders: `pickle` (`pickle.loads`), `pickle-all` (every pickle of the file in turn,
+as legacy `torch.load` reads several), `gzip`/`bz2`/`lzma`/`zlib` (decompress, then `pickle.loads`),
+`zip-member:A!B` (the member B of the zip member A, then `pickle.loads`), `tar-member:A`, `numpy`
+(`np.load(allow_pickle=True)`, every array of an `.npz`), `joblib` (`joblib.load`), `torch`
+(`torch.load(weights_only=False)`), `none` (not a pickle).
+
+| file | label | technique | loader |
+|---|---|---|---|
+{rows}
+"""
+    with open(os.path.join(OUT, "README.md"), "w") as f:
+        f.write(text)
+
 
 def versions():
     found = {"python": sys.version.split()[0]}
@@ -541,6 +612,7 @@ def main():
         for entry in labels:
             with open(os.path.join(OUT, entry["path"]), "rb") as g:
                 f.write(hashlib.sha256(g.read()).hexdigest() + "  " + entry["path"] + "\n")
+    write_readme(info)
     counts = {}
     for entry in labels:
         counts[entry["label"]] = counts.get(entry["label"], 0) + 1

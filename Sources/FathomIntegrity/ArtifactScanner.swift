@@ -231,6 +231,7 @@ public struct ArtifactScanOptions: Sendable {
 ///
 /// Content decides, never the name: a file or member is opened as a zip (`PK\3\4`; every member,
 /// stored or compressed, whatever its name, zips inside zips to ``ArtifactScanOptions/maxDepth``),
+/// a tar archive (every regular member; PyTorch's oldest checkpoints are tars),
 /// gzip, bzip2, xz, `.lzma`, zlib or zstd (decoded as a stream), a NumPy `.npy` (an object array's
 /// data is a pickle; `.npz` is a zip of them), or a pickle of any protocol — one with a `PROTO`
 /// header or a `.pkl`/`.pickle`/`data.pkl` name walked strictly, anything else accepted as a pickle
@@ -463,7 +464,7 @@ package struct ArtifactInspection {
         let stream = PeekableStream(source: source)
         let head: [UInt8]
         do throws(StoreError) {
-            head = try stream.peek(64).array
+            head = try stream.peek(PeekableStream.capacity).array
         } catch {
             problem(error.description, location: location)
             return
@@ -506,6 +507,23 @@ package struct ArtifactInspection {
             guard deeper(codec.rawValue) else { return }
             inspectStream(CodecStream(source: stream, codec: codec, name: name), location: location + ["(\(codec.rawValue))"],
                           layers: layers + [codec.rawValue], depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
+            return
+        }
+        if head.count >= 262, head[257..<262].elementsEqual("ustar".utf8) {
+            guard deeper("tar") else { return }
+            noteFormat(layers + ["tar"])
+            let reader = TarReader(source: stream)
+            do throws(StoreError) {
+                while let member = try reader.nextMember() {
+                    inspectStream(member.stream, location: location + [member.name], layers: layers + ["tar"], depth: depth + 1,
+                                  name: member.name, fileOffsetBase: nil)
+                }
+            } catch {
+                problem(error.description, location: location)
+            }
+            for damage in reader.damage {
+                problem("damaged tar archive: \(damage.detail).", location: location, offset: damage.offset)
+            }
             return
         }
         let input = PickleInput(stream)

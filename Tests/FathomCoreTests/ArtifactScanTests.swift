@@ -345,9 +345,11 @@ final class GeneratedStream: ByteStream {
         let directory = try TemporaryDirectory()
         try directory.write("notes.txt", "config\nfoo\nbar\n")
         try directory.write("Sfile", "S'unterminated")
+        // Walks to a STOP, but through a GLOBAL no Python could import: binary data, not a pickle.
+        try directory.write("tensor.bin", Data([0x63, 0x01, 0xFF, 0x0A, 0x20, 0x0A, 0x2E, 0x00, 0x7F]))
         let report = try ArtifactScanner.scan(root: directory.path)
         #expect(report.findings.isEmpty)
-        #expect(report.artifacts.map(\.format) == ["not-a-model-artifact", "not-a-model-artifact"])
+        #expect(report.artifacts.map(\.format) == ["not-a-model-artifact", "not-a-model-artifact", "not-a-model-artifact"])
         #expect(report.outcome == .clean)
     }
 

@@ -257,10 +257,13 @@ package final class PickleWalker {
             bigMemoKeys.removeAll()
             currentProtocol = 0
             let reachedStop = walkOne()
-            if !reachedStop, !strict {
+            if !strict {
+                // Bytes that are not a pickle: a walk that fails before calling an import, or that
+                // imports what CPython could not import (random bytes between two newlines).
                 let found = allImports[importsBefore...]
                 let isInvoked = found.contains { !$0.item.invokedBy.isEmpty && Self.isImportable($0.item) }
-                if !isInvoked {
+                let isImportable = found.allSatisfy { $0.item.rule == "unresolved" || Self.isImportable($0.item) }
+                if !(reachedStop ? isImportable : isInvoked) {
                     // Not a pickle: drop what the attempt found; the bytes from `start` are data.
                     allImports.removeSubrange(importsBefore...)
                     error = nil
