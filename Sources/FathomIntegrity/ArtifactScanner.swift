@@ -503,7 +503,7 @@ package struct ArtifactInspection {
                           depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
             return
         }
-        if let codec = Self.codec(head) {
+        if let codec = Codec.sniff(head) {
             guard deeper(codec.rawValue) else { return }
             inspectStream(CodecStream(source: stream, codec: codec, name: name), location: location + ["(\(codec.rawValue))"],
                           layers: layers + [codec.rawValue], depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
@@ -551,20 +551,6 @@ package struct ArtifactInspection {
         if let member, !pickleLocations.contains(member) { pickleLocations.append(member) }
         findings += ArtifactScanner.findingsFor(result, file: file, member: member, fileOffsetBase: fileOffsetBase,
                                                 layers: (layers + [format]).joined(separator: "+"))
-    }
-
-    /// The codec a compressed layer starts with (bzip2, xz, `.lzma`, zlib). The `.lzma` header has no
-    /// magic; it is taken only as Python's `lzma` module writes it (`5D`, a power-of-two-like
-    /// dictionary size, an unknown length), so a protocol 1 pickle starting with `]` is not mistaken for it.
-    package static func codec(_ head: [UInt8]) -> Codec? {
-        let codec = Codec.sniff(head)
-        guard codec == .lzma else { return codec }
-        guard head.count >= 13, head[5..<13].allSatisfy({ $0 == 0xFF }) else { return nil }
-        var dictionary = 0
-        for index in 0..<4 { dictionary |= Int(head[1 + index]) << (8 * index) }
-        let power = dictionary & (dictionary - 1) == 0
-        let threeHalves = dictionary % 3 == 0 && (dictionary / 3) & (dictionary / 3 - 1) == 0
-        return power || threeHalves ? .lzma : nil
     }
 
     /// Reads a `.npy` header (format 1.0–3.0); returns whether the array holds Python objects (its

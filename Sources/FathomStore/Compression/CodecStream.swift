@@ -27,9 +27,10 @@ public enum Codec: String, Sendable, CaseIterable {
     public static let sniffLength = 13
 
     /// The codec whose magic `head` starts with, if any. Raw deflate has no magic and is never
-    /// returned; a zlib header is accepted only with a 32 KiB window and valid check bits,
-    /// and an `.lzma` header only with a valid properties byte and a dictionary size of at most
-    /// 1.5 GiB (xz's own limit), since neither format has a real magic number.
+    /// returned; a zlib header is accepted only with a 32 KiB window and valid check bits, and an
+    /// `.lzma` header only as Python's `lzma` module writes it (properties `5D`, a rounded
+    /// dictionary size, an unknown length), since neither format has a real magic number — a
+    /// protocol 1 pickle starting with `]` (`5D`) is not taken for one.
     public static func sniff(_ bytes: some Collection<UInt8>) -> Codec? {
         let head = Array(bytes.prefix(sniffLength))
         if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
@@ -37,16 +38,14 @@ public enum Codec: String, Sendable, CaseIterable {
         // zlib: only the 32 KiB window every zlib writer uses (CMF 0x78). Smaller windows are
         // legal but unused, and a CMF of 0x28 would take protocol 0 pickles starting `(S` for zlib.
         if head.count >= 2, head[0] == 0x78, (0x78 * 256 + Int(head[1])) % 31 == 0, head[1] & 0x20 == 0 { return .zlib }
-        if head.count >= 13, head[0] < 9 * 5 * 5 {
+        if head.count >= 13, head[0] == 0x5D, head[5..<13].allSatisfy({ $0 == 0xFF }) {
+            // lc=3 lp=0 pb=2 (0x5D) and an unknown length, as Python's lzma module and joblib write
+            // it; the dictionary size a power of two or three times one, as encoders round it.
             var dictionary = 0
             for index in 0..<4 { dictionary |= Int(head[1 + index]) << (8 * index) }
-            var declared: UInt64 = 0
-            for index in 0..<8 { declared |= UInt64(head[5 + index]) << (8 * UInt64(index)) }
-            // joblib and the lzma module write lc=3 lp=0 pb=2 (0x5D) and an unknown size (all ones).
-            if head[0] == 0x5D, dictionary >= 4096, dictionary <= 1536 << 20,
-               declared == UInt64.max || declared < 1 << 40 {
-                return .lzma
-            }
+            let isPower = dictionary & (dictionary - 1) == 0
+            let isThreeHalves = dictionary % 3 == 0 && (dictionary / 3) & (dictionary / 3 - 1) == 0
+            if dictionary >= 4096, isPower || isThreeHalves { return .lzma }
         }
         return nil
     }
