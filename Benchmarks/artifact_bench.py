@@ -17,9 +17,10 @@ driver that calls their documented API once per file, as their CLIs do); wall ti
 - modelscan: any issue in `ModelScan().scan(path)`.
 A tool that raises on a file counts as not flagging it (`errors` counts those).
 
---large DIR writes three multi-gigabyte files there (not committed: a 3 GiB PyTorch-style zip
-checkpoint with a malicious data.pkl, a 3 GiB pickle whose payload follows a 3 GiB BINBYTES8, and a
-1 GiB pickle inside gzip) and reports time and peak RSS of each tool on each alone.
+--large DIR writes large files there (not committed: a 3 GiB PyTorch-style zip checkpoint with a
+malicious data.pkl, a 3 GiB pickle whose payload follows a 3 GiB BINBYTES8, a 1 GiB pickle inside
+gzip, and a benign 83 MB pickle of 1.5 M small objects) and reports time and peak RSS of each tool on
+each alone.
 """
 import argparse
 import gzip
@@ -184,6 +185,14 @@ def write_large(directory):
                 f.write(chunk)
             f.write(b"0" + payload)
     paths["1 GiB pickle inside gzip"] = path
+    # 4. An 83 MB pickle of 1.5 M small objects (a walk through many opcodes and memo entries).
+    path = os.path.join(directory, "objects", "objects.pkl")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        import pickle
+        with open(path, "wb") as f:
+            pickle.dump([{"id": i, "name": "item%d" % i, "v": i * 0.5, "t": (i, str(i))} for i in range(1500000)], f, protocol=4)
+    paths["83 MB pickle of 1.5 M small objects (benign)"] = path
     return paths
 
 

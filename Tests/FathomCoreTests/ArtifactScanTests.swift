@@ -189,6 +189,26 @@ func latin1(_ text: String) -> [UInt8] { text.unicodeScalars.map { UInt8(truncat
         #expect(ext.imports.first?.severity == .high)
     }
 
+    @Test func memoKeepsValuesInOrderOutOfOrderAndPastItsCap() {
+        var memo = PickleMemo()
+        memo.set(2, .string("two"))                 // out of order: kept aside
+        memo.set(0, .string("zero"))
+        memo.set(1, .int(1))                        // continues the array, which then takes key 2
+        #expect(memo.count == 3)
+        #expect(memo.value(2) == .string("two"))
+        #expect(memo.value(1) == .int(1))
+        #expect(memo.value(3) == nil)
+        for key in 3..<(PickleMemo.mostTracked + 10) { memo.set(key, .string("s")) }
+        #expect(memo.count == PickleMemo.mostTracked + 10)
+        #expect(memo.value(PickleMemo.mostTracked - 1) == .string("s"))
+        // Past the cap a key is defined but its value is no longer tracked.
+        #expect(memo.value(PickleMemo.mostTracked + 5) == .other)
+        #expect(memo.value(PickleMemo.mostTracked + 10) == nil)
+        memo.set(0, .string("again"))
+        #expect(memo.value(0) == .string("again"))
+        #expect(memo.count == PickleMemo.mostTracked + 10)
+    }
+
     @Test func stackBombIsRefusedNotGrown() {
         let bytes = [0x80, 0x02] + [UInt8](repeating: 0x28, count: PickleWalker.deepestStack + 10) + [0x2E]
         let result = PickleScanner.scan(bytes)
@@ -282,6 +302,7 @@ final class GeneratedStream: ByteStream {
         ("xgboost.core", "Booster", .safe), ("lightgbm.sklearn", "LGBMClassifier", .safe), ("pathlib", "PosixPath", .safe),
         ("pathlib", "Path.write_text", .medium), ("collections", "OrderedDict.fromkeys", .low), ("mylib.models", "Net", .low),
         ("joblib.numpy_pickle", "NumpyArrayWrapper", .safe), ("scipy.sparse._csr", "csr_matrix", .safe),
+        ("types", "SimpleNamespace", .safe), ("types", "FunctionType", .critical), ("types", "CodeType", .critical),
     ])
     func builtInVerdicts(module: String, name: String, expected: PicklePolicy.Verdict) {
         #expect(policy.judge(module: module, name: name).verdict == expected)

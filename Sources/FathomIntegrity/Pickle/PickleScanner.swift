@@ -135,6 +135,8 @@ package struct IntRangeSet {
     private var ranges: [Range<Int>] = []
     package private(set) var count = 0
 
+    package var isEmpty: Bool { ranges.isEmpty }
+
     package func contains(_ value: Int) -> Bool {
         var low = 0, high = ranges.count
         while low < high {
@@ -186,6 +188,54 @@ package struct IntRangeSet {
     }
 }
 
+/// The memo of one pickle: the values of keys 0, 1, 2… (what `MEMOIZE` and sequential `PUT`s
+/// assign) in an array, other keys in a dictionary, and keys past ``mostTracked`` only as
+/// "defined" (their values read back as unknown), so memory stays bounded whatever the pickle.
+package struct PickleMemo {
+    package init() {}
+
+    package static let mostTracked = 1 << 19
+    /// Keys put out of order (rare: hand-written pickles) are tracked up to this many.
+    package static let mostSparse = 1 << 16
+    private var dense: [PickleWalker.Value] = []
+    private var sparse: [Int: PickleWalker.Value] = [:]
+    private var untracked = IntRangeSet()
+    /// Memo keys too large for an Int, by their decimal text.
+    package var bigKeys: [String: Int] = [:]
+
+    /// How many keys are defined (the key `MEMOIZE` assigns next).
+    package var count: Int { dense.count + sparse.count + untracked.count }
+
+    package func value(_ key: Int) -> PickleWalker.Value? {
+        if key >= 0, key < dense.count { return dense[key] }
+        if let found = sparse[key] { return found }
+        return untracked.contains(key) ? .other : nil
+    }
+
+    package mutating func set(_ key: Int, _ value: PickleWalker.Value) {
+        if key >= 0, key < dense.count {
+            dense[key] = value
+            return
+        }
+        if !untracked.isEmpty { untracked.remove(key) }
+        if key == dense.count, dense.count < Self.mostTracked {
+            dense.append(value)
+            guard !sparse.isEmpty else { return }
+            sparse[key] = nil
+            // Keys put out of order earlier may now continue the array.
+            while let next = sparse.removeValue(forKey: dense.count) { dense.append(next) }
+            return
+        }
+        // Out of order before the cap: kept aside; anything past the cap: defined, not tracked.
+        if dense.count < Self.mostTracked, sparse.count < Self.mostSparse || sparse[key] != nil {
+            sparse[key] = value
+        } else {
+            sparse[key] = nil
+            untracked.insert(key)
+        }
+    }
+}
+
 /// The state of one walk: the simulated stack and memo, the imports found, the error.
 package final class PickleWalker {
     /// What the walker knows of a stack or memo value.
@@ -205,16 +255,12 @@ package final class PickleWalker {
 
     package static let longestTrackedString = 4096
     package static let deepestStack = 1 << 20
-    package static let mostTrackedMemo = 1 << 20
     package static let mostTrackedEntries = 32
 
     package let input: PickleInput
     package let policy: PicklePolicy
     package var stack: [Value] = []
-    package var memo: [Int: Value] = [:]
-    package var untrackedMemo = IntRangeSet()
-    /// Memo keys too large for an Int, by their decimal text.
-    package var bigMemoKeys: [String: Int] = [:]
+    package var memo = PickleMemo()
     package var allImports: [(item: PickleImport, flagged: Bool)] = []
     package var error: PickleScanError?
     package var protocolVersion = 0
@@ -252,9 +298,7 @@ package final class PickleWalker {
             let start = input.position
             let importsBefore = allImports.count
             stack.removeAll()
-            memo.removeAll()
-            untrackedMemo = IntRangeSet()
-            bigMemoKeys.removeAll()
+            memo = PickleMemo()
             currentProtocol = 0
             let reachedStop = walkOne()
             if !strict {
@@ -388,35 +432,23 @@ package final class PickleWalker {
         }
         if let value = parsed.value { return value }
         if parsed.text.hasPrefix("-") { return -1 }
-        if let known = bigMemoKeys[parsed.text] { return known }
-        let key = Int.max - 1 - bigMemoKeys.count
-        bigMemoKeys[parsed.text] = key
+        if let known = memo.bigKeys[parsed.text] { return known }
+        let key = Int.max - 1 - memo.bigKeys.count
+        memo.bigKeys[parsed.text] = key
         return key
     }
 
     package func memoGet(_ key: Int, at offset: Int, _ opcode: PickleOpcode) -> Value? {
-        if let value = memo[key] { return value }
-        if untrackedMemo.contains(key) { return .other }
+        if let value = memo.value(key) { return value }
         fail("memo key \(key) not found in \(opcode.name)", at: offset)
         return nil
     }
 
     package func memoPut(_ key: Int, _ value: Value) {
-        let isTracked: Bool
-        switch value {
-        case .other: isTracked = false
-        default: isTracked = memo.count < Self.mostTrackedMemo || memo[key] != nil
-        }
-        if isTracked {
-            memo[key] = Self.kept(value)
-            untrackedMemo.remove(key)
-        } else {
-            memo[key] = nil
-            untrackedMemo.insert(key)
-        }
+        memo.set(key, Self.kept(value))
     }
 
-    package var memoCount: Int { memo.count + untrackedMemo.count }
+    package var memoCount: Int { memo.count }
 
     // MARK: - Text
 
@@ -731,7 +763,7 @@ package final class PickleWalker {
             if case let .instance(index, args, _) = target {
                 let built = Value.instance(index, args: args, state: Self.kept(state))
                 stack[stack.count - 1] = built
-                if qualifiedName(of: index) == "joblib.numpy_pickle.NumpyArrayWrapper" {
+                if isJoblibWrapper(built) {
                     return skipJoblibArray(state: state, at: start)
                 }
             }
@@ -780,7 +812,11 @@ package final class PickleWalker {
                 items = marked
             }
             guard let target = stack.last, target != .mark else { fail("stack underflow in \(opcode.name)", at: start); return false }
-            if case var .dict(entries) = target {
+            // Entries are tracked only for the state of a joblib array wrapper (the instance below
+            // the dict, which BUILD will give it to): no other dict is ever read back.
+            if case let .dict(entries) = target, stack.count >= 2, isJoblibWrapper(stack[stack.count - 2]) {
+                stack[stack.count - 1] = .other
+                var entries = entries
                 var index = 0
                 while index + 1 < items.count, entries.count < Self.mostTrackedEntries {
                     if case let .string(key) = items[index], key.utf8.count <= 64 { entries[key] = Self.kept(items[index + 1]) }
@@ -790,6 +826,7 @@ package final class PickleWalker {
             }
         case .dict:
             guard let items = popMark(start, opcode) else { return false }
+            guard let below = stack.last, isJoblibWrapper(below) else { return push(.dict([:]), at: start) }
             var entries: [String: Value] = [:]
             var index = 0
             while index + 1 < items.count, entries.count < Self.mostTrackedEntries {
@@ -851,6 +888,12 @@ package final class PickleWalker {
 
     // MARK: - joblib
 
+    /// Whether `value` is an instance of joblib's `NumpyArrayWrapper`.
+    package func isJoblibWrapper(_ value: Value) -> Bool {
+        guard case let .instance(index, _, _) = value else { return false }
+        return qualifiedName(of: index) == "joblib.numpy_pickle.NumpyArrayWrapper"
+    }
+
     /// After the `BUILD` of a `joblib.numpy_pickle.NumpyArrayWrapper`, joblib (0.12 and later)
     /// writes the array itself into the file: for an object array a whole nested pickle, otherwise
     /// (joblib 1.2+: one padding-length byte and that many padding bytes, then) the raw bytes,
@@ -871,14 +914,12 @@ package final class PickleWalker {
         inlineArrays += 1
         if type.hasObject {
             // `pickle.load(file)` of a nested pickle, with its own stack and memo.
-            let saved = (stack, memo, untrackedMemo, bigMemoKeys, currentProtocol)
+            let saved = (stack, memo, currentProtocol)
             stack = []
-            memo = [:]
-            untrackedMemo = IntRangeSet()
-            bigMemoKeys = [:]
+            memo = PickleMemo()
             currentProtocol = 0
             let reachedStop = walkOne()
-            (stack, memo, untrackedMemo, bigMemoKeys, currentProtocol) = saved
+            (stack, memo, currentProtocol) = saved
             return reachedStop
         }
         if entries["numpy_array_alignment_bytes"] != nil {

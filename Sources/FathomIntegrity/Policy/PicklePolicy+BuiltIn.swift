@@ -1360,6 +1360,16 @@ extension PicklePolicy {
   },
   {
    "modules": [
+    "types"
+   ],
+   "names": [
+    "SimpleNamespace"
+   ],
+   "verdict": "safe",
+   "reason": "attribute bags saved as hyper-parameters (the rest of types builds code and functions)"
+  },
+  {
+   "modules": [
     "typing"
    ],
    "names": [
