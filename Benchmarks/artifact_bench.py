@@ -189,9 +189,10 @@ def write_large(directory):
     path = os.path.join(directory, "objects", "objects.pkl")
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        import pickle
-        with open(path, "wb") as f:
-            pickle.dump([{"id": i, "name": "item%d" % i, "v": i * 0.5, "t": (i, str(i))} for i in range(1500000)], f, protocol=4)
+        # In a child: the objects take 1 GB, and a process forked later would start its peak RSS there.
+        subprocess.run([sys.executable, "-c", "import pickle, sys\nwith open(sys.argv[1], 'wb') as f:\n"
+                        "    pickle.dump([{'id': i, 'name': 'item%d' % i, 'v': i * 0.5, 't': (i, str(i))} "
+                        "for i in range(1500000)], f, protocol=4)", path], check=True)
     paths["83 MB pickle of 1.5 M small objects (benign)"] = path
     return paths
 
