@@ -34,9 +34,20 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // bzip2 and xz/.lzma: the wrappers pickled models are saved in (bz2.open, lzma.open,
+        // joblib's compress=), read by `scan-artifacts`.
+        .systemLibrary(
+            name: "CBzip2",
+            providers: [.apt(["libbz2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLzma",
+            pkgConfig: "liblzma",
+            providers: [.apt(["liblzma-dev"])]
+        ),
         .target(
             name: "FathomStore",
-            dependencies: ["CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CZstd", "CZlib", "CBzip2", "CLzma", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Segment/SEGMENT-FORMAT.md"],
             // Overflow and precondition checks stay on: this code reads hostile bytes. Dynamic
             // exclusivity checks (a class property's accesses, at every row and column) are left to
@@ -68,6 +79,7 @@ let package = Package(
         .target(
             name: "FathomIntegrity",
             dependencies: ["FathomStore", "FathomSupport"],
+            exclude: ["Policy/pickle-policy.json"],
             swiftSettings: safeCode
         ),
         .target(

@@ -444,6 +444,36 @@ def build_pickle(corpus):
     corpus.add("pickle", b"\x80\x04\x8c\x08builtins\x71\x07\x30\x8c\x04eval\x71\x08\x30\x68\x07\x68\x08\x93\x8c\x031+1\x85\x52\x2e")
     corpus.add("pickle", b"\x80\x04\x95\xff\xff\xff\xff\xff\xff\xff\x7f\x8d\xff\xff\xff\xff\xff\xff\xff\x7f")
     corpus.add("pickle", b"\x80\x05\x96\x10\x00\x00\x00\x00\x00\x00\x00\x82\xff\xff\xff\xff\x93.")
+    # The containers scan-artifacts opens around pickles (the target also runs the artifact scan):
+    # zip (stored, deflated, nested), gzip, bzip2, xz, .lzma, zlib, .npy headers, and the labelled
+    # corpus of Tests/FathomCoreTests/Fixtures/artifacts.
+    import bz2
+    import lzma
+    import zipfile
+    inner = pickle.dumps(Reduce(os_module.system, ("id",)), protocol=2)
+    for compression in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression) as archive:
+            archive.writestr(zipfile.ZipInfo("archive/data.pkl", (2026, 1, 1, 0, 0, 0)), inner)
+            archive.writestr(zipfile.ZipInfo("archive/data/0", (2026, 1, 1, 0, 0, 0)), b"\x00" * 16)
+        corpus.add("pickle", buffer.getvalue())
+        nested = io.BytesIO()
+        with zipfile.ZipFile(nested, "w", compression) as archive:
+            archive.writestr(zipfile.ZipInfo("inner.zip", (2026, 1, 1, 0, 0, 0)), buffer.getvalue())
+        corpus.add("pickle", nested.getvalue())
+    corpus.add("pickle", gzip.compress(inner, mtime=0))
+    corpus.add("pickle", bz2.compress(inner))
+    corpus.add("pickle", lzma.compress(inner))
+    corpus.add("pickle", lzma.compress(inner, format=lzma.FORMAT_ALONE))
+    corpus.add("pickle", zlib.compress(inner))
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    corpus.add("pickle", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + inner)
+    artifacts = os.path.join(ROOT, "Tests", "FathomCoreTests", "Fixtures", "artifacts")
+    for folder in ("malicious", "benign", "malformed"):
+        for path in files(os.path.join(artifacts, folder)):
+            if os.path.getsize(path) <= 64 << 10:
+                corpus.add("pickle", read(path))
 
 
 def build_regressions(corpus, targets):

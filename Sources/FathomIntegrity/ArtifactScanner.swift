@@ -176,9 +176,11 @@ public struct RegistryHashes: Sendable, Equatable {
 /// One file looked at by the artifact scan.
 public struct ScannedArtifact: Codable, Sendable, Equatable {
     public var path: String
-    /// `pickle`, `zip`, `not-a-model-artifact` or the kind of a non-regular entry.
+    /// What the content is, outermost layer first, by content: `pickle`, `zip`, `gzip+pickle`,
+    /// `zip+npy`, … or `not-a-model-artifact` (no pickle found), or the kind of a non-regular entry.
     public var format: String
-    /// Pickle members walked inside a zip.
+    /// Where inside the file pickles were walked: zip members (`archive/data.pkl`), nested members
+    /// joined by `!` (`inner.zip!data.pkl`), decoded layers in parentheses (`(gzip)`).
     public var members: [String]
     public var sha256: String?
 }
@@ -187,6 +189,10 @@ public struct ScannedArtifact: Codable, Sendable, Equatable {
 public struct ArtifactScanReport: Codable, Sendable {
     public var root: String
     public var registry: String?
+    /// The policy files in force (`built-in` first).
+    public var policy: [String]
+    /// The level at and above which a finding fails the scan (exit 5).
+    public var failOn: Severity
     public var artifacts: [ScannedArtifact]
     /// Registry entries that matched no file under the root.
     public var registryEntriesNotFound: [RegistryHashes.Entry]
@@ -194,23 +200,56 @@ public struct ArtifactScanReport: Codable, Sendable {
     public var outcome: IntegrityOutcome
 }
 
-/// Scans model artifacts without loading them: pickle opcode streams in `.pkl`/`.pickle` files
-/// and in the pickle members of zip checkpoints (PyTorch `.pt`/`.pth`/`.bin`: `*/data.pkl`), and
-/// optionally compares each file's SHA-256 with what a model registry recorded.
+/// What the artifact scan reads and how far.
+public struct ArtifactScanOptions: Sendable {
+    public var policy: PicklePolicy
+    /// Findings at or above this level make the outcome `findings` (exit 5); lower ones are listed.
+    public var failOn: Severity
+    /// How many containers deep (zip in zip, gzip around a zip, …) content is opened.
+    public var maxDepth: Int
+    /// The largest nested zip held in memory when it comes out of a compressed layer (a zip stored
+    /// in a zip is read in place, whatever its size).
+    public var nestedArchiveLimit: Int
+    /// A compressed zip member declaring more than this and more than ``bombRatio`` times its
+    /// compressed size is refused unread, as a decompression bomb.
+    public var memberLimit: Int
+    public var bombRatio: Int
+
+    public init(policy: PicklePolicy = PickleScanner.defaultPolicy, failOn: Severity = .high, maxDepth: Int = 6,
+                nestedArchiveLimit: Int = 256 << 20, memberLimit: Int = 1 << 30, bombRatio: Int = 100) {
+        self.policy = policy
+        self.failOn = failOn
+        self.maxDepth = maxDepth
+        self.nestedArchiveLimit = nestedArchiveLimit
+        self.memberLimit = memberLimit
+        self.bombRatio = bombRatio
+    }
+}
+
+/// Scans model artifacts without loading them: every pickle stream, wherever it hides, and
+/// optionally each file's SHA-256 against what a model registry recorded.
 ///
-/// Formats are recognised by content (zip signature, `PROTO` opcode); the extension is used only
-/// to try protocol 0/1 pickles, which have no magic. Offsets in findings are from the start of the
-/// pickle stream (inside the member for zips; `attributes.fileOffset` gives the file offset of
-/// stored members).
+/// Content decides, never the name: a file or member is opened as a zip (`PK\3\4`; every member,
+/// stored or compressed, whatever its name, zips inside zips to ``ArtifactScanOptions/maxDepth``),
+/// a tar archive (every regular member; PyTorch's oldest checkpoints are tars),
+/// gzip, bzip2, xz, `.lzma`, zlib or zstd (decoded as a stream), a NumPy `.npy` (an object array's
+/// data is a pickle; `.npz` is a zip of them), or a pickle of any protocol — one with a `PROTO`
+/// header or a `.pkl`/`.pickle`/`data.pkl` name walked strictly, anything else accepted as a pickle
+/// only when it walks as one (see ``PickleScanner``). joblib files are pickles with arrays in line
+/// (skipped) and nested pickles (walked); compressed joblib files are zlib, gzip, bz2, xz or `.lzma`.
 ///
-/// - Complexity: O(total bytes of pickle streams + hashed bytes / cores).
+/// Offsets in findings are from the start of the decoded stream the pickle is in (the file, or
+/// the member); `attributes.fileOffset` gives the offset in the file where the bytes are stored
+/// uncompressed. Memory stays flat: streams are read forward in chunks, stored data is skipped
+/// without being read, and mapped pages are released behind the reader.
+///
+/// - Complexity: O(bytes of pickle streams + bytes decoded + hashed bytes / cores).
 public enum ArtifactScanner {
     package static let pickleExtensions: Set<String> = ["pkl", "pickle"]
-    package static let checkpointExtensions: Set<String> = ["pt", "pth", "bin", "ckpt", "joblib", "pkl", "pickle", "model"]
-    /// Largest uncompressed pickle member inflated into memory.
+    /// Largest declared size of a compressed zip member read without the bomb check.
     public static let memberLimit = 1 << 30
 
-    public static func scan(root: String, registry: RegistryHashes? = nil,
+    public static func scan(root: String, registry: RegistryHashes? = nil, options: ArtifactScanOptions = ArtifactScanOptions(),
                             hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> ArtifactScanReport {
         let category = IncidentCategory.supplyChainCompromise
         var (walk, findings) = try IntegrityWalk.walk(root: root, category: category)
@@ -221,7 +260,7 @@ public enum ArtifactScanner {
                 artifacts.append(ScannedArtifact(path: entry.relativePath, format: entry.status.kind.rawValue, members: []))
                 continue
             }
-            let (artifact, found) = scanFile(root: root, relativePath: entry.relativePath)
+            let (artifact, found) = scanFile(root: root, relativePath: entry.relativePath, options: options)
             artifacts.append(artifact)
             findings += found
         }
@@ -258,70 +297,48 @@ public enum ArtifactScanner {
             }
         }
         findings.sort()
-        return ArtifactScanReport(root: root, registry: registry?.file, artifacts: artifacts,
-                                  registryEntriesNotFound: notFound, findings: findings, outcome: IntegrityOutcome.of(findings))
+        return ArtifactScanReport(root: root, registry: registry?.file, policy: options.policy.sources, failOn: options.failOn,
+                                  artifacts: artifacts, registryEntriesNotFound: notFound, findings: findings,
+                                  outcome: IntegrityOutcome.of(findings, failingAt: options.failOn))
     }
 
     /// Scans one regular file.
-    package static func scanFile(root: String, relativePath: String) -> (ScannedArtifact, [IntegrityFinding]) {
-        let category = IncidentCategory.supplyChainCompromise
-        var artifact = ScannedArtifact(path: relativePath, format: "not-a-model-artifact", members: [])
-        var findings: [IntegrityFinding] = []
-        let fileExtension = (PathTools.lastComponent(relativePath).split(separator: ".").last.map(String.init) ?? "").lowercased()
-        let mapping: FileMapping
-        do throws(StoreError) {
-            mapping = try FileMapping(path: root + "/" + relativePath)
-        } catch {
-            return (artifact, [.unreadable(path: relativePath, reason: error.description, category: category)])
-        }
-        let bytes = mapping.bytes
-        if ZipArchive.looksLikeZip(bytes) {
-            artifact.format = "zip"
-            do throws(StoreError) {
-                let archive = try ZipArchive(mapping: mapping)
-                for member in archive.entries where !member.isDirectory {
-                    let lower = member.name.lowercased()
-                    var isPickleMember = lower.hasSuffix(".pkl") || lower.hasSuffix(".pickle")
-                    var dataStart: Int?
-                    if member.method == 0, let start = try? archive.dataOffset(of: member) {
-                        dataStart = start
-                        if !isPickleMember {
-                            isPickleMember = PickleScanner.looksLikePickle(ByteRegion(bytes[start..<(start + Swift.min(8, member.compressedSize))]))
-                        }
-                    }
-                    guard isPickleMember else { continue }
-                    artifact.members.append(member.name)
-                    do {
-                        let (result, crcMatches) = try archive.withContents(of: member, limit: memberLimit) { view in
-                            PickleScanner.scan(ByteRegion(view))
-                        }
-                        if !crcMatches {
-                            findings.append(.unreadable(path: relativePath, reason: "member '\(member.name)' fails its CRC-32 check (scanned anyway).",
-                                                        category: category, member: member.name))
-                        }
-                        findings += findingsFor(result, file: relativePath, member: member.name, fileOffsetBase: dataStart)
-                    } catch {
-                        findings.append(.unreadable(path: relativePath, reason: "\(error)", category: category, member: member.name))
-                    }
-                }
-            } catch {
-                findings.append(.unreadable(path: relativePath, reason: error.description, category: category))
-            }
-        } else if PickleScanner.looksLikePickle(ByteRegion(bytes[0..<8]))
-                    || (pickleExtensions.contains(fileExtension) && !bytes.isEmpty) {
-            artifact.format = "pickle"
-            let result = PickleScanner.scan(ByteRegion(bytes))
-            findings += findingsFor(result, file: relativePath, member: nil, fileOffsetBase: 0)
-        }
-        return (artifact, findings)
+    package static func scanFile(root: String, relativePath: String,
+                                 options: ArtifactScanOptions = ArtifactScanOptions()) -> (ScannedArtifact, [IntegrityFinding]) {
+        var inspection = ArtifactInspection(file: relativePath, options: options)
+        inspection.inspectFile(path: root + "/" + relativePath)
+        let format = inspection.formats.first ?? "not-a-model-artifact"
+        return (ScannedArtifact(path: relativePath, format: format, members: inspection.pickleLocations), inspection.findings)
     }
 
-    package static func findingsFor(_ result: PickleScanResult, file: String, member: String?, fileOffsetBase: Int?) -> [IntegrityFinding] {
+    /// Scans bytes held in memory as if they were the file `name` (for fuzzing and for callers that
+    /// already hold an artifact): the same layers and pickles as ``scan(root:registry:options:hasher:)``.
+    public static func scan(content: some Collection<UInt8>, name: String,
+                            options: ArtifactScanOptions = ArtifactScanOptions()) -> (ScannedArtifact, [IntegrityFinding]) {
+        var inspection = ArtifactInspection(file: name, options: options)
+        let head = Array(content.prefix(4))
+        if ArtifactInspection.zipMagic.contains(head) {
+            let mapping = FileMapping(copying: content, name: name)
+            inspection.inspectZip(mapping: mapping, range: 0..<mapping.count, location: [], layers: [], depth: 0)
+        } else {
+            inspection.inspectStream(OwnedBytesStream(copying: content, name: name), location: [], layers: [], depth: 0,
+                                     name: PathTools.lastComponent(name), fileOffsetBase: 0)
+        }
+        let format = inspection.formats.first ?? "not-a-model-artifact"
+        return (ScannedArtifact(path: name, format: format, members: inspection.pickleLocations), inspection.findings.sorted())
+    }
+
+    /// The findings for one walked pickle stream at `location` (nil: the file itself).
+    package static func findingsFor(_ result: PickleScanResult, file: String, member: String?, fileOffsetBase: Int?,
+                                    layers: String) -> [IntegrityFinding] {
         var findings: [IntegrityFinding] = []
         for item in result.imports {
-            var detail = "Pickle imports \(item.qualifiedName) via \(item.opcode) (\(item.reason))"
+            let shown = item.qualifiedName + (item.importedAs.map { " (imported by Python 3 as \($0))" } ?? "")
+            var detail = "Pickle imports \(shown) via \(item.opcode) (\(item.reason))"
             detail += item.invokedBy.isEmpty ? "." : "; invoked by \(item.invokedBy.joined(separator: ", "))."
-            var attributes = ["import": item.qualifiedName, "module": item.module, "name": item.name, "opcode": item.opcode]
+            var attributes = ["import": item.qualifiedName, "module": item.module, "name": item.name, "opcode": item.opcode,
+                              "rule": item.rule, "pickleIndex": String(item.pickleIndex), "container": layers]
+            if let importedAs = item.importedAs { attributes["importedAs"] = importedAs }
             if !item.invokedBy.isEmpty { attributes["invokedBy"] = item.invokedBy.joined(separator: ",") }
             if let base = fileOffsetBase { attributes["fileOffset"] = String(base + item.offset) }
             findings.append(IntegrityFinding(kind: .unsafePickleImport, category: .supplyChainCompromise, severity: item.severity,
@@ -333,6 +350,256 @@ public enum ArtifactScanner {
             findings.append(.unreadable(path: file, reason: "malformed pickle: \(error.detail).", category: .supplyChainCompromise,
                                         member: member, offset: error.offset))
         }
+        for damage in result.damage {
+            findings.append(.unreadable(path: file, reason: "damaged content: \(damage.detail) (what was readable was scanned).",
+                                        category: .supplyChainCompromise, member: member, offset: damage.offset))
+        }
         return findings
+    }
+}
+
+/// One file's walk through its layers of containers and compression down to its pickles.
+package struct ArtifactInspection {
+    package let file: String
+    package let options: ArtifactScanOptions
+    package var findings: [IntegrityFinding] = []
+    /// The layer chain of every pickle or array found (`zip+pickle`, `gzip+pickle`); the first is
+    /// the file's format.
+    package var formats: [String] = []
+    package var pickleLocations: [String] = []
+
+    package init(file: String, options: ArtifactScanOptions) {
+        self.file = file
+        self.options = options
+    }
+
+    package static let zipMagic: [[UInt8]] = [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]]
+    private static let npyMagic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    private mutating func problem(_ reason: String, location: [String], offset: Int? = nil) {
+        findings.append(.unreadable(path: file, reason: reason, category: .supplyChainCompromise,
+                                    member: location.isEmpty ? nil : location.joined(separator: "!"), offset: offset))
+    }
+
+    private mutating func noteFormat(_ layers: [String]) {
+        let text = layers.joined(separator: "+")
+        if !formats.contains(text) { formats.append(text) }
+    }
+
+    package mutating func inspectFile(path: String) {
+        let file: EvidenceFile
+        do throws(StoreError) {
+            file = try EvidenceFile(path: path)
+        } catch {
+            problem(error.description, location: [])
+            return
+        }
+        let head = file.head(4)
+        if Self.zipMagic.contains(head) {
+            let mapping: FileMapping
+            do throws(StoreError) {
+                mapping = try FileMapping(path: path)
+            } catch {
+                problem(error.description, location: [])
+                return
+            }
+            inspectZip(mapping: mapping, range: 0..<mapping.count, location: [], layers: [], depth: 0)
+        } else {
+            inspectStream(FileReadStream(file: file), location: [], layers: [], depth: 0,
+                          name: PathTools.lastComponent(self.file), fileOffsetBase: 0)
+        }
+    }
+
+    /// The members of the zip archive in `range` of `mapping`.
+    package mutating func inspectZip(mapping: FileMapping, range: Range<Int>, location: [String], layers: [String], depth: Int) {
+        let archive: ZipArchive
+        do throws(StoreError) {
+            archive = try ZipArchive(mapping: mapping, range: range)
+        } catch {
+            problem(error.description, location: location)
+            return
+        }
+        let layers = layers + ["zip"]
+        if location.isEmpty, formats.isEmpty { formats = ["zip"] }
+        for member in archive.entries where !member.isDirectory {
+            let memberLocation = location + [member.name]
+            if member.method != 0, member.uncompressedSize > options.memberLimit,
+               member.uncompressedSize / Swift.max(1, member.compressedSize) > options.bombRatio {
+                problem("refused: member '\(member.name)' declares \(member.uncompressedSize) bytes from \(member.compressedSize) compressed (a decompression bomb?); not inspected.",
+                        location: memberLocation)
+                continue
+            }
+            if member.method == 0, !member.isEncrypted, let start = try? archive.dataOffset(of: member) {
+                let absolute = (range.lowerBound + start)..<(range.lowerBound + start + member.compressedSize)
+                let head = mapping.bytes[absolute.lowerBound..<Swift.min(absolute.upperBound, absolute.lowerBound + 4)].array
+                if Self.zipMagic.contains(head) {
+                    guard depth + 1 < options.maxDepth else {
+                        problem("zip nested more than \(options.maxDepth) deep; not inspected.", location: memberLocation)
+                        continue
+                    }
+                    inspectZip(mapping: mapping, range: absolute, location: memberLocation, layers: layers, depth: depth + 1)
+                    continue
+                }
+                do throws(StoreError) {
+                    let stream = try archive.memberStream(of: member)
+                    inspectStream(stream, location: memberLocation, layers: layers, depth: depth + 1,
+                                  name: member.name, fileOffsetBase: absolute.lowerBound)
+                } catch {
+                    problem(error.description, location: memberLocation)
+                }
+                continue
+            }
+            do throws(StoreError) {
+                let stream = try archive.memberStream(of: member)
+                inspectStream(stream, location: memberLocation, layers: layers, depth: depth + 1, name: member.name, fileOffsetBase: nil)
+            } catch {
+                problem("member '\(member.name)' not inspected: \(error.description)", location: memberLocation)
+            }
+        }
+    }
+
+    /// Whatever `stream` holds: a container or compressed layer to open, a `.npy`, or pickles.
+    package mutating func inspectStream(_ source: any ByteStream, location: [String], layers: [String], depth: Int,
+                                        name: String, fileOffsetBase: Int?) {
+        let stream = PeekableStream(source: source)
+        let head: [UInt8]
+        do throws(StoreError) {
+            head = try stream.peek(PeekableStream.capacity).array
+        } catch {
+            problem(error.description, location: location)
+            return
+        }
+        let view = head
+        func starts(_ magic: [UInt8]) -> Bool { view.starts(with: magic) }
+        func deeper(_ label: String) -> Bool {
+            guard depth + 1 < options.maxDepth else {
+                problem("\(label) nested more than \(options.maxDepth) layers deep; not inspected.", location: location)
+                return false
+            }
+            return true
+        }
+        if Self.zipMagic.contains(where: starts) {
+            guard deeper("zip") else { return }
+            let input = PickleInput(stream)
+            let bytes = input.read(upTo: options.nestedArchiveLimit + 1)
+            if bytes.count > options.nestedArchiveLimit {
+                problem("nested zip larger than \(options.nestedArchiveLimit) bytes inside a compressed layer; not inspected.", location: location)
+                return
+            }
+            if let failure = input.failure { problem(failure.description, location: location); return }
+            inspectZip(mapping: FileMapping(copying: bytes, name: file + "!" + location.joined(separator: "!")), range: 0..<bytes.count,
+                       location: location, layers: layers, depth: depth + 1)
+            return
+        }
+        if starts([0x1F, 0x8B]) {
+            guard deeper("gzip") else { return }
+            inspectStream(GzipStream(source: stream, name: name), location: location + ["(gzip)"], layers: layers + ["gzip"],
+                          depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
+            return
+        }
+        if starts([0x28, 0xB5, 0x2F, 0xFD]) {
+            guard deeper("zstd") else { return }
+            inspectStream(ZstdStream(source: stream, name: name), location: location + ["(zstd)"], layers: layers + ["zstd"],
+                          depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
+            return
+        }
+        if let codec = Codec.sniff(head) {
+            guard deeper(codec.rawValue) else { return }
+            inspectStream(CodecStream(source: stream, codec: codec, name: name), location: location + ["(\(codec.rawValue))"],
+                          layers: layers + [codec.rawValue], depth: depth + 1, name: Self.strippingSuffix(name), fileOffsetBase: nil)
+            return
+        }
+        if head.count >= 262, head[257..<262].elementsEqual("ustar".utf8) {
+            guard deeper("tar") else { return }
+            noteFormat(layers + ["tar"])
+            let reader = TarReader(source: stream)
+            do throws(StoreError) {
+                while let member = try reader.nextMember() {
+                    inspectStream(member.stream, location: location + [member.name], layers: layers + ["tar"], depth: depth + 1,
+                                  name: member.name, fileOffsetBase: nil)
+                }
+            } catch {
+                problem(error.description, location: location)
+            }
+            for damage in reader.damage {
+                problem("damaged tar archive: \(damage.detail).", location: location, offset: damage.offset)
+            }
+            return
+        }
+        let input = PickleInput(stream)
+        var strict = PickleScanner.looksLikePickle(head)
+        var format = "pickle"
+        if starts(Self.npyMagic) {
+            format = "npy"
+            guard let isObject = readNumpyHeader(input, location: location) else { return }
+            noteFormat(layers + ["npy"])
+            guard isObject else { return }
+            strict = true
+        }
+        let lower = name.lowercased()
+        if ArtifactScanner.pickleExtensions.contains(where: { lower.hasSuffix("." + $0) }) { strict = true }
+        let result = PickleScanner.scan(input, policy: options.policy, isStrict: strict)
+        guard result.isPickle else {
+            if let failure = input.failure { problem(failure.description, location: location) }
+            for damage in input.damage {
+                problem("damaged content: \(damage.detail).", location: location, offset: damage.offset)
+            }
+            return
+        }
+        if format == "pickle" { noteFormat(layers + ["pickle"]) }
+        let member = location.isEmpty ? nil : location.joined(separator: "!")
+        if let member, !pickleLocations.contains(member) { pickleLocations.append(member) }
+        findings += ArtifactScanner.findingsFor(result, file: file, member: member, fileOffsetBase: fileOffsetBase,
+                                                layers: (layers + [format]).joined(separator: "+"))
+    }
+
+    /// Reads a `.npy` header (format 1.0–3.0); returns whether the array holds Python objects (its
+    /// data is then a pickle that `np.load(allow_pickle=True)` runs), or nil after reporting damage.
+    package mutating func readNumpyHeader(_ input: PickleInput, location: [String]) -> Bool? {
+        guard let prefix = input.bytes(8) else {
+            problem("truncated .npy header.", location: location)
+            return nil
+        }
+        let major = prefix[6]
+        let lengthWidth = major == 1 ? 2 : 4
+        guard (1...3).contains(major), let lengthBytes = input.bytes(lengthWidth) else {
+            problem(".npy header of unsupported version \(major).\(prefix[7]).", location: location)
+            return nil
+        }
+        var length = 0
+        for (index, byte) in lengthBytes.enumerated() { length |= Int(byte) << (8 * index) }
+        guard length <= 1 << 20, let header = input.bytes(length) else {
+            problem(".npy header of \(length) bytes is truncated or too long.", location: location)
+            return nil
+        }
+        return Self.numpyDescriptorHasObject(header)
+    }
+
+    /// Whether the `descr` of a `.npy` header dict names an object type (`'|O'`, or `'O'` among
+    /// the fields of a structured dtype).
+    package static func numpyDescriptorHasObject(_ header: [UInt8]) -> Bool {
+        let text = String(decoding: header, as: UTF8.self)
+        guard let descr = text.range(of: "'descr'") ?? text.range(of: "\"descr\"") else { return false }
+        var value = text[descr.upperBound...]
+        if let end = value.range(of: "'fortran_order'") ?? value.range(of: "'shape'") { value = value[..<end.lowerBound] }
+        let scalars = Array(value.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            let quote = scalars[index]
+            guard quote == "'" || quote == "\"" else { index += 1; continue }
+            var end = index + 1
+            while end < scalars.count, scalars[end] != quote { end += 1 }
+            var type = String(String.UnicodeScalarView(scalars[(index + 1)..<Swift.min(end, scalars.count)]))
+            if let first = type.first, "|<>=".contains(first) { type.removeFirst() }
+            if type.first == "O", type.dropFirst().allSatisfy(\.isNumber) { return true }
+            index = end + 1
+        }
+        return false
+    }
+
+    /// `model.pkl.gz` → `model.pkl`, so the inner stream keeps the name's hint.
+    package static func strippingSuffix(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return name }
+        return String(name[..<dot])
     }
 }

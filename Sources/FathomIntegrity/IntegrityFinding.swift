@@ -146,6 +146,14 @@ public enum IntegrityOutcome: String, Codable, Sendable {
         return .clean
     }
 
+    /// Like ``of(_:)``, but findings below `level` are listed without making the outcome
+    /// `findings` (an unknown pickle import at `low` passes a gate at `high`).
+    public static func of(_ findings: [IntegrityFinding], failingAt level: Severity) -> IntegrityOutcome {
+        if findings.contains(where: { $0.kind != .unreadable && $0.severity >= level }) { return .findings }
+        if findings.contains(where: { $0.kind == .unreadable }) { return .incomplete }
+        return .clean
+    }
+
     /// 0 = clean, 5 = findings, 2 = incomplete.
     public var exitStatus: Int32 {
         switch self {

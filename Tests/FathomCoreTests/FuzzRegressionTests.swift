@@ -383,6 +383,8 @@ import FathomSimulator
         let slice = ([0xFF, 0xFE, 0xFD] + bytes)[3...]
         #expect(PickleScanner.scan(slice) == result)
         for found in result.imports { #expect((0...bytes.count).contains(found.offset)) }
+        let scanned = ArtifactScanner.scan(content: bytes, name: name)
+        #expect(ArtifactScanner.scan(content: bytes, name: name) == scanned)
     }
 }
 

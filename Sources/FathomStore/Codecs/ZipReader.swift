@@ -41,7 +41,14 @@ public struct ZipEntry: Sendable, Equatable {
 /// - Complexity: O(entries) to open; O(member size) to read a member.
 public struct ZipArchive: Sendable {
     public let mapping: FileMapping
+    /// Where the archive lies in the mapping: the whole file, or a stored member of another archive
+    /// (a zip inside a zip is read in place). Offsets of ``ZipEntry`` and ``dataOffset(of:)`` are
+    /// relative to its start.
+    public let range: Range<Int>
     public let entries: [ZipEntry]
+
+    /// The archive's bytes.
+    public var bytes: ByteView { mapping.bytes[range] }
 
     static let endSignature: UInt32 = 0x0605_4B50
     static let zip64LocatorSignature: UInt32 = 0x0706_4B50
@@ -56,8 +63,18 @@ public struct ZipArchive: Sendable {
 
     /// Reads the central directory of `mapping`.
     public init(mapping: FileMapping) throws(StoreError) {
+        try self.init(mapping: mapping, range: 0..<mapping.count)
+    }
+
+    /// Reads the central directory of the archive that fills `range` of `mapping`.
+    public init(mapping: FileMapping, range: Range<Int>) throws(StoreError) {
+        guard range.lowerBound >= 0, range.upperBound <= mapping.count else {
+            throw .corrupt(path: mapping.path, offset: range.lowerBound,
+                           detail: "archive range \(range) lies outside the file (\(mapping.count) bytes).")
+        }
         self.mapping = mapping
-        let bytes = mapping.bytes
+        self.range = range
+        let bytes = mapping.bytes[range]
         let path = mapping.path
         guard bytes.count >= 22 else {
             throw .corrupt(path: path, offset: 0, detail: "too short for a zip archive (\(bytes.count) bytes).")
@@ -148,7 +165,7 @@ public struct ZipArchive: Sendable {
 
     /// Where `entry`'s data starts, checked against the mapping.
     public func dataOffset(of entry: ZipEntry) throws(StoreError) -> Int {
-        let bytes = mapping.bytes
+        let bytes = self.bytes
         let local = entry.localHeaderOffset
         guard local >= 0, local <= bytes.count - 30, Self.readUInt32(bytes, local) == Self.localSignature else {
             throw .corrupt(path: mapping.path, offset: entry.directoryOffset,
@@ -179,7 +196,7 @@ public struct ZipArchive: Sendable {
                                          detail: "member '\(entry.name)' declares \(entry.uncompressedSize) bytes, more than the limit of \(limit).")
         }
         let start = try dataOffset(of: entry)
-        let compressed = mapping.bytes[start..<(start + entry.compressedSize)]
+        let compressed = bytes[start..<(start + entry.compressedSize)]
         switch entry.method {
         case 0:
             let crc = Self.crc32(of: compressed)
@@ -195,6 +212,53 @@ public struct ZipArchive: Sendable {
         default:
             throw StoreError.unsupported(path: mapping.path,
                                          detail: "member '\(entry.name)' uses compression method \(entry.method); only stored (0) and deflate (8) are read.")
+        }
+    }
+
+    /// The uncompressed bytes of `entry` as a stream, decoded as they are read: stored members are
+    /// lent from the mapping (its pages released behind the reader), deflate (8), bzip2 (12) and
+    /// zstd (93) members are decoded on the fly. The stream ends with a ``StreamDamage`` when the
+    /// member's CRC-32 or size differs from the central directory's, and stops with one when a
+    /// member inflates past its declared size (a lying header is a bomb's trick).
+    ///
+    /// - Throws: ``StoreError/unsupported(path:detail:)`` for an encrypted member or another
+    ///   compression method; ``StoreError/corrupt(path:offset:detail:)`` when its data lies outside
+    ///   the archive.
+    /// - Complexity: O(member size), memory O(1).
+    public func memberStream(of entry: ZipEntry) throws(StoreError) -> any ByteStream {
+        if entry.isEncrypted {
+            throw StoreError.unsupported(path: mapping.path, detail: "member '\(entry.name)' is encrypted.")
+        }
+        let start = try dataOffset(of: entry)
+        let raw = OwnedBytesStream(mapping: mapping, range: (range.lowerBound + start)..<(range.lowerBound + start + entry.compressedSize))
+        let decoded: any ByteStream
+        switch entry.method {
+        case 0: decoded = raw
+        case 8: decoded = CodecStream(source: raw, codec: .deflate, name: entry.name)
+        case 12: decoded = CodecStream(source: raw, codec: .bzip2, name: entry.name)
+        case 93: decoded = ZstdStream(source: raw, name: entry.name)
+        default:
+            throw StoreError.unsupported(path: mapping.path,
+                                         detail: "member '\(entry.name)' uses compression method \(entry.method) (\(Self.methodName(entry.method))); stored, deflate, bzip2 and zstd are read.")
+        }
+        return CheckedMemberStream(source: decoded, entry: entry, path: mapping.path)
+    }
+
+    /// The APPNOTE name of a compression method, for messages.
+    public static func methodName(_ method: UInt16) -> String {
+        switch method {
+        case 0: "stored"
+        case 1: "shrunk"
+        case 6: "imploded"
+        case 8: "deflate"
+        case 9: "deflate64"
+        case 12: "bzip2"
+        case 14: "LZMA"
+        case 93: "zstd"
+        case 95: "xz"
+        case 98: "PPMd"
+        case 99: "AES-encrypted"
+        default: "unknown"
         }
     }
 
@@ -272,5 +336,57 @@ public struct ZipArchive: Sendable {
     static func readUInt64(_ bytes: ByteView, _ offset: Int) -> Int {
         let value = UInt64(readUInt32(bytes, offset)) | UInt64(readUInt32(bytes, offset + 4)) << 32
         return value > UInt64(Int.max) ? Int.max : Int(value)
+    }
+}
+
+/// A zip member's decoded bytes checked against its central directory entry: CRC-32 and size
+/// at the end, and no byte past the declared size.
+final class CheckedMemberStream: ByteStream {
+    private let source: any ByteStream
+    private let entry: ZipEntry
+    private let path: String
+    private var crc: uLong = 0
+    private var produced = 0
+    private var isFinished = false
+
+    init(source: any ByteStream, entry: ZipEntry, path: String) {
+        self.source = source
+        self.entry = entry
+        self.path = path
+    }
+
+    var consumedInputBytes: Int { source.consumedInputBytes }
+
+    /// The corresponding C function is zlib's `crc32`.
+    func next() throws(StoreError) -> StreamEvent? {
+        guard !isFinished else { return nil }
+        switch try source.next() {
+        case nil:
+            isFinished = true
+            let actual = UInt32(truncatingIfNeeded: crc)
+            if produced != entry.uncompressedSize {
+                return .damage(StreamDamage(offset: entry.localHeaderOffset,
+                                            detail: "member '\(entry.name)' holds \(produced) bytes, its directory entry says \(entry.uncompressedSize)"))
+            }
+            if actual != entry.crc32 {
+                return .damage(StreamDamage(offset: entry.localHeaderOffset,
+                                            detail: "member '\(entry.name)' fails its CRC-32 check"))
+            }
+            return nil
+        case let .damage(damage)?:
+            return .damage(damage)
+        case let .bytes(view)?:
+            let room = entry.uncompressedSize - produced
+            guard view.count <= room else {
+                isFinished = true
+                return .damage(StreamDamage(offset: entry.localHeaderOffset,
+                                            detail: "member '\(entry.name)' inflates past its declared \(entry.uncompressedSize) bytes (refused)"))
+            }
+            crc = view.withUnsafeBytes { raw in
+                CZlib.crc32(crc, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(raw.count))
+            }
+            produced += view.count
+            return .bytes(view)
+        }
     }
 }

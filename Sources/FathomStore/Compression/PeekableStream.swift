@@ -12,9 +12,9 @@ import Darwin
 /// When the source's first chunk already holds the bytes asked for, nothing is copied: the chunk
 /// is kept and replayed as is. Otherwise the first bytes are gathered into a small owned buffer
 /// (at most ``capacity`` bytes) and replayed from there, followed by the rest of the last chunk.
-final class PeekableStream: ByteStream {
+public final class PeekableStream: ByteStream {
     /// The most bytes ``peek(_:)`` can return.
-    static let capacity = 512
+    public static let capacity = 512
 
     private let source: any ByteStream
     private let head: UnsafeMutableRawBufferPointer
@@ -24,7 +24,7 @@ final class PeekableStream: ByteStream {
     private var isSourceFinished = false
     private var hasPeeked = false
 
-    init(source: any ByteStream) {
+    public init(source: any ByteStream) {
         self.source = source
         head = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.capacity, alignment: 16)
     }
@@ -33,11 +33,11 @@ final class PeekableStream: ByteStream {
         head.deallocate()
     }
 
-    var consumedInputBytes: Int { source.consumedInputBytes }
+    public var consumedInputBytes: Int { source.consumedInputBytes }
 
     /// Up to `count` first bytes of the stream (fewer when the stream is shorter). Call once,
     /// before ``next()``; the view is valid until the first call to ``next()``.
-    func peek(_ count: Int) throws(StoreError) -> ByteView {
+    public func peek(_ count: Int) throws(StoreError) -> ByteView {
         precondition(!hasPeeked, "peek(_:) called twice")
         precondition(count > 0 && count <= Self.capacity, "peek beyond the buffer")
         hasPeeked = true
@@ -67,7 +67,7 @@ final class PeekableStream: ByteStream {
         return ByteView(unsafeStart: head.baseAddress.map { UnsafeRawPointer($0) }, count: headCount)
     }
 
-    func next() throws(StoreError) -> StreamEvent? {
+    public func next() throws(StoreError) -> StreamEvent? {
         if queueIndex < queue.count {
             let event = queue[queueIndex]
             queueIndex += 1
@@ -79,5 +79,13 @@ final class PeekableStream: ByteStream {
         }
         if isSourceFinished { return nil }
         return try source.next()
+    }
+}
+
+extension PeekableStream: SkippingStream {
+    /// Skips in the source once the peeked bytes have been replayed, when the source can skip.
+    public func skip(_ count: Int) throws(StoreError) -> Int {
+        guard queueIndex >= queue.count, !isSourceFinished, let source = source as? any SkippingStream else { return 0 }
+        return try source.skip(count)
     }
 }

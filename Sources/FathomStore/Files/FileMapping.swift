@@ -18,6 +18,8 @@ public final class FileMapping: @unchecked Sendable {
     /// Modification time of the file, nanoseconds since the epoch.
     public let modificationTime: Int64
     private let base: UnsafeMutableRawPointer?
+    /// False for bytes copied into memory this object allocated (``init(copying:name:)``).
+    private let isMapped: Bool
 
     /// Maps `path` for reading.
     ///
@@ -34,6 +36,7 @@ public final class FileMapping: @unchecked Sendable {
             throw .unsupported(path: path, detail: "is a directory")
         }
         count = Int(info.st_size)
+        isMapped = true
         modificationTime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if count == 0 {
             base = nil
@@ -46,8 +49,29 @@ public final class FileMapping: @unchecked Sendable {
         _ = madvise(pointer, count, MADV_SEQUENTIAL)
     }
 
+    /// Bytes held in memory instead of mapped from a file: a nested archive decoded out of a
+    /// compressed layer, read by the same code as a mapped one. `name` stands in for the path.
+    public init(copying bytes: some Collection<UInt8>, name: String) {
+        path = name
+        count = bytes.count
+        modificationTime = 0
+        isMapped = false
+        guard count > 0 else {
+            base = nil
+            return
+        }
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        _ = memory.initializeMemory(as: UInt8.self, from: bytes)
+        base = memory.baseAddress
+    }
+
     deinit {
-        if let base { munmap(base, count) }
+        guard let base else { return }
+        if isMapped {
+            munmap(base, count)
+        } else {
+            base.deallocate()
+        }
     }
 
     /// The whole file as a view. The view must not outlive this mapping.
@@ -64,7 +88,7 @@ public final class FileMapping: @unchecked Sendable {
     ///
     /// The corresponding C function is `madvise(2)` with `MADV_DONTNEED`.
     public func release(_ range: Range<Int>) {
-        guard let base else { return }
+        guard let base, isMapped else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let lower = (Swift.max(0, range.lowerBound) / page) * page
         let upper = (Swift.min(count, range.upperBound) / page) * page

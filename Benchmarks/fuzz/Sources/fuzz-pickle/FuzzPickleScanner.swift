@@ -2,13 +2,16 @@ import FathomCore
 import FuzzSupport
 
 // Fuzz target: the pickle scanner (`PickleScanner.scan`, `looksLikePickle`) over raw bytes, as
-// `fathom scan-artifacts` walks pickles and the `data.pkl` members of PyTorch checkpoints.
+// `fathom scan-artifacts` walks pickles and the `data.pkl` members of PyTorch checkpoints, and the
+// artifact scan of the same bytes as a file (`ArtifactScanner.scan(content:name:)`: zip members,
+// nested zips, gzip/bzip2/xz/.lzma/zlib/zstd layers, .npy headers, joblib arrays, trailing pickles).
 //
 // Input: the pickle bytes, raw (no header).
 //
 // Checked: no crash, no memory error; the same result over an Array, an ArraySlice whose indices
 // do not start at 0, and an exact-size raw buffer (the scanner is generic over the collection);
-// offsets of imports and errors lie inside the input.
+// offsets of imports and errors lie inside the input; the artifact scan is deterministic and its
+// offsets are not negative.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPickleScanner(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = FuzzInput(data, count, headerCount: 0)
@@ -36,6 +39,13 @@ public func fuzzPickleScanner(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CI
     }
     if let error = fromArray.error, error.offset < 0 || error.offset > bytes.count {
         fuzzFailure("error offset \(error.offset) outside the input of \(bytes.count) bytes")
+    }
+    let scanned = ArtifactScanner.scan(content: bytes, name: "fuzz.bin")
+    if ArtifactScanner.scan(content: bytes, name: "fuzz.bin") != scanned {
+        fuzzFailure("two artifact scans of the same bytes differ")
+    }
+    for finding in scanned.1 where (finding.evidence.offset ?? 0) < 0 {
+        fuzzFailure("finding offset \(finding.evidence.offset ?? 0) is negative")
     }
     return 0
 }
