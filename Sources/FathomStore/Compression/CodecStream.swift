@@ -229,7 +229,9 @@ public final class CodecStream: ByteStream {
                 return produced > 0 ? view(produced) : nil
             case let .corrupt(message):
                 if produced > 0 {
-                    // Deliver what was decoded; the damage is reported on the next call.
+                    // Deliver what was decoded; the damage is reported on the next call. The
+                    // decoder is released now (its state is useless after the damage).
+                    Self.stop(engine)
                     engine = .failed(message)
                     return view(produced)
                 }
