@@ -43,6 +43,17 @@ public struct Manifest: Codable, Sendable, Equatable {
         /// The same time as ISO-8601 UTC, for people.
         public var modified: String
         public var sha256: String
+
+        /// The size of an entry read from a baseline that records none (``Baseline``).
+        public static let unrecorded = -1
+
+        /// Whether the size and time were recorded (entries of Fathom manifests) or not (imported).
+        public var isRecorded: Bool { size != Self.unrecorded }
+
+        /// "N bytes, modified T", or that the baseline recorded neither.
+        var recordedText: String {
+            isRecorded ? "\(size) bytes, modified \(Timestamp(nanoseconds: modificationTime).rfc3339)" : "size and time not recorded"
+        }
     }
 
     /// A non-regular entry (symbolic link, FIFO, socket, device) that was recorded but not hashed.

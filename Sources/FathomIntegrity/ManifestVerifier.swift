@@ -21,6 +21,16 @@ public struct VerificationReport: Codable, Sendable {
 
 /// Re-hashes a directory and compares it with a manifest.
 public enum ManifestVerifier {
+    /// What the manifest recorded of an entry, as finding attributes (size and time only when recorded).
+    static func old(_ entry: Manifest.Entry) -> [String: String] {
+        var result = ["oldSha256": entry.sha256]
+        if entry.isRecorded {
+            result["oldSize"] = String(entry.size)
+            result["oldModified"] = Timestamp(nanoseconds: entry.modificationTime).rfc3339
+        }
+        return result
+    }
+
     /// Checks `root` against `manifest`.
     ///
     /// - changed: the hash differs (old/new size and modification time in `attributes`);
@@ -50,10 +60,9 @@ public enum ManifestVerifier {
                 guard try FileStatus.of(path: path) != nil else {
                     findings.append(IntegrityFinding(
                         kind: .trainingDataMissing, category: category, severity: .high, subject: entry.path,
-                        detail: "Listed in the manifest (\(entry.size) bytes, sha256 \(entry.sha256.prefix(12))…) but no longer present.",
+                        detail: "Listed in the manifest (\(entry.isRecorded ? "\(entry.size) bytes, " : "")sha256 \(entry.sha256.prefix(12))…) but no longer present.",
                         evidence: FindingEvidence(file: entry.path),
-                        attributes: ["oldSha256": entry.sha256, "oldSize": String(entry.size),
-                                     "oldModified": Timestamp(nanoseconds: entry.modificationTime).rfc3339]))
+                        attributes: Self.old(entry)))
                     continue
                 }
                 present.append(entry)
@@ -78,12 +87,13 @@ public enum ManifestVerifier {
                 noteModified(now.modificationTime)
                 findings.append(IntegrityFinding(
                     kind: .trainingDataChanged, category: category, severity: .high, subject: entry.path,
-                    detail: "Content changed: \(entry.size) → \(now.size) bytes, modified \(Timestamp(nanoseconds: entry.modificationTime).rfc3339) → \(Timestamp(nanoseconds: now.modificationTime).rfc3339).",
+                    detail: entry.isRecorded
+                        ? "Content changed: \(entry.size) → \(now.size) bytes, modified \(Timestamp(nanoseconds: entry.modificationTime).rfc3339) → \(Timestamp(nanoseconds: now.modificationTime).rfc3339)."
+                        : "Content changed: now \(now.size) bytes, modified \(Timestamp(nanoseconds: now.modificationTime).rfc3339) (the baseline recorded the hash only).",
                     evidence: FindingEvidence(file: entry.path), time: now.modificationTime,
-                    attributes: ["oldSha256": entry.sha256, "newSha256": now.sha256,
-                                 "oldSize": String(entry.size), "newSize": String(now.size),
-                                 "oldModified": Timestamp(nanoseconds: entry.modificationTime).rfc3339,
-                                 "newModified": Timestamp(nanoseconds: now.modificationTime).rfc3339]))
+                    attributes: Self.old(entry).merging(
+                        ["newSha256": now.sha256, "newSize": String(now.size),
+                         "newModified": Timestamp(nanoseconds: now.modificationTime).rfc3339]) { first, _ in first }))
             }
         }
         for (file, result) in zip(newFiles, results.dropFirst(present.count)) {

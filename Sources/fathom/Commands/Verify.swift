@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FathomCore
 
 struct Verify: ParsableCommand {
@@ -10,13 +11,20 @@ struct Verify: ParsableCommand {
         (permissions, replaced by a directory, FIFO or symbolic link, I/O error) is reported as an \
         error entry, never counted as a match.
 
+        The baseline may be a manifest written by 'fathom manifest create', a JSON object of \
+        path → SHA-256, 'sha256sum' or 'shasum -a 256' output (text or '*' binary marker, GNU \
+        escapes, BSD tags), a CycloneDX BOM or an SPDX document (JSON or tag-value) with SHA-256 \
+        file hashes. Paths are relative to the baseline's folder unless --root is given (absolute \
+        paths: to their common folder).
+
         Exit status: 0 = every file matches; 5 = differences found (changed, missing or new files; \
         unreadable files are listed too); 2 = no differences, but some files could not be read; \
-        64 = usage error; 1 = the manifest or root could not be used.
+        64 = usage error, or a baseline that cannot be read or is in none of these formats (one \
+        line says why); 1 = the root could not be used.
         """
     )
 
-    @Argument(help: "The manifest written by 'fathom manifest create'.")
+    @Argument(help: "The baseline: a Fathom manifest, {path: sha256} JSON, sha256sum output, CycloneDX or SPDX.")
     var manifest: String
 
     @Option(help: "The directory to check (default: the directory recorded in the manifest).")
@@ -26,7 +34,13 @@ struct Verify: ParsableCommand {
     var json = false
 
     func run() throws {
-        let loaded = try Manifest.load(path: manifest)
+        let loaded: Manifest
+        do {
+            loaded = try Baseline.load(path: manifest).manifest
+        } catch {
+            FileHandle.standardError.write(Data("fathom verify: \(Output.safe(error.description))\n".utf8))
+            throw ExitCode(64)
+        }
         let report = try ManifestVerifier.verify(manifest: loaded, manifestPath: manifest,
                                                  root: root ?? loaded.header.root, excluding: [manifest])
         if json {
