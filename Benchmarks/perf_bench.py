@@ -25,7 +25,8 @@ and prints one table per scenario: seconds, MB/s of uncompressed input, peak RSS
 own process), and the ratios against the floor and against DuckDB. DuckDB runs with the same
 thread count as Fathom (--threads, default: the machine's cores). The tables are also written to
 Benchmarks/work/perf-results.md and .json.
-Exit status 1 when an answer disagrees.
+Exit status 1 when an answer disagrees. Needs GNU time at /usr/bin/time (Debian: `apt-get install time`)
+for the peak RSS of each command.
 """
 import argparse
 import datetime
@@ -36,6 +37,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -49,15 +51,23 @@ kinds = ["inference", "llm", "pipeline", "predictions", "registry", "storage"]
 
 
 def run(cmd, stdout=subprocess.DEVNULL, env=None):
-    """Runs cmd; returns (seconds, peak RSS in MB of that process and its waited-for children)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
-    err = proc.stderr.read().decode(errors="replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.monotonic() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
+    """Runs cmd; returns (seconds, peak RSS in MB of that process and its waited-for children).
+
+    The peak RSS comes from GNU time (`/usr/bin/time -f %M`), which forks the command from its own
+    small process: a child forked from this script would count the script's memory (the answers and
+    hunt outputs it holds) in its own peak RSS before it execs, which inflated every figure of the
+    earlier runs of this script by up to ~200 MB at 4 GB."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.monotonic()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], stdout=stdout,
+                                stderr=subprocess.PIPE, env=env)
+        err = proc.stderr.read().decode(errors="replace")
+        status = proc.wait()
+        elapsed = time.monotonic() - start
+        if status != 0:
+            sys.exit(f"command failed ({status}): {' '.join(cmd)}\n{err}")
+        kilobytes = int((rss.read().strip().splitlines() or ["0"])[-1])
+    return elapsed, kilobytes / 1024
 
 
 def ensure_duckdb():

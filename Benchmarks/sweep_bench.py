@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -31,16 +32,20 @@ START = datetime.date(2026, 3, 1)
 
 
 def run(cmd, ok=(0,), cwd=None):
-    """Runs cmd; returns (seconds, peak RSS in MB, exit status, stderr)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.monotonic() - start
-    err = proc.stderr.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
-    if code not in ok:
-        sys.exit(f"command failed ({code}): {' '.join(cmd)}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024, code, err
+    """Runs cmd; returns (seconds, peak RSS in MB, exit status, stderr). The peak RSS comes from GNU
+    time (/usr/bin/time), which forks the command from its own small process, so this script's
+    memory is never counted in it (perf_bench.py explains why)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.monotonic()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, cwd=cwd)
+        err = proc.stderr.read().decode(errors="replace")
+        code = proc.wait()
+        elapsed = time.monotonic() - start
+        if code not in ok:
+            sys.exit(f"command failed ({code}): {' '.join(cmd)}\n{err}")
+        kilobytes = int((rss.read().strip().splitlines() or ["0"])[-1])
+    return elapsed, kilobytes / 1024, code, err
 
 
 def warm(paths):
