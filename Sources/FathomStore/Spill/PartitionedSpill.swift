@@ -27,7 +27,7 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     public init(partitions: Int, budget: Int, spill: SpillDirectory, name: String) {
         precondition(partitions > 0)
         partitionCount = partitions
-        capacity = max(64, budget / max(1, MemoryLayout<Element>.stride) / partitions)
+        capacity = max(1, budget / max(1, MemoryLayout<Element>.stride) / partitions)
         self.spill = spill
         self.name = name
         buffers = Array(repeating: [], count: partitions)
