@@ -97,39 +97,27 @@ public enum FileChange: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The bytes of an ``EvidenceFile`` as a ``ByteStream`` of chunks read into one owned buffer,
-/// hashed (SHA-256) as they are read.
+/// hashed (SHA-256) as they are read: a ``FileReadStream`` whose chunks go through the hasher.
 ///
 /// Each chunk is valid until the next call to ``next()``, as the protocol says. When the file ends
 /// before the size it had when opened, ``next()`` throws ``StoreError/changed(path:detail:)``.
 ///
 /// - Complexity: O(*n*) in the file size; memory is one chunk.
 public final class EvidenceStream: ByteStream {
-    public let file: EvidenceFile
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var offset = 0
+    public var file: EvidenceFile { reader.file }
+    private let reader: FileReadStream
     private var hasher = SHA256Stream()
 
     public init(file: EvidenceFile, chunkSize: Int = 4 << 20) {
-        self.file = file
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(4096, chunkSize), alignment: 64)
+        reader = FileReadStream(file: file, chunkSize: chunkSize)
     }
 
-    deinit {
-        buffer.deallocate()
-    }
-
-    public var consumedInputBytes: Int { offset }
+    public var consumedInputBytes: Int { reader.consumedInputBytes }
 
     public func next() throws(StoreError) -> StreamEvent? {
-        guard offset < file.count else { return nil }
-        let wanted = Swift.min(buffer.count, file.count - offset)
-        let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])
-        let read = try file.read(into: chunk, at: offset)
-        guard read == wanted else { throw shrank(at: offset + read) }
-        let view = ByteView(unsafeStart: UnsafeRawPointer(buffer.baseAddress), count: read)
-        hasher.update(view)
-        offset += read
-        return .bytes(view)
+        let event = try reader.next()
+        if case let .bytes(view)? = event { hasher.update(view) }
+        return event
     }
 
     /// Reads and hashes the bytes no consumer asked for (after damage that ended the decoding, or
@@ -152,7 +140,46 @@ public final class EvidenceStream: ByteStream {
         return hasher.finalize()
     }
 
-    private func shrank(at end: Int) -> StoreError {
-        .changed(path: file.path, detail: "it ends at byte \(end), but was \(file.count) bytes when it was opened")
+}
+
+/// The bytes of an ``EvidenceFile`` read forward with `pread(2)` in chunks into one owned buffer,
+/// without hashing (for scanners that may skip most of a file), and skipped by moving the offset.
+///
+/// When the file ends before the size it had when opened, ``next()`` throws
+/// ``StoreError/changed(path:detail:)``.
+///
+/// - Complexity: O(bytes read); skipped bytes cost nothing. Memory is one chunk.
+public final class FileReadStream: SkippingStream {
+    public let file: EvidenceFile
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var offset = 0
+
+    public init(file: EvidenceFile, chunkSize: Int = 1 << 20) {
+        self.file = file
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(4096, chunkSize), alignment: 64)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    public var consumedInputBytes: Int { offset }
+
+    /// The corresponding C function is `pread(2)`.
+    public func next() throws(StoreError) -> StreamEvent? {
+        guard offset < file.count else { return nil }
+        let wanted = Swift.min(buffer.count, file.count - offset)
+        let read = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: offset)
+        guard read == wanted else {
+            throw .changed(path: file.path, detail: "it ends at byte \(offset + read), but was \(file.count) bytes when it was opened")
+        }
+        offset += read
+        return .bytes(ByteView(unsafeStart: UnsafeRawPointer(buffer.baseAddress), count: read))
+    }
+
+    public func skip(_ count: Int) throws(StoreError) -> Int {
+        let skipped = Swift.max(0, Swift.min(count, file.count - offset))
+        offset += skipped
+        return skipped
     }
 }
