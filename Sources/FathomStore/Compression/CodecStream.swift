@@ -350,15 +350,6 @@ public final class OwnedBytesStream: ByteStream {
     }
 }
 
-/// A stream that can pass over bytes without producing them: a file read with `pread(2)` seeks,
-/// a mapping range moves its offset. A consumer that skips a large payload (a pickle's tensor
-/// bytes) then neither copies nor touches them.
-public protocol SkippingStream: ByteStream {
-    /// Passes over up to `count` bytes after the last chunk produced; returns how many (fewer only
-    /// at the end). Returns 0 when the stream cannot skip at this point (the caller reads instead).
-    func skip(_ count: Int) throws(StoreError) -> Int
-}
-
 extension OwnedBytesStream: SkippingStream {
     public func skip(_ count: Int) throws(StoreError) -> Int {
         let skipped = Swift.max(0, Swift.min(count, range.upperBound - offset))
