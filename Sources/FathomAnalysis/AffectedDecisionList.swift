@@ -6,7 +6,8 @@ import FathomIngest
 import FathomIntegrity
 import FathomDetect
 
-/// The decisions of the compromised version, for `affected_decisions.csv`: 16 bytes each (time,
+/// The decisions of the compromised version, for `affected_decisions.csv` (or, without decision
+/// logs, the requests answered inside the window, for `affected_requests.csv`): 16 bytes each (time,
 /// segment, row) instead of their strings, written in (time, request id) order; the strings are
 /// read back from the segments while the file is written, each segment released once its last row
 /// is out.
@@ -30,9 +31,25 @@ package final class AffectedDecisionList: @unchecked Sendable {
         package var inWindow: Bool { rowAndFlag & (1 << 31) != 0 }
     }
 
+    /// What the rows are: decisions (prediction segments) or requests (inference segments).
+    package enum Layout: Sendable {
+        case decisions
+        case requests
+
+        package var fileName: String { self == .decisions ? "affected_decisions.csv" : "affected_requests.csv" }
+
+        var header: String {
+            switch self {
+            case .decisions: "request_id,time,decision,in_window,archive,member,line\n"
+            case .requests: "request_id,time,src_ip,principal,path,status,in_lower_bound,archive,member,line\n"
+            }
+        }
+    }
+
     private let store: Store
     private let records: [SegmentRecord]
     private let resolver: EvidenceResolver
+    package let layout: Layout
     package private(set) var refs: [Ref]
 
     package var count: Int { refs.count }
@@ -40,7 +57,9 @@ package final class AffectedDecisionList: @unchecked Sendable {
     /// Sorts `refs` by time, then segment and row (the order of the evidence); decisions with
     /// equal times are put in request-id order when the CSV is written, from the columns it reads
     /// anyway. Takes the references out of `refs` (left empty), so they are not held twice.
-    package init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref]) throws {
+    package init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref],
+                 layout: Layout = .decisions) throws {
+        self.layout = layout
         self.store = store
         self.records = records
         self.resolver = resolver
@@ -56,7 +75,7 @@ package final class AffectedDecisionList: @unchecked Sendable {
     /// ``StagedFile/move(to:)`` puts the CSV in the report folder.
     package func stage() throws -> StagedFile {
         let folder = SpillDirectory(store: store)
-        let path = try folder.path(of: "affected_decisions.csv")
+        let path = try folder.path(of: layout.fileName)
         try writeCSV(to: path)
         refs = []
         return StagedFile(folder: folder, path: path)
@@ -72,8 +91,8 @@ package final class AffectedDecisionList: @unchecked Sendable {
         try file.truncate(atOffset: 0)
         var lastUse = [Int](repeating: -1, count: records.count)
         for (position, ref) in refs.enumerated() { lastUse[Int(ref.segment)] = position }
-        var tables = SegmentCache(store: store, records: records)
-        var csv: [UInt8] = Array("request_id,time,decision,in_window,archive,member,line\n".utf8)
+        var tables = SegmentCache(store: store, records: records, layout: layout)
+        var csv: [UInt8] = Array(layout.header.utf8)
         csv.reserveCapacity(1 << 20 + 4096)
         var archives: [UInt32: [UInt8]] = [:]
         /// One line: the fields of `ref` read from its segment's columns.
@@ -82,7 +101,18 @@ package final class AffectedDecisionList: @unchecked Sendable {
             csv.append(0x2C)
             TimeParser.append(ref.time, to: &csv)
             csv.append(0x2C)
-            CSV.append(field: columns.decisions[ref.row], to: &csv)
+            if let decisions = columns.decisions {
+                CSV.append(field: decisions[ref.row], to: &csv)
+            } else if let addresses = columns.addresses, let principals = columns.principals, let paths = columns.paths,
+                      let status = columns.status {
+                CSV.append(field: addresses[ref.row], to: &csv)
+                csv.append(0x2C)
+                columns.maskedPrincipals[Int(principals.code(at: ref.row))].withByteView { CSV.append(field: $0, to: &csv) }
+                csv.append(0x2C)
+                CSV.append(field: paths[ref.row], to: &csv)
+                csv.append(0x2C)
+                csv.append(contentsOf: String(status[ref.row]).utf8)
+            }
             csv.append(contentsOf: ref.inWindow ? Self.trueField : Self.falseField)
             if archives[ref.segment] == nil {
                 // The archive path as its CSV field, once per segment.
@@ -131,26 +161,49 @@ package final class AffectedDecisionList: @unchecked Sendable {
         struct Columns {
             var table: SegmentTable
             var requestIDs: TextColumn
-            var decisions: DictionaryColumn
             var member: DictionaryColumn
             var line: Int64Column
+            /// Decisions.
+            var decisions: DictionaryColumn?
+            /// Requests.
+            var addresses: DictionaryColumn?
+            var principals: DictionaryColumn?
+            /// The principal dictionary's entries with their secrets masked (API keys are credentials).
+            var maskedPrincipals: [String] = []
+            var paths: DictionaryColumn?
+            var status: Int64Column?
         }
 
         let store: Store
         let records: [SegmentRecord]
+        let layout: Layout
         var open: [UInt32: Columns] = [:]
 
-        init(store: Store, records: [SegmentRecord]) {
+        init(store: Store, records: [SegmentRecord], layout: Layout) {
             self.store = store
             self.records = records
+            self.layout = layout
         }
 
         mutating func columns(_ segment: UInt32) throws -> Columns {
             if let columns = open[segment] { return columns }
             let record = records[Int(segment)]
             let table = try SegmentTable(record: record, path: store.absolute(record.path))
-            let columns = Columns(table: table, requestIDs: try table.text("request_id"), decisions: try table.dictionary("decision"),
+            var columns = Columns(table: table, requestIDs: try table.text("request_id"),
                                   member: try table.dictionary("member"), line: try table.int64("line"))
+            switch layout {
+            case .decisions:
+                columns.decisions = try table.dictionary("decision")
+            case .requests:
+                let principals = try table.dictionary("principal")
+                columns.addresses = try table.dictionary("src_ip")
+                columns.principals = principals
+                columns.maskedPrincipals = (0..<principals.entryCount).map { code in
+                    SecretMask.maskCredential(principals.entry(UInt32(code)).string)
+                }
+                columns.paths = try table.dictionary("path")
+                columns.status = try table.int64("status")
+            }
             open[segment] = columns
             return columns
         }

@@ -569,6 +569,10 @@ public struct AttackerVolume: Codable, Sendable, Equatable {
     public var rules: [String]
     public var firstEvidence: EvidenceRef?
     public var lastEvidence: EvidenceRef?
+    /// "likely attacker" | "likely benign" | "unknown" (``IdentityTriage``); nil in older analyses.
+    public var verdict: String?
+    /// Why: internal or external addresses, a regular schedule, a service principal, the case file.
+    public var verdictReasons: [String]?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(identityType: String,
@@ -586,7 +590,11 @@ public struct AttackerVolume: Codable, Sendable, Equatable {
                  confidenceScoresReturned: Bool? = nil,
                  rules: [String],
                  firstEvidence: EvidenceRef? = nil,
-                 lastEvidence: EvidenceRef? = nil) {
+                 lastEvidence: EvidenceRef? = nil,
+                 verdict: String? = nil,
+                 verdictReasons: [String]? = nil) {
+        self.verdict = verdict
+        self.verdictReasons = verdictReasons
         self.identityType = identityType
         self.identity = identity
         self.addresses = addresses
@@ -623,7 +631,11 @@ public struct HourlyVolume: Codable, Sendable, Equatable {
 
 /// Extracted-query volume per attacker and in total.
 public struct ExtractionSummary: Codable, Sendable, Equatable {
+    /// The identities counted as attackers: every flagged identity not judged likely benign.
     public var attackers: [AttackerVolume]
+    /// Flagged identities judged likely benign (internal batch jobs, vouched-for clients): listed
+    /// for a person to confirm, not in the totals. Nil when none was set aside.
+    public var setAside: [AttackerVolume]?
     public var totalQueries: Int64
     public var totalDistinctInputs: Int64
     public var window: ImpactWindow?
@@ -639,8 +651,10 @@ public struct ExtractionSummary: Codable, Sendable, Equatable {
                  window: ImpactWindow? = nil,
                  ongoing: Bool,
                  dataEnd: Timestamp? = nil,
-                 hourly: [HourlyVolume]) {
+                 hourly: [HourlyVolume],
+                 setAside: [AttackerVolume]? = nil) {
         self.attackers = attackers
+        self.setAside = setAside
         self.totalQueries = totalQueries
         self.totalDistinctInputs = totalDistinctInputs
         self.window = window
@@ -661,8 +675,12 @@ public struct AffectedDecisions: Codable, Sendable, Equatable {
     public var total: Figure
     /// Decision value → count (exact only).
     public var byDecision: [String: Int64]
-    /// File name of the re-review list, relative to the report folder.
+    /// File name of the re-review list, relative to the report folder: `affected_decisions.csv`
+    /// from decision logs, `affected_requests.csv` from the requests of an estimate.
     public var requestIdsFile: String?
+    /// The estimate from inference requests: the figure when there are no decision logs, a check
+    /// beside the exact count when there are. Nil when no request to the model was in the evidence.
+    public var estimate: RequestEstimateSummary?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(model: String,
@@ -672,7 +690,9 @@ public struct AffectedDecisions: Codable, Sendable, Equatable {
                  exact: Bool,
                  total: Figure,
                  byDecision: [String: Int64],
-                 requestIdsFile: String? = nil) {
+                 requestIdsFile: String? = nil,
+                 estimate: RequestEstimateSummary? = nil) {
+        self.estimate = estimate
         self.model = model
         self.compromisedVersion = compromisedVersion
         self.lastKnownGoodVersion = lastKnownGoodVersion
@@ -682,6 +702,32 @@ public struct AffectedDecisions: Codable, Sendable, Equatable {
         self.byDecision = byDecision
         self.requestIdsFile = requestIdsFile
     }
+}
+
+/// Decisions estimated from the inference requests answered inside an impact window.
+public struct RequestEstimateSummary: Codable, Sendable, Equatable {
+    public struct Hour: Codable, Sendable, Equatable {
+        public var hour: Timestamp
+        public var low: Int64
+        public var high: Int64
+    }
+
+    public struct Client: Codable, Sendable, Equatable {
+        public var address: String
+        public var requests: Int64
+    }
+
+    public static let clientLimit = 10
+
+    public var low: Int64
+    public var high: Int64
+    /// How: which requests, which window edges, what the range stands for.
+    public var method: String
+    public var hourly: [Hour]
+    /// The clients with the most requests in the wide window (at most ``clientLimit``).
+    public var topClients: [Client]
+    /// Distinct client addresses in the wide window.
+    public var clients: Int64
 }
 
 /// Sensitive data found in model output.

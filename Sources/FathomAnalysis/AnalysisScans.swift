@@ -206,27 +206,102 @@ package struct AnalysisScans: Sendable {
         return total
     }
 
-    /// Inference requests to `model` in `[start, end)`: all, and those answered with 2xx.
-    package func inferenceVolume(model: String, start: Int64, end: Int64) throws -> (all: Int64, succeeded: Int64) {
-        let needle = model.lowercased()
-        let parts: [(Int64, Int64)] = try scan.map(.inference, from: start, to: end) { table in
+    /// Every MLOps pipeline row in time order.
+    package func pipelineRows() throws -> [PipelineRow] {
+        let resolver = resolver
+        let parts: [[PipelineRow]] = try scan.map(.pipeline) { table in
+            let time = try table.int64("time")
+            let principal = try table.dictionary("principal")
+            let action = try table.dictionary("action")
+            let pipeline = try table.dictionary("pipeline")
+            let status = try table.dictionary("status")
+            let run = try table.dictionary("run_id")
+            let member = try table.dictionary("member")
+            let line = try table.int64("line")
+            return (0..<table.rowCount).map { row in
+                PipelineRow(time: time[row], principal: principal.string(at: row), action: action.string(at: row),
+                            pipeline: pipeline.string(at: row), status: status.string(at: row), runID: run.string(at: row),
+                            evidence: resolver.evidence(table, member: member, line: line, row: row))
+            }
+        }
+        return parts.flatMap { $0 }.sorted { ($0.time, $0.evidence) < ($1.time, $1.evidence) }
+    }
+
+    /// Successful requests (2xx) to a model's inference endpoints: the estimate of the decisions it
+    /// made when no decision log exists.
+    package struct RequestEstimate: Sendable {
+        /// Inside the narrow window (after the rollout completed, before the rollback began).
+        package var low: Int64 = 0
+        /// Inside the wide window (from the deploy's start to the rollback's completion).
+        package var high: Int64 = 0
+        /// Hour → (low, high).
+        package var hourly: [Int64: (low: Int64, high: Int64)] = [:]
+        /// Client address → requests in the wide window.
+        package var clients: [String: Int64] = [:]
+        package var refs: [AffectedDecisionList.Ref] = []
+        package var list: AffectedDecisionList?
+    }
+
+    /// Counts the successful requests to `model` (an endpoint that matches `patterns` and names the
+    /// model in its path or model field) inside `wide`, and how many of them are inside `narrow`;
+    /// with `listing`, keeps a reference to each for `affected_requests.csv`.
+    package func requestEstimate(model: String, patterns: [String], wide: Range<Int64>, narrow: Range<Int64>,
+                                 listing: Bool) throws -> RequestEstimate {
+        let needle = FoldedText.folded(model)
+        let folded = patterns.map { FoldedText.folded($0) }
+        let records = try scan.segments(.inference)
+        let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) }, uniquingKeysWith: { first, _ in first })
+        var parts: [RequestEstimate] = try scan.map(.inference, from: wide.lowerBound, to: wide.upperBound) { table in
+            let segment = segmentIndex[table.record.path] ?? 0
             let time = try table.int64("time")
             let paths = try table.dictionary("path")
             let models = try table.dictionary("model")
+            let ips = try table.dictionary("src_ip")
             let status = try table.int64("status")
-            var matches = [Bool](repeating: false, count: paths.entryCount)
-            for code in 0..<paths.entryCount { matches[code] = paths.entry(UInt32(code)).string.lowercased().contains(needle) }
-            var modelMatches = [Bool](repeating: false, count: models.entryCount)
-            for code in 0..<models.entryCount { modelMatches[code] = models.entry(UInt32(code)).string == model }
-            var all: Int64 = 0
-            var ok: Int64 = 0
-            for row in 0..<table.rowCount where time[row] >= start && time[row] < end {
-                guard matches[Int(paths.code(at: row))] || modelMatches[Int(models.code(at: row))] else { continue }
-                all += 1
-                if (200..<300).contains(status[row]) { ok += 1 }
+            let endpoint = EndpointAggregate.endpointMatches(paths, patterns: folded)
+            var pathNamesModel = [Bool](repeating: false, count: paths.entryCount)
+            for code in 0..<paths.entryCount {
+                pathNamesModel[code] = endpoint[code] && FoldedText.contains(FoldedText.folded(paths.entry(UInt32(code))), needle)
             }
-            return (all, ok)
+            let modelMatches = (0..<models.entryCount).map { models.entry(UInt32($0)).string == model }
+            var part = RequestEstimate()
+            var clients = [Int64](repeating: 0, count: ips.entryCount)
+            for row in 0..<table.rowCount {
+                let at = time[row]
+                guard wide.contains(at), (200..<300).contains(status[row]) else { continue }
+                let pathCode = Int(paths.code(at: row))
+                guard pathNamesModel[pathCode] || (endpoint[pathCode] && modelMatches[Int(models.code(at: row))]) else { continue }
+                let inside = narrow.contains(at)
+                part.high += 1
+                if inside { part.low += 1 }
+                let hour = ExtractionAnalysis.floorHour(at, Analysis.hour)
+                let counts = part.hourly[hour] ?? (0, 0)
+                part.hourly[hour] = (counts.low + (inside ? 1 : 0), counts.high + 1)
+                clients[Int(ips.code(at: row))] += 1
+                if listing { part.refs.append(.init(time: at, segment: segment, row: row, inWindow: inside)) }
+            }
+            for (code, count) in clients.enumerated() where count > 0 { part.clients[ips.entry(UInt32(code)).string, default: 0] += count }
+            return part
         }
-        return parts.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+        var total = RequestEstimate()
+        total.refs.reserveCapacity(parts.reduce(0) { $0 + $1.refs.count })
+        for index in parts.indices {
+            var part = RequestEstimate()
+            swap(&part, &parts[index])
+            total.low += part.low
+            total.high += part.high
+            for (hour, counts) in part.hourly {
+                let sum = total.hourly[hour] ?? (0, 0)
+                total.hourly[hour] = (sum.low + counts.low, sum.high + counts.high)
+            }
+            for (client, count) in part.clients { total.clients[client, default: 0] += count }
+            total.refs += part.refs
+        }
+        if listing {
+            var refs: [AffectedDecisionList.Ref] = []
+            swap(&refs, &total.refs)
+            total.list = try AffectedDecisionList(store: scan.store, records: records, resolver: resolver, refs: &refs, layout: .requests)
+        }
+        return total
     }
 }

@@ -40,52 +40,54 @@ extension Hit {
 
 extension Analysis {
     /// Extracted-query volume per attacker identity and in total.
+    ///
+    /// Every flagged identity is judged (``IdentityTriage``); the likely benign ones are set aside
+    /// and the totals (queries, distinct inputs, window, whether it is ongoing) are counted over
+    /// the others only, by a second pass when any was set aside.
     package func extractionSummary(scan: StoreScan, resolver: EvidenceResolver) throws -> ExtractionSummary? {
         let (flagged, rules) = ExtractionAnalysis.identities(from: hits, totalMaxQueries: settings.totalMaxQueries)
         guard !flagged.isEmpty else { return nil }
         let analysis = ExtractionAnalysis(scan: scan, resolver: resolver, endpointPatterns: settings.endpointPatterns)
-        let part = try analysis.run(identities: flagged)
-        // Keep the most specific identities: addresses, then principals and networks whose rows do
-        // not all come from addresses already named.
-        let addresses = Set(flagged.filter { $0.type == "src_ip" }.map(\.value))
-        var kept: [ExtractionAnalysis.Identity] = []
-        for identity in flagged {
-            guard let tally = part.tallies[identity], tally.queries > 0 else { continue }
-            if identity.type != "src_ip", tally.addresses.isSubset(of: addresses) { continue }
-            kept.append(identity)
+        let triage = IdentityTriage(internalNetworks: caseFile.internalNetworks ?? settings.internalNetworks,
+                                    knownClients: caseFile.knownClients)
+        var part = try analysis.run(identities: flagged)
+        var kept = Self.mostSpecific(flagged, part)
+        var verdicts: [ExtractionAnalysis.Identity: (IdentityTriage.Verdict, [String])] = [:]
+        for identity in kept { if let tally = part.tallies[identity] { verdicts[identity] = triage.judge(identity, tally) } }
+        let benign = kept.filter { verdicts[$0]?.0 == .likelyBenign }
+        var setAside: [AttackerVolume] = []
+        if !benign.isEmpty {
+            for identity in benign {
+                if let tally = part.tallies[identity], let volume = Self.volume(identity, tally, part: part, kept: kept, rules: rules, verdict: verdicts[identity]) {
+                    setAside.append(volume)
+                }
+            }
+            // Identities whose traffic all comes from the set-aside ones go with them.
+            let benignAddresses = benign.reduce(into: Set<String>()) { $0.formUnion(part.tallies[$1]?.addresses ?? []) }
+            let benignPrincipals = benign.reduce(into: Set<String>()) { $0.formUnion(part.tallies[$1]?.principals ?? []) }
+            let counted = flagged.filter { identity in
+                guard !benign.contains(identity), let tally = part.tallies[identity] else { return false }
+                return !(tally.addresses.isSubset(of: benignAddresses) && tally.principals.isSubset(of: benignPrincipals))
+            }
+            part = counted.isEmpty ? ExtractionAnalysis.Part() : try analysis.run(identities: counted)
+            kept = Self.mostSpecific(counted, part)
         }
-        var principalsCovered = Set<String>()
-        for identity in kept where identity.type == "principal" { principalsCovered.insert(identity.value) }
-        kept = kept.filter { identity in
-            // A network whose traffic all comes through principals already named adds nothing.
-            guard identity.type == "network", let tally = part.tallies[identity] else { return true }
-            return !(tally.principals.isSubset(of: principalsCovered) && !tally.principals.isEmpty)
-        }
+        setAside.sort { ($0.firstSeen, $0.identity) < ($1.firstSeen, $1.identity) }
         let dataEnd = part.dataEnd
         let lastHour = dataEnd.map { $0 / Analysis.hour * Analysis.hour }
         var attackers: [AttackerVolume] = []
         for identity in kept {
-            guard let tally = part.tallies[identity], let first = tally.first, let last = tally.last else { continue }
-            // A key used from one address only is reported by that address ("who, from where").
-            var identity = identity
-            if identity.type == "principal", tally.addresses.count == 1, let address = tally.addresses.first,
-               !kept.contains(ExtractionAnalysis.Identity(type: "src_ip", value: address)) {
-                identity = ExtractionAnalysis.Identity(type: "src_ip", value: address)
-            }
-            let peak = tally.hourly.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
-            let hoursActive = Set(tally.hourly.keys)
-            let all = hoursActive.reduce(Int64(0)) { $0 + (part.allHourly[$1] ?? 0) }
-            attackers.append(AttackerVolume(
-                identityType: identity.type, identity: identity.value, addresses: tally.addresses.sorted(),
-                principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: tally.distinctInputs,
-                endpoints: tally.endpoints.sorted(), firstSeen: Analysis.time(first.0), lastSeen: Analysis.time(last.0),
-                peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.time($0.key) },
-                shareOfTraffic: all > 0 ? (Double(tally.queries) / Double(all) * 1e6).rounded() / 1e6 : 0,
-                confidenceScoresReturned: nil, rules: (rules[identity] ?? []).sorted(),
-                firstEvidence: first.1, lastEvidence: last.1))
+            guard let tally = part.tallies[identity],
+                  let volume = Self.volume(identity, tally, part: part, kept: kept, rules: rules,
+                                           verdict: verdicts[identity] ?? triage.judge(identity, tally)) else { continue }
+            attackers.append(volume)
         }
         attackers.sort { ($0.firstSeen, $0.identity) < ($1.firstSeen, $1.identity) }
-        guard let first = part.union.first, let last = part.union.last else { return nil }
+        guard let first = part.union.first, let last = part.union.last else {
+            return setAside.isEmpty ? nil
+                : ExtractionSummary(attackers: [], totalQueries: 0, totalDistinctInputs: 0, ongoing: false,
+                                    dataEnd: dataEnd.map(Analysis.time), hourly: [], setAside: setAside)
+        }
         let ongoing = lastHour.map { hour in part.union.hourly[hour] != nil } ?? false
         let window = ImpactWindow(
             start: WindowEdge(time: Analysis.time(first.0), rule: "extraction", description: "first query of any attacker identity", evidence: first.1),
@@ -103,7 +105,52 @@ extension Analysis {
         }
         return ExtractionSummary(attackers: attackers, totalQueries: part.union.queries,
                                  totalDistinctInputs: part.union.distinctInputs, window: window, ongoing: ongoing,
-                                 dataEnd: dataEnd.map(Analysis.time), hourly: hourly)
+                                 dataEnd: dataEnd.map(Analysis.time), hourly: hourly,
+                                 setAside: setAside.isEmpty ? nil : setAside)
+    }
+
+    /// The most specific identities: addresses, then principals and networks whose rows do not
+    /// all come from addresses already named.
+    static func mostSpecific(_ flagged: [ExtractionAnalysis.Identity], _ part: ExtractionAnalysis.Part) -> [ExtractionAnalysis.Identity] {
+        let addresses = Set(flagged.filter { $0.type == "src_ip" }.map(\.value))
+        var kept: [ExtractionAnalysis.Identity] = []
+        for identity in flagged {
+            guard let tally = part.tallies[identity], tally.queries > 0 else { continue }
+            if identity.type != "src_ip", tally.addresses.isSubset(of: addresses) { continue }
+            kept.append(identity)
+        }
+        var principalsCovered = Set<String>()
+        for identity in kept where identity.type == "principal" { principalsCovered.insert(identity.value) }
+        return kept.filter { identity in
+            // A network whose traffic all comes through principals already named adds nothing.
+            guard identity.type == "network", let tally = part.tallies[identity] else { return true }
+            return !(tally.principals.isSubset(of: principalsCovered) && !tally.principals.isEmpty)
+        }
+    }
+
+    /// One identity's volume as the reports show it.
+    static func volume(_ identity: ExtractionAnalysis.Identity, _ tally: ExtractionAnalysis.Tally, part: ExtractionAnalysis.Part,
+                       kept: [ExtractionAnalysis.Identity], rules: [ExtractionAnalysis.Identity: Set<String>],
+                       verdict: (IdentityTriage.Verdict, [String])?) -> AttackerVolume? {
+        guard let first = tally.first, let last = tally.last else { return nil }
+        // A key used from one address only is reported by that address ("who, from where").
+        var shown = identity
+        if identity.type == "principal", tally.addresses.count == 1, let address = tally.addresses.first,
+           !kept.contains(ExtractionAnalysis.Identity(type: "src_ip", value: address)) {
+            shown = ExtractionAnalysis.Identity(type: "src_ip", value: address)
+        }
+        let peak = tally.hourly.max { ($0.value, -$0.key) < ($1.value, -$1.key) }
+        let hoursActive = Set(tally.hourly.keys)
+        let all = hoursActive.reduce(Int64(0)) { $0 + (part.allHourly[$1] ?? 0) }
+        return AttackerVolume(
+            identityType: shown.type, identity: shown.value, addresses: tally.addresses.sorted(),
+            principals: tally.principals.sorted(), queries: tally.queries, distinctInputs: tally.distinctInputs,
+            endpoints: tally.endpoints.sorted(), firstSeen: Analysis.time(first.0), lastSeen: Analysis.time(last.0),
+            peakHourlyRate: peak?.value ?? 0, peakHour: peak.map { Analysis.time($0.key) },
+            shareOfTraffic: all > 0 ? (Double(tally.queries) / Double(all) * 1e6).rounded() / 1e6 : 0,
+            confidenceScoresReturned: nil, rules: (rules[identity] ?? []).sorted(),
+            firstEvidence: first.1, lastEvidence: last.1,
+            verdict: verdict?.0.rawValue, verdictReasons: verdict?.1)
     }
 
     /// Responses with sensitive data: the records potentially exposed.

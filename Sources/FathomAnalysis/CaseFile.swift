@@ -20,6 +20,8 @@ import FathomDetect
 ///   model: fraud-detector
 ///   version: v13
 ///   dependency: pkg:pypi/torchtriton@2.0.0
+///   deployed_at: 2026-03-03T06:14:45Z   # optional: when the logs hold no deploy of the version
+///   removed_at: 2026-03-04T09:36:00Z
 /// models:
 ///   - name: fraud-detector
 ///     business_function: card fraud scoring
@@ -37,11 +39,28 @@ import FathomDetect
 /// containment:
 ///   - time: 2026-03-04T09:36:00Z
 ///     action: rolled back fraud-detector to v12
+/// known_clients:            # flagged heavy clients a person vouches for (not counted as attackers)
+///   - address: 10.20.30.40  # or network: 10.20.0.0/16, or principal: <key or account>
+///     reason: nightly re-scoring job of fraud operations
 /// ```
 public struct CaseFile: Sendable, Equatable {
     public struct Containment: Sendable, Equatable {
         public var time: Timestamp
         public var action: String
+    }
+
+    /// A client a person vouches for: flagged by the volume rules, but not an attacker.
+    public struct KnownClient: Sendable, Equatable {
+        /// "src_ip" | "network" | "principal"
+        public var type: String
+        public var value: String
+        public var reason: String
+
+        public init(type: String, value: String, reason: String) {
+            self.type = type
+            self.value = value
+            self.reason = reason
+        }
     }
 
     public var id: String?
@@ -52,11 +71,16 @@ public struct CaseFile: Sendable, Equatable {
     public var compromisedModel: String?
     public var compromisedVersion: String?
     public var compromisedDependency: String?
+    /// When the compromised version went into service / out of it, when a person knows better than
+    /// the logs (or the logs hold no deployment event).
+    public var compromisedDeployedAt: Timestamp?
+    public var compromisedRemovedAt: Timestamp?
     public var models: [ModelProfile] = []
     public var inventory: String?
     public var contacts: [String: String] = [:]
     public var human: [String: String] = [:]
     public var containment: [Containment] = []
+    public var knownClients: [KnownClient] = []
     /// The file it was read from (relative paths inside resolve against its folder).
     public var origin: String?
 
@@ -99,6 +123,13 @@ public struct CaseFile: Sendable, Equatable {
                 compromisedModel = mapping["model"]?.string
                 compromisedVersion = mapping["version"]?.string
                 compromisedDependency = mapping["dependency"]?.string
+                for (field, target) in [("deployed_at", \CaseFile.compromisedDeployedAt), ("removed_at", \CaseFile.compromisedRemovedAt)] {
+                    guard let node = mapping[field] else { continue }
+                    guard let text = node.string, let time = Timestamp(rfc3339: text) else {
+                        throw .caseFile(path: origin, detail: "line \(line(node)): compromised.\(field) must be an RFC 3339 time with its zone (Z or an offset)")
+                    }
+                    self[keyPath: target] = time
+                }
             case "models":
                 for item in value.sequence ?? [] {
                     guard let model = item.mapping, let name = model["name"]?.string else {
@@ -126,6 +157,19 @@ public struct CaseFile: Sendable, Equatable {
                         throw .caseFile(path: origin, detail: "line \(line(item)): containment entries need time and action")
                     }
                     containment.append(Containment(time: parsed, action: action))
+                }
+            case "known_clients":
+                for item in value.sequence ?? [] {
+                    guard let entry = item.mapping else {
+                        throw .caseFile(path: origin, detail: "line \(line(item)): each known client is a mapping")
+                    }
+                    let named = [("address", "src_ip"), ("network", "network"), ("principal", "principal")]
+                        .compactMap { field, type in entry[field]?.string.map { (type, $0) } }
+                    guard named.count == 1, let (type, identity) = named.first, !identity.isEmpty else {
+                        throw .caseFile(path: origin, detail: "line \(line(item)): a known client names exactly one of address, network or principal")
+                    }
+                    knownClients.append(KnownClient(type: type, value: identity,
+                                                    reason: entry["reason"]?.string ?? "vouched for in the case file"))
                 }
             default:
                 throw .caseFile(path: origin, detail: "line \(line(keyNode)): unknown key '\(key)'")

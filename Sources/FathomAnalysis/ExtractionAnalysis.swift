@@ -12,6 +12,12 @@ package struct ExtractionAnalysis: Sendable {
     package struct Identity: Hashable, Sendable, Comparable {
         package var type: String   // src_ip | principal | network
         package var value: String
+
+        package init(type: String, value: String) {
+            self.type = type
+            self.value = value
+        }
+
         package static func < (lhs: Identity, rhs: Identity) -> Bool { (lhs.type, lhs.value) < (rhs.type, rhs.value) }
     }
 
@@ -26,6 +32,8 @@ package struct ExtractionAnalysis: Sendable {
         package var first: (Int64, EvidenceRef)?
         package var last: (Int64, EvidenceRef)?
         package var hourly: [Int64: Int64] = [:]
+
+        package init() {}
 
         package mutating func merge(_ other: Tally) {
             queries += other.queries

@@ -48,40 +48,92 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
         self.scans = scans
     }
 
+    /// The requests estimate of the decisions made inside `window`: a point when the deploy and
+    /// the rollback each have one time, a range when the evidence shows a rollout or a drain
+    /// (low: from the rollout's completion to the rollback's start; high: from the deploy's start
+    /// to the drain's end). Nil when the evidence holds no inference request to the model.
+    func estimate(_ window: RegistryAnalysis.Window, model: String, version: String, settings: RuleSettings,
+                  listing: Bool) throws -> (figure: Figure, summary: RequestEstimateSummary, list: AffectedDecisionList?)? {
+        guard try !scans.scan.segments(.inference).isEmpty else { return nil }
+        let openEnd = Int64.max
+        let wide = window.start.nanos..<(window.drainEnd?.nanos ?? window.end?.nanos ?? openEnd)
+        let narrowStart = window.rolloutEnd?.nanos ?? window.start.nanos
+        let narrow = narrowStart..<max(narrowStart, window.end?.nanos ?? openEnd)
+        let counts = try scans.requestEstimate(model: model, patterns: settings.endpointPatterns, wide: wide, narrow: narrow,
+                                               listing: listing)
+        guard counts.high > 0 || listing else { return nil }
+        var method = "successful (2xx) requests to \(model)'s inference endpoints (\(settings.endpointPatterns.joined(separator: ", "))) in the gateway and serving logs"
+        if window.rolloutEnd != nil || window.drainEnd != nil {
+            method += "; low: from the rollout's completion (\(Analysis.describe(Analysis.time(narrow.lowerBound)))) to the rollback's start, high: from the deploy's start (\(Analysis.describe(Analysis.time(wide.lowerBound))))"
+                + (window.drainEnd.map { " to the rollback's completion (\(Analysis.describe(Analysis.time($0.nanos))))" } ?? " to the rollback's start")
+                + " — during a rolling deploy both versions answer"
+        } else {
+            method += " from the deploy (\(Analysis.describe(Analysis.time(wide.lowerBound)))) to \(window.end.map { "the rollback (\(Analysis.describe(Analysis.time($0.nanos))))" } ?? "the end of the data")"
+                + "; one time per edge in the evidence, so no range for a rolling deploy"
+        }
+        method += "; one request taken as one decision by \(version)"
+        let figure = Figure(value: Double(counts.low), unit: "decisions", source: .estimated, method: method,
+                            low: Double(counts.low), high: Double(counts.high))
+        let clients = counts.clients.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        let summary = RequestEstimateSummary(
+            low: counts.low, high: counts.high, method: method,
+            hourly: counts.hourly.keys.sorted().map { hour in
+                let value = counts.hourly[hour] ?? (0, 0)
+                return RequestEstimateSummary.Hour(hour: Analysis.time(hour), low: value.low, high: value.high)
+            },
+            topClients: clients.prefix(RequestEstimateSummary.clientLimit).map { RequestEstimateSummary.Client(address: $0.key, requests: $0.value) },
+            clients: Int64(counts.clients.count))
+        return (figure, summary, counts.list)
+    }
+
     package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
         var found = IncidentFindings()
         let caseFile = analysis.caseFile
         registryRows = try scans.registryRows()
-        let history = RegistryAnalysis(rows: registryRows, caseFile: caseFile)
-        self.history = history
+        var history = RegistryAnalysis(rows: registryRows, caseFile: caseFile)
         found.contradictions += history.contradictions
+        if let compromised = history.compromised, history.window == nil, !compromised.model.isEmpty {
+            // No deploy of the version in the registry evidence: the pipeline's deploy and rollback
+            // actions, linked to the version by the case file or a stated inference.
+            if let inferred = DeploymentInference.window(model: compromised.model, version: compromised.version,
+                                                         rows: try scans.pipelineRows(), bursts: analysis.hits(RuleID.pipelineBurst),
+                                                         caseFile: caseFile) {
+                history.window = inferred.window
+                history.deployers = inferred.deployers
+                if let end = inferred.window.end { history.rollbacks = [end.nanos] }
+            }
+        }
+        self.history = history
         if let compromised = history.compromised {
             var window = history.window
             let counts = try scans.decisions(model: compromised.model, version: compromised.version,
                                              start: window?.start.nanos, end: window?.end?.nanos)
             if window == nil, let first = counts.first[compromised.version], let last = counts.last[compromised.version] {
                 window = RegistryAnalysis.Window(
-                    start: .init(nanos: first.0, rule: "predictions", description: "first decision served by \(compromised.version) (no registry events)", evidence: first.1),
+                    start: .init(nanos: first.0, rule: "predictions", description: "first decision served by \(compromised.version) (no deployment events)", evidence: first.1),
                     // The end shown is the last decision's own time (the window includes it), not the
                     // exclusive bound one nanosecond later, which reads as a different instant.
-                    end: .init(nanos: last.0, rule: "predictions", description: "last decision served by \(compromised.version) (no registry events)", evidence: last.1))
+                    end: .init(nanos: last.0, rule: "predictions", description: "last decision served by \(compromised.version) (no deployment events)", evidence: last.1))
             }
             if let window {
                 let impact = window.impactWindow(ongoingAt: nil)
                 let inWindow = counts.inWindow[compromised.version] ?? [:]
                 let exact = counts.rows > 0
-                var total: Figure
-                if exact {
-                    total = .count(Int(inWindow.values.reduce(0, +)), unit: "decisions")
-                } else {
-                    let end = window.end?.nanos ?? (window.start.nanos + Analysis.dayNanos)
-                    let volume = try scans.inferenceVolume(model: compromised.model, start: window.start.nanos, end: end)
-                    total = Figure(value: Double(volume.succeeded), unit: "decisions", source: .estimated,
-                                   method: "no decision logs: inference requests to \(compromised.model) inside the window; low = requests answered with 2xx, high = all requests",
-                                   low: Double(volume.succeeded), high: Double(volume.all))
-                }
                 // Written now, so the decisions' references are not held through the rest.
                 analysis.decisions = exact ? try counts.list?.stage() : nil
+                // The estimate from the requests: the figure without decision logs, a check beside them.
+                let estimate = try self.estimate(window, model: compromised.model, version: compromised.version,
+                                                 settings: analysis.settings, listing: !exact)
+                if !exact, let list = estimate?.list { analysis.decisions = try list.stage() }
+                let total: Figure
+                if exact {
+                    total = .count(Int(inWindow.values.reduce(0, +)), unit: "decisions")
+                } else if let estimate {
+                    total = estimate.figure
+                } else {
+                    total = Figure(value: nil, unit: "decisions", source: .estimated,
+                                   method: "not assessed: no decision logs and no inference requests to \(compromised.model) in the evidence")
+                }
                 let after = counts.afterWindow[compromised.version]?.values.reduce(0, +) ?? 0
                 if after > 0 {
                     found.openItems.append("\(after) decisions were served by \(compromised.version) after the rollback (pods draining); they are listed in affected_decisions.csv with in_window = false")
@@ -89,7 +141,9 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
                 affected = AffectedDecisions(model: compromised.model, compromisedVersion: compromised.version,
                                              lastKnownGoodVersion: history.lastKnownGood, window: impact, exact: exact,
                                              total: total, byDecision: exact ? inWindow : [:],
-                                             requestIdsFile: exact ? "affected_decisions.csv" : nil)
+                                             requestIdsFile: exact ? (analysis.decisions != nil ? AffectedDecisionList.Layout.decisions.fileName : nil)
+                                                                   : (analysis.decisions != nil ? AffectedDecisionList.Layout.requests.fileName : nil),
+                                             estimate: estimate?.summary)
                 found.incidents.append(Incident(
                     id: "", type: .modelBehaviour, title: "Compromised version \(compromised.version) of \(compromised.model) served in production",
                     atlas: ["AML.T0018", "AML.T0031"], window: impact, actors: history.deployers, models: [compromised.model],
@@ -97,6 +151,8 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
                     summary: "\(compromised.model) \(compromised.version) served from \(Analysis.describe(impact.start.time)) to \(impact.end.map { Analysis.describe($0.time) } ?? "the end of the data"); last known-good version \(history.lastKnownGood ?? "unknown")."))
                 found.answers[.production] = PlaybookAnswer(answer: .yes, answeredBy: "evidence",
                                                             evidence: ["\(window.start.description) at \(Analysis.describe(impact.start.time))"])
+            } else {
+                found.openItems.append("\(compromised.model) \(compromised.version) is named compromised, but no deployment event of it was found (registry, Kubernetes audit, CloudTrail or pipeline logs); give compromised.deployed_at and removed_at in the case file to bound the impact window")
             }
         } else if caseFile.compromisedVersion == nil {
             found.openItems.append("No compromised model version was identified (no rollback in the registry history and none named in the case file)")

@@ -19,6 +19,16 @@ package struct RegistryAnalysis {
     package struct Window {
         package var start: Edge
         package var end: Edge?
+        /// When the deploy that opens the window was reported complete (a rolling deploy or canary
+        /// serves both versions until then); nil when the evidence logs only one time.
+        package var rolloutEnd: Edge?
+        /// When the rollback that closes the window was reported complete (the old pods drained).
+        package var drainEnd: Edge?
+
+        package init(start: Edge, end: Edge?) {
+            self.start = start
+            self.end = end
+        }
 
         package func impactWindow(ongoingAt: Int64?) -> ImpactWindow {
             ImpactWindow(

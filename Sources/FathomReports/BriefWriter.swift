@@ -72,19 +72,32 @@ package struct BriefWriter {
                 : (window.durationSeconds.map { ReportNumber.duration(seconds: $0) } ?? "unknown")
                     + " (" + context.time(window.start) + " to " + context.time(window.end) + ")"
             out += "- **Compromised predictions served for:** " + served + " by version "
-                + context.md(decisions.compromisedVersion, limit: 60) + " of " + context.md(decisions.model, limit: 120) + ".\n"
-            out += "- **Decisions or transactions possibly affected:** "
-                + context.figure(decisions.total, what: "number of affected decisions") + ".\n"
+                + context.md(decisions.compromisedVersion, limit: 60) + " of " + context.md(decisions.model, limit: 120)
+                + "; from: " + context.md(window.start.description, limit: 300)
+                + (window.end.map { "; to: " + context.md($0.description, limit: 200) } ?? "") + ".\n"
+            out += "- **Decisions or transactions possibly affected:** " + affectedDecisions(decisions) + "\n"
         } else {
             out += "- **Compromised predictions served for:** no compromised model version was identified in the logs.\n"
-            out += "- **Decisions or transactions possibly affected:** none identified from the logs.\n"
+            out += "- **Decisions or transactions possibly affected:** not assessed (no compromised model version identified).\n"
         }
         if let extraction = result.extraction {
-            out += "- **Model queries by the attacker(s):** " + ReportNumber.grouped(extraction.totalQueries) + " queries ("
-                + ReportNumber.grouped(extraction.totalDistinctInputs) + " distinct inputs) from "
-                + ReportNumber.grouped(Int64(extraction.attackers.count)) + " identit"
-                + (extraction.attackers.count == 1 ? "y" : "ies") + " (computed from logs)"
-                + (extraction.ongoing ? "; still ongoing at the end of the data.\n" : ".\n")
+            if !extraction.attackers.isEmpty {
+                let unknown = extraction.attackers.filter { $0.verdict == "unknown" }.count
+                out += "- **Model queries by the attacker(s):** " + ReportNumber.grouped(extraction.totalQueries) + " queries ("
+                    + ReportNumber.grouped(extraction.totalDistinctInputs) + " distinct inputs) from "
+                    + ReportNumber.grouped(Int64(extraction.attackers.count)) + " identit"
+                    + (extraction.attackers.count == 1 ? "y" : "ies")
+                    + (unknown > 0 ? " (" + String(unknown) + " of them not clearly attackers, counted until a person rules them out)" : "")
+                    + " (computed from the gateway and serving logs)"
+                    + (extraction.ongoing ? "; activity in the last hour of the data.\n" : ".\n")
+            }
+            if let aside = extraction.setAside, !aside.isEmpty {
+                out += "- **Heavy clients judged likely benign (not counted above; to confirm):** "
+                    + aside.map { volume in
+                        context.md(volume.identity, limit: 60) + " — " + ReportNumber.grouped(volume.queries) + " queries; "
+                            + context.md((volume.verdictReasons ?? []).joined(separator: ", "), limit: 300)
+                    }.joined(separator: "; ") + ".\n"
+            }
         }
         out += "- **Data exposure:** "
         if let exposure = result.dataExposure {
@@ -96,8 +109,10 @@ package struct BriefWriter {
             } else {
                 out += context.figure(records) + " potentially exposed.\n"
             }
+        } else if context.rows(of: "llm") > 0 {
+            out += "none found in the " + ReportNumber.grouped(context.rows(of: "llm")) + " LLM exchanges examined.\n"
         } else {
-            out += "none confirmed (no sensitive data found in the model output examined).\n"
+            out += "not assessed (no LLM output in the evidence).\n"
         }
         out += "- **Broader compromise:** "
         switch result.broaderCompromise {
@@ -108,6 +123,31 @@ package struct BriefWriter {
         case let items?: out += items.map { context.md($0, limit: 240) }.joined(separator: "; ") + "\n"
         }
         return out + "\n"
+    }
+
+    /// The affected-decisions line: the exact count with the request estimate as its check, or the
+    /// estimate as a range with its method, or what could not be assessed.
+    private func affectedDecisions(_ decisions: AffectedDecisions) -> String {
+        let total = decisions.total
+        let file = decisions.requestIdsFile.map { "; listed in " + context.md($0, limit: 60) } ?? ""
+        if decisions.exact, let value = total.value {
+            var line = ReportNumber.grouped(Int64(value)) + " decisions (computed from the decision logs" + file + ")"
+            if let estimate = decisions.estimate {
+                line += "; as a check, the gateway logs show " + estimateRange(estimate) + " successful requests to the model in the window"
+            }
+            return line + "."
+        }
+        guard let estimate = decisions.estimate else {
+            if total.value != nil { return context.figure(total, what: "number of affected decisions") + "." }
+            return "not assessed (" + context.md(total.method ?? "no decision logs and no inference requests to the model in the evidence", limit: 200) + ")."
+        }
+        return "an estimated " + estimateRange(estimate) + " decisions (estimate from the gateway and serving logs, no decision logs"
+            + file + "; method: " + context.md(estimate.method, limit: 600) + ")."
+    }
+
+    private func estimateRange(_ estimate: RequestEstimateSummary) -> String {
+        estimate.low == estimate.high ? ReportNumber.grouped(estimate.low)
+            : ReportNumber.grouped(estimate.low) + " to " + ReportNumber.grouped(estimate.high)
     }
 
     private func response() -> String {

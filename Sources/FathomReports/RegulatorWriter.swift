@@ -71,7 +71,8 @@ package struct RegulatorWriter {
         out += "; hours are counted in UTC, days as calendar days, SEC business days skip weekends and US federal holidays.\n\n"
         out += "Indicators from the analysis and the case file:\n\n"
         let exposure = result.dataExposure.map { ReportNumber.grouped($0.responsesWithSensitiveData) + " model responses with sensitive data (computed from logs)" }
-        out += "- Personal or sensitive data in model output: " + (exposure ?? "none found") + ".\n"
+        let examined = context.rows(of: "llm") > 0 ? "none found in the LLM output examined" : "not assessed (no LLM output in the evidence)"
+        out += "- Personal or sensitive data in model output: " + (exposure ?? examined) + ".\n"
         for model in result.caseInfo.models {
             func flag(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "not stated" }
             out += "- Model " + context.md(model.name, limit: 120) + ": in production " + flag(model.inProduction) + ", customer-facing "
@@ -201,6 +202,11 @@ package struct RegulatorWriter {
         if let extraction = result.extraction {
             rows.append(["Queries by the attacker identities", ReportNumber.grouped(extraction.totalQueries), "computed from logs"])
             rows.append(["Distinct inputs queried", ReportNumber.grouped(extraction.totalDistinctInputs), "computed from logs"])
+            if let aside = extraction.setAside, !aside.isEmpty {
+                rows.append(["Flagged clients judged likely benign (not counted above)",
+                             aside.map { context.md($0.identity, limit: 60) + " (" + ReportNumber.grouped($0.queries) + " queries)" }.joined(separator: ", "),
+                             "judged from logs and case file; to confirm"])
+            }
         }
         if let exposure = result.dataExposure {
             rows.append(["Model responses with sensitive data", ReportNumber.grouped(exposure.responsesWithSensitiveData), "computed from logs"])
@@ -212,7 +218,9 @@ package struct RegulatorWriter {
             rows.append(["Records potentially exposed", context.figure(exposure.recordsPotentiallyExposed, what: "number of records potentially exposed"),
                          context.provenance(exposure.recordsPotentiallyExposed)])
         } else {
-            rows.append(["Records potentially exposed", "none confirmed", "computed from logs"])
+            rows.append(context.rows(of: "llm") > 0
+                ? ["Records potentially exposed", "none found in the LLM output examined", "computed from logs"]
+                : ["Records potentially exposed", "not assessed (no LLM output in the evidence)", "—"])
         }
         rows.append(["Number of data subjects affected", context.human("data_subjects_affected", "number of data subjects affected"),
                      "to be supplied by a person"])

@@ -68,6 +68,9 @@ package struct ReportContext {
     }
 
     /// A figure with its provenance, in plain language.
+    /// Rows of a source kind in the evidence examined (0 when the kind is absent).
+    package func rows(of kind: String) -> Int64 { result.coverage.first { $0.kind == kind }?.rows ?? 0 }
+
     package func figure(_ figure: Figure, what: String? = nil) -> String {
         let unit = md(figure.unit, limit: 60)
         guard let value = figure.value else {

@@ -19,6 +19,7 @@ package struct ExpectedAnswers {
     package let changes: [RegistryChange]
     package let window: (start: Int64, end: Int64, endRule: String)
     package let isBundle: Bool
+    package var requests: RequestWindowReference? = nil
 
     package static let formatVersion = 1
 
@@ -35,6 +36,19 @@ package struct ExpectedAnswers {
             "semantics": semantics(),
         ]
         if let bundle { root["bundle"] = fileEntry(bundle) }
+        if scenario.request.withoutDecisionLogs, let requests {
+            // What the analysis must estimate without decision logs, and the truth it must bracket.
+            root["affected_requests"] = [
+                "model": .string(requests.model), "poisoned_version": .string(requests.poisoned),
+                "low": .int(requests.low), "high": .int(requests.high),
+                "answered_by_poisoned_version": .int(requests.answeredByPoisoned),
+                "window_low": ["start": .time(requests.narrow.lowerBound), "end": .time(requests.narrow.upperBound),
+                               "rule": "from the deploy pipeline's 'deploy succeeded' (rollout complete) to its 'rollback started'"],
+                "window_high": ["start": .time(requests.wide.lowerBound), "end": .time(requests.wide.upperBound),
+                                "rule": "from the deploy pipeline's 'deploy started' to its 'rollback succeeded' (pods drained)"],
+                "semantics": "successful (2xx) POSTs to the fraud-detector's predict path in the gateway log inside each window; answered_by_poisoned_version is the truth the range must bracket",
+            ]
+        }
         return .object(root)
     }
 
@@ -175,6 +189,17 @@ package struct ExpectedAnswers {
                 "active_in_last_hour": .bool(tally.last >= lastHour),
             ])
         }
+        // The busy friend: flagged by the hourly rule, not an attacker.
+        let batch = scenario.nightlyBatch
+        let batchTally = extraction.tallies[batch.ip] ?? IdentityTally()
+        let setAside: [JSONTree] = batchTally.queries == 0 ? [] : [[
+            "identity": .string(batch.ip), "style": "nightly-batch", "verdict": "likely benign",
+            "queries": .int(batchTally.queries), "distinct_inputs": .int(batchTally.inputs.count),
+            "first_seen": .time(batchTally.first), "last_seen": .time(batchTally.last),
+            "hours_of_day": .array(batch.hoursOfDay.map { .int($0) }),
+            "playbook_hits": .int(extraction.hits.filter { $0.srcIP == batch.ip }.count),
+            "why": "internal address (10.0.0.0/8), a batch key, the same hours every night at a steady rate",
+        ]]
         var windowModelQueries = 0
         if first <= last {
             let firstHour = ScenarioTime.floorDiv(first, ScenarioTime.hour) * ScenarioTime.hour
@@ -241,6 +266,7 @@ package struct ExpectedAnswers {
             "impact_windows": .array(windows),
             "extraction": [
                 "identities": .array(identities),
+                "set_aside": .array(setAside),
                 "total": ["queries": .int(totalQueries), "distinct_inputs": .int(allInputs.count),
                           "first_seen": first <= last ? .time(first) : .null, "last_seen": first <= last ? .time(last) : .null],
                 "share_of_model_queries": [
@@ -363,6 +389,7 @@ package struct ExpectedAnswers {
             "affected_decisions": "decision-log rows of the poisoned version with window_start <= timestamp <= window_end; window from the k8s audit deploy to the rollback; decisions the poisoned pods served while draining after the rollback are reported apart",
             "data_exposure": "LLM records whose response contains a Luhn-valid 13-19 digit card number (single spaces or dashes allowed between digits), an AWS access key id (AKIA/ASIA + 16 of A-Z0-9) or an e-mail address",
             "extraction_identities": "per planted attacker identity: rows on model paths from its address(es), or with its API key for the distributed attacker; peak_hourly_rate is the largest count in a fixed UTC hour",
+            "extraction_set_aside": "the nightly batch job's rows on model paths from its address: flagged by extraction.volume (playbook_hits), judged likely benign, not in the attacker totals",
         ]
     }
 }

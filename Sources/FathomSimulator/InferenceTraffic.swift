@@ -58,6 +58,9 @@ package struct InferenceTraffic {
         for attacker in scenario.attackers where attacker.hours.contains(index) {
             appendAttack(attacker, hourIndex: index, hourStart: hourStart, into: &events, rng: &rng)
         }
+        if scenario.nightlyBatch.hoursOfDay.contains(hourOfDay) {
+            appendNightlyBatch(hourIndex: index, hourStart: hourStart, into: &events)
+        }
         // Stable time order.
         let order = events.indices.sorted { events[$0].time != events[$1].time ? events[$0].time < events[$1].time : $0 < $1 }
         let sorted = order.map { events[$0] }
@@ -242,6 +245,25 @@ package struct InferenceTraffic {
                     userAgent: attacker.userAgent, isNginx: false,
                     escaping: rng.chance(0.5) ? Self.gatewayPHP : .plain, label: .attacker(attacker.identity)))
             }
+        }
+    }
+
+    /// The nightly re-scoring job: machine-paced, every input a new transaction, from its own
+    /// random stream (so the rest of the hour draws what it always drew).
+    private func appendNightlyBatch(hourIndex: Int, hourStart: Int64, into events: inout [InferenceEvent]) {
+        let batch = scenario.nightlyBatch
+        var rng = Xoshiro256(master: scenario.seed, "nightly-batch", numbers: [hourIndex])
+        let count = rng.int(in: batch.rate)
+        let slot = 3_600_000 / count
+        for i in 0..<count {
+            let time = hourStart + Int64(i * slot + rng.below(slot)) * 1_000_000
+            events.append(InferenceEvent(
+                time: time, srcIP: batch.ip, apiKey: batch.apiKey, method: "POST",
+                path: "/v1/models/fraud-detector/predict", status: 200,
+                latencyMicros: 2500 + Int(rng.exponential(mean: 6000)), bytes: rng.int(in: 180...320),
+                requestID: uuid(&rng), model: scenario.poisonedModel,
+                version: "v\(scenario.fraudDetectorVersion(at: time, u: rng.unit()))", body: fraudBody(&rng),
+                userAgent: batch.userAgent, isNginx: false, escaping: .plain, label: .background))
         }
     }
 

@@ -550,3 +550,41 @@ package enum RegistryChangeReference {
         return changes
     }
 }
+
+// MARK: affected requests (no decision logs)
+
+/// The decisions of the poisoned version as the gateway shows them, for the variant without
+/// decision logs: successful POSTs to the fraud-detector's predict path, counted inside the narrow
+/// window (from the rollout's completion to the rollback's start) and the wide one (from the
+/// deploy's start to the drain's end), and the truth the estimate must bracket: those the
+/// poisoned version answered.
+package struct RequestWindowReference: Sendable {
+    package let model: String
+    package let poisoned: String
+    package let wide: Range<Int64>
+    package let narrow: Range<Int64>
+    package private(set) var low = 0
+    package private(set) var high = 0
+    package private(set) var answeredByPoisoned = 0
+
+    package init(scenario: Scenario) {
+        model = scenario.poisonedModel
+        poisoned = "v\(scenario.poisonedVersion)"
+        wide = scenario.deployTime..<(scenario.rollbackTime + scenario.drainSeconds * ScenarioTime.second)
+        narrow = (scenario.deployTime + scenario.rolloutSeconds * ScenarioTime.second)..<scenario.rollbackTime
+    }
+
+    package mutating func observe(_ event: InferenceEvent) {
+        guard !event.isNginx, event.method == "POST", (200..<300).contains(event.status), event.model == model,
+              ExtractionReference.isModelPath(event.path) else { return }
+        if wide.contains(event.time) { high += 1 }
+        if narrow.contains(event.time) { low += 1 }
+        if event.version == poisoned { answeredByPoisoned += 1 }
+    }
+
+    package mutating func merge(_ other: RequestWindowReference) {
+        low += other.low
+        high += other.high
+        answeredByPoisoned += other.answeredByPoisoned
+    }
+}

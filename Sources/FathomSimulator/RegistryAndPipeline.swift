@@ -66,14 +66,45 @@ package struct ControlPlane {
                 }
             }
         }
-        // The pipeline's own promotion of the poisoned version, minutes before the rollout.
-        var rng = Xoshiro256(master: scenario.seed, "pipeline-deploy")
-        events.append(PipelineEvent(time: scenario.deployTime - 3 * ScenarioTime.minute - Int64(rng.below(1000)) * 1_000_000,
-                                    user: "svc-airflow", action: "deploy", pipeline: scenario.burstPipeline,
-                                    status: "succeeded", runID: "run_" + String(scenario.poisonRunID.prefix(16)),
-                                    label: .attacker(scenario.burstUser)))
+        if scenario.request.withoutDecisionLogs {
+            events += deployPipelineEvents()
+        } else {
+            // The pipeline's own promotion of the poisoned version, minutes before the rollout.
+            var rng = Xoshiro256(master: scenario.seed, "pipeline-deploy")
+            events.append(PipelineEvent(time: scenario.deployTime - 3 * ScenarioTime.minute - Int64(rng.below(1000)) * 1_000_000,
+                                        user: "svc-airflow", action: "deploy", pipeline: scenario.burstPipeline,
+                                        status: "succeeded", runID: "run_" + String(scenario.poisonRunID.prefix(16)),
+                                        label: .attacker(scenario.burstUser)))
+        }
         let order = events.indices.sorted { events[$0].time != events[$1].time ? events[$0].time < events[$1].time : $0 < $1 }
         return order.map { events[$0] }
+    }
+
+    /// The deploy pipeline of a team without a registry: each deploy and rollback logged when it
+    /// starts and when it succeeds (the rollout of the poisoned version, the drain of its pods).
+    package func deployPipelineEvents() -> [PipelineEvent] {
+        var rng = Xoshiro256(master: scenario.seed, "deploy-pipeline")
+        let pipeline = "\(scenario.poisonedModel)-deploy"
+        var events: [PipelineEvent] = []
+        func add(_ time: Int64, _ user: String, _ action: String, _ status: String, _ run: String, _ label: ActorLabel = .background) {
+            events.append(PipelineEvent(time: time, user: user, action: action, pipeline: pipeline, status: status, runID: run, label: label))
+        }
+        // The version before: v12, ten days before the data.
+        let previous = scenario.start - 10 * ScenarioTime.day + 9 * ScenarioTime.hour + Int64(rng.below(3600)) * ScenarioTime.second
+        let previousRun = "run_" + rng.hex(16)
+        add(previous, "svc-airflow", "deploy", "started", previousRun)
+        add(previous + scenario.rolloutSeconds * ScenarioTime.second, "svc-airflow", "deploy", "succeeded", previousRun)
+        // The poisoned training run, deployed by the account that tampered with its data.
+        let poisonRun = "run_" + String(scenario.poisonRunID.prefix(16))
+        let label = ActorLabel.attacker(scenario.burstUser)
+        add(scenario.deployTime, scenario.burstUser, "deploy", "started", poisonRun, label)
+        add(scenario.deployTime + scenario.rolloutSeconds * ScenarioTime.second, scenario.burstUser, "deploy", "succeeded", poisonRun, label)
+        // The on-call SRE rolls back: a first attempt fails, the second drains v13's pods.
+        let rollbackRun = "run_" + rng.hex(16)
+        add(scenario.rollbackTime - 40 * ScenarioTime.second, "oncall-sre", "rollback", "failed", "run_" + rng.hex(16))
+        add(scenario.rollbackTime, "oncall-sre", "rollback", "started", rollbackRun)
+        add(scenario.rollbackTime + scenario.drainSeconds * ScenarioTime.second, "oncall-sre", "rollback", "succeeded", rollbackRun)
+        return events
     }
 
     package static func image(_ model: String, _ version: Int) -> String { "registry.example.com/\(model):v\(version)" }

@@ -19,6 +19,11 @@ public struct SimulationRequest: Sendable {
     public var threads: Int
     /// The shape of the traffic: how many identities, how many distinct inputs, how many models.
     public var shape: TrafficShape
+    /// The evidence of a team that logs no model decisions and keeps no model registry: no
+    /// `predictions/` and no `registry/`; the deploy pipeline (`fraud-detector-deploy`) logs the
+    /// rollout and the rollback instead, and `fathom-case.yaml` names the compromised model and
+    /// version. The incident is the same; `expected.json` gives the affected-requests range.
+    public var withoutDecisionLogs: Bool
 
     public static let defaultSeed: UInt64 = 20_260_302
     public static let defaultScale = 20_000
@@ -31,7 +36,8 @@ public struct SimulationRequest: Sendable {
 
     public init(outputDirectory: String, seed: UInt64 = defaultSeed, scale: Int = defaultScale,
                 days: Int = defaultDays, start: Int64, isBundle: Bool = false, threads: Int = 2,
-                shape: TrafficShape = TrafficShape()) {
+                shape: TrafficShape = TrafficShape(), withoutDecisionLogs: Bool = false) {
+        self.withoutDecisionLogs = withoutDecisionLogs
         self.outputDirectory = outputDirectory
         self.seed = seed
         self.scale = scale
@@ -179,6 +185,17 @@ package struct ExtractionAttacker: Sendable {
     package var description: String
 }
 
+/// A scheduled internal client heavy enough to trip the extraction rules.
+package struct NightlyBatch: Sendable {
+    package var ip: String
+    package var apiKey: String
+    package var userAgent: String
+    /// UTC hours of the day it runs.
+    package var hoursOfDay: [Int]
+    /// Queries per hour, every input new.
+    package var rate: ClosedRange<Int>
+}
+
 /// The fixed actors, models and times of the incident, derived from the request and the seed.
 package struct Scenario: Sendable {
     package let request: SimulationRequest
@@ -206,6 +223,10 @@ package struct Scenario: Sendable {
     package let clients: [Client]
     package let clientSampler: ZipfSampler
     package let attackers: [ExtractionAttacker]
+    /// A busy friend: the fraud team's nightly re-scoring job, on an internal address with a batch
+    /// key, scoring ~700 new transactions an hour from 02:00 to 03:59 UTC every night. It trips the
+    /// hourly distinct-input rule like an attacker; the analysis must tell it apart.
+    package let nightlyBatch: NightlyBatch
 
     // Storage exfiltration.
     package let exfilS3IP = "198.51.100.201"
@@ -322,6 +343,10 @@ package struct Scenario: Sendable {
         let trialKey = "ak_trial_" + attackRNG.string(24, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
         let sharedAttackKey = "ak_live_" + attackRNG.string(24, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
         let slowKey = "ak_live_" + attackRNG.string(24, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
+        nightlyBatch = NightlyBatch(
+            ip: "10.20.30.40",
+            apiKey: "ak_int_batch_rescore_" + attackRNG.string(16, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"),
+            userAgent: "batch-scorer/2.4 (airflow)", hoursOfDay: [2, 3], rate: 690...720)
         let loudStart = hour(0.55)
         let distStart = hour(0.62)
         let nginxStart = hour(0.70)

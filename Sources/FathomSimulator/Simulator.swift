@@ -66,12 +66,15 @@ public enum Simulator {
         let fm = FileManager.default
         let out = request.outputDirectory
         try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
-        for name in kindFolders + ["bundle.tar.zst", "expected.json", ".parts", ".staging"] {
+        // A case file is the simulation's own only in the variant that writes one (SampleData's is a person's).
+        for name in kindFolders + ["bundle.tar.zst", "expected.json", ".parts", ".staging"] + (request.withoutDecisionLogs ? ["fathom-case.yaml"] : []) {
             let path = "\(out)/\(name)"
             if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
         }
         let root = request.isBundle ? "\(out)/.staging" : out
-        for folder in kindFolders { try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true) }
+        for folder in kindFolders where !(request.withoutDecisionLogs && ["registry", "predictions"].contains(folder)) {
+            try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+        }
         let partsDirectory = "\(out)/.parts"
         try fm.createDirectory(atPath: partsDirectory, withIntermediateDirectories: true)
 
@@ -88,21 +91,28 @@ public enum Simulator {
                                     kind: "pipeline", format: "jsonl", compression: .zstd(frameSize: 64 << 10), items: pipelineEvents) {
             RecordFormat.pipelineLine($0, into: &$1)
         })
-        var auditRNG = Xoshiro256(master: scenario.seed, "k8s-audit-ids")
-        let auditIDs = auditEvents.map { _ in InferenceTraffic(scenario: scenario).uuid(&auditRNG) }
-        files.append(try writeLines(path: "\(root)/registry/k8s-audit.jsonl.gz", relative: "registry/k8s-audit.jsonl.gz",
-                                    kind: "registry", format: "k8s-audit", compression: .gzip(memberSize: 16 << 10),
-                                    items: Array(zip(auditEvents, auditIDs))) {
-            $1.append(RecordFormat.auditLine($0.0, auditID: $0.1))
-        })
-        let mlflowPath = "\(root)/registry/mlflow.db"
-        do {
-            try MLflowDatabase.write(path: mlflowPath, models: mlflow.models, versions: mlflow.versions)
-        } catch {
-            throw SimulationError.output(path: mlflowPath, detail: "\(error)")
+        // A team without a registry has no registry evidence; its case file names the version.
+        if request.withoutDecisionLogs {
+            try writeText(caseFile(scenario), to: "\(root)/fathom-case.yaml")
+            files.append(try describe(path: "\(root)/fathom-case.yaml", relative: "fathom-case.yaml", kind: "case-file",
+                                      format: "yaml", records: 0, uncompressed: 0))
+        } else {
+            var auditRNG = Xoshiro256(master: scenario.seed, "k8s-audit-ids")
+            let auditIDs = auditEvents.map { _ in InferenceTraffic(scenario: scenario).uuid(&auditRNG) }
+            files.append(try writeLines(path: "\(root)/registry/k8s-audit.jsonl.gz", relative: "registry/k8s-audit.jsonl.gz",
+                                        kind: "registry", format: "k8s-audit", compression: .gzip(memberSize: 16 << 10),
+                                        items: Array(zip(auditEvents, auditIDs))) {
+                $1.append(RecordFormat.auditLine($0.0, auditID: $0.1))
+            })
+            let mlflowPath = "\(root)/registry/mlflow.db"
+            do {
+                try MLflowDatabase.write(path: mlflowPath, models: mlflow.models, versions: mlflow.versions)
+            } catch {
+                throw SimulationError.output(path: mlflowPath, detail: "\(error)")
+            }
+            files.append(try describe(path: mlflowPath, relative: "registry/mlflow.db", kind: "registry", format: "mlflow-sqlite",
+                                      records: mlflow.models.count + mlflow.versions.count, uncompressed: 0))
         }
-        files.append(try describe(path: mlflowPath, relative: "registry/mlflow.db", kind: "registry", format: "mlflow-sqlite",
-                                  records: mlflow.models.count + mlflow.versions.count, uncompressed: 0))
         let bill = SoftwareBill(scenario: scenario)
         for model in SoftwareBill.models {
             let relative = "sbom/\(model.name).cdx.json"
@@ -177,7 +187,9 @@ public enum Simulator {
                                           windowStart: window.start, windowEnd: window.end)
         var artifacts = ArtifactReference()
         var injection = InjectionReference(plantedPrincipals: context.injectionPrincipals)
+        var requests = RequestWindowReference(scenario: scenario)
         for output in outputs {
+            if let part = output.requests { requests.merge(part) }
             if let part = output.extraction { extraction.merge(part) }
             if let part = output.decisions { decisions.merge(part) }
             if let part = output.artifacts { artifacts.merge(part) }
@@ -186,7 +198,7 @@ public enum Simulator {
         let expected = ExpectedAnswers(
             scenario: scenario, files: files, extraction: extraction, decisions: decisions, artifacts: artifacts,
             injection: injection, pipelineEvents: pipelineEvents, changes: changes, window: window,
-            isBundle: request.isBundle)
+            isBundle: request.isBundle, requests: requests)
         var bundle: SimulatedFile?
         if request.isBundle {
             let path = "\(out)/bundle.tar.zst"
@@ -206,6 +218,28 @@ public enum Simulator {
         let expectedPath = "\(out)/expected.json"
         try writeText(expected.document(bundle: bundle).prettyPrinted(), to: expectedPath)
         return SimulationSummary(outputDirectory: out, files: files, bundle: bundle, expectedPath: expectedPath)
+    }
+
+    /// The case file of the variant without decision logs: what the team knows (the compromised
+    /// model and version, from the fraud analysts), not when it was deployed.
+    package static func caseFile(_ scenario: Scenario) -> String {
+        """
+        # The case file of the variant without decision logs or a model registry (`fathom simulate
+        # --no-decision-logs`): the fraud analysts know which version misbehaves, not when it served.
+        id: IR-2026-0042-NDL
+        title: AcmeBank fraud-detector poisoning (no decision logs)
+        classification: CONFIDENTIAL
+        awareness_time: \(ScenarioTime.rfc3339(scenario.rollbackTime - 80 * ScenarioTime.minute, fractionDigits: 0))
+        internal_networks: [10.0.0.0/8, 192.168.0.0/16]
+        compromised:
+          model: \(scenario.poisonedModel)
+          version: v\(scenario.poisonedVersion)
+        models:
+          - name: \(scenario.poisonedModel)
+            business_function: card fraud scoring
+            customer_facing: true
+
+        """
     }
 
     /// The poisoned version's production window from the registry changes: its first deploy to
@@ -313,6 +347,7 @@ package struct JobOutput: Sendable {
     package var decisions: DecisionReference?
     package var artifacts: ArtifactReference?
     package var injection: InjectionReference?
+    package var requests: RequestWindowReference?
 }
 
 /// Hands out job indexes to worker threads and collects their outputs.
@@ -358,11 +393,14 @@ package struct JobContext: Sendable {
     package let parts: String
     package let window: (start: Int64, end: Int64, endRule: String)
 
+    /// The planted attackers, then the nightly batch job (tallied the same way, so the expected
+    /// answers can name it as the busy friend the analysis must set aside).
     package var identities: [AttackerIdentity] {
         scenario.attackers.map {
             AttackerIdentity(identity: $0.identity, style: $0.style.rawValue, ips: Set($0.ips), apiKey: $0.apiKey,
                              isKeyed: $0.style == .distributed)
-        }
+        } + [AttackerIdentity(identity: scenario.nightlyBatch.ip, style: "nightly-batch", ips: [scenario.nightlyBatch.ip],
+                              apiKey: scenario.nightlyBatch.apiKey, isKeyed: false)]
     }
 
     package var injectionPrincipals: Set<String> { [scenario.injectionUser, scenario.jailbreakUser] }
@@ -421,10 +459,14 @@ package struct JobContext: Sendable {
             let traffic = InferenceTraffic(scenario: scenario)
             let gateway = try output("inference/gateway-\(date).jsonl.zst", kind: "inference", format: "gateway-jsonl", job: job)
             let nginx = try output("inference/nginx-frontend-\(date).log.gz", kind: "inference", format: "nginx-combined", job: job, gzip: true)
-            let predictions = try output("predictions/fraud-detector-decisions-\(date).jsonl.zst", kind: "predictions", format: "jsonl", job: job)
+            // Without decision logs the decisions are made (the reference counts them) but not written.
+            let logsDecisions = !scenario.request.withoutDecisionLogs
+            let predictions = logsDecisions
+                ? try output("predictions/fraud-detector-decisions-\(date).jsonl.zst", kind: "predictions", format: "jsonl", job: job) : nil
             // The decisions of the models `--models` adds, in a file of their own.
-            let otherDecisions = scenario.extraModels.isEmpty ? nil
+            let otherDecisions = scenario.extraModels.isEmpty || !logsDecisions ? nil
                 : try output("predictions/model-decisions-\(date).jsonl.zst", kind: "predictions", format: "jsonl", job: job)
+            var requests = RequestWindowReference(scenario: scenario)
             var extraction = ExtractionReference(identities: identities)
             var decisions = DecisionReference(model: scenario.poisonedModel, poisonedVersion: "v\(scenario.poisonedVersion)",
                                               windowStart: window.start, windowEnd: window.end)
@@ -432,6 +474,7 @@ package struct JobContext: Sendable {
                 let (events, served) = traffic.hour(hour)
                 for event in events {
                     extraction.observe(event)
+                    requests.observe(event)
                     if event.isNginx {
                         RecordFormat.nginxLine(event, into: &nginx.buffer)
                         nginx.records += 1
@@ -444,16 +487,18 @@ package struct JobContext: Sendable {
                 }
                 for decision in served {
                     decisions.observe(decision)
-                    let file = decision.model == scenario.poisonedModel ? predictions : otherDecisions ?? predictions
+                    guard let file = decision.model == scenario.poisonedModel ? predictions : otherDecisions ?? predictions else { continue }
                     RecordFormat.predictionLine(decision, into: &file.buffer)
                     file.records += 1
                     try file.flushIfFull()
                 }
             }
             extraction.finishHour()
-            result.parts = [try gateway.close(), try nginx.close(), try predictions.close()]
+            result.parts = [try gateway.close(), try nginx.close()]
+            if let predictions { result.parts.append(try predictions.close()) }
             if let otherDecisions { result.parts.append(try otherDecisions.close()) }
             result.extraction = extraction
+            result.requests = requests
             result.decisions = decisions
         case .storage:
             let traffic = StorageTraffic(scenario: scenario)

@@ -147,11 +147,15 @@ import FathomSimulator
         let affected = try #require(result.affectedDecisions)
         #expect(!affected.exact)
         #expect(affected.total.source == .estimated)
+        // Successful requests between the deploy and the rollback (the 500 is no decision); one
+        // time per edge, so the range is a point.
         #expect(affected.total.low == 2)
-        #expect(affected.total.high == 3)
+        #expect(affected.total.high == 2)
         #expect(affected.total.value == 2)
-        #expect(affected.total.method?.contains("no decision logs") == true)
-        #expect(affected.requestIdsFile == nil)
+        #expect(affected.total.method?.contains("successful (2xx) requests") == true)
+        #expect(affected.total.method?.contains("no range for a rolling deploy") == true)
+        #expect(affected.requestIdsFile == "affected_requests.csv")
+        #expect(affected.estimate?.topClients.map(\.requests).reduce(0, +) == 2)
     }
 
     @Test func aCaseFileThatContradictsTheLogsIsReportedAndTheLogsWin() throws {

@@ -45,7 +45,8 @@ import FathomSimulator
                 + "\($0.metrics["distinct_inputs"]?.description ?? "")"
         }.sorted()
         #expect(volume == expectedVolume)
-        #expect(expectedVolume.count == 6)
+        // Six of the attackers, six of the nightly batch job.
+        #expect(expectedVolume.count == 12)
 
         // artifact.external-access: per caller, count, first and last.
         let artifact = detections["artifact.external-access"] as? [String: Any] ?? [:]

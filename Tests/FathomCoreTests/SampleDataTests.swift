@@ -88,6 +88,23 @@ import FathomSimulator
         #expect(extraction.totalQueries == (total["queries"] as? NSNumber)?.int64Value)
         #expect(extraction.totalDistinctInputs == (total["distinct_inputs"] as? NSNumber)?.int64Value)
         #expect(extraction.ongoing == (Self.value(expected, "analysis", "flowchart", "extraction_ongoing") as? Bool))
+        // The nightly batch job trips the hourly rule but is set aside, with its reasons.
+        let aside = key["set_aside"] as? [[String: Any]] ?? []
+        #expect(aside.count == 1)
+        #expect((extraction.setAside ?? []).map(\.identity) == aside.compactMap { $0["identity"] as? String })
+        for (volume, answer) in zip(extraction.setAside ?? [], aside) {
+            #expect(volume.verdict == answer["verdict"] as? String)
+            #expect(volume.queries == (answer["queries"] as? NSNumber)?.int64Value)
+            #expect(volume.distinctInputs == (answer["distinct_inputs"] as? NSNumber)?.int64Value)
+            #expect(volume.verdictReasons?.contains("internal address") == true)
+            #expect(volume.verdictReasons?.contains { $0.hasPrefix("the same hours every day (02:00–03:59 UTC on 3 days)") } == true)
+            #expect(!extraction.attackers.contains { $0.addresses.contains(volume.identity) })
+            // Its key is a credential: named by its prefix and last four characters only.
+            let principal = try #require(volume.principals.first)
+            let reason = try #require(volume.verdictReasons?.first { $0.hasPrefix("service principal") })
+            #expect(reason == "service principal '\(SecretMask.maskCredential(principal))'")
+            #expect(!reason.contains(principal) && reason.contains("ak_int_batch_rescore_") && reason.hasSuffix(principal.suffix(4) + "'"))
+        }
     }
 
     @Test func exposureInjectionTrainingAndSupplyChainMatchTheAnswerKey() throws {

@@ -30,7 +30,8 @@ package enum AnalysisOutput {
         } catch {
             throw .output(path: reports, detail: "\(error)")
         }
-        let csv = result.affectedDecisions?.requestIdsFile != nil ? decisions : nil
+        let csvName = result.affectedDecisions?.requestIdsFile
+        let csv = csvName != nil ? decisions : nil
         var renamed = result
         renamed.caseInfo.id = caseID
         let documentsResult = renamed
@@ -60,9 +61,9 @@ package enum AnalysisOutput {
                         let documents = try ReportWriter.renderDocuments(result: documentsResult, options: options)
                         slots.store(task, .success(try ReportWriter.write(documents, caseID: caseID, to: request.reportsDirectory)))
                     case 2:
-                        guard let csv else { slots.store(task, .success([])); continue }
-                        try csv.move(to: reports + "/affected_decisions.csv")
-                        slots.store(task, .success([reports + "/affected_decisions.csv"]))
+                        guard let csv, let csvName else { slots.store(task, .success([])); continue }
+                        try csv.move(to: reports + "/" + csvName)
+                        slots.store(task, .success([reports + "/" + csvName]))
                     default:
                         let encoded = String(decoding: try encoder().encode(result), as: UTF8.self)
                         let analysisJSON = Data((FindingsWriter.escapeInvisible(encoded) + "\n").utf8)

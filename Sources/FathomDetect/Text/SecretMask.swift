@@ -179,6 +179,28 @@ public enum SecretMask {
         return true
     }
 
+    /// A credential named as a whole (an API key in a principal field, a key id): its type prefix
+    /// (up to the last `_` or `-` among the first 24 characters, so `ak_live_`, `ak_int_batch_`)
+    /// and its last 4 characters, the rest as `*`. Names shorter than 12 characters, and names with
+    /// spaces, `@`, `:` or `/` (accounts, ARNs, e-mail addresses — identifiers, not secrets), and
+    /// names with no random-looking part (8 or more letters and digits with a digit or both cases:
+    /// `svc-model-sync` is a name, `ak_live_7Hq2…` a key) stay as they are, with any secret inside
+    /// them masked by ``mask(_:)``.
+    public static func maskCredential(_ value: String) -> String {
+        guard value.count >= 12, !value.contains(where: { $0 == " " || $0 == "@" || $0 == ":" || $0 == "/" }) else { return mask(value) }
+        let parts = value.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." })
+        let random = parts.contains { part in
+            part.count >= 8 && (part.contains(where: \.isNumber) || (part.contains(where: \.isUppercase) && part.contains(where: \.isLowercase)))
+        }
+        guard random else { return mask(value) }
+        let characters = Array(value)
+        var head = 0
+        for index in 0..<min(24, characters.count - 4) where characters[index] == "_" || characters[index] == "-" { head = index + 1 }
+        // A prefix that leaves fewer than 8 hidden characters hides too little: keep less.
+        if characters.count - head - 4 < 8 { head = max(0, characters.count - 12) }
+        return keepEnds(value, head: head, tail: 4)
+    }
+
     /// `value` with all but its first `head` and last `tail` characters as `*`.
     package static func keepEnds(_ value: String, head: Int, tail: Int) -> String {
         let characters = Array(value)

@@ -57,6 +57,9 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "LLM gateway exchanges per background inference row.")
     var llmShare: Double?
 
+    @Flag(name: .long, help: "The evidence of a team without decision logs or a model registry: no predictions/ and no registry/; the deploy pipeline logs the rollout and the rollback, and fathom-case.yaml names the compromised model and version.")
+    var noDecisionLogs = false
+
     func trafficShape() throws -> TrafficShape {
         var result: TrafficShape
         switch shape {
@@ -83,7 +86,7 @@ struct Simulate: ParsableCommand {
 
     func request(start midnight: Int64) throws -> SimulationRequest {
         SimulationRequest(outputDirectory: out, seed: seed, scale: scale, days: days, start: midnight,
-                          isBundle: bundle, threads: threads, shape: try trafficShape())
+                          isBundle: bundle, threads: threads, shape: try trafficShape(), withoutDecisionLogs: noDecisionLogs)
     }
 
     func run() throws {

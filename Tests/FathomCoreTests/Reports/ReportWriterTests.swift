@@ -78,7 +78,7 @@ import FathomSimulator
         result.affectedDecisions?.exact = true
         result.affectedDecisions?.byDecision = ["approve": 12_000, "decline": 345]
         let documents = try render(result)
-        #expect(documents["brief.md"]?.contains("12,345 decisions (computed from logs)") == true)
+        #expect(documents["brief.md"]?.contains("12,345 decisions (computed from the decision logs") == true)
         #expect(documents["regulator.md"]?.contains("| — of which decision approve | 12,000 | computed from logs |") == true)
     }
 
