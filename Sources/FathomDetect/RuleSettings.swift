@@ -82,6 +82,10 @@ public struct RuleSettings: Sendable, Equatable {
         "above instructions", "previous instructions", "prior instructions", "instead print", "instead say", "above prompt",
     ]
 
+    /// The trained injection detector's decision threshold; nil: the model's own (chosen on its
+    /// validation split).
+    public var modelThreshold: Double? = nil
+
     public var pipelineActions = ["retrain", "deploy", "modify_data", "update_config"]
     public var pipelineBucketSeconds: Int64 = 86_400
     public var pipelineSigmas: Double = 2
@@ -182,6 +186,11 @@ public struct RuleSettings: Sendable, Equatable {
         case ("artifact", "internal_networks"): artifactInternalNetworks = try networks()
         case ("injection", "phrases"): injectionPhrases = try strings()
         case ("injection", "normalized_phrases"): normalizedPhrases = try strings()
+        case ("injection", "model_threshold"):
+            guard let text = value.string, let number = Double(text), number.isFinite, (0...1).contains(number) else {
+                throw .settings(path: origin, line: line, detail: "'injection.model_threshold' must be a number from 0 to 1")
+            }
+            modelThreshold = number
         case ("pipeline", "actions"): pipelineActions = try strings()
         case ("pipeline", "bucket"): pipelineBucketSeconds = try duration()
         case ("pipeline", "sigmas"):
@@ -230,6 +239,8 @@ public enum DetectError: Error, Sendable, CustomStringConvertible {
     case settings(path: String, line: Int, detail: String)
     case scan(String)
     case unknownRule(String)
+    /// The injection detector's model file is malformed.
+    case model(detail: String)
 
     public var description: String {
         switch self {
@@ -237,6 +248,7 @@ public enum DetectError: Error, Sendable, CustomStringConvertible {
             "Cannot use settings file '\(path)'" + (line > 0 ? ", line \(line)" : "") + ": \(detail)."
         case let .scan(detail): detail
         case let .unknownRule(id): "No rule has the id '\(id)'; 'fathom rules list' lists them."
+        case let .model(detail): "Cannot load the prompt-injection model: \(detail)."
         }
     }
 }
