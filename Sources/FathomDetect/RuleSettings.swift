@@ -25,6 +25,7 @@ import FathomCatalog
 /// injection:
 ///   phrases: [ignore previous instructions, …]
 ///   normalized_phrases: [forget all previous, …]   # prompt.injection-normalized
+///   model_threshold: 0.586      # prompt.injection-model; default: the shipped model's threshold
 /// pipeline:
 ///   actions: [retrain, deploy, modify_data, update_config]
 ///   bucket: 1d
