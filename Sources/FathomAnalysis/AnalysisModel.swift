@@ -467,6 +467,9 @@ public struct Incident: Codable, Sendable, Equatable {
     /// Ids of incidents that overlap this one in time and actors.
     public var linked: [String]
     public var summary: String
+    /// Prompt injection: what each detector found, in distinct prompts and principals (nil for
+    /// other incident types and in analyses written before it was counted).
+    public var detections: [InjectionDetection]?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(id: String,
@@ -478,7 +481,8 @@ public struct Incident: Codable, Sendable, Equatable {
                  models: [String],
                  ruleHits: [String: Int],
                  linked: [String],
-                 summary: String) {
+                 summary: String, detections: [InjectionDetection]? = nil) {
+        self.detections = detections
         self.id = id
         self.type = type
         self.title = title
@@ -489,6 +493,37 @@ public struct Incident: Codable, Sendable, Equatable {
         self.ruleHits = ruleHits
         self.linked = linked
         self.summary = summary
+    }
+}
+
+/// What one prompt-injection detector found: distinct prompts (LLM rows) and distinct principals.
+public struct InjectionDetection: Codable, Sendable, Equatable {
+    public var rule: String
+    public var prompts: Int
+    public var principals: Int
+    /// Whether these prompts count as attacks in the incident (the calibrated detector, hidden
+    /// phrasing, or a session that leaked data), or are listed for the analyst only.
+    public var countedAsAttacks: Bool
+    /// Measured on the detector's held-back test split (the trained detector only).
+    public var precision: Double?
+    public var recall: Double?
+    public var falsePositiveRate: Double?
+    /// SHA-256 of the trained detector's model (the trained detector only).
+    public var modelSHA256: String?
+    /// What the count means, in one sentence.
+    public var note: String
+
+    package init(rule: String, prompts: Int, principals: Int, countedAsAttacks: Bool, precision: Double? = nil,
+                 recall: Double? = nil, falsePositiveRate: Double? = nil, modelSHA256: String? = nil, note: String) {
+        self.rule = rule
+        self.prompts = prompts
+        self.principals = principals
+        self.countedAsAttacks = countedAsAttacks
+        self.precision = precision
+        self.recall = recall
+        self.falsePositiveRate = falsePositiveRate
+        self.modelSHA256 = modelSHA256
+        self.note = note
     }
 }
 

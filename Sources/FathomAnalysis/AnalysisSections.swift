@@ -172,37 +172,73 @@ extension Analysis {
                             evidence: found.compactMap(\.evidenceRef))
     }
 
-    /// Prompt injection: principals flagged by the normalised rule (which requires injection
-    /// phrasing, not a lone alarming word), or whose session then leaked sensitive data. A phrase
-    /// match alone is not enough (the playbook's phrase list matches innocent prompts too); those
-    /// hits stay in the rule table for the analyst.
+    /// Prompt injection, counted in distinct prompts (LLM rows) and principals per detector.
+    ///
+    /// A prompt counts as an attack when the trained detector flags it (`prompt.injection-model`,
+    /// calibrated on a held-back split), when `prompt.injection-normalized` found its phrase only
+    /// after undoing an evasion (zero-width characters, confusables, leetspeak, encodings: benign
+    /// users do not hide words), or when any injection rule flagged it in a session whose
+    /// responses then leaked sensitive data. The playbook phrase list's matches and the plain
+    /// phrase matches of the normalised rule are counted apart, for the analyst: both fire on
+    /// benign prompts that merely use the words.
     package func injectionIncident(exposure: DataExposure?) -> Incident? {
-        let injection = hits.filter { $0.rule == RuleID.injectionPhrase || $0.rule == RuleID.injectionNormalized }
+        let injection = hits.filter { RuleID.injection.contains($0.rule) }
         guard !injection.isEmpty else { return nil }
-        var byPrincipal: [String: [Hit]] = [:]
-        for hit in injection { byPrincipal[hit.field("principal") ?? "", default: []].append(hit) }
-        let leakingSessions = Set(hits(RuleID.sensitiveOutput).compactMap { $0.field("session") })
-        var actors: [String] = []
-        for (principal, list) in byPrincipal where !principal.isEmpty {
-            let normalised = list.contains { $0.rule == RuleID.injectionNormalized }
-            let leaked = list.contains { leakingSessions.contains($0.field("session") ?? "\u{0}") }
-            if normalised || leaked { actors.append(principal) }
+        let leakingSessions = Set(hits(RuleID.sensitiveOutput).compactMap { $0.field("session") }.filter { !$0.isEmpty })
+        func key(_ hit: Hit) -> EvidenceRef { hit.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0) }
+        func isHidden(_ hit: Hit) -> Bool { hit.rule == RuleID.injectionNormalized && hit.metrics["evasion"] == .string("normalised") }
+        func leaked(_ hit: Hit) -> Bool { leakingSessions.contains(hit.field("session") ?? "") }
+        let model = injection.filter { $0.rule == RuleID.injectionModel }
+        let modelRows = Set(model.map(key))
+        let hidden = injection.filter { isHidden($0) && !modelRows.contains(key($0)) }
+        let hiddenRows = Set(hidden.map(key))
+        let leaking = injection.filter { leaked($0) && !modelRows.contains(key($0)) && !hiddenRows.contains(key($0)) }
+        let counted = model + hidden + leaking
+        var firstOfRow: [EvidenceRef: Hit] = [:]
+        for hit in counted.sorted(by: { $0.rule < $1.rule }) where firstOfRow[key(hit)] == nil { firstOfRow[key(hit)] = hit }
+        let attacks = firstOfRow.values.sorted { ($0.time?.nanoseconds ?? 0, key($0)) < ($1.time?.nanoseconds ?? 0, key($1)) }
+        func principals(_ list: [Hit]) -> Set<String> { Set(list.compactMap { $0.field("principal") }.filter { !$0.isEmpty }) }
+        func rows(_ list: [Hit]) -> Int { Set(list.map(key)).count }
+        let actors = principals(attacks).sorted()
+        let phrase = injection.filter { $0.rule == RuleID.injectionPhrase }
+        let plain = injection.filter { $0.rule == RuleID.injectionNormalized && !isHidden($0) }
+        let shipped = InjectionModel.shipped
+        let test = shipped.metadata.test
+        var detections: [InjectionDetection] = [
+            InjectionDetection(rule: RuleID.injectionModel, prompts: rows(model), principals: principals(model).count,
+                               countedAsAttacks: true, precision: test.precision, recall: test.recall,
+                               falsePositiveRate: test.fpr, modelSHA256: shipped.sha256,
+                               note: "prompts the trained detector scored at or above its threshold"),
+            InjectionDetection(rule: RuleID.injectionNormalized, prompts: rows(hidden), principals: principals(hidden).count,
+                               countedAsAttacks: true, note: "further prompts whose injection phrase was hidden (evasion undone by normalisation)"),
+        ]
+        if !leaking.isEmpty {
+            detections.append(InjectionDetection(rule: RuleID.sensitiveOutput, prompts: rows(leaking), principals: principals(leaking).count,
+                                                 countedAsAttacks: true, note: "further phrase-matched prompts in sessions whose responses leaked sensitive data"))
         }
-        actors.sort()
-        let relevant = injection.filter { actors.contains($0.field("principal") ?? "") }
-            .sorted { ($0.time?.nanoseconds ?? 0) < ($1.time?.nanoseconds ?? 0) }
-        guard let first = relevant.first, let last = relevant.last, let start = first.time, let end = last.time else { return nil }
+        detections.append(InjectionDetection(rule: RuleID.injectionPhrase, prompts: rows(phrase), principals: principals(phrase).count,
+                                             countedAsAttacks: false, note: "prompts that matched the playbook phrase list (benign prompts match it too)"))
+        let plainOnly = plain.filter { !firstOfRow.keys.contains(key($0)) }
+        detections.append(InjectionDetection(rule: RuleID.injectionNormalized, prompts: rows(plainOnly), principals: principals(plainOnly).count,
+                                             countedAsAttacks: false, note: "further prompts with a plain normalised-list phrase that no calibrated detector confirmed"))
+        guard let first = attacks.first, let last = attacks.last, let start = first.time, let end = last.time else { return nil }
         let window = ImpactWindow(
-            start: WindowEdge(time: start, rule: first.rule, description: "first injection attempt by a repeat or leaking principal", evidence: first.evidenceRef),
-            end: WindowEdge(time: end, rule: last.rule, description: "last injection attempt by those principals", evidence: last.evidenceRef),
+            start: WindowEdge(time: start, rule: first.rule, description: "first prompt counted as an injection attempt", evidence: first.evidenceRef),
+            end: WindowEdge(time: end, rule: last.rule, description: "last prompt counted as an injection attempt", evidence: last.evidenceRef),
             ongoing: false, durationSeconds: Double(start.nanoseconds(to: end)) / 1e9)
         var ruleHits: [String: Int] = [:]
-        for hit in relevant { ruleHits[hit.rule, default: 0] += 1 }
+        for hit in attacks { ruleHits[hit.rule, default: 0] += 1 }
+        func figure(_ value: Double) -> String { String(format: "%.2f", value) }
+        var summary = "\(attacks.count) prompts by \(actors.count) principals counted as injection attempts: "
+            + "\(rows(model)) flagged by the trained detector (precision \(figure(test.precision)), recall \(figure(test.recall)) "
+            + "on its held-back test split)"
+        if !hidden.isEmpty { summary += ", \(rows(hidden)) more with hidden phrasing (normalisation rule)" }
+        if !leaking.isEmpty { summary += ", \(rows(leaking)) more in sessions that leaked data" }
+        summary += "; the playbook phrase list matched \(rows(phrase)) prompts"
+        summary += exposure.map { "; \($0.responsesWithSensitiveData) responses leaked sensitive data." } ?? "."
         return Incident(id: "", type: .promptInjection, title: "Prompt injection against the LLM gateway",
                         atlas: ["AML.T0051.000", "AML.T0054", "AML.T0057"], window: window, actors: actors, models: [],
-                        ruleHits: ruleHits, linked: [],
-                        summary: "\(relevant.count) injection attempts by \(actors.count) principals" +
-                            (exposure.map { "; \($0.responsesWithSensitiveData) responses leaked sensitive data" } ?? "") + ".")
+                        ruleHits: ruleHits, linked: [], summary: summary, detections: detections)
     }
 
     /// Training-data compromise from the pipeline burst rule: from the first anomalous action to

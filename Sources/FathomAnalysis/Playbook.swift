@@ -48,7 +48,7 @@ package enum Playbook {
                        "Identify the affected users and sessions", "Purge leaked data from logs and caches"]),
         Node(id: "pi.harden", kind: "action", text: "Harden the guardrails",
              actions: ["Filter and normalise inputs before the model", "Isolate the system prompt from user content",
-                       "Monitor prompts with the normalised injection rule"]),
+                       "Monitor prompts with the trained injection detector and the normalisation rule"]),
         // Training data / pipeline
         Node(id: "td", kind: "type", text: IncidentType.trainingData.title),
         Node(id: Question.pipelineActive.rawValue, kind: "question", text: "Is the training pipeline still actively compromised?"),

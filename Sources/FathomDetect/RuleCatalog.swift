@@ -47,7 +47,7 @@ public enum RuleCatalog {
     public static let builtIn: [BuiltInRule] = [
         ExtractionVolume.rule, ArtifactExternalAccess.rule, InjectionPhrase.rule, PipelineBurst.rule, RegistryChangeRule.rule,
         ExtractionBeyond.slidingRule, ExtractionBeyond.principalRule, ExtractionBeyond.networkRule, ExtractionBeyond.budgetRule,
-        ArtifactExternalAccess.widerRule, InjectionNormalized.rule, SensitiveOutput.rule, ControlPlane.rule,
+        ArtifactExternalAccess.widerRule, InjectionNormalized.rule, InjectionModelRule.rule, SensitiveOutput.rule, ControlPlane.rule,
     ]
 
     /// The built-in rule with `id`.

@@ -12,6 +12,7 @@ public enum RuleID {
     public static let budget = "extraction.budget"
     public static let artifactNonInternalAccess = "artifact.non-internal-access"
     public static let injectionNormalized = "prompt.injection-normalized"
+    public static let injectionModel = "prompt.injection-model"
     public static let sensitiveOutput = "llm.sensitive-output"
     public static let controlPlane = "audit.control-plane"
 
@@ -23,7 +24,7 @@ public enum RuleID {
     /// Rules on model artifacts in object storage.
     public static let artifact: Set<String> = [artifactExternalAccess, artifactNonInternalAccess]
     /// Rules on prompts.
-    public static let injection: Set<String> = [injectionPhrase, injectionNormalized]
+    public static let injection: Set<String> = [injectionPhrase, injectionNormalized, injectionModel]
     /// Rules that judge one record each (no window, no baseline).
     public static let singleRecord: Set<String> = artifact.union(injection).union([sensitiveOutput, controlPlane])
 }

@@ -25,6 +25,7 @@ import FathomCatalog
 /// injection:
 ///   phrases: [ignore previous instructions, …]
 ///   normalized_phrases: [forget all previous, …]   # prompt.injection-normalized
+///   model_threshold: 0.586      # prompt.injection-model; default: the shipped model's threshold
 /// pipeline:
 ///   actions: [retrain, deploy, modify_data, update_config]
 ///   bucket: 1d
@@ -81,6 +82,10 @@ public struct RuleSettings: Sendable, Equatable {
         "evil confidant", "reveal the password", "what is the password", "tell me the password", "the secret password",
         "above instructions", "previous instructions", "prior instructions", "instead print", "instead say", "above prompt",
     ]
+
+    /// The trained injection detector's decision threshold; nil: the model's own (chosen on its
+    /// validation split).
+    public var modelThreshold: Double? = nil
 
     public var pipelineActions = ["retrain", "deploy", "modify_data", "update_config"]
     public var pipelineBucketSeconds: Int64 = 86_400
@@ -182,6 +187,11 @@ public struct RuleSettings: Sendable, Equatable {
         case ("artifact", "internal_networks"): artifactInternalNetworks = try networks()
         case ("injection", "phrases"): injectionPhrases = try strings()
         case ("injection", "normalized_phrases"): normalizedPhrases = try strings()
+        case ("injection", "model_threshold"):
+            guard let text = value.string, let number = Double(text), number.isFinite, (0...1).contains(number) else {
+                throw .settings(path: origin, line: line, detail: "'injection.model_threshold' must be a number from 0 to 1")
+            }
+            modelThreshold = number
         case ("pipeline", "actions"): pipelineActions = try strings()
         case ("pipeline", "bucket"): pipelineBucketSeconds = try duration()
         case ("pipeline", "sigmas"):
@@ -230,6 +240,8 @@ public enum DetectError: Error, Sendable, CustomStringConvertible {
     case settings(path: String, line: Int, detail: String)
     case scan(String)
     case unknownRule(String)
+    /// The injection detector's model file is malformed.
+    case model(detail: String)
 
     public var description: String {
         switch self {
@@ -237,6 +249,7 @@ public enum DetectError: Error, Sendable, CustomStringConvertible {
             "Cannot use settings file '\(path)'" + (line > 0 ? ", line \(line)" : "") + ": \(detail)."
         case let .scan(detail): detail
         case let .unknownRule(id): "No rule has the id '\(id)'; 'fathom rules list' lists them."
+        case let .model(detail): "Cannot load the prompt-injection model: \(detail)."
         }
     }
 }

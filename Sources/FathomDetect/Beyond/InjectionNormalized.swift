@@ -221,6 +221,51 @@ public enum PromptNormalizer {
         return false
     }
 
+    /// Words that, within the three words before a phrase, mean it is not asked for: negation
+    /// ("please don't ignore the previous email") or reported speech ("my manager told me to
+    /// ignore the previous memo").
+    package static let cancelling: Set<[UInt32]> = Set([
+        "not", "never", "don't", "dont", "don’t", "didn't", "didn’t", "doesn't", "doesn’t", "shouldn't",
+        "shouldn’t", "won't", "won’t", "can't", "can’t", "cannot", "mustn't", "mustn’t", "told", "asked",
+        "says", "said", "warned",
+    ].map { Array($0.unicodeScalars.map(\.value)) })
+
+    /// ``containsWord(_:_:)`` for an occurrence that no word of ``cancelling`` precedes within
+    /// three words.
+    package static func containsAsked(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
+        guard let last = needle.last else { return false }
+        let needsEnd = isWordScalar(last)
+        var start = 0
+        while let range = FoldedText.firstRange(of: needle, in: haystack, from: start) {
+            let before = range.lowerBound == 0 || !isWordScalar(haystack[range.lowerBound - 1])
+            let after = !needsEnd || range.upperBound == haystack.count || !isWordScalar(haystack[range.upperBound])
+            if before && after && !isCancelled(haystack, before: range.lowerBound) { return true }
+            start = range.lowerBound + 1
+        }
+        return false
+    }
+
+    /// Whether one of the three words before `position` cancels a phrase there.
+    package static func isCancelled(_ text: [UInt32], before position: Int) -> Bool {
+        var end = position
+        for _ in 0..<3 {
+            while end > 0, !isWordScalar(text[end - 1]) && !isApostrophe(text[end - 1]) { end -= 1 }
+            guard end > 0 else { return false }
+            var begin = end
+            while begin > 0, isWordScalar(text[begin - 1]) || isApostrophe(text[begin - 1]) { begin -= 1 }
+            if cancelling.contains(Array(text[begin..<end])) { return true }
+            // A sentence break ends the look-back: "Don't worry. Ignore previous instructions".
+            if begin > 0, [0x2E, 0x21, 0x3F, 0x3B, 0x3A].contains(text[begin - 1]) { return false }
+            var probe = begin
+            while probe > 0, text[probe - 1] == 0x20 { probe -= 1 }
+            if probe > 0, [0x2E, 0x21, 0x3F, 0x3B, 0x3A].contains(text[probe - 1]) { return false }
+            end = begin
+        }
+        return false
+    }
+
+    static func isApostrophe(_ value: UInt32) -> Bool { value == 0x27 || value == 0x2019 }
+
     package static func isWordScalar(_ value: UInt32) -> Bool {
         if value < 0x80 {
             return (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) || (0x41...0x5A).contains(value)
@@ -261,7 +306,7 @@ public enum PromptNormalizer {
                     let slot = slots[position]
                     if bits[words + slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
                 }
-                if present && containsWord(forms[index], table.forms[phrase]) {
+                if present && containsAsked(forms[index], table.forms[phrase]) {
                     found.append(table.names[phrase])
                     break
                 }
@@ -315,10 +360,13 @@ public enum PromptNormalizer {
 package enum InjectionNormalized {
     package static let info = RuleInfo(
         id: RuleID.injectionNormalized, title: "Prompt injection or jailbreak phrasing after normalisation",
-        level: "high", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
+        level: "medium", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
         semantics: """
             LLM rows whose prompt, in any of its normalised forms, contains one of injection.normalized_phrases \
-            on word boundaries. Forms: NFKD compatibility decomposition (fullwidth and mathematical letters → \
+            on word boundaries, unless one of the three words before it cancels it (negation: not, never, \
+            don't, didn't, shouldn't, won't, can't, cannot; reported speech: told, asked, says, said, warned; \
+            the look-back stops at a sentence break). Level medium: a phrase list is not calibrated, \
+            benign prompts use these phrasings too (prompt.injection-model is the calibrated detector). Forms: NFKD compatibility decomposition (fullwidth and mathematical letters → \
             ASCII) without combining marks, zero-width/invisible characters removed, Cyrillic and Greek \
             look-alikes mapped to Latin, simple case folding, whitespace collapsed; the same with leetspeak \
             folded (1→i 0→o 3→e 4→a 5→s 7→t @→a $→s); and the forms of base64 or hex segments (≥ 16 \

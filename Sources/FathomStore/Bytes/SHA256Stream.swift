@@ -12,6 +12,10 @@ public struct SHA256Stream: Sendable {
         bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
     }
 
+    public mutating func update(_ bytes: [UInt8]) {
+        hasher.update(data: bytes)
+    }
+
     /// The lowercase hex digest. The stream must not be used afterwards.
     public func finalize() -> String {
         hasher.finalize().map { byte in

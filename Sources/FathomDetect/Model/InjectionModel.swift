@@ -1,0 +1,283 @@
+import Foundation
+import FathomStore
+
+/// The trained prompt-injection detector: a logistic regression over hashed character 4-grams and
+/// word unigrams and bigrams of the normalised prompt bytes, trained by
+/// `Training/injection/train.py` (whose `features.py` is the reference for every step here).
+///
+/// Normalisation, on UTF-8 bytes: ASCII letters lower-cased; tab, line feed, vertical tab, form
+/// feed, carriage return, space, `-` and `_` are one space, runs collapse, and the text is framed
+/// by one space on each side; every other byte is kept. Group C is the character 4-grams of that
+/// stream; group W is its words (maximal runs of `[a-z0-9]` or bytes ≥ 0x80, keyed by FNV-1a 64)
+/// and adjacent word pairs. A key goes to bucket `(key &* 0x9E3779B97F4A7C15) >> (64 − bits)`.
+/// `logit = bias + scale · (ΣC / √nC + ΣW / √nW)` over int8 weights, so the sums are exact.
+///
+/// The model file (little-endian), embedded in ``embeddedBase64``:
+/// ```
+/// 0        8       12      16        20        28       36             36+m
+/// +--------+-------+-------+---------+---------+--------+--------------+----------------+
+/// |FTHMINJ1|version| bits  | m (JSON)|  scale  |  bias  | JSON metadata| 2^bits × Int8  |
+/// +--------+-------+-------+---------+---------+--------+--------------+----------------+
+/// ```
+/// The metadata holds the decision threshold and the measured validation and test figures.
+public struct InjectionModel: Sendable {
+    /// The decision threshold and the figures measured when it was chosen.
+    public struct Metadata: Sendable, Codable, Equatable {
+        public var threshold: Double
+        public var targetValidationFPR: Double
+        public var features: String
+        public var validation: Evaluation
+        public var test: Evaluation
+
+        enum CodingKeys: String, CodingKey {
+            case threshold, features, validation, test
+            case targetValidationFPR = "target_validation_fpr"
+        }
+    }
+
+    /// Precision, recall and false-positive rate on one labelled split at the threshold.
+    public struct Evaluation: Sendable, Codable, Equatable {
+        public var positives: Int
+        public var negatives: Int
+        public var truePositives: Int
+        public var falsePositives: Int
+        public var recall: Double
+        public var precision: Double
+        public var fpr: Double
+
+        enum CodingKeys: String, CodingKey {
+            case positives, negatives, recall, precision, fpr
+            case truePositives = "true_positives"
+            case falsePositives = "false_positives"
+        }
+    }
+
+    public let bits: Int
+    public let scale: Double
+    public let bias: Double
+    public let metadata: Metadata
+    /// SHA-256 of the model bytes (lowercase hex): recorded in findings and the evidence report.
+    public let sha256: String
+    let weights: [Int8]
+
+    public var threshold: Double { metadata.threshold }
+
+    static let magic = Array("FTHMINJ1".utf8)
+
+    /// Reads a model file; throws on anything malformed.
+    public init(bytes: [UInt8]) throws(DetectError) {
+        func fail(_ detail: String) -> DetectError { .model(detail: detail) }
+        guard bytes.count >= 36, Array(bytes[0..<8]) == Self.magic else { throw fail("not a Fathom injection model (bad magic)") }
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func f64(_ at: Int) -> Double {
+            var raw: UInt64 = 0
+            for index in 0..<8 { raw |= UInt64(bytes[at + index]) << (8 * UInt64(index)) }
+            return Double(bitPattern: raw)
+        }
+        guard u32(8) == 1 else { throw fail("model version \(u32(8)), expected 1") }
+        let bits = u32(12)
+        guard (8...24).contains(bits) else { throw fail("model has \(bits) hash bits, expected 8 to 24") }
+        let metaLength = u32(16)
+        let weightsStart = 36 + metaLength
+        guard weightsStart + (1 << bits) == bytes.count else {
+            throw fail("model is \(bytes.count) bytes, expected \(weightsStart + (1 << bits))")
+        }
+        let metadata: Metadata
+        do { metadata = try JSONDecoder().decode(Metadata.self, from: Data(bytes[36..<weightsStart])) } catch {
+            throw fail("model metadata is not the expected JSON: \(error)")
+        }
+        self.bits = bits
+        scale = f64(20)
+        bias = f64(28)
+        self.metadata = metadata
+        weights = bytes[weightsStart...].map { Int8(bitPattern: $0) }
+        var hasher = SHA256Stream()
+        hasher.update(bytes)
+        sha256 = hasher.finalize()
+    }
+
+    /// The model compiled into Fathom.
+    public static let shipped: InjectionModel = {
+        guard let data = Data(base64Encoded: embeddedBase64, options: .ignoreUnknownCharacters) else {
+            preconditionFailure("the embedded injection model is not base64")
+        }
+        do { return try InjectionModel(bytes: Array(data)) } catch {
+            preconditionFailure("the embedded injection model does not load: \(error)")
+        }
+    }()
+
+    // MARK: Scoring
+
+    static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+    static let seedChar: UInt64 = 0x243F_6A88_85A3_08D3
+    static let seedUnigram: UInt64 = 0x1319_8A2E_0370_7344
+    static let seedBigram: UInt64 = 0xA409_3822_299F_31D0
+    static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let fnvPrime: UInt64 = 0x100_0000_01B3
+    static let space: UInt8 = 0x20
+
+    /// Each byte's normal form: 0x20 for the separators, lower case for ASCII letters.
+    static let normalTable: [UInt8] = (0..<256).map { value -> UInt8 in
+        switch value {
+        case 9...13, 0x20, 0x2D, 0x5F: return 0x20
+        case 0x41...0x5A: return UInt8(value + 0x20)
+        default: return UInt8(value)
+        }
+    }
+
+    /// Whether a normalised byte belongs to a word.
+    @inline(__always)
+    static func isWord(_ byte: UInt8) -> Bool {
+        byte >= 0x80 || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+    }
+
+    /// The logit of a prompt's bytes. Allocation-free: one pass over the bytes, hashing as it goes.
+    ///
+    /// - Complexity: O(n) in the bytes, one weight read per byte and two per word.
+    @inline(__always)
+    public func logit<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
+        var state = ScoringState()
+        let shift = UInt64(64 - bits)
+        let table = Self.normalTable
+        do {
+            let weights = self.weights.span
+            state.emit(Self.space, weights, shift)
+            var pendingSpace = false
+            var emittedAny = false
+            let count = text.count
+            var index = 0
+            while index < count {
+                let byte = table[Int(text[index])]
+                index += 1
+                if byte == Self.space {
+                    pendingSpace = true
+                    continue
+                }
+                if pendingSpace && emittedAny { state.emit(Self.space, weights, shift) }
+                pendingSpace = false
+                emittedAny = true
+                state.emit(byte, weights, shift)
+            }
+            state.emit(Self.space, weights, shift)
+        }
+        var total = 0.0
+        if state.charCount > 0 { total += Double(state.charSum) / Double(state.charCount).squareRoot() }
+        if state.wordCount > 0 { total += Double(state.wordSum) / Double(state.wordCount).squareRoot() }
+        return bias + scale * total
+    }
+
+    /// The probability that a prompt is an injection or jailbreak attempt.
+    public func score<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
+        1 / (1 + Foundation.exp(-logit(text)))
+    }
+
+    public func score(_ text: String) -> Double { score(Array(text.utf8)) }
+    public func logit(_ text: String) -> Double { logit(Array(text.utf8)) }
+
+    /// The running sums of one scoring pass.
+    struct ScoringState {
+        var window: UInt32 = 0
+        var emitted = 0
+        var charSum = 0
+        var charCount = 0
+        var wordSum = 0
+        var wordCount = 0
+        var inWord = false
+        var wordHash: UInt64 = 0
+        var previousWord: UInt64 = 0
+        var hasPrevious = false
+
+        @inline(__always)
+        mutating func emit(_ byte: UInt8, _ weights: Span<Int8>, _ shift: UInt64) {
+            window = window << 8 | UInt32(byte)
+            emitted += 1
+            if emitted >= 4 {
+                charSum += Int(weights[Int(truncatingIfNeeded: ((UInt64(window) ^ InjectionModel.seedChar) &* InjectionModel.golden) >> shift)])
+                charCount += 1
+            }
+            if InjectionModel.isWord(byte) {
+                if !inWord { wordHash = InjectionModel.fnvOffset; inWord = true }
+                wordHash = (wordHash ^ UInt64(byte)) &* InjectionModel.fnvPrime
+            } else if inWord {
+                inWord = false
+                wordSum += Int(weights[Int(truncatingIfNeeded: ((wordHash ^ InjectionModel.seedUnigram) &* InjectionModel.golden) >> shift)])
+                wordCount += 1
+                if hasPrevious {
+                    let key = (previousWord &* InjectionModel.fnvPrime) ^ wordHash ^ InjectionModel.seedBigram
+                    wordSum += Int(weights[Int(truncatingIfNeeded: (key &* InjectionModel.golden) >> shift)])
+                    wordCount += 1
+                }
+                previousWord = wordHash
+                hasPrevious = true
+            }
+        }
+    }
+
+    // MARK: Explanation
+
+    /// A feature of a prompt and what it added to the logit.
+    public struct Contribution: Sendable, Equatable {
+        public var feature: String
+        public var weight: Double
+    }
+
+    /// The features that pushed `text` towards "injection" most, strongest first (for a hit:
+    /// allocates, unlike ``logit(_:)``). Character 4-grams are shown in quotes, words bare.
+    public func strongestFeatures(_ text: String, limit: Int = 5) -> [Contribution] {
+        var normal: [UInt8] = [Self.space]
+        var pendingSpace = false
+        for raw in text.utf8 {
+            let byte = Self.normalTable[Int(raw)]
+            if byte == Self.space { pendingSpace = true; continue }
+            if pendingSpace && normal.count > 1 { normal.append(Self.space) }
+            pendingSpace = false
+            normal.append(byte)
+        }
+        normal.append(Self.space)
+        let shift = UInt64(64 - bits)
+        func bucket(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* Self.golden) >> shift) }
+        var chars: [(String, Int)] = []
+        var window: UInt32 = 0
+        for (index, byte) in normal.enumerated() {
+            window = window << 8 | UInt32(byte)
+            if index >= 3 {
+                let gram = String(decoding: normal[(index - 3)...index], as: UTF8.self)
+                chars.append(("\"" + gram + "\"", bucket(UInt64(window) ^ Self.seedChar)))
+            }
+        }
+        var words: [(String, Int)] = []
+        var previous: (hash: UInt64, word: String)?
+        var start: Int?
+        var hash = Self.fnvOffset
+        for (index, byte) in normal.enumerated() {
+            if Self.isWord(byte) {
+                if start == nil { start = index; hash = Self.fnvOffset }
+                hash = (hash ^ UInt64(byte)) &* Self.fnvPrime
+            } else if let first = start {
+                let word = String(decoding: normal[first..<index], as: UTF8.self)
+                words.append((word, bucket(hash ^ Self.seedUnigram)))
+                if let previous {
+                    words.append((previous.word + " " + word, bucket((previous.hash &* Self.fnvPrime) ^ hash ^ Self.seedBigram)))
+                }
+                previous = (hash, word)
+                start = nil
+            }
+        }
+        var totals: [String: Double] = [:]
+        for (group, norm) in [(chars, Double(max(chars.count, 1)).squareRoot()), (words, Double(max(words.count, 1)).squareRoot())] {
+            for (feature, index) in group { totals[feature, default: 0] += scale * Double(weights[index]) / norm }
+        }
+        return totals.filter { $0.value > 0 }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(limit).map { Contribution(feature: $0.key, weight: $0.value) }
+    }
+}
+
+/// Bytes the detector can score: a segment's lent text or an array.
+public protocol ScoredBytes {
+    var count: Int { get }
+    subscript(_ index: Int) -> UInt8 { get }
+}
+
+extension ByteView: ScoredBytes {}
+extension Array: ScoredBytes where Element == UInt8 {}
