@@ -6,7 +6,8 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ingest new archives, run the detections and answer the playbook's questions.",
         discussion: """
-            Writes Reports/<case-id>/ (analysis.json, hits.json, affected_decisions.csv and the report
+            Writes Reports/<case-id>/ (analysis.json, findings.json, affected_decisions.csv — or
+            affected_requests.csv, the estimate's list, without decision logs — and the report
             documents) and keeps the results in the store for 'fathom report'. A file named
             fathom-case.yaml at the top of an input directory is used as the case file when
             --case-file is not given.
