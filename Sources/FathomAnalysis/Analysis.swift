@@ -77,6 +77,11 @@ package struct Analysis {
         for index in incidents.indices { incidents[index].id = "INC-\(index + 1)" }
         IncidentLinking.link(&incidents)
 
+        let (response, responseContradictions) = ResponseStateAnalysis.evaluate(.init(
+            hits: hits, registryRows: modelBehaviour.registryRows, history: history, supply: supply.supply, incidents: incidents,
+            extraction: extraction, internalNetworks: caseFile.internalNetworks ?? settings.internalNetworks,
+            tamperingStart: incidents.first { $0.type == .trainingData }?.window.start.time))
+        contradictions += responseContradictions
         let types = Array(Set(incidents.map(\.type))).sorted()
         let flowchart = PlaybookEvaluation.evaluate(types: types, answers: answers)
         let coverage = try CoverageAnalysis.coverage(scan: scan)
@@ -114,7 +119,8 @@ package struct Analysis {
             integrity: supply.items, contradictions: contradictions, timeline: timeline, openItems: openItems.sorted(),
             broaderCompromise: BroaderCompromise.lines(hits: hits(RuleID.controlPlane),
                                                        examinedSources: try BroaderCompromise.examinedSources(scan: scan)),
-            keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents, awarenessTime: caseFile.awarenessTime))
+            keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents, awarenessTime: caseFile.awarenessTime),
+            response: history.compromised != nil || !response.credentials.isEmpty || !response.blockAddresses.isEmpty ? response : nil)
     }
 
     package static let dayNanos: Int64 = 86_400_000_000_000

@@ -43,13 +43,19 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     /// incidents' impact windows (the timeline report prints them). Nil in analyses written
     /// before they were computed here.
     public var keyIntervals: [KeyInterval]?
+    /// The case's state for the response runbook: rollbacks done, safe rollback targets, every
+    /// credential to contain, the addresses to block, the compromised dependency's paths. Nil in
+    /// analyses written before it was computed.
+    public var response: ResponseState?
 
     public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
                 inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],
                 flowchart: FlowchartResult, extraction: ExtractionSummary?, affectedDecisions: AffectedDecisions?,
                 dataExposure: DataExposure?, registry: RegistryHistory?, integrity: [IntegrityItem],
                 contradictions: [Contradiction], timeline: [TimelineEvent], openItems: [String],
-                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil, keyIntervals: [KeyInterval]? = nil) {
+                assets: [AssetRecord]? = nil, broaderCompromise: [String]? = nil, keyIntervals: [KeyInterval]? = nil,
+                response: ResponseState? = nil) {
+        self.response = response
         self.schemaVersion = schemaVersion
         self.caseInfo = caseInfo
         self.provenance = provenance

@@ -284,6 +284,7 @@ package struct SupplyChainAnalyzer: IncidentAnalyzer {
     let archives: [ArchiveRecord]
     /// Set by ``analyze(_:)``.
     package private(set) var items: [IntegrityItem] = []
+    package private(set) var supply = SupplyChainAnalysis()
 
     package init(archives: [ArchiveRecord]) {
         self.archives = archives
@@ -292,6 +293,7 @@ package struct SupplyChainAnalyzer: IncidentAnalyzer {
     package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
         var found = IncidentFindings()
         let supply = SupplyChainAnalysis.evaluate(caseFile: analysis.caseFile, archives: archives)
+        self.supply = supply
         items = supply.items
         if let incident = supply.incident { found.incidents.append(incident) }
         if let answer = supply.answer { found.answers[.otherModels] = answer }

@@ -13,10 +13,21 @@ package struct SupplyChainAnalysis {
     package var answer: PlaybookAnswer?
     package var items: [IntegrityItem] = []
     package var openItems: [String] = []
+    /// The dependency named by the case file.
+    package var dependency: String?
+    /// How it reaches each model (the model's version when the inventory names one).
+    package var dependencyPaths: [ResponseState.DependencyPath] = []
+    /// Every `model@version` (or `model`) the inventory describes, whether it depends on it or not.
+    package var inventoriedModels: Set<String> = []
+    /// Package indexes the requirements files install from.
+    package var installSources: [String] = []
+    /// Whether every requirement in the requirements files is pinned by hash (nil: none read).
+    package var hashPinned: Bool?
 
     package static func evaluate(caseFile: CaseFile, archives: [ArchiveRecord]) -> SupplyChainAnalysis {
         var result = SupplyChainAnalysis()
         guard let dependency = caseFile.compromisedDependency else { return result }
+        result.dependency = dependency
         guard let query = ComponentQuery.parse(dependency) else {
             result.openItems.append("The case file's compromised dependency '\(dependency)' is not a NAME[@VERSION] or purl")
             return result
@@ -36,6 +47,20 @@ package struct SupplyChainAnalysis {
         }
         // SBOM model names carry their version (`credit-risk@7`); the model is the name.
         func modelName(_ text: String) -> String { text.split(separator: "@").first.map(String.init) ?? text }
+        result.inventoriedModels = Set(report.models)
+        for match in report.matches.sorted(by: { ($0.model, $0.inventory) < ($1.model, $1.inventory) }) {
+            let parts = match.model.split(separator: "@", maxSplits: 1)
+            result.dependencyPaths.append(.init(model: modelName(match.model), modelVersion: parts.count == 2 ? String(parts[1]) : nil,
+                                                path: match.path, inventory: match.inventory))
+            if match.inventoryKind == "requirements" {
+                let file = (root as NSString).appendingPathComponent(match.inventory)
+                if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+                    let read = RequirementsSources.read(text)
+                    for source in read.sources where !result.installSources.contains(source) { result.installSources.append(source) }
+                    result.hashPinned = (result.hashPinned ?? true) && read.hashPinned
+                }
+            }
+        }
         let affected = Array(Set(report.matches.map { modelName($0.model) })).sorted()
         for match in report.matches.sorted(by: { ($0.model, $0.inventory) < ($1.model, $1.inventory) }) {
             result.items.append(IntegrityItem(kind: "dependency-match", severity: "high", subject: modelName(match.model),
@@ -55,5 +80,51 @@ package struct SupplyChainAnalysis {
             actors: [], models: affected, ruleHits: [:], linked: [],
             summary: "\(affected.count) models depend on \(dependency): \(affected.joined(separator: ", ")).")
         return result
+    }
+}
+
+/// What a pip requirements file says about where packages come from and whether they are pinned.
+package enum RequirementsSources {
+    /// The `--index-url`/`-i`, `--extra-index-url` and `--find-links`/`-f` options (as written), and
+    /// whether every requirement line carries a `--hash=`.
+    package static func read(_ text: String) -> (sources: [String], hashPinned: Bool) {
+        var sources: [String] = []
+        var requirements = 0
+        var hashed = 0
+        // Continuation lines (`\` at the end) belong to their requirement.
+        var logical: [String] = []
+        var current = ""
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(raw)
+            if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.startIndex..<line.startIndex : nil) { line = String(line[..<hash.lowerBound]) }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix("\\") {
+                current += String(trimmed.dropLast()) + " "
+                continue
+            }
+            current += trimmed
+            if !current.isEmpty { logical.append(current) }
+            current = ""
+        }
+        if !current.isEmpty { logical.append(current) }
+        for line in logical {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first else { continue }
+            if first.hasPrefix("-") {
+                for (index, word) in words.enumerated() {
+                    for option in ["--index-url", "--extra-index-url", "--find-links", "-i", "-f"] {
+                        if word == option, index + 1 < words.count {
+                            sources.append(option + " " + words[index + 1])
+                        } else if word.hasPrefix(option + "=") {
+                            sources.append(option + " " + word.dropFirst(option.count + 1))
+                        }
+                    }
+                }
+                continue
+            }
+            requirements += 1
+            if words.contains(where: { $0.hasPrefix("--hash=") }) { hashed += 1 }
+        }
+        return (sources, requirements > 0 && hashed == requirements)
     }
 }

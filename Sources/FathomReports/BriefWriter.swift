@@ -177,7 +177,11 @@ package struct BriefWriter {
         var items: [String] = []
         for id in result.flowchart.path {
             guard let node = result.flowchart.nodes.first(where: { $0.id == id }), node.kind == "action" else { continue }
-            for action in node.actions { items.append(context.md(action, limit: 200)) }
+            for action in node.actions {
+                // A step the evidence shows done is reported under RESPONSE, not ordered again.
+                if let state = context.stepState(node: node.id, action: action), state.done { continue }
+                items.append(context.md(action, limit: 200))
+            }
             if node.actions.isEmpty { items.append(context.md(node.text, limit: 200)) }
         }
         let due = context.deadlines.compactMap { deadline in deadline.due.map { ($0, deadline.regime) } }.min { $0.0 < $1.0 }

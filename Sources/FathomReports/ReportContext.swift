@@ -68,6 +68,31 @@ package struct ReportContext {
     }
 
     /// A figure with its provenance, in plain language.
+    /// The state of one playbook step, from the evidence: done (with when, by whom and what is
+    /// still wrong), under way, or nil (to do).
+    package func stepState(node: String, action: String) -> (done: Bool, note: String)? {
+        let state = result.response
+        switch (node, action.hasPrefix("Roll back") || action.hasPrefix("Schedule the rollback")) {
+        case ("mb.rollback-now", true), ("mb.rollback-planned", true):
+            guard let done = state?.rollbacks.last(where: \.succeeded) else { return nil }
+            var note = "**done** at " + time(done.time) + (done.principal.isEmpty ? "" : " by " + md(done.principal, limit: 120))
+                + ", to " + md(done.toVersion, limit: 60)
+            if let candidate = state?.candidates.first(where: { $0.version == done.toVersion }), candidate.verdict != "clean" {
+                note += "; but " + md(done.toVersion, limit: 60) + " is " + candidate.verdict + " (see response.md, Roll back the model)"
+            }
+            return (true, note)
+        default:
+            break
+        }
+        if node == "mb.rollback-now", action.hasPrefix("List the decisions"), let file = result.affectedDecisions?.requestIdsFile {
+            return (true, "**done**: " + md(file, limit: 60))
+        }
+        if node == "ex.block", action.hasPrefix("Block the attacker"), result.extraction?.ongoing == true {
+            return (false, "**urgent**: attacker activity in the last hour of the data")
+        }
+        return nil
+    }
+
     /// Rows of a source kind in the evidence examined (0 when the kind is absent).
     package func rows(of kind: String) -> Int64 { result.coverage.first { $0.kind == kind }?.rows ?? 0 }
 

@@ -44,7 +44,7 @@ import FathomSimulator
         ("evidence.md", ["## Inputs", "### Archive 1", "Rejected records by reason", "Samples of rejected records", "## Tool and rules",
                          "## Reproducibility", "## Limitations seen in the data"]),
         ("response.md", ["**Fathom executes nothing.**", "## Flowchart path", "```mermaid\nflowchart TD", "## Actions on the path",
-                         "## Ready-to-run commands", "### Roll back the model", "### Block the extraction"]),
+                         "## Ready-to-run commands", "### Roll back the model", "### Block the attackers"]),
     ])
     func sections(document: String, headings: [String]) throws {
         let text = try #require(try render()[document])
@@ -132,13 +132,18 @@ import FathomSimulator
 
     @Test func responseCommandsAreQuotedAndFilled() throws {
         let response = try #require(try render()["response.md"])
-        #expect(response.contains("--addresses '203.0.113.7/32' '2001:db8::1/128'\n"))
-        #expect(response.contains("Left out of the IP set because they are not IP addresses: it's'; rm \\-rf \\~."))
-        #expect(response.contains("aws apigateway update-api-key --api-key 'user-[click](http://evil.example/x) ![img](https://evil.example/i.png) <script>"))
-        #expect(response.contains("# network address '203.0.113.50': add to the WAF IP set as above ('203.0.113.50/32')"))
-        #expect(response.contains("kubectl rollout undo 'deployment/fraud-scorer' -n 'ml-serving'"))
+        // One address version per WAF IP set, the incident's attacker address included.
+        #expect(response.contains("--addresses $EXISTING '203.0.113.7/32' '203.0.113.50/32'\n"))
+        #expect(response.contains("--addresses $EXISTING '2001:db8::1/128'\n"))
+        #expect(response.contains("Left out of the IP sets because they are not IP addresses: it's'; rm \\-rf \\~."))
+        // An identity of unknown type is not turned into an IAM user or an API key value.
+        #expect(!response.contains("update-api-key --api-key 'user-"))
+        #expect(!response.contains("list-access-keys --user-name 'user-"))
+        // The rollback names its target (the tag of the last known good), MLflow versions as integers.
+        #expect(response.contains("confirm that 6 is clean"))
+        #expect(response.contains("kubectl set image 'deployment/fraud-scorer' -n 'ml-serving' \"*=${IMAGE%:*}:6\""))
         #expect(response.contains("-d '{\"name\": \"fraud-scorer\", \"version\": \"7\", \"stage\": \"Archived\", \"archive_existing_versions\": false}'"))
-        #expect(response.contains("\"version\": \"6\", \"stage\": \"Production\""))
+        #expect(response.contains("\"alias\": \"champion\", \"version\": \"6\""))
         #expect(response.contains("classDef taken"))
         #expect(response.contains("linkStyle "))
         #expect(response.contains("The logs show confidence scores were returned to 203\\.0\\.113\\.7"))
