@@ -467,6 +467,9 @@ public struct Incident: Codable, Sendable, Equatable {
     /// Ids of incidents that overlap this one in time and actors.
     public var linked: [String]
     public var summary: String
+    /// The compromised component of a supply-chain incident, as the case file names it (a purl or
+    /// NAME@VERSION); nil for the other types.
+    public var dependency: String?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(id: String,
@@ -478,7 +481,8 @@ public struct Incident: Codable, Sendable, Equatable {
                  models: [String],
                  ruleHits: [String: Int],
                  linked: [String],
-                 summary: String) {
+                 summary: String,
+                 dependency: String? = nil) {
         self.id = id
         self.type = type
         self.title = title
@@ -489,6 +493,7 @@ public struct Incident: Codable, Sendable, Equatable {
         self.ruleHits = ruleHits
         self.linked = linked
         self.summary = summary
+        self.dependency = dependency
     }
 }
 
