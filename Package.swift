@@ -98,7 +98,11 @@ let package = Package(
         ),
         .target(
             name: "FathomReports",
-            dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomDetect", "FathomAnalysis"],
+            dependencies: [
+                "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomDetect", "FathomAnalysis",
+                // SHA-1 for the name-based (v5) UUIDs of exported objects.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: safeCode
         ),
         .target(

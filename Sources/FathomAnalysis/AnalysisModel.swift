@@ -476,6 +476,9 @@ public struct Incident: Codable, Sendable, Equatable {
     /// Prompt injection: what each detector found, in distinct prompts and principals (nil for
     /// other incident types and in analyses written before it was counted).
     public var detections: [InjectionDetection]?
+    /// The compromised component of a supply-chain incident, as the case file names it (a purl or
+    /// NAME@VERSION); nil for the other types.
+    public var dependency: String?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(id: String,
@@ -487,7 +490,8 @@ public struct Incident: Codable, Sendable, Equatable {
                  models: [String],
                  ruleHits: [String: Int],
                  linked: [String],
-                 summary: String, detections: [InjectionDetection]? = nil) {
+                 summary: String, detections: [InjectionDetection]? = nil,
+                 dependency: String? = nil) {
         self.detections = detections
         self.id = id
         self.type = type
@@ -499,6 +503,7 @@ public struct Incident: Codable, Sendable, Equatable {
         self.ruleHits = ruleHits
         self.linked = linked
         self.summary = summary
+        self.dependency = dependency
     }
 }
 

@@ -31,6 +31,9 @@ public struct AnalyzeRequest: Sendable {
     public var hits: [Hit]?
     /// Follow symbolic links out of the input folders (see ``InputDiscovery``).
     public var followsSymlinks = false
+    /// Formats to hand the case over in besides the reports (`--export`), written to
+    /// `Reports/<case-id>/export/`; empty writes none.
+    public var exportFormats: [ExportFormat] = []
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
                 reportsDirectory: String = "Reports", now: Timestamp? = nil, jobs: Int = 2, commandLine: [String] = [],

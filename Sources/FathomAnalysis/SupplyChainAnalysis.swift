@@ -78,7 +78,8 @@ package struct SupplyChainAnalysis {
             window: ImpactWindow(start: WindowEdge(time: nil, rule: "case-file", description: "not determinable: inventories carry no times of use", evidence: nil),
                                  end: nil, ongoing: false, durationSeconds: nil),
             actors: [], models: affected, ruleHits: [:], linked: [],
-            summary: "\(affected.count) models depend on \(dependency): \(affected.joined(separator: ", ")).")
+            summary: "\(affected.count) models depend on \(dependency): \(affected.joined(separator: ", ")).",
+            dependency: dependency)
         return result
     }
 }

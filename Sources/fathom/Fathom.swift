@@ -12,7 +12,8 @@ struct Fathom: ParsableCommand {
               0   success (rejected records are counted in the summary, not errors)
               1   an internal error
               2   some inputs could not be read (they are recorded as evidence with the reason)
-              3   the store or catalog failed (in use by another process, corrupt, I/O error)
+              3   the store or catalog failed (in use by another process, corrupt, I/O error); for report and
+                  export, the case has no readable analysis or a file could not be written
               4   report --final refused: facts only a person can supply are missing
               5   'fathom verify' found files changed, missing or new
               10  'fathom sweep' found new or updated findings
@@ -29,6 +30,7 @@ struct Fathom: ParsableCommand {
             Analyze.self,
             Sweep.self,
             Report.self,
+            Export.self,
             Simulate.self,
             ManifestCommand.self,
             Verify.self,

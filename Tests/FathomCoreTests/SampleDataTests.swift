@@ -28,10 +28,12 @@ import FathomSimulator
             throw CocoaError(.fileNoSuchFile)
         }
         let caseFile = try CaseFile.load(path: "SampleData/fathom-case.yaml")
-        let request = AnalyzeRequest(paths: ["SampleData"], storeDirectory: work.appendingPathComponent("store").path,
+        var request = AnalyzeRequest(paths: ["SampleData"], storeDirectory: work.appendingPathComponent("store").path,
                                      caseFile: caseFile, reportsDirectory: work.appendingPathComponent("Reports").path,
                                      now: Timestamp(rfc3339: now), jobs: 2,
-                                     commandLine: ["fathom", "analyze", "SampleData", "--out", "Reports/sample", "--now", now])
+                                     commandLine: ["fathom", "analyze", "SampleData", "--out", "Reports/sample", "--now", now,
+                                                   "--export", "ocsf,stix,timesketch"])
+        request.exportFormats = ExportFormat.allCases
         let outcome = try AnalysisEngine.run(request)
         let data = try Data(contentsOf: root.appendingPathComponent("SampleData/expected.json"))
         let expected = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
@@ -149,10 +151,29 @@ import FathomSimulator
         let (result, _, reports) = try load()
         let folder = reports.appendingPathComponent(result.caseInfo.id)
         var documents: [String: String] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name != "export" {
             documents[name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
                 .replacingOccurrences(of: reports.deletingLastPathComponent().path, with: "$WORK")
         }
-        GoldenFiles.check(documents, against: Self.root.appendingPathComponent("Reports/sample/" + result.caseInfo.id))
+        GoldenFiles.check(documents, against: Self.root.appendingPathComponent("Reports/sample/" + result.caseInfo.id),
+                          ignoring: ["export"])
+    }
+
+    /// `Reports/sample/<case>/export/` is what `--export ocsf,stix,timesketch` writes for SampleData
+    /// (`.ci/export-conformance` runs each format's validator on it); `FATHOM_RECORD=1` re-records it.
+    @Test func sampleExportsAreTheCommittedOnes() throws {
+        let (result, _, reports) = try load()
+        let folder = reports.appendingPathComponent(result.caseInfo.id + "/export")
+        var documents: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            documents[name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        }
+        #expect(Set(documents.keys) == ["ocsf.jsonl", "stix.json", "timesketch.jsonl", "timesketch.csv"])
+        for (name, text) in documents {
+            for key in result.extraction?.attackers.flatMap(\.principals) ?? [] {
+                #expect(!text.contains(key), "\(name) masks the API key id")
+            }
+        }
+        GoldenFiles.check(documents, against: Self.root.appendingPathComponent("Reports/sample/" + result.caseInfo.id + "/export"))
     }
 }

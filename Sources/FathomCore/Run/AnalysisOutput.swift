@@ -88,6 +88,14 @@ package enum AnalysisOutput {
             case nil: throw .output(path: reports, detail: "not written")
             }
         }
+        if !request.exportFormats.isEmpty {
+            do {
+                written += try ExportWriter.write(result: documentsResult, hits: hits, formats: request.exportFormats,
+                                                  to: reports + "/export")
+            } catch {
+                throw .output(path: reports + "/export", detail: error.description)
+            }
+        }
         return written + documents.sorted().map { reports + "/" + $0 }
     }
 }

@@ -8,7 +8,8 @@ struct Analyze: ParsableCommand {
         discussion: """
             Writes Reports/<case-id>/ (analysis.json, findings.json, affected_decisions.csv — or
             affected_requests.csv, the estimate's list, without decision logs — and the report
-            documents) and keeps the results in the store for 'fathom report'. A file named
+            documents; with --export, the files of 'fathom export' in export/) and keeps the results in
+            the store for 'fathom report' and 'fathom export'. A file named
             fathom-case.yaml at the top of an input directory is used as the case file when
             --case-file is not given.
             """
@@ -44,9 +45,15 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Follow symbolic links that lead out of the input folders (by default they are listed, not read).")
     var followSymlinks = false
 
+    @Option(help: "Also write the case for other tools into <out>/<case-id>/export/: ocsf, stix, timesketch (comma-separated).")
+    var export: String?
+
     func validate() throws {
         if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if let export, ExportFormat.parseList(export) == nil {
+            throw ValidationError("--export '\(TerminalText.escape(ExportFormat.invalidName(in: export) ?? export))' is not a format; expected ocsf, stix or timesketch, comma-separated.")
+        }
     }
 
     func run() throws {
@@ -57,6 +64,7 @@ struct Analyze: ParsableCommand {
         var request = AnalyzeRequest(paths: paths, storeDirectory: store, caseID: `case`, reportsDirectory: out, now: now.flatMap(Timestamp.init(rfc3339:)),
                                      jobs: jobs, commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
         request.followsSymlinks = followSymlinks
+        request.exportFormats = export.flatMap(ExportFormat.parseList) ?? []
         do throws(AnalysisError) {
             if let caseFilePath { request.caseFile = try CaseFile.load(path: caseFilePath) }
         } catch {

@@ -35,12 +35,14 @@ enum GoldenFiles {
 
     /// Compares `documents` (file name → content) with the files in `folder`; records them instead
     /// when `FATHOM_RECORD=1`. Every difference, missing and extra file is recorded as an issue.
-    static func check(_ documents: [String: String], against folder: URL, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// Entries named in `ignoring` (sub-folders checked on their own) are neither compared nor removed.
+    static func check(_ documents: [String: String], against folder: URL, ignoring: Set<String> = [],
+                      sourceLocation: SourceLocation = #_sourceLocation) {
         let manager = FileManager.default
         if isRecording {
             do {
                 try manager.createDirectory(at: folder, withIntermediateDirectories: true)
-                for stale in (try manager.contentsOfDirectory(atPath: folder.path)) where stale != readme && documents[stale] == nil {
+                for stale in (try manager.contentsOfDirectory(atPath: folder.path)) where stale != readme && !ignoring.contains(stale) && documents[stale] == nil {
                     try manager.removeItem(at: folder.appendingPathComponent(stale))
                 }
                 for name in documents.keys.sorted() {
@@ -54,7 +56,7 @@ enum GoldenFiles {
                          sourceLocation: sourceLocation)
             return
         }
-        let existing = Set((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).subtracting([readme])
+        let existing = Set((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).subtracting([readme]).subtracting(ignoring)
         for name in existing.subtracting(documents.keys).sorted() {
             Issue.record("Golden file \(name) is no longer written; re-record with FATHOM_RECORD=1.", sourceLocation: sourceLocation)
         }
