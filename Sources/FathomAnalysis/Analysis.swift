@@ -96,7 +96,7 @@ package struct Analysis {
         let caseID = request.caseID ?? caseFile.id ?? "case"
         if caseFile.awarenessTime == nil { openItems.append("Awareness time is not in the case file; regulatory deadlines cannot be computed") }
         let timeline = TimelineBuilder.build(incidents: incidents, registry: registryRows, hits: hits, caseFile: caseFile,
-                                             extraction: extraction, affected: affected)
+                                             extraction: extraction, affected: affected, pipeline: try scans.pipelineRows())
         let inputs = try InputSummary.inputs(catalog: store.catalog, in: request.timeRange)
         let ruleSummaries = RuleCatalog.builtIn.map { rule in
             RuleSummary(id: rule.info.id, title: rule.info.title, level: rule.info.level, atlas: rule.info.atlas,

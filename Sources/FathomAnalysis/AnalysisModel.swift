@@ -710,6 +710,32 @@ public struct ExtractionSummary: Codable, Sendable, Equatable {
     }
 }
 
+extension AttackerVolume {
+    /// The volume with API keys masked where they name the identity or its principals.
+    package func maskingCredentials() -> AttackerVolume {
+        var copy = self
+        if identityType == "principal" { copy.identity = SecretMask.maskCredential(identity) }
+        copy.principals = principals.map(SecretMask.maskCredential)
+        copy.verdictReasons = verdictReasons
+        return copy
+    }
+}
+
+extension ExtractionSummary {
+    /// The summary as deliverables show it: API keys masked (prefix and last 4) everywhere.
+    package func maskingCredentials() -> ExtractionSummary {
+        var copy = self
+        copy.attackers = attackers.map { $0.maskingCredentials() }
+        copy.setAside = setAside?.map { $0.maskingCredentials() }
+        copy.hourly = hourly.map { hour in
+            var masked = hour
+            masked.attackers = Dictionary(hour.attackers.map { (SecretMask.maskCredential($0.key), $0.value) }, uniquingKeysWith: +)
+            return masked
+        }
+        return copy
+    }
+}
+
 /// Decisions served by a compromised model version.
 public struct AffectedDecisions: Codable, Sendable, Equatable {
     public var model: String
@@ -781,8 +807,12 @@ public struct DataExposure: Codable, Sendable, Equatable {
     public var responsesWithSensitiveData: Int64
     public var distinctUsers: Int64
     public var distinctSessions: Int64
-    /// Category → occurrences (e.g. "card-number": 3).
+    /// Category → responses holding it (e.g. "card_number": 2).
     public var categories: [String: Int64]
+    /// Category → occurrences in those responses (a response can hold several), and distinct
+    /// values (the same card number leaked twice is one card). Nil in older analyses.
+    public var occurrences: [String: Int64]?
+    public var distinctValues: [String: Int64]?
     public var recordsPotentiallyExposed: Figure
     public var first: Timestamp?
     public var last: Timestamp?
@@ -947,12 +977,27 @@ public struct KeyInterval: Codable, Sendable, Equatable {
         let detection = first("detection")
         let detected = End(label: detection != nil ? "first detection event" : "awareness time (no detection event)",
                            time: detection ?? awarenessTime)
-        return [
-            KeyInterval(measure: "Dwell time", from: End(label: "first indicator", time: first("first-indicator") ?? impactStart),
+        var intervals = [
+            KeyInterval(measure: "Dwell time", from: End(label: "first indicator the analysis relies on", time: first("first-indicator") ?? impactStart),
                         to: detected),
             KeyInterval(measure: "Time to detect", from: End(label: "start of impact", time: impactStart), to: detected),
-            KeyInterval(measure: "Time to contain", from: detected, to: End(label: "first containment event", time: first("containment"))),
         ]
+        // Containment per incident: its own containment event, or why there is none.
+        for incident in incidents {
+            let contained = timeline.filter { $0.phase == "containment" && $0.incident == incident.id }.compactMap(\.time).min()
+            let end: End
+            if let contained {
+                end = End(label: "containment: " + (incident.window.end?.description ?? "containment event"), time: contained)
+            } else if incident.window.ongoing {
+                end = End(label: "not contained: " + (incident.type == .extraction ? "activity in the last hour of the data" : "no end in the data"), time: nil)
+            } else if incident.window.end != nil {
+                end = End(label: "not contained: the activity stopped on its own", time: nil)
+            } else {
+                end = End(label: "not determinable from the evidence", time: nil)
+            }
+            intervals.append(KeyInterval(measure: "Time to contain " + incident.id, from: detected, to: end))
+        }
+        return intervals
     }
 }
 

@@ -158,18 +158,30 @@ extension Analysis {
         let found = hits(RuleID.sensitiveOutput).sorted { ($0.time?.nanoseconds ?? 0, $0.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) < ($1.time?.nanoseconds ?? 0, $1.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)) }
         guard !found.isEmpty else { return nil }
         var categories: [String: Int64] = [:]
+        var occurrences: [String: Int64] = [:]
+        var values: [String: Set<String>] = [:]
         var users = Set<String>()
         var sessions = Set<String>()
         for hit in found {
             for category in Set(hit.metrics["categories"]?.stringsValue ?? []) { categories[category, default: 0] += 1 }
+            // Occurrences and distinct values, from the response itself (a response can hold several).
+            for finding in SensitiveData.findings(in: hit.field("response") ?? "") {
+                occurrences[finding.category, default: 0] += 1
+                values[finding.category, default: []].insert(finding.match.filter { $0.isLetter || $0.isNumber || $0 == "@" || $0 == "." })
+            }
             if let user = hit.field("principal"), !user.isEmpty { users.insert(user) }
             if let session = hit.field("session"), !session.isEmpty { sessions.insert(session) }
         }
-        return DataExposure(responsesWithSensitiveData: Int64(found.count), distinctUsers: Int64(users.count),
-                            distinctSessions: Int64(sessions.count), categories: categories,
-                            recordsPotentiallyExposed: .count(found.count, unit: "responses"),
-                            first: found.first?.time, last: found.last?.time,
-                            evidence: found.compactMap(\.evidenceRef))
+        var exposure = DataExposure(responsesWithSensitiveData: Int64(found.count), distinctUsers: Int64(users.count),
+                                    distinctSessions: Int64(sessions.count), categories: categories,
+                                    recordsPotentiallyExposed: .count(found.count, unit: "responses"),
+                                    first: found.first?.time, last: found.last?.time,
+                                    evidence: found.compactMap(\.evidenceRef))
+        if !occurrences.isEmpty {
+            exposure.occurrences = occurrences
+            exposure.distinctValues = values.mapValues { Int64($0.count) }
+        }
+        return exposure
     }
 
     /// Prompt injection, counted in distinct prompts (LLM rows) and principals per detector.

@@ -191,7 +191,8 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
     package mutating func analyze(_ analysis: inout Analysis) throws -> IncidentFindings {
         var found = IncidentFindings()
         let hits = analysis.hits
-        let extraction = try analysis.extractionSummary(scan: scan, resolver: resolver)
+        // From here on the summary is what deliverables show: API keys masked.
+        let extraction = try analysis.extractionSummary(scan: scan, resolver: resolver)?.maskingCredentials()
         summary = extraction
         if let extraction, let window = extraction.window {
             found.incidents.append(Incident(

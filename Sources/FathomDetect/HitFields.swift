@@ -64,11 +64,16 @@ public struct HitFields: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
 
     /// The fields with every value transformed.
     public func mapValues(_ transform: (HitValue) -> HitValue) -> HitFields {
+        mapValuesWithNames { _, value in transform(value) }
+    }
+
+    /// The fields with every value transformed, knowing its field's name.
+    public func mapValuesWithNames(_ transform: (String, HitValue) -> HitValue) -> HitFields {
         var copy = self
         copy.packed = []
         copy.packed.reserveCapacity(packed.count)
         var position = 0
-        for _ in names { Self.append(transform(Self.read(packed, at: &position)), to: &copy.packed) }
+        for name in names { Self.append(transform(name, Self.read(packed, at: &position)), to: &copy.packed) }
         return copy
     }
 

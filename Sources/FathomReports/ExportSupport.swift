@@ -37,11 +37,9 @@ package struct ExportContext {
         apiKeys = keys
     }
 
-    /// An API key id with only its type prefix and last four characters kept (`ak_***…zxJF`), as
-    /// ``SecretMask`` shows API tokens.
-    package static func maskedKey(_ value: String) -> String {
-        SecretMask.keepEnds(value, head: SecretMask.tokenPrefix(value), tail: 4)
-    }
+    /// An API key id with only its type prefix and last four characters kept (`ak_live_***…zxJF`),
+    /// as every deliverable shows it (``SecretMask/maskCredential(_:)``; masking twice changes nothing).
+    package static func maskedKey(_ value: String) -> String { SecretMask.maskCredential(value) }
 
     /// Whether `value` is an API key id of this case.
     package func isAPIKey(_ value: String) -> Bool { apiKeys[value] != nil }

@@ -39,10 +39,14 @@ package struct TimelineWriter {
         guard let intervals = result.keyIntervals else {
             return out + "This analysis was written before Fathom computed the key intervals; run `fathom analyze` again.\n\n"
         }
+        func end(_ end: KeyInterval.End) -> String {
+            // "not contained: …" says why there is no time; no "unknown" after it.
+            end.time == nil && end.label.hasPrefix("not ") ? context.md(end.label, limit: 200)
+                : context.md(end.label, limit: 200) + " " + context.time(end.time)
+        }
         let rows = intervals.map { interval in
-            [context.md(interval.measure, limit: 40), interval.from.label + " " + context.time(interval.from.time),
-             interval.to.label + " " + context.time(interval.to.time),
-             interval.seconds.map { ReportNumber.duration(seconds: $0) } ?? "unknown"]
+            [context.md(interval.measure, limit: 40), end(interval.from), end(interval.to),
+             interval.seconds.map { ReportNumber.duration(seconds: $0) } ?? (interval.to.label.hasPrefix("not ") ? "—" : "unknown")]
         }
         out += context.table(["Measure", "From", "To", "Duration"], rows) + "\n\n"
         out += "A duration is `unknown` when either end is missing from the analysis.\n\n"

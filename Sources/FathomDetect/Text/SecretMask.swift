@@ -239,14 +239,32 @@ extension HitValue {
         case .null, .bool, .int, .double: self
         }
     }
+
+    /// The value of a field that names a credential as a whole (an API key in `principal`).
+    package func maskingCredential() -> HitValue {
+        switch self {
+        case let .string(text): .string(SecretMask.maskCredential(text))
+        case let .strings(texts): .strings(texts.map(SecretMask.maskCredential))
+        case .null, .bool, .int, .double: self
+        }
+    }
+}
+
+extension SecretMask {
+    /// Fields whose whole value may be a credential: gateways log the caller's API key as its
+    /// principal. ``maskCredential(_:)`` leaves names that are not random-looking as they are.
+    public static let credentialFields: Set<String> = ["principal", "api_key", "principals"]
 }
 
 extension Hit {
     /// The hit with secrets in its key and fields masked, as every deliverable shows it.
     public func maskingSecrets() -> Hit {
         var copy = self
-        copy.key = key.mapValues { $0.maskingSecrets() }
-        copy.fields = fields?.mapValues { $0.maskingSecrets() }
+        func masked(_ name: String, _ value: HitValue) -> HitValue {
+            SecretMask.credentialFields.contains(name) ? value.maskingCredential() : value.maskingSecrets()
+        }
+        copy.key = Dictionary(uniqueKeysWithValues: key.map { ($0.key, masked($0.key, $0.value)) })
+        copy.fields = fields?.mapValuesWithNames(masked)
         return copy
     }
 }

@@ -201,7 +201,7 @@ import FathomReports
         let patterns = indicators.compactMap { $0["pattern"] as? String }
         #expect(patterns.contains("[ipv4-addr:value = '203.0.113.7']"))
         #expect(patterns.contains("[ipv6-addr:value = '2001:db8::1']"))
-        #expect(patterns.contains("[user-account:account_login LIKE 'ak_%6fGh']"))
+        #expect(patterns.contains("[user-account:account_login LIKE 'ak_live_%6fGh']"))
         // A quote in an identity cannot end the pattern's string literal.
         #expect(patterns.contains { $0.contains(#"it\'s\'; rm -rf ~"#) })
         #expect(!text.contains(Self.apiKey))
