@@ -27,6 +27,7 @@ struct Fathom: ParsableCommand {
             Hunt.self,
             Rules.self,
             Analyze.self,
+            SparkJobCommand.self,
             Sweep.self,
             Report.self,
             Simulate.self,
