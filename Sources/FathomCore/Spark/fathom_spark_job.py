@@ -1528,8 +1528,14 @@ def main(argv=None):
     ignores = []
     for given, resolved in roots:
         jvm_path = sc._jvm.org.apache.hadoop.fs.Path(resolved.rstrip("/") + "/.fathomignore")
-        if jvm_path.getFileSystem(hadoop).exists(jvm_path):
-            text = "\n".join(sc.textFile(resolved.rstrip("/") + "/.fathomignore").collect())
+        fs = jvm_path.getFileSystem(hadoop)
+        if fs.exists(jvm_path):
+            # Read through the FileSystem: Hadoop's input formats pass over hidden (dot) files.
+            stream = fs.open(jvm_path)
+            try:
+                text = sc._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+            finally:
+                stream.close()
             patterns = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
             ignores.append((given, patterns))
     entries = {}
@@ -1543,14 +1549,19 @@ def main(argv=None):
     spec_broadcast = sc.broadcast(spec_data)
     entries_broadcast = sc.broadcast(entries)
 
+    # The executors import this file as a module (shipped with addPyFile), so the closure below
+    # carries no decoder state of the driver's __main__.
+    sc.addPyFile(os.path.abspath(__file__))
+
     def decode_partition(items):
-        spec = Spec(spec_broadcast.value)
+        import fathom_spark_job as job
+        spec = job.Spec(spec_broadcast.value)
         known = entries_broadcast.value
         for item in items:
             entry = known.get(item["path"])
             if entry is None:
                 continue
-            archive, rows = process_archive(spec, entry[0], entry[1], bytes(item["content"]))
+            archive, rows = job.process_archive(spec, entry[0], entry[1], bytes(item["content"]))
             yield ("archive", entry[0], json.dumps(archive, sort_keys=True, ensure_ascii=False))
             for row in rows:
                 kind = row.pop("kind")
