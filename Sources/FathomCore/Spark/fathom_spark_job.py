@@ -1595,12 +1595,65 @@ def main(argv=None):
 # ---------------------------------------------------------------------------------------------
 # Playbook detections in Spark SQL
 
-PLAYBOOK_RULES = []
+PLAYBOOK_RULES = ["extraction.volume"]
+
+
+def rfc3339(nanos):
+    """Timestamp.rfc3339: UTC, fraction to the nanosecond with trailing zeros dropped."""
+    seconds, fraction = divmod(nanos, 1_000_000_000)
+    moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def rule_header(spec, rule_id):
+    rule = spec.rules[rule_id]
+    return {"rule": rule["id"], "title": rule["title"], "level": rule["level"], "atlas": rule["atlas"], "kind": rule["kind"]}
+
+
+def evidence_ref(archive, member, line, time):
+    return {"archive": archive, "line": line, "member": member, "time": rfc3339(time)}
 
 
 def playbook_hits(spark, rows, spec):
+    """The playbook rules computed here, as hit JSON lines (a one-column DataFrame)."""
     from pyspark.sql import functions as F
-    return spark.createDataFrame([], "value string")
+    settings = spec.settings
+    out = []
+
+    # extraction.volume: inference rows whose path holds an endpoint pattern (case-folded), per
+    # src_ip per fixed UTC bucket: rows and exact distinct input hashes; hit over either threshold.
+    inference = rows.where(F.col("kind") == "inference").select(
+        F.get_json_object("value", "$.time").cast("long").alias("time"),
+        F.get_json_object("value", "$.src_ip").alias("src_ip"),
+        F.get_json_object("value", "$.path").alias("path"),
+        F.get_json_object("value", "$.input_hash").alias("input_hash"),
+        F.get_json_object("value", "$.archive").alias("archive"),
+        F.get_json_object("value", "$.member").alias("member"),
+        F.get_json_object("value", "$.line").cast("long").alias("line"))
+    endpoint = None
+    for pattern in settings["endpoint_patterns"]:
+        test = F.lower(F.coalesce(F.col("path"), F.lit(""))).contains(pattern.lower())
+        endpoint = test if endpoint is None else endpoint | test
+    bucket = settings["extraction_bucket_seconds"] * 1_000_000_000
+    grouped = (inference.where(endpoint & F.col("time").isNotNull())
+               .withColumn("bucket", F.floor(F.col("time") / F.lit(bucket)).cast("long") * F.lit(bucket))
+               .groupBy(F.coalesce(F.col("src_ip"), F.lit("")).alias("src_ip"), "bucket")
+               .agg(F.count(F.lit(1)).alias("queries"), F.countDistinct("input_hash").alias("inputs"),
+                    F.min(F.struct("time", "archive", "member", "line")).alias("first"),
+                    F.max(F.struct("time", F.lit(0).alias("pad"), "archive", "member", "line")).alias("last"))
+               .where((F.col("queries") > settings["max_queries"]) | (F.col("inputs") > settings["max_distinct_inputs"])))
+    for row in grouped.collect():
+        hit = rule_header(spec, "extraction.volume")
+        hit.update(key={"src_ip": row["src_ip"]}, metrics={"distinct_inputs": row["inputs"], "query_count": row["queries"]},
+                   window={"start": rfc3339(row["bucket"]), "end": rfc3339(row["bucket"] + bucket)},
+                   evidence={"first": evidence_ref(row["first"]["archive"], row["first"]["member"], row["first"]["line"], row["first"]["time"]),
+                             "last": evidence_ref(row["last"]["archive"], row["last"]["member"], row["last"]["line"], row["last"]["time"])})
+        out.append(hit)
+    lines = [json.dumps(hit, sort_keys=True, ensure_ascii=False) for hit in out]
+    return spark.createDataFrame([(line,) for line in sorted(lines)], "value string")
 
 
 if __name__ == "__main__":
