@@ -121,6 +121,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            resources: [.embedInCode("Spark/fathom_spark_job.py")],
             swiftSettings: safeCode
         ),
         .executableTarget(

@@ -73,16 +73,22 @@ public enum CanonicalFields {
         return best.0
     }
 
-    /// Maps a raw storage operation onto `read`, `write`, `delete`, `list` or `other`.
+    /// How a raw storage operation maps onto an action: the first rule whose needle the
+    /// lower-cased operation contains wins; none: `other`. Data, so the Spark job reads the same
+    /// table (`fathom spark-job`).
+    public static let storageActionRules: [(needle: String, action: String)] = [
+        ("list", "list"), ("get.bucket", "list"),
+        ("delete", "delete"),
+        ("put", "write"), ("post", "write"), ("copy", "write"), ("write", "write"), ("upload", "write"),
+        ("create", "write"), ("append", "write"),
+        ("get", "read"), ("read", "read"), ("head", "read"), ("download", "read"),
+    ]
+
+    /// Maps a raw storage operation onto `read`, `write`, `delete`, `list` or `other`
+    /// (``storageActionRules``).
     public static func storageAction(forOperation operation: String) -> String {
         let text = operation.lowercased()
-        if text.contains("list") || text.contains("get.bucket") || text.hasSuffix("get.bucket") { return "list" }
-        if text.contains("delete") { return "delete" }
-        if text.contains("put") || text.contains("post") || text.contains("copy") || text.contains("write")
-            || text.contains("upload") || text.contains("create") || text.contains("append") { return "write" }
-        if text.contains("get") || text.contains("read") || text.contains("head") || text.contains("download") {
-            return "read"
-        }
+        for rule in storageActionRules where text.contains(rule.needle) { return rule.action }
         return "other"
     }
 }

@@ -125,6 +125,10 @@ public final class RowWriter {
         guard let text, !text.isEmpty, let index = currentKind.schema.index(of: column) else { return }
         setString(text, at: index)
     }
+    /// Sets a hash128 column to a hash computed elsewhere (rows loaded from Spark results).
+    public func setHash(_ value: Hash128, at column: Int) {
+        if claim(column) { current?.setHash(value, at: column) }
+    }
     public func setHash(of value: ByteView, at column: Int) {
         if claim(column) { current?.setHash(of: value, at: column) }
     }

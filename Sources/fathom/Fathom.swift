@@ -28,6 +28,7 @@ struct Fathom: ParsableCommand {
             Hunt.self,
             Rules.self,
             Analyze.self,
+            SparkJobCommand.self,
             Sweep.self,
             Report.self,
             Export.self,

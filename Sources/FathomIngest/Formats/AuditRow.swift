@@ -68,14 +68,14 @@ package struct AuditRow {
         return row
     }
 
-    private static let genericActionPaths = JSONPaths.split([
+    package static let genericActionPaths = JSONPaths.split([
         "operationName", "OperationName", "eventName", "action", "event", "type", "call_type", "method", "verb",
     ])
-    private static let genericPrincipalPaths = JSONPaths.split([
+    package static let genericPrincipalPaths = JSONPaths.split([
         "user", "user_id", "userId", "principal", "caller", "Caller", "api_key_alias", "identity_claim_upn_s",
     ])
-    private static let genericAddressPaths = JSONPaths.split([
+    package static let genericAddressPaths = JSONPaths.split([
         "src_ip", "client_ip", "clientIP_s", "callerIpAddress", "CallerIpAddress", "requester_ip_address", "ip",
     ])
-    private static let genericAgentPaths = JSONPaths.split(["user_agent", "userAgent", "userAgent_s"])
+    package static let genericAgentPaths = JSONPaths.split(["user_agent", "userAgent", "userAgent_s"])
 }

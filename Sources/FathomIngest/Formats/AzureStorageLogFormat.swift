@@ -69,16 +69,16 @@ package final class AzureStorageLogDecoder: RecordDecoder {
     private let scratch = ScratchBuffer(capacity: 256)
     private let actions = OperationActions()
     private let schema = SourceKind.storage.schema
-    private static let timePaths = JSONPaths.split(["time", "TimeGenerated", "TimeGenerated [UTC]"])
-    private static let operationPaths = JSONPaths.split(["operationName", "OperationName"])
-    private static let ipPaths = JSONPaths.split(["callerIpAddress", "CallerIpAddress"])
-    private static let principalPaths = JSONPaths.split([
+    package static let timePaths = JSONPaths.split(["time", "TimeGenerated", "TimeGenerated [UTC]"])
+    package static let operationPaths = JSONPaths.split(["operationName", "OperationName"])
+    package static let ipPaths = JSONPaths.split(["callerIpAddress", "CallerIpAddress"])
+    package static let principalPaths = JSONPaths.split([
         "identity.requester.upn", "identity.requester.objectId", "identity.requester.appId", "identity.tokenHash",
         "RequesterUpn", "RequesterObjectId", "RequesterAppId", "AuthenticationHash", "identity.type", "AuthenticationType",
     ])
-    private static let keyPaths = JSONPaths.split(["properties.objectKey", "ObjectKey"])
-    private static let agentPaths = JSONPaths.split(["properties.userAgentHeader", "UserAgentHeader"])
-    private static let statusPaths = JSONPaths.split(["statusCode", "StatusCode"])
+    package static let keyPaths = JSONPaths.split(["properties.objectKey", "ObjectKey"])
+    package static let agentPaths = JSONPaths.split(["properties.userAgentHeader", "UserAgentHeader"])
+    package static let statusPaths = JSONPaths.split(["statusCode", "StatusCode"])
 
     package init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)

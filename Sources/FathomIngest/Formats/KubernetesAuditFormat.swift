@@ -91,7 +91,7 @@ package final class KubernetesAuditDecoder: RecordDecoder {
     private let overrides: JSONProfileOverrides
     private let forcedKind: SourceKind?
     private let schema = SourceKind.registry.schema
-    private static let timePaths = JSONPaths.split(["stageTimestamp", "requestReceivedTimestamp", "timestamp", "time"])
+    package static let timePaths = JSONPaths.split(["stageTimestamp", "requestReceivedTimestamp", "timestamp", "time"])
 
     package init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)

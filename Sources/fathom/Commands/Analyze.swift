@@ -48,7 +48,11 @@ struct Analyze: ParsableCommand {
     @Option(help: "Also write the case for other tools into <out>/<case-id>/export/: ocsf, stix, timesketch (comma-separated).")
     var export: String?
 
+    @Option(help: "Analyse the output folder of the Spark job ('fathom spark-job') instead of reading archives.")
+    var fromResults: String?
+
     func validate() throws {
+        if fromResults != nil, !paths.isEmpty { throw ValidationError("--from-results reads no archives: give either paths or --from-results.") }
         if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
         if let export, ExportFormat.parseList(export) == nil {
@@ -58,6 +62,9 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         var caseFilePath = caseFile
+        if caseFilePath == nil, let fromResults, FileManager.default.fileExists(atPath: fromResults + "/fathom-case.yaml") {
+            caseFilePath = fromResults + "/fathom-case.yaml"
+        }
         if caseFilePath == nil {
             caseFilePath = paths.map { $0 + "/fathom-case.yaml" }.first { FileManager.default.fileExists(atPath: $0) }
         }
@@ -76,6 +83,17 @@ struct Analyze: ParsableCommand {
                 printError("\(error)")
                 throw ExitCode(64)
             }
+        }
+        if let fromResults {
+            let spark: SparkAnalysis.Outcome
+            do { spark = try SparkAnalysis.run(resultsDirectory: fromResults, request: request) } catch {
+                printError("\(error)")
+                throw ExitCode(error is SparkResults.LoadError ? 3 : 1)
+            }
+            if json { print(try AnalysisSummary.json(spark.analysis.result)) } else { print(AnalysisSummary.text(spark.analysis)) }
+            for path in spark.unsupported { printError("\(path): not decoded by the Spark job (a format it does not read); run 'fathom analyze' on it") }
+            if !spark.unsupported.isEmpty { throw ExitStatus.inputsUnreadable }
+            return
         }
         let outcome: AnalyzeOutcome
         do throws(AnalysisError) { outcome = try AnalysisEngine.run(request) } catch {

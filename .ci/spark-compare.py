@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Compares the reports of the native and the Spark path (.ci/spark-equivalence).
+
+Every file must be byte-identical once the recorded command line is normalised; the command line
+must be the only difference. The Spark job's own hits must equal the native hits of the same rules,
+hit for hit."""
+import json
+import os
+import re
+import sys
+
+native, spark, results = sys.argv[1:4]
+failures = []
+
+
+def normalised(name, data):
+    if name == "evidence.md":
+        return re.sub(rb"\nfathom analyze [^\n]*\n", b"\nfathom analyze <command line>\n", data)
+    if name in ("analysis.json", "findings.json"):
+        document = json.loads(data)
+        stack = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for key in list(item):
+                    if key in ("commandLine", "command_line"):
+                        item[key] = ["<command line>"]
+                    else:
+                        stack.append(item[key])
+            elif isinstance(item, list):
+                stack.extend(item)
+        return json.dumps(document, sort_keys=True).encode()
+    return data
+
+
+names = sorted(set(os.listdir(native)) | set(os.listdir(spark)))
+identical = 0
+for name in names:
+    a_path, b_path = os.path.join(native, name), os.path.join(spark, name)
+    if not os.path.exists(a_path) or not os.path.exists(b_path):
+        failures.append(f"{name}: only in {'native' if os.path.exists(a_path) else 'spark'}")
+        continue
+    a, b = open(a_path, "rb").read(), open(b_path, "rb").read()
+    if a == b:
+        identical += 1
+        continue
+    if normalised(name, a) != normalised(name, b):
+        failures.append(f"{name}: differs beyond the command line")
+    else:
+        print(f"{name}: identical but for the recorded command line")
+
+# The job's hits against the native hits of the same rules.
+manifest = json.loads("".join(open(os.path.join(results, "manifest", f)).read()
+                              for f in sorted(os.listdir(os.path.join(results, "manifest"))) if f.startswith("part-")))
+spark_rules = set(manifest["rules"])
+spark_hits = []
+for f in sorted(os.listdir(os.path.join(results, "hits"))):
+    if f.startswith("part-"):
+        spark_hits += [json.loads(line) for line in open(os.path.join(results, "hits", f)) if line.strip()]
+native_hits = [h for h in json.load(open(os.path.join(native, "findings.json")))["hits"] if h["rule"] in spark_rules]
+
+
+def key(hit):
+    return json.dumps(hit, sort_keys=True)
+
+
+if sorted(map(key, spark_hits)) != sorted(map(key, native_hits)):
+    only_spark = set(map(key, spark_hits)) - set(map(key, native_hits))
+    only_native = set(map(key, native_hits)) - set(map(key, spark_hits))
+    failures.append(f"hits of {sorted(spark_rules)}: {len(only_spark)} only from Spark, {len(only_native)} only native; "
+                    f"e.g. {sorted(only_spark)[:1]} / {sorted(only_native)[:1]}")
+print(f"{identical} of {len(names)} report files byte-identical; Spark computed {len(spark_hits)} hits of "
+      f"{len(spark_rules)} rules ({', '.join(sorted(spark_rules)) or 'none'}), native has {len(native_hits)}")
+if failures:
+    print("\n".join("FAIL " + f for f in failures))
+    sys.exit(1)
+print("spark-equivalence: OK")

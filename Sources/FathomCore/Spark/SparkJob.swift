@@ -1,0 +1,57 @@
+import Foundation
+import FathomDetect
+import FathomAnalysis
+
+/// `fathom spark-job`: writes the self-contained PySpark job — `fathom_spark_job.py`, the data it
+/// reads (`fathom-spec.json`, exported from the Swift definitions) and, when given, the case file
+/// and Sigma rules — into one folder, ready for `spark-submit`.
+public enum SparkJob {
+    public struct Request: Sendable {
+        public var outputDirectory: String
+        public var settings: RuleSettings
+        public var caseFile: CaseFile?
+        public var caseFilePath: String?
+        public var rulesDirectory: String?
+
+        public init(outputDirectory: String, settings: RuleSettings = RuleSettings(), caseFile: CaseFile? = nil,
+                    caseFilePath: String? = nil, rulesDirectory: String? = nil) {
+            self.outputDirectory = outputDirectory
+            self.settings = settings
+            self.caseFile = caseFile
+            self.caseFilePath = caseFilePath
+            self.rulesDirectory = rulesDirectory
+        }
+    }
+
+    /// The settings the job runs with: the case file's internal networks apply to the artifact
+    /// rule, as in `fathom analyze`.
+    public static func effectiveSettings(_ request: Request) -> RuleSettings {
+        var settings = request.settings
+        if let networks = request.caseFile?.internalNetworks, !networks.isEmpty { settings.artifactInternalNetworks = networks }
+        return settings
+    }
+
+    /// Writes the job; returns the paths written, in order.
+    public static func write(_ request: Request) throws -> [String] {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: request.outputDirectory, withIntermediateDirectories: true)
+        var written: [String] = []
+        func put(_ name: String, _ data: Data) throws {
+            let path = request.outputDirectory + "/" + name
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            written.append(path)
+        }
+        try put("fathom_spark_job.py", Data(PackageResources.fathom_spark_job_py))
+        try put("fathom-spec.json", try SparkSpec(settings: effectiveSettings(request)).json())
+        if let path = request.caseFilePath {
+            try put("fathom-case.yaml", try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        if let rules = request.rulesDirectory {
+            let target = request.outputDirectory + "/rules"
+            if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
+            try manager.copyItem(atPath: rules, toPath: target)
+            written.append(target)
+        }
+        return written
+    }
+}

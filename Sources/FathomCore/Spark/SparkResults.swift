@@ -1,0 +1,243 @@
+import Foundation
+import FathomStore
+import FathomSupport
+import FathomCatalog
+import FathomIngest
+import FathomDetect
+
+/// The outputs of Fathom's Spark job (`fathom spark-job`), read back for `fathom analyze
+/// --from-results DIR`.
+///
+/// ```
+/// DIR/manifest/part-*.txt      the job: spec version, tool version, inputs, rules it computed
+/// DIR/archives/part-*.txt      JSON Lines, one archive each: path, size, mtime_ns, sha256,
+///                              compression, container, members, reject reasons and samples
+/// DIR/rows/kind=K/day=D/*.gz   JSON Lines (gzip): one canonical row each — archive, member,
+///                              line, ord (its order in the archive), time and the kind's columns
+///                              (text as strings, numbers as numbers, hash128 as 32 hex digits)
+/// DIR/hits/part-*.txt          hits in Fathom's JSON Lines hit schema
+/// ```
+///
+/// The rows are loaded into a store exactly as the native ingest writes it (the same segment
+/// builder and catalog records, archive by archive in path order, rows in archive order), so the
+/// native analysis and report writers run unchanged over it.
+public enum SparkResults {
+    public struct Manifest: Codable, Sendable {
+        public var specVersion: Int
+        public var toolVersion: String
+        public var inputs: [String]
+        public var rules: [String]
+    }
+
+    struct Member: Codable {
+        var name: String
+        var format: String
+        var rows: Int64
+        var rejected: Int64
+        var note: String?
+    }
+
+    struct Sample: Codable {
+        var member: String
+        var line: Int64
+        var reason: String
+    }
+
+    struct Archive: Codable {
+        var path: String
+        var size: Int64
+        var mtimeNs: Int64
+        var sha256: String
+        var compression: String
+        var container: String
+        var members: [Member]
+        var rejectReasons: [String: Int64]
+        var rejectSamples: [Sample]
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case missing(String)
+        case malformed(path: String, line: Int, detail: String)
+        case store(String)
+
+        public var description: String {
+            switch self {
+            case let .missing(path): "Cannot read Spark results: '\(path)' is missing (expected the output folder of fathom_spark_job.py)."
+            case let .malformed(path, line, detail): "Cannot read Spark results: '\(path)' line \(line): \(detail)."
+            case let .store(detail): "Cannot load Spark results into the store: \(detail)"
+            }
+        }
+    }
+
+    /// The JSON Lines of every part file under `directory` (gzip-compressed or not), in path order.
+    static func lines(under directory: String) throws -> [(path: String, line: Int, text: [UInt8])] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { throw LoadError.missing(directory) }
+        var files: [String] = []
+        while let next = walker.nextObject() as? String {
+            let name = (next as NSString).lastPathComponent
+            guard name.hasPrefix("part-"), !name.hasSuffix(".crc") else { continue }
+            files.append(next)
+        }
+        var result: [(String, Int, [UInt8])] = []
+        for file in files.sorted() {
+            let path = directory + "/" + file
+            let bytes = try contents(of: path)
+            var start = 0
+            var number = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0A {
+                if index > start {
+                    number += 1
+                    result.append((path, number, Array(bytes[start..<index])))
+                }
+                start = index + 1
+            }
+        }
+        return result
+    }
+
+    /// A file's bytes, gunzipped when it is gzip.
+    static func contents(of path: String) throws -> [UInt8] {
+        let mapping = try FileMapping(path: path)
+        let source = MappedStream(mapping: mapping)
+        let stream: any ByteStream = path.hasSuffix(".gz") ? GzipStream(source: source, name: path) : source
+        var bytes: [UInt8] = []
+        while let event = try stream.next() {
+            if case let .bytes(view) = event { bytes += view.array }
+        }
+        return bytes
+    }
+
+    /// 32 hex digits as a hash: the first 16 the low word, the rest the high word.
+    static func hash128(hex: String) -> Hash128? {
+        guard hex.utf8.count == 32, let low = UInt64(hex.prefix(16), radix: 16), let high = UInt64(hex.suffix(16), radix: 16)
+        else { return nil }
+        return Hash128(low: low, high: high)
+    }
+
+    public static func manifest(in directory: String) throws -> Manifest {
+        let parts = try lines(under: directory + "/manifest")
+        let text = parts.map { String(decoding: $0.text, as: UTF8.self) }.joined(separator: "\n")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(Manifest.self, from: Data(text.utf8)) } catch {
+            throw LoadError.malformed(path: directory + "/manifest", line: 1, detail: "\(error)")
+        }
+    }
+
+    /// The hits the job computed.
+    public static func hits(in directory: String) throws -> [Hit] {
+        let decoder = JSONDecoder()
+        return try lines(under: directory + "/hits").map { part in
+            do { return try decoder.decode(Hit.self, from: Data(part.text)) } catch {
+                throw LoadError.malformed(path: part.path, line: part.line, detail: "not a hit: \(error)")
+            }
+        }
+    }
+
+    /// Loads the archives and rows of `directory` into the (new or empty) store at `storeDirectory`;
+    /// archives already in the store (same SHA-256) are not loaded twice. Returns the paths of
+    /// archives the job could not decode.
+    public static func load(from directory: String, into storeDirectory: String) throws -> [String] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var archives: [Archive] = []
+        for part in try lines(under: directory + "/archives") {
+            do { archives.append(try decoder.decode(Archive.self, from: Data(part.text))) } catch {
+                throw LoadError.malformed(path: part.path, line: part.line, detail: "not an archive record: \(error)")
+            }
+        }
+        archives.sort { $0.path < $1.path }
+        // Rows per archive, in the archive's order.
+        var rowsByArchive: [String: [(ord: Int64, kind: SourceKind, row: [String: Any])]] = [:]
+        let kindsDirectory = directory + "/rows"
+        let kindFolders = (try? FileManager.default.contentsOfDirectory(atPath: kindsDirectory)) ?? []
+        for folder in kindFolders.sorted() where folder.hasPrefix("kind=") {
+            guard let kind = SourceKind(rawValue: String(folder.dropFirst(5))) else {
+                throw LoadError.malformed(path: kindsDirectory + "/" + folder, line: 0, detail: "unknown source kind")
+            }
+            for part in try lines(under: kindsDirectory + "/" + folder) {
+                guard let row = try? JSONSerialization.jsonObject(with: Data(part.text)) as? [String: Any],
+                      let archive = row["archive"] as? String, let ord = (row["ord"] as? NSNumber)?.int64Value else {
+                    throw LoadError.malformed(path: part.path, line: part.line, detail: "not a row object with archive and ord")
+                }
+                rowsByArchive[archive, default: []].append((ord, kind, row))
+            }
+        }
+        let store: Store
+        do { store = try Store(directory: storeDirectory, forWriting: true) } catch { throw LoadError.store("\(error)") }
+        let catalog = store.catalog
+        var unsupported: [String] = []
+        for archive in archives {
+            if try catalog.completeArchive(sha256: archive.sha256) != nil { continue }
+            if archive.members.contains(where: { $0.format == "unsupported-in-spark" }) { unsupported.append(archive.path) }
+            let id = try catalog.beginArchive(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs,
+                                              startedAt: Clock.nowNanoseconds())
+            var segments: [SegmentRecord] = []
+            var sequence = 0
+            let writer = RowWriter(maxRows: 1 << 20, maxBytes: 256 << 20) { kind, builder throws(IngestError) in
+                sequence += 1
+                let relative = "segments/\(kind.rawValue)/\(id)-\(sequence).seg"
+                do throws(StoreError) {
+                    let info = try builder.write(to: store.absolute(relative), archiveID: id, durable: true)
+                    segments.append(SegmentRecord(archiveID: id, path: relative, kind: kind, rows: Int64(info.rows),
+                                                  minTime: info.minTime, maxTime: info.maxTime,
+                                                  bytes: Int64(info.bytes), checksum: info.checksum))
+                } catch {
+                    throw .storeWrite(input: archive.path, error)
+                }
+                builder.reset()
+            }
+            var rows = rowsByArchive[archive.path] ?? []
+            rows.sort { $0.ord < $1.ord }
+            var memberStats: [String: (kinds: Set<SourceKind>, rows: Int64, first: Int64?, last: Int64?)] = [:]
+            for (_, kind, row) in rows {
+                let member = row["member"] as? String ?? ""
+                let line = (row["line"] as? NSNumber)?.int64Value ?? 0
+                let time = (row["time"] as? NSNumber)?.int64Value ?? Int64.min
+                writer.member = member
+                writer.line = line
+                writer.begin(kind, time: time, overrides: .none)
+                let schema = kind.schema
+                for (index, column) in schema.columns.enumerated() where !["time", "member", "line"].contains(column.name) {
+                    guard let value = row[column.name], !(value is NSNull) else { continue }
+                    switch column.type {
+                    case .int64:
+                        if let number = value as? NSNumber { writer.setInt64(number.int64Value, at: index) }
+                    case .float64:
+                        if let number = value as? NSNumber { writer.setDouble(number.doubleValue, at: index) }
+                    case .hash128:
+                        if let hex = value as? String, let hash = hash128(hex: hex) { writer.setHash(hash, at: index) }
+                    default:
+                        if let text = value as? String { writer.setString(text, at: index) }
+                    }
+                }
+                writer.commit()
+                try writer.flushIfFull()
+                // Rows of a plain (non-tar) archive name no member; its one member record is the archive.
+                let memberName = member.isEmpty ? archive.path : member
+                var stats = memberStats[memberName] ?? ([], 0, nil, nil)
+                stats.kinds.insert(kind)
+                stats.rows += 1
+                if time != Int64.min {
+                    stats.first = min(stats.first ?? time, time)
+                    stats.last = max(stats.last ?? time, time)
+                }
+                memberStats[memberName] = stats
+            }
+            try writer.flushAll()
+            let members = archive.members.map { member in
+                let stats = memberStats[member.name]
+                let kinds = (stats?.kinds ?? []).sorted { $0.code < $1.code }.map(\.rawValue).joined(separator: ",")
+                return MemberRecord(name: member.name, format: member.format, kind: kinds, rows: stats?.rows ?? 0,
+                                    rejected: member.rejected, firstTime: stats?.first, lastTime: stats?.last,
+                                    note: member.note ?? "")
+            }
+            let result = ArchiveResult(sha256: archive.sha256, compression: archive.compression, container: archive.container,
+                                       members: members,
+                                       rejectSamples: archive.rejectSamples.map { RejectSample(member: $0.member, line: $0.line, reason: $0.reason, sample: []) },
+                                       rejectReasons: archive.rejectReasons, segments: segments)
+            _ = try catalog.completeArchive(id: id, result: result, ingestedAt: Clock.nowNanoseconds())
+        }
+        return unsupported
+    }
+}

@@ -1,0 +1,1660 @@
+#!/usr/bin/env python3
+"""Fathom's Apache Spark job, written by `fathom spark-job` beside `fathom-spec.json`.
+
+It reads evidence archives from any URL Spark reads (file://, hdfs://, s3a://, abfss://, gs://),
+decodes them into Fathom's canonical rows with the field names, paths and tables exported from
+the Swift definitions (fathom-spec.json: one source of truth, nothing re-typed here), runs the
+playbook detections in Spark SQL and writes what `fathom analyze --from-results DIR` reads:
+
+    DIR/manifest.json         the job: spec and tool version, inputs, rules computed here
+    DIR/archives.jsonl        one line per archive: display path, size, mtime, SHA-256, members
+    DIR/rows/kind=K/day=D/    canonical rows, JSON Lines (gzip), partitioned by source kind and UTC day
+    DIR/hits.jsonl            hits of the rules computed here, in Fathom's hit schema
+
+Compression: gzip (every member) and zstd (every frame; the `zstandard` wheel on the executors)
+are decompressed by the job itself, so the same code runs whatever Hadoop codecs a cluster has;
+tar bundles (plain, .tar.gz, .tar.zst) are read member by member. Formats: json (generic JSON
+Lines), llm-gateway, access-log, s3-access-log, azure-storage (records envelopes), k8s-audit
+(native events) and mlflow (SQLite); an input in another format is listed in archives.jsonl as
+`unsupported-in-spark` and `fathom analyze --from-results` reports it (exit status 2).
+
+Usage:
+    spark-submit fathom_spark_job.py --spec fathom-spec.json --out RESULTS INPUT...
+"""
+
+import argparse
+import datetime
+import fnmatch
+import gzip
+import hashlib
+import io
+import json
+import os
+import posixpath
+import re
+import sqlite3
+import sys
+import tarfile
+import tempfile
+import urllib.parse
+
+SPEC_VERSION = 1
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+class RawNumber(str):
+    """A JSON number kept as its spelling (Fathom writes numbers into text columns as spelled)."""
+
+
+def _raw_number(text):
+    return RawNumber(text)
+
+
+_decoder = json.JSONDecoder(parse_float=_raw_number, parse_int=_raw_number)
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def parse_object(text):
+    """A JSON object as {key: (value, raw text)} for its top-level members; None if not an object.
+
+    Raises ValueError on malformed JSON."""
+    pos = _WS.match(text, 0).end()
+    if pos >= len(text) or text[pos] != "{":
+        _decoder.decode(text)  # raises on malformed text
+        return None
+    result = {}
+    pos = _WS.match(text, pos + 1).end()
+    if text[pos:pos + 1] == "}":
+        end = _WS.match(text, pos + 1).end()
+        if end != len(text):
+            raise ValueError("extra data")
+        return result
+    while True:
+        if text[pos:pos + 1] != '"':
+            raise ValueError("expected a key")
+        key, pos = json.decoder.scanstring(text, pos + 1)
+        pos = _WS.match(text, pos).end()
+        if text[pos:pos + 1] != ":":
+            raise ValueError("expected ':'")
+        pos = _WS.match(text, pos + 1).end()
+        value, end = _decoder.raw_decode(text, pos)
+        result[key] = (value, text[pos:end])
+        pos = _WS.match(text, end).end()
+        c = text[pos:pos + 1]
+        if c == ",":
+            pos = _WS.match(text, pos + 1).end()
+            continue
+        if c == "}":
+            end = _WS.match(text, pos + 1).end()
+            if end != len(text):
+                raise ValueError("extra data")
+            return result
+        raise ValueError("expected ',' or '}'")
+
+
+class Record:
+    """A parsed JSON object with raw spans of its top-level members."""
+
+    def __init__(self, members, text):
+        self.members = members
+        self.text = text
+        self.value = {k: v for k, (v, _) in members.items()}
+
+    def get(self, path):
+        """(value, raw) at a dotted path list; raw is None below the top level."""
+        if not path:
+            return None
+        if path[0] not in self.members:
+            return None
+        value, raw = self.members[path[0]]
+        for part in path[1:]:
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value, raw = value[part], None
+        return value, raw
+
+
+def compact(value):
+    """JSON text of a value without spaces, numbers as spelled."""
+    if isinstance(value, RawNumber):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + compact(v) for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(compact(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def raw_of(found):
+    value, raw = found
+    return raw if raw is not None else compact(value)
+
+
+def is_null(value):
+    return value is None
+
+
+def json_int(value):
+    """Fathom's JSONValue.int64: integral numbers (and integral strings) as Int64."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, RawNumber) or isinstance(value, str):
+        text = str(value)
+        if re.fullmatch(r"[+-]?\d+", text):
+            number = int(text)
+            return number if -2 ** 63 <= number < 2 ** 63 else None
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+            return None
+        return int(number)
+    return None
+
+
+def json_double(value):
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def json_string(value):
+    """JSONValue.string: only strings."""
+    return value if isinstance(value, str) and not isinstance(value, RawNumber) else None
+
+
+def write_string_value(found):
+    """JSONFields.writeString: strings decoded, numbers/bools/objects/arrays as their JSON text."""
+    value, raw = found
+    if value is None:
+        return None
+    if isinstance(value, RawNumber):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return raw_of(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Times (TimeParser): RFC 3339 / ISO 8601, CLF, epoch numbers (unit by magnitude)
+
+_MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}:?\d{2}|UTC)?$")
+_CLF = re.compile(r"(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:\s*([+-]\d{4}))?$")
+_EPOCH0 = datetime.datetime(1970, 1, 1)
+
+
+def _nanos(year, month, day, hour, minute, second, fraction, offset_seconds):
+    try:
+        moment = datetime.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    seconds = (moment - _EPOCH0).days * 86400 + (moment - _EPOCH0).seconds - offset_seconds
+    nanos = 0
+    if fraction:
+        nanos = int((fraction + "000000000")[:9])
+    return seconds * 1_000_000_000 + nanos
+
+
+def _offset(text):
+    if not text or text in ("Z", "z", "UTC"):
+        return 0
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
+
+
+def parse_epoch_int(value):
+    magnitude = abs(value)
+    scale = 1_000_000_000 if magnitude < 100_000_000_000 else 1_000_000 if magnitude < 100_000_000_000_000 \
+        else 1_000 if magnitude < 100_000_000_000_000_000 else 1
+    result = value * scale
+    return result if -2 ** 63 <= result < 2 ** 63 else None
+
+
+def parse_epoch_float(value):
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    magnitude = abs(value)
+    scale = 1e9 if magnitude < 1e11 else 1e6 if magnitude < 1e14 else 1e3 if magnitude < 1e17 else 1.0
+    whole = float(int(value))
+    if abs(whole * scale) >= 9.2e18:
+        return None
+    fraction = (value - whole) * scale
+    return int(whole) * int(scale) + int(round_half_away(fraction))
+
+
+def round_half_away(x):
+    import math
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
+
+
+def parse_time(text):
+    text = text.strip()
+    if not text:
+        return None
+    m = _ISO.match(text)
+    if m:
+        y, mo, d, h, mi, s, frac, off = m.groups()
+        return _nanos(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), frac, _offset(off))
+    m = _CLF.match(text)
+    if m:
+        d, mon, y, h, mi, s, frac, off = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if not month:
+            return None
+        return _nanos(int(y), month, int(d), int(h), int(mi), int(s), frac, _offset(off))
+    if re.fullmatch(r"[+-]?\d+", text):
+        return parse_epoch_int(int(text))
+    if re.fullmatch(r"[+-]?\d+\.\d+", text):
+        return parse_epoch_float(float(text))
+    return None
+
+
+def json_time(value):
+    if isinstance(value, RawNumber):
+        return parse_time(str(value))
+    if isinstance(value, str):
+        return parse_time(value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Text fields (TextCodecs)
+
+
+def address_of_endpoint(text):
+    value = text.strip()
+    if not value:
+        return value
+    if value[0] == "[":
+        close = value.find("]", 1)
+        return value if close < 0 else value[1:close]
+    colon = value.find(":")
+    if colon < 0:
+        return value
+    if value.find(":", colon + 1) >= 0:
+        return value
+    rest = value[colon + 1:]
+    return value[:colon] if rest == "" or rest.isdigit() and rest.isascii() else value
+
+
+def percent_decode(text):
+    if "%" not in text:
+        return text
+    data = bytearray()
+    raw = text.encode("utf-8", "surrogateescape")
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x25 and i + 2 < len(raw) + 0 and i + 2 <= len(raw) - 1 and _is_hex(raw[i + 1]) and _is_hex(raw[i + 2]):
+            data.append(int(raw[i + 1:i + 3], 16))
+            i += 3
+        else:
+            data.append(c)
+            i += 1
+    return data.decode("utf-8", "replace")
+
+
+def _is_hex(b):
+    return 0x30 <= b <= 0x39 or 0x41 <= b <= 0x46 or 0x61 <= b <= 0x66
+
+
+def text_empty(field):
+    return field == "" or field == "-"
+
+
+def parse_int_text(field):
+    if re.fullmatch(r"[+-]?\d+", field):
+        number = int(field)
+        return number if -2 ** 63 <= number < 2 ** 63 else None
+    try:
+        number = float(field)
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+        return None
+    return int(number)
+
+
+def parse_double_text(field):
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", field):
+        return None
+    return float(field)
+
+
+class SplitError(Exception):
+    pass
+
+
+def split_fields(line):
+    """FieldSplitter.split: space/tab separated; "quoted" (backslash-aware) and [bracketed] fields."""
+    fields = []
+    n = len(line)
+    i = 0
+    while True:
+        while i < n and line[i] in " \t":
+            i += 1
+        if i >= n:
+            return fields
+        c = line[i]
+        if c == '"':
+            open_ = i
+            j = i + 1
+            closed = False
+            while True:
+                q = line.find('"', j)
+                if q < 0:
+                    break
+                backslashes = 0
+                k = q - 1
+                while k > open_ and line[k] == "\\":
+                    backslashes += 1
+                    k -= 1
+                if backslashes % 2 == 0:
+                    j = q
+                    closed = True
+                    break
+                j = q + 1
+            if not closed:
+                raise SplitError("unterminated quoted field")
+            fields.append(line[open_ + 1:j])
+            i = j + 1
+        elif c == "[":
+            close = line.find("]", i + 1)
+            if close < 0:
+                raise SplitError("unterminated bracketed field")
+            fields.append(line[i + 1:close])
+            i = close + 1
+        else:
+            j = i
+            while j < n and line[j] not in " \t":
+                j += 1
+            fields.append(line[i:j])
+            i = j
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+class Reject(Exception):
+    pass
+
+
+class Rows:
+    """RowWriter: first write wins within a row; rows of several kinds per record."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.out = []
+        self.current = None
+
+    def begin(self, kind, time):
+        self.current = {"kind": kind, "time": time}
+
+    def set(self, column, value):
+        if value is None or self.current is None:
+            return
+        if column in self.spec.columns[self.current["kind"]] and column not in self.current:
+            self.current[column] = value
+
+    def is_set(self, column):
+        return self.current is not None and column in self.current
+
+    def abandon(self):
+        self.current = None
+
+    def commit(self):
+        if self.current is not None:
+            self.out.append(self.current)
+        self.current = None
+
+
+class Spec:
+    def __init__(self, data):
+        if data.get("spec_version") != SPEC_VERSION:
+            raise SystemExit(f"fathom-spec.json has spec_version {data.get('spec_version')!r}; this job reads {SPEC_VERSION}")
+        self.data = data
+        self.tool_version = data["tool_version"]
+        self.columns = {kind: {c["name"]: c["type"] for c in cols} for kind, cols in data["kinds"].items()}
+        self.candidates = [(entry[0], entry[1:]) for entry in data["generic_candidates"]]
+        self.kind_evidence = [(entry["kind"], [(f, int(w)) for f, w in entry["fields"]]) for entry in data["kind_evidence"]]
+        self.storage_actions = [(needle, action) for needle, action in data["storage_actions"]]
+        self.llm_paths = [(entry[0], [p.split(".") for p in entry[1:]]) for entry in data["llm_gateway_paths"]]
+        self.s3_fields = data["s3_access_log_fields"]
+        self.s3_minimum = data["s3_access_log_minimum_fields"]
+        self.access_fields = data["access_log_fields"]
+        self.serving = set(data["k8s_serving_resources"])
+        self.azure = {k: [p.split(".") for p in v] for k, v in data["azure_storage_paths"].items()}
+        self.audit_generic = {k: [p.split(".") for p in v] for k, v in data["audit_generic_paths"].items()}
+        self.k8s_time = [p.split(".") for p in data["k8s_audit_time_paths"]]
+        self.settings = data["settings"]
+        self.rules = {r["id"]: r for r in data["rules"]}
+
+    def storage_action(self, operation):
+        text = operation.lower()
+        for needle, action in self.storage_actions:
+            if needle in text:
+                return action
+        return "other"
+
+
+def first_present(record, paths):
+    """JSONPaths.first: the first value that is neither null nor an empty string."""
+    for path in paths:
+        found = record.get(path)
+        if found is None or found[0] is None:
+            continue
+        if isinstance(found[0], str) and not isinstance(found[0], RawNumber) and found[0] == "":
+            continue
+        return found
+    return None
+
+
+def write_role(spec, rows, kind, column, found, role):
+    """JSONFields.write."""
+    value = found[0]
+    if value is None:
+        return
+    if role == "string":
+        rows.set(column, write_string_value(found))
+    elif role == "address":
+        if isinstance(value, str) and not isinstance(value, RawNumber):
+            rows.set(column, address_of_endpoint(value))
+        elif isinstance(value, RawNumber):
+            rows.set(column, address_of_endpoint(str(value)))
+    elif role == "int":
+        rows.set(column, json_int(value))
+    elif role == "double":
+        rows.set(column, json_double(value))
+    elif role == "hash":
+        data = value if isinstance(value, str) and not isinstance(value, RawNumber) else raw_of(found)
+        rows.set(column, hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest())
+    elif role == "prompt":
+        write_messages(rows, kind, column, value, found)
+    elif role == "response":
+        write_response(rows, column, value, found)
+    elif role == "operation":
+        rows.set(column, write_string_value(found))
+        operation = json_string(value)
+        if operation is not None and "action" in spec.columns[kind]:
+            rows.set("action", spec.storage_action(operation))
+
+
+def role_for(column, type_):
+    if column == "src_ip":
+        return "address"
+    if column in ("prompt", "response", "operation"):
+        return column
+    return {"int64": "int", "float64": "double", "hash128": "hash"}.get(type_, "string")
+
+
+def message_text(content):
+    if isinstance(content, str) and not isinstance(content, RawNumber):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, str) and not isinstance(part, RawNumber):
+                parts.append(part)
+            elif isinstance(part, dict) and json_string(part.get("text")) is not None:
+                parts.append(part["text"])
+        return "\n".join(parts) if parts else None
+    return None
+
+
+def write_messages(rows, kind, column, value, found):
+    messages = value
+    if isinstance(value, dict) and "messages" in value:
+        messages = value["messages"]
+    if isinstance(messages, str) or isinstance(messages, RawNumber):
+        rows.set(column, write_string_value((messages, None)))
+    elif isinstance(messages, bool):
+        rows.set(column, "true" if messages else "false")
+    elif isinstance(messages, list):
+        last_user = None
+        system = None
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            role = json_string(message.get("role")) or ""
+            content = message.get("content")
+            text = message_text(content) if "content" in message else None
+            if text is None:
+                continue
+            if role == "user":
+                last_user = text
+            if role == "system" and system is None:
+                system = text
+        if last_user is not None:
+            rows.set(column, last_user)
+        if system is not None and "system_prompt" in rows.spec.columns[kind]:
+            rows.set("system_prompt", system)
+
+
+def write_response(rows, column, value, found):
+    if isinstance(value, (str, bool)) or isinstance(value, RawNumber):
+        rows.set(column, write_string_value(found))
+        return
+    if isinstance(value, (dict, list)):
+        choices = value if isinstance(value, list) else value.get("choices")
+        elements = choices if isinstance(choices, list) else (list(choices.values()) if isinstance(choices, dict) else [])
+        if elements:
+            first = elements[0]
+            if isinstance(first, dict):
+                message = first.get("message")
+                if isinstance(message, dict) and "content" in message:
+                    text = message_text(message["content"])
+                    if text is not None:
+                        rows.set(column, text)
+                        return
+                if json_string(first.get("text")) is not None:
+                    rows.set(column, first["text"])
+                    return
+        if isinstance(value, dict):
+            if "content" in value and message_text(value["content"]) is not None:
+                rows.set(column, message_text(value["content"]))
+            elif isinstance(value.get("message"), dict) and "content" in value["message"] \
+                    and message_text(value["message"]["content"]) is not None:
+                rows.set(column, message_text(value["message"]["content"]))
+            elif json_string(value.get("text")) is not None:
+                rows.set(column, value["text"])
+
+
+def audit_row(spec, rows, source, time, record_text, action=None, principal=None, address=None, agent=None,
+              service=None, target=None, outcome=None):
+    rows.begin("audit", time)
+    rows.set("source", source)
+    if service is not None:
+        rows.set("service", service)
+    if action is not None:
+        rows.set("action", write_string_value(action))
+    if principal is not None:
+        rows.set("principal", write_string_value(principal))
+    if address is not None:
+        write_role(spec, rows, "audit", "src_ip", address, "address")
+    if target is not None:
+        rows.set("target", target)
+    if outcome is not None:
+        rows.set("outcome", outcome)
+    if agent is not None:
+        rows.set("user_agent", write_string_value(agent))
+    rows.set("record", record_text)
+    rows.commit()
+
+
+def audit_generic(spec, rows, source, time, record, text):
+    g = spec.audit_generic
+    audit_row(spec, rows, source, time, text, action=first_present(record, g["action"]),
+              principal=first_present(record, g["principal"]), address=first_present(record, g["address"]),
+              agent=first_present(record, g["user_agent"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoders: one class per format, sniff(sample) → score, decode(text, rows)
+
+
+def _records_of(sample):
+    for text in sample:
+        if text.strip():
+            yield text
+
+
+def majority(sample, test):
+    total = hits = 0
+    for text in _records_of(sample):
+        total += 1
+        try:
+            if test(text):
+                hits += 1
+        except Exception:
+            pass
+    return hits > 0 and hits * 2 >= total
+
+
+def majority_objects(sample, test):
+    def check(text):
+        members = parse_object(text)
+        return members is not None and test(Record(members, text))
+    return majority(sample, check)
+
+
+def load_record(text, reason_prefix=""):
+    try:
+        members = parse_object(text)
+    except (ValueError, RecursionError) as error:
+        raise Reject(f"malformed JSON: {error.__class__.__name__}")
+    if members is None:
+        raise Reject("JSON record is not an object")
+    return Record(members, text)
+
+
+class S3AccessLog:
+    name = "s3-access-log"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+
+    @staticmethod
+    def is_operation(field):
+        dot = field.find(".")
+        if dot < 2 or dot + 1 >= len(field):
+            return False
+        return all("A" <= c <= "Z" or "0" <= c <= "9" for c in field[:dot])
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        if framing != "lines":
+            return 0
+
+        def test(text):
+            fields = split_fields(text)
+            return len(fields) >= spec.s3_minimum and cls.is_operation(fields[6]) and "/" in fields[2] \
+                and parse_time(fields[2]) is not None
+        return 60 if majority(sample, test) else 0
+
+    def decode(self, text, rows):
+        spec = self.spec
+        try:
+            fields = split_fields(text)
+        except SplitError as error:
+            raise Reject(f"S3 access log: {error}")
+        if len(fields) < spec.s3_minimum:
+            raise Reject(f"S3 access log: fewer than {spec.s3_minimum} fields")
+        f = {name: index for index, name in enumerate(spec.s3_fields)}
+        time = parse_time(fields[f["time"]])
+        if time is None:
+            raise Reject("S3 access log: unparseable time")
+        if not self.is_operation(fields[f["operation"]]):
+            raise Reject("S3 access log: malformed operation field")
+        status = fields[f["http_status"]]
+        if not (text_empty(status) or (len(status) == 3 and parse_int_text(status) is not None and re.fullmatch(r"[+-]?\d+", status))):
+            raise Reject("S3 access log: malformed HTTP status")
+        rows.begin("storage", time)
+        if not text_empty(fields[f["remote_ip"]]):
+            rows.set("src_ip", address_of_endpoint(fields[f["remote_ip"]]))
+        if not text_empty(fields[f["requester"]]):
+            rows.set("principal", fields[f["requester"]])
+        operation = fields[f["operation"]]
+        rows.set("operation", operation)
+        rows.set("action", spec.storage_action(operation))
+        if not text_empty(fields[f["bucket"]]):
+            rows.set("bucket", fields[f["bucket"]])
+        if not text_empty(fields[f["key"]]):
+            rows.set("key", percent_decode(fields[f["key"]]))
+        if not text_empty(fields[f["user_agent"]]):
+            rows.set("user_agent", fields[f["user_agent"]])
+        if not text_empty(status):
+            rows.set("status", parse_int_text(status))
+        if not text_empty(fields[f["bytes_sent"]]):
+            rows.set("bytes", parse_int_text(fields[f["bytes_sent"]]))
+        rows.commit()
+
+
+class AccessLog:
+    name = "access-log"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+
+    @staticmethod
+    def is_status(field):
+        return len(field) == 3 and field.isdigit() and 100 <= int(field) <= 599
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        if framing != "lines":
+            return 0
+
+        def test(text):
+            fields = split_fields(text)
+            return len(fields) >= 7 and "/" in fields[3] and parse_time(fields[3]) is not None and cls.is_status(fields[5])
+        return 50 if majority(sample, test) else 0
+
+    @staticmethod
+    def request_seconds(field, positional):
+        if "=" in field:
+            key, value = field.split("=", 1)
+            if key not in ("rt", "request_time"):
+                return None
+            return parse_double_text(value)
+        if not positional or "." not in field:
+            return None
+        return parse_double_text(field)
+
+    def decode(self, text, rows):
+        try:
+            fields = split_fields(text)
+        except SplitError as error:
+            raise Reject(f"access log: {error}")
+        if len(fields) < 7:
+            raise Reject("access log: fewer than 7 fields")
+        time = parse_time(fields[3])
+        if time is None:
+            raise Reject("access log: unparseable time")
+        if not self.is_status(fields[5]):
+            raise Reject("access log: malformed status")
+        rows.begin("inference", time)
+        if not text_empty(fields[0]):
+            rows.set("src_ip", address_of_endpoint(fields[0]))
+        if not text_empty(fields[2]):
+            rows.set("principal", fields[2])
+        request = fields[4]
+        if not text_empty(request):
+            space = request.find(" ")
+            if space < 0:
+                rows.set("path", request)
+            else:
+                end = len(request)
+                index = len(request) - 1
+                while index > space:
+                    if request[index] == " ":
+                        end = index
+                        break
+                    index -= 1
+                rows.set("method", request[:space])
+                rows.set("path", percent_decode(request[space + 1:end]))
+        rows.set("status", parse_int_text(fields[5]))
+        if not text_empty(fields[6]):
+            rows.set("bytes", parse_int_text(fields[6]))
+        if len(fields) > 8:
+            if not text_empty(fields[7]):
+                rows.set("referer", fields[7])
+            if not text_empty(fields[8]):
+                rows.set("user_agent", fields[8])
+        for index in range(9, len(fields)):
+            seconds = self.request_seconds(fields[index], index == 9)
+            if seconds is not None:
+                rows.set("latency_ms", seconds * 1000)
+                break
+        rows.commit()
+
+
+class AzureStorage:
+    name = "azure-storage"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+
+    @staticmethod
+    def is_storage_record(record):
+        v = record.value
+        if v.get("operationName") is not None and v.get("time") is not None:
+            category = v.get("category")
+            if isinstance(category, str) and category.startswith("Storage"):
+                return True
+            properties = v.get("properties")
+            if isinstance(properties, dict) and (properties.get("objectKey") is not None or properties.get("serviceType") is not None):
+                return True
+            resource = json_string(v.get("resourceId"))
+            return resource is not None and "/microsoft.storage/" in resource.lower()
+        if v.get("OperationName") is not None and v.get("TimeGenerated") is not None:
+            kind = json_string(v.get("Type"))
+            if kind is not None and kind.startswith("Storage"):
+                return True
+            return v.get("ObjectKey") is not None or (v.get("AccountName") is not None and v.get("ServiceType") is not None)
+        return False
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        return 60 if majority_objects(sample, cls.is_storage_record) else 0
+
+    def decode(self, text, rows):
+        spec = self.spec
+        paths = spec.azure
+        record = load_record(text)
+        found = first_present(record, paths["time"])
+        time = json_time(found[0]) if found else None
+        if time is None:
+            raise Reject("Azure storage log: missing or unparseable time")
+        operation = first_present(record, paths["operation"])
+        if operation is None or json_string(operation[0]) is None:
+            audit_generic(spec, rows, "azure-storage", time, record, text)
+            return
+        rows.begin("storage", time)
+        rows.set("operation", operation[0])
+        rows.set("action", spec.storage_action(operation[0]))
+        ip = first_present(record, paths["address"])
+        if ip:
+            write_role(spec, rows, "storage", "src_ip", ip, "address")
+        principal = first_present(record, paths["principal"])
+        if principal:
+            rows.set("principal", write_string_value(principal))
+        key = first_present(record, paths["key"])
+        if key and json_string(key[0]) is not None:
+            self.write_object_key(key[0], rows)
+        agent = first_present(record, paths["user_agent"])
+        if agent:
+            rows.set("user_agent", write_string_value(agent))
+        status = first_present(record, paths["status"])
+        if status and json_int(status[0]) is not None:
+            rows.set("status", json_int(status[0]))
+        properties = record.value.get("properties")
+        response = properties.get("responseBodySize") if isinstance(properties, dict) and "responseBodySize" in properties \
+            else record.value.get("ResponseBodySize")
+        request = properties.get("requestBodySize") if isinstance(properties, dict) and "requestBodySize" in properties \
+            else record.value.get("RequestBodySize")
+        response, request = json_int(response), json_int(request)
+        if response is not None or request is not None:
+            rows.set("bytes", max(response or 0, request or 0))
+        rows.commit()
+
+    @staticmethod
+    def write_object_key(raw, rows):
+        value = raw.strip()
+        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+            value = value[1:-1]
+        second = value.find("/", 1) if len(value) > 1 and value[0] == "/" else -1
+        if second < 0:
+            rows.set("key", percent_decode(value))
+            return
+        rest = value[second + 1:]
+        slash = rest.find("/")
+        rows.set("bucket", rest if slash < 0 else rest[:slash])
+        if slash >= 0:
+            rows.set("key", percent_decode(rest[slash + 1:]))
+
+
+class KubernetesAudit:
+    name = "k8s-audit"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+
+    @staticmethod
+    def is_event(record):
+        v = record.value
+        if v.get("kind") != "Event" or json_string(v.get("verb")) is None:
+            return False
+        if "auditID" not in v and "stage" not in v:
+            return False
+        return "requestReceivedTimestamp" in v or "stageTimestamp" in v
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        return 70 if majority_objects(sample, lambda r: cls.is_event(r) and "protoPayload" not in r.value) else 0
+
+    def decode(self, text, rows):
+        spec = self.spec
+        record = load_record(text)
+        v = record.value
+        if "protoPayload" in v or isinstance(v.get("properties"), dict) and "log" in v["properties"]:
+            raise Reject("Kubernetes audit: GKE/AKS envelopes are not decoded by the Spark job")
+        found = first_present(record, spec.k8s_time)
+        undated = found is None
+        time = json_time(found[0]) if found else None
+        if time is None:
+            if not undated:
+                raise Reject("Kubernetes audit: unparseable timestamp")
+            time = None
+        verb = json_string(v.get("verb"))
+        if verb is None:
+            raise Reject("Kubernetes audit: event without verb")
+        ref = v.get("objectRef") if isinstance(v.get("objectRef"), dict) else {}
+        succeeded = None
+        status = v.get("responseStatus")
+        if isinstance(status, dict) and json_int(status.get("code")) is not None:
+            succeeded = json_int(status["code"]) < 400
+        resource = json_string(ref.get("resource")) or ""
+        subresource = json_string(ref.get("subresource")) or ""
+        name = json_string(ref.get("name"))
+        namespace = json_string(ref.get("namespace"))
+        user = v.get("user") if isinstance(v.get("user"), dict) else {}
+        principal = json_string(user.get("username"))
+        service = None
+        if resource:
+            service = resource if not subresource else resource + "/" + subresource
+        target = "/".join(x for x in (namespace, name) if x is not None) or None
+        ips = v.get("sourceIPs")
+        address = (ips[0], None) if isinstance(ips, list) and ips else None
+        audit_row(spec, rows, "k8s-audit", time if time is not None else -2 ** 63, text,
+                  action=(v["verb"], None), principal=(user["username"], None) if "username" in user else None,
+                  address=address, agent=(v["userAgent"], None) if "userAgent" in v else None,
+                  service=service, target=target,
+                  outcome=None if succeeded is None else ("success" if succeeded else "failure"))
+        if time is None or (json_string(v.get("stage")) is not None and v["stage"] != "ResponseComplete"):
+            return
+        if verb not in ("create", "update", "patch", "delete") or resource not in spec.serving \
+                or subresource not in ("", "scale", "rollback"):
+            return
+        request = v.get("requestObject")
+        response = v.get("responseObject")
+        to_stage = "deployed"
+        if subresource == "scale":
+            event = "scale"
+            if self.replicas(request) == 0:
+                to_stage = "stopped"
+        elif subresource == "rollback":
+            event = "rollback"
+        elif verb == "delete":
+            event, to_stage = "delete", "deleted"
+        else:
+            event = verb
+            if self.replicas(request) == 0:
+                to_stage = "stopped"
+        model = name or self.meta(request, "name") or self.meta(response, "name")
+        version = self.version(request) or self.version(response)
+        rows.begin("registry", time)
+        rows.set("model", model)
+        rows.set("version", version)
+        rows.set("event", event)
+        rows.set("to_stage", to_stage)
+        rows.set("principal", principal)
+        rows.set("environment", namespace or self.meta(request, "namespace"))
+        rows.set("status", None if succeeded is None else ("success" if succeeded else "failure"))
+        rows.commit()
+
+    @staticmethod
+    def replicas(obj):
+        if isinstance(obj, dict) and isinstance(obj.get("spec"), dict):
+            value = json_int(obj["spec"].get("replicas"))
+            return 1 if value is None else value
+        return 1
+
+    @staticmethod
+    def meta(obj, key):
+        if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
+            return json_string(obj["metadata"].get(key))
+        return None
+
+    @staticmethod
+    def image_tag(image):
+        # CloudTrailDecoder.imageTag: the tag after the last ':' past the last '/', or the digest.
+        if "@" in image:
+            return image.rsplit("@", 1)[1] or None
+        slash = image.rfind("/")
+        colon = image.rfind(":")
+        if colon > slash and colon + 1 < len(image):
+            return image[colon + 1:]
+        return None
+
+    @classmethod
+    def version(cls, obj):
+        if not isinstance(obj, dict):
+            return None
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+        pod = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+        predictor = spec.get("predictor") if isinstance(spec.get("predictor"), dict) else None
+        for containers in (pod.get("containers"), predictor.get("containers") if predictor else None):
+            if isinstance(containers, list) and containers and isinstance(containers[0], dict):
+                image = json_string(containers[0].get("image"))
+                if image is not None:
+                    tag = cls.image_tag(image)
+                    if tag:
+                        return tag
+        if predictor is not None:
+            model = predictor.get("model")
+            if isinstance(model, dict):
+                if json_string(model.get("runtimeVersion")) is not None:
+                    return model["runtimeVersion"]
+                if json_string(model.get("storageUri")) is not None:
+                    return model["storageUri"]
+            for value in predictor.values():
+                if isinstance(value, dict) and json_string(value.get("storageUri")) is not None:
+                    return value["storageUri"]
+        return None
+
+
+class LLMGateway:
+    name = "llm-gateway"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+        self.time_paths = next(paths for column, paths in spec.llm_paths if column == "time")
+        self.bindings = [(column, paths, role_for(column, spec.columns["llm"][column]))
+                         for column, paths in spec.llm_paths if column != "time" and column in spec.columns["llm"]]
+
+    @staticmethod
+    def is_llm(record):
+        v = record.value
+        if v.get("specversion") is not None:
+            return False
+        request = v.get("request")
+        for messages in (v.get("messages"), request.get("messages") if isinstance(request, dict) else None):
+            if isinstance(messages, list) and messages and isinstance(messages[0], dict) and messages[0].get("role") is not None:
+                return True
+        return v.get("prompt") is not None and (v.get("response") is not None or v.get("completion") is not None)
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        return 40 if majority_objects(sample, cls.is_llm) else 0
+
+    def decode(self, text, rows):
+        record = load_record(text)
+        found = first_present(record, self.time_paths)
+        time = json_time(found[0]) if found else None
+        if time is None:
+            raise Reject("LLM log: missing or unparseable time")
+        rows.begin("llm", time)
+        for column, paths, role in self.bindings:
+            value = first_present(record, paths)
+            if value is not None:
+                write_role(self.spec, rows, "llm", column, value, role)
+        if not rows.is_set("prompt") and not rows.is_set("response"):
+            rows.abandon()
+            audit_generic(self.spec, rows, "llm-gateway", time, record, text)
+            return
+        rows.commit()
+
+
+class GenericJSON:
+    name = "json"
+
+    def __init__(self, spec, sample):
+        self.spec = spec
+        samples = []
+        for text in _records_of(sample):
+            try:
+                members = parse_object(text)
+            except Exception:
+                continue
+            if members is None:
+                continue
+            keys = {}
+            for key, (value, _) in members.items():
+                keys[key] = value
+                if isinstance(value, dict):
+                    for inner, inner_value in value.items():
+                        keys[key + "." + inner] = inner_value
+            samples.append(keys)
+        present = set()
+        for column, _ in spec.candidates:
+            if self.resolve(column, samples) is not None:
+                present.add(column)
+        self.time_path = self.resolve("time", samples)
+        if self.time_path is None:
+            raise Reject("no time field: map one with a --profile")
+        kind = self.kind_for(present)
+        self.kind = kind or "audit"
+        schema = spec.columns[self.kind]
+        unmapped = {"time", "member", "line", "source", "record"} if self.kind == "audit" else {"time", "member", "line"}
+        self.bindings = []
+        for column, type_ in schema.items():
+            if column in unmapped:
+                continue
+            source = "input" if column == "input_hash" else column
+            path = self.resolve(source, samples)
+            if path is None:
+                continue
+            self.bindings.append((column, path, role_for(column, type_)))
+
+    def resolve(self, column, samples):
+        names = next((names for c, names in self.spec.candidates if c == column), [])
+        for candidate in names:
+            path = candidate.split(".")
+            head = path[0]
+            for keys in samples:
+                spelled = next((key for key in keys if key.lower() == head.lower()), None)
+                if spelled is not None:
+                    return [spelled] + path[1:]
+        return None
+
+    def kind_for(self, present):
+        scored = []
+        for kind, fields in self.spec.kind_evidence:
+            scored.append((kind, sum(w for f, w in fields if f in present)))
+        scored.sort(key=lambda entry: -entry[1])  # stable, as Swift's sort of a short array
+        if not scored or scored[0][1] < 2:
+            return None
+        if len(scored) > 1 and scored[1][1] == scored[0][1]:
+            return None
+        return scored[0][0]
+
+    @classmethod
+    def sniff(cls, spec, sample, framing):
+        return 10 if majority_objects(sample, lambda r: True) else 0
+
+    def decode(self, text, rows):
+        record = load_record(text)
+        found = record.get(self.time_path)
+        time = json_time(found[0]) if found and found[0] is not None else None
+        if time is None:
+            raise Reject("missing or unparseable time")
+        rows.begin(self.kind, time)
+        for column, path, role in self.bindings:
+            value = record.get(path)
+            if value is None or value[0] is None:
+                continue
+            write_role(self.spec, rows, self.kind, column, value, role)
+        if self.kind == "audit":
+            rows.set("source", "json")
+            rows.set("record", text)
+        rows.commit()
+
+
+RECORD_FORMATS = [S3AccessLog, AccessLog, AzureStorage, KubernetesAudit, LLMGateway, GenericJSON]
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+# ---------------------------------------------------------------------------------------------
+# MLflow (SQLite registry)
+
+
+def read_mlflow(data, rows_for):
+    """Rows of an MLflow registry database: registered models, versions, aliases and tags."""
+    with tempfile.NamedTemporaryFile(suffix=".db") as handle:
+        handle.write(data)
+        handle.flush()
+        db = sqlite3.connect(f"file:{handle.name}?mode=ro&immutable=1", uri=True)
+        try:
+            return _read_mlflow(db, rows_for)
+        finally:
+            db.close()
+
+
+def _columns(db, table):
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _select(column, columns):
+    return column if column in columns else f"NULL AS {column}"
+
+
+def _text(value):
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _integer(value):
+    if isinstance(value, bool) or value is None or isinstance(value, bytes):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == int(value) else None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _status(status):
+    upper = status.upper()
+    return {"READY": "success", "FAILED_REGISTRATION": "failure", "PENDING_REGISTRATION": "pending"}.get(upper, status.lower())
+
+
+def _read_mlflow(db, rows_for):
+    rejects = []
+    versions = {}
+    db.row_factory = sqlite3.Row
+
+    def model_name(row):
+        name = _text(row["name"])
+        if name is None:
+            return None
+        workspace = _text(row["workspace"])
+        return workspace + "/" + name if workspace and workspace != "default" else name
+
+    columns = _columns(db, "registered_models")
+    if columns:
+        sql = "SELECT " + ", ".join(_select(c, columns) for c in ["name", "creation_time", "workspace"]) + " FROM registered_models ORDER BY rowid"
+        for number, row in enumerate(db.execute(sql), start=1):
+            rows = rows_for(number)
+            model, created = model_name(row), _integer(row["creation_time"])
+            nanos = parse_epoch_int(created) if created is not None else None
+            if model is None or nanos is None:
+                rejects.append((number, "MLflow: registered model without name or creation_time"))
+                continue
+            rows.begin("registry", nanos)
+            rows.set("model", model)
+            rows.set("event", "registered_model")
+            rows.commit()
+    columns = _columns(db, "model_versions")
+    if columns:
+        wanted = ["name", "version", "creation_time", "last_updated_time", "user_id", "current_stage", "status", "workspace"]
+        sql = "SELECT " + ", ".join(_select(c, columns) for c in wanted) + " FROM model_versions ORDER BY rowid"
+        for number, row in enumerate(db.execute(sql), start=1):
+            rows = rows_for(number)
+            version = _text(row["version"])
+            model, created = model_name(row), _integer(row["creation_time"])
+            created_nanos = parse_epoch_int(created) if created is not None else None
+            if model is None or version is None or created_nanos is None:
+                rejects.append((number, "MLflow: model version without name, version or creation_time"))
+                continue
+            updated = _integer(row["last_updated_time"])
+            updated = created if updated is None else updated
+            versions[(model, version)] = (model, updated)
+            user = _text(row["user_id"])
+            status = _text(row["status"])
+            status = _status(status) if status is not None else None
+
+            def emit(time, event, to_stage):
+                rows.begin("registry", time)
+                rows.set("model", model)
+                rows.set("version", version)
+                rows.set("event", event)
+                rows.set("to_stage", to_stage)
+                rows.set("principal", user)
+                rows.set("status", status)
+                rows.commit()
+            emit(created_nanos, "registered", None)
+            stage = _text(row["current_stage"])
+            if stage and stage.lower() != "none":
+                emit(parse_epoch_int(updated) or created_nanos, "stage", stage)
+    for table, event, describe in (
+            ("registered_model_aliases", "alias", lambda r: _text(r["alias"])),
+            ("model_version_tags", "tag", lambda r: None if _text(r["key"]) is None else _text(r["key"]) + "=" + (_text(r["value"]) or ""))):
+        columns = _columns(db, table)
+        needed = {"alias", "name", "version"} if table.endswith("aliases") else {"key", "name", "version"}
+        if not needed <= columns:
+            continue
+        if table.endswith("aliases"):
+            sql = f"SELECT alias, name, version, {_select('workspace', columns)} FROM {table} ORDER BY rowid"
+        else:
+            sql = f"SELECT key, {_select('value', columns)}, name, version, {_select('workspace', columns)} FROM {table} ORDER BY rowid"
+        for number, row in enumerate(db.execute(sql), start=1):
+            rows = rows_for(number)
+            version = _text(row["version"])
+            to_stage = describe(row)
+            model = model_name(row)
+            known = versions.get((model, version)) if model is not None and version is not None else None
+            time = parse_epoch_int(known[1]) if known else None
+            if to_stage is None or known is None or time is None:
+                rejects.append((number, f"MLflow: {event} row without a known model version"))
+                continue
+            rows.begin("registry", time)
+            rows.set("model", known[0])
+            rows.set("version", version)
+            rows.set("event", event)
+            rows.set("to_stage", to_stage)
+            rows.commit()
+    return rejects
+
+
+# ---------------------------------------------------------------------------------------------
+# Archives: decompression, tar members, record framing
+
+
+def decompress(data):
+    """(compression, bytes): every gzip member, every zstd frame."""
+    if data[:2] == b"\x1f\x8b":
+        return "gzip", gzip.decompress(data)
+    if data[:4] == b"\x28\xb5\x2f\xfd":
+        import zstandard
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+        return "zstd", reader.read()
+    return "", data
+
+
+def members_of(display, data):
+    """(container, [(member name, bytes)])."""
+    if len(data) >= 262 and data[257:262] == b"ustar":
+        out = []
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            for info in archive:
+                if info.isfile():
+                    out.append((info.name, archive.extractfile(info).read()))
+        return "tar", out
+    return "", [(display, data)]
+
+
+def frame(text):
+    """('lines'|'json', [(number, record text)]): JSON Lines by physical line; a top-level array or
+    `{"records":[…]}` / `{"Records":[…]}` envelope (several may follow each other) by element,
+    numbered 1, 2, … across them, each element as its own bytes (RecordFramer)."""
+    pos = _WS.match(text, 0).end()
+    if text.startswith("\ufeff", pos):
+        pos += 1
+    head = text[pos:pos + 1]
+    if head == "[" or (head == "{" and _envelope_key(text, pos) is not None):
+        records = []
+        try:
+            while pos < len(text):
+                if text[pos] == "{":
+                    key = _envelope_key(text, pos)
+                    if key is None:
+                        raise ValueError("not an envelope")
+                    pos = text.index("[", text.index(key, pos) + len(key))
+                    closing = "}"
+                elif text[pos] == "[":
+                    closing = None
+                else:
+                    raise ValueError("unexpected text between documents")
+                pos = _WS.match(text, pos + 1).end()
+                if text[pos:pos + 1] != "]":
+                    while True:
+                        _, end = _decoder.raw_decode(text, pos)
+                        records.append((len(records) + 1, text[pos:end]))
+                        pos = _WS.match(text, end).end()
+                        if text[pos:pos + 1] == ",":
+                            pos = _WS.match(text, pos + 1).end()
+                            continue
+                        break
+                if text[pos:pos + 1] != "]":
+                    raise ValueError("unterminated array")
+                pos = _WS.match(text, pos + 1).end()
+                if closing:
+                    # the rest of the envelope object after its records
+                    depth_end = _skip_envelope_rest(text, pos)
+                    pos = _WS.match(text, depth_end).end()
+            return "json", records
+        except ValueError:
+            pass
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return "lines", [(index + 1, line[:-1] if line.endswith("\r") else line) for index, line in enumerate(lines)]
+
+
+def _envelope_key(text, pos):
+    head = text[pos:pos + 64]
+    for key in ('"records"', '"Records"'):
+        if key in head:
+            return key
+    return None
+
+
+def _skip_envelope_rest(text, pos):
+    """Past the closing brace of an envelope whose records array just ended at `pos`."""
+    while pos < len(text) and text[pos] != "}":
+        if text[pos] == ",":
+            pos = _WS.match(text, pos + 1).end()
+            _, pos = json.decoder.scanstring(text, pos + 1)
+            pos = text.index(":", pos) + 1
+            pos = _WS.match(text, pos).end()
+            _, pos = _decoder.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()
+        else:
+            raise ValueError("malformed envelope")
+    return pos + 1
+
+
+def decode_member(spec, name, data, formats_used):
+    """(format, kind list, rows, rejects) of one member."""
+    if data[:16] == SQLITE_MAGIC:
+        rows_out = []
+
+        def rows_for(number):
+            rows = Rows(spec)
+            rows.number = number
+            rows_out.append(rows)
+            return rows
+        rejects = read_mlflow(data, rows_for)
+        flat = []
+        for rows in rows_out:
+            for row in rows.out:
+                row["line"] = rows.number
+                flat.append(row)
+        return "mlflow", flat, rejects
+    text = data.decode("utf-8", "surrogateescape")
+    framing, records = frame(text)
+    sample = [record for _, record in records[:16] if record.strip()]
+    best = None
+    for cls in RECORD_FORMATS:
+        score = cls.sniff(spec, sample, framing)
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, cls)
+    if best is None:
+        return "unsupported-in-spark", [], [(0, "no format of the Spark job recognises this input")]
+    try:
+        decoder = best[1](spec, sample)
+    except Reject as error:
+        return best[1].name, [], [(0, str(error))]
+    out = []
+    rejects = []
+    rows = Rows(spec)
+    for number, record in records:
+        if not record.strip():
+            continue
+        rows.out = []
+        try:
+            decoder.decode(record, rows)
+        except Reject as error:
+            rows.abandon()
+            rejects.append((number, str(error)))
+            continue
+        for row in rows.out:
+            row["line"] = number
+            out.append(row)
+    return best[1].name, out, rejects
+
+
+def relative_display(path, roots):
+    """The display path of `path`: the input as the user gave it, joined with the path below it."""
+    for given, resolved in roots:
+        resolved = resolved.rstrip("/")
+        if path == resolved:
+            return given
+        if path.startswith(resolved + "/"):
+            return posixpath.join(given.rstrip("/"), path[len(resolved) + 1:])
+    return path
+
+
+def ignored(display, ignores):
+    for folder, patterns in ignores:
+        if display.startswith(folder.rstrip("/") + "/"):
+            relative = display[len(folder.rstrip("/")) + 1:]
+            if any(fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(posixpath.basename(relative), pattern)
+                   for pattern in patterns):
+                return True
+    return False
+
+
+def process_archive(spec, display, modification, data):
+    sha = hashlib.sha256(data).hexdigest()
+    archive = {"path": display, "size": len(data), "mtime_ns": modification, "sha256": sha, "members": [],
+               "reject_reasons": {}, "reject_samples": []}
+    rows_out = []
+    try:
+        compression, payload = decompress(data)
+    except Exception as error:  # a damaged archive: recorded, not read
+        archive.update(compression="", container="", members=[{"name": display, "format": "unreadable", "kind": "", "rows": 0,
+                                                               "rejected": 1, "note": f"cannot decompress: {error}"}])
+        return archive, rows_out
+    archive["compression"] = compression
+    container, members = members_of(display, payload)
+    archive["container"] = container
+    ordinal = 0
+    for name, member_data in members:
+        compression_inner = ""
+        if container == "tar":
+            compression_inner, member_data = decompress(member_data)
+        fmt, rows, rejects = decode_member(spec, name, member_data, None)
+        kinds = sorted({row["kind"] for row in rows})
+        times = [row["time"] for row in rows if row.get("time") is not None and row["time"] != -2 ** 63]
+        archive["members"].append({"name": name, "format": fmt, "kind": ",".join(kinds), "rows": len(rows),
+                                   "rejected": len(rejects), "first_time": min(times) if times else None,
+                                   "last_time": max(times) if times else None})
+        for number, reason in rejects:
+            archive["reject_reasons"][reason] = archive["reject_reasons"].get(reason, 0) + 1
+            if len(archive["reject_samples"]) < 20:
+                archive["reject_samples"].append({"member": name, "line": number, "reason": reason})
+        for row in rows:
+            row["archive"] = display
+            row["member"] = name if container == "tar" else ""  # as the native store: only tar members are named
+            row["ord"] = ordinal
+            ordinal += 1
+            rows_out.append(row)
+    return archive, rows_out
+
+
+# ---------------------------------------------------------------------------------------------
+# Spark
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Fathom's Spark job: decode archives, run the playbook rules, write results.")
+    parser.add_argument("inputs", nargs="+", help="archive files or folders (any URL Spark reads)")
+    parser.add_argument("--spec", default=None, help="fathom-spec.json (default: beside this file)")
+    parser.add_argument("--out", required=True, help="results folder (any URL Spark writes)")
+    parser.add_argument("--master", default=None, help="Spark master when not set by spark-submit (e.g. local[2])")
+    parser.add_argument("--partitions", type=int, default=0, help="archive partitions (default: one per archive up to 4x cores)")
+    args = parser.parse_args(argv)
+
+    spec_path = args.spec or os.path.join(os.path.dirname(os.path.abspath(__file__)), "fathom-spec.json")
+    with open(spec_path, "rb") as handle:
+        spec_bytes = handle.read()
+    spec_data = json.loads(spec_bytes)
+    Spec(spec_data)  # validate before starting Spark
+
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+    builder = SparkSession.builder.appName("fathom-spark-job")
+    if args.master:
+        builder = builder.master(args.master)
+    spark = builder.getOrCreate()
+    sc = spark.sparkContext
+
+    # The inputs through Spark's binaryFile source (any Hadoop FileSystem URL); each input's URL
+    # resolved, so display paths read as the user gave them ("SampleData/inference/…").
+    frames = []
+    roots = []
+    hadoop = sc._jsc.hadoopConfiguration()
+    for given in args.inputs:
+        frames.append(spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(given))
+        jvm_path = sc._jvm.org.apache.hadoop.fs.Path(given)
+        roots.append((given, str(jvm_path.getFileSystem(hadoop).makeQualified(jvm_path).toString())))
+    source = frames[0]
+    for other in frames[1:]:
+        source = source.union(other)
+    files = [(row["path"], row["modificationTime"]) for row in source.select("path", "modificationTime").collect()]
+
+    # .fathomignore at the top of an input folder lists files that are not evidence.
+    ignores = []
+    for given, resolved in roots:
+        jvm_path = sc._jvm.org.apache.hadoop.fs.Path(resolved.rstrip("/") + "/.fathomignore")
+        fs = jvm_path.getFileSystem(hadoop)
+        if fs.exists(jvm_path):
+            # Read through the FileSystem: Hadoop's input formats pass over hidden (dot) files.
+            stream = fs.open(jvm_path)
+            try:
+                text = sc._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+            finally:
+                stream.close()
+            patterns = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+            ignores.append((given, patterns))
+    entries = {}
+    for path, modified in sorted(files):
+        display = relative_display(path, roots)
+        name = posixpath.basename(display)
+        if name == ".fathomignore" or ignored(display, ignores) or name.endswith(("-wal", "-shm", "-journal")):
+            continue
+        entries[path] = (display, int(round(modified.timestamp() * 1_000_000)) * 1000 if modified else 0)
+
+    spec_broadcast = sc.broadcast(spec_data)
+    entries_broadcast = sc.broadcast(entries)
+
+    # The executors import this file as a module (shipped with addPyFile), so the closure below
+    # carries no decoder state of the driver's __main__.
+    sc.addPyFile(os.path.abspath(__file__))
+
+    def decode_partition(items):
+        import fathom_spark_job as job
+        spec = job.Spec(spec_broadcast.value)
+        known = entries_broadcast.value
+        for item in items:
+            entry = known.get(item["path"])
+            if entry is None:
+                continue
+            archive, rows = job.process_archive(spec, entry[0], entry[1], bytes(item["content"]))
+            yield ("archive", entry[0], json.dumps(archive, sort_keys=True, ensure_ascii=False))
+            for row in rows:
+                kind = row.pop("kind")
+                time = row.get("time")
+                day = "undated" if time is None or time == -2 ** 63 else \
+                    (datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=time // 1000)).strftime("%Y-%m-%d")
+                yield (kind, day, json.dumps(row, sort_keys=True, ensure_ascii=False))
+
+    content = source if not args.partitions else source.repartition(args.partitions)
+    decoded = content.rdd.mapPartitions(decode_partition)
+    frame_all = spark.createDataFrame(decoded, "kind string, day string, value string").cache()
+
+    out = args.out.rstrip("/")
+    archives = frame_all.where(F.col("kind") == "archive").orderBy("day").select("value")
+    archives.coalesce(1).write.mode("overwrite").text(out + "/archives")
+    rows = frame_all.where(F.col("kind") != "archive")
+    rows.write.mode("overwrite").partitionBy("kind", "day").option("compression", "gzip").text(out + "/rows")
+
+    hits = playbook_hits(spark, rows, Spec(spec_data))
+    hits.coalesce(1).write.mode("overwrite").text(out + "/hits")
+
+    manifest = {"spec_version": SPEC_VERSION, "tool_version": spec_data["tool_version"],
+                "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(), "inputs": args.inputs,
+                "rules": sorted(PLAYBOOK_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
+                "archives": len(entries), "partitioning": "rows by kind and UTC day"}
+    spark.createDataFrame([(json.dumps(manifest, sort_keys=True, indent=1),)], "value string") \
+        .coalesce(1).write.mode("overwrite").text(out + "/manifest")
+    spark.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Playbook detections in Spark SQL
+
+PLAYBOOK_RULES = ["extraction.volume"]
+
+
+def rfc3339(nanos):
+    """Timestamp.rfc3339: UTC, fraction to the nanosecond with trailing zeros dropped."""
+    seconds, fraction = divmod(nanos, 1_000_000_000)
+    moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def rule_header(spec, rule_id):
+    rule = spec.rules[rule_id]
+    return {"rule": rule["id"], "title": rule["title"], "level": rule["level"], "atlas": rule["atlas"], "kind": rule["kind"]}
+
+
+def evidence_ref(archive, member, line, time):
+    return {"archive": archive, "line": line, "member": member, "time": rfc3339(time)}
+
+
+def playbook_hits(spark, rows, spec):
+    """The playbook rules computed here, as hit JSON lines (a one-column DataFrame)."""
+    from pyspark.sql import functions as F
+    settings = spec.settings
+    out = []
+
+    # extraction.volume: inference rows whose path holds an endpoint pattern (case-folded), per
+    # src_ip per fixed UTC bucket: rows and exact distinct input hashes; hit over either threshold.
+    inference = rows.where(F.col("kind") == "inference").select(
+        F.get_json_object("value", "$.time").cast("long").alias("time"),
+        F.get_json_object("value", "$.src_ip").alias("src_ip"),
+        F.get_json_object("value", "$.path").alias("path"),
+        F.get_json_object("value", "$.input_hash").alias("input_hash"),
+        F.get_json_object("value", "$.archive").alias("archive"),
+        F.get_json_object("value", "$.member").alias("member"),
+        F.get_json_object("value", "$.line").cast("long").alias("line"))
+    endpoint = None
+    for pattern in settings["endpoint_patterns"]:
+        test = F.lower(F.coalesce(F.col("path"), F.lit(""))).contains(pattern.lower())
+        endpoint = test if endpoint is None else endpoint | test
+    bucket = settings["extraction_bucket_seconds"] * 1_000_000_000
+    grouped = (inference.where(endpoint & F.col("time").isNotNull())
+               .withColumn("bucket", F.floor(F.col("time") / F.lit(bucket)).cast("long") * F.lit(bucket))
+               .groupBy(F.coalesce(F.col("src_ip"), F.lit("")).alias("src_ip"), "bucket")
+               .agg(F.count(F.lit(1)).alias("queries"), F.countDistinct("input_hash").alias("inputs"),
+                    F.min(F.struct("time", "archive", "member", "line")).alias("first"),
+                    F.max(F.struct("time", F.lit(0).alias("pad"), "archive", "member", "line")).alias("last"))
+               .where((F.col("queries") > settings["max_queries"]) | (F.col("inputs") > settings["max_distinct_inputs"])))
+    for row in grouped.collect():
+        hit = rule_header(spec, "extraction.volume")
+        hit.update(key={"src_ip": row["src_ip"]}, metrics={"distinct_inputs": row["inputs"], "query_count": row["queries"]},
+                   window={"start": rfc3339(row["bucket"]), "end": rfc3339(row["bucket"] + bucket)},
+                   evidence={"first": evidence_ref(row["first"]["archive"], row["first"]["member"], row["first"]["line"], row["first"]["time"]),
+                             "last": evidence_ref(row["last"]["archive"], row["last"]["member"], row["last"]["line"], row["last"]["time"])})
+        out.append(hit)
+    lines = [json.dumps(hit, sort_keys=True, ensure_ascii=False) for hit in out]
+    return spark.createDataFrame([(line,) for line in sorted(lines)], "value string")
+
+
+if __name__ == "__main__":
+    main()
