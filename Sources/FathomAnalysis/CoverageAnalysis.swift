@@ -56,9 +56,10 @@ package enum CoverageAnalysis {
     /// (UTC), and the hour of the week when the data span two weeks or more (so that every slot is
     /// seen at least twice); with less than two days, one slot for all hours. For each slot: `p`,
     /// the share of the hours observed in it with at least one row, and `λ`, its mean rows per hour.
-    /// A slot is *normally active* when `p ≥ 0.5`. An empty hour in a normally active slot is
-    /// surprising with probability `max(e^−λ, 1 − p)` of happening anyway (a Poisson hour, or the
-    /// share of days the source was quiet then, whichever is likelier). A quiet stretch (maximal
+    /// A slot is *normally active* when `p ≥ 0.5`. An empty hour in a normally active slot happens
+    /// anyway with probability `max(e^−λ, s)`: a Poisson hour with the slot's mean, or the source's
+    /// skip rate `s` (empty hours among all the hours of its normally active slots, this stretch left
+    /// out), whichever is likelier. A quiet stretch (maximal
     /// run of empty hours between the first and the last row) is a gap when the product of these
     /// chances over its hours is below 1 in 1,000; empty hours in slots that are normally quiet
     /// (a nightly pipeline's day) count for nothing, so a source's routine silences are never gaps,
@@ -100,10 +101,14 @@ package enum CoverageAnalysis {
         }
         let share = (0..<slots).map { observed[$0] > 0 ? Double(active[$0]) / Double(observed[$0]) : 0 }
         let isActive = (0..<slots).map { share[$0] >= activeShare }
-        let quietChance = (0..<slots).map { index -> Double in
-            guard observed[index] > 0 else { return 1 }
-            let lambda = Double(rows[index]) / Double(observed[index])
-            return max(exp(-lambda), 1 - share[index], 1e-12)
+        let lambda = (0..<slots).map { observed[$0] > 0 ? Double(rows[$0]) / Double(observed[$0]) : 0 }
+        // Empty hours among all the hours of normally active slots: how often the source skips an
+        // hour it is normally active in (pooled over the slots, so a few days of data suffice).
+        var activeSlotHours: Int64 = 0
+        var activeSlotEmpty: Int64 = 0
+        for index in 0..<slots where isActive[index] {
+            activeSlotHours += observed[index]
+            activeSlotEmpty += observed[index] - active[index]
         }
         var gaps: [SourceCoverage.Gap] = []
         var normal = 0
@@ -115,15 +120,20 @@ package enum CoverageAnalysis {
             }
             var end = cursor
             while end + hour <= high, (hours[end + hour] ?? 0) == 0 { end += hour }
-            var logChance = 0.0
             var activeHours = 0
             var at = cursor
             while at <= end {
+                if isActive[slot(at)] { activeHours += 1 }
+                at += hour
+            }
+            // The skip rate without this stretch, so the stretch does not excuse itself.
+            let others = activeSlotHours - Int64(activeHours)
+            let skipRate = others > 0 ? Double(activeSlotEmpty - Int64(activeHours)) / Double(others) : 1
+            var logChance = 0.0
+            at = cursor
+            while at <= end {
                 let index = slot(at)
-                if isActive[index] {
-                    logChance += log(quietChance[index])
-                    activeHours += 1
-                }
+                if isActive[index] { logChance += log(max(exp(-lambda[index]), skipRate, 1e-12)) }
                 at += hour
             }
             if logChance < log(gapChance) {

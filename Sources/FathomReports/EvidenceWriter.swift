@@ -30,14 +30,16 @@ package struct EvidenceWriter {
     /// Chain of custody from the case file; placeholders for what a person has not recorded.
     private func custody() -> String {
         let facts = result.caseInfo.custody
-        func value(_ text: String?, _ what: String) -> String { text.map { context.md($0, limit: 300) } ?? Placeholder.make(what + " (case file custody." + ")") }
+        func value(_ text: String?, _ what: String, _ key: String) -> String {
+            text.map { context.md($0, limit: 300) } ?? Placeholder.make(what + " (case file custody." + key + ")")
+        }
         var out = "## Chain of custody\n\n"
         out += context.table(["Item", "Value", "Source"], [
-            ["Collected by", value(facts?.collector, "who collected the evidence"), "case file"],
+            ["Collected by", value(facts?.collector, "who collected the evidence", "collector"), "case file"],
             ["Acquired at (UTC)", facts?.acquiredAt.map { $0.rfc3339 } ?? Placeholder.make("when the evidence was acquired (case file custody.acquired_at)"), "case file"],
-            ["Evidence source", value(facts?.source, "where the evidence came from"), "case file"],
-            ["Originals kept at", value(facts?.storage, "where the original evidence is kept"), "case file"],
-            ["Examined by", value(facts?.examiner, "who examined the evidence"), "case file"],
+            ["Evidence source", value(facts?.source, "where the evidence came from", "source"), "case file"],
+            ["Originals kept at", value(facts?.storage, "where the original evidence is kept", "storage"), "case file"],
+            ["Examined by", value(facts?.examiner, "who examined the evidence", "examiner"), "case file"],
             ["Examined with", "Fathom " + context.md(result.provenance.toolVersion, limit: 40) + ", " + buildCommitText, "this run"],
             ["Analysis run", "data " + context.time(result.provenance.dataStart) + " to " + context.time(result.provenance.dataEnd)
                 + "; reports generated " + context.generatedAt, "this run"],
@@ -203,7 +205,7 @@ package struct EvidenceWriter {
             out += "Coverage gaps are judged against each source's own cadence, learnt from its data: an empty hour counts only where "
                 + "the source is normally active (rows on at least half of the days at that hour of the day, or of the week with two weeks "
                 + "of data or more), and a quiet stretch is a gap when the chance of that source being so quiet is below 1 in 1,000 "
-                + "(each hour's chance: the larger of e^−(mean rows in that hour) and the share of days it was quiet then). A nightly "
+                + "(each such hour's chance: the larger of e^−(the slot's mean rows per hour) and the share of the source's normally active hours that are empty, this stretch left out). A nightly "
                 + "job's quiet days and an event-driven source's silences are therefore not gaps; they are counted as normal quiet stretches.\n\n"
             out += context.table(["Source kind", "Rows", "First", "Last", "Cadence", "Gaps in coverage", "Normal quiet stretches", "Clock skew vs inference logs"],
                                  result.coverage.map { coverage in

@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -171,10 +172,14 @@ package struct RegulatorWriter {
             nature += " or integrity of personal data processed by the affected models: " + Placeholder.make("nature of the personal data breach")
         }
         let categories = personalDataLine()
-        let subjects = context.human("data_subjects_affected", "approximate number of data subjects concerned")
+        let subjects = context.human("data_subjects_affected", "number of data subjects affected")
         let records = exposure.map { context.figure($0.recordsPotentiallyExposed, what: "approximate number of personal data records concerned") + " containing personal data" }
             ?? Placeholder.make("approximate number of personal data records concerned")
-        let dpo = result.caseInfo.contacts["dpo"].flatMap { $0.isEmpty || $0.lowercased().contains("to be completed") ? nil : $0 }
+        // An empty contact, or the case file's own "[to be completed]" marker, is no contact.
+        let dpo = result.caseInfo.contacts["dpo"].flatMap { value -> String? in
+            let trimmed = value.trimmingCharacters(in: .whitespaces).lowercased()
+            return trimmed.isEmpty || trimmed == "[to be completed]" ? nil : value
+        }
         var consequences: [String] = []
         let found = exposure?.categories ?? [:]
         if found["card_number"] != nil { consequences.append("fraudulent payments with the disclosed card numbers") }
@@ -202,7 +207,7 @@ package struct RegulatorWriter {
             ["(c)", "Likely consequences", (consequences.isEmpty ? "" : "From the data categories found: " + consequences.joined(separator: "; ") + ". ")
                 + (assessed.map { context.md($0, limit: 600) } ?? Placeholder.make("the DPO's assessment of the likely consequences (human field '" + RegulatoryAssessment.likelyConsequencesField + "')"))],
             ["(d)", "Measures taken", measures],
-            ["(d)", "Measures proposed, incl. to mitigate adverse effects", context.human(HumanField.remediation, "measures proposed to address the breach and mitigate its effects")],
+            ["(d)", "Measures proposed, incl. to mitigate adverse effects", context.human(HumanField.remediation, Placeholder.fieldName(HumanField.remediation))],
         ]) + "\n\n"
         return out
     }

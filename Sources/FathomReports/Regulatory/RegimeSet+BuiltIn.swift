@@ -48,25 +48,25 @@ extension RegimeSet {
    "obligations": [
     {
      "id": "dora.19.initial",
-     "article": "Art. 19(4)(a); Delegated Reg. 2025/301 Art. 5(1)",
+     "article": "Art. 19(4)(a)",
      "obligation": "Initial notification of a major ICT-related incident to the competent authority",
-     "period": "within 4 hours of classifying the incident as major, and no later than 24 hours after becoming aware of it",
+     "period": "within 4 hours of classifying the incident as major, and no later than 24 hours after becoming aware of it (Delegated Reg. (EU) 2025/301, Art. 5(1))",
      "condition": "major",
      "clock": {"from": "classification", "hours": 4, "latest": {"from": "awareness", "hours": 24}}
     },
     {
      "id": "dora.19.intermediate",
-     "article": "Art. 19(4)(b); Delegated Reg. 2025/301 Art. 5(2)",
+     "article": "Art. 19(4)(b)",
      "obligation": "Intermediate report",
-     "period": "within 72 hours of submitting the initial notification (and without undue delay when regular activities are recovered)",
+     "period": "within 72 hours of submitting the initial notification, and without undue delay when regular activities are recovered (Delegated Reg. (EU) 2025/301, Art. 5(2))",
      "condition": "major",
      "clock": {"from": "previous", "hours": 72}
     },
     {
      "id": "dora.19.final",
-     "article": "Art. 19(4)(c); Delegated Reg. 2025/301 Art. 5(3)",
+     "article": "Art. 19(4)(c)",
      "obligation": "Final report",
-     "period": "no later than one month after the latest updated intermediate report",
+     "period": "no later than one month after the latest updated intermediate report (Delegated Reg. (EU) 2025/301, Art. 5(3))",
      "condition": "major",
      "clock": {"from": "previous", "months": 1}
     }

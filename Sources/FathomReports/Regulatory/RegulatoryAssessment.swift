@@ -283,7 +283,7 @@ package struct RegulatoryAssessment: Sendable {
         return facts.result.caseInfo.models.map { model in
             var reasons: [String] = []
             var isHighRisk: Bool?
-            let function = ((model.businessFunction ?? "") + " " + model.name).lowercased()
+            let function = (model.businessFunction ?? model.name).lowercased()
             let entry = model.annexIII?.trimmingCharacters(in: .whitespaces)
             if let entry, entry.lowercased() == "none" {
                 isHighRisk = false
