@@ -165,6 +165,11 @@ package struct RegulatoryAssessment: Sendable {
                 + [facts.llmExamined ? "No personal data found in the model output examined, and the case file names no model processing personal data."
                     : "No LLM output in the evidence and no model the case file says processes personal data: a person must confirm no personal data were breached."])]
         case "financial-entity":
+            if let statement = facts.result.caseInfo.humanFields[doraClassificationField] ?? nil,
+               UTCTime(rfc3339: statement) == nil, statement.lowercased().hasPrefix("not major") {
+                return [Judgement(regime: regime, scope: "organisation", status: .doesNotApply, reasons: reasons
+                    + ["A person classified the incident: " + statement + " (only major ICT-related incidents are reported)."])]
+            }
             guard let entity = facts.organisation?.entity, !entity.isEmpty else {
                 return [Judgement(regime: regime, scope: "organisation", status: .mayApply, reasons: reasons
                     + ["The case file does not name the entity type (`entity`): " + regime.name + " binds financial entities only."])]
@@ -206,6 +211,13 @@ package struct RegulatoryAssessment: Sendable {
             if out[0].status == .doesNotApply { out[0].reasons = ["No model of the case is a high-risk AI system (per model below)."] }
             return out + models
         case "sec-registrant":
+            let statement = (facts.result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil)
+                .flatMap { UTCTime(rfc3339: $0) == nil ? $0 : nil }
+            if facts.organisation?.listed == nil, let statement {
+                return [Judgement(regime: regime, scope: "organisation", status: statement.lowercased().hasPrefix("not") ? .doesNotApply : .mayApply, reasons: [
+                    "The case file does not say where the organisation is listed; a person recorded: " + statement + ".",
+                ])]
+            }
             guard let listed = facts.organisation?.listed else {
                 return [Judgement(regime: regime, scope: "organisation", status: .mayApply, reasons: [
                     "The case file does not say where the organisation's securities are listed (`listed`): Item 1.05 binds SEC registrants.",
@@ -216,7 +228,14 @@ package struct RegulatoryAssessment: Sendable {
                     "The organisation is listed in " + (listed.isEmpty ? "no market" : listed.joined(separator: ", ")) + " only (case file): not an SEC registrant.",
                 ])]
             }
-            let determined = (facts.result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil).flatMap(UTCTime.init(rfc3339:))
+            let recorded = facts.result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil
+            let determined = recorded.flatMap(UTCTime.init(rfc3339:))
+            if let recorded, determined == nil {
+                // A person recorded a statement instead of a date ("not an SEC registrant", "not material").
+                return [Judgement(regime: regime, scope: "organisation", status: recorded.lowercased().hasPrefix("not") ? .doesNotApply : .mayApply, reasons: [
+                    "The organisation is listed in the US (case file); a person recorded: " + recorded + ".",
+                ])]
+            }
             return [Judgement(regime: regime, scope: "organisation", status: determined == nil ? .mayApply : .applies, reasons: [
                 "The organisation is listed in the US (case file): an SEC registrant.",
                 determined.map { "The incident was determined material on " + $0.date.iso + " (supplied by a person)." }
@@ -360,6 +379,9 @@ package struct RegulatoryAssessment: Sendable {
                         start = "materiality determination " + materiality.iso
                         dueDate = Deadlines.addingBusinessDays(clock.businessDays ?? 0, to: materiality)
                         note = "Counted in US business days (weekends and federal holidays skipped)."
+                    } else if let statement = (facts.result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil) {
+                        start = "recorded by a person: " + MarkdownText.escape(statement, limit: 200)
+                        note = "No determination date recorded."
                     } else {
                         start = Placeholder.make("materiality determination date (human field '" + HumanField.materialityDetermination + "')")
                         note = facts.awareness.map { "Were the determination made on the awareness date, the filing would be due "

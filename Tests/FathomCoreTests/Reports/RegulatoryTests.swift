@@ -93,6 +93,10 @@ import FathomReports
         classified.caseInfo.humanFields[RegulatoryAssessment.doraClassificationField] = "2026-03-05T06:00:00Z"
         #expect(try Self.assess(classified).deadlines.first { $0.regime.hasPrefix("DORA Art. 19(4)(a)") }?.due?.rfc3339 == "2026-03-05T08:15:00Z")
         #expect(Self.status(try Self.assess(classified), "dora") == .applies)
+        // A person's "not major" ends DORA's clocks.
+        classified.caseInfo.humanFields[RegulatoryAssessment.doraClassificationField] = "not major: no service disrupted"
+        #expect(Self.status(try Self.assess(classified), "dora") == .doesNotApply)
+        #expect(!(try Self.assess(classified)).deadlines.contains { $0.regime.hasPrefix("DORA") })
     }
 
     /// A company that is not a financial entity: NIS2 may apply, DORA does not.
