@@ -103,6 +103,7 @@ let package = Package(
                 // SHA-1 for the name-based (v5) UUIDs of exported objects.
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Regulatory/regimes.json"],
             swiftSettings: safeCode
         ),
         .target(

@@ -106,14 +106,26 @@ package struct Analysis {
         var human: [String: String?] = [:]
         for field in HumanFields.required { human[field] = caseFile.human[field].flatMap { $0.isEmpty ? nil : $0 } }
         for (field, value) in caseFile.human where human[field] == nil { human[field] = value.isEmpty ? nil : value }
-        return AnalysisResult(
-            caseInfo: CaseInfo(id: caseID, title: caseFile.title ?? incidents.first.map { $0.title } ?? "AI/ML security incident",
-                               classification: caseFile.classification ?? "CONFIDENTIAL", awarenessTime: caseFile.awarenessTime,
-                               generatedAt: request.now ?? dataEnd ?? Timestamp(nanoseconds: 0), models: caseFile.models,
-                               contacts: caseFile.contacts, humanFields: human),
+        // The case file and the inventories read through it are inputs too: hashed as read.
+        var supporting: [SupportingInput] = []
+        if let origin = caseFile.origin, let sha = caseFile.originSHA256 {
+            supporting.append(SupportingInput(path: origin, role: "case-file", size: caseFile.originSize ?? 0, sha256: sha))
+        }
+        supporting += supply.supply.inventoryFiles
+        var caseInfo = CaseInfo(id: caseID, title: caseFile.title ?? incidents.first.map { $0.title } ?? "AI/ML security incident",
+                                classification: caseFile.classification ?? "CONFIDENTIAL", awarenessTime: caseFile.awarenessTime,
+                                generatedAt: request.now ?? dataEnd ?? Timestamp(nanoseconds: 0), models: caseFile.models,
+                                contacts: caseFile.contacts, humanFields: human)
+        caseInfo.organisation = OrganisationFacts(entity: caseFile.entity, sector: caseFile.sector,
+                                                  jurisdictions: caseFile.jurisdictions ?? [], listed: caseFile.listed,
+                                                  dataSubjectsResidentIn: caseFile.dataSubjectsResidentIn)
+        caseInfo.custody = caseFile.custody
+        var result = AnalysisResult(
+            caseInfo: caseInfo,
             provenance: RunProvenance(toolVersion: FathomVersion.current, commandLine: request.commandLine,
                                       rulesetHash: RulesetHash.of(settings: settings),
-                                      inputsHash: InputSummary.inputsHash(inputs), dataStart: dataStart, dataEnd: dataEnd),
+                                      inputsHash: InputSummary.inputsHash(inputs, supporting: supporting), dataStart: dataStart,
+                                      dataEnd: dataEnd, buildCommit: request.buildCommit),
             inputs: inputs, coverage: coverage, rules: ruleSummaries, incidents: incidents, flowchart: flowchart,
             extraction: extraction, affectedDecisions: affected, dataExposure: exposure, registry: registry,
             integrity: supply.items, contradictions: contradictions, timeline: timeline, openItems: openItems.sorted(),
@@ -121,6 +133,9 @@ package struct Analysis {
                                                        examinedSources: try BroaderCompromise.examinedSources(scan: scan)),
             keyIntervals: KeyInterval.of(timeline: timeline, incidents: incidents, awarenessTime: caseFile.awarenessTime),
             response: history.compromised != nil || !response.credentials.isEmpty || !response.blockAddresses.isEmpty ? response : nil)
+        result.supportingInputs = supporting
+        result.modelTraffic = try CoverageAnalysis.modelTraffic(scan: scan)
+        return result
     }
 
     package static let dayNanos: Int64 = 86_400_000_000_000

@@ -47,6 +47,11 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     /// credential to contain, the addresses to block, the compromised dependency's paths. Nil in
     /// analyses written before it was computed.
     public var response: ResponseState?
+    /// The case file and the inventories read through it, hashed; nil in analyses written before.
+    public var supportingInputs: [SupportingInput]?
+    /// Rows each model answered per source kind (inference, llm, predictions); nil in analyses
+    /// written before it was counted.
+    public var modelTraffic: [ModelTraffic]?
 
     public init(schemaVersion: Int = AnalysisResult.schemaVersion, caseInfo: CaseInfo, provenance: RunProvenance,
                 inputs: [InputArchive], coverage: [SourceCoverage], rules: [RuleSummary], incidents: [Incident],
@@ -146,6 +151,11 @@ public struct CaseInfo: Codable, Sendable, Equatable {
     public var contacts: [String: String]
     /// Human-only fields of the regulator report (e.g. "legal_basis", "dpo_contact"), nil when missing.
     public var humanFields: [String: String?]
+    /// The organisation's facts for the regulatory judgement (case file `entity`, `sector`,
+    /// `jurisdictions`, `listed`, `data_subjects_resident_in`); nil in analyses written before them.
+    public var organisation: OrganisationFacts?
+    /// Chain of custody of the evidence (case file `custody`); nil when the case file has none.
+    public var custody: CustodyFacts?
 
     public init(id: String, title: String, classification: String, awarenessTime: Timestamp?, generatedAt: Timestamp,
                 models: [ModelProfile], contacts: [String: String], humanFields: [String: String?]) {
@@ -171,10 +181,13 @@ public struct ModelProfile: Codable, Sendable, Equatable {
     public var inProduction: Bool?
     public var deployment: String?
     public var namespace: String?
+    /// The EU AI Act Annex III entry a person classified the model under (`5(b)`), or `none`.
+    public var annexIII: String?
 
     public init(name: String, businessFunction: String? = nil, dailyVolume: Int? = nil, dataType: String? = nil,
                 safetyCritical: Bool? = nil, customerFacing: Bool? = nil, inProduction: Bool? = nil,
-                deployment: String? = nil, namespace: String? = nil) {
+                deployment: String? = nil, namespace: String? = nil, annexIII: String? = nil) {
+        self.annexIII = annexIII
         self.name = name
         self.businessFunction = businessFunction
         self.dailyVolume = dailyVolume
@@ -187,18 +200,102 @@ public struct ModelProfile: Codable, Sendable, Equatable {
     }
 }
 
+/// The organisation's facts the regulatory judgement reads, from the case file.
+public struct OrganisationFacts: Codable, Sendable, Equatable {
+    /// e.g. `credit institution` (DORA's financial entities are named in regimes.json).
+    public var entity: String?
+    public var sector: String?
+    /// Where the organisation is established or operates: `EU`, `US`, a country code.
+    public var jurisdictions: [String]
+    /// Where its securities are listed (`US`: an SEC registrant).
+    public var listed: [String]?
+    /// Where the data subjects whose data the incident touched live (`EU`, `US`, `US-CA`…).
+    public var dataSubjectsResidentIn: [String]?
+
+    public init(entity: String? = nil, sector: String? = nil, jurisdictions: [String] = [], listed: [String]? = nil,
+                dataSubjectsResidentIn: [String]? = nil) {
+        self.entity = entity
+        self.sector = sector
+        self.jurisdictions = jurisdictions
+        self.listed = listed
+        self.dataSubjectsResidentIn = dataSubjectsResidentIn
+    }
+}
+
+/// Chain of custody of the evidence, as a person records it in the case file.
+public struct CustodyFacts: Codable, Sendable, Equatable {
+    /// Who collected (acquired) the evidence.
+    public var collector: String?
+    /// When it was acquired.
+    public var acquiredAt: Timestamp?
+    /// Who examined it (ran Fathom).
+    public var examiner: String?
+    /// Where the evidence came from (systems, accounts, log exports).
+    public var source: String?
+    /// Where the originals are kept (evidence store, write-once bucket).
+    public var storage: String?
+
+    public init(collector: String? = nil, acquiredAt: Timestamp? = nil, examiner: String? = nil, source: String? = nil,
+                storage: String? = nil) {
+        self.collector = collector
+        self.acquiredAt = acquiredAt
+        self.examiner = examiner
+        self.source = source
+        self.storage = storage
+    }
+}
+
+/// An input of the analysis that is not a log archive: the case file and the model inventories
+/// (SBOMs, requirements files) it names, hashed as they were read.
+public struct SupportingInput: Codable, Sendable, Equatable {
+    public var path: String
+    /// `case-file` | `inventory`
+    public var role: String
+    public var size: Int64
+    public var sha256: String
+
+    public init(path: String, role: String, size: Int64, sha256: String) {
+        self.path = path
+        self.role = role
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// Rows a model answered in the logs of one source kind: evidence that it served traffic.
+public struct ModelTraffic: Codable, Sendable, Equatable {
+    public var model: String
+    public var kind: String
+    public var rows: Int64
+    public var first: Timestamp?
+    public var last: Timestamp?
+
+    public init(model: String, kind: String, rows: Int64, first: Timestamp?, last: Timestamp?) {
+        self.model = model
+        self.kind = kind
+        self.rows = rows
+        self.first = first
+        self.last = last
+    }
+}
+
 /// What ran, for document control and reproducibility.
 public struct RunProvenance: Codable, Sendable, Equatable {
     public var toolVersion: String
+    /// The source commit the running build declares (`FATHOM_BUILD_COMMIT`), nil when none was
+    /// declared. See README, Reports.
+    public var buildCommit: String?
     public var commandLine: [String]
     public var rulesetHash: String
-    /// SHA-256 over the sorted input archive hashes.
+    /// SHA-256 over the SHA-256s of every input (archives, case file, inventories), each as 64
+    /// lowercase hex digits and a line feed, sorted bytewise: ``InputSummary/inputsHash(_:supporting:)``.
     public var inputsHash: String
     public var dataStart: Timestamp?
     public var dataEnd: Timestamp?
 
     public init(toolVersion: String, commandLine: [String], rulesetHash: String, inputsHash: String,
-                dataStart: Timestamp?, dataEnd: Timestamp?) {
+                dataStart: Timestamp?, dataEnd: Timestamp?, buildCommit: String? = nil) {
+        self.buildCommit = buildCommit
         self.toolVersion = toolVersion
         self.commandLine = commandLine
         self.rulesetHash = rulesetHash
@@ -314,12 +411,18 @@ public struct SourceCoverage: Codable, Sendable, Equatable {
         public var start: Timestamp
         public var end: Timestamp
         public var hours: Double
+        /// Hours of the gap in which the source is normally active (nil in older analyses).
+        public var normallyActiveHours: Int?
+        /// The chance of the source being this quiet by its own habits, hours taken as independent.
+        public var chance: Double?
 
         /// The memberwise initializer, for the other targets of the package.
-        package init(start: Timestamp, end: Timestamp, hours: Double) {
+        package init(start: Timestamp, end: Timestamp, hours: Double, normallyActiveHours: Int? = nil, chance: Double? = nil) {
             self.start = start
             self.end = end
             self.hours = hours
+            self.normallyActiveHours = normallyActiveHours
+            self.chance = chance
         }
     }
 
@@ -327,8 +430,14 @@ public struct SourceCoverage: Codable, Sendable, Equatable {
     public var rows: Int64
     public var first: Timestamp?
     public var last: Timestamp?
-    /// Hours within [first, last] with no row at all, merged into ranges (only gaps ≥ the threshold).
+    /// Quiet stretches within [first, last] where the source is normally active
+    /// (``CoverageAnalysis/gaps(hours:)``).
     public var gaps: [Gap]
+    /// When the source is normally active, in words (e.g. `active 02:00–03:59, 08:00–17:59 UTC`);
+    /// nil in older analyses.
+    public var cadence: String?
+    /// Quiet stretches of whole hours judged normal for the source (not gaps); nil in older analyses.
+    public var normalQuietStretches: Int?
     /// Estimated clock offset of this source against the inference logs, in seconds, when a join
     /// key allows it (e.g. predictions ↔ gateway by request id); nil otherwise.
     public var clockSkewSeconds: Double?

@@ -34,6 +34,12 @@ public struct AnalyzeRequest: Sendable {
     /// Formats to hand the case over in besides the reports (`--export`), written to
     /// `Reports/<case-id>/export/`; empty writes none.
     public var exportFormats: [ExportFormat] = []
+    /// The source commit the running build declares (the CLI reads `FATHOM_BUILD_COMMIT`), for
+    /// the evidence report; nil when none was declared.
+    public var buildCommit: String?
+    /// A regimes file (`--regimes`) the reports judge the regulatory obligations by instead of
+    /// the built-in one.
+    public var regimesFile: String?
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
                 reportsDirectory: String = "Reports", now: Timestamp? = nil, jobs: Int = 2, commandLine: [String] = [],

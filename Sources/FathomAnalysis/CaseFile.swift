@@ -42,7 +42,20 @@ import FathomDetect
 /// known_clients:            # flagged heavy clients a person vouches for (not counted as attackers)
 ///   - address: 10.20.30.40  # or network: 10.20.0.0/16, or principal: <key or account>
 ///     reason: nightly re-scoring job of fraud operations
+/// entity: credit institution   # for the regulatory judgement (regimes.json)
+/// sector: banking
+/// jurisdictions: [EU]          # where the organisation is established / operates
+/// listed: [EU]                 # where its securities are listed (US: SEC registrant)
+/// data_subjects_resident_in: [EU]
+/// custody:                     # chain of custody, for evidence.md
+///   collector: "…"
+///   acquired_at: 2026-03-04T11:00:00Z
+///   examiner: "…"
+///   source: "…"                # where the evidence came from
+///   storage: "…"               # where the originals are kept
 /// ```
+///
+/// Per model, `annex_iii: "5(b)"` (or `none`) names the EU AI Act Annex III entry when a person knows it.
 public struct CaseFile: Sendable, Equatable {
     public struct Containment: Sendable, Equatable {
         public var time: Timestamp
@@ -81,18 +94,36 @@ public struct CaseFile: Sendable, Equatable {
     public var human: [String: String] = [:]
     public var containment: [Containment] = []
     public var knownClients: [KnownClient] = []
+    /// The organisation's facts for the regulatory judgement.
+    public var entity: String?
+    public var sector: String?
+    public var jurisdictions: [String]?
+    public var listed: [String]?
+    public var dataSubjectsResidentIn: [String]?
+    /// Chain of custody of the evidence (`custody:`), nil when the case file has none.
+    public var custody: CustodyFacts?
+    /// SHA-256 (lowercase hex) and size of the case file's bytes as read and parsed by ``load(path:)``.
+    public var originSHA256: String?
+    public var originSize: Int64?
     /// The file it was read from (relative paths inside resolve against its folder).
     public var origin: String?
 
     public init() {}
 
     public static func load(path: String) throws(AnalysisError) -> CaseFile {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw .caseFile(path: path, detail: "cannot be read: \(error.localizedDescription)")
+        // The bytes parsed are the bytes hashed, so the evidence report's hash is of what was read.
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .caseFile(path: path, detail: "cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .caseFile(path: path, detail: "is not UTF-8 text")
         }
         var file = try CaseFile(yaml: text, origin: path)
         file.origin = path
+        var hasher = SHA256Stream()
+        data.withByteView { hasher.update($0) }
+        file.originSHA256 = hasher.finalize()
+        file.originSize = Int64(data.count)
         return file
     }
 
@@ -140,7 +171,7 @@ public struct CaseFile: Sendable, Equatable {
                         dailyVolume: model["daily_volume"]?.int, dataType: model["data_type"]?.string,
                         safetyCritical: model["safety_critical"]?.bool, customerFacing: model["customer_facing"]?.bool,
                         inProduction: model["in_production"]?.bool, deployment: model["deployment"]?.string,
-                        namespace: model["namespace"]?.string))
+                        namespace: model["namespace"]?.string, annexIII: model["annex_iii"]?.string))
                 }
             case "contacts":
                 for (name, contact) in value.mapping ?? [:] {
@@ -171,6 +202,43 @@ public struct CaseFile: Sendable, Equatable {
                     knownClients.append(KnownClient(type: type, value: identity,
                                                     reason: entry["reason"]?.string ?? "vouched for in the case file"))
                 }
+            case "entity": entity = value.string
+            case "sector": sector = value.string
+            case "jurisdictions", "listed", "data_subjects_resident_in":
+                // One value or a list of them.
+                let list = value.sequence.map { $0.compactMap(\.string) } ?? value.string.map { [$0] }
+                guard let list else {
+                    throw .caseFile(path: origin, detail: "line \(line(value)): \(key) must be a name or a list of names (e.g. [EU, US])")
+                }
+                switch key {
+                case "jurisdictions": jurisdictions = list
+                case "listed": listed = list
+                default: dataSubjectsResidentIn = list
+                }
+            case "custody":
+                guard let mapping = value.mapping else {
+                    throw .caseFile(path: origin, detail: "line \(line(value)): custody must be a mapping")
+                }
+                var facts = CustodyFacts()
+                for (fieldNode, field) in mapping {
+                    let name = fieldNode.string ?? ""
+                    let text = field.string.flatMap { $0.isEmpty ? nil : $0 }
+                    switch name {
+                    case "collector": facts.collector = text
+                    case "examiner": facts.examiner = text
+                    case "source": facts.source = text
+                    case "storage": facts.storage = text
+                    case "acquired_at":
+                        guard let text else { continue }
+                        guard let time = Timestamp(rfc3339: text) else {
+                            throw .caseFile(path: origin, detail: "line \(line(field)): custody.acquired_at must be an RFC 3339 time with its zone (Z or an offset)")
+                        }
+                        facts.acquiredAt = time
+                    default:
+                        throw .caseFile(path: origin, detail: "line \(line(fieldNode)): unknown key 'custody.\(name)' (expected collector, acquired_at, examiner, source, storage)")
+                    }
+                }
+                custody = facts
             default:
                 throw .caseFile(path: origin, detail: "line \(line(keyNode)): unknown key '\(key)'")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -5,12 +6,16 @@ import FathomIngest
 import FathomIntegrity
 import FathomDetect
 
-/// Time coverage per source kind: first and last row, and the hours without any row.
+/// Time coverage per source kind: first and last row, and the quiet stretches that are gaps by
+/// the source's own cadence.
 package enum CoverageAnalysis {
     package static let hour: Int64 = 3_600_000_000_000
-    /// A gap is reported when a source with at least one row per hour on average has this many
-    /// consecutive empty hours.
-    package static let minimumGapHours: Int64 = 3
+    /// A quiet stretch is a gap when the chance of the source being that quiet by its own habits
+    /// is below this (1 in 1,000).
+    package static let gapChance = 0.001
+    /// An hour slot is "normally active" when the source had rows in it on at least this share of
+    /// the days observed.
+    package static let activeShare = 0.5
 
     package static func coverage(scan: StoreScan) throws -> [SourceCoverage] {
         var result: [SourceCoverage] = []
@@ -19,8 +24,7 @@ package enum CoverageAnalysis {
                 let time = try table.int64("time")
                 var hours: [Int64: Int64] = [:]
                 for row in 0..<table.rowCount where time[row] != Int64.min {
-                    let at = time[row]
-                    hours[at >= 0 ? at / hour * hour : ((at + 1) / hour - 1) * hour, default: 0] += 1
+                    hours[floorHour(time[row]), default: 0] += 1
                 }
                 return hours
             }
@@ -31,28 +35,186 @@ package enum CoverageAnalysis {
             let segments = try scan.segments(kind)
             let first = segments.compactMap(\.minTime).min()
             let last = segments.compactMap(\.maxTime).max()
-            var gaps: [SourceCoverage.Gap] = []
-            if let low = hours.keys.min(), let high = hours.keys.max() {
-                let span = (high - low) / hour + 1
-                if rows >= span {
-                    var cursor = low
-                    while cursor <= high {
-                        if hours[cursor] == nil {
-                            var end = cursor
-                            while end + hour <= high, hours[end + hour] == nil { end += hour }
-                            let length = (end - cursor) / hour + 1
-                            if length >= minimumGapHours {
-                                gaps.append(.init(start: Timestamp(nanoseconds: cursor), end: Timestamp(nanoseconds: end + hour), hours: Double(length)))
-                            }
-                            cursor = end + hour
-                        } else {
-                            cursor += hour
-                        }
+            let judged = gaps(hours: hours)
+            var coverage = SourceCoverage(kind: kind.rawValue, rows: rows, first: first.map(Timestamp.init(nanoseconds:)),
+                                          last: last.map(Timestamp.init(nanoseconds:)), gaps: judged.gaps, clockSkewSeconds: nil)
+            coverage.cadence = judged.cadence
+            coverage.normalQuietStretches = judged.normalQuietStretches
+            result.append(coverage)
+        }
+        return result
+    }
+
+    /// The start of the UTC hour holding `nanos`.
+    package static func floorHour(_ nanos: Int64) -> Int64 {
+        nanos >= 0 ? nanos / hour * hour : ((nanos + 1) / hour - 1) * hour
+    }
+
+    /// The gaps of one source, judged against its own cadence.
+    ///
+    /// The source's habits are learnt from the data itself, per hour slot: the hour of the day
+    /// (UTC), and the hour of the week when the data span two weeks or more (so that every slot is
+    /// seen at least twice); with less than two days, one slot for all hours. For each slot: `p`,
+    /// the share of the hours observed in it with at least one row, and `λ`, its mean rows per hour.
+    /// A slot is *normally active* when `p ≥ 0.5`. An empty hour in a normally active slot happens
+    /// anyway with probability `max(e^−λ, s)`: a Poisson hour with the slot's mean, or the source's
+    /// skip rate `s` (empty hours among all the hours of its normally active slots, this stretch left
+    /// out), whichever is likelier. A quiet stretch (maximal
+    /// run of empty hours between the first and the last row) is a gap when the product of these
+    /// chances over its hours is below 1 in 1,000; empty hours in slots that are normally quiet
+    /// (a nightly pipeline's day) count for nothing, so a source's routine silences are never gaps,
+    /// and a source with no normally active slot (event-driven: a registry) has none.
+    ///
+    /// - Parameter hours: hour start (nanoseconds, UTC) → rows in that hour.
+    /// - Complexity: O(span in hours).
+    package static func gaps(hours: [Int64: Int64]) -> (gaps: [SourceCoverage.Gap], cadence: String, normalQuietStretches: Int) {
+        guard let low = hours.keys.min(), let high = hours.keys.max() else { return ([], "no rows", 0) }
+        let span = (high - low) / hour + 1
+        let byWeek = span >= 14 * 24
+        let isFlat = span < 48
+        func slot(_ at: Int64) -> Int {
+            if isFlat { return 0 }
+            let hourIndex = floorDiv(at, hour)
+            let hourOfDay = Int(floorMod(hourIndex, 24))
+            guard byWeek else { return hourOfDay }
+            let weekday = Int(floorMod(floorDiv(hourIndex, 24) + 4, 7))   // 0 = Sunday (1970-01-01 was a Thursday)
+            return weekday * 24 + hourOfDay
+        }
+        let slots = isFlat ? 1 : (byWeek ? 7 * 24 : 24)
+        var observed = [Int64](repeating: 0, count: slots)
+        var active = [Int64](repeating: 0, count: slots)
+        var rows = [Int64](repeating: 0, count: slots)
+        var dayObserved = [Int64](repeating: 0, count: 24)
+        var dayActive = [Int64](repeating: 0, count: 24)
+        var cursor = low
+        while cursor <= high {
+            let index = slot(cursor)
+            let hourOfDay = Int(floorMod(floorDiv(cursor, hour), 24))
+            observed[index] += 1
+            dayObserved[hourOfDay] += 1
+            if let count = hours[cursor], count > 0 {
+                active[index] += 1
+                rows[index] += count
+                dayActive[hourOfDay] += 1
+            }
+            cursor += hour
+        }
+        let share = (0..<slots).map { observed[$0] > 0 ? Double(active[$0]) / Double(observed[$0]) : 0 }
+        let isActive = (0..<slots).map { share[$0] >= activeShare }
+        let lambda = (0..<slots).map { observed[$0] > 0 ? Double(rows[$0]) / Double(observed[$0]) : 0 }
+        // Empty hours among all the hours of normally active slots: how often the source skips an
+        // hour it is normally active in (pooled over the slots, so a few days of data suffice).
+        var activeSlotHours: Int64 = 0
+        var activeSlotEmpty: Int64 = 0
+        for index in 0..<slots where isActive[index] {
+            activeSlotHours += observed[index]
+            activeSlotEmpty += observed[index] - active[index]
+        }
+        var gaps: [SourceCoverage.Gap] = []
+        var normal = 0
+        cursor = low
+        while cursor <= high {
+            guard (hours[cursor] ?? 0) == 0 else {
+                cursor += hour
+                continue
+            }
+            var end = cursor
+            while end + hour <= high, (hours[end + hour] ?? 0) == 0 { end += hour }
+            var activeHours = 0
+            var at = cursor
+            while at <= end {
+                if isActive[slot(at)] { activeHours += 1 }
+                at += hour
+            }
+            // The skip rate without this stretch, so the stretch does not excuse itself.
+            let others = activeSlotHours - Int64(activeHours)
+            let skipRate = others > 0 ? Double(activeSlotEmpty - Int64(activeHours)) / Double(others) : 1
+            var logChance = 0.0
+            at = cursor
+            while at <= end {
+                let index = slot(at)
+                if isActive[index] { logChance += log(max(exp(-lambda[index]), skipRate, 1e-12)) }
+                at += hour
+            }
+            if logChance < log(gapChance) {
+                gaps.append(.init(start: Timestamp(nanoseconds: cursor), end: Timestamp(nanoseconds: end + hour),
+                                  hours: Double((end - cursor) / hour + 1), normallyActiveHours: activeHours, chance: exp(logChance)))
+            } else {
+                normal += 1
+            }
+            cursor = end + hour
+        }
+        return (gaps, cadence(isFlat: isFlat, byWeek: byWeek, dayObserved: dayObserved, dayActive: dayActive, anyActive: isActive.contains(true)), normal)
+    }
+
+    /// The source's normal activity in words, by hour of the day.
+    private static func cadence(isFlat: Bool, byWeek: Bool, dayObserved: [Int64], dayActive: [Int64], anyActive: Bool) -> String {
+        guard anyActive else { return "no hour with activity on most days (event-driven): quiet stretches are not gaps" }
+        if isFlat { return "less than two days of data: every hour taken as normally active" }
+        let activeHours = (0..<24).map { dayObserved[$0] > 0 && Double(dayActive[$0]) / Double(dayObserved[$0]) >= activeShare }
+        let basis = byWeek ? " (judged per hour of the week)" : " (judged per hour of the day)"
+        if activeHours.allSatisfy({ $0 }) { return "active around the clock" + basis }
+        var ranges: [String] = []
+        var hourOfDay = 0
+        while hourOfDay < 24 {
+            guard activeHours[hourOfDay] else {
+                hourOfDay += 1
+                continue
+            }
+            var last = hourOfDay
+            while last + 1 < 24, activeHours[last + 1] { last += 1 }
+            ranges.append(twoDigits(hourOfDay) + ":00–" + twoDigits(last) + ":59")
+            hourOfDay = last + 1
+        }
+        if ranges.isEmpty { return "active on most days only at some hours of the week" + basis }
+        return "normally active " + ranges.joined(separator: ", ") + " UTC" + basis
+    }
+
+    private static func twoDigits(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    private static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+
+    /// Rows each model answered, per source kind with a `model` column (inference, llm,
+    /// predictions): whether a model served traffic, from the logs.
+    package static func modelTraffic(scan: StoreScan) throws -> [ModelTraffic] {
+        var result: [ModelTraffic] = []
+        for kind in [SourceKind.inference, .llm, .predictions] {
+            let parts: [[String: (rows: Int64, first: Int64, last: Int64)]] = try scan.map(kind) { table in
+                guard table.has("model") else { return [:] }
+                let time = try table.int64("time")
+                let models = try table.dictionary("model")
+                var counts = [(rows: Int64, first: Int64, last: Int64)](repeating: (0, .max, .min), count: models.entryCount)
+                for row in 0..<table.rowCount {
+                    let code = Int(models.code(at: row))
+                    counts[code].rows += 1
+                    let at = time[row]
+                    if at != Int64.min {
+                        counts[code].first = min(counts[code].first, at)
+                        counts[code].last = max(counts[code].last, at)
                     }
                 }
+                var named: [String: (rows: Int64, first: Int64, last: Int64)] = [:]
+                for code in 0..<models.entryCount where counts[code].rows > 0 {
+                    let name = models.entry(UInt32(code)).string
+                    guard !name.isEmpty else { continue }
+                    let previous = named[name] ?? (0, .max, .min)
+                    named[name] = (previous.rows + counts[code].rows, min(previous.first, counts[code].first), max(previous.last, counts[code].last))
+                }
+                return named
             }
-            result.append(SourceCoverage(kind: kind.rawValue, rows: rows, first: first.map(Timestamp.init(nanoseconds:)),
-                                         last: last.map(Timestamp.init(nanoseconds:)), gaps: gaps, clockSkewSeconds: nil))
+            var merged: [String: (rows: Int64, first: Int64, last: Int64)] = [:]
+            for part in parts {
+                for (name, count) in part {
+                    let previous = merged[name] ?? (0, .max, .min)
+                    merged[name] = (previous.rows + count.rows, min(previous.first, count.first), max(previous.last, count.last))
+                }
+            }
+            for name in merged.keys.sorted() {
+                guard let count = merged[name] else { continue }
+                result.append(ModelTraffic(model: name, kind: kind.rawValue, rows: count.rows,
+                                           first: count.first == .max ? nil : Timestamp(nanoseconds: count.first),
+                                           last: count.last == .min ? nil : Timestamp(nanoseconds: count.last)))
+            }
         }
         return result
     }
@@ -93,10 +255,15 @@ package enum InputSummary {
         }
     }
 
-    /// SHA-256 over the sorted archive hashes.
-    package static func inputsHash(_ inputs: [InputArchive]) -> String {
+    /// The combined hash of every input: SHA-256 over the inputs' SHA-256s (archives, case file,
+    /// inventories), each as 64 lowercase hex digits followed by a line feed, sorted bytewise, with
+    /// duplicates kept. The same as `sha256sum FILES | cut -c1-64 | LC_ALL=C sort | sha256sum`.
+    package static func inputsHash(_ inputs: [InputArchive], supporting: [SupportingInput] = []) -> String {
         var hasher = SHA256Stream()
-        for sha in inputs.map(\.sha256).sorted() { (sha + "\n").withByteView { hasher.update($0) } }
+        let hashes = (inputs.map(\.sha256) + supporting.map(\.sha256)).map { $0.lowercased() }
+        for sha in hashes.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            (sha + "\n").withByteView { hasher.update($0) }
+        }
         return hasher.finalize()
     }
 }

@@ -23,6 +23,8 @@ package struct SupplyChainAnalysis {
     package var installSources: [String] = []
     /// Whether every requirement in the requirements files is pinned by hash (nil: none read).
     package var hashPinned: Bool?
+    /// Every inventory file read, hashed (for the evidence report and the inputs hash).
+    package var inventoryFiles: [SupportingInput] = []
 
     package static func evaluate(caseFile: CaseFile, archives: [ArchiveRecord]) -> SupplyChainAnalysis {
         var result = SupplyChainAnalysis()
@@ -44,6 +46,10 @@ package struct SupplyChainAnalysis {
             result.answer = .confirm(.otherModels, because: "the inventory could not be read: \(error)")
             result.openItems.append("Inventory '\(inventory)' could not be read: \(error)")
             return result
+        }
+        result.inventoryFiles = report.filesRead.map { file in
+            SupportingInput(path: file.path.hasPrefix("/") ? file.path : root + "/" + file.path, role: "inventory",
+                            size: file.size, sha256: file.sha256)
         }
         // SBOM model names carry their version (`credit-risk@7`); the model is the name.
         func modelName(_ text: String) -> String { text.split(separator: "@").first.map(String.init) ?? text }

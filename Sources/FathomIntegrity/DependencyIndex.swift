@@ -89,6 +89,18 @@ public struct DependencyReport: Codable, Sendable {
     /// could not be read or parsed.
     public var findings: [IntegrityFinding]
     public var outcome: IntegrityOutcome
+    /// Every inventory file read, hashed from the bytes read (paths relative to `inventory`, or
+    /// as written for an included file outside it), for the evidence report. Not encoded.
+    public var filesRead: [InventoryFile] = []
+
+    private enum CodingKeys: String, CodingKey { case query, inventory, models, matches, findings, outcome }
+}
+
+/// One inventory file as read: path, size and SHA-256 (lowercase hex).
+public struct InventoryFile: Sendable, Equatable {
+    public var path: String
+    public var size: Int64
+    public var sha256: String
 }
 
 /// Searches a directory of dependency inventories (CycloneDX JSON SBOMs, requirements files and
@@ -110,6 +122,7 @@ public enum DependencyIndex {
         var models: [String] = []
         var matches: [DependencyMatch] = []
         var requirementFiles: [String] = []
+        var filesRead: [InventoryFile] = []
         let entries = walk.entries.filter { $0.status.kind == .regular }
             .sorted { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         for entry in entries {
@@ -128,6 +141,9 @@ public enum DependencyIndex {
                 findings.append(.unreadable(path: relative, reason: "cannot be read.", category: category))
                 continue
             }
+            var hasher = SHA256Stream()
+            data.withByteView { hasher.update($0) }
+            filesRead.append(InventoryFile(path: relative, size: Int64(data.count), sha256: hasher.finalize()))
             let firstByte = data.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
             if firstByte == UInt8(ascii: "{") {
                 do {
@@ -149,7 +165,12 @@ public enum DependencyIndex {
             let inventory = RequirementsInventory.load(path: root + "/" + relative)
             inventories[relative] = inventory
             for file in inventory.files.dropFirst() {
-                if let inside = PathTools.relative(file, to: root) { included.insert(inside) }
+                if let inside = PathTools.relative(file, to: root) {
+                    included.insert(inside)
+                } else if !filesRead.contains(where: { $0.path == file }), case let .success(hashed) = ParallelHasher.hashFile(at: file) {
+                    // An included file outside the inventory folder was read too: hash it.
+                    filesRead.append(InventoryFile(path: file, size: Int64(hashed.size), sha256: hashed.sha256))
+                }
             }
         }
         for relative in requirementFiles where !included.contains(relative) {
@@ -186,7 +207,8 @@ public enum DependencyIndex {
         }
         findings.sort()
         return DependencyReport(query: query.description, inventory: root, models: Array(Set(models)).sorted(),
-                                matches: matches, findings: findings, outcome: IntegrityOutcome.of(findings))
+                                matches: matches, findings: findings, outcome: IntegrityOutcome.of(findings),
+                                filesRead: filesRead.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) })
     }
 
     /// The matches inside one SBOM, with the shortest dependency path from the model to each.

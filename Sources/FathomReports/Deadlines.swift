@@ -5,9 +5,9 @@ import FathomIngest
 import FathomDetect
 import FathomAnalysis
 
-/// Candidate regulatory notification deadlines, computed from the awareness time (and, for the SEC,
-/// the materiality determination date). Every deadline is a candidate for a person to confirm; none
-/// is a legal determination of applicability.
+/// A regulatory notification deadline of a regime that applies or may apply to the case
+/// (``RegulatoryAssessment``), computed from its clock's start. Every deadline is a candidate for a
+/// person to confirm; none is a legal determination.
 public struct Deadline: Sendable, Equatable {
     /// The regime and article, e.g. `GDPR Art. 33`.
     public var regime: String
@@ -23,9 +23,19 @@ public struct Deadline: Sendable, Equatable {
     public var dueDate: CivilDate?
     /// Why there is no due time, or how it was computed.
     public var note: String
+    /// The regime's judgement for the case: `applies` or `may apply` (``RegulatoryAssessment``).
+    public var status: String
+    /// What starts the clock, with its time when known (a placeholder when a person must supply it).
+    public var clockStart: String
+    /// The official text (URL).
+    public var source: String
 
     public init(regime: String, obligation: String, period: String, appliesWhen: String, due: UTCTime? = nil,
-                dueDate: CivilDate? = nil, note: String) {
+                dueDate: CivilDate? = nil, note: String, status: String = "may apply", clockStart: String = "awareness",
+                source: String = "") {
+        self.status = status
+        self.clockStart = clockStart
+        self.source = source
         self.regime = regime
         self.obligation = obligation
         self.period = period
@@ -36,67 +46,9 @@ public struct Deadline: Sendable, Equatable {
     }
 }
 
-/// Deadline arithmetic: hours and calendar months in UTC, and US business days (weekends and US
+/// Deadline arithmetic (the regimes and their clocks are data: `Regulatory/regimes.json`): hours and calendar months in UTC, and US business days (weekends and US
 /// federal holidays, with their observed dates, skipped).
 public enum Deadlines {
-    /// Every candidate deadline of the regimes Fathom knows, in a fixed order.
-    ///
-    /// - Parameters:
-    ///   - awareness: when the organisation became aware; nil leaves the awareness-based deadlines open.
-    ///   - materiality: the date of the SEC materiality determination; nil leaves Form 8-K open.
-    public static func candidates(awareness: UTCTime?, materiality: CivilDate?) -> [Deadline] {
-        let missing = "Awareness time not supplied: to be completed by a person."
-        func after(_ hours: Int64) -> UTCTime? { awareness.map { adding(hours: hours, to: $0) } }
-        let basis = awareness.map { "Computed from the awareness time " + $0.rfc3339 + "." } ?? missing
-        var list: [Deadline] = [
-            Deadline(regime: "GDPR Art. 33", obligation: "Notify the competent supervisory authority of a personal data breach",
-                     period: "without undue delay and, where feasible, not later than 72 hours after becoming aware",
-                     appliesWhen: "personal data were breached (e.g. exposed in model output or exfiltrated)",
-                     due: after(72), note: basis),
-            Deadline(regime: "GDPR Art. 34", obligation: "Communicate the breach to the data subjects",
-                     period: "without undue delay (no fixed period)",
-                     appliesWhen: "the breach is likely to result in a high risk to the rights and freedoms of natural persons",
-                     note: "No fixed period: a person decides and records when."),
-            Deadline(regime: "EU AI Act Art. 73(2)", obligation: "Report a serious incident to the market surveillance authority",
-                     period: "immediately, and not later than 15 days after becoming aware",
-                     appliesWhen: "a high-risk AI system was involved in a serious incident (general case)",
-                     due: after(15 * 24), note: basis),
-            Deadline(regime: "EU AI Act Art. 73(4)", obligation: "Report a serious incident involving a death",
-                     period: "immediately, and not later than 10 days after becoming aware",
-                     appliesWhen: "the incident may have caused the death of a person",
-                     due: after(10 * 24), note: basis),
-            Deadline(regime: "EU AI Act Art. 73(3)", obligation: "Report a widespread infringement or critical-infrastructure disruption",
-                     period: "immediately, and not later than 2 days after becoming aware",
-                     appliesWhen: "widespread infringement, or serious and irreversible disruption of critical infrastructure",
-                     due: after(2 * 24), note: basis),
-            Deadline(regime: "NIS2 Art. 23(4)(a)", obligation: "Early warning to the CSIRT or competent authority",
-                     period: "without undue delay and in any event within 24 hours of becoming aware",
-                     appliesWhen: "an essential or important entity suffered a significant incident",
-                     due: after(24), note: basis),
-            Deadline(regime: "NIS2 Art. 23(4)(b)", obligation: "Incident notification to the CSIRT or competent authority",
-                     period: "without undue delay and in any event within 72 hours of becoming aware",
-                     appliesWhen: "an essential or important entity suffered a significant incident",
-                     due: after(72), note: basis),
-        ]
-        let notification = after(72)
-        list.append(Deadline(
-            regime: "NIS2 Art. 23(4)(d)", obligation: "Final report",
-            period: "not later than one month after the submission of the incident notification",
-            appliesWhen: "an essential or important entity suffered a significant incident",
-            due: notification.map { adding(months: 1, to: $0) },
-            note: awareness == nil ? missing
-                : "Computed from the latest permitted notification time " + (notification?.rfc3339 ?? "")
-                + "; recompute from the actual submission time."))
-        let secBase = materiality.map { "Counted from the materiality determination on " + $0.isoWithWeekday + " (UTC date)." }
-        list.append(Deadline(
-            regime: "SEC Form 8-K Item 1.05", obligation: "Disclose a material cybersecurity incident",
-            period: "within four business days after determining that the incident is material",
-            appliesWhen: "the registrant is SEC-reporting and has determined the incident to be material",
-            dueDate: materiality.map { addingBusinessDays(4, to: $0) },
-            note: secBase ?? "Materiality determination date not supplied: to be completed by a person."))
-        return list
-    }
-
     /// `time` plus `hours` hours (UTC has no daylight saving time, so this is plain addition).
     public static func adding(hours: Int64, to time: UTCTime) -> UTCTime { time.adding(seconds: hours * 3600) }
 

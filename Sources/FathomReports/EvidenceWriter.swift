@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -21,9 +22,54 @@ package struct EvidenceWriter {
         var out = "# Evidence manifest — " + context.caseID + "\n\n"
         out += "Every input of the analysis as it was read. Archives are evidence and were never modified; each SHA-256 "
         out += "was recorded at ingest and re-checked when this report was written.\n\n"
-        out += inputs() + notRecorded() + archives() + tool() + reproducibility() + limitations()
+        out += custody() + inputs() + supporting() + notRecorded() + archives() + tool() + reproducibility() + limitations()
         out += "---\n\n" + context.footer
         return out
+    }
+
+    /// Chain of custody from the case file; placeholders for what a person has not recorded.
+    private func custody() -> String {
+        let facts = result.caseInfo.custody
+        func value(_ text: String?, _ what: String, _ key: String) -> String {
+            text.map { context.md($0, limit: 300) } ?? Placeholder.make(what + " (case file custody." + key + ")")
+        }
+        var out = "## Chain of custody\n\n"
+        out += context.table(["Item", "Value", "Source"], [
+            ["Collected by", value(facts?.collector, "who collected the evidence", "collector"), "case file"],
+            ["Acquired at (UTC)", facts?.acquiredAt.map { $0.rfc3339 } ?? Placeholder.make("when the evidence was acquired (case file custody.acquired_at)"), "case file"],
+            ["Evidence source", value(facts?.source, "where the evidence came from", "source"), "case file"],
+            ["Originals kept at", value(facts?.storage, "where the original evidence is kept", "storage"), "case file"],
+            ["Examined by", value(facts?.examiner, "who examined the evidence", "examiner"), "case file"],
+            ["Examined with", "Fathom " + context.md(result.provenance.toolVersion, limit: 40) + ", " + buildCommitText, "this run"],
+            ["Analysis run", "data " + context.time(result.provenance.dataStart) + " to " + context.time(result.provenance.dataEnd)
+                + "; reports generated " + context.generatedAt, "this run"],
+        ]) + "\n\n"
+        return out
+    }
+
+    /// The build commit, or why there is none.
+    private var buildCommitText: String {
+        guard let commit = result.provenance.buildCommit else {
+            return "build commit not recorded (the build did not declare FATHOM_BUILD_COMMIT)"
+        }
+        return "build commit `" + hex(commit) + "` (declared by the build through FATHOM_BUILD_COMMIT)"
+    }
+
+    /// The case file and the inventories read through it, hashed as read and re-verified.
+    private func supporting() -> String {
+        guard let list = result.supportingInputs, !list.isEmpty else {
+            return result.supportingInputs == nil ? "" : "## Case file and inventories\n\nNo case file and no inventory were read.\n\n"
+        }
+        var out = "## Case file and inventories\n\n"
+        out += "Read by the analysis besides the archives (the case file's facts; the SBOMs and requirements files of the inventory it names), "
+        out += "hashed from the bytes parsed and re-checked when this report was written.\n\n"
+        out += context.table(["#", "File", "Role", "Size", "SHA-256 (recorded)", "Re-verified"], list.enumerated().map { index, input in
+            let check = context.options.verifyArchives ? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
+            return [String(result.inputs.count + index + 1), context.md(input.path, limit: 200),
+                    input.role == "case-file" ? "case file" : "inventory", ReportNumber.grouped(input.size) + " B",
+                    "`" + hex(input.sha256) + "`", check.text]
+        })
+        return out + "\n\n"
     }
 
     private func inputs() -> String {
@@ -106,9 +152,10 @@ package struct EvidenceWriter {
         var out = "## Tool and rules\n\n"
         out += context.table(["Item", "Value"], [
             ["Tool", "Fathom " + context.md(provenance.toolVersion, limit: 40)],
+            ["Build", buildCommitText],
             ["Analysis schema version", String(result.schemaVersion)],
-            ["Rule-set SHA-256", "`" + hex(provenance.rulesetHash) + "`"],
-            ["Inputs SHA-256 (over the sorted archive hashes)", "`" + hex(provenance.inputsHash) + "`"],
+            ["Rule-set SHA-256", "`" + hex(provenance.rulesetHash) + "` (over each rule's description with its settings, as `fathom rules show` prints them)"],
+            ["Inputs SHA-256 (combined, recipe below)", "`" + hex(provenance.inputsHash) + "`"],
             ["Data from", context.time(provenance.dataStart)],
             ["Data to", context.time(provenance.dataEnd)],
         ]) + "\n\n"
@@ -134,9 +181,16 @@ package struct EvidenceWriter {
     }
 
     private func reproducibility() -> String {
-        "## Reproducibility\n\n"
+        let count = result.inputs.count + (result.supportingInputs?.count ?? 0)
+        let files = (result.inputs.map(\.path) + (result.supportingInputs ?? []).map(\.path)).map { isPlainWord($0) ? $0 : ShellText.quote($0) }
+        return "## Reproducibility\n\n"
+            + "**Combined inputs hash.** The SHA-256 of the " + ReportNumber.grouped(Int64(count)) + " inputs above (archives"
+            + (result.supportingInputs == nil ? "" : ", case file and inventories") + "), each written as 64 lowercase hex digits and a "
+            + "line feed, sorted bytewise (duplicates kept), hashed with SHA-256. An examiner recomputes it with:\n\n"
+            + MarkdownText.fencedBlock("sha256sum " + files.joined(separator: " ") + " \\\n  | cut -c1-64 | LC_ALL=C sort | sha256sum", info: "sh") + "\n\n"
+            + "which prints `" + hex(result.provenance.inputsHash) + "` for the inputs as recorded.\n\n"
             + "Running `fathom analyze` of Fathom " + context.md(result.provenance.toolVersion, limit: 40)
-            + " with the rule set `" + hex(result.provenance.rulesetHash) + "` over input archives whose hashes combine to `"
+            + " with the rule set `" + hex(result.provenance.rulesetHash) + "` over inputs whose hashes combine to `"
             + hex(result.provenance.inputsHash) + "` reproduces the stored analysis; `fathom report` renders these documents "
             + "from that analysis alone, deterministically: the same analysis and options give byte-identical files "
             + "(the generation time is pinned to " + context.generatedAt + "). No document reads the wall clock, "
@@ -148,14 +202,22 @@ package struct EvidenceWriter {
         if result.coverage.isEmpty {
             out += "No coverage information in the analysis.\n\n"
         } else {
-            out += context.table(["Source kind", "Rows", "First", "Last", "Gaps in coverage", "Clock skew vs inference logs"],
+            out += "Coverage gaps are judged against each source's own cadence, learnt from its data: an empty hour counts only where "
+                + "the source is normally active (rows on at least half of the days at that hour of the day, or of the week with two weeks "
+                + "of data or more), and a quiet stretch is a gap when the chance of that source being so quiet is below 1 in 1,000 "
+                + "(each such hour's chance: the larger of e^−(the slot's mean rows per hour) and the share of the source's normally active hours that are empty, this stretch left out). A nightly "
+                + "job's quiet days and an event-driven source's silences are therefore not gaps; they are counted as normal quiet stretches.\n\n"
+            out += context.table(["Source kind", "Rows", "First", "Last", "Cadence", "Gaps in coverage", "Normal quiet stretches", "Clock skew vs inference logs"],
                                  result.coverage.map { coverage in
                 let gaps = coverage.gaps.isEmpty ? "none" : coverage.gaps.map { gap in
-                    context.time(gap.start) + " to " + context.time(gap.end) + " (" + ReportNumber.fixed(gap.hours) + " h)"
+                    context.time(gap.start) + " to " + context.time(gap.end) + " (" + ReportNumber.fixed(gap.hours) + " h"
+                        + (gap.normallyActiveHours.map { ", " + String($0) + " normally active" } ?? "")
+                        + (gap.chance.map { ", chance " + chanceText($0) } ?? "") + ")"
                 }.joined(separator: "; ")
                 let skew = coverage.clockSkewSeconds.map { ReportNumber.fixed($0, digits: 3) + " s" } ?? "not measurable"
                 return [context.md(coverage.kind, limit: 40), ReportNumber.grouped(coverage.rows), context.time(coverage.first),
-                        context.time(coverage.last), gaps, skew]
+                        context.time(coverage.last), coverage.cadence.map { context.md($0, limit: 200) } ?? "not judged", gaps,
+                        coverage.normalQuietStretches.map { ReportNumber.grouped(Int64($0)) } ?? "—", skew]
             }) + "\n\n"
         }
         if !result.contradictions.isEmpty {
@@ -179,6 +241,14 @@ package struct EvidenceWriter {
                 + rejected.map { context.md($0.path, limit: 120) }.joined(separator: ", ") + ".\n\n"
         }
         return out
+    }
+
+    /// A small probability as `< 1 in 10^n` or `1 in N`.
+    private func chanceText(_ chance: Double) -> String {
+        guard chance > 0 else { return "< 1 in 10^12" }
+        let inverse = 1 / chance
+        if inverse >= 1e6 { return "< 1 in 10^" + String(Int(log10(inverse).rounded(.down))) }
+        return "1 in " + ReportNumber.grouped(Int64(inverse.rounded()))
     }
 
     /// Each argument shell-quoted when it needs it, joined by spaces.

@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -64,52 +65,150 @@ package struct RegulatorWriter {
     }
 
     private func deadlines() -> String {
+        let assessment = context.regulatory
         var out = "## 3. Applicability and deadlines\n\n"
-        out += "Each row is a **candidate** obligation for a person (legal counsel, DPO) to confirm or rule out; Fathom makes no "
-        out += "legal determination. Due times are computed from the awareness time"
-        out += context.awareness.map { " (" + $0.rfc3339 + ")" } ?? " (" + Placeholder.make("awareness time") + ")"
-        out += "; hours are counted in UTC, days as calendar days, SEC business days skip weekends and US federal holidays.\n\n"
-        out += "Indicators from the analysis and the case file:\n\n"
-        let exposure = result.dataExposure.map { ReportNumber.grouped($0.responsesWithSensitiveData) + " model responses with sensitive data (computed from logs)" }
-        let examined = context.rows(of: "llm") > 0 ? "none found in the LLM output examined" : "not assessed (no LLM output in the evidence)"
-        out += "- Personal or sensitive data in model output: " + (exposure ?? examined) + ".\n"
-        for model in result.caseInfo.models {
-            func flag(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "not stated" }
-            out += "- Model " + context.md(model.name, limit: 120) + ": in production " + flag(model.inProduction) + ", customer-facing "
-                + flag(model.customerFacing) + ", safety-critical " + flag(model.safetyCritical) + ".\n"
+        out += "Fathom's judgement of each regime, with its reasons, from the case file's facts and the analysis. Every row is a "
+        out += "**candidate** for a person (legal counsel, the DPO) to confirm; none is a legal determination. Regimes, application "
+        out += "dates and clocks come from " + (assessment.regimes.origin == "built-in" ? "the built-in regimes file (`regimes.json`; `--regimes FILE` replaces it)"
+            : "the regimes file " + context.md(assessment.regimes.origin, limit: 200)) + ".\n\n"
+        out += "### 3.1 Facts the judgement uses\n\n"
+        let organisation = result.caseInfo.organisation
+        func listed(_ values: [String]?, key: String) -> String {
+            guard let values else { return "not stated (case file `" + key + "`)" }
+            return values.isEmpty ? "none" : values.map { context.md($0, limit: 40) }.joined(separator: ", ")
         }
-        out += "\n"
-        let rows = context.deadlines.map { deadline -> [String] in
-            var due = "—"
-            var remaining = "—"
-            if let time = deadline.due {
-                due = time.rfc3339
-                if let now = context.generatedTime {
-                    let seconds = now.seconds(to: time)
-                    remaining = seconds >= 0 ? "in " + ReportNumber.duration(seconds: seconds) : "**passed** " + ReportNumber.duration(seconds: -seconds) + " ago"
+        out += context.table(["Fact", "Value", "Source"], [
+            ["Entity type", organisation?.entity.map { context.md($0, limit: 80) } ?? "not stated (case file `entity`)", "case file"],
+            ["Sector", organisation?.sector.map { context.md($0, limit: 80) } ?? "not stated (case file `sector`)", "case file"],
+            ["Jurisdictions", listed(organisation.map(\.jurisdictions).flatMap { $0.isEmpty ? nil : $0 }, key: "jurisdictions"), "case file"],
+            ["Securities listed in", listed(organisation?.listed, key: "listed"), "case file"],
+            ["Data subjects resident in", listed(organisation?.dataSubjectsResidentIn, key: "data_subjects_resident_in"), "case file"],
+            ["Awareness time", context.awareness?.rfc3339 ?? Placeholder.make("awareness time"), "case file"],
+            ["Personal data in model output", personalDataLine(), result.dataExposure == nil ? "—" : "computed from logs"],
+        ]) + "\n\n"
+        if !result.caseInfo.models.isEmpty {
+            out += context.table(["Model", "Business function", "Data type", "In production", "Customer-facing", "Safety-critical", "Annex III entry"],
+                                 result.caseInfo.models.map { model in
+                func flag(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "not stated" }
+                return [context.md(model.name, limit: 120), model.businessFunction.map { context.md($0, limit: 160) } ?? "not stated",
+                        model.dataType.map { context.md($0, limit: 120) } ?? "not stated", ModelFacts.inProduction(model, result: result, context: context),
+                        flag(model.customerFacing), flag(model.safetyCritical), model.annexIII.map { context.md($0, limit: 20) } ?? "not stated"]
+            }) + "\n\n"
+        }
+        out += "### 3.2 Applicability\n\n"
+        out += context.table(["Regime", "Scope", "Judgement", "Reasons", "Source"], assessment.judgements.map { judgement in
+            [context.md(judgement.regime.name, limit: 60), context.md(judgement.scope, limit: 120), "**" + judgement.status.rawValue + "**",
+             judgement.reasons.map { context.md($0, limit: 600) }.joined(separator: " "),
+             context.md(judgement.regime.instrument, limit: 300) + "; " + sourceLink(judgement.regime.url)]
+        }) + "\n\n"
+        out += "### 3.3 Deadlines\n\n"
+        let list = assessment.deadlines
+        if list.isEmpty {
+            out += "No regime applies or may apply, so no deadline runs.\n\n"
+        } else {
+            out += "Only for the regimes that apply or may apply, in order of the regimes file; hours are counted in UTC, months as calendar "
+            out += "months, US business days skip weekends and federal holidays.\n\n"
+            let rows = list.map { deadline -> [String] in
+                var due = "—"
+                var remaining = "—"
+                if let time = deadline.due {
+                    due = time.rfc3339
+                    if let now = context.generatedTime {
+                        let seconds = now.seconds(to: time)
+                        remaining = seconds >= 0 ? "in " + ReportNumber.duration(seconds: seconds) : "**passed** " + ReportNumber.duration(seconds: -seconds) + " ago"
+                    }
+                } else if let date = deadline.dueDate {
+                    due = date.isoWithWeekday
+                    if let now = context.generatedTime {
+                        let days = date.daysSinceEpoch - now.date.daysSinceEpoch
+                        remaining = days >= 0 ? "in " + String(days) + " calendar day" + (days == 1 ? "" : "s") : "**passed** " + String(-days) + " days ago"
+                    }
                 }
-            } else if let date = deadline.dueDate {
-                due = date.isoWithWeekday
-                if let now = context.generatedTime {
-                    let days = date.daysSinceEpoch - now.date.daysSinceEpoch
-                    remaining = days >= 0 ? "in " + String(days) + " calendar day" + (days == 1 ? "" : "s") : "**passed** " + String(-days) + " days ago"
-                }
-            } else if deadline.regime.hasPrefix("SEC") {
-                // A person may record a non-date ("not an SEC registrant"): shown as given.
-                let given = result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil
-                due = given.map { context.md($0, limit: 120) } ?? Placeholder.make("materiality determination date, or why Form 8-K does not apply")
-            } else if deadline.note.contains("not supplied") {
-                due = Placeholder.make("awareness time")
+                return [context.md(deadline.regime, limit: 120), context.md(deadline.obligation, limit: 200), deadline.status,
+                        context.md(deadline.appliesWhen, limit: 160), deadline.clockStart, context.md(deadline.period, limit: 300), due, remaining,
+                        context.md(deadline.note, limit: 300)]
             }
-            return [deadline.regime, deadline.obligation, deadline.period, deadline.appliesWhen, due, remaining,
-                    "candidate — to be confirmed by a person. " + deadline.note]
+            out += context.table(["Regime", "Obligation", "Regime judgement", "Condition", "Clock starts", "Period", "Due (UTC)", "At generation", "Note"], rows) + "\n\n"
+            if let earliest = list.compactMap({ deadline in deadline.due.map { ($0, deadline) } }).min(by: { $0.0 < $1.0 }) {
+                out += "Earliest due time: **" + earliest.0.rfc3339 + "**, " + context.md(earliest.1.regime, limit: 120) + " (" + context.md(earliest.1.obligation, limit: 160) + ").\n\n"
+            }
         }
-        out += context.table(["Regime", "Obligation", "Period", "Candidate when", "Due (UTC)", "At generation", "Status"], rows) + "\n\n"
-        if (result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil) == nil, let awareness = context.awareness {
-            out += "SEC Form 8-K: if the materiality determination were made on the awareness date ("
-                + awareness.date.isoWithWeekday + "), the filing would be due on "
-                + Deadlines.addingBusinessDays(4, to: awareness.date).isoWithWeekday + ". The determination date is for a person to record.\n\n"
+        if assessment.status(of: "gdpr") != nil, assessment.status(of: "gdpr") != .doesNotApply { out += gdprDraft() }
+        return out
+    }
+
+    /// The personal-data categories found in model output, or why there are none.
+    private func personalDataLine() -> String {
+        guard let exposure = result.dataExposure else {
+            return context.rows(of: "llm") > 0 ? "none found in the LLM output examined" : "not assessed (no LLM output in the evidence)"
         }
+        let personal = exposure.categories.keys.sorted().filter { RegulatoryAssessment.personalCategories[$0] != nil }
+        if personal.isEmpty { return "none (other sensitive data only)" }
+        return personal.map { (RegulatoryAssessment.personalCategories[$0] ?? $0) + " " + ReportNumber.grouped(exposure.categories[$0] ?? 0) }
+            .joined(separator: ", ") + " (occurrences), in " + ReportNumber.grouped(exposure.responsesWithSensitiveData) + " model responses"
+    }
+
+    /// A link to an official source: the URL as a code span when it is not plain https.
+    private func sourceLink(_ url: String) -> String {
+        let plain = url.hasPrefix("https://") && url.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && !"<>()[]|`\\\"'".unicodeScalars.contains($0) }
+        return plain ? "<" + url + ">" : context.md(url, limit: 300)
+    }
+
+    /// The notification to the supervisory authority with every element of GDPR Art. 33(3),
+    /// placeholders where only a person knows.
+    private func gdprDraft() -> String {
+        var out = "### 3.4 Draft notification to the supervisory authority (GDPR Art. 33(3))\n\n"
+        out += "Every element Art. 33(3) requires, filled from the analysis where the logs can say it. Art. 33(4): what is not yet known "
+        out += "may be provided in phases without undue further delay.\n\n"
+        let exposure = result.dataExposure
+        // (a) nature, categories and approximate numbers
+        var nature = "Breach of confidentiality"
+        if let exposure {
+            let models = result.caseInfo.models.filter { ($0.businessFunction ?? "").lowercased().contains("chat") || ($0.dataType ?? "").lowercased().contains("conversation") }
+            let system = models.isEmpty ? "the LLM application" : models.map { context.md($0.name, limit: 80) + " (" + context.md($0.businessFunction ?? "", limit: 80) + ")" }.joined(separator: ", ")
+            nature += ": personal data disclosed in the responses of " + system + " to prompt-injection requests, between "
+                + context.time(exposure.first) + " and " + context.time(exposure.last) + " (computed from logs)."
+        } else {
+            nature += " or integrity of personal data processed by the affected models: " + Placeholder.make("nature of the personal data breach")
+        }
+        let categories = personalDataLine()
+        let subjects = context.human("data_subjects_affected", "number of data subjects affected")
+        let records = exposure.map { context.figure($0.recordsPotentiallyExposed, what: "approximate number of personal data records concerned") + " containing personal data" }
+            ?? Placeholder.make("approximate number of personal data records concerned")
+        // An empty contact, or the case file's own "[to be completed]" marker, is no contact.
+        let dpo = result.caseInfo.contacts["dpo"].flatMap { value -> String? in
+            let trimmed = value.trimmingCharacters(in: .whitespaces).lowercased()
+            return trimmed.isEmpty || trimmed == "[to be completed]" ? nil : value
+        }
+        var consequences: [String] = []
+        let found = exposure?.categories ?? [:]
+        if found["card_number"] != nil { consequences.append("fraudulent payments with the disclosed card numbers") }
+        if found["iban"] != nil { consequences.append("fraudulent direct debits with the disclosed account numbers") }
+        if found["us_ssn"] != nil || found["uk_nino"] != nil { consequences.append("identity theft with the disclosed national identifiers") }
+        if found["email"] != nil { consequences.append("phishing and spam aimed at the disclosed e-mail addresses") }
+        let assessed = result.caseInfo.humanFields[RegulatoryAssessment.likelyConsequencesField] ?? nil
+        // Measures of the breach itself: containment of a prompt-injection incident, or naming an LLM model of the case.
+        let breachIncidents = Set(result.incidents.filter { $0.type == .promptInjection }.map(\.id))
+        let llmModels = Set((result.modelTraffic ?? []).filter { $0.kind == "llm" }.map(\.model))
+        let containment = context.sortedTimeline.filter { event in
+            (event.phase == "containment" || event.phase == "recovery")
+                && (event.incident.map(breachIncidents.contains) ?? false || llmModels.contains { event.description.contains($0) })
+        }
+        let measures = containment.isEmpty
+            ? context.human("measures_taken", "measures taken to address the breach (none is recorded in the logs of the LLM application)")
+            : containment.map { context.time($0) + " " + context.md($0.description, limit: 160) }.joined(separator: "; ") + " (from the logs)"
+        out += context.table(["Art. 33(3)", "Element", "Content"], [
+            ["(a)", "Nature of the breach", nature],
+            ["(a)", "Categories of personal data", categories],
+            ["(a)", "Categories of data subjects", context.human("data_subject_categories", "categories of data subjects (e.g. customers who used the chatbot)")],
+            ["(a)", "Approximate number of data subjects", subjects],
+            ["(a)", "Approximate number of personal data records", records],
+            ["(b)", "Name and contact details of the DPO or other contact point", dpo.map { context.md($0, limit: 200) } ?? Placeholder.make("DPO name and contact details (case file contacts.dpo)")],
+            ["(c)", "Likely consequences", (consequences.isEmpty ? "" : "From the data categories found: " + consequences.joined(separator: "; ") + ". ")
+                + (assessed.map { context.md($0, limit: 600) } ?? Placeholder.make("the DPO's assessment of the likely consequences (human field '" + RegulatoryAssessment.likelyConsequencesField + "')"))],
+            ["(d)", "Measures taken", measures],
+            ["(d)", "Measures proposed, incl. to mitigate adverse effects", context.human(HumanField.remediation, Placeholder.fieldName(HumanField.remediation))],
+        ]) + "\n\n"
         return out
     }
 
@@ -301,9 +400,14 @@ package struct RegulatorWriter {
             out += context.table(["Role", "Contact"], contacts.keys.sorted().map { [context.md($0, limit: 60), context.md(contacts[$0] ?? "", limit: 200)] }) + "\n\n"
         }
         let fields = result.caseInfo.humanFields
+        let secNotApplicable = context.regulatory.judgements.contains { $0.regime.test == "sec-registrant" }
+            && context.regulatory.judgements.filter { $0.regime.test == "sec-registrant" }.allSatisfy { $0.status == .doesNotApply }
         if !fields.isEmpty {
             out += context.table(["Field", "Value"], fields.keys.sorted().map { key in
-                [context.md(key, limit: 60), (fields[key] ?? nil).map { context.md($0, limit: 600) }
+                if key == HumanField.materialityDetermination, (fields[key] ?? nil) == nil, secNotApplicable {
+                    return [context.md(key, limit: 60), "not needed: Form 8-K does not apply (section 3.2)"]
+                }
+                return [context.md(key, limit: 60), (fields[key] ?? nil).map { context.md($0, limit: 600) }
                     ?? Placeholder.make(Placeholder.fieldName(key))]
             }) + "\n\n"
         }

@@ -156,11 +156,17 @@ package struct ReportContext {
     /// The awareness time, parsed.
     package var awareness: UTCTime? { result.caseInfo.awarenessTime.map(UTCTime.init) }
 
-    /// The candidate deadlines of this case.
-    package var deadlines: [Deadline] {
+    /// The deadlines of the regimes that apply or may apply to this case, in the regimes file's
+    /// order (``RegulatoryAssessment``); the brief quotes the earliest.
+    package var deadlines: [Deadline] { regulatory.deadlines }
+
+    /// The regulatory judgement of this case, by the options' regimes (or the built-in ones).
+    package var regulatory: RegulatoryAssessment {
         let materiality = (result.caseInfo.humanFields[HumanField.materialityDetermination] ?? nil)
             .flatMap(UTCTime.init(rfc3339:))?.date
-        return Deadlines.candidates(awareness: awareness, materiality: materiality)
+        // The built-in regimes are validated by a test; an unreadable copy cannot reach here.
+        let regimes = options.regimes ?? ((try? RegimeSet.builtIn()) ?? RegimeSet(format: "fathom-regimes", version: 1, regimes: []))
+        return RegulatoryAssessment(result: result, regimes: regimes, materiality: materiality)
     }
 
     /// A Markdown table; cells must already be escaped.

@@ -16,8 +16,12 @@ public struct ReportOptions: Sendable, Equatable {
     public var verifyArchives: Bool
     /// The `fathom report …` command line, for the evidence manifest; nil leaves it out.
     public var commandLine: [String]?
+    /// The regimes the regulatory judgement reads (`--regimes FILE`); nil: the built-in ones.
+    public var regimes: RegimeSet?
 
-    public init(now: String? = nil, isFinal: Bool = false, verifyArchives: Bool = true, commandLine: [String]? = nil) {
+    public init(now: String? = nil, isFinal: Bool = false, verifyArchives: Bool = true, commandLine: [String]? = nil,
+                regimes: RegimeSet? = nil) {
+        self.regimes = regimes
         self.now = now
         self.isFinal = isFinal
         self.verifyArchives = verifyArchives
@@ -46,6 +50,8 @@ public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFinal(missing: [String])
     /// Writing a report failed.
     case io(path: String, detail: String)
+    /// A regimes file (`--regimes`) cannot be read or is not valid.
+    case regimes(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -62,6 +68,8 @@ public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
                 + missing.map { "  - " + TerminalText.escape($0) }.joined(separator: "\n")
         case let .io(path, detail):
             "Cannot write '\(path)': \(detail)."
+        case let .regimes(path, detail):
+            "Regimes file '\(path)': \(detail)."
         }
     }
 }
@@ -99,7 +107,7 @@ public enum ReportWriter {
         documents["evidence.md"] = EvidenceWriter(context).render()
         documents["response.md"] = ResponseWriter(context).render()
         documents["regulator.md"] = RegulatorWriter(context, missing: []).render()
-        let missing = missingItems(result: result, documents: documents)
+        let missing = missingItems(result: result, documents: documents, regulatory: context.regulatory)
         if options.isFinal, !missing.isEmpty { throw .notFinal(missing: missing) }
         documents["regulator.md"] = RegulatorWriter(context, missing: missing).render()
         return documents
@@ -156,13 +164,22 @@ public enum ReportWriter {
     /// What a person must still supply before the report can be final, sorted: the awareness
     /// time, human fields without a value, and every visible placeholder left in a document.
     public static func missingItems(result: AnalysisResult, documents: [String: String]) -> [String] {
+        missingItems(result: result, documents: documents, regulatory: nil)
+    }
+
+    /// The same, leaving out the SEC materiality date when the regulatory judgement finds that
+    /// Form 8-K does not apply (not an SEC registrant, by the case file).
+    package static func missingItems(result: AnalysisResult, documents: [String: String], regulatory: RegulatoryAssessment?) -> [String] {
         var items: [String] = []
         var covered = Set<String>()
+        let notNeeded: Set<String> = regulatory?.judgements.contains { $0.regime.test == "sec-registrant" } == true
+            && regulatory?.judgements.filter({ $0.regime.test == "sec-registrant" }).allSatisfy({ $0.status == .doesNotApply }) == true
+            ? [HumanField.materialityDetermination] : []
         if result.caseInfo.awarenessTime == nil {
             items.append("awareness time (case file 'awareness_time'): when the organisation became aware")
             covered.insert(Placeholder.make("awareness time"))
         }
-        for key in result.caseInfo.humanFields.keys.sorted() where (result.caseInfo.humanFields[key] ?? nil) == nil {
+        for key in result.caseInfo.humanFields.keys.sorted() where (result.caseInfo.humanFields[key] ?? nil) == nil && !notNeeded.contains(key) {
             items.append("human field '\(key)'")
             covered.insert(Placeholder.make(Placeholder.fieldName(key)))
         }

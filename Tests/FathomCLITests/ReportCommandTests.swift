@@ -22,7 +22,9 @@ import FathomSimulator
                                contacts: ["lead": "a@example.com"],
                                humanFields: complete
                                    ? ["estimated_resolution": "2026-03-20", "root_cause": "stolen key", "remediation": "retrained",
-                                      "sec_materiality_determination": "not an SEC registrant", "data_subjects_affected": "0"]
+                                      "sec_materiality_determination": "not an SEC registrant", "data_subjects_affected": "0",
+                                      // Issue #23: DORA may apply without an entity type, until a person classifies.
+                                      "dora_classification": "not major: no service was disrupted"]
                                    : ["legal_basis": nil]),
             provenance: RunProvenance(toolVersion: "0.1.0", commandLine: ["fathom", "analyze", "x"], rulesetHash: "ab", inputsHash: "cd",
                                       dataStart: nil, dataEnd: nil),
@@ -30,7 +32,13 @@ import FathomSimulator
             flowchart: FlowchartResult(incidentTypes: [], path: [], nodes: [], edges: []),
             extraction: nil, affectedDecisions: nil, dataExposure: nil, registry: nil, integrity: [], contradictions: [],
             timeline: [], openItems: [], broaderCompromise: [])
-        return String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        var stored = result
+        if complete {
+            // Issue #23: the chain of custody is part of a final evidence report.
+            stored.caseInfo.custody = CustodyFacts(collector: "SOC", acquiredAt: Timestamp(rfc3339: "2026-03-03T12:00:00Z"),
+                                                   examiner: "A. Analyst", source: "gateway exports", storage: "evidence locker")
+        }
+        return String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
     }
 
     @Test func finalIsRefusedThenWritten() throws {

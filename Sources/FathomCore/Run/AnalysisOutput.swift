@@ -35,7 +35,13 @@ package enum AnalysisOutput {
         var renamed = result
         renamed.caseInfo.id = caseID
         let documentsResult = renamed
-        let options = ReportOptions(now: request.now?.rfc3339, isFinal: false, verifyArchives: true, commandLine: nil)
+        var regimes: RegimeSet?
+        if let path = request.regimesFile {
+            do throws(ReportError) { regimes = try RegimeSet.load(path: path) } catch {
+                throw .output(path: path, detail: error.description)
+            }
+        }
+        let options = ReportOptions(now: request.now?.rfc3339, isFinal: false, verifyArchives: true, commandLine: nil, regimes: regimes)
         // Four independent pieces of work, side by side, longest first: findings.json (the hits,
         // encoded once for the report and the store), the other report documents (which re-hash the
         // archives to verify them), the decisions CSV (written during the analysis, moved into

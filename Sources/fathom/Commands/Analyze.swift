@@ -51,10 +51,20 @@ struct Analyze: ParsableCommand {
     @Option(help: "Analyse the output folder of the Spark job ('fathom spark-job') instead of reading archives.")
     var fromResults: String?
 
+    @Option(help: "Judge the regulatory obligations by this regimes file instead of the built-in one (see regimes.json).")
+    var regimes: String?
+
     func validate() throws {
         if fromResults != nil, !paths.isEmpty { throw ValidationError("--from-results reads no archives: give either paths or --from-results.") }
         if let now, Timestamp(rfc3339: now) == nil { throw ValidationError("--now must be an RFC 3339 time.") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if let regimes {
+            do throws(ReportError) { _ = try RegimeSet.load(path: regimes) } catch { throw ValidationError(error.description) }
+        }
+        if let commit = ProcessInfo.processInfo.environment["FATHOM_BUILD_COMMIT"], !commit.isEmpty,
+           !(7...64).contains(commit.utf8.count) || !commit.allSatisfy({ $0.isHexDigit && $0.isASCII }) {
+            throw ValidationError("FATHOM_BUILD_COMMIT '\(TerminalText.escape(commit))' is not a commit id; expected 7 to 64 hex digits (git rev-parse HEAD).")
+        }
         if let export, ExportFormat.parseList(export) == nil {
             throw ValidationError("--export '\(TerminalText.escape(ExportFormat.invalidName(in: export) ?? export))' is not a format; expected ocsf, stix or timesketch, comma-separated.")
         }
@@ -72,6 +82,9 @@ struct Analyze: ParsableCommand {
                                      jobs: jobs, commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
         request.followsSymlinks = followSymlinks
         request.exportFormats = export.flatMap(ExportFormat.parseList) ?? []
+        request.regimesFile = regimes
+        // The source commit the build declares: set by whoever built this binary (see README, Reports).
+        request.buildCommit = ProcessInfo.processInfo.environment["FATHOM_BUILD_COMMIT"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
         do throws(AnalysisError) {
             if let caseFilePath { request.caseFile = try CaseFile.load(path: caseFilePath) }
         } catch {

@@ -53,7 +53,7 @@ struct Export: ParsableCommand {
         do throws(ReportError) { written = try ExportWriter.run(request) } catch {
             for line in error.description.split(separator: "\n") { printError(String(line)) }
             switch error {
-            case .invalidCaseID, .invalidTime: throw ExitCode(64)
+            case .invalidCaseID, .invalidTime, .regimes: throw ExitCode(64)
             case .missingAnalysis, .unreadableAnalysis, .io: throw ExitStatus.storeFailure
             case .notFinal: throw ExitCode(1)
             }

@@ -38,6 +38,9 @@ struct Report: ParsableCommand {
     @Flag(help: "Do not re-hash the input archives.")
     var noVerify = false
 
+    @Option(help: "Judge the regulatory obligations by this regimes file instead of the built-in one (see regimes.json).")
+    var regimes: String?
+
     func validate() throws {
         if let now, UTCTime(rfc3339: now) == nil {
             throw ValidationError("--now '\(TerminalText.escape(now))' is not an RFC 3339 time; expected e.g. 2026-03-04T12:00:00Z.")
@@ -48,8 +51,14 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
+        var regimeSet: RegimeSet?
+        if let regimes {
+            do throws(ReportError) { regimeSet = try RegimeSet.load(path: regimes) } catch {
+                throw ValidationError(error.description)
+            }
+        }
         let options = ReportOptions(now: now, isFinal: isFinal, verifyArchives: !noVerify,
-                                    commandLine: ["fathom"] + Array(CommandLine.arguments.dropFirst()))
+                                    commandLine: ["fathom"] + Array(CommandLine.arguments.dropFirst()), regimes: regimeSet)
         let request = ReportRequest(caseID: caseID, storeDirectory: store, outDirectory: out, options: options)
         let written: [String]
         do throws(ReportError) { written = try ReportWriter.run(request) } catch {
@@ -57,7 +66,7 @@ struct Report: ParsableCommand {
             for line in error.description.split(separator: "\n") { printError(String(line)) }
             switch error {
             case .notFinal: throw ExitStatus.finalRefused
-            case .invalidCaseID, .invalidTime: throw ExitCode(64)
+            case .invalidCaseID, .invalidTime, .regimes: throw ExitCode(64)
             case .missingAnalysis, .unreadableAnalysis, .io: throw ExitStatus.storeFailure
             }
         }

@@ -74,20 +74,4 @@ import FathomSimulator
         #expect(Deadlines.federalHoliday(on: try date("2020-06-19")) == nil)
         #expect(Deadlines.observedFederalHolidays(year: 2026).count == 11)
     }
-
-    @Test func candidatesFromAwareness() throws {
-        let list = Deadlines.candidates(awareness: try time("2026-03-03T09:15:00Z"), materiality: try date("2026-03-05"))
-        func due(_ regime: String) -> String? { list.first { $0.regime == regime }?.due?.rfc3339 }
-        #expect(due("GDPR Art. 33") == "2026-03-06T09:15:00Z")
-        #expect(list.first { $0.regime == "GDPR Art. 34" }?.due == nil)
-        #expect(due("EU AI Act Art. 73(2)") == "2026-03-18T09:15:00Z")
-        #expect(due("EU AI Act Art. 73(4)") == "2026-03-13T09:15:00Z")
-        #expect(due("EU AI Act Art. 73(3)") == "2026-03-05T09:15:00Z")
-        #expect(due("NIS2 Art. 23(4)(a)") == "2026-03-04T09:15:00Z")
-        #expect(due("NIS2 Art. 23(4)(b)") == "2026-03-06T09:15:00Z")
-        #expect(due("NIS2 Art. 23(4)(d)") == "2026-04-06T09:15:00Z")
-        #expect(list.first { $0.regime.hasPrefix("SEC") }?.dueDate == (try date("2026-03-11")))
-        let open = Deadlines.candidates(awareness: nil, materiality: nil)
-        #expect(open.allSatisfy { $0.due == nil && $0.dueDate == nil })
-    }
 }

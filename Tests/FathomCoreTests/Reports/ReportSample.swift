@@ -229,7 +229,13 @@ enum ReportSample {
                                        HumanField.estimatedResolution: "2026-03-20",
                                        HumanField.materialityDetermination: "2026-03-05",
                                        HumanField.notificationTime: "2026-03-04T16:00:00Z",
-                                       "data_subjects_affected": "2"]
+                                       "data_subjects_affected": "2",
+                                       "data_subject_categories": "customers of the support chat",
+                                       RegulatoryAssessment.likelyConsequencesField: "Low: two card numbers, both cancelled.",
+                                       "measures_taken": "Guardrail tightened; sessions revoked.",
+                                       RegulatoryAssessment.doraClassificationField: "2026-03-03T12:00:00Z"]
+        result.caseInfo.custody = CustodyFacts(collector: "SOC", acquiredAt: "2026-03-04T00:00:00Z", examiner: "A. Analyst",
+                                               source: "gateway exports", storage: "evidence bucket")
         result.caseInfo.models[1].dailyVolume = 40_000
         result.caseInfo.models[1].dataType = "chat transcripts"
         result.dataExposure?.recordsPotentiallyExposed = Figure(value: 3, unit: "records", source: .computed)
