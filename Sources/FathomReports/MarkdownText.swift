@@ -10,8 +10,12 @@ import FathomAnalysis
 /// The output renders as the literal input in any CommonMark/GFM renderer and cannot form a link,
 /// an image, an autolink, an HTML tag or entity, a table break, emphasis, a heading or a list, and
 /// carries no control, bidirectional or zero-width character:
-/// - ASCII punctuation `\ ` * _ [ ] ( ) # + - . ! | { } ~ & @ $` is backslash-escaped (`$` so that
-///   GitHub does not render log text as math);
+/// - ASCII punctuation that changes rendering where it stands is backslash-escaped, and nothing
+///   else, so the raw Markdown reads as plain text (`IR-2026-0042`, `v12.`, `modify_data`):
+///   `\ ` * [ ] ! | ~ & @ $` everywhere (`$` so that GitHub does not render log text as math, `@`
+///   against e-mail autolinks); `_` where it touches a word boundary (intraword `_` is literal in
+///   CommonMark); `(` after `]`; `# + - =` and an ordered-list `1.`/`1)` only at the start of the
+///   text, where they would open a heading, a list or a block;
 /// - `<` and `>` become `&lt;` and `&gt;`;
 /// - the `:` of `scheme://` becomes `&#58;` and the `.` of `www.` becomes `&#46;`, so GFM's extended
 ///   autolinks (`http://…`, `www.…`, e-mail addresses) do not fire;
@@ -49,7 +53,7 @@ public enum MarkdownText {
             default:
                 if isUnsafe(scalar) {
                     result += "\\\\u\\{" + String(scalar.value, radix: 16) + "\\}"
-                } else if scalar.isASCII, escaped.contains(UInt8(scalar.value)) {
+                } else if scalar.isASCII, needsEscape(scalars, index) {
                     result += "\\"
                     result.unicodeScalars.append(scalar)
                 } else {
@@ -125,7 +129,35 @@ public enum MarkdownText {
         return longest
     }
 
-    private static let escaped: Set<UInt8> = Set("\\`*_[]()#+-.!|{}~&@$".utf8)
+    /// Escaped wherever they stand.
+    private static let escaped: Set<UInt8> = Set("\\`*[]!|~&@$".utf8)
+    /// Escaped only at the start of the text (block openers).
+    private static let escapedAtStart: Set<UInt8> = Set("#+-=".utf8)
+
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    /// Whether the ASCII scalar at `index` would change how the text renders unescaped.
+    private static func needsEscape(_ scalars: [Unicode.Scalar], _ index: Int) -> Bool {
+        let byte = UInt8(scalars[index].value)
+        if escaped.contains(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "_"):
+            // Emphasis needs an underscore at a word boundary; inside a word it is literal.
+            let before = index > 0 && isWordScalar(scalars[index - 1])
+            let after = index + 1 < scalars.count && isWordScalar(scalars[index + 1])
+            return !(before && after)
+        case UInt8(ascii: "("):
+            // A link destination follows `]` (escaped anyway; this keeps `](` out of the text).
+            return index > 0 && scalars[index - 1] == "]"
+        case UInt8(ascii: "."), UInt8(ascii: ")"):
+            // `1.` or `1)` at the start opens an ordered list.
+            return index > 0 && scalars[..<index].allSatisfy { ("0"..."9").contains($0) }
+        default:
+            return index == 0 && escapedAtStart.contains(byte)
+        }
+    }
 
     private static func isAfterWWW(_ scalars: [Unicode.Scalar], _ index: Int) -> Bool {
         guard index >= 3 else { return false }

@@ -166,7 +166,7 @@ import FathomSimulator
         // The brief says it is an estimate, gives the range and the method, and cites the pipeline.
         let brief = try String(contentsOfFile: reports + "/brief.md", encoding: .utf8)
         #expect(brief.contains("an estimated " + ReportNumber.grouped(low) + " to " + ReportNumber.grouped(high) + " decisions (estimate from the gateway and serving logs, no decision logs"))
-        #expect(brief.contains("pipeline fraud\\-detector\\-deploy"))
+        #expect(brief.contains("pipeline fraud-detector-deploy"))
     }
 
     /// The nightly batch job's key, which is in the gateway log.

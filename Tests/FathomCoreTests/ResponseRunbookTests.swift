@@ -39,7 +39,7 @@ import FathomReports
         let done = try #require(response.rollbacks.last { $0.succeeded })
         #expect(done.toVersion == "v12" && done.principal == "oncall-sre@acme.example")
         #expect(response.rollbacks.contains { !$0.succeeded }, "the failed first attempt is recorded")
-        #expect(text.contains("- [x] Roll back to the last known\\-good version immediately — **done** at 2026-03-04T09:36:00Z"))
+        #expect(text.contains("- [x] Roll back to the last known-good version immediately — **done** at 2026-03-04T09:36:00Z"))
         #expect(!text.contains("kubectl rollout undo"))
         let (_, _, reports) = try SampleDataTests.outcome.get()
         let brief = try String(contentsOf: reports.appendingPathComponent(result.caseInfo.id + "/brief.md"), encoding: .utf8)

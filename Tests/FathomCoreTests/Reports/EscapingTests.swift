@@ -69,8 +69,20 @@ enum LiveMarkdown {
                 problems.append("HTML tag at \(index)")
             }
         }
-        for (_, character) in unescaped(escaped) where "|[]()`*_<>!$".contains(character) {
+        for (_, character) in unescaped(escaped) where "|[]`*<>!$@".contains(character) {
             problems.append("unescaped \(character)")
+        }
+        // `_` opens or closes emphasis only at a word boundary; inside a word it is literal.
+        let characters = Array(escaped)
+        for (index, character) in unescaped(escaped) where character == "_" {
+            let before = index > 0 && (characters[index - 1].isLetter || characters[index - 1].isNumber)
+            let after = index + 1 < characters.count && (characters[index + 1].isLetter || characters[index + 1].isNumber)
+            if !(before && after) { problems.append("unescaped _ at a word boundary") }
+        }
+        // Block openers at the start: a heading, a list item, an ordered list.
+        if let first = characters.first, "#+-=".contains(first) { problems.append("unescaped \(first) at the start") }
+        if let dot = characters.firstIndex(where: { $0 == "." || $0 == ")" }), dot > 0, characters[..<dot].allSatisfy(\.isNumber) {
+            problems.append("ordered-list marker at the start")
         }
         if escaped.contains("\n") || escaped.contains("\r") { problems.append("raw line break") }
         if escaped.unicodeScalars.contains(where: MarkdownText.isUnsafe) { problems.append("control or invisible character") }
@@ -125,14 +137,19 @@ enum LiveMarkdown {
     }
 
     @Test func knownHostileStrings() {
-        #expect(MarkdownText.escape("[click](http://evil)") == "\\[click\\]\\(http&#58;//evil\\)")
+        #expect(MarkdownText.escape("[click](http://evil)") == "\\[click\\]\\(http&#58;//evil)")
+        // Only what changes rendering is escaped: ids, versions and snake_case read as they are.
+        #expect(MarkdownText.escape("IR-2026-0042: v12. modify_data by d.silva (torch)") == "IR-2026-0042: v12. modify_data by d.silva (torch)")
+        #expect(MarkdownText.escape("- item") == "\\- item")
+        #expect(MarkdownText.escape("12. item") == "12\\. item")
+        #expect(MarkdownText.escape("_em_ and pkg@2.0") == "\\_em\\_ and pkg\\@2.0")
         #expect(MarkdownText.escape("<script>") == "&lt;script&gt;")
         #expect(MarkdownText.escape("a|b") == "a\\|b")
         #expect(MarkdownText.escape("$x^2$") == "\\$x^2\\$")
         #expect(MarkdownText.escape("x\u{202E}y") == "x\\\\u\\{202e\\}y")
         #expect(MarkdownText.escape("l1\nl2\r\nl3") == "l1 l2 l3")
-        #expect(MarkdownText.escape("see www.evil.com") == "see www&#46;evil\\.com")
-        #expect(MarkdownText.escape("&#x202E;") == "\\&\\#x202E;")
+        #expect(MarkdownText.escape("see www.evil.com") == "see www&#46;evil.com")
+        #expect(MarkdownText.escape("&#x202E;") == "\\&#x202E;")
         #expect(MarkdownText.escape("[TO BE COMPLETED: x]").hasPrefix("\\["))
         #expect(Placeholder.find(in: MarkdownText.escape("[TO BE COMPLETED: x]")).isEmpty)
         #expect(Placeholder.find(in: "a " + Placeholder.make("b") + " c") == ["[TO BE COMPLETED: b]"])

@@ -116,9 +116,9 @@ import FathomReports
         result.provenance.buildCommit = "0123456789abcdef0123456789abcdef01234567"
         let options = ReportOptions(now: "2026-03-04T12:00:00Z", verifyArchives: false)
         let evidence = try #require(try ReportWriter.render(result: result, hits: nil, options: options)["evidence.md"])
-        #expect(evidence.contains("| SampleData/fathom\\-case\\.yaml | case file | 12 B | `" + String(repeating: "ab", count: 32) + "` |"))
-        #expect(evidence.contains("| SampleData/sbom/a\\.cdx\\.json | inventory | 34 B |"))
-        #expect(evidence.contains("| Collected by | SOC on\\-call | case file |"))
+        #expect(evidence.contains("| SampleData/fathom-case.yaml | case file | 12 B | `" + String(repeating: "ab", count: 32) + "` |"))
+        #expect(evidence.contains("| SampleData/sbom/a.cdx.json | inventory | 34 B |"))
+        #expect(evidence.contains("| Collected by | SOC on-call | case file |"))
         #expect(evidence.contains("| Acquired at (UTC) | 2026-03-04T11:00:00Z | case file |"))
         #expect(evidence.contains("[TO BE COMPLETED: who examined the evidence (case file custody.examiner)]"))
         #expect(evidence.contains("build commit `0123456789abcdef0123456789abcdef01234567`"))
