@@ -249,7 +249,9 @@ extension Analysis {
         summary += "; the playbook phrase list matched \(rows(phrase)) prompts"
         summary += exposure.map { "; \($0.responsesWithSensitiveData) responses leaked sensitive data." } ?? "."
         return Incident(id: "", type: .promptInjection, title: "Prompt injection against the LLM gateway",
-                        atlas: ["AML.T0051.000", "AML.T0054", "AML.T0057"], window: window, actors: actors, models: [],
+                        atlas: ["AML.T0051.000", "AML.T0054", "AML.T0057"], window: window, actors: actors,
+                        // The LLM the prompts went to (and that leaked), named by the gateway's rows.
+                        models: Array(Set(attacks.compactMap { $0.field("model") }.filter { !$0.isEmpty })).sorted(),
                         ruleHits: ruleHits, linked: [], summary: summary, detections: detections)
     }
 

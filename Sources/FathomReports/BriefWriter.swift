@@ -41,13 +41,20 @@ package struct BriefWriter {
 
     private func situation() -> String {
         var out = "## SITUATION\n\n"
-        if models.isEmpty { out += "- **Model:** " + Placeholder.make("affected model") + "\n" }
+        if models.isEmpty { out += "- **Affected system:** " + Placeholder.make("affected model") + "\n" }
         for (name, profile) in models {
-            out += "- **Model:** " + context.md(name, limit: 120)
-            out += " — business function: " + (profile?.businessFunction.map { context.md($0, limit: 160) } ?? Placeholder.make("business function"))
-            out += "; daily volume: " + (profile?.dailyVolume.map { ReportNumber.grouped(Int64($0)) + " per day" } ?? Placeholder.make("daily volume"))
-            out += "; data type: " + (profile?.dataType.map { context.md($0, limit: 120) } ?? Placeholder.make("data type"))
-            out += ".\n"
+            let incidents = result.incidents.filter { $0.models.contains(name) }.map(\.id)
+            out += "- **Affected system:** " + context.md(name, limit: 120)
+            if let profile, profile.businessFunction != nil || profile.dailyVolume != nil || profile.dataType != nil {
+                var facts: [String] = []
+                if let function = profile.businessFunction { facts.append(context.md(function, limit: 160)) }
+                if let volume = profile.dailyVolume { facts.append(ReportNumber.grouped(Int64(volume)) + " decisions a day") }
+                if let data = profile.dataType { facts.append(context.md(data, limit: 120)) }
+                out += " — " + facts.joined(separator: "; ")
+            } else {
+                out += " — " + Placeholder.make("business function, daily volume and data type of " + name)
+            }
+            out += incidents.isEmpty ? ".\n" : " (" + incidents.map { context.md($0, limit: 20) }.joined(separator: ", ") + ").\n"
         }
         out += "- **What happened:**"
         if result.incidents.isEmpty {
@@ -55,10 +62,17 @@ package struct BriefWriter {
         } else {
             out += "\n"
             for incident in result.incidents {
-                out += "  - " + incident.type.title + " (" + context.md(incident.id, limit: 60) + "): "
-                out += context.md(incident.summary, limit: 400) + " From " + context.time(incident.window.start)
-                out += incident.window.ongoing ? ", still ongoing at the end of the data.\n"
-                    : " to " + context.time(incident.window.end) + ".\n"
+                out += "  - " + context.md(incident.id, limit: 20) + " " + incident.type.title + ": " + context.md(incident.summary, limit: 400)
+                let start = context.time(incident.window.start)
+                if incident.window.start.time == nil {
+                    out += " Dates: not determinable from the evidence.\n"
+                } else if incident.window.ongoing {
+                    out += " Since " + start + (incident.type == .extraction ? "; activity in the last hour of the data, so assume it continues.\n" : "; no end in the data.\n")
+                } else if !incident.summary.contains(start) {
+                    out += " " + start + " to " + context.time(incident.window.end) + ".\n"
+                } else {
+                    out += "\n"
+                }
             }
         }
         return out + "\n"
@@ -107,7 +121,18 @@ package struct BriefWriter {
             } else if records.value == nil {
                 out += context.figure(records, what: "number of records potentially exposed") + ".\n"
             } else {
-                out += context.figure(records) + " potentially exposed.\n"
+                out += context.figure(records) + " potentially exposed"
+                out += ", to " + ReportNumber.grouped(exposure.distinctUsers) + " user" + (exposure.distinctUsers == 1 ? "" : "s")
+                    + " in " + ReportNumber.grouped(exposure.distinctSessions) + " session" + (exposure.distinctSessions == 1 ? "" : "s")
+                if let occurrences = exposure.occurrences, !occurrences.isEmpty {
+                    out += ": " + occurrences.keys.sorted().map { category in
+                        let count = occurrences[category] ?? 0
+                        let distinct = exposure.distinctValues?[category] ?? count
+                        return context.md(category.replacingOccurrences(of: "_", with: " "), limit: 40) + " " + ReportNumber.grouped(count)
+                            + (distinct != count ? " (" + ReportNumber.grouped(distinct) + " distinct)" : "")
+                    }.joined(separator: ", ")
+                }
+                out += ".\n"
             }
         } else if context.rows(of: "llm") > 0 {
             out += "none found in the " + ReportNumber.grouped(context.rows(of: "llm")) + " LLM exchanges examined.\n"
@@ -152,53 +177,101 @@ package struct BriefWriter {
 
     private func response() -> String {
         var out = "## RESPONSE\n\n"
-        if let registry = result.registry, let good = registry.lastKnownGoodVersion ?? result.affectedDecisions?.lastKnownGoodVersion {
-            let times = registry.rollbacks.map { context.time($0) }
-            out += "- **Rollback:** to version " + context.md(good, limit: 60)
-            out += times.isEmpty ? " (last known good) — no rollback recorded in the logs yet.\n"
-                : " (last known good) at " + times.joined(separator: ", ") + ".\n"
-        } else if let good = result.affectedDecisions?.lastKnownGoodVersion {
-            out += "- **Rollback:** to version " + context.md(good, limit: 60) + " (last known good) — no rollback recorded in the logs.\n"
+        let state = result.response
+        if let done = state?.rollbacks.last(where: { $0.succeeded }) {
+            out += "- **Rollback:** done at " + context.time(done.time) + ", to " + context.md(done.toVersion, limit: 60)
+            if let candidate = state?.candidates.first(where: { $0.version == done.toVersion }), candidate.verdict != "clean" {
+                out += " — but " + context.md(done.toVersion, limit: 60) + " is " + candidate.verdict + " too ("
+                    + context.md(candidate.reasons.first ?? "", limit: 200) + ")"
+            }
+            out += ".\n"
+        } else if state == nil, let good = result.registry?.lastKnownGoodVersion ?? result.affectedDecisions?.lastKnownGoodVersion,
+                  let rollbacks = result.registry?.rollbacks, !rollbacks.isEmpty {
+            // An analysis written before the response state: the registry's rollbacks, unjudged.
+            out += "- **Rollback:** to version " + context.md(good, limit: 60) + " (last known good) at "
+                + rollbacks.map { context.time($0) }.joined(separator: ", ") + ".\n"
+        } else if let good = result.registry?.lastKnownGoodVersion ?? result.affectedDecisions?.lastKnownGoodVersion {
+            out += "- **Rollback:** none recorded in the logs; last known good version " + context.md(good, limit: 60) + ".\n"
         } else {
             out += "- **Rollback:** not applicable or no version history in the logs.\n"
         }
-        if let containment = context.firstEvent("containment") {
-            out += "- **First containment step:** " + context.md(containment.description, limit: 200) + " at " + context.time(containment) + ".\n"
+        if let state, state.model != nil {
+            out += "- **Clean version to return to:** " + (state.rollbackTarget.map { context.md($0, limit: 60) }
+                ?? "none proven clean in the registry history; " + context.md(state.fallback ?? "serve the fallback", limit: 300)) + ".\n"
+        }
+        let contained = result.timeline.filter { $0.phase == "containment" && !$0.description.hasPrefix("failed attempt") }
+            .min { ($0.time?.nanoseconds ?? .max) < ($1.time?.nanoseconds ?? .max) }
+        if let contained {
+            out += "- **First containment step:** " + context.md(contained.description, limit: 200) + " at " + context.time(contained) + ".\n"
         } else {
             out += "- **First containment step:** none recorded in the logs.\n"
+        }
+        let open = result.incidents.filter { $0.window.ongoing }.map(\.id)
+        if !open.isEmpty {
+            out += "- **Still open:** " + open.map { context.md($0, limit: 20) }.joined(separator: ", ")
+                + "; the operational steps and their state are in response.md.\n"
         }
         out += "- **Root cause found:** " + context.human(HumanField.rootCause, "root cause") + "\n"
         out += "- **Clean model or retraining:** " + context.human(HumanField.remediation, "clean model restored or retraining planned") + "\n\n"
         return out
     }
 
+    /// ACTIONS REQUIRED: the decisions for executives (at most seven), each with its owner role and
+    /// deadline. Operational steps are in response.md.
     private func actions() -> String {
         var out = "## ACTIONS REQUIRED\n\n"
-        var items: [String] = []
-        for id in result.flowchart.path {
-            guard let node = result.flowchart.nodes.first(where: { $0.id == id }), node.kind == "action" else { continue }
-            for action in node.actions {
-                // A step the evidence shows done is reported under RESPONSE, not ordered again.
-                if let state = context.stepState(node: node.id, action: action), state.done { continue }
-                items.append(context.md(action, limit: 200))
-            }
-            if node.actions.isEmpty { items.append(context.md(node.text, limit: 200)) }
-        }
-        let due = context.deadlines.compactMap { deadline in deadline.due.map { ($0, deadline.regime) } }.min { $0.0 < $1.0 }
-        if let due {
-            let passed = context.generatedTime.map { due.0 < $0 } ?? false
-            items.append("Confirm which regulatory notifications apply (see regulator.md); the earliest candidate deadline is "
-                         + due.1 + " at " + due.0.minuteText + (passed ? ", already passed when this brief was generated." : "."))
+        out += "Decisions for executives; the operational steps, with what is already done, are in response.md.\n\n"
+        var rows: [[String]] = []
+        let now = "now (" + context.generatedAt + ")"
+        let deadlines = context.deadlines.compactMap { deadline in deadline.due.map { ($0, deadline) } }.sorted { $0.0 < $1.0 }
+        if let (due, deadline) = deadlines.first {
+            let passed = context.generatedTime.map { due < $0 } ?? false
+            rows.append(["Approve the regulatory notifications (" + deadline.regime + " first; all in regulator.md)", "DPO and General Counsel",
+                         due.minuteText + (passed ? " (already passed)" : "")])
         } else {
-            items.append("Confirm which regulatory notifications apply (see regulator.md); deadlines start from the awareness time, which is "
-                         + Placeholder.make("awareness time") + ".")
+            rows.append(["Confirm which regulatory notifications apply (regulator.md)", "DPO and General Counsel",
+                         "the awareness time starts the clocks: " + Placeholder.make("awareness time")])
         }
-        for node in result.flowchart.nodes where result.flowchart.path.contains(node.id) && node.answer == .analystToConfirm {
-            items.append("Confirm the answer to: " + context.md(node.text, limit: 160))
+        if let exposure = result.dataExposure, exposure.responsesWithSensitiveData > 0 {
+            rows.append(["Approve notifying the " + ReportNumber.grouped(exposure.distinctUsers) + " affected customer"
+                         + (exposure.distinctUsers == 1 ? "" : "s") + " and the card schemes of the leaked data", "DPO", "without undue delay"])
         }
-        for item in result.openItems { items.append(context.md(item, limit: 200)) }
-        for (index, item) in items.enumerated() { out += String(index + 1) + ". " + item + "\n" }
-        return out + "\n"
+        if let state = result.response, let model = state.model {
+            if state.rollbackTarget == nil {
+                rows.append(["Approve running " + context.md(model, limit: 80) + " on the fallback (rules or the previous model family) until a clean version is validated: no version in its history is proven clean",
+                             "Business owner of " + context.md(model, limit: 80), now])
+            } else if let target = state.rollbackTarget {
+                rows.append(["Approve the return of " + context.md(model, limit: 80) + " to " + context.md(target, limit: 40), "Business owner of " + context.md(model, limit: 80), now])
+            }
+        }
+        if let decisions = result.affectedDecisions, let value = decisions.total.value ?? decisions.estimate.map({ Double($0.high) }), value > 0 {
+            rows.append(["Approve the re-review of " + (decisions.exact ? ReportNumber.grouped(Int64(value)) : "an estimated " + ReportNumber.grouped(decisions.estimate?.low ?? Int64(value)) + " to " + ReportNumber.grouped(decisions.estimate?.high ?? Int64(value)))
+                         + " decisions made by " + context.md(decisions.model, limit: 80) + " " + context.md(decisions.compromisedVersion, limit: 20)
+                         + " (" + context.md(decisions.requestIdsFile ?? "list in the analysis", limit: 60) + ")",
+                         "Head of the business line", deadlines.first.map { "before the first notification, " + $0.0.minuteText } ?? "within 72 hours (proposed)"])
+        }
+        if let credentials = result.response?.credentials.filter({ $0.outcome != "refused" }), !credentials.isEmpty {
+            let kinds = Dictionary(grouping: credentials, by: \.kind).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+            rows.append(["Approve rotating " + String(credentials.count) + " credentials used by the attackers or leaked (" + kinds + "), accepting the downtime it causes", "CISO", now])
+        }
+        if let addresses = result.response?.blockAddresses, !addresses.isEmpty {
+            let ongoing = result.extraction?.ongoing == true
+            rows.append(["Approve blocking " + String(addresses.count) + " attacker addresses and per-client query budgets on the model API (heavy legitimate clients may be throttled)",
+                         "CISO", ongoing ? now + "; extraction was active in the last hour of the data" : now])
+        }
+        if let dependency = result.response?.dependency, let paths = result.response?.dependencyPaths, !paths.isEmpty {
+            let models = Array(Set(paths.map(\.model))).sorted()
+            rows.append(["Approve the staff and budget to rebuild " + models.map { context.md($0, limit: 60) }.joined(separator: ", ")
+                         + " without " + context.md(dependency, limit: 80) + " from verified training data", "CTO", "next business day"])
+        }
+        let shown = Array(rows.prefix(7))
+        out += context.table(["Decision", "Owner", "By"], shown) + "\n\n"
+        let questions = result.flowchart.nodes.filter { result.flowchart.path.contains($0.id) && $0.answer == .analystToConfirm }.count
+        let openItems = result.openItems.count
+        if questions + openItems > 0 {
+            out += "Open questions for the incident lead: " + String(questions + openItems) + " (listed in regulator.md and response.md).\n\n"
+        }
+        return out
     }
 
     private func resolution() -> String {

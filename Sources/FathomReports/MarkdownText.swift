@@ -152,8 +152,10 @@ public enum MarkdownText {
             // A link destination follows `]` (escaped anyway; this keeps `](` out of the text).
             return index > 0 && scalars[index - 1] == "]"
         case UInt8(ascii: "."), UInt8(ascii: ")"):
-            // `1.` or `1)` at the start opens an ordered list.
-            return index > 0 && scalars[..<index].allSatisfy { ("0"..."9").contains($0) }
+            // `1.` or `1)` at the start, then a space or the end, opens an ordered list (`10.20.30.40`
+            // does not).
+            return index > 0 && index <= 9 && scalars[..<index].allSatisfy { ("0"..."9").contains($0) }
+                && (index + 1 == scalars.count || [" ", "\t", "\r", "\n"].contains(scalars[index + 1]))
         default:
             return index == 0 && escapedAtStart.contains(byte)
         }

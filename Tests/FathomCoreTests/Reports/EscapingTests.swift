@@ -81,7 +81,8 @@ enum LiveMarkdown {
         }
         // Block openers at the start: a heading, a list item, an ordered list.
         if let first = characters.first, "#+-=".contains(first) { problems.append("unescaped \(first) at the start") }
-        if let dot = characters.firstIndex(where: { $0 == "." || $0 == ")" }), dot > 0, characters[..<dot].allSatisfy(\.isNumber) {
+        if let dot = characters.firstIndex(where: { $0 == "." || $0 == ")" }), dot > 0, characters[..<dot].allSatisfy(\.isNumber),
+           dot + 1 == characters.count || characters[dot + 1] == " " || characters[dot + 1] == "\t" {
             problems.append("ordered-list marker at the start")
         }
         if escaped.contains("\n") || escaped.contains("\r") { problems.append("raw line break") }
@@ -142,6 +143,7 @@ enum LiveMarkdown {
         #expect(MarkdownText.escape("IR-2026-0042: v12. modify_data by d.silva (torch)") == "IR-2026-0042: v12. modify_data by d.silva (torch)")
         #expect(MarkdownText.escape("- item") == "\\- item")
         #expect(MarkdownText.escape("12. item") == "12\\. item")
+        #expect(MarkdownText.escape("10.20.30.40") == "10.20.30.40")
         #expect(MarkdownText.escape("_em_ and pkg@2.0") == "\\_em\\_ and pkg\\@2.0")
         #expect(MarkdownText.escape("<script>") == "&lt;script&gt;")
         #expect(MarkdownText.escape("a|b") == "a\\|b")

@@ -61,7 +61,7 @@ import FathomSimulator
         #expect(brief.contains("| **Incident ID** | IR-2026-0042 |"))
         #expect(brief.contains("| **Date** | 2026-03-04 |"))
         #expect(brief.contains("Model theft / extraction"))
-        #expect(brief.contains("daily volume: 1,250,000"))
+        #expect(brief.contains("1,250,000 decisions a day"))
         #expect(brief.contains("**Compromised predictions served for:** 1 d 20 h 30 min (2026-03-01T14:00:00Z to 2026-03-03T10:30:00Z)"))
         #expect(brief.contains("an estimated 187,400 decisions (range 171,000–203,900, method: request volume × share served by version 7"))
         #expect(brief.contains("[TO BE COMPLETED: number of records potentially exposed]"))
@@ -69,7 +69,12 @@ import FathomSimulator
         #expect(brief.contains("**Root cause found:** [TO BE COMPLETED: root cause]"))
         #expect(brief.contains("## ESTIMATED RESOLUTION\n\n[TO BE COMPLETED: estimated resolution date]"))
         // Without an entity type DORA may apply, and its 24-hour limit is the earliest (issue #23).
-        #expect(brief.contains("the earliest candidate deadline is DORA Art. 19(4)(a) at 2026-03-04 09:15 UTC"))
+        #expect(brief.contains("| Approve the regulatory notifications (DORA Art. 19(4)(a) first; all in regulator.md) | DPO and General Counsel | 2026-03-04 09:15 UTC (already passed) |"))
+        // ACTIONS REQUIRED holds decisions for executives, at most seven, each with an owner and a deadline.
+        let actions = try #require(brief.components(separatedBy: "## ACTIONS REQUIRED").last?.components(separatedBy: "## ESTIMATED").first)
+        let rows = actions.split(separator: "\n").filter { $0.hasPrefix("| Approve") || $0.hasPrefix("| Confirm") }
+        #expect(!rows.isEmpty && rows.count <= 7)
+        #expect(rows.allSatisfy { $0.split(separator: "|").count == 3 })
         #expect(brief.contains("no control-plane action of an attacker (logging stopped, credentials created"))
     }
 
@@ -150,7 +155,7 @@ import FathomSimulator
         #expect(response.contains("\"alias\": \"champion\", \"version\": \"6\""))
         #expect(response.contains("classDef taken"))
         #expect(response.contains("linkStyle "))
-        #expect(response.contains("The logs show confidence scores were returned to 203\\.0.113.7"))
+        #expect(response.contains("The logs show confidence scores were returned to 203.0.113.7"))
         #expect(!response.contains("\u{202E}") && !response.contains("\u{1B}"))
     }
 
