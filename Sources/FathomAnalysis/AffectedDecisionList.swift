@@ -40,7 +40,7 @@ package final class AffectedDecisionList: @unchecked Sendable {
 
         var header: String {
             switch self {
-            case .decisions: "request_id,time,decision,in_window,archive,member,line\n"
+            case .decisions: "request_id,time,decision,score,subject,in_window,archive,member,line\n"
             case .requests: "request_id,time,src_ip,principal,path,status,in_lower_bound,archive,member,line\n"
             }
         }
@@ -103,6 +103,12 @@ package final class AffectedDecisionList: @unchecked Sendable {
             csv.append(0x2C)
             if let decisions = columns.decisions {
                 CSV.append(field: decisions[ref.row], to: &csv)
+                csv.append(0x2C)
+                // The model's score (empty when the log has none) and the subject decided on (the
+                // customer or transaction the re-review reaches).
+                if let scores = columns.scores, !scores[ref.row].isNaN { csv.append(contentsOf: String(scores[ref.row]).utf8) }
+                csv.append(0x2C)
+                if let subjects = columns.subjects { CSV.append(field: subjects[ref.row], to: &csv) }
             } else if let addresses = columns.addresses, let principals = columns.principals, let paths = columns.paths,
                       let status = columns.status {
                 CSV.append(field: addresses[ref.row], to: &csv)
@@ -165,6 +171,8 @@ package final class AffectedDecisionList: @unchecked Sendable {
             var line: Int64Column
             /// Decisions.
             var decisions: DictionaryColumn?
+            var scores: Float64Column?
+            var subjects: DictionaryColumn?
             /// Requests.
             var addresses: DictionaryColumn?
             var principals: DictionaryColumn?
@@ -194,6 +202,8 @@ package final class AffectedDecisionList: @unchecked Sendable {
             switch layout {
             case .decisions:
                 columns.decisions = try table.dictionary("decision")
+                columns.scores = table.has("score") ? try table.float64("score") : nil
+                columns.subjects = table.has("subject") ? try table.dictionary("subject") : nil
             case .requests:
                 let principals = try table.dictionary("principal")
                 columns.addresses = try table.dictionary("src_ip")

@@ -862,6 +862,9 @@ public struct AffectedDecisions: Codable, Sendable, Equatable {
     /// The estimate from inference requests: the figure when there are no decision logs, a check
     /// beside the exact count when there are. Nil when no request to the model was in the evidence.
     public var estimate: RequestEstimateSummary?
+    /// How the compromised version's decisions differ from what the last known-good version
+    /// decided before the window (an estimate); nil without decision logs or a baseline.
+    public var harm: HarmEstimate?
 
     /// The memberwise initializer, for the other targets of the package.
     package init(model: String,
@@ -883,6 +886,26 @@ public struct AffectedDecisions: Codable, Sendable, Equatable {
         self.byDecision = byDecision
         self.requestIdsFile = requestIdsFile
     }
+}
+
+/// The decisions the compromised version made differently from its baseline: for each decision
+/// value, the count the last known-good version's rate (before the window, with a 95 % Wilson
+/// interval) predicts for the same number of decisions, against the count made.
+public struct HarmEstimate: Codable, Sendable, Equatable {
+    public struct Row: Codable, Sendable, Equatable {
+        public var decision: String
+        public var baselineRate: Double
+        public var expected: Double
+        public var expectedLow: Double
+        public var expectedHigh: Double
+        public var made: Int64
+    }
+
+    public var baselineVersion: String
+    public var baselineDecisions: Int64
+    public var rows: [Row]
+    /// Decisions that moved to another value: half the sum of |expected − made|, with its interval.
+    public var shifted: Figure
 }
 
 /// Decisions estimated from the inference requests answered inside an impact window.

@@ -96,6 +96,8 @@ package struct AnalysisScans: Sendable {
     package struct DecisionCounts: Sendable {
         package var inWindow: [String: [String: Int64]] = [:]          // version → decision → count
         package var afterWindow: [String: [String: Int64]] = [:]
+        /// Before the window's start: the baseline of the versions that served before it.
+        package var beforeWindow: [String: [String: Int64]] = [:]
         /// The decisions of the version from the window's start on (segment numbers filled in when
         /// the segments' parts are put together), and the list made of them.
         package var refs: [AffectedDecisionList.Ref] = []
@@ -128,6 +130,7 @@ package struct AnalysisScans: Sendable {
             let width = max(1, decisions.entryCount)
             var inWindow = [Int64](repeating: 0, count: versions.entryCount * width)
             var afterWindow = [Int64](repeating: 0, count: versions.entryCount * width)
+            var beforeWindow = [Int64](repeating: 0, count: versions.entryCount * width)
             var first = [(time: Int64, row: Int)?](repeating: nil, count: versions.entryCount)
             var last = [(time: Int64, row: Int)?](repeating: nil, count: versions.entryCount)
             for row in 0..<table.rowCount where modelWanted[Int(models.code(at: row))] {
@@ -143,6 +146,8 @@ package struct AnalysisScans: Sendable {
                     inWindow[versionCode * width + decisionCode] += 1
                 } else if afterStart {
                     afterWindow[versionCode * width + decisionCode] += 1
+                } else {
+                    beforeWindow[versionCode * width + decisionCode] += 1
                 }
                 if isVersion[versionCode], afterStart {
                     counts.refs.append(.init(time: at, segment: segment, row: row, inWindow: inside))
@@ -167,6 +172,9 @@ package struct AnalysisScans: Sendable {
                     if afterWindow[code * width + decision] > 0 {
                         counts.afterWindow[name, default: [:]][decisionNames[decision], default: 0] += afterWindow[code * width + decision]
                     }
+                    if beforeWindow[code * width + decision] > 0 {
+                        counts.beforeWindow[name, default: [:]][decisionNames[decision], default: 0] += beforeWindow[code * width + decision]
+                    }
                 }
             }
             for (name, value) in firstByName {
@@ -190,6 +198,9 @@ package struct AnalysisScans: Sendable {
             }
             for (version, decisions) in part.afterWindow {
                 for (decision, count) in decisions { total.afterWindow[version, default: [:]][decision, default: 0] += count }
+            }
+            for (version, decisions) in part.beforeWindow {
+                for (decision, count) in decisions { total.beforeWindow[version, default: [:]][decision, default: 0] += count }
             }
             total.refs += part.refs
             part.refs = []

@@ -48,6 +48,36 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
         self.scans = scans
     }
 
+    /// The shift of the compromised version's decisions against the baseline's rates (95 % Wilson
+    /// intervals on each rate, scaled to the number of decisions made). Nil for a baseline under
+    /// 100 decisions, too few to say.
+    package static func harm(made: [String: Int64], baseline: [String: Int64], baselineVersion: String) -> HarmEstimate? {
+        let n0 = Double(baseline.values.reduce(0, +))
+        let n = Double(made.values.reduce(0, +))
+        guard n0 >= 100, n > 0 else { return nil }
+        let z = 1.959964
+        var rows: [HarmEstimate.Row] = []
+        var shift = 0.0, low = 0.0, high = 0.0
+        for decision in Set(made.keys).union(baseline.keys).sorted() {
+            let p = Double(baseline[decision] ?? 0) / n0
+            let centre = (p + z * z / (2 * n0)) / (1 + z * z / n0)
+            let half = z * ((p * (1 - p) / n0 + z * z / (4 * n0 * n0)).squareRoot()) / (1 + z * z / n0)
+            let (lo, hi) = (max(0, centre - half) * n, min(1, centre + half) * n)
+            let actual = made[decision] ?? 0
+            rows.append(.init(decision: decision, baselineRate: (p * 1e6).rounded() / 1e6, expected: (p * n).rounded(),
+                              expectedLow: lo.rounded(), expectedHigh: hi.rounded(), made: actual))
+            let a = Double(actual)
+            shift += abs(p * n - a)
+            // The interval of |expected − made| over the expected interval.
+            low += a >= lo && a <= hi ? 0 : min(abs(lo - a), abs(hi - a))
+            high += max(abs(lo - a), abs(hi - a))
+        }
+        let figure = Figure(value: (shift / 2).rounded(), unit: "decisions", source: .estimated,
+                            method: "decisions that moved to another value against \(baselineVersion)'s rates before the window (half the sum over decision values of |expected − made|; the interval from 95 % Wilson intervals on the rates)",
+                            low: (low / 2).rounded(), high: (high / 2).rounded())
+        return HarmEstimate(baselineVersion: baselineVersion, baselineDecisions: Int64(n0), rows: rows, shifted: figure)
+    }
+
     /// The requests estimate of the decisions made inside `window`: a point when the deploy and
     /// the rollback each have one time, a range when the evidence shows a rollout or a drain
     /// (low: from the rollout's completion to the rollback's start; high: from the deploy's start
@@ -144,6 +174,9 @@ package struct ModelBehaviourAnalyzer: IncidentAnalyzer {
                                              requestIdsFile: exact ? (analysis.decisions != nil ? AffectedDecisionList.Layout.decisions.fileName : nil)
                                                                    : (analysis.decisions != nil ? AffectedDecisionList.Layout.requests.fileName : nil),
                                              estimate: estimate?.summary)
+                if exact, let good = history.lastKnownGood, let baseline = counts.beforeWindow[good] {
+                    affected?.harm = Self.harm(made: inWindow, baseline: baseline, baselineVersion: good)
+                }
                 found.incidents.append(Incident(
                     id: "", type: .modelBehaviour, title: "Compromised version \(compromised.version) of \(compromised.model) served in production",
                     atlas: ["AML.T0018", "AML.T0031"], window: impact, actors: history.deployers, models: [compromised.model],

@@ -90,6 +90,18 @@ package struct BriefWriter {
                 + "; from: " + context.md(window.start.description, limit: 300)
                 + (window.end.map { "; to: " + context.md($0.description, limit: 200) } ?? "") + ".\n"
             out += "- **Decisions or transactions possibly affected:** " + affectedDecisions(decisions) + "\n"
+            if let harm = decisions.harm, let value = harm.shifted.value {
+                let outside = harm.rows.filter { Double($0.made) < $0.expectedLow || Double($0.made) > $0.expectedHigh }
+                out += "- **Estimated harm:** about " + ReportNumber.grouped(Int64(value)) + " decisions (95 % interval "
+                    + ReportNumber.grouped(Int64(harm.shifted.low ?? value)) + "–" + ReportNumber.grouped(Int64(harm.shifted.high ?? value))
+                    + ") differ from what " + context.md(harm.baselineVersion, limit: 40) + " decided before the window ("
+                    + ReportNumber.grouped(harm.baselineDecisions) + " decisions)"
+                    + (outside.isEmpty ? "" : ": " + outside.map { row in
+                        context.md(row.decision, limit: 40) + " " + ReportNumber.grouped(row.made) + " made against "
+                            + ReportNumber.grouped(Int64(row.expected)) + " expected (" + ReportNumber.grouped(Int64(row.expectedLow)) + "–"
+                            + ReportNumber.grouped(Int64(row.expectedHigh)) + ")"
+                    }.joined(separator: ", ")) + ". An estimate: it assumes the same mix of transactions as before the window.\n"
+            }
         } else {
             out += "- **Compromised predictions served for:** no compromised model version was identified in the logs.\n"
             out += "- **Decisions or transactions possibly affected:** not assessed (no compromised model version identified).\n"

@@ -94,8 +94,11 @@ import FathomSimulator
         let outcome = try AnalysisEngine.run(request)
         #expect(outcome.result.affectedDecisions?.total.value == 5)
         let csv = try String(contentsOfFile: directory.path("Reports/case/affected_decisions.csv"), encoding: .utf8)
-        let rows = csv.split(separator: "\n").dropFirst().map { line in
-            line.split(separator: ",").prefix(4).joined(separator: " ") + " " + (line.split(separator: "/").last.map(String.init) ?? "")
+        #expect(csv.hasPrefix("request_id,time,decision,score,subject,in_window,archive,member,line\n"))
+        let rows = csv.split(separator: "\n").dropFirst().map { line -> String in
+            // request_id, time, decision, in_window (score and subject skipped), evidence.
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return ([fields[0], fields[1], fields[2], fields[5]]).joined(separator: " ") + " " + (line.split(separator: "/").last.map(String.init) ?? "")
         }
         #expect(rows == [
             "r5 2026-03-02T10:30:00Z approve true a-decisions.jsonl,,2",
@@ -127,6 +130,18 @@ import FathomSimulator
         #expect(affected.window.start.rule == "predictions")
         #expect(affected.total.value == 2)
         #expect(affected.total.source == .computed)
+    }
+
+    @Test func harmIsTheShiftAgainstTheBaselineRates() throws {
+        let harm = try #require(ModelBehaviourAnalyzer.harm(made: ["approve": 1000], baseline: ["approve": 900, "decline": 100],
+                                                            baselineVersion: "v1"))
+        #expect(harm.shifted.value == 100)
+        let decline = try #require(harm.rows.first { $0.decision == "decline" })
+        #expect(decline.expected == 100 && decline.made == 0)
+        // Wilson 95 % on 100/1000: 0.0829–0.1203, scaled to 1,000 decisions.
+        #expect(decline.expectedLow == 83 && decline.expectedHigh == 120)
+        #expect(harm.shifted.low == 83 && harm.shifted.high == 120)
+        #expect(ModelBehaviourAnalyzer.harm(made: ["approve": 10], baseline: ["approve": 99], baselineVersion: "v1") == nil)
     }
 
     @Test func withoutDecisionLogsTheCountIsAnEstimateWithItsInterval() throws {

@@ -64,6 +64,14 @@ import FathomSimulator
         #expect(affected.byDecision == byDecision)
         #expect(affected.window.start.time?.rfc3339 == key["window_start"] as? String)
         #expect(affected.window.end?.time?.rfc3339 == key["window_end"] as? String)
+        // The harm estimate: v13 never declines where v12 declined about 3 % of the time.
+        let harm = try #require(affected.harm)
+        #expect(harm.baselineVersion == "v12")
+        let decline = try #require(harm.rows.first { $0.decision == "decline" })
+        #expect(decline.made == (byDecision["decline"] ?? 0) && decline.expectedLow > 0)
+        let shifted = try #require(harm.shifted.value)
+        #expect((harm.shifted.low ?? .infinity) <= shifted && shifted <= (harm.shifted.high ?? -1))
+        #expect(harm.shifted.source == .estimated)
     }
 
     @Test func extractionMatchesTheAnswerKey() throws {
