@@ -14,14 +14,35 @@ public struct SVGChart: Sendable {
         public var values: [Int64]
         public var color: String
         public var isDashed: Bool
+        /// Indexes with no value (the line breaks there instead of falling to zero).
+        public var missing: Set<Int>
 
-        public init(name: String, values: [Int64], color: String, isDashed: Bool = false) {
+        public init(name: String, values: [Int64], color: String, isDashed: Bool = false, missing: Set<Int> = []) {
             self.name = name
             self.values = values
             self.color = color
             self.isDashed = isDashed
+            self.missing = missing
         }
     }
+
+    /// A vertical line at a (fractional) x position: a deploy, a rollback, a detection.
+    public struct Marker: Sendable, Equatable {
+        public var position: Double
+        public var label: String
+        public var color: String
+
+        public init(position: Double, label: String, color: String) {
+            self.position = position
+            self.label = label
+            self.color = color
+        }
+    }
+
+    /// Vertical event markers, drawn over the lines.
+    public var markers: [Marker] = []
+    /// A horizontal line: a rule's threshold.
+    public var threshold: (value: Int64, label: String)?
 
     public var title: String
     public var xLabels: [String]
@@ -47,11 +68,12 @@ public struct SVGChart: Sendable {
         let totalHeight = Double(height) + legendHeight + 16
         let plotWidth = Double(width) - left - right
         let plotHeight = Double(height) - top - bottom
-        let maximum = max(1, series.flatMap(\.values).max() ?? 1)
+        let maximum = max(1, series.flatMap(\.values).max() ?? 1, threshold?.value ?? 0)
         let step = Self.niceStep(maximum)
         let ceiling = ((maximum + step - 1) / step) * step
         let count = max(1, xLabels.count)
-        func x(_ index: Int) -> Double { left + (count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(count - 1)) }
+        func x(_ index: Int) -> Double { position(Double(index)) }
+        func position(_ index: Double) -> Double { left + (count == 1 ? plotWidth / 2 : plotWidth * index / Double(count - 1)) }
         func y(_ value: Int64) -> Double { top + plotHeight - plotHeight * Double(value) / Double(ceiling) }
 
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"" + Self.n(totalHeight)
@@ -78,9 +100,32 @@ public struct SVGChart: Sendable {
                 + Self.xml(label) + "</text>\n"
         }
         for line in series {
-            let points = line.values.prefix(count).enumerated().map { Self.n(x($0.offset)) + "," + Self.n(y($0.element)) }
-            out += "<polyline fill=\"none\" stroke=\"" + Self.color(line.color) + "\" stroke-width=\"" + (line.isDashed ? "1.5" : "2")
-                + "\"" + (line.isDashed ? " stroke-dasharray=\"5 3\"" : "") + " points=\"" + points.joined(separator: " ") + "\"/>\n"
+            // One polyline per run of known values: a missing hour breaks the line.
+            var runs: [[String]] = [[]]
+            for (index, value) in line.values.prefix(count).enumerated() {
+                if line.missing.contains(index) {
+                    if !(runs.last?.isEmpty ?? true) { runs.append([]) }
+                    continue
+                }
+                runs[runs.count - 1].append(Self.n(x(index)) + "," + Self.n(y(value)))
+            }
+            for points in runs where !points.isEmpty {
+                out += "<polyline fill=\"none\" stroke=\"" + Self.color(line.color) + "\" stroke-width=\"" + (line.isDashed ? "1.5" : "2")
+                    + "\"" + (line.isDashed ? " stroke-dasharray=\"5 3\"" : "") + " points=\"" + points.joined(separator: " ") + "\"/>\n"
+            }
+        }
+        if let threshold {
+            out += "<line x1=\"" + Self.n(left) + "\" y1=\"" + Self.n(y(threshold.value)) + "\" x2=\"" + Self.n(left + plotWidth)
+                + "\" y2=\"" + Self.n(y(threshold.value)) + "\" stroke=\"#B91C1C\" stroke-dasharray=\"2 2\"/>\n"
+            out += "<text x=\"" + Self.n(left + plotWidth - 4) + "\" y=\"" + Self.n(y(threshold.value) - 4) + "\" text-anchor=\"end\" fill=\"#B91C1C\">"
+                + Self.xml(threshold.label) + "</text>\n"
+        }
+        for (index, marker) in markers.enumerated() where marker.position >= 0 && marker.position <= Double(count - 1) {
+            let at = position(marker.position)
+            out += "<line x1=\"" + Self.n(at) + "\" y1=\"" + Self.n(top) + "\" x2=\"" + Self.n(at) + "\" y2=\"" + Self.n(top + plotHeight)
+                + "\" stroke=\"" + Self.color(marker.color) + "\" stroke-dasharray=\"4 2\"/>\n"
+            out += "<text x=\"" + Self.n(at + 3) + "\" y=\"" + Self.n(top + 12 + Double(index % 3) * 12) + "\" fill=\"" + Self.color(marker.color) + "\">"
+                + Self.xml(marker.label, limit: 40) + "</text>\n"
         }
         for (index, line) in series.enumerated() {
             let rowY = Double(height) + 16 + Double(index) * 18

@@ -115,21 +115,42 @@ package struct TimelineWriter {
         return out
     }
 
-    /// The hourly volume chart, or nil when the analysis has no hourly counts.
+    /// The hourly volume chart, or nil when the analysis has no hourly counts: a linear time axis
+    /// (every hour from the first to the last, hours the analysis has no count for leave a gap in the
+    /// all-traffic line), the hourly rule's threshold, and markers for the compromised deploy, the
+    /// rollback and the first detection.
     package func chart() -> String? {
         guard let extraction = result.extraction, !extraction.hourly.isEmpty else { return nil }
-        let hours = extraction.hourly.enumerated().sorted { lhs, rhs in
-            let left = lhs.element.hour, right = rhs.element.hour
-            return left != right ? left < right : lhs.offset < rhs.offset
-        }.map(\.element)
-        let labels = hours.map { hour in String(UTCTime(hour.hour).minuteText.dropLast(4)) }
-        var series = [SVGChart.Series(name: "All traffic", values: hours.map(\.total), color: "#6B7280", isDashed: true)]
+        let hour: Int64 = 3_600_000_000_000
+        var byHour: [Int64: HourlyVolume] = [:]
+        for volume in extraction.hourly where byHour[volume.hour.nanoseconds] == nil { byHour[volume.hour.nanoseconds] = volume }
+        guard let first = byHour.keys.min(), let last = byHour.keys.max() else { return nil }
+        let span = Int((last - first) / hour)
+        guard span <= 24 * 92 else { return nil }
+        let hours = (0...span).map { first + Int64($0) * hour }
+        let labels = hours.map { String(UTCTime(Timestamp(nanoseconds: $0)).minuteText.dropLast(4)) }
+        let missing = Set(hours.indices.filter { byHour[hours[$0]] == nil })
+        var series = [SVGChart.Series(name: "All traffic (gaps: hours without attacker activity, not counted)", values: hours.map { byHour[$0]?.total ?? 0 },
+                                      color: "#6B7280", isDashed: true, missing: missing)]
         for (index, attacker) in extraction.attackers.prefix(SVGChart.palette.count).enumerated() {
-            series.append(SVGChart.Series(name: attacker.identity, values: hours.map { $0.attackers[attacker.identity] ?? 0 },
+            series.append(SVGChart.Series(name: attacker.identity, values: hours.map { byHour[$0]?.attackers[attacker.identity] ?? 0 },
                                           color: SVGChart.palette[index]))
         }
-        return SVGChart(title: "Hourly query volume — " + result.caseInfo.id, xLabels: labels, yLabel: "queries per hour (UTC)",
-                        series: series).render()
+        var chart = SVGChart(title: "Hourly query volume — " + result.caseInfo.id, xLabels: labels, yLabel: "queries per hour (UTC)",
+                             series: series)
+        func position(_ time: Timestamp?) -> Double? { time.map { Double($0.nanoseconds - first) / Double(hour) } }
+        var markers: [SVGChart.Marker] = []
+        if let incident = result.incidents.first(where: { $0.type == .modelBehaviour }) {
+            if let at = position(incident.window.start.time) { markers.append(.init(position: at, label: "compromised deploy", color: "#7C3AED")) }
+            if let at = position(incident.window.end?.time) { markers.append(.init(position: at, label: "rollback", color: "#059669")) }
+        }
+        if let at = position(context.firstEvent("detection")?.time) { markers.append(.init(position: at, label: "first detection", color: "#1D4ED8")) }
+        chart.markers = markers
+        if let setting = result.rules.first(where: { $0.id == RuleID.extractionVolume })?.settings?.first(where: { $0.name.hasSuffix("max_queries") }),
+           let value = Int64(setting.value) {
+            chart.threshold = (value, RuleID.extractionVolume + " threshold per address (" + ReportNumber.grouped(value) + ")")
+        }
+        return chart.render()
     }
 
     private func events() -> String {

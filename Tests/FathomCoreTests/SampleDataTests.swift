@@ -155,6 +155,22 @@ import FathomSimulator
         #expect(answer("sc.others") == .yes)
     }
 
+    /// The volume chart's time axis is linear (every hour from the first to the last, gaps where the
+    /// analysis has no count) and it marks the deploy, the rollback, the detection and the threshold.
+    @Test func volumeChartHasALinearAxisMarkersAndTheThreshold() throws {
+        let (result, _, _) = try load()
+        let context = try ReportContext(result: result, options: ReportOptions(now: Self.now, isFinal: false, verifyArchives: false, commandLine: nil))
+        let svg = try #require(TimelineWriter(context).chart())
+        let hours = try #require(result.extraction?.hourly.map(\.hour.nanoseconds))
+        let span = Int(((hours.max() ?? 0) - (hours.min() ?? 0)) / 3_600_000_000_000) + 1
+        #expect(span > hours.count, "SampleData's attacker hours have gaps, so a linear axis has more hours than counts")
+        // The all-traffic line breaks at every gap: more than one polyline for it.
+        #expect(svg.components(separatedBy: "stroke-dasharray=\"5 3\"").count - 1 > 1)
+        for label in ["compromised deploy", "rollback", "first detection", "extraction.volume threshold per address (1,000)"] {
+            #expect(svg.contains(">" + label + "<"), "\(label) is marked")
+        }
+    }
+
     /// `Reports/sample/` is what the code writes for SampleData; `FATHOM_RECORD=1` re-records it
     /// (and fails, so a recording run never passes).
     @Test func sampleReportsAreTheCommittedOnes() throws {
