@@ -285,7 +285,8 @@ extension Analysis {
             id: "", type: .trainingData, title: "Anomalous training-data modification",
             atlas: ["AML.T0020", "AML.T0019"], window: window, actors: actors, models: [],
             ruleHits: [RuleID.pipelineBurst: bursts.count], linked: [],
-            summary: bursts.map { "\($0.field("principal") ?? "?") ran \($0.metrics["count"].map { "\($0)" } ?? "?") \($0.field("action") ?? "") on \($0.field("pipeline") ?? "")" }.joined(separator: "; ") + "; no verified clean retrain in the data.")
+            // The logs show an account, not a person: who used it is for the investigation to establish.
+            summary: bursts.map { "the account \($0.field("principal") ?? "?") ran \($0.metrics["count"].map { "\($0)" } ?? "?") \($0.field("action") ?? "") on \($0.field("pipeline") ?? "")" }.joined(separator: "; ") + "; no verified clean retrain in the data.")
         return (incident, answer)
     }
 }

@@ -152,6 +152,16 @@ package struct BriefWriter {
             out += "not assessed (no LLM output in the evidence).\n"
         }
         out += "- **Broader compromise:** "
+        // Cloud credentials used from outside or leaked reach beyond the affected models.
+        let cloud = (result.response?.credentials ?? []).filter {
+            ["aws-iam-user", "aws-assumed-role", "aws-access-key-id", "azure-sas", "azure-account-key"].contains($0.kind) && $0.outcome != "refused"
+        }
+        if !cloud.isEmpty {
+            out += cloud.map { credential in
+                context.md(credential.kind.replacingOccurrences(of: "-", with: " "), limit: 40) + " " + context.md(credential.identifier, limit: 80)
+                    + (credential.outcome == "leaked" ? " leaked" : " used from outside")
+            }.joined(separator: ", ") + ": these credentials reach beyond the models (containment in response.md); "
+        }
         switch result.broaderCompromise {
         case nil: out += Placeholder.make("whether there is evidence of broader compromise") + "\n"
         case let items? where items.isEmpty:

@@ -43,7 +43,10 @@ import FathomReports
         #expect(!text.contains("kubectl rollout undo"))
         let (_, _, reports) = try SampleDataTests.outcome.get()
         let brief = try String(contentsOf: reports.appendingPathComponent(result.caseInfo.id + "/brief.md"), encoding: .utf8)
-        #expect(!brief.contains("Roll back to the last known\\-good version immediately"))
+        #expect(!brief.contains("Roll back to the last known-good version immediately"))
+        // An account, not a person; cloud credentials used from outside are a broader compromise.
+        #expect(brief.contains("the account d.silva ran 50 modify_data"))
+        #expect(brief.contains("- **Broader compromise:** aws iam user svc-model-sync used from outside"))
     }
 
     @Test func theLastKnownGoodVersionIsNotCleanAndNoVersionIsProvenClean() throws {
