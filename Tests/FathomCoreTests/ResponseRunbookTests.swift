@@ -49,6 +49,28 @@ import FathomReports
         #expect(brief.contains("- **Broader compromise:** aws iam user svc-model-sync used from outside"))
     }
 
+    /// The brief as a CISO reads it (issue #23): every affected system, each window once, defended
+    /// numbers, at most seven decisions.
+    @Test func theBriefNamesEverySystemAndDefendsItsNumbers() throws {
+        let (result, _) = try load()
+        let (_, _, reports) = try SampleDataTests.outcome.get()
+        let brief = try String(contentsOf: reports.appendingPathComponent(result.caseInfo.id + "/brief.md"), encoding: .utf8)
+        // The chatbot that leaked data is an affected system; a model without a profile is one placeholder.
+        #expect(brief.contains("- **Affected system:** gpt-4o — customer support chatbot"))
+        #expect(brief.contains("- **Affected system:** credit-risk — [TO BE COMPLETED: business function, daily volume and data type of credit-risk] (INC-6)."))
+        #expect(!brief.contains("From not determinable to unknown") && brief.contains("Dates: not determinable from the evidence."))
+        // INC-1's window is in its summary: not said a second time.
+        let inc1 = try #require(brief.split(separator: "\n").first { $0.hasPrefix("  - INC-1 ") })
+        #expect(inc1.components(separatedBy: "2026-03-03T06:14:45Z").count == 2)
+        // Leaks by occurrence and distinct value, not by response.
+        #expect(brief.contains("card number 4 (3 distinct)"))
+        #expect(brief.contains("activity in the last hour of the data") && !brief.contains("still ongoing"))
+        // Dwell time from the tampering the analysis relies on, not from the burst rule's noise.
+        let dwell = try #require(result.keyIntervals?.first { $0.measure == "Dwell time" })
+        #expect(dwell.from.time?.rfc3339 == "2026-03-02T01:03:08.947Z")
+        #expect(dwell.seconds.map { $0 < 3 * 86_400 } == true)
+    }
+
     @Test func theLastKnownGoodVersionIsNotCleanAndNoVersionIsProvenClean() throws {
         let (result, text) = try load()
         let response = try #require(result.response)
