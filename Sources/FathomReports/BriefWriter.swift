@@ -269,7 +269,9 @@ package struct BriefWriter {
         if let decisions = result.affectedDecisions, let value = decisions.total.value ?? decisions.estimate.map({ Double($0.high) }), value > 0 {
             rows.append(["Approve the re-review of " + (decisions.exact ? ReportNumber.grouped(Int64(value)) : "an estimated " + ReportNumber.grouped(decisions.estimate?.low ?? Int64(value)) + " to " + ReportNumber.grouped(decisions.estimate?.high ?? Int64(value)))
                          + " decisions made by " + context.md(decisions.model, limit: 80) + " " + context.md(decisions.compromisedVersion, limit: 20)
-                         + " (" + context.md(decisions.requestIdsFile ?? "list in the analysis", limit: 60) + ")",
+                         + " (" + context.md(decisions.requestIdsFile ?? "list in the analysis", limit: 60)
+                         + (decisions.exact ? "; rows with in_window = false were served by it after the rollback, while its pods drained: re-review them too" : "")
+                         + ")",
                          "Head of the business line", deadlines.first.map { "before the first notification, " + $0.0.minuteText } ?? "within 72 hours (proposed)"])
         }
         if let credentials = result.response?.credentials.filter({ $0.outcome != "refused" }), !credentials.isEmpty {

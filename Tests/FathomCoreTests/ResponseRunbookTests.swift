@@ -62,6 +62,8 @@ import FathomReports
         // INC-1's window is in its summary: not said a second time.
         let inc1 = try #require(brief.split(separator: "\n").first { $0.hasPrefix("  - INC-1 ") })
         #expect(inc1.components(separatedBy: "2026-03-03T06:14:45Z").count == 2)
+        // The re-review list's in_window column is explained where the decision is asked for.
+        #expect(brief.contains("rows with in_window = false were served by it after the rollback"))
         // Leaks by occurrence and distinct value, not by response.
         #expect(brief.contains("card number 4 (3 distinct)"))
         #expect(brief.contains("activity in the last hour of the data") && !brief.contains("still ongoing"))
