@@ -2,8 +2,10 @@
 """Compares the reports of the native and the Spark path (.ci/spark-equivalence).
 
 Every file must be byte-identical once the recorded command line is normalised; the command line
-must be the only difference. The Spark job's own hits must equal the native hits of the same rules,
-hit for hit."""
+must be the only difference. For every rule the job computes (the manifest lists them), the hits in
+the Spark path's findings.json — the job's own hits, through the same secret-masking writer — must
+equal the native findings.json hits of that rule, hit for hit, and their number the number of raw
+hits the job wrote."""
 import json
 import os
 import re
@@ -57,7 +59,11 @@ spark_hits = []
 for f in sorted(os.listdir(os.path.join(results, "hits"))):
     if f.startswith("part-"):
         spark_hits += [json.loads(line) for line in open(os.path.join(results, "hits", f)) if line.strip()]
+raw_hits = spark_hits
+spark_hits = [h for h in json.load(open(os.path.join(spark, "findings.json")))["hits"] if h["rule"] in spark_rules]
 native_hits = [h for h in json.load(open(os.path.join(native, "findings.json")))["hits"] if h["rule"] in spark_rules]
+if len(raw_hits) != len(spark_hits):
+    failures.append(f"the job wrote {len(raw_hits)} hits of its rules, the Spark path's findings.json holds {len(spark_hits)}")
 
 
 def key(hit):
@@ -69,6 +75,11 @@ if sorted(map(key, spark_hits)) != sorted(map(key, native_hits)):
     only_native = set(map(key, native_hits)) - set(map(key, spark_hits))
     failures.append(f"hits of {sorted(spark_rules)}: {len(only_spark)} only from Spark, {len(only_native)} only native; "
                     f"e.g. {sorted(only_spark)[:1]} / {sorted(only_native)[:1]}")
+counts = {}
+for hit in spark_hits:
+    counts[hit["rule"]] = counts.get(hit["rule"], 0) + 1
+for rule in sorted(spark_rules):
+    print(f"  {rule}: {counts.get(rule, 0)} hits from Spark, {sum(1 for h in native_hits if h['rule'] == rule)} native")
 print(f"{identical} of {len(names)} report files byte-identical; Spark computed {len(spark_hits)} hits of "
       f"{len(spark_rules)} rules ({', '.join(sorted(spark_rules)) or 'none'}), native has {len(native_hits)}")
 if failures:

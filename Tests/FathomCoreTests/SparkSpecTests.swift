@@ -73,4 +73,33 @@ import FathomDetect
         // Deterministic: the same build and settings write the same spec bytes.
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/fathom-spec.json")) == (try SparkSpec(settings: RuleSettings()).json()))
     }
+
+    /// The fold table is FoldedText's own: applying it gives the native folding, including the
+    /// cases Unicode's full lower-casing gets differently (Kelvin sign, long s, final sigma, dotted I).
+    @Test func foldTableIsTheNativeFolding() throws {
+        let spec = SparkSpec(settings: RuleSettings())
+        let table = Dictionary(uniqueKeysWithValues: spec.foldTable.map { ($0[0], $0[1]) })
+        for text in ["ABC", "\u{212A}elvin", "ſecret", "ΣΑΣ ς", "İstanbul ı", "ＤＡＮ ｍｏｄｅ", "Straße", "\u{10400}"] {
+            let viaTable = text.unicodeScalars.map { table[$0.value] ?? $0.value }
+            #expect(viaTable == FoldedText.folded(text), "\(text)")
+        }
+        #expect(table[0x41] == 0x61)
+        #expect(table[0x130] == nil)
+    }
+
+    @Test func artifactLiteralsAndRegistryTablesAreExported() throws {
+        var settings = RuleSettings()
+        let spec = SparkSpec(settings: settings)
+        #expect(spec.artifactLiterals == TextPattern.expand(settings.artifactPattern))
+        #expect(spec.artifactLiterals?.contains(".safetensors") == true)
+        settings.artifactPattern = "model[0-9]+"
+        #expect(SparkSpec(settings: settings).artifactLiterals == nil)
+        #expect(spec.registry.successStatuses == RegistryChangeRule.successStatuses)
+        #expect(spec.registry.changeNeedles.map { $0[0] } == ["rollback", "deploy", "stage_transition", "registration"])
+        // The tables drive the native classifier: each exported needle classifies as its change.
+        for entry in spec.registry.changeNeedles {
+            for needle in entry.dropFirst() { #expect(RegistryChangeRule.change("model_" + needle.uppercased()) == entry[0]) }
+        }
+        #expect(RegistryChangeRule.change("scale_deploy") == nil)
+    }
 }

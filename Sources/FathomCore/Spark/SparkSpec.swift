@@ -114,6 +114,35 @@ public struct SparkSpec: Codable, Sendable, Equatable {
     public var settings: Settings
     public var rules: [Rule]
 
+    /// `FoldedText.fold` as data: every scalar that folds to another one, as [scalar, folded]
+    /// (ASCII A–Z included), so the job's case-insensitive matching is the native one.
+    public var foldTable: [[UInt32]]
+    /// The artifact pattern's literals (folded substring search, as `TextPattern` runs it), or nil
+    /// when the pattern is a regular expression beyond an alternation of literals.
+    public var artifactLiterals: [String]?
+
+    /// `registry.change`'s event and status tables (`RegistryChangeRule`).
+    public struct RegistryTables: Codable, Sendable, Equatable {
+        public var notChangeNeedles: [String]
+        /// [change, needle, needle…], first entry whose needle the lower-cased event holds wins.
+        public var changeNeedles: [[String]]
+        public var successStatuses: [String]
+        public var workloadEvents: [String]
+        public var workloadStage: String
+    }
+
+    public var registry: RegistryTables
+
+    /// Every scalar whose fold differs from itself (surrogates skipped).
+    static let foldPairs: [[UInt32]] = {
+        var pairs: [[UInt32]] = []
+        for value in UInt32(0)...0x10FFFF where !(0xD800...0xDFFF).contains(value) {
+            let folded = FoldedText.fold(value)
+            if folded != value { pairs.append([value, folded]) }
+        }
+        return pairs
+    }()
+
     /// The spec for `settings` (after a case file's internal networks are applied).
     public init(settings: RuleSettings) {
         specVersion = Self.version
@@ -149,6 +178,13 @@ public struct SparkSpec: Codable, Sendable, Equatable {
         accessLogFields = CombinedAccessLogFormat.fields.names
         k8sServingResources = KubernetesAuditFormat.servingResources.sorted()
         self.settings = Settings(settings)
+        foldTable = Self.foldPairs
+        artifactLiterals = TextPattern.expand(settings.artifactPattern)
+        registry = RegistryTables(
+            notChangeNeedles: RegistryChangeRule.notChangeNeedles,
+            changeNeedles: RegistryChangeRule.changeNeedles.map { [$0.change] + $0.needles },
+            successStatuses: RegistryChangeRule.successStatuses, workloadEvents: RegistryChangeRule.workloadEvents,
+            workloadStage: RegistryChangeRule.workloadStage)
         rules = RuleCatalog.builtIn.map { rule in
             Rule(id: rule.info.id, title: rule.info.title, level: rule.info.level, atlas: rule.info.atlas,
                  kind: rule.info.kind.rawValue, isPlaybook: rule.info.isPlaybook,

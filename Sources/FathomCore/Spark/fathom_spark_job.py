@@ -29,6 +29,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import posixpath
 import re
@@ -1580,12 +1581,12 @@ def main(argv=None):
     rows = frame_all.where(F.col("kind") != "archive")
     rows.write.mode("overwrite").partitionBy("kind", "day").option("compression", "gzip").text(out + "/rows")
 
-    hits = playbook_hits(spark, rows, Spec(spec_data))
+    hits = detection_hits(spark, rows, Spec(spec_data), spec_broadcast)
     hits.coalesce(1).write.mode("overwrite").text(out + "/hits")
 
     manifest = {"spec_version": SPEC_VERSION, "tool_version": spec_data["tool_version"],
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(), "inputs": args.inputs,
-                "rules": sorted(PLAYBOOK_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
+                "rules": sorted(COMPUTED_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
                 "archives": len(entries), "partitioning": "rows by kind and UTC day"}
     spark.createDataFrame([(json.dumps(manifest, sort_keys=True, indent=1),)], "value string") \
         .coalesce(1).write.mode("overwrite").text(out + "/manifest")
@@ -1593,9 +1594,18 @@ def main(argv=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Playbook detections in Spark SQL
+# Detections in Spark SQL / DataFrame operations
 
-PLAYBOOK_RULES = ["extraction.volume"]
+# The built-in rules this job computes, hit for hit with the native ones; `fathom analyze
+# --from-results` runs every other built-in rule natively over the loaded rows (the manifest says
+# which): prompt.injection-normalized, prompt.injection-model, llm.sensitive-output and
+# audit.control-plane.
+COMPUTED_RULES = [
+    "extraction.volume", "artifact.external-access", "prompt.injection-phrase", "pipeline.burst", "registry.change",
+    "extraction.principal-total", "extraction.network-total", "extraction.budget", "extraction.sliding-window",
+    "artifact.non-internal-access",
+]
+MIN_TIME = -2 ** 63
 
 
 def rfc3339(nanos):
@@ -1614,46 +1624,553 @@ def rule_header(spec, rule_id):
 
 
 def evidence_ref(archive, member, line, time):
-    return {"archive": archive, "line": line, "member": member, "time": rfc3339(time)}
+    ref = {"archive": archive, "line": line or 0, "member": member or ""}
+    if time is not None and time != MIN_TIME:
+        ref["time"] = rfc3339(time)
+    return ref
 
 
-def playbook_hits(spark, rows, spec):
-    """The playbook rules computed here, as hit JSON lines (a one-column DataFrame)."""
+def json_number(value):
+    """A double as Swift's JSONEncoder writes it: integral values without a fraction."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+class Text:
+    """The native text semantics the rules rely on, from the spec: FoldedText's simple case
+    folding (the exported table), IPAddress's strict parser, NetworkSet and IPNetworkKey."""
+
+    _cache = {}
+
+    @classmethod
+    def of(cls, data):
+        key = id(data)
+        if key not in cls._cache:
+            cls._cache[key] = cls(data)
+        return cls._cache[key]
+
+    def __init__(self, data):
+        self.fold_map = {int(a): int(b) for a, b in data["fold_table"]}
+        settings = data["settings"]
+        self.artifact_internal = [c for c in map(parse_cidr, settings["artifact_internal_networks"]) if c]
+        self.internal = [c for c in map(parse_cidr, settings["internal_networks"]) if c]
+        literals = data.get("artifact_literals")
+        self.artifact_literals = [self.fold(t) for t in literals] if literals is not None else None
+        self.artifact_regex = None if literals is not None else re.compile(settings["artifact_pattern"], re.IGNORECASE)
+        self.operations = {self.fold(o) for o in settings["artifact_operations"]}
+        self.phrases = [(p, self.fold(p)) for p in settings["injection_phrases"]]
+        self.pipeline_actions = {self.fold(a) for a in settings["pipeline_actions"]}
+
+    def fold(self, text):
+        return text.translate(self.fold_map)
+
+    def artifact_key(self, key):
+        if self.artifact_literals is not None:
+            folded = self.fold(key)
+            return any(literal in folded for literal in self.artifact_literals)
+        return self.artifact_regex.search(key) is not None
+
+    def object_access(self, operation, action):
+        if operation:
+            return self.fold(operation) in self.operations
+        return action.lower() in ("read", "write", "delete")
+
+
+def _parse_v4(text):
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part or len(part) > 3 or not all("0" <= c <= "9" for c in part) or (len(part) > 1 and part[0] == "0"):
+            return None
+        number = int(part)
+        if number > 255:
+            return None
+        value = value << 8 | number
+    return value
+
+
+def _parse_v6(text):
+    head, tail, saw_gap = [], [], False
+    rest = text
+    if rest.startswith("::"):
+        saw_gap, rest = True, rest[2:]
+    elif rest.startswith(":"):
+        return None
+    while rest:
+        end = rest.find(":")
+        end = len(rest) if end < 0 else end
+        piece = rest[:end]
+        if "." in piece:
+            if end != len(rest):
+                return None
+            v4 = _parse_v4(piece)
+            if v4 is None:
+                return None
+            words = [v4 >> 16, v4 & 0xFFFF]
+            (tail if saw_gap else head).extend(words)
+            rest = rest[end:]
+            break
+        if not piece or len(piece) > 4 or not all(c in "0123456789abcdefABCDEF" for c in piece):
+            return None
+        (tail if saw_gap else head).append(int(piece, 16))
+        rest = rest[end:]
+        if rest.startswith("::"):
+            if saw_gap:
+                return None
+            saw_gap, rest = True, rest[2:]
+        elif rest.startswith(":"):
+            rest = rest[1:]
+            if not rest:
+                return None
+    total = len(head) + len(tail)
+    if (saw_gap and total > 7) or (not saw_gap and total != 8):
+        return None
+    value = 0
+    for word in head + [0] * (8 - total) + tail:
+        value = value << 16 | word
+    return value
+
+
+def parse_ip(text):
+    """IPAddress(text): (is_v4, value) or None."""
+    if text is None:
+        return None
+    text = text.strip(" \t")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if "%" in text:
+        text = text[:text.index("%")]
+    if ":" in text:
+        value = _parse_v6(text)
+        if value is None:
+            return None
+        if value >> 32 == 0xFFFF:
+            return (True, value & 0xFFFFFFFF)
+        return (False, value)
+    value = _parse_v4(text)
+    return None if value is None else (True, value)
+
+
+def parse_cidr(text):
+    parts = text.split("/")
+    if len(parts) > 2:
+        return None
+    address = parse_ip(parts[0])
+    if address is None:
+        return None
+    limit = 32 if address[0] else 128
+    bits = limit
+    if len(parts) == 2:
+        if not re.fullmatch(r"[+-]?[0-9]+", parts[1]) or not 0 <= int(parts[1]) <= limit:
+            return None
+        bits = int(parts[1])
+    mask = ((1 << limit) - 1) ^ ((1 << (limit - bits)) - 1)
+    return (address[0], address[1] & mask, mask)
+
+
+def in_networks(blocks, text):
+    address = parse_ip(text)
+    if address is None:
+        return False
+    return any(v4 == address[0] and address[1] & mask == network for v4, network, mask in blocks)
+
+
+def network_key(text):
+    """IPNetworkKey.key(for:): the /24 of IPv4, the /64 of IPv6 (RFC 5952 text), or None."""
+    address = parse_ip(text)
+    if address is None:
+        return None
+    if address[0]:
+        value = address[1] & 0xFFFFFF00
+        return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}/24"
+    value = address[1] & ~((1 << 64) - 1)
+    words = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+    best_start, best_length, index = -1, 0, 0
+    while index < 8:
+        if words[index] == 0:
+            end = index
+            while end < 8 and words[end] == 0:
+                end += 1
+            if end - index > best_length and end - index >= 2:
+                best_start, best_length = index, end - index
+            index = end
+        else:
+            index += 1
+    hexes = [format(w, "x") for w in words]
+    if best_start < 0:
+        text = ":".join(hexes)
+    else:
+        text = ":".join(hexes[:best_start]) + "::" + ":".join(hexes[best_start + best_length:])
+    return text + "/64"
+
+
+def kind_frame(rows, spec, kind):
+    """The canonical rows of `kind` as typed columns (the spec's column types) plus provenance."""
     from pyspark.sql import functions as F
-    settings = spec.settings
-    out = []
+    from pyspark.sql import types as T
+    types = {"int64": T.LongType(), "float64": T.DoubleType()}
+    fields = [T.StructField(name, types.get(type_, T.StringType())) for name, type_ in spec.columns[kind].items()]
+    fields += [T.StructField("archive", T.StringType()), T.StructField("ord", T.LongType())]
+    schema = T.StructType(fields)
+    return rows.where(F.col("kind") == kind).select(F.from_json("value", schema).alias("r")).select("r.*")
 
-    # extraction.volume: inference rows whose path holds an endpoint pattern (case-folded), per
-    # src_ip per fixed UTC bucket: rows and exact distinct input hashes; hit over either threshold.
-    inference = rows.where(F.col("kind") == "inference").select(
-        F.get_json_object("value", "$.time").cast("long").alias("time"),
-        F.get_json_object("value", "$.src_ip").alias("src_ip"),
-        F.get_json_object("value", "$.path").alias("path"),
-        F.get_json_object("value", "$.input_hash").alias("input_hash"),
-        F.get_json_object("value", "$.archive").alias("archive"),
-        F.get_json_object("value", "$.member").alias("member"),
-        F.get_json_object("value", "$.line").cast("long").alias("line"))
-    endpoint = None
-    for pattern in settings["endpoint_patterns"]:
-        test = F.lower(F.coalesce(F.col("path"), F.lit(""))).contains(pattern.lower())
-        endpoint = test if endpoint is None else endpoint | test
+
+def hit_fields(spec, kind, row):
+    """HuntContext.fields: the kind's hit columns (no provenance, no record), nulls as null."""
+    out = {}
+    for name in sorted(spec.columns[kind]):
+        if name in ("member", "line", "record"):
+            continue
+        type_ = spec.columns[kind][name]
+        value = row[name]
+        if type_ == "int64":
+            value = None if value is None or value == MIN_TIME else (rfc3339(value) if name == "time" else value)
+        elif type_ == "float64":
+            value = None if value is None or value != value else json_number(float(value))
+        elif not value:
+            value = None
+        out[name] = value
+    return out
+
+
+def event_hit(spec, rule_id, kind, row, key, metrics):
+    hit = rule_header(spec, rule_id)
+    hit.update(key=key, metrics=metrics, fields=hit_fields(spec, kind, row),
+               evidence={"archive": row["archive"], "line": row["line"] or 0, "member": row["member"] or ""})
+    if row["time"] is not None and row["time"] != MIN_TIME:
+        hit["time"] = rfc3339(row["time"])
+    return hit
+
+
+def first_last(F, *extra):
+    """min/max of (time, archive, ord) with the row's provenance: the native first row (earliest,
+    first in archive order on ties) and last row (latest, last in archive order on ties)."""
+    cols = ["time", "archive", "ord", "member", "line"] + list(extra)
+    return F.min(F.struct(*cols)).alias("first"), F.max(F.struct(*cols)).alias("last")
+
+
+def aggregate_evidence(row):
+    return {"first": evidence_ref(row["first"]["archive"], row["first"]["member"], row["first"]["line"], row["first"]["time"]),
+            "last": evidence_ref(row["last"]["archive"], row["last"]["member"], row["last"]["line"], row["last"]["time"])}
+
+
+def ascii_fold(F, column, spec):
+    """FoldedText folding for matching against ASCII needles: every scalar that folds to ASCII
+    (A–Z, the Kelvin sign, long s …) translated; other scalars cannot match an ASCII needle."""
+    pairs = [(a, b) for a, b in spec.data["fold_table"] if b < 0x80]
+    return F.translate(column, "".join(chr(a) for a, _ in pairs), "".join(chr(b) for _, b in pairs))
+
+
+def endpoint_rows(F, spec, inference):
+    """The rows of extraction.volume: the decoded path contains an endpoint pattern (folded)."""
+    patterns = spec.settings["endpoint_patterns"]
+    text = Text.of(spec.data)
+    if all(ord(c) < 0x80 for p in patterns for c in p):
+        path = ascii_fold(F, F.coalesce(F.col("path"), F.lit("")), spec)
+        folded = [text.fold(p) for p in patterns]
+        test = None
+        for pattern in folded:
+            term = path.contains(pattern)
+            test = term if test is None else test | term
+        return inference.where(test)
+    from pyspark.sql.types import BooleanType
+    data = spec.data
+    folded = [text.fold(p) for p in patterns]
+
+    def matches(path):
+        import fathom_spark_job as job
+        value = job.Text.of(data).fold(path or "")
+        return any(p in value for p in folded)
+    return inference.where(F.udf(matches, BooleanType())(F.col("path")))
+
+
+def detection_hits(spark, rows, spec, spec_broadcast):
+    """Every rule of COMPUTED_RULES, as hit JSON lines (a one-column DataFrame, sorted)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    settings = spec.settings
+    data = spec.data
+    driver_hits = []
+    partials = []
+
+    inference = kind_frame(rows, spec, "inference")
+    endpoint = endpoint_rows(F, spec, inference).select(
+        "time", F.coalesce("src_ip", F.lit("")).alias("src_ip"), F.coalesce("principal", F.lit("")).alias("principal"),
+        "input_hash", "archive", "ord", "member", "line").cache()
+
+    # extraction.volume: per src_ip per fixed UTC bucket: rows and exact distinct input hashes.
     bucket = settings["extraction_bucket_seconds"] * 1_000_000_000
-    grouped = (inference.where(endpoint & F.col("time").isNotNull())
-               .withColumn("bucket", F.floor(F.col("time") / F.lit(bucket)).cast("long") * F.lit(bucket))
-               .groupBy(F.coalesce(F.col("src_ip"), F.lit("")).alias("src_ip"), "bucket")
-               .agg(F.count(F.lit(1)).alias("queries"), F.countDistinct("input_hash").alias("inputs"),
-                    F.min(F.struct("time", "archive", "member", "line")).alias("first"),
-                    F.max(F.struct("time", F.lit(0).alias("pad"), "archive", "member", "line")).alias("last"))
+    grouped = (endpoint.where(F.col("time").isNotNull())
+               .withColumn("bucket", F.floor(F.col("time") / F.lit(bucket)).cast("long"))
+               .groupBy("src_ip", "bucket")
+               .agg(F.count(F.lit(1)).alias("queries"), F.countDistinct("input_hash").alias("inputs"), *first_last(F))
                .where((F.col("queries") > settings["max_queries"]) | (F.col("inputs") > settings["max_distinct_inputs"])))
     for row in grouped.collect():
         hit = rule_header(spec, "extraction.volume")
+        start = row["bucket"] * bucket
         hit.update(key={"src_ip": row["src_ip"]}, metrics={"distinct_inputs": row["inputs"], "query_count": row["queries"]},
-                   window={"start": rfc3339(row["bucket"]), "end": rfc3339(row["bucket"] + bucket)},
-                   evidence={"first": evidence_ref(row["first"]["archive"], row["first"]["member"], row["first"]["line"], row["first"]["time"]),
-                             "last": evidence_ref(row["last"]["archive"], row["last"]["member"], row["last"]["line"], row["last"]["time"])})
-        out.append(hit)
-    lines = [json.dumps(hit, sort_keys=True, ensure_ascii=False) for hit in out]
-    return spark.createDataFrame([(line,) for line in sorted(lines)], "value string")
+                   window={"start": rfc3339(start), "end": rfc3339(start + bucket)}, evidence=aggregate_evidence(row))
+        driver_hits.append(hit)
+
+    # extraction.principal-total / network-total: the same rows over the whole range (rows
+    # without a time take part, as natively), per principal and per /24 or /64 network.
+    def total_hits(rule_id, frame, key_name, extra=None):
+        aggs = [F.count(F.lit(1)).alias("queries"), F.countDistinct("input_hash").alias("inputs"), *first_last(F)]
+        if extra is not None:
+            aggs.append(extra)
+        found = (frame.withColumn("time", F.coalesce("time", F.lit(MIN_TIME))).groupBy("group").agg(*aggs)
+                 .where((F.col("queries") > settings["total_max_queries"]) | (F.col("inputs") > settings["total_max_distinct_inputs"])))
+        for row in found.collect():
+            hit = rule_header(spec, rule_id)
+            metrics = {"distinct_inputs": row["inputs"], "query_count": row["queries"]}
+            if extra is not None:
+                metrics["addresses"] = row["addresses"]
+            end = row["last"]["time"] + 1 if row["last"]["time"] != 2 ** 63 - 1 else MIN_TIME
+            hit.update(key={key_name: row["group"]}, metrics=metrics,
+                       window={"start": rfc3339(row["first"]["time"]), "end": rfc3339(end)}, evidence=aggregate_evidence(row))
+            driver_hits.append(hit)
+
+    total_hits("extraction.principal-total", endpoint.where(F.col("principal") != "").withColumn("group", F.col("principal")),
+               "principal")
+    def network_of(address):
+        import fathom_spark_job as job
+        return job.network_key(address)
+    network = F.udf(network_of, T.StringType())
+    total_hits("extraction.network-total",
+               endpoint.withColumn("group", network(F.col("src_ip"))).where(F.col("group").isNotNull()),
+               "network", F.countDistinct("src_ip").alias("addresses"))
+
+    # extraction.budget: per principal per fixed UTC day, rows over the daily budget.
+    day = 86_400 * 1_000_000_000
+    budget = (endpoint.where(F.col("time").isNotNull() & (F.col("principal") != ""))
+              .withColumn("bucket", F.floor(F.col("time") / F.lit(day)).cast("long"))
+              .groupBy("principal", "bucket").agg(F.count(F.lit(1)).alias("queries"), *first_last(F))
+              .where(F.col("queries") > settings["daily_budget"]))
+    for row in budget.collect():
+        hit = rule_header(spec, "extraction.budget")
+        start = row["bucket"] * day
+        hit.update(key={"principal": row["principal"]}, metrics={"budget": settings["daily_budget"], "query_count": row["queries"]},
+                   window={"start": rfc3339(start), "end": rfc3339(start + day)}, evidence=aggregate_evidence(row))
+        driver_hits.append(hit)
+
+    driver_hits += sliding_window_hits(F, spec, endpoint)
+
+    # Event rules, judged per row on the executors with the native text semantics.
+    storage = kind_frame(rows, spec, "storage")
+    storage_columns = storage.columns
+
+    def artifact_partition(items):
+        import fathom_spark_job as job
+        text = job.Text.of(data)
+        local = job.Spec(data)
+        for row in items:
+            caller = row["src_ip"] or ""
+            operation = row["operation"] or ""
+            if not text.object_access(operation, row["action"] or "") or not text.artifact_key(row["key"] or ""):
+                continue
+            for rule_id, blocks in (("artifact.external-access", text.artifact_internal),
+                                    ("artifact.non-internal-access", text.internal)):
+                if not job.in_networks(blocks, caller):
+                    yield json.dumps(job.event_hit(local, rule_id, "storage", row, {"src_ip": caller},
+                                                   {"operation": operation}), sort_keys=True, ensure_ascii=False)
+    partials.append(storage.select(*storage_columns).rdd.mapPartitions(artifact_partition))
+
+    llm = kind_frame(rows, spec, "llm")
+
+    def phrase_partition(items):
+        import fathom_spark_job as job
+        text = job.Text.of(data)
+        local = job.Spec(data)
+        for row in items:
+            prompt = text.fold(row["prompt"] or "")
+            found = [phrase for phrase, folded in text.phrases if folded in prompt]
+            if found:
+                yield json.dumps(job.event_hit(local, "prompt.injection-phrase", "llm", row,
+                                               {"principal": row["principal"] or "", "session": row["session"] or ""},
+                                               {"phrase": found[0], "phrases": found}), sort_keys=True, ensure_ascii=False)
+    partials.append(llm.rdd.mapPartitions(phrase_partition))
+
+    # pipeline.burst: counts per (principal, action, pipeline, UTC day) in Spark; the mean and
+    # sample deviation per (pipeline, action) over its groups summed in sorted order, as natively.
+    def is_wanted(action):
+        import fathom_spark_job as job
+        text = job.Text.of(data)
+        return text.fold(action or "") in text.pipeline_actions
+    wanted = F.udf(is_wanted, T.BooleanType())
+    width = settings["pipeline_bucket_seconds"] * 1_000_000_000
+    pipeline = kind_frame(rows, spec, "pipeline")
+    groups = (pipeline.where(F.col("time").isNotNull() & wanted(F.col("action")))
+              .select(F.coalesce("principal", F.lit("")).alias("principal"), F.coalesce("action", F.lit("")).alias("action"),
+                      F.coalesce("pipeline", F.lit("")).alias("pipeline"),
+                      F.floor(F.col("time") / F.lit(width)).cast("long").alias("bucket"), "time", "archive", "ord", "member", "line")
+              .groupBy("principal", "action", "pipeline", "bucket").agg(F.count(F.lit(1)).alias("count"), *first_last(F))
+              .collect())
+    series = {}
+    for row in groups:
+        series.setdefault((row["pipeline"], row["action"]), []).append(row)
+    sigmas = settings["pipeline_sigmas"]
+    for members in series.values():
+        values = sorted(row["count"] for row in members)
+        if len(values) < 2:
+            continue
+        mean = float(sum(values)) / float(len(values))
+        squares = 0.0
+        for value in values:
+            squares += (float(value) - mean) * (float(value) - mean)
+        deviation = math.sqrt(squares / float(len(values) - 1))
+        threshold = mean + sigmas * deviation
+        for row in members:
+            if float(row["count"]) > threshold:
+                hit = rule_header(spec, "pipeline.burst")
+                start = row["bucket"] * width
+                hit.update(key={"action": row["action"], "pipeline": row["pipeline"], "principal": row["principal"]},
+                           metrics={"count": row["count"], "groups": len(values), "mean": json_number(mean),
+                                    "stdev": json_number(deviation), "threshold": json_number(threshold)},
+                           window={"start": rfc3339(start), "end": rfc3339(start + width)}, evidence=aggregate_evidence(row))
+                driver_hits.append(hit)
+
+    driver_hits += registry_hits(F, spec, kind_frame(rows, spec, "registry"))
+
+    lines = [json.dumps(hit, sort_keys=True, ensure_ascii=False) for hit in driver_hits]
+    result = spark.createDataFrame([(line,) for line in lines], "value string")
+    for partial in partials:
+        result = result.union(spark.createDataFrame(partial.map(lambda line: (line,)), "value string"))
+    return result.orderBy("value")
+
+
+def registry_hits(F, spec, registry):
+    """registry.change: rows whose status says success and whose event names a change (the
+    spec's tables), filtered on the executors; the rollback pass (a deploy to a lower version
+    number than the deployment's previous one) over the few change rows in time order."""
+    tables = spec.data["registry"]
+    successes = set(tables["success_statuses"])
+    not_change = tables["not_change_needles"]
+    changes = [(entry[0], entry[1:]) for entry in tables["change_needles"]]
+    workload_events = set(tables["workload_events"])
+    workload_stage = tables["workload_stage"]
+
+    def is_success(status):
+        text = (status or "").strip(" \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000").lower()
+        if not text or text in successes:
+            return True
+        return re.fullmatch(r"[+-]?[0-9]+", text) is not None and 200 <= int(text) <= 299
+
+    def change(event):
+        text = (event or "").lower()
+        if not text or any(needle in text for needle in not_change):
+            return None
+        for name, needles in changes:
+            if any(needle in text for needle in needles):
+                return name
+        return None
+
+    def judge(event, status, to_stage, version):
+        if not is_success(status):
+            return None
+        if (event or "").lower() in workload_events and (to_stage or "") == workload_stage and version:
+            return "deploy"
+        return change(event)
+
+    from pyspark.sql.types import StringType
+    judged = registry.withColumn("change", F.udf(judge, StringType())("event", "status", "to_stage", "version")) \
+        .where(F.col("change").isNotNull())
+    found = sorted(judged.collect(), key=lambda r: (r["time"] if r["time"] is not None else MIN_TIME, r["archive"], r["ord"]))
+    previous = {}
+    hits = []
+    for row in found:
+        kind = row["change"]
+        version = row["version"] or ""
+        if kind == "deploy":
+            digits = version.lstrip("vV")
+            if re.fullmatch(r"[+-]?[0-9]+", digits):
+                number = int(digits)
+                deployment = (row["environment"] or "") + "/" + (row["model"] or "")
+                if deployment in previous and number < previous[deployment]:
+                    kind = "rollback"
+                previous[deployment] = number
+        hits.append(event_hit(spec, "registry.change", "registry", row,
+                              {"model": row["model"] or "", "version": version}, {"change": kind, "event": row["event"] or ""}))
+    return hits
+
+
+def exceeded_runs(slots, per_window, threshold):
+    """ExtractionBeyond.exceededRuns: exceeded sliding windows over per-slot counts, merged into
+    runs of (first start, last start, peak, peak start, positions)."""
+    active = sorted(slots)
+    if not active or per_window <= 0:
+        return []
+    counts = [slots[s] for s in active]
+    runs = []
+    low = high = 0
+    total = 0
+    following = None
+    for slot in active:
+        start = slot - per_window + 1 if following is None else max(following, slot - per_window + 1)
+        while start <= slot:
+            while high < len(active) and active[high] < start + per_window:
+                total += counts[high]
+                high += 1
+            while low < high and active[low] < start:
+                total -= counts[low]
+                low += 1
+            if total > threshold:
+                if runs and start <= runs[-1][1] + per_window:
+                    first, _, peak, peak_start, positions = runs[-1]
+                    if total > peak:
+                        peak, peak_start = total, start
+                    runs[-1] = [first, start, peak, peak_start, positions + 1]
+                else:
+                    runs.append([start, start, total, start, 1])
+            start += 1
+        following = slot + 1
+    return runs
+
+
+def sliding_window_hits(F, spec, endpoint):
+    """extraction.sliding-window: per src_ip and per principal, query counts per slide slot in
+    Spark (only for values with more rows than the threshold); the window sums and merged runs
+    over those slots as natively; the first and last query of each run from Spark."""
+    settings = spec.settings
+    slide = settings["slide_seconds"] * 1_000_000_000
+    per_window = max(1, settings["sliding_window_seconds"] // settings["slide_seconds"])
+    threshold = settings["max_queries"]
+    hits = []
+    timed = endpoint.where(F.col("time").isNotNull()).withColumn("slot", F.floor(F.col("time") / F.lit(slide)).cast("long"))
+    for column in ("src_ip", "principal"):
+        keyed = timed.withColumnRenamed(column, "value")
+        if column == "principal":
+            keyed = keyed.where(F.col("value") != "")
+        heavy = keyed.groupBy("value").count().where(F.col("count") > threshold).select("value")
+        slots = keyed.join(heavy, "value").groupBy("value", "slot").count().collect()
+        per_value = {}
+        for row in slots:
+            per_value.setdefault(row["value"], {})[row["slot"]] = row["count"]
+        spans = []
+        for value in sorted(per_value):
+            for run in exceeded_runs(per_value[value], per_window, threshold):
+                spans.append((value, run))
+        if not spans:
+            continue
+        span_frame = endpoint.sparkSession.createDataFrame(
+            [(i, value, run[0] * slide, (run[1] + per_window) * slide) for i, (value, run) in enumerate(spans)],
+            "span long, value string, low long, high long")
+        edges = {row["span"]: row for row in keyed.join(F.broadcast(span_frame), "value")
+                 .where((F.col("time") >= F.col("low")) & (F.col("time") < F.col("high")))
+                 .groupBy("span").agg(*first_last(F)).collect()}
+        for index, (value, run) in enumerate(spans):
+            edge = edges.get(index)
+            if edge is None:
+                continue
+            hit = rule_header(spec, "extraction.sliding-window")
+            hit.update(key={"by": column, column: value},
+                       metrics={"peak_count": run[2], "peak_start": rfc3339(run[3] * slide), "windows": run[4]},
+                       window={"start": rfc3339(run[0] * slide), "end": rfc3339((run[1] + per_window) * slide)},
+                       evidence=aggregate_evidence(edge))
+            hits.append(hit)
+    return hits
 
 
 if __name__ == "__main__":

@@ -154,26 +154,33 @@ package enum RegistryChangeRule {
     package static let rule = BuiltInRule(info: info, settings: { _ in [("events", "registration, stage_transition, deploy, rollback")] },
                                   body: run)
 
+    /// Event text holding one of these is never a change (checked first).
+    package static let notChangeNeedles = ["scale"]
+    /// Lower-cased event text → kind of change: the first entry with a needle the text holds wins.
+    package static let changeNeedles: [(change: String, needles: [String])] = [
+        ("rollback", ["rollback", "roll_back", "rolled_back", "roll back"]),
+        ("deploy", ["deploy"]),
+        ("stage_transition", ["transition", "stage"]),
+        ("registration", ["regist", "create"]),
+    ]
+    /// Statuses (trimmed, lower-cased) that say the change happened; an empty status and HTTP 2xx do too.
+    package static let successStatuses = ["success", "succeeded", "successful", "ok", "ready", "complete", "completed", "done", "true"]
+    /// Workload changes of a deployment log that are deploys (with to_stage ``workloadStage`` and a version).
+    package static let workloadEvents = ["create", "patch", "update"]
+    package static let workloadStage = "deployed"
+
     /// The kind of change an event names, or nil when it is not one.
     package static func change(_ event: String) -> String? {
         let text = event.lowercased()
-        if text.isEmpty || text.contains("scale") { return nil }
-        if text.contains("rollback") || text.contains("roll_back") || text.contains("rolled_back") || text.contains("roll back") {
-            return "rollback"
-        }
-        if text.contains("deploy") { return "deploy" }
-        if text.contains("transition") || text.contains("stage") { return "stage_transition" }
-        if text.contains("regist") || text.contains("create") { return "registration" }
-        return nil
+        if text.isEmpty || notChangeNeedles.contains(where: { text.contains($0) }) { return nil }
+        return changeNeedles.first { $0.needles.contains { text.contains($0) } }?.change
     }
 
     /// Whether a status says the change happened.
     package static func isSuccess(_ status: String) -> Bool {
         let text = status.trimmingCharacters(in: .whitespaces).lowercased()
         if text.isEmpty { return true }
-        if ["success", "succeeded", "successful", "ok", "ready", "complete", "completed", "done", "true"].contains(text) {
-            return true
-        }
+        if successStatuses.contains(text) { return true }
         if let code = Int(text) { return (200...299).contains(code) }
         return false
     }
@@ -182,7 +189,7 @@ package enum RegistryChangeRule {
     /// image), which is a deploy — or a rollback when its version number is lower than that
     /// deployment's previous one in the data.
     package static func isWorkloadDeploy(event: String, toStage: String, version: String) -> Bool {
-        ["create", "patch", "update"].contains(event.lowercased()) && toStage == "deployed" && !version.isEmpty
+        workloadEvents.contains(event.lowercased()) && toStage == workloadStage && !version.isEmpty
     }
 
     package static func run(_ context: HuntContext) throws -> [Hit] {
