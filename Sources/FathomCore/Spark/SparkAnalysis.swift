@@ -28,7 +28,8 @@ public enum SparkAnalysis {
                                                    detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
         }
         let unsupported = try SparkResults.load(from: resultsDirectory, into: request.storeDirectory)
-        let fromSpark = Set(manifest.rules)
+        // The job's hits cover every row; with a time range the rules all run here, over the range.
+        let fromSpark = request.timeRange == nil ? Set(manifest.rules) : []
         var hits = try SparkResults.hits(in: resultsDirectory).filter { fromSpark.contains($0.rule) }
         var settings = request.settings
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty { settings.artifactInternalNetworks = networks }
@@ -40,6 +41,6 @@ public enum SparkAnalysis {
         analyze.paths = []
         analyze.hits = hits
         let outcome = try AnalysisEngine.run(analyze)
-        return Outcome(analysis: outcome, unsupported: unsupported, rulesFromSpark: manifest.rules.sorted())
+        return Outcome(analysis: outcome, unsupported: unsupported, rulesFromSpark: fromSpark.sorted())
     }
 }
