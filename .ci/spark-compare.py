@@ -80,6 +80,38 @@ for hit in spark_hits:
     counts[hit["rule"]] = counts.get(hit["rule"], 0) + 1
 for rule in sorted(spark_rules):
     print(f"  {rule}: {counts.get(rule, 0)} hits from Spark, {sum(1 for h in native_hits if h['rule'] == rule)} native")
+# The aggregates: every extraction.volume hit is its (src_ip, bucket) tally over the threshold,
+# and the decision tallies add up to the job's predictions rows, request ids included.
+def jsonl(folder):
+    found = []
+    for f in sorted(os.listdir(folder)):
+        if f.startswith("part-"):
+            opener = __import__("gzip").open if f.endswith(".gz") else open
+            found += [json.loads(line) for line in opener(os.path.join(folder, f), "rt") if line.strip()]
+    return found
+
+
+def nanos(text):
+    import datetime
+    moment = datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp()) * 1_000_000_000
+
+
+tallies = {(row["src_ip"], row["bucket"]): row for row in jsonl(os.path.join(results, "aggregates", "extraction-jsonl"))}
+for hit in raw_hits:
+    if hit["rule"] == "extraction.volume":
+        tally = tallies.get((hit["key"]["src_ip"], nanos(hit["window"]["start"])))
+        if tally is None or (tally["query_count"], tally["distinct_inputs"]) != (hit["metrics"]["query_count"], hit["metrics"]["distinct_inputs"]):
+            failures.append(f"extraction aggregate disagrees with hit {hit['key']} {hit['window']}: {tally}")
+predictions = os.path.join(results, "rows", "kind=predictions")
+rows = [row for day in sorted(os.listdir(predictions)) if day.startswith("day=") and day != "day=undated"
+        for row in jsonl(os.path.join(predictions, day))] if os.path.isdir(predictions) else []
+decisions = jsonl(os.path.join(results, "aggregates", "decisions-jsonl"))
+if sum(d["decisions"] for d in decisions) != len(rows) or \
+        sorted(i for d in decisions for i in d["request_ids"]) != sorted(r.get("request_id") or "" for r in rows):
+    failures.append(f"decision aggregates: {sum(d['decisions'] for d in decisions)} decisions, the job's rows hold {len(rows)}")
+print(f"aggregates: {len(tallies)} extraction tallies, {len(decisions)} decision minutes "
+      f"({sum(d['decisions'] for d in decisions)} decisions), {len(jsonl(os.path.join(results, 'aggregates', 'exposure-jsonl')))} exposure groups")
 print(f"{identical} of {len(names)} report files byte-identical; Spark computed {len(spark_hits)} hits of "
       f"{len(spark_rules)} rules ({', '.join(sorted(spark_rules)) or 'none'}), native has {len(native_hits)}")
 if failures:

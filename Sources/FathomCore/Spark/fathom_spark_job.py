@@ -1583,11 +1583,15 @@ def main(argv=None):
 
     hits = detection_hits(spark, rows, Spec(spec_data), spec_broadcast)
     hits.coalesce(1).write.mode("overwrite").text(out + "/hits")
+    write_aggregates(spark, rows, Spec(spec_data), out)
 
     manifest = {"spec_version": SPEC_VERSION, "tool_version": spec_data["tool_version"],
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(), "inputs": args.inputs,
                 "rules": sorted(COMPUTED_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
-                "archives": len(entries), "partitioning": "rows by kind and UTC day"}
+                "archives": len(entries), "partitioning": "rows by kind and UTC day",
+                "aggregates": {"decisions": "aggregates/decisions (Parquet), aggregates/decisions-jsonl",
+                               "extraction": "aggregates/extraction (Parquet), aggregates/extraction-jsonl",
+                               "exposure": "aggregates/exposure (Parquet), aggregates/exposure-jsonl"}}
     spark.createDataFrame([(json.dumps(manifest, sort_keys=True, indent=1),)], "value string") \
         .coalesce(1).write.mode("overwrite").text(out + "/manifest")
     spark.stop()
@@ -1887,6 +1891,64 @@ def endpoint_rows(F, spec, inference):
     return inference.where(F.udf(matches, BooleanType())(F.col("path")))
 
 
+def extraction_rows(F, spec, rows):
+    """The rows every extraction rule reads (cached): endpoint paths, src_ip and principal with
+    null as the empty string (one group, as natively)."""
+    inference = kind_frame(rows, spec, "inference")
+    return endpoint_rows(F, spec, inference).select(
+        "time", F.coalesce("src_ip", F.lit("")).alias("src_ip"), F.coalesce("principal", F.lit("")).alias("principal"),
+        "input_hash", "archive", "ord", "member", "line").cache()
+
+
+def write_aggregates(spark, rows, spec, out):
+    """The aggregates the analysis needs, for cluster users: Parquet under aggregates/NAME/ and
+    the same rows as JSON Lines under aggregates/NAME-jsonl/ (sorted, one part file). Exact:
+    plain counts, countDistinct and sorted id lists; no sketch.
+
+    - decisions: per model, version, decision and UTC minute: decisions served, the sorted
+      request ids (the affected-decision list of a window is a union of these minutes);
+    - extraction: per src_ip and extraction bucket (the extraction.volume rows): queries, exact
+      distinct inputs, distinct principals, first and last time;
+    - exposure: model-artifact object accesses (the artifact pattern and operations) per src_ip,
+      principal, bucket and action: accesses, distinct keys, bytes, first and last time.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    settings = spec.settings
+    minute = 60 * 1_000_000_000
+    decisions = (kind_frame(rows, spec, "predictions").where(F.col("time").isNotNull())
+                 .groupBy(F.coalesce("model", F.lit("")).alias("model"), F.coalesce("version", F.lit("")).alias("version"),
+                          F.coalesce("decision", F.lit("")).alias("decision"),
+                          (F.floor(F.col("time") / F.lit(minute)).cast("long") * F.lit(minute)).alias("minute"))
+                 .agg(F.count(F.lit(1)).alias("decisions"),
+                      F.sort_array(F.collect_list(F.coalesce("request_id", F.lit("")))).alias("request_ids")))
+    bucket = settings["extraction_bucket_seconds"] * 1_000_000_000
+    extraction = (extraction_rows(F, spec, rows).where(F.col("time").isNotNull())
+                  .groupBy("src_ip", (F.floor(F.col("time") / F.lit(bucket)).cast("long") * F.lit(bucket)).alias("bucket"))
+                  .agg(F.count(F.lit(1)).alias("query_count"), F.countDistinct("input_hash").alias("distinct_inputs"),
+                       F.countDistinct(F.when(F.col("principal") != "", F.col("principal"))).alias("principals"),
+                       F.min("time").alias("first_time"), F.max("time").alias("last_time")))
+    data = spec.data
+
+    def is_artifact(key, operation, action):
+        import fathom_spark_job as job
+        text = job.Text.of(data)
+        return text.object_access(operation or "", action or "") and text.artifact_key(key or "")
+    exposure = (kind_frame(rows, spec, "storage")
+                .where(F.udf(is_artifact, T.BooleanType())("key", "operation", "action"))
+                .groupBy(*[F.coalesce(c, F.lit("")).alias(c) for c in ("src_ip", "principal", "bucket", "action")])
+                .agg(F.count(F.lit(1)).alias("accesses"), F.countDistinct("key").alias("distinct_keys"),
+                     F.sum(F.coalesce("bytes", F.lit(0))).alias("bytes"),
+                     F.min("time").alias("first_time"), F.max("time").alias("last_time")))
+    for name, frame, order in (("decisions", decisions, ["model", "version", "minute", "decision"]),
+                               ("extraction", extraction, ["src_ip", "bucket"]),
+                               ("exposure", exposure, ["src_ip", "principal", "bucket", "action"])):
+        frame = frame.cache()
+        frame.write.mode("overwrite").parquet(f"{out}/aggregates/{name}")
+        frame.orderBy(*order).select(F.to_json(F.struct(*sorted(frame.columns))).alias("value")).coalesce(1) \
+            .write.mode("overwrite").text(f"{out}/aggregates/{name}-jsonl")
+
+
 def detection_hits(spark, rows, spec, spec_broadcast):
     """Every rule of COMPUTED_RULES, as hit JSON lines (a one-column DataFrame, sorted)."""
     from pyspark.sql import functions as F
@@ -1896,10 +1958,7 @@ def detection_hits(spark, rows, spec, spec_broadcast):
     driver_hits = []
     partials = []
 
-    inference = kind_frame(rows, spec, "inference")
-    endpoint = endpoint_rows(F, spec, inference).select(
-        "time", F.coalesce("src_ip", F.lit("")).alias("src_ip"), F.coalesce("principal", F.lit("")).alias("principal"),
-        "input_hash", "archive", "ord", "member", "line").cache()
+    endpoint = extraction_rows(F, spec, rows)
 
     # extraction.volume: per src_ip per fixed UTC bucket: rows and exact distinct input hashes.
     bucket = settings["extraction_bucket_seconds"] * 1_000_000_000
