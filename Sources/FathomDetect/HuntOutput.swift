@@ -9,14 +9,33 @@ public enum HuntOutput {
     /// bidirectional and invisible characters as `\uXXXX`) and its secrets masked
     /// (``SecretMask``), so every line is one valid JSON value that shows what it holds.
     public static func jsonLines(_ result: HuntResult) throws -> String {
+        var text: [UInt8] = []
+        writeJSONLines(result) { text.append(contentsOf: $0) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// ``jsonLines(_:)`` handed over in pieces of about a megabyte, each ending at a line end, so
+    /// the output of tens of thousands of hits is never held whole (`fathom hunt` writes each piece
+    /// to standard output as it comes).
+    public static func writeJSONLines(_ result: HuntResult, chunkSize: Int = 1 << 20,
+                                      _ emit: ([UInt8]) throws -> Void) rethrows {
         var writer = HitJSONWriter(pretty: false)
+        var escaped: [UInt8] = []
+        func flush() throws {
+            guard !writer.bytes.isEmpty else { return }
+            escaped.removeAll(keepingCapacity: true)
+            // Lines end with 0x0A, never inside a multi-byte sequence: escaping piece by piece is
+            // escaping the whole.
+            JSONText.appendEscapingInvisible(writer.bytes, to: &escaped, where: JSONText.isInvisible)
+            try emit(escaped)
+            writer.bytes.removeAll(keepingCapacity: true)
+        }
         for hit in result.hits {
             writer.write(hit.maskingSecrets(), depth: 0)
             writer.bytes.append(0x0A)
+            if writer.bytes.count >= chunkSize { try flush() }
         }
-        var escaped: [UInt8] = []
-        JSONText.appendEscapingInvisible(writer.bytes, to: &escaped, where: JSONText.isInvisible)
-        return String(decoding: escaped, as: UTF8.self)
+        try flush()
     }
 
     /// A text table; every value from the logs goes through ``TerminalText/escape(_:)``.

@@ -226,6 +226,29 @@ import FathomSimulator
         #expect(decoded == result.hits[0])
     }
 
+
+    /// `fathom hunt --format jsonl` streams its output in pieces; escaping piece by piece must give
+    /// the whole output byte for byte, whatever the piece size (invisible and bidirectional
+    /// characters spanning several UTF-8 bytes included).
+    @Test func jsonLinesInPiecesEqualTheWhole() throws {
+        let store = try DetectStore()
+        var lines = ""
+        for index in 0..<40 {
+            lines += #"{"timestamp":"\#(at(Int64(index)))","user":"u\#(index)\u202e","prompt":"jailbreak \u200b\#(index) \u2066x\u2069","response":""}"# + "\n"
+        }
+        try store.addRaw(.llm, lines)
+        let result = try Hunt.run(HuntRequest(storeDirectory: store.store, ruleIDs: ["prompt.injection-phrase"], jobs: 1))
+        #expect(result.hits.count == 40)
+        let whole = try HuntOutput.jsonLines(result)
+        #expect(whole.contains(#"\u202e"#) && !whole.contains("\u{202E}"))
+        for size in [1, 7, 300, 1 << 20] {
+            var pieces: [[UInt8]] = []
+            HuntOutput.writeJSONLines(result, chunkSize: size) { pieces.append($0) }
+            #expect(String(decoding: pieces.joined(), as: UTF8.self) == whole)
+            #expect(pieces.allSatisfy { $0.last == 0x0A })
+            if size == 1 { #expect(pieces.count == 40) }
+        }
+    }
     @Test func hitsSortByRuleThenTimeThenKey() throws {
         let store = try DetectStore()
         try store.add(.inference, inferenceRows(1001, ip: "203.0.113.9", distinct: false)

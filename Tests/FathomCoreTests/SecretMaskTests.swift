@@ -54,6 +54,9 @@ struct SecretMaskTests {
             "NL91ABNA0417164300", "DE89 3704 0044 0532 0130 00", "arn:aws:iam::111122223333:user/alice", "CreateAccessKey",
             "AccessKey", "the key to it", "tokens: 512", "198.51.100.23", "2026-03-02T10:00:00Z", "1234567890123",
             "12-34-56-78-90-12", "NL91", "token", "key=", ":", "=", " ", "\n", "é", "\"", "KEY", "Secret", "x",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "gho_0123456789abcdefghijABCDEFGHIJ012345",
+            "ghs_0123456789abcdefghijABCDEFGHIJ012345", "ghr_0123456789abcdefghijABCDEFGHIJ012345", "gh", "ghp", "_",
+            "right though", "github_pat", "Asia",
         ]
         var generator = SeededGenerator(seed: 20261203)
         for _ in 0..<5000 {

@@ -106,12 +106,13 @@ public enum PromptNormalizer {
     /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
     package static func asciiNormalForm(_ text: String) -> [UInt32]? {
         let bytes = text.utf8
+        let table = asciiForms
         var result: [UInt32] = []
         result.reserveCapacity(bytes.count)
         var lastWasSpace = true
         for byte in bytes {
             guard byte < 0x80 else { return nil }
-            let value = asciiForms[Int(byte)]
+            let value = table[Int(byte)]
             if value == UInt32.max {
                 if !lastWasSpace { result.append(0x20) }
                 lastWasSpace = true
@@ -126,7 +127,16 @@ public enum PromptNormalizer {
 
     /// `form` with leetspeak digits and symbols folded to letters.
     public static func leetFolded(_ form: [UInt32]) -> [UInt32] {
-        form.map { $0 < 0x80 ? leetTable[Int($0)] : $0 }
+        let table = leetTable
+        return form.map { $0 < 0x80 ? table[Int($0)] : $0 }
+    }
+
+    /// Whether `form` holds a character ``leetFolded(_:)`` changes (most prompts hold none, and
+    /// then the folded form is the normal form: no second form to build and search).
+    package static func hasLeet(_ form: [UInt32]) -> Bool {
+        let table = leetTable
+        for value in form where value < 0x80 && table[Int(value)] != value { return true }
+        return false
     }
 
     /// ``leet`` as a table over ASCII (every leetspeak key is ASCII).
@@ -136,19 +146,25 @@ public enum PromptNormalizer {
     public static func forms(_ text: String) -> [[UInt32]] {
         let normal = normalForm(text)
         var forms = [normal]
-        let leetForm = leetFolded(normal)
-        if leetForm != normal { forms.append(leetForm) }
+        if hasLeet(normal) { forms.append(leetFolded(normal)) }
         for decoded in decodedSegments(text) {
             let inner = normalForm(decoded)
             forms.append(inner)
-            let innerLeet = leetFolded(inner)
-            if innerLeet != inner { forms.append(innerLeet) }
+            if hasLeet(inner) { forms.append(leetFolded(inner)) }
         }
         return forms
     }
 
     /// Texts hidden in base64 or hex segments of `text`.
     package static func decodedSegments(_ text: String) -> [String] {
+        // Most prompts hold no run of 16 base64 characters: find out before copying anything.
+        var run = 0
+        var longRun = false
+        for byte in text.utf8 {
+            run = isBase64(byte) ? run + 1 : 0
+            if run >= 16 { longRun = true; break }
+        }
+        guard longRun else { return [] }
         var results: [String] = []
         let bytes = Array(text.utf8)
         // A token is a maximal run of base64 characters; only runs of 16 or more are decoded.
@@ -388,12 +404,13 @@ package enum InjectionNormalized {
     package static func run(_ context: HuntContext) throws -> [Hit] {
         let phrases = phrases(context.settings)
         let keys = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
+        let foldedPhrases = phrases.map { ($0.0, FoldedText.folded($0.0)) }
         return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
             let text = prompt.string
             let found = PromptNormalizer.matches(text, phrases: keys)
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
-            let evasion = phrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, FoldedText.folded($0.0)) }
+            let evasion = foldedPhrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, $0.1) }
                 ? "plain" : "normalised"
             return ["phrase": .string(first), "phrases": .strings(found), "evasion": .string(evasion)]
         }

@@ -160,7 +160,10 @@ public enum SecretMask {
     /// secret these patterns find. Assignment words need a `:` or `=` after them.
     private static let clues: [[(word: [UInt8], needsAssignment: Bool)]] = {
         let words: [(String, Bool)] = [
-            ("akia", false), ("asia", false), ("gh", false), ("xox", false), ("-----begin", false), ("sk-", false),
+            // GitHub tokens by their full prefixes: "gh" alone is in every other English word
+            // ("right", "though"), and each false clue costs a run of every pattern.
+            ("akia", false), ("asia", false), ("ghp_", false), ("gho_", false), ("ghu_", false), ("ghs_", false),
+            ("ghr_", false), ("github_pat_", false), ("xox", false), ("-----begin", false), ("sk-", false),
             ("secret", true), ("passw", true), ("pwd", true), ("token", true), ("key", true), ("bearer", false),
             ("eyj", false), ("credential", true),
         ]

@@ -84,7 +84,7 @@ struct Hunt: ParsableCommand {
             throw ExitStatus.storeFailure
         }
         if format == "jsonl" {
-            FileHandle.standardOutput.write(Data(try HuntOutput.jsonLines(result).utf8))
+            HuntOutput.writeJSONLines(result) { FileHandle.standardOutput.write(Data($0)) }
         } else {
             print(HuntOutput.table(result))
         }
