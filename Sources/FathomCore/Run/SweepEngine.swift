@@ -139,7 +139,7 @@ public enum SweepEngine {
                                            + (digest.passedOver ?? []).filter { $0.status == .notRead }.count)
         do {
             try SweepDetection.writeAtomically(digest.markdown(), to: folder + "/digest.md")
-            try SweepDetection.writeAtomically(try digest.json(), to: folder + "/digest.json")
+            try digest.writeJSON(to: folder + "/digest.json")
         } catch { throw .output(path: folder, detail: "\(error)") }
         files += [folder + "/digest.md", folder + "/digest.json"]
         stage("written")

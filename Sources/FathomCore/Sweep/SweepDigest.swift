@@ -127,6 +127,42 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         return FindingsWriter.escapeInvisible(String(decoding: try encoder.encode(self), as: UTF8.self)) + "\n"
     }
 
+    /// Writes ``json()`` to `path`, replaced atomically, without holding it whole: everything but
+    /// the findings is encoded in one piece, the findings one by one, each indented to its depth
+    /// (JSON text holds no raw line break, so indenting by lines is exact). A first sweep over a
+    /// busy week reports a hundred thousand findings; their digest is as large as its
+    /// findings.json, and encoding it at once held it four times over.
+    public func writeJSON(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var shell = self
+        shell.findings = []
+        let text = String(decoding: try encoder.encode(shell), as: UTF8.self)
+        // The one top-level "findings" key, at the first level of indentation.
+        guard !findings.isEmpty, let key = text.range(of: "\n  \"findings\" : [") else {
+            try StreamingFile.write(Data((FindingsWriter.escapeInvisible(text) + "\n").utf8), to: path)
+            return
+        }
+        guard let close = text[key.upperBound...].firstIndex(of: "]") else { throw EncodingError.invalidValue(text, .init(codingPath: [], debugDescription: "no findings array")) }
+        let file = try StreamingFile(path: path)
+        try file.write(Data(FindingsWriter.escapeInvisible(String(text[..<key.upperBound])).utf8))
+        var piece = ""
+        for (index, finding) in findings.enumerated() {
+            piece += index == 0 ? "\n" : ",\n"
+            let element = String(decoding: try encoder.encode(finding), as: UTF8.self)
+            for (number, line) in element.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                // Empty lines (inside an empty array or object) stay empty, as the encoder writes them.
+                piece += (number == 0 ? "" : "\n") + (line.isEmpty ? "" : "    " + line)
+            }
+            if piece.utf8.count >= 1 << 20 || index == findings.count - 1 {
+                try file.write(Data(FindingsWriter.escapeInvisible(piece).utf8))
+                piece = ""
+            }
+        }
+        try file.write(Data(FindingsWriter.escapeInvisible("\n  " + String(text[close...]) + "\n").utf8))
+        try file.commit()
+    }
+
     /// `digest.md`: everything that came from a log or a path is escaped.
     public func markdown() -> String {
         let cell = { (text: String) in MarkdownText.cell(text) }
@@ -139,11 +175,11 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         } else {
             out += "No new data: no detection ran.\n\n"
         }
-        out += section("New findings", findings.filter { $0.status == "new" }, header: ["rule", "level", "when", "key", "metrics", "evidence", "incident"]) { finding in
+        out += findingSection("New findings", findings.filter { $0.status == "new" }, header: ["rule", "level", "when", "key", "metrics", "evidence", "incident"]) { finding in
             [cell(finding.hit.rule), cell(finding.hit.level), when(finding.hit), cell(finding.hit.keyText),
              cell(Self.metricsText(finding.hit.metrics)), evidence(finding.hit), link(finding.incident)]
         }
-        out += section("Updated findings", findings.filter { $0.status == "updated" }, header: ["rule", "when now", "when before", "key", "metrics now", "metrics before", "incident"]) { finding in
+        out += findingSection("Updated findings", findings.filter { $0.status == "updated" }, header: ["rule", "when now", "when before", "key", "metrics now", "metrics before", "incident"]) { finding in
             [cell(finding.hit.rule), when(finding.hit),
              finding.previous?.window.map { "\($0.start) – \($0.end)" } ?? "",
              cell(finding.hit.keyText), cell(Self.metricsText(finding.hit.metrics)),
@@ -222,6 +258,45 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     private func link(_ incident: IncidentLink?) -> String {
         guard let incident else { return "" }
         return "[\(incident.caseID) \(incident.incidents.joined(separator: ", "))](\(incident.report))"
+    }
+
+    /// Past this many findings in a section, the digest lists ``listedPerRule`` of each rule under a
+    /// count per rule, and digest.json (and the catalog) hold them all: a first sweep over a busy
+    /// week finds a hundred thousand single-prompt hits, which nobody reads as a table.
+    package static let listedFindings = 500
+    package static let listedPerRule = 50
+
+    private func findingSection(_ title: String, _ items: [Finding], header: [String], row: (Finding) -> [String]) -> String {
+        guard items.count > Self.listedFindings else { return section(title, items, header: header, row: row) }
+        var byRule: [String: [Finding]] = [:]
+        for item in items { byRule[item.hit.rule, default: []].append(item) }
+        let rules = byRule.keys.sorted()
+        let cell = { (text: String) in MarkdownText.cell(text) }
+        var out = "## \(title) (\(items.count))\n\n"
+        out += "\(items.count) findings: the count of each rule, then its first \(Self.listedPerRule) in time order; "
+            + "digest.json lists every one.\n\n"
+        out += "| rule | level | findings | first | last |\n|---|---|---|---|---|\n"
+        for rule in rules {
+            let group = byRule[rule] ?? []
+            let times = group.map(\.hit.sortTime)
+            out += "| \(cell(rule)) | \(cell(group.first?.hit.level ?? "")) | \(group.count) | "
+                + "\(times.min().map { when($0) } ?? "") | \(times.max().map { when($0) } ?? "") |\n"
+        }
+        out += "\n| " + header.joined(separator: " | ") + " |\n"
+        out += "|" + String(repeating: "---|", count: header.count) + "\n"
+        for rule in rules {
+            let group = byRule[rule] ?? []
+            for item in group.prefix(Self.listedPerRule) { out += "| " + row(item).joined(separator: " | ") + " |\n" }
+            if group.count > Self.listedPerRule {
+                out += "| \(cell(rule)) | … \(group.count - Self.listedPerRule) more in digest.json |"
+                    + String(repeating: " |", count: max(0, header.count - 2)) + "\n"
+            }
+        }
+        return out + "\n"
+    }
+
+    private func when(_ time: Timestamp) -> String {
+        time.nanoseconds == .min ? "" : time.rfc3339
     }
 
     private func section<T>(_ title: String, _ items: [T], header: [String], row: (T) -> [String]) -> String {

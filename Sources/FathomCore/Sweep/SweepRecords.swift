@@ -66,28 +66,35 @@ extension Catalog {
     public func commitSweep(_ commit: SweepCommit) throws(CatalogError) {
         try write { db in
             let id = commit.sweepID
+            // One prepared statement each, and one encoder: a first sweep commits a hundred
+            // thousand findings.
+            let update = try db.cachedStatement(sql: """
+                UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
+                    last_sweep = ?, status = ?, incident = CASE WHEN ? = '' THEN incident ELSE ? END WHERE id = ?
+                """)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit,
+                    first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
+                """)
+            let report = try db.cachedStatement(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)")
+            let encoder = SweepJSON.encoder()
             for reported in commit.findings {
                 let hit = reported.hit
-                let metrics = try SweepJSON.text(hit.metrics)
-                let hitText = try SweepJSON.text(hit)
+                let metrics = String(decoding: try encoder.encode(hit.metrics), as: UTF8.self)
+                let hitText = SweepJSON.hitText(hit)
                 let findingID: Int64
                 if let existing = reported.existingID {
-                    try db.execute(sql: """
-                        UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
-                            last_sweep = ?, status = ?, incident = CASE WHEN ? = '' THEN incident ELSE ? END WHERE id = ?
-                        """, arguments: [hit.time?.nanoseconds, hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics, hitText, id,
-                                         reported.isUpdate ? "updated" : "new", reported.incident, reported.incident, existing])
+                    try update.execute(arguments: [hit.time?.nanoseconds, hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics,
+                                                   hitText, id, reported.isUpdate ? "updated" : "new", reported.incident,
+                                                   reported.incident, existing])
                     findingID = existing
                 } else {
-                    try db.execute(sql: """
-                        INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit,
-                            first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
-                        """, arguments: [reported.identity, hit.rule, hit.keyText, hit.time?.nanoseconds, hit.window?.start.nanoseconds,
-                                         hit.window?.end.nanoseconds, metrics, hitText, id, id, reported.incident])
+                    try insert.execute(arguments: [reported.identity, hit.rule, hit.keyText, hit.time?.nanoseconds,
+                                                   hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics, hitText, id, id,
+                                                   reported.incident])
                     findingID = db.lastInsertedRowID
                 }
-                try db.execute(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)",
-                               arguments: [id, findingID, reported.isUpdate ? "updated" : "new", metrics])
+                try report.execute(arguments: [id, findingID, reported.isUpdate ? "updated" : "new", metrics])
             }
             for archive in commit.archiveIDs {
                 try db.execute(sql: "UPDATE archives SET swept_by = ? WHERE id = ? AND swept_by IS NULL", arguments: [id, archive])
@@ -123,9 +130,21 @@ extension StoredFinding {
 /// Compact, key-sorted JSON for values kept in the catalog.
 package enum SweepJSON {
     package static func text(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder().encode(value), as: UTF8.self)
+    }
+
+    package static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }
+
+    /// A hit as the catalog keeps it: the compact, key-sorted encoding of `findings.json` (which
+    /// decodes as the same ``Hit``), written by the hit writer rather than `JSONEncoder`.
+    package static func hitText(_ hit: Hit) -> String {
+        var writer = HitJSONWriter(pretty: false)
+        writer.write(hit, depth: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     package static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {

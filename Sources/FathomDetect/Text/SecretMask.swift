@@ -266,8 +266,16 @@ extension Hit {
         func masked(_ name: String, _ value: HitValue) -> HitValue {
             SecretMask.credentialFields.contains(name) ? value.maskingCredential() : value.maskingSecrets()
         }
-        copy.key = Dictionary(uniqueKeysWithValues: key.map { ($0.key, masked($0.key, $0.value)) })
-        copy.fields = fields?.mapValuesWithNames(masked)
+        // What holds nothing to mask is kept as it is, sharing its storage with this hit: a sweep
+        // keeps the masked hits it reports beside the hits it analyses, and most hold no secret.
+        let maskedKey = key.map { ($0.key, masked($0.key, $0.value)) }
+        if maskedKey.contains(where: { key[$0.0] != $0.1 }) {
+            copy.key = Dictionary(uniqueKeysWithValues: maskedKey)
+        }
+        if let fields {
+            let maskedFields = fields.mapValuesWithNames(masked)
+            if maskedFields != fields { copy.fields = maskedFields }
+        }
         return copy
     }
 }

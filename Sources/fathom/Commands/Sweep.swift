@@ -80,7 +80,17 @@ struct Sweep: ParsableCommand {
                 .joined(separator: ", "))
         }
         if json {
-            FileHandle.standardOutput.write(Data(try outcome.digest.json().utf8))
+            // The digest.json just written, copied through in pieces (a first sweep's can be
+            // hundreds of megabytes).
+            let path = outcome.folder + "/digest.json"
+            guard let input = FileHandle(forReadingAtPath: path) else {
+                printError("cannot read \(TerminalText.escape(path))")
+                throw ExitCode(1)
+            }
+            defer { try? input.close() }
+            while let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
+                FileHandle.standardOutput.write(piece)
+            }
         } else {
             print("Sweep \(outcome.digest.date): \(outcome.digest.summary).")
             print("Digest: \(TerminalText.escape(outcome.folder))/digest.md")
