@@ -103,7 +103,18 @@ public enum Hunt {
                 do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
             }
         }
-        var hits = try slots.results().flatMap { $0 }
+        // Rule by rule in rule order (the first error in that order is thrown), each rule's hits
+        // released once copied, so the hits are never held twice.
+        var parts = slots.takeAll()
+        var total = 0
+        for part in parts { if case let .success(found)? = part { total += found.count } }
+        var hits: [Hit] = []
+        hits.reserveCapacity(total)
+        for index in parts.indices {
+            guard let part = parts[index] else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "rule not run")) }
+            parts[index] = nil
+            hits.append(contentsOf: try part.get())
+        }
         let ran = runs.map(\.id)
         hits.sort(by: Hit.precedes)
         return HuntResult(hits: hits, rowsScanned: context.rowsScanned(), rules: ran)

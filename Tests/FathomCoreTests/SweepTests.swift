@@ -180,6 +180,32 @@ import FathomSimulator
         let archive = try #require(try current.archives().first)
         #expect(archive.prunedAt == 999 && archive.prunedRows == 7)
     }
+
+    /// The nightly sweep reads only the stored findings a hit of its span can match: events at a time
+    /// inside it, windows reaching into it (an empty window by its start), findings with neither.
+    @Test func storedFindingsAreReadForTheSpanOnly() throws {
+        let directory = try TemporaryDirectory()
+        let catalog = try Catalog(path: directory.path("catalog.sqlite"))
+        try catalog.write { db in
+            try db.execute(sql: "INSERT INTO sweeps (id, started_at, status) VALUES (1, 0, 'complete')")
+            let rows: [(String, String, Int64?, Int64?, Int64?)] = [
+                ("event-before", "r", 99, nil, nil), ("event-first", "r", 100, nil, nil), ("event-last", "r", 200, nil, nil),
+                ("event-after", "r", 201, nil, nil), ("event-other-rule", "q", 150, nil, nil),
+                ("window-ends-at-from", "r", nil, 50, 100), ("window-ends-before", "r", nil, 50, 99),
+                ("window-inside", "r", nil, 120, 130), ("window-around", "r", nil, 0, 1000), ("window-starts-at-to", "r", nil, 200, 300),
+                ("window-after", "r", nil, 201, 300), ("empty-window-inside", "r", nil, 150, 150), ("neither", "r", nil, nil, nil),
+            ]
+            for (identity, rule, time, start, end) in rows {
+                try db.execute(sql: """
+                    INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit, first_sweep, last_sweep, status, incident)
+                    VALUES (?, ?, 'k', ?, ?, ?, '{}', '{}', 1, 1, 'new', '')
+                    """, arguments: [identity, rule, time, start, end])
+            }
+        }
+        let found = try catalog.findings(rules: ["r"], touching: 100, 200).map(\.identity)
+        #expect(found == ["event-first", "event-last", "window-ends-at-from", "window-inside", "window-around",
+                          "window-starts-at-to", "empty-window-inside", "neither"])
+    }
 }
 
 @Suite struct KnownIdentityTests: StoreReading {

@@ -100,7 +100,17 @@ package struct SweepDetection {
             return false
         }
         let stored: [StoredFinding]
-        do { stored = try store.catalog.findings(rules: Set(hits.map(\.rule))) } catch { throw .ingest(.catalog(error)) }
+        // Only stored findings a kept hit can match: one at the time of an event hit, or whose
+        // window overlaps a window hit's — all within the span of the kept hits.
+        var span = (from: Int64.max, to: Int64.min)
+        for hit in hits {
+            let start = hit.time?.nanoseconds ?? hit.window?.start.nanoseconds ?? Int64.min
+            let end = hit.time?.nanoseconds ?? hit.window.map { max($0.end.nanoseconds, $0.start.nanoseconds + 1) } ?? Int64.max
+            span = (min(span.from, start), max(span.to, end))
+        }
+        do {
+            stored = hits.isEmpty ? [] : try store.catalog.findings(rules: Set(hits.map(\.rule)), touching: span.from, span.to)
+        } catch { throw .ingest(.catalog(error)) }
         var tracker = FindingTracker(stored: stored)
         var opensAnIncident = false
         let levels = Dictionary(rules.map { ($0.id, $0.level) }, uniquingKeysWith: { first, _ in first })

@@ -45,13 +45,25 @@ public struct SweepCommit: Sendable {
 }
 
 extension Catalog {
-    /// The stored findings of the given rules.
-    public func findings(rules: Set<String>) throws(CatalogError) -> [StoredFinding] {
+    /// The stored findings of the given rules that a hit inside `[from, to]` can match: events at a
+    /// time in the range, windows that reach into it, and findings with neither. A hit's identity
+    /// holds its time or window start, so a stored finding outside the range is never the same
+    /// finding — and after a first sweep over a busy week there are a hundred thousand of those,
+    /// which the nightly sweep used to read, decode and index every night.
+    public func findings(rules: Set<String>, touching from: Int64, _ to: Int64) throws(CatalogError) -> [StoredFinding] {
         guard !rules.isEmpty else { return [] }
         return try read { db in
             let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
-            return try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE rule IN (\(marks)) ORDER BY id",
-                                    arguments: StatementArguments(rules.sorted())).map(StoredFinding.init(row:))
+            let sql = """
+                SELECT * FROM findings WHERE rule IN (\(marks)) AND (
+                    (time IS NOT NULL AND time BETWEEN ? AND ?)
+                    OR (window_start IS NOT NULL AND window_start <= ? AND window_end >= ?)
+                    OR (time IS NULL AND window_start IS NULL))
+                ORDER BY id
+                """
+            var arguments = StatementArguments(rules.sorted())
+            arguments += [from, to, to, from]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredFinding.init(row:))
         }
     }
 

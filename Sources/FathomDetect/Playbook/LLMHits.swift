@@ -7,18 +7,35 @@ package enum LLMHits {
     /// (nil: no hit). The texts are lent from the segment's mapping.
     package static func eachText(_ info: RuleInfo, column: String, context: HuntContext,
                          judge: @escaping @Sendable (ByteView) -> [String: HitValue]?) throws -> [Hit] {
-        let perSegment = try context.map(.llm) { table -> [Hit] in
+        var perSegment = try context.map(.llm) { table -> [Hit] in
             let times = try table.int64("time")
             let texts = try table.text(column)
             var hits: [Hit] = []
+            // Equal metrics share one dictionary: a phrase rule finds the same phrases in
+            // thousands of prompts, and each dictionary is a few hundred bytes a hit.
+            var shared: [[String: HitValue]: [String: HitValue]] = [:]
             for row in 0..<table.rowCount {
                 let time = times[row]
-                guard context.includes(time), let metrics = judge(texts[row]) else { continue }
+                guard context.includes(time), let found = judge(texts[row]) else { continue }
+                let metrics: [String: HitValue]
+                if let known = shared[found] {
+                    metrics = known
+                } else {
+                    metrics = found
+                    if shared.count < 4096 { shared[found] = found }
+                }
                 hits.append(hit(info, table: table, row: row, time: time, context: context, metrics: metrics))
             }
             return hits
         }
-        return perSegment.flatMap { $0 }
+        // Segment by segment, each released once copied: the hits are held once, not twice.
+        var hits: [Hit] = []
+        hits.reserveCapacity(perSegment.reduce(0) { $0 + $1.count })
+        for index in perSegment.indices {
+            hits.append(contentsOf: perSegment[index])
+            perSegment[index] = []
+        }
+        return hits
     }
 
     package static func hit(_ info: RuleInfo, table: SegmentTable, row: Int, time: Int64, context: HuntContext,

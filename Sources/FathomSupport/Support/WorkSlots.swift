@@ -31,4 +31,14 @@ package final class WorkSlots<Value, Failure: Error>: @unchecked Sendable {
         defer { lock.unlock() }
         return slots
     }
+
+    /// Every slot in input order, moved out: the slots are empty afterwards, so a caller that
+    /// releases each value once it is used holds it once.
+    package func takeAll() -> [Result<Value, Failure>?] {
+        lock.lock()
+        defer { lock.unlock() }
+        var taken: [Result<Value, Failure>?] = Array(repeating: nil, count: slots.count)
+        swap(&taken, &slots)
+        return taken
+    }
 }
