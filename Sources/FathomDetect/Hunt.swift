@@ -18,7 +18,8 @@ public struct HuntRequest: Sendable {
     /// User rules (Sigma), already parsed and checked.
     public var sigmaRules: [SigmaRule]
     public var jobs: Int
-    /// Bytes a grouping rule keeps in memory before its partitions spill to the store's `tmp/`.
+    /// Bytes the hunt's grouping rules keep in memory, together, before their partitions spill to
+    /// the store's `tmp/` (each of the rules running side by side gets its share).
     public var memoryBudget: Int
 
     /// What `memoryBudget` is unless asked otherwise.
@@ -75,9 +76,14 @@ public enum Hunt {
         } catch {
             throw DetectError.scan(error.description)
         }
-        let context = HuntContext(scan: StoreScan(store: store, jobs: request.jobs), from: request.from, to: request.to,
-                                  settings: request.settings, archives: archives, memoryBudget: request.memoryBudget)
         let wanted = Set(request.ruleIDs)
+        // The budget is the hunt's, not each rule's: rules run side by side (up to `jobs` at a
+        // time), so each grouping rule gets its share and the hunt's memory stays flat.
+        let ruleCount = (request.includeBuiltIn ? RuleCatalog.builtIn.filter { wanted.isEmpty || wanted.contains($0.info.id) }.count : 0)
+            + request.sigmaRules.filter { wanted.isEmpty || wanted.contains($0.info.id) }.count
+        let sideBySide = max(1, min(request.jobs, ruleCount))
+        let context = HuntContext(scan: StoreScan(store: store, jobs: request.jobs), from: request.from, to: request.to,
+                                  settings: request.settings, archives: archives, memoryBudget: request.memoryBudget / sideBySide)
         let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
         for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
         var runs: [(id: String, body: @Sendable () throws -> [Hit])] = []
