@@ -461,15 +461,18 @@ class Rows:
         self.spec = spec
         self.out = []
         self.current = None
+        self.columns = ()
 
     def begin(self, kind, time):
         self.current = {"kind": kind, "time": time}
+        self.columns = self.spec.columns[kind]
 
     def set(self, column, value):
-        if value is None or self.current is None:
+        current = self.current
+        if value is None or current is None:
             return
-        if column in self.spec.columns[self.current["kind"]] and column not in self.current:
-            self.current[column] = value
+        if column in self.columns and column not in current:
+            current[column] = value
 
     def is_set(self, column):
         return self.current is not None and column in self.current
@@ -1621,6 +1624,7 @@ def main(argv=None):
         import fathom_spark_job as job
         spec = job.Spec(spec_broadcast.value)
         known = entries_broadcast.value
+        days = {}  # UTC day number -> "YYYY-MM-DD" (one strftime per day, not per row)
         for item in items:
             entry = known.get(item["path"])
             if entry is None:
@@ -1630,8 +1634,13 @@ def main(argv=None):
             for row in rows:
                 kind = row.pop("kind")
                 time = row.get("time")
-                day = "undated" if time is None or time == -2 ** 63 else \
-                    (datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=time // 1000)).strftime("%Y-%m-%d")
+                if time is None or time == -2 ** 63:
+                    day = "undated"
+                else:
+                    number = time // 86_400_000_000_000
+                    day = days.get(number)
+                    if day is None:
+                        day = days[number] = (datetime.datetime(1970, 1, 1) + datetime.timedelta(days=number)).strftime("%Y-%m-%d")
                 yield (kind, day, json.dumps(row, sort_keys=True, ensure_ascii=False))
 
     content = source if not args.partitions else source.repartition(args.partitions)
