@@ -51,6 +51,9 @@ def main():
     parser.add_argument("--fathom", default=os.path.join(root, ".build/debug/fathom"),
                         help="the build that writes the job and reads its results")
     parser.add_argument("--native-fathom", default=os.path.join(root, ".build/release/fathom"))
+    parser.add_argument("--job-source", default=None,
+                        help="run this fathom_spark_job.py instead of the one --fathom writes (e.g. the working tree's, "
+                             "when --fathom is a release build made before it changed)")
     args = parser.parse_args()
 
     work = os.path.join(here, "work", f"spark-{args.scale}-{args.days}")
@@ -74,16 +77,22 @@ def main():
     # same build that reads the Spark results (--fathom), so both sides are the same code.
     native = timed([args.native_fathom, "analyze", "scenario", "--store", ".store-release", "--out", "release", "--now", now,
                     "--jobs", str(args.cores)], cwd=work)
-    timed([args.fathom, "analyze", "scenario", "--store", ".store-native", "--out", "native", "--now", now], cwd=work)
+    native_reports = "native"
+    if os.path.realpath(args.fathom) == os.path.realpath(args.native_fathom):
+        native_reports = "release"  # the same build: its reports are the ones to compare
+    else:
+        timed([args.fathom, "analyze", "scenario", "--store", ".store-native", "--out", "native", "--now", now], cwd=work)
     subprocess.run([args.fathom, "spark-job", "--out", "job"], cwd=work,
                    check=True, stdout=subprocess.DEVNULL)
+    if args.job_source:
+        shutil.copyfile(args.job_source, os.path.join(work, "job", "fathom_spark_job.py"))
     env = dict(os.environ, PYSPARK_PYTHON=os.path.join(args.venv, "bin", "python"))
     spark = timed([os.path.join(args.venv, "bin", "spark-submit"), "--master", f"local[{args.cores}]", "--driver-memory", "2g",
                    "--conf", "spark.ui.enabled=false", "job/fathom_spark_job.py", "--out", "results", "scenario"], cwd=work, env=env)
     results_bytes = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(work, "results")) for f in fs)
     from_results = timed([args.fathom, "analyze", "--from-results", "results", "--store", ".store-spark", "--out", "spark", "--now", now], cwd=work)
-    case_id = os.listdir(os.path.join(work, "native"))[0]
-    compare = subprocess.run([sys.executable, os.path.join(root, ".ci", "spark-compare.py"), os.path.join(work, "native", case_id),
+    case_id = os.listdir(os.path.join(work, native_reports))[0]
+    compare = subprocess.run([sys.executable, os.path.join(root, ".ci", "spark-compare.py"), os.path.join(work, native_reports, case_id),
                               os.path.join(work, "spark", case_id), os.path.join(work, "results")], capture_output=True, text=True)
     mb = compressed / 1e6
     core_hours_per_tb = spark * args.cores / 3600 * (1e12 / compressed)

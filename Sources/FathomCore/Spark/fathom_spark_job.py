@@ -49,18 +49,64 @@ class RawNumber(str):
     """A JSON number kept as its spelling (Fathom writes numbers into text columns as spelled)."""
 
 
-def _raw_number(text):
-    return RawNumber(text)
+def _first_wins(pairs):
+    """An object's members as a dict in document order; of duplicate keys the *first* wins, as
+    natively (JSONPathSet and JSONValue's subscript return the first member with a key)."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        value = {}
+        for key, member in pairs:
+            if key not in value:
+                value[key] = member
+    return value
 
 
-_decoder = json.JSONDecoder(parse_float=_raw_number, parse_int=_raw_number)
+def _not_json(name):
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity: the native parser refuses them
+
+
+# The JSON grammar of the native parser (JSONParser, RFC 8259): Python's C scanner with numbers
+# kept as spelled, NaN/Infinity refused, the first of duplicate keys kept, and raw control
+# characters accepted inside strings (strict=False) — the native parser accepts them so that
+# evidence is not lost. Nesting deeper than MAX_DEPTH is refused as natively (JSONParser.maxDepth).
+_decoder = json.JSONDecoder(parse_float=RawNumber, parse_int=RawNumber, parse_constant=_not_json,
+                            object_pairs_hook=_first_wins, strict=False)
 _WS = re.compile(r"[ \t\n\r]*")
+MAX_DEPTH = 512
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def _too_deep(text):
+    """Whether the JSON text nests arrays and objects deeper than MAX_DEPTH (strings ignored)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = deepest = 0
+    for c in _STRING.sub("", text):
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest > MAX_DEPTH
+
+
+def parse_value(text):
+    """The JSON value of a whole record (the fast path: one call into the C scanner).
+
+    Raises ValueError on malformed JSON, RecursionError on very deep nesting."""
+    if _too_deep(text):
+        raise ValueError("nesting deeper than 512")
+    return _decoder.decode(text)
 
 
 def parse_object(text):
     """A JSON object as {key: (value, raw text)} for its top-level members; None if not an object.
 
-    Raises ValueError on malformed JSON."""
+    The exact path: it keeps each top-level member's source text, which the fast path (a Record
+    over parse_value) asks for only when an object or array is written into a text column (the
+    native writer stores its bytes as written). Raises ValueError on malformed JSON."""
+    if _too_deep(text):
+        raise ValueError("nesting deeper than 512")
     pos = _WS.match(text, 0).end()
     if pos >= len(text) or text[pos] != "{":
         _decoder.decode(text)  # raises on malformed text
@@ -75,13 +121,14 @@ def parse_object(text):
     while True:
         if text[pos:pos + 1] != '"':
             raise ValueError("expected a key")
-        key, pos = json.decoder.scanstring(text, pos + 1)
+        key, pos = json.decoder.scanstring(text, pos + 1, False)
         pos = _WS.match(text, pos).end()
         if text[pos:pos + 1] != ":":
             raise ValueError("expected ':'")
         pos = _WS.match(text, pos + 1).end()
         value, end = _decoder.raw_decode(text, pos)
-        result[key] = (value, text[pos:end])
+        if key not in result:  # the first of duplicate keys wins, as natively
+            result[key] = (value, text[pos:end])
         pos = _WS.match(text, end).end()
         c = text[pos:pos + 1]
         if c == ",":
@@ -96,25 +143,41 @@ def parse_object(text):
 
 
 class Record:
-    """A parsed JSON object with raw spans of its top-level members."""
+    """A parsed JSON object: its value (parse_value) and, on demand, the source text of its
+    top-level members (parse_object), which only an object or array written as text needs."""
 
-    def __init__(self, members, text):
-        self.members = members
+    __slots__ = ("value", "text", "_members")
+
+    def __init__(self, value, text, members=None):
+        self.value = value
         self.text = text
-        self.value = {k: v for k, (v, _) in members.items()}
+        self._members = members
 
     def get(self, path):
-        """(value, raw) at a dotted path list; raw is None below the top level."""
+        """(value, raw) at a dotted path list; raw is the source text of a top-level object or
+        array, None otherwise (scalars are written from their value; numbers keep their spelling)."""
         if not path:
             return None
-        if path[0] not in self.members:
+        value = self.value.get(path[0], _ABSENT)
+        if value is _ABSENT:
             return None
-        value, raw = self.members[path[0]]
+        if len(path) == 1:
+            if isinstance(value, (dict, list)):
+                return value, self.raw(path[0])
+            return value, None
         for part in path[1:]:
             if not isinstance(value, dict) or part not in value:
                 return None
-            value, raw = value[part], None
-        return value, raw
+            value = value[part]
+        return value, None
+
+    def raw(self, key):
+        if self._members is None:
+            self._members = parse_object(self.text)
+        return self._members[key][1]
+
+
+_ABSENT = object()
 
 
 def compact(value):
@@ -398,15 +461,18 @@ class Rows:
         self.spec = spec
         self.out = []
         self.current = None
+        self.columns = ()
 
     def begin(self, kind, time):
         self.current = {"kind": kind, "time": time}
+        self.columns = self.spec.columns[kind]
 
     def set(self, column, value):
-        if value is None or self.current is None:
+        current = self.current
+        if value is None or current is None:
             return
-        if column in self.spec.columns[self.current["kind"]] and column not in self.current:
-            self.current[column] = value
+        if column in self.columns and column not in current:
+            current[column] = value
 
     def is_set(self, column):
         return self.current is not None and column in self.current
@@ -624,19 +690,19 @@ def majority(sample, test):
 
 def majority_objects(sample, test):
     def check(text):
-        members = parse_object(text)
-        return members is not None and test(Record(members, text))
+        value = parse_value(text)
+        return isinstance(value, dict) and test(Record(value, text))
     return majority(sample, check)
 
 
 def load_record(text, reason_prefix=""):
     try:
-        members = parse_object(text)
+        value = parse_value(text)
     except (ValueError, RecursionError) as error:
         raise Reject(f"malformed JSON: {error.__class__.__name__}")
-    if members is None:
+    if not isinstance(value, dict):
         raise Reject("JSON record is not an object")
-    return Record(members, text)
+    return Record(value, text)
 
 
 class S3AccessLog:
@@ -1056,13 +1122,13 @@ class GenericJSON:
         samples = []
         for text in _records_of(sample):
             try:
-                members = parse_object(text)
+                members = parse_value(text)
             except Exception:
                 continue
-            if members is None:
+            if not isinstance(members, dict):
                 continue
             keys = {}
-            for key, (value, _) in members.items():
+            for key, value in members.items():
                 keys[key] = value
                 if isinstance(value, dict):
                     for inner, inner_value in value.items():
@@ -1365,7 +1431,7 @@ def _skip_envelope_rest(text, pos):
     while pos < len(text) and text[pos] != "}":
         if text[pos] == ",":
             pos = _WS.match(text, pos + 1).end()
-            _, pos = json.decoder.scanstring(text, pos + 1)
+            _, pos = json.decoder.scanstring(text, pos + 1, False)
             pos = text.index(":", pos) + 1
             pos = _WS.match(text, pos).end()
             _, pos = _decoder.raw_decode(text, pos)
@@ -1558,6 +1624,7 @@ def main(argv=None):
         import fathom_spark_job as job
         spec = job.Spec(spec_broadcast.value)
         known = entries_broadcast.value
+        days = {}  # UTC day number -> "YYYY-MM-DD" (one strftime per day, not per row)
         for item in items:
             entry = known.get(item["path"])
             if entry is None:
@@ -1567,8 +1634,13 @@ def main(argv=None):
             for row in rows:
                 kind = row.pop("kind")
                 time = row.get("time")
-                day = "undated" if time is None or time == -2 ** 63 else \
-                    (datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=time // 1000)).strftime("%Y-%m-%d")
+                if time is None or time == -2 ** 63:
+                    day = "undated"
+                else:
+                    number = time // 86_400_000_000_000
+                    day = days.get(number)
+                    if day is None:
+                        day = days[number] = (datetime.datetime(1970, 1, 1) + datetime.timedelta(days=number)).strftime("%Y-%m-%d")
                 yield (kind, day, json.dumps(row, sort_keys=True, ensure_ascii=False))
 
     content = source if not args.partitions else source.repartition(args.partitions)
