@@ -71,16 +71,8 @@ public enum SparkResults {
 
     /// The JSON Lines of every part file under `directory` (gzip-compressed or not), in path order.
     static func lines(under directory: String) throws -> [(path: String, line: Int, text: [UInt8])] {
-        guard let walker = FileManager.default.enumerator(atPath: directory) else { throw LoadError.missing(directory) }
-        var files: [String] = []
-        while let next = walker.nextObject() as? String {
-            let name = (next as NSString).lastPathComponent
-            guard name.hasPrefix("part-"), !name.hasSuffix(".crc") else { continue }
-            files.append(next)
-        }
         var result: [(String, Int, [UInt8])] = []
-        for file in files.sorted() {
-            let path = directory + "/" + file
+        for path in try partFiles(under: directory) {
             let bytes = try contents(of: path)
             var start = 0
             var number = 0
@@ -93,6 +85,72 @@ public enum SparkResults {
             }
         }
         return result
+    }
+
+    /// Where one row of the results is: its archive (index in the sorted archive list), its order
+    /// in that archive, and its line in an inflated part file.
+    struct RowRef {
+        var archive: Int32
+        var file: Int32
+        var ord: Int64
+        var offset: Int64
+        var length: Int32
+    }
+
+    /// Reads byte ranges of files through a 256 KiB window per file: an archive's rows lie close
+    /// together in a part file, so most rows come from the window, and nothing is mapped (mapped
+    /// pages of gigabytes of inflated rows count as the process's memory).
+    struct WindowedReader {
+        static let window = 256 << 10
+        let paths: [String]
+        private var handles: [Int: FileHandle] = [:]
+        private var windows: [Int: (start: Int, data: Data)] = [:]
+
+        init(paths: [String]) { self.paths = paths }
+
+        mutating func read(file: Int, offset: Int, count: Int) throws -> Data {
+            if let window = windows[file], offset >= window.start, offset + count <= window.start + window.data.count {
+                let from = window.data.startIndex + offset - window.start
+                return window.data.subdata(in: from..<(from + count))
+            }
+            let handle: FileHandle
+            if let open = handles[file] {
+                handle = open
+            } else {
+                guard let opened = FileHandle(forReadingAtPath: paths[file]) else { throw LoadError.missing(paths[file]) }
+                // Bounded: at most 64 files open and 64 windows (16 MiB) held.
+                if handles.count >= 64 {
+                    for open in handles.values { try? open.close() }
+                    handles = [:]
+                    windows = [:]
+                }
+                handles[file] = opened
+                handle = opened
+            }
+            do {
+                try handle.seek(toOffset: UInt64(offset))
+                let data = try handle.read(upToCount: max(count, Self.window)) ?? Data()
+                guard data.count >= count else { throw LoadError.malformed(path: paths[file], line: 0, detail: "row past the end of the file") }
+                windows[file] = (offset, data)
+                return data.subdata(in: data.startIndex..<(data.startIndex + count))
+            } catch let error as LoadError {
+                throw error
+            } catch {
+                throw LoadError.store("cannot read \(paths[file]): \(error)")
+            }
+        }
+    }
+
+    /// The part files under `directory` (not their `.crc` companions), in path order.
+    static func partFiles(under directory: String) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { throw LoadError.missing(directory) }
+        var files: [String] = []
+        while let next = walker.nextObject() as? String {
+            let name = (next as NSString).lastPathComponent
+            guard name.hasPrefix("part-"), !name.hasSuffix(".crc") else { continue }
+            files.append(directory + "/" + next)
+        }
+        return files.sorted()
     }
 
     /// A file's bytes, gunzipped when it is gzip.
@@ -147,27 +205,63 @@ public enum SparkResults {
             }
         }
         archives.sort { $0.path < $1.path }
-        // Rows per archive, in the archive's order.
-        var rowsByArchive: [String: [(ord: Int64, kind: SourceKind, row: [String: Any])]] = [:]
+        let store: Store
+        do { store = try Store(directory: storeDirectory, forWriting: true) } catch { throw LoadError.store("\(error)") }
+        // The rows, located, not held: each part file is inflated once into the store's tmp/ and
+        // each row kept as (archive, ord, file, offset, length) — 32 bytes — so loading the results
+        // of a 1 GB week holds a few hundred megabytes, not every row as a dictionary (10 GB).
+        let archiveIndex = Dictionary(archives.enumerated().map { ($0.element.path, Int32($0.offset)) }, uniquingKeysWith: { first, _ in first })
+        let spill = SpillDirectory(store: store)
+        // The inflated part files live until the rows are loaded (the folder goes with `spill`).
+        defer { withExtendedLifetime(spill) {} }
+        var files: [(kind: SourceKind, path: String)] = []
+        var refs: [RowRef] = []
+        let parser = JSONParser()
         let kindsDirectory = directory + "/rows"
         let kindFolders = (try? FileManager.default.contentsOfDirectory(atPath: kindsDirectory)) ?? []
         for folder in kindFolders.sorted() where folder.hasPrefix("kind=") {
             guard let kind = SourceKind(rawValue: String(folder.dropFirst(5))) else {
                 throw LoadError.malformed(path: kindsDirectory + "/" + folder, line: 0, detail: "unknown source kind")
             }
-            for part in try lines(under: kindsDirectory + "/" + folder) {
-                guard let row = try? JSONSerialization.jsonObject(with: Data(part.text)) as? [String: Any],
-                      let archive = row["archive"] as? String, let ord = (row["ord"] as? NSNumber)?.int64Value else {
-                    throw LoadError.malformed(path: part.path, line: part.line, detail: "not a row object with archive and ord")
+            for part in try partFiles(under: kindsDirectory + "/" + folder) {
+                let bytes = try contents(of: part)
+                let file = Int32(files.count)
+                let copy = try spill.path(of: "rows-\(file).jsonl")
+                guard FileManager.default.createFile(atPath: copy, contents: Data(bytes)) else {
+                    throw LoadError.store("cannot write \(copy)")
                 }
-                rowsByArchive[archive, default: []].append((ord, kind, row))
+                files.append((kind, copy))
+                var start = 0
+                var number = 0
+                for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0A {
+                    defer { start = index + 1 }
+                    guard index > start else { continue }
+                    number += 1
+                    let located: (archive: String, ord: Int64)? = Array(bytes[start..<index]).withByteView { line in
+                        guard let root = try? parser.parse(line).root, let archive = root["archive"]?.string,
+                              let ord = root["ord"]?.int64 else { return nil }
+                        return (archive, ord)
+                    }
+                    guard let located else {
+                        throw LoadError.malformed(path: part, line: number, detail: "not a row object with archive and ord")
+                    }
+                    // Rows of an archive the results do not list are not loaded (as before).
+                    guard let archive = archiveIndex[located.archive] else { continue }
+                    refs.append(RowRef(archive: archive, file: file, ord: located.ord, offset: Int64(start), length: Int32(index - start)))
+                }
             }
         }
-        let store: Store
-        do { store = try Store(directory: storeDirectory, forWriting: true) } catch { throw LoadError.store("\(error)") }
+        refs.sort { ($0.archive, $0.ord, $0.file, $0.offset) < ($1.archive, $1.ord, $1.file, $1.offset) }
+        var reader = WindowedReader(paths: files.map(\.path))
+        var nextRef = 0
         let catalog = store.catalog
         var unsupported: [String] = []
-        for archive in archives {
+        for (position, archive) in archives.enumerated() {
+            // This archive's rows: the next run of the sorted references.
+            var end = nextRef
+            while end < refs.count, refs[end].archive == Int32(position) { end += 1 }
+            let range = nextRef..<end
+            nextRef = end
             if try catalog.completeArchive(sha256: archive.sha256) != nil { continue }
             if archive.members.contains(where: { $0.format == "unsupported-in-spark" }) { unsupported.append(archive.path) }
             let id = try catalog.beginArchive(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs,
@@ -187,10 +281,14 @@ public enum SparkResults {
                 }
                 builder.reset()
             }
-            var rows = rowsByArchive[archive.path] ?? []
-            rows.sort { $0.ord < $1.ord }
             var memberStats: [String: (kinds: Set<SourceKind>, rows: Int64, first: Int64?, last: Int64?)] = [:]
-            for (_, kind, row) in rows {
+            for ref in refs[range] {
+                let kind = files[Int(ref.file)].kind
+                let start = Int(ref.offset)
+                let text = try reader.read(file: Int(ref.file), offset: start, count: Int(ref.length))
+                guard let row = try? JSONSerialization.jsonObject(with: text) as? [String: Any] else {
+                    throw LoadError.malformed(path: files[Int(ref.file)].path, line: 0, detail: "not a row object")
+                }
                 let member = row["member"] as? String ?? ""
                 let line = (row["line"] as? NSNumber)?.int64Value ?? 0
                 let time = (row["time"] as? NSNumber)?.int64Value ?? Int64.min
