@@ -72,6 +72,20 @@ package struct PipelineRow: Sendable {
 /// as started and then succeeded gives the rollout its span: the estimate of affected requests
 /// is then a range (see ``RegistryAnalysis/Window``).
 package enum DeploymentInference {
+    /// The `started` row of the same deploy or rollback as `finished` (a row of the same kind on the
+    /// same pipeline and run, at or before it), which opens what `finished` completes.
+    static func started(_ finished: PipelineRow, among rows: [PipelineRow], _ sameKind: (PipelineRow) -> Bool) -> PipelineRow? {
+        rows.last { sameKind($0) && $0.isUnderway && $0.time <= finished.time && $0.pipeline == finished.pipeline
+            && (finished.runID.isEmpty || $0.runID == finished.runID) }
+    }
+
+    /// The window edge a pipeline row makes: who did what on which pipeline, and why it counts.
+    static func opening(_ row: PipelineRow, model: String, started: Bool, because: String) -> RegistryAnalysis.Edge {
+        RegistryAnalysis.Edge(nanos: row.time, rule: "pipeline",
+                              description: "\(row.action) of \(model) by \(row.principal) on pipeline \(row.pipeline)\(started ? " (started)" : "")\(because)",
+                              evidence: row.evidence)
+    }
+
     package static func window(model: String, version: String, rows: [PipelineRow], bursts: [Hit],
                                caseFile: CaseFile) -> (window: RegistryAnalysis.Window, deployers: [String])? {
         let related = rows.filter { $0.concerns(model) && ($0.isDeploy || $0.isRollback) }
@@ -85,12 +99,9 @@ package enum DeploymentInference {
         } else if let link = link(model: model, related: related, rows: rows, bursts: bursts) {
             let deploy = link.deploy
             // The first row of this deploy (started) opens the window; its success closes the rollout.
-            let begun = related.last { $0.isDeploy && $0.isUnderway && $0.time <= deploy.time && $0.pipeline == deploy.pipeline
-                && (deploy.runID.isEmpty || $0.runID == deploy.runID) }
-            let opening = begun ?? deploy
-            start = RegistryAnalysis.Edge(nanos: opening.time, rule: "pipeline",
-                                          description: "\(opening.action) of \(model) by \(opening.principal) on pipeline \(opening.pipeline)\(begun != nil ? " (started)" : ""), \(link.reason); inferred to put \(version) into service",
-                                          evidence: opening.evidence)
+            let begun = started(deploy, among: related, \.isDeploy)
+            start = opening(begun ?? deploy, model: model, started: begun != nil,
+                            because: ", \(link.reason); inferred to put \(version) into service")
             if begun != nil {
                 rolloutEnd = RegistryAnalysis.Edge(nanos: deploy.time, rule: "pipeline",
                                                    description: "the same deploy reported succeeded (rollout complete)", evidence: deploy.evidence)
@@ -108,12 +119,8 @@ package enum DeploymentInference {
             let after = related.filter { $0.time > (rolloutEnd ?? start).nanos }
             // The first rollback that succeeded; a started one before it opens the drain.
             if let rollback = after.first(where: { $0.isRollback && $0.succeeded }) {
-                let begun = after.last { $0.isRollback && $0.isUnderway && $0.time <= rollback.time && $0.pipeline == rollback.pipeline
-                    && (rollback.runID.isEmpty || $0.runID == rollback.runID) }
-                let opening = begun ?? rollback
-                end = RegistryAnalysis.Edge(nanos: opening.time, rule: "pipeline",
-                                            description: "\(opening.action) of \(model) by \(opening.principal) on pipeline \(opening.pipeline)\(begun != nil ? " (started)" : "")",
-                                            evidence: opening.evidence)
+                let begun = started(rollback, among: after, \.isRollback)
+                end = opening(begun ?? rollback, model: model, started: begun != nil, because: "")
                 if begun != nil {
                     drainEnd = RegistryAnalysis.Edge(nanos: rollback.time, rule: "pipeline",
                                                      description: "the same rollback reported succeeded", evidence: rollback.evidence)

@@ -95,29 +95,11 @@ package struct ExportContext {
     }
 }
 
-/// A JSON value with object keys written sorted, so equal values are equal bytes.
-package indirect enum ExportJSON: Encodable, Equatable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([ExportJSON])
-    case object([String: ExportJSON])
+/// The JSON values the exports build: ``FindingsJSON`` (object keys written sorted, so equal
+/// values are equal bytes), with the builders below.
+package typealias ExportJSON = FindingsJSON
 
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case let .bool(value): try container.encode(value)
-        case let .integer(value): try container.encode(value)
-        case let .number(value): try container.encode(value)
-        case let .string(value): try container.encode(value)
-        case let .array(value): try container.encode(value)
-        case let .object(value): try container.encode(value)
-        }
-    }
-
+extension FindingsJSON {
     /// An object from pairs, leaving out the nil values (an absent optional field is not written).
     package static func fields(_ pairs: KeyValuePairs<String, ExportJSON?>) -> ExportJSON {
         var object: [String: ExportJSON] = [:]

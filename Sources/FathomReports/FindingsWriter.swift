@@ -138,7 +138,8 @@ package struct FindingsWriter {
     }
 }
 
-/// Any JSON value, kept as read so it can be re-encoded with sorted keys.
+/// Any JSON value, kept as read (a stored `findings.json`) or built (the exports, as
+/// ``ExportJSON``), re-encoded with sorted keys.
 package indirect enum FindingsJSON: Codable, Sendable, Equatable {
     case null
     case bool(Bool)

@@ -349,12 +349,12 @@ final class GeneratedStream: ByteStream {
         #expect(throws: IntegrityError.self) { try PicklePolicy.load(extending: badVerdict) }
     }
 
-    /// The compiled-in policy is the JSON file in the sources (`.ci/embed-pickle-policy.py` writes it).
+    /// The compiled-in policy is the JSON file in the sources (`.ci/embed-json.py` writes it).
     @Test func builtInMatchesTheJSONFile() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/FathomIntegrity/Policy/pickle-policy.json")
         let text = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == PicklePolicy.builtInJSON, "run python3 .ci/embed-pickle-policy.py")
+        #expect(text == PicklePolicy.builtInJSON, "run python3 .ci/embed-json.py")
         #expect(try PicklePolicy.builtIn().sources == ["built-in"])
     }
 }

@@ -28,12 +28,12 @@ import FathomReports
         assessment.judgements.first { $0.regime.id == id && $0.scope == scope }?.status
     }
 
-    /// The compiled-in regimes are the JSON file in the sources (`.ci/embed-regimes.py` writes it).
+    /// The compiled-in regimes are the JSON file in the sources (`.ci/embed-json.py` writes it).
     @Test func builtInMatchesTheJSONFile() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/FathomReports/Regulatory/regimes.json")
         let text = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == RegimeSet.builtInJSON, "run python3 .ci/embed-regimes.py")
+        #expect(text == RegimeSet.builtInJSON, "run python3 .ci/embed-json.py")
         let set = try RegimeSet.builtIn()
         #expect(set.regimes.map(\.id) == ["gdpr", "dora", "nis2", "ai-act", "sec", "pci", "us-states"])
         #expect(set.regimes.first { $0.id == "ai-act" }?.appliesFrom == "2026-08-02")
