@@ -127,6 +127,21 @@ public enum Hunt {
     }
 }
 
+/// The value numberings of a hunt, one per column, made on first use.
+private final class Numberings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byColumn: [String: ValueNumbering] = [:]
+
+    func numbering(_ column: String) -> ValueNumbering {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = byColumn[column] { return known }
+        let made = ValueNumbering()
+        byColumn[column] = made
+        return made
+    }
+}
+
 /// What rules see while they run: the scan, the time range, the settings and how to cite evidence.
 public final class HuntContext: Sendable {
     public let scan: StoreScan
@@ -137,6 +152,7 @@ public final class HuntContext: Sendable {
     /// Bytes a grouping rule keeps in memory before it spills (``HuntRequest/memoryBudget``).
     package let memoryBudget: Int
     private let counter = RowCounter()
+    private let numberings = Numberings()
 
     package init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
                  memoryBudget: Int = HuntRequest.defaultMemoryBudget) {
@@ -175,6 +191,11 @@ public final class HuntContext: Sendable {
     }
 
     package func rowsScanned() -> [String: Int64] { counter.totals() }
+
+    /// The store-wide numbering of the values of dictionary column `column` (of any kind that has
+    /// it), shared by every rule of this hunt: rules that group by client address or principal
+    /// number each segment's entries by their bytes once each, not as a `String` per entry per rule.
+    package func numbering(_ column: String) -> ValueNumbering { numberings.numbering(column) }
 
     /// The evidence reference of one row.
     public func evidence(_ table: SegmentTable, row: Int, withTime: Bool = false) -> EvidenceRef {

@@ -120,16 +120,23 @@ package enum ExtractionBeyond {
         var hits: [Hit] = []
         for column in ["src_ip", "principal"] {
             // Only values with more rows in all than the threshold can exceed it in one window.
+            let numbering = context.numbering(column)
             let totals = try context.map(.inference) { table in
                 try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
             }
-            var rows: [String: Int64] = [:]
-            for part in totals { rows.merge(part, uniquingKeysWith: +) }
-            let values = Set(rows.filter { $0.value > settings.maxQueries && !(column == "principal" && $0.key.isEmpty) }.keys)
+            var rows: [Int64] = []
+            for part in totals {
+                for (id, count) in part {
+                    if Int(id) >= rows.count { rows.append(contentsOf: repeatElement(0, count: Int(id) + 1 - rows.count)) }
+                    rows[Int(id)] += count
+                }
+            }
+            let values = Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
+                .filter { !(column == "principal" && numbering.isEmpty($0)) })
             let counts = try SlidingWindowScan.slotCounts(context, keyColumn: column, slide: slide, values: values,
                                                           patterns: patterns)
             var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
-            for (value, slots) in counts.sorted(by: { $0.key < $1.key }) {
+            for (value, slots) in counts.map({ (numbering.name($0.key), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
                 for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {
                     found.append((value, run))
                 }

@@ -16,8 +16,8 @@ package enum SlidingWindowScan {
     ///
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; each
     ///   segment's counts are added to the total as soon as it is done.
-    package static func slotCounts(_ context: HuntContext, keyColumn: String, slide: Int64, values: Set<String>,
-                           patterns: [[UInt32]]) throws -> [String: [Int64: Int64]] {
+    package static func slotCounts(_ context: HuntContext, keyColumn: String, slide: Int64, values: Set<UInt32>,
+                           patterns: [[UInt32]]) throws -> [UInt32: [Int64: Int64]] {
         let total = SlotTotals()
         guard !values.isEmpty else { return [:] }
         _ = try context.map(.inference) { table -> Bool in
@@ -30,19 +30,23 @@ package enum SlidingWindowScan {
 
     /// One segment's non-zero counts per value: (slot, rows) pairs.
     package static func segmentCounts(_ table: SegmentTable, context: HuntContext, keyColumn: String, slide: Int64,
-                              values: Set<String>, patterns: [[UInt32]]) throws -> [(String, [(Int64, Int64)])] {
+                              values: Set<UInt32>, patterns: [[UInt32]]) throws -> [(UInt32, [(Int64, Int64)])] {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
         let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
         guard pathMatches.contains(true), let minTime = table.record.minTime, let maxTime = table.record.maxTime else { return [] }
-        var names: [String] = []
+        var names: [UInt32] = []
         var dense = [Int32](repeating: -1, count: keys.entryCount)
-        for code in 0..<keys.entryCount {
-            let name = keys.entry(UInt32(code)).string
-            if values.contains(name) {
+        // Entries that read the same as text share a value number, and so a dense index.
+        var denseOfValue: [UInt32: Int32] = [:]
+        for (code, id) in context.numbering(keyColumn).ids(of: keys, segment: table.record.path).enumerated() where values.contains(id) {
+            if let known = denseOfValue[id] {
+                dense[code] = known
+            } else {
                 dense[code] = Int32(names.count)
-                names.append(name)
+                denseOfValue[id] = Int32(names.count)
+                names.append(id)
             }
         }
         guard !names.isEmpty else { return [] }
@@ -79,7 +83,7 @@ package enum SlidingWindowScan {
                 }
             }
         }
-        var result: [(String, [(Int64, Int64)])] = []
+        var result: [(UInt32, [(Int64, Int64)])] = []
         if flat {
             for (index, name) in names.enumerated() {
                 var pairs: [(Int64, Int64)] = []
@@ -99,9 +103,9 @@ package enum SlidingWindowScan {
     /// The running sum of the segments' counts.
     package final class SlotTotals: @unchecked Sendable {
         private let lock = NSLock()
-        private var totals: [String: [Int64: Int64]] = [:]
+        private var totals: [UInt32: [Int64: Int64]] = [:]
 
-        package func add(_ part: [(String, [(Int64, Int64)])]) {
+        package func add(_ part: [(UInt32, [(Int64, Int64)])]) {
             lock.lock()
             defer { lock.unlock() }
             for (name, pairs) in part {
@@ -110,7 +114,7 @@ package enum SlidingWindowScan {
             }
         }
 
-        package var counts: [String: [Int64: Int64]] {
+        package var counts: [UInt32: [Int64: Int64]] {
             lock.lock()
             defer { lock.unlock() }
             return totals
@@ -131,8 +135,12 @@ package enum SlidingWindowScan {
     package static func edges(_ context: HuntContext, keyColumn: String, slide: Int64, spans: [Span],
                       patterns: [[UInt32]]) throws -> [(first: (Int64, RowRef), last: (Int64, RowRef))?] {
         guard !spans.isEmpty else { return [] }
-        var indices: [String: [Int]] = [:]
-        for (index, span) in spans.enumerated() { indices[span.value, default: []].append(index) }
+        let numbering = context.numbering(keyColumn)
+        var indices: [UInt32: [Int]] = [:]
+        for (index, span) in spans.enumerated() {
+            guard let id = numbering.id(of: span.value) else { continue }
+            indices[id, default: []].append(index)
+        }
         let byValue = indices
         let low = spans.map(\.start).min() ?? 0
         let high = spans.map(\.end).max() ?? 0
@@ -146,7 +154,7 @@ package enum SlidingWindowScan {
             let paths = try table.dictionary("path")
             let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
             var wanted = [[Int]?](repeating: nil, count: keys.entryCount)
-            for code in 0..<keys.entryCount { wanted[code] = byValue[keys.entry(UInt32(code)).string] }
+            for (code, id) in numbering.ids(of: keys, segment: table.record.path).enumerated() { wanted[code] = byValue[id] }
             let checkRange = !context.coversAll(table)
             var firstRow: [Int: (Int64, Int)] = [:]
             var lastRow: [Int: (Int64, Int)] = [:]

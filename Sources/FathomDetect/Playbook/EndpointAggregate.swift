@@ -131,43 +131,55 @@ package struct EndpointAggregate {
         package var high: UInt64
     }
 
-    /// The values of the key column, numbered across segments and threads, and the groups they
-    /// fold into (``run(_:keyColumn:bucketSeconds:distinct:keep:groupBy:)``'s `groupBy`).
+    /// The values of the key column, numbered across segments and threads (by the hunt's
+    /// ``ValueNumbering`` of the column), and the groups they fold into
+    /// (``run(_:keyColumn:bucketSeconds:distinct:keep:groupBy:)``'s `groupBy`).
     package final class KeyValues: @unchecked Sendable {
         private let lock = NSLock()
         private let groupBy: (@Sendable (String) -> String?)?
-        /// Group number of each key-column value seen (`UInt32.max`: the value folds into no group).
-        private var valueGroups: [String: UInt32] = [:]
+        package let numbering: ValueNumbering
+        /// Group number + 1 of each value number seen (0: not seen yet; `UInt32.max`: the value
+        /// folds into no group).
+        private var valueGroups: [UInt32] = []
         private var groupIDs: [String: UInt32] = [:]
         private(set) var names: [String] = []
         private(set) var members: [Int] = []
 
-        init(groupBy: (@Sendable (String) -> String?)?) { self.groupBy = groupBy }
+        init(numbering: ValueNumbering, groupBy: (@Sendable (String) -> String?)?) {
+            self.numbering = numbering
+            self.groupBy = groupBy
+        }
 
         /// Whether values fold into groups of several (then a value is numbered only once it has a
         /// row, so ``members`` counts values with rows).
         var folds: Bool { groupBy != nil }
 
-        /// The group numbers of `values` (one lock for the batch).
-        func groups(of values: [String]) -> [UInt32] {
+        /// The group numbers of the values numbered `ids` (one lock for the batch; `UInt32.max`
+        /// for a value that folds into no group).
+        func groups(of ids: [UInt32]) -> [UInt32] {
             lock.lock()
             defer { lock.unlock() }
-            return values.map { value in
-                if let known = valueGroups[value] { return known }
-                var id = UInt32.max
+            return ids.map { id in
+                if Int(id) >= valueGroups.count {
+                    valueGroups.append(contentsOf: repeatElement(0, count: Int(id) + 1 - valueGroups.count))
+                }
+                let known = valueGroups[Int(id)]
+                if known != 0 { return known == UInt32.max ? UInt32.max : known - 1 }
+                var group = UInt32.max
+                let value = numbering.name(id)
                 if let name = groupBy == nil ? value : groupBy?(value) {
                     if let existing = groupIDs[name] {
-                        id = existing
+                        group = existing
                     } else {
-                        id = UInt32(names.count)
-                        groupIDs[name] = id
+                        group = UInt32(names.count)
+                        groupIDs[name] = group
                         names.append(name)
                         members.append(0)
                     }
-                    members[Int(id)] += 1
+                    members[Int(group)] += 1
                 }
-                valueGroups[value] = id
-                return id
+                valueGroups[Int(id)] = group == UInt32.max ? UInt32.max : group + 1
+                return group
             }
         }
     }
@@ -216,7 +228,7 @@ package struct EndpointAggregate {
         let partitions = 1 << partitionBits
         let groupParts = PartitionedSpill<GroupRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "groups")
         let inputParts = distinct ? PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "inputs") : nil
-        let values = KeyValues(groupBy: groupBy)
+        let values = KeyValues(numbering: context.numbering(keyColumn), groupBy: groupBy)
         _ = try context.map(.inference) { table -> Int in
             try scanSegment(table, segment: segmentIndex[table.record.path] ?? 0, context: context, patterns: patterns,
                             keyColumn: keyColumn, width: width, base: base, values: values,
@@ -302,13 +314,14 @@ package struct EndpointAggregate {
         }
     }
 
-    /// Rows per key value in one segment, counting exactly the rows ``scanSegment`` groups.
+    /// Rows per key value in one segment, counting exactly the rows ``scanSegment`` groups: pairs
+    /// of (value number in the hunt's numbering of `keyColumn`, rows), for the values with rows.
     package static func valueRows(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
-                          bucketed: Bool) throws -> [String: Int64] {
+                          bucketed: Bool) throws -> [(id: UInt32, rows: Int64)] {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let pathMatches = endpointMatches(try table.dictionary("path"), patterns: patterns)
-        guard pathMatches.contains(true) else { return [:] }
+        guard pathMatches.contains(true) else { return [] }
         let paths = try table.dictionary("path")
         let checkRange = !context.coversAll(table)
         var counts = [Int64](repeating: 0, count: keys.entryCount)
@@ -324,8 +337,9 @@ package struct EndpointAggregate {
                 }
             }
         }
-        var result: [String: Int64] = [:]
-        for code in counts.indices where counts[code] > 0 { result[keys.entry(UInt32(code)).string, default: 0] += counts[code] }
+        let ids = context.numbering(keyColumn).ids(of: keys, segment: table.record.path)
+        var result: [(id: UInt32, rows: Int64)] = []
+        for code in counts.indices where counts[code] > 0 { result.append((ids[code], counts[code])) }
         return result
     }
 
@@ -372,10 +386,11 @@ package struct EndpointAggregate {
         var hashed = IntegerTable(capacity: useFlat ? 0 : min(table.rowCount, 1 << 16))
         // Group number of each key code, looked up when the code first has a row.
         let unknown = UInt32.max - 1
+        let ids = values.numbering.ids(of: keys, segment: table.record.path)
         var codeGroups: [UInt32]
         if !values.folds, keyCount <= table.rowCount {
             // Most entries will have rows: number them all at once (one lock per segment).
-            codeGroups = values.groups(of: (0..<keyCount).map { keys.entry(UInt32($0)).string })
+            codeGroups = values.groups(of: ids)
         } else {
             codeGroups = [UInt32](repeating: unknown, count: keyCount)
         }
@@ -404,7 +419,7 @@ package struct EndpointAggregate {
                         let code = keySpan[row]
                         var groupID = codeGroups[Int(code)]
                         if groupID == unknown {
-                            groupID = values.groups(of: [keys.entry(code).string])[0]
+                            groupID = values.groups(of: [ids[Int(code)]])[0]
                             codeGroups[Int(code)] = groupID
                         }
                         if groupID == UInt32.max { continue }

@@ -22,8 +22,14 @@ public enum GenericJSONFormat {
 }
 
 /// How a source field feeds a canonical column.
-package enum FieldRole: Sendable {
+package enum FieldRole: Sendable, BitwiseCopyable {
     case string, int, double, hash, prompt, response, address, operation
+}
+
+/// A binding's column and role: what the per-record loop needs of a ``FieldBinding``.
+package struct FieldSlot: Sendable, BitwiseCopyable {
+    package var column: Int
+    package var role: FieldRole
 }
 
 /// A resolved field: where it is in the record and which column it fills.
@@ -132,8 +138,15 @@ package final class GenericJSONDecoder: RecordDecoder {
             bindings.append(FieldBinding(column: index, path: path, role: role))
         }
         self.bindings = bindings
+        slots = bindings.map { FieldSlot(column: $0.column, role: $0.role) }
+        columns = JSONFields.Columns(kind)
         paths = JSONPathSet([timePath] + bindings.map(\.path))
     }
+
+    /// Where each binding's value goes, without its path: the per-record loop copies these, and a
+    /// value holding no reference copies without reference counting.
+    private let slots: [FieldSlot]
+    private let columns: JSONFields.Columns
 
     /// The time path (path 0) and the bindings' paths (path 1 + binding index), found in one pass
     /// over each record's members.
@@ -146,10 +159,10 @@ package final class GenericJSONDecoder: RecordDecoder {
             throw RecordReject("missing or unparseable time")
         }
         rows.begin(kind, time: time, overrides: .none)
-        let kind = self.kind
-        for index in bindings.indices {
+        for index in slots.indices {
             guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
-            JSONFields.write(value, role: bindings[index].role, column: bindings[index].column, kind: kind, into: rows)
+            let slot = slots[index]
+            JSONFields.write(value, role: slot.role, column: slot.column, columns: columns, into: rows)
         }
         if kind == .audit {
             rows.setString("json", at: Self.auditSource)
@@ -181,7 +194,28 @@ package enum JSONFields {
         }
     }
 
+    /// The columns of a kind that a field writes besides its own (an operation's action, a
+    /// conversation's system prompt), looked up once per decoder rather than once per record.
+    package struct Columns: Sendable, BitwiseCopyable {
+        package var action: Int?
+        package var systemPrompt: Int?
+
+        package init() {}
+
+        package init(_ kind: SourceKind) {
+            let schema = kind.schema
+            action = schema.index(of: "action")
+            systemPrompt = schema.index(of: "system_prompt")
+        }
+    }
+
     package static func write(_ value: JSONValue, role: FieldRole, column: Int, kind: SourceKind, into rows: RowWriter) {
+        // Only an operation or a prompt writes a second column: look the kind's columns up for those.
+        let columns = role == .operation || role == .prompt ? Columns(kind) : Columns()
+        write(value, role: role, column: column, columns: columns, into: rows)
+    }
+
+    package static func write(_ value: JSONValue, role: FieldRole, column: Int, columns: Columns, into rows: RowWriter) {
         switch role {
         case .string:
             writeString(value, column: column, into: rows)
@@ -198,12 +232,12 @@ package enum JSONFields {
                 rows.setHash(of: value.rawBytes, at: column)
             }
         case .prompt:
-            writeMessages(value, column: column, kind: kind, into: rows)
+            writeMessages(value, column: column, systemColumn: columns.systemPrompt, into: rows)
         case .response:
             writeResponse(value, column: column, into: rows)
         case .operation:
             writeString(value, column: column, into: rows)
-            if let operation = value.string, let actionColumn = kind.schema.index(of: "action") {
+            if let actionColumn = columns.action, let operation = value.string {
                 rows.setString(CanonicalFields.storageAction(forOperation: operation), at: actionColumn)
             }
         }
@@ -236,6 +270,10 @@ package enum JSONFields {
     /// A prompt: a string, or OpenAI-style `messages` (the last user message is the prompt; the
     /// first system message goes to `system_prompt`).
     package static func writeMessages(_ value: JSONValue, column: Int, kind: SourceKind, into rows: RowWriter) {
+        writeMessages(value, column: column, systemColumn: kind.schema.index(of: "system_prompt"), into: rows)
+    }
+
+    package static func writeMessages(_ value: JSONValue, column: Int, systemColumn: Int?, into rows: RowWriter) {
         var messages = value
         if value.kind == .object, let inner = value["messages"] { messages = inner }
         switch messages.kind {
@@ -251,7 +289,7 @@ package enum JSONFields {
                 if role == "system", system == nil { system = text }
             }
             if let lastUser { rows.setString(lastUser, at: column) }
-            if let system, let systemColumn = kind.schema.index(of: "system_prompt") {
+            if let system, let systemColumn {
                 rows.setString(system, at: systemColumn)
             }
         default:

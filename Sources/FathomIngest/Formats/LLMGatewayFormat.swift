@@ -61,6 +61,7 @@ package final class LLMGatewayDecoder: RecordDecoder {
     private let bindings: [(column: Int, paths: [[String]], role: FieldRole)]
     private let promptColumn: Int
     private let responseColumn: Int
+    private let columns = JSONFields.Columns(.llm)
 
     package init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)
@@ -89,7 +90,7 @@ package final class LLMGatewayDecoder: RecordDecoder {
         rows.begin(.llm, time: time, overrides: .json(overrides, root: root))
         for (column, paths, role) in bindings {
             guard let value = JSONPaths.first(paths, in: root) else { continue }
-            JSONFields.write(value, role: role, column: column, kind: .llm, into: rows)
+            JSONFields.write(value, role: role, column: column, columns: columns, into: rows)
         }
         guard rows.isSet(promptColumn) || rows.isSet(responseColumn) else {
             // No prompt or response (an embedding or moderation call, a health check): kept whole

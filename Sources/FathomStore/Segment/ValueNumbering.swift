@@ -1,0 +1,166 @@
+import Foundation
+
+/// One number per distinct value of a dictionary column, the same across every segment: the
+/// entries of each segment's dictionary are looked up by their bytes, so a rule that groups rows by
+/// client address turns a segment's codes into store-wide numbers without making a `String` of
+/// each entry or hashing it with Swift's `Hasher`.
+///
+/// ```
+/// let numbering = ValueNumbering()
+/// let ids = numbering.ids(of: table.dictionary("src_ip"))   // ids[code], one per entry
+/// numbering.name(ids[3])                                     // the value as text, on demand
+/// ```
+///
+/// Numbers are handed out in the order values are first seen, so they depend on the order in which
+/// segments are looked up: use them as keys, and sort by ``name(_:)`` when order matters. Entry 0
+/// of a dictionary (the empty value, null) is numbered like any other value. Values are told
+/// apart as the text a `String` makes of them: entries that are not valid UTF-8 are numbered by
+/// their repaired text (U+FFFD for each bad sequence), so two such entries that read the same are
+/// one value, as they are when grouped by `String`.
+///
+/// Thread-safe: segments scanned in parallel share one numbering (one lock per ``ids(of:)`` call).
+///
+/// - Complexity: ``ids(of:)`` is O(entries): one XXH64 and, on average, about one probe per entry.
+public final class ValueNumbering: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Value `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
+    private var bytes: [UInt8] = []
+    private var offsets: [Int] = [0]
+    /// XXH64 of each value, to grow the table without rereading the bytes.
+    private var hashes: [UInt64] = []
+    /// Open-addressing slots: the value's number + 1 in the low 32 bits, the high 32 bits of its
+    /// hash above them (0: empty).
+    private var table = [UInt64](repeating: 0, count: 1024)
+
+    /// The numbers of the entries of the segments looked up so far, by segment, while they fit in
+    /// ``cacheLimit`` bytes: the rules of one hunt look up the same segments' dictionaries once
+    /// each, and a lookup by bytes is a few cache misses per entry in a large numbering.
+    private var cached: [String: [UInt32]] = [:]
+    private var cachedBytes = 0
+    /// Bytes of entry numbers kept for reuse (4 bytes an entry).
+    public let cacheLimit: Int
+
+    public init(cacheLimit: Int = 32 << 20) {
+        self.cacheLimit = cacheLimit
+    }
+
+    /// The number of every entry of `dictionary`, the dictionary of segment `segment`, indexed by
+    /// entry code; the same array for every later call with the same segment while the cache holds
+    /// it (a segment's dictionary never changes).
+    public func ids(of dictionary: DictionaryColumn, segment: String) -> [UInt32] {
+        lock.lock()
+        if let known = cached[segment] {
+            lock.unlock()
+            return known
+        }
+        lock.unlock()
+        let result = ids(of: dictionary)
+        lock.lock()
+        defer { lock.unlock() }
+        if cached[segment] == nil, cachedBytes + result.count * 4 <= cacheLimit {
+            cached[segment] = result
+            cachedBytes += result.count * 4
+        }
+        return result
+    }
+
+    /// Number of distinct values seen.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return hashes.count
+    }
+
+    /// The number of every entry of `dictionary`, indexed by entry code.
+    public func ids(of dictionary: DictionaryColumn) -> [UInt32] {
+        let entryCount = dictionary.entryCount
+        var result = [UInt32](repeating: 0, count: entryCount)
+        lock.lock()
+        defer { lock.unlock() }
+        for code in 0..<entryCount {
+            let entry = dictionary.entry(UInt32(code))
+            if entry.isValidUTF8 {
+                result[code] = entry.withUnsafeBytes { number(of: $0, adding: true) }
+            } else {
+                // Values are told apart as text: bytes that repair to the same text are one value.
+                var repaired = entry.string
+                result[code] = repaired.withUTF8 { number(of: UnsafeRawBufferPointer($0), adding: true) }
+            }
+        }
+        return result
+    }
+
+    /// The number of `value`, or nil when it was never seen.
+    public func id(of value: String) -> UInt32? {
+        var value = value
+        lock.lock()
+        defer { lock.unlock() }
+        let found = value.withUTF8 { number(of: UnsafeRawBufferPointer($0), adding: false) }
+        return found == UInt32.max ? nil : found
+    }
+
+    /// The value numbered `id`, as text.
+    public func name(_ id: UInt32) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = offsets[Int(id)]
+        let end = offsets[Int(id) + 1]
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// Whether the value numbered `id` is empty (a null entry).
+    public func isEmpty(_ id: UInt32) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return offsets[Int(id)] == offsets[Int(id) + 1]
+    }
+
+    /// The number of `value`; a new one when it is absent and `adding`, else `UInt32.max`.
+    /// The caller holds the lock.
+    private func number(of value: UnsafeRawBufferPointer, adding: Bool) -> UInt32 {
+        let hash = XXH64.hash(value, seed: 0)
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let mask = table.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = table[index]
+            if slot == 0 { break }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                let id = UInt32(truncatingIfNeeded: slot) - 1
+                if equals(Int(id), value) { return id }
+            }
+            index = (index + 1) & mask
+        }
+        guard adding else { return UInt32.max }
+        precondition(hashes.count < Int(UInt32.max) - 1, "too many distinct values to number")
+        let id = UInt32(hashes.count)
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+        hashes.append(hash)
+        table[index] = tag | UInt64(id + 1)
+        if hashes.count * 2 > table.count { grow() }
+        return id
+    }
+
+    private func equals(_ id: Int, _ value: UnsafeRawBufferPointer) -> Bool {
+        let start = offsets[id]
+        let end = offsets[id + 1]
+        guard end - start == value.count else { return false }
+        guard value.count > 0 else { return true }
+        return bytes.withUnsafeBytes { stored in
+            memcmp(stored.baseAddress.unsafelyUnwrapped + start, value.baseAddress.unsafelyUnwrapped, value.count) == 0
+        }
+    }
+
+    private func grow() {
+        var bigger = [UInt64](repeating: 0, count: table.count * 2)
+        let mask = bigger.count - 1
+        for id in hashes.indices {
+            let hash = hashes[id]
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while bigger[index] != 0 { index = (index + 1) & mask }
+            bigger[index] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(id + 1)
+        }
+        table = bigger
+    }
+}
