@@ -332,6 +332,80 @@ public enum PromptNormalizer {
     }
 
     /// A phrase, its normal form and the bigram slots of that form.
+    /// False only when no phrase of `table` can be in any form of `prompt`, decided from the
+    /// prompt's bytes without making a `String` or a form of it: an ASCII prompt with no run of 16
+    /// base64 characters has two forms (normal and leetspeak-folded); their bigram bits are
+    /// computed as ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and
+    /// trailing space dropped), and a phrase is possible only when all its bigrams are set in one
+    /// of them. Any other prompt (non-ASCII, a long base64 run, a phrase without bigrams) answers
+    /// true, and ``matches(_:phrases:)`` decides.
+    ///
+    /// - Complexity: O(bytes + phrase bigrams); allocates nothing for an ASCII prompt.
+    package static func mightMatch(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
+        if table.hasPhraseWithoutBigrams { return true }
+        let ascii = asciiForms
+        let leetFold = leetTable
+        var normal = InlineBits()
+        var leet = InlineBits()
+        var previous: UInt32 = 0
+        var previousLeet: UInt32 = 0
+        var started = false
+        var pendingSpace = false
+        var run = 0
+        for index in 0..<prompt.count {
+            let byte = prompt[index]
+            guard byte < 0x80 else { return true }
+            run = isBase64(byte) ? run + 1 : 0
+            if run >= 16 { return true }
+            let value = ascii[Int(byte)]
+            if value == UInt32.max {
+                if started { pendingSpace = true }
+                continue
+            }
+            let folded = value < 0x80 ? leetFold[Int(value)] : value
+            if pendingSpace {
+                normal.set(PhraseKey.slot(previous, 0x20))
+                leet.set(PhraseKey.slot(previousLeet, 0x20))
+                previous = 0x20
+                previousLeet = 0x20
+                pendingSpace = false
+            }
+            if started {
+                normal.set(PhraseKey.slot(previous, value))
+                leet.set(PhraseKey.slot(previousLeet, folded))
+            }
+            previous = value
+            previousLeet = folded
+            started = true
+        }
+        let slots = table.slots
+        let bounds = table.bounds
+        for phrase in 0..<(bounds.count - 1) {
+            var inNormal = true
+            var inLeet = true
+            for position in bounds[phrase]..<bounds[phrase + 1] {
+                let slot = slots[position]
+                if inNormal, !normal.contains(slot) { inNormal = false }
+                if inLeet, !leet.contains(slot) { inLeet = false }
+                if !inNormal && !inLeet { break }
+            }
+            if inNormal || inLeet { return true }
+        }
+        return false
+    }
+
+    /// 4,096 bigram bits (``PhraseKey/slot(_:_:)``'s range) held inline, so the fast test allocates
+    /// nothing.
+    struct InlineBits {
+        private var words = InlineArray<64, UInt64>(repeating: 0)
+
+        @inline(__always)
+        mutating func set(_ slot: Int) { words[slot >> 6] |= 1 << UInt64(slot & 63) }
+
+        @inline(__always)
+        func contains(_ slot: Int) -> Bool { words[slot >> 6] & (1 << UInt64(slot & 63)) != 0 }
+    }
+
     package struct PhraseKey: Sendable {
         package let name: String
         package let form: [UInt32]
@@ -360,8 +434,11 @@ public enum PromptNormalizer {
         package let forms: [[UInt32]]
         package let slots: [Int]
         package let bounds: [Int]
+        /// Whether a phrase is a single character (no bigram to filter by).
+        package let hasPhraseWithoutBigrams: Bool
 
         package init(_ keys: [PhraseKey]) {
+            hasPhraseWithoutBigrams = keys.contains { $0.bigrams.isEmpty }
             names = keys.map(\.name)
             forms = keys.map(\.form)
             slots = keys.flatMap(\.bigrams)
@@ -406,6 +483,8 @@ package enum InjectionNormalized {
         let keys = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
         let foldedPhrases = phrases.map { ($0.0, FoldedText.folded($0.0)) }
         return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+            // Most prompts hold no phrase: ruled out from their bytes, without a String.
+            guard PromptNormalizer.mightMatch(prompt, phrases: keys) else { return nil }
             let text = prompt.string
             let found = PromptNormalizer.matches(text, phrases: keys)
             guard let first = found.first else { return nil }
