@@ -3,8 +3,9 @@ import FathomDetect
 import FathomAnalysis
 
 /// `fathom spark-job`: writes the self-contained PySpark job — `fathom_spark_job.py`, the data it
-/// reads (`fathom-spec.json`, exported from the Swift definitions) and, when given, the case file
-/// and Sigma rules — into one folder, ready for `spark-submit`.
+/// reads (`fathom-spec.json`, exported from the Swift definitions, with the Sigma rules compiled
+/// to Spark SQL) and, when given, the case file and Sigma rules — into one folder, ready for
+/// `spark-submit`.
 public enum SparkJob {
     public struct Request: Sendable {
         public var outputDirectory: String
@@ -42,7 +43,12 @@ public enum SparkJob {
             written.append(path)
         }
         try put("fathom_spark_job.py", Data(PackageResources.fathom_spark_job_py))
-        try put("fathom-spec.json", try SparkSpec(settings: effectiveSettings(request)).json())
+        var spec = SparkSpec(settings: effectiveSettings(request))
+        if let rules = request.rulesDirectory {
+            // The rules the native hunt would run (unusable ones are `fathom rules lint`'s to report).
+            spec.sigma = SparkSigma.compile(SigmaLoader.load(directory: rules).rules)
+        }
+        try put("fathom-spec.json", try spec.json())
         if let path = request.caseFilePath {
             try put("fathom-case.yaml", try Data(contentsOf: URL(fileURLWithPath: path)))
         }
