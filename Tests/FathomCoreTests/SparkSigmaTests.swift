@@ -199,4 +199,34 @@ import FathomDetect
         #expect(skipped.count == 1)
         #expect(sigma["functions"] as? [String] == ["fathom_fold", "fathom_cidr"])
     }
+
+    /// `hunt --from-results`: the manifest decides whose hits count — the job's for the Sigma rules
+    /// it computed (even where the loaded store would say otherwise), the native engine's for the
+    /// rules it left, and every rule natively with a time range.
+    @Test func huntFromResultsTakesTheJobsHitsForTheRulesItComputed() throws {
+        let store = try DetectStore()
+        try store.add(.storage, DetectSigmaTests.storageRows)
+        let rules = SigmaLoader.load(sources: [
+            ("a.yml", DetectSigmaTests.rule("sel:\n  status: 403\ncondition: sel").replacingOccurrences(of: "name: t", with: "name: computed")),
+            ("b.yml", DetectSigmaTests.rule("sel:\n  status: 202\ncondition: sel").replacingOccurrences(of: "name: t", with: "name: native")),
+        ])
+        #expect(rules.problems.isEmpty, "\(rules.problems)")
+        let results = store.directory.path("results")
+        let manifest = #"{"spec_version": \#(SparkSpec.version), "tool_version": "x", "inputs": [], "rules": [], "sigma_rules": ["computed"], "#
+            + #""sigma_skipped": [{"id": "native", "reason": "test"}]}"#
+        _ = try store.directory.write("results/manifest/part-00000.txt", manifest)
+        _ = try store.directory.write("results/hits/part-00000.txt", "")
+        // The job's hit of `computed`, on a line the native engine would not pick.
+        let jobHit = #"{"atlas": [], "evidence": {"archive": "from-the-job", "line": 99, "member": ""}, "fields": {}, "key": {}, "#
+            + #""kind": "storage", "level": "medium", "metrics": {}, "rule": "computed", "title": "test"}"#
+        _ = try store.directory.write("results/sigma-hits/part-00000.txt", jobHit + "\n")
+        var request = HuntRequest(storeDirectory: store.store, includeBuiltIn: false, sigmaRules: rules.rules, jobs: 1)
+        let outcome = try SparkHunt.run(resultsDirectory: results, request: request)
+        #expect(outcome.rulesFromSpark == ["computed"])
+        #expect(outcome.result.hits.map { "\($0.rule):\($0.evidence.line ?? 0)" } == ["computed:99", "native:4"])
+        request.from = 0
+        let ranged = try SparkHunt.run(resultsDirectory: results, request: request)
+        #expect(ranged.rulesFromSpark.isEmpty)
+        #expect(ranged.result.hits.map { "\($0.rule):\($0.evidence.line ?? 0)" } == ["computed:3", "native:4"])
+    }
 }

@@ -32,6 +32,12 @@ public enum SparkJob {
         return settings
     }
 
+    /// The Sigma rules of `--rules` compiled to Spark SQL (nil without rules): the rules the native
+    /// hunt would run; unusable ones are `fathom rules lint`'s to report.
+    public static func sigmaRules(_ request: Request) -> SparkSigma.RuleSet? {
+        request.rulesDirectory.map { SparkSigma.compile(SigmaLoader.load(directory: $0).rules) }
+    }
+
     /// Writes the job; returns the paths written, in order.
     public static func write(_ request: Request) throws -> [String] {
         let manager = FileManager.default
@@ -44,10 +50,7 @@ public enum SparkJob {
         }
         try put("fathom_spark_job.py", Data(PackageResources.fathom_spark_job_py))
         var spec = SparkSpec(settings: effectiveSettings(request))
-        if let rules = request.rulesDirectory {
-            // The rules the native hunt would run (unusable ones are `fathom rules lint`'s to report).
-            spec.sigma = SparkSigma.compile(SigmaLoader.load(directory: rules).rules)
-        }
+        spec.sigma = sigmaRules(request)
         try put("fathom-spec.json", try spec.json())
         if let path = request.caseFilePath {
             try put("fathom-case.yaml", try Data(contentsOf: URL(fileURLWithPath: path)))
