@@ -237,7 +237,6 @@ public enum SparkSigma {
         case .isNull: return "(NOT \(present))"
         case let .exists(flag): return flag ? present : "(NOT \(present))"
         case let .compare(op, bound): return "(\(present) AND \(column) \(symbol(op)) \(try double(bound)))"
-        case .compareTime: return "FALSE"
         case let .anyOf(variants):
             return joined(try variants.map { variant throws(Unsupported) in try float64Test(variant, column, present: present) }, all: false)
         default: throw Unsupported("a text test of a floating-point column (the native number format)")
