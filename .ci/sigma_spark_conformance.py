@@ -32,7 +32,7 @@ job_dir, rules_dir, results, native_path, cloudtrail_path = sys.argv[1:6]
 KNOWN_DIFFERENCES = {
     "edge-fold": "Sigma matches case-insensitively; Fathom folds with Unicode simple case folding (the long s "
                  "'ſ' folds to 's'), the backend with Spark's lower(), which leaves 'ſ' as it is",
-    "edge-null": "Fathom's store keeps no null text: an empty string is null (SIGMA.md); the backend's "
+    "edge-null": "Fathom's store keeps no null text: an empty string is null (RULES.md); the backend's "
                  "'is null' does not select a row whose user_agent is ''",
     "edge-keywords": "keywords: Fathom searches every text column of the row, the backend one raw-log column "
                      "(raw_log_field, here 'key')",
@@ -103,7 +103,8 @@ sys.path.insert(0, job_dir)
 import fathom_spark_job as jobmodule  # noqa: E402
 
 spark = (SparkSession.builder.master("local[2]").appName("sigma-spark-conformance")
-         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate())
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+         .config("spark.sql.shuffle.partitions", "4").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 spark.sparkContext.addPyFile(os.path.join(job_dir, "fathom_spark_job.py"))
 jobmodule.register_sigma_functions(spark, jobmodule.Spec(spec))
