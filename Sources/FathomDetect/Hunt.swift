@@ -47,6 +47,12 @@ public struct HuntResult: Sendable, Codable {
     public var rowsScanned: [String: Int64]
     /// The rules that ran.
     public var rules: [String]
+
+    public init(hits: [Hit], rowsScanned: [String: Int64], rules: [String]) {
+        self.hits = hits
+        self.rowsScanned = rowsScanned
+        self.rules = rules
+    }
 }
 
 /// The one Core entry point for hunting: runs the built-in playbook rules, the beyond-playbook

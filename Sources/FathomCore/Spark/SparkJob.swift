@@ -3,8 +3,9 @@ import FathomDetect
 import FathomAnalysis
 
 /// `fathom spark-job`: writes the self-contained PySpark job — `fathom_spark_job.py`, the data it
-/// reads (`fathom-spec.json`, exported from the Swift definitions) and, when given, the case file
-/// and Sigma rules — into one folder, ready for `spark-submit`.
+/// reads (`fathom-spec.json`, exported from the Swift definitions, with the Sigma rules compiled
+/// to Spark SQL) and, when given, the case file and Sigma rules — into one folder, ready for
+/// `spark-submit`.
 public enum SparkJob {
     public struct Request: Sendable {
         public var outputDirectory: String
@@ -31,6 +32,12 @@ public enum SparkJob {
         return settings
     }
 
+    /// The Sigma rules of `--rules` compiled to Spark SQL (nil without rules): the rules the native
+    /// hunt would run; unusable ones are `fathom rules lint`'s to report.
+    public static func sigmaRules(_ request: Request) -> SparkSigma.RuleSet? {
+        request.rulesDirectory.map { SparkSigma.compile(SigmaLoader.load(directory: $0).rules) }
+    }
+
     /// Writes the job; returns the paths written, in order.
     public static func write(_ request: Request) throws -> [String] {
         let manager = FileManager.default
@@ -42,7 +49,9 @@ public enum SparkJob {
             written.append(path)
         }
         try put("fathom_spark_job.py", Data(PackageResources.fathom_spark_job_py))
-        try put("fathom-spec.json", try SparkSpec(settings: effectiveSettings(request)).json())
+        var spec = SparkSpec(settings: effectiveSettings(request))
+        spec.sigma = sigmaRules(request)
+        try put("fathom-spec.json", try spec.json())
         if let path = request.caseFilePath {
             try put("fathom-case.yaml", try Data(contentsOf: URL(fileURLWithPath: path)))
         }

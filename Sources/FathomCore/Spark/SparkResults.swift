@@ -16,6 +16,8 @@ import FathomDetect
 ///                              line, ord (its order in the archive), time and the kind's columns
 ///                              (text as strings, numbers as numbers, hash128 as 32 hex digits)
 /// DIR/hits/part-*.txt          hits in Fathom's JSON Lines hit schema
+/// DIR/sigma-hits/part-*.txt    the hits of the Sigma rules compiled to Spark SQL (when the job
+///                              was written with --rules), in the same schema
 /// ```
 ///
 /// The rows are loaded into a store exactly as the native ingest writes it (the same segment
@@ -27,6 +29,10 @@ public enum SparkResults {
         public var toolVersion: String
         public var inputs: [String]
         public var rules: [String]
+        /// The Sigma rules the job computed (nil: the job had none).
+        public var sigmaRules: [String]?
+        /// The Sigma rules it did not, and why (the native engine runs them).
+        public var sigmaSkipped: [SparkSigma.Skipped]?
     }
 
     struct Member: Codable {
@@ -186,6 +192,18 @@ public enum SparkResults {
     public static func hits(in directory: String) throws -> [Hit] {
         let decoder = JSONDecoder()
         return try lines(under: directory + "/hits").map { part in
+            do { return try decoder.decode(Hit.self, from: Data(part.text)) } catch {
+                throw LoadError.malformed(path: part.path, line: part.line, detail: "not a hit: \(error)")
+            }
+        }
+    }
+
+    /// The hits of the Sigma rules the job computed (none when it ran no Sigma rules).
+    public static func sigmaHits(in directory: String) throws -> [Hit] {
+        let folder = directory + "/sigma-hits"
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        let decoder = JSONDecoder()
+        return try lines(under: folder).map { part in
             do { return try decoder.decode(Hit.self, from: Data(part.text)) } catch {
                 throw LoadError.malformed(path: part.path, line: part.line, detail: "not a hit: \(error)")
             }

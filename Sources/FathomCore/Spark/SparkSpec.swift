@@ -133,6 +133,10 @@ public struct SparkSpec: Codable, Sendable, Equatable {
 
     public var registry: RegistryTables
 
+    /// The Sigma rules of `--rules` compiled to Spark SQL (``SparkSigma``), and those left to the
+    /// native engine with the reason; absent when no rules were given.
+    public var sigma: SparkSigma.RuleSet?
+
     /// Every scalar whose fold differs from itself (surrogates skipped).
     static let foldPairs: [[UInt32]] = {
         var pairs: [[UInt32]] = []

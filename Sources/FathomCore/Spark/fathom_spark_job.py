@@ -10,6 +10,7 @@ playbook detections in Spark SQL and writes what `fathom analyze --from-results 
     DIR/archives.jsonl        one line per archive: display path, size, mtime, SHA-256, members
     DIR/rows/kind=K/day=D/    canonical rows, JSON Lines (gzip), partitioned by source kind and UTC day
     DIR/hits.jsonl            hits of the rules computed here, in Fathom's hit schema
+    DIR/sigma-hits/           hits of the Sigma rules compiled to Spark SQL (fathom-spec.json "sigma")
 
 Compression: gzip (every member) and zstd (every frame; the `zstandard` wheel on the executors)
 are decompressed by the job itself, so the same code runs whatever Hadoop codecs a cluster has;
@@ -1656,10 +1657,15 @@ def main(argv=None):
     hits = detection_hits(spark, rows, Spec(spec_data), spec_broadcast)
     hits.coalesce(1).write.mode("overwrite").text(out + "/hits")
     write_aggregates(spark, rows, Spec(spec_data), out)
+    sigma_rules, sigma_skipped = [], []
+    if spec_data.get("sigma") is not None:
+        sigma_lines, sigma_rules, sigma_skipped = sigma_hits(spark, rows, Spec(spec_data))
+        sigma_lines.coalesce(1).write.mode("overwrite").text(out + "/sigma-hits")
 
     manifest = {"spec_version": SPEC_VERSION, "tool_version": spec_data["tool_version"],
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(), "inputs": args.inputs,
                 "rules": sorted(COMPUTED_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
+                "sigma_rules": sorted(sigma_rules), "sigma_skipped": sigma_skipped,
                 "archives": len(entries), "partitioning": "rows by kind and UTC day",
                 "aggregates": {"decisions": "aggregates/decisions (Parquet), aggregates/decisions-jsonl",
                                "extraction": "aggregates/extraction (Parquet), aggregates/extraction-jsonl",
@@ -2302,6 +2308,83 @@ def sliding_window_hits(F, spec, endpoint):
                        evidence=aggregate_evidence(edge))
             hits.append(hit)
     return hits
+
+
+# ---------------------------------------------------------------------------------------------
+# Sigma rules, compiled to Spark SQL by `fathom spark-job --rules` (SparkSigma.swift)
+
+def register_sigma_functions(spark, spec):
+    """The functions the compiled expressions call: fathom_fold (FoldedText's simple case folding,
+    from the exported table; null stays null) and fathom_cidr (the native strict address parser
+    and CIDR test)."""
+    from pyspark.sql import types as T
+    fold_map = {int(a): int(b) for a, b in spec.data["fold_table"]}
+
+    def fold(text):
+        return None if text is None else text.translate(fold_map)
+
+    def cidr(text, block):
+        import fathom_spark_job as job
+        parsed = job.parse_cidr(block)
+        return parsed is not None and job.in_networks([parsed], text or "")
+    spark.udf.register("fathom_fold", fold, T.StringType())
+    spark.udf.register("fathom_cidr", cidr, T.BooleanType())
+
+
+def sigma_hit(spec, rule, row):
+    """SigmaEngine's hit of one row: the rule's header, no key or metrics, the row's fields and
+    its evidence (archive, member, line), as event_hit writes them."""
+    hit = {"rule": rule["id"], "title": rule["title"], "level": rule["level"], "atlas": rule["atlas"], "kind": rule["kind"],
+           "key": {}, "metrics": {}, "fields": hit_fields(spec, rule["kind"], row),
+           "evidence": {"archive": row["archive"], "line": row["line"] or 0, "member": row["member"] or ""}}
+    if row["time"] is not None and row["time"] != MIN_TIME:
+        hit["time"] = rfc3339(row["time"])
+    return hit
+
+
+def sigma_hits(spark, rows, spec):
+    """The hits of every compiled Sigma rule: per source kind one pass over its rows with each
+    rule's expression as a column. An expression Spark refuses (a regular expression Java cannot
+    compile) is checked first on one row of nulls, and that rule is left to the native engine.
+    Returns (hit lines, the rule ids computed, [{id, reason}] of the rules not computed)."""
+    from pyspark.sql import functions as F
+    register_sigma_functions(spark, spec)
+    sigma = spec.data["sigma"]
+    skipped = list(sigma["skipped"])
+    by_kind = {}
+    for rule in sigma["rules"]:
+        by_kind.setdefault(rule["kind"], []).append(rule)
+    computed = []
+    result = spark.createDataFrame([], "value string")
+    data = spec.data
+    for kind in sorted(by_kind):
+        frame = kind_frame(rows, spec, kind)
+        probe = spark.createDataFrame([tuple([None] * len(frame.schema.fields))], frame.schema)
+        usable = []
+        for rule in by_kind[kind]:
+            try:
+                probe.select(F.expr(rule["condition"])).collect()
+                usable.append(rule)
+            except Exception as error:  # noqa: BLE001 — Spark's analysis and runtime errors alike
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                skipped.append({"id": rule["id"], "reason": "Spark refused the compiled expression: " + first[:300]})
+        if not usable:
+            continue
+        computed += [rule["id"] for rule in usable]
+        flags = [F.expr(rule["condition"]).alias(f"_sigma_{index}") for index, rule in enumerate(usable)]
+        flagged = frame.select("*", *flags).where(F.greatest(*[F.coalesce(F.col(f"_sigma_{i}"), F.lit(False))
+                                                               for i in range(len(usable))]) if len(usable) > 1
+                                                  else F.coalesce(F.col("_sigma_0"), F.lit(False)))
+
+        def partition(items, usable=usable):
+            import fathom_spark_job as job
+            local = job.Spec(data)
+            for row in items:
+                for index, rule in enumerate(usable):
+                    if row[f"_sigma_{index}"]:
+                        yield (json.dumps(job.sigma_hit(local, rule, row), sort_keys=True, ensure_ascii=False),)
+        result = result.union(spark.createDataFrame(flagged.rdd.mapPartitions(partition), "value string"))
+    return result.orderBy("value"), computed, sorted(skipped, key=lambda entry: entry["id"])
 
 
 if __name__ == "__main__":

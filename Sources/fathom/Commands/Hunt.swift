@@ -13,7 +13,8 @@ struct Hunt: ParsableCommand {
             A Sigma rule that cannot be used is reported on stderr (one line: file, line, rule, reason) and
             skipped; every other rule runs.
             Exit statuses: 0 success (with or without hits), 3 the store failed, 6 some Sigma rules were
-            skipped (the others ran), 64 invalid arguments.
+            skipped (the others ran), 64 invalid arguments. With --from-results, the hits of the rules the
+            Spark job computed (its manifest lists them, compiled Sigma rules included) come from the job.
             """
     )
 
@@ -43,6 +44,9 @@ struct Hunt: ParsableCommand {
 
     @Option(help: "Segments scanned in parallel.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Take the hits of the rules a Spark job computed from its results folder; run the others over the store 'fathom analyze --from-results' loaded.")
+    var fromResults: String?
 
     func validate() throws {
         guard ["table", "jsonl"].contains(format) else { throw ValidationError("--format must be table or jsonl.") }
@@ -75,7 +79,13 @@ struct Hunt: ParsableCommand {
             request.ruleIDs = request.ruleIDs.isEmpty ? RuleCatalog.builtIn.filter(\.info.isPlaybook).map(\.info.id) : request.ruleIDs
         }
         let result: HuntResult
-        do { result = try FathomCore.Hunt.run(request) } catch let error as DetectError {
+        do {
+            if let fromResults {
+                result = try SparkHunt.run(resultsDirectory: fromResults, request: request).result
+            } else {
+                result = try FathomCore.Hunt.run(request)
+            }
+        } catch let error as DetectError {
             printError(error.description)
             if case .unknownRule = error { throw ExitCode(64) }
             throw ExitStatus.storeFailure

@@ -8,9 +8,10 @@ struct SparkJobCommand: ParsableCommand {
         abstract: "Write the PySpark job that runs Fathom's decoding and detections on a Spark cluster.",
         discussion: """
             Writes DIR/fathom_spark_job.py and DIR/fathom-spec.json (the format mappings, rule
-            settings and rule catalog exported from this build), plus the case file and Sigma
-            rules when given. Run it with spark-submit; turn its output into reports with
-            'fathom analyze --from-results RESULTS'. Exit status 64 on invalid arguments.
+            settings and rule catalog exported from this build, and the Sigma rules compiled to
+            Spark SQL), plus the case file and Sigma rules when given. Run it with spark-submit;
+            turn its output into reports with 'fathom analyze --from-results RESULTS', and hunt
+            with 'fathom hunt --rules DIR --from-results RESULTS'. Exit status 64 on invalid arguments.
             """
     )
 
@@ -20,7 +21,7 @@ struct SparkJobCommand: ParsableCommand {
     @Option(help: "A YAML file of rule settings (thresholds, patterns, networks).")
     var settings: String?
 
-    @Option(help: "A folder of Sigma rules copied beside the job.")
+    @Option(help: "A folder of Sigma rules, compiled to Spark SQL for the job (rules it cannot express run natively) and copied beside it.")
     var rules: String?
 
     @Option(help: "A YAML case file; its internal networks apply to the rules, and it is copied beside the job.")
@@ -43,5 +44,12 @@ struct SparkJobCommand: ParsableCommand {
         }
         request.rulesDirectory = rules
         for path in try SparkJob.write(request) { print("Wrote \(path)") }
+        if let sigma = SparkJob.sigmaRules(request) {
+            print("Sigma: \(sigma.rules.count) rule(s) compiled to Spark SQL, \(sigma.skipped.count) left to the native engine"
+                  + (sigma.skipped.isEmpty ? "." : ":"))
+            for skipped in sigma.skipped {
+                print("  \(TerminalText.escape(skipped.id)): \(TerminalText.escape(skipped.reason))")
+            }
+        }
     }
 }
