@@ -33,8 +33,8 @@ struct Sweep: ParsableCommand {
               10  new or updated findings
               11  altered evidence: a file already read has changed (takes precedence over 10)
               1   internal error
-              3   the store is in use by another Fathom process, or failed (corrupt, I/O error), or a
-                  Spark results folder cannot be read (malformed, another spec version)
+              3   the store is in use by another Fathom process, or failed (corrupt, I/O error)
+              3   a Spark results folder cannot be read (malformed, another spec version)
               64  invalid arguments or configuration
             """
     )
