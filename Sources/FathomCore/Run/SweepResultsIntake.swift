@@ -75,11 +75,8 @@ package enum SweepResults {
     package static func usable(_ taken: [SweepResultsFolder], settings: RuleSettings) throws(SweepError)
         -> (usable: [SweepResultsFolder], otherSpec: [String]) {
         guard !taken.isEmpty else { return ([], []) }
-        let spec: Data
-        do { spec = try SparkSpec(settings: settings).json() } catch { throw .detect("Cannot encode the Spark spec: \(error)") }
-        var hasher = SHA256Stream()
-        spec.withByteView { hasher.update($0) }
-        let specSHA256 = hasher.finalize()
+        let specSHA256: String
+        do { specSHA256 = try SparkSpec.sha256(settings: settings) } catch { throw .detect("Cannot encode the Spark spec: \(error)") }
         return (taken.filter { $0.isExact && $0.specSHA256 == specSHA256 },
                 taken.filter { $0.specSHA256 != specSHA256 }.map(\.path))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import FathomStore
 import FathomSupport
 import FathomIngest
 import FathomDetect
@@ -241,6 +242,14 @@ public struct SparkSpec: Codable, Sendable, Equatable {
                  kind: rule.info.kind.rawValue, isPlaybook: rule.info.isPlaybook,
                  settings: rule.settings(settings).map { [$0.0, $0.1] })
         }
+    }
+
+    /// The SHA-256 of the spec `fathom spark-job` writes for `settings` (its manifest's
+    /// `spec_sha256` when the job ran with it): results whose hits a native run may take.
+    public static func sha256(settings: RuleSettings) throws -> String {
+        var hasher = SHA256Stream()
+        try SparkSpec(settings: settings).json().withByteView { hasher.update($0) }
+        return hasher.finalize()
     }
 
     /// The spec as sorted, pretty-printed JSON with a final newline.
