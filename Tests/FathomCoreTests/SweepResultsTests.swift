@@ -133,6 +133,24 @@ struct SweepResultsTests {
         #expect(Self.markers(outcome.digest).isEmpty)
     }
 
+    /// `analyze --from-results` takes the job's hits only when the job ran with this run's spec.
+    @Test(arguments: [true, false])
+    func analyzeTakesTheJobsHitsOnlyWithItsOwnSpec(sameSpec: Bool) throws {
+        let directory = try TemporaryDirectory("spark-analysis")
+        let name = "2026-03-02"
+        let results = try Self.writeResults(in: directory, name, start: Self.night1,
+                                            hits: [Self.marker(archive: "/evidence/\(name)/gateway.jsonl",
+                                                               start: Self.night1 + 3_600_000_000_000, ip: "203.0.113.7", count: 4321)],
+                                            specSHA256: sameSpec ? try Self.defaultSpecSHA256() : Self.sha256("another spec"))
+        let request = AnalyzeRequest(paths: [], storeDirectory: directory.path("store"), caseID: "T-1",
+                                     reportsDirectory: directory.path("out"), now: Timestamp(rfc3339: "2026-03-05T12:00:00Z"), jobs: 1)
+        let outcome = try SparkAnalysis.run(resultsDirectory: results.folder, request: request)
+        #expect(outcome.hasOtherSpec == !sameSpec)
+        #expect(outcome.rulesFromSpark == (sameSpec ? ["extraction.volume"] : []))
+        let findings = try String(contentsOfFile: directory.path("out/T-1/findings.json"), encoding: .utf8)
+        #expect(findings.contains("203.0.113.7") == sameSpec)
+    }
+
     @Test func aResultsFolderOfAnotherSpecVersionIsRefused() throws {
         let directory = try TemporaryDirectory("sweep-results")
         try directory.write("results/x/manifest/part-00000.txt", #"{"inputs": [], "rules": [], "spec_version": 999, "tool_version": "0"}"# + "\n")
