@@ -140,6 +140,13 @@ for hit in spark_hits:
     counts[hit["rule"]] = counts.get(hit["rule"], 0) + 1
 for rule in sorted(spark_rules):
     print(f"  {rule}: {counts.get(rule, 0)} hits from Spark, {sum(1 for h in native_hits if h['rule'] == rule)} native")
+# The rules ported from the beyond-playbook set have hits to compare in every run (SampleData's
+# LLM responses and the .ci/fixtures records added to it), so "hit for hit" is not vacuous.
+for rule in ("audit.control-plane", "llm.sensitive-output"):
+    if rule not in spark_rules:
+        failures.append(f"{rule}: not among the rules the job computed")
+    elif counts.get(rule, 0) == 0:
+        failures.append(f"{rule}: no hit to compare")
 # The aggregates: every extraction.volume hit is its (src_ip, bucket) tally over the threshold,
 # and the decision tallies add up to the job's predictions rows, request ids included.
 def jsonl(folder):

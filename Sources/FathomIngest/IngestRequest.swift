@@ -109,6 +109,12 @@ public struct PassedInput: Sendable, Codable, Equatable {
         status = outcome.status
         reason = outcome.note
     }
+
+    public init(path: String, status: FileOutcome.Status, reason: String) {
+        self.path = path
+        self.status = status
+        self.reason = reason
+    }
 }
 
 /// The result of an ingest run.

@@ -176,6 +176,72 @@ struct SweepCommandTests {
         #expect(markdown.contains("## Sigma rules skipped"))
     }
 
+    /// A Spark job results folder (`fathom spark-job`'s layout) holding day 1's gateway traffic —
+    /// background and attacker A's 1200 queries at 22:00 — as canonical rows, and no rule the job
+    /// computed: the sweep runs every rule itself over the loaded rows.
+    static func writeResults(_ site: Site, folder: String, specVersion: Int = SparkSpec.version) throws -> String {
+        let archive = "s3a://acme-logs/2026/03/02/gateway.jsonl"
+        var rows: [String] = []
+        var times: [Int64] = []
+        func row(_ time: String, ip: String, key: String, body: Int) {
+            let nanos = Timestamp(rfc3339: time)!.nanoseconds
+            let hash = String(repeating: "0", count: 24) + String(format: "%08x", body & 0xFFFF_FFFF)
+            rows.append(#"{"archive": "\#(archive)", "input_hash": "\#(hash)", "latency_ms": 4.5, "line": \#(rows.count + 1), "member": "", "method": "POST", "ord": \#(rows.count), "path": "/v1/models/m/predict", "principal": "\#(key)", "src_ip": "\#(ip)", "status": 200, "time": \#(nanos)}"#)
+            times.append(nanos)
+        }
+        for hour in 0..<24 {
+            for client in 0..<4 {
+                for query in 0..<20 {
+                    row("2026-03-02T\(pad(hour)):\(pad(client * 7 % 60)):\(pad(query * 3 % 60)).\(client)\(query % 10)0Z",
+                        ip: "10.0.0.\(client + 1)", key: "ak_int_\(client)", body: hour * 100 + query)
+                }
+            }
+        }
+        for index in 0..<1200 {
+            let second = index * 3
+            row("2026-03-02T22:\(pad(second / 60)):\(pad(second % 60)).\(index % 1000)Z", ip: attackerA, key: "ak_live_a",
+                body: 1_000_000 + index)
+        }
+        let record = #"{"compression": "", "container": "", "members": [{"format": "json", "kind": "inference", "name": "\#(archive)", "rejected": 0, "rows": \#(rows.count)}], "mtime_ns": 1772496000000000000, "path": "\#(archive)", "reject_reasons": {}, "reject_samples": [], "sha256": "\#(String(repeating: "ab", count: 32))", "size": 4096}"#
+        try site.directory.write(folder + "/manifest/part-00000.txt",
+                                 #"{"inputs": ["s3a://acme-logs/2026/03/02/"], "rules": [], "spec_version": \#(specVersion), "tool_version": "0"}"# + "\n")
+        try site.directory.write(folder + "/archives/part-00000.txt", record + "\n")
+        try site.directory.write(folder + "/rows/kind=inference/day=2026-03-02/part-00000.txt", rows.joined(separator: "\n") + "\n")
+        try site.directory.write(folder + "/hits/part-00000.txt", "")
+        return archive
+    }
+
+    /// `--from-results`: the results folder's rows are swept as new archives would be (the watched
+    /// folder is not read), the digest printed with --json; the same folder again is nothing new;
+    /// a results folder of another spec version is refused with status 3.
+    @Test func sweepOverSparkResults() throws {
+        let site = try Site()
+        try site.dropDay2()  // in the watched folder: not read with --from-results
+        let archive = try Self.writeResults(site, folder: "nightly/2026-03-02")
+        let first = try CLI.run(["sweep", "--config", "sweep.yaml", "--from-results", "nightly", "--now", "2026-03-03T06:00:00Z", "--json"],
+                                in: site.url)
+        #expect(first.status == 10, "\(first.stderr)")
+        let digest = try site.digest(first)
+        #expect(digest.newArchives.map(\.path) == [archive])
+        #expect(digest.newArchives.first?.rows == Int64(Self.backgroundRows + 1200))
+        let volume = Self.volume(digest, ip: Self.attackerA)
+        #expect(volume.count == 1)
+        #expect(volume.first?.hit.metrics["query_count"] == .int(1200))
+        #expect(Self.volume(digest, ip: Self.attackerB).isEmpty, "the watched folder was not read")
+        #expect(!digest.findings.contains { $0.hit.keyText.contains("10.0.0.") })
+
+        let again = try CLI.run(["sweep", "--config", "sweep.yaml", "--from-results", "nightly", "--now", "2026-03-04T06:00:00Z", "--json"],
+                                in: site.url)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try site.digest(again).newArchives.isEmpty)
+
+        _ = try Self.writeResults(site, folder: "other/x", specVersion: 999)
+        let refused = try CLI.run(["sweep", "--config", "sweep.yaml", "--from-results", "other", "--now", "2026-03-05T06:00:00Z"],
+                                  in: site.url)
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("spec version 999"), "\(refused.stderr)")
+    }
+
     @Test func secondSweepWithoutNewFilesReportsNothing() throws {
         let site = try Site()
         try site.dropDay1()

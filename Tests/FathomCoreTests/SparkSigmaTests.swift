@@ -198,6 +198,13 @@ import FathomDetect
         #expect(rules.count == 5)
         #expect(skipped.count == 1)
         #expect(sigma["functions"] as? [String] == ["fathom_fold", "fathom_cidr"])
+        // The hash the job records as its manifest's spec_sha256 is the built-in rules' spec, the
+        // one analyze --from-results and the sweep compute from their settings: with Sigma rules in
+        // the spec, the job's built-in hits are still taken.
+        #expect(spec["detection_sha256"] as? String == (try SparkSpec.sha256(settings: RuleSettings())))
+        var custom = RuleSettings()
+        custom.maxQueries += 1
+        #expect(spec["detection_sha256"] as? String != (try SparkSpec.sha256(settings: custom)))
     }
 
     /// `hunt --from-results`: the manifest decides whose hits count — the job's for the Sigma rules

@@ -116,11 +116,21 @@ import FathomSimulator
         #expect(config.caseFile?.internalNetworks == ["10.0.0.0/8"])
         #expect(config.casePrefix == "NIGHTLY")
         #expect(config.jobs == 1)
+        #expect(config.results.isEmpty)
+    }
+
+    @Test func resultsFoldersAloneAreEnoughAndResolveAgainstTheFile() throws {
+        let config = try SweepConfig(yaml: "results: [spark/nightly, /abs/results]\n", origin: "sweep.yaml", folder: "/etc/fathom")
+        #expect(config.watches.isEmpty)
+        #expect(config.results == ["/etc/fathom/spark/nightly", "/abs/results"])
+        let single = try SweepConfig(yaml: "results: spark\nwatch: [drops]\n", origin: "sweep.yaml", folder: "/x")
+        #expect(single.results == ["/x/spark"])
+        #expect(single.watches.map(\.path) == ["/x/drops"])
     }
 
     @Test(arguments: [
         ("watch: [a]\nfrequency: daily\n", "unknown key 'frequency'"),
-        ("store: s\n", "'watch' must name at least one folder"),
+        ("store: s\n", "'watch' or 'results' must name at least one folder"),
         ("watch:\n  - path: a\n    patterns:\n      logs: ['*']\n", "unknown source kind 'logs'"),
         ("watch: [a]\nlookback: {default: soon}\n", "'lookback.default' must be a duration"),
         ("watch: [a]\ncase: {id: X}\ncase_file: c.yaml\n", "either 'case' or 'case_file'"),

@@ -36,6 +36,10 @@ public struct SweepOutcome: Sendable {
     /// Wall-clock seconds of each stage (ingest, detect, report, write, commit), for operators;
     /// never written into the digest, which stays deterministic.
     public var stageSeconds: [(stage: String, seconds: Double)]
+    /// Rules whose hits came from the Spark job's results (the others ran here), and results
+    /// folders whose job ran with another spec (every rule ran here over their rows).
+    public var rulesFromSpark: [String] = []
+    public var resultsWithOtherSpec: [String] = []
 }
 
 /// The nightly sweep: reads only what is new in the watched folders, runs the detections over the
@@ -55,8 +59,13 @@ public enum SweepEngine {
     package static let day = Clock.nanosecondsPerDay
 
     /// Runs one sweep.
+    ///
+    /// - Parameters:
+    ///   - progress: the ingest's progress, for a progress line.
+    ///   - resultsProgress: the results folder being loaded (`results:`), for the same line.
     public static func run(_ request: SweepRequest,
-                           progress: (@Sendable (IngestProgress) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
+                           progress: (@Sendable (IngestProgress) -> Void)? = nil,
+                           resultsProgress: ((String) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
         let config = request.config
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(IngestError(error)) }
@@ -90,6 +99,9 @@ public enum SweepEngine {
                 passedOver += summary.files.filter { $0.status == .notRead || $0.status == .skipped }.map(PassedInput.init)
             } catch { throw .ingest(error) }
         }
+        // … and the Spark job's results: their rows join the store like new archives.
+        let results = try SweepResults.take(config.results, store: store, progress: resultsProgress)
+        passedOver += results.passedOver
         stage("ingested")
 
         // 2. Detect over the new data plus the look-back.
@@ -100,7 +112,8 @@ public enum SweepEngine {
             stored = SweepState(aliases: try catalog.unreportedAliases(), altered: try catalog.unreportedAlteredEvidence(),
                                 usedFolders: try catalog.sweepFolders())
         } catch { throw .ingest(.catalog(error)) }
-        let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives)
+        let sources = try SweepResults.usable(results.taken, settings: try SweepDetection.settings(config: config))
+        let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives, usable: sources.usable)
         stage("detected")
 
         // 3. Report.
@@ -114,7 +127,7 @@ public enum SweepEngine {
             lookback: detection.lookbackText, findings: detection.findings, incidents: [],
             altered: stored.altered, copies: stored.aliases,
             unreadable: newArchives.filter(SweepDetection.isUnreadable).map(\.path),
-            missingFolders: discovery.missingFolders, passedOver: passedOver.isEmpty ? nil : passedOver,
+            missingFolders: discovery.missingFolders + results.missing, passedOver: passedOver.isEmpty ? nil : passedOver,
             skippedRules: detection.skippedRules.isEmpty ? nil : detection.skippedRules)
         var files: [String] = []
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
@@ -156,7 +169,8 @@ public enum SweepEngine {
                                                 findings: reported, alteredReported: digest.altered.count))
         } catch { throw .ingest(.catalog(error)) }
         stage("committed")
-        return SweepOutcome(digest: digest, folder: folder, files: files, stageSeconds: stages)
+        return SweepOutcome(digest: digest, folder: folder, files: files, stageSeconds: stages,
+                            rulesFromSpark: detection.rulesFromSpark.sorted(), resultsWithOtherSpec: sources.otherSpec)
     }
 }
 

@@ -12,6 +12,9 @@ public enum SparkHunt {
         public var result: HuntResult
         /// Rule ids whose hits came from the job.
         public var rulesFromSpark: [String]
+        /// Whether the job ran with another spec than this hunt's settings give (then no built-in
+        /// rule's hits are taken from it).
+        public var hasOtherSpec = false
     }
 
     public static func run(resultsDirectory: String, request: HuntRequest) throws -> Outcome {
@@ -28,8 +31,11 @@ public enum SparkHunt {
         let selected = (builtIn + sigma).filter { wanted.isEmpty || wanted.contains($0) }
         // The job's hits cover every row; with a time range every rule runs here, over the range.
         var computed: Set<String> = []
+        // The built-in rules' hits are the job's only when it ran with the spec these settings give.
+        let hasOtherSpec = manifest.specSha256 != (try SparkSpec.sha256(settings: request.settings))
         if request.from == nil && request.to == nil {
-            computed = Set(manifest.rules).intersection(builtIn).union(Set(manifest.sigmaRules ?? []).intersection(sigma))
+            computed = Set(manifest.sigmaRules ?? []).intersection(sigma)
+            if !hasOtherSpec { computed.formUnion(Set(manifest.rules).intersection(builtIn)) }
         }
         let fromSpark = selected.filter { computed.contains($0) }
         let native = selected.filter { !computed.contains($0) }
@@ -46,6 +52,6 @@ public enum SparkHunt {
         }
         hits.sort(by: Hit.precedes)
         return Outcome(result: HuntResult(hits: hits, rowsScanned: rowsScanned, rules: fromSpark + native),
-                       rulesFromSpark: fromSpark.sorted())
+                       rulesFromSpark: fromSpark.sorted(), hasOtherSpec: hasOtherSpec)
     }
 }

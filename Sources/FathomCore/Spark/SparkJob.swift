@@ -1,6 +1,7 @@
 import Foundation
 import FathomDetect
 import FathomAnalysis
+import FathomStore
 
 /// `fathom spark-job`: writes the self-contained PySpark job — `fathom_spark_job.py`, the data it
 /// reads (`fathom-spec.json`, exported from the Swift definitions, with the Sigma rules compiled
@@ -50,6 +51,12 @@ public enum SparkJob {
         }
         try put("fathom_spark_job.py", Data(PackageResources.fathom_spark_job_py))
         var spec = SparkSpec(settings: effectiveSettings(request))
+        // What `analyze --from-results` and the sweep compare: the spec of the built-in rules, as
+        // they compute it from their own settings (no Sigma rules; their hits are the job's only
+        // for the rules the manifest lists).
+        var hasher = SHA256Stream()
+        try spec.json().withByteView { hasher.update($0) }
+        spec.detectionSha256 = hasher.finalize()
         spec.sigma = sigmaRules(request)
         try put("fathom-spec.json", try spec.json())
         if let path = request.caseFilePath {

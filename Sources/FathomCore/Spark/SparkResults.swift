@@ -33,6 +33,27 @@ public enum SparkResults {
         public var sigmaRules: [String]?
         /// The Sigma rules it did not, and why (the native engine runs them).
         public var sigmaSkipped: [SparkSigma.Skipped]?
+        /// SHA-256 of the `fathom-spec.json` the job ran with (its settings among it); nil in
+        /// results of jobs older than this field.
+        public var specSha256: String?
+    }
+
+    /// What loading one results folder into a store did.
+    public struct LoadOutcome: Sendable {
+        /// Ids of the archives this load recorded, in path order.
+        public var loaded: [Int64] = []
+        /// Archives the store already held (same path, size and modification time, or the same
+        /// SHA-256 elsewhere: a copy, recorded as one), and archives whose path the store holds
+        /// with other content (recorded as altered evidence): none of their rows were loaded.
+        public var known: [String] = []
+        /// Archives the job could not decode (a format it does not read).
+        public var unsupported: [String] = []
+        /// Whether the results hold rows of an archive this load did not record (known, altered
+        /// or left out): then the job's hits were computed over rows other than those loaded.
+        public var hasRowsNotLoaded = false
+        /// Source kinds with rows that have no time (`day=undated`): a time-bounded hunt does not
+        /// read them, while the job's hits do.
+        public var undatedKinds: Set<SourceKind> = []
     }
 
     struct Member: Codable {
@@ -214,6 +235,51 @@ public enum SparkResults {
     /// archives already in the store (same SHA-256) are not loaded twice. Returns the paths of
     /// archives the job could not decode.
     public static func load(from directory: String, into storeDirectory: String) throws -> [String] {
+        let store: Store
+        do { store = try Store(directory: storeDirectory, forWriting: true) } catch { throw LoadError.store("\(error)") }
+        return try withExtendedLifetime(store) { try load(from: directory, into: store, asSweep: false).unsupported }
+    }
+
+    /// Whether the store already knows a results archive, as `fathom sweep` knows a watched file
+    /// (see `KnownIdentity`, with the SHA-256 the job computed): the same path, size and
+    /// modification time; the same path with other content (recorded as altered evidence); the
+    /// same SHA-256 at another path (recorded as a copy).
+    static func isKnown(_ archive: Archive, catalog: Catalog) throws -> Bool {
+        if try catalog.completeArchive(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs) != nil
+            || catalog.alias(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs) != nil
+            || catalog.alteredEvidence(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs) != nil {
+            return true
+        }
+        let now = Clock.nowNanoseconds()
+        let samePath = try catalog.completeArchives(path: archive.path)
+        if let original = samePath.first {
+            if let same = samePath.first(where: { $0.sha256 == archive.sha256 }) {
+                try catalog.recordAlias(archiveID: same.id, path: archive.path, size: archive.size,
+                                        modificationTime: archive.mtimeNs, seenAt: now)
+            } else {
+                try catalog.recordAlteredEvidence(archiveID: original.id, path: archive.path, size: archive.size,
+                                                  modificationTime: archive.mtimeNs, sha256: archive.sha256, detectedAt: now)
+            }
+            return true
+        }
+        if let existing = try catalog.completeArchive(sha256: archive.sha256) {
+            try catalog.recordAlias(archiveID: existing.id, path: archive.path, size: archive.size,
+                                    modificationTime: archive.mtimeNs, seenAt: now)
+            return true
+        }
+        return false
+    }
+
+    /// Loads the archives and rows of `directory` into `store` (whose writer lock the caller holds).
+    ///
+    /// For `fathom analyze --from-results` (`asSweep` false) an archive is skipped when the store
+    /// has its SHA-256, and an archive the job could not decode is recorded (with its members'
+    /// format `unsupported-in-spark`). For `fathom sweep` (`asSweep` true) archives are known as
+    /// the sweep knows watched files (``isKnown(_:catalog:)``: copies and altered evidence are
+    /// recorded for the digest), and an archive with a member the job could not decode is not
+    /// recorded — it is listed, so that a native sweep can still read it. When no archive is new,
+    /// no row is read.
+    public static func load(from directory: String, into store: Store, asSweep: Bool) throws -> LoadOutcome {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         var archives: [Archive] = []
@@ -223,8 +289,28 @@ public enum SparkResults {
             }
         }
         archives.sort { $0.path < $1.path }
-        let store: Store
-        do { store = try Store(directory: storeDirectory, forWriting: true) } catch { throw LoadError.store("\(error)") }
+        var outcome = LoadOutcome()
+        let catalog = store.catalog
+        // Which archives to load: decided before any row is read.
+        var isNew: [Bool] = []
+        for archive in archives {
+            let unsupported = archive.members.contains { $0.format == "unsupported-in-spark" }
+            if unsupported { outcome.unsupported.append(archive.path) }
+            if asSweep {
+                if try isKnown(archive, catalog: catalog) {
+                    outcome.known.append(archive.path)
+                    isNew.append(false)
+                } else {
+                    isNew.append(!unsupported)
+                }
+            } else {
+                isNew.append(try catalog.completeArchive(sha256: archive.sha256) == nil)
+            }
+        }
+        guard isNew.contains(true) else {
+            outcome.hasRowsNotLoaded = archives.contains { $0.members.contains { $0.rows > 0 } }
+            return outcome
+        }
         // The rows, located, not held: each part file is inflated once into the store's tmp/ and
         // each row kept as (archive, ord, file, offset, length) — 32 bytes — so loading the results
         // of a 1 GB week holds a few hundred megabytes, not every row as a dictionary (10 GB).
@@ -240,6 +326,9 @@ public enum SparkResults {
         for folder in kindFolders.sorted() where folder.hasPrefix("kind=") {
             guard let kind = SourceKind(rawValue: String(folder.dropFirst(5))) else {
                 throw LoadError.malformed(path: kindsDirectory + "/" + folder, line: 0, detail: "unknown source kind")
+            }
+            if FileManager.default.fileExists(atPath: kindsDirectory + "/" + folder + "/day=undated") {
+                outcome.undatedKinds.insert(kind)
             }
             for part in try partFiles(under: kindsDirectory + "/" + folder) {
                 let bytes = try contents(of: part)
@@ -265,6 +354,10 @@ public enum SparkResults {
                     }
                     // Rows of an archive the results do not list are not loaded (as before).
                     guard let archive = archiveIndex[located.archive] else { continue }
+                    guard isNew[Int(archive)] else {
+                        outcome.hasRowsNotLoaded = true
+                        continue
+                    }
                     refs.append(RowRef(archive: archive, file: file, ord: located.ord, offset: Int64(start), length: Int32(index - start)))
                 }
             }
@@ -272,16 +365,17 @@ public enum SparkResults {
         refs.sort { ($0.archive, $0.ord, $0.file, $0.offset) < ($1.archive, $1.ord, $1.file, $1.offset) }
         var reader = WindowedReader(paths: files.map(\.path))
         var nextRef = 0
-        let catalog = store.catalog
-        var unsupported: [String] = []
         for (position, archive) in archives.enumerated() {
             // This archive's rows: the next run of the sorted references.
             var end = nextRef
             while end < refs.count, refs[end].archive == Int32(position) { end += 1 }
             let range = nextRef..<end
             nextRef = end
-            if try catalog.completeArchive(sha256: archive.sha256) != nil { continue }
-            if archive.members.contains(where: { $0.format == "unsupported-in-spark" }) { unsupported.append(archive.path) }
+            // Known before this load, or loaded meanwhile (two archives of one SHA-256).
+            guard isNew[position], try catalog.completeArchive(sha256: archive.sha256) == nil else {
+                if !range.isEmpty { outcome.hasRowsNotLoaded = true }
+                continue
+            }
             let id = try catalog.beginArchive(path: archive.path, size: archive.size, modificationTime: archive.mtimeNs,
                                               startedAt: Clock.nowNanoseconds())
             var segments: [SegmentRecord] = []
@@ -352,8 +446,10 @@ public enum SparkResults {
                                        members: members,
                                        rejectSamples: archive.rejectSamples.map { RejectSample(member: $0.member, line: $0.line, reason: $0.reason, sample: []) },
                                        rejectReasons: archive.rejectReasons, segments: segments)
-            _ = try catalog.completeArchive(id: id, result: result, ingestedAt: Clock.nowNanoseconds())
+            if case .recorded = try catalog.completeArchive(id: id, result: result, ingestedAt: Clock.nowNanoseconds()) {
+                outcome.loaded.append(id)
+            }
         }
-        return unsupported
+        return outcome
     }
 }

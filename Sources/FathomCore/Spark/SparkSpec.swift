@@ -1,4 +1,5 @@
 import Foundation
+import FathomStore
 import FathomSupport
 import FathomIngest
 import FathomDetect
@@ -137,6 +138,51 @@ public struct SparkSpec: Codable, Sendable, Equatable {
     /// native engine with the reason; absent when no rules were given.
     public var sigma: SparkSigma.RuleSet?
 
+    /// The SHA-256 of this spec without `sigma` and without this field — ``sha256(settings:)`` of
+    /// the settings it was made with — which the job records as its manifest's `spec_sha256`, so
+    /// that results of a job written with `--rules` are still taken by a native run with the same
+    /// settings (Sigma rules do not change the built-in rules' hits). Nil in
+    /// ``sha256(settings:)``'s own spec.
+    public var detectionSha256: String?
+    /// `audit.control-plane`'s tables (`ControlPlane`): action → category per audit source.
+    public struct ControlPlaneTables: Codable, Sendable, Equatable {
+        // [action, category] pairs, sorted (not JSON objects: the snake-case key strategy would
+        // rewrite the actions).
+        /// CloudTrail `eventName` → category (exact).
+        public var cloudtrail: [[String]]
+        /// Azure activity operation name, upper-cased → category (the action compared upper-cased).
+        public var azureActivity: [[String]]
+        /// Entra ID audit activity name → category (exact).
+        public var azureAudit: [[String]]
+        /// Kubernetes [verb, resource, category].
+        public var kubernetes: [[String]]
+        /// Kubernetes users whose secret reads are not reported (name prefix).
+        public var kubernetesSystemPrefix: String
+    }
+
+    public var controlPlane: ControlPlaneTables
+
+    /// `llm.sensitive-output`'s detectors (`SensitiveData`): the regular expressions in order, the
+    /// check each match must pass, and the checks' data.
+    public struct SensitiveOutputTables: Codable, Sendable, Equatable {
+        /// [category, pattern (ICU syntax, ASCII classes only), validation: "" luhn ssn nino iban].
+        public var detectors: [[String]]
+        public var cardDigits: [Int]
+        public var ssnExcludedAreas: [Int]
+        public var ssnAreaLimit: Int
+        public var ninoExcludedFirst: String
+        public var ninoExcludedSecond: String
+        public var ninoNeverIssued: [String]
+        public var ibanLength: [Int]
+    }
+
+    public var sensitiveOutput: SensitiveOutputTables
+
+    /// A table as sorted [action, category] pairs.
+    static func pairs(_ table: [String: FathomDetect.ControlPlane.Category]) -> [[String]] {
+        table.map { [$0.key, $0.value.rawValue] }.sorted { $0[0] < $1[0] }
+    }
+
     /// Every scalar whose fold differs from itself (surrogates skipped).
     static let foldPairs: [[UInt32]] = {
         var pairs: [[UInt32]] = []
@@ -189,11 +235,31 @@ public struct SparkSpec: Codable, Sendable, Equatable {
             changeNeedles: RegistryChangeRule.changeNeedles.map { [$0.change] + $0.needles },
             successStatuses: RegistryChangeRule.successStatuses, workloadEvents: RegistryChangeRule.workloadEvents,
             workloadStage: RegistryChangeRule.workloadStage)
+        controlPlane = ControlPlaneTables(
+            cloudtrail: Self.pairs(FathomDetect.ControlPlane.cloudTrail), azureActivity: Self.pairs(FathomDetect.ControlPlane.azureActivity),
+            azureAudit: Self.pairs(FathomDetect.ControlPlane.entraAudit),
+            kubernetes: FathomDetect.ControlPlane.kubernetes.map { [$0.verb, $0.resource, $0.category.rawValue] },
+            kubernetesSystemPrefix: FathomDetect.ControlPlane.kubernetesSystemPrefix)
+        sensitiveOutput = SensitiveOutputTables(
+            detectors: SensitiveData.detectors.map { [$0.category, $0.regex.pattern, $0.validation.rawValue] },
+            cardDigits: [SensitiveData.cardDigits.lowerBound, SensitiveData.cardDigits.upperBound],
+            ssnExcludedAreas: SensitiveData.ssnExcludedAreas.sorted(), ssnAreaLimit: SensitiveData.ssnAreaLimit,
+            ninoExcludedFirst: SensitiveData.ninoExcludedFirst, ninoExcludedSecond: SensitiveData.ninoExcludedSecond,
+            ninoNeverIssued: SensitiveData.ninoNeverIssued.sorted(),
+            ibanLength: [SensitiveData.ibanLength.lowerBound, SensitiveData.ibanLength.upperBound])
         rules = RuleCatalog.builtIn.map { rule in
             Rule(id: rule.info.id, title: rule.info.title, level: rule.info.level, atlas: rule.info.atlas,
                  kind: rule.info.kind.rawValue, isPlaybook: rule.info.isPlaybook,
                  settings: rule.settings(settings).map { [$0.0, $0.1] })
         }
+    }
+
+    /// The SHA-256 of the spec `fathom spark-job` writes for `settings` (its manifest's
+    /// `spec_sha256` when the job ran with it): results whose hits a native run may take.
+    public static func sha256(settings: RuleSettings) throws -> String {
+        var hasher = SHA256Stream()
+        try SparkSpec(settings: settings).json().withByteView { hasher.update($0) }
+        return hasher.finalize()
     }
 
     /// The spec as sorted, pretty-printed JSON with a final newline.

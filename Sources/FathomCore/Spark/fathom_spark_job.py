@@ -1663,7 +1663,8 @@ def main(argv=None):
         sigma_lines.coalesce(1).write.mode("overwrite").text(out + "/sigma-hits")
 
     manifest = {"spec_version": SPEC_VERSION, "tool_version": spec_data["tool_version"],
-                "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(), "inputs": args.inputs,
+                "spec_sha256": spec_data.get("detection_sha256") or hashlib.sha256(spec_bytes).hexdigest(),
+                "inputs": args.inputs,
                 "rules": sorted(COMPUTED_RULES), "rows": "rows/kind=K/day=D/*.txt.gz (JSON Lines)",
                 "sigma_rules": sorted(sigma_rules), "sigma_skipped": sigma_skipped,
                 "archives": len(entries), "partitioning": "rows by kind and UTC day",
@@ -1680,12 +1681,11 @@ def main(argv=None):
 
 # The built-in rules this job computes, hit for hit with the native ones; `fathom analyze
 # --from-results` runs every other built-in rule natively over the loaded rows (the manifest says
-# which): prompt.injection-normalized, prompt.injection-model, llm.sensitive-output and
-# audit.control-plane.
+# which): prompt.injection-normalized and prompt.injection-model.
 COMPUTED_RULES = [
     "extraction.volume", "artifact.external-access", "prompt.injection-phrase", "pipeline.burst", "registry.change",
     "extraction.principal-total", "extraction.network-total", "extraction.budget", "extraction.sliding-window",
-    "artifact.non-internal-access",
+    "artifact.non-internal-access", "audit.control-plane", "llm.sensitive-output",
 ]
 MIN_TIME = -2 ** 63
 
@@ -1927,6 +1927,139 @@ def event_hit(spec, rule_id, kind, row, key, metrics):
     return hit
 
 
+class ControlPlane:
+    """audit.control-plane's judgment of one audit row (ControlPlane.category), from the spec's tables."""
+
+    def __init__(self, data):
+        tables = data["control_plane"]
+        self.exact = {"cloudtrail": dict(tables["cloudtrail"]), "azure-audit": dict(tables["azure_audit"])}
+        self.upper = {"azure-activity": dict(tables["azure_activity"])}
+        self.kubernetes = {(verb, resource): category for verb, resource, category in tables["kubernetes"]}
+        self.system_prefix = tables["kubernetes_system_prefix"]
+
+    def category(self, source, action, service, principal):
+        if source in self.exact:
+            return self.exact[source].get(action)
+        if source in self.upper:
+            return self.upper[source].get(action.upper())
+        if source == "k8s-audit":
+            category = self.kubernetes.get((action, service))
+            if category == "secret-read" and principal.startswith(self.system_prefix):
+                return None
+            return category
+        return None
+
+
+def control_plane_hits(audit, data):
+    """audit.control-plane: one hit per audit row whose outcome is not failure and whose action
+    the tables name for its source (an RDD of hit JSON lines)."""
+    def partition(items):
+        import fathom_spark_job as job
+        tables = job.ControlPlane(data)
+        local = job.Spec(data)
+        for row in items:
+            if (row["outcome"] or "") == "failure":
+                continue
+            action = row["action"] or ""
+            category = tables.category(row["source"] or "", action, row["service"] or "", row["principal"] or "")
+            if category is not None:
+                yield json.dumps(job.event_hit(local, "audit.control-plane", "audit", row, {"principal": row["principal"] or ""},
+                                               {"action": action, "category": category}), sort_keys=True, ensure_ascii=False)
+    return audit.rdd.mapPartitions(partition)
+
+
+class SensitiveData:
+    """llm.sensitive-output's detectors (SensitiveData): the exported regular expressions — ASCII
+    character classes, fixed-width look-behind, so Python's `re` matches as ICU does — and the
+    checks each match must pass."""
+
+    def __init__(self, data):
+        tables = data["sensitive_output"]
+        self.detectors = [(category, re.compile(pattern), validation) for category, pattern, validation in tables["detectors"]]
+        self.card_digits = tables["card_digits"]
+        self.ssn_excluded = set(tables["ssn_excluded_areas"])
+        self.ssn_limit = tables["ssn_area_limit"]
+        self.nino_first = tables["nino_excluded_first"]
+        self.nino_second = tables["nino_excluded_second"]
+        self.nino_never = set(tables["nino_never_issued"])
+        self.iban_length = tables["iban_length"]
+
+    def categories(self, text):
+        """The category of every validated match, in detector order then position."""
+        found = []
+        for category, regex, validation in self.detectors:
+            for match in regex.finditer(text):
+                if self.accepts(validation, match.group(0)):
+                    found.append(category)
+        return found
+
+    def accepts(self, validation, text):
+        if validation == "":
+            return True
+        if validation == "luhn":
+            if "  " in text or "--" in text or " -" in text or "- " in text:
+                return False
+            values = [ord(c) - 48 for c in text if "0" <= c <= "9"]
+            if not self.card_digits[0] <= len(values) <= self.card_digits[1] or len(set(values)) < 2:
+                return False
+            total = 0
+            for index, digit in enumerate(reversed(values)):
+                if index % 2 == 1:
+                    digit *= 2
+                    total += digit - 9 if digit > 9 else digit
+                else:
+                    total += digit
+            return total % 10 == 0
+        if validation == "ssn":
+            parts = [int(p) for p in text.split("-") if p]
+            if len(parts) != 3:
+                return False
+            area, group, serial = parts
+            return area > 0 and area not in self.ssn_excluded and area < self.ssn_limit and group > 0 and serial > 0
+        if validation == "nino":
+            letters = [c for c in text.upper() if not c.isspace()]
+            if len(letters) != 9:
+                return False
+            first, second = letters[0], letters[1]
+            if first in self.nino_first or second in self.nino_second:
+                return False
+            return first + second not in self.nino_never
+        if validation == "iban":
+            compact = [c for c in text.upper() if not c.isspace()]
+            if not self.iban_length[0] <= len(compact) <= self.iban_length[1]:
+                return False
+            remainder = 0
+            for c in compact[4:] + compact[:4]:
+                if "0" <= c <= "9":
+                    remainder = (remainder * 10 + ord(c) - 48) % 97
+                elif "A" <= c <= "Z":
+                    remainder = (remainder * 100 + ord(c) - 55) % 97
+                else:
+                    return False
+            return remainder == 1
+        raise ValueError(f"unknown validation {validation!r} in fathom-spec.json")
+
+
+def sensitive_output_hits(llm, data):
+    """llm.sensitive-output: one hit per LLM row whose response holds a validated secret or
+    personal identifier; metrics: the sorted categories and the number of matches."""
+    def partition(items):
+        import fathom_spark_job as job
+        detectors = job.SensitiveData(data)
+        local = job.Spec(data)
+        for row in items:
+            response = row["response"] or ""
+            if not response:
+                continue
+            found = detectors.categories(response)
+            if found:
+                yield json.dumps(job.event_hit(local, "llm.sensitive-output", "llm", row,
+                                               {"principal": row["principal"] or "", "session": row["session"] or ""},
+                                               {"categories": sorted(set(found)), "count": len(found)}),
+                                 sort_keys=True, ensure_ascii=False)
+    return llm.rdd.mapPartitions(partition)
+
+
 def first_last(F, *extra):
     """min/max of (time, archive, ord) with the row's provenance: the native first row (earliest,
     first in archive order on ties) and last row (latest, last in archive order on ties)."""
@@ -2129,6 +2262,8 @@ def detection_hits(spark, rows, spec, spec_broadcast):
                                                {"principal": row["principal"] or "", "session": row["session"] or ""},
                                                {"phrase": found[0], "phrases": found}), sort_keys=True, ensure_ascii=False)
     partials.append(llm.rdd.mapPartitions(phrase_partition))
+    partials.append(sensitive_output_hits(llm, data))
+    partials.append(control_plane_hits(kind_frame(rows, spec, "audit"), data))
 
     # pipeline.burst: counts per (principal, action, pipeline, UTC day) in Spark; the mean and
     # sample deviation per (pipeline, action) over its groups summed in sorted order, as natively.

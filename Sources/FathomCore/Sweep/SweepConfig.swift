@@ -24,6 +24,8 @@ import FathomSimulator
 ///       storage: ["**/*.log.zst"]
 ///       any: ["**/*.json.gz"]         # `any`: the kind comes from the content
 ///   - path: /data/drops/misc          # no patterns: every file (minus .fathomignore)
+/// results:                            # Spark job results (fathom spark-job), taken instead of
+///   - /data/spark-results             # archives: a results folder, or a folder of them
 /// lookback:                           # how far before the new data the detections look
 ///   default: 1d
 ///   pipeline: 14d                     # per source kind: the pipeline.burst baseline
@@ -42,7 +44,8 @@ import FathomSimulator
 ///
 /// A kind named in `patterns` is the source kind given to generic inputs (JSON Lines, CSV) matched
 /// by its globs; formats with a fixed kind ignore it. A file matched by no glob of its folder is
-/// not read. Durations are seconds or a number with `s`, `m`, `h` or `d`.
+/// not read. Durations are seconds or a number with `s`, `m`, `h` or `d`. `watch`, `results` or
+/// both must name at least one folder.
 public struct SweepConfig: Sendable, Equatable {
     /// One watched folder with its glob patterns per source kind.
     public struct Watch: Sendable, Equatable {
@@ -64,6 +67,9 @@ public struct SweepConfig: Sendable, Equatable {
     public var store: String?
     public var output: String = "Reports"
     public var watches: [Watch] = []
+    /// Folders of Spark job results (`fathom spark-job`): each a results folder (it has
+    /// `manifest/`) or a folder whose subfolders are (one per night), taken in path order.
+    public var results: [String] = []
     /// Look-back in seconds, the default and per source kind.
     public var lookbackSeconds: Int64 = 86_400
     public var lookbackByKind: [SourceKind: Int64] = [.pipeline: 14 * 86_400]
@@ -173,6 +179,8 @@ public struct SweepConfig: Sendable, Equatable {
                     }
                     watches.append(watch)
                 }
+            case "results":
+                for path in try strings(value, key) { results.append(resolve(path)) }
             case "lookback":
                 if value.string != nil {
                     lookbackSeconds = try duration(value, key)
@@ -213,7 +221,9 @@ public struct SweepConfig: Sendable, Equatable {
                 throw fail(keyNode, "unknown key '\(key)'")
             }
         }
-        if watches.isEmpty { throw .config(path: origin, line: 0, detail: "'watch' must name at least one folder") }
+        if watches.isEmpty, results.isEmpty {
+            throw .config(path: origin, line: 0, detail: "'watch' or 'results' must name at least one folder")
+        }
         if caseNode != nil, caseFilePath != nil {
             throw .config(path: origin, line: 0, detail: "give either 'case' or 'case_file', not both")
         }
@@ -241,6 +251,8 @@ public enum SweepError: Error, Sendable, CustomStringConvertible {
     case detect(String)
     case analysis(AnalysisError)
     case output(path: String, detail: String)
+    /// A Spark results folder cannot be read (missing parts, malformed lines, another spec version).
+    case results(String)
 
     public var description: String {
         switch self {
@@ -250,6 +262,7 @@ public enum SweepError: Error, Sendable, CustomStringConvertible {
         case let .detect(detail): detail
         case let .analysis(error): error.description
         case let .output(path, detail): "Cannot write '\(path)': \(detail)."
+        case let .results(detail): detail
         }
     }
 }

@@ -24,6 +24,8 @@ package struct SweepDetection {
     package var allHits: [Hit] = []
     /// Problems of the Sigma folder's rules: those rules are skipped, the others run.
     package var skippedRules: [RuleProblem] = []
+    /// Rules whose hits this sweep took from the Spark job's results instead of computing them.
+    package var rulesFromSpark: Set<String> = []
 
     /// Rules whose new findings open an incident (and so an incident report): extraction, artifact
     /// access, prompt injection, sensitive output, pipeline bursts, and Sigma rules of level high or
@@ -45,7 +47,22 @@ package struct SweepDetection {
         isBuiltIn && eventRules.contains(rule.id) ? 0 : config.lookback(for: rule.kind)
     }
 
-    package static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord]) throws(SweepError) -> SweepDetection {
+    /// The results folder whose job hits for `rule` are exactly what the native hunt over
+    /// `[from, to]` gives, if any: the folder's job computed the rule with this sweep's spec, over
+    /// exactly the rows the folder added, and every row of the rule's kind in the span comes from
+    /// those rows (a segment of another archive reaching into the span — the look-back of an
+    /// earlier night, another folder of the same sweep — rules it out). The job and the native
+    /// rules are equal on the same rows (`.ci/spark-equivalence`), so the hits are the same.
+    package static func jobFolder(for rule: RuleInfo, from: Int64, to: Int64, results: [SweepResultsFolder],
+                                  store: Store) throws(CatalogError) -> Int? {
+        let candidates = results.indices.filter { results[$0].rules.contains(rule.id) && !results[$0].undatedKinds.contains(rule.kind) }
+        guard !candidates.isEmpty else { return nil }
+        let segments = try store.catalog.segments(kind: rule.kind, from: from, to: to)
+        return candidates.first { index in segments.allSatisfy { results[index].archiveIDs.contains($0.archiveID) } }
+    }
+
+    /// The rule settings of a sweep: the configured file's, with the case's internal networks.
+    package static func settings(config: SweepConfig) throws(SweepError) -> RuleSettings {
         var settings = RuleSettings()
         if let path = config.settingsPath {
             do { settings = try RuleSettings.load(path: path) } catch { throw .detect(error.description) }
@@ -53,6 +70,14 @@ package struct SweepDetection {
         if let networks = config.caseFile?.internalNetworks, !networks.isEmpty {
             settings.artifactInternalNetworks = networks
         }
+        return settings
+    }
+
+    /// Runs the sweep's detections over the new archives and their look-back. `usable` are the
+    /// Spark results folders whose hits may stand in for native rules (see ``jobFolder(for:from:to:results:store:)``).
+    package static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord],
+                            usable: [SweepResultsFolder] = []) throws(SweepError) -> SweepDetection {
+        let settings = try settings(config: config)
         var detection = SweepDetection(settings: settings)
         let firsts = newArchives.compactMap(\.firstTime)
         let lasts = newArchives.compactMap(\.lastTime)
@@ -78,11 +103,24 @@ package struct SweepDetection {
         for (lookback, group) in byLookback.sorted(by: { $0.key < $1.key }) {
             let from = newFirst - lookback * 1_000_000_000
             scanFrom = min(scanFrom, from)
-            let ids = Set(group.map(\.id))
-            let request = HuntRequest(storeDirectory: store.directory, from: from, to: newLast + 1, settings: settings,
-                                      ruleIDs: ids.sorted(), includeBuiltIn: true,
-                                      sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
-            do { hits += try Hunt.run(request).hits } catch { throw .detect("\(error)") }
+            var ids = Set(group.map(\.id))
+            // Built-in rules the Spark job computed over exactly these rows: its hits.
+            for rule in group where builtIn.contains(rule.id) && !usable.isEmpty {
+                let folder: Int?
+                do { folder = try jobFolder(for: rule, from: from, to: newLast, results: usable, store: store) } catch {
+                    throw .ingest(.catalog(error))
+                }
+                guard let folder else { continue }
+                hits += usable[folder].hits.filter { $0.rule == rule.id }
+                detection.rulesFromSpark.insert(rule.id)
+                ids.remove(rule.id)
+            }
+            if !ids.isEmpty {
+                let request = HuntRequest(storeDirectory: store.directory, from: from, to: newLast + 1, settings: settings,
+                                          ruleIDs: ids.sorted(), includeBuiltIn: true,
+                                          sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
+                do { hits += try Hunt.run(request).hits } catch { throw .detect("\(error)") }
+            }
             for rule in group where lookback > 0 || !builtIn.contains(rule.id) {
                 detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
             }

@@ -72,6 +72,24 @@ package enum ControlPlane {
         "Add member to role": .privilegeGranted, "Add eligible member to role": .privilegeGranted,
     ]
 
+    /// Kubernetes audit (verb, resource) → category.
+    package static let kubernetes: [(verb: String, resource: String, category: Category)] = [
+        ("create", "pods/exec", .remoteExecution), ("create", "pods/attach", .remoteExecution),
+        ("create", "serviceaccounts/token", .credentialCreated),
+        ("create", "clusterrolebindings", .privilegeGranted), ("update", "clusterrolebindings", .privilegeGranted),
+        ("patch", "clusterrolebindings", .privilegeGranted),
+        ("create", "rolebindings", .privilegeGranted), ("update", "rolebindings", .privilegeGranted),
+        ("patch", "rolebindings", .privilegeGranted),
+        ("get", "secrets", .secretRead), ("list", "secrets", .secretRead), ("watch", "secrets", .secretRead),
+    ]
+
+    /// Kubernetes users whose secret reads are the cluster's own (controllers, service accounts):
+    /// not reported.
+    package static let kubernetesSystemPrefix = "system:"
+
+    private static let kubernetesTable: [String: [String: Category]] = Dictionary(
+        grouping: kubernetes, by: \.verb).mapValues { Dictionary($0.map { ($0.resource, $0.category) }, uniquingKeysWith: { first, _ in first }) }
+
     package static let info = RuleInfo(
         id: RuleID.controlPlane, title: "Control-plane action an attacker takes (logging, credentials, privileges, secrets)",
         level: "high", atlas: ["AML.T0012", "AML.T0055"], kind: .audit,
@@ -103,15 +121,8 @@ package enum ControlPlane {
         switch source {
         case "cloudtrail": return cloudTrail[action]
         case "k8s-audit":
-            switch (action, service) {
-            case ("create", "pods/exec"), ("create", "pods/attach"): return .remoteExecution
-            case ("create", "serviceaccounts/token"): return .credentialCreated
-            case ("create", "clusterrolebindings"), ("update", "clusterrolebindings"), ("patch", "clusterrolebindings"),
-                 ("create", "rolebindings"), ("update", "rolebindings"), ("patch", "rolebindings"): return .privilegeGranted
-            case ("get", "secrets"), ("list", "secrets"), ("watch", "secrets"):
-                return principal.hasPrefix("system:") ? nil : .secretRead
-            default: return nil
-            }
+            guard let category = kubernetesTable[action]?[service] else { return nil }
+            return category == .secretRead && principal.hasPrefix(kubernetesSystemPrefix) ? nil : category
         case "azure-activity": return azureActivity[action.uppercased()]
         case "azure-audit": return entraAudit[action]
         default: return nil
@@ -164,5 +175,5 @@ package enum ControlPlane {
             || kubernetesVerbs.contains(action)
     }
 
-    private static let kubernetesVerbs: Set<String> = ["create", "update", "patch", "get", "list", "watch"]
+    private static let kubernetesVerbs = Set(kubernetes.map(\.verb))
 }

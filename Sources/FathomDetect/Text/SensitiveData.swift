@@ -11,22 +11,40 @@ public enum SensitiveData {
         public var match: String
     }
 
+    /// The check a match must also pass (named, so the Spark job's spec can say which).
+    package enum Validation: String, Sendable, CaseIterable {
+        case none = ""
+        case luhn, ssn, nino, iban
+
+        package func accepts(_ text: String) -> Bool {
+            switch self {
+            case .none: true
+            case .luhn: isCardNumber(text)
+            case .ssn: isSSN(text)
+            case .nino: isNINO(text)
+            case .iban: isIBAN(text)
+            }
+        }
+    }
+
     package struct Detector: @unchecked Sendable {
         package let category: String
         package let regex: NSRegularExpression
-        package let validate: @Sendable (String) -> Bool
+        package let validation: Validation
         /// A condition every match needs, judged from the text's ``Clues``: when it fails, the
         /// regular expression (the expensive part) is not run at all.
         package let needs: @Sendable (Clues) -> Bool
 
         package init?(category: String, regex: NSRegularExpression?, needs: @escaping @Sendable (Clues) -> Bool,
-              validate: @escaping @Sendable (String) -> Bool) {
+              validation: Validation = .none) {
             guard let regex else { return nil }
             self.category = category
             self.regex = regex
             self.needs = needs
-            self.validate = validate
+            self.validation = validation
         }
+
+        package func validate(_ text: String) -> Bool { validation.accepts(text) }
     }
 
     /// What one pass over a text's UTF-8 bytes tells about which detectors could match.
@@ -85,28 +103,28 @@ public enum SensitiveData {
 
     package static let detectors: [Detector] = { let list: [Detector?] = [
         Detector(category: "aws_access_key", regex: regex(#"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"#),
-                 needs: { $0.contains("AKIA") || $0.contains("ASIA") }, validate: { _ in true }),
+                 needs: { $0.contains("AKIA") || $0.contains("ASIA") }),
         Detector(category: "github_token",
                  regex: regex(#"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#),
-                 needs: { $0.contains("gh") }, validate: { _ in true }),
+                 needs: { $0.contains("gh") }),
         Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
-                 needs: { $0.contains("xox") }, validate: { _ in true }),
+                 needs: { $0.contains("xox") }),
         Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#),
-                 needs: { $0.contains("-----BEGIN ") }, validate: { _ in true }),
+                 needs: { $0.contains("-----BEGIN ") }),
         Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#),
-                 needs: { $0.contains("sk-") }, validate: { _ in true }),
+                 needs: { $0.contains("sk-") }),
         Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
-                 needs: { $0.digits >= 13 }, validate: { isCardNumber($0) }),
+                 needs: { $0.digits >= 13 }, validation: .luhn),
         Detector(category: "email",
                  regex: regex(#"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"#),
-                 needs: { $0.hasAt }, validate: { _ in true }),
+                 needs: { $0.hasAt }),
         Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#),
-                 needs: { $0.digits >= 9 && $0.hasDash }, validate: { isSSN($0) }),
+                 needs: { $0.digits >= 9 && $0.hasDash }, validation: .ssn),
         Detector(category: "uk_nino",
                  regex: regex(#"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![A-Za-z0-9])"#),
-                 needs: { $0.digits >= 6 }, validate: { isNINO($0) }),
+                 needs: { $0.digits >= 6 }, validation: .nino),
         Detector(category: "iban", regex: regex(#"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"#),
-                 needs: { $0.hasCountryAndCheck }, validate: { isIBAN($0) }),
+                 needs: { $0.hasCountryAndCheck }, validation: .iban),
     ]; return list.compactMap { $0 } }()
 
     /// All findings in `text`, in detector order then position.
@@ -126,11 +144,23 @@ public enum SensitiveData {
 
     package static func digits(_ text: String) -> [Int] { text.compactMap { $0.wholeNumberValue } }
 
+    /// The number of digits of a card number.
+    package static let cardDigits = 13...19
+    /// SSN areas never issued (besides 000), and the first area of the never-issued 900–999.
+    package static let ssnExcludedAreas: Set<Int> = [666]
+    package static let ssnAreaLimit = 900
+    /// Letters a National Insurance number's prefix never has first, second; prefixes never issued.
+    package static let ninoExcludedFirst = "DFIQUV"
+    package static let ninoExcludedSecond = "DFIQUVO"
+    package static let ninoNeverIssued: Set<String> = ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"]
+    /// The length of an IBAN without spaces.
+    package static let ibanLength = 15...34
+
     /// Luhn check of 13–19 digits separated by at most single spaces or dashes.
     public static func isCardNumber(_ text: String) -> Bool {
         if text.contains("  ") || text.contains("--") || text.contains(" -") || text.contains("- ") { return false }
         let values = digits(text)
-        guard (13...19).contains(values.count), Set(values).count > 1 else { return false }
+        guard cardDigits.contains(values.count), Set(values).count > 1 else { return false }
         var sum = 0
         for (index, digit) in values.reversed().enumerated() {
             if index % 2 == 1 {
@@ -148,7 +178,7 @@ public enum SensitiveData {
         let parts = text.split(separator: "-").map { Int($0) ?? -1 }
         guard parts.count == 3 else { return false }
         let (area, group, serial) = (parts[0], parts[1], parts[2])
-        return area > 0 && area != 666 && area < 900 && group > 0 && serial > 0
+        return area > 0 && !ssnExcludedAreas.contains(area) && area < ssnAreaLimit && group > 0 && serial > 0
     }
 
     /// A UK National Insurance number: the prefix letters exclude D, F, I, Q, U, V; the second also O;
@@ -157,15 +187,15 @@ public enum SensitiveData {
         let letters = Array(text.uppercased().filter { !$0.isWhitespace })
         guard letters.count == 9 else { return false }
         let first = letters[0], second = letters[1]
-        if "DFIQUV".contains(first) || "DFIQUVO".contains(second) { return false }
-        if ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(String([first, second])) { return false }
+        if ninoExcludedFirst.contains(first) || ninoExcludedSecond.contains(second) { return false }
+        if ninoNeverIssued.contains(String([first, second])) { return false }
         return true
     }
 
     /// An IBAN with a valid ISO 13616 mod-97 check (length 15–34 without spaces).
     public static func isIBAN(_ text: String) -> Bool {
         let compact = Array(text.filter { !$0.isWhitespace }.uppercased())
-        guard (15...34).contains(compact.count) else { return false }
+        guard ibanLength.contains(compact.count) else { return false }
         let rearranged = compact[4...] + compact[..<4]
         var remainder = 0
         for character in rearranged {

@@ -104,6 +104,9 @@ struct Analyze: ParsableCommand {
                 throw ExitCode(error is SparkResults.LoadError ? 3 : 1)
             }
             if json { print(try AnalysisSummary.json(spark.analysis.result)) } else { print(AnalysisSummary.text(spark.analysis)) }
+            if spark.hasOtherSpec {
+                printError("\(TerminalText.escape(fromResults)): the Spark job ran with another spec (settings, case-file networks or Fathom version) than this run's; its hits were not used, every rule ran here over its rows")
+            }
             for path in spark.unsupported { printError("\(path): not decoded by the Spark job (a format it does not read); run 'fathom analyze' on it") }
             if !spark.unsupported.isEmpty { throw ExitStatus.inputsUnreadable }
             return

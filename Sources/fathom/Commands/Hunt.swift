@@ -81,7 +81,11 @@ struct Hunt: ParsableCommand {
         let result: HuntResult
         do {
             if let fromResults {
-                result = try SparkHunt.run(resultsDirectory: fromResults, request: request).result
+                let spark = try SparkHunt.run(resultsDirectory: fromResults, request: request)
+                if spark.hasOtherSpec {
+                    printError("\(TerminalText.escape(fromResults)): the Spark job ran with another spec (settings, case-file networks or Fathom version) than this hunt's; the built-in rules' hits were not taken from it, they ran here")
+                }
+                result = spark.result
             } else {
                 result = try FathomCore.Hunt.run(request)
             }

@@ -18,6 +18,15 @@ struct Sweep: ParsableCommand {
             folder and the case-file defaults; see README 'Nightly sweep'. One sweep at a time per \
             store: a second one exits at once with status 3.
 
+            With 'results' in the configuration, or --from-results, the sweep takes the output \
+            folders of the Spark job ('fathom spark-job') instead of reading archives: each folder's \
+            archives the store does not know yet (by path, size, modification time and SHA-256, as \
+            above) are loaded from its rows, and the job's hits are used for the rules it computed \
+            wherever they are the native hunt's exactly (the rule's span holds only that folder's \
+            rows, the job ran with the sweep's settings); the other rules run here over the new rows \
+            and the look-back. Same finding tracking, digest and exit statuses; see README 'Running \
+            on Spark'.
+
             Exit statuses:
               0   nothing new (no new or updated finding, no altered evidence)
               2   nothing new, but some new inputs could not be read (listed in the digest)
@@ -25,6 +34,7 @@ struct Sweep: ParsableCommand {
               11  altered evidence: a file already read has changed (takes precedence over 10)
               1   internal error
               3   the store is in use by another Fathom process, or failed (corrupt, I/O error)
+              3   a Spark results folder cannot be read (malformed, another spec version)
               64  invalid arguments or configuration
             """
     )
@@ -38,6 +48,10 @@ struct Sweep: ParsableCommand {
     @Option(help: "Pin the sweep's time (RFC 3339): the digest's date and the reports' generation time.")
     var now: String?
 
+    @Option(help: ArgumentHelp("Take this Spark results folder ('fathom spark-job'), or each results folder in it, instead of the configuration's watched folders and results (repeatable).",
+                               valueName: "dir"))
+    var fromResults: [String] = []
+
     @Flag(help: "Print digest.json on stdout instead of a summary.")
     var json = false
 
@@ -49,10 +63,14 @@ struct Sweep: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: SweepConfig
+        var loaded: SweepConfig
         do throws(SweepError) { loaded = try SweepConfig.load(path: config) } catch {
             printError(error.description)
             throw ExitCode(64)
+        }
+        if !fromResults.isEmpty {
+            loaded.watches = []
+            loaded.results = fromResults
         }
         let request = SweepRequest(config: loaded, storeDirectory: store ?? loaded.store ?? ".fathom", now: now,
                                    commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
@@ -60,7 +78,9 @@ struct Sweep: ParsableCommand {
         let report: @Sendable (IngestProgress) -> Void = { line.update(IngestReport.progressLine($0)) }
         let outcome: SweepOutcome
         do throws(SweepError) {
-            outcome = try SweepEngine.run(request, progress: standardErrorIsTerminal && !json ? report : nil)
+            let showsProgress = standardErrorIsTerminal && !json
+            outcome = try SweepEngine.run(request, progress: showsProgress ? report : nil,
+                                          resultsProgress: showsProgress ? { line.update(TerminalText.escape($0)) } : nil)
         } catch {
             line.clear()
             switch error {
@@ -69,12 +89,21 @@ struct Sweep: ParsableCommand {
                 printError(error.description)
                 throw ExitCode(64)
             case let .analysis(.ingest(inner)): throw ExitStatus.fail(inner)
+            case .results:
+                printError(error.description)
+                throw ExitCode(3)
             case .detect, .analysis, .output:
                 printError(error.description)
                 throw ExitCode(1)
             }
         }
         line.clear()
+        for folder in outcome.resultsWithOtherSpec {
+            printError("\(TerminalText.escape(folder)): the Spark job ran with another spec (settings or Fathom version) than this sweep's; its hits were not used, every rule ran here over its rows")
+        }
+        if !outcome.rulesFromSpark.isEmpty {
+            printError("hits from the Spark job: " + outcome.rulesFromSpark.joined(separator: ", "))
+        }
         if timings {
             printError("stages: " + outcome.stageSeconds.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }
                 .joined(separator: ", "))

@@ -19,6 +19,9 @@ public enum SparkAnalysis {
         public var unsupported: [String]
         /// Rule ids whose hits came from the job.
         public var rulesFromSpark: [String]
+        /// Whether the job ran with another spec than this run's settings give (other thresholds,
+        /// lists or networks, or another Fathom version): then every rule ran here.
+        public var hasOtherSpec = false
     }
 
     public static func run(resultsDirectory: String, request: AnalyzeRequest) throws -> Outcome {
@@ -28,11 +31,13 @@ public enum SparkAnalysis {
                                                    detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
         }
         let unsupported = try SparkResults.load(from: resultsDirectory, into: request.storeDirectory)
-        // The job's hits cover every row; with a time range the rules all run here, over the range.
-        let fromSpark = request.timeRange == nil ? Set(manifest.rules) : []
-        var hits = try SparkResults.hits(in: resultsDirectory).filter { fromSpark.contains($0.rule) }
         var settings = request.settings
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty { settings.artifactInternalNetworks = networks }
+        // The job's hits are this run's only when the job ran with the spec these settings give.
+        let hasOtherSpec = manifest.specSha256 != (try SparkSpec.sha256(settings: settings))
+        // The job's hits cover every row; with a time range the rules all run here, over the range.
+        let fromSpark = request.timeRange == nil && !hasOtherSpec ? Set(manifest.rules) : []
+        var hits = try SparkResults.hits(in: resultsDirectory).filter { fromSpark.contains($0.rule) }
         let native = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
                                               to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
         hits += native.filter { !fromSpark.contains($0.rule) }
@@ -41,6 +46,6 @@ public enum SparkAnalysis {
         analyze.paths = []
         analyze.hits = hits
         let outcome = try AnalysisEngine.run(analyze)
-        return Outcome(analysis: outcome, unsupported: unsupported, rulesFromSpark: fromSpark.sorted())
+        return Outcome(analysis: outcome, unsupported: unsupported, rulesFromSpark: fromSpark.sorted(), hasOtherSpec: hasOtherSpec)
     }
 }

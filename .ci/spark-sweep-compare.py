@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Compares the output folders of two nightly sweeps (.ci/spark-equivalence): the native sweep over
+the watched archives and the sweep over the Spark job's results folders.
+
+Every file (digests, incident reports) must be byte-identical once the recorded command line is
+normalised — `fathom sweep …` in evidence.md, `command_line` in analysis.json / findings.json — and
+the command line must be the only difference. The first night must report findings, and the
+job's hits must really have been used: on the first night (nothing before it in the store) for
+every rule the job computed, on the second for at least one (stderr of the results sweeps names
+them: "hits from the Spark job: …").
+
+Usage: spark-sweep-compare.py NATIVE_OUT SPARK_OUT RESULTS_NIGHT1 STDERR_NIGHT1 STDERR_NIGHT2"""
+import json
+import os
+import re
+import sys
+
+native, spark, results, *stderrs = sys.argv[1:]
+failures = []
+
+
+def normalised(name, data):
+    if name == "evidence.md":
+        return re.sub(rb"\nfathom sweep [^\n]*\n", b"\nfathom sweep <command line>\n", data)
+    if name in ("analysis.json", "findings.json"):
+        document = json.loads(data)
+        stack = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for key in list(item):
+                    if key in ("commandLine", "command_line"):
+                        item[key] = ["<command line>"]
+                    else:
+                        stack.append(item[key])
+            elif isinstance(item, list):
+                stack.extend(item)
+        return json.dumps(document, sort_keys=True).encode()
+    return data
+
+
+def files(root):
+    found = set()
+    for folder, _, names in os.walk(root):
+        for name in names:
+            found.add(os.path.relpath(os.path.join(folder, name), root))
+    return found
+
+
+identical = 0
+names = sorted(files(native) | files(spark))
+for name in names:
+    a_path, b_path = os.path.join(native, name), os.path.join(spark, name)
+    if not os.path.exists(a_path) or not os.path.exists(b_path):
+        failures.append(f"{name}: only in {'native' if os.path.exists(a_path) else 'spark'}")
+        continue
+    a, b = open(a_path, "rb").read(), open(b_path, "rb").read()
+    if a == b:
+        identical += 1
+    elif normalised(os.path.basename(name), a) != normalised(os.path.basename(name), b):
+        failures.append(f"{name}: differs beyond the command line")
+    else:
+        print(f"{name}: identical but for the recorded command line")
+
+digests = sorted(name for name in names if name.endswith("digest.json"))
+if len(digests) < 2:
+    failures.append(f"expected a digest per night, found {digests}")
+for name in digests:
+    digest = json.load(open(os.path.join(spark, name)))
+    print(f"{name}: status {digest['status']}, {len(digest['findings'])} findings, {len(digest['newArchives'])} new archives")
+    if not digest["findings"] and name == digests[0]:
+        failures.append(f"{name}: the first night reports no finding: nothing was compared")
+
+manifest = json.loads("".join(open(os.path.join(results, "manifest", f)).read()
+                              for f in sorted(os.listdir(os.path.join(results, "manifest"))) if f.startswith("part-")))
+for night, path in enumerate(stderrs, 1):
+    used = []
+    for line in open(path):
+        if line.startswith("fathom: hits from the Spark job: "):
+            used = line.split(": ", 2)[2].strip().split(", ")
+    print(f"night {night}: hits from the job for {len(used)} rules: {', '.join(used)}")
+    if night == 1 and sorted(used) != sorted(manifest["rules"]):
+        failures.append(f"night 1 took the job's hits for {used}, expected every computed rule {manifest['rules']}")
+    if night > 1 and not used:
+        failures.append(f"night {night} took no hit from the job")
+
+if failures:
+    print("FAILED:\n  " + "\n  ".join(failures))
+    sys.exit(1)
+print(f"sweep equivalence: {identical} of {len(names)} files byte-identical, the others only in the command line")
