@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from report_normalise import normalised as normalise_report
 
 
 def compare_hunts(native_path, spark_path, results):
@@ -76,23 +77,7 @@ failures = []
 
 
 def normalised(name, data):
-    if name == "evidence.md":
-        return re.sub(rb"\nfathom analyze [^\n]*\n", b"\nfathom analyze <command line>\n", data)
-    if name in ("analysis.json", "findings.json"):
-        document = json.loads(data)
-        stack = [document]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                for key in list(item):
-                    if key in ("commandLine", "command_line"):
-                        item[key] = ["<command line>"]
-                    else:
-                        stack.append(item[key])
-            elif isinstance(item, list):
-                stack.extend(item)
-        return json.dumps(document, sort_keys=True).encode()
-    return data
+    return normalise_report(name, data, "analyze")
 
 
 names = sorted(set(os.listdir(native)) | set(os.listdir(spark)))

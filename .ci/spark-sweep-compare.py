@@ -14,29 +14,14 @@ import json
 import os
 import re
 import sys
+from report_normalise import normalised as normalise_report
 
 native, spark, results, *stderrs = sys.argv[1:]
 failures = []
 
 
 def normalised(name, data):
-    if name == "evidence.md":
-        return re.sub(rb"\nfathom sweep [^\n]*\n", b"\nfathom sweep <command line>\n", data)
-    if name in ("analysis.json", "findings.json"):
-        document = json.loads(data)
-        stack = [document]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                for key in list(item):
-                    if key in ("commandLine", "command_line"):
-                        item[key] = ["<command line>"]
-                    else:
-                        stack.append(item[key])
-            elif isinstance(item, list):
-                stack.extend(item)
-        return json.dumps(document, sort_keys=True).encode()
-    return data
+    return normalise_report(name, data, "sweep")
 
 
 def files(root):

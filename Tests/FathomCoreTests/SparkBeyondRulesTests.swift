@@ -87,24 +87,9 @@ json.dump({"sensitive": [detectors.categories(text) for text in request["texts"]
 """#
 
     static func spark(texts: [String], rows: [[String]]) throws -> (sensitive: [[String]], control: [String?]) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spark-beyond-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Data(PackageResources.fathom_spark_job_py).write(to: folder.appendingPathComponent("fathom_spark_job.py"))
         let spec = try JSONSerialization.jsonObject(with: try SparkSpec(settings: RuleSettings()).json())
         let payload = try JSONSerialization.data(withJSONObject: ["spec": spec, "texts": texts, "rows": rows])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", python, folder.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(payload); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let data = try SparkJSONTests.runJobPython(python, payload: payload)
         let decoded = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let sensitive = try #require(decoded["sensitive"] as? [[String]])
         let control = try #require(decoded["control"] as? [Any]).map { $0 as? String }

@@ -105,9 +105,11 @@ for text in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 """#
 
-    /// The job's answers for `records`, from the job's own Python (as `fathom spark-job` writes it).
-    static func spark(_ records: [String]) throws -> [[[String]]?] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spark-json-\(UUID().uuidString)")
+    /// Runs `python` (a script that imports the job from the folder in `sys.argv[1]`) with the
+    /// job's own Python as `fathom spark-job` writes it, `payload` on its standard input; returns
+    /// its standard output. Expects it to exit 0.
+    static func runJobPython(_ python: String, payload: Data) throws -> Data {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spark-python-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(PackageResources.fathom_spark_job_py).write(to: folder.appendingPathComponent("fathom_spark_job.py"))
@@ -118,12 +120,17 @@ json.dump(out, sys.stdout)
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let payload = try JSONSerialization.data(withJSONObject: records)
         let writer = Thread { input.fileHandleForWriting.write(payload); try? input.fileHandleForWriting.close() }
         writer.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+        return data
+    }
+
+    /// The job's answers for `records`, from the job's own Python (as `fathom spark-job` writes it).
+    static func spark(_ records: [String]) throws -> [[[String]]?] {
+        let data = try runJobPython(python, payload: try JSONSerialization.data(withJSONObject: records))
         let decoded = try #require(try JSONSerialization.jsonObject(with: data) as? [Any])
         return decoded.map { $0 as? [[String]] }
     }

@@ -25,11 +25,7 @@ public enum SparkAnalysis {
     }
 
     public static func run(resultsDirectory: String, request: AnalyzeRequest) throws -> Outcome {
-        let manifest = try SparkResults.manifest(in: resultsDirectory)
-        guard manifest.specVersion == SparkSpec.version else {
-            throw SparkResults.LoadError.malformed(path: resultsDirectory + "/manifest", line: 1,
-                                                   detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
-        }
+        let manifest = try SparkResults.currentManifest(in: resultsDirectory)
         let unsupported = try SparkResults.load(from: resultsDirectory, into: request.storeDirectory)
         var settings = request.settings
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty { settings.artifactInternalNetworks = networks }

@@ -41,12 +41,7 @@ package enum SweepResults {
         for (index, folder) in folders.enumerated() {
             progress?("results \(index + 1)/\(folders.count): \(folder)")
             do {
-                let manifest = try SparkResults.manifest(in: folder)
-                guard manifest.specVersion == SparkSpec.version else {
-                    throw SparkResults.LoadError.malformed(
-                        path: folder + "/manifest", line: 1,
-                        detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
-                }
+                let manifest = try SparkResults.currentManifest(in: folder)
                 let outcome = try SparkResults.load(from: folder, into: store, asSweep: true)
                 for path in outcome.unsupported where !outcome.known.contains(path) {
                     passedOver.append(PassedInput(path: path, status: .notRead,

@@ -18,11 +18,7 @@ public enum SparkHunt {
     }
 
     public static func run(resultsDirectory: String, request: HuntRequest) throws -> Outcome {
-        let manifest = try SparkResults.manifest(in: resultsDirectory)
-        guard manifest.specVersion == SparkSpec.version else {
-            throw SparkResults.LoadError.malformed(path: resultsDirectory + "/manifest", line: 1,
-                                                   detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
-        }
+        let manifest = try SparkResults.currentManifest(in: resultsDirectory)
         let wanted = Set(request.ruleIDs)
         let builtIn = request.includeBuiltIn ? RuleCatalog.builtIn.map(\.info.id) : []
         let sigma = request.sigmaRules.map(\.info.id)

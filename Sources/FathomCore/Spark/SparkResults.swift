@@ -199,6 +199,17 @@ public enum SparkResults {
         return Hash128(low: low, high: high)
     }
 
+    /// The manifest of a results folder, which must come from a job of this build's spec version
+    /// (``SparkSpec/version``): its rows and hits are read as this build reads them.
+    public static func currentManifest(in directory: String) throws -> Manifest {
+        let manifest = try manifest(in: directory)
+        guard manifest.specVersion == SparkSpec.version else {
+            throw LoadError.malformed(path: directory + "/manifest", line: 1,
+                                      detail: "spec version \(manifest.specVersion), expected \(SparkSpec.version)")
+        }
+        return manifest
+    }
+
     public static func manifest(in directory: String) throws -> Manifest {
         let parts = try lines(under: directory + "/manifest")
         let text = parts.map { String(decoding: $0.text, as: UTF8.self) }.joined(separator: "\n")
