@@ -25,3 +25,24 @@ def normalised(name, data, command):
                 stack.extend(item)
         return json.dumps(document, sort_keys=True).encode()
     return data
+
+
+def compare_reports(native, spark, names, command, failures):
+    """Compares the report files `names` (paths relative to the folders `native` and `spark`):
+    each must be in both and byte-identical, or differ only in the recorded command line. Appends a
+    line per failure to `failures`; returns how many were byte-identical."""
+    import os
+    identical = 0
+    for name in names:
+        a_path, b_path = os.path.join(native, name), os.path.join(spark, name)
+        if not os.path.exists(a_path) or not os.path.exists(b_path):
+            failures.append(f"{name}: only in {'native' if os.path.exists(a_path) else 'spark'}")
+            continue
+        a, b = open(a_path, "rb").read(), open(b_path, "rb").read()
+        if a == b:
+            identical += 1
+        elif normalised(os.path.basename(name), a, command) != normalised(os.path.basename(name), b, command):
+            failures.append(f"{name}: differs beyond the command line")
+        else:
+            print(f"{name}: identical but for the recorded command line")
+    return identical

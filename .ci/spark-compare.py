@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from report_normalise import normalised as normalise_report
+from report_normalise import compare_reports
 
 
 def compare_hunts(native_path, spark_path, results):
@@ -80,25 +80,9 @@ native, spark, results = arguments[0:3]
 failures = []
 
 
-def normalised(name, data):
-    return normalise_report(name, data, "analyze")
-
 
 names = sorted(set(os.listdir(native)) | set(os.listdir(spark)))
-identical = 0
-for name in names:
-    a_path, b_path = os.path.join(native, name), os.path.join(spark, name)
-    if not os.path.exists(a_path) or not os.path.exists(b_path):
-        failures.append(f"{name}: only in {'native' if os.path.exists(a_path) else 'spark'}")
-        continue
-    a, b = open(a_path, "rb").read(), open(b_path, "rb").read()
-    if a == b:
-        identical += 1
-        continue
-    if normalised(name, a) != normalised(name, b):
-        failures.append(f"{name}: differs beyond the command line")
-    else:
-        print(f"{name}: identical but for the recorded command line")
+identical = compare_reports(native, spark, names, "analyze", failures)
 
 # The job's hits against the native hits of the same rules.
 manifest = json.loads("".join(open(os.path.join(results, "manifest", f)).read()

@@ -14,14 +14,11 @@ import json
 import os
 import re
 import sys
-from report_normalise import normalised as normalise_report
+from report_normalise import compare_reports
 
 native, spark, results, *stderrs = sys.argv[1:]
 failures = []
 
-
-def normalised(name, data):
-    return normalise_report(name, data, "sweep")
 
 
 def files(root):
@@ -32,20 +29,8 @@ def files(root):
     return found
 
 
-identical = 0
 names = sorted(files(native) | files(spark))
-for name in names:
-    a_path, b_path = os.path.join(native, name), os.path.join(spark, name)
-    if not os.path.exists(a_path) or not os.path.exists(b_path):
-        failures.append(f"{name}: only in {'native' if os.path.exists(a_path) else 'spark'}")
-        continue
-    a, b = open(a_path, "rb").read(), open(b_path, "rb").read()
-    if a == b:
-        identical += 1
-    elif normalised(os.path.basename(name), a) != normalised(os.path.basename(name), b):
-        failures.append(f"{name}: differs beyond the command line")
-    else:
-        print(f"{name}: identical but for the recorded command line")
+identical = compare_reports(native, spark, names, "sweep", failures)
 
 digests = sorted(name for name in names if name.endswith("digest.json"))
 if len(digests) < 2:

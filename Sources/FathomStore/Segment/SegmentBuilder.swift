@@ -530,18 +530,15 @@ private struct DictionaryBuffer {
     var bytes: [UInt8] = []
     /// XXH64 of each entry's bytes, to rehash without rereading them.
     var entryHashes: [UInt64] = [0]
-    /// Open-addressing slots: the entry's code in the low 32 bits and the high 32 bits of its hash
-    /// above them, so a probe compares the hash without touching `entryHashes` (in a column of tens
-    /// of thousands of client addresses each extra memory access is a cache miss); 0 marks an empty
-    /// slot (code 0 is never stored: the empty string is special-cased).
-    var table: [UInt64] = Array(repeating: 0, count: 64)
+    /// Entry codes by hash (code 0 is never stored: the empty string is special-cased).
+    var table = TaggedSlots(capacity: 64)
     /// The code returned last (0: none since the last reset).
     var lastCode: UInt32 = 0
 
     var entryCount: Int { entryHashes.count }
 
     var estimatedBytes: Int {
-        codes.count * 4 + offsets.count * 8 + bytes.count + entryHashes.count * 8 + table.count * 8
+        codes.count * 4 + offsets.count * 8 + bytes.count + entryHashes.count * 8 + table.capacity * 8
     }
 
     mutating func reset() {
@@ -553,10 +550,10 @@ private struct DictionaryBuffer {
         bytes.removeAll(keepingCapacity: true)
         entryHashes.removeAll(keepingCapacity: true)
         entryHashes.append(0)
-        if table.count > 1 << 16 {
-            table = Array(repeating: 0, count: 64)
+        if table.capacity > 1 << 16 {
+            table = TaggedSlots(capacity: 64)
         } else {
-            for index in table.indices { table[index] = 0 }
+            table.clear()
         }
     }
 
@@ -567,51 +564,27 @@ private struct DictionaryBuffer {
         // one comparison instead of a hash and a probe.
         if lastCode != 0, entryEquals(Int(lastCode), value) { return lastCode }
         let hash = XXH64.hash(value, seed: 0)
-        let tag = hash & 0xFFFF_FFFF_0000_0000
-        let mask = table.count - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let slot = table[index]
-            if slot == 0 { break }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag {
-                let candidate = UInt32(truncatingIfNeeded: slot)
-                if entryEquals(Int(candidate), value) {
-                    lastCode = candidate
-                    return candidate
-                }
-            }
-            index = (index + 1) & mask
+        let (found, index) = table.find(hash) { entryEquals(Int($0), value) }
+        if let found {
+            lastCode = found
+            return found
         }
         precondition(entryCount < Int(UInt32.max), "too many distinct values in one dictionary column")
         let code = UInt32(entryCount)
         bytes.append(contentsOf: value)
         offsets.append(UInt64(bytes.count))
         entryHashes.append(hash)
-        table[index] = tag | UInt64(code)
-        if entryCount * 2 > table.count { grow() }
+        table.set(index, hash: hash, payload: code)
+        if entryCount * 2 > table.capacity {
+            let hashes = entryHashes
+            table = table.grown((1..<hashes.count).lazy.map { (hashes[$0], UInt32($0)) })
+        }
         lastCode = code
         return code
     }
 
     private func entryEquals(_ code: Int, _ value: UnsafeRawBufferPointer) -> Bool {
-        let start = Int(offsets[code])
-        let end = Int(offsets[code + 1])
-        guard end - start == value.count else { return false }
-        return bytes.withUnsafeBytes { stored in
-            memcmp(stored.baseAddress.unsafelyUnwrapped + start, value.baseAddress.unsafelyUnwrapped, value.count) == 0
-        }
-    }
-
-    private mutating func grow() {
-        var bigger = [UInt64](repeating: 0, count: table.count * 2)
-        let mask = bigger.count - 1
-        for code in 1..<entryCount {
-            let hash = entryHashes[code]
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while bigger[index] != 0 { index = (index + 1) & mask }
-            bigger[index] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(code)
-        }
-        table = bigger
+        storedBytes(bytes, Int(offsets[code]), Int(offsets[code + 1]), equal: value)
     }
 }
 

@@ -28,9 +28,8 @@ public final class ValueNumbering: @unchecked Sendable {
     private var offsets: [Int] = [0]
     /// XXH64 of each value, to grow the table without rereading the bytes.
     private var hashes: [UInt64] = []
-    /// Open-addressing slots: the value's number + 1 in the low 32 bits, the high 32 bits of its
-    /// hash above them (0: empty).
-    private var table = [UInt64](repeating: 0, count: 1024)
+    /// Value numbers + 1 by hash.
+    private var table = TaggedSlots(capacity: 1024)
 
     /// The numbers of the entries of the segments looked up so far, by segment, while they fit in
     /// ``cacheLimit`` bytes: the rules of one hunt look up the same segments' dictionaries once
@@ -119,48 +118,23 @@ public final class ValueNumbering: @unchecked Sendable {
     /// The caller holds the lock.
     private func number(of value: UnsafeRawBufferPointer, adding: Bool) -> UInt32 {
         let hash = XXH64.hash(value, seed: 0)
-        let tag = hash & 0xFFFF_FFFF_0000_0000
-        let mask = table.count - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let slot = table[index]
-            if slot == 0 { break }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag {
-                let id = UInt32(truncatingIfNeeded: slot) - 1
-                if equals(Int(id), value) { return id }
-            }
-            index = (index + 1) & mask
-        }
+        let (found, index) = table.find(hash) { equals(Int($0) - 1, value) }
+        if let found { return found - 1 }
         guard adding else { return UInt32.max }
         precondition(hashes.count < Int(UInt32.max) - 1, "too many distinct values to number")
         let id = UInt32(hashes.count)
         bytes.append(contentsOf: value)
         offsets.append(bytes.count)
         hashes.append(hash)
-        table[index] = tag | UInt64(id + 1)
-        if hashes.count * 2 > table.count { grow() }
+        table.set(index, hash: hash, payload: id + 1)
+        if hashes.count * 2 > table.capacity {
+            let known = hashes
+            table = table.grown(known.indices.lazy.map { (known[$0], UInt32($0) + 1) })
+        }
         return id
     }
 
     private func equals(_ id: Int, _ value: UnsafeRawBufferPointer) -> Bool {
-        let start = offsets[id]
-        let end = offsets[id + 1]
-        guard end - start == value.count else { return false }
-        guard value.count > 0 else { return true }
-        return bytes.withUnsafeBytes { stored in
-            memcmp(stored.baseAddress.unsafelyUnwrapped + start, value.baseAddress.unsafelyUnwrapped, value.count) == 0
-        }
-    }
-
-    private func grow() {
-        var bigger = [UInt64](repeating: 0, count: table.count * 2)
-        let mask = bigger.count - 1
-        for id in hashes.indices {
-            let hash = hashes[id]
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while bigger[index] != 0 { index = (index + 1) & mask }
-            bigger[index] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(id + 1)
-        }
-        table = bigger
+        storedBytes(bytes, offsets[id], offsets[id + 1], equal: value)
     }
 }

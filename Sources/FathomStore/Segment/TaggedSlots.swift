@@ -1,0 +1,67 @@
+import Foundation
+
+/// The open-addressing table behind a dictionary column's builder (`DictionaryBuffer`) and
+/// ``ValueNumbering``: each slot holds a nonzero 32-bit payload (an entry's code or number + 1) in
+/// its low bits and the high 32 bits of the entry's hash above them, so a probe compares hashes
+/// without touching the entries (in a column of tens of thousands of client addresses each extra
+/// memory access is a cache miss); 0 marks an empty slot. Linear probing; the owner grows it
+/// (``grown(_:)``) before it is half full.
+struct TaggedSlots {
+    private(set) var slots: [UInt64]
+
+    init(capacity: Int) {
+        slots = [UInt64](repeating: 0, count: capacity)
+    }
+
+    var capacity: Int { slots.count }
+
+    /// The payload of the first slot on `hash`'s probe path whose hash matches and for which
+    /// `matches` says the entry equals the key, else nil and the empty slot where it goes.
+    @inline(__always)
+    func find(_ hash: UInt64, _ matches: (UInt32) -> Bool) -> (payload: UInt32?, index: Int) {
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 { return (nil, index) }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                let payload = UInt32(truncatingIfNeeded: slot)
+                if matches(payload) { return (payload, index) }
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    /// Fills the empty slot `index` (from ``find(_:_:)``) with `payload` (nonzero) for `hash`.
+    @inline(__always)
+    mutating func set(_ index: Int, hash: UInt64, payload: UInt32) {
+        slots[index] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(payload)
+    }
+
+    /// Empties every slot, keeping the capacity.
+    mutating func clear() {
+        for index in slots.indices { slots[index] = 0 }
+    }
+
+    /// A table of twice the capacity holding `entries` (hash, payload).
+    func grown(_ entries: some Sequence<(UInt64, UInt32)>) -> TaggedSlots {
+        var bigger = TaggedSlots(capacity: slots.count * 2)
+        for (hash, payload) in entries {
+            let index = bigger.find(hash) { _ in false }.index
+            bigger.set(index, hash: hash, payload: payload)
+        }
+        return bigger
+    }
+}
+
+/// Whether `stored[start ..< end]` holds the bytes of `value` (an entry of a dictionary laid out as
+/// one byte array and offsets, compared with the key being looked up).
+@inline(__always)
+func storedBytes(_ stored: [UInt8], _ start: Int, _ end: Int, equal value: UnsafeRawBufferPointer) -> Bool {
+    guard end - start == value.count else { return false }
+    guard value.count > 0 else { return true }
+    return stored.withUnsafeBytes { bytes in
+        memcmp(bytes.baseAddress.unsafelyUnwrapped + start, value.baseAddress.unsafelyUnwrapped, value.count) == 0
+    }
+}
