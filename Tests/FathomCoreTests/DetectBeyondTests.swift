@@ -243,11 +243,19 @@ import FathomSimulator
     /// (every detector run on every text) the findings are the same.
     @Test func sensitiveDataCluesNeverHideAFinding() {
         var generator = SplitMix(seed: 7)
-        let pieces = ["AKIA", "ASIA", "ghp_", "xoxb-", "-----BEGIN ", "PRIVATE KEY-----", "sk-", "@", "-", " ", "GB", "82",
-                      "WEST", "4111", "1111", "123", "45", "6789", "AB", "12", "34", "56", "C", "a", "bank.example", "Z9"]
+        let pieces = ["AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "ghx_", "gh", "github_pat_", "xoxb-", "xo",
+                      "-----BEGIN ", "PRIVATE KEY-----", "sk-", "s", "k-", "@", "-", " ", "GB", "82", "WEST", "4111", "1111",
+                      "123", "45", "6789", "AB", "12", "34", "56", "C", "a", "bank.example", "Z9", "ABCDEFGHIJKLMNOP",
+                      "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1eF3hJ5", "\u{00E9}", "\u{FFFD}"]
         for _ in 0..<3000 {
             var text = ""
             for _ in 0..<Int(generator.next() % 12) { text += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            // The bytes of a log value give what its String gives, invalid UTF-8 included.
+            #expect(text.withByteView { SensitiveData.findings(in: $0) } == SensitiveData.findings(in: text), "\(text)")
+            var bytes = Array(text.utf8)
+            if !bytes.isEmpty { bytes.insert([0xFF, 0xC3, 0xE2, 0x82][Int(generator.next() % 4)], at: Int(generator.next() % UInt64(bytes.count))) }
+            #expect(bytes.withByteView { SensitiveData.findings(in: $0) }
+                    == SensitiveData.findings(in: String(decoding: bytes, as: UTF8.self)), "\(bytes)")
             let range = NSRange(text.startIndex..., in: text)
             let unfiltered = SensitiveData.detectors.flatMap { detector in
                 detector.regex.matches(in: text, range: range).compactMap { match -> String? in

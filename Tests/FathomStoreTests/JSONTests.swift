@@ -1,4 +1,5 @@
 @testable import FathomStore
+import Foundation
 import Testing
 
 /// Parses `text` and runs `body` on the root while the bytes are alive.
@@ -60,6 +61,27 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
         #expect(decoded == expected)
         let viaView = try withJSON(json) { $0.withDecodedString { Array($0.array) } }
         #expect(viaView == Array(expected.utf8))
+    }
+
+    /// Escapes at every offset around the decoder's eight-byte steps, against Foundation's JSON
+    /// reader: the runs between escapes are copied a word at a time.
+    @Test func decodesEscapesAtEveryOffset() throws {
+        let pieces = [#"a"#, #"bcdefgh"#, #"\""#, #"\\"#, #"\n"#, #"\/"#, #"\u00e9"#, #"\ud83d\ude00"#, "é", "中",
+                      #"{\"k\":1}"#, #"0123456789abcdef"#]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        for _ in 0..<2000 {
+            var content = ""
+            for _ in 0..<(next() % 10) { content += pieces[next() % pieces.count] }
+            let json = "\"" + content + "\""
+            let reference = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed) as? String)
+            let decoded = try withJSON(json) { $0.withDecodedString { Array($0.array) } }
+            #expect(decoded == Array(reference.utf8), "\(json)")
+        }
     }
 
     @Test func invalidUTF8IsRepairedNotRejected() throws {
@@ -341,6 +363,27 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
                     let expected = root.value(atPath: path).map { ($0.rawBytes.base, $0.rawBytes.count) }
                     let found = set.value(index, in: root).map { ($0.rawBytes.base, $0.rawBytes.count) }
                     #expect(found?.0 == expected?.0 && found?.1 == expected?.1, "\(text) at \(path)")
+                }
+            }
+        }
+    }
+}
+
+/// The inline byte compare of the dictionary builder and ``ValueNumbering`` against `memcmp`, at
+/// every length to 80 and a difference at every position (and none).
+@Suite struct SameBytesTests {
+    @Test func agreesWithMemcmp() {
+        for count in 0...80 {
+            let base = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            for position in -1..<count {
+                var other = base
+                if position >= 0 { other[position] ^= 0x20 }
+                base.withUnsafeBytes { a in
+                    other.withUnsafeBytes { b in
+                        let expected = count == 0 || memcmp(a.baseAddress!, b.baseAddress!, count) == 0
+                        #expect(sameBytes(a.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, b.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count)
+                                == expected, "length \(count), difference at \(position)")
+                    }
                 }
             }
         }

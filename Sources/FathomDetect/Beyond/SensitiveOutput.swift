@@ -27,7 +27,7 @@ package enum SensitiveOutput {
     package static func run(_ context: HuntContext) throws -> [Hit] {
         try LLMHits.eachText(info, column: "response", context: context) { response in
             guard !response.isEmpty else { return nil }
-            let findings = SensitiveData.findings(in: response.string)
+            let findings = SensitiveData.findings(in: response)
             guard !findings.isEmpty else { return nil }
             let categories = Array(Set(findings.map(\.category))).sorted()
             return ["categories": .strings(categories), "count": .int(Int64(findings.count))]

@@ -105,7 +105,10 @@ public enum SecretMask {
     ///
     /// - Complexity: O(n) in the bytes, one pass, no allocation.
     package static func mightHoldSecrets(_ text: String) -> Bool {
-        text.withByteView { bytes in
+        // The table in a local: read through the global's accessor at every byte, it costs a
+        // `swift_once` check each time.
+        let clues = Self.clues
+        return text.withByteView { bytes in
             // Card numbers are runs of 13 or more digits, SSNs 9 digits with dashes, with at most
             // spaces or dashes between them (an IP address, a timestamp or a 12-digit AWS account
             // id is not); IBANs start with two capital letters and two digits.

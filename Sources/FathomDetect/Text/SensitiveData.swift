@@ -47,28 +47,64 @@ public enum SensitiveData {
         package func validate(_ text: String) -> Bool { validation.accepts(text) }
     }
 
-    /// What one pass over a text's UTF-8 bytes tells about which detectors could match.
+    /// What one pass over a text's UTF-8 bytes tells about which detectors could match. Every
+    /// clue is ASCII, so the bytes of a log value and those of its repaired `String` (invalid UTF-8
+    /// becomes U+FFFD, ASCII bytes stay where they are) give the same clues.
     package struct Clues {
-        package let bytes: [UInt8]
         package var digits = 0
         package var hasAt = false
         package var hasDash = false
         /// Two ASCII capitals followed by two digits (how an IBAN starts).
         package var hasCountryAndCheck = false
+        /// `AKIA` or `ASIA` (an AWS access key id's prefix).
+        package var hasAWSPrefix = false
+        /// `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` or `github_pat_`: a GitHub token's full prefix
+        /// ("gh" alone is in every other English word, and each false clue runs a regex).
+        package var hasGitHubPrefix = false
+        /// `xox` (a Slack token's prefix).
+        package var hasSlackPrefix = false
+        /// `-----BEGIN ` (a PEM block's header).
+        package var hasPEMHeader = false
+        /// `sk-` (a generic API key's prefix).
+        package var hasSecretKeyPrefix = false
 
         package init(_ text: String) {
-            bytes = Array(text.utf8)
-            for index in bytes.indices {
-                let byte = bytes[index]
-                if byte >= 0x30 && byte <= 0x39 {
+            self = text.withByteView { Clues($0) }
+        }
+
+        package init(_ text: ByteView) {
+            let count = text.count
+            for index in 0..<count {
+                let byte = text[index]
+                switch byte {
+                case 0x30...0x39:
                     digits += 1
-                    if index >= 3, Self.isDigit(bytes[index - 1]), Self.isUpper(bytes[index - 2]), Self.isUpper(bytes[index - 3]) {
+                    if index >= 3, Self.isDigit(text[index - 1]), Self.isUpper(text[index - 2]), Self.isUpper(text[index - 3]) {
                         hasCountryAndCheck = true
                     }
-                } else if byte == UInt8(ascii: "@") {
+                case UInt8(ascii: "@"):
                     hasAt = true
-                } else if byte == UInt8(ascii: "-") {
+                case UInt8(ascii: "-"):
                     hasDash = true
+                    if !hasPEMHeader, Self.matches("-----BEGIN ", text, at: index) { hasPEMHeader = true }
+                case UInt8(ascii: "A"):
+                    if !hasAWSPrefix, Self.matches("AKIA", text, at: index) || Self.matches("ASIA", text, at: index) {
+                        hasAWSPrefix = true
+                    }
+                case UInt8(ascii: "g"):
+                    if !hasGitHubPrefix, index + 3 < count {
+                        let kind = text[index + 2]
+                        let isToken = text[index + 1] == UInt8(ascii: "h") && text[index + 3] == UInt8(ascii: "_")
+                            && (kind == UInt8(ascii: "p") || kind == UInt8(ascii: "o") || kind == UInt8(ascii: "u")
+                                || kind == UInt8(ascii: "s") || kind == UInt8(ascii: "r"))
+                        if isToken || Self.matches("github_pat_", text, at: index) { hasGitHubPrefix = true }
+                    }
+                case UInt8(ascii: "x"):
+                    if !hasSlackPrefix, Self.matches("xox", text, at: index) { hasSlackPrefix = true }
+                case UInt8(ascii: "s"):
+                    if !hasSecretKeyPrefix, Self.matches("sk-", text, at: index) { hasSecretKeyPrefix = true }
+                default:
+                    break
                 }
             }
         }
@@ -76,23 +112,20 @@ public enum SensitiveData {
         package static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
         package static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 
-        /// Whether the text contains `needle` (ASCII, case-sensitive).
-        package func contains(_ needle: String) -> Bool {
-            let pattern = Array(needle.utf8)
-            let count = pattern.count
-            guard count > 0, bytes.count >= count else { return false }
-            let first = pattern[0]
-            var index = 0
-            while index <= bytes.count - count {
-                if bytes[index] == first {
-                    var offset = 1
-                    while offset < count, bytes[index + offset] == pattern[offset] { offset += 1 }
-                    if offset == count { return true }
-                }
-                index += 1
+        /// Whether `text` holds the ASCII `word` at `index` (case-sensitive).
+        private static func matches(_ word: String, _ text: ByteView, at index: Int) -> Bool {
+            let utf8 = word.utf8
+            guard index + utf8.count <= text.count else { return false }
+            var position = index
+            for byte in utf8 {
+                if text[position] != byte { return false }
+                position += 1
             }
-            return false
+            return true
         }
+
+        /// Whether any detector could match: when none could, the text need not become a `String`.
+        package var anyDetector: Bool { detectors.contains { $0.needs(self) } }
     }
 
     /// The patterns are constants of this file; one that does not compile is dropped (and the
@@ -103,16 +136,16 @@ public enum SensitiveData {
 
     package static let detectors: [Detector] = { let list: [Detector?] = [
         Detector(category: "aws_access_key", regex: regex(#"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"#),
-                 needs: { $0.contains("AKIA") || $0.contains("ASIA") }),
+                 needs: { $0.hasAWSPrefix }),
         Detector(category: "github_token",
                  regex: regex(#"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#),
-                 needs: { $0.contains("gh") }),
+                 needs: { $0.hasGitHubPrefix }),
         Detector(category: "slack_token", regex: regex(#"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"#),
-                 needs: { $0.contains("xox") }),
+                 needs: { $0.hasSlackPrefix }),
         Detector(category: "private_key", regex: regex(#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"#),
-                 needs: { $0.contains("-----BEGIN ") }),
+                 needs: { $0.hasPEMHeader }),
         Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#),
-                 needs: { $0.contains("sk-") }),
+                 needs: { $0.hasSecretKeyPrefix }),
         Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
                  needs: { $0.digits >= 13 }, validation: .luhn),
         Detector(category: "email",
@@ -129,8 +162,19 @@ public enum SensitiveData {
 
     /// All findings in `text`, in detector order then position.
     public static func findings(in text: String) -> [Finding] {
-        let range = NSRange(text.startIndex..., in: text)
+        findings(in: text, clues: Clues(text))
+    }
+
+    /// All findings in a log value's bytes (invalid UTF-8 repaired, as `ByteView.string` does):
+    /// the bytes become a `String` only when a detector could match.
+    public static func findings(in text: ByteView) -> [Finding] {
         let clues = Clues(text)
+        guard clues.anyDetector else { return [] }
+        return findings(in: text.string, clues: clues)
+    }
+
+    private static func findings(in text: String, clues: Clues) -> [Finding] {
+        let range = NSRange(text.startIndex..., in: text)
         var result: [Finding] = []
         for detector in detectors where detector.needs(clues) {
             for match in detector.regex.matches(in: text, range: range) {

@@ -711,18 +711,32 @@ enum JSONStringDecoder {
             var w = 0
             var i = 0
             while i < n {
-                // Copy the run up to the next backslash in one piece.
-                let run: Int
-                if let hit = memchr(src + i, 0x5C, n - i) {
-                    run = UnsafeRawPointer(hit) - UnsafeRawPointer(src + i)
-                } else {
-                    run = n - i
+                // Copy up to the next backslash eight bytes at a time. Runs between escapes are
+                // short in escaped JSON-in-JSON (a request body), where a `memchr` and a `memmove`
+                // call per run cost more than the copy. A word is stored whole before its
+                // backslash is handled: `w <= i`, so it stays inside the `n` bytes of `dst`.
+                while i + 8 <= n {
+                    // The first byte in the low bits, whatever the platform's byte order.
+                    let word = UInt64(littleEndian: UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self))
+                    let b = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let hit = (b &- 0x0101_0101_0101_0101) & ~b & 0x8080_8080_8080_8080
+                    UnsafeMutableRawPointer(dst + w).storeBytes(of: word.littleEndian, as: UInt64.self)
+                    if hit != 0 {
+                        // The lowest flagged byte is exact (a borrow only flags bytes above it).
+                        let run = hit.trailingZeroBitCount >> 3
+                        w += run
+                        i += run
+                        break
+                    }
+                    w += 8
+                    i += 8
                 }
-                if run > 0 {
-                    (dst + w).update(from: src + i, count: run)
-                    w += run
-                    i += run
+                while i < n, src[i] != 0x5C {
+                    dst[w] = src[i]
+                    w += 1
+                    i += 1
                 }
+                guard i < n else { break }
                 guard i + 1 < n else {
                     if i < n { dst[w] = src[i]; w += 1; i += 1 }  // a trailing lone backslash
                     break
