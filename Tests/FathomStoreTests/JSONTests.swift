@@ -369,6 +369,95 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
     }
 }
 
+/// The flat scan against the whole parse and ``JSONPathSet/find(in:)``: whenever the scan takes a
+/// record, the record parses and every path's value is the same bytes of the same kind; whenever
+/// the parse rejects a record, the scan does too. Records: flat ones with every scalar kind,
+/// spacing, duplicate and escaped keys, nested values, and random byte mutations of them.
+@Suite struct JSONFlatScanTests {
+    static let keys = ["timestamp", "client_ip", "a", "ab", "ba", "é", "", "status", "body"]
+    static let scalars = ["\"x\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9\\n\"", "0", "-0", "12", "-3.5e+7", "1E2", "0.25",
+                          "true", "false", "null", "\"ü中\""]
+
+    static func record(_ rng: inout SeededGenerator) -> String {
+        let members = (0..<Int.random(in: 0..<8, using: &rng)).map { _ -> String in
+            var key = "\"" + keys.randomElement(using: &rng)! + "\""
+            if Int.random(in: 0..<12, using: &rng) == 0 { key = "\"\\u0061\"" }  // an escaped "a"
+            let value: String
+            switch Int.random(in: 0..<14, using: &rng) {
+            case 0: value = "[1,2]"
+            case 1: value = "{\"a\":1}"
+            default: value = scalars.randomElement(using: &rng)!
+            }
+            let space = [" ", "", "\t", "\r\n"]
+            return space.randomElement(using: &rng)! + key + space.randomElement(using: &rng)! + ":"
+                + space.randomElement(using: &rng)! + value + space.randomElement(using: &rng)!
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    static func mutated(_ text: String, _ rng: inout SeededGenerator) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        let noise: [UInt8] = [0x22, 0x5C, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D, 0x20, 0x30, 0x2E, 0x65, 0x2D, 0x6E, 0xFF, 0x00]
+        for _ in 0..<Int.random(in: 1...3, using: &rng) {
+            let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0 where !bytes.isEmpty: bytes.remove(at: position)
+            case 1 where !bytes.isEmpty: bytes[position] = noise.randomElement(using: &rng)!
+            default: bytes.insert(noise.randomElement(using: &rng)!, at: position)
+            }
+        }
+        return bytes
+    }
+
+    @Test(arguments: 0..<4)
+    func agreesWithTheWholeParse(seed: Int) {
+        var rng = SeededGenerator(seed: UInt64(seed) &+ 777)
+        let paths = [["timestamp"], ["client_ip"], ["a"], ["ab"], ["é"], [""], ["missing"], ["a"]]
+        let set = JSONPathSet(paths)
+        #expect(set.isFlat)
+        let flat = JSONParser()
+        let whole = JSONParser()
+        var taken = 0
+        for iteration in 0..<3000 {
+            let text = Self.record(&rng)
+            let bytes = iteration % 2 == 0 ? Array(text.utf8) : Self.mutated(text, &rng)
+            bytes.withByteView { view in
+                let scanned = flat.parseFlat(view, paths: set)
+                let parsed = try? whole.parse(view)
+                if parsed == nil { #expect(scanned == nil, "\(bytes)") }
+                guard let scanned, let parsed else { return }
+                taken += 1
+                let scannedValues = paths.indices.map { set.value($0, in: scanned.root).map(Self.describe) }
+                set.find(in: parsed.root)
+                let parsedValues = paths.indices.map { set.value($0, in: parsed.root).map(Self.describe) }
+                #expect(scannedValues == parsedValues, "\(String(decoding: bytes, as: UTF8.self))")
+                #expect(scanned.root.rawBytes.array == parsed.root.rawBytes.array)
+            }
+        }
+        #expect(taken > 600)
+    }
+
+    /// A value's kind, source bytes and decoded string.
+    static func describe(_ value: JSONValue) -> String {
+        "\(value.kind) \(value.rawBytes.array) \(value.withDecodedString { $0.array } ?? [])"
+    }
+
+    @Test func declinesNestedAndEscapedKeysButNotTheirAbsence() throws {
+        let set = JSONPathSet([["a"], ["b"]])
+        let parser = JSONParser()
+        for text in [#"{"a":1,"n":[1]}"#, #"{"a":{"b":1}}"#, #"{"\u0061":1}"#, "[1]", #"{"a":1}x"#, #"{"a":1,}"#, "", " "] {
+            #expect(Array(text.utf8).withByteView { parser.parseFlat($0, paths: set) } == nil, "\(text)")
+        }
+        let document = try #require(Array(#" { "b" : "x" , "a" : 2 , "a" : 3 } "#.utf8).withByteView { view in
+            parser.parseFlat(view, paths: set).map { document in
+                (set.value(0, in: document.root)?.int64, set.value(1, in: document.root)?.string, document.root.count)
+            }
+        })
+        #expect(document.0 == 2 && document.1 == "x" && document.2 == 0)
+        #expect(!JSONPathSet([["a", "b"]]).isFlat)
+    }
+}
+
 /// The inline byte compare of the dictionary builder and ``ValueNumbering`` against `memcmp`, at
 /// every length to 80 and a difference at every position (and none).
 @Suite struct SameBytesTests {
@@ -384,6 +473,24 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
                         #expect(sameBytes(a.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, b.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count)
                                 == expected, "length \(count), difference at \(position)")
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The ASCII fast path of `ByteView.isValidUTF8` against the standard library's validation, with
+/// one non-ASCII byte (valid or not) at every position of texts up to 80 bytes.
+@Suite struct ByteViewUTF8Tests {
+    @Test func agreesWithTheStandardLibrary() {
+        for count in 0...80 {
+            for position in -1..<count {
+                for byte: UInt8 in [0xFF, 0xC3, 0x80] {
+                    var bytes = [UInt8](repeating: 0x61, count: count)
+                    if position >= 0 { bytes[position] = byte }
+                    if byte == 0xC3, position >= 0, position + 1 < count { bytes[position + 1] = 0xA9 }  // é
+                    let expected = String(validating: bytes, as: UTF8.self) != nil
+                    #expect(bytes.withByteView { $0.isValidUTF8 } == expected, "\(bytes)")
                 }
             }
         }

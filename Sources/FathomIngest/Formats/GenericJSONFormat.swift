@@ -152,9 +152,21 @@ package final class GenericJSONDecoder: RecordDecoder {
     /// over each record's members.
     private let paths: JSONPathSet
 
+    /// Flat scans tried and failed since the last that succeeded: a source whose records nest
+    /// (the scan gives up at the first array or object) stops trying after a few.
+    private var flatMisses = 0
+    private static let flatMissLimit = 32
+
     package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
-        let root = try JSONFields.object(record, parser: parser)
-        paths.find(in: root)
+        let root: JSONValue
+        if flatMisses < Self.flatMissLimit, let document = parser.parseFlat(record, paths: paths) {
+            flatMisses = 0
+            root = document.root
+        } else {
+            if paths.isFlat { flatMisses += 1 }
+            root = try JSONFields.object(record, parser: parser)
+            paths.find(in: root)
+        }
         guard let timeValue = paths.value(0, in: root), let time = JSONFields.time(of: timeValue) else {
             throw RecordReject("missing or unparseable time")
         }

@@ -77,9 +77,31 @@ public final class JSONPathSet: @unchecked Sendable {
             table[slot] = Int32(head + 1)
         }
         headCount = headStrings.count
+        isFlat = paths.allSatisfy { $0.count == 1 }
     }
 
     private let headCount: Int
+
+    /// Whether every path is one top-level key: then ``JSONParser/parseFlat(_:paths:)`` finds
+    /// them all while it scans a record.
+    public let isFlat: Bool
+
+    /// Forgets the previous record's members, before a flat scan notes this one's.
+    func resetFound() {
+        for index in 0..<headCount { found[index] = -1 }
+    }
+
+    /// The head `key` (undecoded, without escapes) names when it is not found yet in this record,
+    /// else -1: the first member of a key is the one a path names.
+    @inline(__always)
+    func unfoundHead(_ key: ByteView) -> Int {
+        let index = head(key)
+        return index >= 0 && found[index] < 0 ? index : -1
+    }
+
+    /// Notes that head `index`'s value is at tape index `value` in this record.
+    @inline(__always)
+    func setFound(_ index: Int, at value: Int) { found[index] = value }
 
     deinit {
         keyBytes.deallocate()
@@ -112,7 +134,11 @@ public final class JSONPathSet: @unchecked Sendable {
         while true {
             let entry = Int(table[slot])
             if entry == 0 { return -1 }
-            if heads[entry - 1] == key { return entry - 1 }
+            let candidate = heads[entry - 1]
+            if candidate.count == key.count,
+               key.count == 0 || sameBytes(candidate.base.unsafelyUnwrapped, key.base.unsafelyUnwrapped, key.count) {
+                return entry - 1
+            }
             slot = (slot + 1) & mask
         }
     }

@@ -163,7 +163,7 @@ public final class JSONParser {
     }
 
     @inline(__always)
-    private static func skipWhitespace(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
+    static func skipWhitespace(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
         var i = start
         while i < n {
             let c = p[i]
@@ -175,17 +175,24 @@ public final class JSONParser {
     /// Scans the string whose opening quote is at `quote`; returns the offset of the closing
     /// quote and whether it contains a backslash.
     @inline(__always)
-    private static func scanString(_ p: UnsafePointer<UInt8>, _ n: Int, _ quote: Int) throws(JSONError) -> (end: Int, escaped: Bool) {
+    static func scanString(_ p: UnsafePointer<UInt8>, _ n: Int, _ quote: Int) throws(JSONError) -> (end: Int, escaped: Bool) {
         var j = quote + 1
         var escaped = false
         let raw = UnsafeRawPointer(p)
         while true {
             while j + 8 <= n {
-                let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                // The first byte in the low bits, whatever the platform's byte order.
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
                 let q = word ^ 0x2222_2222_2222_2222
                 let b = word ^ 0x5C5C_5C5C_5C5C_5C5C
-                let hit = ((q &- 0x0101_0101_0101_0101) & ~q) | ((b &- 0x0101_0101_0101_0101) & ~b)
-                if hit & 0x8080_8080_8080_8080 != 0 { break }
+                let hit = (((q &- 0x0101_0101_0101_0101) & ~q) | ((b &- 0x0101_0101_0101_0101) & ~b)) & 0x8080_8080_8080_8080
+                if hit != 0 {
+                    // Straight to the quote or backslash: the lowest flagged byte is exact (a
+                    // borrow only flags bytes above a real match), and escaped JSON inside a
+                    // string (a request body) has one every few bytes.
+                    j += hit.trailingZeroBitCount >> 3
+                    break
+                }
                 j += 8
             }
             while j < n {
@@ -210,6 +217,44 @@ public final class JSONParser {
                 throw JSONError(reason: "invalid escape", offset: j)
             }
         }
+    }
+
+    /// Scans the number starting at `start` (a `-` or a digit); returns the offset after it and
+    /// whether it is written without fraction or exponent.
+    @inline(__always)
+    static func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) throws(JSONError) -> (end: Int, isInteger: Bool) {
+        var i = start
+        if p[i] == 0x2D { i += 1 }
+        guard i < n, p[i] &- 0x30 < 10 else {
+            throw JSONError(reason: "invalid number", offset: start)
+        }
+        if p[i] == 0x30 {
+            i += 1
+        } else {
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+        }
+        var isInteger = true
+        if i < n, p[i] == 0x2E {
+            i += 1
+            guard i < n, p[i] &- 0x30 < 10 else {
+                throw JSONError(reason: "invalid number", offset: start)
+            }
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+            isInteger = false
+        }
+        if i < n, p[i] | 0x20 == 0x65 {
+            i += 1
+            if i < n, p[i] == 0x2B || p[i] == 0x2D { i += 1 }
+            guard i < n, p[i] &- 0x30 < 10 else {
+                throw JSONError(reason: "invalid number", offset: start)
+            }
+            while i < n, p[i] &- 0x30 < 10 { i += 1 }
+            isInteger = false
+        }
+        if i < n, p[i] &- 0x30 < 10 || p[i] == 0x2E || p[i] | 0x20 == 0x65 {
+            throw JSONError(reason: "invalid number", offset: start)
+        }
+        return (i, isInteger)
     }
 
     /// Parses `"key"` `:` at `i` (a non-whitespace offset) and returns the offset of the value.
@@ -284,37 +329,9 @@ public final class JSONParser {
                 }
             case 0x2D, 0x30...0x39:
                 let start = i
-                if c == 0x2D { i += 1 }
-                guard i < n, p[i] &- 0x30 < 10 else {
-                    throw JSONError(reason: "invalid number", offset: start)
-                }
-                if p[i] == 0x30 {
-                    i += 1
-                } else {
-                    while i < n, p[i] &- 0x30 < 10 { i += 1 }
-                }
-                var isInteger = true
-                if i < n, p[i] == 0x2E {
-                    i += 1
-                    guard i < n, p[i] &- 0x30 < 10 else {
-                        throw JSONError(reason: "invalid number", offset: start)
-                    }
-                    while i < n, p[i] &- 0x30 < 10 { i += 1 }
-                    isInteger = false
-                }
-                if i < n, p[i] | 0x20 == 0x65 {
-                    i += 1
-                    if i < n, p[i] == 0x2B || p[i] == 0x2D { i += 1 }
-                    guard i < n, p[i] &- 0x30 < 10 else {
-                        throw JSONError(reason: "invalid number", offset: start)
-                    }
-                    while i < n, p[i] &- 0x30 < 10 { i += 1 }
-                    isInteger = false
-                }
-                if i < n, p[i] &- 0x30 < 10 || p[i] == 0x2E || p[i] | 0x20 == 0x65 {
-                    throw JSONError(reason: "invalid number", offset: start)
-                }
-                tape.append(start, i, TapeEntry.tagNumber | (isInteger ? TapeEntry.isInteger : 0))
+                let number = try Self.scanNumber(p, n, start)
+                i = number.end
+                tape.append(start, i, TapeEntry.tagNumber | (number.isInteger ? TapeEntry.isInteger : 0))
             case 0x74:  // true
                 guard i + 4 <= n, p[i + 1] == 0x72, p[i + 2] == 0x75, p[i + 3] == 0x65 else {
                     throw JSONError(reason: "invalid literal", offset: i)
