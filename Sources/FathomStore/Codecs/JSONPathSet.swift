@@ -19,16 +19,16 @@ public final class JSONPathSet: @unchecked Sendable {
     public let count: Int
     private let keyBytes: UnsafeMutableRawBufferPointer
     /// Every key of every path; path `i` is `keys[bounds[i] ..< bounds[i + 1]]`.
-    private let keys: UnsafeMutableBufferPointer<ByteView>
-    private let bounds: UnsafeMutableBufferPointer<Int>
+    @usableFromInline let keys: UnsafeMutableBufferPointer<ByteView>
+    @usableFromInline let bounds: UnsafeMutableBufferPointer<Int>
     /// The distinct first keys, and for each path the index of its first key among them (-1 for
     /// the empty path, which names the record itself).
     private let heads: UnsafeMutableBufferPointer<ByteView>
-    private let headOfPath: UnsafeMutableBufferPointer<Int>
+    @usableFromInline let headOfPath: UnsafeMutableBufferPointer<Int>
     /// Head index + 1 by key hash; 0 is an empty slot.
     private let table: UnsafeMutableBufferPointer<Int32>
     /// The tape index of the value of each head in the current record, -1 when it is absent.
-    private let found: UnsafeMutableBufferPointer<Int>
+    @usableFromInline let found: UnsafeMutableBufferPointer<Int>
 
     public init(_ paths: [[String]]) {
         count = paths.count
@@ -174,6 +174,9 @@ public final class JSONPathSet: @unchecked Sendable {
     ///
     /// - Complexity: O(1) for a one-key path; the keys after the first are looked up by
     ///   ``JSONValue/value(atKeys:)``'s member scan.
+    /// Inlinable, so that a decoder's values borrow the root's tape instead of retaining it
+    /// (a retain and a release per field of every record otherwise).
+    @inlinable
     public func value(_ index: Int, in root: JSONValue) -> JSONValue? {
         let head = headOfPath[index]
         guard head >= 0 else { return root }

@@ -546,6 +546,7 @@ public struct JSONValue {
 
     /// The tape index of the value of the first member of the object at `object` whose decoded
     /// key equals `key`; nil when there is none or `object` is not an object.
+    @usableFromInline
     func memberIndex(_ key: ByteView, inObjectAt object: Int) -> Int? {
         let e = entries[object]
         guard e.tag == TapeEntry.tagObject, let base = bytes.base else { return nil }
