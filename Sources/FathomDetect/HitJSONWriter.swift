@@ -131,7 +131,7 @@ package struct HitJSONWriter {
     }
 
     /// An array of strings as a value at nesting `depth` (its elements one level further in).
-    private mutating func array(_ texts: [String], depth: Int) {
+    package mutating func array(_ texts: [String], depth: Int) {
         bytes.append(0x5B)
         if pretty { bytes.append(0x0A) }
         for (index, text) in texts.enumerated() {

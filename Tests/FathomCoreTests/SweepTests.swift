@@ -275,7 +275,7 @@ import FathomSimulator
         return SweepDigest(
             sweep: 3, date: "2026-03-08", generatedAt: Timestamp(nanoseconds: 0), toolVersion: "test", configSHA256: "abc",
             status: .newFindings, newArchives: [], newData: .init(start: Timestamp(nanoseconds: 0), end: Timestamp(nanoseconds: hour)),
-            scanned: nil, lookback: ["llm": "1d"], findings: findings, incidents: [], altered: [], copies: [], unreadable: ["x\u{202E}"],
+            scanned: nil, lookback: ["llm": "1d"], findings: SweepFindingList(findings), incidents: [], altered: [], copies: [], unreadable: ["x\u{202E}"],
             missingFolders: [], passedOver: nil, skippedRules: nil)
     }
 
