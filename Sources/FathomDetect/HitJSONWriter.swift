@@ -101,7 +101,8 @@ package struct HitJSONWriter {
         object.close(&self)
     }
 
-    private mutating func write(_ values: [String: HitValue], depth: Int) {
+    /// An object of values (a hit's key, metrics or fields) as a value at nesting `depth`.
+    package mutating func write(_ values: [String: HitValue], depth: Int) {
         var object = ObjectWriter(depth: depth)
         let sorted = values.count < 2 ? Array(values)
             : values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }

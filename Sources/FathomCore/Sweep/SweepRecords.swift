@@ -71,7 +71,7 @@ extension Catalog {
     public func commitSweep(_ commit: SweepCommit) throws(CatalogError) {
         try write { db in
             let id = commit.sweepID
-            // One prepared statement each, and one encoder: a first sweep commits a hundred
+            // One prepared statement each, and JSON by the hit writer: a first sweep commits a hundred
             // thousand findings.
             let update = try db.cachedStatement(sql: """
                 UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
@@ -82,14 +82,13 @@ extension Catalog {
                     first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
                 """)
             let report = try db.cachedStatement(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)")
-            let encoder = SweepJSON.encoder()
             let findings = commit.findings
             for position in findings.indices {
                 let hit = findings.hit(at: position)
                 let identity = findings.identity(at: position)
                 let isUpdate = findings.isUpdate(at: position)
                 let incident = findings.incident(at: position)?.caseID ?? ""
-                let metrics = String(decoding: try encoder.encode(hit.metrics), as: UTF8.self)
+                let metrics = SweepJSON.metricsText(hit.metrics)
                 let hitText = SweepJSON.hitText(hit)
                 let findingID: Int64
                 if let existing = commit.existingIDs[identity] {
@@ -137,21 +136,19 @@ extension StoredFinding {
 
 /// Compact, key-sorted JSON for values kept in the catalog.
 package enum SweepJSON {
-    package static func text(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
-    }
-
-    package static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// A hit as the catalog keeps it: the compact, key-sorted encoding of `findings.json` (which
     /// decodes as the same ``Hit``), written by the hit writer rather than `JSONEncoder`.
     package static func hitText(_ hit: Hit) -> String {
         var writer = HitJSONWriter(pretty: false)
         writer.write(hit, depth: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// A hit's metrics as the catalog keeps them: what `JSONEncoder` writes with sorted keys and
+    /// unescaped slashes, written by the hit writer (a first sweep commits a hundred thousand).
+    package static func metricsText(_ values: [String: HitValue]) -> String {
+        var writer = HitJSONWriter(pretty: false)
+        writer.write(values, depth: 0)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
