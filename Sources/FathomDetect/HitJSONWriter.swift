@@ -101,7 +101,8 @@ package struct HitJSONWriter {
         object.close(&self)
     }
 
-    private mutating func write(_ values: [String: HitValue], depth: Int) {
+    /// An object of values (a hit's key, metrics or fields) as a value at nesting `depth`.
+    package mutating func write(_ values: [String: HitValue], depth: Int) {
         var object = ObjectWriter(depth: depth)
         let sorted = values.count < 2 ? Array(values)
             : values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
@@ -131,7 +132,7 @@ package struct HitJSONWriter {
     }
 
     /// An array of strings as a value at nesting `depth` (its elements one level further in).
-    private mutating func array(_ texts: [String], depth: Int) {
+    package mutating func array(_ texts: [String], depth: Int) {
         bytes.append(0x5B)
         if pretty { bytes.append(0x0A) }
         for (index, text) in texts.enumerated() {

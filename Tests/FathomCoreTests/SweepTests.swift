@@ -58,12 +58,28 @@ import FathomSimulator
         var other = hit
         other.evidence = .event(EvidenceRef(archive: "llm.jsonl", member: "", line: 8))
         var tracker = FindingTracker(stored: [Self.stored(hit)])
-        #expect(tracker.classify(hit) == .unchanged(Self.stored(hit)))
+        #expect(tracker.classify(hit) == .unchanged)
         guard case let .new(identity) = tracker.classify(other) else {
             Issue.record("another line is another finding")
             return
         }
         #expect(identity.hasSuffix("llm.jsonl#:8"))
+        #expect(tracker.classify(other) == .unchanged, "the same event twice in one sweep is one finding")
+    }
+
+    /// Log text can make two hits that do not sort level share an identity (here a rule id and a
+    /// key name with the separator in them): classified in sorted order, the second is still a
+    /// finding of its own, under an identity no other finding of the sweep has.
+    @Test func identitiesAlikeAcrossRunsStayUnique() {
+        let place = EvidenceRef(archive: "llm.jsonl", member: "", line: 7)
+        let first = Hit(rule: RuleInfo(id: "a", title: "t", level: "high", atlas: [], kind: .llm, semantics: ""),
+                        time: Timestamp(nanoseconds: 5), key: ["b|k": .string("v")], evidence: .event(place))
+        let second = Hit(rule: RuleInfo(id: "a|b", title: "t", level: "high", atlas: [], kind: .llm, semantics: ""),
+                         time: Timestamp(nanoseconds: 5), key: ["k": .string("v")], evidence: .event(place))
+        #expect(FindingTracker.identity(of: first) == FindingTracker.identity(of: second))
+        var tracker = FindingTracker(stored: [])
+        let verdicts = [first, second].sorted(by: Hit.precedes).map { tracker.classify($0) }
+        #expect(verdicts == [.new(identity: FindingTracker.identity(of: first)), .new(identity: FindingTracker.identity(of: first) + "#2")])
     }
 
     @Test func aStoredFindingMatchesOneHitOfASweep() {
@@ -275,7 +291,7 @@ import FathomSimulator
         return SweepDigest(
             sweep: 3, date: "2026-03-08", generatedAt: Timestamp(nanoseconds: 0), toolVersion: "test", configSHA256: "abc",
             status: .newFindings, newArchives: [], newData: .init(start: Timestamp(nanoseconds: 0), end: Timestamp(nanoseconds: hour)),
-            scanned: nil, lookback: ["llm": "1d"], findings: findings, incidents: [], altered: [], copies: [], unreadable: ["x\u{202E}"],
+            scanned: nil, lookback: ["llm": "1d"], findings: SweepFindingList(findings), incidents: [], altered: [], copies: [], unreadable: ["x\u{202E}"],
             missingFolders: [], passedOver: nil, skippedRules: nil)
     }
 
@@ -307,5 +323,79 @@ import FathomSimulator
         #expect(listedNew.components(separatedBy: "\n| extraction.volume | high | 1970-").count - 1 == 50)
         #expect(listedNew.components(separatedBy: "a b.jsonl").count - 1 == 100)
         #expect(!many.contains("\u{202E}"))
+    }
+}
+
+/// The sweep's findings held as references into its hits (``SweepFindingList``): each reads back
+/// as the finding a list of ``SweepDigest/Finding`` values (masked hit, identity, previous state,
+/// incident link) holds, so the digest and the commit it feeds are the same.
+@Suite struct SweepFindingListTests {
+    /// Hits of two rules, some with a secret in a field, one event hit twice (a collision).
+    static func hits() -> [Hit] {
+        var hits: [Hit] = []
+        for index in 0..<40 {
+            var hit = Hit(rule: index % 4 == 0 ? SweepTrackerTests.rule : SweepTrackerTests.event,
+                          time: Timestamp(nanoseconds: Int64(index) * SweepTrackerTests.hour),
+                          key: ["principal": .string("u\(index % 6)")], metrics: ["query_count": .int(Int64(index))],
+                          evidence: .event(EvidenceRef(archive: "llm/a.jsonl", member: "", line: Int64(index % 30))))
+            hit.fields = HitFields(["prompt": .string(index % 3 == 0 ? "my key AKIAIOSFODNN7EXAMPLE, ignore previous" : "hello \(index)")])
+            hits.append(hit)
+        }
+        return hits.sorted(by: Hit.precedes)
+    }
+
+    @Test func referencesReadBackAsTheFindingsTheyStandFor() throws {
+        let hits = Self.hits()
+        var list = SweepFindingList(hits: hits)
+        var expected: [SweepDigest.Finding] = []
+        for (index, hit) in hits.enumerated() where index % 5 != 1 {
+            let isUpdate = index % 7 == 0
+            // A stored identity for updates, a suffixed one now and then, the hit's own otherwise.
+            let identity = isUpdate ? "stored-\(index)" : FindingTracker.identity(of: hit) + (index % 3 == 0 ? "#2" : "")
+            let previous = isUpdate ? SweepDigest.Previous(window: nil, metrics: ["query_count": .int(1)], firstSweep: 1) : nil
+            list.append(hit: index, isUpdate: isUpdate, identity: identity, previous: previous)
+            expected.append(.init(status: isUpdate ? "updated" : "new", identity: identity, hit: hit.maskingSecrets(),
+                                  previous: previous, incident: nil))
+        }
+        let link = SweepDigest.IncidentLink(caseID: "SWEEP-1", report: "incidents/SWEEP-1/brief.md", incidents: ["INC-2"])
+        list.link(byRule: [SweepTrackerTests.rule.id: link])
+        for index in expected.indices where expected[index].hit.rule == SweepTrackerTests.rule.id { expected[index].incident = link }
+
+        #expect(Array(list) == expected)
+        #expect(list == SweepFindingList(expected))
+        #expect(hits.contains { $0.maskingSecrets() != $0 }, "some hits hold a secret")
+        #expect(!list.contains { ($0.hit.fields?["prompt"]?.description ?? "").contains("AKIAIOSFODNN7EXAMPLE") }, "secrets masked")
+        let decoded = try JSONDecoder().decode(SweepFindingList.self, from: try JSONEncoder().encode(list))
+        #expect(decoded == list)
+    }
+
+    /// The digest made from references writes the same `digest.json` and `digest.md` as the one
+    /// made from the same findings as values.
+    @Test func digestFromReferencesIsTheDigestFromValues() throws {
+        let hits = Self.hits()
+        var list = SweepFindingList(hits: hits)
+        for (index, hit) in hits.enumerated() {
+            list.append(hit: index, isUpdate: index % 9 == 0, identity: FindingTracker.identity(of: hit),
+                        previous: index % 9 == 0 ? .init(window: nil, metrics: [:], firstSweep: 2) : nil)
+        }
+        var byReference = SweepDigestOutputTests.digest(findings: 0)
+        byReference.findings = list
+        var byValue = byReference
+        byValue.findings = SweepFindingList(Array(list))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("digest-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try byReference.writeJSON(to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == (try byValue.json()))
+        #expect(byReference.markdown() == byValue.markdown())
+    }
+
+    /// The catalog's metrics text is `JSONEncoder`'s compact, key-sorted encoding.
+    @Test(arguments: [[:], ["query_count": .int(3), "distinct_inputs": .int(2)],
+                      ["phrase": .string("a/b \"c\"\n\u{1}"), "phrases": .strings(["x", "y/z"]), "mean": .double(2.5), "none": .null]]
+          as [[String: HitValue]])
+    func metricsTextIsTheEncoders(metrics: [String: HitValue]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(SweepJSON.metricsText(metrics) == String(decoding: try encoder.encode(metrics), as: UTF8.self))
     }
 }

@@ -114,6 +114,7 @@ public enum SweepEngine {
         } catch { throw .ingest(.catalog(error)) }
         let sources = try SweepResults.usable(results.taken, settings: try SweepDetection.settings(config: config))
         let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives, usable: sources.usable)
+        MemoryRelease.afterPhase()
         stage("detected")
 
         // 3. Report.
@@ -145,6 +146,7 @@ public enum SweepEngine {
             do { outcome = try AnalysisEngine.run(analyze) } catch { throw .analysis(error) }
             files += outcome.files
             SweepDetection.link(&digest, incidents: outcome.result.incidents, caseID: caseID)
+            MemoryRelease.afterPhase()
         }
         stage("reported")
         digest.status = SweepStatus.of(findings: digest.findings.count, altered: digest.altered.count,
@@ -158,15 +160,11 @@ public enum SweepEngine {
         stage("written")
 
         // 4. Commit.
-        let reported = digest.findings.map { finding in
-            SweepCommit.Reported(existingID: detection.existingIDs[finding.identity], identity: finding.identity,
-                                 hit: finding.hit, isUpdate: finding.status == "updated",
-                                 incident: finding.incident?.caseID ?? "")
-        }
         do {
             try catalog.commitSweep(SweepCommit(sweepID: sweepID, finishedAt: Clock.nowNanoseconds(), folder: folderName,
                                                 exitStatus: digest.status.rawValue, archiveIDs: newArchives.map(\.id),
-                                                findings: reported, alteredReported: digest.altered.count))
+                                                findings: digest.findings, existingIDs: detection.existingIDs,
+                                                alteredReported: digest.altered.count))
         } catch { throw .ingest(.catalog(error)) }
         stage("committed")
         return SweepOutcome(digest: digest, folder: folder, files: files, stageSeconds: stages,

@@ -12,7 +12,7 @@ import FathomSimulator
 /// The detections of one sweep: which rules run over which span, and which hits are news.
 package struct SweepDetection {
     package var settings: RuleSettings
-    package var findings: [SweepDigest.Finding] = []
+    package var findings = SweepFindingList()
     /// Stored finding ids of updated findings, by identity.
     package var existingIDs: [String: Int64] = [:]
     package var newData: SweepDigest.Window?
@@ -97,7 +97,7 @@ package struct SweepDetection {
         let builtIn = Set(RuleCatalog.builtIn.map(\.info.id))
 
         // One hunt per look-back: rules reading a kind with a longer baseline look further back.
-        var hits: [Hit] = []
+        var parts: [[Hit]] = []
         let byLookback = Dictionary(grouping: rules) { lookback(of: $0, config: config, isBuiltIn: builtIn.contains($0.id)) }
         var scanFrom = newFirst
         for (lookback, group) in byLookback.sorted(by: { $0.key < $1.key }) {
@@ -111,7 +111,7 @@ package struct SweepDetection {
                     throw .ingest(.catalog(error))
                 }
                 guard let folder else { continue }
-                hits += usable[folder].hits.filter { $0.rule == rule.id }
+                parts.append(usable[folder].hits.filter { $0.rule == rule.id })
                 detection.rulesFromSpark.insert(rule.id)
                 ids.remove(rule.id)
             }
@@ -119,18 +119,19 @@ package struct SweepDetection {
                 let request = HuntRequest(storeDirectory: store.directory, from: from, to: newLast + 1, settings: settings,
                                           ruleIDs: ids.sorted(), includeBuiltIn: true,
                                           sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
-                do { hits += try Hunt.run(request).hits } catch { throw .detect("\(error)") }
+                do { parts.append(try Hunt.run(request).hits) } catch { throw .detect("\(error)") }
             }
             for rule in group where lookback > 0 || !builtIn.contains(rule.id) {
                 detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
             }
         }
         detection.scanned = .init(start: Timestamp(nanoseconds: scanFrom), end: Timestamp(nanoseconds: newLast + 1))
-        hits.sort(by: Hit.precedes)
-        detection.allHits = hits
+        detection.allHits = joined(&parts)
+        let hits = detection.allHits
 
         // Only what touches the new data can be news.
-        hits = hits.filter { hit in
+        let kept = hits.indices.filter { index in
+            let hit = hits[index]
             if let time = hit.time?.nanoseconds { return time >= newFirst && time <= newLast }
             if let window = hit.window {
                 return window.start.nanoseconds <= newLast && max(window.end.nanoseconds, window.start.nanoseconds + 1) > newFirst
@@ -141,31 +142,32 @@ package struct SweepDetection {
         // Only stored findings a kept hit can match: one at the time of an event hit, or whose
         // window overlaps a window hit's — all within the span of the kept hits.
         var span = (from: Int64.max, to: Int64.min)
-        for hit in hits {
+        for hit in kept.lazy.map({ hits[$0] }) {
             let start = hit.time?.nanoseconds ?? hit.window?.start.nanoseconds ?? Int64.min
             let end = hit.time?.nanoseconds ?? hit.window.map { max($0.end.nanoseconds, $0.start.nanoseconds + 1) } ?? Int64.max
             span = (min(span.from, start), max(span.to, end))
         }
         do {
-            stored = hits.isEmpty ? [] : try store.catalog.findings(rules: Set(hits.map(\.rule)), touching: span.from, span.to)
+            stored = kept.isEmpty ? [] : try store.catalog.findings(rules: Set(kept.map { hits[$0].rule }), touching: span.from, span.to)
         } catch { throw .ingest(.catalog(error)) }
         var tracker = FindingTracker(stored: stored)
         var opensAnIncident = false
         let levels = Dictionary(rules.map { ($0.id, $0.level) }, uniquingKeysWith: { first, _ in first })
-        for hit in hits {
+        detection.findings = SweepFindingList(hits: hits)
+        for index in kept {
+            let hit = hits[index]
             switch tracker.classify(hit) {
             case let .new(identity):
-                detection.findings.append(.init(status: "new", identity: identity, hit: hit.maskingSecrets(), previous: nil, incident: nil))
+                detection.findings.append(hit: index, isUpdate: false, identity: identity, previous: nil)
                 if opensIncident(rule: hit.rule, level: levels[hit.rule] ?? hit.level, isBuiltIn: builtIn.contains(hit.rule)) {
                     opensAnIncident = true
                 }
             case let .updated(previous):
                 detection.existingIDs[previous.identity] = previous.id
-                detection.findings.append(.init(
-                    status: "updated", identity: previous.identity, hit: hit.maskingSecrets(),
+                detection.findings.append(
+                    hit: index, isUpdate: true, identity: previous.identity,
                     previous: .init(window: previous.window.map { .init(start: $0.start, end: $0.end) },
-                                    metrics: previous.metrics, firstSweep: previous.firstSweep),
-                    incident: nil))
+                                    metrics: previous.metrics, firstSweep: previous.firstSweep))
             case .unchanged:
                 continue
             }
@@ -186,11 +188,25 @@ package struct SweepDetection {
                                  start: incident.window.start.time, end: incident.window.end?.time,
                                  rules: incident.ruleHits.keys.sorted(), report: report)
         }
-        for index in digest.findings.indices {
-            let rule = digest.findings[index].hit.rule
-            let ids = incidents.filter { $0.ruleHits[rule] != nil }.map(\.id)
-            if !ids.isEmpty { digest.findings[index].incident = .init(caseID: caseID, report: report, incidents: ids) }
+        var links: [String: SweepDigest.IncidentLink] = [:]
+        for rule in Set(incidents.flatMap(\.ruleHits.keys)) {
+            links[rule] = .init(caseID: caseID, report: report, incidents: incidents.filter { $0.ruleHits[rule] != nil }.map(\.id))
         }
+        digest.findings.link(byRule: links)
+    }
+
+    /// The hits of the sweep's hunts in one sorted list, each part released once copied (a first
+    /// sweep's hunts find a hundred thousand hits: grown by appending, the list was held twice
+    /// at its last growth).
+    private static func joined(_ parts: inout [[Hit]]) -> [Hit] {
+        var hits: [Hit] = []
+        hits.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for index in parts.indices {
+            hits.append(contentsOf: parts[index])
+            parts[index] = []
+        }
+        hits.sort(by: Hit.precedes)
+        return hits
     }
 
     /// `date`, or `date.2`, `date.3` … when completed sweeps already wrote that folder.

@@ -103,7 +103,7 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     public var scanned: Window?
     /// Look-back per source kind of the rules that use one (aggregates and baselines).
     public var lookback: [String: String]
-    public var findings: [Finding]
+    public var findings: SweepFindingList
     public var incidents: [Incident]
     public var altered: [AlteredEvidence]
     public var copies: [ArchiveAlias]
@@ -117,7 +117,7 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     /// when there are none.
     public var skippedRules: [RuleProblem]? = nil
 
-    public var newCount: Int { findings.filter { $0.status == "new" }.count }
+    public var newCount: Int { findings.indices.filter { !findings.isUpdate(at: $0) }.count }
     public var updatedCount: Int { findings.count - newCount }
 
     /// `digest.json`: sorted keys, invisible characters from logs escaped.
@@ -128,15 +128,14 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     }
 
     /// Writes ``json()`` to `path`, replaced atomically, without holding it whole: everything but
-    /// the findings is encoded in one piece, the findings one by one, each indented to its depth
-    /// (JSON text holds no raw line break, so indenting by lines is exact). A first sweep over a
-    /// busy week reports a hundred thousand findings; their digest is as large as its
-    /// findings.json, and encoding it at once held it four times over.
+    /// the findings is encoded in one piece, the findings one by one, each indented to its depth.
+    /// A first sweep over a busy week reports a hundred thousand findings; their digest is as
+    /// large as its findings.json, and encoding it at once held it four times over.
     public func writeJSON(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var shell = self
-        shell.findings = []
+        shell.findings = SweepFindingList()
         let text = String(decoding: try encoder.encode(shell), as: UTF8.self)
         // The one top-level "findings" key, at the first level of indentation.
         guard !findings.isEmpty, let key = text.range(of: "\n  \"findings\" : [") else {
@@ -146,17 +145,13 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         guard let close = text[key.upperBound...].firstIndex(of: "]") else { throw EncodingError.invalidValue(text, .init(codingPath: [], debugDescription: "no findings array")) }
         let file = try StreamingFile(path: path)
         try file.write(Data(FindingsWriter.escapeInvisible(String(text[..<key.upperBound])).utf8))
-        var piece = ""
-        for (index, finding) in findings.enumerated() {
-            piece += index == 0 ? "\n" : ",\n"
-            let element = String(decoding: try encoder.encode(finding), as: UTF8.self)
-            for (number, line) in element.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                // Empty lines (inside an empty array or object) stay empty, as the encoder writes them.
-                piece += (number == 0 ? "" : "\n") + (line.isEmpty ? "" : "    " + line)
-            }
-            if piece.utf8.count >= 1 << 20 || index == findings.count - 1 {
-                try file.write(Data(FindingsWriter.escapeInvisible(piece).utf8))
-                piece = ""
+        var writer = FindingJSONWriter()
+        for index in findings.indices {
+            writer.bytes.append(contentsOf: index == 0 ? [0x0A] : [0x2C, 0x0A])
+            try writer.write(findings, at: index, depth: 2)
+            if writer.bytes.count >= 1 << 20 || index == findings.count - 1 {
+                try file.write(Data(FindingsWriter.escapeInvisible(String(decoding: writer.bytes, as: UTF8.self)).utf8))
+                writer.bytes.removeAll(keepingCapacity: true)
             }
         }
         try file.write(Data(FindingsWriter.escapeInvisible("\n  " + String(text[close...]) + "\n").utf8))
@@ -175,11 +170,11 @@ public struct SweepDigest: Sendable, Codable, Equatable {
         } else {
             out += "No new data: no detection ran.\n\n"
         }
-        out += findingSection("New findings", findings.filter { $0.status == "new" }, header: ["rule", "level", "when", "key", "metrics", "evidence", "incident"]) { finding in
+        out += findingSection("New findings", findings.indices.filter { !findings.isUpdate(at: $0) }, header: ["rule", "level", "when", "key", "metrics", "evidence", "incident"]) { finding in
             [cell(finding.hit.rule), cell(finding.hit.level), when(finding.hit), cell(finding.hit.keyText),
              cell(Self.metricsText(finding.hit.metrics)), evidence(finding.hit), link(finding.incident)]
         }
-        out += findingSection("Updated findings", findings.filter { $0.status == "updated" }, header: ["rule", "when now", "when before", "key", "metrics now", "metrics before", "incident"]) { finding in
+        out += findingSection("Updated findings", findings.indices.filter { findings.isUpdate(at: $0) }, header: ["rule", "when now", "when before", "key", "metrics now", "metrics before", "incident"]) { finding in
             [cell(finding.hit.rule), when(finding.hit),
              finding.previous?.window.map { "\($0.start) – \($0.end)" } ?? "",
              cell(finding.hit.keyText), cell(Self.metricsText(finding.hit.metrics)),
@@ -266,27 +261,28 @@ public struct SweepDigest: Sendable, Codable, Equatable {
     package static let listedFindings = 500
     package static let listedPerRule = 50
 
-    private func findingSection(_ title: String, _ items: [Finding], header: [String], row: (Finding) -> [String]) -> String {
-        guard items.count > Self.listedFindings else { return section(title, items, header: header, row: row) }
-        var byRule: [String: [Finding]] = [:]
-        for item in items { byRule[item.hit.rule, default: []].append(item) }
+    /// The section of the findings at `positions` (in their order), condensed past ``listedFindings``.
+    private func findingSection(_ title: String, _ positions: [Int], header: [String], row: (Finding) -> [String]) -> String {
+        guard positions.count > Self.listedFindings else { return section(title, positions.map { findings[$0] }, header: header, row: row) }
+        var byRule: [String: [Int]] = [:]
+        for position in positions { byRule[findings.rule(at: position), default: []].append(position) }
         let rules = byRule.keys.sorted()
         let cell = { (text: String) in MarkdownText.cell(text) }
-        var out = "## \(title) (\(items.count))\n\n"
-        out += "\(items.count) findings: the count of each rule, then its first \(Self.listedPerRule) in time order; "
+        var out = "## \(title) (\(positions.count))\n\n"
+        out += "\(positions.count) findings: the count of each rule, then its first \(Self.listedPerRule) in time order; "
             + "digest.json lists every one.\n\n"
         out += "| rule | level | findings | first | last |\n|---|---|---|---|---|\n"
         for rule in rules {
             let group = byRule[rule] ?? []
-            let times = group.map(\.hit.sortTime)
-            out += "| \(cell(rule)) | \(cell(group.first?.hit.level ?? "")) | \(group.count) | "
+            let times = group.map { findings.hit(at: $0).sortTime }
+            out += "| \(cell(rule)) | \(cell(group.first.map { findings.hit(at: $0).level } ?? "")) | \(group.count) | "
                 + "\(times.min().map { when($0) } ?? "") | \(times.max().map { when($0) } ?? "") |\n"
         }
         out += "\n| " + header.joined(separator: " | ") + " |\n"
         out += "|" + String(repeating: "---|", count: header.count) + "\n"
         for rule in rules {
             let group = byRule[rule] ?? []
-            for item in group.prefix(Self.listedPerRule) { out += "| " + row(item).joined(separator: " | ") + " |\n" }
+            for position in group.prefix(Self.listedPerRule) { out += "| " + row(findings[position]).joined(separator: " | ") + " |\n" }
             if group.count > Self.listedPerRule {
                 out += "| \(cell(rule)) | … \(group.count - Self.listedPerRule) more in digest.json |"
                     + String(repeating: " |", count: max(0, header.count - 2)) + "\n"

@@ -25,22 +25,15 @@ public struct StoredFinding: Sendable, Equatable {
 
 /// What one sweep commits, all in one transaction (see ``Catalog/commitSweep(_:)``).
 public struct SweepCommit: Sendable {
-    public struct Reported: Sendable {
-        /// Nil for a new finding.
-        public var existingID: Int64?
-        public var identity: String
-        public var hit: Hit
-        public var isUpdate: Bool
-        public var incident: String
-    }
-
     public var sweepID: Int64
     public var finishedAt: Int64
     public var folder: String
     public var exitStatus: Int32
     /// Archives whose data this sweep looked at.
     public var archiveIDs: [Int64]
-    public var findings: [Reported]
+    /// The findings the sweep reported; an update's stored finding is `existingIDs[identity]`.
+    public var findings: SweepFindingList
+    public var existingIDs: [String: Int64]
     public var alteredReported: Int
 }
 
@@ -78,7 +71,7 @@ extension Catalog {
     public func commitSweep(_ commit: SweepCommit) throws(CatalogError) {
         try write { db in
             let id = commit.sweepID
-            // One prepared statement each, and one encoder: a first sweep commits a hundred
+            // One prepared statement each, and JSON by the hit writer: a first sweep commits a hundred
             // thousand findings.
             let update = try db.cachedStatement(sql: """
                 UPDATE findings SET time = ?, window_start = ?, window_end = ?, metrics = ?, hit = ?,
@@ -89,31 +82,33 @@ extension Catalog {
                     first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
                 """)
             let report = try db.cachedStatement(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)")
-            let encoder = SweepJSON.encoder()
-            for reported in commit.findings {
-                let hit = reported.hit
-                let metrics = String(decoding: try encoder.encode(hit.metrics), as: UTF8.self)
+            let findings = commit.findings
+            for position in findings.indices {
+                let hit = findings.hit(at: position)
+                let identity = findings.identity(at: position)
+                let isUpdate = findings.isUpdate(at: position)
+                let incident = findings.incident(at: position)?.caseID ?? ""
+                let metrics = SweepJSON.metricsText(hit.metrics)
                 let hitText = SweepJSON.hitText(hit)
                 let findingID: Int64
-                if let existing = reported.existingID {
+                if let existing = commit.existingIDs[identity] {
                     try update.execute(arguments: [hit.time?.nanoseconds, hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics,
-                                                   hitText, id, reported.isUpdate ? "updated" : "new", reported.incident,
-                                                   reported.incident, existing])
+                                                   hitText, id, isUpdate ? "updated" : "new", incident, incident, existing])
                     findingID = existing
                 } else {
-                    try insert.execute(arguments: [reported.identity, hit.rule, hit.keyText, hit.time?.nanoseconds,
+                    try insert.execute(arguments: [identity, hit.rule, hit.keyText, hit.time?.nanoseconds,
                                                    hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics, hitText, id, id,
-                                                   reported.incident])
+                                                   incident])
                     findingID = db.lastInsertedRowID
                 }
-                try report.execute(arguments: [id, findingID, reported.isUpdate ? "updated" : "new", metrics])
+                try report.execute(arguments: [id, findingID, isUpdate ? "updated" : "new", metrics])
             }
             for archive in commit.archiveIDs {
                 try db.execute(sql: "UPDATE archives SET swept_by = ? WHERE id = ? AND swept_by IS NULL", arguments: [id, archive])
             }
             try db.execute(sql: "UPDATE archive_aliases SET reported_by = ? WHERE reported_by IS NULL", arguments: [id])
             try db.execute(sql: "UPDATE altered_evidence SET reported_by = ? WHERE reported_by IS NULL", arguments: [id])
-            let newCount = commit.findings.filter { !$0.isUpdate }.count
+            let newCount = commit.findings.indices.filter { !commit.findings.isUpdate(at: $0) }.count
             try db.execute(sql: """
                 UPDATE sweeps SET status = 'complete', finished_at = ?, folder = ?, new_archives = ?, new_findings = ?,
                     updated_findings = ?, altered = ?, exit_status = ? WHERE id = ?
@@ -141,21 +136,19 @@ extension StoredFinding {
 
 /// Compact, key-sorted JSON for values kept in the catalog.
 package enum SweepJSON {
-    package static func text(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
-    }
-
-    package static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// A hit as the catalog keeps it: the compact, key-sorted encoding of `findings.json` (which
     /// decodes as the same ``Hit``), written by the hit writer rather than `JSONEncoder`.
     package static func hitText(_ hit: Hit) -> String {
         var writer = HitJSONWriter(pretty: false)
         writer.write(hit, depth: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// A hit's metrics as the catalog keeps them: what `JSONEncoder` writes with sorted keys and
+    /// unescaped slashes, written by the hit writer (a first sweep commits a hundred thousand).
+    package static func metricsText(_ values: [String: HitValue]) -> String {
+        var writer = HitJSONWriter(pretty: false)
+        writer.write(values, depth: 0)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
