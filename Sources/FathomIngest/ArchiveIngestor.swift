@@ -345,7 +345,7 @@ extension ArchiveRun {
                        reject: (Int64, String) -> Void, note: (String) -> Void) throws(IngestError) -> Bool {
         guard let readFile = format.readFile else { return false }
         let request = ingestor.request
-        var context = DecoderContext(kind: request.kind, profile: request.profile, inputName: input.name,
+        var context = DecoderContext(kind: request.kind(of: file.path), profile: request.profile, inputName: input.name,
                                      sample: SniffSample(inputName: input.name, framing: .lines, records: []))
         var path = file.path
         var temporary: String?

@@ -8,6 +8,10 @@ public struct IngestRequest: Sendable {
     public var storeDirectory: String
     /// Forces the source kind of generic inputs.
     public var kind: SourceKind?
+    /// Forces the source kind of the generic inputs at these paths (absolute, as discovered),
+    /// before ``kind``: a sweep reads the files of all its watched patterns in one run, each with
+    /// its pattern's kind, so both cores share them (one run per kind left a core idle).
+    public var kindsByPath: [String: SourceKind] = [:]
     public var profile: Profile?
     /// Forces a format by name (see `fathom formats`).
     public var formatName: String?
@@ -51,6 +55,9 @@ public struct IngestRequest: Sendable {
         self.segmentBytes = segmentBytes
         self.maxWholeFileBytes = maxWholeFileBytes
     }
+
+    /// The source kind forced for the input at `path`, if any.
+    public func kind(of path: String) -> SourceKind? { kindsByPath[path] ?? kind }
 }
 
 /// What happened to one input file.

@@ -183,7 +183,7 @@ final class MemberReader {
         }
         if let format {
             do {
-                let decoder = try format.make(DecoderContext(kind: request.kind, profile: request.profile,
+                let decoder = try format.make(DecoderContext(kind: request.kind(of: run.file.path), profile: request.profile,
                                                              inputName: name, sample: sniff))
                 decoding = .decoding(decoder)
                 formatName = format.name

@@ -44,6 +44,23 @@ import FathomSimulator
         #expect(rows[2]["input_hash"] == nil)
     }
 
+    /// One ingest of files of several kinds, each forced by its path (as a sweep's patterns force
+    /// them), stores each file as its own kind; a file without a forced kind gets the request's.
+    @Test func kindsForcedPerPathInOneIngest() throws {
+        let directory = try TemporaryDirectory()
+        let record = #"{"timestamp":"2026-03-02T10:00:00Z","user":"alice","model":"m"}"# + "\n"
+        let first = try directory.write("in/a.jsonl", record)
+        let second = try directory.write("in/b.jsonl", record + record)
+        let third = try directory.write("in/c.jsonl", record + record + record)
+        var request = IngestRequest(paths: [first, second, third], storeDirectory: directory.path("store"), kind: .llm, jobs: 2)
+        request.kindsByPath = [first: .pipeline, second: .registry]
+        let summary = try IngestEngine.run(request)
+        #expect(summary.files.map(\.status) == [.ingested, .ingested, .ingested])
+        #expect(try rows(.pipeline, store: directory.path("store")).count == 1)
+        #expect(try rows(.registry, store: directory.path("store")).count == 2)
+        #expect(try rows(.llm, store: directory.path("store")).count == 3)
+    }
+
     @Test func reingestingIsANoOpThatSaysSo() throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("in/gateway.jsonl", Self.gateway)

@@ -91,9 +91,19 @@ public enum SweepEngine {
         // 1. Read what is new.
         let discovery = try SweepDiscovery.files(config: config, storeDirectory: request.storeDirectory)
         var passedOver = discovery.passedOver
-        for group in discovery.groups where !group.paths.isEmpty {
-            let ingest = IngestRequest(paths: group.paths, storeDirectory: request.storeDirectory, kind: group.kind,
-                                       jobs: config.jobs, recordsAbsolutePaths: true)
+        // One ingest of every new file, each with its pattern's kind: the cores share the files of
+        // all kinds (an ingest per kind of one or two files each left one idle).
+        var ingest = IngestRequest(paths: [], storeDirectory: request.storeDirectory, jobs: config.jobs,
+                                   recordsAbsolutePaths: true)
+        var listed = Set<String>()
+        for group in discovery.groups {
+            // A file two patterns match is read once, with the kind of the first group (as before).
+            for path in group.paths where listed.insert(path).inserted {
+                ingest.paths.append(path)
+                if let kind = group.kind { ingest.kindsByPath[path] = kind }
+            }
+        }
+        if !ingest.paths.isEmpty {
             do {
                 let summary = try IngestEngine.run(ingest, store: store, progress: progress)
                 passedOver += summary.files.filter { $0.status == .notRead || $0.status == .skipped }.map(PassedInput.init)
