@@ -118,20 +118,29 @@ private struct FixtureFailure: Error, Sendable { let message: String }
                 "two added models in several versions: \(models.sorted())")
     }
 
-    /// With thresholds of 2 queries and 1 distinct input almost every group is a hit, so every
-    /// group's count and distinct inputs are checked — in memory and spilled at every batch.
-    @Test(arguments: [HuntRequest.defaultMemoryBudget, 0])
-    func everyGroupEqualsAnIndependentCount(budget: Int) throws {
+    /// With thresholds of a few queries and distinct inputs almost every group is a hit, so every
+    /// group's count and distinct inputs are checked — in memory and spilled at every batch. The
+    /// distinct inputs are counted only for groups over the smaller threshold (a second pass), so
+    /// the pairs put it on either side: (2, 1) and (6, 2) keep groups by their distinct inputs alone
+    /// (3 rows, 3 bodies), (1, 4) by their rows alone.
+    @Test(arguments: [(HuntRequest.defaultMemoryBudget, 2, 1), (0, 2, 1), (HuntRequest.defaultMemoryBudget, 6, 2),
+                      (0, 1, 4)] as [(Int, Int64, Int64)])
+    func everyGroupEqualsAnIndependentCount(budget: Int, maxQueries: Int64, maxDistinct: Int64) throws {
         let fixture = try fixture()
         var settings = RuleSettings()
-        settings.maxQueries = 2
-        settings.maxDistinctInputs = 1
+        settings.maxQueries = maxQueries
+        settings.maxDistinctInputs = maxDistinct
         let hits = try fixture.hunt([RuleID.extractionVolume], settings: settings, budget: budget)
         let mine = described(hits)
-        let theirs = try independentGroups(fixture.directory)
-            .filter { $0.value.count > 2 || $0.value.inputs.count > 1 }
+        let groups = try independentGroups(fixture.directory)
+        let theirs = groups
+            .filter { $0.value.count > maxQueries || $0.value.inputs.count > maxDistinct }
             .map { key, value in "\(key)|\(value.count)|\(value.inputs.count)" }.sorted()
-        #expect(theirs.count > 5_000, "enough groups over the thresholds to mean something: \(theirs.count)")
+        #expect(theirs.count > 2_000, "enough groups over the thresholds to mean something: \(theirs.count)")
+        let byDistinctAlone = groups.values.filter { $0.count <= maxQueries && $0.inputs.count > maxDistinct }.count
+        if maxQueries > maxDistinct {
+            #expect(byDistinctAlone > 100, "groups kept by their distinct inputs alone: \(byDistinctAlone)")
+        }
         #expect(mine.count == theirs.count)
         #expect(mine == theirs)
     }

@@ -163,6 +163,12 @@ package enum ExtractionBeyond {
         group.count > settings.totalMaxQueries || group.distinct > settings.totalMaxDistinctInputs
     }
 
+    /// The row count at or under which no total group is over either threshold (it has no more
+    /// distinct inputs than rows): only larger groups need their distinct inputs counted.
+    package static func totalFloor(_ settings: RuleSettings) -> Int64 {
+        min(settings.totalMaxQueries, settings.totalMaxDistinctInputs)
+    }
+
     /// The hits of the total groups over a threshold, with their evidence (each segment read once).
     package static func totalHits(_ info: RuleInfo, _ groups: [(key: [String: HitValue], group: EndpointAggregate.Group, extra: [String: HitValue])],
                           of aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
@@ -179,7 +185,8 @@ package enum ExtractionBeyond {
 
     package static func runPrincipal(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
-        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true) { group in
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: nil, distinct: true,
+                                                    distinctOver: totalFloor(settings)) { group in
             exceedsTotal(group, settings: settings)
         }
         let groups = aggregation.groups.filter { !$0.key.value.isEmpty }
@@ -190,6 +197,7 @@ package enum ExtractionBeyond {
     package static func runNetwork(_ context: HuntContext) throws -> [Hit] {
         // Rows are grouped by the network of their address; "addresses" counts the addresses seen.
         let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
+                                                    distinctOver: totalFloor(context.settings),
                                                     keep: { exceedsTotal($0, settings: context.settings) },
                                                     groupBy: { IPNetworkKey.key(for: $0) })
         let groups = aggregation.groups.map { item in

@@ -150,6 +150,19 @@ package struct EndpointAggregate {
             self.groupBy = groupBy
         }
 
+        /// The group numbers of values already seen, without numbering new ones (`UInt32.max` for a
+        /// value not seen yet or that folds into no group): a second pass over the rows must not
+        /// count a value the first pass did not (``members``).
+        func knownGroups(of ids: [UInt32]) -> [UInt32] {
+            lock.lock()
+            defer { lock.unlock() }
+            return ids.map { id in
+                guard Int(id) < valueGroups.count else { return UInt32.max }
+                let known = valueGroups[Int(id)]
+                return known == 0 || known == UInt32.max ? UInt32.max : known - 1
+            }
+        }
+
         /// Whether values fold into groups of several (then a value is numbered only once it has a
         /// row, so ``members`` counts values with rows).
         var folds: Bool { groupBy != nil }
@@ -203,6 +216,13 @@ package struct EndpointAggregate {
     /// out) and by `bucketSeconds` (nil: one bucket for all time). Rows without a time are skipped
     /// when bucketing.
     ///
+    /// With `distinctOver`, distinct inputs are counted only for the groups of more than that many
+    /// rows, in a second pass over the segments that hands over only those groups' inputs; the
+    /// other groups keep `distinct` 0. A caller passes the floor below which `keep` can be true for
+    /// no group: a group never has more distinct inputs than rows, so for `count > q || distinct > d`
+    /// that is `min(q, d)`. On wide data almost every group is under it, and the first pass hands
+    /// over no input at all (no spill).
+    ///
     /// Radix-partitioned, so memory stays flat however many groups there are: each segment scan
     /// (in parallel) groups its own rows, then hands one 48-byte record per group and one 24-byte
     /// record per non-null input hash to the partition of the group's key (the top bits of its
@@ -214,6 +234,7 @@ package struct EndpointAggregate {
     /// - Complexity: O(rows) over the overlapping segments; the endpoint test runs once per path
     ///   dictionary entry.
     package static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
+                    distinctOver floor: Int64? = nil,
                     keep: (Group) -> Bool = { _ in true },
                     groupBy: (@Sendable (String) -> String?)? = nil) throws -> Aggregation {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
@@ -227,7 +248,10 @@ package struct EndpointAggregate {
         let spill = SpillDirectory(store: context.scan.store)
         let partitions = 1 << partitionBits
         let groupParts = PartitionedSpill<GroupRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "groups")
-        let inputParts = distinct ? PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "inputs") : nil
+        // With a floor, the inputs are handed over in a second pass, for the groups over it only.
+        let secondPass = distinct ? floor : nil
+        let inputParts = distinct && secondPass == nil
+            ? PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "inputs") : nil
         let values = KeyValues(numbering: context.numbering(keyColumn), groupBy: groupBy)
         _ = try context.map(.inference) { table -> Int in
             try scanSegment(table, segment: segmentIndex[table.record.path] ?? 0, context: context, patterns: patterns,
@@ -235,6 +259,7 @@ package struct EndpointAggregate {
                             groups: groupParts, inputs: inputParts)
         }
         var kept: [(key: UInt64, group: Group)] = []
+        var candidates: [(key: UInt64, group: Group)] = []
         for partition in 0..<partitions {
             let parts = try groupParts.take(partition)
             guard !parts.isEmpty else { continue }
@@ -254,9 +279,18 @@ package struct EndpointAggregate {
                 let inputs = try inputParts.take(partition)
                 countDistinct(inputs, table: table, into: &merged)
             }
-            for index in merged.indices where keep(merged[index]) {
-                kept.append((table.insertedKeys[index], merged[index]))
+            for index in merged.indices {
+                if let secondPass, merged[index].count > secondPass {
+                    candidates.append((table.insertedKeys[index], merged[index]))
+                } else if keep(merged[index]) {
+                    kept.append((table.insertedKeys[index], merged[index]))
+                }
             }
+        }
+        if !candidates.isEmpty {
+            try countCandidateInputs(&candidates, context: context, segmentIndex: segmentIndex, patterns: patterns,
+                                     keyColumn: keyColumn, width: width, base: base, values: values, spill: spill)
+            kept.append(contentsOf: candidates.filter { keep($0.group) })
         }
         let names = values.names
         var result = kept.map { item in
@@ -280,6 +314,76 @@ package struct EndpointAggregate {
                                      detail: "the inference rows span more than 2^32 buckets of \(seconds) s; use a wider bucket")
         }
         return base
+    }
+
+    /// The second pass of ``run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:groupBy:)``:
+    /// counts the distinct inputs of `candidates` (packed keys and merged groups), reading again only
+    /// the segments where one of their key values has rows, and handing over only their inputs
+    /// (through partitions, so memory stays flat however many inputs they have).
+    static func countCandidateInputs(_ candidates: inout [(key: UInt64, group: Group)], context: HuntContext,
+                                     segmentIndex: [String: UInt32], patterns: [[UInt32]], keyColumn: String,
+                                     width: Int64?, base: Int64, values: KeyValues, spill: SpillDirectory) throws {
+        var table = IntegerTable(capacity: candidates.count)
+        for candidate in candidates { _ = table.index(of: candidate.key) }
+        let wanted = table
+        let groups = Set(candidates.map { UInt32(truncatingIfNeeded: $0.key >> 32) })
+        let partitions = 1 << partitionBits
+        let inputParts = PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2,
+                                                       spill: spill, name: "inputs")
+        _ = try context.map(.inference) { segment -> Int in
+            try candidateInputs(segment, context: context, patterns: patterns, keyColumn: keyColumn, width: width,
+                                base: base, values: values, groups: groups, wanted: wanted, to: inputParts)
+        }
+        var merged = candidates.map(\.group)
+        for partition in 0..<partitions {
+            countDistinct(try inputParts.take(partition), table: table, into: &merged)
+        }
+        for index in candidates.indices { candidates[index].group.distinct = merged[index].distinct }
+    }
+
+    /// Hands over the non-null inputs of one segment's rows that fall in a group of `wanted` (packed
+    /// keys; `groups` their group numbers); the rows are picked as ``scanSegment`` picks them.
+    static func candidateInputs(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
+                                width: Int64?, base: Int64, values: KeyValues, groups: Set<UInt32>,
+                                wanted: IntegerTable, to inputParts: PartitionedSpill<InputRecord>) throws -> Int {
+        let keys = try table.dictionary(keyColumn)
+        let codeGroups = values.knownGroups(of: values.numbering.ids(of: keys, segment: table.record.path))
+        let isWanted = codeGroups.map { groups.contains($0) }
+        guard isWanted.contains(true) else { return 0 }
+        let paths = try table.dictionary("path")
+        let pathMatches = endpointMatches(paths, patterns: patterns)
+        guard pathMatches.contains(true) else { return 0 }
+        let times = try table.int64("time")
+        let inputs = try table.hash128("input_hash")
+        let checkRange = !context.coversAll(table)
+        var batch: [InputRecord] = []
+        var handed = 0
+        times.withSpan { timeSpan in
+            keys.withCodeSpan { keySpan in
+                paths.withCodeSpan { pathSpan in
+                    for row in 0..<timeSpan.count {
+                        let code = Int(keySpan[row])
+                        guard isWanted[code], pathMatches[Int(pathSpan[row])] else { continue }
+                        let time = timeSpan[row]
+                        if checkRange, !context.includes(time) { continue }
+                        var bucketOffset: Int64 = 0
+                        if let width {
+                            if time == Int64.min { continue }
+                            bucketOffset = bucket(time, width) - base
+                        }
+                        let key = UInt64(codeGroups[code]) << 32 | UInt64(truncatingIfNeeded: bucketOffset)
+                        guard wanted.find(key) != nil else { continue }
+                        let hash = inputs[row]
+                        guard !hash.isNull else { continue }
+                        batch.append(InputRecord(key: key, low: hash.low, high: hash.high))
+                        handed += 1
+                        if batch.count == Self.batchSize { hand(&batch, to: inputParts) }
+                    }
+                }
+            }
+        }
+        if !batch.isEmpty { hand(&batch, to: inputParts) }
+        return handed
     }
 
     /// Counts each group's distinct input hashes of one partition into `merged` (indexed as `table`).

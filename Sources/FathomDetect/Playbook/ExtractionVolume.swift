@@ -37,7 +37,8 @@ package enum ExtractionVolume {
     package static func run(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
         let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip",
-                                               bucketSeconds: settings.extractionBucketSeconds, distinct: true) { group in
+                                               bucketSeconds: settings.extractionBucketSeconds, distinct: true,
+                                               distinctOver: min(settings.maxQueries, settings.maxDistinctInputs)) { group in
             group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs
         }
         let width = settings.extractionBucketSeconds * 1_000_000_000
