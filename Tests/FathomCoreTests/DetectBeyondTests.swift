@@ -319,6 +319,108 @@ import FathomSimulator
         }
     }
 
+    /// The streamed normal form the phrase prefilter computes from bytes, against `normalForm` of
+    /// the whole string (Foundation's NFKD of the whole text): every scalar of the Basic
+    /// Multilingual Plane between letters, then random text from the same pools. Where the stream
+    /// gives up (a kept combining mark), the prefilter answers "maybe".
+    @Test func streamedNormalFormEqualsTheWholeTextForm() {
+        func streamed(_ text: String) -> [UInt32]? {
+            var collector = PromptNormalizer.FormCollector()
+            let bytes = Array(text.utf8)
+            let complete = bytes.withUnsafeBufferPointer { buffer in
+                PromptNormalizer.visitNormalForm(ByteView(unsafeStart: buffer.baseAddress!, count: buffer.count), into: &collector)
+            }
+            return complete ? collector.values : nil
+        }
+        var gaveUp = 0
+        var checked = 0
+        for value in UInt32(0x80)..<0x10000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = "ab" + String(Character(scalar)) + "c d"
+            guard let form = streamed(text) else { gaveUp += 1; continue }
+            checked += 1
+            if form != PromptNormalizer.normalForm(text) {
+                Issue.record("U+\(String(value, radix: 16)): \(form) against \(PromptNormalizer.normalForm(text))")
+            }
+        }
+        #expect(checked > 60_000 && gaveUp < 500, "checked \(checked), gave up on \(gaveUp)")
+        let pools: [ClosedRange<UInt32>] = [0x20...0x7E, 0x20...0x7E, 0xA0...0x24F, 0x300...0x36F, 0x370...0x4FF,
+                                            0x900...0x97F, 0x1100...0x11FF, 0x2000...0x206F, 0x2100...0x24FF,
+                                            0x3000...0x30FF, 0x3300...0x33FF, 0xAC00...0xAC40, 0xFB00...0xFB4F,
+                                            0xFE00...0xFE0F, 0xFF00...0xFFEF, 0x1D400...0x1D7FF, 0x1F100...0x1F1FF,
+                                            0x1F300...0x1F64F, 0xE0000...0xE007F]
+        var generator = SplitMix(seed: 41)
+        var compared = 0
+        for length in 0..<3_000 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<(length % 40) {
+                let pool = pools[Int(generator.next() % UInt64(pools.count))]
+                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
+                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+            }
+            let text = String(scalars)
+            guard let form = streamed(text) else { continue }
+            compared += 1
+            #expect(form == PromptNormalizer.normalForm(text), "\(text.unicodeScalars.map(\.value))")
+        }
+        #expect(compared > 1_500, "compared \(compared)")
+        // Invalid UTF-8 and long base64 runs go to the whole path.
+        #expect(streamed("caf\u{E9} " + String(repeating: "QUJD", count: 5)) == nil)
+        let invalid: [UInt8] = [0x69, 0x67, 0xC3, 0x28, 0x6E]
+        var collector = PromptNormalizer.FormCollector()
+        #expect(!invalid.withUnsafeBufferPointer {
+            PromptNormalizer.visitNormalForm(ByteView(unsafeStart: $0.baseAddress!, count: $0.count), into: &collector)
+        })
+    }
+
+    /// The byte-level prefilter never rules out a prompt in which `matches` finds a phrase: the
+    /// phrases hidden in multilingual text with accents, fullwidth letters, look-alikes, invisible
+    /// characters, non-breaking spaces, emoji and leetspeak.
+    @Test func phrasePrefilterNeverHidesAMatch() {
+        let settings = RuleSettings()
+        let table = PromptNormalizer.PhraseTable(InjectionNormalized.phrases(settings).map {
+            PromptNormalizer.PhraseKey(name: $0.0, form: $0.1)
+        })
+        let disguises: [(String) -> String] = [
+            { $0 },
+            { $0.uppercased() },
+            { String($0.unicodeScalars.map { scalar -> Character in
+                // Fullwidth letters.
+                (0x61...0x7A).contains(scalar.value) ? Character(Unicode.Scalar(scalar.value - 0x61 + 0xFF41)!) : Character(scalar)
+            }) },
+            { $0.replacingOccurrences(of: "e", with: "\u{0435}").replacingOccurrences(of: "o", with: "\u{03BF}") },
+            { $0.replacingOccurrences(of: " ", with: "\u{00A0}") },
+            { $0.replacingOccurrences(of: "i", with: "i\u{200B}") },
+            { $0.replacingOccurrences(of: "e", with: "\u{00E9}") },
+            { $0.replacingOccurrences(of: "i", with: "1").replacingOccurrences(of: "o", with: "0") },
+            { $0.replacingOccurrences(of: " ", with: " \u{1F600} ") },
+        ]
+        let fillers = ["Où est ma carte? ", "日本円での送金手数料 ", "Czy mogę zamówić ", "안녕하세요 ", "😀 ", "", "Bonjour, "]
+        var generator = SplitMix(seed: 7)
+        var found = 0
+        for phrase in settings.normalizedPhrases {
+            for disguise in disguises {
+                let text = fillers[Int(generator.next() % UInt64(fillers.count))] + disguise(phrase)
+                    + " " + fillers[Int(generator.next() % UInt64(fillers.count))]
+                let bytes = Array(text.utf8)
+                let maybe = bytes.withUnsafeBufferPointer {
+                    PromptNormalizer.mightMatch(ByteView(unsafeStart: $0.baseAddress!, count: $0.count), phrases: table)
+                }
+                let matched = !PromptNormalizer.matches(text, phrases: table).isEmpty
+                if matched { found += 1 }
+                #expect(!matched || maybe, "\(text)")
+            }
+        }
+        #expect(found > settings.normalizedPhrases.count * 5, "phrases found in their disguises: \(found)")
+        // And it does rule out multilingual text without a phrase.
+        for filler in fillers where !filler.isEmpty {
+            let bytes = Array((filler + filler + "merci").utf8)
+            #expect(!bytes.withUnsafeBufferPointer {
+                PromptNormalizer.mightMatch(ByteView(unsafeStart: $0.baseAddress!, count: $0.count), phrases: table)
+            }, "\(filler)")
+        }
+    }
+
     @Test func sensitiveOutputRule() throws {
         let store = try DetectStore()
         try store.add(.llm, [

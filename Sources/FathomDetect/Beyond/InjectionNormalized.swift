@@ -331,36 +331,62 @@ public enum PromptNormalizer {
         return found
     }
 
-    /// A phrase, its normal form and the bigram slots of that form.
     /// False only when no phrase of `table` can be in any form of `prompt`, decided from the
-    /// prompt's bytes without making a `String` or a form of it: an ASCII prompt with no run of 16
-    /// base64 characters has two forms (normal and leetspeak-folded); their bigram bits are
-    /// computed as ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and
-    /// trailing space dropped), and a phrase is possible only when all its bigrams are set in one
-    /// of them. Any other prompt (non-ASCII, a long base64 run, a phrase without bigrams) answers
-    /// true, and ``matches(_:phrases:)`` decides.
+    /// prompt's bytes without making a `String` or a form of it. For a prompt with no run of 16
+    /// base64 characters (then its forms are the normal form and its leetspeak folding), the normal
+    /// form is streamed scalar by scalar (``visitNormalForm(_:into:)``: ASCII from a table, other
+    /// scalars from their decompositions worked out once) and the bigram bits of both forms are
+    /// computed as ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and trailing
+    /// space dropped); a phrase is possible only when all its bigrams are set in one of them. Any
+    /// other prompt (a long base64 run, invalid UTF-8, a kept combining mark whose order the
+    /// decomposition could change, a phrase without bigrams) answers true, and
+    /// ``matches(_:phrases:)`` decides.
     ///
-    /// - Complexity: O(bytes + phrase bigrams); allocates nothing for an ASCII prompt.
+    /// - Complexity: O(bytes + phrase bigrams); allocates nothing but for a scalar beyond the Basic
+    ///   Multilingual Plane (an emoji), decomposed on its own.
     package static func mightMatch(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
         if table.hasPhraseWithoutBigrams { return true }
-        let ascii = asciiForms
-        let leetFold = leetTable
+        var sink = BigramSink()
+        guard visitNormalForm(prompt, into: &sink) else { return true }
+        let slots = table.slots
+        let bounds = table.bounds
+        for phrase in 0..<(bounds.count - 1) {
+            var inNormal = true
+            var inLeet = true
+            for position in bounds[phrase]..<bounds[phrase + 1] {
+                let slot = slots[position]
+                if inNormal, !sink.normal.contains(slot) { inNormal = false }
+                if inLeet, !sink.leet.contains(slot) { inLeet = false }
+                if !inNormal && !inLeet { break }
+            }
+            if inNormal || inLeet { return true }
+        }
+        return false
+    }
+
+    /// What receives the values of a normal form as ``visitNormalForm(_:into:)`` streams them:
+    /// folded scalar values, ``space`` for whitespace (not yet collapsed), never ``dropped``.
+    package protocol FormSink {
+        mutating func take(_ value: UInt32)
+    }
+
+    /// The bigram bits of the normal form and of its leetspeak folding, as values stream in.
+    struct BigramSink: FormSink {
         var normal = InlineBits()
         var leet = InlineBits()
-        var previous: UInt32 = 0
-        var previousLeet: UInt32 = 0
-        var started = false
-        var pendingSpace = false
-        var run = 0
-        for index in 0..<prompt.count {
-            let byte = prompt[index]
-            guard byte < 0x80 else { return true }
-            run = isBase64(byte) ? run + 1 : 0
-            if run >= 16 { return true }
-            let value = ascii[Int(byte)]
-            if value == UInt32.max {
+        /// ``leetTable`` in a stored property: through the global's accessor it costs a
+        /// `swift_once` check per value.
+        private let leetFold = PromptNormalizer.leetTable
+        private var previous: UInt32 = 0
+        private var previousLeet: UInt32 = 0
+        private var started = false
+        private var pendingSpace = false
+
+        @inline(__always)
+        mutating func take(_ value: UInt32) {
+            if value == PromptNormalizer.space {
                 if started { pendingSpace = true }
-                continue
+                return
             }
             let folded = value < 0x80 ? leetFold[Int(value)] : value
             if pendingSpace {
@@ -378,21 +404,123 @@ public enum PromptNormalizer {
             previousLeet = folded
             started = true
         }
-        let slots = table.slots
-        let bounds = table.bounds
-        for phrase in 0..<(bounds.count - 1) {
-            var inNormal = true
-            var inLeet = true
-            for position in bounds[phrase]..<bounds[phrase + 1] {
-                let slot = slots[position]
-                if inNormal, !normal.contains(slot) { inNormal = false }
-                if inLeet, !leet.contains(slot) { inLeet = false }
-                if !inNormal && !inLeet { break }
-            }
-            if inNormal || inLeet { return true }
-        }
-        return false
     }
+
+    /// Collects the normal form (whitespace collapsed as ``normalForm(_:)`` does), for tests.
+    package struct FormCollector: FormSink {
+        package var values: [UInt32] = []
+        private var pendingSpace = false
+
+        package init() {}
+
+        package mutating func take(_ value: UInt32) {
+            if value == PromptNormalizer.space {
+                if !values.isEmpty { pendingSpace = true }
+                return
+            }
+            if pendingSpace { values.append(0x20); pendingSpace = false }
+            values.append(value)
+        }
+    }
+
+    /// Streams the normal form of `text`'s bytes into `sink`, scalar by scalar: ASCII through
+    /// ``asciiForms``, other scalars of the Basic Multilingual Plane through ``decomposedForms``,
+    /// others decomposed one by one. False, having streamed part of it, when the text has a run of
+    /// 16 base64 characters (it has more forms), is not valid UTF-8, or holds a scalar whose
+    /// decomposition keeps a combining mark (NFKD reorders marks across scalars, so the form is not
+    /// the scalars' forms one after another).
+    package static func visitNormalForm<Sink: FormSink>(_ text: ByteView, into sink: inout Sink) -> Bool {
+        let ascii = asciiForms
+        var run = 0
+        var index = 0
+        let count = text.count
+        // The decompositions, read through the global's accessor once a text has a scalar beyond
+        // ASCII (not at every scalar).
+        var table: (starts: [UInt32], values: [UInt32])? = nil
+        while index < count {
+            let byte = text[index]
+            if byte < 0x80 {
+                run = isBase64(byte) ? run + 1 : 0
+                if run >= 16 { return false }
+                sink.take(ascii[Int(byte)])
+                index += 1
+                continue
+            }
+            run = 0
+            if table == nil {
+                guard text.isValidUTF8 else { return false }
+                table = decomposedForms
+            }
+            // Valid UTF-8: the lead byte gives the length.
+            var scalar: UInt32
+            if byte < 0xE0 {
+                scalar = UInt32(byte & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F)
+                index += 2
+            } else if byte < 0xF0 {
+                scalar = UInt32(byte & 0x0F) << 12 | UInt32(text[index + 1] & 0x3F) << 6 | UInt32(text[index + 2] & 0x3F)
+                index += 3
+            } else {
+                scalar = UInt32(byte & 0x07) << 18 | UInt32(text[index + 1] & 0x3F) << 12
+                    | UInt32(text[index + 2] & 0x3F) << 6 | UInt32(text[index + 3] & 0x3F)
+                index += 4
+            }
+            if scalar < 0x10000, let forms = table {
+                let start = Int(forms.starts[Int(scalar)])
+                let end = Int(forms.starts[Int(scalar) + 1])
+                for position in start..<end {
+                    let value = forms.values[position]
+                    if value == reordered { return false }
+                    sink.take(value)
+                }
+            } else {
+                guard let unicode = Unicode.Scalar(scalar) else { return false }
+                let forms = scalarDecomposition(unicode)
+                for value in forms {
+                    if value == reordered { return false }
+                    sink.take(value)
+                }
+            }
+        }
+        return true
+    }
+
+    /// Marks a scalar whose decomposition keeps a combining mark (see ``visitNormalForm(_:into:)``).
+    package static let reordered = UInt32.max - 2
+
+    /// The values `scalar` contributes to a normal form on its own: its compatibility
+    /// decomposition through ``scalarForm(_:)``, dropped values left out, or ``reordered`` when a
+    /// kept value has a non-zero canonical combining class.
+    package static func scalarDecomposition(_ scalar: Unicode.Scalar) -> [UInt32] {
+        let decomposed = String(Character(scalar)).decomposedStringWithCompatibilityMapping
+        var values: [UInt32] = []
+        for part in decomposed.unicodeScalars {
+            let value = part.value < 0x10000 ? basicPlaneForms[Int(part.value)] : scalarForm(part)
+            if value == dropped { continue }
+            if part.properties.canonicalCombiningClass.rawValue != 0 { return [reordered] }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// ``scalarDecomposition(_:)`` of every scalar of the Basic Multilingual Plane, worked out
+    /// once when a text first holds a scalar beyond ASCII (about 50 ms): scalar `s`'s values are
+    /// `values[starts[s] ..< starts[s + 1]]` (surrogate code points have none).
+    package static let decomposedForms: (starts: [UInt32], values: [UInt32]) = {
+        var starts: [UInt32] = []
+        starts.reserveCapacity(0x10001)
+        var values: [UInt32] = []
+        values.reserveCapacity(0x11000)
+        for value in 0..<UInt32(0x10000) {
+            starts.append(UInt32(values.count))
+            if value < 0x80 {
+                values.append(asciiForms[Int(value)])
+            } else if let scalar = Unicode.Scalar(value) {
+                values.append(contentsOf: scalarDecomposition(scalar))
+            }
+        }
+        starts.append(UInt32(values.count))
+        return (starts, values)
+    }()
 
     /// 4,096 bigram bits (``PhraseKey/slot(_:_:)``'s range) held inline, so the fast test allocates
     /// nothing.
@@ -406,6 +534,7 @@ public enum PromptNormalizer {
         func contains(_ slot: Int) -> Bool { words[slot >> 6] & (1 << UInt64(slot & 63)) != 0 }
     }
 
+    /// A phrase, its normal form and the bigram slots of that form.
     package struct PhraseKey: Sendable {
         package let name: String
         package let form: [UInt32]
