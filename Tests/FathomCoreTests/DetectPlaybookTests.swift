@@ -242,12 +242,31 @@ import FathomSimulator
         let whole = try HuntOutput.jsonLines(result)
         #expect(whole.contains(#"\u202e"#) && !whole.contains("\u{202E}"))
         for size in [1, 7, 300, 1 << 20] {
-            var pieces: [[UInt8]] = []
-            HuntOutput.writeJSONLines(result, chunkSize: size) { pieces.append($0) }
-            #expect(String(decoding: pieces.joined(), as: UTF8.self) == whole)
-            #expect(pieces.allSatisfy { $0.last == 0x0A })
-            if size == 1 { #expect(pieces.count == 40) }
+            for jobs in [1, 2, 3] {
+                var pieces: [[UInt8]] = []
+                HuntOutput.writeJSONLines(result, chunkSize: size, jobs: jobs) { pieces.append($0) }
+                #expect(String(decoding: pieces.joined(), as: UTF8.self) == whole)
+                #expect(pieces.allSatisfy { $0.last == 0x0A })
+                if size == 1 { #expect(pieces.count == 40) }
+            }
         }
+        // Written by several threads in batches, the lines of thousands of hits come in order.
+        var many = ""
+        for index in 0..<3_000 {
+            many += #"{"timestamp":"\#(at(Int64(index)))","user":"u\#(index)","prompt":"jailbreak \#(index) password=hunter2\#(index)","response":""}"# + "\n"
+        }
+        let large = try DetectStore()
+        try large.addRaw(.llm, many)
+        let manyHits = try Hunt.run(HuntRequest(storeDirectory: large.store, ruleIDs: ["prompt.injection-phrase"], jobs: 2))
+        #expect(manyHits.hits.count == 3_000)
+        var serial: [UInt8] = []
+        HuntOutput.writeJSONLines(manyHits, jobs: 1) { serial.append(contentsOf: $0) }
+        var parallel: [UInt8] = []
+        HuntOutput.writeJSONLines(manyHits, chunkSize: 4_096, jobs: 2) { parallel.append(contentsOf: $0) }
+        #expect(parallel == serial)
+        let written = String(decoding: serial, as: UTF8.self).split(separator: "\n")
+        #expect(written.count == 3_000 && written.first?.contains(#""u0""#) == true && written.last?.contains(#""u2999""#) == true)
+        #expect(!written.contains { $0.contains("hunter2") }, "secrets masked on every thread")
     }
     @Test func hitsSortByRuleThenTimeThenKey() throws {
         let store = try DetectStore()
