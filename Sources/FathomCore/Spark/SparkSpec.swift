@@ -52,6 +52,8 @@ public struct SparkSpec: Codable, Sendable, Equatable {
         public var artifactInternalNetworks: [String]
         public var injectionPhrases: [String]
         public var normalizedPhrases: [String]
+        public var injectionContextPhrases: [String]
+        public var injectionContextWords: [String]
         public var modelThreshold: Double?
         public var pipelineActions: [String]
         public var pipelineBucketSeconds: Int64
@@ -73,6 +75,8 @@ public struct SparkSpec: Codable, Sendable, Equatable {
             artifactInternalNetworks = settings.artifactInternalNetworks
             injectionPhrases = settings.injectionPhrases
             normalizedPhrases = settings.normalizedPhrases
+            injectionContextPhrases = settings.injectionContextPhrases
+            injectionContextWords = settings.injectionContextWords
             modelThreshold = settings.modelThreshold
             pipelineActions = settings.pipelineActions
             pipelineBucketSeconds = settings.pipelineBucketSeconds

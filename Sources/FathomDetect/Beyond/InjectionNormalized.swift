@@ -302,6 +302,11 @@ public enum PromptNormalizer {
 
     /// ``matches(_:phrases:)`` against a phrase table built once for many texts.
     package static func matches(_ text: String, phrases table: PhraseTable) -> [String] {
+        matchedIndices(text, phrases: table).map { table.names[$0] }
+    }
+
+    /// The indices in `table` of the phrases found in any form of `text`, ascending.
+    package static func matchedIndices(_ text: String, phrases table: PhraseTable) -> [Int] {
         let forms = forms(text)
         // The bigram bits of every form, 64 words each, in one buffer.
         var bits = [UInt64](repeating: 0, count: 64 * forms.count)
@@ -311,7 +316,7 @@ public enum PromptNormalizer {
                 bits[index * 64 + slot >> 6] |= 1 << UInt64(slot & 63)
             }
         }
-        var found: [String] = []
+        var found: [Int] = []
         let slots = table.slots
         let bounds = table.bounds
         for phrase in 0..<(bounds.count - 1) {
@@ -323,12 +328,40 @@ public enum PromptNormalizer {
                     if bits[words + slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
                 }
                 if present && containsAsked(forms[index], table.forms[phrase]) {
-                    found.append(table.names[phrase])
+                    found.append(phrase)
                     break
                 }
             }
         }
         return found
+    }
+
+    /// The first word of `words` (normal forms) in any form of `text`, outside every occurrence of
+    /// `phrases` (normal forms): the word that corroborates a context phrase is not the phrase's own
+    /// ("no restrictions" does not corroborate itself).
+    package static func firstWord(in text: String, of words: Set<[UInt32]>, outside phrases: [[UInt32]]) -> [UInt32]? {
+        for form in forms(text) {
+            var covered = [Bool](repeating: false, count: form.count)
+            for phrase in phrases {
+                var start = 0
+                while let range = FoldedText.firstRange(of: phrase, in: form, from: start) {
+                    for position in range { covered[position] = true }
+                    start = range.lowerBound + 1
+                }
+            }
+            var index = 0
+            while index < form.count {
+                guard isWordScalar(form[index]) else { index += 1; continue }
+                var end = index + 1
+                while end < form.count, isWordScalar(form[end]) { end += 1 }
+                if !covered[index] {
+                    let word = Array(form[index..<end])
+                    if words.contains(word) { return word }
+                }
+                index = end
+            }
+        }
+        return nil
     }
 
     /// False only when no phrase of `table` can be in any form of `prompt`, decided from the
@@ -585,7 +618,12 @@ package enum InjectionNormalized {
         level: "medium", atlas: ["AML.T0051", "AML.T0051.000", "AML.T0054", "AML.T0068", "AML.T0056"], kind: .llm,
         semantics: """
             LLM rows whose prompt, in any of its normalised forms, contains one of injection.normalized_phrases \
-            on word boundaries, unless one of the three words before it cancels it (negation: not, never, \
+            on word boundaries, or one of injection.context_phrases (phrasings ordinary requests use too: \
+            "ignore previous transactions", "pretend you are a customer", "no restrictions on withdrawals") \
+            corroborated by a second context phrase, by a disguise (the phrase is found only after \
+            normalisation), or by one of injection.context_words (instructions, rules, guidelines, filters, \
+            restrictions, safety, password, secret, unfiltered, DAN, AI, …) elsewhere in the prompt, outside \
+            the phrase. A phrase does not count when one of the three words before it cancels it (negation: not, never, \
             don't, didn't, shouldn't, won't, can't, cannot; reported speech: told, asked, says, said, warned; \
             the look-back stops at a sentence break). Level medium: a phrase list is not calibrated, \
             benign prompts use these phrasings too (prompt.injection-model is the calibrated detector). Forms: NFKD compatibility decomposition (fullwidth and mathematical letters → \
@@ -595,32 +633,80 @@ package enum InjectionNormalized {
             characters) that decode to text. The phrase list keeps ambiguous single words (disregard, bypass, \
             jailbreak, system prompt) only in context ("disregard previous", "bypass your", "jailbreak mode", \
             "print your system prompt"), so innocent uses are not flagged. metrics: phrase (first in list \
-            order), phrases, evasion ("plain" when a phrase is visible without normalisation, else "normalised").
+            order), phrases, evasion ("plain" when a phrase is visible without normalisation, else "normalised"), \
+            and for a context phrase alone its corroboration ("another phrase", "disguise", or "word: " and the word).
             """)
 
     package static let rule = BuiltInRule(info: info, settings: { settings in
-        [("normalized_phrases", RuleCatalog.list(settings.normalizedPhrases))]
+        [("normalized_phrases", RuleCatalog.list(settings.normalizedPhrases)),
+         ("context_phrases", RuleCatalog.list(settings.injectionContextPhrases)),
+         ("context_words", RuleCatalog.list(settings.injectionContextWords))]
     }, body: run)
 
-    /// The phrases with their normal forms.
+    /// Every phrase with its normal form: those enough on their own, then the context phrases.
     package static func phrases(_ settings: RuleSettings) -> [(String, [UInt32])] {
-        settings.normalizedPhrases.map { ($0, PromptNormalizer.normalForm($0)) }
+        Matcher.phraseNames(settings).map { ($0, PromptNormalizer.normalForm($0)) }
     }
 
     package static func run(_ context: HuntContext) throws -> [Hit] {
-        let phrases = phrases(context.settings)
-        let keys = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
-        let foldedPhrases = phrases.map { ($0.0, FoldedText.folded($0.0)) }
+        let matcher = Matcher(context.settings)
         return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
             // Most prompts hold no phrase: ruled out from their bytes, without a String.
-            guard PromptNormalizer.mightMatch(prompt, phrases: keys) else { return nil }
-            let text = prompt.string
-            let found = PromptNormalizer.matches(text, phrases: keys)
+            guard PromptNormalizer.mightMatch(prompt, phrases: matcher.table) else { return nil }
+            return matcher.metrics(prompt.string)
+        }
+    }
+
+    /// The rule's decision on one prompt, with the phrase table and the corroborating words worked
+    /// out once for many prompts.
+    package struct Matcher: Sendable {
+        package let table: PromptNormalizer.PhraseTable
+        /// Phrases `0 ..< strongCount` of the table are enough alone; the others are context phrases.
+        let strongCount: Int
+        /// Each phrase case-folded, to tell a phrase visible in the plain text from a disguised one.
+        let folded: [[UInt32]]
+        let words: Set<[UInt32]>
+
+        /// The phrases enough alone, then the context phrases not among them.
+        static func phraseNames(_ settings: RuleSettings) -> [String] {
+            let strong = Set(settings.normalizedPhrases)
+            return settings.normalizedPhrases + settings.injectionContextPhrases.filter { !strong.contains($0) }
+        }
+
+        package init(_ settings: RuleSettings) {
+            let names = Self.phraseNames(settings)
+            table = PromptNormalizer.PhraseTable(names.map { PromptNormalizer.PhraseKey(name: $0, form: PromptNormalizer.normalForm($0)) })
+            strongCount = settings.normalizedPhrases.count
+            folded = names.map(FoldedText.folded)
+            words = Set(settings.injectionContextWords.map(PromptNormalizer.normalForm).filter { !$0.isEmpty })
+        }
+
+        /// The hit's metrics for `text`, nil when it is not a hit.
+        package func metrics(_ text: String) -> [String: HitValue]? {
+            let found = PromptNormalizer.matchedIndices(text, phrases: table)
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
-            let evasion = foldedPhrases.contains { found.contains($0.0) && PromptNormalizer.containsWord(plain, $0.1) }
-                ? "plain" : "normalised"
-            return ["phrase": .string(first), "phrases": .strings(found), "evasion": .string(evasion)]
+            let visible = found.filter { PromptNormalizer.containsWord(plain, folded[$0]) }
+            var metrics: [String: HitValue] = [
+                "phrase": .string(table.names[first]), "phrases": .strings(found.map { table.names[$0] }),
+                "evasion": .string(visible.isEmpty ? "normalised" : "plain"),
+            ]
+            // Indices ascend: the first is a context phrase only when all are.
+            if first >= strongCount {
+                if found.count > 1 {
+                    metrics["corroboration"] = .string("another phrase")
+                } else if visible.isEmpty {
+                    metrics["corroboration"] = .string("disguise")
+                } else if let word = PromptNormalizer.firstWord(in: text, of: words, outside: found.map { table.forms[$0] }) {
+                    metrics["corroboration"] = .string("word: " + String(String.UnicodeScalarView(word.compactMap(Unicode.Scalar.init))))
+                } else {
+                    return nil
+                }
+            }
+            return metrics
         }
+
+        /// Whether the rule flags `text`.
+        package func flags(_ text: String) -> Bool { metrics(text) != nil }
     }
 }
