@@ -328,6 +328,20 @@ import FathomSimulator
     /// The table-driven normal form against the scalar-by-scalar property lookups it replaced,
     /// on random text mixing ASCII, accented, fullwidth, Cyrillic, invisible, mark, space and
     /// astral scalars.
+    /// The table made from one decomposition of the whole plane holds, for every scalar, what
+    /// decomposing that scalar alone gives.
+    @Test func decompositionTableEqualsScalarByScalar() {
+        let table = PromptNormalizer.decomposedForms
+        var differences: [UInt32] = []
+        for value in 0x80..<UInt32(0x10000) {
+            let own = table.values[Int(table.starts[Int(value)])..<Int(table.starts[Int(value) + 1])]
+            let expected = Unicode.Scalar(value).map(PromptNormalizer.scalarDecomposition) ?? []
+            if Array(own) != expected { differences.append(value) }
+        }
+        #expect(differences.isEmpty, "scalars whose table entry differs: \(differences.prefix(20).map { String($0, radix: 16) })")
+        #expect(table.starts.count == 0x10001)
+    }
+
     @Test func unicodeNormalFormEqualsPropertyLookups() {
         func reference(_ text: String) -> [UInt32] {
             var result: [UInt32] = []

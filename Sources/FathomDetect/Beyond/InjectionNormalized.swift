@@ -307,7 +307,11 @@ public enum PromptNormalizer {
 
     /// The indices in `table` of the phrases found in any form of `text`, ascending.
     package static func matchedIndices(_ text: String, phrases table: PhraseTable) -> [Int] {
-        let forms = forms(text)
+        matchedIndices(forms: forms(text), phrases: table)
+    }
+
+    /// ``matchedIndices(_:phrases:)`` in forms already made (``forms(_:)``).
+    package static func matchedIndices(forms: [[UInt32]], phrases table: PhraseTable) -> [Int] {
         // The bigram bits of every form, 64 words each, in one buffer.
         var bits = [UInt64](repeating: 0, count: 64 * forms.count)
         for (index, form) in forms.enumerated() where form.count > 1 {
@@ -336,11 +340,11 @@ public enum PromptNormalizer {
         return found
     }
 
-    /// The first word of `words` (normal forms) in any form of `text`, outside every occurrence of
+    /// The first word of `words` (normal forms) in any of a text's `forms`, outside every occurrence of
     /// `phrases` (normal forms): the word that corroborates a context phrase is not the phrase's own
     /// ("no restrictions" does not corroborate itself).
-    package static func firstWord(in text: String, of words: Set<[UInt32]>, outside phrases: [[UInt32]]) -> [UInt32]? {
-        for form in forms(text) {
+    package static func firstWord(in forms: [[UInt32]], of words: Set<[UInt32]>, outside phrases: [[UInt32]]) -> [UInt32]? {
+        for form in forms {
             var covered = [Bool](repeating: false, count: form.count)
             for phrase in phrases {
                 var start = 0
@@ -536,24 +540,65 @@ public enum PromptNormalizer {
     }
 
     /// ``scalarDecomposition(_:)`` of every scalar of the Basic Multilingual Plane, worked out
-    /// once when a text first holds a scalar beyond ASCII (about 50 ms): scalar `s`'s values are
+    /// once when a text first holds a scalar beyond ASCII: scalar `s`'s values are
     /// `values[starts[s] ..< starts[s + 1]]` (surrogate code points have none).
+    ///
+    /// One decomposition of all the scalars, each after a U+0001 separator, instead of one `String`
+    /// per scalar (about 80 ms, on the path of every thread that waits for the table): the separator
+    /// is a starter, and canonical reordering moves combining marks only within a run of
+    /// non-starters, so no mark crosses it and each scalar's part is its own decomposition.
     package static let decomposedForms: (starts: [UInt32], values: [UInt32]) = {
+        var members: [UInt32] = []
+        members.reserveCapacity(0x10000)
+        var joined = String.UnicodeScalarView()
+        for value in 0x80..<UInt32(0x10000) {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            members.append(value)
+            joined.append(separator)
+            joined.append(scalar)
+        }
+        let decomposed = String(joined).decomposedStringWithCompatibilityMapping
+        // Each member's values, in member order.
+        var parts: [[UInt32]] = []
+        parts.reserveCapacity(members.count)
+        var current: [UInt32] = []
+        var isReordered = false
+        var started = false
+        for part in decomposed.unicodeScalars {
+            if part == separator {
+                if started { parts.append(isReordered ? [reordered] : current) }
+                started = true
+                current = []
+                isReordered = false
+                continue
+            }
+            let value = part.value < 0x10000 ? basicPlaneForms[Int(part.value)] : scalarForm(part)
+            if value == dropped { continue }
+            if part.properties.canonicalCombiningClass.rawValue != 0 { isReordered = true }
+            current.append(value)
+        }
+        if started { parts.append(isReordered ? [reordered] : current) }
+        precondition(parts.count == members.count, "the decomposition kept every separator")
         var starts: [UInt32] = []
         starts.reserveCapacity(0x10001)
         var values: [UInt32] = []
         values.reserveCapacity(0x11000)
+        var member = 0
         for value in 0..<UInt32(0x10000) {
             starts.append(UInt32(values.count))
             if value < 0x80 {
                 values.append(asciiForms[Int(value)])
-            } else if let scalar = Unicode.Scalar(value) {
-                values.append(contentsOf: scalarDecomposition(scalar))
+            } else if member < members.count, members[member] == value {
+                values.append(contentsOf: parts[member])
+                member += 1
             }
         }
         starts.append(UInt32(values.count))
         return (starts, values)
     }()
+
+    /// Separates the scalars of ``decomposedForms``'s one decomposition.
+    private static let separator = Unicode.Scalar(UInt8(1))
 
     /// 4,096 bigram bits (``PhraseKey/slot(_:_:)``'s range) held inline, so the fast test allocates
     /// nothing.
@@ -683,7 +728,8 @@ package enum InjectionNormalized {
 
         /// The hit's metrics for `text`, nil when it is not a hit.
         package func metrics(_ text: String) -> [String: HitValue]? {
-            let found = PromptNormalizer.matchedIndices(text, phrases: table)
+            let forms = PromptNormalizer.forms(text)
+            let found = PromptNormalizer.matchedIndices(forms: forms, phrases: table)
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
             let visible = found.filter { PromptNormalizer.containsWord(plain, folded[$0]) }
@@ -697,7 +743,7 @@ package enum InjectionNormalized {
                     metrics["corroboration"] = .string("another phrase")
                 } else if visible.isEmpty {
                     metrics["corroboration"] = .string("disguise")
-                } else if let word = PromptNormalizer.firstWord(in: text, of: words, outside: found.map { table.forms[$0] }) {
+                } else if let word = PromptNormalizer.firstWord(in: forms, of: words, outside: found.map { table.forms[$0] }) {
                     metrics["corroboration"] = .string("word: " + String(String.UnicodeScalarView(word.compactMap(Unicode.Scalar.init))))
                 } else {
                     return nil
