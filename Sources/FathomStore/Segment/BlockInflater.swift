@@ -71,10 +71,12 @@ final class BlockInflater: @unchecked Sendable {
                 throw InflaterError(offset: table + start, detail: "frame \(block) declares \(content) bytes, its block holds \(want)")
             }
         }
-        let mapped = mmap(nil, max(byteCount, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let mapped, mapped != MAP_FAILED else { throw InflaterError(offset: 0, detail: "no memory (errno \(errno))") }
+        let capacity = InflatedMemory.capacity(for: byteCount)
+        guard let mapped = InflatedMemory.shared.take(capacity) else {
+            throw InflaterError(offset: 0, detail: "no memory (errno \(errno))")
+        }
         bytes = mapped
-        self.size = max(byteCount, 1)
+        self.size = capacity
         self.byteCount = byteCount
         blockSize = Int(size)
         blockCount = blocks
@@ -83,7 +85,7 @@ final class BlockInflater: @unchecked Sendable {
         done = Array(repeating: false, count: blocks)
     }
 
-    deinit { munmap(bytes, size) }
+    deinit { InflatedMemory.shared.give(bytes, size) }
 
     /// Inflates the blocks holding bytes `[start, end)` that are not inflated yet.
     @usableFromInline
@@ -109,7 +111,9 @@ final class BlockInflater: @unchecked Sendable {
         }
         let want = min(blockSize, byteCount - block * blockSize)
         let start = offset(block), end = offset(block + 1)
-        let written = ZSTD_decompress(bytes + block * blockSize, want, frames + start, end - start)
+        let written = DecompressionContexts.shared.with { context in
+            ZSTD_decompressDCtx(context, bytes + block * blockSize, want, frames + start, end - start)
+        }
         if ZSTD_isError(written) != 0 || written != want {
             // Damage that kept the checksum: the block reads as zero bytes (its rows empty-ish),
             // and the failure is kept for verification to report.
@@ -158,4 +162,83 @@ final class BlockInflater: @unchecked Sendable {
 struct InflaterError: Error {
     var offset: Int
     var detail: String
+}
+
+/// Decompression contexts kept for reuse: `ZSTD_decompress` makes and frees a context (over
+/// 100 KB) for every call, and a scan inflates a 64 KB block per call, thousands of them.
+final class DecompressionContexts: @unchecked Sendable {
+    static let shared = DecompressionContexts()
+    private let lock = Lock()
+    private var idle: [OpaquePointer] = []
+
+    /// Runs `body` with a context no other thread uses meanwhile.
+    func with<R>(_ body: (OpaquePointer) -> R) -> R {
+        let context = lock.withLock { idle.popLast() } ?? ZSTD_createDCtx()
+        guard let context else { fatalError("ZSTD_createDCtx failed: out of memory") }
+        defer {
+            lock.withLock {
+                if idle.count < 16 { idle.append(context) } else { ZSTD_freeDCtx(context) }
+            }
+        }
+        return body(context)
+    }
+}
+
+/// Anonymous mappings for inflated columns, kept for the next column when let go: a hunt inflates
+/// the same columns of the same segments once per rule, and a fresh mapping costs a zero-filled
+/// page fault per 4 KB written and an `munmap` at the end (a fifth of a hunt's CPU time was the
+/// kernel's). At most ``limit`` bytes wait here; a longer mapping, or one beyond that, is unmapped.
+/// A reused mapping holds an earlier column's bytes: an inflater reads only blocks it inflated.
+package final class InflatedMemory: @unchecked Sendable {
+    static let shared = InflatedMemory(limit: 64 << 20)
+    private let lock = Lock()
+    private let limit: Int
+    private var idle: [(pointer: UnsafeMutableRawPointer, capacity: Int)] = []
+    private var idleBytes = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Mappings come in multiples of 1 MiB beyond the first (so one fits columns of similar size)
+    /// and whole pages below it.
+    static func capacity(for byteCount: Int) -> Int {
+        let bytes = max(byteCount, 1)
+        let page = 4096, chunk = 1 << 20
+        return bytes < chunk ? (bytes + page - 1) / page * page : (bytes + chunk - 1) / chunk * chunk
+    }
+
+    /// A mapping of exactly `capacity` bytes (``capacity(for:)``), reused when one waits; nil when
+    /// the system has no memory.
+    func take(_ capacity: Int) -> UnsafeMutableRawPointer? {
+        let reused: UnsafeMutableRawPointer? = lock.withLock {
+            guard let index = idle.firstIndex(where: { $0.capacity == capacity }) else { return nil }
+            idleBytes -= capacity
+            return idle.remove(at: index).pointer
+        }
+        if let reused { return reused }
+        let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else { return nil }
+        return mapped
+    }
+
+    /// Lets a mapping from ``take(_:)`` go: kept for reuse within the limit, else unmapped.
+    func give(_ pointer: UnsafeMutableRawPointer, _ capacity: Int) {
+        let kept: Bool = lock.withLock {
+            guard capacity <= limit / 2, idleBytes + capacity <= limit else { return false }
+            idle.append((pointer, capacity))
+            idleBytes += capacity
+            return true
+        }
+        if !kept { munmap(pointer, capacity) }
+    }
+
+    /// Unmaps every waiting mapping (between phases, so a long run's peak is not held).
+    package static func releaseIdle() { shared.release() }
+
+    func release() {
+        let waiting: [(pointer: UnsafeMutableRawPointer, capacity: Int)] = lock.withLock {
+            defer { idle = []; idleBytes = 0 }
+            return idle
+        }
+        for mapping in waiting { munmap(mapping.pointer, mapping.capacity) }
+    }
 }

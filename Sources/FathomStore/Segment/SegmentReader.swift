@@ -416,12 +416,32 @@ public final class SegmentReader: @unchecked Sendable {
         case .invalid(let error):
             throw error
         case .unchecked:
+            let key = ValidatedColumns.Key(path: path, checksum: checksum, byteCount: byteCount,
+                                           modificationTime: mapping.modificationTime, column: column)
+            if ValidatedColumns.shared.contains(key), try reuseValidation(column) {
+                lock.withLock { states[column] = .valid }
+                break
+            }
             // Validated outside the lock; two threads may both validate, with the same outcome.
             let outcome = validate(column)
             lock.withLock { states[column] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
+            ValidatedColumns.shared.insert(key)
         }
         return entries[column]
+    }
+
+    /// Takes a column another reader of the same file (same path, header checksum, length and time)
+    /// validated earlier in this process as valid, without hashing and checking it again (a hunt
+    /// opens each segment once per rule): a packed column is still inflated whole, since its plain
+    /// layout is what the accessors read. False when that inflation fails (then ``validate(_:)``
+    /// reports it).
+    private func reuseValidation(_ column: Int) throws(StoreError) -> Bool {
+        let entry = entries[column]
+        guard entry.isPacked else { return true }
+        let inflater = try inflater(column, entry)
+        inflater.ensureAll()
+        return inflater.failure == nil
     }
 
     /// A dictionary column's entry offsets and entry bytes, relative to the column's start.
@@ -525,6 +545,34 @@ public final class SegmentReader: @unchecked Sendable {
             return corrupt(at + (count - 1) * 8, "\(what): the last \(item) ends at byte \(previous), but there are \(byteCount) bytes")
         }
         return nil
+    }
+}
+
+/// The columns of segment files validated in this process: a later reader of the same file
+/// (path, header checksum — which covers every column's checksum —, length and modification time
+/// unchanged) trusts them. ``SegmentReader/verifyChecksums()`` always checks again.
+final class ValidatedColumns: @unchecked Sendable {
+    struct Key: Hashable {
+        var path: String
+        var checksum: UInt64
+        var byteCount: Int
+        var modificationTime: Int64
+        var column: Int
+    }
+
+    static let shared = ValidatedColumns()
+    private let lock = Lock()
+    private var keys: Set<Key> = []
+
+    func contains(_ key: Key) -> Bool { lock.withLock { keys.contains(key) } }
+
+    func insert(_ key: Key) {
+        lock.withLock {
+            // A bound for a long-lived process (a server, a test run): forgetting costs only a
+            // second validation.
+            if keys.count >= 1 << 20 { keys.removeAll() }
+            keys.insert(key)
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import FathomStore
 ///
 /// glibc keeps freed memory in per-thread arenas for reuse; after a parallel phase (ingest, the
 /// hunt) those arenas hold tens of megabytes the next phase, on other threads, does not reuse.
+/// The same goes for the inflated-column mappings kept for reuse within a phase.
 /// Trimming them keeps the resident set of a long run near what the current phase needs.
 /// `malloc_trim` is looked up at run time (it is glibc's, not in the module Swift imports);
 /// elsewhere this does nothing.
@@ -13,6 +14,7 @@ package enum MemoryRelease {
     private static let trim = CLibrary.function("malloc_trim", as: Trim.self)
 
     package static func afterPhase() {
+        InflatedMemory.releaseIdle()
         _ = trim?(0)
     }
 }
