@@ -837,6 +837,25 @@ struct PackedColumnTests {
         #expect(try reader.dictionary(3).string(at: 1) == "cus_1")
     }
 
+    /// A second reader of an unchanged file trusts the first one's validation and still reads
+    /// packed columns whole; the same file rewritten with a damaged column (same length, resealed
+    /// header, new modification time) is validated again and the damage reported.
+    @Test func aSecondReaderOfTheSameFileTrustsTheFirstValidationUntilTheFileChanges() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("p.seg")
+        let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows())
+        #expect(try readAll(try SegmentReader(path: path)) == expected)
+        #expect(try readAll(try SegmentReader(path: path)) == expected)
+        var damaged = fileBytes(path)
+        damaged[columnOffset(damaged, 5) + 9] ^= 0x20
+        // Nanosecond modification times: make sure the clock moved.
+        usleep(2_000)
+        writeBytes(damaged, to: path)
+        let reader = try SegmentReader(path: path)
+        let error = #expect(throws: StoreError.self) { _ = try reader.dictionary(5) }
+        #expect(String(describing: error).contains("column 'path'"))
+    }
+
     @Test func damageIsReportedWhenTheColumnIsOpened() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("p.seg")
