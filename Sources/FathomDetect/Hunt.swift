@@ -115,7 +115,7 @@ public enum Hunt {
                 do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
                 // A rule's working memory (groups, spill buffers, segment caches) is freed when it
                 // ends; hand it back, or the next rules' and the hits' peak stacks on it.
-                MemoryRelease.afterPhase()
+                MemoryRelease.afterRule()
             }
         }
         // Rule by rule in rule order (the first error in that order is thrown), each rule's hits

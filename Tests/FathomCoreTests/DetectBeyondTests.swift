@@ -342,6 +342,26 @@ import FathomSimulator
         #expect(table.starts.count == 0x10001)
     }
 
+    /// The blocks the tables take as unchanged are unchanged by every lookup, and the
+    /// plane's table of forms is each scalar's form.
+    @Test func unchangedBlocksAndThePlaneTableEqualTheLookups() {
+        var differences: [UInt32] = []
+        for value in 0..<UInt32(0x10000) {
+            let expected = Unicode.Scalar(value).map(PromptNormalizer.scalarForm) ?? PromptNormalizer.dropped
+            if PromptNormalizer.basicPlaneForms[Int(value)] != expected { differences.append(value) }
+            if PromptNormalizer.isUnchanged(value) {
+                if FoldedText.slowFold(value) != value { differences.append(value) }
+                let alone = Unicode.Scalar(value).map { String(Character($0)).decomposedStringWithCompatibilityMapping }
+                if let alone, alone.unicodeScalars.map(\.value) != [value] { differences.append(value) }
+            }
+            if let jamo = PromptNormalizer.hangulJamo(value) {
+                let alone = String(Character(Unicode.Scalar(value)!)).decomposedStringWithCompatibilityMapping
+                if alone.unicodeScalars.map(\.value) != jamo { differences.append(value) }
+            }
+        }
+        #expect(differences.isEmpty, "scalars that differ: \(differences.prefix(20).map { String($0, radix: 16) })")
+    }
+
     @Test func unicodeNormalFormEqualsPropertyLookups() {
         func reference(_ text: String) -> [UInt32] {
             var result: [UInt32] = []

@@ -100,7 +100,28 @@ public enum PromptNormalizer {
     /// ``scalarForm(_:)`` of every scalar of the Basic Multilingual Plane, worked out once (the
     /// Unicode property lookups dominated the rule's time); surrogate code points are ``dropped``.
     package static let basicPlaneForms: [UInt32] = (0..<UInt32(0x10000)).map { value in
-        Unicode.Scalar(value).map(scalarForm) ?? dropped
+        if isUnchanged(value) { return value }
+        return Unicode.Scalar(value).map(scalarForm) ?? dropped
+    }
+
+    /// Blocks of the Basic Multilingual Plane whose scalars are their own normal form and
+    /// decomposition: CJK ideographs (extension A and unified), Yi syllables and the private use
+    /// area — letters (or unassigned, or private) without case, compatibility mapping or look-alike.
+    /// Two thirds of the plane, left out of the property lookups and decompositions of the tables
+    /// (``DetectBeyondTests`` checks every scalar of them against the lookups).
+    @inline(__always)
+    package static func isUnchanged(_ value: UInt32) -> Bool {
+        (0x3400...0x4DBF).contains(value) || (0x4E00...0x9FFF).contains(value) || (0xA000...0xA48F).contains(value)
+            || (0xE000...0xF8FF).contains(value)
+    }
+
+    /// The canonical decomposition of a Hangul syllable into its conjoining jamo (Unicode §3.12,
+    /// algorithmic; a syllable has no compatibility mapping beyond it), nil for other scalars.
+    package static func hangulJamo(_ value: UInt32) -> [UInt32]? {
+        guard (0xAC00...0xD7A3).contains(value) else { return nil }
+        let index = value - 0xAC00
+        let leading = 0x1100 + index / 588, vowel = 0x1161 + (index % 588) / 28, trailing = index % 28
+        return trailing == 0 ? [leading, vowel] : [leading, vowel, 0x11A7 + trailing]
     }
 
     /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
@@ -551,7 +572,7 @@ public enum PromptNormalizer {
         var members: [UInt32] = []
         members.reserveCapacity(0x10000)
         var joined = String.UnicodeScalarView()
-        for value in 0x80..<UInt32(0x10000) {
+        for value in 0x80..<UInt32(0x10000) where !isUnchanged(value) && hangulJamo(value) == nil {
             guard let scalar = Unicode.Scalar(value) else { continue }
             members.append(value)
             joined.append(separator)
@@ -588,6 +609,10 @@ public enum PromptNormalizer {
             starts.append(UInt32(values.count))
             if value < 0x80 {
                 values.append(asciiForms[Int(value)])
+            } else if isUnchanged(value) {
+                values.append(value)
+            } else if let jamo = hangulJamo(value) {
+                values.append(contentsOf: jamo.map { basicPlaneForms[Int($0)] })
             } else if member < members.count, members[member] == value {
                 values.append(contentsOf: parts[member])
                 member += 1

@@ -24,7 +24,10 @@ public enum FoldedText {
 
     private static let bmpTable: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 0x1_0000)
-        for value in 0..<UInt32(0x1_0000) { table[Int(value)] = slowFold(value) }
+        for value in 0..<UInt32(0x1_0000) {
+            // CJK, Yi and private use scalars have no case (checked scalar by scalar in the tests).
+            table[Int(value)] = PromptNormalizer.isUnchanged(value) ? value : slowFold(value)
+        }
         return table
     }()
 

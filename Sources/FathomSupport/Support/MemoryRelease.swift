@@ -17,4 +17,10 @@ package enum MemoryRelease {
         InflatedMemory.releaseIdle()
         _ = trim?(0)
     }
+
+    /// ``afterPhase()`` between the rules of one hunt: the heap is trimmed, the inflated-column
+    /// mappings stay for the next rule, which reads the same columns (at most 64 MB).
+    package static func afterRule() {
+        _ = trim?(0)
+    }
 }
