@@ -104,16 +104,11 @@ public enum PromptNormalizer {
         return Unicode.Scalar(value).map(scalarForm) ?? dropped
     }
 
-    /// Blocks of the Basic Multilingual Plane whose scalars are their own normal form and
-    /// decomposition: CJK ideographs (extension A and unified), Yi syllables and the private use
-    /// area — letters (or unassigned, or private) without case, compatibility mapping or look-alike.
-    /// Two thirds of the plane, left out of the property lookups and decompositions of the tables
-    /// (``DetectBeyondTests`` checks every scalar of them against the lookups).
+    /// ``FoldedText/isUnchanged(_:)``: CJK ideographs, Yi and private use are their own normal form
+    /// and decomposition too (no compatibility mapping, mark or look-alike; ``DetectBeyondTests``
+    /// checks every scalar of them against the lookups).
     @inline(__always)
-    package static func isUnchanged(_ value: UInt32) -> Bool {
-        (0x3400...0x4DBF).contains(value) || (0x4E00...0x9FFF).contains(value) || (0xA000...0xA48F).contains(value)
-            || (0xE000...0xF8FF).contains(value)
-    }
+    package static func isUnchanged(_ value: UInt32) -> Bool { FoldedText.isUnchanged(value) }
 
     /// The canonical decomposition of a Hangul syllable into its conjoining jamo (Unicode §3.12,
     /// algorithmic; a syllable has no compatibility mapping beyond it), nil for other scalars.

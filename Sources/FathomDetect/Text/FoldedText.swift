@@ -26,10 +26,19 @@ public enum FoldedText {
         var table = [UInt32](repeating: 0, count: 0x1_0000)
         for value in 0..<UInt32(0x1_0000) {
             // CJK, Yi and private use scalars have no case (checked scalar by scalar in the tests).
-            table[Int(value)] = PromptNormalizer.isUnchanged(value) ? value : slowFold(value)
+            table[Int(value)] = isUnchanged(value) ? value : slowFold(value)
         }
         return table
     }()
+
+    /// Blocks of the Basic Multilingual Plane whose scalars have no case: CJK ideographs
+    /// (extension A and unified), Yi syllables and the private use area — two thirds of the plane,
+    /// left out of the property lookups of the tables built from it.
+    @inline(__always)
+    package static func isUnchanged(_ value: UInt32) -> Bool {
+        (0x3400...0x4DBF).contains(value) || (0x4E00...0x9FFF).contains(value) || (0xA000...0xA48F).contains(value)
+            || (0xE000...0xF8FF).contains(value)
+    }
 
     package static func slowFold(_ value: UInt32) -> UInt32 {
         guard let scalar = Unicode.Scalar(value) else { return value }
