@@ -95,6 +95,7 @@ package struct ExtractionAnalysis: Sendable {
         // Each segment's part is merged into the total as soon as it is done, so at most one part
         // per worker is alive besides the total (the merge does not depend on the order).
         let total = PartAccumulator()
+        let networkKeys = NetworkKeys()
         _ = try scan.map(.inference) { table -> Bool in
             var part = Part()
             let time = try table.int64("time")
@@ -118,11 +119,17 @@ package struct ExtractionAnalysis: Sendable {
             }
             var ipIdentity = [Int](repeating: -1, count: ips.entryCount)
             var netIdentity = [Int](repeating: -1, count: ips.entryCount)
-            for code in 0..<ips.entryCount {
-                let address = ips.entry(UInt32(code)).string
-                if addresses.contains(address) { ipIdentity[code] = number(Identity(type: "src_ip", value: address)) }
-                if let network = Self.network(of: address), networks.contains(network) {
-                    netIdentity[code] = number(Identity(type: "network", value: network))
+            if !addresses.isEmpty || !networks.isEmpty {
+                let names = (0..<ips.entryCount).map { ips.entry(UInt32($0)).string }
+                // Every segment holds most of the addresses again: each address's network is
+                // worked out once per run, not once per segment.
+                let keys = networks.isEmpty ? [] : networkKeys.keys(for: names)
+                for code in 0..<ips.entryCount {
+                    let address = names[code]
+                    if addresses.contains(address) { ipIdentity[code] = number(Identity(type: "src_ip", value: address)) }
+                    if !networks.isEmpty, let network = keys[code], networks.contains(network) {
+                        netIdentity[code] = number(Identity(type: "network", value: network))
+                    }
                 }
             }
             var keyIdentity = [Int](repeating: -1, count: keys.entryCount)
@@ -194,6 +201,26 @@ package struct ExtractionAnalysis: Sendable {
     }
 
     /// The running total of the segments' parts.
+    /// The network (``network(of:)``) of each address met in a run, shared by the segment scans.
+    final class NetworkKeys: @unchecked Sendable {
+        private let lock = NSLock()
+        private var known: [String: String?] = [:]
+
+        /// The network of each of `addresses`, nil for text that is not an address.
+        func keys(for addresses: [String]) -> [String?] {
+            lock.lock()
+            defer { lock.unlock() }
+            // A bound for a run over millions of distinct addresses: forgetting costs a parse.
+            if known.count > 1 << 20 { known.removeAll() }
+            return addresses.map { address in
+                if let key = known[address] { return key }
+                let key = ExtractionAnalysis.network(of: address)
+                known[address] = key
+                return key
+            }
+        }
+    }
+
     package final class PartAccumulator: @unchecked Sendable {
         private let lock = NSLock()
         private var total = Part()
