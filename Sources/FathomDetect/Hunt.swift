@@ -60,9 +60,12 @@ public struct HuntResult: Sendable, Codable {
 public enum Hunt {
     /// The rules measured slowest on a week of logs (text normalisation, then the extraction
     /// aggregates), started first; every other rule after them in catalog order.
-    package static let slowestFirst = ["prompt.injection-normalized", "extraction.sliding-window", "extraction.volume",
+    package static let slowestFirst = [familyRun, "prompt.injection-normalized", "extraction.sliding-window", "extraction.volume",
                                "llm.sensitive-output", "extraction.principal-total", "extraction.network-total",
                                "prompt.injection-phrase"]
+
+    /// The run id of the extraction rules computed together (``ExtractionFamily``).
+    package static let familyRun = "extraction.*"
 
     package static func startOrder(_ id: String) -> Int { slowestFirst.firstIndex(of: id) ?? slowestFirst.count }
 
@@ -93,12 +96,24 @@ public enum Hunt {
         let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
         for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
         var runs: [(id: String, body: @Sendable () throws -> [Hit])] = []
+        var ran: [String] = []
         if request.includeBuiltIn {
+            // Two or more extraction rules share one scan of the gateway rows.
+            let family = Set(ExtractionFamily.ruleIDs.filter { wanted.isEmpty || wanted.contains($0) })
+            let together = family.count > 1
             for rule in RuleCatalog.builtIn where wanted.isEmpty || wanted.contains(rule.info.id) {
+                ran.append(rule.info.id)
+                if together, family.contains(rule.info.id) {
+                    if rule.info.id == ExtractionFamily.ruleIDs.first(where: family.contains) {
+                        runs.append((familyRun, { try ExtractionFamily.run(context, rules: family) }))
+                    }
+                    continue
+                }
                 runs.append((rule.info.id, { try rule.run(context) }))
             }
         }
         for rule in request.sigmaRules where wanted.isEmpty || wanted.contains(rule.info.id) {
+            ran.append(rule.info.id)
             runs.append((rule.info.id, { try SigmaEngine.run(rule, context: context) }))
         }
         // Rules run side by side as well as segment by segment: a rule's merge of its per-segment
@@ -130,7 +145,6 @@ public enum Hunt {
             parts[index] = nil
             hits.append(contentsOf: try part.get())
         }
-        let ran = runs.map(\.id)
         hits.sort(by: Hit.precedes)
         return HuntResult(hits: hits, rowsScanned: context.rowsScanned(), rules: ran)
     }

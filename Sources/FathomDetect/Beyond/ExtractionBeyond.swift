@@ -111,26 +111,41 @@ package enum ExtractionBeyond {
         return runs
     }
 
+    /// The columns the sliding window groups by, in the order of its hits.
+    package static let slidingColumns = ["src_ip", "principal"]
+
     package static func runSliding(_ context: HuntContext) throws -> [Hit] {
+        let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
+        var rows: [String: [Int64]] = [:]
+        for column in slidingColumns {
+            let totals = try context.map(.inference) { table in
+                try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
+            }
+            var counts: [Int64] = []
+            for part in totals {
+                for (id, count) in part {
+                    if Int(id) >= counts.count { counts.append(contentsOf: repeatElement(0, count: Int(id) + 1 - counts.count)) }
+                    counts[Int(id)] += count
+                }
+            }
+            rows[column] = counts
+        }
+        return try slidingHits(context, rows: rows)
+    }
+
+    /// The sliding window's hits, given each column's rows with a time per value (indexed by the
+    /// hunt's value numbering of the column): only values with more rows in all than the threshold
+    /// can exceed it in one window, so only theirs are counted per slot.
+    package static func slidingHits(_ context: HuntContext, rows byColumn: [String: [Int64]]) throws -> [Hit] {
         let settings = context.settings
         let slideSeconds = settings.slideSeconds
         let slide = slideSeconds * 1_000_000_000
         let perWindow = max(1, settings.slidingWindowSeconds / slideSeconds)
         let patterns = settings.endpointPatterns.map { FoldedText.folded($0) }
         var hits: [Hit] = []
-        for column in ["src_ip", "principal"] {
-            // Only values with more rows in all than the threshold can exceed it in one window.
+        for column in slidingColumns {
             let numbering = context.numbering(column)
-            let totals = try context.map(.inference) { table in
-                try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
-            }
-            var rows: [Int64] = []
-            for part in totals {
-                for (id, count) in part {
-                    if Int(id) >= rows.count { rows.append(contentsOf: repeatElement(0, count: Int(id) + 1 - rows.count)) }
-                    rows[Int(id)] += count
-                }
-            }
+            let rows = byColumn[column] ?? []
             let values = Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
                 .filter { !(column == "principal" && numbering.isEmpty($0)) })
             let counts = try SlidingWindowScan.slotCounts(context, keyColumn: column, slide: slide, values: values,
@@ -189,6 +204,11 @@ package enum ExtractionBeyond {
                                                     distinctOver: totalFloor(settings)) { group in
             exceedsTotal(group, settings: settings)
         }
+        return principalHits(aggregation, settings: settings)
+    }
+
+    /// The hits of the per-principal totals over a threshold (rows without a principal left out).
+    package static func principalHits(_ aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
         let groups = aggregation.groups.filter { !$0.key.value.isEmpty }
             .map { (key: ["principal": HitValue.string($0.key.value)], group: $0.group, extra: [String: HitValue]()) }
         return totalHits(principalInfo, groups, of: aggregation, settings: settings)
@@ -200,20 +220,32 @@ package enum ExtractionBeyond {
                                                     distinctOver: totalFloor(context.settings),
                                                     keep: { exceedsTotal($0, settings: context.settings) },
                                                     groupBy: { IPNetworkKey.key(for: $0) })
+        return networkHits(aggregation, settings: context.settings)
+    }
+
+    /// The hits of the per-network totals over a threshold, with the addresses each folds.
+    package static func networkHits(_ aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
         let groups = aggregation.groups.map { item in
             (key: ["network": HitValue.string(item.key.value)], group: item.group,
              extra: ["addresses": HitValue.int(Int64(aggregation.members[item.key.value] ?? 0))])
         }
-        return totalHits(networkInfo, groups, of: aggregation, settings: context.settings)
+        return totalHits(networkInfo, groups, of: aggregation, settings: settings)
     }
 
     package static func runBudget(_ context: HuntContext) throws -> [Hit] {
         let settings = context.settings
-        let day: Int64 = 86_400
-        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: day, distinct: false) { group in
+        let aggregation = try EndpointAggregate.run(context, keyColumn: "principal", bucketSeconds: budgetDay, distinct: false) { group in
             group.count > settings.dailyBudget
         }
-        let width = day * 1_000_000_000
+        return budgetHits(aggregation, settings: settings)
+    }
+
+    /// The bucket of the daily budget, in seconds.
+    package static let budgetDay: Int64 = 86_400
+
+    /// The hits of the (principal, day) groups over the budget (rows without a principal left out).
+    package static func budgetHits(_ aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
+        let width = budgetDay * 1_000_000_000
         let kept = aggregation.groups.filter { !$0.key.value.isEmpty && $0.group.count > settings.dailyBudget }
         let evidence = aggregation.evidence(kept.map(\.group))
         return zip(kept, evidence).map { item, refs in

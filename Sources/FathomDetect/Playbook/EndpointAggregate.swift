@@ -56,14 +56,25 @@ package struct EndpointAggregate {
         /// (ties: first in catalog order), the last the latest (ties: last in catalog order) — what
         /// merging the parts in catalog order gives.
         package mutating func absorb(_ part: GroupRecord) {
-            count += part.count
-            if part.firstTime < firstTime || (part.firstTime == firstTime && part.first < firstAt) {
-                firstTime = part.firstTime
-                firstAt = part.first
+            absorb(count: part.count, firstTime: part.firstTime, first: part.first, lastTime: part.lastTime, last: part.last)
+        }
+
+        /// Adds another group in any order, as ``absorb(_:)-(GroupRecord)`` adds a part: how a total
+        /// is rolled up from the groups of its buckets or of the values it folds.
+        package mutating func absorb(_ other: Group) {
+            absorb(count: other.count, firstTime: other.firstTime, first: other.firstAt, lastTime: other.lastTime, last: other.lastAt)
+        }
+
+        @inline(__always)
+        private mutating func absorb(count: Int64, firstTime: Int64, first: RowAt, lastTime: Int64, last: RowAt) {
+            self.count += count
+            if firstTime < self.firstTime || (firstTime == self.firstTime && first < firstAt) {
+                self.firstTime = firstTime
+                firstAt = first
             }
-            if part.lastTime > lastTime || (part.lastTime == lastTime && lastAt < part.last) {
-                lastTime = part.lastTime
-                lastAt = part.last
+            if lastTime > self.lastTime || (lastTime == self.lastTime && lastAt < last) {
+                self.lastTime = lastTime
+                lastAt = last
             }
         }
     }
@@ -144,6 +155,8 @@ package struct EndpointAggregate {
         private var groupIDs: [String: UInt32] = [:]
         private(set) var names: [String] = []
         private(set) var members: [Int] = []
+        /// The first value number folded into each group (without `groupBy`, the only one).
+        private(set) var valueIDs: [UInt32] = []
 
         init(numbering: ValueNumbering, groupBy: (@Sendable (String) -> String?)?) {
             self.numbering = numbering
@@ -188,6 +201,7 @@ package struct EndpointAggregate {
                         groupIDs[name] = group
                         names.append(name)
                         members.append(0)
+                        valueIDs.append(id)
                     }
                     members[Int(group)] += 1
                 }
@@ -263,18 +277,7 @@ package struct EndpointAggregate {
         for partition in 0..<partitions {
             let parts = try groupParts.take(partition)
             guard !parts.isEmpty else { continue }
-            var table = IntegerTable(capacity: parts.count)
-            var merged: [Group] = []
-            merged.reserveCapacity(parts.count)
-            for part in parts {
-                let (index, isNew) = table.index(of: part.key)
-                if isNew {
-                    merged.append(Group(count: part.count, firstTime: part.firstTime, lastTime: part.lastTime,
-                                        firstAt: part.first, lastAt: part.last))
-                } else {
-                    merged[index].absorb(part)
-                }
-            }
+            var (table, merged) = Self.merged(parts)
             if let inputParts {
                 let inputs = try inputParts.take(partition)
                 countDistinct(inputs, table: table, into: &merged)
@@ -292,6 +295,12 @@ package struct EndpointAggregate {
                                      keyColumn: keyColumn, width: width, base: base, values: values, spill: spill)
             kept.append(contentsOf: candidates.filter { keep($0.group) })
         }
+        return aggregation(kept, values: values, base: base, context: context, records: records)
+    }
+
+    /// The kept groups (packed keys) as an ``Aggregation``: keys named, sorted by value then bucket.
+    static func aggregation(_ kept: [(key: UInt64, group: Group)], values: KeyValues, base: Int64, context: HuntContext,
+                            records: [SegmentRecord]) -> Aggregation {
         let names = values.names
         var result = kept.map { item in
             (key: Key(value: names[Int(item.key >> 32)], bucket: base + Int64(item.key & 0xFFFF_FFFF)), group: item.group)
@@ -301,6 +310,29 @@ package struct EndpointAggregate {
         for (id, count) in values.members.enumerated() { members[names[id]] = count }
         return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records), members: members)
     }
+
+    /// One partition's parts merged by key: the table of the keys, and each key's group (its
+    /// `distinct` still 0) at the key's index.
+    static func merged(_ parts: [GroupRecord]) -> (table: IntegerTable, groups: [Group]) {
+        var table = IntegerTable(capacity: parts.count)
+        var merged: [Group] = []
+        merged.reserveCapacity(parts.count)
+        for part in parts {
+            let (index, isNew) = table.index(of: part.key)
+            if isNew {
+                merged.append(Group(count: part.count, firstTime: part.firstTime, lastTime: part.lastTime,
+                                    firstAt: part.first, lastAt: part.last))
+            } else {
+                merged[index].absorb(part)
+            }
+        }
+        return (table, merged)
+    }
+
+    /// The bucket of a packed key that holds a value's rows without a time, when a bucketed scan
+    /// keeps them apart (``scanSegment``'s `nullTimes`): never a real bucket, which
+    /// ``firstBucket(_:width:seconds:)`` keeps below 2^32 - 1.
+    package static let nullTimeBucket: UInt64 = 0xFFFF_FFFF
 
     /// The earliest bucket of the rows of `records` (0 without buckets); throws when the rows span
     /// more buckets than a key holds (2^32 - 1: with 1-hour buckets, 490,000 years).
@@ -462,16 +494,21 @@ package struct EndpointAggregate {
     package static let batchSize = 1 << 14
 
     /// Groups one segment's rows and hands its group and input records to the partitions; returns
-    /// the rows grouped.
+    /// the rows grouped. With `nullTimes`, a bucketed scan keeps each value's rows without a time
+    /// as a group of bucket ``nullTimeBucket`` instead of leaving them out (a total rolled up from
+    /// the buckets counts them). `pathMatches`: the segment's ``endpointMatches(_:patterns:)``,
+    /// when the caller has them already.
     package static func scanSegment(_ table: SegmentTable, segment: UInt32, context: HuntContext, patterns: [[UInt32]],
                             keyColumn: String, width: Int64?, base: Int64, values: KeyValues,
                             groups groupParts: PartitionedSpill<GroupRecord>,
-                            inputs inputParts: PartitionedSpill<InputRecord>?) throws -> Int {
+                            inputs inputParts: PartitionedSpill<InputRecord>?,
+                            nullTimes: Bool = false, pathMatches known: [Bool]? = nil) throws -> Int {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
-        let inputs = try table.hash128("input_hash")
-        let pathMatches = endpointMatches(paths, patterns: patterns)
+        // Input hashes are read only when they are handed over (16 bytes a row).
+        let inputs = inputParts == nil ? nil : try table.hash128("input_hash")
+        let pathMatches = known ?? endpointMatches(paths, patterns: patterns)
         guard pathMatches.contains(true) else { return 0 }
         let checkRange = !context.coversAll(table)
         var low: Int64 = 0
@@ -507,6 +544,8 @@ package struct EndpointAggregate {
         var inputBatch: [InputRecord] = []
         if inputParts != nil { inputBatch.reserveCapacity(Self.batchSize) }
         var grouped = 0
+        // With `nullTimes`: the local group of each key code's rows without a time (-1: none yet).
+        var nullGroups: [Int32] = []
 
         times.withSpan { timeSpan in
             keys.withCodeSpan { keySpan in
@@ -516,9 +555,14 @@ package struct EndpointAggregate {
                         let time = timeSpan[row]
                         if checkRange, !context.includes(time) { continue }
                         var offset: Int64 = 0
+                        var isNullTime = false
                         if let width {
-                            if time == Int64.min { continue }
-                            offset = bucket(time, width) - low
+                            if time == Int64.min {
+                                guard nullTimes else { continue }
+                                isNullTime = true
+                            } else {
+                                offset = bucket(time, width) - low
+                            }
                         }
                         let code = keySpan[row]
                         var groupID = codeGroups[Int(code)]
@@ -528,7 +572,17 @@ package struct EndpointAggregate {
                         }
                         if groupID == UInt32.max { continue }
                         var index: Int
-                        if useFlat {
+                        if isNullTime, !useFlat {
+                            // Offsets stay below 2^32 - 1 (``firstBucket``): the marker is no offset.
+                            index = hashed.index(of: UInt64(code) << 32 | nullTimeBucket).index
+                        } else if isNullTime {
+                            if nullGroups.isEmpty { nullGroups = [Int32](repeating: -1, count: keyCount) }
+                            index = Int(nullGroups[Int(code)])
+                            if index < 0 {
+                                index = counts.count
+                                nullGroups[Int(code)] = Int32(index)
+                            }
+                        } else if useFlat {
                             let slot = Int(code) * bucketCount + Int(offset)
                             index = Int(flat[slot])
                             if index < 0 {
@@ -539,7 +593,8 @@ package struct EndpointAggregate {
                             index = hashed.index(of: UInt64(code) << 32 | UInt64(offset)).index
                         }
                         if index == counts.count {
-                            groupKey.append(UInt64(groupID) << 32 | UInt64(low + offset - base))
+                            groupKey.append(UInt64(groupID) << 32
+                                            | (isNullTime ? nullTimeBucket : UInt64(low + offset - base)))
                             counts.append(0)
                             firstRow.append(row)
                             lastRow.append(row)
@@ -550,7 +605,7 @@ package struct EndpointAggregate {
                         grouped += 1
                         if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
                         if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
-                        if let inputParts {
+                        if let inputParts, let inputs {
                             let hash = inputs[row]
                             if !hash.isNull {
                                 inputBatch.append(InputRecord(key: groupKey[index], low: hash.low, high: hash.high))

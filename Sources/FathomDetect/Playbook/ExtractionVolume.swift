@@ -41,6 +41,11 @@ package enum ExtractionVolume {
                                                distinctOver: min(settings.maxQueries, settings.maxDistinctInputs)) { group in
             group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs
         }
+        return hits(aggregation, settings: settings)
+    }
+
+    /// The hits of the (address, bucket) groups over a threshold, with their evidence.
+    package static func hits(_ aggregation: EndpointAggregate.Aggregation, settings: RuleSettings) -> [Hit] {
         let width = settings.extractionBucketSeconds * 1_000_000_000
         let kept = aggregation.groups.filter { $0.group.count > settings.maxQueries || $0.group.distinct > settings.maxDistinctInputs }
         let evidence = aggregation.evidence(kept.map(\.group))

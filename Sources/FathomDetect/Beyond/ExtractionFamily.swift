@@ -1,0 +1,212 @@
+import FathomStore
+import FathomSupport
+import FathomCatalog
+
+/// The extraction rules run together, from one scan of the gateway rows instead of one per rule.
+///
+/// The scan groups the endpoint rows twice as ``EndpointAggregate/run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:groupBy:)``
+/// would: by (client address, extraction bucket) — `extraction.volume`'s groups — and by
+/// (principal, day) — `extraction.budget`'s — each value's rows without a time kept apart in a
+/// group of their own. Everything else is rolled up from those groups, without reading the rows
+/// again:
+/// - `extraction.principal-total`: a principal's groups absorbed into one (rows without a time
+///   included, as the unbucketed rule counts them);
+/// - `extraction.network-total`: the address totals absorbed into the network of each address;
+/// - `extraction.sliding-window`: rows with a time per address and per principal, the totals that
+///   decide whose rows it counts per slot.
+///
+/// Only the distinct inputs of the groups over a threshold's floor are counted, in one more pass
+/// per rule that needs them, as the rules alone do. The hits are exactly those of the rules run one
+/// by one (a group absorbed in any order keeps its earliest and latest row, ties broken in catalog
+/// order): `ExtractionFamilyTests` compares them.
+package enum ExtractionFamily {
+    /// The rules computed together, in catalog order.
+    package static let ruleIDs = [RuleID.extractionVolume, RuleID.slidingWindow, RuleID.principalTotal,
+                                  RuleID.networkTotal, RuleID.budget]
+
+    typealias Group = EndpointAggregate.Group
+    typealias RowAt = EndpointAggregate.RowAt
+
+    /// A total with no rows yet (its first and last rows are set by the first group absorbed).
+    static let empty = Group(count: 0, firstTime: Int64.max, lastTime: Int64.min,
+                             firstAt: RowAt(segment: 0, row: 0), lastAt: RowAt(segment: 0, row: 0))
+
+    /// The hits of the extraction rules among `rules` (ids), as each rule alone would make them.
+    package static func run(_ context: HuntContext, rules: Set<String>) throws -> [Hit] {
+        let settings = context.settings
+        let patterns = settings.endpointPatterns.map { FoldedText.folded($0) }
+        let records = try context.scan.segments(.inference)
+        let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) },
+                                      uniquingKeysWith: { first, _ in first })
+        let wantsVolume = rules.contains(RuleID.extractionVolume)
+        let wantsSliding = rules.contains(RuleID.slidingWindow)
+        let wantsNetwork = rules.contains(RuleID.networkTotal)
+        let wantsPrincipal = rules.contains(RuleID.principalTotal)
+        let wantsBudget = rules.contains(RuleID.budget)
+        let byAddress = wantsVolume || wantsSliding || wantsNetwork
+        let byPrincipal = wantsPrincipal || wantsBudget || wantsSliding
+
+        let addressWidth = settings.extractionBucketSeconds * 1_000_000_000
+        let dayWidth = ExtractionBeyond.budgetDay * 1_000_000_000
+        let addressBase = try EndpointAggregate.firstBucket(records, width: addressWidth, seconds: settings.extractionBucketSeconds)
+        let dayBase = try EndpointAggregate.firstBucket(records, width: dayWidth, seconds: ExtractionBeyond.budgetDay)
+        let spill = SpillDirectory(store: context.scan.store)
+        let partitions = 1 << EndpointAggregate.partitionBits
+        let share = context.memoryBudget / 2
+        let addressParts = byAddress
+            ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "address-groups") : nil
+        let principalParts = byPrincipal
+            ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "principal-groups") : nil
+        let addresses = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"), groupBy: nil)
+        let principals = EndpointAggregate.KeyValues(numbering: context.numbering("principal"), groupBy: nil)
+
+        // One scan: each segment's columns are opened and its endpoint paths matched once.
+        _ = try context.map(.inference) { table -> Int in
+            let matches = EndpointAggregate.endpointMatches(try table.dictionary("path"), patterns: patterns)
+            guard matches.contains(true) else { return 0 }
+            let segment = segmentIndex[table.record.path] ?? 0
+            var grouped = 0
+            if let addressParts {
+                grouped = try EndpointAggregate.scanSegment(
+                    table, segment: segment, context: context, patterns: patterns, keyColumn: "src_ip", width: addressWidth,
+                    base: addressBase, values: addresses, groups: addressParts, inputs: nil, nullTimes: true, pathMatches: matches)
+            }
+            if let principalParts {
+                grouped = try EndpointAggregate.scanSegment(
+                    table, segment: segment, context: context, patterns: patterns, keyColumn: "principal", width: dayWidth,
+                    base: dayBase, values: principals, groups: principalParts, inputs: nil, nullTimes: true, pathMatches: matches)
+            }
+            return grouped
+        }
+
+        var hits: [Hit] = []
+        var addressRows: [Int64] = []
+        var principalRows: [Int64] = []
+        if let addressParts {
+            let volumeFloor = min(settings.maxQueries, settings.maxDistinctInputs)
+            let keepVolume = { (group: Group) in group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs }
+            var kept: [(key: UInt64, group: Group)] = []
+            var candidates: [(key: UInt64, group: Group)] = []
+            var totals: [Group] = []
+            try rollUp(addressParts, partitions: partitions, totals: &totals, rows: &addressRows) { key, group in
+                guard wantsVolume else { return }
+                if group.count > volumeFloor {
+                    candidates.append((key, group))
+                } else if keepVolume(group) {
+                    kept.append((key, group))
+                }
+            }
+            if wantsVolume {
+                if !candidates.isEmpty {
+                    try EndpointAggregate.countCandidateInputs(
+                        &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: "src_ip",
+                        width: addressWidth, base: addressBase, values: addresses, spill: spill)
+                    kept.append(contentsOf: candidates.filter { keepVolume($0.group) })
+                }
+                let aggregation = EndpointAggregate.aggregation(kept, values: addresses, base: addressBase, context: context,
+                                                                records: records)
+                hits += ExtractionVolume.hits(aggregation, settings: settings)
+            }
+            if wantsNetwork {
+                // The addresses with rows, folded into their networks in value order.
+                let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
+                                                           groupBy: { IPNetworkKey.key(for: $0) })
+                let withRows = totals.indices.filter { totals[$0].count > 0 }
+                let folded = networks.groups(of: withRows.map { addresses.valueIDs[$0] })
+                var networkTotals = [Group](repeating: empty, count: networks.names.count)
+                for (address, network) in zip(withRows, folded) where network != UInt32.max {
+                    networkTotals[Int(network)].absorb(totals[address])
+                }
+                hits += ExtractionBeyond.networkHits(
+                    try totalsAggregation(networkTotals, values: networks, keyColumn: "src_ip", context: context,
+                                          records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
+                    settings: settings)
+            }
+        }
+        if let principalParts {
+            var kept: [(key: UInt64, group: Group)] = []
+            var totals: [Group] = []
+            try rollUp(principalParts, partitions: partitions, totals: &totals, rows: &principalRows) { key, group in
+                if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
+            }
+            if wantsBudget {
+                hits += ExtractionBeyond.budgetHits(
+                    EndpointAggregate.aggregation(kept, values: principals, base: dayBase, context: context, records: records),
+                    settings: settings)
+            }
+            if wantsPrincipal {
+                hits += ExtractionBeyond.principalHits(
+                    try totalsAggregation(totals, values: principals, keyColumn: "principal", context: context,
+                                          records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
+                    settings: settings)
+            }
+        }
+        if wantsSliding {
+            hits += try ExtractionBeyond.slidingHits(context, rows: [
+                "src_ip": rowsByValue(addressRows, values: addresses),
+                "principal": rowsByValue(principalRows, values: principals),
+            ])
+        }
+        return hits
+    }
+
+    /// Merges each partition's parts by key and hands every bucket's group (not the groups of rows
+    /// without a time) to `each`; rolls every group up into its value's total (`totals`, indexed by
+    /// group number) and adds the rows with a time to `rows`.
+    static func rollUp(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, partitions: Int, totals: inout [Group],
+                       rows: inout [Int64], each: (UInt64, Group) -> Void) throws {
+        for partition in 0..<partitions {
+            let taken = try parts.take(partition)
+            guard !taken.isEmpty else { continue }
+            let (table, merged) = EndpointAggregate.merged(taken)
+            let keys = table.insertedKeys
+            for index in merged.indices {
+                let key = keys[index]
+                let value = Int(key >> 32)
+                if value >= totals.count {
+                    totals.append(contentsOf: repeatElement(empty, count: value + 1 - totals.count))
+                    rows.append(contentsOf: repeatElement(0, count: value + 1 - rows.count))
+                }
+                totals[value].absorb(merged[index])
+                guard key & 0xFFFF_FFFF != EndpointAggregate.nullTimeBucket else { continue }
+                rows[value] += merged[index].count
+                each(key, merged[index])
+            }
+        }
+    }
+
+    /// Whole-range totals (indexed by group number of `values`) as the unbucketed rule's
+    /// aggregation: the distinct inputs of the totals over the floor counted in a second pass, and
+    /// the totals over a threshold kept.
+    static func totalsAggregation(_ totals: [Group], values: EndpointAggregate.KeyValues, keyColumn: String,
+                                  context: HuntContext, records: [SegmentRecord], segmentIndex: [String: UInt32],
+                                  patterns: [[UInt32]], spill: SpillDirectory) throws -> EndpointAggregate.Aggregation {
+        let settings = context.settings
+        let floor = ExtractionBeyond.totalFloor(settings)
+        var kept: [(key: UInt64, group: Group)] = []
+        var candidates: [(key: UInt64, group: Group)] = []
+        for (index, total) in totals.enumerated() where total.count > 0 {
+            let key = UInt64(index) << 32
+            if total.count > floor {
+                candidates.append((key, total))
+            } else if ExtractionBeyond.exceedsTotal(total, settings: settings) {
+                kept.append((key, total))
+            }
+        }
+        if !candidates.isEmpty {
+            try EndpointAggregate.countCandidateInputs(
+                &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: keyColumn,
+                width: nil, base: 0, values: values, spill: spill)
+            kept.append(contentsOf: candidates.filter { ExtractionBeyond.exceedsTotal($0.group, settings: settings) })
+        }
+        return EndpointAggregate.aggregation(kept, values: values, base: 0, context: context, records: records)
+    }
+
+    /// Rows per group number as rows per value number (groups of values not folded: one each).
+    static func rowsByValue(_ rows: [Int64], values: EndpointAggregate.KeyValues) -> [Int64] {
+        let ids = values.valueIDs
+        var result = [Int64](repeating: 0, count: (ids.max().map { Int($0) + 1 }) ?? 0)
+        for (group, count) in rows.enumerated() where group < ids.count { result[Int(ids[group])] += count }
+        return result
+    }
+}
