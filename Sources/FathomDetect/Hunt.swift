@@ -60,12 +60,22 @@ public struct HuntResult: Sendable, Codable {
 public enum Hunt {
     /// The rules measured slowest on a week of logs (text normalisation, then the extraction
     /// aggregates), started first; every other rule after them in catalog order.
-    package static let slowestFirst = [familyRun, "prompt.injection-normalized", "extraction.sliding-window", "extraction.volume",
+    package static let slowestFirst = [familyRun, promptRun, "prompt.injection-normalized", "extraction.sliding-window", "extraction.volume",
                                "llm.sensitive-output", "extraction.principal-total", "extraction.network-total",
                                "prompt.injection-phrase"]
 
     /// The run id of the extraction rules computed together (``ExtractionFamily``).
     package static let familyRun = "extraction.*"
+    /// The run id of the prompt rules computed from one scan of the prompts.
+    package static let promptRun = "prompt.*"
+
+    /// The rules that judge each LLM prompt on its own, computed together from one scan of the
+    /// prompt column when two or more run: the prompts are inflated once, not once per rule.
+    package static let promptRules: [(id: String, judge: @Sendable (RuleSettings) -> LLMHits.Judge, info: RuleInfo)] = [
+        (RuleID.injectionPhrase, InjectionPhrase.judge, InjectionPhrase.info),
+        (RuleID.injectionNormalized, InjectionNormalized.judge, InjectionNormalized.info),
+        (RuleID.injectionModel, InjectionModelRule.judge, InjectionModelRule.info),
+    ]
 
     package static func startOrder(_ id: String) -> Int { slowestFirst.firstIndex(of: id) ?? slowestFirst.count }
 
@@ -101,11 +111,25 @@ public enum Hunt {
             // Two or more extraction rules share one scan of the gateway rows.
             let family = Set(ExtractionFamily.ruleIDs.filter { wanted.isEmpty || wanted.contains($0) })
             let together = family.count > 1
+            // Likewise the rules that judge each prompt.
+            let prompts = promptRules.filter { wanted.isEmpty || wanted.contains($0.id) }
+            let promptsTogether = prompts.count > 1
+            let firstPrompt = RuleCatalog.builtIn.first { builtIn in prompts.contains { $0.id == builtIn.info.id } }?.info.id
+            let settings = request.settings
             for rule in RuleCatalog.builtIn where wanted.isEmpty || wanted.contains(rule.info.id) {
                 ran.append(rule.info.id)
                 if together, family.contains(rule.info.id) {
                     if rule.info.id == ExtractionFamily.ruleIDs.first(where: family.contains) {
                         runs.append((familyRun, { try ExtractionFamily.run(context, rules: family) }))
+                    }
+                    continue
+                }
+                if promptsTogether, prompts.contains(where: { $0.id == rule.info.id }) {
+                    if rule.info.id == firstPrompt {
+                        runs.append((promptRun, {
+                            try LLMHits.eachText(column: "prompt", context: context,
+                                                 judges: prompts.map { (info: $0.info, judge: $0.judge(settings)) })
+                        }))
                     }
                     continue
                 }

@@ -48,10 +48,13 @@ package enum InjectionModelRule {
     }
 
     package static func run(_ context: HuntContext) throws -> [Hit] {
+        try LLMHits.eachText(info, column: "prompt", context: context, judge: judge(context.settings))
+    }
+
+    /// The rule's decision on one prompt, with the shipped model and the threshold of `settings`.
+    package static func judge(_ settings: RuleSettings) -> LLMHits.Judge {
         let model = InjectionModel.shipped
-        let threshold = context.settings.modelThreshold ?? model.threshold
-        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
-            judge(prompt, model: model, threshold: threshold)
-        }
+        let threshold = settings.modelThreshold ?? model.threshold
+        return { prompt in judge(prompt, model: model, threshold: threshold) }
     }
 }

@@ -714,8 +714,13 @@ package enum InjectionNormalized {
     }
 
     package static func run(_ context: HuntContext) throws -> [Hit] {
-        let matcher = Matcher(context.settings)
-        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+        try LLMHits.eachText(info, column: "prompt", context: context, judge: judge(context.settings))
+    }
+
+    /// The rule's decision on one prompt, with the matcher of `settings` made once.
+    package static func judge(_ settings: RuleSettings) -> LLMHits.Judge {
+        let matcher = Matcher(settings)
+        return { prompt in
             // Most prompts hold no phrase: ruled out from their bytes, without a String.
             guard PromptNormalizer.mightMatch(prompt, phrases: matcher.table) else { return nil }
             return matcher.metrics(prompt.string)

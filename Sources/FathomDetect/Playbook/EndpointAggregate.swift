@@ -546,6 +546,11 @@ package struct EndpointAggregate {
         var grouped = 0
         // With `nullTimes`: the local group of each key code's rows without a time (-1: none yet).
         var nullGroups: [Int32] = []
+        // The bucket of the previous row, [start, end) in time: rows come mostly in time order, so
+        // most rows need no division.
+        var bucketStart: Int64 = 1
+        var bucketEnd: Int64 = 0
+        var bucketOffset: Int64 = 0
 
         times.withSpan { timeSpan in
             keys.withCodeSpan { keySpan in
@@ -560,8 +565,21 @@ package struct EndpointAggregate {
                             if time == Int64.min {
                                 guard nullTimes else { continue }
                                 isNullTime = true
+                            } else if time >= bucketStart && time < bucketEnd {
+                                offset = bucketOffset
                             } else {
-                                offset = bucket(time, width) - low
+                                let number = bucket(time, width)
+                                offset = number - low
+                                let start = number.multipliedReportingOverflow(by: width)
+                                let end = start.partialValue.addingReportingOverflow(width)
+                                if start.overflow || end.overflow {
+                                    bucketStart = 1
+                                    bucketEnd = 0
+                                } else {
+                                    bucketStart = start.partialValue
+                                    bucketEnd = end.partialValue
+                                    bucketOffset = offset
+                                }
                             }
                         }
                         let code = keySpan[row]

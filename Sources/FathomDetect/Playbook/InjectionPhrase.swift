@@ -35,8 +35,13 @@ package enum InjectionPhrase {
     }
 
     package static func run(_ context: HuntContext) throws -> [Hit] {
-        let phrases = context.settings.injectionPhrases.map { ($0, FoldedText.folded($0)) }
-        return try LLMHits.eachText(info, column: "prompt", context: context) { prompt in
+        try LLMHits.eachText(info, column: "prompt", context: context, judge: judge(context.settings))
+    }
+
+    /// The rule's decision on one prompt, its phrases folded once.
+    package static func judge(_ settings: RuleSettings) -> LLMHits.Judge {
+        let phrases = settings.injectionPhrases.map { ($0, FoldedText.folded($0)) }
+        return { prompt in
             let found = matches(FoldedText.folded(prompt), phrases: phrases)
             guard let first = found.first else { return nil }
             return ["phrase": .string(first), "phrases": .strings(found)]

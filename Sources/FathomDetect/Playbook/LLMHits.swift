@@ -3,10 +3,19 @@ import FathomSupport
 import FathomCatalog
 
 package enum LLMHits {
+    /// A rule's decision on one text: its metrics, or nil for no hit.
+    package typealias Judge = @Sendable (ByteView) -> [String: HitValue]?
+
     /// One hit per LLM row in the hunt's range whose `column` text `judge` gives metrics for
     /// (nil: no hit). The texts are lent from the segment's mapping.
     package static func eachText(_ info: RuleInfo, column: String, context: HuntContext,
-                         judge: @escaping @Sendable (ByteView) -> [String: HitValue]?) throws -> [Hit] {
+                         judge: @escaping Judge) throws -> [Hit] {
+        try eachText(column: column, context: context, judges: [(info, judge)])
+    }
+
+    /// The hits of several rules that judge the same column, from one scan of it: each text is
+    /// inflated and read once, then judged by every rule in turn (the hits are each rule's alone).
+    package static func eachText(column: String, context: HuntContext, judges: [(info: RuleInfo, judge: Judge)]) throws -> [Hit] {
         var perSegment = try context.map(.llm) { table -> [Hit] in
             let times = try table.int64("time")
             let texts = try table.text(column)
@@ -16,15 +25,19 @@ package enum LLMHits {
             var shared: [[String: HitValue]: [String: HitValue]] = [:]
             for row in 0..<table.rowCount {
                 let time = times[row]
-                guard context.includes(time), let found = judge(texts[row]) else { continue }
-                let metrics: [String: HitValue]
-                if let known = shared[found] {
-                    metrics = known
-                } else {
-                    metrics = found
-                    if shared.count < 4096 { shared[found] = found }
+                guard context.includes(time) else { continue }
+                let text = texts[row]
+                for (info, judge) in judges {
+                    guard let found = judge(text) else { continue }
+                    let metrics: [String: HitValue]
+                    if let known = shared[found] {
+                        metrics = known
+                    } else {
+                        metrics = found
+                        if shared.count < 4096 { shared[found] = found }
+                    }
+                    hits.append(hit(info, table: table, row: row, time: time, context: context, metrics: metrics))
                 }
-                hits.append(hit(info, table: table, row: row, time: time, context: context, metrics: metrics))
             }
             return hits
         }
