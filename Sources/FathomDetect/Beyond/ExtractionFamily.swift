@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -59,6 +60,10 @@ package enum ExtractionFamily {
             ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "principal-groups") : nil
         let addresses = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"), groupBy: nil)
         let principals = EndpointAggregate.KeyValues(numbering: context.numbering("principal"), groupBy: nil)
+        // Rows with a time per address and per principal, counted as the segments are scanned, so
+        // the sliding window can start as soon as the scan ends.
+        let addressRows = EndpointAggregate.GroupRows()
+        let principalRows = EndpointAggregate.GroupRows()
 
         // One scan: each segment's columns are opened and its endpoint paths matched once.
         _ = try context.map(.inference) { table -> Int in
@@ -69,93 +74,144 @@ package enum ExtractionFamily {
             if let addressParts {
                 grouped = try EndpointAggregate.scanSegment(
                     table, segment: segment, context: context, patterns: patterns, keyColumn: "src_ip", width: addressWidth,
-                    base: addressBase, values: addresses, groups: addressParts, inputs: nil, nullTimes: true, pathMatches: matches)
+                    base: addressBase, values: addresses, groups: addressParts, inputs: nil, nullTimes: true, pathMatches: matches,
+                    rowsByGroup: addressRows)
             }
             if let principalParts {
                 grouped = try EndpointAggregate.scanSegment(
                     table, segment: segment, context: context, patterns: patterns, keyColumn: "principal", width: dayWidth,
-                    base: dayBase, values: principals, groups: principalParts, inputs: nil, nullTimes: true, pathMatches: matches)
+                    base: dayBase, values: principals, groups: principalParts, inputs: nil, nullTimes: true, pathMatches: matches,
+                    rowsByGroup: principalRows)
             }
             return grouped
         }
 
+        // The sliding window, the address groups and the principal groups are finished side by
+        // side (each chain's merges are serial, its passes parallel): one core is not left waiting
+        // on another chain's merge.
+        let chains: [@Sendable () throws -> [Hit]] = [
+            {
+                guard wantsSliding else { return [] }
+                return try ExtractionBeyond.slidingHits(context, rows: [
+                    "src_ip": rowsByValue(addressRows.totals, values: addresses),
+                    "principal": rowsByValue(principalRows.totals, values: principals),
+                ])
+            },
+            {
+                guard let addressParts else { return [] }
+                return try finishAddresses(addressParts, context: context, rules: rules, addresses: addresses,
+                                           base: addressBase, width: addressWidth, records: records,
+                                           segmentIndex: segmentIndex, patterns: patterns, spill: spill)
+            },
+            {
+                guard let principalParts else { return [] }
+                return try finishPrincipals(principalParts, context: context, rules: rules, principals: principals,
+                                            base: dayBase, records: records, segmentIndex: segmentIndex,
+                                            patterns: patterns, spill: spill)
+            },
+        ]
+        return try Self.sideBySide(chains).flatMap { $0 }
+    }
+
+    /// Runs `bodies` two at a time, in order, their results in order; the first error in that
+    /// order is thrown.
+    static func sideBySide<T: Sendable>(_ bodies: [@Sendable () throws -> T]) throws -> [T] {
+        let slots = WorkSlots<T, any Error>(count: bodies.count)
+        DispatchQueue.concurrentPerform(iterations: min(2, bodies.count)) { _ in
+            while let index = slots.claim() {
+                do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
+            }
+        }
+        return try slots.takeAll().map { result in
+            guard let result else { throw StoreError.corrupt(path: "", offset: 0, detail: "extraction chain not run") }
+            return try result.get()
+        }
+    }
+
+    /// The (address, bucket) groups: `extraction.volume`'s hits, and the network totals rolled up
+    /// from the addresses' totals.
+    static func finishAddresses(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
+                                rules: Set<String>, addresses: EndpointAggregate.KeyValues, base: Int64, width: Int64,
+                                records: [SegmentRecord], segmentIndex: [String: UInt32], patterns: [[UInt32]],
+                                spill: SpillDirectory) throws -> [Hit] {
+        let settings = context.settings
+        let wantsVolume = rules.contains(RuleID.extractionVolume)
+        let volumeFloor = min(settings.maxQueries, settings.maxDistinctInputs)
+        let keepVolume = { (group: Group) in group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs }
         var hits: [Hit] = []
-        var addressRows: [Int64] = []
-        var principalRows: [Int64] = []
-        if let addressParts {
-            let volumeFloor = min(settings.maxQueries, settings.maxDistinctInputs)
-            let keepVolume = { (group: Group) in group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs }
-            var kept: [(key: UInt64, group: Group)] = []
-            var candidates: [(key: UInt64, group: Group)] = []
-            var totals: [Group] = []
-            try rollUp(addressParts, partitions: partitions, totals: &totals, rows: &addressRows) { key, group in
-                guard wantsVolume else { return }
-                if group.count > volumeFloor {
-                    candidates.append((key, group))
-                } else if keepVolume(group) {
-                    kept.append((key, group))
-                }
-            }
-            if wantsVolume {
-                if !candidates.isEmpty {
-                    try EndpointAggregate.countCandidateInputs(
-                        &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: "src_ip",
-                        width: addressWidth, base: addressBase, values: addresses, spill: spill)
-                    kept.append(contentsOf: candidates.filter { keepVolume($0.group) })
-                }
-                let aggregation = EndpointAggregate.aggregation(kept, values: addresses, base: addressBase, context: context,
-                                                                records: records)
-                hits += ExtractionVolume.hits(aggregation, settings: settings)
-            }
-            if wantsNetwork {
-                // The addresses with rows, folded into their networks in value order.
-                let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
-                                                           groupBy: { IPNetworkKey.key(for: $0) })
-                let withRows = totals.indices.filter { totals[$0].count > 0 }
-                let folded = networks.groups(of: withRows.map { addresses.valueIDs[$0] })
-                var networkTotals = [Group](repeating: empty, count: networks.names.count)
-                for (address, network) in zip(withRows, folded) where network != UInt32.max {
-                    networkTotals[Int(network)].absorb(totals[address])
-                }
-                hits += ExtractionBeyond.networkHits(
-                    try totalsAggregation(networkTotals, values: networks, keyColumn: "src_ip", context: context,
-                                          records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
-                    settings: settings)
+        var kept: [(key: UInt64, group: Group)] = []
+        var candidates: [(key: UInt64, group: Group)] = []
+        var totals: [Group] = []
+        try rollUp(parts, totals: &totals) { key, group in
+            guard wantsVolume else { return }
+            if group.count > volumeFloor {
+                candidates.append((key, group))
+            } else if keepVolume(group) {
+                kept.append((key, group))
             }
         }
-        if let principalParts {
-            var kept: [(key: UInt64, group: Group)] = []
-            var totals: [Group] = []
-            try rollUp(principalParts, partitions: partitions, totals: &totals, rows: &principalRows) { key, group in
-                if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
+        if wantsVolume {
+            if !candidates.isEmpty {
+                try EndpointAggregate.countCandidateInputs(
+                    &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: "src_ip",
+                    width: width, base: base, values: addresses, spill: spill)
+                kept.append(contentsOf: candidates.filter { keepVolume($0.group) })
             }
-            if wantsBudget {
-                hits += ExtractionBeyond.budgetHits(
-                    EndpointAggregate.aggregation(kept, values: principals, base: dayBase, context: context, records: records),
-                    settings: settings)
-            }
-            if wantsPrincipal {
-                hits += ExtractionBeyond.principalHits(
-                    try totalsAggregation(totals, values: principals, keyColumn: "principal", context: context,
-                                          records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
-                    settings: settings)
-            }
+            let aggregation = EndpointAggregate.aggregation(kept, values: addresses, base: base, context: context,
+                                                            records: records)
+            hits += ExtractionVolume.hits(aggregation, settings: settings)
         }
-        if wantsSliding {
-            hits += try ExtractionBeyond.slidingHits(context, rows: [
-                "src_ip": rowsByValue(addressRows, values: addresses),
-                "principal": rowsByValue(principalRows, values: principals),
-            ])
+        if rules.contains(RuleID.networkTotal) {
+            // The addresses with rows, folded into their networks in value order.
+            let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
+                                                       groupBy: { IPNetworkKey.key(for: $0) })
+            let withRows = totals.indices.filter { totals[$0].count > 0 }
+            let folded = networks.groups(of: withRows.map { addresses.valueIDs[$0] })
+            var networkTotals = [Group](repeating: empty, count: networks.names.count)
+            for (address, network) in zip(withRows, folded) where network != UInt32.max {
+                networkTotals[Int(network)].absorb(totals[address])
+            }
+            hits += ExtractionBeyond.networkHits(
+                try totalsAggregation(networkTotals, values: networks, keyColumn: "src_ip", context: context,
+                                      records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
+                settings: settings)
+        }
+        return hits
+    }
+
+    /// The (principal, day) groups: `extraction.budget`'s hits, and the principal totals.
+    static func finishPrincipals(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
+                                 rules: Set<String>, principals: EndpointAggregate.KeyValues, base: Int64,
+                                 records: [SegmentRecord], segmentIndex: [String: UInt32], patterns: [[UInt32]],
+                                 spill: SpillDirectory) throws -> [Hit] {
+        let settings = context.settings
+        let wantsBudget = rules.contains(RuleID.budget)
+        var hits: [Hit] = []
+        var kept: [(key: UInt64, group: Group)] = []
+        var totals: [Group] = []
+        try rollUp(parts, totals: &totals) { key, group in
+            if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
+        }
+        if wantsBudget {
+            hits += ExtractionBeyond.budgetHits(
+                EndpointAggregate.aggregation(kept, values: principals, base: base, context: context, records: records),
+                settings: settings)
+        }
+        if rules.contains(RuleID.principalTotal) {
+            hits += ExtractionBeyond.principalHits(
+                try totalsAggregation(totals, values: principals, keyColumn: "principal", context: context,
+                                      records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
+                settings: settings)
         }
         return hits
     }
 
     /// Merges each partition's parts by key and hands every bucket's group (not the groups of rows
     /// without a time) to `each`; rolls every group up into its value's total (`totals`, indexed by
-    /// group number) and adds the rows with a time to `rows`.
-    static func rollUp(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, partitions: Int, totals: inout [Group],
-                       rows: inout [Int64], each: (UInt64, Group) -> Void) throws {
-        for partition in 0..<partitions {
+    /// group number).
+    static func rollUp(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, totals: inout [Group],
+                       each: (UInt64, Group) -> Void) throws {
+        for partition in 0..<parts.partitionCount {
             let taken = try parts.take(partition)
             guard !taken.isEmpty else { continue }
             let (table, merged) = EndpointAggregate.merged(taken)
@@ -163,13 +219,9 @@ package enum ExtractionFamily {
             for index in merged.indices {
                 let key = keys[index]
                 let value = Int(key >> 32)
-                if value >= totals.count {
-                    totals.append(contentsOf: repeatElement(empty, count: value + 1 - totals.count))
-                    rows.append(contentsOf: repeatElement(0, count: value + 1 - rows.count))
-                }
+                if value >= totals.count { totals.append(contentsOf: repeatElement(empty, count: value + 1 - totals.count)) }
                 totals[value].absorb(merged[index])
                 guard key & 0xFFFF_FFFF != EndpointAggregate.nullTimeBucket else { continue }
-                rows[value] += merged[index].count
                 each(key, merged[index])
             }
         }

@@ -211,6 +211,30 @@ package struct EndpointAggregate {
         }
     }
 
+    /// Rows with a time per group number, added up from the segments' scans (any thread).
+    package final class GroupRows: @unchecked Sendable {
+        private let lock = NSLock()
+        private var rows: [Int64] = []
+
+        package init() {}
+
+        func add(_ parts: [(group: UInt32, rows: Int64)]) {
+            lock.lock()
+            defer { lock.unlock() }
+            for (group, count) in parts {
+                if Int(group) >= rows.count { rows.append(contentsOf: repeatElement(0, count: Int(group) + 1 - rows.count)) }
+                rows[Int(group)] += count
+            }
+        }
+
+        /// Rows per group number (groups past the end have none).
+        package var totals: [Int64] {
+            lock.lock()
+            defer { lock.unlock() }
+            return rows
+        }
+    }
+
     /// Floor division of a time by a bucket width (both in nanoseconds).
     @inline(__always)
     package static func bucket(_ time: Int64, _ width: Int64) -> Int64 {
@@ -502,7 +526,8 @@ package struct EndpointAggregate {
                             keyColumn: String, width: Int64?, base: Int64, values: KeyValues,
                             groups groupParts: PartitionedSpill<GroupRecord>,
                             inputs inputParts: PartitionedSpill<InputRecord>?,
-                            nullTimes: Bool = false, pathMatches known: [Bool]? = nil) throws -> Int {
+                            nullTimes: Bool = false, pathMatches known: [Bool]? = nil,
+                            rowsByGroup: GroupRows? = nil) throws -> Int {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
@@ -635,6 +660,13 @@ package struct EndpointAggregate {
             }
         }
         if let inputParts, !inputBatch.isEmpty { hand(&inputBatch, to: inputParts) }
+        if let rowsByGroup {
+            var rows: [(group: UInt32, rows: Int64)] = []
+            for index in counts.indices where groupKey[index] & 0xFFFF_FFFF != nullTimeBucket {
+                rows.append((UInt32(truncatingIfNeeded: groupKey[index] >> 32), counts[index]))
+            }
+            rowsByGroup.add(rows)
+        }
         var groupBatch: [GroupRecord] = []
         groupBatch.reserveCapacity(counts.count)
         for index in counts.indices {
