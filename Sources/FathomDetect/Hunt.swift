@@ -147,15 +147,14 @@ public enum Hunt {
         let order = runs.indices.sorted { (Self.startOrder(runs[$0].id), $0) < (Self.startOrder(runs[$1].id), $1) }
         let slots = WorkSlots<[Hit], any Error>(count: runs.count)
         let bodies = runs.map(\.body)
-        DispatchQueue.concurrentPerform(iterations: min(request.jobs, max(1, runs.count))) { _ in
-            // The n-th rule claimed is the n-th to start; its result goes to its place in rule order.
-            while let claimed = slots.claim() {
-                let index = order[claimed]
-                do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
-                // A rule's working memory (groups, spill buffers, segment caches) is freed when it
-                // ends; hand it back, or the next rules' and the hits' peak stacks on it.
-                MemoryRelease.afterRule()
-            }
+        // The n-th rule started is the n-th of `order`; its result goes to its place in rule order.
+        // On the shared threads (``TaskPool``), which also run the rules' segment scans.
+        TaskPool.shared.apply(count: runs.count, width: request.jobs) { claimed in
+            let index = order[claimed]
+            do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
+            // A rule's working memory (groups, spill buffers, segment caches) is freed when it
+            // ends; hand it back, or the next rules' and the hits' peak stacks on it.
+            MemoryRelease.afterRule()
         }
         // Rule by rule in rule order (the first error in that order is thrown), each rule's hits
         // released once copied, so the hits are never held twice.

@@ -37,14 +37,14 @@ public struct StoreScan: Sendable {
         let records = try segments(kind, from: from, to: to)
         let slots = WorkSlots<T, any Error>(count: records.count)
         let store = store
-        DispatchQueue.concurrentPerform(iterations: min(jobs, max(1, records.count))) { _ in
-            while let index = slots.claim() {
-                do {
-                    let table = try SegmentTable(record: records[index], path: store.absolute(records[index].path))
-                    slots.store(index, .success(try body(table)))
-                } catch {
-                    slots.store(index, .failure(error))
-                }
+        // On the process's shared threads: inside a hunt, a rule's segments still spread over every
+        // core once the rules beside it are done (``TaskPool``).
+        TaskPool.shared.apply(count: records.count, width: jobs) { index in
+            do {
+                let table = try SegmentTable(record: records[index], path: store.absolute(records[index].path))
+                slots.store(index, .success(try body(table)))
+            } catch {
+                slots.store(index, .failure(error))
             }
         }
         return try slots.results()

@@ -113,14 +113,12 @@ package enum ExtractionFamily {
         return try Self.sideBySide(chains).flatMap { $0 }
     }
 
-    /// Runs `bodies` two at a time, in order, their results in order; the first error in that
-    /// order is thrown.
+    /// Runs `bodies` two at a time on the shared threads, in order, their results in order; the
+    /// first error in that order is thrown.
     static func sideBySide<T: Sendable>(_ bodies: [@Sendable () throws -> T]) throws -> [T] {
         let slots = WorkSlots<T, any Error>(count: bodies.count)
-        DispatchQueue.concurrentPerform(iterations: min(2, bodies.count)) { _ in
-            while let index = slots.claim() {
-                do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
-            }
+        TaskPool.shared.apply(count: bodies.count, width: 2) { index in
+            do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
         }
         return try slots.takeAll().map { result in
             guard let result else { throw StoreError.corrupt(path: "", offset: 0, detail: "extraction chain not run") }
