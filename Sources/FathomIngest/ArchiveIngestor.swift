@@ -310,9 +310,7 @@ package final class ArchiveRun {
                 }
                 // Made durable together before the archive's catalog commit (PendingArchive.commit).
                 let info = try builder.write(to: store.absolute(relative), archiveID: archiveID, durable: false)
-                sink.records.append(SegmentRecord(archiveID: archiveID, path: relative, kind: kind, rows: Int64(info.rows),
-                                                  minTime: info.minTime, maxTime: info.maxTime,
-                                                  bytes: Int64(info.bytes), checksum: info.checksum))
+                sink.records.append(SegmentRecord(info, archiveID: archiveID, path: relative, kind: kind))
             } catch {
                 throw .storeWrite(input: displayPath, error)
             }

@@ -129,6 +129,12 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
 }
 
 extension SegmentRecord {
+    /// The record of the segment a write made (``SegmentBuilder/write(to:archiveID:durable:)``).
+    public init(_ info: SegmentInfo, archiveID: Int64, path: String, kind: SourceKind) {
+        self.init(archiveID: archiveID, path: path, kind: kind, rows: Int64(info.rows), minTime: info.minTime,
+                  maxTime: info.maxTime, bytes: Int64(info.bytes), checksum: info.checksum)
+    }
+
     package init(row: Row) {
         self.init(archiveID: row["archive_id"], path: row["path"], kind: SourceKind(rawValue: row["kind"]) ?? .inference,
                   rows: row["rows"], minTime: row["min_time"], maxTime: row["max_time"], bytes: row["bytes"],

@@ -396,9 +396,7 @@ public enum SparkResults {
                 let relative = "segments/\(kind.rawValue)/\(id)-\(sequence).seg"
                 do throws(StoreError) {
                     let info = try builder.write(to: store.absolute(relative), archiveID: id, durable: true)
-                    segments.append(SegmentRecord(archiveID: id, path: relative, kind: kind, rows: Int64(info.rows),
-                                                  minTime: info.minTime, maxTime: info.maxTime,
-                                                  bytes: Int64(info.bytes), checksum: info.checksum))
+                    segments.append(SegmentRecord(info, archiveID: id, path: relative, kind: kind))
                 } catch {
                     throw .storeWrite(input: archive.path, error)
                 }
