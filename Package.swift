@@ -74,7 +74,9 @@ let package = Package(
                 "FathomStore", "FathomSupport", "FathomCatalog",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: safeCode
+            // Dynamic exclusivity checks off in release, as in FathomStore: the row writer's
+            // properties are accessed for every column of every row (README, Performance).
+            swiftSettings: safeCode + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "FathomIntegrity",

@@ -13,6 +13,8 @@ package final class ArchiveIngestor: Sendable {
     package let request: IngestRequest
     package let registry: FormatRegistry
     package let progress: ProgressCounter
+    /// The segment builders the archives' row writers pass on to each other.
+    package let builders = BuilderPool()
 
     /// How many records are buffered to choose a format.
     package static let sniffRecords = 16
@@ -253,6 +255,7 @@ package final class ArchiveRun {
             containerRejected += 1
         }
         try rows.flushAll()
+        rows.recycle()
         let digest = try finishHashing()
         let compression = inputs.compressions.map(\.rawValue).joined(separator: "+")
         var result = ArchiveResult(sha256: digest, compression: compression,
@@ -301,7 +304,8 @@ package final class ArchiveRun {
         let sequence = segmentSequence
         let sink = segmentSink
         let displayPath = displayPath
-        let writer = RowWriter(maxRows: ingestor.request.segmentRows, maxBytes: ingestor.request.segmentBytes) {
+        let writer = RowWriter(maxRows: ingestor.request.segmentRows, maxBytes: ingestor.request.segmentBytes,
+                               pool: ingestor.builders) {
             kind, builder throws(IngestError) in
             let relative = "segments/\(kind.rawValue)/\(archiveID)-\(sequence.next()).seg"
             do throws(StoreError) {

@@ -1,3 +1,4 @@
+import Foundation
 import FathomStore
 import FathomSupport
 import FathomCatalog
@@ -49,9 +50,15 @@ public final class RowWriter {
     package private(set) var firstTime: Int64?
     package private(set) var lastTime: Int64?
 
-    package init(maxRows: Int, maxBytes: Int, flush: @escaping Flush) {
+    /// Where builders come from and go back to, so the next archive's rows reuse their buffers.
+    private let pool: BuilderPool?
+
+    /// A writer whose builders come from `pool` (new ones when it is nil) and are flushed with
+    /// `flush`.
+    package init(maxRows: Int, maxBytes: Int, pool: BuilderPool? = nil, flush: @escaping Flush) {
         self.maxRows = maxRows
         self.maxBytes = maxBytes
+        self.pool = pool
         self.flush = flush
     }
 
@@ -60,7 +67,7 @@ public final class RowWriter {
     package func begin(_ kind: SourceKind, time: Int64, overrides: RowOverrides) {
         let slot = Int(kind.code)
         if builders[slot] == nil {
-            builders[slot] = SegmentBuilder(kindCode: kind.code, columns: kind.schema.columnSpecs, timeColumn: 0)
+            builders[slot] = pool?.take(kind) ?? BuilderPool.make(kind)
         }
         current = builders[slot]
         currentKind = kind
@@ -186,6 +193,16 @@ public final class RowWriter {
         }
     }
 
+    /// Gives the builders back to the pool, emptied, once every row is flushed (``flushAll()``);
+    /// the writer starts new ones if it is used again.
+    package func recycle() {
+        guard let pool else { return }
+        let held = builders.compactMap { $0 }
+        builders = Array(repeating: nil, count: builders.count)
+        current = nil
+        pool.give(held)
+    }
+
     package func resetMemberStatistics() {
         rowCounts = [Int64](repeating: 0, count: 8)
         rowTotal = 0
@@ -205,4 +222,50 @@ package enum RowOverrides {
     case json(JSONProfileOverrides, root: JSONValue)
     /// A profile's positional fields, taken from the record's split `fields`.
     case text([TextOverride], fields: [ByteView])
+}
+
+/// Segment builders kept between archives. A builder's column buffers and dictionary tables grow
+/// to a segment's size while an archive is read; handed to the next archive's row writer they
+/// keep that capacity, instead of every archive growing new ones from empty (doubling, copying
+/// and faulting in fresh pages at each step).
+///
+/// At most ``limit`` builders wait here, the most recently given back kept: archives are read
+/// folder by folder, so the next archive is most often of the kind just finished, and a builder of
+/// a kind no longer read is let go rather than held to the end of the ingest.
+package final class BuilderPool: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Idle builders, the most recently given back last.
+    private var idle: [SegmentBuilder] = []
+    package let limit: Int
+
+    package init(limit: Int = 2) { self.limit = limit }
+
+    /// A new, empty builder for rows of `kind`.
+    package static func make(_ kind: SourceKind) -> SegmentBuilder {
+        SegmentBuilder(kindCode: kind.code, columns: kind.schema.columnSpecs, timeColumn: 0)
+    }
+
+    /// An empty builder for rows of `kind`: one given back earlier, or a new one.
+    package func take(_ kind: SourceKind) -> SegmentBuilder {
+        lock.lock()
+        var reused: SegmentBuilder?
+        if let index = idle.lastIndex(where: { $0.kindCode == kind.code }) {
+            reused = idle.remove(at: index)
+        }
+        lock.unlock()
+        return reused ?? Self.make(kind)
+    }
+
+    /// Takes `builders` back, emptied (a row in progress or rows never flushed are dropped).
+    package func give(_ builders: [SegmentBuilder]) {
+        for builder in builders { builder.reset() }
+        lock.lock()
+        idle.append(contentsOf: builders)
+        let surplus = idle.count - limit
+        // Released outside the lock: freeing a builder's buffers is not instant.
+        let dropped = surplus > 0 ? Array(idle.prefix(surplus)) : []
+        if surplus > 0 { idle.removeFirst(surplus) }
+        lock.unlock()
+        _ = dropped
+    }
 }

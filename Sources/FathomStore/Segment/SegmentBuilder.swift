@@ -537,8 +537,14 @@ private struct DictionaryBuffer {
 
     var entryCount: Int { entryHashes.count }
 
+    /// The bytes of the entries and of the table a new builder would have grown for them. Not the
+    /// table's capacity: a reset keeps it (and a builder is handed from archive to archive), so it
+    /// depends on what the builder held before, and the figure decides where a segment ends —
+    /// which must depend on the rows alone, whichever builder an archive's worker was given.
     var estimatedBytes: Int {
-        codes.count * 4 + offsets.count * 8 + bytes.count + entryHashes.count * 8 + table.capacity * 8
+        var slots = 64
+        while entryCount * 2 > slots { slots *= 2 }
+        return codes.count * 4 + offsets.count * 8 + bytes.count + entryHashes.count * 8 + slots * 8
     }
 
     mutating func reset() {
@@ -550,7 +556,10 @@ private struct DictionaryBuffer {
         bytes.removeAll(keepingCapacity: true)
         entryHashes.removeAll(keepingCapacity: true)
         entryHashes.append(0)
-        if table.capacity > 1 << 16 {
+        // Kept up to a million slots (8 MB): a column of tens of thousands of addresses or of a
+        // value per row fills it again in the next segment, and growing it back rehashes every
+        // entry at each doubling. Clearing it is one pass over the slots.
+        if table.capacity > 1 << 20 {
             table = TaggedSlots(capacity: 64)
         } else {
             table.clear()
