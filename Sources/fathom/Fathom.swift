@@ -39,11 +39,4 @@ struct Fathom: ParsableCommand {
             ScanArtifacts.self,
         ]
     )
-
-    static func main() {
-        // Column buffers are grown and freed archive after archive: keep freed memory for the next
-        // one instead of unmapping it and faulting it in again (HeapTuning).
-        HeapTuning.apply()
-        main(nil)
-    }
 }
