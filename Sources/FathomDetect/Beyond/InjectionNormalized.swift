@@ -403,9 +403,11 @@ public enum PromptNormalizer {
         guard visitNormalForm(prompt, into: &sink) else { return true }
         let slots = table.slots
         let bounds = table.bounds
+        // A prompt without a leetspeak character has one form: its leet bits are its normal bits.
+        let leetDiffers = sink.leetDiffers
         for phrase in 0..<(bounds.count - 1) {
             var inNormal = true
-            var inLeet = true
+            var inLeet = leetDiffers
             for position in bounds[phrase]..<bounds[phrase + 1] {
                 let slot = slots[position]
                 if inNormal, !sink.normal.contains(slot) { inNormal = false }
@@ -434,6 +436,8 @@ public enum PromptNormalizer {
         private var previousLeet: UInt32 = 0
         private var started = false
         private var pendingSpace = false
+        /// Whether the leetspeak folding changed a value: if not, `leet` equals `normal`.
+        private(set) var leetDiffers = false
 
         @inline(__always)
         mutating func take(_ value: UInt32) {
@@ -442,6 +446,7 @@ public enum PromptNormalizer {
                 return
             }
             let folded = value < 0x80 ? leetFold[Int(value)] : value
+            if folded != value { leetDiffers = true }
             if pendingSpace {
                 normal.set(PhraseKey.slot(previous, 0x20))
                 leet.set(PhraseKey.slot(previousLeet, 0x20))

@@ -227,6 +227,9 @@ package enum JSONFields {
         write(value, role: role, column: column, columns: columns, into: rows)
     }
 
+    /// Inlined into the decoders' per-field loops, so the value they pass borrows the record's tape
+    /// instead of retaining and releasing it for every field.
+    @inline(__always)
     package static func write(_ value: JSONValue, role: FieldRole, column: Int, columns: Columns, into rows: RowWriter) {
         switch role {
         case .string:
@@ -256,6 +259,7 @@ package enum JSONFields {
     }
 
     /// Strings as decoded text; numbers and booleans as their JSON spelling.
+    @inline(__always)
     package static func writeString(_ value: JSONValue, column: Int, into rows: RowWriter) {
         switch value.kind {
         case .string: _ = value.withDecodedString { rows.setString($0, at: column) }
