@@ -238,7 +238,7 @@ package final class BuilderPool: @unchecked Sendable {
     private var idle: [SegmentBuilder] = []
     package let limit: Int
 
-    package init(limit: Int = 2) { self.limit = limit }
+    package init(limit: Int = 1) { self.limit = limit }
 
     /// A new, empty builder for rows of `kind`.
     package static func make(_ kind: SourceKind) -> SegmentBuilder {
