@@ -11,6 +11,12 @@ let libraryTargets: [Target.Dependency] = [
 /// construct (SE-0458), and the build treats that report as an error.
 let safeCode: [SwiftSetting] = [.strictMemorySafety(), .treatWarning("StrictMemorySafety", as: .error)]
 
+/// Dynamic exclusivity checks off in release builds (the debug builds the tests run keep them):
+/// they guard against programmer errors, not against input, and a class property's accesses are
+/// checked at every row and column of a scan (README, Performance). Overflow and precondition
+/// checks stay on everywhere.
+let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Fathom",
     platforms: [.macOS(.v14)],
@@ -53,7 +59,7 @@ let package = Package(
             // exclusivity checks (a class property's accesses, at every row and column) are left to
             // the debug builds the tests run: they cost a quarter of the ingest in release (README,
             // Performance) and guard against programmer errors, not against input.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: uncheckedExclusivity
         ),
         // The layers of the library, each a target so the compiler holds the direction
         // (see Sources/README.md and .ci/layers.py): Support ← Catalog ← Ingest, Detect,
@@ -61,12 +67,12 @@ let package = Package(
         .target(
             name: "FathomSupport",
             dependencies: ["FathomStore"],
-            swiftSettings: safeCode
+            swiftSettings: safeCode + uncheckedExclusivity
         ),
         .target(
             name: "FathomCatalog",
             dependencies: ["FathomStore", "FathomSupport", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: safeCode
+            swiftSettings: safeCode + uncheckedExclusivity
         ),
         .target(
             name: "FathomIngest",
@@ -76,7 +82,7 @@ let package = Package(
             ],
             // Dynamic exclusivity checks off in release, as in FathomStore: the row writer's
             // properties are accessed for every column of every row (README, Performance).
-            swiftSettings: safeCode + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: safeCode + uncheckedExclusivity
         ),
         .target(
             name: "FathomIntegrity",
@@ -88,7 +94,7 @@ let package = Package(
             name: "FathomDetect",
             dependencies: ["FathomStore", "FathomSupport", "FathomCatalog", .product(name: "Yams", package: "Yams")],
             exclude: ["RULES.md"],
-            swiftSettings: safeCode
+            swiftSettings: safeCode + uncheckedExclusivity
         ),
         .target(
             name: "FathomAnalysis",
@@ -96,7 +102,7 @@ let package = Package(
                 "FathomStore", "FathomSupport", "FathomCatalog", "FathomIngest", "FathomIntegrity", "FathomDetect",
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: safeCode
+            swiftSettings: safeCode + uncheckedExclusivity
         ),
         .target(
             name: "FathomReports",
