@@ -328,38 +328,29 @@ public enum PromptNormalizer {
 
     /// ``matchedIndices(_:phrases:)`` in forms already made (``forms(_:)``).
     package static func matchedIndices(forms: [[UInt32]], phrases table: PhraseTable) -> [Int] {
-        // The bigram bits of every form, 64 words each, in one buffer.
-        var bits = [UInt64](repeating: 0, count: 64 * forms.count)
-        for (index, form) in forms.enumerated() where form.count > 1 {
-            for position in 0..<(form.count - 1) {
-                let slot = PhraseKey.slot(form[position], form[position + 1])
-                bits[index * 64 + slot >> 6] |= 1 << UInt64(slot & 63)
-            }
-        }
+        // A phrase is in a form when it occurs there on word boundaries, not cancelled; only the
+        // phrases all of whose bigrams the form holds are searched for.
         var found: [Int] = []
-        let slots = table.slots
-        let bounds = table.bounds
-        for phrase in 0..<(bounds.count - 1) {
-            for index in forms.indices {
-                let words = index * 64
-                var present = true
-                for position in bounds[phrase]..<bounds[phrase + 1] {
-                    let slot = slots[position]
-                    if bits[words + slot >> 6] & (1 << UInt64(slot & 63)) == 0 { present = false; break }
-                }
-                if present && containsAsked(forms[index], table.forms[phrase]) {
-                    found.append(phrase)
-                    break
-                }
+        var possible: [Int] = []
+        for form in forms {
+            var bits = InlineBits()
+            if form.count > 1 {
+                for position in 0..<(form.count - 1) { bits.set(PhraseKey.slot(form[position], form[position + 1])) }
+            }
+            possible.removeAll(keepingCapacity: true)
+            table.possible(&bits, into: &possible)
+            for phrase in possible where !found.contains(phrase) && containsAsked(form, table.forms[phrase]) {
+                found.append(phrase)
             }
         }
+        found.sort()
         return found
     }
 
     /// The first word of `words` (normal forms) in any of a text's `forms`, outside every occurrence of
     /// `phrases` (normal forms): the word that corroborates a context phrase is not the phrase's own
     /// ("no restrictions" does not corroborate itself).
-    package static func firstWord(in forms: [[UInt32]], of words: Set<[UInt32]>, outside phrases: [[UInt32]]) -> [UInt32]? {
+    package static func firstWord(in forms: [[UInt32]], of words: WordSet, outside phrases: [[UInt32]]) -> [UInt32]? {
         for form in forms {
             var covered = [Bool](repeating: false, count: form.count)
             for phrase in phrases {
@@ -374,49 +365,71 @@ public enum PromptNormalizer {
                 guard isWordScalar(form[index]) else { index += 1; continue }
                 var end = index + 1
                 while end < form.count, isWordScalar(form[end]) { end += 1 }
-                if !covered[index] {
-                    let word = Array(form[index..<end])
-                    if words.contains(word) { return word }
-                }
+                if !covered[index], let word = words.member(form[index..<end]) { return word }
                 index = end
             }
         }
         return nil
     }
 
+    /// A set of words (normal forms) asked about word by word: a 4,096-bit filter on each word's
+    /// hash rules out nearly every other word without copying it out of its text.
+    package struct WordSet: Sendable {
+        package let words: Set<[UInt32]>
+        private let filter: [UInt64]
+
+        package init(_ words: Set<[UInt32]>) {
+            self.words = words
+            var filter = [UInt64](repeating: 0, count: 64)
+            for word in words {
+                let slot = Self.slot(word[...])
+                filter[slot >> 6] |= 1 << UInt64(slot & 63)
+            }
+            self.filter = filter
+        }
+
+        /// The word of the set equal to `candidate`, if any.
+        package func member(_ candidate: ArraySlice<UInt32>) -> [UInt32]? {
+            let slot = Self.slot(candidate)
+            guard filter[slot >> 6] & (1 << UInt64(slot & 63)) != 0 else { return nil }
+            let word = Array(candidate)
+            return words.contains(word) ? word : nil
+        }
+
+        /// FNV-1a over the scalars, folded to 12 bits.
+        static func slot(_ word: ArraySlice<UInt32>) -> Int {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for value in word { hash = (hash ^ UInt64(value)) &* 0x0000_0100_0000_01B3 }
+            return Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52)
+        }
+    }
+
     /// False only when no phrase of `table` can be in any form of `prompt`, decided from the
     /// prompt's bytes without making a `String` or a form of it. For a prompt with no run of 16
     /// base64 characters (then its forms are the normal form and its leetspeak folding), the normal
     /// form is streamed scalar by scalar (``visitNormalForm(_:into:)``: ASCII from a table, other
-    /// scalars from their decompositions worked out once) and the bigram bits of both forms are
-    /// computed as ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and trailing
-    /// space dropped); a phrase is possible only when all its bigrams are set in one of them. Any
+    /// scalars from their decompositions worked out once) and its bigram bits are computed as
+    /// ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and trailing space
+    /// dropped), then those of its leetspeak folding when it holds a leetspeak character; a phrase
+    /// is possible only when all its bigrams are set in one of them. Any
     /// other prompt (a long base64 run, invalid UTF-8, a kept combining mark whose order the
     /// decomposition could change, a phrase without bigrams) answers true, and
     /// ``matches(_:phrases:)`` decides.
     ///
-    /// - Complexity: O(bytes + phrase bigrams); allocates nothing but for a scalar beyond the Basic
+    /// - Complexity: O(bytes + distinct first bigrams of the phrases + the bigrams of the phrases
+    ///   whose first is set); allocates nothing but for a scalar beyond the Basic
     ///   Multilingual Plane (an emoji), decomposed on its own.
     package static func mightMatch(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
         if table.hasPhraseWithoutBigrams { return true }
-        var sink = BigramSink()
-        guard visitNormalForm(prompt, into: &sink) else { return true }
-        let slots = table.slots
-        let bounds = table.bounds
-        // A prompt without a leetspeak character has one form: its leet bits are its normal bits.
-        let leetDiffers = sink.leetDiffers
-        for phrase in 0..<(bounds.count - 1) {
-            var inNormal = true
-            var inLeet = leetDiffers
-            for position in bounds[phrase]..<bounds[phrase + 1] {
-                let slot = slots[position]
-                if inNormal, !sink.normal.contains(slot) { inNormal = false }
-                if inLeet, !sink.leet.contains(slot) { inLeet = false }
-                if !inNormal && !inLeet { break }
-            }
-            if inNormal || inLeet { return true }
-        }
-        return false
+        var normal = BigramSink(foldingLeet: false)
+        guard visitNormalForm(prompt, into: &normal) else { return true }
+        if table.mayHold(&normal.bits) { return true }
+        // A prompt without a leetspeak character has one form (nearly all prompts): its leetspeak
+        // bigrams are worked out, in a second pass, only for the others.
+        guard normal.sawLeet else { return false }
+        var leet = BigramSink(foldingLeet: true)
+        guard visitNormalForm(prompt, into: &leet) else { return true }
+        return table.mayHold(&leet.bits)
     }
 
     /// What receives the values of a normal form as ``visitNormalForm(_:into:)`` streams them:
@@ -425,19 +438,19 @@ public enum PromptNormalizer {
         mutating func take(_ value: UInt32)
     }
 
-    /// The bigram bits of the normal form and of its leetspeak folding, as values stream in.
+    /// The bigram bits of the normal form, or of its leetspeak folding, as values stream in.
     struct BigramSink: FormSink {
-        var normal = InlineBits()
-        var leet = InlineBits()
-        /// ``leetTable`` in a stored property: through the global's accessor it costs a
-        /// `swift_once` check per value.
-        private let leetFold = PromptNormalizer.leetTable
+        var bits = InlineBits()
+        /// ``leetTable`` when the sink folds leetspeak, in a stored property (through the global's
+        /// accessor it costs a `swift_once` check per value); nil for the normal form.
+        private let leetFold: [UInt32]?
         private var previous: UInt32 = 0
-        private var previousLeet: UInt32 = 0
         private var started = false
         private var pendingSpace = false
-        /// Whether the leetspeak folding changed a value: if not, `leet` equals `normal`.
-        private(set) var leetDiffers = false
+        /// Whether a value leetspeak folds went by: if not, the folded form is the normal form.
+        private(set) var sawLeet = false
+
+        init(foldingLeet: Bool) { leetFold = foldingLeet ? PromptNormalizer.leetTable : nil }
 
         @inline(__always)
         mutating func take(_ value: UInt32) {
@@ -445,23 +458,33 @@ public enum PromptNormalizer {
                 if started { pendingSpace = true }
                 return
             }
-            let folded = value < 0x80 ? leetFold[Int(value)] : value
-            if folded != value { leetDiffers = true }
+            var value = value
+            if PromptNormalizer.isLeetKey(value) {
+                sawLeet = true
+                if let leetFold { value = leetFold[Int(value)] }
+            }
             if pendingSpace {
-                normal.set(PhraseKey.slot(previous, 0x20))
-                leet.set(PhraseKey.slot(previousLeet, 0x20))
+                bits.set(PhraseKey.slot(previous, 0x20))
                 previous = 0x20
-                previousLeet = 0x20
                 pendingSpace = false
             }
-            if started {
-                normal.set(PhraseKey.slot(previous, value))
-                leet.set(PhraseKey.slot(previousLeet, folded))
-            }
+            if started { bits.set(PhraseKey.slot(previous, value)) }
             previous = value
-            previousLeet = folded
             started = true
         }
+    }
+
+    /// The ASCII values ``leet`` folds, as two 64-bit masks (constants: no table read per value);
+    /// ``DetectBeyondTests`` checks them against ``leet``.
+    package static let leetKeysLow: UInt64 = 1 << 0x24 | 1 << 0x30 | 1 << 0x31 | 1 << 0x33 | 1 << 0x34 | 1 << 0x35 | 1 << 0x37
+    package static let leetKeysHigh: UInt64 = 1 << (0x40 - 64)
+
+    /// Whether leetspeak folds `value` (a key of ``leet``).
+    @inline(__always)
+    package static func isLeetKey(_ value: UInt32) -> Bool {
+        guard value < 0x80 else { return false }
+        let mask = value < 64 ? leetKeysLow : leetKeysHigh
+        return (mask >> UInt64(value & 63)) & 1 != 0
     }
 
     /// Collects the normal form (whitespace collapsed as ``normalForm(_:)`` does), for tests.
@@ -668,6 +691,15 @@ public enum PromptNormalizer {
         package let bounds: [Int]
         /// Whether a phrase is a single character (no bigram to filter by).
         package let hasPhraseWithoutBigrams: Bool
+        /// The phrases grouped by the slot of their first bigram: group `g`'s slot is
+        /// `firstSlots[g]`, its phrases `groupPhrases[groupBounds[g] ..< groupBounds[g + 1]]`. A
+        /// text's bits are tested once per distinct first bigram (a few dozen phrases share a
+        /// dozen), and a phrase's other bigrams only when its first is set.
+        let firstSlots: [Int]
+        let groupBounds: [Int]
+        let groupPhrases: [Int]
+        /// The phrases without a bigram (a single character), possible in any text.
+        let bigramless: [Int]
 
         package init(_ keys: [PhraseKey]) {
             hasPhraseWithoutBigrams = keys.contains { $0.bigrams.isEmpty }
@@ -677,6 +709,57 @@ public enum PromptNormalizer {
             var bounds = [0]
             for key in keys { bounds.append(bounds[bounds.count - 1] + key.bigrams.count) }
             self.bounds = bounds
+            var byFirst: [Int: [Int]] = [:]
+            var bigramless: [Int] = []
+            for (index, key) in keys.enumerated() {
+                guard let first = key.bigrams.first else { bigramless.append(index); continue }
+                byFirst[first, default: []].append(index)
+            }
+            self.bigramless = bigramless
+            firstSlots = byFirst.keys.sorted()
+            var groupBounds = [0]
+            var groupPhrases: [Int] = []
+            for slot in firstSlots {
+                groupPhrases += byFirst[slot] ?? []
+                groupBounds.append(groupPhrases.count)
+            }
+            self.groupBounds = groupBounds
+            self.groupPhrases = groupPhrases
+        }
+
+        /// Whether every bigram of some phrase is set in `bits` (phrases without bigrams are
+        /// not looked at: see ``hasPhraseWithoutBigrams``). `inout` only so the 512 bytes are lent,
+        /// not copied, at every prompt; they are not changed.
+        func mayHold(_ bits: inout InlineBits) -> Bool {
+            for group in firstSlots.indices where bits.contains(firstSlots[group]) {
+                for member in groupBounds[group]..<groupBounds[group + 1] {
+                    let phrase = groupPhrases[member]
+                    var all = true
+                    for position in (bounds[phrase] + 1)..<bounds[phrase + 1] where !bits.contains(slots[position]) {
+                        all = false
+                        break
+                    }
+                    if all { return true }
+                }
+            }
+            return false
+        }
+
+        /// Appends the phrases every bigram of which is set in `bits`, phrases without bigrams
+        /// included (in no particular order). `bits` is lent, not changed (see ``mayHold(_:)``).
+        func possible(_ bits: inout InlineBits, into phrases: inout [Int]) {
+            phrases += bigramless
+            for group in firstSlots.indices where bits.contains(firstSlots[group]) {
+                for member in groupBounds[group]..<groupBounds[group + 1] {
+                    let phrase = groupPhrases[member]
+                    var all = true
+                    for position in (bounds[phrase] + 1)..<bounds[phrase + 1] where !bits.contains(slots[position]) {
+                        all = false
+                        break
+                    }
+                    if all { phrases.append(phrase) }
+                }
+            }
         }
     }
 }
@@ -740,7 +823,7 @@ package enum InjectionNormalized {
         let strongCount: Int
         /// Each phrase case-folded, to tell a phrase visible in the plain text from a disguised one.
         let folded: [[UInt32]]
-        let words: Set<[UInt32]>
+        let words: PromptNormalizer.WordSet
 
         /// The phrases enough alone, then the context phrases not among them.
         static func phraseNames(_ settings: RuleSettings) -> [String] {
@@ -753,7 +836,7 @@ package enum InjectionNormalized {
             table = PromptNormalizer.PhraseTable(names.map { PromptNormalizer.PhraseKey(name: $0, form: PromptNormalizer.normalForm($0)) })
             strongCount = settings.normalizedPhrases.count
             folded = names.map(FoldedText.folded)
-            words = Set(settings.injectionContextWords.map(PromptNormalizer.normalForm).filter { !$0.isEmpty })
+            words = PromptNormalizer.WordSet(Set(settings.injectionContextWords.map(PromptNormalizer.normalForm).filter { !$0.isEmpty }))
         }
 
         /// The hit's metrics for `text`, nil when it is not a hit.
@@ -763,22 +846,25 @@ package enum InjectionNormalized {
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
             let visible = found.filter { PromptNormalizer.containsWord(plain, folded[$0]) }
-            var metrics: [String: HitValue] = [
-                "phrase": .string(table.names[first]), "phrases": .strings(found.map { table.names[$0] }),
-                "evasion": .string(visible.isEmpty ? "normalised" : "plain"),
-            ]
-            // Indices ascend: the first is a context phrase only when all are.
+            // Indices ascend: the first is a context phrase only when all are. Decided before any
+            // metric is made: most prompts with a context phrase alone are not hits.
+            var corroboration: String?
             if first >= strongCount {
                 if found.count > 1 {
-                    metrics["corroboration"] = .string("another phrase")
+                    corroboration = "another phrase"
                 } else if visible.isEmpty {
-                    metrics["corroboration"] = .string("disguise")
+                    corroboration = "disguise"
                 } else if let word = PromptNormalizer.firstWord(in: forms, of: words, outside: found.map { table.forms[$0] }) {
-                    metrics["corroboration"] = .string("word: " + String(String.UnicodeScalarView(word.compactMap(Unicode.Scalar.init))))
+                    corroboration = "word: " + String(String.UnicodeScalarView(word.compactMap(Unicode.Scalar.init)))
                 } else {
                     return nil
                 }
             }
+            var metrics: [String: HitValue] = [
+                "phrase": .string(table.names[first]), "phrases": .strings(found.map { table.names[$0] }),
+                "evasion": .string(visible.isEmpty ? "normalised" : "plain"),
+            ]
+            if let corroboration { metrics["corroboration"] = .string(corroboration) }
             return metrics
         }
 
