@@ -291,8 +291,9 @@ import FathomSimulator
         let pieces = ["AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "ghx_", "gh", "github_pat_", "xoxb-", "xo",
                       "-----BEGIN ", "PRIVATE KEY-----", "sk-", "s", "k-", "@", "-", " ", "GB", "82", "WEST", "4111", "1111",
                       "123", "45", "6789", "AB", "12", "34", "56", "C", "a", "bank.example", "Z9", "ABCDEFGHIJKLMNOP",
-                      "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1eF3hJ5", "\u{00E9}", "\u{FFFD}"]
-        for _ in 0..<3000 {
+                      "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1eF3hJ5", "\u{00E9}", "\u{FFFD}", "9:00", "13:00", "-12-", "d", " 7",
+                      "4111 1111 1111 111", "078-05-1120", "QQ 12 34 56 A", "xox", "gith", "ub_pat_", "AKI", "----"]
+        for _ in 0..<4000 {
             var text = ""
             for _ in 0..<Int(generator.next() % 12) { text += pieces[Int(generator.next() % UInt64(pieces.count))] }
             // The bytes of a log value give what its String gives, invalid UTF-8 included.
@@ -310,6 +311,9 @@ import FathomSimulator
                 }
             }
             #expect(SensitiveData.findings(in: text).map { $0.category + ":" + $0.match } == unfiltered, "\(text)")
+            // The written-out test is the detectors' own needs.
+            let clues = SensitiveData.Clues(text)
+            #expect(clues.anyDetector == SensitiveData.needs.contains { $0(clues) }, "\(text)")
         }
     }
 

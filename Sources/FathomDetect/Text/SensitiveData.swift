@@ -54,6 +54,14 @@ public enum SensitiveData {
         package var digits = 0
         package var hasAt = false
         package var hasDash = false
+        /// The longest run of digits with at most one space or dash between two of them (a card
+        /// number is 13 to 19 such digits).
+        package var longestCardRun = 0
+        /// `ddd-dd-dddd` (a US SSN's shape).
+        package var hasSSNShape = false
+        /// Two ASCII letters, then three pairs of digits and a letter A–D, each part after an
+        /// optional space (a UK National Insurance number's shape).
+        package var hasNINOShape = false
         /// Two ASCII capitals followed by two digits (how an IBAN starts).
         package var hasCountryAndCheck = false
         /// `AKIA` or `ASIA` (an AWS access key id's prefix).
@@ -74,21 +82,43 @@ public enum SensitiveData {
 
         package init(_ text: ByteView) {
             let count = text.count
+            var run = 0
             for index in 0..<count {
                 let byte = text[index]
                 switch byte {
                 case 0x30...0x39:
                     digits += 1
+                    // A card number's digits: this one continues the run after a digit, or after
+                    // one separator after a digit.
+                    if index >= 1, Self.isDigit(text[index - 1]) {
+                        run += 1
+                    } else if index >= 2, Self.isSeparator(text[index - 1]), Self.isDigit(text[index - 2]) {
+                        run += 1
+                    } else {
+                        run = 1
+                        // The first digit of a run: a National Insurance number's first pair?
+                        if !hasNINOShape, Self.ninoShape(text, digitsAt: index) { hasNINOShape = true }
+                    }
+                    if run > longestCardRun { longestCardRun = run }
                     if index >= 3, Self.isDigit(text[index - 1]), Self.isUpper(text[index - 2]), Self.isUpper(text[index - 3]) {
                         hasCountryAndCheck = true
+                    }
+                    if !hasSSNShape, index >= 10, text[index - 4] == UInt8(ascii: "-"), text[index - 7] == UInt8(ascii: "-"),
+                       Self.allDigits(text, [index - 10, index - 9, index - 8, index - 6, index - 5, index - 3, index - 2, index - 1]) {
+                        hasSSNShape = true
                     }
                 case UInt8(ascii: "@"):
                     hasAt = true
                 case UInt8(ascii: "-"):
                     hasDash = true
-                    if !hasPEMHeader, Self.matches("-----BEGIN ", text, at: index) { hasPEMHeader = true }
+                    if !hasPEMHeader, Self.followed(text, at: index, by: UInt8(ascii: "-"), UInt8(ascii: "-")),
+                       Self.matches("-----BEGIN ", text, at: index) {
+                        hasPEMHeader = true
+                    }
                 case UInt8(ascii: "A"):
-                    if !hasAWSPrefix, Self.matches("AKIA", text, at: index) || Self.matches("ASIA", text, at: index) {
+                    if !hasAWSPrefix, Self.followed(text, at: index, by: UInt8(ascii: "K"), UInt8(ascii: "I"))
+                        || Self.followed(text, at: index, by: UInt8(ascii: "S"), UInt8(ascii: "I")),
+                       Self.matches("AKIA", text, at: index) || Self.matches("ASIA", text, at: index) {
                         hasAWSPrefix = true
                     }
                 case UInt8(ascii: "g"):
@@ -97,12 +127,17 @@ public enum SensitiveData {
                         let isToken = text[index + 1] == UInt8(ascii: "h") && text[index + 3] == UInt8(ascii: "_")
                             && (kind == UInt8(ascii: "p") || kind == UInt8(ascii: "o") || kind == UInt8(ascii: "u")
                                 || kind == UInt8(ascii: "s") || kind == UInt8(ascii: "r"))
-                        if isToken || Self.matches("github_pat_", text, at: index) { hasGitHubPrefix = true }
+                        if isToken || Self.followed(text, at: index, by: UInt8(ascii: "i"), UInt8(ascii: "t"))
+                            && Self.matches("github_pat_", text, at: index) {
+                            hasGitHubPrefix = true
+                        }
                     }
                 case UInt8(ascii: "x"):
-                    if !hasSlackPrefix, Self.matches("xox", text, at: index) { hasSlackPrefix = true }
+                    if !hasSlackPrefix, Self.followed(text, at: index, by: UInt8(ascii: "o"), UInt8(ascii: "x")) { hasSlackPrefix = true }
                 case UInt8(ascii: "s"):
-                    if !hasSecretKeyPrefix, Self.matches("sk-", text, at: index) { hasSecretKeyPrefix = true }
+                    if !hasSecretKeyPrefix, Self.followed(text, at: index, by: UInt8(ascii: "k"), UInt8(ascii: "-")) {
+                        hasSecretKeyPrefix = true
+                    }
                 default:
                     break
                 }
@@ -111,6 +146,32 @@ public enum SensitiveData {
 
         package static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
         package static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+        static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+        static func isSeparator(_ byte: UInt8) -> Bool { byte == 0x20 || byte == UInt8(ascii: "-") }
+
+        static func allDigits(_ text: ByteView, _ positions: [Int]) -> Bool {
+            for position in positions where !isDigit(text[position]) { return false }
+            return true
+        }
+
+        /// Whether a National Insurance number's shape (`[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}
+        /// ?[A-Da-d]`, without the boundaries) has its first digit at `index`.
+        static func ninoShape(_ text: ByteView, digitsAt index: Int) -> Bool {
+            // The two letters, right before the digits or before one space.
+            var letters = index - 2
+            if index >= 1, text[index - 1] == 0x20 { letters -= 1 }
+            guard letters >= 0, isLetter(text[letters]), isLetter(text[letters + 1]) else { return false }
+            var position = index
+            for pair in 0..<3 {
+                if pair > 0, position < text.count, text[position] == 0x20 { position += 1 }
+                guard position + 1 < text.count, isDigit(text[position]), isDigit(text[position + 1]) else { return false }
+                position += 2
+            }
+            if position < text.count, text[position] == 0x20 { position += 1 }
+            guard position < text.count else { return false }
+            let suffix = text[position] | 0x20
+            return suffix >= UInt8(ascii: "a") && suffix <= UInt8(ascii: "d")
+        }
 
         /// Whether `text` holds the ASCII `word` at `index` (case-sensitive).
         private static func matches(_ word: String, _ text: ByteView, at index: Int) -> Bool {
@@ -124,10 +185,19 @@ public enum SensitiveData {
             return true
         }
 
+        /// Whether `text` holds the bytes `first`, `second` right after `index` (a prefix's next
+        /// two bytes, tested before the prefix is: the letters that start them are common).
+        private static func followed(_ text: ByteView, at index: Int, by first: UInt8, _ second: UInt8) -> Bool {
+            index + 2 < text.count && text[index + 1] == first && text[index + 2] == second
+        }
+
         /// Whether any detector could match: when none could, the text need not become a `String`.
+        /// Each detector's ``Detector/needs``, written out (through the closures it cost a retain
+        /// and a release per detector and text); `sensitiveDataCluesNeverHideAFinding` checks it
+        /// against them.
         package var anyDetector: Bool {
-            for need in SensitiveData.needs where need(self) { return true }
-            return false
+            hasAWSPrefix || hasGitHubPrefix || hasSlackPrefix || hasPEMHeader || hasSecretKeyPrefix
+                || longestCardRun >= 13 || hasAt || hasSSNShape || hasNINOShape || hasCountryAndCheck
         }
     }
 
@@ -154,15 +224,15 @@ public enum SensitiveData {
         Detector(category: "api_key", regex: regex(#"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"#),
                  needs: { $0.hasSecretKeyPrefix }),
         Detector(category: "card_number", regex: regex(#"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"#),
-                 needs: { $0.digits >= 13 }, validation: .luhn),
+                 needs: { $0.longestCardRun >= 13 }, validation: .luhn),
         Detector(category: "email",
                  regex: regex(#"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"#),
                  needs: { $0.hasAt }),
         Detector(category: "us_ssn", regex: regex(#"(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#),
-                 needs: { $0.digits >= 9 && $0.hasDash }, validation: .ssn),
+                 needs: { $0.hasSSNShape }, validation: .ssn),
         Detector(category: "uk_nino",
                  regex: regex(#"(?<![A-Za-z0-9])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![A-Za-z0-9])"#),
-                 needs: { $0.digits >= 6 }, validation: .nino),
+                 needs: { $0.hasNINOShape }, validation: .nino),
         Detector(category: "iban", regex: regex(#"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])"#),
                  needs: { $0.hasCountryAndCheck }, validation: .iban),
     ]; return list.compactMap { $0 } }()
