@@ -95,7 +95,23 @@ package struct ExtractionAnalysis: Sendable {
         // Each segment's part is merged into the total as soon as it is done, so at most one part
         // per worker is alive besides the total (the merge does not depend on the order).
         let total = PartAccumulator()
-        let networkKeys = NetworkKeys()
+        // Which identities each distinct address and principal stands for, worked out once per
+        // run: every segment's dictionary holds most of them again (tens of thousands on a busy
+        // API), and making a `String` of each entry and looking it up per segment was most of an
+        // incident report's time in a nightly sweep.
+        let addressNumbering = ValueNumbering()
+        let principalNumbering = ValueNumbering()
+        let addressMatches = ValueMatches { address in
+            let asAddress = addresses.contains(address) ? globalIndex[Identity(type: "src_ip", value: address)] : nil
+            var asNetwork: UInt32?
+            if !networks.isEmpty, let network = Self.network(of: address), networks.contains(network) {
+                asNetwork = globalIndex[Identity(type: "network", value: network)]
+            }
+            return (asAddress, asNetwork)
+        }
+        let principalMatches = ValueMatches { principal in
+            (principals.contains(principal) ? globalIndex[Identity(type: "principal", value: principal)] : nil, nil)
+        }
         _ = try scan.map(.inference) { table -> Bool in
             var part = Part()
             let time = try table.int64("time")
@@ -120,22 +136,21 @@ package struct ExtractionAnalysis: Sendable {
             var ipIdentity = [Int](repeating: -1, count: ips.entryCount)
             var netIdentity = [Int](repeating: -1, count: ips.entryCount)
             if !addresses.isEmpty || !networks.isEmpty {
-                let names = (0..<ips.entryCount).map { ips.entry(UInt32($0)).string }
-                // Every segment holds most of the addresses again: each address's network is
-                // worked out once per run, not once per segment.
-                let keys = networks.isEmpty ? [] : networkKeys.keys(for: names)
+                let found = addressMatches.matches(of: addressNumbering.ids(of: ips, segment: table.record.path),
+                                                   numbering: addressNumbering)
                 for code in 0..<ips.entryCount {
-                    let address = names[code]
-                    if addresses.contains(address) { ipIdentity[code] = number(Identity(type: "src_ip", value: address)) }
-                    if !networks.isEmpty, let network = keys[code], networks.contains(network) {
-                        netIdentity[code] = number(Identity(type: "network", value: network))
-                    }
+                    let (asAddress, asNetwork) = found[code]
+                    if let asAddress { ipIdentity[code] = number(identities[Int(asAddress)]) }
+                    if let asNetwork { netIdentity[code] = number(identities[Int(asNetwork)]) }
                 }
             }
             var keyIdentity = [Int](repeating: -1, count: keys.entryCount)
-            for code in 1..<max(1, keys.entryCount) {
-                let key = keys.entry(UInt32(code)).string
-                if principals.contains(key) { keyIdentity[code] = number(Identity(type: "principal", value: key)) }
+            if !principals.isEmpty {
+                let found = principalMatches.matches(of: principalNumbering.ids(of: keys, segment: table.record.path),
+                                                     numbering: principalNumbering)
+                for code in 1..<max(1, keys.entryCount) {
+                    if let asPrincipal = found[code].0 { keyIdentity[code] = number(identities[Int(asPrincipal)]) }
+                }
             }
             let baseHour = table.record.minTime.map { Self.floorHour($0, hour) } ?? 0
             let hourSpan = table.record.maxTime.map { Int((Self.floorHour($0, hour) - baseHour) / hour) + 1 } ?? 0
@@ -201,22 +216,29 @@ package struct ExtractionAnalysis: Sendable {
     }
 
     /// The running total of the segments' parts.
-    /// The network (``network(of:)``) of each address met in a run, shared by the segment scans.
-    final class NetworkKeys: @unchecked Sendable {
+    /// The identities (indices of the run's identity list) each distinct value of a column stands
+    /// for, by its number in the run's ``ValueNumbering``: worked out once per value, shared by the
+    /// segment scans.
+    final class ValueMatches: @unchecked Sendable {
+        typealias Match = (UInt32?, UInt32?)
         private let lock = NSLock()
-        private var known: [String: String?] = [:]
+        private var known: [Match?] = []
+        private let classify: @Sendable (String) -> Match
 
-        /// The network of each of `addresses`, nil for text that is not an address.
-        func keys(for addresses: [String]) -> [String?] {
+        init(classify: @escaping @Sendable (String) -> Match) { self.classify = classify }
+
+        /// The matches of each value of `ids` (numbers of `numbering`), in the same order.
+        func matches(of ids: [UInt32], numbering: ValueNumbering) -> [Match] {
             lock.lock()
             defer { lock.unlock() }
-            // A bound for a run over millions of distinct addresses: forgetting costs a parse.
-            if known.count > 1 << 20 { known.removeAll() }
-            return addresses.map { address in
-                if let key = known[address] { return key }
-                let key = ExtractionAnalysis.network(of: address)
-                known[address] = key
-                return key
+            if let top = ids.max(), Int(top) >= known.count {
+                known.append(contentsOf: repeatElement(nil, count: Int(top) + 1 - known.count))
+            }
+            return ids.map { id in
+                if let match = known[Int(id)] { return match }
+                let match = classify(numbering.name(id))
+                known[Int(id)] = match
+                return match
             }
         }
     }
