@@ -143,13 +143,17 @@ package enum ExtractionBeyond {
         let perWindow = max(1, settings.slidingWindowSeconds / slideSeconds)
         let patterns = settings.endpointPatterns.map { FoldedText.folded($0) }
         var hits: [Hit] = []
-        for column in slidingColumns {
+        // The values whose rows in all exceed the threshold, counted per slot for both columns in
+        // one scan of the gateway rows.
+        let keys = slidingColumns.map { column -> (column: String, values: Set<UInt32>) in
             let numbering = context.numbering(column)
             let rows = byColumn[column] ?? []
-            let values = Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
-                .filter { !(column == "principal" && numbering.isEmpty($0)) })
-            let counts = try SlidingWindowScan.slotCounts(context, keyColumn: column, slide: slide, values: values,
-                                                          patterns: patterns)
+            return (column, Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
+                .filter { !(column == "principal" && numbering.isEmpty($0)) }))
+        }
+        let countsByColumn = try SlidingWindowScan.slotCounts(context, keys: keys, slide: slide, patterns: patterns)
+        for (column, counts) in zip(slidingColumns, countsByColumn) {
+            let numbering = context.numbering(column)
             var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
             for (value, slots) in counts.map({ (numbering.name($0.key), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
                 for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {

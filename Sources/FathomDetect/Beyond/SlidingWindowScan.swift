@@ -18,14 +18,23 @@ package enum SlidingWindowScan {
     ///   segment's counts are added to the total as soon as it is done.
     package static func slotCounts(_ context: HuntContext, keyColumn: String, slide: Int64, values: Set<UInt32>,
                            patterns: [[UInt32]]) throws -> [UInt32: [Int64: Int64]] {
-        let total = SlotTotals()
-        guard !values.isEmpty else { return [:] }
+        try slotCounts(context, keys: [(keyColumn, values)], slide: slide, patterns: patterns)[0]
+    }
+
+    /// ``slotCounts(_:keyColumn:slide:values:patterns:)`` of several key columns (each with its
+    /// values) from one scan: each segment is opened, and its times and paths read, once for all.
+    package static func slotCounts(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
+                           patterns: [[UInt32]]) throws -> [[UInt32: [Int64: Int64]]] {
+        let totals = keys.map { _ in SlotTotals() }
+        guard keys.contains(where: { !$0.values.isEmpty }) else { return keys.map { _ in [:] } }
         _ = try context.map(.inference) { table -> Bool in
-            total.add(try segmentCounts(table, context: context, keyColumn: keyColumn, slide: slide, values: values,
-                                        patterns: patterns))
+            for (index, key) in keys.enumerated() where !key.values.isEmpty {
+                totals[index].add(try segmentCounts(table, context: context, keyColumn: key.column, slide: slide,
+                                                    values: key.values, patterns: patterns))
+            }
             return true
         }
-        return total.counts
+        return totals.map(\.counts)
     }
 
     /// One segment's non-zero counts per value: (slot, rows) pairs.
