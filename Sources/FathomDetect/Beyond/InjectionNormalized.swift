@@ -731,24 +731,28 @@ public enum PromptNormalizer {
         /// not looked at: see ``hasPhraseWithoutBigrams``). `inout` only so the 512 bytes are lent,
         /// not copied, at every prompt; they are not changed.
         func mayHold(_ bits: inout InlineBits) -> Bool {
-            for group in firstSlots.indices where bits.contains(firstSlots[group]) {
-                for member in groupBounds[group]..<groupBounds[group + 1] {
-                    let phrase = groupPhrases[member]
-                    var all = true
-                    for position in (bounds[phrase] + 1)..<bounds[phrase + 1] where !bits.contains(slots[position]) {
-                        all = false
-                        break
-                    }
-                    if all { return true }
-                }
+            var found = false
+            eachPhrase(in: &bits) { _ in
+                found = true
+                return false
             }
-            return false
+            return found
         }
 
         /// Appends the phrases every bigram of which is set in `bits`, phrases without bigrams
         /// included (in no particular order). `bits` is lent, not changed (see ``mayHold(_:)``).
         func possible(_ bits: inout InlineBits, into phrases: inout [Int]) {
             phrases += bigramless
+            eachPhrase(in: &bits) { phrase in
+                phrases.append(phrase)
+                return true
+            }
+        }
+
+        /// Calls `body` with each phrase (with bigrams) every bigram of which is set in `bits`,
+        /// group by group, until it returns false.
+        @inline(__always)
+        private func eachPhrase(in bits: inout InlineBits, _ body: (Int) -> Bool) {
             for group in firstSlots.indices where bits.contains(firstSlots[group]) {
                 for member in groupBounds[group]..<groupBounds[group + 1] {
                     let phrase = groupPhrases[member]
@@ -757,7 +761,7 @@ public enum PromptNormalizer {
                         all = false
                         break
                     }
-                    if all { phrases.append(phrase) }
+                    if all, !body(phrase) { return }
                 }
             }
         }
