@@ -34,6 +34,43 @@ import FathomSimulator
         #expect(byIP.window?.start.rfc3339 == "2026-03-02T10:15:00Z")
     }
 
+    /// The sliding window's running totals, kept in a dense table of values × slots, give the rows
+    /// the map per value gives: slots outside the table's span (which the table leaves to the map)
+    /// and values it does not know included, whatever order the segments' parts come in.
+    @Test func slotTotalsDenseAndSparseAgree() {
+        var generator = SeededGenerator(seed: 0x5107)
+        for round in 0..<20 {
+            let values = Set((0..<UInt32(1 + round % 7)).map { $0 * 3 })
+            var parts: [[(UInt32, [(Int64, Int64)])]] = []
+            for _ in 0..<(1 + round % 5) {
+                var part: [(UInt32, [(Int64, Int64)])] = []
+                for value in values.union([999]).shuffled(using: &generator) where Bool.random(using: &generator) {
+                    let slots = Set((0..<Int.random(in: 1...12, using: &generator)).map { _ in Int64.random(in: 95...130, using: &generator) })
+                    part.append((value, slots.map { ($0, Int64.random(in: 1...50, using: &generator)) }))
+                }
+                parts.append(part)
+            }
+            let dense = SlidingWindowScan.SlotTotals(values: values, span: 100...120)
+            let sparse = SlidingWindowScan.SlotTotals(values: values, span: nil)
+            for part in parts {
+                dense.add(part)
+                sparse.add(part)
+            }
+            var expected: [UInt32: [Int64: Int64]] = [:]
+            for part in parts {
+                for (value, pairs) in part { for (slot, count) in pairs { expected[value, default: [:]][slot, default: 0] += count } }
+            }
+            for totals in [dense, sparse] {
+                let rows = totals.rows()
+                #expect(rows.map(\.value) == expected.keys.sorted())
+                for row in rows {
+                    #expect(row.slots == row.slots.sorted() && Set(row.slots).count == row.slots.count)
+                    #expect(Dictionary(uniqueKeysWithValues: zip(row.slots, row.counts)) == expected[row.value])
+                }
+            }
+        }
+    }
+
     @Test func slidingRunsMergeOverlappingWindows() {
         let slots: [Int64: Int64] = [0: 600, 1: 600, 30: 2000]
         let runs = ExtractionBeyond.exceededRuns(slots, slotsPerWindow: 12, threshold: 1000)

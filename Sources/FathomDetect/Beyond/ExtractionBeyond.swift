@@ -75,8 +75,15 @@ package enum ExtractionBeyond {
     package static func exceededRuns(_ slots: [Int64: Int64], slotsPerWindow: Int64, threshold: Int64)
         -> [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] {
         let active = slots.keys.sorted()
+        return exceededRuns(active: active, counts: active.map { slots[$0] ?? 0 }, slotsPerWindow: slotsPerWindow,
+                            threshold: threshold)
+    }
+
+    /// ``exceededRuns(_:slotsPerWindow:threshold:)`` of the slots `active` (ascending, distinct)
+    /// with `counts` rows.
+    package static func exceededRuns(active: [Int64], counts: [Int64], slotsPerWindow: Int64, threshold: Int64)
+        -> [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] {
         guard !active.isEmpty, slotsPerWindow > 0 else { return [] }
-        let counts = active.map { slots[$0] ?? 0 }
         var runs: [(first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64)] = []
         var low = 0, high = 0
         var sum: Int64 = 0
@@ -151,13 +158,14 @@ package enum ExtractionBeyond {
             return (column, Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
                 .filter { !(column == "principal" && numbering.isEmpty($0)) }))
         }
-        let countsByColumn = try SlidingWindowScan.slotCounts(context, keys: keys, slide: slide, patterns: patterns)
-        for (column, counts) in zip(slidingColumns, countsByColumn) {
+        let rowsByColumn = try SlidingWindowScan.slotRows(context, keys: keys, slide: slide, patterns: patterns)
+        for (column, rows) in zip(slidingColumns, rowsByColumn) {
             let numbering = context.numbering(column)
             var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
-            for (value, slots) in counts.map({ (numbering.name($0.key), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
-                for run in exceededRuns(slots, slotsPerWindow: perWindow, threshold: settings.maxQueries) {
-                    found.append((value, run))
+            for row in rows.map({ (name: numbering.name($0.value), row: $0) }).sorted(by: { $0.name < $1.name }) {
+                for run in exceededRuns(active: row.row.slots, counts: row.row.counts, slotsPerWindow: perWindow,
+                                        threshold: settings.maxQueries) {
+                    found.append((row.name, run))
                 }
             }
             // The first and last query inside each run's windows, looked up for the runs alone.

@@ -11,22 +11,25 @@ import FathomCatalog
 package enum SlidingWindowScan {
     package typealias RowRef = EndpointAggregate.RowRef
 
-    /// Rows per slot (`EndpointAggregate.bucket(time, slide)`) of each value in `values`: the rows of
-    /// the extraction rules (endpoint paths) with a time inside the hunt's range.
+    /// One value's rows per slot: its slots with rows, ascending, and their counts.
+    package struct SlotRow: Sendable {
+        package var value: UInt32
+        package var slots: [Int64]
+        package var counts: [Int64]
+    }
+
+    /// Rows per slot (`EndpointAggregate.bucket(time, slide)`) of each key column's values: the
+    /// rows of the extraction rules (endpoint paths) with a time inside the hunt's range, from one
+    /// scan (each segment is opened, and its times and paths read, once for all columns). Each
+    /// value's slots ascending, values in ascending number.
     ///
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; each
     ///   segment's counts are added to the total as soon as it is done.
-    package static func slotCounts(_ context: HuntContext, keyColumn: String, slide: Int64, values: Set<UInt32>,
-                           patterns: [[UInt32]]) throws -> [UInt32: [Int64: Int64]] {
-        try slotCounts(context, keys: [(keyColumn, values)], slide: slide, patterns: patterns)[0]
-    }
-
-    /// ``slotCounts(_:keyColumn:slide:values:patterns:)`` of several key columns (each with its
-    /// values) from one scan: each segment is opened, and its times and paths read, once for all.
-    package static func slotCounts(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
-                           patterns: [[UInt32]]) throws -> [[UInt32: [Int64: Int64]]] {
-        let totals = keys.map { _ in SlotTotals() }
-        guard keys.contains(where: { !$0.values.isEmpty }) else { return keys.map { _ in [:] } }
+    package static func slotRows(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
+                                 patterns: [[UInt32]]) throws -> [[SlotRow]] {
+        guard keys.contains(where: { !$0.values.isEmpty }) else { return keys.map { _ in [] } }
+        let span = try slotSpan(context, slide: slide)
+        let totals = keys.map { SlotTotals(values: $0.values, span: span) }
         _ = try context.map(.inference) { table -> Bool in
             for (index, key) in keys.enumerated() where !key.values.isEmpty {
                 totals[index].add(try segmentCounts(table, context: context, keyColumn: key.column, slide: slide,
@@ -34,7 +37,21 @@ package enum SlidingWindowScan {
             }
             return true
         }
-        return totals.map(\.counts)
+        return totals.map { $0.rows() }
+    }
+
+    /// The slots `[low, high]` the scanned rows can fall in: those of the inference segments that
+    /// overlap the hunt's range, narrowed to the range (nil without segments with a time).
+    static func slotSpan(_ context: HuntContext, slide: Int64) throws -> ClosedRange<Int64>? {
+        let to = context.to.map { $0 == Int64.min ? $0 : $0 - 1 }
+        let records = try context.scan.segments(.inference, from: context.from, to: to)
+        guard var low = records.compactMap(\.minTime).min(), var high = records.compactMap(\.maxTime).max() else {
+            return nil
+        }
+        if let from = context.from { low = max(low, from) }
+        if let to { high = min(high, to) }
+        guard low <= high else { return nil }
+        return EndpointAggregate.bucket(low, slide)...EndpointAggregate.bucket(high, slide)
     }
 
     /// One segment's non-zero counts per value: (slot, rows) pairs.
@@ -109,24 +126,81 @@ package enum SlidingWindowScan {
         return result
     }
 
-    /// The running sum of the segments' counts.
+    /// The running sum of the segments' counts: a dense table of values × slots when the hunt's
+    /// slots are known and the table is small (16 MB at most), otherwise a map per value.
     package final class SlotTotals: @unchecked Sendable {
         private let lock = NSLock()
-        private var totals: [UInt32: [Int64: Int64]] = [:]
+        /// Dense: the row of each value, the first slot and the slots per row.
+        private let rowOfValue: [UInt32: Int]
+        private let low: Int64
+        private let width: Int
+        private var dense: [Int64]
+        /// Sparse: rows per slot per value (also the dense table's overflow, for a slot outside it).
+        private var sparse: [UInt32: [Int64: Int64]] = [:]
+
+        /// Cells of the dense table at most.
+        package static let denseLimit = 1 << 21
+
+        package init(values: Set<UInt32>, span: ClosedRange<Int64>?) {
+            let slots = span.map { $0.upperBound - $0.lowerBound + 1 } ?? 0
+            let (cells, overflow) = Int(clamping: slots).multipliedReportingOverflow(by: values.count)
+            if let span, slots > 0, slots < Int64(Self.denseLimit), !overflow, cells <= Self.denseLimit {
+                rowOfValue = Dictionary(uniqueKeysWithValues: values.sorted().enumerated().map { ($0.element, $0.offset) })
+                low = span.lowerBound
+                width = Int(slots)
+                dense = [Int64](repeating: 0, count: cells)
+            } else {
+                rowOfValue = [:]
+                low = 0
+                width = 0
+                dense = []
+            }
+        }
 
         package func add(_ part: [(UInt32, [(Int64, Int64)])]) {
             lock.lock()
             defer { lock.unlock() }
             for (name, pairs) in part {
-                totals[name, default: [:]].reserveCapacity(pairs.count)
-                for (slot, count) in pairs { totals[name, default: [:]][slot, default: 0] += count }
+                if let row = rowOfValue[name] {
+                    let start = row * width
+                    for (slot, count) in pairs {
+                        let offset = slot - low
+                        if offset >= 0, offset < Int64(width) {
+                            dense[start + Int(offset)] += count
+                        } else {
+                            sparse[name, default: [:]][slot, default: 0] += count
+                        }
+                    }
+                } else {
+                    sparse[name, default: [:]].reserveCapacity(pairs.count)
+                    for (slot, count) in pairs { sparse[name, default: [:]][slot, default: 0] += count }
+                }
             }
         }
 
-        package var counts: [UInt32: [Int64: Int64]] {
+        /// Each value's slots with rows, ascending, values in ascending number.
+        package func rows() -> [SlotRow] {
             lock.lock()
             defer { lock.unlock() }
-            return totals
+            var result: [SlotRow] = []
+            for value in Set(rowOfValue.keys).union(sparse.keys).sorted() {
+                var row = SlotRow(value: value, slots: [], counts: [])
+                if let index = rowOfValue[value] {
+                    let start = index * width
+                    for offset in 0..<width where dense[start + offset] != 0 {
+                        row.slots.append(low + Int64(offset))
+                        row.counts.append(dense[start + offset])
+                    }
+                }
+                if let extra = sparse[value], !extra.isEmpty {
+                    var merged = Dictionary(uniqueKeysWithValues: zip(row.slots, row.counts))
+                    for (slot, count) in extra { merged[slot, default: 0] += count }
+                    row.slots = merged.keys.sorted()
+                    row.counts = row.slots.map { merged[$0] ?? 0 }
+                }
+                if !row.slots.isEmpty { result.append(row) }
+            }
+            return result
         }
     }
 
