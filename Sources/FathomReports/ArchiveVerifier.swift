@@ -51,3 +51,52 @@ public enum ArchiveVerifier {
         try EvidenceStream(file: try EvidenceFile(path: path), chunkSize: chunkSize).finish()
     }
 }
+
+/// The re-verification of a report's archives, shared by the threads that write the report: any of
+/// them can hash the next archive nobody has claimed (``help()``), largest first, and
+/// ``results()`` hashes what is left, then waits for the archives others are hashing. The statuses
+/// are those of ``ArchiveVerifier/verify(path:expected:chunkSize:)`` one by one, in any order.
+public final class ArchiveVerifications: @unchecked Sendable {
+    private let inputs: [(path: String, sha256: String)]
+    private let condition = NSCondition()
+    private var next = 0
+    private var finished = 0
+    private var statuses: [String: ArchiveVerification] = [:]
+
+    /// `inputs`: the archives (path, recorded SHA-256, size in bytes).
+    public init(_ inputs: [(path: String, sha256: String, size: Int64)]) {
+        self.inputs = inputs.enumerated()
+            .sorted { ($0.element.size, $1.offset) > ($1.element.size, $0.offset) }
+            .map { ($0.element.path, $0.element.sha256) }
+    }
+
+    /// Hashes archives nobody has claimed until none is left.
+    public func help() {
+        while let index = claim() {
+            let input = inputs[index]
+            let status = ArchiveVerifier.verify(path: input.path, expected: input.sha256)
+            condition.lock()
+            statuses[input.path] = status
+            finished += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Every archive's status by path, once all are hashed (this thread hashing those left).
+    public func results() -> [String: ArchiveVerification] {
+        help()
+        condition.lock()
+        defer { condition.unlock() }
+        while finished < inputs.count { condition.wait() }
+        return statuses
+    }
+
+    private func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard next < inputs.count else { return nil }
+        next += 1
+        return next - 1
+    }
+}

@@ -17,7 +17,10 @@ package struct ReportContext {
     /// Archive path → re-verification status.
     package let verification: [String: ArchiveVerification]
 
-    package init(result: AnalysisResult, options: ReportOptions) throws(ReportError) {
+    /// `verifications`: the archives' re-verification when other threads share it (nil: the
+    /// archives are hashed here, one after another, when the options ask).
+    package init(result: AnalysisResult, options: ReportOptions,
+                 verifications: ArchiveVerifications? = nil) throws(ReportError) {
         guard Self.isValidFolderName(result.caseInfo.id) else { throw .invalidCaseID(result.caseInfo.id) }
         self.result = result
         self.options = options
@@ -29,8 +32,10 @@ package struct ReportContext {
         }
         generatedAt = generatedTime?.rfc3339 ?? result.caseInfo.generatedAt.rfc3339
         var verification: [String: ArchiveVerification] = [:]
+        let shared = options.verifyArchives ? verifications?.results() : nil
         for input in result.inputs {
-            verification[input.path] = options.verifyArchives ? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
+            verification[input.path] = options.verifyArchives
+                ? shared?[input.path] ?? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
         }
         self.verification = verification
     }

@@ -97,9 +97,11 @@ public enum ReportWriter {
     }
 
     /// Renders every document but `findings.json` (which depends on none of them): the Markdown
-    /// documents, with the archives re-verified when the options ask, and the timeline chart.
-    package static func renderDocuments(result: AnalysisResult, options: ReportOptions) throws(ReportError) -> [String: String] {
-        let context = try ReportContext(result: result, options: options)
+    /// documents, with the archives re-verified when the options ask (shared with other threads
+    /// through `verifications`, when given), and the timeline chart.
+    package static func renderDocuments(result: AnalysisResult, options: ReportOptions,
+                                        verifications: ArchiveVerifications? = nil) throws(ReportError) -> [String: String] {
+        let context = try ReportContext(result: result, options: options, verifications: verifications)
         var documents: [String: String] = [:]
         documents["brief.md"] = BriefWriter(context).render()
         documents["timeline.md"] = TimelineWriter(context).render()

@@ -251,6 +251,43 @@ import FathomSimulator
         #expect(ArchiveVerifier.verify(path: good, expected: result.inputs[0].sha256.uppercased(), chunkSize: 2) == .verified)
     }
 
+    /// Archives hashed by several threads at once (as `AnalysisOutput` shares them) get the statuses
+    /// hashing them one by one gives, and the documents rendered with them are the same.
+    @Test func sharedVerificationIsTheSequentialOne() throws {
+        let folder = try TemporaryDirectory("fathom-reports")
+        var inputs: [(path: String, sha256: String, size: Int64)] = []
+        for index in 0..<24 {
+            let text = String(repeating: "line \(index)\n", count: 1 + index * 500)
+            let path = try folder.write("a\(index).log", text)
+            let digest = try ArchiveVerifier.sha256(path: path)
+            // Every third archive was altered since it was recorded; every fifth is gone.
+            let recorded = index % 3 == 0 ? String(repeating: "0", count: 64) : digest
+            inputs.append((index % 5 == 0 ? folder.path("gone\(index).log") : path, recorded, Int64(text.utf8.count)))
+        }
+        let sequential = Dictionary(inputs.map { ($0.path, ArchiveVerifier.verify(path: $0.path, expected: $0.sha256)) },
+                                    uniquingKeysWith: { first, _ in first })
+        #expect(Set(sequential.values.map { $0 == .verified ? 0 : $0 == .notFound ? 1 : 2 }).count == 3,
+                "verified, mismatch and not found all occur")
+        for _ in 0..<3 {
+            let shared = ArchiveVerifications(inputs)
+            DispatchQueue.concurrentPerform(iterations: 3) { worker in
+                if worker == 0 { #expect(shared.results() == sequential) } else { shared.help() }
+            }
+            #expect(shared.results() == sequential)
+        }
+        var result = ReportSample.rich()
+        result.inputs[0].path = inputs[1].path
+        result.inputs[0].sha256 = inputs[1].sha256
+        result.inputs[1].path = inputs[3].path
+        var options = Self.options
+        options.verifyArchives = true
+        let verifications = ArchiveVerifications(result.inputs.map { ($0.path, $0.sha256, $0.size) })
+        let withShared = try ReportWriter.renderDocuments(result: result, options: options, verifications: verifications)
+        let alone = try ReportWriter.renderDocuments(result: result, options: options)
+        #expect(withShared == alone)
+        #expect(try #require(withShared["evidence.md"]).contains("| MISMATCH (now "))
+    }
+
     @Test func runReadsTheStoredCaseAndWrites() throws {
         let folder = try TemporaryDirectory("fathom-reports")
         let encoder = JSONEncoder()
