@@ -86,31 +86,133 @@ package enum ExtractionFamily {
             return grouped
         }
 
-        // The sliding window, the address groups and the principal groups are finished side by
+        // The sliding window, the address groups and the principal groups are rolled up side by
         // side (each chain's merges are serial, its passes parallel): one core is not left waiting
         // on another chain's merge.
-        let chains: [@Sendable () throws -> [Hit]] = [
+        let chains: [@Sendable () throws -> Stage] = [
             {
-                guard wantsSliding else { return [] }
-                return try ExtractionBeyond.slidingHits(context, rows: [
+                guard wantsSliding else { return .hits([]) }
+                return .hits(try ExtractionBeyond.slidingHits(context, rows: [
                     "src_ip": rowsByValue(addressRows.totals, values: addresses),
                     "principal": rowsByValue(principalRows.totals, values: principals),
-                ])
+                ]))
             },
             {
-                guard let addressParts else { return [] }
-                return try finishAddresses(addressParts, context: context, rules: rules, addresses: addresses,
-                                           base: addressBase, width: addressWidth, records: records,
-                                           segmentIndex: segmentIndex, patterns: patterns, spill: spill)
+                guard let addressParts else { return .hits([]) }
+                return .addresses(try rollUpAddresses(addressParts, context: context, rules: rules, addresses: addresses,
+                                                      base: addressBase, width: addressWidth))
             },
             {
-                guard let principalParts else { return [] }
-                return try finishPrincipals(principalParts, context: context, rules: rules, principals: principals,
-                                            base: dayBase, records: records, segmentIndex: segmentIndex,
-                                            patterns: patterns, spill: spill)
+                guard let principalParts else { return .hits([]) }
+                return .principals(try rollUpPrincipals(principalParts, context: context, rules: rules,
+                                                        principals: principals, base: dayBase, records: records))
             },
         ]
-        return try Self.sideBySide(chains).flatMap { $0 }
+        var hits: [Hit] = []
+        var addressStage: AddressStage?
+        var principalStage: PrincipalStage?
+        for stage in try Self.sideBySide(chains) {
+            switch stage {
+            case let .hits(found): hits += found
+            case let .addresses(stage): addressStage = stage
+            case let .principals(stage): principalStage = stage
+            }
+        }
+        // The distinct inputs of every candidate group (address-buckets, networks, principals),
+        // counted in one more pass over the gateway rows.
+        var sets: [EndpointAggregate.CandidateSet] = []
+        if let addressStage {
+            sets.append(.init(keyColumn: "src_ip", width: addressWidth, base: addressBase, values: addresses,
+                              candidates: addressStage.volumeCandidates))
+            sets.append(.init(keyColumn: "src_ip", width: nil, base: 0, values: addressStage.networks,
+                              candidates: addressStage.networkTotals.candidates))
+        }
+        if let principalStage {
+            sets.append(.init(keyColumn: "principal", width: nil, base: 0, values: principals,
+                              candidates: principalStage.totals.candidates))
+        }
+        try EndpointAggregate.countCandidateInputs(&sets, context: context, patterns: patterns, spill: spill)
+        if let addressStage {
+            if wantsVolume {
+                var kept = addressStage.volumeKept
+                kept.append(contentsOf: sets[0].candidates.filter { Self.keepsVolume($0.group, settings) })
+                hits += ExtractionVolume.hits(
+                    EndpointAggregate.aggregation(kept, values: addresses, base: addressBase, context: context, records: records),
+                    settings: settings)
+            }
+            if wantsNetwork {
+                hits += ExtractionBeyond.networkHits(
+                    addressStage.networkTotals.aggregation(sets[1].candidates, values: addressStage.networks,
+                                                           context: context, records: records),
+                    settings: settings)
+            }
+        }
+        if let principalStage {
+            hits += principalStage.budgetHits
+            if wantsPrincipal {
+                hits += ExtractionBeyond.principalHits(
+                    principalStage.totals.aggregation(sets[sets.count - 1].candidates, values: principals,
+                                                      context: context, records: records),
+                    settings: settings)
+            }
+        }
+        return hits
+    }
+
+    /// What a chain of ``run(_:rules:)`` hands back: hits, or groups rolled up whose candidates'
+    /// inputs are still to be counted.
+    enum Stage: Sendable {
+        case hits([Hit])
+        case addresses(AddressStage)
+        case principals(PrincipalStage)
+    }
+
+    /// The address groups rolled up: `extraction.volume`'s groups kept and its candidates, and
+    /// the networks' totals.
+    struct AddressStage: @unchecked Sendable {
+        var volumeKept: [(key: UInt64, group: Group)]
+        var volumeCandidates: [(key: UInt64, group: Group)]
+        var networks: EndpointAggregate.KeyValues
+        var networkTotals: TotalsSplit
+    }
+
+    /// The principal groups rolled up: `extraction.budget`'s hits and the principals' totals.
+    struct PrincipalStage: @unchecked Sendable {
+        var budgetHits: [Hit]
+        var totals: TotalsSplit
+    }
+
+    /// Whole-range totals split as the unbucketed rule's aggregation splits them: those over a
+    /// threshold already (kept), and those over the floor whose distinct inputs decide (candidates).
+    struct TotalsSplit {
+        var kept: [(key: UInt64, group: Group)] = []
+        var candidates: [(key: UInt64, group: Group)] = []
+
+        /// `totals` indexed by group number.
+        init(_ totals: [Group], settings: RuleSettings) {
+            let floor = ExtractionBeyond.totalFloor(settings)
+            for (index, total) in totals.enumerated() where total.count > 0 {
+                let key = UInt64(index) << 32
+                if total.count > floor {
+                    candidates.append((key, total))
+                } else if ExtractionBeyond.exceedsTotal(total, settings: settings) {
+                    kept.append((key, total))
+                }
+            }
+        }
+
+        /// The aggregation of the totals over a threshold, given the candidates with their
+        /// distinct inputs counted.
+        func aggregation(_ counted: [(key: UInt64, group: Group)], values: EndpointAggregate.KeyValues,
+                         context: HuntContext, records: [SegmentRecord]) -> EndpointAggregate.Aggregation {
+            let settings = context.settings
+            let over = counted.filter { ExtractionBeyond.exceedsTotal($0.group, settings: settings) }
+            return EndpointAggregate.aggregation(kept + over, values: values, base: 0, context: context, records: records)
+        }
+    }
+
+    static func keepsVolume(_ group: Group, _ settings: RuleSettings) -> Bool {
+        group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs
     }
 
     /// Runs `bodies` two at a time on the shared threads, in order, their results in order; the
@@ -126,17 +228,14 @@ package enum ExtractionFamily {
         }
     }
 
-    /// The (address, bucket) groups: `extraction.volume`'s hits, and the network totals rolled up
-    /// from the addresses' totals.
-    static func finishAddresses(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
-                                rules: Set<String>, addresses: EndpointAggregate.KeyValues, base: Int64, width: Int64,
-                                records: [SegmentRecord], segmentIndex: [String: UInt32], patterns: [[UInt32]],
-                                spill: SpillDirectory) throws -> [Hit] {
+    /// The (address, bucket) groups merged: `extraction.volume`'s groups over its threshold and its
+    /// candidates, and the address totals rolled up into their networks.
+    static func rollUpAddresses(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
+                                rules: Set<String>, addresses: EndpointAggregate.KeyValues, base: Int64,
+                                width: Int64) throws -> AddressStage {
         let settings = context.settings
         let wantsVolume = rules.contains(RuleID.extractionVolume)
         let volumeFloor = min(settings.maxQueries, settings.maxDistinctInputs)
-        let keepVolume = { (group: Group) in group.count > settings.maxQueries || group.distinct > settings.maxDistinctInputs }
-        var hits: [Hit] = []
         var kept: [(key: UInt64, group: Group)] = []
         var candidates: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
@@ -144,64 +243,44 @@ package enum ExtractionFamily {
             guard wantsVolume else { return }
             if group.count > volumeFloor {
                 candidates.append((key, group))
-            } else if keepVolume(group) {
+            } else if keepsVolume(group, settings) {
                 kept.append((key, group))
             }
         }
-        if wantsVolume {
-            if !candidates.isEmpty {
-                try EndpointAggregate.countCandidateInputs(
-                    &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: "src_ip",
-                    width: width, base: base, values: addresses, spill: spill)
-                kept.append(contentsOf: candidates.filter { keepVolume($0.group) })
-            }
-            let aggregation = EndpointAggregate.aggregation(kept, values: addresses, base: base, context: context,
-                                                            records: records)
-            hits += ExtractionVolume.hits(aggregation, settings: settings)
-        }
+        // The addresses with rows, folded into their networks in value order.
+        let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
+                                                   groupBy: { IPNetworkKey.key(for: $0) })
+        var networkTotals: [Group] = []
         if rules.contains(RuleID.networkTotal) {
-            // The addresses with rows, folded into their networks in value order.
-            let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
-                                                       groupBy: { IPNetworkKey.key(for: $0) })
             let withRows = totals.indices.filter { totals[$0].count > 0 }
             let folded = networks.groups(of: withRows.map { addresses.valueIDs[$0] })
-            var networkTotals = [Group](repeating: empty, count: networks.names.count)
+            networkTotals = [Group](repeating: empty, count: networks.names.count)
             for (address, network) in zip(withRows, folded) where network != UInt32.max {
                 networkTotals[Int(network)].absorb(totals[address])
             }
-            hits += ExtractionBeyond.networkHits(
-                try totalsAggregation(networkTotals, values: networks, keyColumn: "src_ip", context: context,
-                                      records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
-                settings: settings)
         }
-        return hits
+        return AddressStage(volumeKept: kept, volumeCandidates: candidates, networks: networks,
+                            networkTotals: TotalsSplit(networkTotals, settings: settings))
     }
 
-    /// The (principal, day) groups: `extraction.budget`'s hits, and the principal totals.
-    static func finishPrincipals(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
+    /// The (principal, day) groups merged: `extraction.budget`'s hits, and the principal totals.
+    static func rollUpPrincipals(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, context: HuntContext,
                                  rules: Set<String>, principals: EndpointAggregate.KeyValues, base: Int64,
-                                 records: [SegmentRecord], segmentIndex: [String: UInt32], patterns: [[UInt32]],
-                                 spill: SpillDirectory) throws -> [Hit] {
+                                 records: [SegmentRecord]) throws -> PrincipalStage {
         let settings = context.settings
         let wantsBudget = rules.contains(RuleID.budget)
-        var hits: [Hit] = []
         var kept: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
         try rollUp(parts, totals: &totals) { key, group in
             if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
         }
-        if wantsBudget {
-            hits += ExtractionBeyond.budgetHits(
+        let budgetHits = wantsBudget
+            ? ExtractionBeyond.budgetHits(
                 EndpointAggregate.aggregation(kept, values: principals, base: base, context: context, records: records),
                 settings: settings)
-        }
-        if rules.contains(RuleID.principalTotal) {
-            hits += ExtractionBeyond.principalHits(
-                try totalsAggregation(totals, values: principals, keyColumn: "principal", context: context,
-                                      records: records, segmentIndex: segmentIndex, patterns: patterns, spill: spill),
-                settings: settings)
-        }
-        return hits
+            : []
+        return PrincipalStage(budgetHits: budgetHits,
+                              totals: TotalsSplit(rules.contains(RuleID.principalTotal) ? totals : [], settings: settings))
     }
 
     /// Merges each partition's parts by key and hands every bucket's group (not the groups of rows
@@ -223,33 +302,6 @@ package enum ExtractionFamily {
                 each(key, merged[index])
             }
         }
-    }
-
-    /// Whole-range totals (indexed by group number of `values`) as the unbucketed rule's
-    /// aggregation: the distinct inputs of the totals over the floor counted in a second pass, and
-    /// the totals over a threshold kept.
-    static func totalsAggregation(_ totals: [Group], values: EndpointAggregate.KeyValues, keyColumn: String,
-                                  context: HuntContext, records: [SegmentRecord], segmentIndex: [String: UInt32],
-                                  patterns: [[UInt32]], spill: SpillDirectory) throws -> EndpointAggregate.Aggregation {
-        let settings = context.settings
-        let floor = ExtractionBeyond.totalFloor(settings)
-        var kept: [(key: UInt64, group: Group)] = []
-        var candidates: [(key: UInt64, group: Group)] = []
-        for (index, total) in totals.enumerated() where total.count > 0 {
-            let key = UInt64(index) << 32
-            if total.count > floor {
-                candidates.append((key, total))
-            } else if ExtractionBeyond.exceedsTotal(total, settings: settings) {
-                kept.append((key, total))
-            }
-        }
-        if !candidates.isEmpty {
-            try EndpointAggregate.countCandidateInputs(
-                &candidates, context: context, segmentIndex: segmentIndex, patterns: patterns, keyColumn: keyColumn,
-                width: nil, base: 0, values: values, spill: spill)
-            kept.append(contentsOf: candidates.filter { ExtractionBeyond.exceedsTotal($0.group, settings: settings) })
-        }
-        return EndpointAggregate.aggregation(kept, values: values, base: 0, context: context, records: records)
     }
 
     /// Rows per group number as rows per value number (groups of values not folded: one each).

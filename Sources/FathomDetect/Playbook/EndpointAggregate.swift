@@ -379,22 +379,56 @@ package struct EndpointAggregate {
     static func countCandidateInputs(_ candidates: inout [(key: UInt64, group: Group)], context: HuntContext,
                                      segmentIndex: [String: UInt32], patterns: [[UInt32]], keyColumn: String,
                                      width: Int64?, base: Int64, values: KeyValues, spill: SpillDirectory) throws {
-        var table = IntegerTable(capacity: candidates.count)
-        for candidate in candidates { _ = table.index(of: candidate.key) }
-        let wanted = table
-        let groups = Set(candidates.map { UInt32(truncatingIfNeeded: $0.key >> 32) })
+        var sets = [CandidateSet(keyColumn: keyColumn, width: width, base: base, values: values, candidates: candidates)]
+        try countCandidateInputs(&sets, context: context, patterns: patterns, spill: spill)
+        candidates = sets[0].candidates
+    }
+
+    /// Groups whose distinct inputs are wanted, keyed as a grouping of `keyColumn` by `width`
+    /// from `base` (nil: one bucket for all time) packs them.
+    struct CandidateSet {
+        var keyColumn: String
+        var width: Int64?
+        var base: Int64
+        var values: KeyValues
+        var candidates: [(key: UInt64, group: Group)]
+    }
+
+    /// ``countCandidateInputs(_:context:segmentIndex:patterns:keyColumn:width:base:values:spill:)``
+    /// of several sets from one pass: each segment is opened, and its times, paths and inputs
+    /// inflated, once for all of them. The sets share the memory one set would have.
+    static func countCandidateInputs(_ sets: inout [CandidateSet], context: HuntContext, patterns: [[UInt32]],
+                                     spill: SpillDirectory) throws {
+        let live = sets.indices.filter { !sets[$0].candidates.isEmpty }
+        guard !live.isEmpty else { return }
         let partitions = 1 << partitionBits
-        let inputParts = PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2,
-                                                       spill: spill, name: "inputs")
+        let budget = context.memoryBudget / 2 / live.count
+        let prepared = live.map { index -> (set: CandidateSet, wanted: IntegerTable, groups: Set<UInt32>,
+                                            parts: PartitionedSpill<InputRecord>) in
+            let set = sets[index]
+            var table = IntegerTable(capacity: set.candidates.count)
+            for candidate in set.candidates { _ = table.index(of: candidate.key) }
+            return (set, table, Set(set.candidates.map { UInt32(truncatingIfNeeded: $0.key >> 32) }),
+                    PartitionedSpill<InputRecord>(partitions: partitions, budget: budget, spill: spill, name: "inputs-\(index)"))
+        }
         _ = try context.map(.inference) { segment -> Int in
-            try candidateInputs(segment, context: context, patterns: patterns, keyColumn: keyColumn, width: width,
-                                base: base, values: values, groups: groups, wanted: wanted, to: inputParts)
+            var handed = 0
+            for item in prepared {
+                handed += try candidateInputs(segment, context: context, patterns: patterns, keyColumn: item.set.keyColumn,
+                                              width: item.set.width, base: item.set.base, values: item.set.values,
+                                              groups: item.groups, wanted: item.wanted, to: item.parts)
+            }
+            return handed
         }
-        var merged = candidates.map(\.group)
-        for partition in 0..<partitions {
-            countDistinct(try inputParts.take(partition), table: table, into: &merged)
+        for (index, item) in zip(live, prepared) {
+            var merged = item.set.candidates.map(\.group)
+            for partition in 0..<partitions {
+                countDistinct(try item.parts.take(partition), table: item.wanted, into: &merged)
+            }
+            for position in sets[index].candidates.indices {
+                sets[index].candidates[position].group.distinct = merged[position].distinct
+            }
         }
-        for index in candidates.indices { candidates[index].group.distinct = merged[index].distinct }
     }
 
     /// Hands over the non-null inputs of one segment's rows that fall in a group of `wanted` (packed
