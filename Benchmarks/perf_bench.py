@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+import simshape
+
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
 work = os.path.join(here, "work")
@@ -82,7 +84,7 @@ def scenario(fathom, gb, days, shape="default"):
     suffix = "" if shape == "default" else "-" + shape
     out = os.path.join(work, f"scenario-{gb:g}g-{days}d{suffix}")
     meta = out + ".json"
-    if os.path.exists(meta):
+    if os.path.exists(meta) and not simshape.stale(fathom, shape, os.path.join(out, "expected.json")):
         with open(meta) as f:
             return out, json.load(f)["uncompressed"]
     shutil.rmtree(out, ignore_errors=True)

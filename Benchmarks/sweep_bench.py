@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+import simshape
+
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
 import datetime
@@ -77,7 +79,7 @@ def main():
     suffix = "" if args.days == 31 and args.shape == "default" else f"-{args.days}d-{args.shape}"
     work = os.path.join(here, "work", f"sweep-{args.scale}{suffix}")
     sim = os.path.join(work, "sim")
-    if not os.path.exists(os.path.join(sim, "expected.json")):
+    if simshape.stale(fathom, args.shape, os.path.join(sim, "expected.json")):
         shutil.rmtree(sim, ignore_errors=True)
         subprocess.run([fathom, "simulate", "--out", sim, "--days", str(args.days), "--start", START.isoformat(),
                         "--scale", str(args.scale), "--threads", str(args.jobs), "--shape", args.shape], check=True)

@@ -76,7 +76,7 @@ package struct ExpectedAnswers {
             var knobs: [String: JSONTree] = [
                 "client_skew": .string(String(shape.clientSkew)), "unique_inputs": .string(String(shape.uniqueInputs)),
                 "trigger_share": .string(String(shape.triggerShare)), "models": .int(shape.models),
-                "llm_share": .string(String(shape.llmShare)),
+                "llm_share": .string(String(shape.llmShare)), "unique_prompts": .string(String(shape.uniquePrompts)),
             ]
             knobs["clients"] = .int(scenario.clients.count)
             fields["shape"] = .object(knobs)

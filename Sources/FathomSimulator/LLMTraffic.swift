@@ -98,6 +98,8 @@ package struct LLMTraffic {
                 label = .benignPhrase
             } else if shape.triggerShare > 0, rng.chance(shape.triggerShare) {
                 prompt = Self.benignTriggerPrompts[rng.below(Self.benignTriggerPrompts.count)]
+            } else if shape.uniquePrompts > 0, rng.chance(shape.uniquePrompts) {
+                prompt = CustomerText.prompt(&rng)
             } else {
                 prompt = Self.prompts[rng.below(Self.prompts.count)]
             }
@@ -106,8 +108,12 @@ package struct LLMTraffic {
                 messages.append(("assistant", "Of course, how can I help?"))
             }
             messages.append(("user", prompt))
-            events.append(LLMEvent(time: time, user: user, session: session, clientIP: ip, model: rng.chance(0.85) ? "gpt-4o" : "gpt-4o-mini",
-                                   messages: messages, response: Self.responses[rng.below(Self.responses.count)], label: label))
+            // The model is drawn before the response, as it always was.
+            let model = rng.chance(0.85) ? "gpt-4o" : "gpt-4o-mini"
+            let response = shape.uniquePrompts > 0 && rng.chance(shape.uniquePrompts)
+                ? CustomerText.response(&rng) : Self.responses[rng.below(Self.responses.count)]
+            events.append(LLMEvent(time: time, user: user, session: session, clientIP: ip, model: model,
+                                   messages: messages, response: response, label: label))
         }
         let hourEnd = hourStart + ScenarioTime.hour
         for event in plantedEvents() where event.time >= hourStart && event.time < hourEnd {

@@ -86,6 +86,10 @@ public struct TrafficShape: Sendable, Equatable {
     public var models: Int
     /// LLM gateway exchanges per background inference row.
     public var llmShare: Double
+    /// Share of the everyday LLM prompts, and of the responses, that are new text (a customer's own
+    /// words, 40 to 400 bytes) instead of one of a few dozen stock ones: a rule that judged each
+    /// distinct text once would be flattered by stock text alone.
+    public var uniquePrompts: Double
 
     public static let defaultSkew = 1.07
     public static let defaultLLMShare = 1.0 / 15.0
@@ -93,21 +97,23 @@ public struct TrafficShape: Sendable, Equatable {
     public static let modelRange = 4...12
 
     public init(clients: Int? = nil, clientSkew: Double = defaultSkew, uniqueInputs: Double = 1,
-                triggerShare: Double = 0, models: Int = 4, llmShare: Double = defaultLLMShare) {
+                triggerShare: Double = 0, models: Int = 4, llmShare: Double = defaultLLMShare, uniquePrompts: Double = 0) {
         self.clients = clients
         self.clientSkew = clientSkew
         self.uniqueInputs = uniqueInputs
         self.triggerShare = triggerShare
         self.models = models
         self.llmShare = llmShare
+        self.uniquePrompts = uniquePrompts
     }
 
     /// The shape of a busy public API (what `--shape high-cardinality` sets): 20,000 client addresses
     /// with a flat distribution, 55 % unique inputs, 16 % of benign prompts with trigger words, six
-    /// models, one LLM exchange per eight inference rows.
+    /// models, one LLM exchange per eight inference rows, 90 % of everyday prompts and of responses
+    /// new text.
     public static func highCardinality() -> TrafficShape {
         TrafficShape(clients: 20_000, clientSkew: 0.55, uniqueInputs: 0.55, triggerShare: 0.16, models: 6,
-                     llmShare: 0.125)
+                     llmShare: 0.125, uniquePrompts: 0.9)
     }
 
     /// Whether every knob is at its default (the original scenario).
@@ -123,6 +129,7 @@ public struct TrafficShape: Sendable, Equatable {
         if triggerShare != base.triggerShare { parts.append("--trigger-share \(triggerShare)") }
         if models != base.models { parts.append("--models \(models)") }
         if llmShare != base.llmShare { parts.append("--llm-share \(llmShare)") }
+        if uniquePrompts != base.uniquePrompts { parts.append("--unique-prompts \(uniquePrompts)") }
         return parts.joined(separator: " ")
     }
 
@@ -138,6 +145,9 @@ public struct TrafficShape: Sendable, Equatable {
             result.append("--models must be between \(Self.modelRange.lowerBound) and \(Self.modelRange.upperBound), got \(models).")
         }
         if !(llmShare > 0 && llmShare <= 2) { result.append("--llm-share must be above 0 and at most 2, got \(llmShare).") }
+        if !(uniquePrompts >= 0 && uniquePrompts <= 1) {
+            result.append("--unique-prompts must be between 0 and 1, got \(uniquePrompts).")
+        }
         return result
     }
 }

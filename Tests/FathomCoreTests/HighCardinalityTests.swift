@@ -98,15 +98,21 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         // Benign prompts with trigger words, and the decisions of the added models.
         var prompts = 0
         var triggers = 0
+        var stock = 0
         let lookAlikes = Set(LLMTraffic.benignTriggerPrompts)
+        let stockPrompts = LLMTraffic.prompts
         for file in try ScenarioText.files(in: fixture.directory + "/llm", prefix: "") {
             for line in try ScenarioText.lines(file) {
                 prompts += 1
                 if lookAlikes.contains(where: line.contains) { triggers += 1 }
+                if stockPrompts.contains(where: line.contains) { stock += 1 }
             }
         }
         let triggerShare = Double(triggers) / Double(prompts)
         #expect(triggerShare > 0.12 && triggerShare < 0.20, "trigger share \(triggerShare)")
+        // 90 % of the everyday prompts (82 % of all) are new text, the rest stock prompts.
+        let stockShare = Double(stock) / Double(prompts)
+        #expect(stockShare > 0.05 && stockShare < 0.12, "stock prompt share \(stockShare)")
         var models: Set<String> = []
         for file in try ScenarioText.files(in: fixture.directory + "/predictions", prefix: "model-decisions-") {
             for line in try ScenarioText.lines(file) {

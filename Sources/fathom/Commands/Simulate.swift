@@ -35,7 +35,7 @@ struct Simulate: ParsableCommand {
     var threads: Int = 2
 
     @Option(name: .long, help: ArgumentHelp(
-        "A preset traffic shape: 'default' or 'high-cardinality' (20,000 client addresses, flat volumes, 55 % unique inputs, 16 % benign prompts with trigger words, six models). The options below override it.",
+        "A preset traffic shape: 'default' or 'high-cardinality' (20,000 client addresses, flat volumes, 55 % unique inputs, 16 % benign prompts with trigger words, six models, 90 % of everyday prompts and responses new text). The options below override it.",
         valueName: "shape"))
     var shape: String = "default"
 
@@ -57,6 +57,9 @@ struct Simulate: ParsableCommand {
     @Option(name: .long, help: "LLM gateway exchanges per background inference row.")
     var llmShare: Double?
 
+    @Option(name: .long, help: "Share of everyday LLM prompts and of responses that are new text instead of stock text, 0 to 1.")
+    var uniquePrompts: Double?
+
     @Flag(name: .long, help: "The evidence of a team without decision logs or a model registry: no predictions/ and no registry/; the deploy pipeline logs the rollout and the rollback, and fathom-case.yaml names the compromised model and version.")
     var noDecisionLogs = false
 
@@ -73,6 +76,7 @@ struct Simulate: ParsableCommand {
         if let triggerShare { result.triggerShare = triggerShare }
         if let models { result.models = models }
         if let llmShare { result.llmShare = llmShare }
+        if let uniquePrompts { result.uniquePrompts = uniquePrompts }
         return result
     }
 
