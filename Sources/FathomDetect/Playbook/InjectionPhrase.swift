@@ -38,11 +38,20 @@ package enum InjectionPhrase {
         try LLMHits.eachText(info, column: "prompt", context: context, judge: judge(context.settings))
     }
 
-    /// The rule's decision on one prompt, its phrases folded once.
+    /// The rule's decision on one prompt, its phrases folded once. ASCII phrases (the default
+    /// list) are looked for in the prompt's bytes; the prompt is folded into scalars only when it
+    /// holds one of the two non-ASCII scalars that fold to ASCII, or when a phrase is not ASCII.
     package static func judge(_ settings: RuleSettings) -> LLMHits.Judge {
         let phrases = settings.injectionPhrases.map { ($0, FoldedText.folded($0)) }
+        let matcher = ASCIIPhraseMatcher(settings.injectionPhrases)
         return { prompt in
-            let found = matches(FoldedText.folded(prompt), phrases: phrases)
+            let found: [String]
+            if let matcher, let bits = matcher.matches(prompt) {
+                guard bits != 0 else { return nil }
+                found = phrases.indices.filter { bits >> UInt64($0) & 1 == 1 }.map { phrases[$0].0 }
+            } else {
+                found = matches(FoldedText.folded(prompt), phrases: phrases)
+            }
             guard let first = found.first else { return nil }
             return ["phrase": .string(first), "phrases": .strings(found)]
         }
