@@ -19,6 +19,8 @@ package struct ASCIIPhraseMatcher: Sendable {
     private let phrases: [[UInt8]]
     /// By byte: the phrases whose first character the byte folds to.
     private let firstByte: [UInt64]
+    /// By byte: the phrases whose second character the byte folds to (one-character phrases: all).
+    private let secondByte: [UInt64]
     /// Every phrase's bit.
     private let all: UInt64
 
@@ -28,10 +30,15 @@ package struct ASCIIPhraseMatcher: Sendable {
               phrases.allSatisfy({ !$0.utf8.isEmpty && $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
         self.phrases = phrases.map { $0.utf8.map(Self.lower) }
         var first = [UInt64](repeating: 0, count: 256)
+        var second = [UInt64](repeating: 0, count: 256)
         for (index, phrase) in self.phrases.enumerated() {
-            for byte in 0..<256 where Self.lower(UInt8(byte)) == phrase[0] { first[byte] |= 1 << UInt64(index) }
+            for byte in 0..<256 {
+                if Self.lower(UInt8(byte)) == phrase[0] { first[byte] |= 1 << UInt64(index) }
+                if phrase.count == 1 || Self.lower(UInt8(byte)) == phrase[1] { second[byte] |= 1 << UInt64(index) }
+            }
         }
         firstByte = first
+        secondByte = second
         all = phrases.count == 64 ? UInt64.max : (1 << UInt64(phrases.count)) - 1
     }
 
@@ -40,8 +47,8 @@ package struct ASCIIPhraseMatcher: Sendable {
 
     /// Bit `i` set when phrase `i` occurs in `text`; nil when `text` holds `ſ` or `K`.
     ///
-    /// - Complexity: O(bytes): one table lookup a byte, and a comparison where a phrase's first
-    ///   character is.
+    /// - Complexity: O(bytes): two table lookups a byte, and a comparison where a phrase's first
+    ///   two characters are.
     package func matches(_ text: ByteView) -> UInt64? {
         let count = text.count
         var found: UInt64 = 0
@@ -55,7 +62,9 @@ package struct ASCIIPhraseMatcher: Sendable {
                 index += 1
                 continue
             }
-            var candidates = firstByte[Int(byte)] & live
+            // The byte after the text reads as 0: a phrase of two or more characters cannot fit there,
+            // and `occurs` checks the length.
+            var candidates = firstByte[Int(byte)] & secondByte[Int(text[index + 1])] & live
             while candidates != 0 {
                 let phrase = candidates.trailingZeroBitCount
                 candidates &= candidates - 1
