@@ -410,8 +410,8 @@ public enum PromptNormalizer {
     /// form is streamed scalar by scalar (``visitNormalForm(_:into:)``: ASCII from a table, other
     /// scalars from their decompositions worked out once) and its bigram bits are computed as
     /// ``matches(_:phrases:)`` computes them (whitespace collapsed, leading and trailing space
-    /// dropped), then those of its leetspeak folding when it holds a leetspeak character; a phrase
-    /// is possible only when all its bigrams are set in one of them. Any
+    /// dropped), with those of its leetspeak folding when it holds a leetspeak character (in the
+    /// same pass); a phrase is possible only when all its bigrams are set in one of them. Any
     /// other prompt (a long base64 run, invalid UTF-8, a kept combining mark whose order the
     /// decomposition could change, a phrase without bigrams) answers true, and
     /// ``matches(_:phrases:)`` decides.
@@ -421,15 +421,13 @@ public enum PromptNormalizer {
     ///   Multilingual Plane (an emoji), decomposed on its own.
     package static func mightMatch(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
         if table.hasPhraseWithoutBigrams { return true }
-        var normal = BigramSink(foldingLeet: false)
-        guard visitNormalForm(prompt, into: &normal) else { return true }
-        if table.mayHold(&normal.bits) { return true }
-        // A prompt without a leetspeak character has one form (nearly all prompts): its leetspeak
-        // bigrams are worked out, in a second pass, only for the others.
-        guard normal.sawLeet else { return false }
-        var leet = BigramSink(foldingLeet: true)
-        guard visitNormalForm(prompt, into: &leet) else { return true }
-        return table.mayHold(&leet.bits)
+        var sink = BigramSink()
+        guard visitNormalForm(prompt, into: &sink) else { return true }
+        if table.mayHold(&sink.bits) { return true }
+        // A prompt without a leetspeak character has one form; the others' leetspeak bigrams were
+        // kept from their first leetspeak character on (a digit in an amount is enough).
+        guard sink.sawLeet else { return false }
+        return table.mayHold(&sink.leetBits)
     }
 
     /// What receives the values of a normal form as ``visitNormalForm(_:into:)`` streams them:
@@ -438,19 +436,24 @@ public enum PromptNormalizer {
         mutating func take(_ value: UInt32)
     }
 
-    /// The bigram bits of the normal form, or of its leetspeak folding, as values stream in.
+    /// The bigram bits of the normal form and of its leetspeak folding, as values stream in. Up to
+    /// the first value leetspeak folds the two forms are the same, so the folding's bits start as a
+    /// copy of the normal form's there and are kept beside them from then on: one pass for both.
     struct BigramSink: FormSink {
         var bits = InlineBits()
-        /// ``leetTable`` when the sink folds leetspeak, in a stored property (through the global's
-        /// accessor it costs a `swift_once` check per value); nil for the normal form.
-        private let leetFold: [UInt32]?
+        /// The leetspeak folding's bits; meaningful once ``sawLeet``.
+        var leetBits = InlineBits()
+        /// ``leetTable``, in a stored property (through the global's accessor it costs a
+        /// `swift_once` check per value).
+        private let leetFold = PromptNormalizer.leetTable
         private var previous: UInt32 = 0
+        private var leetPrevious: UInt32 = 0
         private var started = false
         private var pendingSpace = false
         /// Whether a value leetspeak folds went by: if not, the folded form is the normal form.
         private(set) var sawLeet = false
 
-        init(foldingLeet: Bool) { leetFold = foldingLeet ? PromptNormalizer.leetTable : nil }
+        init() {}
 
         @inline(__always)
         mutating func take(_ value: UInt32) {
@@ -458,18 +461,28 @@ public enum PromptNormalizer {
                 if started { pendingSpace = true }
                 return
             }
-            var value = value
-            if PromptNormalizer.isLeetKey(value) {
+            let isLeet = PromptNormalizer.isLeetKey(value)
+            if isLeet, !sawLeet {
                 sawLeet = true
-                if let leetFold { value = leetFold[Int(value)] }
+                leetBits = bits
+                leetPrevious = previous
             }
             if pendingSpace {
                 bits.set(PhraseKey.slot(previous, 0x20))
                 previous = 0x20
+                if sawLeet {
+                    leetBits.set(PhraseKey.slot(leetPrevious, 0x20))
+                    leetPrevious = 0x20
+                }
                 pendingSpace = false
             }
             if started { bits.set(PhraseKey.slot(previous, value)) }
             previous = value
+            if sawLeet {
+                let folded = isLeet ? leetFold[Int(value)] : value
+                if started { leetBits.set(PhraseKey.slot(leetPrevious, folded)) }
+                leetPrevious = folded
+            }
             started = true
         }
     }
