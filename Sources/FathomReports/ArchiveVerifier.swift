@@ -58,25 +58,26 @@ public enum ArchiveVerifier {
 /// are those of ``ArchiveVerifier/verify(path:expected:chunkSize:)`` one by one, in any order.
 public final class ArchiveVerifications: @unchecked Sendable {
     private let inputs: [(path: String, sha256: String)]
+    /// The archives claimed in order and their statuses (``WorkSlots``); the condition only
+    /// counts the finished ones, for ``results()`` to wait on.
+    private let slots: WorkSlots<ArchiveVerification, Never>
     private let condition = NSCondition()
-    private var next = 0
     private var finished = 0
-    private var statuses: [String: ArchiveVerification] = [:]
 
     /// `inputs`: the archives (path, recorded SHA-256, size in bytes).
     public init(_ inputs: [(path: String, sha256: String, size: Int64)]) {
         self.inputs = inputs.enumerated()
             .sorted { ($0.element.size, $1.offset) > ($1.element.size, $0.offset) }
             .map { ($0.element.path, $0.element.sha256) }
+        slots = WorkSlots(count: inputs.count)
     }
 
     /// Hashes archives nobody has claimed until none is left.
     public func help() {
-        while let index = claim() {
+        while let index = slots.claim() {
             let input = inputs[index]
-            let status = ArchiveVerifier.verify(path: input.path, expected: input.sha256)
+            slots.store(index, .success(ArchiveVerifier.verify(path: input.path, expected: input.sha256)))
             condition.lock()
-            statuses[input.path] = status
             finished += 1
             condition.broadcast()
             condition.unlock()
@@ -87,16 +88,12 @@ public final class ArchiveVerifications: @unchecked Sendable {
     public func results() -> [String: ArchiveVerification] {
         help()
         condition.lock()
-        defer { condition.unlock() }
         while finished < inputs.count { condition.wait() }
+        condition.unlock()
+        var statuses: [String: ArchiveVerification] = [:]
+        for (input, slot) in zip(inputs, slots.all) {
+            if case let .success(status)? = slot { statuses[input.path] = status }
+        }
         return statuses
-    }
-
-    private func claim() -> Int? {
-        condition.lock()
-        defer { condition.unlock() }
-        guard next < inputs.count else { return nil }
-        next += 1
-        return next - 1
     }
 }
