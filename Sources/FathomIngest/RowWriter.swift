@@ -28,9 +28,12 @@ public final class RowWriter {
     /// Called when a builder is full; writes it to a segment and resets it.
     package typealias Flush = (SourceKind, SegmentBuilder) throws(IngestError) -> Void
 
-    private var builders: [SegmentBuilder?] = Array(repeating: nil, count: 8)
-    /// The builder of the row being built (one of `builders`).
-    private var current: SegmentBuilder?
+    /// A builder per kind code; the one of the row being built is selected. The setters go
+    /// through it rather than through a property of this class holding the builder: that would
+    /// retain and release the builder around every column set.
+    private let builders = SegmentBuilderSet(count: 8)
+    /// Whether a row is being built (begun, not yet committed or abandoned).
+    private var inRow = false
     private var currentKind: SourceKind = .inference
     private var hasTime = false
     /// Bit `i` set: column `i` of the row being built already has a value.
@@ -66,10 +69,11 @@ public final class RowWriter {
     /// first, then the time (which a profile's `time` mapping overrides).
     package func begin(_ kind: SourceKind, time: Int64, overrides: RowOverrides) {
         let slot = Int(kind.code)
-        if builders[slot] == nil {
-            builders[slot] = pool?.take(kind) ?? BuilderPool.make(kind)
+        if builders.builders[slot] == nil {
+            builders.install(pool?.take(kind) ?? BuilderPool.make(kind), at: slot)
         }
-        current = builders[slot]
+        builders.select(slot)
+        inRow = true
         currentKind = kind
         hasTime = false
         setMask = 0
@@ -105,7 +109,7 @@ public final class RowWriter {
     /// Sets the row's time (nanoseconds since the epoch, UTC); `begin` does, after the overrides.
     package func setTime(_ nanos: Int64) {
         guard claim(0) else { return }
-        current?.setInt64(nanos, at: 0)
+        builders.setInt64(nanos, at: 0)
         hasTime = true
         // An undated row (null time) takes no part in the member's time range.
         guard nanos != Int64.min else { return }
@@ -114,17 +118,17 @@ public final class RowWriter {
     }
 
     public func setInt64(_ value: Int64, at column: Int) {
-        if claim(column) { current?.setInt64(value, at: column) }
+        if claim(column) { builders.setInt64(value, at: column) }
     }
     public func setDouble(_ value: Double, at column: Int) {
-        if claim(column) { current?.setDouble(value, at: column) }
+        if claim(column) { builders.setDouble(value, at: column) }
     }
     /// Sets a string column; an empty value leaves the column unset (null).
     public func setString(_ value: ByteView, at column: Int) {
-        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
+        if !value.isEmpty, claim(column) { builders.setString(value, at: column) }
     }
     public func setString(_ value: String, at column: Int) {
-        if !value.isEmpty, claim(column) { current?.setString(value, at: column) }
+        if !value.isEmpty, claim(column) { builders.setString(value, at: column) }
     }
     /// Sets the string column named `column` in the schema of the row's kind; nil, an empty text
     /// or a column the kind does not have leaves it unset.
@@ -134,16 +138,16 @@ public final class RowWriter {
     }
     /// Sets a hash128 column to a hash computed elsewhere (rows loaded from Spark results).
     public func setHash(_ value: Hash128, at column: Int) {
-        if claim(column) { current?.setHash(value, at: column) }
+        if claim(column) { builders.setHash(value, at: column) }
     }
     public func setHash(of value: ByteView, at column: Int) {
-        if claim(column) { current?.setHash(of: value, at: column) }
+        if claim(column) { builders.setHash(of: value, at: column) }
     }
 
     /// Passes over a well-formed record of another kind than the one the user asked for: counted
     /// as excluded for the member, not rejected. Abandons a row begun for it, if any.
     public func skipRecord() {
-        if current != nil { abandon() }
+        if inRow { abandon() }
         filteredCount += 1
     }
 
@@ -152,7 +156,7 @@ public final class RowWriter {
 
     /// Ends the row.
     public func commit() {
-        guard let builder = current else { return }
+        guard inRow, let builder = builders.current else { return }
         // The provenance columns close every kind's schema.
         let columnCount = builder.columns.count
         builder.setString(member, at: columnCount - 2)
@@ -160,7 +164,8 @@ public final class RowWriter {
         builder.endRow()
         rowCounts[Int(currentKind.code)] += 1
         rowTotal += 1
-        current = nil
+        inRow = false
+        builders.deselect()
         // The size is summed over the columns, so it is looked at every 256 rows, not every row.
         if builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes) {
             pendingFlush = currentKind
@@ -171,7 +176,7 @@ public final class RowWriter {
 
     /// Writes the builder that the last row filled, if any, to a segment.
     package func flushIfFull() throws(IngestError) {
-        guard let kind = pendingFlush, let builder = builders[Int(kind.code)] else { return }
+        guard let kind = pendingFlush, let builder = builders.builders[Int(kind.code)] else { return }
         pendingFlush = nil
         try flush(kind, builder)
     }
@@ -179,15 +184,16 @@ public final class RowWriter {
     /// Abandons the row being built (the record was rejected after `begin`). The builder's pending
     /// values are overwritten by the next row.
     public func abandon() {
-        current?.discardRow()
-        current = nil
+        if inRow { builders.current?.discardRow() }
+        inRow = false
+        builders.deselect()
         setMask = 0
     }
 
     /// Flushes every non-empty builder.
     package func flushAll() throws(IngestError) {
         for kind in SourceKind.allCases {
-            if let builder = builders[Int(kind.code)], builder.rowCount > 0 {
+            if let builder = builders.builders[Int(kind.code)], builder.rowCount > 0 {
                 try flush(kind, builder)
             }
         }
@@ -197,10 +203,8 @@ public final class RowWriter {
     /// the writer starts new ones if it is used again.
     package func recycle() {
         guard let pool else { return }
-        let held = builders.compactMap { $0 }
-        builders = Array(repeating: nil, count: builders.count)
-        current = nil
-        pool.give(held)
+        inRow = false
+        pool.give(builders.removeAll())
     }
 
     package func resetMemberStatistics() {

@@ -176,7 +176,7 @@ public final class JSONPathSet: @unchecked Sendable {
     ///   ``JSONValue/value(atKeys:)``'s member scan.
     /// Inlinable, so that a decoder's values borrow the root's tape instead of retaining it
     /// (a retain and a release per field of every record otherwise).
-    @inlinable
+    @inlinable @inline(__always)
     public func value(_ index: Int, in root: JSONValue) -> JSONValue? {
         let head = headOfPath[index]
         guard head >= 0 else { return root }
