@@ -73,12 +73,19 @@ package final class AffectedDecisionList: @unchecked Sendable {
     /// they are the analysis's largest state that grows with the evidence (13 MB for the 800,000
     /// decisions of a 4 GB week), and the rest of the analysis runs without them.
     /// ``StagedFile/move(to:)`` puts the CSV in the report folder.
+    ///
+    /// The file is written on a thread of its own while the analysis goes on (its scans seldom
+    /// keep both cores busy, and the CSV took a tenth of a second of one core for a week of
+    /// decisions); ``StagedFile/move(to:)`` waits for it. Nothing else may use the list meanwhile.
     package func stage() throws -> StagedFile {
         let folder = SpillDirectory(store: store)
         let path = try folder.path(of: layout.fileName)
-        try writeCSV(to: path)
-        refs = []
-        return StagedFile(folder: folder, path: path)
+        let staged = StagedFile(folder: folder, path: path)
+        staged.write { [self] in
+            defer { refs = [] }
+            try writeCSV(to: path)
+        }
+        return staged
     }
 
     /// Writes the CSV (header and one line per decision) to `path`, in 1 MiB pieces.
@@ -227,15 +234,49 @@ package final class AffectedDecisionList: @unchecked Sendable {
 package final class StagedFile: @unchecked Sendable {
     private let folder: SpillDirectory
     package let path: String
+    /// Set (to the writer's error, if any) when the writing started by ``write(_:)`` has ended.
+    private let finished = NSCondition()
+    private var writing = false
+    private var failure: (any Error)?
 
     package init(folder: SpillDirectory, path: String) {
         self.folder = folder
         self.path = path
     }
 
+    /// Runs `body`, which writes the file, on a thread of its own; ``wait()`` and
+    /// ``move(to:)`` wait for it to end and throw what it threw.
+    package func write(_ body: @escaping @Sendable () throws -> Void) {
+        finished.lock()
+        writing = true
+        finished.unlock()
+        let thread = Thread { [self] in
+            var thrown: (any Error)?
+            do { try body() } catch { thrown = error }
+            finished.lock()
+            failure = thrown
+            writing = false
+            finished.broadcast()
+            finished.unlock()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits until the file is written; throws the writer's error.
+    package func wait() throws {
+        finished.lock()
+        while writing { finished.wait() }
+        let thrown = failure
+        finished.unlock()
+        if let thrown { throw thrown }
+    }
+
     /// Moves the file to `destination`, replacing it: a rename, or, when `tmp/` is on another file
-    /// system than the destination, a copy put in place atomically.
+    /// system than the destination, a copy put in place atomically. Waits for the file to be
+    /// written first.
     package func move(to destination: String) throws {
+        try wait()
         do throws(StoreError) {
             try FileSystem.rename(path, to: destination)
         } catch {
