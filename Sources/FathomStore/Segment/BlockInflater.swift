@@ -125,8 +125,11 @@ final class BlockInflater: @unchecked Sendable {
         }
     }
 
-    /// The stored bytes of `bytes` (the first `count`) as a block table and frames.
-    static func compress(_ bytes: [UInt8], count: Int, blockSize: Int, level: Int32) -> (data: [UInt8], error: String?) {
+    /// The stored bytes of `bytes` (the first `count`) as a block table and frames; empty, with no
+    /// error, when the first block does not shrink to `worthIt` of its size or less (the caller
+    /// stores the bytes plain).
+    static func compress(_ bytes: [UInt8], count: Int, blockSize: Int, level: Int32,
+                         worthIt: Double = 1) -> (data: [UInt8], error: String?) {
         let blocks = count == 0 ? 0 : (count + blockSize - 1) / blockSize
         var out = [UInt8]()
         func put(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
@@ -150,6 +153,7 @@ final class BlockInflater: @unchecked Sendable {
                 }
             }
             if ZSTD_isError(written) != 0 { return ([], String(cString: ZSTD_getErrorName(written))) }
+            if block == 0, Double(written) > Double(length) * worthIt { return ([], nil) }
             frames.append(contentsOf: scratch[0..<written])
             offsets.append(UInt64(frames.count))
         }

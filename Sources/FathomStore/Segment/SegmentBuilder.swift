@@ -322,17 +322,20 @@ public final class SegmentBuilder {
             let length: Int
             var count = 0
             if column.compressed && column.type != .text {
-                // Packed: the plain layout, compressed in blocks.
+                // Packed: the plain layout, compressed in blocks (plain when that does not pay).
                 let plain = plainLayout(index)
                 let (frame, error) = BlockInflater.compress(plain, count: plain.count, blockSize: SegmentLayout.textBlockSize,
-                                                            level: SegmentLayout.textCompressionLevel)
+                                                            level: SegmentLayout.textCompressionLevel,
+                                                            worthIt: SegmentLayout.worthCompressing)
                 if let error { throw .unsupported(path: path, detail: "zstd could not compress a column: \(error)") }
-                frames[index] = frame
-                plainLengths[index] = plain.count
-                if column.type == .dictionary { count = dictionaries[s].entryCount }
-                placements.append(Placement(offset: position, length: frame.count, count: count))
-                position = SegmentLayout.aligned(position + frame.count)
-                continue
+                if !frame.isEmpty {
+                    frames[index] = frame
+                    plainLengths[index] = plain.count
+                    if column.type == .dictionary { count = dictionaries[s].entryCount }
+                    placements.append(Placement(offset: position, length: frame.count, count: count))
+                    position = SegmentLayout.aligned(position + frame.count)
+                    continue
+                }
             }
             switch column.type {
             case .int64, .float64: length = rows * 8
@@ -343,10 +346,15 @@ public final class SegmentBuilder {
                 length = SegmentLayout.aligned(rows * 4) + (count + 1) * 8 + dictionary.bytes.count
             case .text:
                 count = Int(texts[s].offsets[rows])  // excludes a row in progress
+                var frame: [UInt8] = []
                 if column.compressed {
-                    let (frame, error) = BlockInflater.compress(texts[s].bytes, count: count, blockSize: SegmentLayout.textBlockSize,
-                                                                level: SegmentLayout.textCompressionLevel)
+                    let error: String?
+                    (frame, error) = BlockInflater.compress(texts[s].bytes, count: count, blockSize: SegmentLayout.textBlockSize,
+                                                            level: SegmentLayout.textCompressionLevel,
+                                                            worthIt: SegmentLayout.worthCompressing)
                     if let error { throw .unsupported(path: path, detail: "zstd could not compress a text column: \(error)") }
+                }
+                if !frame.isEmpty {
                     frames[index] = frame
                     length = SegmentLayout.aligned((rows + 1) * 8) + frame.count
                 } else {

@@ -15,6 +15,10 @@ enum SegmentLayout {
     static let textCompressionLevel: Int32 = 1
     /// Bytes per independently compressed block of a compressed text column.
     static let textBlockSize = 64 << 10
+    /// A column marked compressed is written plain when its first block does not shrink to this
+    /// share of its size or less: request ids (random hex) shrank to 0.74–0.83 and scores to 0.88,
+    /// for about a fifth of the ingest's compression time, and they read faster in place.
+    static let worthCompressing = 0.67
     /// The largest inflated size a compressed text column may claim (a segment is flushed near
     /// 12 MB of column bytes; this bounds what a damaged count can make a reader allocate).
     static let maxInflatedText = 1 << 31
