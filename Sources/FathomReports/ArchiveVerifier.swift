@@ -72,11 +72,25 @@ public final class ArchiveVerifications: @unchecked Sendable {
         slots = WorkSlots(count: inputs.count)
     }
 
+    /// Starts hashing on a thread of its own in Linux's idle class (``IdlePriority``): the archives
+    /// are hashed while the cores have nothing else to do, and what is left when the report asks
+    /// (``results()``) is hashed then, by the threads that wait for it.
+    public func startInBackground() {
+        guard !inputs.isEmpty else { return }
+        let thread = Thread { [self] in
+            IdlePriority.lowerCurrentThread()
+            help()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
     /// Hashes archives nobody has claimed until none is left.
     public func help() {
         while let index = slots.claim() {
             let input = inputs[index]
-            slots.store(index, .success(ArchiveVerifier.verify(path: input.path, expected: input.sha256)))
+            // 1 MB pieces: a thread hashing during the hunt should not add 8 MB to its peak.
+            slots.store(index, .success(ArchiveVerifier.verify(path: input.path, expected: input.sha256, chunkSize: 1 << 20)))
             condition.lock()
             finished += 1
             condition.broadcast()
@@ -84,15 +98,16 @@ public final class ArchiveVerifications: @unchecked Sendable {
         }
     }
 
-    /// Every archive's status by path, once all are hashed (this thread hashing those left).
-    public func results() -> [String: ArchiveVerification] {
+    /// Every archive's status by path and the SHA-256 it was checked against, once all are hashed
+    /// (this thread hashing those left).
+    public func results() -> [String: (sha256: String, status: ArchiveVerification)] {
         help()
         condition.lock()
         while finished < inputs.count { condition.wait() }
         condition.unlock()
-        var statuses: [String: ArchiveVerification] = [:]
+        var statuses: [String: (sha256: String, status: ArchiveVerification)] = [:]
         for (input, slot) in zip(inputs, slots.all) {
-            if case let .success(status)? = slot { statuses[input.path] = status }
+            if case let .success(status)? = slot { statuses[input.path] = (input.sha256, status) }
         }
         return statuses
     }

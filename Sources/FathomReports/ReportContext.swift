@@ -34,8 +34,16 @@ package struct ReportContext {
         var verification: [String: ArchiveVerification] = [:]
         let shared = options.verifyArchives ? verifications?.results() : nil
         for input in result.inputs {
-            verification[input.path] = options.verifyArchives
-                ? shared?[input.path] ?? ArchiveVerifier.verify(path: input.path, expected: input.sha256) : .skipped
+            guard options.verifyArchives else {
+                verification[input.path] = .skipped
+                continue
+            }
+            // A shared status counts only if it was checked against this input's recorded hash.
+            if let checked = shared?[input.path], checked.sha256 == input.sha256 {
+                verification[input.path] = checked.status
+            } else {
+                verification[input.path] = ArchiveVerifier.verify(path: input.path, expected: input.sha256)
+            }
         }
         self.verification = verification
     }

@@ -25,6 +25,9 @@ public enum AnalysisEngine {
             } catch { throw .ingest(error) }
             MemoryRelease.afterPhase()
         }
+        // The report re-hashes every archive it lists. Started now, on an idle-class thread, the
+        // hashing fills the cores the hunt and the analysis leave idle; the report finishes it.
+        let verifications = Self.startVerifying(request)
         var settings = request.settings
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty {
             settings.artifactInternalNetworks = networks
@@ -48,7 +51,18 @@ public enum AnalysisEngine {
         }
         if let passed = ingest?.passedOver, !passed.isEmpty { result.inputsNotRecorded = passed }
         let files = try AnalysisOutput.write(result: result, hits: hits, decisions: analysis.decisions,
-                                             store: store, request: request)
+                                             store: store, request: request, verifications: verifications)
         return AnalyzeOutcome(result: result, hits: hits, ingest: ingest, files: files)
+    }
+
+    /// The re-verification of the archives the analysis will list (those of the request's time
+    /// range), started in the background; nil when the catalog cannot be read now (the report then
+    /// hashes them itself).
+    private static func startVerifying(_ request: AnalyzeRequest) -> ArchiveVerifications? {
+        guard let store = try? Store(directory: request.storeDirectory, forWriting: false),
+              let archives = try? InputSummary.archives(catalog: store.catalog, in: request.timeRange) else { return nil }
+        let verifications = ArchiveVerifications(archives.map { ($0.path, $0.sha256, $0.size) })
+        verifications.startInBackground()
+        return verifications
     }
 }

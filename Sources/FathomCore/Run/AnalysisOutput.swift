@@ -19,8 +19,11 @@ package enum AnalysisOutput {
         return encoder
     }
 
+    /// `verifications`: the archives' re-verification, if it was started earlier (statuses it
+    /// checked against another hash than an input's, or inputs it lacks, are hashed here).
     package static func write(result: AnalysisResult, hits: [Hit], decisions: StagedFile?,
-                      store: Store, request: AnalyzeRequest) throws(AnalysisError) -> [String] {
+                      store: Store, request: AnalyzeRequest,
+                      verifications started: ArchiveVerifications? = nil) throws(AnalysisError) -> [String] {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
         let stored = store.absolute("cases/" + caseID)
         let reports = request.reportsDirectory + "/" + caseID
@@ -48,7 +51,7 @@ package enum AnalysisOutput {
         // place here) and analysis.json. A thread with no piece left hashes archives for the
         // documents: a week's archives took one core a third of a second while the other idled.
         let slots = WorkSlots<[String], AnalysisError>(count: 4)
-        let verifications = ArchiveVerifications(options.verifyArchives ? result.inputs.map { ($0.path, $0.sha256, $0.size) } : [])
+        let verifications = started ?? ArchiveVerifications(options.verifyArchives ? result.inputs.map { ($0.path, $0.sha256, $0.size) } : [])
         DispatchQueue.concurrentPerform(iterations: min(4, max(1, request.jobs))) { _ in
             defer { verifications.help() }
             while let task = slots.claim() {

@@ -268,13 +268,21 @@ import FathomSimulator
                                     uniquingKeysWith: { first, _ in first })
         #expect(Set(sequential.values.map { $0 == .verified ? 0 : $0 == .notFound ? 1 : 2 }).count == 3,
                 "verified, mismatch and not found all occur")
+        @Sendable func statuses(_ shared: ArchiveVerifications) -> [String: ArchiveVerification] {
+            shared.results().mapValues(\.status)
+        }
         for _ in 0..<3 {
             let shared = ArchiveVerifications(inputs)
             DispatchQueue.concurrentPerform(iterations: 3) { worker in
-                if worker == 0 { #expect(shared.results() == sequential) } else { shared.help() }
+                if worker == 0 { #expect(statuses(shared) == sequential) } else { shared.help() }
             }
-            #expect(shared.results() == sequential)
+            #expect(statuses(shared) == sequential)
         }
+        // Started early on an idle-class thread (as `analyze` and `sweep` do), then asked for.
+        let early = ArchiveVerifications(inputs)
+        early.startInBackground()
+        #expect(statuses(early) == sequential)
+        #expect(early.results().allSatisfy { path, checked in inputs.contains { $0.path == path && $0.sha256 == checked.sha256 } })
         var result = ReportSample.rich()
         result.inputs[0].path = inputs[1].path
         result.inputs[0].sha256 = inputs[1].sha256
@@ -286,6 +294,10 @@ import FathomSimulator
         let alone = try ReportWriter.renderDocuments(result: result, options: options)
         #expect(withShared == alone)
         #expect(try #require(withShared["evidence.md"]).contains("| MISMATCH (now "))
+        // A status checked against another hash than the one the report records is not used: the
+        // archive is hashed again against its own.
+        let stale = ArchiveVerifications(result.inputs.map { ($0.path, String(repeating: "0", count: 64), $0.size) })
+        #expect(try ReportWriter.renderDocuments(result: result, options: options, verifications: stale) == alone)
     }
 
     @Test func runReadsTheStoredCaseAndWrites() throws {
