@@ -22,11 +22,7 @@ package enum CoverageAnalysis {
         for kind in SourceKind.allCases {
             let parts: [[Int64: Int64]] = try scan.map(kind) { table in
                 let time = try table.int64("time")
-                var hours: [Int64: Int64] = [:]
-                for row in 0..<table.rowCount where time[row] != Int64.min {
-                    hours[floorHour(time[row]), default: 0] += 1
-                }
-                return hours
+                return hourCounts(rows: table.rowCount) { time[$0] }
             }
             var hours: [Int64: Int64] = [:]
             for part in parts { for (key, count) in part { hours[key, default: 0] += count } }
@@ -45,9 +41,45 @@ package enum CoverageAnalysis {
         return result
     }
 
-    /// The start of the UTC hour holding `nanos`.
+    /// Rows per hour (start of the UTC hour → rows) of the `rows` times `time(0) ..< time(rows)`;
+    /// `Int64.min` is no time.
+    ///
+    /// A segment's rows come mostly in time order: the run of rows in one hour is counted and the
+    /// map touched once per run, not once per row (a week's millions of rows).
+    @inline(__always)
+    package static func hourCounts(rows: Int, time: (Int) -> Int64) -> [Int64: Int64] {
+        var hours: [Int64: Int64] = [:]
+        var runHour = Int64.min
+        var runEnd = Int64.min
+        var runRows: Int64 = 0
+        for row in 0..<rows {
+            let at = time(row)
+            guard at != Int64.min else { continue }
+            if at >= runHour, at < runEnd {
+                runRows += 1
+                continue
+            }
+            if runRows > 0 { hours[runHour, default: 0] += runRows }
+            runHour = floorHour(at)
+            // The hour's end, saturated: a time in the last hour before Int64.max is counted one
+            // row at a time, still in its hour.
+            let (end, overflow) = runHour.addingReportingOverflow(hour)
+            runEnd = overflow ? Int64.max : end
+            runRows = 1
+        }
+        if runRows > 0 { hours[runHour, default: 0] += runRows }
+        return hours
+    }
+
+    /// The lowest hour index whose start is an Int64 of nanoseconds (the hour holding the earliest
+    /// times starts before Int64.min: those times are counted in the hour after it).
+    private static let lowestHourIndex = Int64.min / hour
+
+    /// The start of the UTC hour holding `nanos`; for the few times in the hour that starts before
+    /// `Int64.min` (year 1677), the start of the next hour. Never overflows: evidence times reach
+    /// both ends of the range (years 1677 and 2262 parse).
     package static func floorHour(_ nanos: Int64) -> Int64 {
-        nanos >= 0 ? nanos / hour * hour : ((nanos + 1) / hour - 1) * hour
+        max(floorDiv(nanos, hour), lowestHourIndex) * hour
     }
 
     /// The gaps of one source, judged against its own cadence.
@@ -66,42 +98,47 @@ package enum CoverageAnalysis {
     /// and a source with no normally active slot (event-driven: a registry) has none.
     ///
     /// - Parameter hours: hour start (nanoseconds, UTC) → rows in that hour.
-    /// - Complexity: O(span in hours).
+    /// - Complexity: O(h log h + q × slots) for h hours with rows and q quiet stretches (plus the
+    ///   hours of the stretches shorter than 65,536 hours).
     package static func gaps(hours: [Int64: Int64]) -> (gaps: [SourceCoverage.Gap], cadence: String, normalQuietStretches: Int) {
-        guard let low = hours.keys.min(), let high = hours.keys.max() else { return ([], "no rows", 0) }
-        let span = (high - low) / hour + 1
+        // Hour indices, not nanoseconds: a log dated 1677 beside one dated 2262 spans more
+        // nanoseconds than an Int64 holds, and the hour after 2262-04-11T23:00Z does not start in one.
+        // The hours with rows, in order; the empty ones are counted, not visited (such a span has
+        // five million of them).
+        let busy = hours.filter { $0.value > 0 }.map { (index: floorDiv($0.key, hour), rows: $0.value) }
+            .sorted { $0.index < $1.index }
+        guard let first = busy.first?.index, let last = busy.last?.index else { return ([], "no rows", 0) }
+        let span = last - first + 1
         let byWeek = span >= 14 * 24
         let isFlat = span < 48
-        func slot(_ at: Int64) -> Int {
-            if isFlat { return 0 }
-            let hourIndex = floorDiv(at, hour)
-            let hourOfDay = Int(floorMod(hourIndex, 24))
-            guard byWeek else { return hourOfDay }
-            let weekday = Int(floorMod(floorDiv(hourIndex, 24) + 4, 7))   // 0 = Sunday (1970-01-01 was a Thursday)
-            return weekday * 24 + hourOfDay
-        }
+        // An hour's slot is its index modulo the period, offset so the week starts on a Sunday
+        // (1970-01-01, hour 0, was a Thursday: four days in).
         let slots = isFlat ? 1 : (byWeek ? 7 * 24 : 24)
-        var observed = [Int64](repeating: 0, count: slots)
+        let offset: Int64 = byWeek ? 4 * 24 : 0
+        func slot(_ hourIndex: Int64) -> Int { Int(floorMod(hourIndex + offset, Int64(slots))) }
+        /// The hours of `lower ... upper` whose index is `residue` modulo `period`.
+        func hoursAt(_ residue: Int64, period: Int64, _ lower: Int64, _ upper: Int64) -> Int64 {
+            guard lower <= upper else { return 0 }
+            return floorDiv(upper - residue, period) - floorDiv(lower - 1 - residue, period)
+        }
+        /// The hours of `lower ... upper` in each slot.
+        func slotHours(_ lower: Int64, _ upper: Int64) -> [Int64] {
+            (0..<slots).map { hoursAt(floorMod(Int64($0) - offset, Int64(slots)), period: Int64(slots), lower, upper) }
+        }
+        let observed = slotHours(first, last)
         var active = [Int64](repeating: 0, count: slots)
-        var rows = [Int64](repeating: 0, count: slots)
-        var dayObserved = [Int64](repeating: 0, count: 24)
+        var rowsBySlot = [Int64](repeating: 0, count: slots)
+        let dayObserved = (0..<24).map { hoursAt(Int64($0), period: 24, first, last) }
         var dayActive = [Int64](repeating: 0, count: 24)
-        var cursor = low
-        while cursor <= high {
-            let index = slot(cursor)
-            let hourOfDay = Int(floorMod(floorDiv(cursor, hour), 24))
-            observed[index] += 1
-            dayObserved[hourOfDay] += 1
-            if let count = hours[cursor], count > 0 {
-                active[index] += 1
-                rows[index] += count
-                dayActive[hourOfDay] += 1
-            }
-            cursor += hour
+        for hour in busy {
+            let slotIndex = slot(hour.index)
+            active[slotIndex] += 1
+            rowsBySlot[slotIndex] += hour.rows
+            dayActive[Int(floorMod(hour.index, 24))] += 1
         }
         let share = (0..<slots).map { observed[$0] > 0 ? Double(active[$0]) / Double(observed[$0]) : 0 }
         let isActive = (0..<slots).map { share[$0] >= activeShare }
-        let lambda = (0..<slots).map { observed[$0] > 0 ? Double(rows[$0]) / Double(observed[$0]) : 0 }
+        let lambda = (0..<slots).map { observed[$0] > 0 ? Double(rowsBySlot[$0]) / Double(observed[$0]) : 0 }
         // Empty hours among all the hours of normally active slots: how often the source skips an
         // hour it is normally active in (pooled over the slots, so a few days of data suffice).
         var activeSlotHours: Int64 = 0
@@ -112,43 +149,42 @@ package enum CoverageAnalysis {
         }
         var gaps: [SourceCoverage.Gap] = []
         var normal = 0
-        cursor = low
-        while cursor <= high {
-            guard (hours[cursor] ?? 0) == 0 else {
-                cursor += hour
-                continue
-            }
-            var end = cursor
-            while end + hour <= high, (hours[end + hour] ?? 0) == 0 { end += hour }
+        // Each quiet stretch: the empty hours between two hours with rows.
+        for (before, after) in zip(busy, busy.dropFirst()) where after.index - before.index > 1 {
+            let cursor = before.index + 1
+            let end = after.index - 1
+            let perSlot = slotHours(cursor, end)
             var activeHours = 0
-            var at = cursor
-            while at <= end {
-                if isActive[slot(at)] { activeHours += 1 }
-                at += hour
-            }
+            for index in 0..<slots where isActive[index] { activeHours += Int(perSlot[index]) }
             // The skip rate without this stretch, so the stretch does not excuse itself.
             let others = activeSlotHours - Int64(activeHours)
             let skipRate = others > 0 ? Double(activeSlotEmpty - Int64(activeHours)) / Double(others) : 1
+            func chance(_ slotIndex: Int) -> Double { log(max(exp(-lambda[slotIndex]), skipRate, 1e-12)) }
             var logChance = 0.0
-            at = cursor
-            while at <= end {
-                let index = slot(at)
-                if isActive[index] { logChance += log(max(exp(-lambda[index]), skipRate, 1e-12)) }
-                at += hour
+            if end - cursor < 1 << 16 {
+                // Hour by hour, in order (the sum the reports have always shown).
+                var index = cursor
+                while index <= end {
+                    let slotIndex = slot(index)
+                    if isActive[slotIndex] { logChance += chance(slotIndex) }
+                    index += 1
+                }
+            } else {
+                // Longer than seven years of hours: slot by slot.
+                for index in 0..<slots where isActive[index] { logChance += Double(perSlot[index]) * chance(index) }
             }
             if logChance < log(gapChance) {
-                gaps.append(.init(start: Timestamp(nanoseconds: cursor), end: Timestamp(nanoseconds: end + hour),
-                                  hours: Double((end - cursor) / hour + 1), normallyActiveHours: activeHours, chance: exp(logChance)))
+                gaps.append(.init(start: Timestamp(nanoseconds: cursor * hour), end: Timestamp(nanoseconds: (end + 1) * hour),
+                                  hours: Double(end - cursor + 1), normallyActiveHours: activeHours, chance: exp(logChance)))
             } else {
                 normal += 1
             }
-            cursor = end + hour
         }
         return (gaps, cadence(isFlat: isFlat, byWeek: byWeek, dayObserved: dayObserved, dayActive: dayActive, anyActive: isActive.contains(true)), normal)
     }
 
     /// The source's normal activity in words, by hour of the day.
-    private static func cadence(isFlat: Bool, byWeek: Bool, dayObserved: [Int64], dayActive: [Int64], anyActive: Bool) -> String {
+    package static func cadence(isFlat: Bool, byWeek: Bool, dayObserved: [Int64], dayActive: [Int64], anyActive: Bool) -> String {
         guard anyActive else { return "no hour with activity on most days (event-driven): quiet stretches are not gaps" }
         if isFlat { return "less than two days of data: every hour taken as normally active" }
         let activeHours = (0..<24).map { dayObserved[$0] > 0 && Double(dayActive[$0]) / Double(dayObserved[$0]) >= activeShare }
@@ -171,8 +207,17 @@ package enum CoverageAnalysis {
     }
 
     private static func twoDigits(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-    private static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+    /// `a / b` rounded down (`b > 0`), for every `a`.
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let quotient = a / b
+        return a % b < 0 ? quotient - 1 : quotient
+    }
+
+    /// `a` modulo `b` in `0 ..< b` (`b > 0`), for every `a`.
+    private static func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
+        let remainder = a % b
+        return remainder < 0 ? remainder + b : remainder
+    }
 
     /// Rows each model answered, per source kind with a `model` column (inference, llm,
     /// predictions): whether a model served traffic, from the logs.

@@ -153,7 +153,12 @@ package struct ExtractionAnalysis: Sendable {
                 }
             }
             let baseHour = table.record.minTime.map { Self.floorHour($0, hour) } ?? 0
-            let hourSpan = table.record.maxTime.map { Int((Self.floorHour($0, hour) - baseHour) / hour) + 1 } ?? 0
+            // No flat array for a segment whose times are centuries apart (evidence times reach 1677
+            // and 2262): its hours are counted in the dictionary.
+            let hourSpan = table.record.maxTime.map { maxTime -> Int in
+                let (difference, overflow) = Self.floorHour(maxTime, hour).subtractingReportingOverflow(baseHour)
+                return overflow ? 0 : Int(difference / hour) + 1
+            } ?? 0
             var allHourly = HourCounts(base: baseHour, hour: hour, span: hourSpan)
             // The last accumulator is the union of every attacker identity.
             var accumulators = (0...local.count).map { _ in
@@ -265,10 +270,13 @@ package struct ExtractionAnalysis: Sendable {
 }
 
 extension ExtractionAnalysis {
-    /// Floor of a time to its hour (or other width), also for times before the epoch.
+    /// Floor of a time to its hour (or other width), also for times before the epoch; for the times
+    /// of the first, partial bucket below `Int64.min` (year 1677), the start of the next one.
     @inline(__always)
     package static func floorHour(_ time: Int64, _ width: Int64) -> Int64 {
-        time >= 0 ? time / width * width : ((time + 1) / width - 1) * width
+        let quotient = time / width - (time % width < 0 ? 1 : 0)
+        let (start, overflow) = quotient.multipliedReportingOverflow(by: width)
+        return overflow ? (quotient + 1) * width : start
     }
 
     /// Counts per hour: a flat array over the segment's hours, a dictionary for any outside them.
@@ -287,7 +295,8 @@ extension ExtractionAnalysis {
         @inline(__always)
         package mutating func add(_ bucket: Int64) {
             if bucket >= base {
-                let offset = (bucket - base) / hour
+                let (difference, overflow) = bucket.subtractingReportingOverflow(base)
+                let offset = overflow ? Int64.max : difference / hour
                 if offset < Int64(counts.count) {
                     counts[Int(offset)] += 1
                     return
