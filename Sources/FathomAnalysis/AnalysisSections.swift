@@ -92,7 +92,7 @@ extension Analysis {
         let window = ImpactWindow(
             start: WindowEdge(time: Analysis.time(first.0), rule: "extraction", description: "first query of any attacker identity", evidence: first.1),
             end: ongoing ? nil : WindowEdge(time: Analysis.time(last.0), rule: "extraction", description: "last query of any attacker identity", evidence: last.1),
-            ongoing: ongoing, durationSeconds: Double(last.0 - first.0) / 1e9)
+            ongoing: ongoing, durationSeconds: Timestamp.seconds(from: first.0, to: last.0))
         let hours = Set(part.union.hourly.keys).sorted()
         let hourly = hours.map { hour in
             var perAttacker: [String: Int64] = [:]

@@ -107,6 +107,14 @@ public struct HitWindow: Sendable, Hashable {
     public init(start: Int64, end: Int64) {
         self.init(start: Timestamp(nanoseconds: start), end: Timestamp(nanoseconds: end))
     }
+
+    /// Bucket `bucket` of `width` nanoseconds (``EndpointAggregate/bucket(_:_:)``): `[bucket × width,
+    /// (bucket + 1) × width)`, kept inside the times a column holds — the buckets of evidence dated
+    /// 1677 or 2262 start before or end after them.
+    package init(bucket: Int64, width: Int64) {
+        let first = Timestamp.start(ofSlot: bucket, width: width)
+        self.init(start: first, end: Timestamp.offset(first, by: width))
+    }
 }
 
 /// One detection: an event that matched a rule, or a group of events whose aggregate did.

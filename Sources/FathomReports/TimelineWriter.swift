@@ -125,7 +125,8 @@ package struct TimelineWriter {
         var byHour: [Int64: HourlyVolume] = [:]
         for volume in extraction.hourly where byHour[volume.hour.nanoseconds] == nil { byHour[volume.hour.nanoseconds] = volume }
         guard let first = byHour.keys.min(), let last = byHour.keys.max() else { return nil }
-        let span = Int((last - first) / hour)
+        // Hours centuries apart (evidence times reach 1677 and 2262) make no chart either.
+        let span = Int(Timestamp.span(from: first, to: last) / hour)
         guard span <= 24 * 92 else { return nil }
         let hours = (0...span).map { first + Int64($0) * hour }
         let labels = hours.map { String(UTCTime(Timestamp(nanoseconds: $0)).minuteText.dropLast(4)) }
@@ -138,7 +139,7 @@ package struct TimelineWriter {
         }
         var chart = SVGChart(title: "Hourly query volume — " + result.caseInfo.id, xLabels: labels, yLabel: "queries per hour (UTC)",
                              series: series)
-        func position(_ time: Timestamp?) -> Double? { time.map { Double($0.nanoseconds - first) / Double(hour) } }
+        func position(_ time: Timestamp?) -> Double? { time.map { Double(Timestamp.span(from: first, to: $0.nanoseconds)) / Double(hour) } }
         var markers: [SVGChart.Marker] = []
         if let incident = result.incidents.first(where: { $0.type == .modelBehaviour }) {
             if let at = position(incident.window.start.time) { markers.append(.init(position: at, label: "compromised deploy", color: "#7C3AED")) }

@@ -215,5 +215,47 @@ struct CoverageCountTests: StoreReading {
         #expect(actual.cadence == expected.cadence)
         #expect(actual.normalQuietStretches == expected.normalQuietStretches)
     }
+
+    /// SampleData's first day with one line in twenty redated to 2262-04-11T23:47:16Z or
+    /// 1677-09-21T00:13:00Z (both parse): `analyze` trapped on an overflow in the extraction
+    /// window, the timeline chart and the coverage, and `sweep` in its look-back. Both now run to
+    /// their reports.
+    @Test func analyzeAndSweepOfEvidenceRedatedToBothEnds() throws {
+        let folder = try TemporaryDirectory("fathom-extreme-sample")
+        let sample = DetectSampleDataTests.sampleData.path
+        let files = ["inference/gateway-2026-03-02.jsonl.zst", "inference/nginx-frontend-2026-03-02.log.gz",
+                     "llm/llm-gateway-2026-03-02.jsonl.zst", "predictions/fraud-detector-decisions-2026-03-02.jsonl.zst",
+                     "registry/k8s-audit.jsonl.gz", "pipeline/mlops-pipeline-events.jsonl.zst"]
+        let iso = /20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d/
+        let clf = /\d\d\/[A-Z][a-z]{2}\/20\d\d:\d\d:\d\d:\d\d/
+        var redated = 0
+        for file in files {
+            var lines = try ScenarioText.decompressed(sample + "/" + file).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for index in lines.indices where index % 20 == 3 || index % 20 == 7 {
+                let late = index % 20 == 3
+                let before = lines[index]
+                lines[index] = lines[index].replacing(iso, with: late ? "2262-04-11T23:47:16" : "1677-09-21T00:13:00")
+                    .replacing(clf, with: late ? "11/Apr/2262:23:47:16" : "21/Sep/1677:00:13:00")
+                if lines[index] != before { redated += 1 }
+            }
+            let name = file.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: ".zst", with: "")
+                .replacingOccurrences(of: ".gz", with: "")
+            _ = try folder.write("drops/" + name, lines.joined(separator: "\n"))
+        }
+        #expect(redated > 500)
+        let outcome = try AnalysisEngine.run(AnalyzeRequest(paths: [folder.path("drops")], storeDirectory: folder.path("store"),
+                                                            reportsDirectory: folder.path("Reports"),
+                                                            now: Timestamp(rfc3339: "2026-11-28T00:00:00Z"), jobs: 2))
+        #expect(!outcome.result.incidents.isEmpty)
+        // The lines keep their fractions: up to 2262-04-11T23:47:16.853Z, 1.8 ms before Int64 ends.
+        #expect(outcome.result.coverage.contains {
+            $0.first?.rfc3339.hasPrefix("1677-09-21T00:13:00") == true && $0.last?.rfc3339.hasPrefix("2262-04-11T23:47:16") == true
+        },
+                "\(outcome.result.coverage.map { ($0.kind, $0.first?.rfc3339 ?? "-", $0.last?.rfc3339 ?? "-") })")
+        let config = try SweepConfig(yaml: "watch: [drops]\noutput: out\n", origin: "sweep.yaml", folder: folder.path)
+        let sweep = try SweepEngine.run(SweepRequest(config: config, storeDirectory: folder.path("sweep-store"), now: "2026-11-28T00:00:00Z"))
+        #expect(sweep.digest.newArchives.count == files.count)
+        #expect(FileManager.default.fileExists(atPath: sweep.folder + "/digest.md"))
+    }
 }
 

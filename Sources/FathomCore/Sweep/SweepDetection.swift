@@ -101,7 +101,7 @@ package struct SweepDetection {
         let byLookback = Dictionary(grouping: rules) { lookback(of: $0, config: config, isBuiltIn: builtIn.contains($0.id)) }
         var scanFrom = newFirst
         for (lookback, group) in byLookback.sorted(by: { $0.key < $1.key }) {
-            let from = newFirst - lookback * 1_000_000_000
+            let from = Timestamp.offset(newFirst, by: -lookback * 1_000_000_000)
             scanFrom = min(scanFrom, from)
             var ids = Set(group.map(\.id))
             // Built-in rules the Spark job computed over exactly these rows: its hits.
@@ -116,7 +116,7 @@ package struct SweepDetection {
                 ids.remove(rule.id)
             }
             if !ids.isEmpty {
-                let request = HuntRequest(storeDirectory: store.directory, from: from, to: newLast + 1, settings: settings,
+                let request = HuntRequest(storeDirectory: store.directory, from: from, to: Timestamp.offset(newLast, by: 1), settings: settings,
                                           ruleIDs: ids.sorted(), includeBuiltIn: true,
                                           sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
                 do { parts.append(try Hunt.run(request).hits) } catch { throw .detect("\(error)") }
@@ -125,7 +125,7 @@ package struct SweepDetection {
                 detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
             }
         }
-        detection.scanned = .init(start: Timestamp(nanoseconds: scanFrom), end: Timestamp(nanoseconds: newLast + 1))
+        detection.scanned = .init(start: Timestamp(nanoseconds: scanFrom), end: Timestamp(nanoseconds: Timestamp.offset(newLast, by: 1)))
         detection.allHits = joined(&parts)
         let hits = detection.allHits
 
@@ -134,7 +134,7 @@ package struct SweepDetection {
             let hit = hits[index]
             if let time = hit.time?.nanoseconds { return time >= newFirst && time <= newLast }
             if let window = hit.window {
-                return window.start.nanoseconds <= newLast && max(window.end.nanoseconds, window.start.nanoseconds + 1) > newFirst
+                return window.start.nanoseconds <= newLast && max(window.end.nanoseconds, Timestamp.offset(window.start.nanoseconds, by: 1)) > newFirst
             }
             return false
         }
@@ -175,7 +175,7 @@ package struct SweepDetection {
         if opensAnIncident {
             // The incident report reads the new data and the default look-back before it, with
             // the hits the sweep's hunts found (a longer look-back's included).
-            detection.incidentRange = (newFirst - config.lookbackSeconds * 1_000_000_000, newLast + 1)
+            detection.incidentRange = (Timestamp.offset(newFirst, by: -config.lookbackSeconds * 1_000_000_000), Timestamp.offset(newLast, by: 1))
         }
         return detection
     }

@@ -175,9 +175,10 @@ package enum ExtractionBeyond {
                 patterns: patterns)
             for (index, (value, run)) in found.enumerated() {
                 guard let edge = edges[index] else { continue }
-                hits.append(Hit(rule: slidingInfo, window: HitWindow(start: run.first * slide, end: (run.last + perWindow) * slide),
+                hits.append(Hit(rule: slidingInfo, window: HitWindow(start: Timestamp.start(ofSlot: run.first, width: slide),
+                                                                      end: Timestamp.start(ofSlot: run.last + perWindow, width: slide)),
                                 key: ["by": .string(column), column: .string(value)],
-                                metrics: [Metric.peakCount: .int(run.peak), "peak_start": .string(TimeParser.format(run.peakStart * slide)),
+                                metrics: [Metric.peakCount: .int(run.peak), "peak_start": .string(TimeParser.format(Timestamp.start(ofSlot: run.peakStart, width: slide))),
                                           "windows": .int(run.positions)],
                                 evidence: .aggregate(first: edge.first.1.evidence, last: edge.last.1.evidence)))
             }
@@ -262,7 +263,7 @@ package enum ExtractionBeyond {
         let evidence = aggregation.evidence(kept.map(\.group))
         return zip(kept, evidence).map { item, refs in
             let (key, group) = item
-            return Hit(rule: budgetInfo, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
+            return Hit(rule: budgetInfo, window: HitWindow(bucket: key.bucket, width: width),
                        key: ["principal": .string(key.value)],
                        metrics: [Metric.queryCount: .int(group.count), "budget": .int(settings.dailyBudget)],
                        evidence: .aggregate(first: refs.first, last: refs.last))

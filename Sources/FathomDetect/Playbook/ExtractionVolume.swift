@@ -51,7 +51,7 @@ package enum ExtractionVolume {
         let evidence = aggregation.evidence(kept.map(\.group))
         var hits: [Hit] = []
         for ((key, group), (first, last)) in zip(kept, evidence) {
-            hits.append(Hit(rule: info, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
+            hits.append(Hit(rule: info, window: HitWindow(bucket: key.bucket, width: width),
                             key: ["src_ip": .string(key.value)],
                             metrics: [Metric.queryCount: .int(group.count), Metric.distinctInputs: .int(group.distinct)],
                             evidence: .aggregate(first: first, last: last)))

@@ -112,7 +112,7 @@ package enum PipelineBurst {
             let threshold = mean + settings.pipelineSigmas * deviation
             for key in keys {
                 guard let group = groups[key], Double(group.count) > threshold else { continue }
-                hits.append(Hit(rule: info, window: HitWindow(start: key.day * width, end: key.day * width + width),
+                hits.append(Hit(rule: info, window: HitWindow(bucket: key.day, width: width),
                                 key: ["principal": .string(key.principal), "action": .string(key.action),
                                       "pipeline": .string(key.pipeline)],
                                 metrics: ["count": .int(group.count), "mean": .double(mean), "stdev": .double(deviation),

@@ -362,7 +362,7 @@ package enum SigmaEngine {
             guard let first = ordered.first, let last = ordered.last else { continue }
             var keyValues: [String: HitValue] = [:]
             for (index, name) in correlation.groupBy.enumerated() { keyValues[name] = .string(key.values[index]) }
-            hits.append(Hit(rule: rule.info, window: HitWindow(start: key.bucket * width, end: key.bucket * width + width),
+            hits.append(Hit(rule: rule.info, window: HitWindow(bucket: key.bucket, width: width),
                             key: keyValues, metrics: metrics, evidence: .aggregate(first: first.ref, last: last.ref)))
         }
         return hits

@@ -49,6 +49,37 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return (sign == 0x2B || sign == 0x2D) && bytes[bytes.count - 3] == 0x3A
     }
 
+    /// `later - earlier` in nanoseconds, saturated at the Int64 range: evidence times reach 1677 and
+    /// 2262, whose difference does not fit. Exact whenever it fits.
+    public static func span(from earlier: Int64, to later: Int64) -> Int64 {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        guard overflow else { return difference }
+        return later > earlier ? .max : .min
+    }
+
+    /// `time + delta` nanoseconds, kept inside the times a column holds (`Int64.min + 1 ... Int64.max`;
+    /// `Int64.min` is a column's null): a look-back from a time in 1677, the exclusive end after one
+    /// in 2262.
+    public static func offset(_ time: Int64, by delta: Int64) -> Int64 {
+        let (sum, overflow) = time.addingReportingOverflow(delta)
+        if overflow { return delta > 0 ? .max : .min + 1 }
+        return max(sum, .min + 1)
+    }
+
+    /// The start of slot `slot` of `width` nanoseconds (`slot × width`), kept inside the times a
+    /// column holds: the slots of evidence dated 1677 or 2262 start before or after them.
+    public static func start(ofSlot slot: Int64, width: Int64) -> Int64 {
+        let (start, overflow) = slot.multipliedReportingOverflow(by: width)
+        return overflow ? (slot < 0 ? .min + 1 : .max) : max(start, .min + 1)
+    }
+
+    /// `later - earlier` in seconds: `Double(later - earlier) / 1e9` whenever the difference fits
+    /// in Int64 (the figure reports have always shown), the difference of the two as Doubles beyond.
+    public static func seconds(from earlier: Int64, to later: Int64) -> Double {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        return overflow ? (Double(later) - Double(earlier)) / 1e9 : Double(difference) / 1e9
+    }
+
     /// `2026-03-02T10:00:00Z`, with the fraction (trailing zeros trimmed) when not zero.
     public var rfc3339: String { TimeParser.format(nanoseconds) }
 
