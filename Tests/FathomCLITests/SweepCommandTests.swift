@@ -440,6 +440,19 @@ struct SweepCommandTests {
         #expect(next.newArchives.isEmpty && next.findings.isEmpty)
     }
 
+    /// A cutoff before the first time a column can hold (`--older-than` of 200,000 days, or a
+    /// `--now` in 1677) used to trap on an overflow; nothing is that old, so nothing is pruned.
+    @Test(arguments: [["--older-than", "200000", "--now", "2026-03-04T06:00:00Z"], ["--older-than", "3", "--now", "1677-09-21T00:12:44Z"]])
+    func pruneBeforeTheFirstTimeDropsNothing(arguments: [String]) throws {
+        let site = try Site()
+        try site.dropDay1()
+        _ = try site.sweep(now: "2026-03-03T06:00:00Z")
+        let prune = try CLI.run(["store", "prune", "--store", "store", "--json"] + arguments, in: site.url)
+        #expect(prune.status == 0, "\(prune.stderr)")
+        let summary = try JSONDecoder().decode(PruneSummary.self, from: Data(prune.stdout.utf8))
+        #expect(summary.segments == 0 && summary.rows == 0)
+    }
+
     @Test func prunedKilledAfterCommitLeavesNoOrphanSegment() throws {
         let site = try Site()
         try site.dropDay1()

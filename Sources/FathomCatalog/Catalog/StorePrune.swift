@@ -33,7 +33,10 @@ public enum StorePrune {
     public static func run(directory: String, olderThanDays days: Int, now: Int64? = nil) throws(CatalogError) -> PruneSummary {
         let store = try Store(directory: directory, forWriting: true)
         let at = now ?? Clock.nowNanoseconds()
-        let cutoff = at - Int64(days) * Clock.nanosecondsPerDay
+        // Saturated: `--older-than 200000` or a `--now` in 1677 reaches before the first time a
+        // column can hold, and nothing is older than that.
+        let (span, overflow) = Int64(days).multipliedReportingOverflow(by: Clock.nanosecondsPerDay)
+        let cutoff = overflow ? Int64.min + 1 : Timestamp.offset(at, by: -span)
         let dropped: [SegmentRecord]
         dropped = try store.catalog.pruneSegments(olderThan: cutoff, at: at)
         TestHook.reached("prune.committed")
