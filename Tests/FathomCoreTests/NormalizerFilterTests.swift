@@ -41,7 +41,7 @@ import Testing
         #expect(ruledOut > prompts.count / 4)
     }
 
-    /// The filter is exact on the forms it streams: for a prompt it can stream (no long base64 run,
+    /// The bigram test is exact on the forms it streams: for a prompt it can stream (no long base64 run,
     /// valid UTF-8, no kept combining mark) it says "maybe" exactly when every bigram of some
     /// phrase is in the normal form or in its leetspeak folding, as worked out from
     /// ``PromptNormalizer/forms(_:)``; for any other prompt it says "maybe". Fails if the grouping
@@ -64,7 +64,7 @@ import Testing
                 let view = unsafe ByteView(unsafeStart: buffer.baseAddress, count: buffer.count)
                 var collector = PromptNormalizer.FormCollector()
                 let visited = PromptNormalizer.visitNormalForm(view, into: &collector)
-                return (PromptNormalizer.mightMatch(view, phrases: table), visited, collector.values)
+                return (PromptNormalizer.mightMatchByBigrams(view, phrases: table), visited, collector.values)
             }
             guard visited else {
                 #expect(maybe, "not streamable, so maybe: \(prompt)")
@@ -83,6 +83,94 @@ import Testing
         // The prompts exercise both answers and the leetspeak pass.
         #expect(streamed > 4_000 && maybes > 500 && streamed - maybes > 500 && leetOnly > 50,
                 "streamed \(streamed), maybe \(maybes), leetspeak only \(leetOnly)")
+    }
+
+    /// The anchor test is exact on its own terms: for an ASCII prompt without a long base64 run it
+    /// says "possible" exactly when every anchor (``PromptNormalizer/AnchorFilter/anchors(of:)``) of some phrase
+    /// is four consecutive values of the normal form or of its leetspeak folding, as worked out from
+    /// ``PromptNormalizer/normalForm(_:)``; "unknown" for any prompt beyond ASCII; "possible" for a
+    /// long base64 run. Fails if the window, the whitespace collapse, the split of windows with and
+    /// without a leetspeak value, the filter, the table or the phrase index lost or invented an anchor.
+    @Test func theAnchorTestIsExact() throws {
+        let phrases = InjectionNormalized.phrases(RuleSettings())
+        let table = PromptNormalizer.PhraseTable(phrases.map { PromptNormalizer.PhraseKey(name: $0.0, form: $0.1) })
+        let anchors = try #require(table.anchors)
+        let forms = phrases.map(\.1)
+        let pieces = ["ignore", "1gn0r3", "previous", "pr3v10us", "prev", "ious", "all", "@ll", "rules", "ru1es", "you are now",
+                      "dan", "m0de", "mode", "jailbreak", "bypass", "your", "y0ur", "filter", "f1lter", "the", "$afety",
+                      "safety", "forget", "f0rget", "everything", "3v3rything", "12345", "a", "\t", "\n\n", "  ", "\u{01}",
+                      "pretend", "you", "are", "roleplay", "as", "no", "restrictions", "r3strictions", "new instructions:",
+                      "system", "prompt", "syst3m", "pr0mpt", "QUJDREVGR0hJSktMTU5PUA==", "ABCDEFGHIJKLMNO", "é", "IGNORE"]
+        func windows(_ form: [UInt32]) -> Set<UInt32> {
+            guard form.count >= 4 else { return [] }
+            return Set((0...(form.count - 4)).map { PromptNormalizer.AnchorFilter.pack(form[$0..<($0 + 4)]) })
+        }
+        func anchorsOf(_ form: [UInt32]) -> Set<UInt32> { Set(PromptNormalizer.AnchorFilter.anchors(of: form) ?? []) }
+        var generator = SeededGenerator(seed: 13)
+        var counts: [PromptNormalizer.AnchorFilter.Verdict: Int] = [:]
+        var leetOnly = 0
+        for _ in 0..<10_000 {
+            let count = Int.random(in: 0...10, using: &generator)
+            let prompt = (0..<count).map { _ in pieces.randomElement(using: &generator) ?? "" }
+                .joined(separator: Bool.random(using: &generator) ? " " : "")
+            let bytes = Array(prompt.utf8)
+            let verdict = bytes.withUnsafeBufferPointer { buffer in
+                unsafe anchors.verdict(ByteView(unsafeStart: buffer.baseAddress, count: buffer.count))
+            }
+            counts[verdict, default: 0] += 1
+            var run = 0, longRun = false
+            for byte in bytes {
+                run = PromptNormalizer.isBase64(byte) ? run + 1 : 0
+                if run >= 16 { longRun = true }
+            }
+            // Whichever comes first decides: a long base64 run (possible) or a byte beyond ASCII.
+            if longRun {
+                #expect(verdict != .none, "\(prompt)")
+                continue
+            }
+            if bytes.contains(where: { $0 >= 0x80 }) {
+                #expect(verdict == .unknown, "\(prompt)")
+                continue
+            }
+            let normal = PromptNormalizer.normalForm(prompt)
+            let inNormal = windows(normal), inLeet = windows(PromptNormalizer.leetFolded(normal))
+            let anchoredInNormal = forms.contains { $0.count >= 4 && anchorsOf($0).isSubset(of: inNormal) }
+            let anchoredInLeet = forms.contains { $0.count >= 4 && anchorsOf($0).isSubset(of: inLeet) }
+            #expect(verdict == (anchoredInNormal || anchoredInLeet ? .possible : .none), "\(prompt)")
+            if anchoredInLeet && !anchoredInNormal { leetOnly += 1 }
+        }
+        // The prompts exercise every answer and the leetspeak pass.
+        #expect((counts[.none] ?? 0) > 1_000 && (counts[.possible] ?? 0) > 1_000 && (counts[.unknown] ?? 0) > 500
+                    && leetOnly > 50, "\(counts), leetspeak only \(leetOnly)")
+    }
+
+    /// A phrase's anchors are three distinct runs of four of its values, the rarest by the score,
+    /// all of them for a short phrase.
+    @Test func anchorsAreRareRunsOfThePhrase() throws {
+        let form = PromptNormalizer.normalForm("you are now dan")
+        let anchors = try #require(PromptNormalizer.AnchorFilter.anchors(of: form))
+        let text = anchors.map { anchor in String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: anchor >> (24 - 8 * $0)) }, as: UTF8.self) }
+        #expect(text.count == 3 && Set(text).count == 3)
+        #expect(!text.contains("you "), "the commonest run is not chosen: \(text)")
+        #expect(text.allSatisfy { "you are now dan".contains($0) })
+        let short = try #require(PromptNormalizer.AnchorFilter.anchors(of: PromptNormalizer.normalForm("dans")))
+        #expect(short.count == 1)
+        #expect(PromptNormalizer.AnchorFilter.anchors(of: PromptNormalizer.normalForm("dan")) == nil)
+    }
+
+    /// A phrase list the anchors cannot cover has no anchor test: an ASCII phrase shorter than four
+    /// values. A phrase beyond ASCII needs no anchor (it is in no ASCII prompt's forms).
+    @Test func anchorsNeedFourASCIIValues() {
+        func table(_ names: [String]) -> PromptNormalizer.PhraseTable {
+            PromptNormalizer.PhraseTable(names.map { PromptNormalizer.PhraseKey(name: $0, form: PromptNormalizer.normalForm($0)) })
+        }
+        #expect(table(["ignore previous", "dan"]).anchors == nil)
+        #expect(table(["ignore previous", "システムプロンプト"]).anchors != nil)
+        let japanese = table(["システムプロンプト"])
+        let bytes = Array("ignore previous instructions".utf8)
+        #expect(bytes.withUnsafeBufferPointer { buffer in
+            unsafe japanese.anchors?.verdict(ByteView(unsafeStart: buffer.baseAddress, count: buffer.count))
+        } == PromptNormalizer.AnchorFilter.Verdict.none)
     }
 
     /// The constant masks of leetspeak keys are ``PromptNormalizer/leet``'s keys.

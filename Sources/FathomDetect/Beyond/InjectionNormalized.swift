@@ -421,6 +421,15 @@ public enum PromptNormalizer {
     ///   Multilingual Plane (an emoji), decomposed on its own.
     package static func mightMatch(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
         if table.hasPhraseWithoutBigrams { return true }
+        // An ASCII prompt is first tested against the phrases' anchors (``AnchorFilter``), which
+        // rule out nearly every prompt without a phrase for a fraction of the bigrams' cost.
+        if let anchors = table.anchors, anchors.verdict(prompt) == .none { return false }
+        return mightMatchByBigrams(prompt, phrases: table)
+    }
+
+    /// The bigram test of ``mightMatch(_:phrases:)`` alone (described there).
+    package static func mightMatchByBigrams(_ prompt: ByteView, phrases table: PhraseTable) -> Bool {
+        if table.hasPhraseWithoutBigrams { return true }
         var sink = BigramSink()
         guard visitNormalForm(prompt, into: &sink) else { return true }
         if table.mayHold(&sink.bits) { return true }
@@ -713,6 +722,8 @@ public enum PromptNormalizer {
         let groupPhrases: [Int]
         /// The phrases without a bigram (a single character), possible in any text.
         let bigramless: [Int]
+        /// The first test of an ASCII prompt; nil when the phrases cannot all be anchored.
+        package let anchors: AnchorFilter?
 
         package init(_ keys: [PhraseKey]) {
             hasPhraseWithoutBigrams = keys.contains { $0.bigrams.isEmpty }
@@ -738,6 +749,7 @@ public enum PromptNormalizer {
             }
             self.groupBounds = groupBounds
             self.groupPhrases = groupPhrases
+            anchors = AnchorFilter(forms: forms)
         }
 
         /// Whether every bigram of some phrase is set in `bits` (phrases without bigrams are

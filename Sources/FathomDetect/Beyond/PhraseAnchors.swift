@@ -1,0 +1,268 @@
+import FathomStore
+
+extension PromptNormalizer {
+    /// A first, cheaper test of an ASCII prompt, in front of the bigram test of
+    /// ``mightMatch(_:phrases:)``: each phrase is given up to three *anchors*, runs of four of its
+    /// values chosen rare (``anchors(of:)``), and a phrase can be in a form of the prompt only if
+    /// all its anchors are four consecutive values of that form.
+    ///
+    /// The prompt's bytes are read once. Each byte is one table entry (its normal-form value, its
+    /// leetspeak folding, whether it is a base64 character, whether it is ASCII); the last four values
+    /// of the normal form (and of its leetspeak folding, from the first leetspeak character on) are
+    /// kept in a 32-bit window, and a window is looked up only when a 65,536-bit filter of the anchors
+    /// holds it. The bigram test set 4,096 bits per prompt and then tested every phrase group: on the
+    /// high-cardinality benchmark it was a seventh of every-rule `hunt`'s CPU.
+    ///
+    /// Exact on its own terms (``NormalizerFilterTests``): for an ASCII prompt without a run of 16
+    /// base64 characters, whose forms are its normal form and that form's leetspeak folding,
+    /// ``verdict(_:)`` is ``Verdict/none`` only when no phrase has all its anchors in one of them —
+    /// so no phrase is in either. Phrases with a value beyond ASCII are never in an ASCII prompt's
+    /// forms and get no anchor; a list with an ASCII phrase of fewer than four values, or more than
+    /// ``capacity`` distinct anchors, has no anchor filter (every prompt takes the bigram test).
+    package struct AnchorFilter: Sendable {
+        /// The most distinct anchors a filter holds (the seen sets are four 64-bit words).
+        package static let capacity = 256
+
+        /// What the anchors say about one prompt.
+        package enum Verdict: Equatable, Sendable {
+            /// No phrase is in any form of the prompt.
+            case none
+            /// Some phrase has all its anchors in a form (or the prompt has a long base64 run).
+            case possible
+            /// The prompt is not ASCII: the filter cannot tell.
+            case unknown
+        }
+
+        /// One entry per byte value: bits 0–7 the normal-form value (0x20 for whitespace and
+        /// controls), bits 8–15 its leetspeak folding, then the flags below.
+        private let bytes: [UInt32]
+        private static let base64Flag: UInt32 = 1 << 16
+        private static let leetFlag: UInt32 = 1 << 17
+        private static let spaceFlag: UInt32 = 1 << 19
+        /// The highest bit: an entry at or above it is a byte beyond ASCII.
+        private static let nonASCIIFlag: UInt32 = 1 << 20
+
+        /// 65,536 bits: bit `filterSlot(a)` is set for every anchor `a`.
+        private let filter: [UInt64]
+        /// Open addressing over 1,024 slots: an anchor (four values, big-endian) and its number;
+        /// 0 marks an empty slot (no anchor is 0: its values are printable).
+        private let keys: [UInt32]
+        private let numbers: [UInt16]
+        /// Phrase by phrase (those with anchors), the anchor numbers it needs, as four 64-bit words.
+        private let needs: [UInt64]
+        /// The phrases whose first anchor is anchor `a`: `phrasesByAnchor[phraseBounds[a] ..< phraseBounds[a + 1]]`.
+        private let phraseBounds: [Int]
+        private let phrasesByAnchor: [Int]
+
+        /// The anchors of each phrase form: nil when a phrase cannot be anchored (see the type).
+        package init?(forms: [[UInt32]]) {
+            var numbered: [UInt32: Int] = [:]
+            var needs: [UInt64] = []
+            // Each anchored phrase under its first (rarest) anchor: a prompt's phrases are looked
+            // for among those of the anchors it holds, not among all.
+            var byFirst: [Int: [Int]] = [:]
+            for form in forms {
+                guard form.allSatisfy({ $0 < 0x80 }) else { continue }
+                guard let anchors = Self.anchors(of: form) else { return nil }
+                var words: [UInt64] = [0, 0, 0, 0]
+                var first: Int?
+                for anchor in anchors {
+                    let number = numbered[anchor] ?? numbered.count
+                    guard number < Self.capacity else { return nil }
+                    numbered[anchor] = number
+                    words[number >> 6] |= 1 << UInt64(number & 63)
+                    if first == nil { first = number }
+                }
+                if let first { byFirst[first, default: []].append(needs.count / 4) }
+                needs += words
+            }
+            var filter = [UInt64](repeating: 0, count: 1 << 10)
+            var keys = [UInt32](repeating: 0, count: 1 << 10)
+            var numbers = [UInt16](repeating: 0, count: 1 << 10)
+            for (anchor, number) in numbered {
+                let bit = Self.filterSlot(anchor)
+                filter[bit >> 6] |= 1 << UInt64(bit & 63)
+                var slot = Self.tableSlot(anchor)
+                while keys[slot] != 0 { slot = (slot + 1) & (keys.count - 1) }
+                keys[slot] = anchor
+                numbers[slot] = UInt16(number)
+            }
+            self.filter = filter
+            self.keys = keys
+            self.numbers = numbers
+            self.needs = needs
+            var bounds = [0]
+            var phrases: [Int] = []
+            for number in 0..<numbered.count {
+                phrases += byFirst[number] ?? []
+                bounds.append(phrases.count)
+            }
+            phraseBounds = bounds
+            phrasesByAnchor = phrases
+            bytes = (0..<UInt32(256)).map { byte in
+                guard byte < 0x80 else { return Self.nonASCIIFlag }
+                let form = PromptNormalizer.asciiForms[Int(byte)]
+                let value = form == UInt32.max ? 0x20 : form
+                precondition(value < 0x80 && value != 0, "an ASCII byte's normal form is one ASCII value")
+                let folded = PromptNormalizer.leetTable[Int(value)]
+                return value | folded << 8 | (isBase64(UInt8(byte)) ? Self.base64Flag : 0) | (isLeetKey(value) ? Self.leetFlag : 0)
+                    | (value == 0x20 ? Self.spaceFlag : 0)
+            }
+        }
+
+        /// The anchors of an ASCII phrase form of at least four values, rarest first: the three
+        /// four-value runs least likely in ordinary text (by a fixed score of how common each value
+        /// is in English, more for a run at a word's edge; the earliest among equals), or all of
+        /// them for a phrase with fewer runs. Nil for a form shorter than four values. Rare anchors
+        /// keep both the windows looked up and the prompts let through few: the phrases' first and
+        /// last runs were "you ", "the ", "what" and "ions".
+        package static func anchors(of form: [UInt32]) -> [UInt32]? {
+            guard form.count >= 4 else { return nil }
+            let runs = (0...(form.count - 4)).map { start in
+                // A run that starts or ends a word is a short word and a space ("you ", " now"), or
+                // the common edge of a longer one: runs across a word break ("w da") are rarer.
+                let edge = form[start] == 0x20 || form[start + 3] == 0x20 ? 6 : 0
+                return (score: form[start..<(start + 4)].reduce(edge) { $0 + commonness($1) }, start: start)
+            }
+            var chosen: [UInt32] = []
+            for run in runs.sorted(by: { ($0.score, $0.start) < ($1.score, $1.start) }) {
+                let anchor = pack(form[run.start..<(run.start + 4)])
+                if !chosen.contains(anchor) { chosen.append(anchor) }
+                if chosen.count == 3 { break }
+            }
+            return chosen
+        }
+
+        /// How common a value is in English text, 0 (rare) to 10 (the space).
+        static func commonness(_ value: UInt32) -> Int {
+            switch UInt8(truncatingIfNeeded: value) {
+            case 0x20: 10
+            case UInt8(ascii: "e"): 8
+            case UInt8(ascii: "t"), UInt8(ascii: "a"), UInt8(ascii: "o"), UInt8(ascii: "i"), UInt8(ascii: "n"): 7
+            case UInt8(ascii: "s"), UInt8(ascii: "h"), UInt8(ascii: "r"): 6
+            case UInt8(ascii: "d"), UInt8(ascii: "l"), UInt8(ascii: "u"): 5
+            case UInt8(ascii: "c"), UInt8(ascii: "m"), UInt8(ascii: "w"), UInt8(ascii: "f"), UInt8(ascii: "g"),
+                 UInt8(ascii: "y"), UInt8(ascii: "p"): 4
+            case UInt8(ascii: "b"), UInt8(ascii: "v"), UInt8(ascii: "k"): 3
+            default: 1
+            }
+        }
+
+        /// Four values (each below 0x80), first in the top byte: as the window holds them.
+        package static func pack(_ values: ArraySlice<UInt32>) -> UInt32 {
+            values.reduce(0) { $0 << 8 | $1 }
+        }
+
+        @inline(__always)
+        private static func filterSlot(_ window: UInt32) -> Int {
+            Int(truncatingIfNeeded: (UInt64(window) &* 0x9E37_79B9_7F4A_7C15) >> 48)
+        }
+
+        @inline(__always)
+        private static func tableSlot(_ window: UInt32) -> Int {
+            Int(truncatingIfNeeded: (UInt64(window) &* 0xC2B2_AE3D_27D4_EB4F) >> 54)
+        }
+
+        /// A set of anchor numbers.
+        private struct Seen {
+            var words = InlineArray<4, UInt64>(repeating: 0)
+
+            @inline(__always)
+            func union(_ other: Seen) -> Seen {
+                var result = self
+                for index in 0..<4 { result.words[index] |= other.words[index] }
+                return result
+            }
+        }
+
+        /// Notes `window` in `seen` when it is an anchor.
+        @inline(__always)
+        private func note(_ window: UInt32, in seen: inout Seen, filter: Span<UInt64>) {
+            let bit = Self.filterSlot(window)
+            guard filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return }
+            var slot = Self.tableSlot(window)
+            while true {
+                let key = keys[slot]
+                if key == window {
+                    let number = Int(numbers[slot])
+                    seen.words[number >> 6] |= 1 << UInt64(number & 63)
+                    return
+                }
+                if key == 0 { return }
+                slot = (slot + 1) & (keys.count - 1)
+            }
+        }
+
+        /// Whether some phrase has all its anchors in `seen`: the phrases filed under each anchor
+        /// of `seen` are tested (a phrase is filed under one of its own).
+        private func holdsPhrase(_ seen: Seen) -> Bool {
+            for word in 0..<4 {
+                var bits = seen.words[word]
+                while bits != 0 {
+                    let anchor = word << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    for member in phraseBounds[anchor]..<phraseBounds[anchor + 1] {
+                        let phrase = phrasesByAnchor[member] * 4
+                        if needs[phrase] & ~seen.words[0] == 0, needs[phrase + 1] & ~seen.words[1] == 0,
+                           needs[phrase + 2] & ~seen.words[2] == 0, needs[phrase + 3] & ~seen.words[3] == 0 {
+                            return true
+                        }
+                    }
+                }
+            }
+            return false
+        }
+
+        /// What the anchors say about `text` (see ``Verdict``).
+        ///
+        /// The normal form is streamed as ``normalForm(_:)`` makes it for ASCII: every run of
+        /// whitespace and controls is one space, leading ones dropped (a trailing one only adds
+        /// windows, so it can only make the answer ``Verdict/possible``). The leetspeak folding
+        /// differs from the normal form only in windows that hold a leetspeak value: a window
+        /// without one is noted once for both forms (`common`), one with one is noted in each form's
+        /// own set, so a prompt is read once and most windows are looked up once.
+        package func verdict(_ text: ByteView) -> Verdict {
+            let filter = self.filter.span
+            let table = bytes.span
+            let count = text.count
+            var index = 0
+            var run = 0
+            var window: UInt32 = 0
+            var leetWindow: UInt32 = 0
+            // Values since the last leetspeak value; 4 or more: the window holds none.
+            var sinceLeet = 4
+            var common = Seen()
+            var normalOnly = Seen()
+            var leetOnly = Seen()
+            // Branch-free but for the rare cases (a non-ASCII byte, a long base64 run, a second
+            // space in a row, a window that may be an anchor): letters, spaces and digits alternate
+            // with no pattern a branch predictor could learn.
+            var lastSpace: UInt32 = 1
+            var sawLeet: UInt32 = 0
+            while index < count {
+                let entry = table[Int(text[index])]
+                index += 1
+                if entry >= Self.nonASCIIFlag { return .unknown }
+                run = (run &+ 1) & (0 &- Int(entry >> 16 & 1))
+                // The prompt has decoded forms too: the bigram test and the matcher decide.
+                if run >= 16 { return .possible }
+                let space = entry >> 19 & 1
+                if space & lastSpace != 0 { continue }
+                lastSpace = space
+                window = window << 8 | (entry & 0xFF)
+                leetWindow = leetWindow << 8 | (entry >> 8 & 0xFF)
+                let leet = entry >> 17 & 1
+                sawLeet |= leet
+                sinceLeet = leet != 0 ? 0 : Swift.min(sinceLeet + 1, 4)
+                if sinceLeet >= 4 {
+                    note(window, in: &common, filter: filter)
+                } else {
+                    note(window, in: &normalOnly, filter: filter)
+                    note(leetWindow, in: &leetOnly, filter: filter)
+                }
+            }
+            if holdsPhrase(common.union(normalOnly)) || (sawLeet != 0 && holdsPhrase(common.union(leetOnly))) { return .possible }
+            return .none
+        }
+    }
+}
