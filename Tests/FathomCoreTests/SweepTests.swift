@@ -1,4 +1,5 @@
 @testable import FathomCore
+import GRDB
 import FathomStore
 import Foundation
 import Testing
@@ -195,7 +196,7 @@ import FathomSimulator
             }
         }
         let current = try Catalog(path: path)
-        #expect(try current.appliedMigrations().last == "v4-damage-loss")
+        #expect(try current.appliedMigrations().last == "v5-findings-times")
         #expect(try current.unsweptArchives().map(\.path) == ["a.log"])
         #expect(try current.findingCount() == 0)
         // Pruning keeps the archive and notes the pruned rows.
@@ -231,6 +232,12 @@ import FathomSimulator
         let found = try catalog.findings(rules: ["r"], touching: 100, 200).map(\.identity)
         #expect(found == ["event-first", "event-last", "window-ends-at-from", "window-inside", "window-around",
                           "window-starts-at-to", "empty-window-inside", "neither"])
+        // The times are tested in the index: the rows of the rule that do not match are not read.
+        let plan = try catalog.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Catalog.storedFindingsSQL(rules: 1), arguments: ["r", 100, 200, 200, 100])
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("USING INDEX findings_rule_times") }, "\(plan)")
     }
 }
 

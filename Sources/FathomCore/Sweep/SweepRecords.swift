@@ -51,20 +51,27 @@ extension Catalog {
     public func findings(rules: Set<String>, touching from: Int64, _ to: Int64) throws(CatalogError) -> [StoredFinding] {
         guard !rules.isEmpty else { return [] }
         return try read { db in
-            let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
-            let sql = """
-                SELECT id, identity, rule, key, time, window_start, window_end,
-                    CASE WHEN time IS NULL AND window_start IS NOT NULL THEN metrics END AS metrics, first_sweep, last_sweep
-                FROM findings WHERE rule IN (\(marks)) AND (
-                    (time IS NOT NULL AND time BETWEEN ? AND ?)
-                    OR (window_start IS NOT NULL AND window_start <= ? AND window_end >= ?)
-                    OR (time IS NULL AND window_start IS NULL))
-                ORDER BY id
-                """
             var arguments = StatementArguments(rules.sorted())
             arguments += [from, to, to, from]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredFinding.init(row:))
+            return try Row.fetchAll(db, sql: Self.storedFindingsSQL(rules: rules.count), arguments: arguments)
+                .map(StoredFinding.init(row:))
         }
+    }
+
+    /// The query of ``findings(rules:touching:_:)`` for `rules` rule names, then the span's ends
+    /// as `from, to, to, from`. Its conditions are on the columns of `findings_rule_times`, so
+    /// SQLite tests them in the index and reads only the rows that match.
+    package static func storedFindingsSQL(rules: Int) -> String {
+        let marks = Array(repeating: "?", count: rules).joined(separator: ",")
+        return """
+            SELECT id, identity, rule, key, time, window_start, window_end,
+                CASE WHEN time IS NULL AND window_start IS NOT NULL THEN metrics END AS metrics, first_sweep, last_sweep
+            FROM findings WHERE rule IN (\(marks)) AND (
+                (time IS NOT NULL AND time BETWEEN ? AND ?)
+                OR (window_start IS NOT NULL AND window_start <= ? AND window_end >= ?)
+                OR (time IS NULL AND window_start IS NULL))
+            ORDER BY id
+            """
     }
 
     /// Number of stored findings (all sweeps).
