@@ -97,7 +97,7 @@ package struct FindingsWriter {
         }
         try emit(data[..<range.lowerBound])
         try emit(Data("\n  \"hits\" : ".utf8))
-        try HitsJSON.encode(hits.map { $0.maskingSecrets() }, depth: 1) { piece in
+        try HitsJSON.encodeSideBySide(hits, depth: 1, transform: { $0.maskingSecrets() }) { piece in
             try hitsPieces(piece)
             try emit(piece)
         }

@@ -60,6 +60,24 @@ import FathomSimulator
         #expect(streamed == (try encoder.encode(hits)))
     }
 
+    /// The encoding made on two threads, piece by piece, is the one-thread encoding of the
+    /// transformed hits: for no hit, one, a piece less one, exactly one and two pieces, and an odd
+    /// number of pieces (the last round has one piece), at both depths.
+    @Test(arguments: [0, 1, HitsJSON.pieceHits - 1, HitsJSON.pieceHits, 2 * HitsJSON.pieceHits, 3 * HitsJSON.pieceHits + 7])
+    func sideBySideIsTheSameBytes(count: Int) throws {
+        let hits = Self.hits(seed: UInt64(count) + 11, count: count)
+        for depth in [0, 1] {
+            var pieces = 0
+            var joined = Data()
+            try HitsJSON.encodeSideBySide(hits, depth: depth, transform: { $0.maskingSecrets() }) { piece in
+                pieces += 1
+                joined.append(piece)
+            }
+            #expect(joined == (try HitsJSON.encode(hits.map { $0.maskingSecrets() }, depth: depth)), "\(count) hits at depth \(depth)")
+            #expect(pieces == max(1, (count + HitsJSON.pieceHits - 1) / HitsJSON.pieceHits))
+        }
+    }
+
     /// Hits with what the writer must spell exactly as the encoder does: every control
     /// character, keys whose byte order differs from their character or numeric order, doubles
     /// from random bit patterns (integral, tiny, huge, non-finite), integer extremes, empty lists
