@@ -1,4 +1,5 @@
 import FathomStore
+import Foundation
 import Testing
 @testable import FathomDetect
 
@@ -142,6 +143,39 @@ import Testing
         // The prompts exercise every answer and the leetspeak pass.
         #expect((counts[.none] ?? 0) > 1_000 && (counts[.possible] ?? 0) > 1_000 && (counts[.unknown] ?? 0) > 500
                     && leetOnly > 50, "\(counts), leetspeak only \(leetOnly)")
+    }
+
+    /// On real prompts — the 1,074 of the injection detector's held-back CI sample (jailbreaks,
+    /// system-prompt extraction, PromptInject, deepset, harmful and benign requests, multilingual
+    /// text; Training/injection/PROVENANCE.md) — the filters change no verdict of the rule: a prompt
+    /// the matcher finds a phrase in is never ruled out, and the rule's decision with the filters is
+    /// its decision without them. Each prompt is also tried upper-cased and with its spaces doubled.
+    @Test func theFiltersChangeNoVerdictOnRealPrompts() throws {
+        struct Prompt: Decodable { var text: String }
+        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
+        let prompts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
+        }
+        #expect(prompts.count > 1_000)
+        let settings = RuleSettings()
+        let matcher = InjectionNormalized.Matcher(settings)
+        let judge = InjectionNormalized.judge(settings)
+        var found = 0, ruledOut = 0, anchorsDecided = 0
+        for prompt in prompts.flatMap({ [$0, $0.uppercased(), $0.replacingOccurrences(of: " ", with: "  ")] }) {
+            let bytes = Array(prompt.utf8)
+            let (maybe, verdict, judged) = bytes.withUnsafeBufferPointer { buffer in
+                let view = unsafe ByteView(unsafeStart: buffer.baseAddress, count: buffer.count)
+                return (PromptNormalizer.mightMatch(view, phrases: matcher.table), matcher.table.anchors?.verdict(view), judge(view))
+            }
+            let matched = !PromptNormalizer.matchedIndices(prompt, phrases: matcher.table).isEmpty
+            if matched { found += 1 }
+            if !maybe { ruledOut += 1 }
+            if verdict == PromptNormalizer.AnchorFilter.Verdict.none { anchorsDecided += 1 }
+            #expect(maybe || !matched, "ruled out, but a phrase is in it: \(prompt.prefix(80))")
+            #expect(judged == matcher.metrics(prompt), "\(prompt.prefix(80))")
+        }
+        // Both kinds of prompt are there, and the anchors decide most of them.
+        #expect(found > 100 && ruledOut > 1_000 && anchorsDecided > 1_000, "found \(found), ruled out \(ruledOut), by the anchors \(anchorsDecided)")
     }
 
     /// A phrase's anchors are three distinct runs of four of its values, the rarest by the score,
