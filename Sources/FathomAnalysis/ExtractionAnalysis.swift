@@ -82,9 +82,6 @@ package struct ExtractionAnalysis: Sendable {
     package static func network(of address: String) -> String? { IPNetworkKey.key(for: address) }
 
     package func run(identities: [Identity]) throws -> Part {
-        let addresses = Set(identities.filter { $0.type == "src_ip" }.map(\.value))
-        let principals = Set(identities.filter { $0.type == "principal" }.map(\.value))
-        let networks = Set(identities.filter { $0.type == "network" }.map(\.value))
         let patterns = endpointPatterns.map { FoldedText.folded($0) }
         let resolver = resolver
         let hour = hour
@@ -95,23 +92,14 @@ package struct ExtractionAnalysis: Sendable {
         // Each segment's part is merged into the total as soon as it is done, so at most one part
         // per worker is alive besides the total (the merge does not depend on the order).
         let total = PartAccumulator()
-        // Which identities each distinct address and principal stands for, worked out once per
-        // run: every segment's dictionary holds most of them again (tens of thousands on a busy
-        // API), and making a `String` of each entry and looking it up per segment was most of an
-        // incident report's time in a nightly sweep.
-        let addressNumbering = ValueNumbering()
-        let principalNumbering = ValueNumbering()
-        let addressMatches = ValueMatches { address in
-            let asAddress = addresses.contains(address) ? globalIndex[Identity(type: "src_ip", value: address)] : nil
-            var asNetwork: UInt32?
-            if !networks.isEmpty, let network = Self.network(of: address), networks.contains(network) {
-                asNetwork = globalIndex[Identity(type: "network", value: network)]
-            }
-            return (asAddress, asNetwork)
-        }
-        let principalMatches = ValueMatches { principal in
-            (principals.contains(principal) ? globalIndex[Identity(type: "principal", value: principal)] : nil, nil)
-        }
+        // Which identities each entry of a segment's address and principal dictionaries stands
+        // for, from the entry's bytes: a hash tested against the few identities, and for networks
+        // the address parsed where it is (see ``EntryMatcher``).
+        let addressMatcher = EntryMatcher(exact: identities.indices.filter { identities[$0].type == "src_ip" },
+                                          networks: identities.indices.filter { identities[$0].type == "network" },
+                                          identities: identities)
+        let principalMatcher = EntryMatcher(exact: identities.indices.filter { identities[$0].type == "principal" },
+                                            networks: [], identities: identities)
         _ = try scan.map(.inference) { table -> Bool in
             var part = Part()
             let time = try table.int64("time")
@@ -135,21 +123,19 @@ package struct ExtractionAnalysis: Sendable {
             }
             var ipIdentity = [Int](repeating: -1, count: ips.entryCount)
             var netIdentity = [Int](repeating: -1, count: ips.entryCount)
-            if !addresses.isEmpty || !networks.isEmpty {
-                let found = addressMatches.matches(of: addressNumbering.ids(of: ips, segment: table.record.path),
-                                                   numbering: addressNumbering)
+            if !addressMatcher.isEmpty {
                 for code in 0..<ips.entryCount {
-                    let (asAddress, asNetwork) = found[code]
+                    let (asAddress, asNetwork) = addressMatcher.match(ips.entry(UInt32(code)))
                     if let asAddress { ipIdentity[code] = number(identities[Int(asAddress)]) }
                     if let asNetwork { netIdentity[code] = number(identities[Int(asNetwork)]) }
                 }
             }
             var keyIdentity = [Int](repeating: -1, count: keys.entryCount)
-            if !principals.isEmpty {
-                let found = principalMatches.matches(of: principalNumbering.ids(of: keys, segment: table.record.path),
-                                                     numbering: principalNumbering)
+            if !principalMatcher.isEmpty {
                 for code in 1..<max(1, keys.entryCount) {
-                    if let asPrincipal = found[code].0 { keyIdentity[code] = number(identities[Int(asPrincipal)]) }
+                    if let asPrincipal = principalMatcher.match(keys.entry(UInt32(code))).0 {
+                        keyIdentity[code] = number(identities[Int(asPrincipal)])
+                    }
                 }
             }
             let baseHour = table.record.minTime.map { Self.floorHour($0, hour) } ?? 0
@@ -221,30 +207,101 @@ package struct ExtractionAnalysis: Sendable {
     }
 
     /// The running total of the segments' parts.
-    /// The identities (indices of the run's identity list) each distinct value of a column stands
-    /// for, by its number in the run's ``ValueNumbering``: worked out once per value, shared by the
-    /// segment scans.
-    final class ValueMatches: @unchecked Sendable {
-        typealias Match = (UInt32?, UInt32?)
-        private let lock = NSLock()
-        private var known: [Match?] = []
-        private let classify: @Sendable (String) -> Match
+    /// Which of a run's identities an entry of an address or principal dictionary stands for:
+    /// the identity whose value the entry is (`exact`), and the network identity whose network
+    /// (``ExtractionAnalysis/network(of:)``) the entry's address is in (`networks`).
+    ///
+    /// Worked out from the entry's bytes, every entry of every segment: its XXH64 against a filter
+    /// of the few identities' hashes, and, when networks are asked for, a dotted quad parsed in
+    /// place. A busy API's dictionaries hold hundreds of thousands of addresses; numbering each in
+    /// a run-wide table and making a `String` of each new one was most of this scan's time.
+    ///
+    /// The answers are those of comparing the entry's text (invalid UTF-8 repaired) with each
+    /// identity's value as `String`s, which compare by canonical equivalence: an entry beyond
+    /// ASCII, or every entry when an identity's value is beyond ASCII, is compared that way.
+    /// For ASCII on both sides the bytes are equal exactly when the strings are.
+    package struct EntryMatcher: Sendable {
+        package typealias Match = (UInt32?, UInt32?)
+        private let identities: [Identity]
+        /// The exact identities: their index in `identities`, and the XXH64 of their UTF-8.
+        private let exact: [(index: UInt32, hash: UInt64)]
+        /// 1,024 bits: bit `hash % 1024` of each exact identity.
+        private let filter: [UInt64]
+        /// Network identities by their masked address: IPv4 /24 prefixes and IPv6 /64 high words.
+        private let v4Networks: [(prefix: UInt32, index: UInt32)]
+        private let v6Networks: [(high: UInt64, index: UInt32)]
+        private let wantsNetworks: Bool
+        /// Some identity's value is beyond ASCII: every entry is compared as text.
+        private let textOnly: Bool
 
-        init(classify: @escaping @Sendable (String) -> Match) { self.classify = classify }
+        /// Nothing to look for.
+        package var isEmpty: Bool { exact.isEmpty && !wantsNetworks }
 
-        /// The matches of each value of `ids` (numbers of `numbering`), in the same order.
-        func matches(of ids: [UInt32], numbering: ValueNumbering) -> [Match] {
-            lock.lock()
-            defer { lock.unlock() }
-            if let top = ids.max(), Int(top) >= known.count {
-                known.append(contentsOf: repeatElement(nil, count: Int(top) + 1 - known.count))
+        /// `exact` and `networks`: indices in `identities` of the values and of the networks to find.
+        package init(exact: [Int], networks: [Int], identities: [Identity]) {
+            self.identities = identities
+            self.exact = exact.map { (UInt32($0), XXH64.hash(Array(identities[$0].value.utf8))) }
+            var filter = [UInt64](repeating: 0, count: 16)
+            for (_, hash) in self.exact { filter[Int(hash >> 6 & 15)] |= 1 << (hash & 63) }
+            self.filter = filter
+            var v4: [(UInt32, UInt32)] = []
+            var v6: [(UInt64, UInt32)] = []
+            for index in networks {
+                // Only a network as ``ExtractionAnalysis/network(of:)`` spells one can be matched.
+                let value = identities[index].value
+                guard let slash = value.firstIndex(of: "/"), let address = IPAddress(String(value[..<slash])) else { continue }
+                guard address.network(bits: address.isIPv4 ? 24 : 64) == value else { continue }
+                if address.isIPv4 { v4.append((UInt32(truncatingIfNeeded: address.low), UInt32(index))) } else { v6.append((address.high, UInt32(index))) }
             }
-            return ids.map { id in
-                if let match = known[Int(id)] { return match }
-                let match = classify(numbering.name(id))
-                known[Int(id)] = match
-                return match
+            v4Networks = v4
+            v6Networks = v6
+            wantsNetworks = !networks.isEmpty
+            textOnly = (exact + networks).contains { !identities[$0].value.utf8.allSatisfy { $0 < 0x80 } }
+        }
+
+        /// The identity `entry` is, and the network identity its address is in.
+        package func match(_ entry: ByteView) -> Match {
+            if textOnly || !Self.isASCII(entry) { return classify(entry.string) }
+            var asValue: UInt32?
+            if !exact.isEmpty {
+                let hash = XXH64.hash(entry)
+                if filter[Int(hash >> 6 & 15)] & 1 << (hash & 63) != 0 {
+                    for candidate in exact where candidate.hash == hash && entry.equals(identities[Int(candidate.index)].value) {
+                        asValue = candidate.index
+                        break
+                    }
+                }
             }
+            guard wantsNetworks else { return (asValue, nil) }
+            if let value = IPAddress.dottedQuad(entry) { return (asValue, network(v4: value)) }
+            return (asValue, network(of: IPAddress(entry.string)))
+        }
+
+        /// What comparing texts gives: `text` against each exact identity, and its network.
+        private func classify(_ text: String) -> Match {
+            let asValue = exact.first { identities[Int($0.index)].value == text }?.index
+            guard wantsNetworks, let network = ExtractionAnalysis.network(of: text) else { return (asValue, nil) }
+            for (index, identity) in identities.enumerated() where identity.type == "network" && identity.value == network {
+                return (asValue, UInt32(index))
+            }
+            return (asValue, nil)
+        }
+
+        private func network(of address: IPAddress?) -> UInt32? {
+            guard let address else { return nil }
+            if address.isIPv4 { return network(v4: UInt32(truncatingIfNeeded: address.low)) }
+            let high = address.high
+            return v6Networks.first { $0.high == high }?.index
+        }
+
+        private func network(v4 value: UInt32) -> UInt32? {
+            let prefix = value & 0xFFFF_FF00
+            return v4Networks.first { $0.prefix == prefix }?.index
+        }
+
+        private static func isASCII(_ bytes: ByteView) -> Bool {
+            for index in 0..<bytes.count where bytes[index] >= 0x80 { return false }
+            return true
         }
     }
 

@@ -77,6 +77,41 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
     }
 
+    /// The value of `bytes` when they are exactly a dotted-quad IPv4 address as ``parseV4(_:)``
+    /// accepts it (digits and dots only), without allocating; nil for anything else, which
+    /// ``init(_:)`` may still read (spaces, brackets, IPv6) or refuse.
+    ///
+    /// When it returns a value, `IPAddress(bytes.string)` is that IPv4 address: text of digits and
+    /// dots alone is neither trimmed nor split, so it reaches ``parseV4(_:)`` as it is.
+    package static func dottedQuad(_ bytes: ByteView) -> UInt32? {
+        let count = bytes.count
+        guard count >= 7, count <= 15 else { return nil }
+        var result: UInt32 = 0
+        var value: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for index in 0..<count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                result = result << 8 | value
+                parts += 1
+                value = 0
+                digits = 0
+                leadingZero = false
+                continue
+            }
+            guard byte >= 0x30, byte <= 0x39, !(digits == 1 && leadingZero) else { return nil }
+            if digits == 0, byte == 0x30 { leadingZero = true }
+            value = value * 10 + UInt32(byte - 0x30)
+            digits += 1
+            guard digits <= 3, value <= 255 else { return nil }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return result << 8 | value
+    }
+
     package static func parseV6(_ bytes: ArraySlice<UInt8>) -> (UInt64, UInt64)? {
         var head: [UInt16] = []
         var tail: [UInt16] = []
