@@ -650,7 +650,7 @@ import FathomSimulator
             }
         }
         let current = try Catalog(path: path)
-        #expect(try current.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times"])
+        #expect(try current.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times", "v6-findings-identity-key"])
         let archive = try #require(try current.archives().first)
         #expect(archive.rows == 7)
         #expect(archive.filtered == 0)

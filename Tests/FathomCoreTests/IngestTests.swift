@@ -238,10 +238,10 @@ import FathomSimulator
     @Test func catalogMigrationsAreRecorded() throws {
         let directory = try TemporaryDirectory()
         let catalog = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try catalog.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times"])
+        #expect(try catalog.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times", "v6-findings-identity-key"])
         // Opening again applies nothing new and keeps the data.
         let again = try Catalog(path: directory.path("catalog.sqlite"))
-        #expect(try again.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times"])
+        #expect(try again.appliedMigrations() == ["v1-archives-segments", "v2-filtered-records", "v3-sweeps", "v4-damage-loss", "v5-findings-times", "v6-findings-identity-key"])
     }
 
     @Test func aSecondWriterIsRefused() throws {

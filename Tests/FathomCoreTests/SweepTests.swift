@@ -181,6 +181,59 @@ import FathomSimulator
 }
 
 @Suite struct SweepCatalogTests {
+    /// v6 moves the findings' unique index from the identity to 16 bytes of its SHA-256: a v5
+    /// catalog's findings keep their ids, identities and reports, and an identity stays unique.
+    @Test func v6KeysTheFindingsByTheirIdentitysHash() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("catalog.sqlite")
+        let identities = ["extraction.volume|src_ip=203.0.113.7|window:1|/evidence/gateway.jsonl.zst#:12",
+                          "prompt.injection-phrase|principal=u_1|time:5|/evidence/llm.jsonl.zst#a.jsonl:7", "caf\u{E9}|\u{0}|x"]
+        do {
+            let old = try Catalog(path: path, migratingUpTo: "v5-findings-times")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO sweeps (id, started_at, status) VALUES (1, 0, 'complete'), (2, 1, 'complete')")
+                for (index, identity) in identities.enumerated() {
+                    try db.execute(sql: """
+                        INSERT INTO findings (id, identity, rule, key, time, window_start, window_end, metrics, hit, first_sweep, last_sweep, status, incident)
+                        VALUES (?, ?, 'r', ?, ?, NULL, NULL, '{"n":1}', '{}', 1, 2, 'updated', 'SWEEP-1')
+                        """, arguments: [10 + index * 7, identity, "k\(index)", 100 + index])
+                    try db.execute(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (2, ?, 'updated', '{}')",
+                                   arguments: [10 + index * 7])
+                }
+            }
+        }
+        let current = try Catalog(path: path)
+        #expect(try current.appliedMigrations().last == "v6-findings-identity-key")
+        let rows = try current.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, identity, identity_key, key, time, incident, status FROM findings ORDER BY id")
+        }
+        #expect(rows.map { $0["id"] as Int64 } == [10, 17, 24])
+        // A `String` is bound as text that ends at a NUL: the key is of what the catalog keeps.
+        #expect(try current.read { db in try Data.fetchAll(db, sql: "SELECT CAST(identity AS BLOB) FROM findings ORDER BY id") }
+            == identities.map { Data($0.utf8.prefix { $0 != 0 }) })
+        #expect(Catalog.identityKey(identities[2]) == Catalog.identityKey("caf\u{E9}|"))
+        #expect(rows.map { $0["identity_key"] as Data } == identities.map(Catalog.identityKey))
+        #expect(rows.map { $0["key"] as String } == ["k0", "k1", "k2"] && rows.map { $0["time"] as Int64 } == [100, 101, 102])
+        #expect(rows.allSatisfy { ($0["incident"] as String) == "SWEEP-1" && ($0["status"] as String) == "updated" })
+        // The key is the SHA-256's first 16 bytes (of "abc": ba7816bf8f01cfea414140de5dae2223…).
+        #expect(Catalog.identityKey("abc") == Data([0xBA, 0x78, 0x16, 0xBF, 0x8F, 0x01, 0xCF, 0xEA, 0x41, 0x41, 0x40, 0xDE, 0x5D, 0xAE, 0x22, 0x23]))
+        try current.read { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM finding_reports JOIN findings ON findings.id = finding_id") == 3)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' ORDER BY name")
+            #expect(indexes == ["findings_rule_key", "findings_rule_times", "sqlite_autoindex_findings_1"])
+        }
+        // An identity is still unique: a second finding with the same key is refused.
+        #expect(throws: (any Error).self) {
+            try current.write { db in
+                try db.execute(sql: """
+                    INSERT INTO findings (identity, identity_key, rule, key, metrics, hit, first_sweep, last_sweep, status)
+                    VALUES (?, ?, 'r', 'k', '{}', '{}', 1, 1, 'new')
+                    """, arguments: [identities[0], Catalog.identityKey(identities[0])])
+            }
+        }
+    }
+
     @Test func v3KeepsAnEarlierCatalogsArchivesAsUnswept() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("catalog.sqlite")
@@ -196,7 +249,7 @@ import FathomSimulator
             }
         }
         let current = try Catalog(path: path)
-        #expect(try current.appliedMigrations().last == "v5-findings-times")
+        #expect(try current.appliedMigrations().last == "v6-findings-identity-key")
         #expect(try current.unsweptArchives().map(\.path) == ["a.log"])
         #expect(try current.findingCount() == 0)
         // Pruning keeps the archive and notes the pruned rows.
@@ -224,9 +277,9 @@ import FathomSimulator
             ]
             for (identity, rule, time, start, end) in rows {
                 try db.execute(sql: """
-                    INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit, first_sweep, last_sweep, status, incident)
-                    VALUES (?, ?, 'k', ?, ?, ?, '{}', '{}', 1, 1, 'new', '')
-                    """, arguments: [identity, rule, time, start, end])
+                    INSERT INTO findings (identity, identity_key, rule, key, time, window_start, window_end, metrics, hit, first_sweep, last_sweep, status, incident)
+                    VALUES (?, ?, ?, 'k', ?, ?, ?, '{}', '{}', 1, 1, 'new', '')
+                    """, arguments: [identity, Catalog.identityKey(identity), rule, time, start, end])
             }
         }
         let found = try catalog.findings(rules: ["r"], touching: 100, 200).map(\.identity)

@@ -97,8 +97,8 @@ extension Catalog {
                     last_sweep = ?, status = ?, incident = CASE WHEN ? = '' THEN incident ELSE ? END WHERE id = ?
                 """)
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO findings (identity, rule, key, time, window_start, window_end, metrics, hit,
-                    first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
+                INSERT INTO findings (identity, identity_key, rule, key, time, window_start, window_end, metrics, hit,
+                    first_sweep, last_sweep, status, incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
                 """)
             let report = try db.cachedStatement(sql: "INSERT INTO finding_reports (sweep_id, finding_id, status, metrics) VALUES (?, ?, ?, ?)")
             let findings = commit.findings
@@ -115,7 +115,7 @@ extension Catalog {
                                                    hitText, id, isUpdate ? "updated" : "new", incident, incident, existing])
                     findingID = existing
                 } else {
-                    try insert.execute(arguments: [identity, hit.rule, hit.keyText, hit.time?.nanoseconds,
+                    try insert.execute(arguments: [identity, Catalog.identityKey(identity), hit.rule, hit.keyText, hit.time?.nanoseconds,
                                                    hit.window?.start.nanoseconds, hit.window?.end.nanoseconds, metrics, hitText, id, id,
                                                    incident])
                     findingID = db.lastInsertedRowID

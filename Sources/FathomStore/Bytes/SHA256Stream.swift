@@ -16,6 +16,11 @@ public struct SHA256Stream: Sendable {
         hasher.update(data: bytes)
     }
 
+    /// The 32 bytes of the digest of `bytes`.
+    public static func digest(of bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+
     /// The lowercase hex digest. The stream must not be used afterwards.
     public func finalize() -> String {
         hasher.finalize().map { byte in
