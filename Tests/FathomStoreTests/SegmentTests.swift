@@ -358,6 +358,49 @@ struct SegmentRoundTripTests {
         }
     }
 
+    /// Values of 1 to 40 bytes that differ in one byte only (the last, or a zero byte first), or
+    /// in length only (zero bytes), are all told apart, and every repeat finds its entry, across
+    /// the builder's table growing.
+    @Test func dictionaryTellsApartValuesThatDifferInOneByte() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("inline.seg")
+        let builder = SegmentBuilder(kindCode: 2, columns: [ColumnSpec(name: "key", type: .dictionary)], timeColumn: -1)
+        var values: [[UInt8]] = []
+        for length in 1...40 {
+            for variant in 0..<300 {
+                var value = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                value[length - 1] = UInt8(truncatingIfNeeded: variant)             // last byte only
+                if variant >= 256 { value[0] = UInt8(variant - 256) }                // a zero byte first, or at the end
+                values.append(value)
+            }
+        }
+        values.append([UInt8](repeating: 0, count: 3))
+        values.append([UInt8](repeating: 0, count: 24))
+        values.append([UInt8](repeating: 0, count: 25))
+        var distinct: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        for value in values where seen.insert(value).inserted { distinct.append(value) }
+        // Each value first in order, then every value again in a scrambled order.
+        var rows = distinct
+        var state: UInt64 = 7
+        for _ in 0..<(distinct.count * 2) {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            rows.append(distinct[Int(state >> 33) % distinct.count])
+        }
+        for value in rows {
+            builder.set(.bytes(value), at: 0)
+            builder.endRow()
+        }
+        _ = try builder.write(to: path, archiveID: 0)
+        let keys = try SegmentReader(path: path).dictionary(0)
+        #expect(keys.entryCount == distinct.count + 1)
+        for (row, value) in rows.enumerated() {
+            let code = keys.code(at: row)
+            #expect(keys.entry(code).array == value, "row \(row)")
+            if row < distinct.count { #expect(code == UInt32(row + 1)) }
+        }
+    }
+
     @Test func dictionaryWithManyDistinctAndRepeatedValuesHasStableCodes() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("dictionary.seg")
