@@ -220,6 +220,8 @@ import FathomSimulator
         try current.read { db in
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM finding_reports JOIN findings ON findings.id = finding_id") == 3)
             #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            // The old table's pages were given back.
+            #expect(try Int.fetchOne(db, sql: "PRAGMA freelist_count") == 0)
             let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' ORDER BY name")
             #expect(indexes == ["findings_rule_key", "findings_rule_times", "sqlite_autoindex_findings_1"])
         }

@@ -32,10 +32,19 @@ public final class Catalog: Sendable {
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
+            let rebuildsFindings = try queue.read { db in
+                try !Catalog.migrator.appliedIdentifiers(db).contains("v6-findings-identity-key")
+                    && db.tableExists("findings") && (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM findings") ?? 0) > 0
+            }
             if let lastMigration {
                 try Catalog.migrator.migrate(queue, upTo: lastMigration)
             } else {
                 try Catalog.migrator.migrate(queue)
+            }
+            // v6 rebuilt a table of findings: the old one's pages are free, which left the file
+            // twice its size. Once, give them back (a week of nightly sweeps: about a second).
+            if rebuildsFindings, try queue.read({ db in try Catalog.migrator.appliedIdentifiers(db).contains("v6-findings-identity-key") }) {
+                try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
             }
         } catch {
             throw .database(path: path, detail: "\(error)")
