@@ -108,6 +108,7 @@ public enum SecretMask {
         // The table in a local: read through the global's accessor at every byte, it costs a
         // `swift_once` check each time.
         let clues = Self.clues
+        let pairs = Self.cluePairs
         return text.withByteView { bytes in
             // Card numbers are runs of 13 or more digits, SSNs 9 digits with dashes, with at most
             // spaces or dashes between them (an IP address, a timestamp or a 12-digit AWS account
@@ -124,8 +125,14 @@ public enum SecretMask {
                 if byte == 0x2D, digits > 0 { dashed = true }
                 if byte != 0x20 && byte != 0x2D { digits = 0; dashed = false }
                 if byte >= 0x41 && byte <= 0x5A, isIBANStart(bytes, index) { return true }
-                // Does a clue word start here (ASCII, compared without case)?
+                // Does a clue word start here (ASCII, compared without case)? Its first two bytes
+                // first, in one table: the first letters alone (a, s, t, k, e, …) start a third of
+                // English text's words. Every clue word is longer than two bytes.
+                guard index + 1 < bytes.count else { continue }
                 let first = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                let next = bytes[index + 1]
+                let pair = Int(first) << 8 | Int(next >= 0x41 && next <= 0x5A ? next | 0x20 : next)
+                guard pairs[pair >> 6] >> UInt64(pair & 63) & 1 != 0 else { continue }
                 for clue in clues[Int(first)] where matches(clue.word, in: bytes, at: index) {
                     // An assignment word (`token`, `key`, …) counts only when a `:` or `=` follows
                     // soon, as the assignment pattern needs (`CreateAccessKey` alone is no clue).
@@ -173,6 +180,19 @@ public enum SecretMask {
         var table = [[(word: [UInt8], needsAssignment: Bool)]](repeating: [], count: 256)
         for (word, assignment) in words { table[Int(word.utf8.first ?? 0)].append((Array(word.utf8), assignment)) }
         return table
+    }()
+
+    /// The first two bytes of each clue word, as 65,536 bits (bit `first << 8 | second`).
+    private static let cluePairs: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 1_024)
+        for list in clues {
+            for clue in list {
+                precondition(clue.word.count > 2, "a clue word is tested by its first two bytes and must be longer")
+                let pair = Int(clue.word[0]) << 8 | Int(clue.word[1])
+                bits[pair >> 6] |= 1 << UInt64(pair & 63)
+            }
+        }
+        return bits
     }()
 
     private static func matches(_ clue: [UInt8], in bytes: ByteView, at start: Int) -> Bool {
