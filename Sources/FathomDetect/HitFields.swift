@@ -1,3 +1,5 @@
+import FathomStore
+
 /// The canonical fields of an event hit, packed: the names (in byte order, usually one array shared
 /// by every hit of a kind) and the values in one byte buffer — a tag byte, then 8 bytes for a
 /// number, or a length and the UTF-8 bytes of a text.
@@ -60,6 +62,34 @@ public struct HitFields: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
         var position = 0
         for name in names { result[name] = Self.read(packed, at: &position) }
         return result
+    }
+
+    /// Whether `test` holds for the UTF-8 of some text of a field (a `string` value, or one of a
+    /// `strings` value), with the field's name; read where the text is packed, without decoding.
+    package func anyText(where test: (String, ByteView) -> Bool) -> Bool {
+        packed.withByteView { bytes in
+            var position = 0
+            func text(_ name: String) -> Bool {
+                let length = Int(Self.integer(packed, at: &position))
+                defer { position += length }
+                return test(name, bytes[position..<position + length])
+            }
+            for name in names {
+                let tag = Tag(rawValue: packed[position]) ?? .null
+                switch tag {
+                case .string:
+                    position += 1
+                    if text(name) { return true }
+                case .strings:
+                    position += 1
+                    let count = Int(Self.integer(packed, at: &position))
+                    for _ in 0..<count where text(name) { return true }
+                default:
+                    Self.skip(packed, at: &position)
+                }
+            }
+            return false
+        }
     }
 
     /// The fields with every value transformed.

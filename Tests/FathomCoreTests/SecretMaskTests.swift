@@ -70,3 +70,43 @@ struct SecretMaskTests {
         }
     }
 }
+
+/// A hit's masking looks at its packed fields first and unpacks them only when one could change:
+/// the result is what masking every key and field value gives.
+@Suite struct HitMaskingTests {
+    @Test func maskingAHitIsMaskingEachValue() {
+        let texts = [
+            "plain prompt about the weather", "password=hunter2hunter2", "ak_live_7Hq2xY9pLm3NvB8cD1eF", "u_48213",
+            "svc-model-sync", "4038 5446 6904 6182", "sk-abcdefghijklmnopqrstuvwx", "token: abcd", "é and \u{0}", "",
+            "AKIAIOSFODNN7EXAMPLE", "GB82WEST12345698765432", "bob@example.com",
+        ]
+        var generator = SeededGenerator(seed: 20261205)
+        var changed = 0
+        for index in 0..<3_000 {
+            func text() -> String { texts.randomElement(using: &generator)! + (Bool.random(using: &generator) ? " " : "") }
+            let fieldNames = ["api_key", "principal", "principals", "prompt", "response", "session"].filter { _ in Bool.random(using: &generator) }
+            var fields: [String: HitValue] = [:]
+            for name in fieldNames {
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: fields[name] = .strings([text(), text()])
+                case 1: fields[name] = .int(Int64(index))
+                default: fields[name] = .string(text())
+                }
+            }
+            let hit = Hit(rule: InjectionNormalized.info, time: Timestamp(nanoseconds: Int64(index)),
+                          key: ["principal": .string(text()), "session": .string(text()), "n": .int(1)],
+                          fields: fields.isEmpty && index % 2 == 0 ? nil : HitFields(fields),
+                          evidence: .event(EvidenceRef(archive: "a", member: "", line: Int64(index))))
+            func masked(_ name: String, _ value: HitValue) -> HitValue {
+                SecretMask.credentialFields.contains(name) ? value.maskingCredential() : value.maskingSecrets()
+            }
+            var expected = hit
+            expected.key = Dictionary(uniqueKeysWithValues: hit.key.map { ($0.key, masked($0.key, $0.value)) })
+            expected.fields = hit.fields?.mapValuesWithNames(masked)
+            let result = hit.maskingSecrets()
+            #expect(result == expected, "\(hit)")
+            if result != hit { changed += 1 }
+        }
+        #expect(changed > 500, "the hits hold secrets and credentials to mask")
+    }
+}

@@ -105,11 +105,16 @@ public enum SecretMask {
     ///
     /// - Complexity: O(n) in the bytes, one pass, no allocation.
     package static func mightHoldSecrets(_ text: String) -> Bool {
+        text.withByteView { mightHoldSecrets($0) }
+    }
+
+    /// ``mightHoldSecrets(_:)-(String)`` of a text's UTF-8.
+    package static func mightHoldSecrets(_ bytes: ByteView) -> Bool {
         // The table in a local: read through the global's accessor at every byte, it costs a
         // `swift_once` check each time.
         let clues = Self.clues
         let pairs = Self.cluePairs
-        return text.withByteView { bytes in
+        do {
             // Card numbers are runs of 13 or more digits, SSNs 9 digits with dashes, with at most
             // spaces or dashes between them (an IP address, a timestamp or a 12-digit AWS account
             // id is not); IBANs start with two capital letters and two digits.
@@ -291,11 +296,17 @@ extension Hit {
         }
         // What holds nothing to mask is kept as it is, sharing its storage with this hit: a sweep
         // keeps the masked hits it reports beside the hits it analyses, and most hold no secret.
-        let maskedKey = key.map { ($0.key, masked($0.key, $0.value)) }
-        if maskedKey.contains(where: { key[$0.0] != $0.1 }) {
-            copy.key = Dictionary(uniqueKeysWithValues: maskedKey)
+        for (name, value) in key {
+            let changed = masked(name, value)
+            if changed != value { copy.key[name] = changed }
         }
-        if let fields {
+        // The fields are unpacked and packed again only when one could change: a credential field
+        // whose text ``SecretMask/maskCredential(_:)`` changes, or a text the cheap scan flags
+        // (read where it is packed). Every text of an LLM hit's prompt went through both before.
+        if let fields, fields.anyText(where: { name, text in
+            SecretMask.credentialFields.contains(name) ? SecretMask.maskCredential(text.string) != text.string
+                : SecretMask.mightHoldSecrets(text)
+        }) {
             let maskedFields = fields.mapValuesWithNames(masked)
             if maskedFields != fields { copy.fields = maskedFields }
         }
