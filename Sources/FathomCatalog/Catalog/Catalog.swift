@@ -229,7 +229,9 @@ public final class Catalog: Sendable {
             // ``Catalog/identityKey(_:)``, 16 bytes of the identity's SHA-256: a hash an attacker
             // who writes log lines cannot make collide, so no finding is refused for another's key.
             // The identity stays in the row. SQLite cannot drop a column's UNIQUE, so the table is
-            // rebuilt (ids kept, so `finding_reports` still points at the same rows).
+            // rebuilt (ids kept, so `finding_reports` still points at the same rows). Its columns
+            // are written out again, as v3 wrote them but for the key, on purpose: a released
+            // migration's SQL is frozen, so v3's text is neither edited nor shared with this one.
             // Of the stored UTF-8 as it is (a NUL inside included, which a `String` read back would cut).
             db.add(function: DatabaseFunction("fathom_identity_key", argumentCount: 1, pure: true) { values in
                 guard let bytes = Data.fromDatabaseValue(values[0]) else { return nil }
