@@ -151,25 +151,52 @@ public enum Hunt {
         // On the shared threads (``TaskPool``), which also run the rules' segment scans.
         TaskPool.shared.apply(count: runs.count, width: request.jobs) { claimed in
             let index = order[claimed]
-            do { slots.store(index, .success(try bodies[index]())) } catch { slots.store(index, .failure(error)) }
+            // Each rule's hits are sorted where the rule ran, beside the other rules' scans, not
+            // all of them at the end on one core while the other waits.
+            do {
+                var found = try bodies[index]()
+                found.sort(by: Hit.precedes)
+                slots.store(index, .success(found))
+            } catch { slots.store(index, .failure(error)) }
             // A rule's working memory (groups, spill buffers, segment caches) is freed when it
             // ends; hand it back, or the next rules' and the hits' peak stacks on it.
             MemoryRelease.afterRule()
         }
         // Rule by rule in rule order (the first error in that order is thrown), each rule's hits
         // released once copied, so the hits are never held twice.
-        var parts = slots.takeAll()
-        var total = 0
-        for part in parts { if case let .success(found)? = part { total += found.count } }
+        var sorted: [[Hit]] = []
+        sorted.reserveCapacity(runs.count)
+        for part in slots.takeAll() {
+            guard let part else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "rule not run")) }
+            sorted.append(try part.get())
+        }
+        return HuntResult(hits: merge(sorted), rowsScanned: context.rowsScanned(), rules: ran)
+    }
+
+    /// The hits of every run in ``Hit/precedes(_:_:)`` order, as a stable sort of the runs end to
+    /// end would give them. A run not in that order yet is sorted first; then the runs go end to
+    /// end in the order of their first hits when none overlaps the next (the rule id is the first
+    /// sort key and a run's rule ids are its own, so they do not), else — rule ids shared between
+    /// runs — in their own order, sorted as a whole. Each run's hits are released once copied, so
+    /// the hits are never held twice.
+    package static func merge(_ runs: consuming [[Hit]]) -> [Hit] {
+        for index in runs.indices where zip(runs[index], runs[index].dropFirst()).contains(where: { Hit.precedes($1, $0) }) {
+            runs[index].sort(by: Hit.precedes)
+        }
+        let total = runs.reduce(0) { $0 + $1.count }
+        let filled = runs.indices.filter { !runs[$0].isEmpty }
+            .sorted { Hit.precedes(runs[$0][0], runs[$1][0]) || (!Hit.precedes(runs[$1][0], runs[$0][0]) && $0 < $1) }
+        let apart = zip(filled, filled.dropFirst()).allSatisfy { before, after in
+            Hit.precedes(runs[before][runs[before].count - 1], runs[after][0])
+        }
         var hits: [Hit] = []
         hits.reserveCapacity(total)
-        for index in parts.indices {
-            guard let part = parts[index] else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "rule not run")) }
-            parts[index] = nil
-            hits.append(contentsOf: try part.get())
+        for index in apart ? filled : Array(runs.indices) {
+            hits.append(contentsOf: runs[index])
+            runs[index] = []
         }
-        hits.sort(by: Hit.precedes)
-        return HuntResult(hits: hits, rowsScanned: context.rowsScanned(), rules: ran)
+        if !apart { hits.sort(by: Hit.precedes) }
+        return hits
     }
 }
 

@@ -28,6 +28,64 @@ struct InjectionModelTests {
         }
     }
 
+    /// `features.py`'s definition, step by step: normalise to a framed stream, then its
+    /// 4-grams and words. The scoring loop must give exactly this logit for any bytes.
+    static func referenceLogit(_ model: InjectionModel, _ bytes: [UInt8]) -> Double {
+        let mapped = bytes.map { InjectionModel.normalTable[Int($0)] }
+        var collapsed: [UInt8] = []
+        for byte in mapped where !(byte == 0x20 && collapsed.last == 0x20) { collapsed.append(byte) }
+        while collapsed.first == 0x20 { collapsed.removeFirst() }
+        while collapsed.last == 0x20 { collapsed.removeLast() }
+        let stream = [0x20] + collapsed + [0x20]
+        let shift = UInt64(64 - model.bits)
+        func weight(_ key: UInt64) -> Int { Int(model.weights[Int((key &* InjectionModel.golden) >> shift)]) }
+        var charSum = 0, charCount = 0
+        for end in stream.indices where end >= 3 {
+            let window = stream[(end - 3)...end].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            charSum += weight(UInt64(window) ^ InjectionModel.seedChar)
+            charCount += 1
+        }
+        var hashes: [UInt64] = []
+        var current: UInt64?
+        for byte in stream {
+            if InjectionModel.isWord(byte) {
+                current = ((current ?? InjectionModel.fnvOffset) ^ UInt64(byte)) &* InjectionModel.fnvPrime
+            } else if let word = current {
+                hashes.append(word)
+                current = nil
+            }
+        }
+        var wordSum = 0, wordCount = 0
+        for (index, word) in hashes.enumerated() {
+            wordSum += weight(word ^ InjectionModel.seedUnigram)
+            wordCount += 1
+            if index > 0 {
+                wordSum += weight((hashes[index - 1] &* InjectionModel.fnvPrime) ^ word ^ InjectionModel.seedBigram)
+                wordCount += 1
+            }
+        }
+        var total = 0.0
+        if charCount > 0 { total += Double(charSum) / Double(charCount).squareRoot() }
+        if wordCount > 0 { total += Double(wordSum) / Double(wordCount).squareRoot() }
+        return model.bias + model.scale * total
+    }
+
+    /// The scoring loop against the step-by-step definition on seeded random texts of every
+    /// shape the loop treats apart: empty, shorter than a 4-gram, only separators, leading and
+    /// trailing runs of them, words of letters, digits and bytes beyond ASCII, punctuation.
+    @Test func logitIsTheReferenceFeatureSum() {
+        let model = InjectionModel.shipped
+        var generator = SplitMix64(seed: 0x1A7E_57)
+        let alphabet: [UInt8] = Array(" \t\n-_".utf8) + Array("aeiouXYZst019".utf8) + Array(".,:!'\"".utf8) + [0xC3, 0xA9, 0xE2, 0x80, 0x8B, 0xFF]
+        for _ in 0..<20_000 {
+            let length = Int(generator.next() % 40)
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let logit = model.logit(bytes), expected = Self.referenceLogit(model, bytes)
+            #expect(logit == expected, "\(bytes): \(logit) against \(expected)")
+            if logit != expected { return }
+        }
+    }
+
     @Test func shippedModelIsTheTrainedOne() throws {
         struct Card: Decodable { var sha256: String; var threshold: Double }
         let card = try JSONDecoder().decode(Card.self, from: Data(contentsOf: Self.trainingDirectory.appendingPathComponent("model.json")))

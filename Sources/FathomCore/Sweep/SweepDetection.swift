@@ -199,14 +199,9 @@ package struct SweepDetection {
     /// sweep's hunts find a hundred thousand hits: grown by appending, the list was held twice
     /// at its last growth).
     private static func joined(_ parts: inout [[Hit]]) -> [Hit] {
-        var hits: [Hit] = []
-        hits.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for index in parts.indices {
-            hits.append(contentsOf: parts[index])
-            parts[index] = []
-        }
-        hits.sort(by: Hit.precedes)
-        return hits
+        let taken = parts
+        parts = []
+        return Hunt.merge(taken)
     }
 
     /// `date`, or `date.2`, `date.3` … when completed sweeps already wrote that folder.
