@@ -423,7 +423,16 @@ public enum PromptNormalizer {
         if table.hasPhraseWithoutBigrams { return true }
         // An ASCII prompt is first tested against the phrases' anchors (``AnchorFilter``), which
         // rule out nearly every prompt without a phrase for a fraction of the bigrams' cost.
-        if let anchors = table.anchors, anchors.verdict(prompt) == .none { return false }
+        if let anchors = table.anchors {
+            switch anchors.verdict(prompt) {
+            case .none: return false
+            // A phrase has all its anchors in a form: the bigram test lets nearly every such prompt
+            // through too (at 4 GB high-cardinality, it stopped 7,903 of 112,144, which the matcher
+            // then rules out), so the prompt is not streamed a second time for it.
+            case .possible: return true
+            case .unknown: break
+            }
+        }
         return mightMatchByBigrams(prompt, phrases: table)
     }
 

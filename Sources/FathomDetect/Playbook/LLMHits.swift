@@ -27,6 +27,10 @@ package enum LLMHits {
                 let time = times[row]
                 guard context.includes(time) else { continue }
                 let text = texts[row]
+                // What a hit takes from its row, made for the row's first hit and shared by the
+                // others: one prompt is often a hit of the phrase rule, the normalised rule and
+                // the model, and reading a row's fields inflates a block of each text column.
+                var rowPart: RowPart?
                 // By index, not `for (info, judge) in judges`: that copies each rule's info and
                 // judge per row, a retain and a release of every string in it, and with the rows
                 // of two segments judged side by side those counts are shared cache lines the
@@ -41,7 +45,9 @@ package enum LLMHits {
                         metrics = found
                         if shared.count < 4096 { shared[found] = found }
                     }
-                    hits.append(hit(info, table: table, row: row, time: time, context: context, metrics: metrics))
+                    let part = rowPart ?? RowPart(table: table, row: row, context: context)
+                    rowPart = part
+                    hits.append(part.hit(info, time: time, metrics: metrics))
                 }
             }
             return hits
@@ -56,13 +62,23 @@ package enum LLMHits {
         return hits
     }
 
-    package static func hit(_ info: RuleInfo, table: SegmentTable, row: Int, time: Int64, context: HuntContext,
-                    metrics: [String: HitValue]) -> Hit {
-        let principal = (try? table.dictionary("principal").string(at: row)) ?? ""
-        let session = (try? table.dictionary("session").string(at: row)) ?? ""
-        return Hit(rule: info, time: Timestamp(column: time),
-                   key: ["principal": .string(principal), "session": .string(session)],
-                   metrics: metrics, fields: context.fields(table, row: row),
-                   evidence: .event(context.evidence(table, row: row)))
+    /// The parts of an LLM row's hit that come from the row alone: its key, fields and evidence.
+    struct RowPart {
+        let key: [String: HitValue]
+        let fields: HitFields
+        let evidence: EvidenceRef
+
+        init(table: SegmentTable, row: Int, context: HuntContext) {
+            let principal = (try? table.dictionary("principal").string(at: row)) ?? ""
+            let session = (try? table.dictionary("session").string(at: row)) ?? ""
+            key = ["principal": .string(principal), "session": .string(session)]
+            fields = context.fields(table, row: row)
+            evidence = context.evidence(table, row: row)
+        }
+
+        func hit(_ info: RuleInfo, time: Int64, metrics: [String: HitValue]) -> Hit {
+            Hit(rule: info, time: Timestamp(column: time), key: key, metrics: metrics, fields: fields,
+                evidence: .event(evidence))
+        }
     }
 }
