@@ -609,8 +609,8 @@ func columnOffset(_ bytes: [UInt8], _ column: Int) -> Int {
 
 let damages: [Damage] = [
     Damage(name: "bad magic", apply: { $0[0] = UInt8(ascii: "X") }, expectedOffset: { _ in 0 }, detail: "magic"),
-    Damage(name: "wrong version", apply: { $0.put(UInt16(3), at: Format.version); $0.reseal() },
-           expectedOffset: { _ in Format.version }, detail: "format version 3, expected 1 or 2"),
+    Damage(name: "wrong version", apply: { $0.put(UInt16(4), at: Format.version); $0.reseal() },
+           expectedOffset: { _ in Format.version }, detail: "format version 4, expected 1 to 3"),
     Damage(name: "empty file", apply: { $0 = [] }, expectedOffset: { _ in 0 }, detail: "shorter than"),
     Damage(name: "truncated inside the header", apply: { $0.removeLast($0.count - 100) },
            expectedOffset: { _ in 100 }, detail: "shorter than the 128-byte segment header"),
@@ -893,9 +893,10 @@ struct PackedColumnTests {
         let path = directory.file("p.seg")
         let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows())
         let bytes = fileBytes(path)
-        #expect(bytes[Format.version] == 2)
-        for column in 1...4 {
-            #expect(bytes[Format.entry(column) + 1] == 1, "column \(column) is packed")
+        #expect(bytes[Format.version] == 3)
+        // int64 and dictionary columns packed with their integers byte-shuffled (2), the others as they are (1).
+        for (column, encoding) in [1: 2, 2: 1, 3: 2, 4: 1] as [Int: UInt8] {
+            #expect(bytes[Format.entry(column) + 1] == encoding, "column \(column) is packed")
             #expect(bytes.u64(at: Format.entry(column) + 40) > bytes.u64(at: Format.entry(column) + Format.entryLength),
                     "column \(column): the plain layout is larger than what is stored")
         }

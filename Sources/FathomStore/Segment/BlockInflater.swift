@@ -37,7 +37,10 @@ final class BlockInflater: @unchecked Sendable {
 
     /// Checks the block table at `payload` (`length` bytes) for `byteCount` inflated bytes; throws
     /// what is wrong as a detail for a corruption error.
-    init(payload: UnsafeRawPointer, length: Int, byteCount: Int) throws(InflaterError) {
+    ///
+    /// `shuffle`: the values the writer byte-shuffled inside each block (a packed column of
+    /// encoding ``SegmentLayout/encodingShuffled``), put back in order as each block is inflated.
+    init(payload: UnsafeRawPointer, length: Int, byteCount: Int, shuffle: BlockShuffle? = nil) throws(InflaterError) {
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         guard length >= 16 else { throw InflaterError(offset: 0, detail: "the block table is cut short") }
         let size = u64(0), count = u64(8)
@@ -83,7 +86,10 @@ final class BlockInflater: @unchecked Sendable {
         self.frames = frames
         frameOffsets = payload + 16
         done = Array(repeating: false, count: blocks)
+        self.shuffle = shuffle
     }
+
+    private let shuffle: BlockShuffle?
 
     deinit { InflatedMemory.shared.give(bytes, size) }
 
@@ -111,8 +117,22 @@ final class BlockInflater: @unchecked Sendable {
         }
         let want = min(blockSize, byteCount - block * blockSize)
         let start = offset(block), end = offset(block + 1)
-        let written = DecompressionContexts.shared.with { context in
-            ZSTD_decompressDCtx(context, bytes + block * blockSize, want, frames + start, end - start)
+        let target = bytes + block * blockSize
+        let written: Int
+        if let shuffle, shuffle.touches(blockStart: block * blockSize, length: want) {
+            // Inflated aside, then the byte planes put back together into the block's place.
+            let planes = UnsafeMutableRawPointer.allocate(byteCount: want, alignment: 16)
+            defer { planes.deallocate() }
+            written = DecompressionContexts.shared.with { context in
+                ZSTD_decompressDCtx(context, planes, want, frames + start, end - start)
+            }
+            if ZSTD_isError(written) == 0, written == want {
+                shuffle.unshuffle(block: planes, blockStart: block * blockSize, length: want, into: target)
+            }
+        } else {
+            written = DecompressionContexts.shared.with { context in
+                ZSTD_decompressDCtx(context, target, want, frames + start, end - start)
+            }
         }
         if ZSTD_isError(written) != 0 || written != want {
             // Damage that kept the checksum: the block reads as zero bytes (its rows empty-ish),
@@ -128,8 +148,10 @@ final class BlockInflater: @unchecked Sendable {
     /// The stored bytes of `bytes` (the first `count`) as a block table and frames; empty, with no
     /// error, when the first block does not shrink to `worthIt` of its size or less (the caller
     /// stores the bytes plain).
+    ///
+    /// `shuffle`: the values to byte-shuffle inside each block before compressing it.
     static func compress(_ bytes: [UInt8], count: Int, blockSize: Int, level: Int32,
-                         worthIt: Double = 1) -> (data: [UInt8], error: String?) {
+                         worthIt: Double = 1, shuffle: BlockShuffle? = nil) -> (data: [UInt8], error: String?) {
         let blocks = count == 0 ? 0 : (count + blockSize - 1) / blockSize
         var out = [UInt8]()
         func put(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
@@ -145,11 +167,20 @@ final class BlockInflater: @unchecked Sendable {
         // (or a frame inflated from a damaged copy) is caught when the block is inflated.
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
         var scratch = [UInt8](repeating: 0, count: ZSTD_compressBound(blockSize))
+        // A block's byte planes, when it holds shuffled values.
+        var planes = [UInt8](repeating: 0, count: shuffle == nil ? 0 : blockSize)
         for block in 0..<blocks {
             let start = block * blockSize, length = min(blockSize, count - start)
             let written = scratch.withUnsafeMutableBytes { output in
                 bytes.withUnsafeBytes { input in
-                    ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress! + start, length)
+                    let source = input.baseAddress! + start
+                    guard let shuffle, shuffle.touches(blockStart: start, length: length) else {
+                        return ZSTD_compress2(context, output.baseAddress, output.count, source, length)
+                    }
+                    return planes.withUnsafeMutableBytes { staged in
+                        shuffle.shuffle(block: source, blockStart: start, length: length, into: staged.baseAddress!)
+                        return ZSTD_compress2(context, output.baseAddress, output.count, staged.baseAddress!, length)
+                    }
                 }
             }
             if ZSTD_isError(written) != 0 { return ([], String(cString: ZSTD_getErrorName(written))) }
@@ -244,5 +275,99 @@ package final class InflatedMemory: @unchecked Sendable {
             return idle
         }
         for mapping in waiting { munmap(mapping.pointer, mapping.capacity) }
+    }
+}
+
+/// The byte shuffle of a packed column's values (``SegmentLayout/encodingShuffled``): ranges
+/// `[start, end)` of the plain layout hold `width`-byte little-endian values. Inside a block of
+/// bytes `[b, b + L)`, the part of a range it holds, `[max(start, b), min(end, b + L))`, keeps its
+/// first n = ⌊part / width⌋ values as `width` planes of n bytes — byte 0 of every value, then byte
+/// 1, … — in the same place; every other byte of the block stays as it is.
+struct BlockShuffle: Sendable, Equatable {
+    struct Range: Sendable, Equatable {
+        var start: Int
+        var end: Int
+        var width: Int
+    }
+
+    var ranges: [Range]
+
+    /// Calls `body(offset, count, width)` for each range part in the block of `length` bytes at
+    /// `blockStart`: the offset in the block of its first value and how many values it shuffles.
+    func parts(blockStart: Int, length: Int, _ body: (Int, Int, Int) -> Void) {
+        for range in ranges where range.width > 0 {
+            let low = max(range.start, blockStart), high = min(range.end, blockStart + length)
+            guard high - low >= range.width else { continue }
+            body(low - blockStart, (high - low) / range.width, range.width)
+        }
+    }
+
+    /// Whether any value of the block of `length` bytes at `blockStart` is shuffled.
+    func touches(blockStart: Int, length: Int) -> Bool {
+        var any = false
+        parts(blockStart: blockStart, length: length) { _, _, _ in any = true }
+        return any
+    }
+
+    /// The block of `length` bytes at `source` as stored: a copy with its range parts shuffled.
+    func shuffle(block source: UnsafeRawPointer, blockStart: Int, length: Int, into destination: UnsafeMutableRawPointer) {
+        memcpy(destination, source, length)
+        parts(blockStart: blockStart, length: length) { offset, count, width in
+            Self.shuffle(source + offset, into: destination + offset, count: count, width: width)
+        }
+    }
+
+    /// The block of `length` bytes at `source` as inflated put back in order at `destination`.
+    func unshuffle(block source: UnsafeRawPointer, blockStart: Int, length: Int, into destination: UnsafeMutableRawPointer) {
+        memcpy(destination, source, length)
+        parts(blockStart: blockStart, length: length) { offset, count, width in
+            Self.unshuffle(source + offset, into: destination + offset, count: count, width: width)
+        }
+    }
+    /// Writes `count` values of `width` bytes at `source` as byte planes at `destination`.
+    static func shuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
+        let out = destination.assumingMemoryBound(to: UInt8.self)
+        switch width {
+        case 8:
+            for index in 0..<count {
+                let value = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+                for plane in 0..<8 { out[plane * count + index] = UInt8(truncatingIfNeeded: value >> (plane * 8)) }
+            }
+        case 4:
+            for index in 0..<count {
+                let value = UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                for plane in 0..<4 { out[plane * count + index] = UInt8(truncatingIfNeeded: value >> (plane * 8)) }
+            }
+        default:
+            let input = source.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<count {
+                for plane in 0..<width { out[plane * count + index] = input[index * width + plane] }
+            }
+        }
+    }
+
+    /// Puts `count` values of `width` bytes stored as byte planes at `source` back in order at
+    /// `destination`: the inverse of ``shuffle(_:into:count:width:)``.
+    static func unshuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
+        let input = source.assumingMemoryBound(to: UInt8.self)
+        switch width {
+        case 8:
+            for index in 0..<count {
+                var value: UInt64 = 0
+                for plane in 0..<8 { value |= UInt64(input[plane * count + index]) << (plane * 8) }
+                destination.storeBytes(of: value.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+            }
+        case 4:
+            for index in 0..<count {
+                var value: UInt32 = 0
+                for plane in 0..<4 { value |= UInt32(input[plane * count + index]) << (plane * 8) }
+                destination.storeBytes(of: value.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+            }
+        default:
+            let out = destination.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<count {
+                for plane in 0..<width { out[index * width + plane] = input[plane * count + index] }
+            }
+        }
     }
 }

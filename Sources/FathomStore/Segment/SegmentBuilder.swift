@@ -294,6 +294,8 @@ public final class SegmentBuilder {
         var frames: [Int: [UInt8]] = [:]
         /// The plain layout size of each packed column, by column index.
         var plainLengths: [Int: Int] = [:]
+        /// The packed columns whose values are byte-shuffled in their blocks (encoding 2).
+        var shuffled: Set<Int> = []
         /// The plain (version 1) layout of column `index`, for packing.
         func plainLayout(_ index: Int) -> [UInt8] {
             let s = slots[index]
@@ -324,13 +326,18 @@ public final class SegmentBuilder {
             if column.compressed && column.type != .text {
                 // Packed: the plain layout, compressed in blocks (plain when that does not pay).
                 let plain = plainLayout(index)
+                // Integers, dictionary codes and entry offsets byte-shuffled: zstd level 1 packed
+                // them at about 300 MB/s interleaved, several times faster as byte planes.
+                let shuffle = SegmentLayout.shuffle(column.type, rows: rows,
+                                                    entries: column.type == .dictionary ? dictionaries[s].entryCount : 0)
                 let (frame, error) = BlockInflater.compress(plain, count: plain.count, blockSize: SegmentLayout.textBlockSize,
                                                             level: SegmentLayout.textCompressionLevel,
-                                                            worthIt: SegmentLayout.worthCompressing)
+                                                            worthIt: SegmentLayout.worthCompressing, shuffle: shuffle)
                 if let error { throw .unsupported(path: path, detail: "zstd could not compress a column: \(error)") }
                 if !frame.isEmpty {
                     frames[index] = frame
                     plainLengths[index] = plain.count
+                    if shuffle != nil { shuffled.insert(index) }
                     if column.type == .dictionary { count = dictionaries[s].entryCount }
                     placements.append(Placement(offset: position, length: frame.count, count: count))
                     position = SegmentLayout.aligned(position + frame.count)
@@ -438,7 +445,9 @@ public final class SegmentBuilder {
             }
             typealias H = SegmentLayout.Header
             for (index, byte) in SegmentLayout.magic.enumerated() { raw[H.magic + index] = byte }
-            put(frames.isEmpty ? SegmentLayout.version : SegmentLayout.compressedVersion, at: H.version)
+            let version = !shuffled.isEmpty ? SegmentLayout.shuffledVersion
+                : frames.isEmpty ? SegmentLayout.version : SegmentLayout.compressedVersion
+            put(version, at: H.version)
             put(kindCode, at: H.kindCode)
             put(range == nil ? UInt8(0) : SegmentLayout.flagHasTimeRange, at: H.flags)
             put(UInt32(columns.count), at: H.columnCount)
@@ -454,7 +463,9 @@ public final class SegmentBuilder {
                 let entry = SegmentLayout.headerSize + index * SegmentLayout.entrySize
                 let placement = placements[index]
                 put(column.type.rawValue, at: entry + E.type)
-                if frames[index] != nil { put(SegmentLayout.encodingZstd, at: entry + E.encoding) }
+                if frames[index] != nil {
+                    put(shuffled.contains(index) ? SegmentLayout.encodingShuffled : SegmentLayout.encodingZstd, at: entry + E.encoding)
+                }
                 put(UInt16(column.name.utf8.count), at: entry + E.nameLength)
                 put(UInt32(nameOffsets[index]), at: entry + E.nameOffset)
                 put(UInt64(placement.offset), at: entry + E.offset)

@@ -81,6 +81,8 @@ public final class SegmentReader: @unchecked Sendable {
         /// Bytes of a packed column's plain layout (directory bytes 40..<48); 0 otherwise.
         var plainLength = 0
         var type: ColumnType = .int64
+        /// The values byte-shuffled in a packed column's blocks (encoding 2, version 3).
+        var shuffle: BlockShuffle?
 
         /// A non-text column stored as zstd blocks of its plain layout, inflated whole when opened.
         var isPacked: Bool { compressed && type != .text }
@@ -128,8 +130,8 @@ public final class SegmentReader: @unchecked Sendable {
             throw corrupt(H.magic, "the magic is \(found), expected 'FATHOMSG'; this is not a Fathom segment")
         }
         let version = u16(H.version)
-        guard version == SegmentLayout.version || version == SegmentLayout.compressedVersion else {
-            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version) or \(SegmentLayout.compressedVersion)")
+        guard (SegmentLayout.version...SegmentLayout.shuffledVersion).contains(version) else {
+            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version) to \(SegmentLayout.shuffledVersion)")
         }
         let metadataEnd = u64(H.metadataEnd)
         guard metadataEnd >= UInt64(SegmentLayout.headerSize + SegmentLayout.entrySize),
@@ -194,9 +196,11 @@ public final class SegmentReader: @unchecked Sendable {
             let length = u64(at + E.length)
             let count = u64(at + E.count)
             let encoding = u8(at + E.encoding)
-            let compressed = encoding == SegmentLayout.encodingZstd
+            let shuffled = encoding == SegmentLayout.encodingShuffled
+            let compressed = encoding == SegmentLayout.encodingZstd || shuffled
             guard encoding == SegmentLayout.encodingPlain
-                || (compressed && version == SegmentLayout.compressedVersion) else {
+                || (encoding == SegmentLayout.encodingZstd && version >= SegmentLayout.compressedVersion)
+                || (shuffled && version >= SegmentLayout.shuffledVersion && SegmentLayout.shuffle(type, rows: 0) != nil) else {
                 throw corrupt(at + E.encoding, "column '\(name)' has encoding \(encoding), which a version-\(version) \(type) column cannot have")
             }
             guard offset % UInt64(SegmentLayout.alignment) == 0 else {
@@ -263,7 +267,8 @@ public final class SegmentReader: @unchecked Sendable {
             }
             columns.append(ColumnSpec(name: name, type: type, compressed: compressed))
             entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum),
-                                 compressed: compressed, plainLength: plainLength, type: type))
+                                 compressed: compressed, plainLength: plainLength, type: type,
+                                 shuffle: shuffled ? SegmentLayout.shuffle(type, rows: rowCount, entries: Int(count)) : nil))
             previousEnd = Int(offset) + Int(length)
         }
         self.columns = columns
@@ -390,7 +395,7 @@ public final class SegmentReader: @unchecked Sendable {
         let made: BlockInflater
         do {
             made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start,
-                                     byteCount: entry.isPacked ? entry.plainLength : entry.count)
+                                     byteCount: entry.isPacked ? entry.plainLength : entry.count, shuffle: entry.shuffle)
         } catch {
             throw .corrupt(path: path, offset: start + error.offset,
                            detail: "compressed column '\(columns[column].name)': \(error.detail)")
