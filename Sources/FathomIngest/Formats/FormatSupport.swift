@@ -260,11 +260,19 @@ package final class OperationActions {
         return action
     }
 
+    /// The `operation` and `action` columns of the kind written last, looked up once rather than
+    /// by name for every record.
+    private var columns: (kind: SourceKind, operation: Int?, action: Int?)?
+
     /// Writes `operation` and its action into the row being built.
     package func write(_ operation: ByteView, kind: SourceKind, into rows: RowWriter) {
-        guard let column = kind.schema.index(of: "operation") else { return }
+        if columns?.kind != kind {
+            let schema = kind.schema
+            columns = (kind, schema.index(of: "operation"), schema.index(of: "action"))
+        }
+        guard let columns, let column = columns.operation else { return }
         rows.setString(operation, at: column)
-        if let actionColumn = kind.schema.index(of: "action") {
+        if let actionColumn = columns.action {
             rows.setString(action(for: operation), at: actionColumn)
         }
     }
