@@ -326,48 +326,124 @@ struct BlockShuffle: Sendable, Equatable {
     }
     /// Writes `count` values of `width` bytes at `source` as byte planes at `destination`.
     static func shuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
-        let out = destination.assumingMemoryBound(to: UInt8.self)
+        var index = 0
         switch width {
         case 8:
-            for index in 0..<count {
-                let value = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
-                for plane in 0..<8 { out[plane * count + index] = UInt8(truncatingIfNeeded: value >> (plane * 8)) }
+            // Eight values at a time: an 8 × 8 byte transpose turns them into eight plane words.
+            while index + 8 <= count {
+                var rows = Rows8 { source.loadUnaligned(fromByteOffset: (index + $0) * 8, as: UInt64.self) }
+                rows.transpose()
+                rows.store { destination.storeBytes(of: $1, toByteOffset: $0 * count + index, as: UInt64.self) }
+                index += 8
             }
         case 4:
-            for index in 0..<count {
-                let value = UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-                for plane in 0..<4 { out[plane * count + index] = UInt8(truncatingIfNeeded: value >> (plane * 8)) }
+            while index + 4 <= count {
+                var rows = Rows4 { source.loadUnaligned(fromByteOffset: (index + $0) * 4, as: UInt32.self) }
+                rows.transpose()
+                rows.store { destination.storeBytes(of: $1, toByteOffset: $0 * count + index, as: UInt32.self) }
+                index += 4
             }
         default:
-            let input = source.assumingMemoryBound(to: UInt8.self)
-            for index in 0..<count {
-                for plane in 0..<width { out[plane * count + index] = input[index * width + plane] }
-            }
+            break
+        }
+        let input = source.assumingMemoryBound(to: UInt8.self)
+        let out = destination.assumingMemoryBound(to: UInt8.self)
+        for value in index..<count {
+            for plane in 0..<width { out[plane * count + value] = input[value * width + plane] }
         }
     }
 
     /// Puts `count` values of `width` bytes stored as byte planes at `source` back in order at
     /// `destination`: the inverse of ``shuffle(_:into:count:width:)``.
     static func unshuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
-        let input = source.assumingMemoryBound(to: UInt8.self)
+        var index = 0
         switch width {
         case 8:
-            for index in 0..<count {
-                var value: UInt64 = 0
-                for plane in 0..<8 { value |= UInt64(input[plane * count + index]) << (plane * 8) }
-                destination.storeBytes(of: value.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+            while index + 8 <= count {
+                var rows = Rows8 { source.loadUnaligned(fromByteOffset: $0 * count + index, as: UInt64.self) }
+                rows.transpose()
+                rows.store { destination.storeBytes(of: $1, toByteOffset: (index + $0) * 8, as: UInt64.self) }
+                index += 8
             }
         case 4:
-            for index in 0..<count {
-                var value: UInt32 = 0
-                for plane in 0..<4 { value |= UInt32(input[plane * count + index]) << (plane * 8) }
-                destination.storeBytes(of: value.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+            while index + 4 <= count {
+                var rows = Rows4 { source.loadUnaligned(fromByteOffset: $0 * count + index, as: UInt32.self) }
+                rows.transpose()
+                rows.store { destination.storeBytes(of: $1, toByteOffset: (index + $0) * 4, as: UInt32.self) }
+                index += 4
             }
         default:
-            let out = destination.assumingMemoryBound(to: UInt8.self)
-            for index in 0..<count {
-                for plane in 0..<width { out[index * width + plane] = input[plane * count + index] }
-            }
+            break
         }
+        let input = source.assumingMemoryBound(to: UInt8.self)
+        let out = destination.assumingMemoryBound(to: UInt8.self)
+        for value in index..<count {
+            for plane in 0..<width { out[value * width + plane] = input[plane * count + value] }
+        }
+    }
+}
+
+/// Eight words as the rows of an 8 × 8 byte matrix (byte *c* of row *r*, in memory order, is
+/// element (r, c)), transposed in three rounds of swaps: bytes, then pairs, then quadruples.
+private struct Rows8 {
+    var r: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    /// Rows read as memory-order words (`load(row)` returns the word as stored).
+    @inline(__always)
+    init(_ load: (Int) -> UInt64) {
+        r = (UInt64(littleEndian: load(0)), UInt64(littleEndian: load(1)), UInt64(littleEndian: load(2)),
+             UInt64(littleEndian: load(3)), UInt64(littleEndian: load(4)), UInt64(littleEndian: load(5)),
+             UInt64(littleEndian: load(6)), UInt64(littleEndian: load(7)))
+    }
+
+    @inline(__always)
+    private static func swap(_ a: inout UInt64, _ b: inout UInt64, _ shift: UInt64, _ mask: UInt64) {
+        let t = ((a >> shift) ^ b) & mask
+        b ^= t
+        a ^= t << shift
+    }
+
+    @inline(__always)
+    mutating func transpose() {
+        let m1: UInt64 = 0x00FF_00FF_00FF_00FF, m2: UInt64 = 0x0000_FFFF_0000_FFFF, m4: UInt64 = 0x0000_0000_FFFF_FFFF
+        Self.swap(&r.0, &r.1, 8, m1); Self.swap(&r.2, &r.3, 8, m1); Self.swap(&r.4, &r.5, 8, m1); Self.swap(&r.6, &r.7, 8, m1)
+        Self.swap(&r.0, &r.2, 16, m2); Self.swap(&r.1, &r.3, 16, m2); Self.swap(&r.4, &r.6, 16, m2); Self.swap(&r.5, &r.7, 16, m2)
+        Self.swap(&r.0, &r.4, 32, m4); Self.swap(&r.1, &r.5, 32, m4); Self.swap(&r.2, &r.6, 32, m4); Self.swap(&r.3, &r.7, 32, m4)
+    }
+
+    /// Hands each row, as a memory-order word, to `store(row, word)`.
+    @inline(__always)
+    func store(_ store: (Int, UInt64) -> Void) {
+        store(0, r.0.littleEndian); store(1, r.1.littleEndian); store(2, r.2.littleEndian); store(3, r.3.littleEndian)
+        store(4, r.4.littleEndian); store(5, r.5.littleEndian); store(6, r.6.littleEndian); store(7, r.7.littleEndian)
+    }
+}
+
+/// ``Rows8`` for a 4 × 4 byte matrix in four 32-bit words.
+private struct Rows4 {
+    var r: (UInt32, UInt32, UInt32, UInt32)
+
+    @inline(__always)
+    init(_ load: (Int) -> UInt32) {
+        r = (UInt32(littleEndian: load(0)), UInt32(littleEndian: load(1)), UInt32(littleEndian: load(2)),
+             UInt32(littleEndian: load(3)))
+    }
+
+    @inline(__always)
+    private static func swap(_ a: inout UInt32, _ b: inout UInt32, _ shift: UInt32, _ mask: UInt32) {
+        let t = ((a >> shift) ^ b) & mask
+        b ^= t
+        a ^= t << shift
+    }
+
+    @inline(__always)
+    mutating func transpose() {
+        Self.swap(&r.0, &r.1, 8, 0x00FF_00FF); Self.swap(&r.2, &r.3, 8, 0x00FF_00FF)
+        Self.swap(&r.0, &r.2, 16, 0x0000_FFFF); Self.swap(&r.1, &r.3, 16, 0x0000_FFFF)
+    }
+
+    @inline(__always)
+    func store(_ store: (Int, UInt32) -> Void) {
+        store(0, r.0.littleEndian); store(1, r.1.littleEndian); store(2, r.2.littleEndian); store(3, r.3.littleEndian)
     }
 }
