@@ -326,61 +326,63 @@ struct BlockShuffle: Sendable, Equatable {
     }
     /// Writes `count` values of `width` bytes at `source` as byte planes at `destination`.
     static func shuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
-        var index = 0
-        switch width {
-        case 8:
-            // Eight values at a time: an 8 × 8 byte transpose turns them into eight plane words.
-            while index + 8 <= count {
-                var rows = Rows8 { source.loadUnaligned(fromByteOffset: (index + $0) * 8, as: UInt64.self) }
-                rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: $0 * count + index, as: UInt64.self) }
-                index += 8
-            }
-        case 4:
-            while index + 4 <= count {
-                var rows = Rows4 { source.loadUnaligned(fromByteOffset: (index + $0) * 4, as: UInt32.self) }
-                rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: $0 * count + index, as: UInt32.self) }
-                index += 4
-            }
-        default:
-            break
-        }
-        let input = source.assumingMemoryBound(to: UInt8.self)
-        let out = destination.assumingMemoryBound(to: UInt8.self)
-        for value in index..<count {
-            for plane in 0..<width { out[plane * count + value] = input[value * width + plane] }
-        }
+        transpose(source, into: destination, count: count, width: width, toPlanes: true)
     }
 
     /// Puts `count` values of `width` bytes stored as byte planes at `source` back in order at
     /// `destination`: the inverse of ``shuffle(_:into:count:width:)``.
     static func unshuffle(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int, width: Int) {
+        transpose(source, into: destination, count: count, width: width, toPlanes: false)
+    }
+
+    /// `count` values × `width` bytes, from values to planes or back. Eight (or four) values at a
+    /// time, their bytes are transposed in registers: row *r* of the block of values from `first`
+    /// is the value `first + r` on one side and plane *r* on the other.
+    @inline(__always)
+    private static func transpose(_ source: UnsafeRawPointer, into destination: UnsafeMutableRawPointer, count: Int,
+                                  width: Int, toPlanes: Bool) {
+        func asValue(_ row: Int, _ first: Int) -> Int { (first + row) * width }
+        func asPlane(_ row: Int, _ first: Int) -> Int { row * count + first }
+        func from(_ row: Int, _ first: Int) -> Int { toPlanes ? asValue(row, first) : asPlane(row, first) }
+        func to(_ row: Int, _ first: Int) -> Int { toPlanes ? asPlane(row, first) : asValue(row, first) }
         var index = 0
         switch width {
         case 8:
             while index + 8 <= count {
-                var rows = Rows8 { source.loadUnaligned(fromByteOffset: $0 * count + index, as: UInt64.self) }
+                var rows = Rows8 { source.loadUnaligned(fromByteOffset: from($0, index), as: UInt64.self) }
                 rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: (index + $0) * 8, as: UInt64.self) }
+                rows.store { destination.storeBytes(of: $1, toByteOffset: to($0, index), as: UInt64.self) }
                 index += 8
             }
         case 4:
             while index + 4 <= count {
-                var rows = Rows4 { source.loadUnaligned(fromByteOffset: $0 * count + index, as: UInt32.self) }
+                var rows = Rows4 { source.loadUnaligned(fromByteOffset: from($0, index), as: UInt32.self) }
                 rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: (index + $0) * 4, as: UInt32.self) }
+                rows.store { destination.storeBytes(of: $1, toByteOffset: to($0, index), as: UInt32.self) }
                 index += 4
             }
         default:
             break
         }
+        // The values left, and every value of another width, a byte at a time.
         let input = source.assumingMemoryBound(to: UInt8.self)
         let out = destination.assumingMemoryBound(to: UInt8.self)
         for value in index..<count {
-            for plane in 0..<width { out[value * width + plane] = input[plane * count + value] }
+            for plane in 0..<width {
+                let inValues = value * width + plane, inPlanes = plane * count + value
+                if toPlanes { out[inPlanes] = input[inValues] } else { out[inValues] = input[inPlanes] }
+            }
         }
     }
+}
+
+/// Swaps the bits of `a` that `mask << shift` selects with the bits of `b` that `mask` selects:
+/// one round of a byte-matrix transpose, on two rows at once.
+@inline(__always)
+private func maskedSwap<Word: FixedWidthInteger>(_ a: inout Word, _ b: inout Word, _ shift: Word, _ mask: Word) {
+    let t = ((a >> shift) ^ b) & mask
+    b ^= t
+    a ^= t << shift
 }
 
 /// Eight words as the rows of an 8 × 8 byte matrix (byte *c* of row *r*, in memory order, is
@@ -397,18 +399,11 @@ private struct Rows8 {
     }
 
     @inline(__always)
-    private static func swap(_ a: inout UInt64, _ b: inout UInt64, _ shift: UInt64, _ mask: UInt64) {
-        let t = ((a >> shift) ^ b) & mask
-        b ^= t
-        a ^= t << shift
-    }
-
-    @inline(__always)
     mutating func transpose() {
         let m1: UInt64 = 0x00FF_00FF_00FF_00FF, m2: UInt64 = 0x0000_FFFF_0000_FFFF, m4: UInt64 = 0x0000_0000_FFFF_FFFF
-        Self.swap(&r.0, &r.1, 8, m1); Self.swap(&r.2, &r.3, 8, m1); Self.swap(&r.4, &r.5, 8, m1); Self.swap(&r.6, &r.7, 8, m1)
-        Self.swap(&r.0, &r.2, 16, m2); Self.swap(&r.1, &r.3, 16, m2); Self.swap(&r.4, &r.6, 16, m2); Self.swap(&r.5, &r.7, 16, m2)
-        Self.swap(&r.0, &r.4, 32, m4); Self.swap(&r.1, &r.5, 32, m4); Self.swap(&r.2, &r.6, 32, m4); Self.swap(&r.3, &r.7, 32, m4)
+        maskedSwap(&r.0, &r.1, 8, m1); maskedSwap(&r.2, &r.3, 8, m1); maskedSwap(&r.4, &r.5, 8, m1); maskedSwap(&r.6, &r.7, 8, m1)
+        maskedSwap(&r.0, &r.2, 16, m2); maskedSwap(&r.1, &r.3, 16, m2); maskedSwap(&r.4, &r.6, 16, m2); maskedSwap(&r.5, &r.7, 16, m2)
+        maskedSwap(&r.0, &r.4, 32, m4); maskedSwap(&r.1, &r.5, 32, m4); maskedSwap(&r.2, &r.6, 32, m4); maskedSwap(&r.3, &r.7, 32, m4)
     }
 
     /// Hands each row, as a memory-order word, to `store(row, word)`.
@@ -430,16 +425,9 @@ private struct Rows4 {
     }
 
     @inline(__always)
-    private static func swap(_ a: inout UInt32, _ b: inout UInt32, _ shift: UInt32, _ mask: UInt32) {
-        let t = ((a >> shift) ^ b) & mask
-        b ^= t
-        a ^= t << shift
-    }
-
-    @inline(__always)
     mutating func transpose() {
-        Self.swap(&r.0, &r.1, 8, 0x00FF_00FF); Self.swap(&r.2, &r.3, 8, 0x00FF_00FF)
-        Self.swap(&r.0, &r.2, 16, 0x0000_FFFF); Self.swap(&r.1, &r.3, 16, 0x0000_FFFF)
+        maskedSwap(&r.0, &r.1, 8, 0x00FF_00FF); maskedSwap(&r.2, &r.3, 8, 0x00FF_00FF)
+        maskedSwap(&r.0, &r.2, 16, 0x0000_FFFF); maskedSwap(&r.1, &r.3, 16, 0x0000_FFFF)
     }
 
     @inline(__always)
