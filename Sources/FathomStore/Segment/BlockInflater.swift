@@ -345,24 +345,22 @@ struct BlockShuffle: Sendable, Equatable {
         func asPlane(_ row: Int, _ first: Int) -> Int { row * count + first }
         func from(_ row: Int, _ first: Int) -> Int { toPlanes ? asValue(row, first) : asPlane(row, first) }
         func to(_ row: Int, _ first: Int) -> Int { toPlanes ? asPlane(row, first) : asValue(row, first) }
-        var index = 0
-        switch width {
-        case 8:
-            while index + 8 <= count {
-                var rows = Rows8 { source.loadUnaligned(fromByteOffset: from($0, index), as: UInt64.self) }
+        /// The values transposed `Rows` at a time; returns how many.
+        func inRegisters<Rows: ByteMatrix>(_: Rows.Type) -> Int {
+            let size = MemoryLayout<Rows.Word>.size
+            var index = 0
+            while index + size <= count {
+                var rows = Rows { source.loadUnaligned(fromByteOffset: from($0, index), as: Rows.Word.self) }
                 rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: to($0, index), as: UInt64.self) }
-                index += 8
+                rows.store { destination.storeBytes(of: $1, toByteOffset: to($0, index), as: Rows.Word.self) }
+                index += size
             }
-        case 4:
-            while index + 4 <= count {
-                var rows = Rows4 { source.loadUnaligned(fromByteOffset: from($0, index), as: UInt32.self) }
-                rows.transpose()
-                rows.store { destination.storeBytes(of: $1, toByteOffset: to($0, index), as: UInt32.self) }
-                index += 4
-            }
-        default:
-            break
+            return index
+        }
+        let index = switch width {
+        case 8: inRegisters(Rows8.self)
+        case 4: inRegisters(Rows4.self)
+        default: 0
         }
         // The values left, and every value of another width, a byte at a time.
         let input = source.assumingMemoryBound(to: UInt8.self)
@@ -385,9 +383,20 @@ private func maskedSwap<Word: FixedWidthInteger>(_ a: inout Word, _ b: inout Wor
     a ^= t << shift
 }
 
+/// A square byte matrix held as one word a row (byte *c* of row *r*, in memory order, is element
+/// (r, c)), as many rows as a word has bytes, that transposes itself in registers.
+private protocol ByteMatrix {
+    associatedtype Word: FixedWidthInteger
+    /// Reads row *r* with `load(r)`, a word as stored in memory.
+    init(_ load: (Int) -> Word)
+    mutating func transpose()
+    /// Hands each row, as a memory-order word, to `store(row, word)`.
+    func store(_ store: (Int, Word) -> Void)
+}
+
 /// Eight words as the rows of an 8 × 8 byte matrix (byte *c* of row *r*, in memory order, is
 /// element (r, c)), transposed in three rounds of swaps: bytes, then pairs, then quadruples.
-private struct Rows8 {
+private struct Rows8: ByteMatrix {
     var r: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     /// Rows read as memory-order words (`load(row)` returns the word as stored).
@@ -415,7 +424,7 @@ private struct Rows8 {
 }
 
 /// ``Rows8`` for a 4 × 4 byte matrix in four 32-bit words.
-private struct Rows4 {
+private struct Rows4: ByteMatrix {
     var r: (UInt32, UInt32, UInt32, UInt32)
 
     @inline(__always)
