@@ -16,6 +16,12 @@ package enum LLMHits {
     /// The hits of several rules that judge the same column, from one scan of it: each text is
     /// inflated and read once, then judged by every rule in turn (the hits are each rule's alone).
     package static func eachText(column: String, context: HuntContext, judges: [(info: RuleInfo, judge: Judge)]) throws -> [Hit] {
+        // Apart, not as the `judges` tuples: reading `judges[index].judge` copies the whole tuple
+        // for each row and rule — a retain and a release of every string of the rule's info, and
+        // with the rows of two segments judged side by side those counts are shared cache lines
+        // the two cores take from each other.
+        let infos = judges.map(\.info)
+        let decide = judges.map(\.judge)
         var perSegment = try context.map(.llm) { table -> [Hit] in
             let times = try table.int64("time")
             let texts = try table.text(column)
@@ -23,6 +29,11 @@ package enum LLMHits {
             // Equal metrics share one dictionary: a phrase rule finds the same phrases in
             // thousands of prompts, and each dictionary is a few hundred bytes a hit.
             var shared: [[String: HitValue]: [String: HitValue]] = [:]
+            // Calling a judge from an array retains and releases its context around the call; the
+            // contexts of `decide` are shared by the segments judged side by side, and their
+            // counts are cache lines the two cores take from each other for every row. This
+            // segment's own wrappers are counted by this thread alone.
+            let ownJudges = decide.map { judge -> Judge in { judge($0) } }
             for row in 0..<table.rowCount {
                 let time = times[row]
                 guard context.includes(time) else { continue }
@@ -31,13 +42,10 @@ package enum LLMHits {
                 // others: one prompt is often a hit of the phrase rule, the normalised rule and
                 // the model, and reading a row's fields inflates a block of each text column.
                 var rowPart: RowPart?
-                // By index, not `for (info, judge) in judges`: that copies each rule's info and
-                // judge per row, a retain and a release of every string in it, and with the rows
-                // of two segments judged side by side those counts are shared cache lines the
-                // two cores take from each other (a third of the prompt rules' CPU at 2 jobs).
-                for index in judges.indices {
-                    guard let found = judges[index].judge(text) else { continue }
-                    let info = judges[index].info
+                // By index, and the info read only for a hit (see `infos`).
+                for index in ownJudges.indices {
+                    guard let found = ownJudges[index](text) else { continue }
+                    let info = infos[index]
                     let metrics: [String: HitValue]
                     if let known = shared[found] {
                         metrics = known
