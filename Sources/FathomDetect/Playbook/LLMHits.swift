@@ -22,10 +22,12 @@ package enum LLMHits {
         // the two cores take from each other.
         let infos = judges.map(\.info)
         let decide = judges.map(\.judge)
-        var perSegment = try context.map(.llm) { table -> [Hit] in
+        var perSegment = try context.map(.llm) { table -> [[Hit]] in
             let times = try table.int64("time")
             let texts = try table.text(column)
-            var hits: [Hit] = []
+            // Each rule's hits apart, in row order: put together rule by rule, they are sorted
+            // runs, which the hunt's stable sort only has to find (not interleaved rows to move).
+            var hits = [[Hit]](repeating: [], count: decide.count)
             // Equal metrics share one dictionary: a phrase rule finds the same phrases in
             // thousands of prompts, and each dictionary is a few hundred bytes a hit.
             var shared: [[String: HitValue]: [String: HitValue]] = [:]
@@ -55,17 +57,20 @@ package enum LLMHits {
                     }
                     let part = rowPart ?? RowPart(table: table, row: row, context: context)
                     rowPart = part
-                    hits.append(part.hit(info, time: time, metrics: metrics))
+                    hits[index].append(part.hit(info, time: time, metrics: metrics))
                 }
             }
             return hits
         }
-        // Segment by segment, each released once copied: the hits are held once, not twice.
+        // Rule by rule in rule id order, then segment by segment, each part released once
+        // copied: the hits are held once, not twice.
         var hits: [Hit] = []
-        hits.reserveCapacity(perSegment.reduce(0) { $0 + $1.count })
-        for index in perSegment.indices {
-            hits.append(contentsOf: perSegment[index])
-            perSegment[index] = []
+        hits.reserveCapacity(perSegment.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } })
+        for rule in infos.indices.sorted(by: { (infos[$0].id, $0) < (infos[$1].id, $1) }) {
+            for index in perSegment.indices {
+                hits.append(contentsOf: perSegment[index][rule])
+                perSegment[index][rule] = []
+            }
         }
         return hits
     }
