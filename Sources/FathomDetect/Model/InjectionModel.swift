@@ -133,36 +133,77 @@ public struct InjectionModel: Sendable {
 
     /// The logit of a prompt's bytes. Allocation-free: one pass over the bytes, hashing as it goes.
     ///
+    /// The normalised stream is the opening separator, then every mapped byte but a separator right
+    /// after another (or after the opening one), then a closing separator unless a trailing one was
+    /// emitted already (for an empty text the second separator would complete no feature): the
+    /// framed, collapsed stream of the definition above.
+    ///
+    /// Letters, separators and punctuation alternate with no pattern a branch predictor could
+    /// learn, so the loop does not branch on them: a dropped separator is masked out of the
+    /// 4-gram sums, and the word hash is extended or kept by a select. The one branch is a word's
+    /// end, once a word, where its unigram and bigram weights are read.
+    ///
     /// - Complexity: O(n) in the bytes, one weight read per byte and two per word.
     @inline(__always)
     public func logit<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
-        var state = ScoringState()
         let shift = UInt64(64 - bits)
-        let table = Self.normalTable
-        do {
-            let weights = self.weights.span
-            state.emit(Self.space, weights, shift)
-            var pendingSpace = false
-            var emittedAny = false
-            let count = text.count
-            var index = 0
-            while index < count {
-                let byte = table[Int(text[index])]
-                index += 1
-                if byte == Self.space {
-                    pendingSpace = true
-                    continue
+        let table = Self.normalTable.span
+        let weights = self.weights.span
+        // The opening separator: the window holds it, no 4-gram is complete, no word is open.
+        var window = UInt32(Self.space)
+        var emitted = 1
+        var lastSpace = true
+        var charSum = 0
+        var charCount = 0
+        var wordSum = 0
+        var wordCount = 0
+        var inWord = false
+        var wordHash: UInt64 = 0
+        var previousWord: UInt64 = 0
+        var hasPrevious = false
+        /// Emits one mapped byte (a separator after a separator is dropped).
+        @inline(__always)
+        func step(_ byte: UInt8) {
+            let isSpace = byte == Self.space
+            let keep = !(isSpace && lastSpace)
+            lastSpace = isSpace
+            let next = window << 8 | UInt32(byte)
+            window = keep ? next : window
+            emitted &+= keep ? 1 : 0
+            let counted = keep && emitted >= 4
+            let charKey = (UInt64(window) ^ Self.seedChar) &* Self.golden
+            let weight = Int(weights[Int(truncatingIfNeeded: charKey &>> shift)])
+            charSum &+= counted ? weight : 0
+            charCount &+= counted ? 1 : 0
+            // A dropped separator neither extends nor ends a word: none is open after a separator.
+            let isWordByte = Self.isWord(byte)
+            if inWord && !isWordByte {
+                wordSum &+= Int(weights[Int(truncatingIfNeeded: ((wordHash ^ Self.seedUnigram) &* Self.golden) &>> shift)])
+                wordCount &+= 1
+                if hasPrevious {
+                    let key = (previousWord &* Self.fnvPrime) ^ wordHash ^ Self.seedBigram
+                    wordSum &+= Int(weights[Int(truncatingIfNeeded: (key &* Self.golden) &>> shift)])
+                    wordCount &+= 1
                 }
-                if pendingSpace && emittedAny { state.emit(Self.space, weights, shift) }
-                pendingSpace = false
-                emittedAny = true
-                state.emit(byte, weights, shift)
+                previousWord = wordHash
+                hasPrevious = true
             }
-            state.emit(Self.space, weights, shift)
+            let open = inWord ? wordHash : Self.fnvOffset
+            let extended = (open ^ UInt64(byte)) &* Self.fnvPrime
+            wordHash = isWordByte ? extended : wordHash
+            inWord = isWordByte
         }
+        let count = text.count
+        var index = 0
+        while index < count {
+            step(table[Int(text[index])])
+            index += 1
+        }
+        // The closing separator, unless a trailing one was emitted.
+        if !lastSpace { step(Self.space) }
         var total = 0.0
-        if state.charCount > 0 { total += Double(state.charSum) / Double(state.charCount).squareRoot() }
-        if state.wordCount > 0 { total += Double(state.wordSum) / Double(state.wordCount).squareRoot() }
+        if charCount > 0 { total += Double(charSum) / Double(charCount).squareRoot() }
+        if wordCount > 0 { total += Double(wordSum) / Double(wordCount).squareRoot() }
         return bias + scale * total
     }
 
@@ -173,45 +214,6 @@ public struct InjectionModel: Sendable {
 
     public func score(_ text: String) -> Double { score(Array(text.utf8)) }
     public func logit(_ text: String) -> Double { logit(Array(text.utf8)) }
-
-    /// The running sums of one scoring pass.
-    struct ScoringState {
-        var window: UInt32 = 0
-        var emitted = 0
-        var charSum = 0
-        var charCount = 0
-        var wordSum = 0
-        var wordCount = 0
-        var inWord = false
-        var wordHash: UInt64 = 0
-        var previousWord: UInt64 = 0
-        var hasPrevious = false
-
-        @inline(__always)
-        mutating func emit(_ byte: UInt8, _ weights: Span<Int8>, _ shift: UInt64) {
-            window = window << 8 | UInt32(byte)
-            emitted += 1
-            if emitted >= 4 {
-                charSum += Int(weights[Int(truncatingIfNeeded: ((UInt64(window) ^ InjectionModel.seedChar) &* InjectionModel.golden) >> shift)])
-                charCount += 1
-            }
-            if InjectionModel.isWord(byte) {
-                if !inWord { wordHash = InjectionModel.fnvOffset; inWord = true }
-                wordHash = (wordHash ^ UInt64(byte)) &* InjectionModel.fnvPrime
-            } else if inWord {
-                inWord = false
-                wordSum += Int(weights[Int(truncatingIfNeeded: ((wordHash ^ InjectionModel.seedUnigram) &* InjectionModel.golden) >> shift)])
-                wordCount += 1
-                if hasPrevious {
-                    let key = (previousWord &* InjectionModel.fnvPrime) ^ wordHash ^ InjectionModel.seedBigram
-                    wordSum += Int(weights[Int(truncatingIfNeeded: (key &* InjectionModel.golden) >> shift)])
-                    wordCount += 1
-                }
-                previousWord = wordHash
-                hasPrevious = true
-            }
-        }
-    }
 
     // MARK: Explanation
 
