@@ -80,11 +80,23 @@ public enum SensitiveData {
             self = text.withByteView { Clues($0) }
         }
 
+        /// By byte: whether the switch below does anything for it (digits and the bytes that start
+        /// a clue). Most bytes of a text are other letters and spaces, and a switch over ranges
+        /// compiles to a chain of comparisons whose branches follow the letters; one lookup and a
+        /// branch mostly not taken skip them.
+        private static let startsClue: [Bool] = (0..<256).map { value in
+            (0x30...0x39).contains(value) || Array("@-Agxs".utf8).contains(UInt8(value))
+        }
+
         package init(_ text: ByteView) {
             let count = text.count
             var run = 0
+            let startsClue = Self.startsClue.span
             for index in 0..<count {
                 let byte = text[index]
+                // No other byte changes a clue, and none changes `run`: a digit's run is decided
+                // by the bytes just before it, not by the bytes skipped since the last digit.
+                guard startsClue[Int(byte)] else { continue }
                 switch byte {
                 case 0x30...0x39:
                     digits += 1
