@@ -18,6 +18,16 @@ public final class SegmentTable: @unchecked Sendable {
             throw .store(.corrupt(path: path, offset: 0,
                                   detail: "segment holds kind code \(reader.kindCode), the catalog says '\(record.kind.rawValue)'"))
         }
+        // Scans lay their tables out over the catalog's time range and prune segments by it: a
+        // catalog that disagrees with the segment is refused, not trusted.
+        guard reader.minTime == record.minTime, reader.maxTime == record.maxTime else {
+            func text(_ low: Int64?, _ high: Int64?) -> String {
+                guard let low, let high else { return "none" }
+                return "\(low)...\(high)"
+            }
+            throw .store(.corrupt(path: path, offset: 0,
+                                  detail: "segment holds times \(text(reader.minTime, reader.maxTime)), the catalog says \(text(record.minTime, record.maxTime))"))
+        }
     }
 
     private func index(_ name: String) throws(ScanError) -> Int {

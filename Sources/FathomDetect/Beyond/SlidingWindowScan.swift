@@ -77,6 +77,7 @@ package enum SlidingWindowScan {
         }
         guard !names.isEmpty else { return [] }
         let checkRange = !context.coversAll(table)
+        let segmentPath = table.record.path
         let base = EndpointAggregate.bucket(minTime, slide)
         let span = EndpointAggregate.bucket(maxTime, slide) - base + 1
         // A flat table over the segment's slots when it is small; a hash map when the segment spans
@@ -90,6 +91,8 @@ package enum SlidingWindowScan {
         }
         var sparse: [Cell: Int64] = [:]
         let width = Int(clamping: span)
+        // The flat table is laid out over the segment's range: a row outside it is corrupt data.
+        var outsideRange: Int64?
         times.withSpan { timeSpan in
             keys.withCodeSpan { keySpan in
                 paths.withCodeSpan { pathSpan in
@@ -98,6 +101,10 @@ package enum SlidingWindowScan {
                         guard value >= 0 else { continue }
                         let time = timeSpan[row]
                         if time == Int64.min { continue }
+                        if time < minTime || time > maxTime {
+                            outsideRange = time
+                            break
+                        }
                         if checkRange, !context.includes(time) { continue }
                         let slot = EndpointAggregate.bucket(time, slide)
                         if flat {
@@ -108,6 +115,10 @@ package enum SlidingWindowScan {
                     }
                 }
             }
+        }
+        if let outsideRange {
+            throw StoreError.corrupt(path: segmentPath, offset: 0,
+                                     detail: "a row's time (\(outsideRange) ns) lies outside the segment's range \(minTime)...\(maxTime)")
         }
         var result: [(UInt32, [(Int64, Int64)])] = []
         if flat {

@@ -572,6 +572,11 @@ package struct EndpointAggregate {
         let checkRange = !context.coversAll(table)
         var low: Int64 = 0
         var bucketCount = 1
+        // Every row with a time must lie in the segment's range: the local table is laid out over
+        // it (a row outside would land in another key's cells, or outside the table).
+        let earliest = table.record.minTime ?? Int64.max
+        let latest = table.record.maxTime ?? Int64.min
+        var outsideRange: Int64?
         if let width, let minTime = table.record.minTime, let maxTime = table.record.maxTime {
             low = bucket(minTime, width)
             let span = bucket(maxTime, width) - low + 1
@@ -624,6 +629,9 @@ package struct EndpointAggregate {
                             if time == Int64.min {
                                 guard nullTimes else { continue }
                                 isNullTime = true
+                            } else if time < earliest || time > latest {
+                                outsideRange = time
+                                break
                             } else if time >= bucketStart && time < bucketEnd {
                                 offset = bucketOffset
                             } else {
@@ -692,6 +700,10 @@ package struct EndpointAggregate {
                     }
                 }
             }
+        }
+        if let outsideRange {
+            throw StoreError.corrupt(path: table.record.path, offset: 0,
+                                     detail: "a row's time (\(outsideRange) ns) lies outside the segment's range \(earliest)...\(latest)")
         }
         if let inputParts, !inputBatch.isEmpty { hand(&inputBatch, to: inputParts) }
         if let rowsByGroup {
