@@ -493,6 +493,40 @@ import FathomSimulator
         })
     }
 
+    /// The normal form the judge makes from a prompt's bytes (streamed from tables where it can
+    /// be) against the normal form of the whole string: random text from pools of every kind of
+    /// scalar, with long base64 runs and invalid UTF-8 (both go the whole-text way).
+    @Test func normalFormFromBytesEqualsTheWholeTextForm() {
+        func fromBytes(_ bytes: [UInt8]) -> (form: [UInt32], text: String) {
+            let text = String(decoding: bytes, as: UTF8.self)
+            let form = bytes.withUnsafeBufferPointer { buffer in
+                PromptNormalizer.normalForm(text, bytes: unsafe ByteView(unsafeStart: buffer.baseAddress, count: buffer.count))
+            }
+            return (form, text)
+        }
+        let pools: [ClosedRange<UInt32>] = [0x20...0x7E, 0x20...0x7E, 0x9...0xD, 0xA0...0x24F, 0x300...0x36F, 0x370...0x4FF,
+                                            0x900...0x97F, 0x1100...0x11FF, 0x2000...0x206F, 0x2100...0x24FF,
+                                            0x3000...0x30FF, 0xAC00...0xAC40, 0xFB00...0xFB4F, 0xFE00...0xFE0F,
+                                            0xFF00...0xFFEF, 0x1D400...0x1D7FF, 0x1F300...0x1F64F, 0xE0000...0xE007F]
+        var generator = SplitMix(seed: 43)
+        var streamed = 0
+        for length in 0..<2_000 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<(length % 50) {
+                let pool = pools[Int(generator.next() % UInt64(pools.count))]
+                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
+                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+            }
+            if length % 7 == 0 { scalars.append(contentsOf: "aWdub3JlIGFsbCBwcmV2aW91cw==".unicodeScalars) }
+            var bytes = Array(String(scalars).utf8)
+            if length % 11 == 0, !bytes.isEmpty { bytes[Int(generator.next() % UInt64(bytes.count))] = 0xC3 }
+            let (form, text) = fromBytes(bytes)
+            #expect(form == PromptNormalizer.normalForm(text), "\(bytes)")
+            if !text.utf8.allSatisfy({ $0 < 0x80 }) { streamed += 1 }
+        }
+        #expect(streamed > 1_000)
+    }
+
     /// The byte-level prefilter never rules out a prompt in which `matches` finds a phrase: the
     /// phrases hidden in multilingual text with accents, fullwidth letters, look-alikes, invisible
     /// characters, non-breaking spaces, emoji and leetspeak.

@@ -158,9 +158,26 @@ public enum PromptNormalizer {
     /// ``leet`` as a table over ASCII (every leetspeak key is ASCII).
     package static let leetTable: [UInt32] = (0..<UInt32(0x80)).map { leet[$0] ?? $0 }
 
+    /// ``normalForm(_:)`` of `text`, whose UTF-8 bytes are `bytes`: streamed from the tables of
+    /// ``visitNormalForm(_:into:)`` when it can be (the same values: ``DetectBeyondTests``), and
+    /// through Foundation's decomposition of the whole text only when it cannot (a long base64 run,
+    /// invalid UTF-8, a kept combining mark). Decomposing the whole text was the costliest step of
+    /// judging a prompt with an accent.
+    package static func normalForm(_ text: String, bytes: ByteView) -> [UInt32] {
+        if let ascii = asciiNormalForm(text) { return ascii }
+        var collector = FormCollector()
+        collector.values.reserveCapacity(bytes.count)
+        if visitNormalForm(bytes, into: &collector) { return collector.values }
+        return unicodeNormalForm(text)
+    }
+
     /// All forms of `text` to match in (see the type's discussion).
     public static func forms(_ text: String) -> [[UInt32]] {
-        let normal = normalForm(text)
+        forms(text, normal: normalForm(text))
+    }
+
+    /// ``forms(_:)`` given the text's normal form.
+    package static func forms(_ text: String, normal: [UInt32]) -> [[UInt32]] {
         var forms = [normal]
         if hasLeet(normal) { forms.append(leetFolded(normal)) }
         for decoded in decodedSegments(text) {
@@ -176,8 +193,9 @@ public enum PromptNormalizer {
         // Most prompts hold no run of 16 base64 characters: find out before copying anything.
         var run = 0
         var longRun = false
+        let table = base64Bytes
         for byte in text.utf8 {
-            run = isBase64(byte) ? run + 1 : 0
+            run = table[Int(byte)] ? run + 1 : 0
             if run >= 16 { longRun = true; break }
         }
         guard longRun else { return [] }
@@ -208,6 +226,9 @@ public enum PromptNormalizer {
     package static func isHex(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
+
+    /// ``isBase64(_:)`` of every byte value, for the loop that looks for a long run.
+    private static let base64Bytes: [Bool] = (0..<256).map { isBase64(UInt8($0)) }
 
     package static func isBase64(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
@@ -849,7 +870,7 @@ package enum InjectionNormalized {
         return { prompt in
             // Most prompts hold no phrase: ruled out from their bytes, without a String.
             guard PromptNormalizer.mightMatch(prompt, phrases: matcher.table) else { return nil }
-            return matcher.metrics(prompt.string)
+            return matcher.metrics(prompt.string, bytes: prompt)
         }
     }
 
@@ -879,7 +900,15 @@ package enum InjectionNormalized {
 
         /// The hit's metrics for `text`, nil when it is not a hit.
         package func metrics(_ text: String) -> [String: HitValue]? {
-            let forms = PromptNormalizer.forms(text)
+            metrics(text, forms: PromptNormalizer.forms(text))
+        }
+
+        /// ``metrics(_:)`` of a prompt read from the store as `bytes` (`text` is their string).
+        package func metrics(_ text: String, bytes: ByteView) -> [String: HitValue]? {
+            metrics(text, forms: PromptNormalizer.forms(text, normal: PromptNormalizer.normalForm(text, bytes: bytes)))
+        }
+
+        private func metrics(_ text: String, forms: [[UInt32]]) -> [String: HitValue]? {
             let found = PromptNormalizer.matchedIndices(forms: forms, phrases: table)
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
