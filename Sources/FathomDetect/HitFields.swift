@@ -55,6 +55,13 @@ public struct HitFields: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
         return Self.read(packed, at: &position)
     }
 
+    /// Calls `body` with every field in ``names`` order (byte order), decoded one at a time: what
+    /// writing a hit needs, without the hash table of ``dictionary``.
+    package func forEach(_ body: (String, HitValue) -> Void) {
+        var position = 0
+        for name in names { body(name, Self.read(packed, at: &position)) }
+    }
+
     /// Every field, decoded.
     public var dictionary: [String: HitValue] {
         var result: [String: HitValue] = [:]

@@ -15,10 +15,15 @@ import FathomCatalog
 /// keys that sort differently by bytes than by characters, and random doubles.
 package struct HitJSONWriter {
     package let pretty: Bool
+    /// Whether strings escape the scalars ``JSONText/isInvisible(_:)`` names as well, as
+    /// ``JSONText/appendEscapingInvisible(_:to:where:)`` of the written bytes would: in the one
+    /// pass that writes them, not a second pass over the document.
+    package let escapingInvisible: Bool
     package var bytes: [UInt8] = []
 
-    package init(pretty: Bool) {
+    package init(pretty: Bool, escapingInvisible: Bool = false) {
         self.pretty = pretty
+        self.escapingInvisible = escapingInvisible
     }
 
     /// Writes `hit` as a value at nesting `depth` (the indentation of its members is `depth + 1`
@@ -31,7 +36,13 @@ package struct HitJSONWriter {
         write(hit.evidence, depth: depth + 1)
         if let fields = hit.fields {
             object.key("fields", &self)
-            write(fields.dictionary, depth: depth + 1)
+            // The names are in byte order already: written as they are packed, not sorted again.
+            var inner = ObjectWriter(depth: depth + 1)
+            fields.forEach { name, value in
+                inner.key(name, &self)
+                write(value, depth: depth + 2)
+            }
+            inner.close(&self)
         }
         object.key("key", &self)
         write(hit.key, depth: depth + 1)
@@ -136,7 +147,10 @@ package struct HitJSONWriter {
         bytes.append(0x5B)
         if pretty { bytes.append(0x0A) }
         for (index, text) in texts.enumerated() {
-            if index > 0 { bytes.append(contentsOf: pretty ? [0x2C, 0x0A] : [0x2C]) }
+            if index > 0 {
+                bytes.append(0x2C)
+                if pretty { bytes.append(0x0A) }
+            }
             if pretty { indent(depth + 1) }
             string(text)
         }
@@ -159,19 +173,52 @@ package struct HitJSONWriter {
 
     /// Two spaces per level.
     package mutating func indent(_ levels: Int) {
-        for _ in 0..<max(0, levels) { bytes.append(contentsOf: [0x20, 0x20]) }
+        for _ in 0..<max(0, levels) {
+            bytes.append(0x20)
+            bytes.append(0x20)
+        }
     }
 
     /// A quoted, escaped string.
     package mutating func string(_ text: String) {
         bytes.append(0x22)
+        let invisibleToo = escapingInvisible
         text.withByteView { utf8 in
             var mark = 0
-            for index in 0..<utf8.count {
+            var index = 0
+            let count = utf8.count
+            while index < count {
                 let byte = utf8[index]
+                if byte >= 0x7F, invisibleToo {
+                    // One scalar from DEL up (a String's UTF-8 is well-formed), escaped as its
+                    // UTF-16 units when it is invisible.
+                    let lead = UInt32(byte)
+                    let length = min(count - index, lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4)
+                    var value = lead
+                    switch length {
+                    case 1: break
+                    case 2: value = (lead & 0x1F) << 6 | UInt32(utf8[index + 1] & 0x3F)
+                    case 3: value = (lead & 0x0F) << 12 | UInt32(utf8[index + 1] & 0x3F) << 6 | UInt32(utf8[index + 2] & 0x3F)
+                    default:
+                        value = (lead & 0x07) << 18 | UInt32(utf8[index + 1] & 0x3F) << 12
+                            | UInt32(utf8[index + 2] & 0x3F) << 6 | UInt32(utf8[index + 3] & 0x3F)
+                    }
+                    if let scalar = Unicode.Scalar(value), JSONText.isInvisible(scalar) {
+                        bytes.append(utf8[mark..<index])
+                        for unit in UTF16.encode(scalar) ?? UTF16.EncodedScalar() {
+                            bytes.append(0x5C)
+                            bytes.append(0x75)
+                            for shift in [12, 8, 4, 0] { bytes.append(Self.hexDigit(UInt8(truncatingIfNeeded: unit >> UInt16(shift)) & 0x0F)) }
+                        }
+                        mark = index + length
+                    }
+                    index += length
+                    continue
+                }
+                index += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                bytes.append(utf8[mark..<index])
-                mark = index + 1
+                bytes.append(utf8[mark..<(index - 1)])
+                mark = index
                 switch byte {
                 case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
                 case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
@@ -204,16 +251,19 @@ package struct HitJSONWriter {
         }
 
         package mutating func key(_ name: String, _ writer: inout HitJSONWriter) {
-            if members == 0 {
-                writer.bytes.append(0x7B)
-                if writer.pretty { writer.bytes.append(0x0A) }
-            } else {
-                writer.bytes.append(contentsOf: writer.pretty ? [0x2C, 0x0A] : [0x2C])
-            }
+            // Byte by byte: an array literal here was an allocation per key.
+            writer.bytes.append(members == 0 ? 0x7B : 0x2C)
+            if writer.pretty { writer.bytes.append(0x0A) }
             members += 1
             if writer.pretty { writer.indent(depth + 1) }
             writer.string(name)
-            writer.bytes.append(contentsOf: writer.pretty ? [0x20, 0x3A, 0x20] : [0x3A])
+            if writer.pretty {
+                writer.bytes.append(0x20)
+                writer.bytes.append(0x3A)
+                writer.bytes.append(0x20)
+            } else {
+                writer.bytes.append(0x3A)
+            }
         }
 
         package func close(_ writer: inout HitJSONWriter) {

@@ -52,17 +52,14 @@ public enum HuntOutput {
     /// The JSON lines of `hits`, secrets masked and invisible characters escaped, cut into pieces
     /// of at least `chunkSize` bytes at line ends (the last one shorter).
     private static func pieces(_ hits: ArraySlice<Hit>, chunkSize: Int) -> [[UInt8]] {
-        var writer = HitJSONWriter(pretty: false)
+        // Invisible characters are escaped as the strings are written (only strings hold any).
+        var writer = HitJSONWriter(pretty: false, escapingInvisible: true)
         var pieces: [[UInt8]] = []
         func flush() {
             guard !writer.bytes.isEmpty else { return }
-            var escaped: [UInt8] = []
-            escaped.reserveCapacity(writer.bytes.count + writer.bytes.count / 16)
-            // Lines end with 0x0A, never inside a multi-byte sequence: escaping piece by piece is
-            // escaping the whole.
-            JSONText.appendEscapingInvisible(writer.bytes, to: &escaped, where: JSONText.isInvisible)
-            pieces.append(escaped)
-            writer.bytes.removeAll(keepingCapacity: true)
+            pieces.append(writer.bytes)
+            writer.bytes = []
+            writer.bytes.reserveCapacity(chunkSize + chunkSize / 4)
         }
         for hit in hits {
             writer.write(hit.maskingSecrets(), depth: 0)

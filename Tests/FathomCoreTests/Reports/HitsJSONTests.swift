@@ -146,6 +146,25 @@ import FathomSimulator
         }
     }
 
+    /// Escaping invisible characters while the strings are written gives the bytes of escaping the
+    /// written document afterwards (what `fathom hunt --format jsonl` did): hostile text with
+    /// bidirectional overrides, zero-width and tag characters, DEL and emoji, in every part of a hit.
+    @Test(arguments: [11, 12, 13])
+    func escapingInvisibleWhileWritingEqualsEscapingAfterwards(seed: Int) {
+        var sawEscape = false
+        for hit in Self.awkwardHits(seed: UInt64(seed) * 104_729, count: 150) {
+            var plain = HitJSONWriter(pretty: false)
+            plain.write(hit, depth: 0)
+            var twoPasses: [UInt8] = []
+            JSONText.appendEscapingInvisible(plain.bytes, to: &twoPasses, where: JSONText.isInvisible)
+            var onePass = HitJSONWriter(pretty: false, escapingInvisible: true)
+            onePass.write(hit, depth: 0)
+            #expect(onePass.bytes == twoPasses, "\(String(decoding: twoPasses, as: UTF8.self))")
+            if twoPasses != plain.bytes { sawEscape = true }
+        }
+        #expect(sawEscape, "the hostile text holds invisible characters")
+    }
+
     /// Packed fields give back exactly what was packed: every value by name, the whole map, masked
     /// copies, and the Codable form of a dictionary.
     @Test(arguments: [5, 6, 7])
