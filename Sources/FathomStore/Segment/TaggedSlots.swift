@@ -33,6 +33,28 @@ struct TaggedSlots {
         }
     }
 
+    /// The slot where `hash`'s probe path starts, read (to bring it into the cache ahead of
+    /// ``find(_:_:)``).
+    @inline(__always)
+    func first(_ hash: UInt64) -> UInt64 {
+        slots[Int(truncatingIfNeeded: hash) & (slots.count - 1)]
+    }
+
+    /// The payload of the first slot on `hash`'s probe path with `hash`'s tag, 0 when the path
+    /// reaches an empty slot first: the entry ``find(_:_:)`` will most likely compare with.
+    @inline(__always)
+    func firstMatching(_ hash: UInt64) -> UInt32 {
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 { return 0 }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag { return UInt32(truncatingIfNeeded: slot) }
+            index = (index + 1) & mask
+        }
+    }
+
     /// Fills the empty slot `index` (from ``find(_:_:)``) with `payload` (nonzero) for `hash`.
     @inline(__always)
     mutating func set(_ index: Int, hash: UInt64, payload: UInt32) {
