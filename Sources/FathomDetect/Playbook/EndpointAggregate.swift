@@ -605,6 +605,15 @@ package struct EndpointAggregate {
         var lastRow: [Int] = []
         var firstTime: [Int64] = []
         var lastTime: [Int64] = []
+        // At most a group per row, per cell of the flat table, plus a group of rows without a
+        // time per key code: reserved once, the six arrays are never grown and copied.
+        let groupBound = min(table.rowCount, useFlat ? cells + keyCount : table.rowCount)
+        groupKey.reserveCapacity(groupBound)
+        counts.reserveCapacity(groupBound)
+        firstRow.reserveCapacity(groupBound)
+        lastRow.reserveCapacity(groupBound)
+        firstTime.reserveCapacity(groupBound)
+        lastTime.reserveCapacity(groupBound)
         var inputBatch: [InputRecord] = []
         if inputParts != nil { inputBatch.reserveCapacity(Self.batchSize) }
         var grouped = 0
