@@ -40,6 +40,51 @@ public struct HitFields: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
         self.packed = packed
     }
 
+    /// Fields packed value by value as they are read, texts straight from their bytes (no `String`
+    /// or ``HitValue`` per field): how a hit copies its row.
+    package struct Packer {
+        fileprivate var packed: [UInt8] = []
+
+        package init(capacity: Int) { packed.reserveCapacity(capacity) }
+
+        package mutating func null() { packed.append(Tag.null.rawValue) }
+
+        package mutating func int(_ number: Int64) {
+            packed.append(Tag.int.rawValue)
+            integer(UInt64(bitPattern: number))
+        }
+
+        package mutating func double(_ number: Double) {
+            packed.append(Tag.double.rawValue)
+            integer(number.bitPattern)
+        }
+
+        /// A text from its bytes, invalid UTF-8 repaired to U+FFFD as `String(decoding:as:)` does.
+        package mutating func text(_ bytes: ByteView) {
+            guard bytes.isValidUTF8 else { return string(bytes.string) }
+            packed.append(Tag.string.rawValue)
+            integer(UInt64(bytes.count))
+            packed.append(bytes)
+        }
+
+        package mutating func string(_ text: String) {
+            packed.append(Tag.string.rawValue)
+            integer(UInt64(text.utf8.count))
+            packed.append(contentsOf: text.utf8)
+        }
+
+        private mutating func integer(_ bits: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { packed.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        }
+    }
+
+    /// The fields named `names` (in byte order, each once) with the values `packer` holds, one per
+    /// name in that order.
+    package init(sortedNames names: [String], packer: Packer) {
+        self.names = names
+        packed = packer.packed
+    }
+
     public init(dictionaryLiteral elements: (String, HitValue)...) {
         self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

@@ -285,33 +285,104 @@ public final class HuntContext: Sendable {
     /// cites it by its evidence (archive, member, line), and a hunt with many hits holds no copies
     /// of kilobyte records.
     public func fields(_ table: SegmentTable, row: Int) -> HitFields {
-        let columns = table.kind.schema.hitColumns
-        var names = table.kind.schema.hitColumnNames
-        var values: [HitValue] = []
-        values.reserveCapacity(columns.count)
-        for column in columns {
+        HitRows(table, context: self, evidence: false).fields(row)
+    }
+}
+
+/// What the hits of one segment take from their rows — fields and evidence — with the segment's
+/// columns looked up by name and opened once, not once per hit (a phrase rule has hundreds of hits
+/// a segment, each of eight fields and an evidence reference).
+package struct HitRows {
+    private let names: [String]
+    private let columns: [Column]
+    private let archive: String
+    private let members: DictionaryColumn?
+    private let lines: Int64Column?
+    private let times: Int64Column?
+
+    /// A hit column, opened (`missing` when it could not be: its value is null, as
+    /// ``HuntContext/fields(_:row:)`` has always given it).
+    private enum Column {
+        case int64(Int64Column, isTime: Bool)
+        case float64(Float64Column)
+        case dictionary(DictionaryColumn)
+        case text(TextColumn)
+        case hash128(Hash128Column)
+        case missing
+    }
+
+    /// - Parameters:
+    ///   - fields: whether ``fields(_:)`` will be asked for (the hit columns are opened only then).
+    ///   - evidence: whether ``evidence(_:withTime:)`` will be asked for (its columns are opened
+    ///     only then).
+    package init(_ table: SegmentTable, context: HuntContext, fields: Bool = true, evidence: Bool = true) {
+        var names = fields ? table.kind.schema.hitColumnNames : []
+        var columns: [Column] = []
+        for column in fields ? table.kind.schema.hitColumns : [] {
             guard table.has(column.name) else {
                 names.removeAll { $0 == column.name }
                 continue
             }
-            var value = HitValue.null
+            let opened: Column?
             switch column.type {
-            case .int64:
-                if let number = try? table.int64(column.name)[row], number != Int64.min {
-                    value = column.name == "time" ? .string(TimeParser.format(number)) : .int(number)
-                }
-            case .float64:
-                if let number = try? table.float64(column.name)[row], !number.isNaN { value = .double(number) }
-            case .dictionary:
-                if let text = try? table.dictionary(column.name).string(at: row), !text.isEmpty { value = .string(text) }
-            case .text:
-                if let text = try? table.text(column.name).string(at: row), !text.isEmpty { value = .string(text) }
-            case .hash128:
-                if let hash = try? table.hash128(column.name)[row], !hash.isNull { value = .string(hash.description) }
+            case .int64: opened = (try? table.int64(column.name)).map { .int64($0, isTime: column.name == "time") }
+            case .float64: opened = (try? table.float64(column.name)).map { .float64($0) }
+            case .dictionary: opened = (try? table.dictionary(column.name)).map { .dictionary($0) }
+            case .text: opened = (try? table.text(column.name)).map { .text($0) }
+            case .hash128: opened = (try? table.hash128(column.name)).map { .hash128($0) }
             }
-            values.append(value)
+            columns.append(opened ?? .missing)
         }
-        return HitFields(names: names, values: values)
+        precondition(zip(names, names.dropFirst()).allSatisfy { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                     "a kind's hit columns are in byte order")
+        self.names = names
+        self.columns = columns
+        archive = context.archives[table.record.archiveID] ?? "archive \(table.record.archiveID)"
+        members = evidence ? try? table.dictionary("member") : nil
+        lines = evidence ? try? table.int64("line") : nil
+        times = evidence ? try? table.int64("time") : nil
+    }
+
+    /// ``HuntContext/fields(_:row:)`` of `row`.
+    package func fields(_ row: Int) -> HitFields {
+        var packer = HitFields.Packer(capacity: 512)
+        for column in columns {
+            switch column {
+            case let .int64(numbers, isTime):
+                let number = numbers[row]
+                if number == Int64.min {
+                    packer.null()
+                } else if isTime {
+                    packer.string(TimeParser.format(number))
+                } else {
+                    packer.int(number)
+                }
+            case let .float64(numbers):
+                let number = numbers[row]
+                if number.isNaN { packer.null() } else { packer.double(number) }
+            case let .dictionary(entries):
+                let bytes = entries[row]
+                if bytes.count == 0 { packer.null() } else { packer.text(bytes) }
+            case let .text(texts):
+                let bytes = texts[row]
+                if bytes.count == 0 { packer.null() } else { packer.text(bytes) }
+            case let .hash128(hashes):
+                let hash = hashes[row]
+                if hash.isNull { packer.null() } else { packer.string(hash.description) }
+            case .missing:
+                packer.null()
+            }
+        }
+        return HitFields(sortedNames: names, packer: packer)
+    }
+
+    /// ``HuntContext/evidence(_:row:withTime:)`` of `row`.
+    package func evidence(_ row: Int, withTime: Bool = false) -> EvidenceRef {
+        let member = members?.string(at: row) ?? ""
+        let line = lines?[row] ?? 0
+        var time: Timestamp?
+        if withTime, let value = times?[row], value != Int64.min { time = Timestamp(nanoseconds: value) }
+        return EvidenceRef(archive: archive, member: member, line: line == Int64.min ? 0 : line, time: time)
     }
 }
 

@@ -63,3 +63,81 @@ import FathomDetect
         }
     }
 }
+
+/// A hit's fields read through the segment's columns opened once (``HitRows``), packed from their
+/// bytes, against the fields made value by value from columns looked up by name for each row (as
+/// every hit was made before): every row of gateway, LLM and storage segments with empty values,
+/// numbers, hashes, multilingual and hostile text.
+@Suite struct HitRowsTests {
+    @Test func fieldsAndEvidenceAreThoseOfTheRowReadColumnByColumn() throws {
+        let store = try DetectStore()
+        var rows: [[String: Any]] = inferenceRows(30, start: 0)
+        rows.append(["timestamp": at(5), "client_ip": "", "path": "/v1/predict", "latency_ms": 1.5, "status": 200])
+        try store.add(.inference, rows)
+        var rng = SeededGenerator(seed: 3)
+        var llm: [[String: Any]] = []
+        for index in 0..<40 {
+            var row: [String: Any] = ["timestamp": at(Int64(index)), "client_ip": "203.0.113.\(index)"]
+            row["user"] = index % 3 == 0 ? "" : "u_\(index)"
+            row["prompt"] = HostileText.generate(&rng, maxFragments: 4)
+            row["response"] = index % 5 == 0 ? "" : "Grüße \u{202E}\(index)"
+            row["session_id"] = "s\(index % 4)"
+            llm.append(row)
+        }
+        try store.add(.llm, llm)
+        var storage: [[String: Any]] = []
+        for index in 0..<10 {
+            var row: [String: Any] = ["timestamp": at(Int64(index)), "operation": "REST.GET.OBJECT", "bucket": "models"]
+            row["key"] = "m/\(index).bin"
+            row["remote_ip"] = "198.51.100.\(index)"
+            row["status"] = 200
+            row["bytes"] = index * 1000
+            storage.append(row)
+        }
+        try store.add(.storage, storage)
+        let opened = try Store(directory: store.store, forWriting: false)
+        let archives = Dictionary(try opened.catalog.archives().map { ($0.id, $0.path) }, uniquingKeysWith: { first, _ in first })
+        let context = HuntContext(scan: StoreScan(store: opened, jobs: 1), from: nil, to: nil, settings: RuleSettings(),
+                                  archives: archives)
+        var compared = 0
+        for kind in [SourceKind.inference, .llm, .storage] {
+            for record in try opened.catalog.segments(kind: kind) {
+                let table = try SegmentTable(record: record, path: opened.absolute(record.path))
+                let hitRows = HitRows(table, context: context)
+                for row in 0..<table.rowCount {
+                    #expect(hitRows.fields(row) == Self.reference(table, row), "\(kind) row \(row)")
+                    #expect(hitRows.evidence(row, withTime: true) == context.evidence(table, row: row, withTime: true))
+                    #expect(hitRows.evidence(row) == context.evidence(table, row: row))
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared >= 70, "rows compared: \(compared)")
+    }
+
+    /// The fields of a row as they were made before ``HitRows``: each column looked up by name.
+    static func reference(_ table: SegmentTable, _ row: Int) -> HitFields {
+        var names: [String] = []
+        var values: [HitValue] = []
+        for column in table.kind.schema.hitColumns where table.has(column.name) {
+            var value = HitValue.null
+            switch column.type {
+            case .int64:
+                if let number = try? table.int64(column.name)[row], number != Int64.min {
+                    value = column.name == "time" ? .string(TimeParser.format(number)) : .int(number)
+                }
+            case .float64:
+                if let number = try? table.float64(column.name)[row], !number.isNaN { value = .double(number) }
+            case .dictionary:
+                if let text = try? table.dictionary(column.name).string(at: row), !text.isEmpty { value = .string(text) }
+            case .text:
+                if let text = try? table.text(column.name).string(at: row), !text.isEmpty { value = .string(text) }
+            case .hash128:
+                if let hash = try? table.hash128(column.name)[row], !hash.isNull { value = .string(hash.description) }
+            }
+            names.append(column.name)
+            values.append(value)
+        }
+        return HitFields(names: names, values: values)
+    }
+}

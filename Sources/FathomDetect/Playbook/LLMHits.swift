@@ -36,6 +36,8 @@ package enum LLMHits {
             // counts are cache lines the two cores take from each other for every row. This
             // segment's own wrappers are counted by this thread alone.
             let ownJudges = decide.map { judge -> Judge in { judge($0) } }
+            // The segment's hit columns, opened at its first hit.
+            var hitRows: HitRows?
             for row in 0..<table.rowCount {
                 let time = times[row]
                 guard context.includes(time) else { continue }
@@ -55,7 +57,9 @@ package enum LLMHits {
                         metrics = found
                         if shared.count < 4096 { shared[found] = found }
                     }
-                    let part = rowPart ?? RowPart(table: table, row: row, context: context)
+                    let rows = hitRows ?? HitRows(table, context: context)
+                    hitRows = rows
+                    let part = rowPart ?? RowPart(table: table, row: row, rows: rows)
                     rowPart = part
                     hits[index].append(part.hit(info, time: time, metrics: metrics))
                 }
@@ -81,12 +85,12 @@ package enum LLMHits {
         let fields: HitFields
         let evidence: EvidenceRef
 
-        init(table: SegmentTable, row: Int, context: HuntContext) {
+        init(table: SegmentTable, row: Int, rows: HitRows) {
             let principal = (try? table.dictionary("principal").string(at: row)) ?? ""
             let session = (try? table.dictionary("session").string(at: row)) ?? ""
             key = ["principal": .string(principal), "session": .string(session)]
-            fields = context.fields(table, row: row)
-            evidence = context.evidence(table, row: row)
+            fields = rows.fields(row)
+            evidence = rows.evidence(row)
         }
 
         func hit(_ info: RuleInfo, time: Int64, metrics: [String: HitValue]) -> Hit {

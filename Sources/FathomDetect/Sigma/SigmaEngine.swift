@@ -53,11 +53,15 @@ package enum SigmaEngine {
             let fieldReader = field.map { valueReader(table, $0, source: detection.source, records: records) }
             let wantFields = groupBy.isEmpty && field == nil
             var events: [Event] = []
+            // The segment's hit columns, opened at its first event.
+            var hitRows: HitRows?
             for row in 0..<table.rowCount {
                 let time = times[row]
                 guard context.includes(time), condition(row) else { continue }
-                var event = Event(time: time, ref: context.evidence(table, row: row, withTime: true),
-                                  fields: wantFields ? context.fields(table, row: row) : [:], ruleIndex: ruleIndex)
+                let rows = hitRows ?? HitRows(table, context: context, fields: wantFields)
+                hitRows = rows
+                var event = Event(time: time, ref: rows.evidence(row, withTime: true),
+                                  fields: wantFields ? rows.fields(row) : [:], ruleIndex: ruleIndex)
                 event.groupValues = groupReaders.map { $0(row) ?? "" }
                 event.fieldValue = fieldReader.flatMap { $0(row) }
                 events.append(event)
