@@ -188,6 +188,25 @@ package struct HitJSONWriter {
             var index = 0
             let count = utf8.count
             while index < count {
+                // Eight bytes at a time past the runs that need nothing (most of a log's text): no
+                // control character, quote, backslash, nor — when invisible characters are
+                // escaped — a byte from DEL up. Each test is exact for "some byte of the word".
+                while let word = utf8.loadLittleEndian(UInt64.self, at: index) {
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let highs: UInt64 = 0x8080_8080_8080_8080
+                    let quotes = word ^ 0x2222_2222_2222_2222
+                    let slashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                    var special = (word &- 0x2020_2020_2020_2020) & ~word
+                        | (quotes &- ones) & ~quotes
+                        | (slashes &- ones) & ~slashes
+                    if invisibleToo {
+                        let deletes = word ^ 0x7F7F_7F7F_7F7F_7F7F
+                        special |= word | (deletes &- ones) & ~deletes
+                    }
+                    guard special & highs == 0 else { break }
+                    index += 8
+                }
+                guard index < count else { break }
                 let byte = utf8[index]
                 if byte >= 0x7F, invisibleToo {
                     // One scalar from DEL up (a String's UTF-8 is well-formed), escaped as its
