@@ -428,12 +428,7 @@ import FathomSimulator
                                             0x1F300...0x1F64F, 0xE0000...0xE007F]
         var generator = SplitMix(seed: 29)
         for length in 0..<300 {
-            var scalars = String.UnicodeScalarView()
-            for _ in 0..<(length % 30) {
-                let pool = pools[Int(generator.next() % UInt64(pools.count))]
-                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
-                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
-            }
+            let scalars = randomScalars(length % 30, from: pools, &generator)
             let text = String(scalars)
             #expect(PromptNormalizer.unicodeNormalForm(text) == reference(text), "\(text.unicodeScalars.map(\.value))")
         }
@@ -472,12 +467,7 @@ import FathomSimulator
         var generator = SplitMix(seed: 41)
         var compared = 0
         for length in 0..<3_000 {
-            var scalars = String.UnicodeScalarView()
-            for _ in 0..<(length % 40) {
-                let pool = pools[Int(generator.next() % UInt64(pools.count))]
-                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
-                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
-            }
+            let scalars = randomScalars(length % 40, from: pools, &generator)
             let text = String(scalars)
             guard let form = streamed(text) else { continue }
             compared += 1
@@ -511,12 +501,7 @@ import FathomSimulator
         var generator = SplitMix(seed: 43)
         var streamed = 0
         for length in 0..<2_000 {
-            var scalars = String.UnicodeScalarView()
-            for _ in 0..<(length % 50) {
-                let pool = pools[Int(generator.next() % UInt64(pools.count))]
-                let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
-                if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
-            }
+            var scalars = randomScalars(length % 50, from: pools, &generator)
             if length % 7 == 0 { scalars.append(contentsOf: "aWdub3JlIGFsbCBwcmV2aW91cw==".unicodeScalars) }
             var bytes = Array(String(scalars).utf8)
             if length % 11 == 0, !bytes.isEmpty { bytes[Int(generator.next() % UInt64(bytes.count))] = 0xC3 }
@@ -622,3 +607,13 @@ import FathomSimulator
     }
 }
 
+/// `count` draws from `pools` (a pool, then a value in it; values that are no scalar are skipped).
+func randomScalars(_ count: Int, from pools: [ClosedRange<UInt32>], _ generator: inout SplitMix) -> String.UnicodeScalarView {
+    var scalars = String.UnicodeScalarView()
+    for _ in 0..<count {
+        let pool = pools[Int(generator.next() % UInt64(pools.count))]
+        let value = pool.lowerBound + UInt32(generator.next() % UInt64(pool.count))
+        if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+    }
+    return scalars
+}
