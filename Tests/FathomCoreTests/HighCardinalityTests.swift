@@ -209,6 +209,40 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         }
     }
 
+    /// Batches grouped in the spill's kept buffers (``PartitionedSpill/add(_:partition:)``) from
+    /// two producers at once, a large batch before small ones and empty ones between: every record
+    /// comes back in its partition, each producer's in its order, none twice.
+    @Test(arguments: [0, 1 << 30])
+    func batchesGroupedInKeptBuffersComeBackWhole(budget: Int) throws {
+        let directory = try TemporaryDirectory()
+        let spill = PartitionedSpill<Record>(partitions: 8, budget: budget, spill: SpillDirectory(root: directory.path), name: "k")
+        let sizes = [20_000, 3, 0, 900, 1, 12_000, 0, 57]
+        let producers = 2
+        DispatchQueue.concurrentPerform(iterations: producers) { producer in
+            var value = Int64(producer) << 40
+            for size in sizes {
+                var batch = (0..<size).map { index -> Record in
+                    value += 1
+                    return Record(key: UInt64(index * 7 + producer), value: value)
+                }
+                spill.add(&batch) { Int($0.key % 8) }
+                #expect(batch.isEmpty)
+            }
+        }
+        var total = 0
+        for partition in 0..<8 {
+            let taken = try spill.take(partition)
+            total += taken.count
+            #expect(taken.allSatisfy { Int($0.key % 8) == partition })
+            for producer in 0..<producers {
+                let own = taken.filter { $0.value >> 40 == Int64(producer) }.map(\.value)
+                #expect(own == own.sorted(), "producer \(producer)'s records keep their order")
+                #expect(Set(own).count == own.count)
+            }
+        }
+        #expect(total == producers * sizes.reduce(0, +))
+    }
+
     @Test func integerTableNumbersKeysAsADictionaryWould() {
         var rng = SeededGenerator(seed: 8)
         var table = IntegerTable(capacity: 4)

@@ -537,15 +537,10 @@ package struct EndpointAggregate {
         return result
     }
 
-    /// Hands a batch of records to their partitions (grouped here, in this module, so the loop
-    /// over records is specialised for the record type).
+    /// Hands a batch of records to their partitions (the grouping is inlined here, so its loop over
+    /// records is specialised for the record type).
     static func hand<Record: KeyedRecord>(_ batch: inout [Record], to parts: PartitionedSpill<Record>) {
-        var grouped: [Record] = []
-        var bounds: [Int] = []
-        PartitionedSpill.partitioned(batch, partitions: parts.partitionCount, partition: { partition($0.key) },
-                                     into: &grouped, bounds: &bounds)
-        parts.add(grouped: &grouped, bounds: bounds)
-        batch.removeAll(keepingCapacity: true)
+        parts.add(&batch) { partition($0.key) }
     }
 
     /// Records handed to the partitions at a time.

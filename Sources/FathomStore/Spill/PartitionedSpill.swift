@@ -18,6 +18,8 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     private var files: [FileDescriptor?]
     private var spilledCounts: [Int]
     private var failure: Error?
+    /// Grouping buffers of earlier batches (``add(_:partition:)``).
+    private var scratches: [Scratch] = []
 
     /// - Parameters:
     ///   - partitions: the number of partitions (producers pick one per element).
@@ -81,27 +83,65 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     }
 
     /// Groups `elements` by partition (a counting sort, stable) into `grouped`, with the start of
-    /// each partition's run in `bounds` — what ``add(grouped:bounds:)`` takes.
+    /// each partition's run in `bounds` — what ``add(grouped:bounds:)`` takes. `grouped`'s memory is
+    /// reused when it is large enough (the partition of each element is worked out twice rather than
+    /// kept in an array of its own: a multiplication costs less than memory the batch has not
+    /// touched yet).
     @inlinable
     public static func partitioned(_ elements: [Element], partitions: Int, partition: (Element) -> Int,
                                    into grouped: inout [Element], bounds: inout [Int]) {
-        bounds = [Int](repeating: 0, count: partitions + 1)
-        var of = [Int](repeating: 0, count: elements.count)
-        for index in elements.indices {
-            let target = partition(elements[index])
-            of[index] = target
-            bounds[target + 1] += 1
-        }
+        bounds.removeAll(keepingCapacity: true)
+        bounds.append(contentsOf: repeatElement(0, count: partitions + 1))
+        for element in elements { bounds[partition(element) + 1] += 1 }
         for index in 0..<partitions { bounds[index + 1] += bounds[index] }
         var next = Array(bounds[0..<partitions])
-        grouped = [Element](unsafeUninitializedCapacity: elements.count) { buffer, initialized in
-            for index in elements.indices {
-                let target = of[index]
-                (buffer.baseAddress! + next[target]).initialize(to: elements[index])
+        grouped.removeAll(keepingCapacity: true)
+        guard let first = elements.first else { return }
+        grouped.append(contentsOf: repeatElement(first, count: elements.count))
+        grouped.withUnsafeMutableBufferPointer { buffer in
+            for element in elements {
+                let target = partition(element)
+                buffer[next[target]] = element
                 next[target] += 1
             }
-            initialized = elements.count
         }
+    }
+
+    /// Groups `batch` by partition (``partitioned(_:partitions:partition:into:bounds:)``) in a
+    /// buffer kept from an earlier batch, and adds it (``add(grouped:bounds:)``); `batch` is emptied,
+    /// its capacity kept. A producer's batches — a segment's groups, tens of thousands of records
+    /// — are grouped in memory already mapped, not in a fresh allocation the kernel zeroes page by
+    /// page each time.
+    @inlinable
+    public func add(_ batch: inout [Element], partition: (Element) -> Int) {
+        var scratch = takeScratch()
+        Self.partitioned(batch, partitions: partitionCount, partition: partition, into: &scratch.grouped, bounds: &scratch.bounds)
+        add(grouped: &scratch.grouped, bounds: scratch.bounds)
+        returnScratch(scratch)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Buffers for grouping a batch, kept between batches (one per producer at a time).
+    public struct Scratch {
+        @usableFromInline var grouped: [Element] = []
+        @usableFromInline var bounds: [Int] = []
+
+        @usableFromInline init() {}
+    }
+
+    @usableFromInline
+    func takeScratch() -> Scratch {
+        lock.lock()
+        defer { lock.unlock() }
+        return scratches.popLast() ?? Scratch()
+    }
+
+    @usableFromInline
+    func returnScratch(_ scratch: Scratch) {
+        lock.lock()
+        defer { lock.unlock() }
+        // As many as producers ran at once; a batch far larger than the rest is not kept.
+        if scratches.count < 4 { scratches.append(scratch) }
     }
 
     /// Appends partition `index`'s buffer to its spill file and empties it. Called with the lock held.
