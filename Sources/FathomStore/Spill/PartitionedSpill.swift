@@ -69,6 +69,13 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     /// capacity kept for the producer's next batch). ``partitioned(_:partition:into:bounds:)``
     /// makes such a batch.
     public func add(grouped batch: inout [Element], bounds: [Int]) {
+        append(grouped: batch, bounds: bounds)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// ``add(grouped:bounds:)`` without emptying `batch`.
+    @usableFromInline
+    func append(grouped batch: [Element], bounds: [Int]) {
         precondition(bounds.count == partitionCount + 1)
         lock.lock()
         defer { lock.unlock() }
@@ -79,7 +86,6 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
             buffers[index].append(contentsOf: batch[bounds[index]..<bounds[index + 1]])
             if buffers[index].count >= capacity { flush(index) }
         }
-        batch.removeAll(keepingCapacity: true)
     }
 
     /// Groups `elements` by partition (a counting sort, stable) into `grouped`, with the start of
@@ -95,9 +101,15 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
         for element in elements { bounds[partition(element) + 1] += 1 }
         for index in 0..<partitions { bounds[index + 1] += bounds[index] }
         var next = Array(bounds[0..<partitions])
-        grouped.removeAll(keepingCapacity: true)
-        guard let first = elements.first else { return }
-        grouped.append(contentsOf: repeatElement(first, count: elements.count))
+        // `grouped` made exactly as long as `elements` (only what it lacks is copied in, to be
+        // overwritten below), so a kept buffer is reused without being filled again.
+        let count = elements.count
+        if grouped.count > count {
+            grouped.removeLast(grouped.count - count)
+        } else if grouped.count < count {
+            grouped.append(contentsOf: elements[grouped.count..<count])
+        }
+        guard count > 0 else { return }
         grouped.withUnsafeMutableBufferPointer { buffer in
             for element in elements {
                 let target = partition(element)
@@ -116,7 +128,7 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     public func add(_ batch: inout [Element], partition: (Element) -> Int) {
         var scratch = takeScratch()
         Self.partitioned(batch, partitions: partitionCount, partition: partition, into: &scratch.grouped, bounds: &scratch.bounds)
-        add(grouped: &scratch.grouped, bounds: scratch.bounds)
+        append(grouped: scratch.grouped, bounds: scratch.bounds)
         returnScratch(scratch)
         batch.removeAll(keepingCapacity: true)
     }
