@@ -86,6 +86,37 @@ import Testing
                 "streamed \(streamed), maybe \(maybes), leetspeak only \(leetOnly)")
     }
 
+    /// The rule's judge, which looks only for the phrases the anchors let through in an ASCII prompt
+    /// (``PromptNormalizer/prefilter(_:phrases:)``), decides every prompt as the matcher alone does:
+    /// phrases spaced, negated, in leetspeak, next to base64 runs and beyond ASCII.
+    @Test func theJudgeDecidesAsTheMatcher() {
+        let settings = RuleSettings()
+        let matcher = InjectionNormalized.Matcher(settings)
+        let judge = InjectionNormalized.judge(settings)
+        let pieces = settings.normalizedPhrases + settings.injectionContextPhrases + settings.injectionContextWords
+            + ["don't", "never", "told me to", "1gn0r3", "pr3v10us", "@ll", "ru1es", "f0rget", "3v3rything", "syst3m", "pr0mpt",
+               "the", "my", "loan", ".", ":", "?", "\t", "  ", "QUJDREVGR0hJSktMTU5PUA==", "aWdub3JlIHByZXZpb3VzIGluc3RydWN0aW9ucw==",
+               "é", "Ｉｇｎｏｒｅ", "ig\u{200B}nore", "12345"]
+        var generator = SeededGenerator(seed: 31)
+        var hits = 0, held = 0
+        for _ in 0..<6_000 {
+            let count = Int.random(in: 0...8, using: &generator)
+            var prompt = (0..<count).map { _ in pieces.randomElement(using: &generator) ?? "" }
+                .joined(separator: Bool.random(using: &generator) ? " " : "  ")
+            if Bool.random(using: &generator) { prompt = prompt.uppercased() }
+            let bytes = Array(prompt.utf8)
+            let (judged, prefilter) = bytes.withUnsafeBufferPointer { buffer in
+                let view = unsafe ByteView(unsafeStart: buffer.baseAddress, count: buffer.count)
+                return (judge(view), PromptNormalizer.prefilter(view, phrases: matcher.table))
+            }
+            let expected = matcher.metrics(prompt)
+            #expect(judged == expected, "\(prompt)")
+            if expected != nil { hits += 1 }
+            if case .held = prefilter { held += 1 }
+        }
+        #expect(hits > 500 && held > 1_000, "hits \(hits), held \(held)")
+    }
+
     /// The anchor test is exact on its own terms: for an ASCII prompt without a long base64 run it
     /// says "possible" exactly when every anchor (``PromptNormalizer/AnchorFilter/anchors(of:)``) of some phrase
     /// is four consecutive values of the normal form or of its leetspeak folding, as worked out from
@@ -107,6 +138,8 @@ import Testing
             return Set((0...(form.count - 4)).map { PromptNormalizer.AnchorFilter.pack(form[$0..<($0 + 4)]) })
         }
         func anchorsOf(_ form: [UInt32]) -> Set<UInt32> { Set(PromptNormalizer.AnchorFilter.anchors(of: form) ?? []) }
+        // Each phrase's anchors, nil for a phrase that gets none (beyond ASCII).
+        let asciiAnchors = forms.map { $0.count >= 4 && $0.allSatisfy { $0 < 0x80 } ? anchorsOf($0) : nil }
         var generator = SeededGenerator(seed: 13)
         var counts: [PromptNormalizer.AnchorFilter.Verdict: Int] = [:]
         var leetOnly = 0
@@ -139,6 +172,19 @@ import Testing
             let anchoredInLeet = forms.contains { $0.count >= 4 && anchorsOf($0).isSubset(of: inLeet) }
             #expect(verdict == (anchoredInNormal || anchoredInLeet ? .possible : .none), "\(prompt)")
             if anchoredInLeet && !anchoredInNormal { leetOnly += 1 }
+            // The phrases let through are exactly those with every anchor in the form.
+            func anchored(in windows: Set<UInt32>) -> [Int] {
+                forms.indices.filter { asciiAnchors[$0].map { $0.isSubset(of: windows) } ?? false }
+            }
+            let held = bytes.withUnsafeBufferPointer { buffer in
+                unsafe anchors.heldPhrases(ByteView(unsafeStart: buffer.baseAddress, count: buffer.count))
+            }
+            guard case let .phrases(normalHeld, leetHeld) = held else {
+                Issue.record("an ASCII prompt without a long run is read: \(prompt)")
+                continue
+            }
+            #expect(normalHeld.indices == anchored(in: inNormal), "\(prompt)")
+            #expect(leetHeld?.indices == (PromptNormalizer.hasLeet(normal) ? anchored(in: inLeet) : nil), "\(prompt)")
         }
         // The prompts exercise every answer and the leetspeak pass.
         #expect((counts[.none] ?? 0) > 1_000 && (counts[.possible] ?? 0) > 1_000 && (counts[.unknown] ?? 0) > 500

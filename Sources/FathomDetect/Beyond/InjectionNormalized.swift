@@ -347,6 +347,23 @@ public enum PromptNormalizer {
         matchedIndices(forms: forms(text), phrases: table)
     }
 
+    /// ``matchedIndices(forms:phrases:)`` where the phrases each form may hold are known (`candidates`,
+    /// form by form, ascending; nil: any): only those are looked for.
+    package static func matchedIndices(forms: [[UInt32]], candidates: [[Int]?], phrases table: PhraseTable) -> [Int] {
+        var found: [Int] = []
+        for (index, form) in forms.enumerated() {
+            guard let phrases = index < candidates.count ? candidates[index] : nil else {
+                for phrase in matchedIndices(forms: [form], phrases: table) where !found.contains(phrase) { found.append(phrase) }
+                continue
+            }
+            for phrase in phrases where !found.contains(phrase) && containsAsked(form, table.forms[phrase]) {
+                found.append(phrase)
+            }
+        }
+        found.sort()
+        return found
+    }
+
     /// ``matchedIndices(_:phrases:)`` in forms already made (``forms(_:)``).
     package static func matchedIndices(forms: [[UInt32]], phrases table: PhraseTable) -> [Int] {
         // A phrase is in a form when it occurs there on word boundaries, not cancelled; only the
@@ -455,6 +472,36 @@ public enum PromptNormalizer {
             }
         }
         return mightMatchByBigrams(prompt, phrases: table)
+    }
+
+    /// What the filters of ``mightMatch(_:phrases:)`` say about a prompt.
+    package enum Prefilter {
+        /// No phrase is in any form of the prompt.
+        case none
+        /// An ASCII prompt without a run of 16 base64 characters (its forms are the normal form and,
+        /// when it has a leetspeak character, that form's leetspeak folding): the phrases each form
+        /// may hold by their anchors (``AnchorFilter/heldPhrases(_:)``), at least one.
+        case held(normal: AnchorFilter.PhraseSet, leet: AnchorFilter.PhraseSet?)
+        /// Any phrase may be in it.
+        case undecided
+    }
+
+    /// ``mightMatch(_:phrases:)``, telling for an ASCII prompt which phrases its anchors let
+    /// through: the matcher then looks for those alone, in forms it need not look for decoded
+    /// segments to make.
+    package static func prefilter(_ prompt: ByteView, phrases table: PhraseTable) -> Prefilter {
+        if table.hasPhraseWithoutBigrams { return .undecided }
+        if let anchors = table.anchors {
+            switch anchors.heldPhrases(prompt) {
+            case let .phrases(normal, leet):
+                if normal.isEmpty && (leet?.isEmpty ?? true) { return .none }
+                return .held(normal: normal, leet: leet)
+            // The prompt has decoded forms: the matcher decides.
+            case .longBase64Run: return .undecided
+            case .notASCII: break
+            }
+        }
+        return mightMatchByBigrams(prompt, phrases: table) ? .undecided : .none
     }
 
     /// The bigram test of ``mightMatch(_:phrases:)`` alone (described there).
@@ -869,8 +916,11 @@ package enum InjectionNormalized {
         let matcher = Matcher(settings)
         return { prompt in
             // Most prompts hold no phrase: ruled out from their bytes, without a String.
-            guard PromptNormalizer.mightMatch(prompt, phrases: matcher.table) else { return nil }
-            return matcher.metrics(prompt.string, bytes: prompt)
+            switch PromptNormalizer.prefilter(prompt, phrases: matcher.table) {
+            case .none: return nil
+            case let .held(normal, leet): return matcher.metrics(prompt.string, held: normal, leet)
+            case .undecided: return matcher.metrics(prompt.string, bytes: prompt)
+            }
         }
     }
 
@@ -908,8 +958,30 @@ package enum InjectionNormalized {
             metrics(text, forms: PromptNormalizer.forms(text, normal: PromptNormalizer.normalForm(text, bytes: bytes)))
         }
 
+        /// ``metrics(_:)`` of an ASCII text without a run of 16 base64 characters, whose forms may
+        /// hold only the phrases `normal` (its normal form) and `leet` (its leetspeak folding; nil
+        /// when it has no leetspeak character), from ``PromptNormalizer/prefilter(_:phrases:)``:
+        /// the same forms are made (no decoded segment: none is long enough), and only those phrases
+        /// are looked for.
+        package func metrics(_ text: String, held normal: PromptNormalizer.AnchorFilter.PhraseSet,
+                             _ leet: PromptNormalizer.AnchorFilter.PhraseSet?) -> [String: HitValue]? {
+            guard let form = PromptNormalizer.asciiNormalForm(text) else { return metrics(text) }
+            var forms = [form]
+            var candidates: [[Int]?] = [normal.indices]
+            if PromptNormalizer.hasLeet(form) {
+                forms.append(PromptNormalizer.leetFolded(form))
+                // Held phrases for the folding come with a leetspeak character; without them, any.
+                candidates.append(leet?.indices)
+            }
+            return metrics(text, forms: forms, found: PromptNormalizer.matchedIndices(forms: forms, candidates: candidates, phrases: table))
+        }
+
         private func metrics(_ text: String, forms: [[UInt32]]) -> [String: HitValue]? {
-            let found = PromptNormalizer.matchedIndices(forms: forms, phrases: table)
+            metrics(text, forms: forms, found: PromptNormalizer.matchedIndices(forms: forms, phrases: table))
+        }
+
+        /// The metrics of `text`, whose `forms` hold the phrases `found` (indices, ascending).
+        private func metrics(_ text: String, forms: [[UInt32]], found: [Int]) -> [String: HitValue]? {
             guard let first = found.first else { return nil }
             let plain = FoldedText.folded(text)
             let visible = found.filter { PromptNormalizer.containsWord(plain, folded[$0]) }

@@ -17,8 +17,12 @@ extension PromptNormalizer {
     /// base64 characters, whose forms are its normal form and that form's leetspeak folding,
     /// ``verdict(_:)`` is ``Verdict/none`` only when no phrase has all its anchors in one of them —
     /// so no phrase is in either. Phrases with a value beyond ASCII are never in an ASCII prompt's
-    /// forms and get no anchor; a list with an ASCII phrase of fewer than four values, or more than
-    /// ``capacity`` distinct anchors, has no anchor filter (every prompt takes the bigram test).
+    /// forms and get no anchor; a list with an ASCII phrase of fewer than four values, more than
+    /// ``capacity`` distinct anchors or more than ``PhraseSet/capacity`` phrases has no anchor filter
+    /// (every prompt takes the bigram test).
+    ///
+    /// ``heldPhrases(_:)`` tells which phrases a prompt's anchors let through, so that the matcher
+    /// looks for those alone.
     package struct AnchorFilter: Sendable {
         /// The most distinct anchors a filter holds (the seen sets are four 64-bit words).
         package static let capacity = 256
@@ -53,16 +57,22 @@ extension PromptNormalizer {
         /// The phrases whose first anchor is anchor `a`: `phrasesByAnchor[phraseBounds[a] ..< phraseBounds[a + 1]]`.
         private let phraseBounds: [Int]
         private let phrasesByAnchor: [Int]
+        /// Each anchored phrase's index among the forms the filter was made from.
+        private let formIndices: [Int]
 
         /// The anchors of each phrase form: nil when a phrase cannot be anchored (see the type).
         package init?(forms: [[UInt32]]) {
+            // Phrases are told apart in a ``PhraseSet``.
+            guard forms.count <= PhraseSet.capacity else { return nil }
             var numbered: [UInt32: Int] = [:]
             var needs: [UInt64] = []
             // Each anchored phrase under its first (rarest) anchor: a prompt's phrases are looked
             // for among those of the anchors it holds, not among all.
             var byFirst: [Int: [Int]] = [:]
-            for form in forms {
+            var formIndices: [Int] = []
+            for (formIndex, form) in forms.enumerated() {
                 guard form.allSatisfy({ $0 < 0x80 }) else { continue }
+                formIndices.append(formIndex)
                 guard let anchors = Self.anchors(of: form) else { return nil }
                 var words: [UInt64] = [0, 0, 0, 0]
                 var first: Int?
@@ -99,6 +109,7 @@ extension PromptNormalizer {
             }
             phraseBounds = bounds
             phrasesByAnchor = phrases
+            self.formIndices = formIndices
             bytes = (0..<UInt32(256)).map { byte in
                 guard byte < 0x80 else { return Self.nonASCIIFlag }
                 let form = PromptNormalizer.asciiForms[Int(byte)]
@@ -193,24 +204,101 @@ extension PromptNormalizer {
             }
         }
 
-        /// Whether some phrase has all its anchors in `seen`: the phrases filed under each anchor
-        /// of `seen` are tested (a phrase is filed under one of its own).
+        /// Whether some phrase has all its anchors in `seen`.
         private func holdsPhrase(_ seen: Seen) -> Bool {
+            var held = false
+            eachPhrase(in: seen) { _ in
+                held = true
+                return false
+            }
+            return held
+        }
+
+        /// Hands `body` each phrase (its anchored number) that has all its anchors in `seen`, until
+        /// `body` returns false: the phrases filed under each anchor of `seen` are tested (a phrase
+        /// is filed under one of its own, so each is handed over once).
+        @inline(__always)
+        private func eachPhrase(in seen: Seen, _ body: (Int) -> Bool) {
             for word in 0..<4 {
                 var bits = seen.words[word]
                 while bits != 0 {
                     let anchor = word << 6 | bits.trailingZeroBitCount
                     bits &= bits - 1
                     for member in phraseBounds[anchor]..<phraseBounds[anchor + 1] {
-                        let phrase = phrasesByAnchor[member] * 4
+                        let number = phrasesByAnchor[member]
+                        let phrase = number * 4
                         if needs[phrase] & ~seen.words[0] == 0, needs[phrase + 1] & ~seen.words[1] == 0,
                            needs[phrase + 2] & ~seen.words[2] == 0, needs[phrase + 3] & ~seen.words[3] == 0 {
-                            return true
+                            guard body(number) else { return }
                         }
                     }
                 }
             }
-            return false
+        }
+
+        /// The phrases (by their index among the forms the filter was made from) with all their
+        /// anchors in `seen`.
+        private func heldPhrases(_ seen: Seen) -> PhraseSet {
+            var held = PhraseSet()
+            eachPhrase(in: seen) { number in
+                held.insert(formIndices[number])
+                return true
+            }
+            return held
+        }
+
+        /// A set of phrase indices below ``PhraseSet/capacity``, without an allocation.
+        package struct PhraseSet: Equatable, Sendable {
+            package static let capacity = 256
+            private var words = InlineArray<4, UInt64>(repeating: 0)
+
+            package init() {}
+
+            package var isEmpty: Bool { words[0] | words[1] | words[2] | words[3] == 0 }
+
+            @inline(__always)
+            package mutating func insert(_ index: Int) { words[index >> 6] |= 1 << UInt64(index & 63) }
+
+            /// The indices, ascending.
+            package var indices: [Int] {
+                var result: [Int] = []
+                for word in 0..<4 {
+                    var bits = words[word]
+                    while bits != 0 {
+                        result.append(word << 6 | bits.trailingZeroBitCount)
+                        bits &= bits - 1
+                    }
+                }
+                return result
+            }
+
+            package static func == (lhs: PhraseSet, rhs: PhraseSet) -> Bool {
+                (0..<4).allSatisfy { lhs.words[$0] == rhs.words[$0] }
+            }
+        }
+
+        /// What the anchors say about a prompt, in detail.
+        package enum Held: Equatable, Sendable {
+            /// The prompt is not ASCII: the filter cannot tell.
+            case notASCII
+            /// The prompt has a run of 16 base64 characters: it has decoded forms too.
+            case longBase64Run
+            /// The phrases (indices among the forms the filter was made from) with all their
+            /// anchors in the normal form, and in its leetspeak folding when the prompt has a
+            /// leetspeak character (else nil: the folding is the normal form). A phrase that is in
+            /// a form has all its anchors in it, so the phrases in each form are among these.
+            case phrases(normal: PhraseSet, leet: PhraseSet?)
+        }
+
+        /// ``verdict(_:)`` with the phrases it lets through (``Held``).
+        package func heldPhrases(_ text: ByteView) -> Held {
+            switch read(text) {
+            case .notASCII: return .notASCII
+            case .longBase64Run: return .longBase64Run
+            case let .read(common, normalOnly, leetOnly, sawLeet):
+                return .phrases(normal: heldPhrases(common.union(normalOnly)),
+                                leet: sawLeet ? heldPhrases(common.union(leetOnly)) : nil)
+            }
         }
 
         /// What the anchors say about `text` (see ``Verdict``).
@@ -222,6 +310,25 @@ extension PromptNormalizer {
         /// without one is noted once for both forms (`common`), one with one is noted in each form's
         /// own set, so a prompt is read once and most windows are looked up once.
         package func verdict(_ text: ByteView) -> Verdict {
+            switch read(text) {
+            case .notASCII: return .unknown
+            case .longBase64Run: return .possible
+            case let .read(common, normalOnly, leetOnly, sawLeet):
+                if holdsPhrase(common.union(normalOnly)) || (sawLeet && holdsPhrase(common.union(leetOnly))) { return .possible }
+                return .none
+            }
+        }
+
+        /// What one pass over a prompt's bytes finds (see ``verdict(_:)``).
+        private enum Reading {
+            case notASCII
+            case longBase64Run
+            /// The anchors of the windows both forms hold, of the normal form's own, of the
+            /// leetspeak folding's own, and whether the prompt has a leetspeak character.
+            case read(common: Seen, normalOnly: Seen, leetOnly: Seen, sawLeet: Bool)
+        }
+
+        private func read(_ text: ByteView) -> Reading {
             let filter = self.filter.span
             let table = bytes.span
             let count = text.count
@@ -242,10 +349,10 @@ extension PromptNormalizer {
             while index < count {
                 let entry = table[Int(text[index])]
                 index += 1
-                if entry >= Self.nonASCIIFlag { return .unknown }
+                if entry >= Self.nonASCIIFlag { return .notASCII }
                 run = (run &+ 1) & (0 &- Int(entry >> 16 & 1))
                 // The prompt has decoded forms too: the bigram test and the matcher decide.
-                if run >= 16 { return .possible }
+                if run >= 16 { return .longBase64Run }
                 let space = entry >> 19 & 1
                 if space & lastSpace != 0 { continue }
                 lastSpace = space
@@ -261,8 +368,7 @@ extension PromptNormalizer {
                     note(leetWindow, in: &leetOnly, filter: filter)
                 }
             }
-            if holdsPhrase(common.union(normalOnly)) || (sawLeet != 0 && holdsPhrase(common.union(leetOnly))) { return .possible }
-            return .none
+            return .read(common: common, normalOnly: normalOnly, leetOnly: leetOnly, sawLeet: sawLeet != 0)
         }
     }
 }
