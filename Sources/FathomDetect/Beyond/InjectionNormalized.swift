@@ -64,12 +64,12 @@ public enum PromptNormalizer {
     /// ``normalForm(_:)`` for any text: compatibility decomposition, then scalar by scalar.
     package static func unicodeNormalForm(_ text: String) -> [UInt32] {
         let decomposed = text.decomposedStringWithCompatibilityMapping
-        let table = basicPlaneForms
+        var forms = PlaneBlockReader(basicPlaneBlocks)
         var result: [UInt32] = []
         result.reserveCapacity(decomposed.unicodeScalars.count)
         var lastWasSpace = true
         for scalar in decomposed.unicodeScalars {
-            let value = scalar.value < 0x10000 ? table[Int(scalar.value)] : scalarForm(scalar)
+            let value = scalar.value < 0x10000 ? forms[scalar.value] : scalarForm(scalar)
             if value == dropped { continue }
             if value == space {
                 if !lastWasSpace { result.append(0x20) }
@@ -97,11 +97,20 @@ public enum PromptNormalizer {
     package static let dropped = UInt32.max - 1
     package static let space = UInt32.max
 
-    /// ``scalarForm(_:)`` of every scalar of the Basic Multilingual Plane, worked out once (the
-    /// Unicode property lookups dominated the rule's time); surrogate code points are ``dropped``.
-    package static let basicPlaneForms: [UInt32] = (0..<UInt32(0x10000)).map { value in
-        if isUnchanged(value) { return value }
-        return Unicode.Scalar(value).map(scalarForm) ?? dropped
+    /// ``scalarForm(_:)`` of a scalar of the Basic Multilingual Plane, from a table (the Unicode
+    /// property lookups dominated the rule's time); surrogate code points are ``dropped``.
+    package static func basicPlaneForm(_ value: UInt32) -> UInt32 {
+        basicPlaneBlocks.block(Int(value >> 8))[Int(value & 0xFF)]
+    }
+
+    /// The table of ``basicPlaneForm(_:)``, worked out a block of 256 scalars at a time when a
+    /// scalar of the block is first asked for: the whole plane took about 8 ms of every hunt, and
+    /// a log's text uses a few blocks.
+    package static let basicPlaneBlocks = PlaneBlocks<[UInt32]> { block in
+        (UInt32(block) << 8..<UInt32(block + 1) << 8).map { value in
+            if isUnchanged(value) { return value }
+            return Unicode.Scalar(value).map(scalarForm) ?? dropped
+        }
     }
 
     /// ``FoldedText/isUnchanged(_:)``: CJK ideographs, Yi and private use are their own normal form
@@ -604,7 +613,7 @@ public enum PromptNormalizer {
     }
 
     /// Streams the normal form of `text`'s bytes into `sink`, scalar by scalar: ASCII through
-    /// ``asciiForms``, other scalars of the Basic Multilingual Plane through ``decomposedForms``,
+    /// ``asciiForms``, other scalars of the Basic Multilingual Plane through ``decomposition(of:)``,
     /// others decomposed one by one. False, having streamed part of it, when the text has a run of
     /// 16 base64 characters (it has more forms), is not valid UTF-8, or holds a scalar whose
     /// decomposition keeps a combining mark (NFKD reorders marks across scalars, so the form is not
@@ -614,9 +623,11 @@ public enum PromptNormalizer {
         var run = 0
         var index = 0
         let count = text.count
-        // The decompositions, read through the global's accessor once a text has a scalar beyond
-        // ASCII (not at every scalar).
-        var table: (starts: [UInt32], values: [UInt32])? = nil
+        // Whether the text is valid UTF-8, checked once it has a scalar beyond ASCII; then the
+        // block of decompositions read last (the scalars of a text mostly share a few blocks).
+        var checked = false
+        var blockNumber = -1
+        var block = DecomposedBlock(starts: [], values: [])
         while index < count {
             let byte = text[index]
             if byte < 0x80 {
@@ -627,9 +638,9 @@ public enum PromptNormalizer {
                 continue
             }
             run = 0
-            if table == nil {
+            if !checked {
                 guard text.isValidUTF8 else { return false }
-                table = decomposedForms
+                checked = true
             }
             // Valid UTF-8: the lead byte gives the length.
             var scalar: UInt32
@@ -644,11 +655,14 @@ public enum PromptNormalizer {
                     | UInt32(text[index + 2] & 0x3F) << 6 | UInt32(text[index + 3] & 0x3F)
                 index += 4
             }
-            if scalar < 0x10000, let forms = table {
-                let start = Int(forms.starts[Int(scalar)])
-                let end = Int(forms.starts[Int(scalar) + 1])
-                for position in start..<end {
-                    let value = forms.values[position]
+            if scalar < 0x10000 {
+                if Int(scalar >> 8) != blockNumber {
+                    blockNumber = Int(scalar >> 8)
+                    block = decomposedBlocks.block(blockNumber)
+                }
+                let offset = Int(scalar & 0xFF)
+                for position in Int(block.starts[offset])..<Int(block.starts[offset + 1]) {
+                    let value = block.values[position]
                     if value == reordered { return false }
                     sink.take(value)
                 }
@@ -674,7 +688,7 @@ public enum PromptNormalizer {
         let decomposed = String(Character(scalar)).decomposedStringWithCompatibilityMapping
         var values: [UInt32] = []
         for part in decomposed.unicodeScalars {
-            let value = part.value < 0x10000 ? basicPlaneForms[Int(part.value)] : scalarForm(part)
+            let value = part.value < 0x10000 ? basicPlaneForm(part.value) : scalarForm(part)
             if value == dropped { continue }
             if part.properties.canonicalCombiningClass.rawValue != 0 { return [reordered] }
             values.append(value)
@@ -682,25 +696,41 @@ public enum PromptNormalizer {
         return values
     }
 
-    /// ``scalarDecomposition(_:)`` of every scalar of the Basic Multilingual Plane, worked out
-    /// once when a text first holds a scalar beyond ASCII: scalar `s`'s values are
-    /// `values[starts[s] ..< starts[s + 1]]` (surrogate code points have none).
+    /// ``scalarDecomposition(_:)`` of the scalars of one block of 256 of the Basic Multilingual Plane:
+    /// scalar `s`'s values are `values[starts[s & 0xFF] ..< starts[(s & 0xFF) + 1]]` (surrogate code
+    /// points have none).
+    package struct DecomposedBlock: Sendable {
+        package var starts: [UInt16]
+        package var values: [UInt32]
+    }
+
+    /// ``scalarDecomposition(_:)`` of a scalar of the Basic Multilingual Plane, from its block.
+    package static func decomposition(of value: UInt32) -> ArraySlice<UInt32> {
+        let block = decomposedBlocks.block(Int(value >> 8))
+        let offset = Int(value & 0xFF)
+        return block.values[Int(block.starts[offset])..<Int(block.starts[offset + 1])]
+    }
+
+    /// The blocks of ``decomposition(of:)``, each worked out when a text first holds one of its
+    /// scalars (the whole plane took about 11 ms of every hunt that met a scalar beyond ASCII, and
+    /// a log's text uses a few blocks).
     ///
-    /// One decomposition of all the scalars, each after a U+0001 separator, instead of one `String`
-    /// per scalar (about 80 ms, on the path of every thread that waits for the table): the separator
-    /// is a starter, and canonical reordering moves combining marks only within a run of
-    /// non-starters, so no mark crosses it and each scalar's part is its own decomposition.
-    package static let decomposedForms: (starts: [UInt32], values: [UInt32]) = {
+    /// A block's scalars are decomposed in one `String`, each after a U+0001 separator, instead of
+    /// one `String` per scalar: the separator is a starter, and canonical reordering moves combining
+    /// marks only within a run of non-starters, so no mark crosses it and each scalar's part is its
+    /// own decomposition.
+    package static let decomposedBlocks = PlaneBlocks<DecomposedBlock> { block in
+        let first = UInt32(block) << 8
         var members: [UInt32] = []
-        members.reserveCapacity(0x10000)
         var joined = String.UnicodeScalarView()
-        for value in 0x80..<UInt32(0x10000) where !isUnchanged(value) && hangulJamo(value) == nil {
+        for value in first..<(first + 0x100) where value >= 0x80 && !isUnchanged(value) && hangulJamo(value) == nil {
             guard let scalar = Unicode.Scalar(value) else { continue }
             members.append(value)
             joined.append(separator)
             joined.append(scalar)
         }
         let decomposed = String(joined).decomposedStringWithCompatibilityMapping
+        var forms = PlaneBlockReader(basicPlaneBlocks)
         // Each member's values, in member order.
         var parts: [[UInt32]] = []
         parts.reserveCapacity(members.count)
@@ -715,36 +745,35 @@ public enum PromptNormalizer {
                 isReordered = false
                 continue
             }
-            let value = part.value < 0x10000 ? basicPlaneForms[Int(part.value)] : scalarForm(part)
+            let value = part.value < 0x10000 ? forms[part.value] : scalarForm(part)
             if value == dropped { continue }
             if part.properties.canonicalCombiningClass.rawValue != 0 { isReordered = true }
             current.append(value)
         }
         if started { parts.append(isReordered ? [reordered] : current) }
         precondition(parts.count == members.count, "the decomposition kept every separator")
-        var starts: [UInt32] = []
-        starts.reserveCapacity(0x10001)
+        var starts: [UInt16] = []
+        starts.reserveCapacity(0x101)
         var values: [UInt32] = []
-        values.reserveCapacity(0x11000)
         var member = 0
-        for value in 0..<UInt32(0x10000) {
-            starts.append(UInt32(values.count))
+        for value in first..<(first + 0x100) {
+            starts.append(UInt16(values.count))
             if value < 0x80 {
                 values.append(asciiForms[Int(value)])
             } else if isUnchanged(value) {
                 values.append(value)
             } else if let jamo = hangulJamo(value) {
-                values.append(contentsOf: jamo.map { basicPlaneForms[Int($0)] })
+                values.append(contentsOf: jamo.map { forms[$0] })
             } else if member < members.count, members[member] == value {
                 values.append(contentsOf: parts[member])
                 member += 1
             }
         }
-        starts.append(UInt32(values.count))
-        return (starts, values)
-    }()
+        starts.append(UInt16(values.count))
+        return DecomposedBlock(starts: starts, values: values)
+    }
 
-    /// Separates the scalars of ``decomposedForms``'s one decomposition.
+    /// Separates the scalars of a block's one decomposition (``decomposedBlocks``).
     private static let separator = Unicode.Scalar(UInt8(1))
 
     /// 4,096 bigram bits (``PhraseKey/slot(_:_:)``'s range) held inline, so the fast test allocates
