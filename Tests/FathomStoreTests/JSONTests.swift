@@ -495,4 +495,42 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
             }
         }
     }
+
+    /// The validation past the first byte beyond ASCII against the standard library's: every
+    /// sequence of two bytes, three-byte sequences of every lead and second byte beyond ASCII, four-byte
+    /// sequences around every lead from F0 to F4 and random strings of scalars, broken bytes and
+    /// cut sequences.
+    @Test func validatesAsTheStandardLibraryBeyondASCII() {
+        var mismatches: [[UInt8]] = []
+        func check(_ bytes: [UInt8]) {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            if bytes.withByteView({ $0.isValidUTF8 }) != expected, mismatches.count < 10 { mismatches.append(bytes) }
+        }
+        for first in 0...255 {
+            for second in 0...255 { check([0x61, UInt8(first), UInt8(second)]) }
+        }
+        for first in 0x80...0xFF {
+            for second in 0...255 {
+                for third: UInt8 in [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF] {
+                    check([UInt8(first), UInt8(second), third])
+                }
+            }
+        }
+        for lead in 0xF0...0xF5 {
+            for second in 0x70...0xC0 {
+                for third in [0x7F, 0x80, 0xBF, 0xC0] {
+                    for fourth in [0x7F, 0x80, 0xA5, 0xBF, 0xC0] { check([UInt8(lead), UInt8(second), UInt8(third), UInt8(fourth)]) }
+                }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = ["a", "é", "€", "𝔘", "\u{10FFFF}", "\u{FFFD}"].map { Array($0.utf8) }
+            + [[0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], [0xE2, 0x82], [0xF0, 0x9D], [0x80], [0xFF]]
+        for _ in 0..<50_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &generator) { bytes += pieces.randomElement(using: &generator) ?? [] }
+            check(bytes)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
 }

@@ -20,7 +20,39 @@ extension ByteView {
         }
         while index < count, base.load(fromByteOffset: index, as: UInt8.self) < 0x80 { index += 1 }
         if index == count { return true }
-        let rest = UnsafeRawBufferPointer(start: base + index, count: count - index)
-        return String(validating: rest, as: UTF8.self) != nil
+        return Self.validUTF8(base.assumingMemoryBound(to: UInt8.self), from: index, count: count)
+    }
+
+    /// Whether `bytes[start ..< count]` are valid UTF-8 (Unicode §3.9, table 3-7: no overlong form,
+    /// no surrogate, nothing above U+10FFFF), read in place: `String(validating:)` copied the rest
+    /// of every record with a byte beyond ASCII into a new string only to drop it.
+    static func validUTF8(_ bytes: UnsafePointer<UInt8>, from start: Int, count: Int) -> Bool {
+        var index = start
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            // The second byte's range depends on the lead (table 3-7); the others are 80–BF.
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            let second = bytes[index + 1]
+            guard second >= low, second <= high else { return false }
+            for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 { return false }
+            index += length
+        }
+        return true
     }
 }
