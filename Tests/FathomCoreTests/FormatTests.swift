@@ -387,6 +387,36 @@ import FathomSimulator
         #expect(object["version"] == "gs://kfserving-examples/models/sklearn/1.0/model")
     }
 
+    // MARK: Chat messages
+
+    /// OpenAI-style `messages`: the prompt is the last user message that has a text (one whose
+    /// content is a number is passed over; parts are joined; an escaped role is still a role),
+    /// the system prompt the first system message that has one.
+    @Test func chatMessagesGiveTheLastUserAndTheFirstSystemText() throws {
+        let lines = [
+            #"{"timestamp":"2026-03-02T00:00:00Z","user":"u1","model":"gpt-4o","request":{"messages":["#
+                + #"{"role":"system","content":null},{"role":"system","content":"First \u00e9 rules."},"#
+                + #"{"role":"user","content":"early"},{"role":"assistant","content":"ok"},{"role":"system","content":"second"},"#
+                + #"{"role":"us\u0065r","content":[{"type":"text","text":"part one"},"part two"]},"#
+                + #"{"role":"user","content":42}]},"response":"fine"}"#,
+            #"{"timestamp":"2026-03-02T00:00:01Z","user":"u2","model":"gpt-4o","request":{"messages":["#
+                + #"{"role":"user","content":""},{"role":"assistant","content":"?"}]},"response":"empty"}"#,
+            #"{"timestamp":"2026-03-02T00:00:02Z","user":"u3","model":"gpt-4o","request":{"messages":["#
+                + #"{"role":"user","content":"only \"quoted\" one"}]},"response":"x"}"#,
+        ]
+        let path = try scratch.write("in/chat.jsonl", Data((lines.joined(separator: "\n") + "\n").utf8))
+        let store = scratch.path("chat-store")
+        let summary = try ingest([path], store: store, kind: .llm)
+        #expect(summary.rejected == 0)
+        let rows = try rows(.llm, store: store)
+        #expect(rows.count == 3)
+        #expect(rows[0]["prompt"] == "part one\npart two")
+        #expect(rows[0]["system_prompt"] == "First é rules.")
+        #expect(rows[1]["prompt"] == nil, "an empty last user message is no prompt")
+        #expect(rows[1]["system_prompt"] == nil)
+        #expect(rows[2]["prompt"] == "only \"quoted\" one")
+    }
+
     // MARK: Bedrock
 
     /// Bedrock model invocation logs: a real ConverseStream record, an Anthropic Messages API

@@ -283,6 +283,23 @@ package enum JSONFields {
         }
     }
 
+    /// Whether a chat message's `role` is the string `role`.
+    static func hasRole(_ message: JSONValue, _ role: String) -> Bool {
+        message["role"]?.withDecodedString { $0.equals(role) } ?? false
+    }
+
+    /// Writes ``messageText(_:)`` of `content` to `column`; false when it has none. A string is
+    /// written from its bytes (decoded, valid UTF-8: the record was checked).
+    static func writeMessageText(_ content: JSONValue, column: Int, into rows: RowWriter) -> Bool {
+        if content.kind == .string {
+            writeString(content, column: column, into: rows)
+            return true
+        }
+        guard let text = messageText(content) else { return false }
+        rows.setString(text, at: column)
+        return true
+    }
+
     /// A prompt: a string, or OpenAI-style `messages` (the last user message is the prompt; the
     /// first system message goes to `system_prompt`).
     package static func writeMessages(_ value: JSONValue, column: Int, kind: SourceKind, into rows: RowWriter) {
@@ -296,17 +313,16 @@ package enum JSONFields {
         case .string:
             writeString(messages, column: column, into: rows)
         case .array:
-            var lastUser: String?
-            var system: String?
-            for message in messages.elements where message.kind == .object {
-                let role = message["role"]?.string ?? ""
-                guard let content = message["content"], let text = messageText(content) else { continue }
-                if role == "user" { lastUser = text }
-                if role == "system", system == nil { system = text }
+            // The last user message with a text, and the first system message with one: only their
+            // texts are read (each message's text made a `String`, most of them dropped).
+            let all = messages.elements
+            for message in all.reversed() where message.kind == .object && hasRole(message, "user") {
+                if let content = message["content"], writeMessageText(content, column: column, into: rows) { break }
             }
-            if let lastUser { rows.setString(lastUser, at: column) }
-            if let system, let systemColumn {
-                rows.setString(system, at: systemColumn)
+            if let systemColumn {
+                for message in all where message.kind == .object && hasRole(message, "system") {
+                    if let content = message["content"], writeMessageText(content, column: systemColumn, into: rows) { break }
+                }
             }
         default:
             break
