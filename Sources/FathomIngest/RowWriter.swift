@@ -69,10 +69,10 @@ public final class RowWriter {
     /// first, then the time (which a profile's `time` mapping overrides).
     package func begin(_ kind: SourceKind, time: Int64, overrides: RowOverrides) {
         let slot = Int(kind.code)
-        if builders.builders[slot] == nil {
+        if !builders.isInstalled(slot) {
             builders.install(pool?.take(kind) ?? BuilderPool.make(kind), at: slot)
         }
-        builders.select(slot)
+        builders.selectSlot(slot)
         inRow = true
         currentKind = kind
         hasTime = false
@@ -156,20 +156,23 @@ public final class RowWriter {
 
     /// Ends the row.
     public func commit() {
-        guard inRow, let builder = builders.current else { return }
-        // The provenance columns close every kind's schema.
-        let columnCount = builder.columns.count
-        builder.setString(member, at: columnCount - 2)
-        builder.setInt64(line, at: columnCount - 1)
-        builder.endRow()
+        guard inRow else { return }
+        // The selected builder, borrowed (no reference counted for each row).
+        let full = builders.withCurrent { builder -> Bool in
+            // The provenance columns close every kind's schema.
+            let columnCount = builder.columns.count
+            builder.setString(member, at: columnCount - 2)
+            builder.setInt64(line, at: columnCount - 1)
+            builder.endRow()
+            // The size is summed over the columns, so it is looked at every 256 rows, not every row.
+            return builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes)
+        }
+        guard let full else { return }
         rowCounts[Int(currentKind.code)] += 1
         rowTotal += 1
         inRow = false
         builders.deselect()
-        // The size is summed over the columns, so it is looked at every 256 rows, not every row.
-        if builder.rowCount >= maxRows || (builder.rowCount & 255 == 0 && builder.estimatedBytes >= maxBytes) {
-            pendingFlush = currentKind
-        }
+        if full { pendingFlush = currentKind }
     }
 
     private var pendingFlush: SourceKind?

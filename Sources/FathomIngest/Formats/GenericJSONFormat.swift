@@ -54,17 +54,23 @@ package struct FieldResolver {
     /// The first candidate of `column` present (case-insensitively for top-level keys) in any sample
     /// object; returns the path with the sample's own spelling.
     package func resolve(_ column: String, in samples: [[String: JSONKind]]) -> [String]? {
+        // Each sample's keys lower-cased once, in the sample's own order (not once per candidate
+        // and key: that was most of a decoder's set-up).
+        var lowered: [[(key: String, lower: String)]?] = Array(repeating: nil, count: samples.count)
         for candidate in candidates(for: column) {
             let path = candidate.split(separator: ".").map(String.init)
             guard let head = path.first else { continue }
-            for keys in samples {
+            let lowerHead = head.lowercased()
+            for (index, keys) in samples.enumerated() {
                 // A dotted candidate names a nested field when its head is an object; the samples
                 // list nested names in dotted form too, so test that before the literal key.
                 if path.count > 1, keys[head] == .object { return path }
                 if keys[candidate] != nil { return [candidate] }
                 if path.count > 1, keys[head] != nil { return path }
-                if let spelled = keys.keys.first(where: { $0.lowercased() == head.lowercased() }) {
-                    return [spelled] + path.dropFirst()
+                let pairs = lowered[index] ?? keys.keys.map { ($0, $0.lowercased()) }
+                lowered[index] = pairs
+                if let spelled = pairs.first(where: { $0.lower == lowerHead }) {
+                    return [spelled.key] + path.dropFirst()
                 }
             }
         }

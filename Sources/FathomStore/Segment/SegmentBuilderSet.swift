@@ -9,17 +9,21 @@
 public final class SegmentBuilderSet {
     /// The builder of each slot, nil where none was installed.
     public private(set) var builders: [SegmentBuilder?]
+    /// `builders`, unretained (held by `builders`): selecting one for a row counts no references.
+    private var unretained: [Unmanaged<SegmentBuilder>?]
     private var selected: Unmanaged<SegmentBuilder>?
 
     /// A set of `count` empty slots.
     public init(count: Int) {
         builders = Array(repeating: nil, count: count)
+        unretained = Array(repeating: nil, count: count)
     }
 
     /// Puts `builder` in `slot`, replacing (and deselecting) what was there.
     public func install(_ builder: SegmentBuilder, at slot: Int) {
         selected = nil
         builders[slot] = builder
+        unretained[slot] = Unmanaged.passUnretained(builder)
     }
 
     /// Empties every slot (and deselects); returns the builders that were installed.
@@ -27,7 +31,22 @@ public final class SegmentBuilderSet {
         selected = nil
         let held = builders.compactMap { $0 }
         builders = Array(repeating: nil, count: builders.count)
+        unretained = Array(repeating: nil, count: unretained.count)
         return held
+    }
+
+    /// Whether a builder is installed in `slot`.
+    public func isInstalled(_ slot: Int) -> Bool { unretained[slot] != nil }
+
+    /// ``select(_:)`` without handing the builder back (no reference counted for each row).
+    public func selectSlot(_ slot: Int) {
+        selected = unretained[slot]
+    }
+
+    /// Calls `body` with the selected builder, borrowed; nil when none is selected.
+    @inline(__always)
+    public func withCurrent<R>(_ body: (SegmentBuilder) -> R) -> R? {
+        selected?._withUnsafeGuaranteedRef(body)
     }
 
     /// Selects the builder in `slot` for the setters; nil (no builder there) deselects.
