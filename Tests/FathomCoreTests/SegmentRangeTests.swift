@@ -141,3 +141,22 @@ import FathomDetect
         return HitFields(names: names, values: values)
     }
 }
+
+/// ``NumberSet`` answers as a `Set` does, for numbers held as bits, past them, and past its limit.
+@Suite struct NumberSetTests {
+    @Test func answersAsASet() {
+        var generator = SplitMix(seed: 11)
+        for round in 0..<200 {
+            let limit = NumberSet.limit
+            var numbers: [UInt32] = (0..<Int(generator.next() % 40)).map { _ in UInt32(generator.next() % 5_000) }
+            if round < 2 { numbers += [limit - 1, limit, limit + 1, UInt32.max, UInt32.max - 1] }
+            let set = NumberSet(numbers)
+            let reference = Set(numbers)
+            let probes: [UInt32] = (0..<200).map { _ in UInt32(generator.next() % 6_000) }
+                + [0, 63, 64, limit - 1, limit, limit + 1, limit + 64, UInt32.max, UInt32.max - 1]
+            for probe in probes {
+                #expect(set.contains(probe) == reference.contains(probe), "\(probe) in \(numbers.sorted())")
+            }
+        }
+    }
+}

@@ -66,7 +66,8 @@ package enum SlidingWindowScan {
         var dense = [Int32](repeating: -1, count: keys.entryCount)
         // Entries that read the same as text share a value number, and so a dense index.
         var denseOfValue: [UInt32: Int32] = [:]
-        for (code, id) in context.numbering(keyColumn).ids(of: keys, segment: table.record.path).enumerated() where values.contains(id) {
+        let wanted = NumberSet(values)
+        for (code, id) in context.numbering(keyColumn).ids(of: keys, segment: table.record.path).enumerated() where wanted.contains(id) {
             if let known = denseOfValue[id] {
                 dense[code] = known
             } else {

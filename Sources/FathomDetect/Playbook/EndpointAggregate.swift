@@ -403,12 +403,12 @@ package struct EndpointAggregate {
         guard !live.isEmpty else { return }
         let partitions = 1 << partitionBits
         let budget = context.memoryBudget / 2 / live.count
-        let prepared = live.map { index -> (set: CandidateSet, wanted: IntegerTable, groups: Set<UInt32>,
+        let prepared = live.map { index -> (set: CandidateSet, wanted: IntegerTable, groups: NumberSet,
                                             parts: PartitionedSpill<InputRecord>) in
             let set = sets[index]
             var table = IntegerTable(capacity: set.candidates.count)
             for candidate in set.candidates { _ = table.index(of: candidate.key) }
-            return (set, table, Set(set.candidates.map { UInt32(truncatingIfNeeded: $0.key >> 32) }),
+            return (set, table, NumberSet(set.candidates.map { UInt32(truncatingIfNeeded: $0.key >> 32) }),
                     PartitionedSpill<InputRecord>(partitions: partitions, budget: budget, spill: spill, name: "inputs-\(index)"))
         }
         _ = try context.map(.inference) { segment -> Int in
@@ -434,7 +434,7 @@ package struct EndpointAggregate {
     /// Hands over the non-null inputs of one segment's rows that fall in a group of `wanted` (packed
     /// keys; `groups` their group numbers); the rows are picked as ``scanSegment`` picks them.
     static func candidateInputs(_ table: SegmentTable, context: HuntContext, patterns: [[UInt32]], keyColumn: String,
-                                width: Int64?, base: Int64, values: KeyValues, groups: Set<UInt32>,
+                                width: Int64?, base: Int64, values: KeyValues, groups: NumberSet,
                                 wanted: IntegerTable, to inputParts: PartitionedSpill<InputRecord>) throws -> Int {
         let keys = try table.dictionary(keyColumn)
         let codeGroups = values.knownGroups(of: values.numbering.ids(of: keys, segment: table.record.path))
@@ -727,5 +727,34 @@ package struct EndpointAggregate {
         }
         hand(&groupBatch, to: groupParts)
         return grouped
+    }
+}
+
+/// A set of numbers (value or group numbers, which are dense from 0), asked about once for each
+/// entry of a segment's dictionary: a bit per number up to the largest, where a `Set` hashed each
+/// question (about 1 % of the every-rule hunt). Numbers past ``limit`` are kept in a `Set`.
+package struct NumberSet: Sendable {
+    private var bits: [UInt64] = []
+    private var large: Set<UInt32> = []
+    /// The numbers held as bits are those below it.
+    package static let limit: UInt32 = 1 << 26
+
+    package init(_ numbers: some Sequence<UInt32>) {
+        for number in numbers {
+            guard number < Self.limit else {
+                large.insert(number)
+                continue
+            }
+            let word = Int(number >> 6)
+            if word >= bits.count { bits.append(contentsOf: repeatElement(0, count: word + 1 - bits.count)) }
+            bits[word] |= 1 << UInt64(number & 63)
+        }
+    }
+
+    @inline(__always)
+    package func contains(_ number: UInt32) -> Bool {
+        guard number < Self.limit else { return large.contains(number) }
+        let word = Int(number >> 6)
+        return word < bits.count && bits[word] & (1 << UInt64(number & 63)) != 0
     }
 }
