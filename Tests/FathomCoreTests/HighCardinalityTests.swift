@@ -209,6 +209,40 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         }
     }
 
+    /// The spill's buffers stay within its budget however the batches fall: a batch larger than a
+    /// partition's room goes to disk in pieces, and no buffer is grown past its capacity (grown by
+    /// doubling, they took up to twice the budget).
+    @Test(arguments: [1 << 12, 3 << 14, 1 << 17])
+    func theBuffersStayWithinTheBudget(budget: Int) throws {
+        let directory = try TemporaryDirectory()
+        let spill = PartitionedSpill<Record>(partitions: 8, budget: budget, spill: SpillDirectory(root: directory.path), name: "b")
+        let stride = MemoryLayout<Record>.stride
+        // What the allocator may add to an exact request: a few elements a partition.
+        let slack = 8 * 64 / stride + 8
+        var rng = SeededGenerator(seed: 11)
+        var records: [Record] = []
+        var peak = 0
+        for round in 0..<60 {
+            // Batches from a few records to several partitions' capacity at once.
+            let size = [3, 100, spill.partitionCapacity * 3 + 5, 1_000, spill.partitionCapacity - 1][round % 5]
+            var batch = (0..<size).map { _ in Record(key: rng.next() % 5_000, value: Int64(records.count)) }
+            for index in batch.indices { batch[index].value = Int64(records.count + index) }
+            records += batch
+            if round % 2 == 0 {
+                add(&batch, to: spill)
+            } else {
+                spill.add(&batch) { Int($0.key % 8) }
+            }
+            peak = max(peak, spill.bufferedCapacity)
+            #expect(spill.bufferedCapacity <= 8 * spill.partitionCapacity + slack,
+                    "\(spill.bufferedCapacity) elements buffered for a budget of \(budget / stride)")
+        }
+        #expect(peak > 8 * spill.partitionCapacity / 2, "the budget is used, not starved")
+        for partition in 0..<8 {
+            #expect(try spill.take(partition) == records.filter { Int($0.key % 8) == partition })
+        }
+    }
+
     /// Batches grouped in the spill's kept buffers (``PartitionedSpill/add(_:partition:)``) from
     /// two producers at once, a large batch before small ones and empty ones between: every record
     /// comes back in its partition, each producer's in its order, none twice.

@@ -158,14 +158,16 @@ package enum ExtractionBeyond {
             return (column, Set(rows.indices.filter { rows[$0] > settings.maxQueries }.map { UInt32($0) }
                 .filter { !(column == "principal" && numbering.isEmpty($0)) }))
         }
-        let rowsByColumn = try SlidingWindowScan.slotRows(context, keys: keys, slide: slide, patterns: patterns)
-        for (column, rows) in zip(slidingColumns, rowsByColumn) {
+        let totalsByColumn = try SlidingWindowScan.slotTotals(context, keys: keys, slide: slide, patterns: patterns)
+        for (column, totals) in zip(slidingColumns, totalsByColumn) {
             let numbering = context.numbering(column)
             var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
-            for row in rows.map({ (name: numbering.name($0.value), row: $0) }).sorted(by: { $0.name < $1.name }) {
-                for run in exceededRuns(active: row.row.slots, counts: row.row.counts, slotsPerWindow: perWindow,
+            // Value by value in name order, each one's slots made only while its runs are found.
+            for (name, value) in totals.values.map({ (numbering.name($0), $0) }).sorted(by: { $0.0 < $1.0 }) {
+                guard let row = totals.row(of: value) else { continue }
+                for run in exceededRuns(active: row.slots, counts: row.counts, slotsPerWindow: perWindow,
                                         threshold: settings.maxQueries) {
-                    found.append((row.name, run))
+                    found.append((name, run))
                 }
             }
             // The first and last query inside each run's windows, looked up for the runs alone.
