@@ -151,6 +151,34 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         #expect(mine == theirs)
     }
 
+    /// The columns a built-in rule reads on every row of its kind are stored plain, read in place:
+    /// packed, they were inflated again by every scan of a segment (a sixth of every-rule `hunt`'s
+    /// CPU on the 4 GB high-cardinality store). The rest of what is packed stays packed.
+    @Test func theColumnsRulesReadOnEveryRowAreNotPacked() {
+        let hot: [SourceKind: [String]] = [
+            .inference: ["time", "src_ip", "principal", "path", "input_hash"],
+            .llm: ["time", "src_ip", "principal", "prompt", "response"],
+            .storage: ["time", "src_ip", "operation", "action", "key"],
+        ]
+        for (kind, names) in hot {
+            let schema = KindSchema.of(kind)
+            for name in names {
+                guard let index = schema.index(of: name) else {
+                    Issue.record("\(kind) has no column \(name)")
+                    continue
+                }
+                #expect(!schema.columns[index].compressed, "\(kind).\(name) is read on every row")
+            }
+        }
+        let packed: [(SourceKind, String)] = [(.inference, "request_id"), (.inference, "user_agent"), (.llm, "system_prompt"),
+                                              (.llm, "session"), (.storage, "principal"), (.storage, "user_agent"),
+                                              (.inference, "line"), (.predictions, "subject")]
+        for (kind, name) in packed {
+            let schema = KindSchema.of(kind)
+            #expect(schema.index(of: name).map { schema.columns[$0].compressed } == true, "\(kind).\(name) stays packed")
+        }
+    }
+
     @Test func spillingChangesNoHitOfAnyGroupingRule() throws {
         let fixture = try fixture()
         var settings = RuleSettings()
