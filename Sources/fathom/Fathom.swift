@@ -39,4 +39,10 @@ struct Fathom: ParsableCommand {
             ScanArtifacts.self,
         ]
     )
+
+    static func main() {
+        // An allocator policy for the whole process, before any work (``MemoryRelease``).
+        MemoryRelease.keepFreedMemory()
+        Self.main(nil)
+    }
 }
