@@ -594,21 +594,15 @@ package struct EndpointAggregate {
         } else {
             codeGroups = [UInt32](repeating: unknown, count: keyCount)
         }
-        var groupKey: [UInt64] = []
-        var counts: [Int64] = []
-        var firstRow: [Int] = []
-        var lastRow: [Int] = []
-        var firstTime: [Int64] = []
-        var lastTime: [Int64] = []
+        // The segment's groups as the records handed to the partitions, each one's key, count,
+        // times and rows side by side: a row updates one 48-byte record, where six arrays (key,
+        // count, first and last time, first and last row) were up to five cache lines a row, the
+        // rows of an hour landing on groups all over them.
+        var groups: [GroupRecord] = []
         // At most a group per row, per cell of the flat table, plus a group of rows without a
-        // time per key code: reserved once, the six arrays are never grown and copied.
+        // time per key code: reserved once, never grown and copied.
         let groupBound = min(table.rowCount, useFlat ? cells + keyCount : table.rowCount)
-        groupKey.reserveCapacity(groupBound)
-        counts.reserveCapacity(groupBound)
-        firstRow.reserveCapacity(groupBound)
-        lastRow.reserveCapacity(groupBound)
-        firstTime.reserveCapacity(groupBound)
-        lastTime.reserveCapacity(groupBound)
+        groups.reserveCapacity(groupBound)
         var inputBatch: [InputRecord] = []
         if inputParts != nil { inputBatch.reserveCapacity(Self.batchSize) }
         var grouped = 0
@@ -668,36 +662,40 @@ package struct EndpointAggregate {
                             if nullGroups.isEmpty { nullGroups = [Int32](repeating: -1, count: keyCount) }
                             index = Int(nullGroups[Int(code)])
                             if index < 0 {
-                                index = counts.count
+                                index = groups.count
                                 nullGroups[Int(code)] = Int32(index)
                             }
                         } else if useFlat {
                             let slot = Int(code) * bucketCount + Int(offset)
                             index = Int(flat[slot])
                             if index < 0 {
-                                index = counts.count
+                                index = groups.count
                                 flat[slot] = Int32(index)
                             }
                         } else {
                             index = hashed.index(of: UInt64(code) << 32 | UInt64(offset)).index
                         }
-                        if index == counts.count {
-                            groupKey.append(UInt64(groupID) << 32
-                                            | (isNullTime ? nullTimeBucket : UInt64(low + offset - base)))
-                            counts.append(0)
-                            firstRow.append(row)
-                            lastRow.append(row)
-                            firstTime.append(time)
-                            lastTime.append(time)
+                        let at = RowAt(segment: segment, row: UInt32(row))
+                        if index == groups.count {
+                            groups.append(GroupRecord(
+                                key: UInt64(groupID) << 32 | (isNullTime ? nullTimeBucket : UInt64(low + offset - base)),
+                                count: 1, firstTime: time, lastTime: time, first: at, last: at))
+                        } else {
+                            groups[index].count += 1
+                            if time < groups[index].firstTime {
+                                groups[index].firstTime = time
+                                groups[index].first = at
+                            }
+                            if time >= groups[index].lastTime {
+                                groups[index].lastTime = time
+                                groups[index].last = at
+                            }
                         }
-                        counts[index] += 1
                         grouped += 1
-                        if time < firstTime[index] { firstTime[index] = time; firstRow[index] = row }
-                        if time >= lastTime[index] { lastTime[index] = time; lastRow[index] = row }
                         if let inputParts, let inputs {
                             let hash = inputs[row]
                             if !hash.isNull {
-                                inputBatch.append(InputRecord(key: groupKey[index], low: hash.low, high: hash.high))
+                                inputBatch.append(InputRecord(key: groups[index].key, low: hash.low, high: hash.high))
                                 if inputBatch.count == Self.batchSize { hand(&inputBatch, to: inputParts) }
                             }
                         }
@@ -712,20 +710,12 @@ package struct EndpointAggregate {
         if let inputParts, !inputBatch.isEmpty { hand(&inputBatch, to: inputParts) }
         if let rowsByGroup {
             var rows: [(group: UInt32, rows: Int64)] = []
-            for index in counts.indices where groupKey[index] & 0xFFFF_FFFF != nullTimeBucket {
-                rows.append((UInt32(truncatingIfNeeded: groupKey[index] >> 32), counts[index]))
+            for group in groups where group.key & 0xFFFF_FFFF != nullTimeBucket {
+                rows.append((UInt32(truncatingIfNeeded: group.key >> 32), group.count))
             }
             rowsByGroup.add(rows)
         }
-        var groupBatch: [GroupRecord] = []
-        groupBatch.reserveCapacity(counts.count)
-        for index in counts.indices {
-            groupBatch.append(GroupRecord(
-                key: groupKey[index], count: counts[index], firstTime: firstTime[index], lastTime: lastTime[index],
-                first: RowAt(segment: segment, row: UInt32(firstRow[index])),
-                last: RowAt(segment: segment, row: UInt32(lastRow[index]))))
-        }
-        hand(&groupBatch, to: groupParts)
+        hand(&groups, to: groupParts)
         return grouped
     }
 }
