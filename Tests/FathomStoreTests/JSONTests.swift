@@ -364,6 +364,20 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
                     let found = set.value(index, in: root).map { ($0.rawBytes.base, $0.rawBytes.count) }
                     #expect(found?.0 == expected?.0 && found?.1 == expected?.1, "\(text) at \(path)")
                 }
+                // One cursor moved from path to path in a random order (a miss leaves it where it
+                // was): at every step where the lookup answers, at the same position.
+                let rootIndex = root.position
+                var cursor = root
+                var last = (root.rawBytes.base, root.rawBytes.count)
+                for index in paths.indices.shuffled(using: &rng) {
+                    let expected = set.value(index, in: root).map { ($0.rawBytes.base, $0.rawBytes.count) }
+                    let moved = set.move(&cursor, to: index, root: rootIndex)
+                    #expect(moved == (expected != nil), "\(text) at \(paths[index])")
+                    let now = (cursor.rawBytes.base, cursor.rawBytes.count)
+                    let wanted = expected ?? last
+                    #expect(now.0 == wanted.0 && now.1 == wanted.1, "\(text) at \(paths[index]): the cursor")
+                    last = now
+                }
             }
         }
     }

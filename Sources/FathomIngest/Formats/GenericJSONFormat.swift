@@ -177,10 +177,15 @@ package final class GenericJSONDecoder: RecordDecoder {
             throw RecordReject("missing or unparseable time")
         }
         rows.begin(kind, time: time, overrides: .none)
+        // One cursor moved from field to field: a value made per field retained and released the
+        // record's tape each time (``JSONPathSet/move(_:to:root:)``).
+        // The root itself becomes the cursor (moved, not copied: no reference taken for it either).
+        let rootIndex = root.position
+        var cursor = consume root
         for index in slots.indices {
-            guard let value = paths.value(index + 1, in: root), value.kind != .null else { continue }
+            guard paths.move(&cursor, to: index + 1, root: rootIndex), cursor.kind != .null else { continue }
             let slot = slots[index]
-            JSONFields.write(value, role: slot.role, column: slot.column, columns: columns, into: rows)
+            JSONFields.write(cursor, role: slot.role, column: slot.column, columns: columns, into: rows)
         }
         if kind == .audit {
             rows.setString("json", at: Self.auditSource)

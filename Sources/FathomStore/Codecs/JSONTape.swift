@@ -61,7 +61,8 @@ final class JSONTape {
     @usableFromInline var capacity: Int
     @usableFromInline var count: Int = 0
     @usableFromInline var bytes: ByteView = .empty
-    @usableFromInline var scratch: ScratchBuffer = ScratchBuffer(capacity: 256)
+    /// Never replaced (`let`): a decoded string borrows it through the tape without retaining it.
+    @usableFromInline let scratch: ScratchBuffer = ScratchBuffer(capacity: 256)
     @usableFromInline var scratchInUse = false
 
     init(capacity: Int = 256) {
@@ -414,7 +415,8 @@ public struct JSONValue {
     @usableFromInline let tape: JSONTape
     @usableFromInline let entries: UnsafePointer<TapeEntry>
     @usableFromInline let bytes: ByteView
-    @usableFromInline let index: Int
+    /// Moved only by ``JSONPathSet/move(_:to:root:)``, to a position of the same tape.
+    @usableFromInline var index: Int
 
     @inlinable
     init(tape: JSONTape, entries: UnsafePointer<TapeEntry>, bytes: ByteView, index: Int) {
@@ -430,6 +432,9 @@ public struct JSONValue {
     }
 
     @inlinable var entry: TapeEntry { entries[index] }
+
+    /// The value's place on its record's tape, for ``JSONPathSet/move(_:to:root:)``.
+    @inlinable public var position: Int { index }
 
     /// What kind of value this is.
     @inlinable
@@ -638,15 +643,19 @@ public struct JSONValue {
 
     @usableFromInline
     static func withDecoded<R, E: Error>(_ raw: ByteView, tape: JSONTape, _ body: (ByteView) throws(E) -> R) throws(E) -> R {
-        let scratch: ScratchBuffer
-        let borrowed = !tape.scratchInUse
-        if borrowed {
-            scratch = tape.scratch
-            tape.scratchInUse = true
-        } else {
-            scratch = ScratchBuffer(capacity: raw.count)
+        guard !tape.scratchInUse else {
+            // A string decoded while another one's text is in use (a nested call): its own buffer.
+            return try decoded(raw, into: ScratchBuffer(capacity: raw.count), body)
         }
-        defer { if borrowed { tape.scratchInUse = false } }
+        // The tape's buffer, read from its `let` property: borrowed, not retained and released for
+        // every escaped string.
+        tape.scratchInUse = true
+        defer { tape.scratchInUse = false }
+        return try decoded(raw, into: tape.scratch, body)
+    }
+
+    @usableFromInline @inline(__always)
+    static func decoded<R, E: Error>(_ raw: ByteView, into scratch: ScratchBuffer, _ body: (ByteView) throws(E) -> R) throws(E) -> R {
         scratch.removeAll()
         JSONStringDecoder.decode(raw, into: scratch)
         return try body(scratch.view)
