@@ -57,8 +57,19 @@ public enum LLMGatewayFormat {
 package final class LLMGatewayDecoder: RecordDecoder {
     private let parser = JSONParser()
     private let overrides: JSONProfileOverrides
-    private let timePaths: [[String]]
-    private let bindings: [(column: Int, paths: [[String]], role: FieldRole)]
+    /// Where each column's candidate paths are in ``paths``, in order, and how its value is written.
+    private struct Binding: BitwiseCopyable {
+        var column: Int
+        var first: Int
+        var end: Int
+        var role: FieldRole
+    }
+    /// The time's candidate paths are paths `0..<timeEnd`.
+    private let timeEnd: Int
+    private let bindings: [Binding]
+    /// Every candidate path of every column, found in one pass over each record's members
+    /// (``JSONPathSet/find(in:)``), where each path was looked up key by key before.
+    private let paths: JSONPathSet
     private let promptColumn: Int
     private let responseColumn: Int
     private let columns = JSONFields.Columns(.llm)
@@ -66,31 +77,59 @@ package final class LLMGatewayDecoder: RecordDecoder {
     package init(context: DecoderContext) {
         overrides = JSONProfileOverrides(profile: context.profile)
         let schema = SourceKind.llm.schema
-        var timePaths: [[String]] = []
-        var bindings: [(Int, [[String]], FieldRole)] = []
-        for (column, paths) in LLMGatewayFormat.builtIn {
+        var all: [[String]] = []
+        var timeEnd = 0
+        var bindings: [Binding] = []
+        for (column, candidates) in LLMGatewayFormat.builtIn {
+            let split = JSONPaths.split(candidates)
             if column == "time" {
-                timePaths = JSONPaths.split(paths)
+                all += split
+                timeEnd = all.count
                 continue
             }
             guard let index = schema.index(of: column) else { continue }
-            bindings.append((index, JSONPaths.split(paths), FieldRole.forColumn(schema.columns[index])))
+            bindings.append(Binding(column: index, first: all.count, end: all.count + split.count,
+                                    role: FieldRole.forColumn(schema.columns[index])))
+            all += split
         }
-        self.timePaths = timePaths
+        self.timeEnd = timeEnd
         self.bindings = bindings
+        paths = JSONPathSet(all)
         promptColumn = schema.index(of: "prompt") ?? 0
         responseColumn = schema.index(of: "response") ?? 0
     }
 
+    /// Moves `cursor` to the first of paths `first..<end` whose value is neither null nor an
+    /// empty string (``JSONPaths/first(_:in:)``); false when none is.
+    @inline(__always)
+    private func first(_ first: Int, _ end: Int, cursor: inout JSONValue, root: Int) -> Bool {
+        for index in first..<end {
+            guard paths.move(&cursor, to: index, root: root), !cursor.isNull else { continue }
+            if cursor.kind == .string, cursor.rawStringContent?.isEmpty ?? true { continue }
+            return true
+        }
+        return false
+    }
+
     package func decode(_ record: ByteView, into rows: RowWriter) throws(RecordReject) {
         let root = try JSONFields.object(record, parser: parser)
-        guard let time = overrides.recordTime(in: root, builtIn: timePaths) else {
+        paths.find(in: root)
+        let rootIndex = root.position
+        var cursor = root
+        // The profile's time when it maps one, else the first of the format's own time paths.
+        let time: Int64?
+        if let mapped = overrides.time(in: root) {
+            time = mapped
+        } else {
+            time = first(0, timeEnd, cursor: &cursor, root: rootIndex) ? JSONFields.time(of: cursor) : nil
+        }
+        guard let time else {
             throw RecordReject("LLM log: missing or unparseable time")
         }
         rows.begin(.llm, time: time, overrides: .json(overrides, root: root))
-        for (column, paths, role) in bindings {
-            guard let value = JSONPaths.first(paths, in: root) else { continue }
-            JSONFields.write(value, role: role, column: column, columns: columns, into: rows)
+        for binding in bindings {
+            guard first(binding.first, binding.end, cursor: &cursor, root: rootIndex) else { continue }
+            JSONFields.write(cursor, role: binding.role, column: binding.column, columns: columns, into: rows)
         }
         guard rows.isSet(promptColumn) || rows.isSet(responseColumn) else {
             // No prompt or response (an embedding or moderation call, a health check): kept whole
