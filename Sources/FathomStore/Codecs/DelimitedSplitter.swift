@@ -174,12 +174,39 @@ public enum FieldSplitter {
                 fields.append(line[i + 1..<close])
                 i = close + 1
             } else {
-                var j = i
-                while j < n, line[j] != 0x20, line[j] != 0x09 { j += 1 }
+                let j = fieldEnd(line, from: i)
                 fields.append(line[i..<j])
                 i = j
             }
         }
+    }
+
+    /// The index of the first space or tab at or after `start`, or `line.count`: eight bytes at a
+    /// time (an S3 access log line is some 25 fields in 400 bytes; byte by byte, the scan was 3 %
+    /// of a 1 GB high-cardinality ingest).
+    @inline(__always)
+    static func fieldEnd(_ line: ByteView, from start: Int) -> Int {
+        let n = line.count
+        guard let base = line.base else { return n }
+        var j = start
+        while j + 8 <= n {
+            // The first byte in the low bits, whatever the platform's byte order. A flagged byte
+            // at the lowest flagged position is exact in each test (a borrow only flags bytes above
+            // a true match), so the lowest of the two is the first space or tab.
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let spaces = word ^ 0x2020_2020_2020_2020
+            let tabs = word ^ 0x0909_0909_0909_0909
+            let hit = ((spaces &- 0x0101_0101_0101_0101) & ~spaces | (tabs &- 0x0101_0101_0101_0101) & ~tabs)
+                & 0x8080_8080_8080_8080
+            if hit != 0 { return j + hit.trailingZeroBitCount >> 3 }
+            j += 8
+        }
+        while j < n {
+            let c = base.load(fromByteOffset: j, as: UInt8.self)
+            if c == 0x20 || c == 0x09 { return j }
+            j += 1
+        }
+        return n
     }
 
     /// Splits `line` into a new array (allocates; prefer ``split(_:into:)`` in loops).
