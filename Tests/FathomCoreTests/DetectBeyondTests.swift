@@ -354,6 +354,48 @@ import FathomSimulator
         }
     }
 
+    /// The clues are read eight bytes at a time, only the bytes a word test flags looked at: it
+    /// flags every clue byte (the lowest flag is the first), none in a word without one, and a
+    /// text's clues do not depend on where its words fall.
+    @Test func sensitiveDataCluesSkipOnlyWordsWithoutAClue() {
+        var generator = SplitMix(seed: 23)
+        let table = (0..<256).map { (0x30...0x39).contains($0) || Array("@-A_x".utf8).contains(UInt8($0)) }
+        // Clue bytes, their neighbours (0x2F, 0x3A, 0x3F, 0x42, 0x5E, 0x60, 0x77, 0x79, 0x2C, 0x2E),
+        // the same with the high bit set, and the bytes a borrow or carry could confuse.
+        let bytes: [UInt8] = [0x30, 0x35, 0x39, 0x40, 0x41, 0x2D, 0x5F, 0x78, 0x2F, 0x3A, 0x3F, 0x42, 0x5E, 0x60,
+                              0x77, 0x79, 0x2C, 0x2E, 0xB0, 0xB9, 0xC0, 0xC1, 0xAD, 0xDF, 0xF8, 0x00, 0x01, 0x02,
+                              0x7F, 0x80, 0xFF, 0x20, 0x61, 0x65, 0x7A]
+        for round in 0..<200_000 {
+            var word: UInt64 = 0
+            var expected = false
+            var lowest: Int?
+            for position in 0..<8 {
+                // Mostly plain letters, so that words without a clue byte are common too.
+                let byte = round % 3 == 0 ? bytes[Int(generator.next() % UInt64(bytes.count))]
+                    : (generator.next() % 5 == 0 ? bytes[Int(generator.next() % UInt64(bytes.count))] : UInt8(0x61 + generator.next() % 26))
+                word |= UInt64(byte) << UInt64(8 * position)
+                expected = expected || table[Int(byte)]
+                if lowest == nil, table[Int(byte)] { lowest = position }
+            }
+            let flags = SensitiveData.Clues.clueFlags(word)
+            #expect((flags != 0) == expected, "\(String(word, radix: 16))")
+            // Every clue byte is flagged, and the lowest flag is the first clue byte.
+            for position in 0..<8 where table[Int(word >> UInt64(8 * position) & 0xFF)] {
+                #expect(flags >> UInt64(8 * position + 7) & 1 == 1, "\(String(word, radix: 16)) byte \(position)")
+            }
+            #expect(lowest == (flags == 0 ? nil : flags.trailingZeroBitCount >> 3), "\(String(word, radix: 16))")
+        }
+        let pieces = ["AKIA", "ghp_", "xoxb-", "-----BEGIN ", "sk-", "@", "4111 1111 1111 1111", "078-05-1120",
+                      "QQ 12 34 56 A", "GB82", "the card ", "was blocked ", "\u{00E9}", "x", "_", "9"]
+        for _ in 0..<2000 {
+            var text = ""
+            for _ in 0..<Int(generator.next() % 10) { text += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            let clues = SensitiveData.Clues(text)
+            // Leading spaces move every byte to another place in its word and change no clue.
+            for shift in 1..<8 { #expect(SensitiveData.Clues(String(repeating: " ", count: shift) + text) == clues, "\(text)") }
+        }
+    }
+
     /// The ASCII table of the normaliser gives what the general Unicode path gives.
     @Test func asciiNormalFormEqualsTheUnicodePath() {
         var generator = SplitMix(seed: 11)

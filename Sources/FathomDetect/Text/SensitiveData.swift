@@ -50,7 +50,7 @@ public enum SensitiveData {
     /// What one pass over a text's UTF-8 bytes tells about which detectors could match. Every
     /// clue is ASCII, so the bytes of a log value and those of its repaired `String` (invalid UTF-8
     /// becomes U+FFFD, ASCII bytes stay where they are) give the same clues.
-    package struct Clues {
+    package struct Clues: Equatable {
         package var digits = 0
         package var hasAt = false
         package var hasDash = false
@@ -94,68 +94,109 @@ public enum SensitiveData {
             let count = text.count
             var run = 0
             let startsClue = Self.startsClue.span
-            for index in 0..<count {
-                let byte = text[index]
-                // No other byte changes a clue, and none changes `run`: a digit's run is decided
-                // by the bytes just before it, not by the bytes skipped since the last digit.
-                guard startsClue[Int(byte)] else { continue }
-                switch byte {
-                case 0x30...0x39:
-                    digits += 1
-                    // A card number's digits: this one continues the run after a digit, or after
-                    // one separator after a digit.
-                    if index >= 1, Self.isDigit(text[index - 1]) {
-                        run += 1
-                    } else if index >= 2, Self.isSeparator(text[index - 1]), Self.isDigit(text[index - 2]) {
-                        run += 1
-                    } else {
-                        run = 1
-                        // The first digit of a run: a National Insurance number's first pair?
-                        if !hasNINOShape, Self.ninoShape(text, digitsAt: index) { hasNINOShape = true }
-                    }
-                    if run > longestCardRun { longestCardRun = run }
-                    if index >= 3, Self.isDigit(text[index - 1]), Self.isUpper(text[index - 2]), Self.isUpper(text[index - 3]) {
-                        hasCountryAndCheck = true
-                    }
-                    if !hasSSNShape, index >= 10, text[index - 4] == UInt8(ascii: "-"), text[index - 7] == UInt8(ascii: "-"),
-                       Self.allDigits(text, [index - 10, index - 9, index - 8, index - 6, index - 5, index - 3, index - 2, index - 1]) {
-                        hasSSNShape = true
-                    }
-                case UInt8(ascii: "@"):
-                    hasAt = true
-                case UInt8(ascii: "-"):
-                    hasDash = true
-                    // "sk-", found at its dash.
-                    if !hasSecretKeyPrefix, index >= 2, text[index - 1] == UInt8(ascii: "k"), text[index - 2] == UInt8(ascii: "s") {
-                        hasSecretKeyPrefix = true
-                    }
-                    if !hasPEMHeader, Self.followed(text, at: index, by: UInt8(ascii: "-"), UInt8(ascii: "-")),
-                       Self.matches("-----BEGIN ", text, at: index) {
-                        hasPEMHeader = true
-                    }
-                case UInt8(ascii: "A"):
-                    if !hasAWSPrefix, Self.followed(text, at: index, by: UInt8(ascii: "K"), UInt8(ascii: "I"))
-                        || Self.followed(text, at: index, by: UInt8(ascii: "S"), UInt8(ascii: "I")),
-                       Self.matches("AKIA", text, at: index) || Self.matches("ASIA", text, at: index) {
-                        hasAWSPrefix = true
-                    }
-                case UInt8(ascii: "_"):
-                    // "ghp_" (or gho_, ghu_, ghs_, ghr_) ending here, or "github_pat_" whose first
-                    // underscore this is.
-                    if !hasGitHubPrefix, index >= 3 {
-                        let kind = text[index - 1]
-                        let isToken = text[index - 3] == UInt8(ascii: "g") && text[index - 2] == UInt8(ascii: "h")
-                            && (kind == UInt8(ascii: "p") || kind == UInt8(ascii: "o") || kind == UInt8(ascii: "u")
-                                || kind == UInt8(ascii: "s") || kind == UInt8(ascii: "r"))
-                        if isToken || index >= 6 && Self.matches("github_pat_", text, at: index - 6) {
-                            hasGitHubPrefix = true
-                        }
-                    }
-                case UInt8(ascii: "x"):
-                    if !hasSlackPrefix, Self.followed(text, at: index, by: UInt8(ascii: "o"), UInt8(ascii: "x")) { hasSlackPrefix = true }
-                default:
-                    break
+            var index = 0
+            // Eight bytes at a time, only those a word test flags looked at: most words of a
+            // response are lower-case letters and spaces, and a clue's byte is rarely two in a word.
+            while let word = text.loadLittleEndian(UInt64.self, at: index) {
+                var flags = Self.clueFlags(word)
+                while flags != 0 {
+                    let position = index + flags.trailingZeroBitCount >> 3
+                    flags &= flags - 1
+                    let byte = text[position]
+                    // No other byte changes a clue, and none changes `run`: a digit's run is decided
+                    // by the bytes just before it, not by the bytes skipped since the last digit.
+                    if startsClue[Int(byte)] { take(byte, at: position, of: text, run: &run) }
                 }
+                index += 8
+            }
+            while index < count {
+                let byte = text[index]
+                if startsClue[Int(byte)] { take(byte, at: index, of: text, run: &run) }
+                index += 1
+            }
+        }
+
+        /// The high bit of each byte of `word` (first byte lowest) that may start a clue
+        /// (``startsClue``: a digit, `@`, `A`, `-`, `_` or `x`): every such byte is flagged, and a
+        /// flagged byte that is not one is always above one that is (a borrow in the zero-byte
+        /// tests), so a word without such a byte gives 0. `DetectBeyondTests` checks both against
+        /// the table.
+        @inline(__always)
+        package static func clueFlags(_ word: UInt64) -> UInt64 {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            // Digits: the low seven bits between 0x30 and 0x39, the high bit clear (exact).
+            let low = word & 0x7F7F_7F7F_7F7F_7F7F
+            let digits = (ones &* (127 + 0x39 + 1) &- low) & ~word & (low &+ ones &* (127 - 0x30 + 1)) & high
+            // `@` and `A` are 0x40 and 0x41: below 2 once 0x40 is taken away.
+            let atOrA = word ^ (ones &* 0x40)
+            let dash = word ^ (ones &* 0x2D)
+            let underscore = word ^ (ones &* 0x5F)
+            let ex = word ^ (ones &* 0x78)
+            let zeros = (atOrA &- ones &* 2) & ~atOrA | (dash &- ones) & ~dash | (underscore &- ones) & ~underscore
+                | (ex &- ones) & ~ex
+            return digits | zeros & high
+        }
+
+        /// What one byte that starts a clue (``startsClue``) at `index` of `text` tells.
+        @inline(__always)
+        private mutating func take(_ byte: UInt8, at index: Int, of text: ByteView, run: inout Int) {
+            switch byte {
+            case 0x30...0x39:
+                digits += 1
+                // A card number's digits: this one continues the run after a digit, or after
+                // one separator after a digit.
+                if index >= 1, Self.isDigit(text[index - 1]) {
+                    run += 1
+                } else if index >= 2, Self.isSeparator(text[index - 1]), Self.isDigit(text[index - 2]) {
+                    run += 1
+                } else {
+                    run = 1
+                    // The first digit of a run: a National Insurance number's first pair?
+                    if !hasNINOShape, Self.ninoShape(text, digitsAt: index) { hasNINOShape = true }
+                }
+                if run > longestCardRun { longestCardRun = run }
+                if index >= 3, Self.isDigit(text[index - 1]), Self.isUpper(text[index - 2]), Self.isUpper(text[index - 3]) {
+                    hasCountryAndCheck = true
+                }
+                if !hasSSNShape, index >= 10, text[index - 4] == UInt8(ascii: "-"), text[index - 7] == UInt8(ascii: "-"),
+                   Self.allDigits(text, [index - 10, index - 9, index - 8, index - 6, index - 5, index - 3, index - 2, index - 1]) {
+                    hasSSNShape = true
+                }
+            case UInt8(ascii: "@"):
+                hasAt = true
+            case UInt8(ascii: "-"):
+                hasDash = true
+                // "sk-", found at its dash.
+                if !hasSecretKeyPrefix, index >= 2, text[index - 1] == UInt8(ascii: "k"), text[index - 2] == UInt8(ascii: "s") {
+                    hasSecretKeyPrefix = true
+                }
+                if !hasPEMHeader, Self.followed(text, at: index, by: UInt8(ascii: "-"), UInt8(ascii: "-")),
+                   Self.matches("-----BEGIN ", text, at: index) {
+                    hasPEMHeader = true
+                }
+            case UInt8(ascii: "A"):
+                if !hasAWSPrefix, Self.followed(text, at: index, by: UInt8(ascii: "K"), UInt8(ascii: "I"))
+                    || Self.followed(text, at: index, by: UInt8(ascii: "S"), UInt8(ascii: "I")),
+                   Self.matches("AKIA", text, at: index) || Self.matches("ASIA", text, at: index) {
+                    hasAWSPrefix = true
+                }
+            case UInt8(ascii: "_"):
+                // "ghp_" (or gho_, ghu_, ghs_, ghr_) ending here, or "github_pat_" whose first
+                // underscore this is.
+                if !hasGitHubPrefix, index >= 3 {
+                    let kind = text[index - 1]
+                    let isToken = text[index - 3] == UInt8(ascii: "g") && text[index - 2] == UInt8(ascii: "h")
+                        && (kind == UInt8(ascii: "p") || kind == UInt8(ascii: "o") || kind == UInt8(ascii: "u")
+                            || kind == UInt8(ascii: "s") || kind == UInt8(ascii: "r"))
+                    if isToken || index >= 6 && Self.matches("github_pat_", text, at: index - 6) {
+                        hasGitHubPrefix = true
+                    }
+                }
+            case UInt8(ascii: "x"):
+                if !hasSlackPrefix, Self.followed(text, at: index, by: UInt8(ascii: "o"), UInt8(ascii: "x")) { hasSlackPrefix = true }
+            default:
+                break
             }
         }
 
