@@ -266,12 +266,15 @@ import Testing
         let set = PromptNormalizer.WordSet(Set(words))
         for word in words {
             let text = [UInt32(0x20)] + word + [0x20]
-            #expect(set.member(text[1..<(text.count - 1)]) == word)
+            #expect(set.member(text, 1..<(text.count - 1)) == word)
         }
         let others = ["account", "balance", "instruct", "rule", "safe", "passwords", "a", "d", "transfer", "aii"]
         for other in others {
             let form = PromptNormalizer.normalForm(other)
-            #expect(set.member(form[...]) == nil, "\(other)")
+            #expect(set.member(form, form.indices) == nil, "\(other)")
+            // A word of the set inside a longer text is found where it is.
+            let inside = form + [0x20] + words[0] + [0x2E]
+            #expect(set.member(inside, (form.count + 1)..<(form.count + 1 + words[0].count)) == words[0], "\(other)")
         }
     }
 }

@@ -130,23 +130,35 @@ public enum PromptNormalizer {
 
     /// ``normalForm(_:)`` of an all-ASCII text, from a table; nil when the text is not ASCII.
     package static func asciiNormalForm(_ text: String) -> [UInt32]? {
-        let bytes = text.utf8
-        let table = asciiForms
-        var result: [UInt32] = []
-        result.reserveCapacity(bytes.count)
+        text.withByteView { asciiNormalForm($0) }
+    }
+
+    /// ``asciiNormalForm(_:)`` of a text's UTF-8 bytes. The values are stored by index into an
+    /// array made at the text's length and cut to the form's (appending them one by one checked
+    /// capacity at every value: the step cost more than the table lookup).
+    package static func asciiNormalForm(_ bytes: ByteView) -> [UInt32]? {
+        let table = asciiForms.span
+        var result = [UInt32](repeating: 0, count: bytes.count)
+        var length = 0
         var lastWasSpace = true
-        for byte in bytes {
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
             guard byte < 0x80 else { return nil }
             let value = table[Int(byte)]
             if value == UInt32.max {
-                if !lastWasSpace { result.append(0x20) }
+                if !lastWasSpace {
+                    result[length] = 0x20
+                    length += 1
+                }
                 lastWasSpace = true
             } else {
-                result.append(value)
+                result[length] = value
+                length += 1
                 lastWasSpace = false
             }
         }
-        if result.last == 0x20 { result.removeLast() }
+        if length > 0, result[length - 1] == 0x20 { length -= 1 }
+        result.removeLast(result.count - length)
         return result
     }
 
@@ -173,7 +185,7 @@ public enum PromptNormalizer {
     /// invalid UTF-8, a kept combining mark). Decomposing the whole text was the costliest step of
     /// judging a prompt with an accent.
     package static func normalForm(_ text: String, bytes: ByteView) -> [UInt32] {
-        if let ascii = asciiNormalForm(text) { return ascii }
+        if let ascii = asciiNormalForm(bytes) { return ascii }
         var collector = FormCollector()
         collector.values.reserveCapacity(bytes.count)
         if visitNormalForm(bytes, into: &collector) { return collector.values }
@@ -398,12 +410,15 @@ public enum PromptNormalizer {
     /// `phrases` (normal forms): the word that corroborates a context phrase is not the phrase's own
     /// ("no restrictions" does not corroborate itself).
     package static func firstWord(in forms: [[UInt32]], of words: WordSet, outside phrases: [[UInt32]]) -> [UInt32]? {
+        // The phrases' occurrences, as ranges (a prompt holds one or two): a word inside one is not
+        // looked up.
+        var covered: [Range<Int>] = []
         for form in forms {
-            var covered = [Bool](repeating: false, count: form.count)
+            covered.removeAll(keepingCapacity: true)
             for phrase in phrases {
                 var start = 0
                 while let range = FoldedText.firstRange(of: phrase, in: form, from: start) {
-                    for position in range { covered[position] = true }
+                    covered.append(range)
                     start = range.lowerBound + 1
                 }
             }
@@ -412,7 +427,7 @@ public enum PromptNormalizer {
                 guard isWordScalar(form[index]) else { index += 1; continue }
                 var end = index + 1
                 while end < form.count, isWordScalar(form[end]) { end += 1 }
-                if !covered[index], let word = words.member(form[index..<end]) { return word }
+                if !covered.contains(where: { $0.contains(index) }), let word = words.member(form, index..<end) { return word }
                 index = end
             }
         }
@@ -429,24 +444,26 @@ public enum PromptNormalizer {
             self.words = words
             var filter = [UInt64](repeating: 0, count: 64)
             for word in words {
-                let slot = Self.slot(word[...])
+                let slot = Self.slot(word, word.indices)
                 filter[slot >> 6] |= 1 << UInt64(slot & 63)
             }
             self.filter = filter
         }
 
-        /// The word of the set equal to `candidate`, if any.
-        package func member(_ candidate: ArraySlice<UInt32>) -> [UInt32]? {
-            let slot = Self.slot(candidate)
+        /// The word of the set equal to `text[range]`, if any: hashed where it is, copied out only
+        /// when the filter holds its hash (a slice of the text per word retained and released the
+        /// text's storage).
+        package func member(_ text: [UInt32], _ range: Range<Int>) -> [UInt32]? {
+            let slot = Self.slot(text, range)
             guard filter[slot >> 6] & (1 << UInt64(slot & 63)) != 0 else { return nil }
-            let word = Array(candidate)
+            let word = Array(text[range])
             return words.contains(word) ? word : nil
         }
 
-        /// FNV-1a over the scalars, folded to 12 bits.
-        static func slot(_ word: ArraySlice<UInt32>) -> Int {
+        /// FNV-1a over the scalars of `text[range]`, folded to 12 bits.
+        static func slot(_ text: [UInt32], _ range: Range<Int>) -> Int {
             var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for value in word { hash = (hash ^ UInt64(value)) &* 0x0000_0100_0000_01B3 }
+            for index in range { hash = (hash ^ UInt64(text[index])) &* 0x0000_0100_0000_01B3 }
             return Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52)
         }
     }
@@ -947,7 +964,7 @@ package enum InjectionNormalized {
             // Most prompts hold no phrase: ruled out from their bytes, without a String.
             switch PromptNormalizer.prefilter(prompt, phrases: matcher.table) {
             case .none: return nil
-            case let .held(normal, leet): return matcher.metrics(prompt.string, held: normal, leet)
+            case let .held(normal, leet): return matcher.metrics(prompt, held: normal, leet)
             case .undecided: return matcher.metrics(prompt.string, bytes: prompt)
             }
         }
@@ -994,7 +1011,15 @@ package enum InjectionNormalized {
         /// are looked for.
         package func metrics(_ text: String, held normal: PromptNormalizer.AnchorFilter.PhraseSet,
                              _ leet: PromptNormalizer.AnchorFilter.PhraseSet?) -> [String: HitValue]? {
-            guard let form = PromptNormalizer.asciiNormalForm(text) else { return metrics(text) }
+            text.withByteView { metrics($0, held: normal, leet) }
+        }
+
+        /// ``metrics(_:held:_:)`` of a prompt's bytes, read without making a `String` of them (the
+        /// case-folded text that tells a visible phrase from a disguised one is made from the bytes
+        /// too, and only when a phrase is found).
+        package func metrics(_ prompt: ByteView, held normal: PromptNormalizer.AnchorFilter.PhraseSet,
+                             _ leet: PromptNormalizer.AnchorFilter.PhraseSet?) -> [String: HitValue]? {
+            guard let form = PromptNormalizer.asciiNormalForm(prompt) else { return metrics(prompt.string, bytes: prompt) }
             var forms = [form]
             var candidates: [[Int]?] = [normal.indices]
             if PromptNormalizer.hasLeet(form) {
@@ -1002,17 +1027,19 @@ package enum InjectionNormalized {
                 // Held phrases for the folding come with a leetspeak character; without them, any.
                 candidates.append(leet?.indices)
             }
-            return metrics(text, forms: forms, found: PromptNormalizer.matchedIndices(forms: forms, candidates: candidates, phrases: table))
+            return metrics(plain: { FoldedText.folded(prompt) }, forms: forms,
+                           found: PromptNormalizer.matchedIndices(forms: forms, candidates: candidates, phrases: table))
         }
 
         private func metrics(_ text: String, forms: [[UInt32]]) -> [String: HitValue]? {
-            metrics(text, forms: forms, found: PromptNormalizer.matchedIndices(forms: forms, phrases: table))
+            metrics(plain: { FoldedText.folded(text) }, forms: forms, found: PromptNormalizer.matchedIndices(forms: forms, phrases: table))
         }
 
-        /// The metrics of `text`, whose `forms` hold the phrases `found` (indices, ascending).
-        private func metrics(_ text: String, forms: [[UInt32]], found: [Int]) -> [String: HitValue]? {
+        /// The metrics of a text, whose `forms` hold the phrases `found` (indices, ascending);
+        /// `plain` makes the text case-folded.
+        private func metrics(plain folding: () -> [UInt32], forms: [[UInt32]], found: [Int]) -> [String: HitValue]? {
             guard let first = found.first else { return nil }
-            let plain = FoldedText.folded(text)
+            let plain = folding()
             let visible = found.filter { PromptNormalizer.containsWord(plain, folded[$0]) }
             // Indices ascend: the first is a context phrase only when all are. Decided before any
             // metric is made: most prompts with a context phrase alone are not hits.
