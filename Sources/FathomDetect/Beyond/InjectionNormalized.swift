@@ -494,7 +494,8 @@ public enum PromptNormalizer {
             // through too (at 4 GB high-cardinality, it stopped 7,903 of 112,144, which the matcher
             // then rules out), so the prompt is not streamed a second time for it.
             case .possible: return true
-            case .unknown: break
+            // Beyond ASCII: the anchors of the streamed normal form, when every phrase has some.
+            case .unknown: if anchors.anchorsEveryPhrase { return anchors.streamedVerdict(prompt) }
             }
         }
         return mightMatchByBigrams(prompt, phrases: table)
@@ -524,7 +525,9 @@ public enum PromptNormalizer {
                 return .held(normal: normal, leet: leet)
             // The prompt has decoded forms: the matcher decides.
             case .longBase64Run: return .undecided
-            case .notASCII: break
+            // Beyond ASCII: the anchors of the streamed normal form, when every phrase has some.
+            case .notASCII:
+                if anchors.anchorsEveryPhrase { return anchors.streamedVerdict(prompt) ? .undecided : .none }
             }
         }
         return mightMatchByBigrams(prompt, phrases: table) ? .undecided : .none

@@ -59,6 +59,9 @@ extension PromptNormalizer {
         private let phrasesByAnchor: [Int]
         /// Each anchored phrase's index among the forms the filter was made from.
         private let formIndices: [Int]
+        /// Whether every phrase has anchors (none has a value beyond ASCII): then a prompt beyond
+        /// ASCII can be judged by its anchors too (``streamedVerdict(_:)``).
+        package let anchorsEveryPhrase: Bool
 
         /// The anchors of each phrase form: nil when a phrase cannot be anchored (see the type).
         package init?(forms: [[UInt32]]) {
@@ -110,6 +113,7 @@ extension PromptNormalizer {
             phraseBounds = bounds
             phrasesByAnchor = phrases
             self.formIndices = formIndices
+            anchorsEveryPhrase = formIndices.count == forms.count
             bytes = (0..<UInt32(256)).map { byte in
                 guard byte < 0x80 else { return Self.nonASCIIFlag }
                 let form = PromptNormalizer.asciiForms[Int(byte)]
@@ -165,7 +169,7 @@ extension PromptNormalizer {
         }
 
         @inline(__always)
-        private static func filterSlot(_ window: UInt32) -> Int {
+        fileprivate static func filterSlot(_ window: UInt32) -> Int {
             Int(truncatingIfNeeded: (UInt64(window) &* 0x9E37_79B9_7F4A_7C15) >> 48)
         }
 
@@ -316,6 +320,87 @@ extension PromptNormalizer {
             case let .read(common, normalOnly, leetOnly, sawLeet):
                 if holdsPhrase(common.union(normalOnly)) || (sawLeet && holdsPhrase(common.union(leetOnly))) { return .possible }
                 return .none
+            }
+        }
+
+        /// ``verdict(_:)`` for any prompt, beyond ASCII too, when ``anchorsEveryPhrase``: its normal
+        /// form is streamed value by value (``PromptNormalizer/visitNormalForm(_:into:)``, the stream
+        /// the bigram test reads) and its windows noted as ``verdict(_:)`` notes an ASCII prompt's; a
+        /// value beyond ASCII is in no anchor, so a window holding one is none. False only when no
+        /// phrase has all its anchors in the normal form or its leetspeak folding; true for a prompt
+        /// that cannot be streamed (a long base64 run, invalid UTF-8, a kept combining mark), or when
+        /// a phrase has no anchors. The bigram test it replaces for prompts beyond ASCII read the
+        /// same stream and then tested every group of phrases, and let more prompts through.
+        package func streamedVerdict(_ text: ByteView) -> Bool {
+            guard anchorsEveryPhrase else { return true }
+            var sink = StreamSink(filter: filter)
+            guard PromptNormalizer.visitNormalForm(text, into: &sink), !sink.overflowed else { return true }
+            // The windows the filter let through, looked up now: in both forms' set, the normal
+            // form's own or the leetspeak folding's own (as ``read(_:)`` notes them).
+            var sets = InlineArray<3, Seen>(repeating: Seen())
+            let bits = filter.span
+            for index in 0..<sink.candidateCount {
+                let candidate = sink.candidates[index]
+                note(UInt32(truncatingIfNeeded: candidate), in: &sets[Int(candidate >> 32)], filter: bits)
+            }
+            return holdsPhrase(sets[0].union(sets[1])) || (sink.sawLeet && holdsPhrase(sets[0].union(sets[2])))
+        }
+
+        /// The windows of a streamed normal form, made as ``read(_:)`` makes a prompt's: those the
+        /// filter holds are kept (rarely more than a few) and looked up once the stream ends. The
+        /// sink holds the filter's bits and the leetspeak table alone: copying the whole filter
+        /// into it retained and released every table of it for every prompt.
+        private struct StreamSink: PromptNormalizer.FormSink {
+            let filter: [UInt64]
+            let leetFold = PromptNormalizer.leetTable
+            var window: UInt32 = 0
+            var leetWindow: UInt32 = 0
+            var sinceLeet = 4
+            var lastSpace = true
+            var sawLeet = false
+            /// Each window the filter holds, its set (0 both forms, 1 the normal form, 2 the
+            /// leetspeak folding) above it; past 32 of them the prompt is let through.
+            var candidates = InlineArray<32, UInt64>(repeating: 0)
+            var candidateCount = 0
+            var overflowed = false
+
+            init(filter: [UInt64]) { self.filter = filter }
+
+            @inline(__always)
+            func holds(_ window: UInt32) -> Bool {
+                let bit = AnchorFilter.filterSlot(window)
+                return filter.span[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+            }
+
+            @inline(__always)
+            mutating func keep(_ window: UInt32, in set: UInt64) {
+                guard candidateCount < 32 else {
+                    overflowed = true
+                    return
+                }
+                candidates[candidateCount] = set << 32 | UInt64(window)
+                candidateCount += 1
+            }
+
+            @inline(__always)
+            mutating func take(_ value: UInt32) {
+                let isSpace = value == PromptNormalizer.space || value == 0x20
+                // Leading whitespace is dropped and a run of it is one space.
+                if isSpace && lastSpace { return }
+                lastSpace = isSpace
+                // A value beyond ASCII as 0x80: no anchor holds it.
+                let byte: UInt32 = isSpace ? 0x20 : (value < 0x80 ? value : 0x80)
+                let isLeet = PromptNormalizer.isLeetKey(byte)
+                window = window << 8 | byte
+                leetWindow = leetWindow << 8 | (isLeet ? leetFold[Int(byte)] : byte)
+                if isLeet { sawLeet = true }
+                sinceLeet = isLeet ? 0 : Swift.min(sinceLeet + 1, 4)
+                if sinceLeet >= 4 {
+                    if holds(window) { keep(window, in: 0) }
+                } else {
+                    if holds(window) { keep(window, in: 1) }
+                    if holds(leetWindow) { keep(leetWindow, in: 2) }
+                }
             }
         }
 
