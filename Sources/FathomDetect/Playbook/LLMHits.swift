@@ -31,11 +31,11 @@ package enum LLMHits {
             // Equal metrics share one dictionary: a phrase rule finds the same phrases in
             // thousands of prompts, and each dictionary is a few hundred bytes a hit.
             var shared: [[String: HitValue]: [String: HitValue]] = [:]
-            // Calling a judge from an array retains and releases its context around the call; the
-            // contexts of `decide` are shared by the segments judged side by side, and their
-            // counts are cache lines the two cores take from each other for every row. This
-            // segment's own wrappers are counted by this thread alone.
-            let ownJudges = decide.map { judge -> Judge in { judge($0) } }
+            // The judges chained into one function made for this segment: a judge read from an array
+            // was retained and released around every call, for every row and rule (and the contexts
+            // of `decide`, shared by the segments judged side by side, were cache lines the two cores
+            // took from each other). Each link calls its own judge, then the next.
+            let judgeAll = chained(decide)
             // The segment's hit columns, opened at its first hit.
             var hitRows: HitRows?
             for row in 0..<table.rowCount {
@@ -46,9 +46,8 @@ package enum LLMHits {
                 // others: one prompt is often a hit of the phrase rule, the normalised rule and
                 // the model, and reading a row's fields inflates a block of each text column.
                 var rowPart: RowPart?
-                // By index, and the info read only for a hit (see `infos`).
-                for index in ownJudges.indices {
-                    guard let found = ownJudges[index](text) else { continue }
+                // Rule by rule, and the info read only for a hit (see `infos`).
+                judgeAll(text) { index, found in
                     let info = infos[index]
                     let metrics: [String: HitValue]
                     if let known = shared[found] {
@@ -77,6 +76,25 @@ package enum LLMHits {
             }
         }
         return hits
+    }
+
+    /// Every judge's decision on one text, handed to the second argument (the judge's index, its
+    /// metrics) for each that gives metrics, in judge order.
+    typealias Chain = (ByteView, (Int, [String: HitValue]) -> Void) -> Void
+
+    /// `judges` as one ``Chain``: each link calls its judge and then the next link, whose closures
+    /// it holds, so no judge is read from an array per text.
+    static func chained(_ judges: [Judge]) -> Chain {
+        var chain: Chain = { _, _ in }
+        for index in judges.indices.reversed() {
+            let judge = judges[index]
+            let next = chain
+            chain = { text, found in
+                if let metrics = judge(text) { found(index, metrics) }
+                next(text, found)
+            }
+        }
+        return chain
     }
 
     /// The parts of an LLM row's hit that come from the row alone: its key, fields and evidence.
