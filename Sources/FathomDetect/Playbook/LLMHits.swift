@@ -13,13 +13,10 @@ package enum LLMHits {
         try eachText(column: column, context: context, judges: [(info, judge)])
     }
 
-    /// The hits of several rules that judge the same column, from one scan of it: each text is
-    /// inflated and read once, then judged by every rule in turn (the hits are each rule's alone).
+    /// The hits of several rules that judge the same column, from one pass over its segments: each
+    /// segment's column is opened once and judged by every rule in turn (the hits are each rule's
+    /// alone).
     package static func eachText(column: String, context: HuntContext, judges: [(info: RuleInfo, judge: Judge)]) throws -> [Hit] {
-        // Apart, not as the `judges` tuples: reading `judges[index].judge` copies the whole tuple
-        // for each row and rule — a retain and a release of every string of the rule's info, and
-        // with the rows of two segments judged side by side those counts are shared cache lines
-        // the two cores take from each other.
         let infos = judges.map(\.info)
         let decide = judges.map(\.judge)
         var perSegment = try context.map(.llm) { table -> [[Hit]] in
@@ -31,24 +28,23 @@ package enum LLMHits {
             // Equal metrics share one dictionary: a phrase rule finds the same phrases in
             // thousands of prompts, and each dictionary is a few hundred bytes a hit.
             var shared: [[String: HitValue]: [String: HitValue]] = [:]
-            // The judges chained into one function made for this segment: a judge read from an array
-            // was retained and released around every call, for every row and rule (and the contexts
-            // of `decide`, shared by the segments judged side by side, were cache lines the two cores
-            // took from each other). Each link calls its own judge, then the next.
-            let judgeAll = chained(decide)
             // The segment's hit columns, opened at its first hit.
             var hitRows: HitRows?
-            for row in 0..<table.rowCount {
-                let time = times[row]
-                guard context.includes(time) else { continue }
-                let text = texts[row]
-                // What a hit takes from its row, made for the row's first hit and shared by the
-                // others: one prompt is often a hit of the phrase rule, the normalised rule and
-                // the model, and reading a row's fields inflates a block of each text column.
-                var rowPart: RowPart?
-                // Rule by rule, and the info read only for a hit (see `infos`).
-                judgeAll(text) { index, found in
-                    let info = infos[index]
+            // What a hit takes from its row, made for the row's first hit and shared by the
+            // others: one prompt is often a hit of the phrase rule, the normalised rule and the
+            // model, and reading a row's fields inflates a block of each text column.
+            var rowParts: [Int: RowPart] = [:]
+            // Rule by rule over the segment's texts, not row by row through every rule: each
+            // rule's tables (a phrase automaton, the anchors' filter, the model's 256 KB of
+            // weights) stay in the core's caches for the whole segment instead of pushing one
+            // another out at every prompt.
+            for index in decide.indices {
+                let judge = decide[index]
+                let info = infos[index]
+                for row in 0..<table.rowCount {
+                    let time = times[row]
+                    guard context.includes(time) else { continue }
+                    guard let found = judge(texts[row]) else { continue }
                     let metrics: [String: HitValue]
                     if let known = shared[found] {
                         metrics = known
@@ -58,8 +54,8 @@ package enum LLMHits {
                     }
                     let rows = hitRows ?? HitRows(table, context: context)
                     hitRows = rows
-                    let part = rowPart ?? RowPart(table: table, row: row, rows: rows)
-                    rowPart = part
+                    let part = rowParts[row] ?? RowPart(table: table, row: row, rows: rows)
+                    rowParts[row] = part
                     hits[index].append(part.hit(info, time: time, metrics: metrics))
                 }
             }
@@ -76,25 +72,6 @@ package enum LLMHits {
             }
         }
         return hits
-    }
-
-    /// Every judge's decision on one text, handed to the second argument (the judge's index, its
-    /// metrics) for each that gives metrics, in judge order.
-    typealias Chain = (ByteView, (Int, [String: HitValue]) -> Void) -> Void
-
-    /// `judges` as one ``Chain``: each link calls its judge and then the next link, whose closures
-    /// it holds, so no judge is read from an array per text.
-    static func chained(_ judges: [Judge]) -> Chain {
-        var chain: Chain = { _, _ in }
-        for index in judges.indices.reversed() {
-            let judge = judges[index]
-            let next = chain
-            chain = { text, found in
-                if let metrics = judge(text) { found(index, metrics) }
-                next(text, found)
-            }
-        }
-        return chain
     }
 
     /// The parts of an LLM row's hit that come from the row alone: its key, fields and evidence.
