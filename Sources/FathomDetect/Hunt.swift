@@ -345,7 +345,21 @@ package struct HitRows {
 
     /// ``HuntContext/fields(_:row:)`` of `row`.
     package func fields(_ row: Int) -> HitFields {
-        var packer = HitFields.Packer(capacity: 512)
+        // Packed into a buffer of the exact size: tens of thousands of hits are held until they
+        // are written, and a buffer grown past a guess holds up to twice its bytes.
+        var size = 0
+        for column in columns {
+            switch column {
+            // A time's text is at most 32 bytes (a year of up to six digits and a sign, nine of fraction).
+            case let .int64(_, isTime): size += isTime ? 9 + 32 : 9
+            case .float64: size += 9
+            case let .dictionary(entries): size += 9 + entries[row].count
+            case let .text(texts): size += 9 + texts[row].count
+            case .hash128: size += 9 + 32
+            case .missing: size += 1
+            }
+        }
+        var packer = HitFields.Packer(capacity: size)
         for column in columns {
             switch column {
             case let .int64(numbers, isTime):
