@@ -49,4 +49,17 @@ import FathomSimulator
             #expect(Self.numbers(Hunt.merge(runs)) == Self.numbers(Self.stablySorted(runs)))
         }
     }
+
+    /// A rule's hits are sorted only when they are not in order already (``Hunt/isSorted(_:)``),
+    /// and a single run out of order has nothing else to be sorted with: the test must be exact.
+    @Test func aRunIsSortedExactlyWhenItIsOutOfOrder() {
+        var generator = SplitMix64(seed: 13)
+        for _ in 0..<200 {
+            let hits = (0..<Int(generator.next() % 40)).map { Self.hit($0, &generator) }
+            let inOrder = zip(hits, hits.dropFirst()).allSatisfy { !Hit.precedes($1, $0) }
+            #expect(Hunt.isSorted(hits) == inOrder)
+            #expect(Hunt.isSorted(hits.sorted(by: Hit.precedes)))
+            #expect(Self.numbers(Hunt.merge([hits])) == Self.numbers(Self.stablySorted([hits])))
+        }
+    }
 }
