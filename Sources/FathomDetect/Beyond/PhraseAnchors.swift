@@ -38,8 +38,20 @@ extension PromptNormalizer {
         }
 
         /// One entry per byte value: bits 0–7 the normal-form value (0x20 for whitespace and
-        /// controls), bits 8–15 its leetspeak folding, then the flags below.
-        private let bytes: [UInt32]
+        /// controls), bits 8–15 its leetspeak folding, then the flags below. The same for every
+        /// filter, and of fixed size: read by a byte, it needs no bounds check and no register.
+        private static let entries: InlineArray<256, UInt32> = {
+            var entries = InlineArray<256, UInt32>(repeating: nonASCIIFlag)
+            for byte in 0..<0x80 {
+                let form = PromptNormalizer.asciiForms[byte]
+                let value = form == UInt32.max ? 0x20 : form
+                precondition(value < 0x80 && value != 0, "an ASCII byte's normal form is one ASCII value")
+                let folded = PromptNormalizer.leetTable[Int(value)]
+                entries[byte] = value | folded << 8 | (isBase64(UInt8(byte)) ? base64Flag : 0) | (isLeetKey(value) ? leetFlag : 0)
+                    | (value == 0x20 ? spaceFlag : 0)
+            }
+            return entries
+        }()
         private static let base64Flag: UInt32 = 1 << 16
         private static let leetFlag: UInt32 = 1 << 17
         private static let spaceFlag: UInt32 = 1 << 19
@@ -114,15 +126,6 @@ extension PromptNormalizer {
             phrasesByAnchor = phrases
             self.formIndices = formIndices
             anchorsEveryPhrase = formIndices.count == forms.count
-            bytes = (0..<UInt32(256)).map { byte in
-                guard byte < 0x80 else { return Self.nonASCIIFlag }
-                let form = PromptNormalizer.asciiForms[Int(byte)]
-                let value = form == UInt32.max ? 0x20 : form
-                precondition(value < 0x80 && value != 0, "an ASCII byte's normal form is one ASCII value")
-                let folded = PromptNormalizer.leetTable[Int(value)]
-                return value | folded << 8 | (isBase64(UInt8(byte)) ? Self.base64Flag : 0) | (isLeetKey(value) ? Self.leetFlag : 0)
-                    | (value == 0x20 ? Self.spaceFlag : 0)
-            }
         }
 
         /// The anchors of an ASCII phrase form of at least four values, rarest first: the three
@@ -415,24 +418,26 @@ extension PromptNormalizer {
 
         private func read(_ text: ByteView) -> Reading {
             let filter = self.filter.span
-            let table = bytes.span
+            let leetTable = PromptNormalizer.leetTable
+            let folds = leetTable.span
             let count = text.count
             var index = 0
             var run = 0
             var window: UInt32 = 0
-            var leetWindow: UInt32 = 0
-            // Values since the last leetspeak value; 4 or more: the window holds none.
-            var sinceLeet = 4
-            var common = Seen()
-            var normalOnly = Seen()
-            var leetOnly = Seen()
+            // Bit i set: the value i places back is a leetspeak value; the window (the last four
+            // values) holds one when any of the four bits is.
+            var recentLeet: UInt32 = 0
+            var seen = InlineArray<3, Seen>(repeating: Seen())
             // Branch-free but for the rare cases (a non-ASCII byte, a long base64 run, a second
-            // space in a row, a window that may be an anchor): letters, spaces and digits alternate
-            // with no pattern a branch predictor could learn.
+            // space in a row, a window with a leetspeak value, a window that may be an anchor):
+            // letters, spaces and digits alternate with no pattern a branch predictor could learn.
+            // A window the filter holds is looked up out of line (``noteAnchor(_:in:)``), and the
+            // leetspeak folding's window is made only for a window with a leetspeak value: its
+            // values are the window's, folded. So the loop keeps its few values in registers.
             var lastSpace: UInt32 = 1
             var sawLeet: UInt32 = 0
             while index < count {
-                let entry = table[Int(text[index])]
+                let entry = Self.entries[Int(text[index])]
                 index += 1
                 if entry >= Self.nonASCIIFlag { return .notASCII }
                 run = (run &+ 1) & (0 &- Int(entry >> 16 & 1))
@@ -442,18 +447,45 @@ extension PromptNormalizer {
                 if space & lastSpace != 0 { continue }
                 lastSpace = space
                 window = window << 8 | (entry & 0xFF)
-                leetWindow = leetWindow << 8 | (entry >> 8 & 0xFF)
                 let leet = entry >> 17 & 1
                 sawLeet |= leet
-                sinceLeet = leet != 0 ? 0 : Swift.min(sinceLeet + 1, 4)
-                if sinceLeet >= 4 {
-                    note(window, in: &common, filter: filter)
+                recentLeet = (recentLeet << 1 | leet) & 0xF
+                if recentLeet == 0 {
+                    if Self.holds(window, filter) { noteAnchor(window, in: &seen[0]) }
                 } else {
-                    note(window, in: &normalOnly, filter: filter)
-                    note(leetWindow, in: &leetOnly, filter: filter)
+                    if Self.holds(window, filter) { noteAnchor(window, in: &seen[1]) }
+                    let leetWindow = Self.folded(window, folds)
+                    if Self.holds(leetWindow, filter) { noteAnchor(leetWindow, in: &seen[2]) }
                 }
             }
-            return .read(common: common, normalOnly: normalOnly, leetOnly: leetOnly, sawLeet: sawLeet != 0)
+            return .read(common: seen[0], normalOnly: seen[1], leetOnly: seen[2], sawLeet: sawLeet != 0)
+        }
+
+        /// A window's four values with leetspeak folded: the leetspeak folding's window, as
+        /// ``read(_:)`` noted it before it made it only where it needs it (`folds` is
+        /// ``PromptNormalizer/leetTable``; the empty places before the fourth value are 0, which
+        /// folds to 0).
+        @inline(__always)
+        private static func folded(_ window: UInt32, _ folds: Span<UInt32>) -> UInt32 {
+            var result: UInt32 = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                result = result << 8 | folds[Int(window >> UInt32(shift) & 0x7F)]
+            }
+            return result
+        }
+
+        /// Whether the filter holds `window` (it may be an anchor).
+        @inline(__always)
+        private static func holds(_ window: UInt32, _ filter: Span<UInt64>) -> Bool {
+            let bit = filterSlot(window)
+            return filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+        }
+
+        /// ``note(_:in:filter:)`` of a window the filter holds, out of line: rare, and its table
+        /// lookup would otherwise take registers from the byte loop of ``read(_:)``.
+        @inline(never)
+        private func noteAnchor(_ window: UInt32, in seen: inout Seen) {
+            note(window, in: &seen, filter: filter.span)
         }
     }
 }
