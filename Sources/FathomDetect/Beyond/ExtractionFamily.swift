@@ -239,7 +239,7 @@ package enum ExtractionFamily {
         var kept: [(key: UInt64, group: Group)] = []
         var candidates: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
-        try rollUp(parts, totals: &totals) { key, group in
+        try rollUp(parts, totals: &totals, values: addresses.names.count) { key, group in
             guard wantsVolume else { return }
             if group.count > volumeFloor {
                 candidates.append((key, group))
@@ -271,7 +271,7 @@ package enum ExtractionFamily {
         let wantsBudget = rules.contains(RuleID.budget)
         var kept: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
-        try rollUp(parts, totals: &totals) { key, group in
+        try rollUp(parts, totals: &totals, values: principals.names.count) { key, group in
             if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
         }
         let budgetHits = wantsBudget
@@ -285,9 +285,12 @@ package enum ExtractionFamily {
 
     /// Merges each partition's parts by key and hands every bucket's group (not the groups of rows
     /// without a time) to `each`; rolls every group up into its value's total (`totals`, indexed by
-    /// group number).
-    static func rollUp(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, totals: inout [Group],
+    /// group number: `values` of them, the groups the scan numbered).
+    static func rollUp(_ parts: PartitionedSpill<EndpointAggregate.GroupRecord>, totals: inout [Group], values: Int,
                        each: (UInt64, Group) -> Void) throws {
+        totals = [Group](repeating: empty, count: values)
+        // A span of the totals: one uniqueness check for the array, not one per group absorbed.
+        var sums = totals.mutableSpan
         for partition in 0..<parts.partitionCount {
             let taken = try parts.take(partition)
             guard !taken.isEmpty else { continue }
@@ -295,9 +298,7 @@ package enum ExtractionFamily {
             let keys = table.insertedKeys
             for index in merged.indices {
                 let key = keys[index]
-                let value = Int(key >> 32)
-                if value >= totals.count { totals.append(contentsOf: repeatElement(empty, count: value + 1 - totals.count)) }
-                totals[value].absorb(merged[index])
+                sums[Int(key >> 32)].absorb(merged[index])
                 guard key & 0xFFFF_FFFF != EndpointAggregate.nullTimeBucket else { continue }
                 each(key, merged[index])
             }

@@ -330,8 +330,15 @@ package struct EndpointAggregate {
             (key: Key(value: names[Int(item.key >> 32)], bucket: base + Int64(item.key & 0xFFFF_FFFF)), group: item.group)
         }
         result.sort { ($0.key.value, $0.key.bucket) < ($1.key.value, $1.key.bucket) }
+        // The member counts of the kept groups' values alone (the rules read no others): every
+        // value's, hashed into a dictionary, was a tenth of the aggregation's time with a hundred
+        // thousand principals.
         var members: [String: Int] = [:]
-        for (id, count) in values.members.enumerated() { members[names[id]] = count }
+        let counts = values.members
+        for item in kept {
+            let id = Int(item.key >> 32)
+            members[names[id]] = counts[id]
+        }
         return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records), members: members)
     }
 
