@@ -4,6 +4,7 @@ import Foundation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "analyze",
         abstract: "Ingest new archives, run the detections and answer the playbook's questions.",
         discussion: """
             Writes Reports/<case-id>/ (analysis.json, findings.json, affected_decisions.csv — or

@@ -3,6 +3,7 @@ import FathomCore
 
 struct Deps: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "deps",
         abstract: "List the models that depend on a component, directly or transitively.",
         discussion: """
         The inventory directory holds CycloneDX JSON SBOMs (1.4–1.6, including ML-BOMs), Python \

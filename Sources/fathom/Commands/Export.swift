@@ -4,6 +4,7 @@ import Foundation
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a stored case in the formats other incident-response tools import.",
         discussion: """
             Reads <store>/cases/<case-id>/analysis.json and findings.json and writes to --to:

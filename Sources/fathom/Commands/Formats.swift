@@ -3,6 +3,7 @@ import FathomCore
 
 struct Formats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "formats",
         abstract: "List the formats Fathom reads, the source kinds they feed and the fields they map."
     )
 

@@ -5,6 +5,7 @@ import Foundation
 
 struct Hunt: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hunt",
         abstract: "Run the playbook detections, the detectors beyond them and Sigma rules over the store.",
         discussion: """
             Prints one line (table) or one JSON object (jsonl) per hit, sorted by rule id, then time or window

@@ -4,6 +4,7 @@ import Foundation
 
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Read log archives into the store.",
         discussion: """
             Reads files and directories (recursively): zstd, gzip, plain text and tar bundles, recognised

@@ -11,6 +11,7 @@ struct ManifestCommand: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Write the SHA-256, size and modification time of every regular file under a directory.",
             discussion: """
             Paths are relative to DIR and sorted bytewise; symbolic links and special files are listed \

@@ -4,6 +4,7 @@ import Foundation
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Render the reports of an analysed case from its stored analysis.",
         discussion: """
             Reads <store>/cases/<case-id>/analysis.json (and findings.json) and writes brief.md, timeline.md,

@@ -4,12 +4,13 @@ import Foundation
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rules",
         abstract: "List, explain, check and export detection rules.",
         subcommands: [List.self, Show.self, Lint.self, Export.self]
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the built-in rules and any Sigma rules.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the built-in rules and any Sigma rules.")
 
         @Option(help: "A directory of Sigma rules to list as well.")
         var rules: String?
@@ -23,6 +24,7 @@ struct Rules: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print a rule's exact semantics, settings, ATLAS ids and equivalent KQL query.")
 
         @Argument(help: "The rule id.")
@@ -57,6 +59,7 @@ struct Rules: ParsableCommand {
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "lint",
             abstract: "Check a directory of Sigma rules: one line per problem (file, line, rule, reason).",
             discussion: "Exit statuses: 0 every rule is usable, 6 some rules have problems (hunt and sweep skip them).")
 
@@ -73,6 +76,7 @@ struct Rules: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the playbook rules that Sigma can express as Sigma files into a directory.")
 
         @Argument(help: "The directory to write into (created if missing).")

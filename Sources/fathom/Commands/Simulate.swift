@@ -4,6 +4,7 @@ import FathomCore
 /// `fathom simulate`: writes a deterministic incident scenario with known answers.
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "Writes a deterministic AI/ML incident scenario and its known answers.",
         discussion: """
             Writes one folder per source kind (inference, storage, llm, pipeline, registry, \

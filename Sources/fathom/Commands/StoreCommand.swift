@@ -11,6 +11,7 @@ struct StoreCommand: ParsableCommand {
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "info",
             abstract: "Show archives, segments, rows and time range per source kind."
         )
 
@@ -35,6 +36,7 @@ struct StoreCommand: ParsableCommand {
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Drop segments whose newest row is older than a number of days.",
             discussion: """
                 Only segment files and their catalog rows are dropped. Archives with their SHA-256, members, \

@@ -5,6 +5,7 @@ import Foundation
 /// `fathom sweep`: the scheduled nightly sweep.
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sweep",
         abstract: "Read what is new in the watched folders and report only new or grown findings.",
         discussion: """
             Reads the archives of the watched folders that the store does not know yet (known by path, \

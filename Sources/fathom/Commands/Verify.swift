@@ -4,6 +4,7 @@ import FathomCore
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Re-hash training data and report files changed, missing or new since a manifest.",
         discussion: """
         Findings are evidence of a training data / pipeline compromise. "First modified" is the \
