@@ -239,7 +239,7 @@ package enum ExtractionFamily {
         var kept: [(key: UInt64, group: Group)] = []
         var candidates: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
-        try rollUp(parts, totals: &totals, values: addresses.names.count) { key, group in
+        try rollUp(parts, totals: &totals, values: addresses.groupCount) { key, group in
             guard wantsVolume else { return }
             if group.count > volumeFloor {
                 candidates.append((key, group))
@@ -254,7 +254,7 @@ package enum ExtractionFamily {
         if rules.contains(RuleID.networkTotal) {
             let withRows = totals.indices.filter { totals[$0].count > 0 }
             let folded = networks.groups(of: withRows.map { addresses.valueIDs[$0] })
-            networkTotals = [Group](repeating: empty, count: networks.names.count)
+            networkTotals = [Group](repeating: empty, count: networks.groupCount)
             for (address, network) in zip(withRows, folded) where network != UInt32.max {
                 networkTotals[Int(network)].absorb(totals[address])
             }
@@ -271,7 +271,7 @@ package enum ExtractionFamily {
         let wantsBudget = rules.contains(RuleID.budget)
         var kept: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
-        try rollUp(parts, totals: &totals, values: principals.names.count) { key, group in
+        try rollUp(parts, totals: &totals, values: principals.groupCount) { key, group in
             if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
         }
         let budgetHits = wantsBudget

@@ -152,11 +152,23 @@ package struct EndpointAggregate {
         /// Group number + 1 of each value number seen (0: not seen yet; `UInt32.max`: the value
         /// folds into no group).
         private var valueGroups: [UInt32] = []
+        /// With `groupBy`: each group's name and number. Without, a group is its one value: its
+        /// number is the next free one and its name the value's, made only when it is asked for
+        /// (a hundred thousand principals made into strings and hashed, for each rule, were a
+        /// twentieth of the extraction rules' work).
         private var groupIDs: [String: UInt32] = [:]
-        private(set) var names: [String] = []
+        private var groupNames: [String] = []
         private(set) var members: [Int] = []
         /// The first value number folded into each group (without `groupBy`, the only one).
         private(set) var valueIDs: [UInt32] = []
+
+        /// The groups numbered so far.
+        var groupCount: Int { valueIDs.count }
+
+        /// Group `group`'s name: the value's own without `groupBy`.
+        func name(ofGroup group: Int) -> String {
+            groupBy == nil ? numbering.name(valueIDs[group]) : groupNames[group]
+        }
 
         init(numbering: ValueNumbering, groupBy: (@Sendable (String) -> String?)?) {
             self.numbering = numbering
@@ -192,18 +204,24 @@ package struct EndpointAggregate {
                 let known = valueGroups[Int(id)]
                 if known != 0 { return known == UInt32.max ? UInt32.max : known - 1 }
                 var group = UInt32.max
-                let value = numbering.name(id)
-                if let name = groupBy == nil ? value : groupBy?(value) {
-                    if let existing = groupIDs[name] {
-                        group = existing
-                    } else {
-                        group = UInt32(names.count)
-                        groupIDs[name] = group
-                        names.append(name)
-                        members.append(0)
-                        valueIDs.append(id)
+                if let groupBy {
+                    if let name = groupBy(numbering.name(id)) {
+                        if let existing = groupIDs[name] {
+                            group = existing
+                        } else {
+                            group = UInt32(valueIDs.count)
+                            groupIDs[name] = group
+                            groupNames.append(name)
+                            members.append(0)
+                            valueIDs.append(id)
+                        }
+                        members[Int(group)] += 1
                     }
-                    members[Int(group)] += 1
+                } else {
+                    // A value seen for the first time: a group of its own.
+                    group = UInt32(valueIDs.count)
+                    members.append(1)
+                    valueIDs.append(id)
                 }
                 valueGroups[Int(id)] = group == UInt32.max ? UInt32.max : group + 1
                 return group
@@ -325,9 +343,16 @@ package struct EndpointAggregate {
     /// The kept groups (packed keys) as an ``Aggregation``: keys named, sorted by value then bucket.
     static func aggregation(_ kept: [(key: UInt64, group: Group)], values: KeyValues, base: Int64, context: HuntContext,
                             records: [SegmentRecord]) -> Aggregation {
-        let names = values.names
+        // Each kept value named once, however many of its buckets are kept.
+        var names: [Int: String] = [:]
+        func name(_ group: Int) -> String {
+            if let known = names[group] { return known }
+            let made = values.name(ofGroup: group)
+            names[group] = made
+            return made
+        }
         var result = kept.map { item in
-            (key: Key(value: names[Int(item.key >> 32)], bucket: base + Int64(item.key & 0xFFFF_FFFF)), group: item.group)
+            (key: Key(value: name(Int(item.key >> 32)), bucket: base + Int64(item.key & 0xFFFF_FFFF)), group: item.group)
         }
         result.sort { ($0.key.value, $0.key.bucket) < ($1.key.value, $1.key.bucket) }
         // The member counts of the kept groups' values alone (the rules read no others): every
@@ -337,7 +362,7 @@ package struct EndpointAggregate {
         let counts = values.members
         for item in kept {
             let id = Int(item.key >> 32)
-            members[names[id]] = counts[id]
+            members[name(id)] = counts[id]
         }
         return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records), members: members)
     }
