@@ -17,8 +17,10 @@ public struct ByteView: @unchecked Sendable {
     /// Wraps memory the caller keeps alive for as long as the view is used.
     @inlinable
     public init(unsafeStart base: UnsafeRawPointer?, count: Int) {
-        self.base = count > 0 ? base : nil
-        self.count = count > 0 ? count : 0
+        // A count only with a base: an index below the count needs no test of the base.
+        let present = count > 0 && base != nil
+        self.base = present ? base : nil
+        self.count = present ? count : 0
     }
 
     public static let empty = ByteView(unsafeStart: nil, count: 0)
@@ -28,8 +30,10 @@ public struct ByteView: @unchecked Sendable {
     /// The byte at `index`, or 0 when `index` is out of range.
     @inlinable
     public subscript(index: Int) -> UInt8 {
-        guard index >= 0, index < count, let base else { return 0 }
-        return base.load(fromByteOffset: index, as: UInt8.self)
+        guard index >= 0, index < count else { return 0 }
+        // Below the count the base is there (init): no test of it at every byte of a loop (the
+        // compiler kept one in the prompt rules' byte loops, a test and a branch a byte).
+        return base.unsafelyUnwrapped.load(fromByteOffset: index, as: UInt8.self)
     }
 
     /// The bytes in `range`, clamped to the view.
