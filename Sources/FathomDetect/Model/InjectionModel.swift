@@ -116,14 +116,19 @@ public struct InjectionModel: Sendable {
     static let fnvPrime: UInt64 = 0x100_0000_01B3
     static let space: UInt8 = 0x20
 
-    /// Each byte's normal form: 0x20 for the separators, lower case for ASCII letters.
-    static let normalTable: [UInt8] = (0..<256).map { value -> UInt8 in
-        switch value {
-        case 9...13, 0x20, 0x2D, 0x5F: return 0x20
-        case 0x41...0x5A: return UInt8(value + 0x20)
-        default: return UInt8(value)
+    /// Each byte's normal form: 0x20 for the separators, lower case for ASCII letters. Of fixed
+    /// size and read by a byte: no bounds check, and no register held for it in the byte loop.
+    static let normalTable: InlineArray<256, UInt8> = {
+        var table = InlineArray<256, UInt8>(repeating: 0)
+        for value in 0..<256 {
+            switch value {
+            case 9...13, 0x20, 0x2D, 0x5F: table[value] = 0x20
+            case 0x41...0x5A: table[value] = UInt8(value + 0x20)
+            default: table[value] = UInt8(value)
+            }
         }
-    }
+        return table
+    }()
 
     /// Whether a normalised byte belongs to a word.
     @inline(__always)
@@ -147,14 +152,12 @@ public struct InjectionModel: Sendable {
     @inline(__always)
     public func logit<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
         let shift = UInt64(64 - bits)
-        let table = Self.normalTable.span
         let weights = self.weights.span
         // The opening separator: the window holds it, no 4-gram is complete, no word is open.
         var window = UInt32(Self.space)
         var emitted = 1
         var lastSpace = true
         var charSum = 0
-        var charCount = 0
         var wordSum = 0
         var wordCount = 0
         var inWord = false
@@ -174,7 +177,6 @@ public struct InjectionModel: Sendable {
             let charKey = (UInt64(window) ^ Self.seedChar) &* Self.golden
             let weight = Int(weights[Int(truncatingIfNeeded: charKey &>> shift)])
             charSum &+= counted ? weight : 0
-            charCount &+= counted ? 1 : 0
             // A dropped separator neither extends nor ends a word: none is open after a separator.
             let isWordByte = Self.isWord(byte)
             if inWord && !isWordByte {
@@ -196,11 +198,14 @@ public struct InjectionModel: Sendable {
         let count = text.count
         var index = 0
         while index < count {
-            step(table[Int(text[index])])
+            step(Self.normalTable[Int(text[index])])
             index += 1
         }
         // The closing separator, unless a trailing one was emitted.
         if !lastSpace { step(Self.space) }
+        // Every emitted byte from the fourth completed a 4-gram (the count is not kept per byte:
+        // one running value fewer in the loop).
+        let charCount = max(0, emitted - 3)
         var total = 0.0
         if charCount > 0 { total += Double(charSum) / Double(charCount).squareRoot() }
         if wordCount > 0 { total += Double(wordSum) / Double(wordCount).squareRoot() }
