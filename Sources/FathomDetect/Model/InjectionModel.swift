@@ -59,6 +59,8 @@ public struct InjectionModel: Sendable {
     /// SHA-256 of the model bytes (lowercase hex): recorded in findings and the evidence report.
     public let sha256: String
     let weights: [Int8]
+    /// The weights as the scoring loop reads them: by a feature key's top ``bits`` bits.
+    let table: KeyedByteTable
 
     public var threshold: Double { metadata.threshold }
 
@@ -91,6 +93,7 @@ public struct InjectionModel: Sendable {
         bias = f64(28)
         self.metadata = metadata
         weights = bytes[weightsStart...].map { Int8(bitPattern: $0) }
+        table = KeyedByteTable(weights)
         var hasher = SHA256Stream()
         hasher.update(bytes)
         sha256 = hasher.finalize()
@@ -151,8 +154,7 @@ public struct InjectionModel: Sendable {
     /// - Complexity: O(n) in the bytes, one weight read per byte and two per word.
     @inline(__always)
     public func logit<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
-        let shift = UInt64(64 - bits)
-        let weights = self.weights.span
+        let table = self.table
         // The opening separator: the window holds it, no 4-gram is complete, no word is open.
         var window = UInt32(Self.space)
         var emitted = 1
@@ -175,16 +177,16 @@ public struct InjectionModel: Sendable {
             emitted &+= keep ? 1 : 0
             let counted = keep && emitted >= 4
             let charKey = (UInt64(window) ^ Self.seedChar) &* Self.golden
-            let weight = Int(weights[Int(truncatingIfNeeded: charKey &>> shift)])
+            let weight = table.value(forKey: charKey)
             charSum &+= counted ? weight : 0
             // A dropped separator neither extends nor ends a word: none is open after a separator.
             let isWordByte = Self.isWord(byte)
             if inWord && !isWordByte {
-                wordSum &+= Int(weights[Int(truncatingIfNeeded: ((wordHash ^ Self.seedUnigram) &* Self.golden) &>> shift)])
+                wordSum &+= table.value(forKey: (wordHash ^ Self.seedUnigram) &* Self.golden)
                 wordCount &+= 1
                 if hasPrevious {
                     let key = (previousWord &* Self.fnvPrime) ^ wordHash ^ Self.seedBigram
-                    wordSum &+= Int(weights[Int(truncatingIfNeeded: (key &* Self.golden) &>> shift)])
+                    wordSum &+= table.value(forKey: key &* Self.golden)
                     wordCount &+= 1
                 }
                 previousWord = wordHash
