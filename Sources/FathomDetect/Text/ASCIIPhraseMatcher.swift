@@ -18,9 +18,9 @@ package struct ASCIIPhraseMatcher: Sendable {
     /// Each phrase, folded (ASCII lowercase).
     private let phrases: [[UInt8]]
     /// By byte: the phrases whose first character the byte folds to.
-    private let firstByte: [UInt64]
+    private let firstByte: ByteIndexedTable<UInt64>
     /// By byte: the phrases whose second character the byte folds to (one-character phrases: all).
-    private let secondByte: [UInt64]
+    private let secondByte: ByteIndexedTable<UInt64>
     /// Every phrase's bit.
     private let all: UInt64
 
@@ -37,8 +37,8 @@ package struct ASCIIPhraseMatcher: Sendable {
                 if phrase.count == 1 || Self.lower(UInt8(byte)) == phrase[1] { second[byte] |= 1 << UInt64(index) }
             }
         }
-        firstByte = first
-        secondByte = second
+        firstByte = ByteIndexedTable(first)
+        secondByte = ByteIndexedTable(second)
         all = phrases.count == 64 ? UInt64.max : (1 << UInt64(phrases.count)) - 1
     }
 
@@ -64,7 +64,7 @@ package struct ASCIIPhraseMatcher: Sendable {
             }
             // The byte after the text reads as 0: a phrase of two or more characters cannot fit there,
             // and `occurs` checks the length.
-            var candidates = firstByte[Int(byte)] & secondByte[Int(text[index + 1])] & live
+            var candidates = firstByte[byte] & secondByte[text[index + 1]] & live
             while candidates != 0 {
                 let phrase = candidates.trailingZeroBitCount
                 candidates &= candidates - 1

@@ -22,3 +22,15 @@ import FathomStore
         }
     }
 }
+
+/// ``ByteIndexedTable``: every byte reads its own value.
+@Suite struct ByteIndexedTableTests {
+    @Test func everyByteReadsItsValue() {
+        var generator = SplitMix(seed: 20_261_207)
+        let values = (0..<256).map { _ in UInt64.random(in: 0 ... .max, using: &generator) }
+        let table = ByteIndexedTable(values)
+        for byte in 0...255 {
+            #expect(table[UInt8(byte)] == values[byte])
+        }
+    }
+}
