@@ -40,6 +40,9 @@ public struct AnalyzeRequest: Sendable {
     /// A regimes file (`--regimes`) the reports judge the regulatory obligations by instead of
     /// the built-in one.
     public var regimesFile: String?
+    /// Called with the run's progress: the ingest's, then the hunt's, then the analysis and the
+    /// reports' (a phase without a measure of its work: its name and time).
+    public var progress: (@Sendable (ProgressSnapshot) -> Void)?
 
     public init(paths: [String], storeDirectory: String = ".fathom", caseID: String? = nil, caseFile: CaseFile? = nil,
                 reportsDirectory: String = "Reports", now: Timestamp? = nil, jobs: Int = 2, commandLine: [String] = [],

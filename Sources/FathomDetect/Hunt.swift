@@ -21,13 +21,17 @@ public struct HuntRequest: Sendable {
     /// Bytes the hunt's grouping rules keep in memory, together, before their partitions spill to
     /// the store's `tmp/` (each of the rules running side by side gets its share).
     public var memoryBudget: Int
+    /// Called with the hunt's progress (rows scanned of the rows its rules read, rules done) at
+    /// most four times a second, from the threads that scan.
+    public var progress: (@Sendable (ProgressSnapshot) -> Void)?
 
     /// What `memoryBudget` is unless asked otherwise.
     public static let defaultMemoryBudget = 48 << 20
 
     public init(storeDirectory: String, from: Int64? = nil, to: Int64? = nil, settings: RuleSettings = RuleSettings(),
                 ruleIDs: [String] = [], includeBuiltIn: Bool = true, sigmaRules: [SigmaRule] = [],
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, memoryBudget: Int = defaultMemoryBudget) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, memoryBudget: Int = defaultMemoryBudget,
+                progress: (@Sendable (ProgressSnapshot) -> Void)? = nil) {
         self.storeDirectory = storeDirectory
         self.from = from
         self.to = to
@@ -37,6 +41,7 @@ public struct HuntRequest: Sendable {
         self.sigmaRules = sigmaRules
         self.jobs = jobs
         self.memoryBudget = memoryBudget
+        self.progress = progress
     }
 }
 
@@ -102,10 +107,11 @@ public enum Hunt {
             + request.sigmaRules.filter { wanted.isEmpty || wanted.contains($0.info.id) }.count
         let sideBySide = max(1, min(request.jobs, ruleCount))
         let context = HuntContext(scan: StoreScan(store: store, jobs: request.jobs), from: request.from, to: request.to,
-                                  settings: request.settings, archives: archives, memoryBudget: request.memoryBudget / sideBySide)
+                                  settings: request.settings, archives: archives, memoryBudget: request.memoryBudget / sideBySide,
+                                  progress: request.progress.map(HuntProgress.init))
         let known = Set(RuleCatalog.builtIn.map(\.info.id)).union(request.sigmaRules.map(\.info.id))
         for id in wanted where !known.contains(id) { throw DetectError.unknownRule(id) }
-        var runs: [(id: String, body: @Sendable () throws -> [Hit])] = []
+        var runs: [(id: String, kind: SourceKind, rules: Int, body: @Sendable (HuntContext) throws -> [Hit])] = []
         var ran: [String] = []
         if request.includeBuiltIn {
             // Two or more extraction rules share one scan of the gateway rows.
@@ -120,30 +126,40 @@ public enum Hunt {
                 ran.append(rule.info.id)
                 if together, family.contains(rule.info.id) {
                     if rule.info.id == ExtractionFamily.ruleIDs.first(where: family.contains) {
-                        runs.append((familyRun, { try ExtractionFamily.run(context, rules: family) }))
+                        runs.append((familyRun, rule.info.kind, family.count, { try ExtractionFamily.run($0, rules: family) }))
                     }
                     continue
                 }
                 if promptsTogether, prompts.contains(where: { $0.id == rule.info.id }) {
                     if rule.info.id == firstPrompt {
-                        runs.append((promptRun, {
+                        runs.append((promptRun, rule.info.kind, prompts.count, { context in
                             try LLMHits.eachText(column: "prompt", context: context,
                                                  judges: prompts.map { (info: $0.info, judge: $0.judge(settings)) })
                         }))
                     }
                     continue
                 }
-                runs.append((rule.info.id, { try rule.run(context) }))
+                runs.append((rule.info.id, rule.info.kind, 1, { try rule.run($0) }))
             }
         }
         for rule in request.sigmaRules where wanted.isEmpty || wanted.contains(rule.info.id) {
             ran.append(rule.info.id)
-            runs.append((rule.info.id, { try SigmaEngine.run(rule, context: context) }))
+            runs.append((rule.info.id, rule.info.kind, 1, { try SigmaEngine.run(rule, context: $0) }))
         }
         // Rules run side by side as well as segment by segment: a rule's merge of its per-segment
         // results is serial, and another rule's scan keeps the other core busy meanwhile. The
         // costliest rules start first, so no core waits alone on a long rule at the end. The
         // result does not depend on the order (hits are sorted, the first error in rule order wins).
+        if let progress = context.progress {
+            // Each run's share of the work: the rows of its kind in the range.
+            var rowsByKind: [SourceKind: Int64] = [:]
+            for kind in Set(runs.map(\.kind)) {
+                let to = context.to.map { $0 == Int64.min ? $0 : $0 - 1 }
+                rowsByKind[kind] = ((try? context.scan.segments(kind, from: context.from, to: to)) ?? []).reduce(0) { $0 + $1.rows }
+            }
+            progress.plan(runs.map { rowsByKind[$0.kind] ?? 0 },
+                          rules: runs.map(\.rules))
+        }
         let order = runs.indices.sorted { (Self.startOrder(runs[$0].id), $0) < (Self.startOrder(runs[$1].id), $1) }
         let slots = WorkSlots<[Hit], any Error>(count: runs.count)
         let bodies = runs.map(\.body)
@@ -154,10 +170,11 @@ public enum Hunt {
             // Each rule's hits are sorted where the rule ran, beside the other rules' scans, not
             // all of them at the end on one core while the other waits.
             do {
-                var found = try bodies[index]()
+                var found = try bodies[index](context.forRun(index))
                 if !isSorted(found) { found.sort(by: Hit.precedes) }
                 slots.store(index, .success(found))
             } catch { slots.store(index, .failure(error)) }
+            context.progress?.finished(run: index)
             // A rule's working memory (groups, spill buffers, segment caches) is freed when it
             // ends; hand it back, or the next rules' and the hits' peak stacks on it.
             MemoryRelease.afterRule()
@@ -236,17 +253,38 @@ public final class HuntContext: Sendable {
     package let archives: [Int64: String]
     /// Bytes a grouping rule keeps in memory before it spills (``HuntRequest/memoryBudget``).
     package let memoryBudget: Int
-    private let counter = RowCounter()
-    private let numberings = Numberings()
+    private let counter: RowCounter
+    private let numberings: Numberings
+    /// The hunt's progress, when someone watches it.
+    package let progress: HuntProgress?
+    /// The run (a rule, or rules computed together) this context scans for, in the hunt's order:
+    /// its scans count towards that run's share of the progress.
+    private let run: Int?
 
-    package init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
-                 memoryBudget: Int = HuntRequest.defaultMemoryBudget) {
+    package convenience init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
+                             memoryBudget: Int = HuntRequest.defaultMemoryBudget, progress: HuntProgress? = nil) {
+        self.init(scan: scan, from: from, to: to, settings: settings, archives: archives, memoryBudget: memoryBudget,
+                  counter: RowCounter(), numberings: Numberings(), progress: progress, run: nil)
+    }
+
+    private init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
+                 memoryBudget: Int, counter: RowCounter, numberings: Numberings, progress: HuntProgress?, run: Int?) {
         self.scan = scan
         self.from = from
         self.to = to
         self.settings = settings
         self.archives = archives
         self.memoryBudget = memoryBudget
+        self.counter = counter
+        self.numberings = numberings
+        self.progress = progress
+        self.run = run
+    }
+
+    /// This context for run `index` of the hunt: the same scan, counts and numberings.
+    package func forRun(_ index: Int) -> HuntContext {
+        HuntContext(scan: scan, from: from, to: to, settings: settings, archives: archives, memoryBudget: memoryBudget,
+                    counter: counter, numberings: numberings, progress: progress, run: index)
     }
 
     /// Whether a row time is inside `[from, to)`. A null time is inside only when no range was asked for.
@@ -269,9 +307,13 @@ public final class HuntContext: Sendable {
     public func map<T: Sendable>(_ kind: SourceKind, _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
         let to = self.to.map { $0 == Int64.min ? $0 : $0 - 1 }
         let counter = self.counter
+        let progress = self.progress
+        let run = self.run
         return try scan.map(kind, from: from, to: to) { table in
             counter.add(kind, path: table.record.path, rows: Int64(table.rowCount))
-            return try body(table)
+            let result = try body(table)
+            if let run { progress?.scanned(rows: Int64(table.rowCount), run: run) }
+            return result
         }
     }
 
@@ -438,5 +480,79 @@ package final class RowCounter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+    }
+}
+
+/// A hunt's running totals for its progress line.
+///
+/// Each run (a rule, or rules computed together) has a share of the work: the rows of its kind in
+/// the range. Its rows scanned count towards its share until the share is full (a rule that reads
+/// its rows twice fills it in its first pass), and an ended run has its full share: so the line
+/// never goes back or past its total, and its ETA is the time so far scaled by the shares left.
+package final class HuntProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let report: @Sendable (ProgressSnapshot) -> Void
+    private let started = Clock.monotonicSeconds()
+    private var lastReport = 0.0
+    private var shares: [Int64] = []
+    private var scanned: [Int64] = []
+    private var ended: [Bool] = []
+    private var rules: [Int] = []
+    private var rows: Int64 = 0
+
+    package init(_ report: @escaping @Sendable (ProgressSnapshot) -> Void) {
+        self.report = report
+    }
+
+    /// Each run's share of the work and number of rules, in the hunt's run order.
+    package func plan(_ shares: [Int64], rules: [Int]) {
+        lock.lock()
+        self.shares = shares
+        self.rules = rules
+        scanned = [Int64](repeating: 0, count: shares.count)
+        ended = [Bool](repeating: false, count: shares.count)
+        lock.unlock()
+    }
+
+    /// A segment's rows scanned by run `run`.
+    package func scanned(rows: Int64, run: Int) {
+        update { progress in
+            progress.rows += rows
+            if progress.scanned.indices.contains(run) { progress.scanned[run] += rows }
+        }
+    }
+
+    package func finished(run: Int) {
+        update(always: true) { progress in
+            if progress.ended.indices.contains(run) { progress.ended[run] = true }
+        }
+    }
+
+    /// The progress now.
+    package var snapshot: ProgressSnapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        return snapshotLocked(now: Clock.monotonicSeconds())
+    }
+
+    private func update(always: Bool = false, _ change: (HuntProgress) -> Void) {
+        lock.lock()
+        change(self)
+        let now = Clock.monotonicSeconds()
+        var snapshot: ProgressSnapshot?
+        if always || now - lastReport >= 0.25 {
+            lastReport = now
+            snapshot = snapshotLocked(now: now)
+        }
+        lock.unlock()
+        if let snapshot { report(snapshot) }
+    }
+
+    private func snapshotLocked(now: Double) -> ProgressSnapshot {
+        var done: Int64 = 0
+        for run in shares.indices { done += ended[run] ? shares[run] : min(scanned[run], shares[run]) }
+        let total = shares.reduce(0, +)
+        return ProgressSnapshot(phase: "hunt", unit: .rows, done: done, total: total, rows: rows, seconds: now - started,
+                                notes: ["\(zip(rules, ended).reduce(0) { $0 + ($1.1 ? $1.0 : 0) })/\(rules.reduce(0, +)) rules"])
     }
 }

@@ -85,7 +85,7 @@ public enum IngestEngine {
             }
         }
         let final = counter.current
-        return IngestSummary(files: outcomes, bytesRead: final.bytesRead, seconds: final.seconds)
+        return IngestSummary(files: outcomes, bytesRead: final.bytesRead, bytesDecoded: final.bytesDecoded, seconds: final.seconds)
     }
 }
 

@@ -5,12 +5,10 @@ import FathomCatalog
 
 /// Renders ingest progress and summaries for the terminal and for machines.
 public enum IngestReport {
-    /// `412.0 MB / 1.2 GB  280 MB/s  3,120,000 rows  12 rejected  3/9 files`
+    /// `ingest  412.0 MB / 1.2 GB  2.9 GB uncompressed  730.0 MB/s  3,120,000 rows  12 rejected  3/9 files  ETA 0:12`:
+    /// archive bytes against their total (the ETA), the uncompressed bytes and their rate.
     public static func progressLine(_ progress: IngestProgress) -> String {
-        let rate = progress.seconds > 0 ? Double(progress.bytesRead) / progress.seconds : 0
-        return "\(TextFormat.bytes(progress.bytesRead)) / \(TextFormat.bytes(progress.bytesTotal))  "
-            + "\(TextFormat.bytes(Int64(rate)))/s  \(progress.rows) rows  \(progress.rejected) rejected  "
-            + "\(progress.filesDone)/\(progress.filesTotal) files"
+        progress.snapshot.line
     }
 
     /// A table of the files read, then the totals and notes.
@@ -22,12 +20,12 @@ public enum IngestReport {
                          TextFormat.bytes(file.size)])
         }
         var text = TextFormat.table(rows, rightAligned: [4, 5, 6, 7])
-        let rate = summary.seconds > 0 ? Double(summary.bytesRead) / summary.seconds : 0
+        let rate = summary.seconds > 0 ? Double(summary.bytesDecoded) / summary.seconds : 0
         let lost: String = summary.lostRecords > 0 ? "about \(summary.lostRecords) records lost in damaged data, " : ""
         text += "\n\n\(summary.files.count) files, \(summary.rows) rows, \(summary.rejected) rejected records, " + lost
             + "\(summary.filtered) excluded (well formed, not of the --kind or profile kind asked for); "
-            + "\(TextFormat.bytes(summary.bytesRead)) in \(String(format: "%.2f", summary.seconds)) s "
-            + "(\(TextFormat.bytes(Int64(rate)))/s)"
+            + "\(TextFormat.bytes(summary.bytesRead)) of files, \(TextFormat.bytes(summary.bytesDecoded)) uncompressed, "
+            + "in \(String(format: "%.2f", summary.seconds)) s (\(TextFormat.bytes(Int64(rate)))/s uncompressed)"
         let notes = summary.files.filter { !$0.note.isEmpty }
         if !notes.isEmpty {
             text += "\n\nNotes:"

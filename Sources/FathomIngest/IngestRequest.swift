@@ -127,8 +127,18 @@ public struct PassedInput: Sendable, Codable, Equatable {
 /// The result of an ingest run.
 public struct IngestSummary: Sendable, Codable, Equatable {
     public var files: [FileOutcome]
+    /// Bytes of the input files read (compressed, as stored on disk).
     public var bytesRead: Int64
+    /// Bytes those files held once decompressed: what the decoders read.
+    public var bytesDecoded: Int64
     public var seconds: Double
+
+    public init(files: [FileOutcome], bytesRead: Int64, bytesDecoded: Int64, seconds: Double) {
+        self.files = files
+        self.bytesRead = bytesRead
+        self.bytesDecoded = bytesDecoded
+        self.seconds = seconds
+    }
 
     public var rows: Int64 { files.reduce(0) { $0 + $1.rows } }
     public var rejected: Int64 { files.reduce(0) { $0 + $1.rejected } }
@@ -144,11 +154,24 @@ public struct IngestSummary: Sendable, Codable, Equatable {
 
 /// A snapshot of ingest progress, for a progress line.
 public struct IngestProgress: Sendable {
+    /// Bytes of the input files read so far, of `bytesTotal` (compressed sizes: the ETA's measure).
     public var bytesRead: Int64
     public var bytesTotal: Int64
+    /// Bytes decompressed so far.
+    public var bytesDecoded: Int64
     public var rows: Int64
     public var rejected: Int64
     public var filesDone: Int
     public var filesTotal: Int
     public var seconds: Double
+}
+
+extension IngestProgress {
+    /// The progress line's view of the ingest: archive bytes read against their total (the ETA),
+    /// with the uncompressed bytes and their rate.
+    public var snapshot: ProgressSnapshot {
+        ProgressSnapshot(phase: "ingest", unit: .bytes, done: bytesRead, total: bytesTotal, rows: rows,
+                         uncompressedBytes: bytesDecoded, seconds: seconds,
+                         notes: ["\(ReportNumber.grouped(rejected)) rejected", "\(filesDone)/\(filesTotal) files"])
+    }
 }

@@ -63,6 +63,9 @@ final class MemberReader {
     private var notes: [String] = []
     private var damages: [StreamDamage] = []
     private var decodedBytes = 0
+    /// Decoded bytes and rows already counted in the ingest's progress.
+    private var reportedBytes = 0
+    private var reportedRows: Int64 = 0
 
     init(run: ArchiveRun, input: ArchiveInput, rows: RowWriter) {
         self.run = run
@@ -90,7 +93,7 @@ final class MemberReader {
                 damages.append(damage)
             }
             run.reportConsumed()
-            run.ingestor.progress.add(bytes: 0, rows: 0, rejected: 0)
+            reportProgress()
             try rows.flushIfFull()
             switch content {
             case .wholeFile, .sharedMemory: break reading
@@ -228,13 +231,26 @@ final class MemberReader {
         run.rejects.record(member: name, line: line, reason: reason, bytes: bytes)
     }
 
+    /// Counts the bytes decoded and the rows made since the last call in the ingest's progress
+    /// (a progress line moves during a long member, not only at its end).
+    private func reportProgress() {
+        let made = rows.rowCounts.reduce(0, +)
+        run.ingestor.progress.add(bytes: 0, rows: made - reportedRows, rejected: 0,
+                                  decoded: Int64(decodedBytes - reportedBytes))
+        reportedRows = made
+        reportedBytes = decodedBytes
+    }
+
     // MARK: Member record
 
     /// Appends the member's record (rows, rejects, notes, estimated loss) and notes to the run.
     private func record(consumedBytes: Int) {
         let kinds = SourceKind.allCases.filter { rows.rowCounts[Int($0.code)] > 0 }
         let memberRows = rows.rowCounts.reduce(0, +)
-        run.ingestor.progress.add(bytes: 0, rows: memberRows, rejected: rejected)
+        run.ingestor.progress.add(bytes: 0, rows: memberRows - reportedRows, rejected: rejected,
+                                  decoded: Int64(decodedBytes - reportedBytes))
+        reportedRows = memberRows
+        reportedBytes = decodedBytes
         let loss = DamageLoss(damages: damages, decodedBytes: decodedBytes, consumedBytes: consumedBytes,
                               records: memberRows - extraRows + rejected + rows.filteredCount)
         if let phrase = loss.phrase { notes.append("damaged data: " + phrase) }

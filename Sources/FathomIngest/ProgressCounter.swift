@@ -7,6 +7,7 @@ import FathomCatalog
 public final class ProgressCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var bytes: Int64 = 0
+    private var decoded: Int64 = 0
     private var rows: Int64 = 0
     private var rejected: Int64 = 0
     private var filesDone = 0
@@ -22,10 +23,11 @@ public final class ProgressCounter: @unchecked Sendable {
         self.report = report
     }
 
-    package func add(bytes: Int64, rows: Int64, rejected: Int64, fileDone: Bool = false) {
+    package func add(bytes: Int64, rows: Int64, rejected: Int64, decoded: Int64 = 0, fileDone: Bool = false) {
         var snapshot: IngestProgress?
         lock.lock()
         self.bytes += bytes
+        self.decoded += decoded
         self.rows += rows
         self.rejected += rejected
         if fileDone { filesDone += 1 }
@@ -45,7 +47,7 @@ public final class ProgressCounter: @unchecked Sendable {
     }
 
     private func currentLocked(now: Double) -> IngestProgress {
-        IngestProgress(bytesRead: bytes, bytesTotal: bytesTotal, rows: rows, rejected: rejected,
+        IngestProgress(bytesRead: bytes, bytesTotal: bytesTotal, bytesDecoded: decoded, rows: rows, rejected: rejected,
                        filesDone: filesDone, filesTotal: filesTotal, seconds: now - started)
     }
 }

@@ -250,11 +250,17 @@ public enum ArtifactScanner {
     public static let memberLimit = 1 << 30
 
     public static func scan(root: String, registry: RegistryHashes? = nil, options: ArtifactScanOptions = ArtifactScanOptions(),
-                            hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> ArtifactScanReport {
+                            hasher: ParallelHasher = ParallelHasher(),
+                            progress: (@Sendable (ProgressSnapshot) -> Void)? = nil) throws(IntegrityError) -> ArtifactScanReport {
         let category = IncidentCategory.supplyChainCompromise
         var (walk, findings) = try IntegrityWalk.walk(root: root, category: category)
         var artifacts: [ScannedArtifact] = []
         let entries = walk.entries.sorted { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+        let regularFiles = entries.filter { $0.status.kind == .regular }
+        let scanned = progress.map {
+            FileProgress(phase: "scan", filesTotal: regularFiles.count,
+                         bytesTotal: regularFiles.reduce(0) { $0 + Int64($1.status.size) }, report: $0)
+        }
         for entry in entries {
             guard entry.status.kind == .regular else {
                 artifacts.append(ScannedArtifact(path: entry.relativePath, format: entry.status.kind.rawValue, members: []))
@@ -263,6 +269,7 @@ public enum ArtifactScanner {
             let (artifact, found) = scanFile(root: root, relativePath: entry.relativePath, options: options)
             artifacts.append(artifact)
             findings += found
+            scanned?.fileDone(size: Int64(entry.status.size))
         }
 
         var notFound: [RegistryHashes.Entry] = []

@@ -135,7 +135,8 @@ public enum ManifestBuilder {
     /// - Parameter createdAt: nanoseconds since the epoch to record, or nil for none (deterministic).
     /// - Complexity: O(total bytes / cores).
     public static func create(root: String, createdAt: Int64? = nil, excluding: [String] = [],
-                              hasher: ParallelHasher = ParallelHasher()) throws(IntegrityError) -> ManifestCreation {
+                              hasher: ParallelHasher = ParallelHasher(),
+                              progress: (@Sendable (ProgressSnapshot) -> Void)? = nil) throws(IntegrityError) -> ManifestCreation {
         var (walk, problems) = try IntegrityWalk.walk(root: root, category: .trainingDataPipelineCompromise)
         let excluded = Set(excluding.map { PathTools.relative($0, to: root) ?? $0 })
         var regular: [WalkedEntry] = []
@@ -149,6 +150,12 @@ public enum ManifestBuilder {
         }
         regular.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         skipped.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        var hasher = hasher
+        if let progress {
+            let files = FileProgress(phase: "manifest", filesTotal: regular.count,
+                                     bytesTotal: regular.reduce(0) { $0 + Int64($1.status.size) }, report: progress)
+            hasher.fileDone = { files.fileDone(size: $0) }
+        }
         let results = hasher.hash(regular.map { .init(path: root + "/" + $0.relativePath, sizeHint: $0.status.size) })
         var files: [Manifest.Entry] = []
         for (entry, result) in zip(regular, results) {

@@ -17,11 +17,16 @@ public enum AnalysisEngine {
     public static func run(_ request: AnalyzeRequest) throws(AnalysisError) -> AnalyzeOutcome {
         var ingest: IngestSummary?
         if !request.paths.isEmpty {
-            do {
+            let watcher = request.progress
+            let ingestProgress: (@Sendable (IngestProgress) -> Void)? = watcher.map { report in
+                { @Sendable (progress: IngestProgress) in report(progress.snapshot) }
+            }
+            do throws(IngestError) {
                 ingest = try IngestEngine.run(IngestRequest(paths: request.paths, storeDirectory: request.storeDirectory,
                                                             profile: request.profile, jobs: request.jobs,
                                                             excludedDirectories: [request.reportsDirectory],
-                                                            followsSymlinks: request.followsSymlinks))
+                                                            followsSymlinks: request.followsSymlinks),
+                                             progress: ingestProgress)
             } catch { throw .ingest(error) }
             MemoryRelease.afterPhase()
         }
@@ -38,18 +43,21 @@ public enum AnalysisEngine {
         } else {
             do {
                 hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,
-                                                to: request.timeRange?.to, settings: settings, jobs: request.jobs)).hits
+                                                to: request.timeRange?.to, settings: settings, jobs: request.jobs,
+                                                progress: request.progress)).hits
             } catch { throw .scan("\(error)") }
             MemoryRelease.afterPhase()
         }
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: false) } catch { throw .ingest(IngestError(error)) }
+        request.progress?(.phase("analysis", notes: ["\(ReportNumber.grouped(Int64(hits.count))) hits"]))
         var analysis = Analysis(store: store, request: request, hits: hits, settings: settings)
         var result: AnalysisResult
         do { result = try analysis.run() } catch let error as AnalysisError { throw error } catch {
             throw .scan("\(error)")
         }
         if let passed = ingest?.passedOver, !passed.isEmpty { result.inputsNotRecorded = passed }
+        request.progress?(.phase("reports", notes: ["writing " + TerminalText.escape(request.reportsDirectory)]))
         let files = try AnalysisOutput.write(result: result, hits: hits, decisions: analysis.decisions,
                                              store: store, request: request, verifications: verifications)
         return AnalyzeOutcome(result: result, hits: hits, ingest: ingest, files: files)

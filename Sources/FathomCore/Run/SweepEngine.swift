@@ -63,9 +63,11 @@ public enum SweepEngine {
     /// - Parameters:
     ///   - progress: the ingest's progress, for a progress line.
     ///   - resultsProgress: the results folder being loaded (`results:`), for the same line.
+    ///   - detectProgress: the hunts' progress, then the incident analysis' phases, for the same line.
     public static func run(_ request: SweepRequest,
                            progress: (@Sendable (IngestProgress) -> Void)? = nil,
-                           resultsProgress: ((String) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
+                           resultsProgress: ((String) -> Void)? = nil,
+                           detectProgress: (@Sendable (ProgressSnapshot) -> Void)? = nil) throws(SweepError) -> SweepOutcome {
         let config = request.config
         let store: Store
         do { store = try Store(directory: request.storeDirectory, forWriting: true) } catch { throw .ingest(IngestError(error)) }
@@ -123,7 +125,8 @@ public enum SweepEngine {
                                 usedFolders: try catalog.sweepFolders())
         } catch { throw .ingest(.catalog(error)) }
         let sources = try SweepResults.usable(results.taken, settings: try SweepDetection.settings(config: config))
-        let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives, usable: sources.usable)
+        let detection = try SweepDetection.run(config: config, store: store, newArchives: newArchives, usable: sources.usable,
+                                               progress: detectProgress)
         MemoryRelease.afterPhase()
         stage("detected")
 
@@ -152,6 +155,7 @@ public enum SweepEngine {
                                          commandLine: request.commandLine, settings: detection.settings)
             analyze.timeRange = incident
             analyze.hits = detection.allHits
+            analyze.progress = detectProgress
             let outcome: AnalyzeOutcome
             do { outcome = try AnalysisEngine.run(analyze) } catch { throw .analysis(error) }
             files += outcome.files

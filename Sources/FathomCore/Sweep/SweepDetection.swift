@@ -76,7 +76,8 @@ package struct SweepDetection {
     /// Runs the sweep's detections over the new archives and their look-back. `usable` are the
     /// Spark results folders whose hits may stand in for native rules (see ``jobFolder(for:from:to:results:store:)``).
     package static func run(config: SweepConfig, store: Store, newArchives: [ArchiveRecord],
-                            usable: [SweepResultsFolder] = []) throws(SweepError) -> SweepDetection {
+                            usable: [SweepResultsFolder] = [],
+                            progress: (@Sendable (ProgressSnapshot) -> Void)? = nil) throws(SweepError) -> SweepDetection {
         let settings = try settings(config: config)
         var detection = SweepDetection(settings: settings)
         let firsts = newArchives.compactMap(\.firstTime)
@@ -118,7 +119,8 @@ package struct SweepDetection {
             if !ids.isEmpty {
                 let request = HuntRequest(storeDirectory: store.directory, from: from, to: Timestamp.offset(newLast, by: 1), settings: settings,
                                           ruleIDs: ids.sorted(), includeBuiltIn: true,
-                                          sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs)
+                                          sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs,
+                                          progress: progress)
                 do { parts.append(try Hunt.run(request).hits) } catch { throw .detect("\(error)") }
             }
             for rule in group where lookback > 0 || !builtIn.contains(rule.id) {

@@ -1,4 +1,3 @@
-import FathomStore
 import Foundation
 
 /// A file's SHA-256 with the size and modification time seen when it was opened.
@@ -22,6 +21,8 @@ public struct HashedFile: Sendable, Equatable {
 public struct ParallelHasher: Sendable {
     public var workers: Int
     public var chunkSize: Int
+    /// Called (from the hashing threads) with each file's size as it is done, for a progress line.
+    public var fileDone: (@Sendable (_ size: Int64) -> Void)?
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 8 << 20) {
         self.workers = Swift.max(1, workers)
@@ -43,11 +44,13 @@ public struct ParallelHasher: Sendable {
         let order = jobs.indices.sorted { jobs[$0].sizeHint > jobs[$1].sizeHint }
         let state = HashQueue(order: order, count: jobs.count)
         let chunkSize = self.chunkSize
+        let fileDone = self.fileDone
         let workerCount = Swift.min(workers, Swift.max(1, jobs.count))
         DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
             while let index = state.next() {
                 let result = Self.hashFile(at: jobs[index].path, chunkSize: chunkSize)
                 state.store(result, at: index)
+                fileDone?(Int64((try? result.get().size) ?? jobs[index].sizeHint))
             }
         }
         return state.results()

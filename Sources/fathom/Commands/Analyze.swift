@@ -112,8 +112,13 @@ struct Analyze: ParsableCommand {
             if !spark.unsupported.isEmpty { throw ExitStatus.inputsUnreadable }
             return
         }
+        // Phase by phase (ingest, hunt, analysis, reports) on stderr when it is a terminal.
+        let line = ProgressLine()
+        if standardErrorIsTerminal && !json { request.progress = { line.update($0.line) } }
+        defer { line.clear() }
         let outcome: AnalyzeOutcome
         do throws(AnalysisError) { outcome = try AnalysisEngine.run(request) } catch {
+            line.clear()
             switch error {
             case let .ingest(inner): throw ExitStatus.fail(inner)
             default:
@@ -121,6 +126,7 @@ struct Analyze: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        line.clear()
         if json {
             print(try AnalysisSummary.json(outcome.result))
         } else {

@@ -79,6 +79,10 @@ struct Hunt: ParsableCommand {
         if playbook {
             request.ruleIDs = request.ruleIDs.isEmpty ? RuleCatalog.builtIn.filter(\.info.isPlaybook).map(\.info.id) : request.ruleIDs
         }
+        // Rows scanned of the rules' rows, rules done and the ETA, on stderr when it is a terminal.
+        let line = ProgressLine()
+        if standardErrorIsTerminal { request.progress = { line.update($0.line) } }
+        defer { line.clear() }
         let result: HuntResult
         do {
             if let fromResults {
@@ -98,6 +102,7 @@ struct Hunt: ParsableCommand {
             printError("\(error)")
             throw ExitStatus.storeFailure
         }
+        line.clear()
         if format == "jsonl" {
             HuntOutput.writeJSONLines(result) { FileHandle.standardOutput.write(Data($0)) }
         } else {

@@ -42,7 +42,13 @@ struct ManifestCommand: ParsableCommand {
             let createdAt: Int64? = now.flatMap {
                 $0 == "now" ? Int64(Date().timeIntervalSince1970 * 1_000) * 1_000_000 : Timestamp(rfc3339: $0)?.nanoseconds
             }
-            let creation = try ManifestBuilder.create(root: directory, createdAt: createdAt, excluding: [output])
+            // Bytes and files hashed, the rate and the ETA, on stderr when it is a terminal.
+            let line = ProgressLine()
+            let show: @Sendable (ProgressSnapshot) -> Void = { line.update($0.line) }
+            let progress = standardErrorIsTerminal ? show : nil
+            defer { line.clear() }
+            let creation = try ManifestBuilder.create(root: directory, createdAt: createdAt, excluding: [output], progress: progress)
+            line.clear()
             try creation.manifest.jsonText().write(toFile: output, atomically: true, encoding: .utf8)
             print("Recorded \(creation.manifest.files.count) files (\(creation.manifest.header.totalBytes) bytes) in \(Output.safe(output)).")
             if !creation.problems.isEmpty {

@@ -66,8 +66,14 @@ struct ScanArtifacts: ParsableCommand {
         guard let directory else { return }
         let registry = try registryHashes.map { path throws(IntegrityError) in try RegistryHashes.load(path: path) }
         let policy = try PicklePolicy.load(extending: self.policy)
+        // Bytes and files scanned, the rate and the ETA, on stderr when it is a terminal.
+        let line = ProgressLine()
+        let show: @Sendable (ProgressSnapshot) -> Void = { line.update($0.line) }
+        let progress = standardErrorIsTerminal && !json ? show : nil
+        defer { line.clear() }
         let report = try ArtifactScanner.scan(root: directory, registry: registry,
-                                              options: ArtifactScanOptions(policy: policy, failOn: failOn))
+                                              options: ArtifactScanOptions(policy: policy, failOn: failOn), progress: progress)
+        line.clear()
         switch json ? .json : format {
         case .json:
             print(try IntegrityJSON.encode(report))

@@ -77,11 +77,14 @@ struct Sweep: ParsableCommand {
                                    commandLine: ["fathom"] + CommandLine.arguments.dropFirst())
         let line = ProgressLine()
         let report: @Sendable (IngestProgress) -> Void = { line.update(IngestReport.progressLine($0)) }
+        let detect: @Sendable (ProgressSnapshot) -> Void = { line.update($0.line) }
+        let loading: (String) -> Void = { line.update(TerminalText.escape($0)) }
         let outcome: SweepOutcome
         do throws(SweepError) {
             let showsProgress = standardErrorIsTerminal && !json
             outcome = try SweepEngine.run(request, progress: showsProgress ? report : nil,
-                                          resultsProgress: showsProgress ? { line.update(TerminalText.escape($0)) } : nil)
+                                          resultsProgress: showsProgress ? loading : nil,
+                                          detectProgress: showsProgress ? detect : nil)
         } catch {
             line.clear()
             switch error {
