@@ -24,9 +24,10 @@ enum CLI {
 
     /// Runs `fathom` with `arguments` in `directory` and waits for it.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Output {
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:],
+                    executable: String? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
