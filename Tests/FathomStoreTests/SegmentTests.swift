@@ -274,6 +274,49 @@ struct SegmentRoundTripTests {
         #expect(info.minTime == nil && reader.minTime == nil && reader.maxTime == nil)
     }
 
+    /// A dictionary column codes each distinct value once and reads every row back: values that
+    /// differ only in their last byte, only past the 24th, only by trailing zero bytes or only in
+    /// length; values beyond 255 bytes; and enough of them (in two segments, the second from the
+    /// same builder after a reset, reusing its table) for the table to grow several times.
+    @Test func dictionaryValuesOfEveryLengthCodeOnce() throws {
+        var generator = SplitMix(seed: 24)
+        var vocabulary: [[UInt8]] = []
+        for length in [1, 2, 7, 8, 15, 16, 23, 24, 25, 31, 32, 200, 255, 256, 300] {
+            let base = (0..<length).map { _ in UInt8.random(in: 1...255, using: &generator) }
+            vocabulary.append(base)
+            var lastChanged = base
+            lastChanged[length - 1] ^= 0x5A
+            vocabulary.append(lastChanged)
+            vocabulary.append(base + [0])
+            vocabulary.append(base + [0, 0])
+            if length > 24 {
+                var pastInline = base
+                pastInline[24] ^= 0x01
+                vocabulary.append(pastInline)
+            }
+            vocabulary.append(Array(base.dropLast()))
+        }
+        for index in 0..<6_000 { vocabulary.append(Array("10.\(index % 256).\(index / 256).\(index % 7)".utf8)) }
+        let distinct = Set(vocabulary.filter { !$0.isEmpty })
+        let directory = TemporaryDirectory()
+        let builder = SegmentBuilder(kindCode: 3, columns: [ColumnSpec(name: "value", type: .dictionary)], timeColumn: -1)
+        for round in 0..<2 {
+            var rows: [[UInt8]] = vocabulary.shuffled(using: &generator)
+            rows += (0..<4_000).map { _ in vocabulary.randomElement(using: &generator) ?? [] }
+            for row in rows {
+                builder.set(.bytes(row), at: 0)
+                builder.endRow()
+            }
+            let path = directory.file("dictionary-\(round).seg")
+            _ = try builder.write(to: path, archiveID: 1)
+            let reader = try SegmentReader(path: path)
+            #expect(try readAll(reader) == [rows.map { .bytes($0) }])
+            // One entry per distinct value, and the empty entry.
+            #expect(try reader.dictionary(0).entryCount == distinct.count + 1)
+            builder.reset()
+        }
+    }
+
     @Test func segmentWithoutTimeColumn() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("notimecolumn.seg")
