@@ -284,15 +284,52 @@ def table(results):
     if len(results) > 1:
         lines.append("\nScaling (time should grow linearly, memory stay flat):\n")
         lines.append("| shape | GB | MB uncompressed | floor s | DuckDB s | analyze s (× DuckDB) | analyze RSS MB | "
-                     "ingest MB/s | ingest RSS MB | store × compressed | hunt --playbook s (× DuckDB) | hunt all s | hunt RSS MB |")
+                     "ingest MB/s | ingest RSS MB | store × compressed | hunt --playbook s (× DuckDB) | hunt all s (× playbook) | hunt RSS MB |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in results:
             s = [row["seconds"] for row in r["rows"]]
             m = [row["rss_mb"] for row in r["rows"]]
             lines.append(f"| {r['shape']} | {r['gb']:g} | {r['uncompressed_mb']:.0f} | {s[0]:.2f} | {s[1]:.2f} | "
                          f"{s[2]:.2f} ({s[1] / s[2]:.2f}×) | {m[2]:.0f} | {r['uncompressed_mb'] / s[3]:.0f} | {m[3]:.0f} | "
-                         f"{r['store_mb'] / r['compressed_mb']:.2f} | {s[4]:.2f} ({s[1] / s[4]:.1f}×) | {s[5]:.2f} | "
-                         f"{max(m[4], m[5]):.0f} |")
+                         f"{r['store_mb'] / r['compressed_mb']:.2f} | {s[4]:.2f} ({s[1] / s[4]:.1f}×) | "
+                         f"{s[5]:.2f} ({s[5] / s[4]:.2f}×) | {max(m[4], m[5]):.0f} |")
+    lines.append(budget(results))
+    return "\n".join(lines)
+
+
+# The budget of the issue "Speed and memory at real-world cardinality" (README, Performance): what
+# each criterion reads off a scenario's rows, and its bound.
+BUDGET = [
+    ("`fathom analyze` from raw ≥ 1.5× faster than DuckDB", lambda s, r: s[1] / s[2], "{:.2f}×", lambda v: v >= 1.5),
+    ("`fathom hunt --playbook` ≥ 20× faster than DuckDB from raw", lambda s, r: s[1] / s[4], "{:.1f}×", lambda v: v >= 20),
+    ("`fathom hunt` every rule ≤ 2× `--playbook`", lambda s, r: s[5] / s[4], "{:.2f}×", lambda v: v <= 2),
+    ("`fathom ingest` ≥ 600 MB/s uncompressed", lambda s, r: r["uncompressed_mb"] / s[3], "{:.0f} MB/s", lambda v: v >= 600),
+    ("peak RSS of ingest, hunt and analyze < 300 MB", lambda s, r: max(row["rss_mb"] for row in r["rows"][2:]), "{:.0f} MB",
+     lambda v: v < 300),
+    ("store ≤ 1.5× the compressed input", lambda s, r: r["store_mb"] / r["compressed_mb"], "{:.2f}×", lambda v: v <= 1.5),
+]
+
+
+def budget(results):
+    """One row per criterion, one column per scenario: the figure and whether it is within the bound;
+    then how much the largest peak RSS grew from the smallest scenario of a shape to its largest."""
+    lines = ["\nAgainst the budget (each figure from this run):\n"]
+    names = [f"{r['shape']} {r['gb']:g} GB" for r in results]
+    lines.append("| criterion | " + " | ".join(names) + " |")
+    lines.append("|---|" + "---:|" * len(results))
+    for name, value, form, within in BUDGET:
+        cells = []
+        for r in results:
+            v = value([row["seconds"] for row in r["rows"]], r)
+            cells.append(form.format(v) + (" met" if within(v) else " **not met**"))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for shape in dict.fromkeys(r["shape"] for r in results):
+        runs = sorted((r for r in results if r["shape"] == shape), key=lambda r: r["gb"])
+        if len(runs) > 1:
+            peak = [max(row["rss_mb"] for row in r["rows"][2:]) for r in runs]
+            lines.append(f"\nPeak RSS of the {shape} shape from {runs[0]['gb']:g} to {runs[-1]['gb']:g} GB: "
+                         f"{peak[0]:.0f} → {peak[-1]:.0f} MB ({peak[-1] / peak[0]:.2f}× for "
+                         f"{runs[-1]['uncompressed_mb'] / runs[0]['uncompressed_mb']:.1f}× the evidence).")
     return "\n".join(lines)
 
 
