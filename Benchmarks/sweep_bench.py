@@ -156,6 +156,10 @@ def main():
     if stages:
         print("fastest (a) " + stages[0].split("fathom: ", 1)[-1])
     print(f"ratio (a)/(b): {nightly / ingest:.2f}   (a)/first sweep: {nightly / first:.3f}")
+    # The budget (README, Performance): (a) at most twice (b), both sweeps under 300 MB.
+    verdict = lambda ok: "met" if ok else "NOT MET"
+    print(f"budget: (a) ≤ 2× (b): {verdict(nightly <= 2 * ingest)}; first sweep and nightly sweep < 300 MB: "
+          f"{verdict(max(first_rss, nightly_rss) < 300)}")
     if not args.keep:
         shutil.rmtree(site, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
