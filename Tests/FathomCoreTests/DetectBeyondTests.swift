@@ -34,39 +34,44 @@ import FathomSimulator
         #expect(byIP.window?.start.rfc3339 == "2026-03-02T10:15:00Z")
     }
 
-    /// The sliding window's running totals, kept in a dense table of values × slots, give the rows
-    /// the map per value gives: slots outside the table's span (which the table leaves to the map)
-    /// and values it does not know included, whatever order the segments' parts come in.
-    @Test func slotTotalsDenseAndSparseAgree() {
+    /// The sliding window's running totals, radix-partitioned by value, give each value's rows per
+    /// slot as a plain sum of the segments' parts gives them — slots ascending, a slot's counts from
+    /// parts that overlap in time summed, every value once — whatever order the parts come in, and
+    /// the same when a budget of a few cells sends most of them to disk and back.
+    @Test func slotTotalsAgreeWithPlainSumsWhenSpilled() throws {
+        let directory = try TemporaryDirectory("slots")
         var generator = SeededGenerator(seed: 0x5107)
         for round in 0..<20 {
-            let values = Set((0..<UInt32(1 + round % 7)).map { $0 * 3 })
+            let values = (0..<UInt32(1 + round % 7)).map { $0 * 3 } + [999, 100_000]
             var parts: [[(UInt32, [(Int64, Int64)])]] = []
             for _ in 0..<(1 + round % 5) {
                 var part: [(UInt32, [(Int64, Int64)])] = []
-                for value in values.union([999]).shuffled(using: &generator) where Bool.random(using: &generator) {
+                for value in values.shuffled(using: &generator) where Bool.random(using: &generator) {
                     let slots = Set((0..<Int.random(in: 1...12, using: &generator)).map { _ in Int64.random(in: 95...130, using: &generator) })
-                    part.append((value, slots.map { ($0, Int64.random(in: 1...50, using: &generator)) }))
+                    part.append((value, slots.sorted().map { ($0, Int64.random(in: 1...50, using: &generator)) }))
                 }
                 parts.append(part)
-            }
-            let dense = SlidingWindowScan.SlotTotals(values: values, span: 100...120)
-            let sparse = SlidingWindowScan.SlotTotals(values: values, span: nil)
-            for part in parts {
-                dense.add(part)
-                sparse.add(part)
             }
             var expected: [UInt32: [Int64: Int64]] = [:]
             for part in parts {
                 for (value, pairs) in part { for (slot, count) in pairs { expected[value, default: [:]][slot, default: 0] += count } }
             }
-            for totals in [dense, sparse] {
-                let rows = totals.rows()
-                #expect(rows.map(\.value) == expected.keys.sorted())
-                for row in rows {
+            let cells = parts.reduce(0) { $0 + $1.reduce(0) { $0 + $1.1.count } }
+            for budget in [1 << 20, 48] {
+                let totals = SlidingWindowScan.SlotTotals(budget: budget, spill: SpillDirectory(root: directory.path("tmp")),
+                                                          name: "slots", partitionBits: 2)
+                for part in parts { totals.add(part) }
+                // Taking a partition back empties it: whether cells went to disk is asked first.
+                let spilled = totals.didSpill
+                var seen: [UInt32] = []
+                try totals.forEachRow { row in
+                    seen.append(row.value)
                     #expect(row.slots == row.slots.sorted() && Set(row.slots).count == row.slots.count)
-                    #expect(Dictionary(uniqueKeysWithValues: zip(row.slots, row.counts)) == expected[row.value])
+                    #expect(Dictionary(zip(row.slots, row.counts), uniquingKeysWith: +) == expected[row.value])
                 }
+                #expect(seen.sorted() == expected.keys.sorted() && Set(seen).count == seen.count, "every value with rows, once")
+                // 48 bytes over four partitions is one cell a partition: a full buffer goes to disk.
+                #expect(spilled == (budget == 48 && cells > 0))
             }
         }
     }

@@ -125,17 +125,15 @@ package enum ExtractionBeyond {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         var rows: [String: [Int64]] = [:]
         for column in slidingColumns {
-            let totals = try context.map(.inference) { table in
-                try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
+            // Each segment's rows per value added as soon as it is counted: held until the scan
+            // ended, the segments' parts were 56 MB of the rule's 67 MB peak at 8 GB.
+            let counted = EndpointAggregate.GroupRows()
+            _ = try context.map(.inference) { table -> Bool in
+                let part = try EndpointAggregate.valueRows(table, context: context, patterns: patterns, keyColumn: column, bucketed: true)
+                counted.add(part.map { (group: $0.id, rows: $0.rows) })
+                return true
             }
-            var counts: [Int64] = []
-            for part in totals {
-                for (id, count) in part {
-                    if Int(id) >= counts.count { counts.append(contentsOf: repeatElement(0, count: Int(id) + 1 - counts.count)) }
-                    counts[Int(id)] += count
-                }
-            }
-            rows[column] = counts
+            rows[column] = counted.totals
         }
         return try slidingHits(context, rows: rows)
     }
@@ -162,14 +160,15 @@ package enum ExtractionBeyond {
         for (column, totals) in zip(slidingColumns, totalsByColumn) {
             let numbering = context.numbering(column)
             var found: [(value: String, run: (first: Int64, last: Int64, peak: Int64, peakStart: Int64, positions: Int64))] = []
-            // Value by value in name order, each one's slots made only while its runs are found.
-            for (name, value) in totals.values.map({ (numbering.name($0), $0) }).sorted(by: { $0.0 < $1.0 }) {
-                guard let row = totals.row(of: value) else { continue }
-                for run in exceededRuns(active: row.slots, counts: row.counts, slotsPerWindow: perWindow,
-                                        threshold: settings.maxQueries) {
-                    found.append((name, run))
-                }
+            // Value by value as the partitions give them, each one's slots made only while its
+            // runs are found; then in name order, a value's runs in slot order.
+            try totals.forEachRow { row in
+                let runs = exceededRuns(active: row.slots, counts: row.counts, slotsPerWindow: perWindow, threshold: settings.maxQueries)
+                guard !runs.isEmpty else { return }
+                let name = numbering.name(row.value)
+                for run in runs { found.append((name, run)) }
             }
+            found.sort { ($0.value, $0.run.first) < ($1.value, $1.run.first) }
             // The first and last query inside each run's windows, looked up for the runs alone.
             let edges = try SlidingWindowScan.edges(
                 context, keyColumn: column, slide: slide,

@@ -7,7 +7,8 @@ import FathomCatalog
 /// plain counts, and the first and last row of a hit looked up afterwards, for the hits only.
 ///
 /// Holding a group with its first and last row for every (value, 5-minute slot) cost about 400 MB
-/// on a 4 GB week of gateway logs (a million groups); the counts alone are a few megabytes.
+/// on a 4 GB week of gateway logs (a million groups). The counts are radix-partitioned and spill
+/// beyond the hunt's grouping budget (``SlotTotals``), so memory stays flat as the evidence grows.
 package enum SlidingWindowScan {
     package typealias RowRef = EndpointAggregate.RowRef
 
@@ -20,24 +21,18 @@ package enum SlidingWindowScan {
 
     /// Rows per slot (`EndpointAggregate.bucket(time, slide)`) of each key column's values: the
     /// rows of the extraction rules (endpoint paths) with a time inside the hunt's range, from one
-    /// scan (each segment is opened, and its times and paths read, once for all columns). Each
-    /// value's slots ascending, values in ascending number.
+    /// scan (each segment is opened, and its times and paths read, once for all columns). Read back
+    /// value by value with ``SlotTotals/forEachRow(_:)``.
     ///
     /// - Complexity: O(rows) over the overlapping segments, spread over the scan's threads; each
-    ///   segment's counts are added to the total as soon as it is done.
-    package static func slotRows(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
-                                 patterns: [[UInt32]]) throws -> [[SlotRow]] {
-        try slotTotals(context, keys: keys, slide: slide, patterns: patterns).map { $0.rows() }
-    }
-
-    /// ``slotRows(_:keys:slide:patterns:)`` as the running sums, whose rows are read one value at a
-    /// time (``SlotTotals/row(of:)``): every value's rows made at once were 12.6 MB on the 4 GB
-    /// high-cardinality hunt, held beside the sums they came from.
+    ///   segment's counts are handed to the totals' partitions as soon as it is done. Memory: the
+    ///   hunt's grouping budget (half of it, shared by the columns), then the partitions spill.
     package static func slotTotals(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
                                    patterns: [[UInt32]]) throws -> [SlotTotals] {
-        guard keys.contains(where: { !$0.values.isEmpty }) else { return keys.map { _ in SlotTotals(values: [], span: nil) } }
-        let span = try slotSpan(context, slide: slide)
-        let totals = keys.map { SlotTotals(values: $0.values, span: span) }
+        let spill = SpillDirectory(store: context.scan.store)
+        let budget = context.memoryBudget / 2 / max(1, keys.count)
+        let totals = keys.map { SlotTotals(budget: budget, spill: spill, name: "slots-" + $0.column) }
+        guard keys.contains(where: { !$0.values.isEmpty }) else { return totals }
         _ = try context.map(.inference) { table -> Bool in
             for (index, key) in keys.enumerated() where !key.values.isEmpty {
                 totals[index].add(try segmentCounts(table, context: context, keyColumn: key.column, slide: slide,
@@ -46,20 +41,6 @@ package enum SlidingWindowScan {
             return true
         }
         return totals
-    }
-
-    /// The slots `[low, high]` the scanned rows can fall in: those of the inference segments that
-    /// overlap the hunt's range, narrowed to the range (nil without segments with a time).
-    static func slotSpan(_ context: HuntContext, slide: Int64) throws -> ClosedRange<Int64>? {
-        let to = context.to.map { $0 == Int64.min ? $0 : $0 - 1 }
-        let records = try context.scan.segments(.inference, from: context.from, to: to)
-        guard var low = records.compactMap(\.minTime).min(), var high = records.compactMap(\.maxTime).max() else {
-            return nil
-        }
-        if let from = context.from { low = max(low, from) }
-        if let to { high = min(high, to) }
-        guard low <= high else { return nil }
-        return EndpointAggregate.bucket(low, slide)...EndpointAggregate.bucket(high, slide)
     }
 
     /// One segment's non-zero counts per value: (slot, rows) pairs.
@@ -146,90 +127,125 @@ package enum SlidingWindowScan {
         return result
     }
 
-    /// The running sum of the segments' counts: a dense table of values × slots when the hunt's
-    /// slots are known and the table is small (16 MB at most), otherwise a map per value.
+    /// The running sum of the segments' counts per (value, slot), radix-partitioned by value: each
+    /// segment's non-zero counts go to the partition of their value (the top bits of its hash) as
+    /// 24-byte cells, kept in memory up to a budget and spilled to the store's `tmp/` beyond it;
+    /// they are read back one partition at a time and summed value by value.
+    ///
+    /// A table of values × slots, or a map per value, held every candidate's slots at once and
+    /// grew with the evidence: 52 MB of a 73 MB peak on the 8 GB high-cardinality hunt (the values
+    /// over the threshold in all, thousands of addresses and principals, times a week of 5-minute
+    /// slots).
     package final class SlotTotals: @unchecked Sendable {
-        private let lock = NSLock()
-        /// Dense: the row of each value, the first slot and the slots per row.
-        private let rowOfValue: [UInt32: Int]
-        private let low: Int64
-        private let width: Int
-        private var dense: [Int64]
-        /// Sparse: rows per slot per value (also the dense table's overflow, for a slot outside it).
-        private var sparse: [UInt32: [Int64: Int64]] = [:]
-
-        /// Cells of the dense table at most.
-        package static let denseLimit = 1 << 21
-
-        package init(values: Set<UInt32>, span: ClosedRange<Int64>?) {
-            let slots = span.map { $0.upperBound - $0.lowerBound + 1 } ?? 0
-            let (cells, overflow) = Int(clamping: slots).multipliedReportingOverflow(by: values.count)
-            if let span, slots > 0, slots < Int64(Self.denseLimit), !overflow, cells <= Self.denseLimit {
-                rowOfValue = Dictionary(uniqueKeysWithValues: values.sorted().enumerated().map { ($0.element, $0.offset) })
-                low = span.lowerBound
-                width = Int(slots)
-                dense = [Int64](repeating: 0, count: cells)
-            } else {
-                rowOfValue = [:]
-                low = 0
-                width = 0
-                dense = []
-            }
+        /// One segment's rows of one value in one slot.
+        package struct Cell: BitwiseCopyable {
+            var slot: Int64
+            var count: Int64
+            var value: UInt32
         }
 
+        private let parts: PartitionedSpill<Cell>
+
+        /// - Parameters:
+        ///   - budget: bytes of cells kept in memory before the partitions spill.
+        ///   - partitionBits: the partitions are `1 << partitionBits`.
+        package init(budget: Int, spill: SpillDirectory, name: String, partitionBits: Int = EndpointAggregate.partitionBits) {
+            parts = PartitionedSpill(partitions: 1 << partitionBits, budget: budget, spill: spill, name: name)
+        }
+
+        /// Whether any cell went to disk (for tests).
+        package var didSpill: Bool { parts.didSpill }
+
+        /// The partition of `value`: the top bits of a multiplicative hash, so neighbouring numbers
+        /// (values numbered as they are first met) spread over all partitions.
+        @inline(__always)
+        private static func partition(of value: UInt32, count: Int) -> Int {
+            Int(truncatingIfNeeded: (UInt64(value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - count.trailingZeroBitCount))
+        }
+
+        /// Adds one segment's counts (``SlidingWindowScan/segmentCounts(_:context:keyColumn:slide:values:patterns:)``),
+        /// from any thread.
         package func add(_ part: [(UInt32, [(Int64, Int64)])]) {
-            lock.lock()
-            defer { lock.unlock() }
-            for (name, pairs) in part {
-                if let row = rowOfValue[name] {
-                    let start = row * width
-                    for (slot, count) in pairs {
-                        let offset = slot - low
-                        if offset >= 0, offset < Int64(width) {
-                            dense[start + Int(offset)] += count
-                        } else {
-                            sparse[name, default: [:]][slot, default: 0] += count
-                        }
+            var batch: [Cell] = []
+            batch.reserveCapacity(part.reduce(0) { $0 + $1.1.count })
+            for (value, pairs) in part {
+                for (slot, count) in pairs { batch.append(Cell(slot: slot, count: count, value: value)) }
+            }
+            guard !batch.isEmpty else { return }
+            let count = parts.partitionCount
+            parts.add(&batch) { Self.partition(of: $0.value, count: count) }
+        }
+
+        /// Calls `body` with each value's slots with rows (ascending, a slot's counts summed over the
+        /// segments), partition by partition and, within one, in ascending value number; a value
+        /// is handed over once. Each partition's cells are taken (the spilled ones read back) and
+        /// released before the next; the totals are empty afterwards. Throws the first spill error.
+        ///
+        /// - Complexity: O(cells) to group a partition's cells by value (a counting sort); a value's
+        ///   cells are sorted by slot only when its segments' parts overlap in time.
+        package func forEachRow(_ body: (SlotRow) throws -> Void) throws {
+            // The place of each value among the partition's values, by value number (-1: none);
+            // grown as larger numbers come, and reset after each partition for the values it had.
+            var placeOfValue: [Int32] = []
+            for partition in 0..<parts.partitionCount {
+                let cells = try parts.take(partition)
+                guard !cells.isEmpty else { continue }
+                var values: [UInt32] = []
+                var starts: [Int] = []
+                for cell in cells {
+                    let number = Int(cell.value)
+                    if number >= placeOfValue.count {
+                        placeOfValue.append(contentsOf: repeatElement(-1, count: number + 1 - placeOfValue.count))
                     }
-                } else {
-                    sparse[name, default: [:]].reserveCapacity(pairs.count)
-                    for (slot, count) in pairs { sparse[name, default: [:]][slot, default: 0] += count }
+                    if placeOfValue[number] < 0 {
+                        placeOfValue[number] = Int32(values.count)
+                        values.append(cell.value)
+                        starts.append(0)
+                    }
+                    starts[Int(placeOfValue[number])] += 1
                 }
+                // Counts to starts, then each value's cells placed in arrival order.
+                var total = 0
+                for place in starts.indices {
+                    let count = starts[place]
+                    starts[place] = total
+                    total += count
+                }
+                starts.append(total)
+                var next = starts
+                var slots = [Int64](repeating: 0, count: cells.count)
+                var counts = [Int64](repeating: 0, count: cells.count)
+                for cell in cells {
+                    let place = Int(placeOfValue[Int(cell.value)])
+                    slots[next[place]] = cell.slot
+                    counts[next[place]] = cell.count
+                    next[place] += 1
+                }
+                for place in values.indices.sorted(by: { values[$0] < values[$1] }) {
+                    try body(Self.row(values[place], slots: slots[starts[place]..<starts[place + 1]],
+                                  counts: counts[starts[place]..<starts[place + 1]]))
+                }
+                for value in values { placeOfValue[Int(value)] = -1 }
             }
         }
 
-        /// Each value's slots with rows, ascending, values in ascending number.
-        package func rows() -> [SlotRow] {
-            values.compactMap { row(of: $0) }
-        }
-
-        /// The values that may have rows (those counted densely and those with sparse counts),
-        /// ascending.
-        package var values: [UInt32] {
-            lock.lock()
-            defer { lock.unlock() }
-            return Set(rowOfValue.keys).union(sparse.keys).sorted()
-        }
-
-        /// `value`'s slots with rows, ascending; nil when it has none.
-        package func row(of value: UInt32) -> SlotRow? {
-            lock.lock()
-            defer { lock.unlock() }
+        /// One value's cells as a ``SlotRow``: slots ascending, equal ones summed.
+        private static func row(_ value: UInt32, slots: ArraySlice<Int64>, counts: ArraySlice<Int64>) -> SlotRow {
+            var pairs = Array(zip(slots, counts))
+            // Each segment's part is ascending; parts of segments that overlap in time interleave.
+            if !zip(pairs, pairs.dropFirst()).allSatisfy({ $0.0 < $1.0 }) { pairs.sort { $0.0 < $1.0 } }
             var row = SlotRow(value: value, slots: [], counts: [])
-            if let index = rowOfValue[value] {
-                let start = index * width
-                for offset in 0..<width where dense[start + offset] != 0 {
-                    row.slots.append(low + Int64(offset))
-                    row.counts.append(dense[start + offset])
+            row.slots.reserveCapacity(pairs.count)
+            row.counts.reserveCapacity(pairs.count)
+            for (slot, count) in pairs {
+                if row.slots.last == slot {
+                    row.counts[row.counts.count - 1] += count
+                } else {
+                    row.slots.append(slot)
+                    row.counts.append(count)
                 }
             }
-            if let extra = sparse[value], !extra.isEmpty {
-                var merged = Dictionary(uniqueKeysWithValues: zip(row.slots, row.counts))
-                for (slot, count) in extra { merged[slot, default: 0] += count }
-                row.slots = merged.keys.sorted()
-                row.counts = row.slots.map { merged[$0] ?? 0 }
-            }
-            return row.slots.isEmpty ? nil : row
+            return row
         }
     }
 
