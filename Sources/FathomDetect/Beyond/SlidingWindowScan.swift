@@ -30,9 +30,12 @@ package enum SlidingWindowScan {
     package static func slotTotals(_ context: HuntContext, keys: [(column: String, values: Set<UInt32>)], slide: Int64,
                                    patterns: [[UInt32]]) throws -> [SlotTotals] {
         let spill = SpillDirectory(store: context.scan.store)
-        let budget = context.memoryBudget / 2 / max(1, keys.count)
-        let totals = keys.map { SlotTotals(budget: budget, spill: spill, name: "slots-" + $0.column) }
-        guard keys.contains(where: { !$0.values.isEmpty }) else { return totals }
+        let budget = context.memoryBudget / 4 / max(1, keys.count)
+        guard keys.contains(where: { !$0.values.isEmpty }) else {
+            return keys.map { SlotTotals(values: [], span: nil, budget: budget, spill: spill, name: "slots-" + $0.column) }
+        }
+        let span = try slotSpan(context, slide: slide)
+        let totals = keys.map { SlotTotals(values: $0.values, span: span, budget: budget, spill: spill, name: "slots-" + $0.column) }
         _ = try context.map(.inference) { table -> Bool in
             for (index, key) in keys.enumerated() where !key.values.isEmpty {
                 totals[index].add(try segmentCounts(table, context: context, keyColumn: key.column, slide: slide,
@@ -41,6 +44,20 @@ package enum SlidingWindowScan {
             return true
         }
         return totals
+    }
+
+    /// The slots `[low, high]` the scanned rows can fall in: those of the inference segments that
+    /// overlap the hunt's range, narrowed to the range (nil without segments with a time).
+    static func slotSpan(_ context: HuntContext, slide: Int64) throws -> ClosedRange<Int64>? {
+        let to = context.to.map { $0 == Int64.min ? $0 : $0 - 1 }
+        let records = try context.scan.segments(.inference, from: context.from, to: to)
+        guard var low = records.compactMap(\.minTime).min(), var high = records.compactMap(\.maxTime).max() else {
+            return nil
+        }
+        if let from = context.from { low = max(low, from) }
+        if let to { high = min(high, to) }
+        guard low <= high else { return nil }
+        return EndpointAggregate.bucket(low, slide)...EndpointAggregate.bucket(high, slide)
     }
 
     /// One segment's non-zero counts per value: (slot, rows) pairs.
@@ -127,31 +144,62 @@ package enum SlidingWindowScan {
         return result
     }
 
-    /// The running sum of the segments' counts per (value, slot), radix-partitioned by value: each
-    /// segment's non-zero counts go to the partition of their value (the top bits of its hash) as
-    /// 24-byte cells, kept in memory up to a budget and spilled to the store's `tmp/` beyond it;
-    /// they are read back one partition at a time and summed value by value.
+    /// The running sum of the segments' counts per (value, slot): in a dense table of values × slots
+    /// when the candidate values and the hunt's slots are few (at most ``denseLimit`` cells), and
+    /// otherwise radix-partitioned by value: each segment's non-zero counts go to the partition of
+    /// their value (the top bits of its hash) as 16-byte cells, kept in memory up to a budget and
+    /// spilled to the store's `tmp/` beyond it; they are read back one partition at a time and
+    /// summed value by value. Either way memory is bounded, however large the evidence.
     ///
-    /// A table of values × slots, or a map per value, held every candidate's slots at once and
-    /// grew with the evidence: 52 MB of a 73 MB peak on the 8 GB high-cardinality hunt (the values
-    /// over the threshold in all, thousands of addresses and principals, times a week of 5-minute
-    /// slots).
+    /// A map per value behind the dense table held every candidate's slots at once and grew with
+    /// the evidence: 52 MB of a 73 MB peak on the 8 GB high-cardinality hunt (the values over the
+    /// threshold in all, thousands of addresses and principals, times a week of 5-minute slots).
     package final class SlotTotals: @unchecked Sendable {
-        /// One segment's rows of one value in one slot.
+        /// One segment's rows of one value in one slot (16 bytes; a segment's rows in one slot
+        /// beyond `UInt32.max` would take more than one cell).
         package struct Cell: BitwiseCopyable {
             var slot: Int64
-            var count: Int64
             var value: UInt32
+            var count: UInt32
         }
 
+        /// Cells of the dense table at most (8 MB of counts).
+        package static let denseLimit = 1 << 20
+
+        private let lock = NSLock()
+        /// Dense: the row of each value, the first slot and the slots per row.
+        private let rowOfValue: [UInt32: Int]
+        private let low: Int64
+        private let width: Int
+        private var dense: [Int64]
+        /// The cells the dense table does not hold (all of them without one).
         private let parts: PartitionedSpill<Cell>
 
         /// - Parameters:
-        ///   - budget: bytes of cells kept in memory before the partitions spill.
+        ///   - values: the candidate values (the dense table's rows).
+        ///   - span: the slots rows can fall in (the dense table's columns); nil: no dense table.
+        ///   - budget: bytes of partitioned cells kept in memory before the partitions spill.
         ///   - partitionBits: the partitions are `1 << partitionBits`.
-        package init(budget: Int, spill: SpillDirectory, name: String, partitionBits: Int = EndpointAggregate.partitionBits) {
+        package init(values: Set<UInt32>, span: ClosedRange<Int64>?, budget: Int, spill: SpillDirectory, name: String,
+                     partitionBits: Int = EndpointAggregate.partitionBits) {
+            let slots = span.map { $0.upperBound - $0.lowerBound + 1 } ?? 0
+            let (cells, overflow) = Int(clamping: slots).multipliedReportingOverflow(by: values.count)
+            if let span, slots > 0, slots < Int64(Self.denseLimit), !overflow, cells <= Self.denseLimit {
+                rowOfValue = Dictionary(uniqueKeysWithValues: values.sorted().enumerated().map { ($0.element, $0.offset) })
+                low = span.lowerBound
+                width = Int(slots)
+                dense = [Int64](repeating: 0, count: cells)
+            } else {
+                rowOfValue = [:]
+                low = 0
+                width = 0
+                dense = []
+            }
             parts = PartitionedSpill(partitions: 1 << partitionBits, budget: budget, spill: spill, name: name)
         }
+
+        /// Whether the counts are kept in a dense table (for tests).
+        package var isDense: Bool { width > 0 }
 
         /// Whether any cell went to disk (for tests).
         package var didSpill: Bool { parts.didSpill }
@@ -167,9 +215,24 @@ package enum SlidingWindowScan {
         /// from any thread.
         package func add(_ part: [(UInt32, [(Int64, Int64)])]) {
             var batch: [Cell] = []
-            batch.reserveCapacity(part.reduce(0) { $0 + $1.1.count })
-            for (value, pairs) in part {
-                for (slot, count) in pairs { batch.append(Cell(slot: slot, count: count, value: value)) }
+            do {
+                lock.lock()
+                defer { lock.unlock() }
+                for (value, pairs) in part {
+                    let row = rowOfValue[value]
+                    for (slot, count) in pairs {
+                        if let row, slot >= low, slot - low < Int64(width) {
+                            dense[row * width + Int(slot - low)] += count
+                            continue
+                        }
+                        var rest = count
+                        while rest > 0 {
+                            let taken = UInt32(clamping: rest)
+                            batch.append(Cell(slot: slot, value: value, count: taken))
+                            rest -= Int64(taken)
+                        }
+                    }
+                }
             }
             guard !batch.isEmpty else { return }
             let count = parts.partitionCount
@@ -178,8 +241,9 @@ package enum SlidingWindowScan {
 
         /// Calls `body` with each value's slots with rows (ascending, a slot's counts summed over the
         /// segments), partition by partition and, within one, in ascending value number; a value
-        /// is handed over once. Each partition's cells are taken (the spilled ones read back) and
-        /// released before the next; the totals are empty afterwards. Throws the first spill error.
+        /// is handed over once. Each partition's cells are taken (the spilled ones read back, the
+        /// dense table's rows of its values added) and released before the next; the partitions are
+        /// empty afterwards. Throws the first spill error.
         ///
         /// - Complexity: O(cells) to group a partition's cells by value (a counting sort); a value's
         ///   cells are sorted by slot only when its segments' parts overlap in time.
@@ -187,8 +251,24 @@ package enum SlidingWindowScan {
             // The place of each value among the partition's values, by value number (-1: none);
             // grown as larger numbers come, and reset after each partition for the values it had.
             var placeOfValue: [Int32] = []
+            // The dense table's values by partition, so that each joins its partitioned cells.
+            var denseByPartition = [[UInt32]](repeating: [], count: parts.partitionCount)
+            for value in rowOfValue.keys.sorted() {
+                denseByPartition[Self.partition(of: value, count: parts.partitionCount)].append(value)
+            }
             for partition in 0..<parts.partitionCount {
-                let cells = try parts.take(partition)
+                var cells = try parts.take(partition)
+                for value in denseByPartition[partition] {
+                    guard let row = rowOfValue[value] else { continue }
+                    for offset in 0..<width where dense[row * width + offset] != 0 {
+                        var rest = dense[row * width + offset]
+                        while rest > 0 {
+                            let taken = UInt32(clamping: rest)
+                            cells.append(Cell(slot: low + Int64(offset), value: value, count: taken))
+                            rest -= Int64(taken)
+                        }
+                    }
+                }
                 guard !cells.isEmpty else { continue }
                 var values: [UInt32] = []
                 var starts: [Int] = []
@@ -218,7 +298,7 @@ package enum SlidingWindowScan {
                 for cell in cells {
                     let place = Int(placeOfValue[Int(cell.value)])
                     slots[next[place]] = cell.slot
-                    counts[next[place]] = cell.count
+                    counts[next[place]] = Int64(cell.count)
                     next[place] += 1
                 }
                 for place in values.indices.sorted(by: { values[$0] < values[$1] }) {
