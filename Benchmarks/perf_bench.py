@@ -310,6 +310,10 @@ BUDGET = [
 ]
 
 
+# How much a phase's peak RSS may grow from the smallest scenario to the largest and still be called flat.
+FLAT = 0.10
+
+
 def budget(results):
     """One row per criterion, one column per scenario: the figure and whether it is within the bound;
     then how much the largest peak RSS grew from the smallest scenario of a shape to its largest."""
@@ -330,6 +334,12 @@ def budget(results):
             lines.append(f"\nPeak RSS of the {shape} shape from {runs[0]['gb']:g} to {runs[-1]['gb']:g} GB: "
                          f"{peak[0]:.0f} → {peak[-1]:.0f} MB ({peak[-1] / peak[0]:.2f}× for "
                          f"{runs[-1]['uncompressed_mb'] / runs[0]['uncompressed_mb']:.1f}× the evidence).")
+            # Flat: the largest scenario's peak within FLAT of the smallest's, phase by phase.
+            for index, phase in ((2, "analyze"), (3, "ingest"), (5, "hunt, every rule")):
+                first, last = runs[0]["rows"][index]["rss_mb"], runs[-1]["rows"][index]["rss_mb"]
+                verdict = "flat" if last <= first * (1 + FLAT) else "**not flat**"
+                lines.append(f"- {phase}: {first:.0f} → {last:.0f} MB (+{(last / first - 1) * 100:.0f} %): {verdict} "
+                             f"(flat: within +{FLAT * 100:.0f} %)")
     return "\n".join(lines)
 
 
