@@ -11,7 +11,7 @@ package struct Analysis {
     package static let hour: Int64 = 3_600_000_000_000
     package let store: Store
     package let request: AnalyzeRequest
-    package let hits: [Hit]
+    package let hits: HitList
     package let settings: RuleSettings
     package let caseFile: CaseFile
     /// `affected_decisions.csv`, written as soon as the decisions are known.
@@ -20,7 +20,7 @@ package struct Analysis {
     package var openItems: [String] = []
     package var timeline: [TimelineEvent] = []
 
-    package init(store: Store, request: AnalyzeRequest, hits: [Hit], settings: RuleSettings) {
+    package init(store: Store, request: AnalyzeRequest, hits: HitList, settings: RuleSettings) {
         self.store = store
         self.request = request
         self.hits = hits
@@ -28,7 +28,8 @@ package struct Analysis {
         self.caseFile = request.caseFile ?? CaseFile()
     }
 
-    package func hits(_ rule: String) -> [Hit] { hits.filter { $0.rule == rule } }
+    /// The hits of rule `rule` (only those decoded).
+    package func hits(_ rule: String) -> [Hit] { hits.hits(rule: rule) }
 
     package static func time(_ nanos: Int64) -> Timestamp { Timestamp(nanoseconds: nanos) }
 
@@ -100,7 +101,7 @@ package struct Analysis {
         let inputs = try InputSummary.inputs(catalog: store.catalog, in: request.timeRange)
         let ruleSummaries = RuleCatalog.builtIn.map { rule in
             RuleSummary(id: rule.info.id, title: rule.info.title, level: rule.info.level, atlas: rule.info.atlas,
-                        hits: hits(rule.info.id).count,
+                        hits: hits.count(rule: rule.info.id),
                         settings: rule.settings(settings).map { RuleSummary.Setting(name: $0.0, value: $0.1) })
         }
         var human: [String: String?] = [:]

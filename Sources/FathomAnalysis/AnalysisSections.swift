@@ -45,7 +45,7 @@ extension Analysis {
     /// and the totals (queries, distinct inputs, window, whether it is ongoing) are counted over
     /// the others only, by a second pass when any was set aside.
     package func extractionSummary(scan: StoreScan, resolver: EvidenceResolver) throws -> ExtractionSummary? {
-        let (flagged, rules) = ExtractionAnalysis.identities(from: hits, totalMaxQueries: settings.totalMaxQueries)
+        let (flagged, rules) = ExtractionAnalysis.identities(from: hits.hits(rules: RuleID.extraction), totalMaxQueries: settings.totalMaxQueries)
         guard !flagged.isEmpty else { return nil }
         let analysis = ExtractionAnalysis(scan: scan, resolver: resolver, endpointPatterns: settings.endpointPatterns)
         let triage = IdentityTriage(internalNetworks: caseFile.internalNetworks ?? settings.internalNetworks,
@@ -194,23 +194,26 @@ extension Analysis {
     /// phrase matches of the normalised rule are counted apart, for the analyst: both fire on
     /// benign prompts that merely use the words.
     package func injectionIncident(exposure: DataExposure?) -> Incident? {
-        let injection = hits.filter { RuleID.injection.contains($0.rule) }
+        // What the incident reads of each injection hit, not the hit: the prompt rules' hits grow
+        // with the evidence (benign prompts that use the words), and their fields hold the prompts.
+        var injection: [PromptHit] = []
+        for hit in hits.each(rules: RuleID.injection) { injection.append(PromptHit(hit)) }
         guard !injection.isEmpty else { return nil }
         let leakingSessions = Set(hits(RuleID.sensitiveOutput).compactMap { $0.field("session") }.filter { !$0.isEmpty })
-        func key(_ hit: Hit) -> EvidenceRef { hit.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0) }
-        func isHidden(_ hit: Hit) -> Bool { hit.rule == RuleID.injectionNormalized && hit.metrics["evasion"] == .string("normalised") }
-        func leaked(_ hit: Hit) -> Bool { leakingSessions.contains(hit.field("session") ?? "") }
+        func key(_ hit: PromptHit) -> EvidenceRef { hit.ref }
+        func isHidden(_ hit: PromptHit) -> Bool { hit.isHidden }
+        func leaked(_ hit: PromptHit) -> Bool { leakingSessions.contains(hit.session ?? "") }
         let model = injection.filter { $0.rule == RuleID.injectionModel }
         let modelRows = Set(model.map(key))
         let hidden = injection.filter { isHidden($0) && !modelRows.contains(key($0)) }
         let hiddenRows = Set(hidden.map(key))
         let leaking = injection.filter { leaked($0) && !modelRows.contains(key($0)) && !hiddenRows.contains(key($0)) }
         let counted = model + hidden + leaking
-        var firstOfRow: [EvidenceRef: Hit] = [:]
+        var firstOfRow: [EvidenceRef: PromptHit] = [:]
         for hit in counted.sorted(by: { $0.rule < $1.rule }) where firstOfRow[key(hit)] == nil { firstOfRow[key(hit)] = hit }
         let attacks = firstOfRow.values.sorted { ($0.time?.nanoseconds ?? 0, key($0)) < ($1.time?.nanoseconds ?? 0, key($1)) }
-        func principals(_ list: [Hit]) -> Set<String> { Set(list.compactMap { $0.field("principal") }.filter { !$0.isEmpty }) }
-        func rows(_ list: [Hit]) -> Int { Set(list.map(key)).count }
+        func principals(_ list: [PromptHit]) -> Set<String> { Set(list.compactMap(\.principal).filter { !$0.isEmpty }) }
+        func rows(_ list: [PromptHit]) -> Int { Set(list.map(key)).count }
         let actors = principals(attacks).sorted()
         let phrase = injection.filter { $0.rule == RuleID.injectionPhrase }
         let plain = injection.filter { $0.rule == RuleID.injectionNormalized && !isHidden($0) }
@@ -251,7 +254,7 @@ extension Analysis {
         return Incident(id: "", type: .promptInjection, title: "Prompt injection against the LLM gateway",
                         atlas: ["AML.T0051.000", "AML.T0054", "AML.T0057"], window: window, actors: actors,
                         // The LLM the prompts went to (and that leaked), named by the gateway's rows.
-                        models: Array(Set(attacks.compactMap { $0.field("model") }.filter { !$0.isEmpty })).sorted(),
+                        models: Array(Set(attacks.compactMap(\.model).filter { !$0.isEmpty })).sorted(),
                         ruleHits: ruleHits, linked: [], summary: summary, detections: detections)
     }
 
@@ -342,4 +345,29 @@ public enum HumanField {
     public static let materialityDetermination = "sec_materiality_determination"
     /// When the supervisory authority was notified (RFC 3339), for "changed before notification".
     public static let notificationTime = "notification_time"
+}
+
+/// What the prompt-injection incident reads of one injection hit (``Analysis/injectionIncident(exposure:)``).
+private struct PromptHit {
+    var rule: String
+    var time: Timestamp?
+    /// The hit's evidence, or an empty reference when it has none (rows are told apart by it).
+    var ref: EvidenceRef
+    var evidenceRef: EvidenceRef?
+    var principal: String?
+    var session: String?
+    var model: String?
+    /// Whether `prompt.injection-normalized` found its phrase only after undoing an evasion.
+    var isHidden: Bool
+
+    init(_ hit: Hit) {
+        rule = hit.rule
+        time = hit.time
+        evidenceRef = hit.evidenceRef
+        ref = hit.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)
+        principal = hit.field("principal")
+        session = hit.field("session")
+        model = hit.field("model")
+        isHidden = hit.rule == RuleID.injectionNormalized && hit.metrics["evasion"] == .string("normalised")
+    }
 }

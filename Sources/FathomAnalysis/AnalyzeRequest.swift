@@ -63,13 +63,13 @@ public struct AnalyzeRequest: Sendable {
 /// What `fathom analyze` produced.
 public struct AnalyzeOutcome: Sendable {
     public var result: AnalysisResult
-    public var hits: [Hit]
+    public var hits: HitList
     public var ingest: IngestSummary?
     /// Files written, relative to the current directory.
     public var files: [String]
 
     /// The memberwise initializer, for the other targets of the package.
-    package init(result: AnalysisResult, hits: [Hit], ingest: IngestSummary? = nil, files: [String]) {
+    package init(result: AnalysisResult, hits: HitList, ingest: IngestSummary? = nil, files: [String]) {
         self.result = result
         self.hits = hits
         self.ingest = ingest

@@ -232,7 +232,7 @@ package struct ExtractionAnalyzer: IncidentAnalyzer {
                 id: "", type: .extraction, title: "Model extraction through the inference API",
                 atlas: ["AML.T0024", "AML.T0024.002", "AML.T0040"], window: window,
                 actors: extraction.attackers.map(\.identity), models: [],
-                ruleHits: Dictionary(grouping: hits.filter { RuleID.extraction.contains($0.rule) }, by: \.rule).mapValues(\.count),
+                ruleHits: Dictionary(uniqueKeysWithValues: RuleID.extraction.map { ($0, hits.count(rule: $0)) }.filter { $0.1 > 0 }),
                 linked: [],
                 summary: "\(extraction.attackers.count) attacker identities sent \(extraction.totalQueries) queries with \(extraction.totalDistinctInputs) distinct inputs."))
             found.answers[.extractionOngoing] = PlaybookAnswer(

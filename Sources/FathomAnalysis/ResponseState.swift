@@ -72,7 +72,7 @@ public struct ResponseState: Codable, Sendable, Equatable {
 /// Decides the ``ResponseState`` from the analysis's findings.
 package enum ResponseStateAnalysis {
     package struct Inputs {
-        package var hits: [Hit]
+        package var hits: HitList
         package var registryRows: [RegistryRow]
         package var history: RegistryAnalysis
         package var supply: SupplyChainAnalysis
@@ -187,11 +187,11 @@ package enum ResponseStateAnalysis {
         let internalSet = NetworkSet(inputs.internalNetworks)
         var addresses = Set<String>()
         for attacker in inputs.extraction?.attackers ?? [] { addresses.formUnion(attacker.addresses) }
-        for hit in inputs.hits where hit.rule == RuleID.artifactExternalAccess {
+        for hit in inputs.hits.each(rule: RuleID.artifactExternalAccess) {
             if let address = hit.field("src_ip") { addresses.insert(address) }
         }
         let injectionActors = Set(inputs.incidents.filter { $0.type == .promptInjection }.flatMap(\.actors))
-        for hit in inputs.hits where RuleID.injection.contains(hit.rule) || hit.rule == RuleID.sensitiveOutput {
+        for hit in inputs.hits.each(rules: RuleID.injection.union([RuleID.sensitiveOutput])) {
             if let principal = hit.field("principal"), injectionActors.contains(principal), let address = hit.field("src_ip") {
                 addresses.insert(address)
             }
@@ -218,7 +218,7 @@ package enum ResponseStateAnalysis {
         // Storage principals that read, wrote or deleted model artifacts from outside.
         var storage: [String: (ok: Int, refused: Int, addresses: Set<String>, evidence: EvidenceRef?)] = [:]
         var storageOrder: [String] = []
-        for hit in inputs.hits where hit.rule == RuleID.artifactExternalAccess {
+        for hit in inputs.hits.each(rule: RuleID.artifactExternalAccess) {
             guard let principal = hit.field("principal"), !principal.isEmpty else { continue }
             var entry = storage[principal] ?? (0, 0, [], hit.evidenceRef)
             if storage[principal] == nil { storageOrder.append(principal) }
@@ -252,7 +252,7 @@ package enum ResponseStateAnalysis {
             }
         }
         // AWS access key ids the LLM put in its responses.
-        for hit in inputs.hits where hit.rule == RuleID.sensitiveOutput {
+        for hit in inputs.hits.each(rule: RuleID.sensitiveOutput) {
             guard let response = hit.field("response") else { continue }
             for id in awsAccessKeyIDs(in: response) {
                 add(.init(kind: "aws-access-key-id", identifier: SecretMask.keepEnds(id, head: 4, tail: 4), scope: [:],
@@ -260,7 +260,7 @@ package enum ResponseStateAnalysis {
             }
         }
         // The principals the incidents name: deployers, pipeline accounts, application accounts.
-        let leakingSessions = Set(inputs.hits.filter { $0.rule == RuleID.sensitiveOutput }.compactMap { $0.field("principal") })
+        let leakingSessions = Set(inputs.hits.each(rule: RuleID.sensitiveOutput).compactMap { $0.field("principal") })
         for incident in inputs.incidents where incident.type != .extraction {
             for actor in incident.actors where !actor.isEmpty && IPNetworkKey.key(for: actor) == nil {
                 if let account = serviceAccount(actor) {

@@ -11,7 +11,7 @@ import FathomDetect
 /// first queries; the first hit of each rule the incidents rely on; awareness and containment),
 /// and the rest of the evidence collapsed into one context line per kind.
 package enum TimelineBuilder {
-    package static func build(incidents: [Incident], registry: [RegistryRow], hits: [Hit], caseFile: CaseFile,
+    package static func build(incidents: [Incident], registry: [RegistryRow], hits: HitList, caseFile: CaseFile,
                               extraction: ExtractionSummary?, affected: AffectedDecisions?,
                               pipeline: [PipelineRow] = []) -> [TimelineEvent] {
         var events: [TimelineEvent] = []
@@ -69,13 +69,13 @@ package enum TimelineBuilder {
             }
         }
         // Every leak and every deletion of a model artifact is an event of its own.
-        for hit in hits where hit.rule == RuleID.sensitiveOutput {
+        for hit in hits.each(rule: RuleID.sensitiveOutput) {
             let categories = (hit.metrics["categories"]?.stringsValue ?? []).joined(separator: ", ")
             events.append(TimelineEvent(time: hit.time, phase: "impact", source: hit.rule,
                                         description: "the model's response to \(hit.field("principal") ?? "a user") carried sensitive data (\(categories))",
                                         incident: nil, evidence: hit.evidenceRef))
         }
-        for hit in hits where hit.rule == RuleID.artifactExternalAccess && (hit.field("action") == "delete" || (hit.field("operation") ?? "").uppercased().contains("DELETE")) {
+        for hit in hits.each(rule: RuleID.artifactExternalAccess) where (hit.field("action") == "delete" || (hit.field("operation") ?? "").uppercased().contains("DELETE")) {
             events.append(TimelineEvent(time: hit.time, phase: "impact", source: hit.rule,
                                         description: "\(hit.field("src_ip") ?? "an outside address") deleted \(hit.field("bucket") ?? "?")/\(hit.field("key") ?? "?")",
                                         incident: nil, evidence: hit.evidenceRef))

@@ -85,6 +85,16 @@ public struct HitFields: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
         packed = packer.packed
     }
 
+    /// The fields named `names` (in byte order, each once) whose values are `packed` as this type
+    /// packs them (``packedBytes`` of another value): how a spooled hit is read back.
+    package init(sortedNames names: [String], packed: [UInt8]) {
+        self.names = names
+        self.packed = packed
+    }
+
+    /// The packed values, in ``names`` order.
+    package var packedBytes: [UInt8] { packed }
+
     public init(dictionaryLiteral elements: (String, HitValue)...) {
         self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

@@ -47,13 +47,14 @@ public struct HuntRequest: Sendable {
 
 /// The hits of a hunt, sorted by rule id, then time or window start, then key.
 public struct HuntResult: Sendable, Codable {
-    public var hits: [Hit]
+    /// In a scratch file under the store's `tmp/` when the hunt made them (``HitList``).
+    public var hits: HitList
     /// Rows scanned per source kind (each kind counted once however many rules read it).
     public var rowsScanned: [String: Int64]
     /// The rules that ran.
     public var rules: [String]
 
-    public init(hits: [Hit], rowsScanned: [String: Int64], rules: [String]) {
+    public init(hits: HitList, rowsScanned: [String: Int64], rules: [String]) {
         self.hits = hits
         self.rowsScanned = rowsScanned
         self.rules = rules
@@ -161,7 +162,11 @@ public enum Hunt {
                           rules: runs.map(\.rules))
         }
         let order = runs.indices.sorted { (Self.startOrder(runs[$0].id), $0) < (Self.startOrder(runs[$1].id), $1) }
-        let slots = WorkSlots<[Hit], any Error>(count: runs.count)
+        // Each rule's hits go to a scratch file as the rule ends (``HitSpool``): they grow with
+        // the evidence, and held as values they were the one part of a hunt's memory without a cap.
+        let spool: HitSpool
+        do { spool = try HitSpool(spill: SpillDirectory(store: store)) } catch { throw DetectError.scan("\(error)") }
+        let slots = WorkSlots<Void, any Error>(count: runs.count)
         let bodies = runs.map(\.body)
         // The n-th rule started is the n-th of `order`; its result goes to its place in rule order.
         // On the shared threads (``TaskPool``), which also run the rules' segment scans.
@@ -170,24 +175,20 @@ public enum Hunt {
             // Each rule's hits are sorted where the rule ran, beside the other rules' scans, not
             // all of them at the end on one core while the other waits.
             do {
-                var found = try bodies[index](context.forRun(index))
-                if !isSorted(found) { found.sort(by: Hit.precedes) }
-                slots.store(index, .success(found))
+                try spool.add(try bodies[index](context.forRun(index)), order: index)
+                slots.store(index, .success(()))
             } catch { slots.store(index, .failure(error)) }
             context.progress?.finished(run: index)
             // A rule's working memory (groups, spill buffers, segment caches) is freed when it
             // ends; hand it back, or the next rules' and the hits' peak stacks on it.
             MemoryRelease.afterRule()
         }
-        // Rule by rule in rule order (the first error in that order is thrown), each rule's hits
-        // released once copied, so the hits are never held twice.
-        var sorted: [[Hit]] = []
-        sorted.reserveCapacity(runs.count)
+        // Rule by rule in rule order: the first error in that order is thrown.
         for part in slots.takeAll() {
             guard let part else { throw ScanError.store(.corrupt(path: "", offset: 0, detail: "rule not run")) }
-            sorted.append(try part.get())
+            try part.get()
         }
-        return HuntResult(hits: merge(sorted), rowsScanned: context.rowsScanned(), rules: ran)
+        return HuntResult(hits: spool.finish(), rowsScanned: context.rowsScanned(), rules: ran)
     }
 
     /// Whether `hits` are in ``Hit/precedes(_:_:)`` order. Read by index: a rule's hits mostly come

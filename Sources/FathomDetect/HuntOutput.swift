@@ -38,7 +38,7 @@ public enum HuntOutput {
             DispatchQueue.concurrentPerform(iterations: min(workers, count)) { _ in
                 while let claimed = slots.claim() {
                     let start = (first + claimed) * batchSize
-                    slots.store(claimed, .success(pieces(hits[start..<min(hits.count, start + batchSize)], chunkSize: chunkSize)))
+                    slots.store(claimed, .success(pieces(hits.hits(in: start..<min(hits.count, start + batchSize)), chunkSize: chunkSize)))
                 }
             }
             for slot in slots.takeAll() {
@@ -51,7 +51,7 @@ public enum HuntOutput {
 
     /// The JSON lines of `hits`, secrets masked and invisible characters escaped, cut into pieces
     /// of at least `chunkSize` bytes at line ends (the last one shorter).
-    private static func pieces(_ hits: ArraySlice<Hit>, chunkSize: Int) -> [[UInt8]] {
+    private static func pieces(_ hits: [Hit], chunkSize: Int) -> [[UInt8]] {
         // Invisible characters are escaped as the strings are written (only strings hold any).
         var writer = HitJSONWriter(pretty: false, escapingInvisible: true)
         var pieces: [[UInt8]] = []

@@ -69,7 +69,7 @@ package struct FindingsWriter {
         guard let found else { return String(decoding: render(hits: hits), as: UTF8.self) }
         var output: [UInt8] = []
         do {
-            try stream(found: found, to: { output.append(contentsOf: $0) }, hitsPieces: { _ in })
+            try stream(found: HitList(found), to: { output.append(contentsOf: $0) }, hitsPieces: { _ in })
         } catch {
             return Self.failed
         }
@@ -82,7 +82,7 @@ package struct FindingsWriter {
     /// encoded with an empty hit list, and the hits are encoded one at a time into its place (the
     /// same bytes as one encoding of the whole document, without holding it). `hitsPieces` gets
     /// each piece of the hits' own encoding (``HitsJSON/encode(_:depth:)`` at depth 1) as it is made.
-    package func stream(found hits: [Hit], to write: ([UInt8]) throws -> Void,
+    package func stream(found hits: HitList, to write: ([UInt8]) throws -> Void,
                         hitsPieces: (Data) throws -> Void) throws {
         let data = try JSONEncoder.findings.encode(document(hits: .found([]), note: nil))
         let placeholder = Data("\n  \"hits\" : [\n\n  ]".utf8)

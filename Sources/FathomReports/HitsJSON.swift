@@ -56,6 +56,13 @@ package enum HitsJSON {
     /// second on a week of logs.
     package static func encodeSideBySide(_ hits: [Hit], depth: Int, transform: @escaping @Sendable (Hit) -> Hit,
                                          into sink: (Data) throws -> Void) throws {
+        try encodeSideBySide(HitList(hits), depth: depth, transform: transform, into: sink)
+    }
+
+    /// ``encodeSideBySide(_:depth:transform:into:)`` of a ``HitList``, each piece's hits read from
+    /// it in order (a spooled list's file in blocks), so only two pieces of hits are ever decoded.
+    package static func encodeSideBySide(_ hits: HitList, depth: Int, transform: @escaping @Sendable (Hit) -> Hit,
+                                         into sink: (Data) throws -> Void) throws {
         guard !hits.isEmpty else {
             try encode([], depth: depth, into: sink)
             return
@@ -67,9 +74,9 @@ package enum HitsJSON {
             var writer = HitJSONWriter(pretty: true)
             if index == 0 { writer.bytes.append(contentsOf: "[\n".utf8) }
             let end = min(hits.count, (index + 1) * pieceHits)
-            for position in (index * pieceHits)..<end {
+            for (position, hit) in zip((index * pieceHits)..<end, hits.hits(in: (index * pieceHits)..<end)) {
                 writer.indent(depth + 1)
-                writer.write(transform(hits[position]), depth: depth + 1)
+                writer.write(transform(hit), depth: depth + 1)
                 writer.bytes.append(contentsOf: position + 1 < hits.count ? [0x2C, 0x0A] : [0x0A])
             }
             if index == pieces - 1 {

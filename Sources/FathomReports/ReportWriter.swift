@@ -118,7 +118,7 @@ public enum ReportWriter {
     /// Writes `findings.json` with this run's hits into `folder/<case-id>/`, streamed and replaced
     /// atomically; `hitsPieces` gets each piece of the hits' encoding at depth 1 as it is made (the
     /// store keeps a copy of the hits without re-encoding them).
-    package static func writeFindings(result: AnalysisResult, found: [Hit], options: ReportOptions, to folder: String,
+    package static func writeFindings(result: AnalysisResult, found: HitList, options: ReportOptions, to folder: String,
                               hitsPieces: (Data) throws -> Void) throws {
         let context = try ReportContext(result: result, options: options.withoutVerification)
         let directory = folder + "/" + result.caseInfo.id

@@ -38,7 +38,7 @@ final class DetectStore: @unchecked Sendable {
     func hunt(_ rules: [String], settings: RuleSettings = RuleSettings(), sigma: [SigmaRule] = [],
               from: Int64? = nil, to: Int64? = nil) throws -> [Hit] {
         try Hunt.run(HuntRequest(storeDirectory: store, from: from, to: to, settings: settings, ruleIDs: rules,
-                                 includeBuiltIn: !rules.isEmpty || sigma.isEmpty, sigmaRules: sigma, jobs: 2)).hits
+                                 includeBuiltIn: !rules.isEmpty || sigma.isEmpty, sigmaRules: sigma, jobs: 2)).hits.map { $0 }
     }
 }
 

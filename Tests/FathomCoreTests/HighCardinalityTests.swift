@@ -32,7 +32,7 @@ private struct HighCardinalityFixture: Sendable {
     }()
 
     func hunt(_ rules: [String], settings: RuleSettings = RuleSettings(), budget: Int = HuntRequest.defaultMemoryBudget) throws -> [Hit] {
-        try Hunt.run(HuntRequest(storeDirectory: store, settings: settings, ruleIDs: rules, jobs: 2, memoryBudget: budget)).hits
+        try Hunt.run(HuntRequest(storeDirectory: store, settings: settings, ruleIDs: rules, jobs: 2, memoryBudget: budget)).hits.map { $0 }
     }
 }
 

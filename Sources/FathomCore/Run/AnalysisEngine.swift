@@ -37,9 +37,9 @@ public enum AnalysisEngine {
         if let networks = request.caseFile?.internalNetworks, !networks.isEmpty {
             settings.artifactInternalNetworks = networks
         }
-        let hits: [Hit]
+        let hits: HitList
         if let given = request.hits {
-            hits = given
+            hits = HitList(given)
         } else {
             do {
                 hits = try Hunt.run(HuntRequest(storeDirectory: request.storeDirectory, from: request.timeRange?.from,

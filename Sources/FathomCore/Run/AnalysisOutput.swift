@@ -21,7 +21,7 @@ package enum AnalysisOutput {
 
     /// `verifications`: the archives' re-verification, if it was started earlier (statuses it
     /// checked against another hash than an input's, or inputs it lacks, are hashed here).
-    package static func write(result: AnalysisResult, hits: [Hit], decisions: StagedFile?,
+    package static func write(result: AnalysisResult, hits: HitList, decisions: StagedFile?,
                       store: Store, request: AnalyzeRequest,
                       verifications started: ArchiveVerifications? = nil) throws(AnalysisError) -> [String] {
         let caseID = CaseIdentifier.safe(result.caseInfo.id)
@@ -103,7 +103,7 @@ package enum AnalysisOutput {
         }
         if !request.exportFormats.isEmpty {
             do {
-                written += try ExportWriter.write(result: documentsResult, hits: hits, formats: request.exportFormats,
+                written += try ExportWriter.write(result: documentsResult, hits: Array(hits), formats: request.exportFormats,
                                                   to: reports + "/export")
             } catch {
                 throw .output(path: reports + "/export", detail: error.description)

@@ -47,7 +47,7 @@ public enum SparkHunt {
             rowsScanned = result.rowsScanned
         }
         hits.sort(by: Hit.precedes)
-        return Outcome(result: HuntResult(hits: hits, rowsScanned: rowsScanned, rules: fromSpark + native),
+        return Outcome(result: HuntResult(hits: HitList(hits), rowsScanned: rowsScanned, rules: fromSpark + native),
                        rulesFromSpark: fromSpark.sorted(), hasOtherSpec: hasOtherSpec)
     }
 }

@@ -121,7 +121,7 @@ package struct SweepDetection {
                                           ruleIDs: ids.sorted(), includeBuiltIn: true,
                                           sigmaRules: sigma.filter { ids.contains($0.info.id) }, jobs: config.jobs,
                                           progress: progress)
-                do { parts.append(try Hunt.run(request).hits) } catch { throw .detect("\(error)") }
+                do { parts.append(Array(try Hunt.run(request).hits)) } catch { throw .detect("\(error)") }
             }
             for rule in group where lookback > 0 || !builtIn.contains(rule.id) {
                 detection.lookbackText[rule.kind.rawValue] = RuleSettings.durationText(lookback)
