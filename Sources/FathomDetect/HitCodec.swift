@@ -21,48 +21,35 @@ package final class HitTables: @unchecked Sendable {
         var strings: [String]
     }
 
+    /// Values numbered in the order they are first seen.
+    private struct Numbering<Value: Hashable> {
+        var values: [Value] = []
+        var numbers: [Value: UInt32] = [:]
+
+        mutating func number(_ value: Value) -> UInt32 {
+            if let known = numbers[value] { return known }
+            let number = UInt32(values.count)
+            values.append(value)
+            numbers[value] = number
+            return number
+        }
+    }
+
     private let lock = NSLock()
-    private var rules: [RuleEntry] = []
-    private var ruleNumbers: [RuleEntry: UInt32] = [:]
-    private var nameLists: [[String]] = []
-    private var nameListNumbers: [[String]: UInt32] = [:]
-    private var strings: [String] = []
-    private var stringNumbers: [String: UInt32] = [:]
+    private var rules = Numbering<RuleEntry>()
+    private var nameLists = Numbering<[String]>()
+    private var strings = Numbering<String>()
 
-    func rule(_ entry: RuleEntry) -> UInt32 {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = ruleNumbers[entry] { return known }
-        let number = UInt32(rules.count)
-        rules.append(entry)
-        ruleNumbers[entry] = number
-        return number
-    }
+    func rule(_ entry: RuleEntry) -> UInt32 { lock.withLock { rules.number(entry) } }
 
-    func names(_ list: [String]) -> UInt32 {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = nameListNumbers[list] { return known }
-        let number = UInt32(nameLists.count)
-        nameLists.append(list)
-        nameListNumbers[list] = number
-        return number
-    }
+    func names(_ list: [String]) -> UInt32 { lock.withLock { nameLists.number(list) } }
 
-    func string(_ text: String) -> UInt32 {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = stringNumbers[text] { return known }
-        let number = UInt32(strings.count)
-        strings.append(text)
-        stringNumbers[text] = number
-        return number
-    }
+    func string(_ text: String) -> UInt32 { lock.withLock { strings.number(text) } }
 
     func frozen() -> Frozen {
         lock.lock()
         defer { lock.unlock() }
-        return Frozen(rules: rules, nameLists: nameLists, strings: strings)
+        return Frozen(rules: rules.values, nameLists: nameLists.values, strings: strings.values)
     }
 }
 

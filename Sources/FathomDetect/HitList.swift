@@ -239,6 +239,7 @@ package final class HitSpool: @unchecked Sendable {
 
     private struct Run {
         var order: Int
+        var part: Int
         var offsets: [Int64]
         var lengths: [UInt32]
         var rules: [UInt32]
@@ -251,13 +252,14 @@ package final class HitSpool: @unchecked Sendable {
         file = try RecordFile(spill: spill, name: "hits")
     }
 
-    /// Adds one run of hits (a rule's), from any thread, sorted first by ``Hit/precedes(_:_:)``
-    /// when it is not in that order; `order` places the run among runs whose hits compare equal
-    /// (the rule order of the hunt). The hits are released once encoded.
-    package func add(_ hits: consuming [Hit], order: Int) throws {
+    /// Adds one run of hits (a rule's, or a part of them), from any thread, sorted first by
+    /// ``Hit/precedes(_:_:)`` when it is not in that order; `order`, then `part`, place the run
+    /// among runs whose hits compare equal (the rule order of the hunt, then a rule's parts in
+    /// the order it would have returned them). The hits are released once encoded.
+    package func add(_ hits: consuming [Hit], order: Int, part: Int = 0) throws {
         guard !hits.isEmpty else { return }
         if !Hunt.isSorted(hits) { hits.sort(by: Hit.precedes) }
-        var run = Run(order: order, offsets: [], lengths: [], rules: [])
+        var run = Run(order: order, part: part, offsets: [], lengths: [], rules: [])
         run.offsets.reserveCapacity(hits.count)
         run.lengths.reserveCapacity(hits.count)
         run.rules.reserveCapacity(hits.count)
@@ -285,25 +287,32 @@ package final class HitSpool: @unchecked Sendable {
     }
 
     /// The hits of every run in ``Hit/precedes(_:_:)`` order, as a stable sort of the runs end to
-    /// end in their `order` would give them. Runs that do not overlap (one rule's hits each, the
-    /// usual case) go end to end in the order of their first hits; overlapping runs are merged,
-    /// reading each once in order.
+    /// end in their (`order`, `part`) would give them. Runs in the order of their first hits fall
+    /// into clusters that do not overlap (a rule's hits, the usual case, or a run alone): clusters
+    /// go end to end, and the runs of a cluster are merged, each read once in order. Only the
+    /// where-and-how-long of each hit is copied, never the hit.
     package func finish() -> HitList {
         lock.lock()
-        let runs = self.runs.sorted { $0.order < $1.order }
+        let runs = self.runs.sorted { ($0.order, $0.part) < ($1.order, $1.part) }
         self.runs = []
         lock.unlock()
         let frozen = tables.frozen()
-        func hit(_ run: Run, _ index: Int) -> Hit {
-            let spooled = SpooledHits(file: file, tables: frozen, offsets: [run.offsets[index]], lengths: [run.lengths[index]], rules: [run.rules[index]])
-            return spooled.hit(at: 0)
-        }
-        let firsts = runs.map { hit($0, 0) }
+        let views = runs.map { SpooledHits(file: file, tables: frozen, offsets: $0.offsets, lengths: $0.lengths, rules: $0.rules) }
+        let firsts = views.map { $0.hit(at: 0) }
+        let lasts = views.map { $0.hit(at: $0.offsets.count - 1) }
         let filled = runs.indices.sorted {
             Hit.precedes(firsts[$0], firsts[$1]) || (!Hit.precedes(firsts[$1], firsts[$0]) && $0 < $1)
         }
-        let apart = zip(filled, filled.dropFirst()).allSatisfy { before, after in
-            Hit.precedes(hit(runs[before], runs[before].offsets.count - 1), firsts[after])
+        var clusters: [[Int]] = []
+        var latest: Hit?
+        for index in filled {
+            if let last = latest, !Hit.precedes(last, firsts[index]) {
+                clusters[clusters.count - 1].append(index)
+                if Hit.precedes(last, lasts[index]) { latest = lasts[index] }
+            } else {
+                clusters.append([index])
+                latest = lasts[index]
+            }
         }
         let total = runs.reduce(0) { $0 + $1.offsets.count }
         var offsets: [Int64] = []
@@ -312,20 +321,17 @@ package final class HitSpool: @unchecked Sendable {
         offsets.reserveCapacity(total)
         lengths.reserveCapacity(total)
         rules.reserveCapacity(total)
-        if apart {
-            for index in filled {
+        for cluster in clusters {
+            if cluster.count == 1, let index = cluster.first {
                 offsets += runs[index].offsets
                 lengths += runs[index].lengths
                 rules += runs[index].rules
+                continue
             }
-        } else {
             // A k-way merge: a heap of each run's next hit, ties broken by run order, then position.
-            let views = runs.map { SpooledHits(file: file, tables: frozen, offsets: $0.offsets, lengths: $0.lengths, rules: $0.rules) }
-            var blocks = [SpooledHits.Block](repeating: SpooledHits.Block(), count: runs.count)
+            var blocks: [Int: SpooledHits.Block] = [:]
             var heap = MergeHeap()
-            for index in runs.indices {
-                heap.push(MergeHeap.Entry(hit: firsts[index], run: index, position: 0))
-            }
+            for index in cluster { heap.push(MergeHeap.Entry(hit: firsts[index], run: index, position: 0)) }
             while let top = heap.pop() {
                 let run = runs[top.run]
                 offsets.append(run.offsets[top.position])
@@ -333,7 +339,10 @@ package final class HitSpool: @unchecked Sendable {
                 rules.append(run.rules[top.position])
                 let next = top.position + 1
                 if next < run.offsets.count {
-                    heap.push(MergeHeap.Entry(hit: views[top.run].hit(at: next, block: &blocks[top.run]), run: top.run, position: next))
+                    var block = blocks[top.run] ?? SpooledHits.Block()
+                    let hit = views[top.run].hit(at: next, block: &block)
+                    blocks[top.run] = block
+                    heap.push(MergeHeap.Entry(hit: hit, run: top.run, position: next))
                 }
             }
         }

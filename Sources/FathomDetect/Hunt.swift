@@ -175,7 +175,7 @@ public enum Hunt {
             // Each rule's hits are sorted where the rule ran, beside the other rules' scans, not
             // all of them at the end on one core while the other waits.
             do {
-                try spool.add(try bodies[index](context.forRun(index)), order: index)
+                try spool.add(try bodies[index](context.forRun(index, spool: spool)), order: index)
                 slots.store(index, .success(()))
             } catch { slots.store(index, .failure(error)) }
             context.progress?.finished(run: index)
@@ -261,15 +261,19 @@ public final class HuntContext: Sendable {
     /// The run (a rule, or rules computed together) this context scans for, in the hunt's order:
     /// its scans count towards that run's share of the progress.
     private let run: Int?
+    /// Where the hunt keeps its hits, for a rule that hands them over segment by segment
+    /// (``spoolHits(_:part:)``) instead of holding them all until it ends.
+    private let spool: HitSpool?
 
     package convenience init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
                              memoryBudget: Int = HuntRequest.defaultMemoryBudget, progress: HuntProgress? = nil) {
         self.init(scan: scan, from: from, to: to, settings: settings, archives: archives, memoryBudget: memoryBudget,
-                  counter: RowCounter(), numberings: Numberings(), progress: progress, run: nil)
+                  counter: RowCounter(), numberings: Numberings(), progress: progress, run: nil, spool: nil)
     }
 
     private init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
-                 memoryBudget: Int, counter: RowCounter, numberings: Numberings, progress: HuntProgress?, run: Int?) {
+                 memoryBudget: Int, counter: RowCounter, numberings: Numberings, progress: HuntProgress?, run: Int?,
+                 spool: HitSpool?) {
         self.scan = scan
         self.from = from
         self.to = to
@@ -280,12 +284,23 @@ public final class HuntContext: Sendable {
         self.numberings = numberings
         self.progress = progress
         self.run = run
+        self.spool = spool
     }
 
-    /// This context for run `index` of the hunt: the same scan, counts and numberings.
-    package func forRun(_ index: Int) -> HuntContext {
+    /// This context for run `index` of the hunt: the same scan, counts and numberings; its hits
+    /// may go to `spool` as they are found.
+    package func forRun(_ index: Int, spool: HitSpool? = nil) -> HuntContext {
         HuntContext(scan: scan, from: from, to: to, settings: settings, archives: archives, memoryBudget: memoryBudget,
-                    counter: counter, numberings: numberings, progress: progress, run: index)
+                    counter: counter, numberings: numberings, progress: progress, run: index, spool: spool)
+    }
+
+    /// Hands `hits` (a part of this run's hits, `part` placing it among the run's other parts
+    /// whose hits compare equal) to the hunt's spool; false, with nothing done, when this context
+    /// has none (the rule then returns its hits).
+    package func spoolHits(_ hits: [Hit], part: Int) throws -> Bool {
+        guard let spool, let run else { return false }
+        try spool.add(hits, order: run, part: part)
+        return true
     }
 
     /// Whether a row time is inside `[from, to)`. A null time is inside only when no range was asked for.
@@ -306,13 +321,18 @@ public final class HuntContext: Sendable {
 
     /// `StoreScan.map` over the segments of `kind` that overlap the range.
     public func map<T: Sendable>(_ kind: SourceKind, _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
+        try mapIndexed(kind) { table, _ in try body(table) }
+    }
+
+    /// ``map(_:_:)`` with each segment's place in segment order given to `body`.
+    public func mapIndexed<T: Sendable>(_ kind: SourceKind, _ body: @Sendable (SegmentTable, Int) throws -> T) throws -> [T] {
         let to = self.to.map { $0 == Int64.min ? $0 : $0 - 1 }
         let counter = self.counter
         let progress = self.progress
         let run = self.run
-        return try scan.map(kind, from: from, to: to) { table in
+        return try scan.mapIndexed(kind, from: from, to: to) { table, index in
             counter.add(kind, path: table.record.path, rows: Int64(table.rowCount))
-            let result = try body(table)
+            let result = try body(table, index)
             if let run { progress?.scanned(rows: Int64(table.rowCount), run: run) }
             return result
         }

@@ -69,7 +69,11 @@ import FathomSimulator
             // Added in any order (rules end in any order), placed by their order number.
             var order = Array(runs.indices)
             for index in order.indices.reversed() { order.swapAt(index, Int(generator.next() % UInt64(index + 1))) }
-            for index in order { try spool.add(runs[index], order: index) }
+            // A rule's parts (`part`) sort after the rule's place (`order`), as a hunt adds a
+            // prompt rule's hits segment by segment.
+            for index in order {
+                if round % 3 == 0 { try spool.add(runs[index], order: index / 3, part: index % 3) } else { try spool.add(runs[index], order: index) }
+            }
             let list = spool.finish()
             let expected = HuntMergeTests.stablySorted(runs.map { $0.sorted(by: Hit.precedes) })
             #expect(list.isSpooled)

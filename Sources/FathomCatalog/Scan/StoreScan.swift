@@ -34,6 +34,12 @@ public struct StoreScan: Sendable {
     /// - Complexity: O(rows in the overlapping segments) work spread over `jobs` threads.
     public func map<T: Sendable>(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil,
                                  _ body: @Sendable (SegmentTable) throws -> T) throws -> [T] {
+        try mapIndexed(kind, from: from, to: to) { table, _ in try body(table) }
+    }
+
+    /// ``map(_:from:to:_:)`` with each segment's place in segment order given to `body`.
+    public func mapIndexed<T: Sendable>(_ kind: SourceKind, from: Int64? = nil, to: Int64? = nil,
+                                        _ body: @Sendable (SegmentTable, Int) throws -> T) throws -> [T] {
         let records = try segments(kind, from: from, to: to)
         let slots = WorkSlots<T, any Error>(count: records.count)
         let store = store
@@ -42,7 +48,7 @@ public struct StoreScan: Sendable {
         TaskPool.shared.apply(count: records.count, width: jobs) { index in
             do {
                 let table = try SegmentTable(record: records[index], path: store.absolute(records[index].path))
-                slots.store(index, .success(try body(table)))
+                slots.store(index, .success(try body(table, index)))
             } catch {
                 slots.store(index, .failure(error))
             }

@@ -19,7 +19,10 @@ package enum LLMHits {
     package static func eachText(column: String, context: HuntContext, judges: [(info: RuleInfo, judge: Judge)]) throws -> [Hit] {
         let infos = judges.map(\.info)
         let decide = judges.map(\.judge)
-        var perSegment = try context.map(.llm) { table -> [[Hit]] in
+        // Each rule's place among the run's parts: rule id order, then segment order.
+        let rank = Dictionary(uniqueKeysWithValues: infos.indices.sorted(by: { (infos[$0].id, $0) < (infos[$1].id, $1) })
+            .enumerated().map { ($0.element, $0.offset) })
+        var perSegment = try context.mapIndexed(.llm) { table, segment -> [[Hit]] in
             let times = try table.int64("time")
             let texts = try table.text(column)
             // Each rule's hits apart, in row order: put together rule by rule, they are sorted
@@ -59,14 +62,21 @@ package enum LLMHits {
                     hits[index].append(part.hit(info, time: time, metrics: metrics))
                 }
             }
-            return hits
+            // In a hunt, each segment's hits go to the hunt's spool now: the prompt rules' hits
+            // grow with the evidence (benign prompts that use the words), and held until the last
+            // segment they were the largest part of the hunt's memory.
+            var spooled = true
+            for index in decide.indices where spooled {
+                spooled = try context.spoolHits(hits[index], part: (rank[index] ?? index) << 32 | segment)
+            }
+            return spooled ? [] : hits
         }
         // Rule by rule in rule id order, then segment by segment, each part released once
         // copied: the hits are held once, not twice.
         var hits: [Hit] = []
         hits.reserveCapacity(perSegment.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } })
         for rule in infos.indices.sorted(by: { (infos[$0].id, $0) < (infos[$1].id, $1) }) {
-            for index in perSegment.indices {
+            for index in perSegment.indices where rule < perSegment[index].count {
                 hits.append(contentsOf: perSegment[index][rule])
                 perSegment[index][rule] = []
             }
