@@ -231,11 +231,17 @@ package final class SpooledHits: Sendable {
 ///
 /// Only the run being encoded is in memory (in pieces of about a megabyte); the runs are merged
 /// by where their hits start in the file, not by copying them.
+///
+/// Where no scratch file can be made (a store on read-only media, and no writable temporary
+/// folder either), the runs are kept in memory and merged as ``Hunt/merge(_:)`` merges them: the
+/// same hits in the same order, held as before.
 package final class HitSpool: @unchecked Sendable {
-    private let file: RecordFile
+    private let file: RecordFile?
     private let tables = HitTables()
     private let lock = NSLock()
     private var runs: [Run] = []
+    /// The runs kept in memory when there is no file, with their order and part.
+    private var heldRuns: [(order: Int, part: Int, hits: [Hit])] = []
 
     private struct Run {
         var order: Int
@@ -252,6 +258,14 @@ package final class HitSpool: @unchecked Sendable {
         file = try RecordFile(spill: spill, name: "hits")
     }
 
+    /// A spool with its file in the first of `spills` where one can be made, or in memory.
+    package init(firstOf spills: [SpillDirectory]) {
+        file = spills.lazy.compactMap { try? RecordFile(spill: $0, name: "hits") }.first
+    }
+
+    /// Whether the hits go to a scratch file (not kept in memory).
+    package var isSpooling: Bool { file != nil }
+
     /// Adds one run of hits (a rule's, or a part of them), from any thread, sorted first by
     /// ``Hit/precedes(_:_:)`` when it is not in that order; `order`, then `part`, place the run
     /// among runs whose hits compare equal (the rule order of the hunt, then a rule's parts in
@@ -259,6 +273,11 @@ package final class HitSpool: @unchecked Sendable {
     package func add(_ hits: consuming [Hit], order: Int, part: Int = 0) throws {
         guard !hits.isEmpty else { return }
         if !Hunt.isSorted(hits) { hits.sort(by: Hit.precedes) }
+        guard let file else {
+            let held = hits
+            lock.withLock { heldRuns.append((order, part, held)) }
+            return
+        }
         var run = Run(order: order, part: part, offsets: [], lengths: [], rules: [])
         run.offsets.reserveCapacity(hits.count)
         run.lengths.reserveCapacity(hits.count)
@@ -292,6 +311,13 @@ package final class HitSpool: @unchecked Sendable {
     /// go end to end, and the runs of a cluster are merged, each read once in order. Only the
     /// where-and-how-long of each hit is copied, never the hit.
     package func finish() -> HitList {
+        guard let file else {
+            let held = lock.withLock {
+                defer { heldRuns = [] }
+                return heldRuns.sorted { ($0.order, $0.part) < ($1.order, $1.part) }.map(\.hits)
+            }
+            return HitList(Hunt.merge(held))
+        }
         lock.lock()
         let runs = self.runs.sorted { ($0.order, $0.part) < ($1.order, $1.part) }
         self.runs = []

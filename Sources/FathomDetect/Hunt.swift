@@ -164,8 +164,10 @@ public enum Hunt {
         let order = runs.indices.sorted { (Self.startOrder(runs[$0].id), $0) < (Self.startOrder(runs[$1].id), $1) }
         // Each rule's hits go to a scratch file as the rule ends (``HitSpool``): they grow with
         // the evidence, and held as values they were the one part of a hunt's memory without a cap.
-        let spool: HitSpool
-        do { spool = try HitSpool(spill: SpillDirectory(store: store)) } catch { throw DetectError.scan("\(error)") }
+        // In the store's `tmp/`, else (a store on read-only media) the system's temporary folder,
+        // else in memory.
+        let spool = HitSpool(firstOf: [SpillDirectory(store: store),
+                                       SpillDirectory(root: FileManager.default.temporaryDirectory.path + "/fathom")])
         let slots = WorkSlots<Void, any Error>(count: runs.count)
         let bodies = runs.map(\.body)
         // The n-th rule started is the n-th of `order`; its result goes to its place in rule order.
