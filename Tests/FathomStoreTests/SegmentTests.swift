@@ -527,6 +527,77 @@ struct SegmentRoundTripTests {
         #expect(try fresh.text(3).string(at: 0) == "")
     }
 
+    /// Past a few thousand entries a dictionary looks its values up in batches (the reads of many
+    /// lookups in flight together). The codes must be those of one-by-one lookups: entries numbered
+    /// in the order values were first set (values replaced in their row and values of discarded
+    /// rows included), each row's code that of the value set last in it, whatever the batch
+    /// boundaries and wherever the segment is written.
+    @Test(arguments: [1, 2, 3])
+    func batchedDictionaryLookupsGiveTheCodesOfOneByOneLookups(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        let columns = [ColumnSpec(name: "time", type: .int64), ColumnSpec(name: "address", type: .dictionary),
+                       ColumnSpec(name: "key", type: .dictionary)]
+        let builder = SegmentBuilder(kindCode: 2, columns: columns)
+        var random = SplitMix(seed: seed)
+        // Expected: entries in first-set order per column, and each committed row's last value.
+        var entries: [[String]] = [[], []]
+        var seen: [Set<String>] = [[], []]
+        var rows: [[String]] = []
+        func set(_ value: String, _ column: Int, into row: inout [String]) {
+            builder.setString(value, at: column + 1)
+            if !value.isEmpty, seen[column].insert(value).inserted { entries[column].append(value) }
+            row[column] = value
+        }
+        for index in 0..<30_000 {
+            var row = ["", ""]
+            builder.setInt64(Int64(index), at: 0)
+            for column in 0..<2 {
+                // Mostly new values early (so the dictionaries pass the batching threshold), then
+                // a mix of repeats, the previous row's value, empties and new values; sometimes
+                // set twice in one row.
+                for _ in 0..<(random.next() % 8 == 0 ? 2 : 1) {
+                    let draw = random.next() % 10
+                    let value: String
+                    if index < 6_000 || draw < 3 {
+                        value = "v\(column)-\(random.next() % 40_000)"
+                    } else if draw < 6, let last = rows.last {
+                        value = last[column]
+                    } else if draw < 7 {
+                        value = ""
+                    } else {
+                        value = entries[column].isEmpty ? "first" : entries[column][Int(random.next() % UInt64(entries[column].count))]
+                    }
+                    set(value, column, into: &row)
+                }
+                // An empty value set last makes the row's value null.
+                if random.next() % 16 == 0 { set("", column, into: &row) }
+            }
+            if random.next() % 50 == 0 {
+                builder.discardRow()
+            } else {
+                builder.endRow()
+                rows.append(row)
+            }
+        }
+        // Written at a row count that is not a batch boundary, with a row in progress.
+        var progress = ["", ""]
+        set("in progress \(seed)", 0, into: &progress)
+        let path = directory.file("batched.seg")
+        _ = try builder.write(to: path, archiveID: 0)
+        let reader = try SegmentReader(path: path)
+        #expect(reader.rowCount == rows.count)
+        for column in 0..<2 {
+            let dictionary = try reader.dictionary(column + 1)
+            #expect(dictionary.entryCount == entries[column].count + 1)
+            for (offset, value) in entries[column].enumerated() where offset < dictionary.entryCount - 1 {
+                #expect(dictionary.entry(UInt32(offset + 1)).equals(value), "entry \(offset + 1) of column \(column)")
+            }
+            var wrong = 0
+            for (index, row) in rows.enumerated() where dictionary.string(at: index) != row[column] { wrong += 1 }
+            #expect(wrong == 0, "column \(column): \(wrong) rows with another value")
+        }
+    }
+
     @Test func wrongColumnTypeIsAnErrorNotACrash() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("types.seg")

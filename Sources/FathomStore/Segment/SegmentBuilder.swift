@@ -60,6 +60,9 @@ public final class SegmentBuilder {
     private var hashWords: [[UInt64]]
     private var dictionaries: [DictionaryBuffer]
     private var texts: [TextBuffer]
+    /// The values of large dictionaries set since the last lookups, looked up together
+    /// (``resolvePending()``).
+    private var pending = PendingCodes()
 
     public private(set) var rowCount = 0
 
@@ -91,6 +94,7 @@ public final class SegmentBuilder {
         hashWords = Array(repeating: [], count: counts[.hash128, default: 0])
         dictionaries = Array(repeating: DictionaryBuffer(), count: counts[.dictionary, default: 0])
         texts = Array(repeating: TextBuffer(), count: counts[.text, default: 0])
+        pending.lastOfSlot = Array(repeating: -1, count: dictionaries.count)
     }
 
     /// Bytes the rows added since the last ``reset()`` occupy in the column buffers and
@@ -102,6 +106,8 @@ public final class SegmentBuilder {
     ///
     /// - Complexity: O(columns).
     public var estimatedBytes: Int {
+        // The figure is the one the values would give looked up one by one.
+        resolvePending()
         var total = 0
         for values in int64Values { total += values.count * 8 }
         for values in doubleValues { total += values.count * 8 }
@@ -162,14 +168,60 @@ public final class SegmentBuilder {
         let (s, isText) = slot(string: column)
         if isText {
             texts[s].set(value, row: rowCount)
+            return
+        }
+        // A value set again in the same row replaces one waiting for its lookup (which is still
+        // made: its entry stays in the dictionary, as it would have).
+        pending.supersede(slot: s, row: rowCount)
+        let code: UInt32
+        if let known = dictionaries[s].known(value) {
+            code = known
+        } else if dictionaries[s].entryCount < PendingCodes.fromEntries {
+            code = dictionaries[s].code(for: value, hash: XXH64.hash(value, seed: 0))
         } else {
-            let code = dictionaries[s].code(for: value)
-            if dictionaries[s].codes.count > rowCount {
-                dictionaries[s].codes[rowCount] = code
-            } else {
-                dictionaries[s].codes.append(code)
+            // A large dictionary: its table and entries are out of the core's caches, and three
+            // dependent reads (slot, offsets, bytes) wait on memory one after the other. Looked up
+            // later, with the other values set meanwhile, those reads overlap.
+            pending.add(value, slot: s, row: rowCount)
+            code = 0
+        }
+        if dictionaries[s].codes.count > rowCount {
+            dictionaries[s].codes[rowCount] = code
+        } else {
+            dictionaries[s].codes.append(code)
+        }
+    }
+
+    /// Looks up the codes of the values waiting in ``pending``, in the order they were set (so
+    /// the entries are numbered as one-by-one lookups would number them), and stores each in its
+    /// row. The reads each lookup waits on are made first for all of them, a step at a time:
+    /// the first slot of each probe path, then the offsets of the entry it names, then the entry's
+    /// bytes — independent loads the core keeps in flight together.
+    private func resolvePending() {
+        guard !pending.values.isEmpty else { return }
+        let values = pending.values
+        let touched = pending.bytes.withUnsafeBytes { staged in
+            dictionaries.withUnsafeMutableBufferPointer { dictionaries in
+                var touched: UInt64 = 0
+                for value in values {
+                    touched ^= dictionaries[value.slot].table.first(value.hash)
+                }
+                for value in values {
+                    touched ^= dictionaries[value.slot].touchOffsets(value.hash)
+                }
+                for value in values {
+                    touched ^= dictionaries[value.slot].touchEntry(value.hash)
+                }
+                for value in values {
+                    let bytes = UnsafeRawBufferPointer(rebasing: staged[value.start ..< value.start + value.count])
+                    let code = dictionaries[value.slot].known(bytes) ?? dictionaries[value.slot].code(for: bytes, hash: value.hash)
+                    if value.row >= 0 { dictionaries[value.slot].codes[value.row] = code }
+                }
+                return touched
             }
         }
+        pending.clear()
+        pending.touched ^= touched
     }
 
     /// Sets a hash128 column of the current row to the hash of `value`.
@@ -193,6 +245,7 @@ public final class SegmentBuilder {
     ///
     /// - Complexity: O(columns).
     public func endRow() {
+        if pending.values.count >= PendingCodes.batch { resolvePending() }
         let next = rowCount + 1
         for s in int64Values.indices where int64Values[s].count < next { int64Values[s].append(.min) }
         for s in doubleValues.indices where doubleValues[s].count < next { doubleValues[s].append(.nan) }
@@ -210,6 +263,7 @@ public final class SegmentBuilder {
     ///
     /// - Complexity: O(columns).
     public func discardRow() {
+        pending.supersedeRow(rowCount)
         for s in int64Values.indices where int64Values[s].count > rowCount {
             int64Values[s].removeLast(int64Values[s].count - rowCount)
         }
@@ -235,6 +289,7 @@ public final class SegmentBuilder {
         for s in hashWords.indices { hashWords[s].removeAll(keepingCapacity: true) }
         for s in dictionaries.indices { dictionaries[s].reset() }
         for s in texts.indices { texts[s].reset() }
+        pending.clear()
         rowCount = 0
     }
 
@@ -272,6 +327,7 @@ public final class SegmentBuilder {
     ///
     /// - Complexity: O(bytes written); one pass over every buffer, hashing as it writes.
     public func write(to path: String, archiveID: Int64, durable: Bool = true) throws(StoreError) -> SegmentInfo {
+        resolvePending()
         let rows = rowCount
         // Layout: metadata (header, directory, names), then each column at a multiple of 64.
         var nameBytes: [UInt8] = []
@@ -585,13 +641,37 @@ private struct DictionaryBuffer {
         }
     }
 
-    /// The code of `value`, adding it as a new entry when it is not there yet.
-    mutating func code(for value: UnsafeRawBufferPointer) -> UInt32 {
+    /// The code of `value` when it takes no lookup: 0 for the empty value, else the code returned
+    /// last when `value` is its entry. Columns like method, path or model repeat the previous
+    /// row's value most of the time: one comparison instead of a hash and a probe.
+    @inline(__always)
+    func known(_ value: UnsafeRawBufferPointer) -> UInt32? {
         guard value.count > 0 else { return 0 }
-        // Columns like method, path or model repeat the previous row's value most of the time:
-        // one comparison instead of a hash and a probe.
         if lastCode != 0, entryEquals(Int(lastCode), value) { return lastCode }
-        let hash = XXH64.hash(value, seed: 0)
+        return nil
+    }
+
+    /// The offsets of the entry the probe path of `hash` most likely ends on, read (to bring them
+    /// into the cache ahead of ``code(for:hash:)``); 0 when the path names none.
+    @inline(__always)
+    func touchOffsets(_ hash: UInt64) -> UInt64 {
+        let code = Int(table.firstMatching(hash))
+        return code == 0 ? 0 : offsets[code]
+    }
+
+    /// The first byte of the entry the probe path of `hash` most likely ends on, read (as
+    /// ``touchOffsets(_:)``); 0 when the path names none or the entry is empty.
+    @inline(__always)
+    func touchEntry(_ hash: UInt64) -> UInt64 {
+        let code = Int(table.firstMatching(hash))
+        guard code != 0 else { return 0 }
+        let start = Int(offsets[code])
+        return start < bytes.count ? UInt64(bytes[start]) : 0
+    }
+
+    /// The code of `value` (not empty), whose XXH64 is `hash`, adding it as a new entry when it is
+    /// not there yet.
+    mutating func code(for value: UnsafeRawBufferPointer, hash: UInt64) -> UInt32 {
         let (found, index) = table.find(hash) { entryEquals(Int($0), value) }
         if let found {
             lastCode = found
@@ -611,8 +691,64 @@ private struct DictionaryBuffer {
         return code
     }
 
+    @inline(__always)
     private func entryEquals(_ code: Int, _ value: UnsafeRawBufferPointer) -> Bool {
         storedBytes(bytes, Int(offsets[code]), Int(offsets[code + 1]), equal: value)
+    }
+}
+
+/// Values of large dictionary columns set but not yet looked up: copied, with their hash, the
+/// dictionary (slot) and the row whose code they give.
+private struct PendingCodes {
+    struct Value {
+        var slot: Int
+        /// -1: replaced in its row (or its row discarded) — looked up, the code not stored.
+        var row: Int
+        var start: Int
+        var count: Int
+        var hash: UInt64
+    }
+
+    /// A dictionary's values wait for their lookup from this many entries on (below it, its table
+    /// and entries stay in the core's caches).
+    static let fromEntries = 4096
+    /// The values looked up together: enough reads in flight to cover the wait for memory, few
+    /// enough that what they bring in stays in the first-level cache until it is used.
+    static let batch = 64
+
+    var values: [Value] = []
+    var bytes: [UInt8] = []
+    /// Per dictionary, the index in `values` of its last value, -1 when none is waiting.
+    var lastOfSlot: [Int] = []
+    /// What the reads ahead of the lookups gave, kept so they are not optimised away.
+    var touched: UInt64 = 0
+
+    mutating func add(_ value: UnsafeRawBufferPointer, slot: Int, row: Int) {
+        lastOfSlot[slot] = values.count
+        values.append(Value(slot: slot, row: row, start: bytes.count, count: value.count,
+                            hash: XXH64.hash(value, seed: 0)))
+        bytes.append(contentsOf: value)
+    }
+
+    /// `slot`'s waiting value for `row`, if any, no longer gives the row its code.
+    mutating func supersede(slot: Int, row: Int) {
+        let index = lastOfSlot[slot]
+        if index >= 0, values[index].row == row { values[index].row = -1 }
+    }
+
+    /// No waiting value gives `row` its code (the row is discarded).
+    mutating func supersedeRow(_ row: Int) {
+        var index = values.count - 1
+        while index >= 0, values[index].row == row || values[index].row == -1 {
+            values[index].row = -1
+            index -= 1
+        }
+    }
+
+    mutating func clear() {
+        values.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        for slot in lastOfSlot.indices { lastOfSlot[slot] = -1 }
     }
 }
 
