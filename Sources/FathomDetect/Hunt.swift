@@ -232,16 +232,23 @@ public enum Hunt {
     }
 }
 
-/// The value numberings of a hunt, one per column, made on first use.
+/// The value numberings of a hunt, one per column, made on first use. The entry numbers they keep
+/// for the segments looked up again go to scratch files: in the store's `tmp/`, else (a store on
+/// read-only media) the system's temporary folder, else in memory (``ValueNumbering``).
 private final class Numberings: @unchecked Sendable {
     private let lock = NSLock()
     private var byColumn: [String: ValueNumbering] = [:]
+    private let spills: [SpillDirectory]
+
+    init(store: Store) {
+        spills = [SpillDirectory(store: store), SpillDirectory(root: FileManager.default.temporaryDirectory.path + "/fathom")]
+    }
 
     func numbering(_ column: String) -> ValueNumbering {
         lock.lock()
         defer { lock.unlock() }
         if let known = byColumn[column] { return known }
-        let made = ValueNumbering()
+        let made = ValueNumbering(spills: spills)
         byColumn[column] = made
         return made
     }
@@ -270,7 +277,7 @@ public final class HuntContext: Sendable {
     package convenience init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],
                              memoryBudget: Int = HuntRequest.defaultMemoryBudget, progress: HuntProgress? = nil) {
         self.init(scan: scan, from: from, to: to, settings: settings, archives: archives, memoryBudget: memoryBudget,
-                  counter: RowCounter(), numberings: Numberings(), progress: progress, run: nil, spool: nil)
+                  counter: RowCounter(), numberings: Numberings(store: scan.store), progress: progress, run: nil, spool: nil)
     }
 
     private init(scan: StoreScan, from: Int64?, to: Int64?, settings: RuleSettings, archives: [Int64: String],

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 import FathomStore
 
@@ -12,14 +14,37 @@ import FathomStore
         return try SegmentReader(path: directory.file(name)).dictionary(1)
     }
 
-    @Test func numbersAreTheValuesAsTextAcrossSegments() throws {
+    /// Where a numbering keeps the entry numbers of the segments it looked up.
+    enum Cache: CaseIterable, Sendable {
+        /// In memory, a kilobyte of them (most segments are numbered again when asked again).
+        case memory
+        /// In a scratch file.
+        case spilled
+        /// A spill folder that cannot be written, then a writable one.
+        case secondFolder
+        /// Only a spill folder that cannot be written: in memory.
+        case unwritable
+    }
+
+    func numbering(_ cache: Cache, in directory: TemporaryDirectory) -> ValueNumbering {
+        let unwritable = SpillDirectory(root: "/proc/fathom-cannot-write-here")
+        switch cache {
+        case .memory: return ValueNumbering(cacheLimit: 1 << 10)
+        case .spilled: return ValueNumbering(cacheLimit: 1 << 10, spills: [SpillDirectory(root: directory.file("tmp"))])
+        case .secondFolder: return ValueNumbering(cacheLimit: 1 << 10, spills: [unwritable, SpillDirectory(root: directory.file("tmp"))])
+        case .unwritable: return ValueNumbering(cacheLimit: 1 << 20, spills: [unwritable])
+        }
+    }
+
+    @Test(arguments: Cache.allCases)
+    func numbersAreTheValuesAsTextAcrossSegments(cache: Cache) throws {
         let directory = TemporaryDirectory()
         var generator = SplitMix(seed: 20_261_203)
         // Many addresses (the table grows several times), shared between segments, plus values that
         // are not valid UTF-8 — two of which repair to the same text — and the empty value.
         let pool: [[UInt8]] = (0..<6_000).map { Array("10.\($0 / 256).\($0 % 256).7".utf8) }
             + [[0xFF], [0xFE], [0xC3, 0x28], Array("ok".utf8), []]
-        let numbering = ValueNumbering(cacheLimit: 1 << 10)
+        let numbering = numbering(cache, in: directory)
         var reference: [String: UInt32] = [:]
         for segment in 0..<5 {
             let values = (0..<3_000).map { _ in pool.randomElement(using: &generator) ?? [] }
@@ -42,8 +67,41 @@ import FathomStore
             }
         }
         #expect(numbering.count == reference.count)
+        // Each segment asked again above came from where the cache keeps it.
+        let (spilled, held) = numbering.cachedSegments
+        switch cache {
+        case .memory: #expect(spilled == 0 && held == 0)
+        case .spilled, .secondFolder: #expect(spilled == 5 && held == 0)
+        case .unwritable: #expect(spilled == 0 && held == 5)
+        }
         // 0xFF and 0xFE both read as U+FFFD: one value.
         #expect(reference["\u{FFFD}"] != nil)
         #expect(numbering.id(of: "192.0.2.1") == nil)
+    }
+
+    /// Segments numbered from several threads at once, each asked for several times (as the rules
+    /// of a hunt ask): every answer is the segment's first, whether read back from the scratch file
+    /// or numbered again.
+    @Test(arguments: [Cache.spilled, Cache.memory])
+    func segmentsAskedForFromManyThreadsReadBackTheirOwnNumbers(cache: Cache) throws {
+        let directory = TemporaryDirectory()
+        var generator = SplitMix(seed: 20_261_206)
+        let pool: [[UInt8]] = (0..<20_000).map { Array("user-\($0 * 7_919 % 20_000)".utf8) }
+        let columns = try (0..<12).map { segment in
+            try dictionary((0..<2_000 + segment * 97).map { _ in pool.randomElement(using: &generator) ?? [] },
+                           in: directory, name: "t\(segment).seg")
+        }
+        let numbering = numbering(cache, in: directory)
+        let first = columns.enumerated().map { numbering.ids(of: $0.element, segment: "t\($0.offset)") }
+        let answers = Mutex<[[UInt32]?]>(Array(repeating: nil, count: columns.count * 8))
+        DispatchQueue.concurrentPerform(iterations: columns.count * 8) { index in
+            let segment = index % columns.count
+            let ids = numbering.ids(of: columns[segment], segment: "t\(segment)")
+            answers.withLock { $0[index] = ids }
+        }
+        for (index, ids) in answers.withLock({ $0 }).enumerated() {
+            #expect(ids == first[index % columns.count], "segment \(index % columns.count)")
+        }
+        if cache == .spilled { #expect(numbering.cachedSegments.spilled == columns.count) }
     }
 }

@@ -31,36 +31,111 @@ public final class ValueNumbering: @unchecked Sendable {
     /// Value numbers + 1 by hash.
     private var table = TaggedSlots(capacity: 1024)
 
-    /// The numbers of the entries of the segments looked up so far, by segment, while they fit in
-    /// ``cacheLimit`` bytes: the rules of one hunt look up the same segments' dictionaries once
-    /// each, and a lookup by bytes is a few cache misses per entry in a large numbering.
-    private var cached: [String: [UInt32]] = [:]
+    /// The numbers of the entries of the segments looked up so far, by segment: the rules of one
+    /// hunt look up the same segments' dictionaries several times each (a scan, then its
+    /// candidates' second pass, the sliding window's two), and a lookup by bytes is a few cache
+    /// misses per entry in a large numbering. With a spill folder they are kept in a scratch file
+    /// there (``spilled``), read back with one `pread(2)`: held in memory, they grew with the
+    /// evidence up to their cap (13 MB at the peak of the every-rule hunt of the 4 GB
+    /// high-cardinality store, 3 MB at 1 GB); without one, in memory while they fit in
+    /// ``cacheLimit`` bytes.
+    private var cached: [String: Cached] = [:]
     private var cachedBytes = 0
-    /// Bytes of entry numbers kept for reuse (4 bytes an entry).
+    /// Bytes of entry numbers kept for reuse in memory (4 bytes an entry), without a spill folder.
     public let cacheLimit: Int
+    /// Where the numbers are kept instead, the first folder a scratch file can be made in; none:
+    /// in memory.
+    private let spills: [SpillDirectory]
+    /// The scratch file, made on first use; nil before, or for good once it could not be made.
+    private var file: RecordFile?
+    private var fileFailed = false
+    private var spilledBytes = 0
+    /// Bytes of entry numbers kept in the scratch file at most (about 250 segments' worth of
+    /// 1 M-entry dictionaries); later segments are numbered again when asked for again.
+    package static let spillLimit = 1 << 30
 
-    public init(cacheLimit: Int = 32 << 20) {
+    private enum Cached {
+        case held([UInt32])
+        /// `count` numbers at byte `offset` of ``file``.
+        case spilled(offset: Int, count: Int)
+    }
+
+    /// A numbering whose cached entry numbers are kept in a scratch file in the first of `spills`
+    /// one can be made in, else (none given, or none writable) in memory up to `cacheLimit` bytes.
+    public init(cacheLimit: Int = 32 << 20, spills: [SpillDirectory] = []) {
         self.cacheLimit = cacheLimit
+        self.spills = spills
+    }
+
+    /// How many segments' entry numbers are kept in the scratch file, and how many in memory.
+    package var cachedSegments: (spilled: Int, held: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        var spilled = 0
+        for entry in cached.values { if case .spilled = entry { spilled += 1 } }
+        return (spilled, cached.count - spilled)
     }
 
     /// The number of every entry of `dictionary`, the dictionary of segment `segment`, indexed by
-    /// entry code; the same array for every later call with the same segment while the cache holds
-    /// it (a segment's dictionary never changes).
+    /// entry code; the same numbers for every later call with the same segment while the cache holds
+    /// them (a segment's dictionary never changes).
     public func ids(of dictionary: DictionaryColumn, segment: String) -> [UInt32] {
         lock.lock()
-        if let known = cached[segment] {
-            lock.unlock()
-            return known
-        }
+        let known = cached[segment]
+        let file = self.file
         lock.unlock()
+        switch known {
+        case let .held(ids):
+            return ids
+        case let .spilled(offset, count):
+            // A read that fails (the scratch file's disk gone) numbers the entries again.
+            if let file, let ids = try? [UInt32](unsafeUninitializedCapacity: count, initializingWith: { buffer, initialized in
+                try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+                initialized = count
+            }) {
+                return ids
+            }
+        case nil:
+            break
+        }
         let result = ids(of: dictionary)
+        remember(result, segment: segment)
+        return result
+    }
+
+    /// Keeps `ids`, the numbers of `segment`'s entries, for the next ``ids(of:segment:)``.
+    private func remember(_ ids: [UInt32], segment: String) {
+        if let file = spillFile(), spilledBytes + ids.count * 4 <= Self.spillLimit {
+            // Written outside the lock (the file has its own); a segment numbered twice at once is
+            // written twice, and the first kept.
+            guard let offset = try? ids.withUnsafeBytes({ try file.append($0) }) else { return }
+            lock.lock()
+            defer { lock.unlock() }
+            if cached[segment] == nil {
+                cached[segment] = .spilled(offset: offset, count: ids.count)
+                spilledBytes += ids.count * 4
+            }
+            return
+        }
         lock.lock()
         defer { lock.unlock() }
-        if cached[segment] == nil, cachedBytes + result.count * 4 <= cacheLimit {
-            cached[segment] = result
-            cachedBytes += result.count * 4
+        guard spills.isEmpty || fileFailed else { return }
+        if cached[segment] == nil, cachedBytes + ids.count * 4 <= cacheLimit {
+            cached[segment] = .held(ids)
+            cachedBytes += ids.count * 4
         }
-        return result
+    }
+
+    /// The scratch file, made on first use; nil without a spill folder or when none can be made.
+    private func spillFile() -> RecordFile? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let file { return file }
+        guard !spills.isEmpty, !fileFailed else { return nil }
+        let name = "numbering-\(UInt64.random(in: 0...UInt64.max))"
+        file = spills.lazy.compactMap { try? RecordFile(spill: $0, name: name) }.first
+        fileFailed = file == nil
+        return file
     }
 
     /// Number of distinct values seen.

@@ -50,6 +50,31 @@ public final class RecordFile: @unchecked Sendable {
         return offset
     }
 
+    /// Appends the bytes of `buffer` and returns the offset of the first, from any thread.
+    public func append(_ buffer: UnsafeRawBufferPointer) throws -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let offset = end
+        try descriptor.writeAll(buffer)
+        end += buffer.count
+        return offset
+    }
+
+    /// Fills `buffer` with the bytes at `offset`.
+    ///
+    /// - Throws: ``StoreError/corrupt(path:offset:detail:)`` when the file ends before the buffer is
+    ///   full, or the read's I/O error.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        guard offset >= 0 else {
+            throw StoreError.corrupt(path: descriptor.path, offset: offset, detail: "no record here")
+        }
+        let read = try descriptor.read(into: buffer, at: offset)
+        guard read == buffer.count else {
+            throw StoreError.corrupt(path: descriptor.path, offset: offset,
+                                     detail: "record of \(buffer.count) bytes, file ends after \(read)")
+        }
+    }
+
     /// The `count` bytes at `offset`.
     ///
     /// - Throws: ``StoreError/corrupt(path:offset:detail:)`` when the file ends before them (a
