@@ -21,10 +21,14 @@ public struct IngestRequest: Sendable {
     public var maxRecordBytes: Int
     /// A segment is written when it holds this many rows …
     public var segmentRows: Int
-    /// … or this many bytes of buffered column data. 12 MB: a segment being built, and one being
+    /// … or this many bytes of buffered column data. 6 MB: a segment being built, and one being
     /// scanned (its mapped pages count as resident), is a fixed share of the peak memory on both
-    /// cores; halving the former 24 MB took 28 MB off a 1 GB analysis and 22 MB off a 4 GB one,
-    /// with the same reports and no measurable change in speed.
+    /// cores. Halving the former 24 MB took 28 MB off a 1 GB analysis and 22 MB off a 4 GB one, with
+    /// the same reports and no measurable change in speed. At 12 MB the builders of the kinds with
+    /// fewer rows (LLM, decisions, storage) filled a segment only in the larger sets of evidence,
+    /// so ingest's peak still grew with the evidence (103 → 134 MB from 1 to 4 GB of the
+    /// high-cardinality benchmark); at 6 MB every kind's builder reaches its cap in the 1 GB set
+    /// already, and the peak stays flat, for a store about 5 % larger.
     public var segmentBytes: Int
     /// The largest whole-file input (an SQLite database inside a tar or compressed file) copied to
     /// a temporary file to be read; a larger one is rejected, not copied.
@@ -39,7 +43,7 @@ public struct IngestRequest: Sendable {
 
     public init(paths: [String], storeDirectory: String = ".fathom", kind: SourceKind? = nil, profile: Profile? = nil,
                 formatName: String? = nil, jobs: Int = 2, maxRecordBytes: Int = 16 << 20,
-                segmentRows: Int = 1 << 20, segmentBytes: Int = 12 << 20, maxWholeFileBytes: Int64 = 4 << 30,
+                segmentRows: Int = 1 << 20, segmentBytes: Int = 6 << 20, maxWholeFileBytes: Int64 = 4 << 30,
                 recordsAbsolutePaths: Bool = false, excludedDirectories: [String] = [], followsSymlinks: Bool = false) {
         self.excludedDirectories = excludedDirectories
         self.followsSymlinks = followsSymlinks

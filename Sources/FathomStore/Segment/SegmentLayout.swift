@@ -44,7 +44,7 @@ enum SegmentLayout {
     /// for about a fifth of the ingest's compression time, and they read faster in place.
     static let worthCompressing = 0.67
     /// The largest inflated size a compressed text column may claim (a segment is flushed near
-    /// 12 MB of column bytes; this bounds what a damaged count can make a reader allocate).
+    /// 6 MB of column bytes; this bounds what a damaged count can make a reader allocate).
     static let maxInflatedText = 1 << 31
     /// Every column, and every array inside a column, starts at a multiple of this.
     static let alignment = 64
