@@ -22,13 +22,19 @@ import Testing
             ["ab", "b", "aab", "ABA", "ba", "ab"],
             ["sk", "ks", "s", "k", "mask", "kiss"],
             ["x"], ["hello world", "world", "o w"],
+            // Three characters or more (the skip search): shared starts, a phrase inside another,
+            // phrases across a space, repeated pairs, and phrases of exactly the shortest length.
+            ["mask", "maskmask", "MASKS", "kiss", "ss k", "sk k"],
+            ["hello world", "worl", "o wo", "hellO"],
+            ["ssk", "sks", "kkk", "a b", "ask"],
         ]
         let pieces = ["a", "b", "A", "B", "s", "k", "S", "K", "ſ", "\u{212A}", " ", "é", "日本", "’", "\u{FF21}",
                       "ignore", "IGNORE previous", "System Prompt", "you are NOW", "disregard", "BYPASS", "jailbreak",
-                      "dan mode", "developer mode", "reveal your instructions", "mask", "kiss", "hello", "world", "o"]
+                      "dan mode", "developer mode", "reveal your instructions", "mask", "kiss", "hello", "world", "o",
+                      "MASKMASK", "sk", "ss", "kk", "a b", "ask"]
         let invalid: [[UInt8]] = [[0xFF], [0xC5], [0xE2, 0x84], [0x80], [0xC5, 0xBF], [0xE2, 0x84, 0xAA], [0xF0, 0x9F]]
         var handedOver = 0
-        for round in 0..<6_000 {
+        for round in 0..<14_000 {
             let phrases = phraseSets[round % phraseSets.count]
             let matcher = ASCIIPhraseMatcher(phrases)!
             var bytes: [UInt8] = []
@@ -53,6 +59,8 @@ import Testing
             #expect(phrases.indices.filter { found >> UInt64($0) & 1 == 1 } == expected, "\(bytes) with \(phrases)")
         }
         #expect(handedOver > 100, "texts with ſ or K are handed to the folded scalars")
+        // Which search each list takes: the skip search only where every phrase has three characters.
+        #expect(phraseSets.map { ASCIIPhraseMatcher($0)!.searchesBySkipping } == [true, false, false, false, true, true, true, true])
         #expect(ASCIIPhraseMatcher(["ok", ""]) == nil && ASCIIPhraseMatcher(["naïve"]) == nil)
         #expect(ASCIIPhraseMatcher((0..<65).map { "p\($0)" }) == nil && ASCIIPhraseMatcher((0..<64).map { "p\($0)" }) != nil)
     }
