@@ -42,12 +42,7 @@ public final class RecordFile: @unchecked Sendable {
 
     /// Appends `bytes` (records end to end) and returns the offset of their first byte, from any thread.
     public func append(_ bytes: [UInt8]) throws -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        let offset = end
-        try descriptor.writeAll(bytes)
-        end += bytes.count
-        return offset
+        try bytes.withUnsafeBytes { try append($0) }
     }
 
     /// Appends the bytes of `buffer` and returns the offset of the first, from any thread.
@@ -80,17 +75,13 @@ public final class RecordFile: @unchecked Sendable {
     /// - Throws: ``StoreError/corrupt(path:offset:detail:)`` when the file ends before them (a
     ///   record this object did not write), or the read's I/O error.
     public func read(at offset: Int, count: Int) throws -> [UInt8] {
-        guard offset >= 0, count >= 0 else {
+        guard count >= 0 else {
             throw StoreError.corrupt(path: descriptor.path, offset: offset, detail: "no record of \(count) bytes here")
         }
-        let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = 0
-            initialized = try descriptor.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            initialized = count
         }
-        guard bytes.count == count else {
-            throw StoreError.corrupt(path: descriptor.path, offset: offset,
-                                     detail: "record of \(count) bytes, file ends after \(bytes.count)")
-        }
-        return bytes
     }
 }
