@@ -13,9 +13,15 @@ import FathomDetect
 /// is out.
 ///
 /// Holding the request ids, decisions and evidence as strings cost about 150 bytes a decision
-/// (120 MB for the 800,000 of the 4 GB benchmark week).
+/// (120 MB for the 800,000 of the 4 GB benchmark week). The references themselves are put in order
+/// by an external merge sort (``SortedSpill``, in runs of 262,144 — 4 MB): held in one array and
+/// sorted there, they were the part of `analyze`'s memory that still grew with the evidence (18 MB
+/// for the 1.14 million of the 8 GB week, twice that while the segments' parts were joined).
 package final class AffectedDecisionList: @unchecked Sendable {
-    package struct Ref: Sendable {
+    /// References sorted and spilled together: 4 MB of them.
+    package static let runLength = 1 << 18
+
+    package struct Ref: Sendable, BitwiseCopyable, Equatable {
         package var time: Int64
         package var segment: UInt32
         /// The row, with the top bit set when the decision is inside the window.
@@ -29,6 +35,54 @@ package final class AffectedDecisionList: @unchecked Sendable {
 
         package var row: Int { Int(rowAndFlag & ~(1 << 31)) }
         package var inWindow: Bool { rowAndFlag & (1 << 31) != 0 }
+
+        /// The order of the evidence: time, then segment and row (a total order: a row has one reference).
+        @inline(__always)
+        package static func precedes(_ a: Ref, _ b: Ref) -> Bool {
+            (a.time, a.segment, a.row) < (b.time, b.segment, b.row)
+        }
+    }
+
+    /// The references, handed over segment by segment as the scans make them (from any thread), put
+    /// in order out of memory, with each segment's last reference in that order (where the writer
+    /// lets the segment go).
+    package final class Collector: @unchecked Sendable {
+        fileprivate let sorter: SortedSpill<Ref>
+        private let lock = NSLock()
+        private var lastBySegment: [UInt32: Ref] = [:]
+
+        /// References sorted in runs of `runLength`, spilled to a scratch file under the store's
+        /// `tmp/` (else the system's temporary folder, else kept in memory).
+        package init(store: Store, runLength: Int = AffectedDecisionList.runLength) {
+            sorter = SortedSpill(runLength: runLength,
+                                 spills: [SpillDirectory(store: store),
+                                          SpillDirectory(root: FileManager.default.temporaryDirectory.path + "/fathom")],
+                                 name: "affected", by: Ref.precedes)
+        }
+
+        /// Adds references (from any thread).
+        package func add(_ refs: [Ref]) {
+            guard !refs.isEmpty else { return }
+            var last: [UInt32: Ref] = [:]
+            for ref in refs where last[ref.segment].map({ Ref.precedes($0, ref) }) ?? true { last[ref.segment] = ref }
+            lock.lock()
+            for (segment, ref) in last where lastBySegment[segment].map({ Ref.precedes($0, ref) }) ?? true {
+                lastBySegment[segment] = ref
+            }
+            lock.unlock()
+            sorter.add(refs)
+        }
+
+        package var count: Int { sorter.count }
+
+        /// Runs written to the scratch file (0: every reference in memory).
+        package var spilledRuns: Int { sorter.spilledRuns }
+
+        fileprivate var lasts: [UInt32: Ref] {
+            lock.lock()
+            defer { lock.unlock() }
+            return lastBySegment
+        }
     }
 
     /// What the rows are: decisions (prediction segments) or requests (inference segments).
@@ -50,23 +104,22 @@ package final class AffectedDecisionList: @unchecked Sendable {
     private let records: [SegmentRecord]
     private let resolver: EvidenceResolver
     package let layout: Layout
-    package private(set) var refs: [Ref]
+    private var collector: Collector?
 
-    package var count: Int { refs.count }
+    package let count: Int
+    /// Runs of references the external sort wrote to its scratch file (0: all kept in memory).
+    package let spilledRuns: Int
 
-    /// Sorts `refs` by time, then segment and row (the order of the evidence); decisions with
-    /// equal times are put in request-id order when the CSV is written, from the columns it reads
-    /// anyway. Takes the references out of `refs` (left empty), so they are not held twice.
-    package init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, refs: inout [Ref],
-                 layout: Layout = .decisions) throws {
+    /// The list of the references `collector` was given (its sorter is read once, by the writer).
+    package init(store: Store, records: [SegmentRecord], resolver: EvidenceResolver, collector: Collector,
+                 layout: Layout = .decisions) {
         self.layout = layout
         self.store = store
         self.records = records
         self.resolver = resolver
-        var sorted: [Ref] = []
-        swap(&sorted, &refs)
-        sorted.sort { ($0.time, $0.segment, $0.row) < ($1.time, $1.segment, $1.row) }
-        self.refs = sorted
+        self.collector = collector
+        count = collector.count
+        spilledRuns = collector.spilledRuns
     }
 
     /// Writes the CSV now, into a run folder under the store's `tmp/`, and lets the references go:
@@ -81,23 +134,23 @@ package final class AffectedDecisionList: @unchecked Sendable {
         let folder = SpillDirectory(store: store)
         let path = try folder.path(of: layout.fileName)
         let staged = StagedFile(folder: folder, path: path)
-        staged.write { [self] in
-            defer { refs = [] }
-            try writeCSV(to: path)
-        }
+        staged.write { [self] in try writeCSV(to: path) }
         return staged
     }
 
-    /// Writes the CSV (header and one line per decision) to `path`, in 1 MiB pieces.
+    /// Writes the CSV (header and one line per decision) to `path`, in 1 MiB pieces. Once only:
+    /// the references are read from the sorter as they are written.
     package func writeCSV(to path: String) throws {
+        guard let collector else { throw AnalysisError.output(path: path, detail: "the list was written already") }
+        self.collector = nil
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let file = FileHandle(forWritingAtPath: path) else {
             throw AnalysisError.output(path: path, detail: "cannot be opened for writing")
         }
         defer { try? file.close() }
         try file.truncate(atOffset: 0)
-        var lastUse = [Int](repeating: -1, count: records.count)
-        for (position, ref) in refs.enumerated() { lastUse[Int(ref.segment)] = position }
+        let lastUse = collector.lasts
+        let merge = collector.sorter.sorted()
         var tables = SegmentCache(store: store, records: records, layout: layout)
         var csv: [UInt8] = Array(layout.header.utf8)
         csv.reserveCapacity(1 << 20 + 4096)
@@ -141,27 +194,33 @@ package final class AffectedDecisionList: @unchecked Sendable {
             csv.append(contentsOf: String(columns.line[ref.row]).utf8)
             csv.append(0x0A)
         }
-        var start = 0
-        while start < refs.count {
-            var end = start + 1
-            while end < refs.count, refs[end].time == refs[start].time { end += 1 }
-            if end - start == 1 {
-                append(refs[start], try tables.columns(refs[start].segment))
+        // The references of one time, then the first of the next.
+        var group: [Ref] = []
+        var next = try merge.next()
+        while let first = next {
+            group.removeAll(keepingCapacity: true)
+            group.append(first)
+            next = try merge.next()
+            while let ref = next, ref.time == first.time {
+                group.append(ref)
+                next = try merge.next()
+            }
+            if group.count == 1 {
+                append(first, try tables.columns(first.segment))
             } else {
                 // Equal times: by request id, then in the order of the evidence.
-                let keyed = try refs[start..<end].map { ref in (try tables.columns(ref.segment).requestIDs.string(at: ref.row), ref) }
+                let keyed = try group.map { ref in (try tables.columns(ref.segment).requestIDs.string(at: ref.row), ref) }
                 let ordered = keyed.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
                 for item in ordered { append(item.element.1, try tables.columns(item.element.1.segment)) }
             }
-            for position in start..<end where lastUse[Int(refs[position].segment)] == position {
-                tables.release(refs[position].segment)
-                archives[refs[position].segment] = nil
+            for ref in group where lastUse[ref.segment] == ref {
+                tables.release(ref.segment)
+                archives[ref.segment] = nil
             }
             if csv.count >= 1 << 20 {
                 try file.write(contentsOf: csv)
                 csv.removeAll(keepingCapacity: true)
             }
-            start = end
         }
         try file.write(contentsOf: csv)
     }

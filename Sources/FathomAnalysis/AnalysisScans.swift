@@ -61,6 +61,14 @@ package struct RegistryRow: Sendable {
 package struct AnalysisScans: Sendable {
     package let scan: StoreScan
     package let resolver: EvidenceResolver
+    /// References to affected decisions or requests sorted and spilled together
+    /// (``AffectedDecisionList/Collector``): smaller in tests, to take the merge of several runs.
+    package var listRunLength = AffectedDecisionList.runLength
+
+    package init(scan: StoreScan, resolver: EvidenceResolver) {
+        self.scan = scan
+        self.resolver = resolver
+    }
 
     /// Every registry row in time order.
     package func registryRows() throws -> [RegistryRow] {
@@ -98,9 +106,7 @@ package struct AnalysisScans: Sendable {
         package var afterWindow: [String: [String: Int64]] = [:]
         /// Before the window's start: the baseline of the versions that served before it.
         package var beforeWindow: [String: [String: Int64]] = [:]
-        /// The decisions of the version from the window's start on (segment numbers filled in when
-        /// the segments' parts are put together), and the list made of them.
-        package var refs: [AffectedDecisionList.Ref] = []
+        /// The list of the decisions of the version from the window's start on.
         package var list: AffectedDecisionList?
         package var first: [String: (Int64, EvidenceRef)] = [:]
         package var last: [String: (Int64, EvidenceRef)] = [:]
@@ -113,9 +119,12 @@ package struct AnalysisScans: Sendable {
         // segment from the start (no second copy to fill it in).
         let records = try scan.segments(.predictions)
         let segmentIndex = Dictionary(records.enumerated().map { ($0.element.path, UInt32($0.offset)) }, uniquingKeysWith: { first, _ in first })
+        // Each segment's references go to the list's external sort as the segment is done.
+        let collector = AffectedDecisionList.Collector(store: scan.store, runLength: listRunLength)
         var parts: [DecisionCounts] = try scan.map(.predictions) { table in
             let segment = segmentIndex[table.record.path] ?? 0
             var counts = DecisionCounts()
+            var refs: [AffectedDecisionList.Ref] = []
             let time = try table.int64("time")
             let models = try table.dictionary("model")
             let versions = try table.dictionary("version")
@@ -150,7 +159,7 @@ package struct AnalysisScans: Sendable {
                     beforeWindow[versionCode * width + decisionCode] += 1
                 }
                 if isVersion[versionCode], afterStart {
-                    counts.refs.append(.init(time: at, segment: segment, row: row, inWindow: inside))
+                    refs.append(.init(time: at, segment: segment, row: row, inWindow: inside))
                 }
             }
             // Several logged spellings can name one version ("v13", "13"): fold them, keeping the
@@ -183,12 +192,10 @@ package struct AnalysisScans: Sendable {
             for (name, value) in lastByName {
                 counts.last[name] = (value.time, resolver.evidence(table, member: member, line: line, row: value.row))
             }
-            // The parts are held together until they are joined: without the slack of their growth.
-            if counts.refs.capacity > counts.refs.count + counts.refs.count / 8 { counts.refs = Array(counts.refs[...]) }
+            collector.add(refs)
             return counts
         }
         var total = DecisionCounts()
-        total.refs.reserveCapacity(parts.reduce(0) { $0 + $1.refs.count })
         for index in parts.indices {
             var part = DecisionCounts()
             swap(&part, &parts[index])  // so its references are freed once joined
@@ -202,8 +209,6 @@ package struct AnalysisScans: Sendable {
             for (version, decisions) in part.beforeWindow {
                 for (decision, count) in decisions { total.beforeWindow[version, default: [:]][decision, default: 0] += count }
             }
-            total.refs += part.refs
-            part.refs = []
             for (version, value) in part.first where total.first[version].map({ value.0 < $0.0 }) ?? true {
                 total.first[version] = value
             }
@@ -211,9 +216,7 @@ package struct AnalysisScans: Sendable {
                 total.last[version] = value
             }
         }
-        var refs: [AffectedDecisionList.Ref] = []
-        swap(&refs, &total.refs)
-        total.list = try AffectedDecisionList(store: scan.store, records: records, resolver: resolver, refs: &refs)
+        total.list = AffectedDecisionList(store: scan.store, records: records, resolver: resolver, collector: collector)
         return total
     }
 
@@ -249,7 +252,6 @@ package struct AnalysisScans: Sendable {
         package var hourly: [Int64: (low: Int64, high: Int64)] = [:]
         /// Client address → requests in the wide window.
         package var clients: [String: Int64] = [:]
-        package var refs: [AffectedDecisionList.Ref] = []
         package var list: AffectedDecisionList?
     }
 
@@ -266,6 +268,8 @@ package struct AnalysisScans: Sendable {
         // segment by segment until the end, their tables grew with the evidence (32 MB of the
         // analysis' 57 MB peak heap at 8 GB of the high-cardinality benchmark).
         let clients = ClientTotals()
+        // With `listing`, each segment's references go to the list's external sort as it is done.
+        let collector = listing ? AffectedDecisionList.Collector(store: scan.store, runLength: listRunLength) : nil
         var parts: [RequestEstimate] = try scan.map(.inference, from: wide.lowerBound, to: wide.upperBound) { table in
             let segment = segmentIndex[table.record.path] ?? 0
             let time = try table.int64("time")
@@ -280,6 +284,7 @@ package struct AnalysisScans: Sendable {
             }
             let modelMatches = (0..<models.entryCount).map { models.entry(UInt32($0)).string == model }
             var part = RequestEstimate()
+            var refs: [AffectedDecisionList.Ref] = []
             var perClient = [Int64](repeating: 0, count: ips.entryCount)
             for row in 0..<table.rowCount {
                 let at = time[row]
@@ -293,13 +298,13 @@ package struct AnalysisScans: Sendable {
                 let counts = part.hourly[hour] ?? (0, 0)
                 part.hourly[hour] = (counts.low + (inside ? 1 : 0), counts.high + 1)
                 perClient[Int(ips.code(at: row))] += 1
-                if listing { part.refs.append(.init(time: at, segment: segment, row: row, inWindow: inside)) }
+                if listing { refs.append(.init(time: at, segment: segment, row: row, inWindow: inside)) }
             }
             clients.add(perClient.indices.lazy.filter { perClient[$0] > 0 }.map { (ips.entry(UInt32($0)).string, perClient[$0]) })
+            collector?.add(refs)
             return part
         }
         var total = RequestEstimate()
-        total.refs.reserveCapacity(parts.reduce(0) { $0 + $1.refs.count })
         for index in parts.indices {
             var part = RequestEstimate()
             swap(&part, &parts[index])
@@ -309,13 +314,11 @@ package struct AnalysisScans: Sendable {
                 let sum = total.hourly[hour] ?? (0, 0)
                 total.hourly[hour] = (sum.low + counts.low, sum.high + counts.high)
             }
-            total.refs += part.refs
         }
         total.clients = clients.totals
-        if listing {
-            var refs: [AffectedDecisionList.Ref] = []
-            swap(&refs, &total.refs)
-            total.list = try AffectedDecisionList(store: scan.store, records: records, resolver: resolver, refs: &refs, layout: .requests)
+        if let collector {
+            total.list = AffectedDecisionList(store: scan.store, records: records, resolver: resolver, collector: collector,
+                                              layout: .requests)
         }
         return total
     }

@@ -113,6 +113,45 @@ import FathomSimulator
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
+    /// The references are put in order by an external sort: merged from many runs spilled to a
+    /// scratch file, the CSV is byte for byte the one a single run in memory gives (ties in time
+    /// across segments and files included).
+    @Test func affectedDecisionsFromSpilledRunsAreTheSameList() throws {
+        let directory = try TemporaryDirectory("analysis")
+        var generator = SeededGenerator(seed: 7)
+        for file in 0..<3 {
+            // Few distinct seconds: many decisions share a time, within a file and across files.
+            let lines = (0..<60).map { index in
+                Self.decision("2026-03-02T10:00:\(String(format: "%02d", Int.random(in: 0...9, using: &generator)))Z",
+                              Int.random(in: 0...3, using: &generator) == 0 ? "v1" : "v2",
+                              ["approve", "decline"][Int.random(in: 0...1, using: &generator)],
+                              "r\(Int.random(in: 0...40, using: &generator))-\(file)-\(index)")
+            }
+            try directory.write("in/d\(file)-decisions.jsonl", lines.joined(separator: "\n") + "\n")
+        }
+        let request = AnalyzeRequest(paths: [directory.path("in")], storeDirectory: directory.path("store"),
+                                     reportsDirectory: directory.path("Reports"), now: "2026-03-10T00:00:00Z", jobs: 2)
+        _ = try AnalysisEngine.run(request)
+        let store = try Store(directory: directory.path("store"), forWriting: false)
+        var scans = AnalysisScans(scan: StoreScan(store: store, jobs: 2), resolver: try EvidenceResolver(catalog: store.catalog))
+        let whole = try #require(try scans.decisions(model: "fraud", version: "v2", start: nil, end: nil).list)
+        scans.listRunLength = 4
+        let merged = try #require(try scans.decisions(model: "fraud", version: "v2", start: nil, end: nil).list)
+        #expect(whole.spilledRuns == 0)
+        // A run a segment at least (each hands over its references in one batch).
+        #expect(merged.spilledRuns >= 3)
+        #expect(merged.count == whole.count && whole.count > 100)
+        try whole.writeCSV(to: directory.path("whole.csv"))
+        try merged.writeCSV(to: directory.path("merged.csv"))
+        let expected = try String(contentsOfFile: directory.path("whole.csv"), encoding: .utf8)
+        #expect(try String(contentsOfFile: directory.path("merged.csv"), encoding: .utf8) == expected)
+        // One line per decision, in time order.
+        let times = expected.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[1] }
+        #expect(times.count == whole.count && times == times.sorted())
+        // Written once: the references were read from the sort as they were written.
+        #expect(throws: AnalysisError.self) { try merged.writeCSV(to: directory.path("again.csv")) }
+    }
+
     @Test func withoutRegistryEventsTheWindowComesFromTheDecisions() throws {
         var caseFile = CaseFile()
         caseFile.compromisedModel = "fraud"
