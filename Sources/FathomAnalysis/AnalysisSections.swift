@@ -196,13 +196,17 @@ extension Analysis {
     package func injectionIncident(exposure: DataExposure?) -> Incident? {
         // What the incident reads of each injection hit, not the hit: the prompt rules' hits grow
         // with the evidence (benign prompts that use the words), and their fields hold the prompts.
-        var injection: [PromptHit] = []
-        for hit in hits.each(rules: RuleID.injection) { injection.append(PromptHit(hit)) }
-        guard !injection.isEmpty else { return nil }
+        // Held once, at its final size: the subsets below are read lazily, not copied (the
+        // phrase matches of benign prompts, and their copies in the filtered lists, were the
+        // analysis's largest memory at 8 GB of the high-cardinality benchmark: 49 MB at its peak).
         let leakingSessions = Set(hits(RuleID.sensitiveOutput).compactMap { $0.field("session") }.filter { !$0.isEmpty })
+        var injection: [PromptHit] = []
+        injection.reserveCapacity(RuleID.injection.reduce(0) { $0 + hits.count(rule: $1) })
+        for hit in hits.each(rules: RuleID.injection) { injection.append(PromptHit(hit, leakingSessions: leakingSessions)) }
+        guard !injection.isEmpty else { return nil }
         func key(_ hit: PromptHit) -> EvidenceRef { hit.ref }
         func isHidden(_ hit: PromptHit) -> Bool { hit.isHidden }
-        func leaked(_ hit: PromptHit) -> Bool { leakingSessions.contains(hit.session ?? "") }
+        func leaked(_ hit: PromptHit) -> Bool { hit.leaked }
         let model = injection.filter { $0.rule == RuleID.injectionModel }
         let modelRows = Set(model.map(key))
         let hidden = injection.filter { isHidden($0) && !modelRows.contains(key($0)) }
@@ -212,11 +216,11 @@ extension Analysis {
         var firstOfRow: [EvidenceRef: PromptHit] = [:]
         for hit in counted.sorted(by: { $0.rule < $1.rule }) where firstOfRow[key(hit)] == nil { firstOfRow[key(hit)] = hit }
         let attacks = firstOfRow.values.sorted { ($0.time?.nanoseconds ?? 0, key($0)) < ($1.time?.nanoseconds ?? 0, key($1)) }
-        func principals(_ list: [PromptHit]) -> Set<String> { Set(list.compactMap(\.principal).filter { !$0.isEmpty }) }
-        func rows(_ list: [PromptHit]) -> Int { Set(list.map(key)).count }
+        func principals(_ list: some Sequence<PromptHit>) -> Set<String> { Set(list.lazy.compactMap(\.principal).filter { !$0.isEmpty }) }
+        func rows(_ list: some Sequence<PromptHit>) -> Int { Set(list.lazy.map(key)).count }
         let actors = principals(attacks).sorted()
-        let phrase = injection.filter { $0.rule == RuleID.injectionPhrase }
-        let plain = injection.filter { $0.rule == RuleID.injectionNormalized && !isHidden($0) }
+        let phrase = injection.lazy.filter { $0.rule == RuleID.injectionPhrase }
+        let plain = injection.lazy.filter { $0.rule == RuleID.injectionNormalized && !isHidden($0) }
         let shipped = InjectionModel.shipped
         let test = shipped.metadata.test
         var detections: [InjectionDetection] = [
@@ -233,7 +237,7 @@ extension Analysis {
         }
         detections.append(InjectionDetection(rule: RuleID.injectionPhrase, prompts: rows(phrase), principals: principals(phrase).count,
                                              countedAsAttacks: false, note: "prompts that matched the playbook phrase list (benign prompts match it too)"))
-        let plainOnly = plain.filter { !firstOfRow.keys.contains(key($0)) }
+        let plainOnly = plain.filter { firstOfRow[key($0)] == nil }
         detections.append(InjectionDetection(rule: RuleID.injectionNormalized, prompts: rows(plainOnly), principals: principals(plainOnly).count,
                                              countedAsAttacks: false, note: "further prompts with a plain normalised-list phrase that no calibrated detector confirmed"))
         guard let first = attacks.first, let last = attacks.last, let start = first.time, let end = last.time else { return nil }
@@ -355,18 +359,19 @@ private struct PromptHit {
     var ref: EvidenceRef
     var evidenceRef: EvidenceRef?
     var principal: String?
-    var session: String?
     var model: String?
     /// Whether `prompt.injection-normalized` found its phrase only after undoing an evasion.
     var isHidden: Bool
+    /// Whether the hit's session is one of `leakingSessions` (its responses leaked sensitive data).
+    var leaked: Bool
 
-    init(_ hit: Hit) {
+    init(_ hit: Hit, leakingSessions: Set<String>) {
         rule = hit.rule
         time = hit.time
         evidenceRef = hit.evidenceRef
         ref = hit.evidenceRef ?? EvidenceRef(archive: "", member: "", line: 0)
         principal = hit.field("principal")
-        session = hit.field("session")
+        leaked = leakingSessions.contains(hit.field("session") ?? "")
         model = hit.field("model")
         isHidden = hit.rule == RuleID.injectionNormalized && hit.metrics["evasion"] == .string("normalised")
     }
