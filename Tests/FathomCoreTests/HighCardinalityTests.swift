@@ -305,6 +305,56 @@ private struct FixtureFailure: Error, Sendable { let message: String }
         #expect(total == producers * sizes.reduce(0, +))
     }
 
+    /// Thousands of partitions spill to one scratch file, each partition's pieces read back in the
+    /// order written, interleaved as they were with the other partitions' pieces.
+    @Test func manyPartitionsShareOneSpillFile() throws {
+        let directory = try TemporaryDirectory()
+        let partitions = 4_096
+        let spill = PartitionedSpill<Record>(partitions: partitions, budget: partitions * 3 * MemoryLayout<Record>.stride,
+                                             spill: SpillDirectory(root: directory.path), name: "m")
+        var rng = SeededGenerator(seed: 21)
+        let records = (0..<200_000).map { index in Record(key: rng.next() % 50_000, value: Int64(index)) }
+        var start = 0
+        while start < records.count {
+            var batch = Array(records[start..<min(records.count, start + 1_000)])
+            spill.add(&batch) { Int($0.key % UInt64(partitions)) }
+            start += 1_000
+        }
+        #expect(spill.didSpill)
+        let files = try FileManager.default.subpathsOfDirectory(atPath: directory.path).filter { $0.contains("m-") }
+        #expect(files.count == 1, "\(files)")
+        var expected = [[Record]](repeating: [], count: partitions)
+        for record in records { expected[Int(record.key % UInt64(partitions))].append(record) }
+        for partition in stride(from: partitions - 1, through: 0, by: -1) {
+            #expect(spill.count(partition) == expected[partition].count)
+            #expect(try spill.take(partition) == expected[partition])
+            #expect(spill.count(partition) == 0)
+        }
+    }
+
+    /// The candidates' inputs get partitions enough for their rows, and are spread by (group,
+    /// input) pair: one group's millions of inputs do not fill one partition.
+    @Test func candidateInputsAreSpreadByPair() throws {
+        #expect(EndpointAggregate.inputPartitions(rows: 0) == 64)
+        #expect(EndpointAggregate.inputPartitions(rows: 64 * EndpointAggregate.inputPiece) == 64)
+        #expect(EndpointAggregate.inputPartitions(rows: 64 * EndpointAggregate.inputPiece + 1) == 128)
+        #expect(EndpointAggregate.inputPartitions(rows: 300 * EndpointAggregate.inputPiece) == 512)
+        #expect(EndpointAggregate.inputPartitions(rows: Int(Int32.max) * 64) == 1 << 14)
+        let directory = try TemporaryDirectory()
+        let parts = PartitionedSpill<EndpointAggregate.InputRecord>(partitions: 256, budget: 1 << 30,
+                                                                    spill: SpillDirectory(root: directory.path), name: "p")
+        var rng = SeededGenerator(seed: 3)
+        // One group's inputs, and a few groups' inputs.
+        var batch = (0..<100_000).map { index in
+            EndpointAggregate.InputRecord(key: index < 60_000 ? 7 << 32 | 3 : UInt64(index % 5) << 32, low: rng.next(), high: rng.next())
+        }
+        let total = batch.count
+        EndpointAggregate.handPairs(&batch, to: parts)
+        let counts = (0..<256).map { parts.count($0) }
+        #expect(counts.reduce(0, +) == total)
+        #expect(counts.max()! < 2 * total / 256, "\(counts.max()!) records in one partition of 256")
+    }
+
     @Test func integerTableNumbersKeysAsADictionaryWould() {
         var rng = SeededGenerator(seed: 8)
         var table = IntegerTable(capacity: 4)

@@ -7,6 +7,10 @@ import Foundation
 /// thread) hand over batches already split by the top bits of their key's hash; equal keys always
 /// land in the same partition, so a consumer aggregates partition after partition and never holds
 /// more than the budget plus one partition, however many groups the data has.
+///
+/// The spilled buffers of every partition go to one scratch file, each partition keeping the list
+/// of its pieces (offset and count): a spill of thousands of partitions — as many as keep each one
+/// small when the records grow with the evidence — needs one file descriptor, not one a partition.
 public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendable {
     public let partitionCount: Int
     /// Elements a partition's buffer holds before it is appended to its spill file.
@@ -15,7 +19,12 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
     private let name: String
     private let lock = NSLock()
     private var buffers: [[Element]]
-    private var files: [FileDescriptor?]
+    /// The scratch file all partitions spill to, made on first use, and where its next piece goes.
+    private var file: FileDescriptor?
+    private var fileEnd = 0
+    /// Each partition's spilled pieces, in the order written: byte offset in the file and element
+    /// count.
+    private var pieces: [[(offset: Int, count: Int)]]
     private var spilledCounts: [Int]
     private var failure: Error?
     /// Grouping buffers of earlier batches (``add(_:partition:)``).
@@ -33,12 +42,19 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
         self.spill = spill
         self.name = name
         buffers = Array(repeating: [], count: partitions)
-        files = Array(repeating: nil, count: partitions)
+        pieces = Array(repeating: [], count: partitions)
         spilledCounts = Array(repeating: 0, count: partitions)
     }
 
     deinit {
-        for file in files { file?.close() }
+        file?.close()
+    }
+
+    /// How many elements partition `index` holds, spilled and buffered.
+    public func count(_ index: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return spilledCounts[index] + buffers[index].count
     }
 
     /// Whether any element went to disk (for tests and timings).
@@ -182,45 +198,52 @@ public final class PartitionedSpill<Element: BitwiseCopyable>: @unchecked Sendab
         if scratches.count < 4 { scratches.append(scratch) }
     }
 
-    /// Appends partition `index`'s buffer to its spill file and empties it. Called with the lock held.
+    /// Appends partition `index`'s buffer to the spill file and empties it. Called with the lock held.
     private func flush(_ index: Int) {
         defer { buffers[index].removeAll(keepingCapacity: true) }
         guard failure == nil else { return }
         do {
-            let file = try files[index] ?? spill.create("\(name)-\(ObjectIdentifier(self).hashValue)-\(index)")
-            files[index] = file
+            let file = try self.file ?? spill.create("\(name)-\(ObjectIdentifier(self).hashValue)")
+            self.file = file
             let written: StoreError? = buffers[index].withUnsafeBytes { bytes in
                 do throws(StoreError) { try file.writeAll(bytes) } catch { return error }
                 return nil
             }
             if let written { throw written }
+            pieces[index].append((fileEnd, buffers[index].count))
+            fileEnd += buffers[index].count * MemoryLayout<Element>.stride
             spilledCounts[index] += buffers[index].count
         } catch {
             failure = error
         }
     }
 
-    /// Takes partition `index`'s elements — the spilled ones first, then the buffered ones — and
-    /// leaves the partition empty (its spill file closed). Throws the first write error.
+    /// Takes partition `index`'s elements — the spilled ones first, in the order written, then the
+    /// buffered ones — and leaves the partition empty. Throws the first write error.
     public func take(_ index: Int) throws -> [Element] {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
         var result: [Element]
         let spilled = spilledCounts[index]
-        if spilled > 0, let file = files[index] {
+        if spilled > 0, let file {
             let total = spilled + buffers[index].count
+            let stride = MemoryLayout<Element>.stride
             result = try [Element](unsafeUninitializedCapacity: total) { buffer, initialized in
                 let raw = UnsafeMutableRawBufferPointer(buffer)
-                let want = spilled * MemoryLayout<Element>.stride
-                guard try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: 0) == want else {
-                    throw StoreError.io(path: file.path, operation: "read spill (short)", code: EIO)
+                var filled = 0
+                for piece in pieces[index] {
+                    let want = piece.count * stride
+                    let target = UnsafeMutableRawBufferPointer(rebasing: raw[filled * stride ..< filled * stride + want])
+                    guard try file.read(into: target, at: piece.offset) == want else {
+                        throw StoreError.io(path: file.path, operation: "read spill (short)", code: EIO)
+                    }
+                    filled += piece.count
+                    initialized = filled
                 }
-                initialized = spilled
             }
             result.append(contentsOf: buffers[index])
-            file.close()
-            files[index] = nil
+            pieces[index] = []
             spilledCounts[index] = 0
         } else {
             result = buffers[index]
