@@ -74,6 +74,15 @@ public enum Hunt {
     package static let familyRun = "extraction.*"
     /// The run id of the prompt rules computed from one scan of the prompts.
     package static let promptRun = "prompt.*"
+    /// The run id of the artifact-access rules computed from one scan of the storage rows.
+    package static let artifactRun = "artifact.*"
+
+    /// The rules that differ only in the internal networks a caller is compared with, computed
+    /// together from one scan of the storage rows when both run.
+    package static let artifactRules: [(info: RuleInfo, networks: @Sendable (RuleSettings) -> [String])] = [
+        (ArtifactExternalAccess.info, { $0.artifactInternalNetworks }),
+        (ArtifactExternalAccess.widerInfo, { $0.internalNetworks }),
+    ]
 
     /// The rules that judge each LLM prompt on its own, computed together from one scan of the
     /// prompt column when two or more run: the prompts are inflated once, not once per rule.
@@ -122,6 +131,10 @@ public enum Hunt {
             let prompts = promptRules.filter { wanted.isEmpty || wanted.contains($0.id) }
             let promptsTogether = prompts.count > 1
             let firstPrompt = RuleCatalog.builtIn.first { builtIn in prompts.contains { $0.id == builtIn.info.id } }?.info.id
+            // And the artifact-access rules.
+            let artifacts = artifactRules.filter { wanted.isEmpty || wanted.contains($0.info.id) }
+            let artifactsTogether = artifacts.count > 1
+            let firstArtifact = RuleCatalog.builtIn.first { builtIn in artifacts.contains { $0.info.id == builtIn.info.id } }?.info.id
             let settings = request.settings
             for rule in RuleCatalog.builtIn where wanted.isEmpty || wanted.contains(rule.info.id) {
                 ran.append(rule.info.id)
@@ -136,6 +149,17 @@ public enum Hunt {
                         runs.append((promptRun, rule.info.kind, prompts.count, { context in
                             try LLMHits.eachText(column: "prompt", context: context,
                                                  judges: prompts.map { (info: $0.info, judge: $0.judge(settings)) })
+                        }))
+                    }
+                    continue
+                }
+                if artifactsTogether, artifacts.contains(where: { $0.info.id == rule.info.id }) {
+                    if rule.info.id == firstArtifact {
+                        // Rule id order, as the hunt sorts hits.
+                        let ordered = artifacts.sorted { $0.info.id < $1.info.id }
+                            .map { (info: $0.info, networks: NetworkSet($0.networks(settings))) }
+                        runs.append((artifactRun, rule.info.kind, artifacts.count, { context in
+                            try ArtifactExternalAccess.run(context, rules: ordered)
                         }))
                     }
                     continue

@@ -686,6 +686,26 @@ import FathomSimulator
         #expect(pattern?.matches("data/train.csv") == false)
         #expect(TextPattern(regex: "^v[0-9]+$")?.matches("V12") == true)
     }
+
+    /// An ASCII value is matched from its bytes, folded as they are read; a value with a byte beyond
+    /// ASCII by its folded scalars (the Kelvin sign folds to `k`). Both agree with the string.
+    @Test func textPatternMatchesBytesAsTheString() {
+        let pattern = TextPattern(regex: RuleSettings().artifactPattern)!
+        var generator = SplitMix(seed: 20_261_207)
+        let pieces = ["model", "MoDeL", "weights", "checkpoint", "CHECK\u{212A}POINT", "chec\u{212A}point", ".pt", ".PT", ".h", "5",
+                      ".onnx", ".safetensors", ".PKL", "mode", "l", "/", "data", "train.csv", "é", "x", "", ".", "ckpt"]
+        var keys = ["", "m", "modeL", "a.pt", "a.p", "model", "\u{212A}"]
+        for _ in 0..<4_000 {
+            keys.append((0..<Int(generator.next() % 5)).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined())
+        }
+        for key in keys {
+            let expected = pattern.matches(key)
+            #expect(key.withByteView { pattern.matches($0) } == expected, "\(key.debugDescription)")
+        }
+        #expect("checkpoint".withByteView { pattern.matches($0) })
+        #expect("CHEC\u{212A}POINT".withByteView { pattern.matches($0) })
+        #expect(!"chec-kpoint".withByteView { pattern.matches($0) })
+    }
 }
 
 /// `count` draws from `pools` (a pool, then a value in it; values that are no scalar are skipped).

@@ -105,6 +105,29 @@ import FathomSimulator
                                   "key": key, "status": 200]])
         #expect(try store.hunt(["artifact.external-access"]).count == (playbook ? 1 : 0), "\(caller) \(operation) \(key)")
         #expect(try store.hunt(["artifact.non-internal-access"]).count == (wider ? 1 : 0), "\(caller) \(operation) \(key)")
+        // Both rules from one pass over the storage rows: each keeps its own hits.
+        let both = try store.hunt(["artifact.external-access", "artifact.non-internal-access"])
+        #expect(both.map(\.rule) == (playbook ? ["artifact.external-access"] : []) + (wider ? ["artifact.non-internal-access"] : []),
+                "\(caller) \(operation) \(key)")
+    }
+
+    /// The two artifact rules run together (one scan of the storage rows) give each rule's hits as
+    /// it gives them alone, over rows from several segments with every case mixed.
+    @Test func artifactRulesTogetherAreEachAlone() throws {
+        let store = try DetectStore()
+        for part in 0..<3 {
+            try store.add(.storage, Self.artifactCases.enumerated().map { index, testCase in
+                ["timestamp": at(Int64(part * 100 + index)), "src_ip": testCase.0, "operation": testCase.1, "bucket": "ml-artifacts",
+                 "key": testCase.2, "status": 200]
+            })
+        }
+        let alone = try store.hunt(["artifact.external-access"]) + store.hunt(["artifact.non-internal-access"])
+        let together = try store.hunt(["artifact.external-access", "artifact.non-internal-access"])
+        #expect(together.count == 3 * Self.artifactCases.reduce(0) { $0 + ($1.3 ? 1 : 0) + ($1.4 ? 1 : 0) })
+        #expect(together == alone)
+        // With every built-in rule too.
+        let every = try store.hunt([]).filter { $0.rule.hasPrefix("artifact.") }
+        #expect(every == alone)
     }
 
     @Test func artifactWithoutOperationUsesAction() throws {

@@ -60,43 +60,81 @@ package enum ArtifactExternalAccess {
     /// - Complexity: O(rows); operation, action and caller are judged once per dictionary entry, the
     ///   key pattern only for rows that pass those.
     package static func run(_ context: HuntContext, info: RuleInfo, networks: NetworkSet) throws -> [Hit] {
+        try run(context, rules: [(info, networks)])
+    }
+
+    /// The hits of several rules that differ only in their internal networks (the playbook rule and
+    /// its wider variant), from one pass over the storage rows: each segment's columns are opened,
+    /// and each row's operation and key judged, once for all of them. The hits are each rule's
+    /// alone, rule after rule in the order given, each rule's in segment and row order.
+    ///
+    /// - Complexity: O(rows); operation, action and caller are judged once per dictionary entry, the
+    ///   key pattern only for rows external to some rule, once a row.
+    package static func run(_ context: HuntContext, rules: [(info: RuleInfo, networks: NetworkSet)]) throws -> [Hit] {
         guard let pattern = TextPattern(regex: context.settings.artifactPattern) else {
             throw DetectError.settings(path: "artifact.pattern", line: 0, detail: "not a valid regular expression")
         }
         let operations = Set(context.settings.artifactOperations.map { FoldedText.folded($0) })
-        let perSegment = try context.map(.storage) { table -> [Hit] in
+        let perSegment = try context.map(.storage) { table -> [[Hit]] in
             let times = try table.int64("time")
             let callers = try table.dictionary("src_ip")
             let operationColumn = try table.dictionary("operation")
             let actions = try table.dictionary("action")
             let keys = try table.text("key")
-            let external = (0..<callers.entryCount).map { !networks.contains(callers.entry(UInt32($0)).string) }
+            // Bit r of a caller's entry: the caller is outside rule r's internal networks. Each
+            // caller is parsed once, however many rules look at it.
+            let external: [UInt64] = (0..<callers.entryCount).map { entry in
+                let address = IPAddress(callers.entry(UInt32(entry)).string)
+                var bits: UInt64 = 0
+                for (index, rule) in rules.enumerated() where !(address.map { rule.networks.contains($0) } ?? false) {
+                    bits |= 1 << UInt64(index)
+                }
+                return bits
+            }
             let operationText = (0..<operationColumn.entryCount).map { operationColumn.entry(UInt32($0)).string }
             let actionText = (0..<actions.entryCount).map { actions.entry(UInt32($0)).string }
+            // Whether each (operation, action) pair of entries is an object access: a flat table
+            // when the pairs are few (they are: a handful of operations and actions a segment),
+            // judged when a row first has the pair (0 unknown, 1 no, 2 yes).
+            let pairCount = operationText.count.multipliedReportingOverflow(by: actionText.count)
+            let flat = !pairCount.overflow && pairCount.partialValue <= 1 << 16
+            var accessTable = [UInt8](repeating: 0, count: flat ? pairCount.partialValue : 0)
             var accessCache: [UInt64: Bool] = [:]
-            var hits: [Hit] = []
-            for row in 0..<table.rowCount {
-                guard external[Int(callers.code(at: row))] else { continue }
-                let operation = operationColumn.code(at: row)
-                let action = actions.code(at: row)
-                let pair = UInt64(operation) << 32 | UInt64(action)
-                let access: Bool
-                if let cached = accessCache[pair] { access = cached } else {
-                    access = isObjectAccess(operation: operationText[Int(operation)], action: actionText[Int(action)],
-                                            operations: operations)
-                    accessCache[pair] = access
+            func isAccess(_ operation: UInt32, _ action: UInt32) -> Bool {
+                if flat {
+                    let slot = Int(operation) * actionText.count + Int(action)
+                    if accessTable[slot] == 0 {
+                        accessTable[slot] = isObjectAccess(operation: operationText[Int(operation)], action: actionText[Int(action)],
+                                                           operations: operations) ? 2 : 1
+                    }
+                    return accessTable[slot] == 2
                 }
-                guard access else { continue }
+                let pair = UInt64(operation) << 32 | UInt64(action)
+                if let cached = accessCache[pair] { return cached }
+                let access = isObjectAccess(operation: operationText[Int(operation)], action: actionText[Int(action)],
+                                            operations: operations)
+                accessCache[pair] = access
+                return access
+            }
+            var hits = [[Hit]](repeating: [], count: rules.count)
+            for row in 0..<table.rowCount {
+                let outside = external[Int(callers.code(at: row))]
+                guard outside != 0 else { continue }
+                let operation = operationColumn.code(at: row)
+                guard isAccess(operation, actions.code(at: row)) else { continue }
                 let time = times[row]
                 guard context.includes(time), pattern.matches(keys[row]) else { continue }
-                hits.append(Hit(rule: info, time: Timestamp(column: time),
-                                key: ["src_ip": .string(callers.string(at: row))],
-                                metrics: ["operation": .string(operationText[Int(operation)])],
-                                fields: context.fields(table, row: row),
-                                evidence: .event(context.evidence(table, row: row))))
+                let key: [String: HitValue] = ["src_ip": .string(callers.string(at: row))]
+                let metrics: [String: HitValue] = ["operation": .string(operationText[Int(operation)])]
+                let fields = context.fields(table, row: row)
+                let evidence = HitEvidence.event(context.evidence(table, row: row))
+                for index in rules.indices where outside & (1 << UInt64(index)) != 0 {
+                    hits[index].append(Hit(rule: rules[index].info, time: Timestamp(column: time), key: key, metrics: metrics,
+                                           fields: fields, evidence: evidence))
+                }
             }
             return hits
         }
-        return perSegment.flatMap { $0 }
+        return rules.indices.flatMap { index in perSegment.flatMap { $0[index] } }
     }
 }

@@ -140,27 +140,59 @@ public struct TextPattern: @unchecked Sendable {
     public let source: String
     /// The expanded, folded literals, when the pattern is a plain alternation.
     public let literals: [[UInt32]]?
+    /// The literals as bytes, when every one is ASCII: an ASCII value is then matched from its bytes
+    /// folded as they are read, without a folded copy of it.
+    private let asciiLiterals: [[UInt8]]?
     private let regex: NSRegularExpression?
 
     public init?(regex source: String) {
         self.source = source
         if let expanded = TextPattern.expand(source) {
-            literals = expanded.map { FoldedText.folded($0) }
+            let folded = expanded.map { FoldedText.folded($0) }
+            literals = folded
+            asciiLiterals = folded.allSatisfy { $0.allSatisfy { $0 < 0x80 } } ? folded.map { $0.map { UInt8($0) } } : nil
             regex = nil
         } else {
             guard let compiled = try? NSRegularExpression(pattern: source, options: [.caseInsensitive]) else { return nil }
             literals = nil
+            asciiLiterals = nil
             regex = compiled
         }
     }
 
     /// Whether the pattern occurs in `bytes`.
     public func matches(_ bytes: ByteView) -> Bool {
+        // An ASCII value against ASCII literals: folded byte by byte as it is compared. A value with
+        // a byte beyond ASCII takes the scalar path (a scalar beyond ASCII can fold into ASCII:
+        // the Kelvin sign is a `k`).
+        if let asciiLiterals, bytes.isASCII {
+            return asciiLiterals.contains { Self.containsFolded(bytes, $0) }
+        }
         if let literals {
             let folded = FoldedText.folded(bytes)
             return literals.contains { FoldedText.contains(folded, $0) }
         }
         return matches(bytes.string)
+    }
+
+    /// Whether `needle` (folded ASCII) occurs in the ASCII `haystack`, folded as it is read.
+    private static func containsFolded(_ haystack: ByteView, _ needle: [UInt8]) -> Bool {
+        let count = needle.count
+        guard count > 0 else { return true }
+        guard haystack.count >= count else { return false }
+        @inline(__always) func fold(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        let first = needle[0]
+        var index = 0
+        let last = haystack.count - count
+        while index <= last {
+            if fold(haystack[index]) == first {
+                var offset = 1
+                while offset < count, fold(haystack[index + offset]) == needle[offset] { offset += 1 }
+                if offset == count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     public func matches(_ text: String) -> Bool {

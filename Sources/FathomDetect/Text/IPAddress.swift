@@ -264,6 +264,11 @@ public struct NetworkSet: Sendable {
     /// not internal.
     public func contains(_ text: String) -> Bool {
         guard let address = IPAddress(text) else { return false }
-        return blocks.contains { $0.contains(address) }
+        return contains(address)
+    }
+
+    /// Whether `address` is inside one of the blocks.
+    public func contains(_ address: IPAddress) -> Bool {
+        blocks.contains { $0.contains(address) }
     }
 }

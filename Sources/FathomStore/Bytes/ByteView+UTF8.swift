@@ -1,4 +1,20 @@
 extension ByteView {
+    /// Whether every byte is ASCII (eight bytes at a time).
+    ///
+    /// - Complexity: O(n).
+    public var isASCII: Bool {
+        var index = 0
+        while let word = loadLittleEndian(UInt64.self, at: index) {
+            if word & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < count {
+            if self[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Whether every byte is valid UTF-8 (ASCII checked eight bytes at a time).
     ///
     /// - Complexity: O(n).
