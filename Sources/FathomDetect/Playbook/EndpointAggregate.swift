@@ -463,13 +463,41 @@ package struct EndpointAggregate {
             }
             return handed
         }
-        for (index, item) in zip(live, prepared) {
-            var merged = item.set.candidates.map(\.group)
-            for partition in 0..<item.parts.partitionCount {
-                countDistinct(try item.parts.take(partition), table: item.wanted, into: &merged)
+        // The partitions are counted on the hunt's threads: a distinct (group, input) pair is in one
+        // partition only, so each thread counts the partitions it takes into counts of its own, and
+        // the counts add up. Counted on one thread, this was the every-rule hunt's last stretch with
+        // the other core idle (the extraction rules end last).
+        let partitions = prepared.map(\.parts.partitionCount)
+        let tasks = zip(prepared.indices, partitions).flatMap { set, count in (0..<count).map { (set: set, partition: $0) } }
+        let workers = max(1, min(context.scan.jobs, tasks.count))
+        let slots = WorkSlots<[[Int64]], any Error>(count: workers)
+        let next = WorkSlots<Void, Never>(count: tasks.count)
+        TaskPool.shared.apply(count: workers, width: workers) { worker in
+            var counts = prepared.map { [Int64](repeating: 0, count: $0.set.candidates.count) }
+            do {
+                while let claimed = next.claim() {
+                    let task = tasks[claimed]
+                    let item = prepared[task.set]
+                    countDistinct(try item.parts.take(task.partition), table: item.wanted, into: &counts[task.set])
+                }
+                slots.store(worker, .success(counts))
+            } catch {
+                // The other threads stop at their next partition.
+                while next.claim() != nil {}
+                slots.store(worker, .failure(error))
             }
+        }
+        var totals = prepared.map { [Int64](repeating: 0, count: $0.set.candidates.count) }
+        for slot in slots.takeAll() {
+            guard let slot else { continue }
+            let counts = try slot.get()
+            for set in counts.indices {
+                for position in counts[set].indices { totals[set][position] += counts[set][position] }
+            }
+        }
+        for (set, index) in live.enumerated() {
             for position in sets[index].candidates.indices {
-                sets[index].candidates[position].group.distinct = merged[position].distinct
+                sets[index].candidates[position].group.distinct += totals[set][position]
             }
         }
     }
@@ -546,6 +574,13 @@ package struct EndpointAggregate {
     /// An open-addressing set of (key, hash) compares full keys, so a collision of the set's own
     /// hash costs a probe, never a miscount.
     static func countDistinct(_ inputs: [InputRecord], table: IntegerTable, into merged: inout [Group]) {
+        var counts = [Int64](repeating: 0, count: merged.count)
+        countDistinct(inputs, table: table, into: &counts)
+        for index in merged.indices { merged[index].distinct += counts[index] }
+    }
+
+    /// ``countDistinct(_:table:into:)-([Group])`` into counts by group (indexed as `table`).
+    static func countDistinct(_ inputs: [InputRecord], table: IntegerTable, into counts: inout [Int64]) {
         guard !inputs.isEmpty else { return }
         var capacity = 16
         while capacity < inputs.count * 2 { capacity <<= 1 }
@@ -562,7 +597,7 @@ package struct EndpointAggregate {
             }
             guard isNew else { continue }
             slots[slot] = Int32(index)
-            if let group = table.find(input.key) { merged[group].distinct += 1 }
+            if let group = table.find(input.key) { counts[group] += 1 }
         }
     }
 
