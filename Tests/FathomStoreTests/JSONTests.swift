@@ -472,6 +472,71 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
     }
 }
 
+/// The word-at-a-time string scan (and its escaped-run path, which takes a word of `\"` escapes
+/// whole) against the plain byte-by-byte scan it replaces, on strings dense in quotes, backslashes
+/// and `\u` escapes, valid and not, at every alignment.
+@Suite struct JSONStringScanTests {
+    /// The reference: one byte at a time.
+    static func reference(_ bytes: [UInt8], _ quote: Int) -> (end: Int, escaped: Bool, reason: String?) {
+        let simple: Set<UInt8> = [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74]
+        var j = quote + 1
+        var escaped = false
+        while true {
+            guard j < bytes.count else { return (0, false, "unterminated string") }
+            let c = bytes[j]
+            if c == 0x22 { return (j, escaped, nil) }
+            guard c == 0x5C else { j += 1; continue }
+            escaped = true
+            guard j + 1 < bytes.count else { return (0, false, "unterminated string") }
+            let e = bytes[j + 1]
+            if simple.contains(e) {
+                j += 2
+            } else if e == 0x75 {
+                guard j + 6 <= bytes.count, bytes[j + 2 ..< j + 6].allSatisfy({ TextCodecs.hexValue($0) != nil }) else {
+                    return (0, false, "invalid \\u escape")
+                }
+                j += 6
+            } else {
+                return (0, false, "invalid escape")
+            }
+        }
+    }
+
+    @Test func agreesWithTheByteByByteScan() {
+        var rng = SeededGenerator(seed: 20261207)
+        let pieces: [[UInt8]] = [Array("\\\"".utf8), Array("\\\"".utf8), Array("\\\"".utf8), Array("\\\\".utf8), Array("\\/".utf8),
+                                 Array("\\n".utf8), Array("\\u00e9".utf8), Array("\\u12".utf8), Array("\\x".utf8), Array("\\".utf8),
+                                 Array("\"".utf8), Array("a".utf8), Array("bcdefgh".utf8), Array("é".utf8), [0xFF], Array(":,{}".utf8)]
+        var escapedSeen = 0
+        var failures = 0
+        for _ in 0..<20_000 {
+            var bytes = Array(repeating: UInt8(ascii: "x"), count: Int.random(in: 0..<9, using: &rng)) + [0x22]
+            let quote = bytes.count - 1
+            for _ in 0..<Int.random(in: 0..<24, using: &rng) { bytes += pieces.randomElement(using: &rng)! }
+            if Bool.random(using: &rng) { bytes += Array("\",\"k\":1}".utf8) }
+            let expected = Self.reference(bytes, quote)
+            let scanned: (end: Int, escaped: Bool)?
+            var reason: String?
+            do {
+                scanned = try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+                    try JSONParser.scanString(buffer.baseAddress!, buffer.count, quote)
+                }
+            } catch {
+                scanned = nil
+                reason = error.reason
+            }
+            if let scanned {
+                #expect(expected.reason == nil && scanned.end == expected.end && scanned.escaped == expected.escaped, "\(bytes)")
+                if scanned.escaped { escapedSeen += 1 }
+            } else {
+                failures += 1
+                #expect(reason == expected.reason, "\(bytes)")
+            }
+        }
+        #expect(escapedSeen > 3000 && failures > 1000)
+    }
+}
+
 /// The inline byte compare of the dictionary builder and ``ValueNumbering`` against `memcmp`, at
 /// every length to 80 and a difference at every position (and none).
 @Suite struct SameBytesTests {

@@ -37,7 +37,7 @@ public struct SegmentInfo: Sendable, Equatable {
 /// set in a row are null (`Int64.min`, NaN, dictionary code 0, empty text, all-zero hash). Setting a
 /// column twice in one row keeps the last value. Setters are cheap: a bounds check, a type check
 /// and an append to a contiguous buffer; dictionary columns look their value up in an
-/// open-addressing table keyed by XXH64 of the bytes, without creating a `String`.
+/// open-addressing table keyed by a hash of the bytes (``KeyHash``), without creating a `String`.
 ///
 /// A builder is not thread-safe; use one per ingest worker. ``write(to:archiveID:)`` leaves the rows
 /// in place; call ``reset()`` to reuse the builder (buffers keep their capacity).
@@ -54,12 +54,16 @@ public final class SegmentBuilder {
     private let slots: [Int]
     /// `columns[i].type`, without touching the names on the hot path.
     private let types: [ColumnType]
-    private var int64Values: [[Int64]]
-    private var doubleValues: [[Double]]
+    // The column buffers of each type, in storage the builder owns (allocated once, freed in
+    // `deinit`) rather than arrays of arrays: a value set through an outer array checked the
+    // outer array's uniqueness and wrote its buffer back at every setter call, a sixth of the
+    // setters' time on the gateway's rows.
+    private let int64Values: UnsafeMutableBufferPointer<[Int64]>
+    private let doubleValues: UnsafeMutableBufferPointer<[Double]>
     /// Interleaved `low`, `high` words, as on disk.
-    private var hashWords: [[UInt64]]
-    private var dictionaries: [DictionaryBuffer]
-    private var texts: [TextBuffer]
+    private let hashWords: UnsafeMutableBufferPointer<[UInt64]>
+    private let dictionaries: UnsafeMutableBufferPointer<DictionaryBuffer>
+    private let texts: UnsafeMutableBufferPointer<TextBuffer>
     /// The values of large dictionaries set since the last lookups, looked up together
     /// (``resolvePending()``).
     private var pending = PendingCodes()
@@ -89,12 +93,31 @@ public final class SegmentBuilder {
         }
         self.slots = slots
         types = columns.map(\.type)
-        int64Values = Array(repeating: [], count: counts[.int64, default: 0])
-        doubleValues = Array(repeating: [], count: counts[.float64, default: 0])
-        hashWords = Array(repeating: [], count: counts[.hash128, default: 0])
-        dictionaries = Array(repeating: DictionaryBuffer(), count: counts[.dictionary, default: 0])
-        texts = Array(repeating: TextBuffer(), count: counts[.text, default: 0])
+        int64Values = Self.buffers(of: [], count: counts[.int64, default: 0])
+        doubleValues = Self.buffers(of: [], count: counts[.float64, default: 0])
+        hashWords = Self.buffers(of: [], count: counts[.hash128, default: 0])
+        dictionaries = Self.buffers(of: DictionaryBuffer(), count: counts[.dictionary, default: 0])
+        texts = Self.buffers(of: TextBuffer(), count: counts[.text, default: 0])
         pending.lastOfSlot = Array(repeating: -1, count: dictionaries.count)
+    }
+
+    deinit {
+        Self.free(int64Values)
+        Self.free(doubleValues)
+        Self.free(hashWords)
+        Self.free(dictionaries)
+        Self.free(texts)
+    }
+
+    private static func buffers<T>(of value: T, count: Int) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+        buffer.initialize(repeating: value)
+        return buffer
+    }
+
+    private static func free<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+        _ = buffer.deinitialize()
+        buffer.deallocate()
     }
 
     /// Bytes the rows added since the last ``reset()`` occupy in the column buffers and
@@ -177,7 +200,7 @@ public final class SegmentBuilder {
         if let known = dictionaries[s].known(value) {
             code = known
         } else if dictionaries[s].entryCount < PendingCodes.fromEntries {
-            code = dictionaries[s].code(for: value, hash: XXH64.hash(value, seed: 0))
+            code = dictionaries[s].code(for: value, hash: KeyHash.of(value))
         } else {
             // A large dictionary: its table and entries are out of the core's caches, and three
             // dependent reads (slot, offsets, bytes) wait on memory one after the other. Looked up
@@ -201,24 +224,22 @@ public final class SegmentBuilder {
         guard !pending.values.isEmpty else { return }
         let values = pending.values
         let touched = pending.bytes.withUnsafeBytes { staged in
-            dictionaries.withUnsafeMutableBufferPointer { dictionaries in
-                var touched: UInt64 = 0
-                for value in values {
-                    touched ^= dictionaries[value.slot].table.first(value.hash)
-                }
-                for value in values {
-                    touched ^= dictionaries[value.slot].touchOffsets(value.hash)
-                }
-                for value in values {
-                    touched ^= dictionaries[value.slot].touchEntry(value.hash)
-                }
-                for value in values {
-                    let bytes = UnsafeRawBufferPointer(rebasing: staged[value.start ..< value.start + value.count])
-                    let code = dictionaries[value.slot].known(bytes) ?? dictionaries[value.slot].code(for: bytes, hash: value.hash)
-                    if value.row >= 0 { dictionaries[value.slot].codes[value.row] = code }
-                }
-                return touched
+            var touched: UInt64 = 0
+            for value in values {
+                touched ^= dictionaries[value.slot].table.first(value.hash)
             }
+            for value in values {
+                touched ^= dictionaries[value.slot].touchOffsets(value.hash)
+            }
+            for value in values {
+                touched ^= dictionaries[value.slot].touchEntry(value.hash)
+            }
+            for value in values {
+                let bytes = UnsafeRawBufferPointer(rebasing: staged[value.start ..< value.start + value.count])
+                let code = dictionaries[value.slot].known(bytes) ?? dictionaries[value.slot].code(for: bytes, hash: value.hash)
+                if value.row >= 0 { dictionaries[value.slot].codes[value.row] = code }
+            }
+            return touched
         }
         pending.clear()
         pending.touched ^= touched
@@ -603,7 +624,7 @@ private struct DictionaryBuffer {
     /// Entry `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
     var offsets: [UInt64] = [0, 0]
     var bytes: [UInt8] = []
-    /// XXH64 of each entry's bytes, to rehash without rereading them.
+    /// ``KeyHash`` of each entry's bytes, to rehash without rereading them.
     var entryHashes: [UInt64] = [0]
     /// Entry codes by hash (code 0 is never stored: the empty string is special-cased).
     var table = TaggedSlots(capacity: 64)
@@ -726,7 +747,7 @@ private struct PendingCodes {
     mutating func add(_ value: UnsafeRawBufferPointer, slot: Int, row: Int) {
         lastOfSlot[slot] = values.count
         values.append(Value(slot: slot, row: row, start: bytes.count, count: value.count,
-                            hash: XXH64.hash(value, seed: 0)))
+                            hash: KeyHash.of(value)))
         bytes.append(contentsOf: value)
     }
 

@@ -20,13 +20,13 @@ import Foundation
 ///
 /// Thread-safe: segments scanned in parallel share one numbering (one lock per ``ids(of:)`` call).
 ///
-/// - Complexity: ``ids(of:)`` is O(entries): one XXH64 and, on average, about one probe per entry.
+/// - Complexity: ``ids(of:)`` is O(entries): one ``KeyHash`` and, on average, about one probe per entry.
 public final class ValueNumbering: @unchecked Sendable {
     private let lock = NSLock()
     /// Value `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
     private var bytes: [UInt8] = []
     private var offsets: [Int] = [0]
-    /// XXH64 of each value, to grow the table without rereading the bytes.
+    /// ``KeyHash`` of each value, to grow the table without rereading the bytes.
     private var hashes: [UInt64] = []
     /// Value numbers + 1 by hash.
     private var table = TaggedSlots(capacity: 1024)
@@ -161,7 +161,7 @@ public final class ValueNumbering: @unchecked Sendable {
         for code in 0..<entryCount {
             let entry = dictionary.entry(UInt32(code))
             if entry.isValidUTF8 {
-                hashes[code] = entry.withUnsafeBytes { XXH64.hash($0, seed: 0) }
+                hashes[code] = entry.withUnsafeBytes { KeyHash.of($0) }
             } else {
                 valid[code] = false
             }
@@ -237,10 +237,10 @@ public final class ValueNumbering: @unchecked Sendable {
     /// The number of `value`; a new one when it is absent and `adding`, else `UInt32.max`.
     /// The caller holds the lock.
     private func number(of value: UnsafeRawBufferPointer, adding: Bool) -> UInt32 {
-        number(of: value, hash: XXH64.hash(value, seed: 0), adding: adding)
+        number(of: value, hash: KeyHash.of(value), adding: adding)
     }
 
-    /// ``number(of:adding:)`` given the value's XXH64.
+    /// ``number(of:adding:)`` given the value's ``KeyHash``.
     private func number(of value: UnsafeRawBufferPointer, hash: UInt64, adding: Bool) -> UInt32 {
         let (found, index) = table.find(hash) { equals(Int($0) - 1, value) }
         if let found { return found - 1 }
