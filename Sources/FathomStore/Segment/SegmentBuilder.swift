@@ -58,10 +58,10 @@ public final class SegmentBuilder {
     // `deinit`) rather than arrays of arrays: a value set through an outer array checked the
     // outer array's uniqueness and wrote its buffer back at every setter call, a sixth of the
     // setters' time on the gateway's rows.
-    private let int64Values: UnsafeMutableBufferPointer<[Int64]>
-    private let doubleValues: UnsafeMutableBufferPointer<[Double]>
+    private let int64Values: UnsafeMutableBufferPointer<ColumnVector<Int64>>
+    private let doubleValues: UnsafeMutableBufferPointer<ColumnVector<Double>>
     /// Interleaved `low`, `high` words, as on disk.
-    private let hashWords: UnsafeMutableBufferPointer<[UInt64]>
+    private let hashWords: UnsafeMutableBufferPointer<ColumnVector<UInt64>>
     private let dictionaries: UnsafeMutableBufferPointer<DictionaryBuffer>
     private let texts: UnsafeMutableBufferPointer<TextBuffer>
     /// The values of large dictionaries set since the last lookups, looked up together
@@ -93,15 +93,19 @@ public final class SegmentBuilder {
         }
         self.slots = slots
         types = columns.map(\.type)
-        int64Values = Self.buffers(of: [], count: counts[.int64, default: 0])
-        doubleValues = Self.buffers(of: [], count: counts[.float64, default: 0])
-        hashWords = Self.buffers(of: [], count: counts[.hash128, default: 0])
-        dictionaries = Self.buffers(of: DictionaryBuffer(), count: counts[.dictionary, default: 0])
-        texts = Self.buffers(of: TextBuffer(), count: counts[.text, default: 0])
+        int64Values = Self.buffers(counts[.int64, default: 0]) { ColumnVector() }
+        doubleValues = Self.buffers(counts[.float64, default: 0]) { ColumnVector() }
+        hashWords = Self.buffers(counts[.hash128, default: 0]) { ColumnVector() }
+        dictionaries = Self.buffers(counts[.dictionary, default: 0]) { DictionaryBuffer() }
+        texts = Self.buffers(counts[.text, default: 0]) { TextBuffer() }
         pending.lastOfSlot = Array(repeating: -1, count: dictionaries.count)
     }
 
     deinit {
+        for s in int64Values.indices { int64Values[s].free() }
+        for s in doubleValues.indices { doubleValues[s].free() }
+        for s in hashWords.indices { hashWords[s].free() }
+        for s in dictionaries.indices { dictionaries[s].codes.free() }
         Self.free(int64Values)
         Self.free(doubleValues)
         Self.free(hashWords)
@@ -109,9 +113,10 @@ public final class SegmentBuilder {
         Self.free(texts)
     }
 
-    private static func buffers<T>(of value: T, count: Int) -> UnsafeMutableBufferPointer<T> {
+    /// `count` values made one by one (not copies of one: a column vector's copies share its storage).
+    private static func buffers<T>(_ count: Int, _ make: () -> T) -> UnsafeMutableBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
-        buffer.initialize(repeating: value)
+        for index in 0..<count { (buffer.baseAddress.unsafelyUnwrapped + index).initialize(to: make()) }
         return buffer
     }
 
@@ -305,9 +310,9 @@ public final class SegmentBuilder {
 
     /// Drops all rows and dictionary entries, keeping buffer capacity. A row in progress is dropped too.
     public func reset() {
-        for s in int64Values.indices { int64Values[s].removeAll(keepingCapacity: true) }
-        for s in doubleValues.indices { doubleValues[s].removeAll(keepingCapacity: true) }
-        for s in hashWords.indices { hashWords[s].removeAll(keepingCapacity: true) }
+        for s in int64Values.indices { int64Values[s].removeAll() }
+        for s in doubleValues.indices { doubleValues[s].removeAll() }
+        for s in hashWords.indices { hashWords[s].removeAll() }
         for s in dictionaries.indices { dictionaries[s].reset() }
         for s in texts.indices { texts[s].reset() }
         pending.clear()
@@ -378,6 +383,9 @@ public final class SegmentBuilder {
             let s = slots[index]
             var out: [UInt8] = []
             func append<T>(_ values: [T], count: Int) {
+                values.withUnsafeBytes { raw in out.append(contentsOf: raw[0..<count * MemoryLayout<T>.stride]) }
+            }
+            func append<T>(_ values: ColumnVector<T>, count: Int) {
                 values.withUnsafeBytes { raw in out.append(contentsOf: raw[0..<count * MemoryLayout<T>.stride]) }
             }
             switch columns[index].type {
@@ -620,7 +628,8 @@ public final class SegmentBuilder {
 /// The growing dictionary of one column: entries in first-seen order (entry 0 is the empty string),
 /// laid out exactly as on disk, plus an open-addressing hash table from bytes to code.
 private struct DictionaryBuffer {
-    var codes: [UInt32] = []
+    /// The rows' codes (freed by the builder that owns the dictionary).
+    var codes = ColumnVector<UInt32>()
     /// Entry `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
     var offsets: [UInt64] = [0, 0]
     var bytes: [UInt8] = []
@@ -645,7 +654,7 @@ private struct DictionaryBuffer {
 
     mutating func reset() {
         lastCode = 0
-        codes.removeAll(keepingCapacity: true)
+        codes.removeAll()
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
         offsets.append(0)
@@ -894,6 +903,13 @@ private func withRawBytes<T, R>(
     of array: [T], _ body: (UnsafeRawBufferPointer) throws(StoreError) -> R
 ) throws(StoreError) -> R {
     try array.withUnsafeBytes { raw in Result { () throws(StoreError) -> R in try body(raw) } }.get()
+}
+
+/// ``withRawBytes(of:_:)`` of a column vector's values.
+private func withRawBytes<T, R>(
+    of vector: ColumnVector<T>, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> R
+) throws(StoreError) -> R {
+    try vector.withUnsafeBytes { (raw) throws(StoreError) -> R in try body(raw) }
 }
 
 /// Starts the write-back of a file's dirty pages without waiting for it: Linux's
