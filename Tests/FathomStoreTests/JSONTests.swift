@@ -502,6 +502,26 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
         }
     }
 
+    /// The reference decoding of a string's content the scan accepted (its `\\u` escapes are of the
+    /// Basic Multilingual Plane, not surrogates).
+    static func decoded(_ content: [UInt8]) -> [UInt8] {
+        let simple: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+        var out: [UInt8] = []
+        var j = 0
+        while j < content.count {
+            guard content[j] == 0x5C else { out.append(content[j]); j += 1; continue }
+            if let byte = simple[content[j + 1]] {
+                out.append(byte)
+                j += 2
+            } else {
+                let unit = UInt32(String(decoding: content[j + 2 ..< j + 6], as: UTF8.self), radix: 16)!
+                out += Array(String(Unicode.Scalar(unit)!).utf8)
+                j += 6
+            }
+        }
+        return out
+    }
+
     @Test func agreesWithTheByteByByteScan() {
         var rng = SeededGenerator(seed: 20261207)
         let pieces: [[UInt8]] = [Array("\\\"".utf8), Array("\\\"".utf8), Array("\\\"".utf8), Array("\\\\".utf8), Array("\\/".utf8),
@@ -509,6 +529,7 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
                                  Array("\"".utf8), Array("a".utf8), Array("bcdefgh".utf8), Array("é".utf8), [0xFF], Array(":,{}".utf8)]
         var escapedSeen = 0
         var failures = 0
+        let scratch = ScratchBuffer()
         for _ in 0..<20_000 {
             var bytes = Array(repeating: UInt8(ascii: "x"), count: Int.random(in: 0..<9, using: &rng)) + [0x22]
             let quote = bytes.count - 1
@@ -528,6 +549,11 @@ func parseError(_ bytes: [UInt8]) -> JSONError? {
             if let scanned {
                 #expect(expected.reason == nil && scanned.end == expected.end && scanned.escaped == expected.escaped, "\(bytes)")
                 if scanned.escaped { escapedSeen += 1 }
+                // The decoder, which takes a word of `\"` escapes whole, decodes as one byte at a time.
+                let content = Array(bytes[quote + 1 ..< scanned.end])
+                scratch.removeAll()
+                withView(content) { JSONStringDecoder.decode($0, into: scratch) }
+                #expect(scratch.view.array == Self.decoded(content), "\(bytes)")
             } else {
                 failures += 1
                 #expect(reason == expected.reason, "\(bytes)")
