@@ -518,17 +518,18 @@ public enum PromptNormalizer {
     /// segments to make.
     package static func prefilter(_ prompt: ByteView, phrases table: PhraseTable) -> Prefilter {
         if table.hasPhraseWithoutBigrams { return .undecided }
-        if let anchors = table.anchors {
-            switch anchors.heldPhrases(prompt) {
-            case let .phrases(normal, leet):
-                if normal.isEmpty && (leet?.isEmpty ?? true) { return .none }
-                return .held(normal: normal, leet: leet)
-            // The prompt has decoded forms: the matcher decides.
-            case .longBase64Run: return .undecided
-            // Beyond ASCII: the anchors of the streamed normal form, when every phrase has some.
-            case .notASCII:
-                if anchors.anchorsEveryPhrase { return anchors.streamedVerdict(prompt) ? .undecided : .none }
-            }
+        // Through optional chaining, not bound with `if let`: bound, the filter (a struct of eight
+        // arrays) was copied for every prompt, eight retains and eight releases.
+        switch table.anchors?.heldPhrases(prompt) {
+        case let .phrases(normal, leet):
+            if normal.isEmpty && (leet?.isEmpty ?? true) { return .none }
+            return .held(normal: normal, leet: leet)
+        // The prompt has decoded forms: the matcher decides.
+        case .longBase64Run: return .undecided
+        // Beyond ASCII: the anchors of the streamed normal form, when every phrase has some.
+        case .notASCII:
+            if let verdict = table.anchors?.streamedVerdictWhenAnchored(prompt) { return verdict ? .undecided : .none }
+        case nil: break
         }
         return mightMatchByBigrams(prompt, phrases: table) ? .undecided : .none
     }

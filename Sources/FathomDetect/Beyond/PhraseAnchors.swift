@@ -326,6 +326,11 @@ extension PromptNormalizer {
             }
         }
 
+        /// ``streamedVerdict(_:)`` when every phrase has anchors, else nil.
+        package func streamedVerdictWhenAnchored(_ text: ByteView) -> Bool? {
+            anchorsEveryPhrase ? streamedVerdict(text) : nil
+        }
+
         /// ``verdict(_:)`` for any prompt, beyond ASCII too, when ``anchorsEveryPhrase``: its normal
         /// form is streamed value by value (``PromptNormalizer/visitNormalForm(_:into:)``, the stream
         /// the bigram test reads) and its windows noted as ``verdict(_:)`` notes an ASCII prompt's; a

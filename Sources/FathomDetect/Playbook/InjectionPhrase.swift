@@ -43,17 +43,21 @@ package enum InjectionPhrase {
     /// holds one of the two non-ASCII scalars that fold to ASCII, or when a phrase is not ASCII.
     package static func judge(_ settings: RuleSettings) -> LLMHits.Judge {
         let phrases = settings.injectionPhrases.map { ($0, FoldedText.folded($0)) }
-        let matcher = ASCIIPhraseMatcher(settings.injectionPhrases)
-        return { prompt in
-            let found: [String]
-            if let matcher, let bits = matcher.matches(prompt) {
-                guard bits != 0 else { return nil }
-                found = phrases.indices.filter { bits >> UInt64($0) & 1 == 1 }.map { phrases[$0].0 }
-            } else {
-                found = matches(FoldedText.folded(prompt), phrases: phrases)
-            }
+        @Sendable func metrics(_ found: [String]) -> [String: HitValue]? {
             guard let first = found.first else { return nil }
             return ["phrase": .string(first), "phrases": .strings(found)]
+        }
+        guard let matcher = ASCIIPhraseMatcher(settings.injectionPhrases) else {
+            return { prompt in metrics(matches(FoldedText.folded(prompt), phrases: phrases)) }
+        }
+        // The matcher is captured unwrapped: bound from an optional inside the closure, it was
+        // copied for every prompt (a retain and a release of each of its tables).
+        return { prompt in
+            guard let bits = matcher.matches(prompt) else {
+                return metrics(matches(FoldedText.folded(prompt), phrases: phrases))
+            }
+            guard bits != 0 else { return nil }
+            return metrics(phrases.indices.filter { bits >> UInt64($0) & 1 == 1 }.map { phrases[$0].0 })
         }
     }
 }

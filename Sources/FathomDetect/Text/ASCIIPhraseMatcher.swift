@@ -22,7 +22,7 @@ import FathomStore
 /// let matcher = ASCIIPhraseMatcher(["system prompt", "bypass"])!
 /// matcher.matches(prompt)   // 0b10 when only "bypass" occurs; nil: fold the text instead
 /// ```
-package struct ASCIIPhraseMatcher: Sendable {
+package final class ASCIIPhraseMatcher: Sendable {
     /// Each phrase, folded (ASCII lowercase).
     private let phrases: [[UInt8]]
     /// Every phrase's bit.

@@ -67,7 +67,7 @@ public final class ZstdStream: ByteStream {
         self.name = name
         input = CompressedInput(source: source)
         context = ZSTD_createDCtx()
-        let capacity = Swift.max(1 << 20, ZSTD_DStreamOutSize())
+        let capacity = Swift.max(1 << 18, ZSTD_DStreamOutSize())
         output = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
