@@ -126,6 +126,60 @@ import FathomIngest
         }
     }
 
+    /// The rows of `count` queries from `ip` with api key `key`, a second apart from `start`
+    /// (seconds from 10:00).
+    static func burst(_ count: Int, ip: String, key: String, from start: Int64) -> [[String: Any]] {
+        (0..<count).map { index in
+            ["timestamp": at(start + Int64(index)), "client_ip": ip, "api_key": key, "path": "/v1/predict",
+             "request_body": "\(ip)-\(start)-\(index)"]
+        }
+    }
+
+    /// The family counts per slot only the identities whose busiest hour (address) or day
+    /// (principal), times the buckets a window can touch, exceeds the threshold. A burst that
+    /// straddles an hour's or a day's edge has no bucket over the threshold, yet a window over it:
+    /// the bound must still let it through, and an identity under the bound has no hit alone either.
+    @Test func theSlidingBoundKeepsBurstsThatStraddleABucketEdge() throws {
+        let store = try DetectStore()
+        var settings = Self.lowThresholds
+        settings.maxQueries = 10
+        settings.maxDistinctInputs = 1_000
+        settings.dailyBudget = 1_000
+        var rows: [[String: Any]] = []
+        // 7 queries either side of 11:00: each hour holds 7, the window across the edge 14.
+        rows += Self.burst(7, ip: "203.0.113.5", key: "edge-hour", from: 3_600 - 300)
+        rows += Self.burst(7, ip: "203.0.113.5", key: "edge-hour", from: 3_600 + 10)
+        // 7 queries either side of midnight from a principal on several addresses: each of its
+        // days holds 7, the window across midnight 14 (each address's hours 4 or 3).
+        let midnight: Int64 = 14 * 3_600
+        for (index, ip) in ["203.0.113.20", "203.0.113.21"].enumerated() {
+            rows += Self.burst(4 - index, ip: ip, key: "edge-day", from: midnight - 600 + Int64(index) * 10)
+            rows += Self.burst(4 - index, ip: ip, key: "edge-day", from: midnight + 60 + Int64(index) * 10)
+        }
+        // 5 queries in each of four hours far apart: 20 in all, never more than 5 in a window.
+        for hour in [0, 3, 6, 9] as [Int64] {
+            rows += Self.burst(5, ip: "203.0.113.9", key: "spread", from: hour * 3_600 + 1_200)
+        }
+        try store.add(.inference, rows)
+        let family = ExtractionFamily.ruleIDs
+        let together = try store.hunt(family, settings: settings).filter { $0.rule == RuleID.slidingWindow }
+        let alone = try store.hunt([RuleID.slidingWindow], settings: settings)
+        #expect(together == alone)
+        let keys = Set(together.map { $0.key["src_ip"] ?? $0.key["principal"] ?? .string("") })
+        #expect(keys == [.string("203.0.113.5"), .string("edge-hour"), .string("edge-day")])
+        for hit in together { #expect(hit.metrics[Metric.peakCount] == .int(14)) }
+    }
+
+    @Test func aWindowTouchesTheBucketsItSpans() {
+        #expect(ExtractionBeyond.bucketsTouched(window: 3_600, bucket: 3_600) == 2)
+        #expect(ExtractionBeyond.bucketsTouched(window: 3_599, bucket: 3_600) == 2)
+        #expect(ExtractionBeyond.bucketsTouched(window: 3_601, bucket: 3_600) == 3)
+        #expect(ExtractionBeyond.bucketsTouched(window: 7_200, bucket: 3_600) == 3)
+        #expect(ExtractionBeyond.bucketsTouched(window: 300, bucket: 86_400) == 2)
+        #expect(ExtractionBeyond.bucketsTouched(window: 0, bucket: 3_600) == nil)
+        #expect(ExtractionBeyond.bucketsTouched(window: Int64.max / 2, bucket: 3_600) == nil)
+    }
+
     @Test func spillingChangesNothingWhenTheyRunTogether() throws {
         let (store, _) = try Self.traffic(seed: 4)
         let request = { (budget: Int) in

@@ -13,8 +13,10 @@ import FathomCatalog
 /// - `extraction.principal-total`: a principal's groups absorbed into one (rows without a time
 ///   included, as the unbucketed rule counts them);
 /// - `extraction.network-total`: the address totals absorbed into the network of each address;
-/// - `extraction.sliding-window`: rows with a time per address and per principal, the totals that
-///   decide whose rows it counts per slot.
+/// - `extraction.sliding-window`: per address and per principal, the rows with a time and the most
+///   rows in one bucket, which decide whose rows it counts per slot: a window of an hour holds no
+///   more rows than two of an address's hours, or two of a principal's days
+///   (``ExtractionBeyond/slidingCandidates(_:column:rows:peaks:)``).
 ///
 /// Only the distinct inputs of the groups over a threshold's floor are counted, in one more pass
 /// per rule that needs them, as the rules alone do. The hits are exactly those of the rules run one
@@ -60,10 +62,6 @@ package enum ExtractionFamily {
             ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "principal-groups") : nil
         let addresses = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"), groupBy: nil)
         let principals = EndpointAggregate.KeyValues(numbering: context.numbering("principal"), groupBy: nil)
-        // Rows with a time per address and per principal, counted as the segments are scanned, so
-        // the sliding window can start as soon as the scan ends.
-        let addressRows = EndpointAggregate.GroupRows()
-        let principalRows = EndpointAggregate.GroupRows()
 
         // One scan: each segment's columns are opened and its endpoint paths matched once.
         _ = try context.map(.inference) { table -> Int in
@@ -74,29 +72,19 @@ package enum ExtractionFamily {
             if let addressParts {
                 grouped = try EndpointAggregate.scanSegment(
                     table, segment: segment, context: context, patterns: patterns, keyColumn: "src_ip", width: addressWidth,
-                    base: addressBase, values: addresses, groups: addressParts, inputs: nil, nullTimes: true, pathMatches: matches,
-                    rowsByGroup: addressRows)
+                    base: addressBase, values: addresses, groups: addressParts, inputs: nil, nullTimes: true, pathMatches: matches)
             }
             if let principalParts {
                 grouped = try EndpointAggregate.scanSegment(
                     table, segment: segment, context: context, patterns: patterns, keyColumn: "principal", width: dayWidth,
-                    base: dayBase, values: principals, groups: principalParts, inputs: nil, nullTimes: true, pathMatches: matches,
-                    rowsByGroup: principalRows)
+                    base: dayBase, values: principals, groups: principalParts, inputs: nil, nullTimes: true, pathMatches: matches)
             }
             return grouped
         }
 
-        // The sliding window, the address groups and the principal groups are rolled up side by
-        // side (each chain's merges are serial, its passes parallel): one core is not left waiting
-        // on another chain's merge.
+        // The address groups and the principal groups are rolled up side by side (each chain's
+        // merges are serial): one core is not left waiting on the other chain's merge.
         let chains: [@Sendable () throws -> Stage] = [
-            {
-                guard wantsSliding else { return .hits([]) }
-                return .hits(try ExtractionBeyond.slidingHits(context, rows: [
-                    "src_ip": rowsByValue(addressRows.totals, values: addresses),
-                    "principal": rowsByValue(principalRows.totals, values: principals),
-                ]))
-            },
             {
                 guard let addressParts else { return .hits([]) }
                 return .addresses(try rollUpAddresses(addressParts, context: context, rules: rules, addresses: addresses,
@@ -117,6 +105,16 @@ package enum ExtractionFamily {
             case let .addresses(stage): addressStage = stage
             case let .principals(stage): principalStage = stage
             }
+        }
+        // The sliding window counts per slot only the rows of the values its bound leaves (a scan
+        // of every segment's keys, and of the rows of those that hold such a value).
+        if wantsSliding, let addressStage, let principalStage {
+            hits += try ExtractionBeyond.slidingHits(context, candidates: [
+                addressStage.timed.candidates(context, column: "src_ip", values: addresses,
+                                              bucketSeconds: settings.extractionBucketSeconds),
+                principalStage.timed.candidates(context, column: "principal", values: principals,
+                                                bucketSeconds: ExtractionBeyond.budgetDay),
+            ])
         }
         // The distinct inputs of every candidate group (address-buckets, networks, principals),
         // counted in one more pass over the gateway rows.
@@ -174,12 +172,41 @@ package enum ExtractionFamily {
         var volumeCandidates: [(key: UInt64, group: Group)]
         var networks: EndpointAggregate.KeyValues
         var networkTotals: TotalsSplit
+        var timed: TimedRows
     }
 
     /// The principal groups rolled up: `extraction.budget`'s hits and the principals' totals.
     struct PrincipalStage: @unchecked Sendable {
         var budgetHits: [Hit]
         var totals: TotalsSplit
+        var timed: TimedRows
+    }
+
+    /// Per group number, the rows with a time and the most of them in one bucket: what the sliding
+    /// window's bound is made of.
+    struct TimedRows {
+        var rows: [Int64]
+        var peaks: [Int64]
+
+        init(groups: Int) {
+            rows = [Int64](repeating: 0, count: groups)
+            peaks = [Int64](repeating: 0, count: groups)
+        }
+
+        /// Adds one bucket's group of group number `group`.
+        @inline(__always)
+        mutating func add(_ group: Int, rows count: Int64) {
+            rows[group] += count
+            if count > peaks[group] { peaks[group] = count }
+        }
+
+        /// The values the sliding window counts per slot, by value number, given buckets of
+        /// `bucketSeconds`.
+        func candidates(_ context: HuntContext, column: String, values: EndpointAggregate.KeyValues,
+                        bucketSeconds: Int64) -> Set<UInt32> {
+            ExtractionBeyond.slidingCandidates(context, column: column, rows: rowsByValue(rows, values: values),
+                                               peaks: (peaksByValue(peaks, values: values), bucketSeconds))
+        }
     }
 
     /// Whole-range totals split as the unbucketed rule's aggregation splits them: those over a
@@ -239,7 +266,9 @@ package enum ExtractionFamily {
         var kept: [(key: UInt64, group: Group)] = []
         var candidates: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
+        var timed = TimedRows(groups: addresses.groupCount)
         try rollUp(parts, totals: &totals, values: addresses.groupCount) { key, group in
+            timed.add(Int(key >> 32), rows: group.count)
             guard wantsVolume else { return }
             if group.count > volumeFloor {
                 candidates.append((key, group))
@@ -260,7 +289,7 @@ package enum ExtractionFamily {
             }
         }
         return AddressStage(volumeKept: kept, volumeCandidates: candidates, networks: networks,
-                            networkTotals: TotalsSplit(networkTotals, settings: settings))
+                            networkTotals: TotalsSplit(networkTotals, settings: settings), timed: timed)
     }
 
     /// The (principal, day) groups merged: `extraction.budget`'s hits, and the principal totals.
@@ -271,7 +300,9 @@ package enum ExtractionFamily {
         let wantsBudget = rules.contains(RuleID.budget)
         var kept: [(key: UInt64, group: Group)] = []
         var totals: [Group] = []
+        var timed = TimedRows(groups: principals.groupCount)
         try rollUp(parts, totals: &totals, values: principals.groupCount) { key, group in
+            timed.add(Int(key >> 32), rows: group.count)
             if wantsBudget, group.count > settings.dailyBudget { kept.append((key, group)) }
         }
         let budgetHits = wantsBudget
@@ -280,7 +311,8 @@ package enum ExtractionFamily {
                 settings: settings)
             : []
         return PrincipalStage(budgetHits: budgetHits,
-                              totals: TotalsSplit(rules.contains(RuleID.principalTotal) ? totals : [], settings: settings))
+                              totals: TotalsSplit(rules.contains(RuleID.principalTotal) ? totals : [], settings: settings),
+                              timed: timed)
     }
 
     /// Merges each partition's parts by key and hands every bucket's group (not the groups of rows
@@ -310,6 +342,16 @@ package enum ExtractionFamily {
         let ids = values.valueIDs
         var result = [Int64](repeating: 0, count: (ids.max().map { Int($0) + 1 }) ?? 0)
         for (group, count) in rows.enumerated() where group < ids.count { result[Int(ids[group])] += count }
+        return result
+    }
+
+    /// The most rows in one bucket per group number as per value number.
+    static func peaksByValue(_ peaks: [Int64], values: EndpointAggregate.KeyValues) -> [Int64] {
+        let ids = values.valueIDs
+        var result = [Int64](repeating: 0, count: (ids.max().map { Int($0) + 1 }) ?? 0)
+        for (group, peak) in peaks.enumerated() where group < ids.count {
+            result[Int(ids[group])] = max(result[Int(ids[group])], peak)
+        }
         return result
     }
 }

@@ -63,11 +63,10 @@ package enum SlidingWindowScan {
     /// One segment's non-zero counts per value: (slot, rows) pairs.
     package static func segmentCounts(_ table: SegmentTable, context: HuntContext, keyColumn: String, slide: Int64,
                               values: Set<UInt32>, patterns: [[UInt32]]) throws -> [(UInt32, [(Int64, Int64)])] {
-        let times = try table.int64("time")
+        // The key column first: most segments hold none of the few candidate values, and their
+        // times and paths are then not read at all.
         let keys = try table.dictionary(keyColumn)
-        let paths = try table.dictionary("path")
-        let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
-        guard pathMatches.contains(true), let minTime = table.record.minTime, let maxTime = table.record.maxTime else { return [] }
+        guard let minTime = table.record.minTime, let maxTime = table.record.maxTime else { return [] }
         var names: [UInt32] = []
         var dense = [Int32](repeating: -1, count: keys.entryCount)
         // Entries that read the same as text share a value number, and so a dense index.
@@ -83,6 +82,10 @@ package enum SlidingWindowScan {
             }
         }
         guard !names.isEmpty else { return [] }
+        let paths = try table.dictionary("path")
+        let pathMatches = EndpointAggregate.endpointMatches(paths, patterns: patterns)
+        guard pathMatches.contains(true) else { return [] }
+        let times = try table.int64("time")
         let checkRange = !context.coversAll(table)
         let segmentPath = table.record.path
         let base = EndpointAggregate.bucket(minTime, slide)

@@ -656,8 +656,7 @@ package struct EndpointAggregate {
                             keyColumn: String, width: Int64?, base: Int64, values: KeyValues,
                             groups groupParts: PartitionedSpill<GroupRecord>,
                             inputs inputParts: PartitionedSpill<InputRecord>?,
-                            nullTimes: Bool = false, pathMatches known: [Bool]? = nil,
-                            rowsByGroup: GroupRows? = nil) throws -> Int {
+                            nullTimes: Bool = false, pathMatches known: [Bool]? = nil) throws -> Int {
         let times = try table.int64("time")
         let keys = try table.dictionary(keyColumn)
         let paths = try table.dictionary("path")
@@ -809,13 +808,6 @@ package struct EndpointAggregate {
                                      detail: "a row's time (\(outsideRange) ns) lies outside the segment's range \(earliest)...\(latest)")
         }
         if let inputParts, !inputBatch.isEmpty { hand(&inputBatch, to: inputParts) }
-        if let rowsByGroup {
-            var rows: [(group: UInt32, rows: Int64)] = []
-            for group in groups where group.key & 0xFFFF_FFFF != nullTimeBucket {
-                rows.append((UInt32(truncatingIfNeeded: group.key >> 32), group.count))
-            }
-            rowsByGroup.add(rows)
-        }
         hand(&groups, to: groupParts)
         return grouped
     }
