@@ -518,6 +518,8 @@ public enum PromptNormalizer {
     /// segments to make.
     package static func prefilter(_ prompt: ByteView, phrases table: PhraseTable) -> Prefilter {
         if table.hasPhraseWithoutBigrams { return .undecided }
+        // Most ASCII prompts hold no phrase's words: turned away before the anchors read each byte.
+        if table.gate?.rejects(prompt) == true { return .none }
         // Through optional chaining, not bound with `if let`: bound, the filter (a struct of eight
         // arrays) was copied for every prompt, eight retains and eight releases.
         switch table.anchors?.heldPhrases(prompt) {
@@ -851,6 +853,8 @@ public enum PromptNormalizer {
         let bigramless: [Int]
         /// The first test of an ASCII prompt; nil when the phrases cannot all be anchored.
         package let anchors: AnchorFilter?
+        /// The test in front of the anchors; nil when a phrase has no word to need.
+        package let gate: WordGate?
 
         package init(_ keys: [PhraseKey]) {
             hasPhraseWithoutBigrams = keys.contains { $0.bigrams.isEmpty }
@@ -877,6 +881,7 @@ public enum PromptNormalizer {
             self.groupBounds = groupBounds
             self.groupPhrases = groupPhrases
             anchors = AnchorFilter(forms: forms)
+            gate = anchors == nil ? nil : WordGate(forms: forms)
         }
 
         /// Whether every bigram of some phrase is set in `bits` (phrases without bigrams are
