@@ -6,14 +6,16 @@ extension PromptNormalizer {
     /// and leetspeak folded, by a skip search (Wu and Manber's, over blocks of three bytes), and a prompt
     /// in which none occurs holds none in any of its forms.
     ///
-    /// Exact for what it turns away. It judges only a prompt that is ASCII, has no run of 16 base64
-    /// characters (so no decoded form) and no two whitespace or control bytes in a row, and no DEL.
-    /// Such a prompt's normal form is its bytes one value each (letters lowercased, a whitespace or
-    /// control byte a space), without a leading or trailing space; its leetspeak folding folds
-    /// value by value. Both forms are therefore runs of the bytes folded by case, leetspeak and
-    /// whitespace, and a phrase in either (folded by leetspeak too: a phrase in the folded form
+    /// Exact for what it turns away. It judges only a prompt that is ASCII and has no run of 16
+    /// base64 characters (so no decoded form). Such a prompt's normal form is its bytes one value
+    /// each (letters lowercased), every run of whitespace and control bytes one space, without a
+    /// leading or trailing space; its leetspeak folding folds value by value. Both forms are
+    /// therefore runs of the bytes folded by case, leetspeak and whitespace with whitespace runs
+    /// collapsed, and a phrase in either (folded by leetspeak too: a phrase in the folded form
     /// holds no leetspeak character) occurs in those bytes. ``rejects(_:)`` is true only when no
-    /// phrase does; every other prompt goes on to the anchor filter, which decides as before.
+    /// phrase does; every other prompt goes on to the anchor filter, which decides as before. A
+    /// prompt with a run of two or more whitespace or control bytes (a paragraph break) or a DEL is
+    /// searched in a copy with its runs collapsed; any other is searched where it lies.
     ///
     /// On the high-cardinality benchmark's prompts it turns away four in five ASCII prompts: the
     /// anchor filter reads every byte (44 instructions a byte); this gate reads each 8 bytes as one
@@ -106,6 +108,8 @@ extension PromptNormalizer {
             var offset = 0
             var previousSpace: UInt64 = 0
             var checkedTo = 0
+            // A run of whitespace, or a DEL (a control the word tests do not count as whitespace).
+            var collapses = false
             while offset < count {
                 let word: UInt64
                 var valid = Self.high
@@ -122,8 +126,8 @@ extension PromptNormalizer {
                 // High bit of each byte: at or above 0x21 (not whitespace or a control).
                 let printable = (word &+ 0x5F5F_5F5F_5F5F_5F5F) & Self.high
                 let spaces = ~printable & Self.high & valid
-                if (word &+ Self.ones) & Self.high & valid != 0 { return false }
-                if spaces & (spaces << 8 | previousSpace) != 0 { return false }
+                if (word &+ Self.ones) & Self.high & valid != 0 { collapses = true }
+                if spaces & (spaces << 8 | previousSpace) != 0 { collapses = true }
                 previousSpace = spaces >> 56
                 // Every byte at or above '+' (the lowest base64 character): look closer.
                 if (word &+ 0x5555_5555_5555_5555) & Self.high & valid == valid, valid == Self.high,
@@ -133,7 +137,21 @@ extension PromptNormalizer {
                 }
                 offset += 8
             }
-            return !occurs(prompt)
+            guard collapses else { return !occurs(prompt) }
+            var collapsed: [UInt8] = []
+            collapsed.reserveCapacity(count)
+            var inRun = false
+            for index in 0..<count {
+                let byte = prompt[index]
+                if byte <= 0x20 || byte == 0x7F {
+                    if !inRun { collapsed.append(0x20) }
+                    inRun = true
+                } else {
+                    collapsed.append(byte)
+                    inRun = false
+                }
+            }
+            return collapsed.withByteView { !occurs($0) }
         }
 
         /// With the block of 8 at `offset` all base64: -1 when the run of base64 characters that
