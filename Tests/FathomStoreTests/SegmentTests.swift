@@ -723,8 +723,8 @@ func columnOffset(_ bytes: [UInt8], _ column: Int) -> Int {
 
 let damages: [Damage] = [
     Damage(name: "bad magic", apply: { $0[0] = UInt8(ascii: "X") }, expectedOffset: { _ in 0 }, detail: "magic"),
-    Damage(name: "wrong version", apply: { $0.put(UInt16(4), at: Format.version); $0.reseal() },
-           expectedOffset: { _ in Format.version }, detail: "format version 4, expected 1 to 3"),
+    Damage(name: "wrong version", apply: { $0.put(UInt16(5), at: Format.version); $0.reseal() },
+           expectedOffset: { _ in Format.version }, detail: "format version 5, expected 1 to 4"),
     Damage(name: "empty file", apply: { $0 = [] }, expectedOffset: { _ in 0 }, detail: "shorter than"),
     Damage(name: "truncated inside the header", apply: { $0.removeLast($0.count - 100) },
            expectedOffset: { _ in 100 }, detail: "shorter than the 128-byte segment header"),

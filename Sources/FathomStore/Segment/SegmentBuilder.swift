@@ -378,6 +378,8 @@ public final class SegmentBuilder {
         var plainLengths: [Int: Int] = [:]
         /// The packed columns whose values are byte-shuffled in their blocks (encoding 2).
         var shuffled: Set<Int> = []
+        /// The text columns stored hex-packed (encoding 3): their whole stored bytes in `frames`.
+        var hexPacked: Set<Int> = []
         /// The plain (version 1) layout of column `index`, for packing.
         func plainLayout(_ index: Int) -> [UInt8] {
             let s = slots[index]
@@ -438,6 +440,17 @@ public final class SegmentBuilder {
                 length = SegmentLayout.aligned(rows * 4) + (count + 1) * 8 + dictionary.bytes.count
             case .text:
                 count = Int(texts[s].offsets[rows])  // excludes a row in progress
+                if column.compressed,
+                   let packed = HexText.pack(rows: rows, offsets: texts[s].offsets, bytes: texts[s].bytes,
+                                             share: SegmentLayout.worthCompressing)
+                {
+                    // Every value one pattern of hex digits (request ids): their nibbles, no offsets.
+                    frames[index] = packed
+                    hexPacked.insert(index)
+                    placements.append(Placement(offset: position, length: packed.count, count: count))
+                    position = SegmentLayout.aligned(position + packed.count)
+                    continue
+                }
                 var frame: [UInt8] = []
                 if column.compressed {
                     let error: String?
@@ -476,7 +489,7 @@ public final class SegmentBuilder {
             let s = slots[index]
             try writer.writeZeros(placements[index].offset - writer.position)
             var hasher = XXH64()
-            if column.type != .text, let frame = frames[index] {
+            if column.type != .text || hexPacked.contains(index), let frame = frames[index] {
                 try withRawBytes(of: frame) { (raw) throws(StoreError) in try writer.write(raw, into: &hasher) }
                 placements[index].checksum = hasher.finalize()
                 continue
@@ -530,7 +543,8 @@ public final class SegmentBuilder {
             }
             typealias H = SegmentLayout.Header
             for (index, byte) in SegmentLayout.magic.enumerated() { raw[H.magic + index] = byte }
-            let version = !shuffled.isEmpty ? SegmentLayout.shuffledVersion
+            let version = !hexPacked.isEmpty ? SegmentLayout.hexVersion
+                : !shuffled.isEmpty ? SegmentLayout.shuffledVersion
                 : frames.isEmpty ? SegmentLayout.version : SegmentLayout.compressedVersion
             put(version, at: H.version)
             put(kindCode, at: H.kindCode)
@@ -549,7 +563,8 @@ public final class SegmentBuilder {
                 let placement = placements[index]
                 put(column.type.rawValue, at: entry + E.type)
                 if frames[index] != nil {
-                    put(shuffled.contains(index) ? SegmentLayout.encodingShuffled : SegmentLayout.encodingZstd, at: entry + E.encoding)
+                    put(hexPacked.contains(index) ? SegmentLayout.encodingHex
+                        : shuffled.contains(index) ? SegmentLayout.encodingShuffled : SegmentLayout.encodingZstd, at: entry + E.encoding)
                 }
                 put(UInt16(column.name.utf8.count), at: entry + E.nameLength)
                 put(UInt32(nameOffsets[index]), at: entry + E.nameOffset)

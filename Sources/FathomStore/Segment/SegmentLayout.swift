@@ -20,6 +20,12 @@ enum SegmentLayout {
     /// steadily growing integers become long runs that zstd level 1 takes 4–14× faster, and
     /// smaller, than the values interleaved.
     static let encodingShuffled: UInt8 = 2
+    /// A text column whose values all follow one pattern of lower-case hex digits between fixed
+    /// bytes, stored as the digits' nibbles without row offsets (``HexText``; version 4).
+    static let encodingHex: UInt8 = 3
+    /// Version 4 adds encoding 3 (``encodingHex``); a segment without such a column is still
+    /// written as version 3, 2 or 1.
+    static let hexVersion: UInt16 = 4
 
     /// The shuffled ranges of a packed `type` column of `rows` rows and `entries` dictionary
     /// entries stored with ``encodingShuffled``; nil for a type that is never shuffled.

@@ -83,13 +83,19 @@ public final class SegmentReader: @unchecked Sendable {
         var type: ColumnType = .int64
         /// The values byte-shuffled in a packed column's blocks (encoding 2, version 3).
         var shuffle: BlockShuffle?
+        /// A hex-packed text column's value length and digits (encoding 3, version 4).
+        var hexShape: (length: Int, digits: Int)?
 
         /// A non-text column stored as zstd blocks of its plain layout, inflated whole when opened.
         var isPacked: Bool { compressed && type != .text }
+        /// A text column stored as zstd blocks of its bytes after plain offsets.
+        var isCompressedText: Bool { compressed && type == .text && hexShape == nil }
     }
 
     /// The inflaters of compressed text columns, by column, once opened.
     private var inflaters: [BlockInflater?]
+    /// The plain layouts of hex-packed text columns, by column, once opened.
+    private var expansions: [HexText.Expanded?]
 
     private enum ColumnState {
         case unchecked
@@ -130,8 +136,8 @@ public final class SegmentReader: @unchecked Sendable {
             throw corrupt(H.magic, "the magic is \(found), expected 'FATHOMSG'; this is not a Fathom segment")
         }
         let version = u16(H.version)
-        guard (SegmentLayout.version...SegmentLayout.shuffledVersion).contains(version) else {
-            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version) to \(SegmentLayout.shuffledVersion)")
+        guard (SegmentLayout.version...SegmentLayout.hexVersion).contains(version) else {
+            throw corrupt(H.version, "format version \(version), expected \(SegmentLayout.version) to \(SegmentLayout.hexVersion)")
         }
         let metadataEnd = u64(H.metadataEnd)
         guard metadataEnd >= UInt64(SegmentLayout.headerSize + SegmentLayout.entrySize),
@@ -197,10 +203,12 @@ public final class SegmentReader: @unchecked Sendable {
             let count = u64(at + E.count)
             let encoding = u8(at + E.encoding)
             let shuffled = encoding == SegmentLayout.encodingShuffled
-            let compressed = encoding == SegmentLayout.encodingZstd || shuffled
+            let hexText = encoding == SegmentLayout.encodingHex
+            let compressed = encoding == SegmentLayout.encodingZstd || shuffled || hexText
             guard encoding == SegmentLayout.encodingPlain
                 || (encoding == SegmentLayout.encodingZstd && version >= SegmentLayout.compressedVersion)
-                || (shuffled && version >= SegmentLayout.shuffledVersion && SegmentLayout.shuffle(type, rows: 0) != nil) else {
+                || (shuffled && version >= SegmentLayout.shuffledVersion && SegmentLayout.shuffle(type, rows: 0) != nil)
+                || (hexText && version >= SegmentLayout.hexVersion && type == .text) else {
                 throw corrupt(at + E.encoding, "column '\(name)' has encoding \(encoding), which a version-\(version) \(type) column cannot have")
             }
             guard offset % UInt64(SegmentLayout.alignment) == 0 else {
@@ -215,6 +223,16 @@ public final class SegmentReader: @unchecked Sendable {
             // offset + length <= size, so the products below (rows <= size / 4) cannot overflow.
             let expected: Int
             var plainLength = 0
+            var hexShape: (length: Int, digits: Int)?
+            if hexText {
+                // Digits packed from the pattern the column's header states, which must account
+                // for its length and its count of text bytes.
+                guard length >= 16, let shape = HexText.shape(payload: bytes[Int(offset)..<Int(offset + length)], rows: rowCount, count: count) else {
+                    throw corrupt(Int(offset), "hex-packed text column '\(name)' (\(length) bytes, count \(count)) does not hold \(rowCount) rows of its stated pattern")
+                }
+                hexShape = shape
+                plainLength = HexText.plainLength(rows: rowCount, length: shape.length)
+            }
             if compressed && type != .text {
                 // A packed column: zstd blocks of the plain layout, whose size the entry records.
                 let plain = u64(at + E.plainLength)
@@ -232,7 +250,7 @@ public final class SegmentReader: @unchecked Sendable {
                 plainLength = Int(plain)
             }
             switch type {
-            case _ where compressed && type != .text:
+            case _ where compressed && type != .text, _ where hexText:
                 expected = Int(length)
             case .int64, .float64, .hash128:
                 guard count == 0 else {
@@ -268,13 +286,15 @@ public final class SegmentReader: @unchecked Sendable {
             columns.append(ColumnSpec(name: name, type: type, compressed: compressed))
             entries.append(Entry(offset: Int(offset), length: Int(length), count: Int(count), checksum: u64(at + E.checksum),
                                  compressed: compressed, plainLength: plainLength, type: type,
-                                 shuffle: shuffled ? SegmentLayout.shuffle(type, rows: rowCount, entries: Int(count)) : nil))
+                                 shuffle: shuffled ? SegmentLayout.shuffle(type, rows: rowCount, entries: Int(count)) : nil,
+                                 hexShape: hexShape))
             previousEnd = Int(offset) + Int(length)
         }
         self.columns = columns
         self.entries = entries
         states = Array(repeating: .unchecked, count: columnCount)
         inflaters = Array(repeating: nil, count: columnCount)
+        expansions = Array(repeating: nil, count: columnCount)
 
         let timeIndex = u32(H.timeColumn)
         if timeIndex == SegmentLayout.noTimeColumn {
@@ -314,7 +334,7 @@ public final class SegmentReader: @unchecked Sendable {
             let outcome = validate(index)
             lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
-            if entries[index].compressed && !entries[index].isPacked {
+            if entries[index].isCompressedText {
                 let inflater = try inflater(index, entries[index])
                 inflater.ensureAll()
                 if let failure = inflater.failure {
@@ -371,6 +391,11 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func text(_ column: Int) throws(StoreError) -> TextColumn {
         let entry = try open(column, as: .text)
+        if let shape = entry.hexShape, let expanded = lock.withLock({ expansions[column] }) {
+            return TextColumn(owner: self, offsets: UnsafeRawPointer(expanded.bytes),
+                              bytes: UnsafeRawPointer(expanded.bytes) + SegmentLayout.aligned((rowCount + 1) * 8),
+                              count: rowCount, byteCount: rowCount * shape.length)
+        }
         if entry.compressed {
             let inflater = try inflater(column, entry)
             return TextColumn(owner: self, offsets: base + entry.offset, bytes: UnsafeRawPointer(inflater.bytes), count: rowCount,
@@ -443,10 +468,29 @@ public final class SegmentReader: @unchecked Sendable {
     /// reports it).
     private func reuseValidation(_ column: Int) throws(StoreError) -> Bool {
         let entry = entries[column]
+        if entry.hexShape != nil { return expand(column, entry) == nil }
         guard entry.isPacked else { return true }
         let inflater = try inflater(column, entry)
         inflater.ensureAll()
         return inflater.failure == nil
+    }
+
+    /// Expands a hex-packed text column into its plain layout, kept for its readers; nil when it
+    /// did, the problem with its template or mask otherwise.
+    private func expand(_ column: Int, _ entry: Entry) -> StoreError? {
+        guard let shape = entry.hexShape else { return nil }
+        if lock.withLock({ expansions[column] }) != nil { return nil }
+        let made: HexText.Expanded
+        do {
+            made = try HexText.Expanded(payload: base + entry.offset, rows: rowCount, length: shape.length, digits: shape.digits)
+        } catch {
+            return .corrupt(path: path, offset: entry.offset + error.offset,
+                            detail: "hex-packed text column '\(columns[column].name)': \(error.detail)")
+        }
+        lock.withLock {
+            if expansions[column] == nil { expansions[column] = made }
+        }
+        return nil
     }
 
     /// A dictionary column's entry offsets and entry bytes, relative to the column's start.
@@ -474,6 +518,8 @@ public final class SegmentReader: @unchecked Sendable {
                 entry.offset,
                 "column '\(name)' (bytes \(entry.offset)..<\(entry.offset + entry.length)) hashes to \(hex(computed)), the directory says \(hex(entry.checksum))")
         }
+        // A hex-packed text column expands into a plain layout that is sound by construction.
+        if entry.hexShape != nil { return expand(column, entry) }
         // The plain layout is checked where it is: in the mapping, or inflated (a packed column,
         // whose problems are reported at the column's first byte).
         var image = base + entry.offset

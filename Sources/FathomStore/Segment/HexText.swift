@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Text columns whose every value follows one pattern of lower-case hex digits between fixed bytes
+/// — request ids: UUIDs, 32-digit hex ids — stored as the digits' nibbles (encoding 3, format
+/// version 4; SEGMENT-FORMAT.md, "Hex-packed text").
+///
+/// A UUID's 36 bytes take 16, and no row offsets are stored (every value has the same length).
+/// zstd level 1 took them to about 22 bytes plus 8 of row offset, and compressing the request ids
+/// was about a twentieth of a high-cardinality ingest's CPU time; packing them is a table lookup
+/// per byte.
+///
+/// Stored column (all integers little-endian):
+/// ```
+/// [0, 8)        L: the length of every value, 1…maxLength
+/// [8, 16)       N: how many of its bytes are hex digits, 1…L
+/// [16, 16+L)    template: the fixed bytes, 0 where a digit goes
+/// [16+L, 16+2L) mask: 1 where a digit goes, else 0
+/// zero padding to a multiple of 8 (H = the header's size)
+/// [H, H + R·W)  per row, W = ⌈N / 2⌉ bytes: its digits' values in order, two to a byte, the
+///               first in the high nibble (the last low nibble 0 when N is odd)
+/// ```
+/// The column's count is its text bytes, R·L. The reader expands it into the plain text layout
+/// (R + 1 offsets, padding, R·L bytes) in memory it owns when the column is first opened.
+enum HexText {
+    /// The longest value packed.
+    static let maxLength = 1024
+
+    /// Each byte's digit value ('0'–'9', 'a'–'f' → 0–15), 0x10 for any other byte.
+    static let digitValues: [UInt8] = (0..<256).map { byte in
+        switch byte {
+        case 0x30...0x39: UInt8(byte - 0x30)
+        case 0x61...0x66: UInt8(byte - 0x61 + 10)
+        default: 0x10
+        }
+    }
+
+    static let digitBytes: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Bytes before the packed rows for values of `length` bytes.
+    static func headerSize(length: Int) -> Int { (16 + 2 * length + 7) / 8 * 8 }
+
+    /// Packed bytes per row for `digits` hex digits.
+    static func stride(digits: Int) -> Int { (digits + 1) / 2 }
+
+    /// Bytes of the stored column.
+    static func storedLength(rows: Int, length: Int, digits: Int) -> Int {
+        headerSize(length: length) + rows * stride(digits: digits)
+    }
+
+    /// Bytes of the plain text layout the column expands to.
+    static func plainLength(rows: Int, length: Int) -> Int {
+        SegmentLayout.aligned((rows + 1) * 8) + rows * length
+    }
+
+    /// The stored column of `rows` values (`offsets`: rows + 1 of them into `bytes`), or nil when a
+    /// value does not follow the first one's pattern (same length; digits where it has digits,
+    /// its bytes elsewhere), or when packing would not take it below `share` of its plain size.
+    static func pack(rows: Int, offsets: [UInt64], bytes: [UInt8], share: Double) -> [UInt8]? {
+        guard rows > 0, offsets.count > rows else { return nil }
+        let length = Int(offsets[1])
+        guard length >= 1, length <= maxLength, Int(offsets[rows]) == rows * length, bytes.count >= rows * length else {
+            return nil
+        }
+        let values = digitValues
+        var template = [UInt8](repeating: 0, count: length)
+        var mask = [UInt8](repeating: 0, count: length)
+        var digitPositions: [Int] = []
+        var fixedPositions: [Int] = []
+        for position in 0..<length {
+            let byte = bytes[position]
+            if values[Int(byte)] < 0x10 {
+                mask[position] = 1
+                digitPositions.append(position)
+            } else {
+                template[position] = byte
+                fixedPositions.append(position)
+            }
+        }
+        let digits = digitPositions.count
+        let width = stride(digits: digits)
+        let header = headerSize(length: length)
+        let stored = header + rows * width
+        guard digits > 0, Double(stored) <= share * Double(plainLength(rows: rows, length: length)) else { return nil }
+        // Every row's offsets step by exactly L: checked first (no value of another length).
+        for row in 1...rows where Int(offsets[row]) != row * length { return nil }
+        var out = [UInt8](repeating: 0, count: stored)
+        let pairs = digits / 2, odd = digits % 2 == 1
+        let ok: Bool = bytes.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                values.withUnsafeBufferPointer { values in
+                    digitPositions.withUnsafeBufferPointer { digitAt in
+                        fixedPositions.withUnsafeBufferPointer { fixedAt in
+                            template.withUnsafeBufferPointer { template in
+                                for row in 0..<rows {
+                                    let value = row * length
+                                    var at = header + row * width
+                                    // 0x10 marks a byte that is no digit; any difference from a
+                                    // fixed byte sets another bit: one test per row.
+                                    var bad: UInt8 = 0
+                                    for pair in 0..<pairs {
+                                        let high = values[Int(source[value + digitAt[2 * pair]])]
+                                        let low = values[Int(source[value + digitAt[2 * pair + 1]])]
+                                        bad |= high | low
+                                        target[at] = high << 4 | (low & 0x0F)
+                                        at += 1
+                                    }
+                                    if odd {
+                                        let high = values[Int(source[value + digitAt[digits - 1]])]
+                                        bad |= high
+                                        target[at] = high << 4
+                                    }
+                                    for position in fixedAt {
+                                        bad |= (source[value + position] ^ template[position]) == 0 ? 0 : 0x20
+                                    }
+                                    if bad & 0x30 != 0 { return false }
+                                }
+                                return true
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard ok else { return nil }
+        func put(_ number: UInt64, at offset: Int) {
+            for index in 0..<8 { out[offset + index] = UInt8(truncatingIfNeeded: number >> (8 * UInt64(index))) }
+        }
+        put(UInt64(length), at: 0)
+        put(UInt64(digits), at: 8)
+        for position in 0..<length {
+            out[16 + position] = template[position]
+            out[16 + length + position] = mask[position]
+        }
+        return out
+    }
+
+    /// The shape a stored column's first 16 bytes claim, checked against its length and count
+    /// (when the directory is read): nil when they do not fit.
+    static func shape(payload: ByteView, rows: Int, count: UInt64) -> (length: Int, digits: Int)? {
+        guard let length = payload.loadLittleEndian(UInt64.self, at: 0),
+              let digits = payload.loadLittleEndian(UInt64.self, at: 8),
+              length >= 1, length <= UInt64(maxLength), digits >= 1, digits <= length else { return nil }
+        let (bytes, overflow) = UInt64(rows).multipliedReportingOverflow(by: length)
+        guard !overflow, bytes == count,
+              storedLength(rows: rows, length: Int(length), digits: Int(digits)) == payload.count else { return nil }
+        return (Int(length), Int(digits))
+    }
+
+    /// The plain text layout of a stored column whose ``shape(payload:rows:count:)`` was checked,
+    /// in memory from ``InflatedMemory``; throws what is wrong with its template and mask (at their
+    /// offset in the column).
+    final class Expanded: @unchecked Sendable {
+        let bytes: UnsafeMutableRawPointer
+        private let capacity: Int
+
+        init(payload: UnsafeRawPointer, rows: Int, length: Int, digits: Int) throws(InflaterError) {
+            let template = payload + 16, mask = payload + 16 + length
+            var digitPositions: [Int] = []
+            for position in 0..<length {
+                let flag = mask.load(fromByteOffset: position, as: UInt8.self)
+                guard flag <= 1 else {
+                    throw InflaterError(offset: 16 + length + position, detail: "mask byte \(position) is \(flag), not 0 or 1")
+                }
+                if flag == 1 {
+                    guard template.load(fromByteOffset: position, as: UInt8.self) == 0 else {
+                        throw InflaterError(offset: 16 + position, detail: "template byte \(position) is not 0 where a digit goes")
+                    }
+                    digitPositions.append(position)
+                }
+            }
+            guard digitPositions.count == digits else {
+                throw InflaterError(offset: 8, detail: "\(digits) digits claimed, the mask marks \(digitPositions.count)")
+            }
+            let plain = HexText.plainLength(rows: rows, length: length)
+            let capacity = InflatedMemory.capacity(for: plain)
+            guard let memory = InflatedMemory.shared.take(capacity) else {
+                throw InflaterError(offset: 0, detail: "no memory (errno \(errno))")
+            }
+            bytes = memory
+            self.capacity = capacity
+            // Offsets (the padding after them zeroed: a reused mapping holds other bytes), then
+            // every row as the template with its digits written in.
+            let offsets = memory.bindMemory(to: UInt64.self, capacity: rows + 1)
+            for row in 0...rows { offsets[row] = UInt64(row * length).littleEndian }
+            let textStart = SegmentLayout.aligned((rows + 1) * 8)
+            memset(memory + (rows + 1) * 8, 0, textStart - (rows + 1) * 8)
+            let text = (memory + textStart).bindMemory(to: UInt8.self, capacity: rows * length)
+            let width = HexText.stride(digits: digits)
+            let packed = (payload + HexText.headerSize(length: length)).assumingMemoryBound(to: UInt8.self)
+            let pairs = digits / 2, odd = digits % 2 == 1
+            HexText.digitBytes.withUnsafeBufferPointer { hex in
+                digitPositions.withUnsafeBufferPointer { digitAt in
+                    for row in 0..<rows {
+                        let value = text + row * length
+                        memcpy(value, template, length)
+                        var at = packed + row * width
+                        for pair in 0..<pairs {
+                            let byte = at.pointee
+                            value[digitAt[2 * pair]] = hex[Int(byte >> 4)]
+                            value[digitAt[2 * pair + 1]] = hex[Int(byte & 0x0F)]
+                            at += 1
+                        }
+                        if odd { value[digitAt[digits - 1]] = hex[Int(at.pointee >> 4)] }
+                    }
+                }
+            }
+        }
+
+        deinit { InflatedMemory.shared.give(bytes, capacity) }
+    }
+}
