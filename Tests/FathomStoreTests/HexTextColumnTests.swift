@@ -49,6 +49,21 @@ struct HexTextColumnTests {
         try reader.verifyChecksums()
         // A second reader of the file takes the first one's validation and still expands.
         #expect(try readAll(SegmentReader(path: path)) == expected)
+        // Rows read from the end, and a single row across a block's edge (65,536 = 1,820·36 + 16):
+        // each block is expanded when a row first needs it, a row cut by the edge in two parts.
+        Self.expectReversed(try SegmentReader(path: path), expected: expected)
+        let edge = try SegmentReader(path: path).text(1)
+        #expect(edge[1_820].array == ids[1_820])
+        #expect(edge[1_821].array == ids[1_821] && edge[1_819].array == ids[1_819])
+    }
+
+    /// Reads column 1 from the last row to the first.
+    static func expectReversed(_ reader: SegmentReader, expected: [[Cell]]) {
+        guard let column = try? reader.text(1) else { Issue.record("column 1 did not open"); return }
+        for row in (0..<reader.rowCount).reversed() where Cell.bytes(column[row].array) != expected[1][row] {
+            Issue.record("row \(row) read backwards differs")
+            return
+        }
     }
 
     /// Patterns of any length and mix — an odd number of digits, fixed bytes that are digits in
@@ -81,6 +96,7 @@ struct HexTextColumnTests {
         let reader = try SegmentReader(path: path)
         #expect(try readAll(reader) == expected)
         try reader.verifyChecksums()
+        Self.expectReversed(try SegmentReader(path: path), expected: expected)
     }
 
     /// One value off the first one's pattern keeps the column on zstd (or plain), exact.

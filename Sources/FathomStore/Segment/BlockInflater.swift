@@ -87,9 +87,33 @@ final class BlockInflater: @unchecked Sendable {
         frameOffsets = payload + 16
         done = Array(repeating: false, count: blocks)
         self.shuffle = shuffle
+        hex = nil
     }
 
     private let shuffle: BlockShuffle?
+    /// A hex-packed text column's pattern (``HexText``): its blocks are expanded from the packed
+    /// rows at `frames`, not inflated.
+    private let hex: HexText.Pattern?
+
+    /// The text bytes of a hex-packed column of `rows` rows (`payload`: the stored column, whose
+    /// pattern `hex` is), expanded in blocks of `blockSize` as rows are read.
+    init(hex: HexText.Pattern, payload: UnsafeRawPointer, rows: Int, blockSize: Int) throws(InflaterError) {
+        let byteCount = rows * hex.length
+        let capacity = InflatedMemory.capacity(for: byteCount)
+        guard let mapped = InflatedMemory.shared.take(capacity) else {
+            throw InflaterError(offset: 0, detail: "no memory (errno \(errno))")
+        }
+        bytes = mapped
+        size = capacity
+        self.byteCount = byteCount
+        self.blockSize = blockSize
+        blockCount = byteCount == 0 ? 0 : (byteCount + blockSize - 1) / blockSize
+        frames = payload + hex.rowsStart
+        frameOffsets = payload
+        done = Array(repeating: false, count: blockCount)
+        shuffle = nil
+        self.hex = hex
+    }
 
     deinit { InflatedMemory.shared.give(bytes, size) }
 
@@ -112,6 +136,12 @@ final class BlockInflater: @unchecked Sendable {
     }
 
     private func inflate(_ block: Int) {
+        if let hex {
+            let start = block * blockSize
+            hex.expand(start, min(start + blockSize, byteCount), packed: frames.assumingMemoryBound(to: UInt8.self),
+                       into: bytes.assumingMemoryBound(to: UInt8.self))
+            return
+        }
         func offset(_ index: Int) -> Int {
             Int(UInt64(littleEndian: frameOffsets.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
         }

@@ -25,8 +25,9 @@ import Darwin
 /// [H, H + R·W)  per row, W = ⌈N / 2⌉ bytes: its digits' values in order, two to a byte, the
 ///               first in the high nibble (the last low nibble 0 when N is odd)
 /// ```
-/// The column's count is its text bytes, R·L. The reader expands it into the plain text layout
-/// (R + 1 offsets, padding, R·L bytes) in memory it owns when the column is first opened.
+/// The column's count is its text bytes, R·L. The reader reads row *r* at `[r·L, (r+1)·L)` of
+/// those bytes, expanded block by block as rows are read (a ``BlockInflater`` in memory it owns),
+/// as it inflates a compressed text column: reading a few rows expands a few blocks.
 enum HexText {
     /// The longest value packed.
     static let maxLength = 1024
@@ -152,66 +153,82 @@ enum HexText {
         return (Int(length), Int(digits))
     }
 
-    /// The plain text layout of a stored column whose ``shape(payload:rows:count:)`` was checked,
-    /// in memory from ``InflatedMemory``; throws what is wrong with its template and mask (at their
-    /// offset in the column).
-    final class Expanded: @unchecked Sendable {
-        let bytes: UnsafeMutableRawPointer
-        private let capacity: Int
+    /// The pattern of a stored column whose ``shape(payload:rows:count:)`` was checked: its
+    /// template, checked against its mask (what is wrong is thrown at its offset in the column).
+    struct Pattern: Sendable {
+        let length: Int
+        let digits: Int
+        let template: [UInt8]
+        let digitPositions: [Int]
+        /// Where the packed rows start, from the column's start.
+        let rowsStart: Int
 
-        init(payload: UnsafeRawPointer, rows: Int, length: Int, digits: Int) throws(InflaterError) {
-            let template = payload + 16, mask = payload + 16 + length
+        init(payload: UnsafeRawPointer, length: Int, digits: Int) throws(InflaterError) {
+            let mask = payload + 16 + length
+            var template = [UInt8](repeating: 0, count: length)
             var digitPositions: [Int] = []
             for position in 0..<length {
                 let flag = mask.load(fromByteOffset: position, as: UInt8.self)
+                let fixed = payload.load(fromByteOffset: 16 + position, as: UInt8.self)
                 guard flag <= 1 else {
                     throw InflaterError(offset: 16 + length + position, detail: "mask byte \(position) is \(flag), not 0 or 1")
                 }
                 if flag == 1 {
-                    guard template.load(fromByteOffset: position, as: UInt8.self) == 0 else {
+                    guard fixed == 0 else {
                         throw InflaterError(offset: 16 + position, detail: "template byte \(position) is not 0 where a digit goes")
                     }
                     digitPositions.append(position)
                 }
+                template[position] = fixed
             }
             guard digitPositions.count == digits else {
                 throw InflaterError(offset: 8, detail: "\(digits) digits claimed, the mask marks \(digitPositions.count)")
             }
-            let plain = HexText.plainLength(rows: rows, length: length)
-            let capacity = InflatedMemory.capacity(for: plain)
-            guard let memory = InflatedMemory.shared.take(capacity) else {
-                throw InflaterError(offset: 0, detail: "no memory (errno \(errno))")
-            }
-            bytes = memory
-            self.capacity = capacity
-            // Offsets (the padding after them zeroed: a reused mapping holds other bytes), then
-            // every row as the template with its digits written in.
-            let offsets = memory.bindMemory(to: UInt64.self, capacity: rows + 1)
-            for row in 0...rows { offsets[row] = UInt64(row * length).littleEndian }
-            let textStart = SegmentLayout.aligned((rows + 1) * 8)
-            memset(memory + (rows + 1) * 8, 0, textStart - (rows + 1) * 8)
-            let text = (memory + textStart).bindMemory(to: UInt8.self, capacity: rows * length)
+            self.length = length
+            self.digits = digits
+            self.template = template
+            self.digitPositions = digitPositions
+            rowsStart = HexText.headerSize(length: length)
+        }
+
+        /// Writes the text bytes `[start, end)` of the column (rows of ``length`` bytes from 0)
+        /// to `target` + `start`, from the packed rows at `packed`.
+        func expand(_ start: Int, _ end: Int, packed: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>) {
+            guard end > start else { return }
             let width = HexText.stride(digits: digits)
-            let packed = (payload + HexText.headerSize(length: length)).assumingMemoryBound(to: UInt8.self)
-            let pairs = digits / 2, odd = digits % 2 == 1
-            HexText.digitBytes.withUnsafeBufferPointer { hex in
-                digitPositions.withUnsafeBufferPointer { digitAt in
-                    for row in 0..<rows {
-                        let value = text + row * length
-                        memcpy(value, template, length)
-                        var at = packed + row * width
-                        for pair in 0..<pairs {
-                            let byte = at.pointee
-                            value[digitAt[2 * pair]] = hex[Int(byte >> 4)]
-                            value[digitAt[2 * pair + 1]] = hex[Int(byte & 0x0F)]
-                            at += 1
-                        }
-                        if odd { value[digitAt[digits - 1]] = hex[Int(at.pointee >> 4)] }
+            var row = start / length
+            let lastRow = (end - 1) / length
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { scratch in
+                while row <= lastRow {
+                    let rowStart = row * length
+                    let whole = rowStart >= start && rowStart + length <= end
+                    // A row the range cuts is made aside and its part copied.
+                    let value = whole ? target + rowStart : scratch.baseAddress!
+                    expandRow(packed + row * width, into: value)
+                    if !whole {
+                        let from = max(start, rowStart), to = min(end, rowStart + length)
+                        (target + from).update(from: value + (from - rowStart), count: to - from)
                     }
+                    row += 1
                 }
             }
         }
 
-        deinit { InflatedMemory.shared.give(bytes, capacity) }
+        @inline(__always)
+        private func expandRow(_ packed: UnsafePointer<UInt8>, into value: UnsafeMutablePointer<UInt8>) {
+            template.withUnsafeBufferPointer { value.update(from: $0.baseAddress!, count: length) }
+            HexText.digitBytes.withUnsafeBufferPointer { hex in
+                digitPositions.withUnsafeBufferPointer { digitAt in
+                    var at = packed
+                    for pair in 0..<(digits / 2) {
+                        let byte = at.pointee
+                        value[digitAt[2 * pair]] = hex[Int(byte >> 4)]
+                        value[digitAt[2 * pair + 1]] = hex[Int(byte & 0x0F)]
+                        at += 1
+                    }
+                    if digits % 2 == 1 { value[digitAt[digits - 1]] = hex[Int(at.pointee >> 4)] }
+                }
+            }
+        }
     }
 }

@@ -88,14 +88,10 @@ public final class SegmentReader: @unchecked Sendable {
 
         /// A non-text column stored as zstd blocks of its plain layout, inflated whole when opened.
         var isPacked: Bool { compressed && type != .text }
-        /// A text column stored as zstd blocks of its bytes after plain offsets.
-        var isCompressedText: Bool { compressed && type == .text && hexShape == nil }
     }
 
     /// The inflaters of compressed text columns, by column, once opened.
     private var inflaters: [BlockInflater?]
-    /// The plain layouts of hex-packed text columns, by column, once opened.
-    private var expansions: [HexText.Expanded?]
 
     private enum ColumnState {
         case unchecked
@@ -231,7 +227,6 @@ public final class SegmentReader: @unchecked Sendable {
                     throw corrupt(Int(offset), "hex-packed text column '\(name)' (\(length) bytes, count \(count)) does not hold \(rowCount) rows of its stated pattern")
                 }
                 hexShape = shape
-                plainLength = HexText.plainLength(rows: rowCount, length: shape.length)
             }
             if compressed && type != .text {
                 // A packed column: zstd blocks of the plain layout, whose size the entry records.
@@ -294,7 +289,6 @@ public final class SegmentReader: @unchecked Sendable {
         self.entries = entries
         states = Array(repeating: .unchecked, count: columnCount)
         inflaters = Array(repeating: nil, count: columnCount)
-        expansions = Array(repeating: nil, count: columnCount)
 
         let timeIndex = u32(H.timeColumn)
         if timeIndex == SegmentLayout.noTimeColumn {
@@ -334,7 +328,7 @@ public final class SegmentReader: @unchecked Sendable {
             let outcome = validate(index)
             lock.withLock { states[index] = outcome.map(ColumnState.invalid) ?? .valid }
             if let outcome { throw outcome }
-            if entries[index].isCompressedText {
+            if entries[index].compressed && !entries[index].isPacked {
                 let inflater = try inflater(index, entries[index])
                 inflater.ensureAll()
                 if let failure = inflater.failure {
@@ -391,10 +385,10 @@ public final class SegmentReader: @unchecked Sendable {
     /// - Complexity: O(column bytes) on first access, O(1) afterwards.
     public func text(_ column: Int) throws(StoreError) -> TextColumn {
         let entry = try open(column, as: .text)
-        if let shape = entry.hexShape, let expanded = lock.withLock({ expansions[column] }) {
-            return TextColumn(owner: self, offsets: UnsafeRawPointer(expanded.bytes),
-                              bytes: UnsafeRawPointer(expanded.bytes) + SegmentLayout.aligned((rowCount + 1) * 8),
-                              count: rowCount, byteCount: rowCount * shape.length)
+        if let shape = entry.hexShape {
+            let inflater = try inflater(column, entry)
+            return TextColumn(owner: self, offsets: base + entry.offset, bytes: UnsafeRawPointer(inflater.bytes), count: rowCount,
+                              byteCount: entry.count, inflater: inflater, width: shape.length)
         }
         if entry.compressed {
             let inflater = try inflater(column, entry)
@@ -416,11 +410,16 @@ public final class SegmentReader: @unchecked Sendable {
     /// column's bytes after its offsets, or a packed column's whole plain layout.
     private func inflater(_ column: Int, _ entry: Entry) throws(StoreError) -> BlockInflater {
         if let done = lock.withLock({ inflaters[column] }) { return done }
-        let start = entry.isPacked ? entry.offset : textBytesStart(entry)
+        let start = entry.isPacked || entry.hexShape != nil ? entry.offset : textBytesStart(entry)
         let made: BlockInflater
         do {
-            made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start,
-                                     byteCount: entry.isPacked ? entry.plainLength : entry.count, shuffle: entry.shuffle)
+            if let shape = entry.hexShape {
+                let pattern = try HexText.Pattern(payload: base + start, length: shape.length, digits: shape.digits)
+                made = try BlockInflater(hex: pattern, payload: base + start, rows: rowCount, blockSize: SegmentLayout.textBlockSize)
+            } else {
+                made = try BlockInflater(payload: base + start, length: entry.offset + entry.length - start,
+                                         byteCount: entry.isPacked ? entry.plainLength : entry.count, shuffle: entry.shuffle)
+            }
         } catch {
             throw .corrupt(path: path, offset: start + error.offset,
                            detail: "compressed column '\(columns[column].name)': \(error.detail)")
@@ -468,29 +467,10 @@ public final class SegmentReader: @unchecked Sendable {
     /// reports it).
     private func reuseValidation(_ column: Int) throws(StoreError) -> Bool {
         let entry = entries[column]
-        if entry.hexShape != nil { return expand(column, entry) == nil }
         guard entry.isPacked else { return true }
         let inflater = try inflater(column, entry)
         inflater.ensureAll()
         return inflater.failure == nil
-    }
-
-    /// Expands a hex-packed text column into its plain layout, kept for its readers; nil when it
-    /// did, the problem with its template or mask otherwise.
-    private func expand(_ column: Int, _ entry: Entry) -> StoreError? {
-        guard let shape = entry.hexShape else { return nil }
-        if lock.withLock({ expansions[column] }) != nil { return nil }
-        let made: HexText.Expanded
-        do {
-            made = try HexText.Expanded(payload: base + entry.offset, rows: rowCount, length: shape.length, digits: shape.digits)
-        } catch {
-            return .corrupt(path: path, offset: entry.offset + error.offset,
-                            detail: "hex-packed text column '\(columns[column].name)': \(error.detail)")
-        }
-        lock.withLock {
-            if expansions[column] == nil { expansions[column] = made }
-        }
-        return nil
     }
 
     /// A dictionary column's entry offsets and entry bytes, relative to the column's start.
@@ -518,8 +498,15 @@ public final class SegmentReader: @unchecked Sendable {
                 entry.offset,
                 "column '\(name)' (bytes \(entry.offset)..<\(entry.offset + entry.length)) hashes to \(hex(computed)), the directory says \(hex(entry.checksum))")
         }
-        // A hex-packed text column expands into a plain layout that is sound by construction.
-        if entry.hexShape != nil { return expand(column, entry) }
+        // A hex-packed text column: its pattern checked, its rows read at fixed places.
+        if let shape = entry.hexShape {
+            do {
+                _ = try HexText.Pattern(payload: base + entry.offset, length: shape.length, digits: shape.digits)
+                return nil
+            } catch {
+                return corrupt(entry.offset + error.offset, "hex-packed text column '\(name)': \(error.detail)")
+            }
+        }
         // The plain layout is checked where it is: in the mapping, or inflated (a packed column,
         // whose problems are reported at the column's first byte).
         var image = base + entry.offset

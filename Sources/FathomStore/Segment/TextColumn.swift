@@ -15,15 +15,19 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
     public let byteCount: Int
     /// For a compressed column: inflates the blocks a row spans before it is read.
     @usableFromInline let inflater: BlockInflater?
+    /// The length of every row of a hex-packed column (row *r* is `[r·width, (r+1)·width)`,
+    /// `offsets` unused); 0 for a column with row offsets.
+    @usableFromInline let width: Int
 
     init(owner: SegmentReader, offsets: UnsafeRawPointer, bytes: UnsafeRawPointer, count: Int, byteCount: Int,
-         inflater: BlockInflater? = nil) {
+         inflater: BlockInflater? = nil, width: Int = 0) {
         self.owner = owner
         self.offsets = offsets
         self.bytes = bytes
         self.count = count
         self.byteCount = byteCount
         self.inflater = inflater
+        self.width = width
     }
 
     @inlinable public var startIndex: Int { 0 }
@@ -33,8 +37,9 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
     @inlinable
     public subscript(row: Int) -> ByteView {
         precondition(row >= 0 && row < count, "row \(row) out of range 0..<\(count)")
-        let start = Int(truncatingIfNeeded: offsets.load(fromByteOffset: row &* 8, as: UInt64.self))
-        let end = Int(truncatingIfNeeded: offsets.load(fromByteOffset: (row &+ 1) &* 8, as: UInt64.self))
+        let start = width != 0 ? row &* width : Int(truncatingIfNeeded: offsets.load(fromByteOffset: row &* 8, as: UInt64.self))
+        let end = width != 0 ? start &+ width
+            : Int(truncatingIfNeeded: offsets.load(fromByteOffset: (row &+ 1) &* 8, as: UInt64.self))
         inflater?.ensure(start, end)
         return ByteView(unsafeStart: bytes + start, count: end &- start)
     }
@@ -52,7 +57,7 @@ public struct TextColumn: RandomAccessCollection, @unchecked Sendable {
         let ends = offsets.assumingMemoryBound(to: UInt64.self)
         var start = 0
         for row in 0..<count {
-            let end = Int(truncatingIfNeeded: ends[row &+ 1])
+            let end = width != 0 ? start &+ width : Int(truncatingIfNeeded: ends[row &+ 1])
             inflater?.ensure(start, end)
             try body(row, ByteView(unsafeStart: bytes + start, count: end &- start))
             start = end
