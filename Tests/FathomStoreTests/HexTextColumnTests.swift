@@ -73,8 +73,10 @@ struct HexTextColumnTests {
         var generator = SplitMix(seed: seed)
         let length = Int.random(in: 1...(seed % 4 == 0 ? 300 : 40), using: &generator)
         // Each position a digit (random per row) or a fixed byte that is no lower-case hex digit.
+        // Digits at a half of the positions or at most of them (ids are mostly digits).
+        let fixedShare = seed % 2 == 0 ? 0.5 : 0.15
         let fixed: [UInt8?] = (0..<length).map { _ in
-            Bool.random(using: &generator) ? nil : Array("-_:xyzQ.G /".utf8).randomElement(using: &generator)!
+            Double.random(in: 0..<1, using: &generator) >= fixedShare ? nil : Array("-_:xyzQ.G /".utf8).randomElement(using: &generator)!
         }
         let rows = seed % 5 == 0 ? 1 : Int.random(in: 1...3_000, using: &generator)
         let ids: [[UInt8]] = (0..<rows).map { _ in
@@ -87,7 +89,7 @@ struct HexTextColumnTests {
         let bytes = fileBytes(path)
         let header = (16 + 2 * length + 7) / 8 * 8
         let packed = header + rows * ((digits + 1) / 2)
-        if digits > 0, Double(packed) <= 0.67 * Double((rows + 1 + 7) / 8 * 64 + rows * length) {
+        if digits > 0, digits * 4 >= length * 3, Double(packed) <= 0.67 * Double((rows + 1 + 7) / 8 * 64 + rows * length) {
             #expect(Self.encoding(bytes, column: 1) == 3, "length \(length), \(digits) digits, \(rows) rows")
             #expect(bytes.u64(at: Format.entry(1) + Format.entryLength) == UInt64(header + rows * ((digits + 1) / 2)))
         } else {
@@ -97,6 +99,19 @@ struct HexTextColumnTests {
         #expect(try readAll(reader) == expected)
         try reader.verifyChecksums()
         Self.expectReversed(try SegmentReader(path: path), expected: expected)
+    }
+
+    /// The same text on every row (a system prompt) has hex letters here and there: it follows
+    /// one pattern but is left to zstd, which stores the repeats for almost nothing.
+    @Test func repeatedTextIsLeftToZstd() throws {
+        let prompt = Array("You are Penny, AcmeBank's support assistant. Answer briefly and politely.".utf8)
+        let directory = TemporaryDirectory()
+        let path = directory.file("s.seg")
+        let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows(Array(repeating: prompt, count: 2_000)))
+        let bytes = fileBytes(path)
+        #expect(Self.encoding(bytes, column: 1) == 1)
+        #expect(bytes.u64(at: Format.entry(1) + Format.entryLength) < 2_000 * 9)
+        #expect(try readAll(SegmentReader(path: path)) == expected)
     }
 
     /// One value off the first one's pattern keeps the column on zstd (or plain), exact.
@@ -127,6 +142,23 @@ struct HexTextColumnTests {
         var clean = SplitMix(seed: 78)
         _ = try writeSegment(plain, columns: columns, rows: Self.rows((0..<100).map { _ in Self.uuid(&clean) }))
         #expect(Self.encoding(fileBytes(plain), column: 1) == 0)
+    }
+
+    /// A byte just outside the digits' ranges, or one whose low seven bits are a digit, at a digit
+    /// position that the packer takes eight at a time (2, in the first run of eight digits, and
+    /// 27, in the last run's first eight) or one at a time (33): the column is not packed.
+    @Test(arguments: [0x2F, 0x3A, 0x40, 0x41, 0x46, 0x60, 0x67, 0x7F, 0x80, 0xB0, 0xB9, 0xE1, 0xE6, 0xFF] as [UInt8])
+    func aByteThatIsNoDigitIsCaught(byte: UInt8) throws {
+        for position in [2, 27, 33] {
+            var generator = SplitMix(seed: UInt64(byte) << 8 | UInt64(position))
+            var ids = (0..<200).map { _ in Self.uuid(&generator) }
+            ids[150][position] = byte
+            let directory = TemporaryDirectory()
+            let path = directory.file("b.seg")
+            let (_, expected) = try writeSegment(path, columns: Self.columns, rows: Self.rows(ids))
+            #expect(Self.encoding(fileBytes(path), column: 1) != 3, "byte \(byte) at \(position)")
+            #expect(try readAll(SegmentReader(path: path)) == expected)
+        }
     }
 
     @Test func damageIsReportedWhereItIs() throws {

@@ -61,7 +61,8 @@ enum HexText {
 
     /// The stored column of `rows` values (`offsets`: rows + 1 of them into `bytes`), or nil when a
     /// value does not follow the first one's pattern (same length; digits where it has digits,
-    /// its bytes elsewhere), or when packing would not take it below `share` of its plain size.
+    /// its bytes elsewhere), when fewer than three quarters of its bytes are digits, or when
+    /// packing would not take it below `share` of its plain size.
     static func pack(rows: Int, offsets: [UInt64], bytes: [UInt8], share: Double) -> [UInt8]? {
         guard rows > 0, offsets.count > rows else { return nil }
         let length = Int(offsets[1])
@@ -87,42 +88,72 @@ enum HexText {
         let width = stride(digits: digits)
         let header = headerSize(length: length)
         let stored = header + rows * width
-        guard digits > 0, Double(stored) <= share * Double(plainLength(rows: rows, length: length)) else { return nil }
+        // Ids are mostly digits. Text that merely follows one pattern (a system prompt repeated on
+        // every row has hex letters here and there) is left to zstd, which stores repeats for
+        // almost nothing.
+        guard digits > 0, digits * 4 >= length * 3,
+              Double(stored) <= share * Double(plainLength(rows: rows, length: length)) else { return nil }
         // Every row's offsets step by exactly L: checked first (no value of another length).
         for row in 1...rows where Int(offsets[row]) != row * length { return nil }
         var out = [UInt8](repeating: 0, count: stored)
-        let pairs = digits / 2, odd = digits % 2 == 1
+        // The digits as runs of consecutive positions (a UUID: 8, 4, 4, 4, 12), so eight digits
+        // of a run go at once when the output is at a whole byte.
+        var runs: [(start: Int, count: Int)] = []
+        for position in digitPositions {
+            if let last = runs.last, last.start + last.count == position {
+                runs[runs.count - 1].count += 1
+            } else {
+                runs.append((position, 1))
+            }
+        }
         let ok: Bool = bytes.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 values.withUnsafeBufferPointer { values in
-                    digitPositions.withUnsafeBufferPointer { digitAt in
-                        fixedPositions.withUnsafeBufferPointer { fixedAt in
-                            template.withUnsafeBufferPointer { template in
-                                for row in 0..<rows {
-                                    let value = row * length
-                                    var at = header + row * width
-                                    // 0x10 marks a byte that is no digit; any difference from a
-                                    // fixed byte sets another bit: one test per row.
-                                    var bad: UInt8 = 0
-                                    for pair in 0..<pairs {
-                                        let high = values[Int(source[value + digitAt[2 * pair]])]
-                                        let low = values[Int(source[value + digitAt[2 * pair + 1]])]
-                                        bad |= high | low
-                                        target[at] = high << 4 | (low & 0x0F)
-                                        at += 1
+                    fixedPositions.withUnsafeBufferPointer { fixedAt in
+                        template.withUnsafeBufferPointer { template in
+                            let base = UnsafeRawPointer(source.baseAddress!)
+                            let into = UnsafeMutableRawPointer(target.baseAddress!)
+                            for row in 0..<rows {
+                                let value = row * length
+                                var at = header + row * width
+                                // 0x10 marks a byte that is no digit; any difference from a fixed
+                                // byte sets another bit; a word's bytes that are no digit set their
+                                // high bits in `badWords`: one test per row.
+                                var bad: UInt8 = 0
+                                var badWords: UInt64 = 0
+                                var high: UInt8 = 0
+                                var half = false
+                                for run in runs {
+                                    var i = run.start
+                                    let end = run.start + run.count
+                                    while i < end {
+                                        if !half && end - i >= 8 {
+                                            let packed = Self.packEight(base.loadUnaligned(fromByteOffset: value + i, as: UInt64.self),
+                                                                        bad: &badWords)
+                                            into.storeBytes(of: packed.littleEndian, toByteOffset: at, as: UInt32.self)
+                                            at += 4
+                                            i += 8
+                                            continue
+                                        }
+                                        let digit = values[Int(source[value + i])]
+                                        bad |= digit
+                                        if half {
+                                            target[at] = high << 4 | (digit & 0x0F)
+                                            at += 1
+                                        } else {
+                                            high = digit
+                                        }
+                                        half.toggle()
+                                        i += 1
                                     }
-                                    if odd {
-                                        let high = values[Int(source[value + digitAt[digits - 1]])]
-                                        bad |= high
-                                        target[at] = high << 4
-                                    }
-                                    for position in fixedAt {
-                                        bad |= (source[value + position] ^ template[position]) == 0 ? 0 : 0x20
-                                    }
-                                    if bad & 0x30 != 0 { return false }
                                 }
-                                return true
+                                if half { target[at] = high << 4 }
+                                for position in fixedAt {
+                                    bad |= (source[value + position] ^ template[position]) == 0 ? 0 : 0x20
+                                }
+                                if bad & 0x30 != 0 || badWords != 0 { return false }
                             }
+                            return true
                         }
                     }
                 }
@@ -139,6 +170,29 @@ enum HexText {
             out[16 + length + position] = mask[position]
         }
         return out
+    }
+
+    /// Eight bytes (little-endian `word`, the first in the low byte) that are lower-case hex digits
+    /// as four bytes of their values, two to a byte, the first in the high nibble; the high bit of
+    /// each byte that is no such digit is set in `bad`. Eight bytes at a time, without a branch.
+    @inline(__always)
+    static func packEight(_ word: UInt64, bad: inout UInt64) -> UInt32 {
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        // Below 0x80 each byte plus a constant under 0x80 cannot carry into the next one; a byte
+        // from 0x80 on is no digit and is flagged as it is.
+        let low = word & ~highs
+        let atLeast30 = low &+ ones &* 0x50, atLeast3A = low &+ ones &* 0x46
+        let atLeast61 = low &+ ones &* 0x1F, atLeast67 = low &+ ones &* 0x19
+        let digit = ((atLeast30 & ~atLeast3A) | (atLeast61 & ~atLeast67)) & highs
+        bad |= (digit ^ highs) | (word & highs)
+        // '0'–'9' → 0–9, 'a'–'f' → 1–6 + 9.
+        let values = (low & (ones &* 0x0F)) &+ ((atLeast61 & highs) >> 7) &* 9
+        // Byte i: value i in the high nibble, value i + 1 in the low one; the even bytes kept.
+        var pairs = ((values << 4) | (values >> 8)) & 0x00FF_00FF_00FF_00FF
+        pairs = (pairs | (pairs >> 8)) & 0x0000_FFFF_0000_FFFF
+        pairs = (pairs | (pairs >> 16)) & 0xFFFF_FFFF
+        return UInt32(truncatingIfNeeded: pairs)
     }
 
     /// The shape a stored column's first 16 bytes claim, checked against its length and count
