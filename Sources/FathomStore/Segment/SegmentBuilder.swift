@@ -418,7 +418,7 @@ public final class SegmentBuilder {
                 let shuffle = SegmentLayout.shuffle(column.type, rows: rows,
                                                     entries: column.type == .dictionary ? dictionaries[s].entryCount : 0)
                 let (frame, error) = BlockInflater.compress(plain, count: plain.count, blockSize: SegmentLayout.textBlockSize,
-                                                            level: SegmentLayout.textCompressionLevel,
+                                                            level: SegmentLayout.packedCompressionLevel,
                                                             worthIt: SegmentLayout.worthCompressing, shuffle: shuffle)
                 if let error { throw .unsupported(path: path, detail: "zstd could not compress a column: \(error)") }
                 if !frame.isEmpty {

@@ -43,6 +43,12 @@ enum SegmentLayout {
     }
     /// The zstd level of compressed text columns.
     static let textCompressionLevel: Int32 = 1
+    /// The zstd level of packed (non-text) columns: zstd's fastest kind, level -1 (`--fast=1`).
+    /// On the packed columns of the 1 GB high-cardinality scenario (127 MB of plain layouts, most
+    /// of them byte-shuffled integers) it compresses at 1,212 MB/s where level 1 did 929 MB/s, for
+    /// 18.3 MB stored where level 1 stored 13.4 (`zstd -b`): about 1 % of the ingest for 2.5 % more
+    /// store.
+    static let packedCompressionLevel: Int32 = -1
     /// Bytes per independently compressed block of a compressed text column.
     static let textBlockSize = 64 << 10
     /// A column marked compressed is written plain when its first block does not shrink to this
