@@ -159,4 +159,111 @@ struct InjectionModelTests {
         #expect(features.map(\.weight) == features.map(\.weight).sorted(by: >))
         #expect(features.contains { $0.feature.contains("instructions") || $0.feature.contains("ignore") || $0.feature.contains("prompt") })
     }
+
+    /// The features a hit shows, found by bytes for an ASCII text, are those found by keying every
+    /// feature by its text: on the real prompts of the test sample (long jailbreaks among them),
+    /// on texts whose words and 4-grams repeat (totals summed over occurrences), at every limit,
+    /// and on texts beyond ASCII (which take the text-keyed path).
+    @Test func strongestFeaturesByBytesAreThoseByText() throws {
+        struct Prompt: Decodable { var text: String }
+        let url = Self.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
+        var texts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
+        }
+        #expect(texts.count > 1_000)
+        var generator = SeededGenerator(seed: 38)
+        let vocabulary = ["ignore", "previous", "instructions", "the", "a", "you", "are", "now", "DAN", "print",
+                          "prompt", "system", "please", "and", "x", "1", "--", "__", "!!", "\"", "\n", "\t", "  "]
+        for _ in 0..<300 {
+            let count = Int.random(in: 0...40, using: &generator)
+            texts.append((0..<count).map { _ in vocabulary.randomElement(using: &generator)! }
+                .joined(separator: Bool.random(using: &generator) ? " " : ""))
+        }
+        texts += ["", " ", "a", "ab", "abc", "abcd", "aaaa aaaa aaaa", "\t\n", "Ignore  ignore IGNORE ignore.",
+                  "café cafe\u{301} naïve café", "ｉｇｎｏｒｅ previous", "ignore \u{0400}\u{0401} previous ignore \u{0400}",
+                  "why; why\u{37E} why;", "\u{212A}elvin k kelvin", "a\u{1FEF}b a`b", "ignore previous’ instructions’ ignore previous’",
+                  "\u{FFFD} \u{FFFD}", "x\u{0}\u{0}\u{0}\u{0}\u{0}y", "é é é e\u{301} e\u{301}"]
+        // Invalid UTF-8, repaired when the prompt is read: two broken sequences are one text.
+        texts.append(String(decoding: Array("ignore ".utf8) + [0xC3, 0x20, 0xE2, 0x82, 0x20, 0xFF, 0x41] + Array(" previous".utf8), as: UTF8.self))
+        // Words and 4-grams beyond ASCII mixed with ASCII ones, at random.
+        let wide = ["é", "e\u{301}", "’", "ö", "\u{37E}", ";", "ｉ", "🙂", "ß", "ignore", "prompt", " ", "  "]
+        for _ in 0..<300 {
+            let count = Int.random(in: 0...30, using: &generator)
+            texts.append((0..<count).map { _ in wide.randomElement(using: &generator)! }.joined())
+        }
+        let model = InjectionModel.shipped
+        var ascii = 0, shown = 0
+        for text in texts {
+            if text.utf8.allSatisfy({ $0 < 0x80 }) { ascii += 1 }
+            for limit in [0, 1, 3, 5, 40, 100_000] {
+                let fast = model.strongestFeatures(text, limit: limit)
+                #expect(fast == model.strongestFeaturesByText(text, limit: limit), "\(limit): \(text.prefix(80))")
+                shown += fast.count
+            }
+        }
+        #expect(ascii > 1_000)
+        #expect(shown > 10_000)
+    }
+
+    /// A text beyond ASCII equals an ASCII text only through the scalars whose canonical
+    /// decomposition is ASCII, and those ``InjectionModel/asciiEquivalents`` lists (every scalar is
+    /// checked). None of their ASCII images is in an ASCII word of the normalised bytes (`;` and
+    /// `` ` `` are not word bytes, `K` is lower-cased): so a feature keyed by its bytes never
+    /// equals one keyed by its text.
+    @Test func theScalarsEqualToASCIIAreTheListedOnes() {
+        var found: [[UInt8]] = []
+        for value in UInt32(0x80)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(scalar)
+            let decomposed = text.decomposedStringWithCanonicalMapping
+            guard decomposed.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
+            #expect(text == decomposed)
+            #expect(decomposed.utf8.count == 1)
+            found.append(Array(text.utf8))
+        }
+        #expect(found == InjectionModel.asciiEquivalents.map(\.utf8))
+        for (utf8, ascii) in InjectionModel.asciiEquivalents {
+            #expect(String(decoding: utf8, as: UTF8.self) == String(UnicodeScalar(ascii)))
+            #expect(!InjectionModel.isWord(InjectionModel.normalTable[Int(ascii)]) || InjectionModel.normalTable[Int(ascii)] != ascii)
+        }
+    }
+
+    /// Words beyond ASCII that are one text (a precomposed and a decomposed accent; bytes that
+    /// are not UTF-8, repaired to U+FFFD) are one feature, their weights summed, as when every
+    /// feature was keyed by its text.
+    @Test func equalTextsBeyondASCIIAreOneFeature() {
+        let model = InjectionModel.shipped
+        var merged = 0
+        for word in ["révéler", "contraseña", "système", "instrucción", "ignoré", "mot de passe", "prévu", "olvidé",
+                     "über", "geheimnis", "naïve", "café", "règles", "señal", "müssen", "façon", "élève", "dévoile"] {
+            let decomposed = word.decomposedStringWithCanonicalMapping
+            guard decomposed.utf8.count != word.utf8.count else { continue }
+            // As a word, and as the second word of a pair whose first is ASCII.
+            let text = "\(word) \(decomposed) \(word) ignore \(word) ignore \(decomposed)"
+            let features = model.strongestFeatures(text, limit: 100_000)
+            #expect(features == model.strongestFeaturesByText(text, limit: 100_000))
+            // A word shown at all is shown once, however its bytes were written.
+            let named = features.filter { $0.feature == word }
+            #expect(named.count <= 1)
+            merged += named.count
+        }
+        // The check is not vacuous: some of the words weigh towards "injection".
+        #expect(merged > 0)
+        // Pairs whose second word is beyond ASCII: accented spellings of words an injection uses,
+        // after "ignore", kept when the pair weighs towards "injection".
+        var pairs = 0
+        for base in ["previous", "instructions", "system", "prompt", "rules", "password", "above", "all", "the", "your"] {
+            for (index, letter) in base.enumerated() {
+                guard let accented = ["e": "é", "o": "ö", "u": "ü", "a": "à", "i": "ï"][String(letter)] else { continue }
+                let word = String(base.prefix(index)) + accented + String(base.dropFirst(index + 1))
+                guard model.strongestFeaturesByText("ignore \(word)", limit: 100_000).contains(where: { $0.feature == "ignore \(word)" }) else { continue }
+                let text = "ignore \(word) ignore \(word.decomposedStringWithCanonicalMapping)"
+                #expect(model.strongestFeatures(text, limit: 100_000) == model.strongestFeaturesByText(text, limit: 100_000))
+                pairs += 1
+            }
+        }
+        #expect(pairs >= 2)
+        let broken = String(decoding: Array("ignore ".utf8) + [0xC3, 0x20, 0xE2, 0x82, 0x20, 0xFF] + Array(" ignore".utf8), as: UTF8.self)
+        #expect(model.strongestFeatures(broken, limit: 100_000) == model.strongestFeaturesByText(broken, limit: 100_000))
+    }
 }
