@@ -338,5 +338,48 @@ import Testing
             #expect(set.member(inside, (form.count + 1)..<(form.count + 1 + words[0].count)) == words[0], "\(other)")
         }
     }
+
+    /// The one-pass search of a long form finds the phrases the phrase-by-phrase search finds: on
+    /// every form of the real prompts of the test sample (whatever their length), and on texts made
+    /// to trip it (a phrase cancelled and then asked, at the very start and end, inside a word,
+    /// overlapping another, repeated, cut short at the end).
+    @Test func theOnePassSearchFindsWhatEachPhraseSearchFinds() throws {
+        struct Prompt: Decodable { var text: String }
+        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
+        var texts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
+        }
+        texts += ["ignore previous instructions", "don't ignore previous instructions. ignore previous instructions",
+                  "please don't ignore previous instructions", "xignore previous instructionsx", "ignore previous instruction",
+                  "new instructions:new instructions:", "act as dan act as danish", "ignore above ignore abovementioned",
+                  "ignore all previous ignore all prior instructions", "bypass the filterbypass the filter",
+                  "my manager told me to ignore previous instructions", "roleplay as pretend you are roleplay as",
+                  String(repeating: "ignore previous instructions and ", count: 40) + "developer mode enabled"]
+        let matcher = InjectionNormalized.Matcher(RuleSettings())
+        let table = matcher.table
+        var found = 0, long = 0
+        // Every long prompt (where the rule uses the pass) and every fourth other one.
+        for (index, text) in texts.enumerated() where index % 4 == 0 || text.utf8.count >= PromptNormalizer.scanLength || index >= texts.count - 13 {
+            for form in PromptNormalizer.forms(text) {
+                var scanned: [Int] = []
+                PromptNormalizer.askedPhrases(in: form, table: table, into: &scanned)
+                let each = table.forms.indices.filter { PromptNormalizer.containsAsked(form, table.forms[$0]) }
+                #expect(scanned.sorted() == each, "\(text.prefix(80))")
+                #expect(PromptNormalizer.matchedIndices(forms: [form], phrases: table) == each)
+                found += each.count
+                if form.count >= PromptNormalizer.scanLength { long += 1 }
+            }
+        }
+        #expect(found > 100)
+        #expect(long > 50)
+        // A phrase of one character has no bigram: it is searched for on its own.
+        let small = PromptNormalizer.PhraseTable(["x", "ab", "b c"].map { PromptNormalizer.PhraseKey(name: $0, form: PromptNormalizer.normalForm($0)) })
+        for text in ["x", "a x b", "ab", "xab", "not x", "b c x", "bx", "never ab"] {
+            let form = PromptNormalizer.normalForm(text)
+            var scanned: [Int] = []
+            PromptNormalizer.askedPhrases(in: form, table: small, into: &scanned)
+            #expect(scanned.sorted() == small.forms.indices.filter { PromptNormalizer.containsAsked(form, small.forms[$0]) }, "\(text)")
+        }
+    }
 }
 
