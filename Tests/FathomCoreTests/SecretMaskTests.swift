@@ -1,3 +1,4 @@
+import Foundation
 @testable import FathomCore
 import Testing
 import FathomStore
@@ -68,6 +69,41 @@ struct SecretMaskTests {
             }
             #expect(SecretMask.mask(text) == SecretMask.mask(text, prefilter: false), "\(text)")
         }
+    }
+
+    /// The same on long real prompts (the test sample's jailbreaks, which name keys, tokens and
+    /// passwords), each also with secrets and near-secrets set into it at random: a text the scan
+    /// lets through runs only the patterns whose own clues it holds, and is masked as by all.
+    @Test func eachPatternsCluesNeverSkipASecret() throws {
+        struct Prompt: Decodable { var text: String }
+        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
+        let prompts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
+        }
+        let inserts = ["AKIAIOSFODNN7EXAMPLE", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "xoxb-123456789012-abcdefghij",
+                       "sk-abcdefghijklmnopqrstuvwx", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+                       "password=hunter2hunter2", "\"token\": \"abcd1234efgh\"", "Key: s3cr3tv4lue", "Bearer abcdefghijklmnop",
+                       "eyJhbGciOiJI.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4", "4038 5446 6904 6182", "078-05-1120",
+                       "GB82WEST12345698765432", "key", "token", "bearer", "eyJ", "secret", ":", "="]
+        var generator = SeededGenerator(seed: 38)
+        var flagged = 0, changed = 0
+        for prompt in prompts {
+            var texts = [prompt]
+            var characters = Array(prompt)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                characters.insert(contentsOf: " " + inserts.randomElement(using: &generator)! + " ",
+                                  at: Int.random(in: 0...characters.count, using: &generator))
+            }
+            texts.append(String(characters))
+            for text in texts {
+                let masked = SecretMask.mask(text)
+                #expect(masked == SecretMask.mask(text, prefilter: false), "\(text.prefix(120))")
+                if SecretMask.mightHoldSecrets(text) { flagged += 1 }
+                if masked != text { changed += 1 }
+            }
+        }
+        #expect(flagged > 500)
+        #expect(changed > 300)
     }
 }
 
