@@ -38,7 +38,7 @@ package enum InjectionModelRule {
     package static func judge(_ prompt: ByteView, model: InjectionModel, threshold: Double) -> [String: HitValue]? {
         let score = model.score(prompt)
         guard score >= threshold else { return nil }
-        let features = model.strongestFeatures(prompt.string).map { "\($0.feature) +\(String(format: "%.2f", $0.weight))" }
+        let features = model.strongestFeatures(prompt.string).map { "\($0.feature) +\(TextCodecs.fixed($0.weight, digits: 2))" }
         return [
             "score": .double((score * 10_000).rounded() / 10_000),
             "threshold": .double((threshold * 10_000).rounded() / 10_000),

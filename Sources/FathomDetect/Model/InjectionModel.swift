@@ -287,10 +287,10 @@ public struct InjectionModel: Sendable {
                 features.append(candidate)
             }
         }
-        // An open-addressing table of feature slots (+1; 0 is empty) by 64-bit key, sized for
-        // every occurrence at half load at most.
+        // An open-addressing table of feature slots (+1; 0 is empty) by 64-bit key, at half load
+        // at most: a text of n bytes has fewer than n 4-grams, and fewer than n words and pairs.
         var capacityBits = 4
-        while 1 << capacityBits < normal.count * 4 { capacityBits += 1 }
+        while 1 << capacityBits < normal.count * 2 { capacityBits += 1 }
         let mask = (1 << capacityBits) - 1
         let tableShift = UInt64(64 - capacityBits)
         var slots = [Int32](repeating: 0, count: 1 << capacityBits)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Small byte utilities shared by the format decoders: percent-decoding, endpoint splitting,
 /// ASCII case-insensitive comparison, trimming, and number parsing — all on ``ByteView``s,
 /// allocating nothing on the common path.
@@ -279,5 +281,27 @@ public enum TextCodecs {
         if mantissa == 0, !dropped { return negative ? -0.0 : 0.0 }
         guard let value = Double(bytes.string), value.isFinite else { return nil }
         return value
+    }
+}
+
+extension TextCodecs {
+    /// `value` with `digits` digits after the point, as `String(format: "%.<digits>f", value)`
+    /// writes it (C's `printf` conversion, rounding the double's exact value): through `vsnprintf`
+    /// into a stack buffer, not Foundation's format parser, which cost a microsecond and a half a
+    /// call (five calls a hit of the trained injection detector). Holds for finite values whose
+    /// text fits in 63 bytes; anything else goes through Foundation.
+    public static func fixed(_ value: Double, digits: Int) -> String {
+        guard value.isFinite, (0...9).contains(digits), abs(value) < 1e40 else {
+            return String(format: "%.\(digits)f", value)
+        }
+        return unsafe withVaList([Int32(digits), value]) { arguments in
+            var buffer = InlineArray<64, CChar>(repeating: 0)
+            var span = buffer.mutableSpan
+            return unsafe span.withUnsafeMutableBufferPointer { pointer in
+                let written = unsafe vsnprintf(pointer.baseAddress, 64, "%.*f", arguments)
+                guard written > 0, written < 64 else { return String(format: "%.\(digits)f", value) }
+                return unsafe String(decoding: UnsafeRawBufferPointer(start: pointer.baseAddress, count: Int(written)), as: UTF8.self)
+            }
+        }
     }
 }
