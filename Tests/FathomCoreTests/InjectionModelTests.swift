@@ -9,6 +9,16 @@ struct InjectionModelTests {
     static let trainingDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Training/injection")
 
+    /// The prompts of the committed test sample (`Training/injection/data/ci-test.jsonl`): real
+    /// attacks, long jailbreaks and benign prompts from public sources.
+    static func testSamplePrompts() throws -> [String] {
+        struct Prompt: Decodable { var text: String }
+        let url = trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
+        return try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
+        }
+    }
+
     struct ParityCase: Decodable { var text: String; var logit: Double }
 
     static func parityCases() throws -> [ParityCase] {
@@ -165,11 +175,7 @@ struct InjectionModelTests {
     /// on texts whose words and 4-grams repeat (totals summed over occurrences), at every limit,
     /// and on texts beyond ASCII (which take the text-keyed path).
     @Test func strongestFeaturesByBytesAreThoseByText() throws {
-        struct Prompt: Decodable { var text: String }
-        let url = Self.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
-        var texts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
-        }
+        var texts = try InjectionModelTests.testSamplePrompts()
         #expect(texts.count > 1_000)
         var generator = SeededGenerator(seed: 38)
         let vocabulary = ["ignore", "previous", "instructions", "the", "a", "you", "are", "now", "DAN", "print",

@@ -258,11 +258,7 @@ import Testing
     /// the matcher finds a phrase in is never ruled out, and the rule's decision with the filters is
     /// its decision without them. Each prompt is also tried upper-cased and with its spaces doubled.
     @Test func theFiltersChangeNoVerdictOnRealPrompts() throws {
-        struct Prompt: Decodable { var text: String }
-        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
-        let prompts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
-        }
+        let prompts = try InjectionModelTests.testSamplePrompts()
         #expect(prompts.count > 1_000)
         let settings = RuleSettings()
         let matcher = InjectionNormalized.Matcher(settings)
@@ -344,11 +340,7 @@ import Testing
     /// to trip it (a phrase cancelled and then asked, at the very start and end, inside a word,
     /// overlapping another, repeated, cut short at the end).
     @Test func theOnePassSearchFindsWhatEachPhraseSearchFinds() throws {
-        struct Prompt: Decodable { var text: String }
-        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
-        var texts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
-        }
+        var texts = try InjectionModelTests.testSamplePrompts()
         texts += ["ignore previous instructions", "don't ignore previous instructions. ignore previous instructions",
                   "please don't ignore previous instructions", "xignore previous instructionsx", "ignore previous instruction",
                   "new instructions:new instructions:", "act as dan act as danish", "ignore above ignore abovementioned",

@@ -75,11 +75,7 @@ struct SecretMaskTests {
     /// passwords), each also with secrets and near-secrets set into it at random: a text the scan
     /// lets through runs only the patterns whose own clues it holds, and is masked as by all.
     @Test func eachPatternsCluesNeverSkipASecret() throws {
-        struct Prompt: Decodable { var text: String }
-        let url = InjectionModelTests.trainingDirectory.appendingPathComponent("data/ci-test.jsonl")
-        let prompts = try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)).text
-        }
+        let prompts = try InjectionModelTests.testSamplePrompts()
         let inserts = ["AKIAIOSFODNN7EXAMPLE", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "xoxb-123456789012-abcdefghij",
                        "sk-abcdefghijklmnopqrstuvwx", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
                        "password=hunter2hunter2", "\"token\": \"abcd1234efgh\"", "Key: s3cr3tv4lue", "Bearer abcdefghijklmnop",
