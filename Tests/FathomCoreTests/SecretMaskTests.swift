@@ -142,3 +142,29 @@ struct SecretMaskTests {
         #expect(changed > 500, "the hits hold secrets and credentials to mask")
     }
 }
+
+/// The card and IBAN checks read ASCII matches byte by byte; on any ASCII text they answer as the
+/// checks by `Character` do (whitespace and controls, `\r\n`, separators doubled, lower-case
+/// letters, real numbers and near misses), and text beyond ASCII takes the `Character` path.
+@Suite struct SensitiveDataValidationTests {
+    @Test func byteChecksAreTheCharacterChecks() {
+        let pieces = ["4038 5446 6904 6182", "4038-5446-6904-6182", "4038544669046182", "GB82WEST12345698765432",
+                      "gb82 west 1234 5698 7654 32", "NL91ABNA0417164300", "DE89 3704 0044 0532 0130 00", "0", "1", "9",
+                      "00", " ", "-", "  ", "--", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1F}", "A", "z", "Q",
+                      "+", "é", "٣", "\u{A0}"]
+        var generator = SeededGenerator(seed: 3)
+        var cards = 0, ibans = 0, checked = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 1...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let card = SensitiveData.isCardNumber(text)
+            #expect(card == SensitiveData.isCardNumberByCharacters(text), "\(text.debugDescription)")
+            let iban = SensitiveData.isIBAN(text)
+            #expect(iban == SensitiveData.isIBANByCharacters(text), "\(text.debugDescription)")
+            if card { cards += 1 }
+            if iban { ibans += 1 }
+            checked += 1
+        }
+        #expect(cards > 100)
+        #expect(ibans > 100)
+    }
+}

@@ -335,8 +335,31 @@ public enum SensitiveData {
 
     /// Luhn check of 13–19 digits separated by at most single spaces or dashes.
     public static func isCardNumber(_ text: String) -> Bool {
+        // ASCII (every card pattern's match), byte by byte: the `Character` and substring
+        // searches below were a sixth of `llm.sensitive-output` on responses that leak cards.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var values: [Int] = []
+            var previousSeparator = false
+            for byte in text.utf8 {
+                let separator = byte == 0x20 || byte == 0x2D
+                if separator && previousSeparator { return false }
+                previousSeparator = separator
+                if byte >= 0x30 && byte <= 0x39 { values.append(Int(byte - 0x30)) }
+            }
+            return passesLuhn(values)
+        }
+        return isCardNumberByCharacters(text)
+    }
+
+    /// ``isCardNumber(_:)`` by `Character`s, for any text (the ASCII path is held to it).
+    package static func isCardNumberByCharacters(_ text: String) -> Bool {
         if text.contains("  ") || text.contains("--") || text.contains(" -") || text.contains("- ") { return false }
-        let values = digits(text)
+        return passesLuhn(digits(text))
+    }
+
+    /// Whether `values` are a card number's digits: 13 to 19 of them, not all the same, with a
+    /// valid Luhn check digit.
+    private static func passesLuhn(_ values: [Int]) -> Bool {
         guard cardDigits.contains(values.count), Set(values).count > 1 else { return false }
         var sum = 0
         for (index, digit) in values.reversed().enumerated() {
@@ -371,6 +394,30 @@ public enum SensitiveData {
 
     /// An IBAN with a valid ISO 13616 mod-97 check (length 15–34 without spaces).
     public static func isIBAN(_ text: String) -> Bool {
+        // ASCII, byte by byte (as ``isCardNumber(_:)``).
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var compact: [UInt8] = []
+            for byte in text.utf8 where !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) {
+                compact.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+            }
+            guard ibanLength.contains(compact.count) else { return false }
+            var remainder = 0
+            for byte in compact[4...] + compact[..<4] {
+                if byte >= 0x30 && byte <= 0x39 {
+                    remainder = (remainder * 10 + Int(byte - 0x30)) % 97
+                } else if byte >= 0x41 && byte <= 0x5A {
+                    remainder = (remainder * 100 + Int(byte) - 55) % 97
+                } else {
+                    return false
+                }
+            }
+            return remainder == 1
+        }
+        return isIBANByCharacters(text)
+    }
+
+    /// ``isIBAN(_:)`` by `Character`s, for any text (the ASCII path is held to it).
+    package static func isIBANByCharacters(_ text: String) -> Bool {
         let compact = Array(text.filter { !$0.isWhitespace }.uppercased())
         guard ibanLength.contains(compact.count) else { return false }
         let rearranged = compact[4...] + compact[..<4]
