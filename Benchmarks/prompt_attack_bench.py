@@ -140,8 +140,9 @@ def main():
     megabytes = uncompressed / 1e6
     floor = sum(best(["zstd", "-d", "-q", "-c", path], args.repeat)[0] for path in archives)
 
-    import duckdb  # noqa: E402
     import perf_bench  # noqa: E402
+    perf_bench.ensure_duckdb()
+    import duckdb  # noqa: E402
     import playbook_duckdb  # noqa: E402
     duck_times = []
     duck_hits = None
@@ -190,7 +191,7 @@ def main():
         for label, hunt in build["hunts"].items():
             per_hit = hunt["cpu_s"] / hunt["hits"] * 1e6 if hunt["hits"] else 0
             peer = f"{hunt['s'] / duck:.2f}" if label == "prompt.injection-phrase" else "—"
-            print(f"| {os.path.basename(os.path.dirname(os.path.dirname(build['fathom'])))}/{os.path.basename(build['fathom'])} "
+            print(f"| {build['fathom']} "
                   f"| {ingest[0]:.2f} ({megabytes / ingest[0]:.0f}) | {label} | {hunt['s']:.2f} | {hunt['s'] / ingest[0]:.2f} "
                   f"| {peer} | {hunt['cpu_s']:.2f} | {hunt['hits']:,} | {per_hit:.0f} | {hunt['rss_mb']:.0f} |")
     print()
