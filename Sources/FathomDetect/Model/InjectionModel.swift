@@ -297,13 +297,29 @@ public struct InjectionModel: Sendable {
         var keys = [UInt64](repeating: 0, count: 1 << capacityBits)
 
         let charNorm = Double(max(normal.count - 3, 1)).squareRoot()
+        // Every occurrence of an ASCII feature adds the same term, so one whose weight does not
+        // raise the logit never has a positive total, and is not kept (most weights are 0). The
+        // 4-grams kept are listed first by where they end, in a loop without a branch on the
+        // weights: a branch on each loaded weight, taken either way at random, stalled the loop.
+        let raisedBy: (positive: Int, negative: Int) = (scale > 0 ? 1 : 0, scale < 0 ? 1 : 0)
+        var kept = [Int32](repeating: 0, count: normal.count)
+        var keptCount = 0
         var window: UInt32 = 0
         for index in normal.indices {
             window = window << 8 | UInt32(normal[index])
-            guard index >= 3 else { continue }
+            let weight = weights[bucket(UInt64(window) ^ Self.seedChar)]
+            kept[keptCount] = Int32(truncatingIfNeeded: index)
+            let raises = (weight > 0 ? raisedBy.positive : 0) | (weight < 0 ? raisedBy.negative : 0)
+            let beyondASCII = window & 0x8080_8080 != 0 ? 1 : 0
+            keptCount &+= index >= 3 ? raises | beyondASCII : 0
+        }
+        for index in kept[0..<keptCount].lazy.map(Int.init) {
+            window = UInt32(normal[index - 3]) << 24 | UInt32(normal[index - 2]) << 16 | UInt32(normal[index - 1]) << 8
+                | UInt32(normal[index])
             let term = scale * Double(weights[bucket(UInt64(window) ^ Self.seedChar)]) / charNorm
+            let ascii = window & 0x8080_8080 == 0
             let occurrence = Feature(start: index - 3, end: index + 1, secondStart: 0, secondEnd: 0, quoted: true, total: term)
-            guard window & 0x8080_8080 == 0 else {
+            guard ascii else {
                 addByText(occurrence, term)
                 continue
             }
@@ -325,30 +341,34 @@ public struct InjectionModel: Sendable {
                 probe = (probe + 1) & mask
             }
         }
-        // Words and pairs of adjacent words: (start, end, second start, second end, hash, bucket).
-        var words: [(start: Int, end: Int, secondStart: Int, secondEnd: Int, hash: UInt64, bucket: Int)] = []
-        var previous: (hash: UInt64, start: Int, end: Int)?
+        // Words and pairs of adjacent words: (start, end, second start, second end, hash, bucket,
+        // whether all their bytes are ASCII).
+        typealias Word = (start: Int, end: Int, secondStart: Int, secondEnd: Int, hash: UInt64, bucket: Int, ascii: Bool)
+        var words: [Word] = []
+        var previous: (hash: UInt64, start: Int, end: Int, ascii: Bool)?
         var wordStart: Int?
+        var wordASCII = true
         var hash = Self.fnvOffset
         for index in normal.indices {
             let byte = normal[index]
             if Self.isWord(byte) {
-                if wordStart == nil { wordStart = index; hash = Self.fnvOffset }
+                if wordStart == nil { wordStart = index; hash = Self.fnvOffset; wordASCII = true }
                 hash = (hash ^ UInt64(byte)) &* Self.fnvPrime
+                wordASCII = wordASCII && byte < 0x80
             } else if let first = wordStart {
-                words.append((first, index, 0, 0, hash ^ Self.seedUnigram, bucket(hash ^ Self.seedUnigram)))
+                words.append((first, index, 0, 0, hash ^ Self.seedUnigram, bucket(hash ^ Self.seedUnigram), wordASCII))
                 if let previous {
                     let pair = (previous.hash &* Self.fnvPrime) ^ hash ^ Self.seedBigram
-                    words.append((previous.start, previous.end, first, index, pair, bucket(pair)))
+                    words.append((previous.start, previous.end, first, index, pair, bucket(pair), previous.ascii && wordASCII))
                 }
-                previous = (hash, first, index)
+                previous = (hash, first, index, wordASCII)
                 wordStart = nil
             }
         }
         slots = [Int32](repeating: 0, count: 1 << capacityBits)
         let wordNorm = Double(max(words.count, 1)).squareRoot()
         /// Whether two occurrences are of the same word or pair, by their bytes.
-        func same(_ feature: Feature, _ word: (start: Int, end: Int, secondStart: Int, secondEnd: Int, hash: UInt64, bucket: Int)) -> Bool {
+        func same(_ feature: Feature, _ word: Word) -> Bool {
             feature.end - feature.start == word.end - word.start
                 && feature.secondEnd - feature.secondStart == word.secondEnd - word.secondStart
                 && normal[feature.start..<feature.end].elementsEqual(normal[word.start..<word.end])
@@ -356,10 +376,11 @@ public struct InjectionModel: Sendable {
         }
         for word in words {
             let term = scale * Double(weights[word.bucket]) / wordNorm
+            // As for the 4-grams: an ASCII word or pair that does not raise the logit is not kept.
+            if word.ascii, !(term > 0) { continue }
             let occurrence = Feature(start: word.start, end: word.end, secondStart: word.secondStart,
                                      secondEnd: word.secondEnd, quoted: false, total: term)
-            guard normal[word.start..<word.end].allSatisfy({ $0 < 0x80 }),
-                  normal[word.secondStart..<word.secondEnd].allSatisfy({ $0 < 0x80 }) else {
+            guard word.ascii else {
                 addByText(occurrence, term)
                 continue
             }
@@ -420,16 +441,29 @@ public struct InjectionModel: Sendable {
 
     /// The normalised bytes of `text`, framed by a space on each side (the type's definition).
     static func normalBytes(_ text: String) -> [UInt8] {
-        var normal: [UInt8] = [Self.space]
+        text.withByteView(normalBytes)
+    }
+
+    /// ``normalBytes(_:)`` of a text's UTF-8. Written into an array of the most bytes it can take
+    /// (the text's and the two frames), then cut: appending byte by byte checked the array's
+    /// capacity, and grew and copied it, for each byte of a prompt.
+    static func normalBytes(_ text: ByteView) -> [UInt8] {
+        var normal = [UInt8](repeating: Self.space, count: text.count + 2)
+        var count = 1
         var pendingSpace = false
-        for raw in text.utf8 {
-            let byte = Self.normalTable[Int(raw)]
+        // The table is read in place, as ``logit(_:)`` reads it: bound to a local first, or read
+        // in a loop over `String.UTF8View`, its 256 bytes were copied (`memcpy`) for every byte.
+        for index in 0..<text.count {
+            let byte = Self.normalTable[Int(text[index])]
             if byte == Self.space { pendingSpace = true; continue }
-            if pendingSpace && normal.count > 1 { normal.append(Self.space) }
+            // The space is there already: `normal` starts as spaces, and is written in order.
+            if pendingSpace && count > 1 { count += 1 }
             pendingSpace = false
-            normal.append(byte)
+            normal[count] = byte
+            count += 1
         }
-        normal.append(Self.space)
+        // The closing space (already in place).
+        normal.removeLast(normal.count - count - 1)
         return normal
     }
 
