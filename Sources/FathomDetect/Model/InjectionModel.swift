@@ -255,8 +255,6 @@ public struct InjectionModel: Sendable {
     public func strongestFeatures(_ text: String, limit: Int = 5) -> [Contribution] {
         let normal = Self.normalBytes(text)
         guard limit > 0 else { return [] }
-        let shift = UInt64(64 - bits)
-        func bucket(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* Self.golden) >> shift) }
         /// A distinct feature, by where it first occurs: a 4-gram or a word at `start ..< end`; a
         /// word pair's second word at `secondStart ..< secondEnd` (empty for the others).
         struct Feature {
@@ -300,14 +298,16 @@ public struct InjectionModel: Sendable {
         // Every occurrence of an ASCII feature adds the same term, so one whose weight does not
         // raise the logit never has a positive total, and is not kept (most weights are 0). The
         // 4-grams kept are listed first by where they end, in a loop without a branch on the
-        // weights: a branch on each loaded weight, taken either way at random, stalled the loop.
+        // weights (against the same test written as a branch, a small gain at most). The weights
+        // are read from ``table``, as the score read them just before: the entries it brought into
+        // the cache (the array copy of the weights was a second 256 KB competing for it).
         let raisedBy: (positive: Int, negative: Int) = (scale > 0 ? 1 : 0, scale < 0 ? 1 : 0)
         var kept = [Int32](repeating: 0, count: normal.count)
         var keptCount = 0
         var window: UInt32 = 0
         for index in normal.indices {
             window = window << 8 | UInt32(normal[index])
-            let weight = weights[bucket(UInt64(window) ^ Self.seedChar)]
+            let weight = table.value(forKey: (UInt64(window) ^ Self.seedChar) &* Self.golden)
             kept[keptCount] = Int32(truncatingIfNeeded: index)
             let raises = (weight > 0 ? raisedBy.positive : 0) | (weight < 0 ? raisedBy.negative : 0)
             let beyondASCII = window & 0x8080_8080 != 0 ? 1 : 0
@@ -316,7 +316,7 @@ public struct InjectionModel: Sendable {
         for index in kept[0..<keptCount].lazy.map(Int.init) {
             window = UInt32(normal[index - 3]) << 24 | UInt32(normal[index - 2]) << 16 | UInt32(normal[index - 1]) << 8
                 | UInt32(normal[index])
-            let term = scale * Double(weights[bucket(UInt64(window) ^ Self.seedChar)]) / charNorm
+            let term = scale * Double(table.value(forKey: (UInt64(window) ^ Self.seedChar) &* Self.golden)) / charNorm
             let ascii = window & 0x8080_8080 == 0
             let occurrence = Feature(start: index - 3, end: index + 1, secondStart: 0, secondEnd: 0, quoted: true, total: term)
             guard ascii else {
@@ -341,10 +341,12 @@ public struct InjectionModel: Sendable {
                 probe = (probe + 1) & mask
             }
         }
-        // Words and pairs of adjacent words: (start, end, second start, second end, hash, bucket,
-        // whether all their bytes are ASCII).
-        typealias Word = (start: Int, end: Int, secondStart: Int, secondEnd: Int, hash: UInt64, bucket: Int, ascii: Bool)
+        // Words and pairs of adjacent words: (start, end, second start, second end, key, whether all
+        // their bytes are ASCII).
+        typealias Word = (start: Int, end: Int, secondStart: Int, secondEnd: Int, hash: UInt64, ascii: Bool)
         var words: [Word] = []
+        // A word and its pair with the one before take two bytes at least (a byte and a separator).
+        words.reserveCapacity(normal.count)
         var previous: (hash: UInt64, start: Int, end: Int, ascii: Bool)?
         var wordStart: Int?
         var wordASCII = true
@@ -356,10 +358,10 @@ public struct InjectionModel: Sendable {
                 hash = (hash ^ UInt64(byte)) &* Self.fnvPrime
                 wordASCII = wordASCII && byte < 0x80
             } else if let first = wordStart {
-                words.append((first, index, 0, 0, hash ^ Self.seedUnigram, bucket(hash ^ Self.seedUnigram), wordASCII))
+                words.append((first, index, 0, 0, hash ^ Self.seedUnigram, wordASCII))
                 if let previous {
                     let pair = (previous.hash &* Self.fnvPrime) ^ hash ^ Self.seedBigram
-                    words.append((previous.start, previous.end, first, index, pair, bucket(pair), previous.ascii && wordASCII))
+                    words.append((previous.start, previous.end, first, index, pair, previous.ascii && wordASCII))
                 }
                 previous = (hash, first, index, wordASCII)
                 wordStart = nil
@@ -375,7 +377,7 @@ public struct InjectionModel: Sendable {
                 && normal[feature.secondStart..<feature.secondEnd].elementsEqual(normal[word.secondStart..<word.secondEnd])
         }
         for word in words {
-            let term = scale * Double(weights[word.bucket]) / wordNorm
+            let term = scale * Double(table.value(forKey: word.hash &* Self.golden)) / wordNorm
             // As for the 4-grams: an ASCII word or pair that does not raise the logit is not kept.
             if word.ascii, !(term > 0) { continue }
             let occurrence = Feature(start: word.start, end: word.end, secondStart: word.secondStart,
