@@ -159,22 +159,26 @@ public struct InjectionModel: Sendable {
     public func logit<Bytes: ScoredBytes>(_ text: Bytes) -> Double {
         let table = self.table
         // The opening separator: the window holds it, no 4-gram is complete, no word is open.
+        //
+        // The loop keeps no state the window already holds. The window's low byte is the last
+        // byte kept, and a separator is dropped only after a separator, so the last byte *seen*
+        // was a separator exactly when that byte is one; and it was a word byte exactly when that
+        // byte is one (a dropped byte is a separator, and so is the byte kept before it). A
+        // previous word exists once a word has been counted. Holding "last was a separator", "in
+        // a word" and "has a previous word" apart, as the loop did, kept more values live than
+        // there are registers: the 4-gram sum lived on the stack, one load and store a byte.
         var window = UInt32(Self.space)
         var emitted = 1
-        var lastSpace = true
         var charSum = 0
         var wordSum = 0
         var wordCount = 0
-        var inWord = false
         var wordHash: UInt64 = 0
         var previousWord: UInt64 = 0
-        var hasPrevious = false
         /// Emits one mapped byte (a separator after a separator is dropped).
         @inline(__always)
         func step(_ byte: UInt8) {
-            let isSpace = byte == Self.space
-            let keep = !(isSpace && lastSpace)
-            lastSpace = isSpace
+            let last = UInt8(truncatingIfNeeded: window)
+            let keep = !(byte == Self.space && last == Self.space)
             let next = window << 8 | UInt32(byte)
             window = keep ? next : window
             emitted &+= keep ? 1 : 0
@@ -183,22 +187,21 @@ public struct InjectionModel: Sendable {
             let weight = table.value(forKey: charKey)
             charSum &+= counted ? weight : 0
             // A dropped separator neither extends nor ends a word: none is open after a separator.
+            let inWord = Self.isWord(last)
             let isWordByte = Self.isWord(byte)
             if inWord && !isWordByte {
                 wordSum &+= table.value(forKey: (wordHash ^ Self.seedUnigram) &* Self.golden)
-                wordCount &+= 1
-                if hasPrevious {
+                if wordCount > 0 {
                     let key = (previousWord &* Self.fnvPrime) ^ wordHash ^ Self.seedBigram
                     wordSum &+= table.value(forKey: key &* Self.golden)
                     wordCount &+= 1
                 }
+                wordCount &+= 1
                 previousWord = wordHash
-                hasPrevious = true
             }
             let open = inWord ? wordHash : Self.fnvOffset
             let extended = (open ^ UInt64(byte)) &* Self.fnvPrime
             wordHash = isWordByte ? extended : wordHash
-            inWord = isWordByte
         }
         let count = text.count
         var index = 0
@@ -207,7 +210,7 @@ public struct InjectionModel: Sendable {
             index += 1
         }
         // The closing separator, unless a trailing one was emitted.
-        if !lastSpace { step(Self.space) }
+        if UInt8(truncatingIfNeeded: window) != Self.space { step(Self.space) }
         // Every emitted byte from the fourth completed a 4-gram (the count is not kept per byte:
         // one running value fewer in the loop).
         let charCount = max(0, emitted - 3)
