@@ -317,6 +317,14 @@ import Testing
         }
     }
 
+    /// The constant masks of base64 characters are the characters of the definition, byte by byte.
+    @Test func theBase64MasksAreTheDefinition() {
+        for byte in UInt8(0)...UInt8(255) {
+            #expect(PromptNormalizer.isBase64(byte) == PromptNormalizer.isBase64Definition(byte), "\(byte)")
+        }
+        #expect((0...255).count { PromptNormalizer.isBase64(UInt8($0)) } == 67)
+    }
+
     /// A word set finds each of its words in a text, and no other word.
     @Test func theWordSetFindsItsWordsOnly() {
         let words = RuleSettings().injectionContextWords.map(PromptNormalizer.normalForm).filter { !$0.isEmpty }
