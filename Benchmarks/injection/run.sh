@@ -10,8 +10,9 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 out=$work/fathom-injection-bench
 cd "$work"
-swiftc -O -wmo -swift-version 6 -module-name FathomStore -suppress-warnings \
-    "$root/Sources/FathomStore/Bytes/ByteView.swift" "$root/Sources/FathomStore/Bytes/KeyedByteTable.swift" \
+swiftc -O -wmo -swift-version 6 -module-name FathomStore -package-name fathom -suppress-warnings \
+    "$root/Sources/FathomStore/Bytes/ByteView.swift" "$root/Sources/FathomStore/Bytes/ByteView+Lending.swift" \
+    "$root/Sources/FathomStore/Bytes/KeyedByteTable.swift" \
     "$root/Sources/FathomDetect/Model/InjectionModel.swift" "$root/Sources/FathomDetect/Model/InjectionModelData.swift" \
     "$here/Shims.swift" "$here/main.swift" -o "$out"
 "$out" "$root/Training/injection/data/ci-test.jsonl" "${1:-1000000}"
