@@ -705,11 +705,9 @@ public enum PromptNormalizer {
         var run = 0
         var index = 0
         let count = text.count
-        // Whether the text is valid UTF-8, checked once it has a scalar beyond ASCII; then the
-        // block of decompositions read last (the scalars of a text mostly share a few blocks).
+        // Whether the text is valid UTF-8, checked once it has a scalar beyond ASCII.
         var checked = false
-        var blockNumber = -1
-        var block = DecomposedBlock(starts: [], values: [])
+        var decompositions = DecompositionReader()
         while index < count {
             let byte = text[index]
             if byte < 0x80 {
@@ -724,40 +722,63 @@ public enum PromptNormalizer {
                 guard text.isValidUTF8 else { return false }
                 checked = true
             }
-            // Valid UTF-8: the lead byte gives the length.
-            var scalar: UInt32
-            if byte < 0xE0 {
-                scalar = UInt32(byte & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F)
-                index += 2
-            } else if byte < 0xF0 {
-                scalar = UInt32(byte & 0x0F) << 12 | UInt32(text[index + 1] & 0x3F) << 6 | UInt32(text[index + 2] & 0x3F)
-                index += 3
-            } else {
-                scalar = UInt32(byte & 0x07) << 18 | UInt32(text[index + 1] & 0x3F) << 12
-                    | UInt32(text[index + 2] & 0x3F) << 6 | UInt32(text[index + 3] & 0x3F)
-                index += 4
+            let scalar = Self.scalar(in: text, at: &index)
+            let streamed = decompositions.visit(scalar) { value in
+                if value == reordered { return false }
+                sink.take(value)
+                return true
             }
+            guard streamed else { return false }
+        }
+        return true
+    }
+
+    /// The scalar of valid UTF-8 `text` whose lead byte (beyond ASCII) is at `index`, which moves
+    /// past it.
+    @inline(__always)
+    package static func scalar(in text: ByteView, at index: inout Int) -> UInt32 {
+        // Valid UTF-8: the lead byte gives the length.
+        let byte = text[index]
+        if byte < 0xE0 {
+            defer { index += 2 }
+            return UInt32(byte & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F)
+        }
+        if byte < 0xF0 {
+            defer { index += 3 }
+            return UInt32(byte & 0x0F) << 12 | UInt32(text[index + 1] & 0x3F) << 6 | UInt32(text[index + 2] & 0x3F)
+        }
+        defer { index += 4 }
+        return UInt32(byte & 0x07) << 18 | UInt32(text[index + 1] & 0x3F) << 12 | UInt32(text[index + 2] & 0x3F) << 6
+            | UInt32(text[index + 3] & 0x3F)
+    }
+
+    /// The values of scalars' decompositions (``scalarDecomposition(_:)``), those of the Basic
+    /// Multilingual Plane from the block read last (the scalars of a text mostly share a few blocks).
+    package struct DecompositionReader {
+        private var blockNumber = -1
+        private var block = DecomposedBlock(starts: [], values: [])
+
+        package init() {}
+
+        /// Calls `body` with each value of `scalar`'s decomposition while it returns true; false when
+        /// `body` returned false or `scalar` is not a scalar (a surrogate code point).
+        @inline(__always)
+        package mutating func visit(_ scalar: UInt32, _ body: (UInt32) -> Bool) -> Bool {
             if scalar < 0x10000 {
                 if Int(scalar >> 8) != blockNumber {
                     blockNumber = Int(scalar >> 8)
                     block = decomposedBlocks.block(blockNumber)
                 }
                 let offset = Int(scalar & 0xFF)
-                for position in Int(block.starts[offset])..<Int(block.starts[offset + 1]) {
-                    let value = block.values[position]
-                    if value == reordered { return false }
-                    sink.take(value)
+                for position in Int(block.starts[offset])..<Int(block.starts[offset + 1]) where !body(block.values[position]) {
+                    return false
                 }
-            } else {
-                guard let unicode = Unicode.Scalar(scalar) else { return false }
-                let forms = scalarDecomposition(unicode)
-                for value in forms {
-                    if value == reordered { return false }
-                    sink.take(value)
-                }
+                return true
             }
+            guard let unicode = Unicode.Scalar(scalar) else { return false }
+            for value in scalarDecomposition(unicode) where !body(value) { return false }
+            return true
         }
-        return true
     }
 
     /// Marks a scalar whose decomposition keeps a combining mark (see ``visitNormalForm(_:into:)``).

@@ -20,6 +20,13 @@ extension PromptNormalizer {
     /// On the high-cardinality benchmark's prompts it turns away four in five ASCII prompts: the
     /// anchor filter reads every byte (44 instructions a byte); this gate reads each 8 bytes as one
     /// word, then, with a shortest phrase of `m` bytes, about one triple of bytes in `m - 2`.
+    ///
+    /// A prompt beyond ASCII (an accent, a curly quote, an em dash, a look-alike letter) is judged
+    /// too when every phrase is ASCII: its normal form is streamed (``visitNormalForm(_:into:)``,
+    /// which declines a long base64 run, invalid UTF-8 and a kept combining mark) and written as
+    /// bytes, each value beyond ASCII as 0x80, which folds to a byte no phrase holds; a phrase in
+    /// the normal form or its leetspeak folding is ASCII, so it occurs in those bytes as in an ASCII
+    /// prompt's. Before, every such prompt was streamed through the anchor filter instead.
     package final class WordGate: Sendable {
         /// The shortest phrase's length `m`: the search looks at windows of `m` bytes, and each
         /// phrase is known by one window of `m` of its bytes (the one with the fewest spaces, the
@@ -35,6 +42,9 @@ extension PromptNormalizer {
         let firstOfBlock: [Int32]
         /// By byte: its folded value (ASCII), as ``normalForm(_:)`` and ``leetFolded(_:)`` make it.
         let folds: InlineArray<256, UInt8>
+        /// Whether every phrase's normal form is ASCII: then a prompt beyond ASCII is judged from its
+        /// streamed normal form (see the type).
+        let judgesBeyondASCII: Bool
 
         /// The gate of phrases given in normal form; nil when a phrase that can be in an ASCII
         /// prompt is shorter than three values, or when the ASCII table is not what the gate's
@@ -49,9 +59,13 @@ extension PromptNormalizer {
                 folds[byte] = isSpace ? 0x20 : UInt8(PromptNormalizer.leetTable[Int(form)])
             }
             var folded: [[UInt8]] = []
+            var judgesBeyondASCII = true
             for form in forms {
                 // A value beyond ASCII is in no ASCII prompt's forms.
-                guard form.allSatisfy({ $0 < 0x80 }) else { continue }
+                guard form.allSatisfy({ $0 < 0x80 }) else {
+                    judgesBeyondASCII = false
+                    continue
+                }
                 guard form.count >= 3 else { return nil }
                 folded.append(form.map { UInt8(PromptNormalizer.leetTable[Int($0)]) })
             }
@@ -88,6 +102,7 @@ extension PromptNormalizer {
             self.windowStarts = windows.map(\.start)
             self.firstOfBlock = firstOfBlock
             self.folds = folds
+            self.judgesBeyondASCII = judgesBeyondASCII
         }
 
         /// Whether `phrase` holds `part` anywhere.
@@ -110,6 +125,9 @@ extension PromptNormalizer {
             var checkedTo = 0
             // A run of whitespace, or a DEL (a control the word tests do not count as whitespace).
             var collapses = false
+            // A byte beyond ASCII: the word tests of whitespace do not hold (a byte's sum carries
+            // into the next), and the prompt is searched in its normal form's bytes.
+            var beyondASCII = false
             while offset < count {
                 let word: UInt64
                 var valid = Self.high
@@ -122,7 +140,10 @@ extension PromptNormalizer {
                     word = tail
                     valid = Self.high >> UInt64(8 * (8 - (count - offset)))
                 }
-                if word & Self.high != 0 { return false }
+                if word & Self.high != 0 {
+                    guard judgesBeyondASCII else { return false }
+                    beyondASCII = true
+                }
                 // High bit of each byte: at or above 0x21 (not whitespace or a control).
                 let printable = (word &+ 0x5F5F_5F5F_5F5F_5F5F) & Self.high
                 let spaces = ~printable & Self.high & valid
@@ -137,6 +158,9 @@ extension PromptNormalizer {
                 }
                 offset += 8
             }
+            // No long base64 run (the test of the all-base64 blocks holds beyond ASCII too: such a
+            // block has no byte beyond it).
+            if beyondASCII { return rejectsBeyondASCII(prompt) }
             guard collapses else { return !occurs(prompt) }
             var collapsed: [UInt8] = []
             collapsed.reserveCapacity(count)
@@ -152,6 +176,50 @@ extension PromptNormalizer {
                 }
             }
             return collapsed.withByteView { !occurs($0) }
+        }
+
+        /// ``rejects(_:)`` for a prompt beyond ASCII without a long base64 run, when every phrase is
+        /// ASCII: its normal form written as bytes is searched. ASCII bytes are kept as they are
+        /// (``occurs(_:)`` folds them), each run of whitespace as one space (none leading, as
+        /// ``normalForm(_:)`` collapses it), each scalar beyond ASCII as its decomposition's values,
+        /// a value beyond ASCII as 0x80, which folds to a byte no phrase holds. False for invalid
+        /// UTF-8 and a kept combining mark (the form is not the scalars' forms in order).
+        private func rejectsBeyondASCII(_ prompt: ByteView) -> Bool {
+            guard prompt.isValidUTF8 else { return false }
+            let count = prompt.count
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(count)
+            var pendingSpace = false
+            var decompositions = PromptNormalizer.DecompositionReader()
+            var index = 0
+            while index < count {
+                let byte = prompt[index]
+                if byte < 0x80 {
+                    if byte <= 0x20 || byte == 0x7F {
+                        pendingSpace = !bytes.isEmpty
+                    } else {
+                        if pendingSpace { bytes.append(0x20) }
+                        pendingSpace = false
+                        bytes.append(byte)
+                    }
+                    index += 1
+                    continue
+                }
+                let scalar = PromptNormalizer.scalar(in: prompt, at: &index)
+                let streamed = decompositions.visit(scalar) { value in
+                    if value == PromptNormalizer.reordered { return false }
+                    if value == PromptNormalizer.space {
+                        pendingSpace = !bytes.isEmpty
+                    } else {
+                        if pendingSpace { bytes.append(0x20) }
+                        pendingSpace = false
+                        bytes.append(value < 0x80 ? UInt8(truncatingIfNeeded: value) : 0x80)
+                    }
+                    return true
+                }
+                guard streamed else { return false }
+            }
+            return bytes.withByteView { !occurs($0) }
         }
 
         /// With the block of 8 at `offset` all base64: -1 when the run of base64 characters that
