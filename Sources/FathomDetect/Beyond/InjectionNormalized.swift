@@ -311,6 +311,33 @@ public enum PromptNormalizer {
         return false
     }
 
+    /// Whether `form` occurs at `start` of the ASCII bytes of `prompt`, letters compared
+    /// lower-cased (as they are in the normal form).
+    @inline(__always)
+    package static func occurs(_ form: [UInt32], at start: Int, inCaseFolded prompt: ByteView) -> Bool {
+        guard start >= 0, start + form.count <= prompt.count else { return false }
+        for offset in form.indices {
+            let byte = prompt[start + offset]
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            guard UInt32(folded) == form[offset] else { return false }
+        }
+        return true
+    }
+
+    /// Whether `form` occurs anywhere in the ASCII bytes of `prompt`, letters compared lower-cased:
+    /// compared in full only where its first value is.
+    package static func occurs(_ form: [UInt32], inCaseFolded prompt: ByteView) -> Bool {
+        guard let first = form.first, first < 0x80, form.count <= prompt.count else { return false }
+        let lower = UInt8(first)
+        // The first value's other case, when it is a letter (else the value itself).
+        let other = lower >= 0x61 && lower <= 0x7A ? lower & 0xDF : lower
+        for start in 0...(prompt.count - form.count) {
+            let byte = prompt[start]
+            if byte == lower || byte == other, occurs(form, at: start, inCaseFolded: prompt) { return true }
+        }
+        return false
+    }
+
     /// Words that, within the three words before a phrase, mean it is not asked for: negation
     /// ("please don't ignore the previous email") or reported speech ("my manager told me to
     /// ignore the previous memo").
@@ -521,9 +548,65 @@ public enum PromptNormalizer {
 
         /// FNV-1a over the scalars of `text[range]`, folded to 12 bits.
         static func slot(_ text: [UInt32], _ range: Range<Int>) -> Int {
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for index in range { hash = (hash ^ UInt64(text[index])) &* 0x0000_0100_0000_01B3 }
-            return Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52)
+            var hash = fnvOffset
+            for index in range { hash = (hash ^ UInt64(text[index])) &* fnvPrime }
+            return fold(hash)
+        }
+
+        private static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
+        private static let fnvPrime: UInt64 = 0x0000_0100_0000_01B3
+
+        @inline(__always)
+        private static func fold(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52) }
+
+        /// By ASCII byte: its lower-case value when it is a letter or a digit (a word's scalar, as
+        /// the normal form has it), else 0.
+        private static let wordBytes: InlineArray<128, UInt8> = {
+            var table = InlineArray<128, UInt8>(repeating: 0)
+            for byte in 0..<128 where isWordScalar(UInt32(byte)) {
+                table[byte] = UInt8(truncatingIfNeeded: FoldedText.fold(UInt32(byte)))
+            }
+            return table
+        }()
+
+        /// Whether the normal form of `prompt`, an ASCII text, holds a word of the set that does not
+        /// start inside an occurrence of `phrase` (a normal form; nil: none), as
+        /// ``PromptNormalizer/firstWord(in:of:outside:)`` looks for one. Read from the bytes,
+        /// without the form: a word is a run of letters and digits, lower-cased; it is hashed where
+        /// it lies, and copied out only when the filter holds its slot.
+        package func holdsWord(inASCII prompt: ByteView, outside phrase: [UInt32]?) -> Bool {
+            let table = Self.wordBytes
+            var hash = Self.fnvOffset
+            var start = -1
+            for index in 0...prompt.count {
+                let value = index < prompt.count && prompt[index] < 0x80 ? table[Int(prompt[index])] : 0
+                if value != 0 {
+                    if start < 0 { start = index }
+                    hash = (hash ^ UInt64(value)) &* Self.fnvPrime
+                    continue
+                }
+                guard start >= 0 else { continue }
+                defer {
+                    hash = Self.fnvOffset
+                    start = -1
+                }
+                let slot = Self.fold(hash)
+                guard filter[slot >> 6] & (1 << UInt64(slot & 63)) != 0 else { continue }
+                if let phrase, Self.starts(at: start, insideOf: phrase, in: prompt) { continue }
+                let word = (start..<index).map { UInt32(table[Int(prompt[$0])]) }
+                if words.contains(word) { return true }
+            }
+            return false
+        }
+
+        /// Whether position `index` of `prompt` (ASCII) lies inside an occurrence of `phrase`, letters
+        /// compared lower-cased.
+        private static func starts(at index: Int, insideOf phrase: [UInt32], in prompt: ByteView) -> Bool {
+            guard !phrase.isEmpty else { return false }
+            for first in max(0, index - phrase.count + 1)...index where PromptNormalizer.occurs(phrase, at: first, inCaseFolded: prompt) {
+                return true
+            }
+            return false
         }
     }
 
@@ -1072,6 +1155,10 @@ package enum InjectionNormalized {
         let strongCount: Int
         /// Each phrase case-folded, to tell a phrase visible in the plain text from a disguised one.
         let folded: [[UInt32]]
+        /// Whether a phrase's case folding is its normal form (not so for a name with a run of
+        /// spaces, an accent, a look-alike): then, in a text whose case folding is its normal form,
+        /// the phrase is visible wherever it is found.
+        let foldedIsForm: [Bool]
         let words: PromptNormalizer.WordSet
 
         /// The phrases enough alone, then the context phrases not among them.
@@ -1085,6 +1172,7 @@ package enum InjectionNormalized {
             table = PromptNormalizer.PhraseTable(names.map { PromptNormalizer.PhraseKey(name: $0, form: PromptNormalizer.normalForm($0)) })
             strongCount = settings.normalizedPhrases.count
             folded = names.map(FoldedText.folded)
+            foldedIsForm = zip(folded, table.forms).map { $0 == $1 }
             words = PromptNormalizer.WordSet(Set(settings.injectionContextWords.map(PromptNormalizer.normalForm).filter { !$0.isEmpty }))
         }
 
@@ -1113,6 +1201,7 @@ package enum InjectionNormalized {
         /// too, and only when a phrase is found).
         package func metrics(_ prompt: ByteView, held normal: PromptNormalizer.AnchorFilter.PhraseSet,
                              _ leet: PromptNormalizer.AnchorFilter.PhraseSet?) -> [String: HitValue]? {
+            if leet == nil, isUncorroborated(prompt, held: normal) { return nil }
             guard let form = PromptNormalizer.asciiNormalForm(prompt) else { return metrics(prompt.string, bytes: prompt) }
             var forms = [form]
             var candidates: [[Int]?] = [normal.indices]
@@ -1123,6 +1212,40 @@ package enum InjectionNormalized {
             }
             return metrics(plain: { FoldedText.folded(prompt) }, forms: forms,
                            found: PromptNormalizer.matchedIndices(forms: forms, candidates: candidates, phrases: table))
+        }
+
+        /// Whether a prompt (ASCII, no leetspeak character, so its one form is its normal form)
+        /// whose anchors hold only context phrases is surely not a hit, decided from its bytes: a
+        /// context phrase needs another phrase found, a disguise or a context word to count.
+        /// - Another phrase: at most one of the held phrases occurs in the prompt's bytes, case
+        ///   folded (found on word boundaries, a phrase occurs there).
+        /// - A disguise: when the prompt has no control byte, DEL or run of spaces, its case folding
+        ///   is its normal form (leading and trailing spaces aside, which bound no word), so a phrase
+        ///   whose case folding is its own normal form is visible wherever it is found.
+        /// - A context word: no word of the prompt has a slot of the context words' filter.
+        ///
+        /// Benign prompts that use a context phrase ("pretend you are a customer…") took the whole
+        /// matcher only to be let go: a form, its case folding, the phrases searched, every word
+        /// looked up.
+        private func isUncorroborated(_ prompt: ByteView, held: PromptNormalizer.AnchorFilter.PhraseSet) -> Bool {
+            var previousSpace = false
+            for index in 0..<prompt.count {
+                let byte = prompt[index]
+                if byte < 0x20 || byte >= 0x7F { return false }
+                let isSpace = byte == 0x20
+                if isSpace && previousSpace { return false }
+                previousSpace = isSpace
+            }
+            // The one held phrase that occurs, if any.
+            var lone: [UInt32]?
+            for phrase in held.indices {
+                guard phrase >= strongCount, foldedIsForm[phrase] else { return false }
+                let form = table.forms[phrase]
+                guard PromptNormalizer.occurs(form, inCaseFolded: prompt) else { continue }
+                if lone != nil { return false }
+                lone = form
+            }
+            return !words.holdsWord(inASCII: prompt, outside: lone)
         }
 
         private func metrics(_ text: String, forms: [[UInt32]]) -> [String: HitValue]? {
