@@ -63,6 +63,31 @@ import Testing
         #expect(Self.rejects(ascii, "caf\u{E9} balance"))
     }
 
+    /// The search runs over the two halves of a prompt side by side: a phrase is found wherever it
+    /// lies, in either half or across the middle, whatever the prompt's length, and a prompt of
+    /// filler alone is still turned away at every length.
+    @Test func aPhraseIsFoundAtEveryPlace() throws {
+        let gate = try #require(Self.table.gate)
+        let filler = Array("zq xv kw jy ".utf8)
+        func text(_ count: Int, from start: Int) -> String {
+            String(decoding: (0..<count).map { filler[($0 + start) % filler.count] }, as: UTF8.self)
+        }
+        var found = 0
+        for phrase in ["dan mode", "ignore previous instructions", "bypass all"] {
+            for before in 0..<40 {
+                for after in 0..<40 {
+                    let prompt = text(before, from: 0) + phrase + text(after, from: 5)
+                    #expect(!Self.rejects(gate, prompt), "\(prompt)")
+                    found += Self.rejects(gate, prompt) ? 0 : 1
+                }
+            }
+        }
+        #expect(found == 3 * 40 * 40)
+        for count in 0..<100 {
+            #expect(Self.rejects(gate, text(count, from: count)), "\(count)")
+        }
+    }
+
     @Test func theGateNeverTurnsAwayAMatch() throws {
         let gate = try #require(Self.table.gate)
         let phrases = InjectionNormalized.phrases(RuleSettings()).map(\.0)

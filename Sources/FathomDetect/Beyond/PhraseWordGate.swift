@@ -242,11 +242,46 @@ extension PromptNormalizer {
         }
 
         /// Whether a phrase occurs in the folded bytes of `prompt`.
+        ///
+        /// Two searches side by side: one over the windows that end in the first half of the
+        /// prompt, one over those that end in the second. Each window of a phrase ends in one half
+        /// (a search's jump past its half's end skips no window the other half's search does not
+        /// look at), and ``startsPhrase(windowAt:block:in:)`` reads the whole prompt, so an
+        /// occurrence across the middle is found as well. A skip search is one chain of dependent
+        /// loads (where the next window ends depends on this one's shift): one search left the
+        /// core waiting on each shift; two independent chains overlap their waits.
         private func occurs(_ prompt: ByteView) -> Bool {
             let count = prompt.count
-            var end = shortest - 1
-            while end < count {
-                let block = Self.block(folds[Int(prompt[end - 2])], folds[Int(prompt[end - 1])], folds[Int(prompt[end])])
+            var first = shortest - 1
+            let half = max(first, count / 2)
+            var second = half
+            while first < half, second < count {
+                let firstBlock = block(endingAt: first, in: prompt)
+                let secondBlock = block(endingAt: second, in: prompt)
+                let firstShift = Int(shifts[firstBlock])
+                let secondShift = Int(shifts[secondBlock])
+                if firstShift > 0 {
+                    first += firstShift
+                } else {
+                    if startsPhrase(windowAt: first + 1 - shortest, block: firstBlock, in: prompt) { return true }
+                    first += 1
+                }
+                if secondShift > 0 {
+                    second += secondShift
+                } else {
+                    if startsPhrase(windowAt: second + 1 - shortest, block: secondBlock, in: prompt) { return true }
+                    second += 1
+                }
+            }
+            // What is left of either search, alone.
+            return occurs(prompt, from: first, to: half) || occurs(prompt, from: second, to: count)
+        }
+
+        /// Whether a phrase's window ends in `end ..< limit` (a skip search from `end`).
+        private func occurs(_ prompt: ByteView, from end: Int, to limit: Int) -> Bool {
+            var end = end
+            while end < limit {
+                let block = block(endingAt: end, in: prompt)
                 let shift = Int(shifts[block])
                 if shift > 0 {
                     end += shift
@@ -256,6 +291,16 @@ extension PromptNormalizer {
                 end += 1
             }
             return false
+        }
+
+        /// The block of the three folded bytes that end at `end` (at least 2, below the count): one
+        /// load of four bytes where they fit, not three bytes each tested against the bounds.
+        @inline(__always)
+        private func block(endingAt end: Int, in prompt: ByteView) -> Int {
+            guard end >= 3, let word = prompt.loadLittleEndian(UInt32.self, at: end - 3) else {
+                return Self.block(folds[Int(prompt[end - 2])], folds[Int(prompt[end - 1])], folds[Int(prompt[end])])
+            }
+            return Self.block(folds[Int(word >> 8 & 0xFF)], folds[Int(word >> 16 & 0xFF)], folds[Int(word >> 24)])
         }
 
         /// Whether a phrase whose window ends on `block` occurs with its window at `start`.
