@@ -83,6 +83,18 @@ import Testing
             }
         }
         #expect(found == 3 * 40 * 40)
+        // Split by a run of whitespace, a DEL or a no-break space, wherever the split falls in the
+        // prompt's last eight bytes and its words of eight.
+        for separator in ["\t\t", "  ", "\n \n", "\u{7F}", " \u{7F}", "\u{A0}"] {
+            for phrase in ["dan\(separator)mode", "ignore\(separator)previous instructions"] {
+                for before in 0..<24 {
+                    for after in 0..<3 {
+                        let prompt = text(before, from: 0) + phrase + text(after, from: 5)
+                        #expect(!Self.rejects(gate, prompt), "\(prompt)")
+                    }
+                }
+            }
+        }
         for count in 0..<100 {
             #expect(Self.rejects(gate, text(count, from: count)), "\(count)")
         }

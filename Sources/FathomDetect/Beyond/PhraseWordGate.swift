@@ -133,8 +133,13 @@ extension PromptNormalizer {
                 var valid = Self.high
                 if let loaded = prompt.loadLittleEndian(UInt64.self, at: offset) {
                     word = loaded
+                } else if count >= 8, let last = prompt.loadLittleEndian(UInt64.self, at: count - 8) {
+                    // The last bytes, from the load of the last eight shifted down: zero bytes
+                    // past the end, marked as not there.
+                    word = last >> UInt64(8 * (8 - (count - offset)))
+                    valid = Self.high >> UInt64(8 * (8 - (count - offset)))
                 } else {
-                    // The last bytes: zero bytes past the end, marked as not there.
+                    // A prompt shorter than eight bytes, byte by byte.
                     var tail: UInt64 = 0
                     for index in offset..<count { tail |= UInt64(prompt[index]) << UInt64(8 * (index - offset)) }
                     word = tail

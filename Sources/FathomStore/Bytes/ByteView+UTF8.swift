@@ -34,6 +34,13 @@ extension ByteView {
             if base.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
             index += 8
         }
+        // The last bytes of a text of 8 or more in one load, which overlaps bytes found ASCII
+        // already (every byte before `index` is): a client address or a short field ended in up
+        // to seven steps of a byte each.
+        if index < count, count >= 8, index + 8 > count,
+           base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            return true
+        }
         while index < count, base.load(fromByteOffset: index, as: UInt8.self) < 0x80 { index += 1 }
         if index == count { return true }
         return Self.validUTF8(base.assumingMemoryBound(to: UInt8.self), from: index, count: count)
