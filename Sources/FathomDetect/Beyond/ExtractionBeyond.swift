@@ -285,7 +285,7 @@ package enum ExtractionBeyond {
         let aggregation = try EndpointAggregate.run(context, keyColumn: "src_ip", bucketSeconds: nil, distinct: true,
                                                     distinctOver: totalFloor(context.settings),
                                                     keep: { exceedsTotal($0, settings: context.settings) },
-                                                    groupBy: { IPNetworkKey.key(for: $0) })
+                                                    folding: IPNetworkKey.folding)
         return networkHits(aggregation, settings: context.settings)
     }
 

@@ -5,7 +5,7 @@ import FathomCatalog
 
 /// The extraction rules run together, from one scan of the gateway rows instead of one per rule.
 ///
-/// The scan groups the endpoint rows twice as ``EndpointAggregate/run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:groupBy:)``
+/// The scan groups the endpoint rows twice as ``EndpointAggregate/run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:folding:)``
 /// would: by (client address, extraction bucket) — `extraction.volume`'s groups — and by
 /// (principal, day) — `extraction.budget`'s — each value's rows without a time kept apart in a
 /// group of their own. Everything else is rolled up from those groups, without reading the rows
@@ -60,8 +60,8 @@ package enum ExtractionFamily {
             ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "address-groups") : nil
         let principalParts = byPrincipal
             ? PartitionedSpill<EndpointAggregate.GroupRecord>(partitions: partitions, budget: share, spill: spill, name: "principal-groups") : nil
-        let addresses = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"), groupBy: nil)
-        let principals = EndpointAggregate.KeyValues(numbering: context.numbering("principal"), groupBy: nil)
+        let addresses = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"), folding: nil)
+        let principals = EndpointAggregate.KeyValues(numbering: context.numbering("principal"), folding: nil)
 
         // One scan: each segment's columns are opened and its endpoint paths matched once.
         _ = try context.map(.inference) { table -> Int in
@@ -278,7 +278,7 @@ package enum ExtractionFamily {
         }
         // The addresses with rows, folded into their networks in value order.
         let networks = EndpointAggregate.KeyValues(numbering: context.numbering("src_ip"),
-                                                   groupBy: { IPNetworkKey.key(for: $0) })
+                                                   folding: IPNetworkKey.folding)
         var networkTotals: [Group] = []
         if rules.contains(RuleID.networkTotal) {
             let withRows = totals.indices.filter { totals[$0].count > 0 }

@@ -84,7 +84,7 @@ package struct EndpointAggregate {
         package var groups: [(key: Key, group: Group)]
         package let evidence: RowEvidence
         /// Per group value, the number of distinct key-column values folded into it (with
-        /// `groupBy`; 1 per value otherwise), counting only values that had rows in range.
+        /// a folding; 1 per value otherwise), counting only values that had rows in range.
         package var members: [String: Int] = [:]
 
         /// The first and last row of each of `groups` as evidence, each segment read once.
@@ -148,37 +148,70 @@ package struct EndpointAggregate {
         }
     }
 
+    /// What a value folds into (``Folding``): a 64-bit value of some kind, for an address its
+    /// network's prefix (kind 4: the /24 of an IPv4 address; 6: the /64 of an IPv6 one).
+    package struct FoldKey: Hashable, Sendable {
+        package var kind: UInt8
+        package var value: UInt64
+
+        package init(kind: UInt8, value: UInt64) {
+            self.kind = kind
+            self.value = value
+        }
+    }
+
+    /// How the values of a key column fold into groups of several: a value's group, read from its
+    /// bytes (nil: it folds into none), and a group's name, made from its key only when the group
+    /// is named. Two values fold together exactly when their keys are equal.
+    package struct Folding: Sendable {
+        package let key: @Sendable (ByteView) -> FoldKey?
+        package let name: @Sendable (FoldKey) -> String
+
+        package init(key: @escaping @Sendable (ByteView) -> FoldKey?, name: @escaping @Sendable (FoldKey) -> String) {
+            self.key = key
+            self.name = name
+        }
+    }
+
     /// The values of the key column, numbered across segments and threads (by the hunt's
     /// ``ValueNumbering`` of the column), and the groups they fold into
-    /// (``run(_:keyColumn:bucketSeconds:distinct:keep:groupBy:)``'s `groupBy`).
+    /// (``run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:folding:)``'s `folding`).
     package final class KeyValues: @unchecked Sendable {
         private let lock = NSLock()
-        private let groupBy: (@Sendable (String) -> String?)?
+        private let folding: Folding?
         package let numbering: ValueNumbering
         /// Group number + 1 of each value number seen (0: not seen yet; `UInt32.max`: the value
         /// folds into no group).
         private var valueGroups: [UInt32] = []
-        /// With `groupBy`: each group's name and number. Without, a group is its one value: its
+        /// With a folding: each group's key and number. Without, a group is its one value: its
         /// number is the next free one and its name the value's, made only when it is asked for
         /// (a hundred thousand principals made into strings and hashed, for each rule, were a
-        /// twentieth of the extraction rules' work).
-        private var groupIDs: [String: UInt32] = [:]
-        private var groupNames: [String] = []
+        /// twentieth of the extraction rules' work). Groups are named only when asked for either
+        /// way: half a million addresses folded by their networks' names were two seconds of
+        /// `extraction.network-total`.
+        private var groupKeys: [FoldKey] = []
+        /// With a folding: per kind of key, the table of its keys and the group of each entry (a
+        /// `Dictionary` keyed by ``FoldKey`` spent most of its time hashing with SipHash as it grew).
+        private var foldTables: [(kind: UInt8, keys: IntegerTable, groups: [UInt32])] = []
         private(set) var members: [Int] = []
-        /// The first value number folded into each group (without `groupBy`, the only one).
+        /// The first value number folded into each group (without a folding, the only one).
         private(set) var valueIDs: [UInt32] = []
 
         /// The groups numbered so far.
         var groupCount: Int { valueIDs.count }
 
-        /// Group `group`'s name: the value's own without `groupBy`.
+        /// Group `group`'s name: the value's own without a folding.
         func name(ofGroup group: Int) -> String {
-            groupBy == nil ? numbering.name(valueIDs[group]) : groupNames[group]
+            guard let folding else { return numbering.name(valueIDs[group]) }
+            lock.lock()
+            let key = groupKeys[group]
+            lock.unlock()
+            return folding.name(key)
         }
 
-        init(numbering: ValueNumbering, groupBy: (@Sendable (String) -> String?)?) {
+        init(numbering: ValueNumbering, folding: Folding?) {
             self.numbering = numbering
-            self.groupBy = groupBy
+            self.folding = folding
         }
 
         /// The group numbers of values already seen, without numbering new ones (`UInt32.max` for a
@@ -196,7 +229,7 @@ package struct EndpointAggregate {
 
         /// Whether values fold into groups of several (then a value is numbered only once it has a
         /// row, so ``members`` counts values with rows).
-        var folds: Bool { groupBy != nil }
+        var folds: Bool { folding != nil }
 
         /// The group numbers of the values numbered `ids` (one lock for the batch; `UInt32.max`
         /// for a value that folds into no group).
@@ -210,17 +243,9 @@ package struct EndpointAggregate {
                 let known = valueGroups[Int(id)]
                 if known != 0 { return known == UInt32.max ? UInt32.max : known - 1 }
                 var group = UInt32.max
-                if let groupBy {
-                    if let name = groupBy(numbering.name(id)) {
-                        if let existing = groupIDs[name] {
-                            group = existing
-                        } else {
-                            group = UInt32(valueIDs.count)
-                            groupIDs[name] = group
-                            groupNames.append(name)
-                            members.append(0)
-                            valueIDs.append(id)
-                        }
+                if let folding {
+                    if let key = numbering.withValue(id, folding.key) {
+                        group = foldedGroup(key, firstValue: id)
                         members[Int(group)] += 1
                     }
                 } else {
@@ -232,6 +257,26 @@ package struct EndpointAggregate {
                 valueGroups[Int(id)] = group == UInt32.max ? UInt32.max : group + 1
                 return group
             }
+        }
+
+        /// The group of values whose key is `key`, numbered (with `firstValue` its first value)
+        /// when it is new. The caller holds the lock.
+        private func foldedGroup(_ key: FoldKey, firstValue: UInt32) -> UInt32 {
+            let slot: Int
+            if let known = foldTables.firstIndex(where: { $0.kind == key.kind }) {
+                slot = known
+            } else {
+                foldTables.append((key.kind, IntegerTable(), []))
+                slot = foldTables.count - 1
+            }
+            let (index, isNew) = foldTables[slot].keys.index(of: key.value)
+            guard isNew else { return foldTables[slot].groups[index] }
+            let group = UInt32(valueIDs.count)
+            foldTables[slot].groups.append(group)
+            groupKeys.append(key)
+            members.append(0)
+            valueIDs.append(firstValue)
+            return group
         }
     }
 
@@ -274,8 +319,8 @@ package struct EndpointAggregate {
     }
 
     /// Aggregates rows whose path contains one of the endpoint patterns (case-insensitive), grouped by
-    /// the dictionary column `keyColumn` (or by what `groupBy` makes of its values: nil leaves the row
-    /// out) and by `bucketSeconds` (nil: one bucket for all time). Rows without a time are skipped
+    /// the dictionary column `keyColumn` (or by what `folding` folds its values into: none leaves the
+    /// row out) and by `bucketSeconds` (nil: one bucket for all time). Rows without a time are skipped
     /// when bucketing.
     ///
     /// With `distinctOver`, distinct inputs are counted only for the groups of more than that many
@@ -298,7 +343,7 @@ package struct EndpointAggregate {
     package static func run(_ context: HuntContext, keyColumn: String, bucketSeconds: Int64?, distinct: Bool,
                     distinctOver floor: Int64? = nil,
                     keep: (Group) -> Bool = { _ in true },
-                    groupBy: (@Sendable (String) -> String?)? = nil) throws -> Aggregation {
+                    folding: Folding? = nil) throws -> Aggregation {
         let patterns = context.settings.endpointPatterns.map { FoldedText.folded($0) }
         let width = bucketSeconds.map { $0 * 1_000_000_000 }
         // Segments are numbered in catalog order, so a group's rows are 8-byte positions.
@@ -314,7 +359,7 @@ package struct EndpointAggregate {
         let secondPass = distinct ? floor : nil
         let inputParts = distinct && secondPass == nil
             ? PartitionedSpill<InputRecord>(partitions: partitions, budget: context.memoryBudget / 2, spill: spill, name: "inputs") : nil
-        let values = KeyValues(numbering: context.numbering(keyColumn), groupBy: groupBy)
+        let values = KeyValues(numbering: context.numbering(keyColumn), folding: folding)
         _ = try context.map(.inference) { table -> Int in
             try scanSegment(table, segment: segmentIndex[table.record.path] ?? 0, context: context, patterns: patterns,
                             keyColumn: keyColumn, width: width, base: base, values: values,
@@ -410,7 +455,7 @@ package struct EndpointAggregate {
         return base
     }
 
-    /// The second pass of ``run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:groupBy:)``:
+    /// The second pass of ``run(_:keyColumn:bucketSeconds:distinct:distinctOver:keep:folding:)``:
     /// counts the distinct inputs of `candidates` (packed keys and merged groups), reading again only
     /// the segments where one of their key values has rows, and handing over only their inputs
     /// (through partitions, so memory stays flat however many inputs they have).

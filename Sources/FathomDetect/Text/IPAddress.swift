@@ -169,15 +169,22 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address's network prefix of `bits` (of 32 for IPv4, 128 for IPv6) as text, e.g.
     /// `198.51.100.0/24` or `2001:db8:4f2a::/64`.
     public func network(bits: Int) -> String {
-        if isIPv4 {
-            let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << UInt32(32 - min(32, bits))
-            return IPAddress(v4: UInt32(low) & mask).description + "/\(min(32, bits))"
-        }
-        let (high, low) = CIDR.masked(high: high, low: low, bits: bits)
-        return IPAddress(v6High: high, low: low, keepMapped: true).description + "/\(bits)"
+        networkAddress(bits: bits).description + "/\(isIPv4 ? min(32, bits) : bits)"
     }
 
-    private init(v6High high: UInt64, low: UInt64, keepMapped: Bool) {
+    /// The first address of the address's network prefix of `bits`: the address with the other
+    /// bits cleared (an IPv6 prefix stays IPv6 even when it reads like an IPv4-mapped address).
+    package func networkAddress(bits: Int) -> IPAddress {
+        if isIPv4 {
+            let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << UInt32(32 - min(32, bits))
+            return IPAddress(v4: UInt32(low) & mask)
+        }
+        let (high, low) = CIDR.masked(high: high, low: low, bits: bits)
+        return IPAddress(maskedV6High: high, low: low)
+    }
+
+    /// An IPv6 address as given, even one that reads like an IPv4-mapped address (a network prefix).
+    package init(maskedV6High high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
         isIPv4 = false

@@ -227,6 +227,18 @@ public final class ValueNumbering: @unchecked Sendable {
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
+    /// `body` of the bytes of the value numbered `id` (valid UTF-8: the text ``name(_:)`` makes),
+    /// lent for the call, under the numbering's lock.
+    public func withValue<R>(_ id: UInt32, _ body: (ByteView) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = offsets[Int(id)]
+        let end = offsets[Int(id) + 1]
+        return try bytes.withUnsafeBufferPointer { buffer in
+            try body(ByteView(unsafeStart: buffer.baseAddress.map { UnsafeRawPointer($0 + start) }, count: end - start))
+        }
+    }
+
     /// Whether the value numbered `id` is empty (a null entry).
     public func isEmpty(_ id: UInt32) -> Bool {
         lock.lock()
