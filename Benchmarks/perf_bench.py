@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Performance benchmark: Fathom against the `zstd -d` floor and DuckDB, in one run on one machine.
 
-Usage: python3 Benchmarks/perf_bench.py [--sizes 0.5,1,2,4] [--shapes default,high-cardinality]
+Usage: python3 Benchmarks/perf_bench.py [--sizes 0.5,1,2,4] [--shapes default,high-cardinality,many-identities]
                                         [--fathom PATH] [--repeat 3] [--threads 2]
 
 For each traffic shape and size (GB of uncompressed logs) it
@@ -9,7 +9,10 @@ For each traffic shape and size (GB of uncompressed logs) it
      `default` is the project's original scenario (a few hundred heavy-tailed clients);
      `high-cardinality` is a busy public API (20,000 client addresses with flat volumes, about a
      million (address, hour) groups per GB, 55 % unique inputs, 16 % of benign prompts with trigger
-     words, six models with decision logs),
+     words, six models with decision logs); `many-identities` is the high-cardinality preset with a
+     million background clients (`--clients 1000000`): about half a million distinct client
+     addresses and as many API keys per GB, most of them seen once (a scraper behind rotating
+     residential proxies), only on request (not in the default --shapes),
   2. warms the page cache, so every contender reads from memory,
   3. times `zstd -d` of every archive, one after another, output to /dev/null (the floor),
   4. times DuckDB (PyPI `duckdb`, installed by this script into Benchmarks/work/pydeps) running the
@@ -50,7 +53,9 @@ work = os.path.join(here, "work")
 duck_version = "2.0.1"
 # Rows of background inference traffic per GB of uncompressed scenario (measured: 5.7 GB at 9,000,000
 # for the default shape, 306 MB at 400,000 for the high-cardinality one).
-scale_per_gb = {"default": 1_580_000, "high-cardinality": 1_310_000}
+scale_per_gb = {"default": 1_580_000, "high-cardinality": 1_310_000, "many-identities": 1_310_000}
+# A benchmark shape that is a simulator preset with more options: (preset, extra `fathom simulate` options).
+presets = {"many-identities": ("high-cardinality", ["--clients", "1000000"])}
 kinds = ["inference", "llm", "pipeline", "predictions", "registry", "storage"]
 
 
@@ -86,13 +91,14 @@ def scenario(fathom, gb, days, shape="default"):
     suffix = "" if shape == "default" else "-" + shape
     out = os.path.join(work, f"scenario-{gb:g}g-{days}d{suffix}")
     meta = out + ".json"
-    if os.path.exists(meta) and not simshape.stale(fathom, shape, os.path.join(out, "expected.json")):
+    preset, extra = presets.get(shape, (shape, []))
+    if os.path.exists(meta) and not simshape.stale(fathom, preset, os.path.join(out, "expected.json")):
         with open(meta) as f:
             return out, json.load(f)["uncompressed"]
     shutil.rmtree(out, ignore_errors=True)
     scale = int(gb * scale_per_gb[shape])
     printed = subprocess.run([fathom, "simulate", "--out", out, "--scale", str(scale), "--days", str(days),
-                              "--shape", shape], check=True, capture_output=True, text=True).stdout
+                              "--shape", preset, *extra], check=True, capture_output=True, text=True).stdout
     with open(os.path.join(out, "expected.json")) as f:
         uncompressed = sum(entry.get("uncompressed_bytes", 0) for entry in json.load(f)["files"])
     with open(meta, "w") as f:
