@@ -183,17 +183,16 @@ package struct EndpointAggregate {
         /// Group number + 1 of each value number seen (0: not seen yet; `UInt32.max`: the value
         /// folds into no group).
         private var valueGroups: [UInt32] = []
-        /// With a folding: each group's key and number. Without, a group is its one value: its
-        /// number is the next free one and its name the value's, made only when it is asked for
-        /// (a hundred thousand principals made into strings and hashed, for each rule, were a
-        /// twentieth of the extraction rules' work). Groups are named only when asked for either
-        /// way: half a million addresses folded by their networks' names were two seconds of
-        /// `extraction.network-total`.
-        private var groupKeys: [FoldKey] = []
         /// With a folding: per kind of key, the table of its keys and the group of each entry (a
         /// `Dictionary` keyed by ``FoldKey`` spent most of its time hashing with SipHash as it grew).
+        /// Without, a group is its one value: its number is the next free one. Either way a group is
+        /// named only when asked for, from its first value (a hundred thousand principals made into
+        /// strings and hashed, for each rule, were a twentieth of the extraction rules' work; half a
+        /// million addresses folded by their networks' names, two seconds of
+        /// `extraction.network-total`), and no key is kept per group beyond the table's.
         private var foldTables: [(kind: UInt8, keys: IntegerTable, groups: [UInt32])] = []
-        private(set) var members: [Int] = []
+        /// Values folded into each group (4 bytes a group: a million of them at 4 GB of many clients).
+        private(set) var members: [UInt32] = []
         /// The first value number folded into each group (without a folding, the only one).
         private(set) var valueIDs: [UInt32] = []
 
@@ -202,10 +201,11 @@ package struct EndpointAggregate {
 
         /// Group `group`'s name: the value's own without a folding.
         func name(ofGroup group: Int) -> String {
-            guard let folding else { return numbering.name(valueIDs[group]) }
             lock.lock()
-            let key = groupKeys[group]
+            let first = valueIDs[group]
             lock.unlock()
+            // A group's first value folds into it, so its key is the group's.
+            guard let folding, let key = numbering.withValue(first, folding.key) else { return numbering.name(first) }
             return folding.name(key)
         }
 
@@ -273,7 +273,6 @@ package struct EndpointAggregate {
             guard isNew else { return foldTables[slot].groups[index] }
             let group = UInt32(valueIDs.count)
             foldTables[slot].groups.append(group)
-            groupKeys.append(key)
             members.append(0)
             valueIDs.append(firstValue)
             return group
@@ -413,7 +412,7 @@ package struct EndpointAggregate {
         let counts = values.members
         for item in kept {
             let id = Int(item.key >> 32)
-            members[name(id)] = counts[id]
+            members[name(id)] = Int(counts[id])
         }
         return Aggregation(groups: result, evidence: RowEvidence(context: context, records: records), members: members)
     }
