@@ -153,11 +153,6 @@ package struct EndpointAggregate {
     package struct FoldKey: Hashable, Sendable {
         package var kind: UInt8
         package var value: UInt64
-
-        package init(kind: UInt8, value: UInt64) {
-            self.kind = kind
-            self.value = value
-        }
     }
 
     /// How the values of a key column fold into groups of several: a value's group, read from its
