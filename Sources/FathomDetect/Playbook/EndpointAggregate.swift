@@ -148,25 +148,9 @@ package struct EndpointAggregate {
         }
     }
 
-    /// What a value folds into (``Folding``): a 64-bit value of some kind, for an address its
-    /// network's prefix (kind 4: the /24 of an IPv4 address; 6: the /64 of an IPv6 one).
-    package struct FoldKey: Hashable, Sendable {
-        package var kind: UInt8
-        package var value: UInt64
-    }
-
-    /// How the values of a key column fold into groups of several: a value's group, read from its
-    /// bytes (nil: it folds into none), and a group's name, made from its key only when the group
-    /// is named. Two values fold together exactly when their keys are equal.
-    package struct Folding: Sendable {
-        package let key: @Sendable (ByteView) -> FoldKey?
-        package let name: @Sendable (FoldKey) -> String
-
-        package init(key: @escaping @Sendable (ByteView) -> FoldKey?, name: @escaping @Sendable (FoldKey) -> String) {
-            self.key = key
-            self.name = name
-        }
-    }
+    /// What a value folds into, and how (``ValueFoldKey``, ``ValueFolding``).
+    package typealias FoldKey = ValueFoldKey
+    package typealias Folding = ValueFolding
 
     /// The values of the key column, numbered across segments and threads (by the hunt's
     /// ``ValueNumbering`` of the column), and the groups they fold into
